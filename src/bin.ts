@@ -1,0 +1,34 @@
+/** Entry point for esbuild and the single executable: hands the process to main, nothing else. */
+import { existsSync, readFileSync } from "node:fs";
+import type { Runtime } from "./cli/runtime.ts";
+import { main } from "./main.ts";
+
+const runtime: Runtime = {
+  env: process.env,
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+  readFile: (path) => readFileSync(path, "utf8"),
+  exists: (path) => existsSync(path),
+  onSignal(handler) {
+    const onTerm = () => handler("SIGTERM");
+    const onInt = () => handler("SIGINT");
+    process.on("SIGTERM", onTerm);
+    process.on("SIGINT", onInt);
+    return () => {
+      process.off("SIGTERM", onTerm);
+      process.off("SIGINT", onInt);
+    };
+  },
+  exit: (code) => process.exit(code),
+  isTTY: process.stdout.isTTY === true,
+};
+
+main(process.argv.slice(2), runtime).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`captcha-worker: unexpected failure: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

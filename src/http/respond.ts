@@ -1,0 +1,23 @@
+/** Small writers for the hot paths: no web Request/Response objects, headers precomputed by callers. */
+import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
+
+/** Sends `body` as JSON (or only the headers for HEAD) with `Cache-Control: no-store`. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, contentType = "application/json"): void {
+  sendText(res, status, JSON.stringify(body), contentType);
+}
+
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  contentType: string,
+  headers?: OutgoingHttpHeaders,
+): void {
+  res.writeHead(status, {
+    "content-type": contentType,
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+    ...headers,
+  });
+  res.end(res.req.method === "HEAD" ? undefined : text);
+}

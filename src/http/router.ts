@@ -1,0 +1,92 @@
+/** A tiny router: exact paths and `:param` segments, HEAD served by GET, 404/405 with `Allow`, no 500 leaks. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "../log.ts";
+import { problemFromError, sendProblem } from "./problem.ts";
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => void | Promise<void>;
+export type Method = "GET" | "POST" | "PUT" | "DELETE";
+
+interface Route {
+  segments: string[];
+  handlers: Map<string, Handler>;
+}
+
+export class Router {
+  readonly #exact = new Map<string, Route>();
+  readonly #patterns: Route[] = [];
+
+  /** Registers `handler` for `method` on `path` (segments starting with `:` capture). */
+  on(method: Method, path: string, handler: Handler): this {
+    const isPattern = path.includes("/:");
+    let route = isPattern ? this.#patterns.find((r) => r.segments.join("/") === path) : this.#exact.get(path);
+    if (!route) {
+      route = { segments: path.split("/"), handlers: new Map() };
+      if (isPattern) this.#patterns.push(route);
+      else this.#exact.set(path, route);
+    }
+    route.handlers.set(method, handler);
+    if (method === "GET") route.handlers.set("HEAD", handler);
+    return this;
+  }
+
+  /** Dispatches a request; thrown errors become problem details, never a crash. */
+  handle(req: IncomingMessage, res: ServerResponse, log: Logger): void {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://worker.invalid");
+    } catch {
+      return sendProblem(res, { status: 400, code: "ERR_BAD_REQUEST", detail: "The request target is not a valid URL." });
+    }
+    const params: Record<string, string> = {};
+    const route = this.#exact.get(url.pathname) ?? this.#match(url.pathname, params);
+    if (!route) {
+      return sendProblem(res, { status: 404, code: "ERR_NOT_FOUND", detail: `No resource at ${truncate(url.pathname)}.` });
+    }
+    const handler = route.handlers.get(req.method ?? "");
+    if (!handler) {
+      const allow = [...route.handlers.keys()].join(", ");
+      return sendProblem(res, {
+        status: 405,
+        code: "ERR_METHOD_NOT_ALLOWED",
+        detail: `${truncate(req.method ?? "")} is not allowed here; allowed: ${allow}.`,
+        headers: { allow },
+      });
+    }
+    try {
+      const result = handler(req, res, params, url);
+      if (result) result.catch((err: unknown) => fail(res, err, log));
+    } catch (err) {
+      fail(res, err, log);
+    }
+  }
+
+  #match(pathname: string, params: Record<string, string>): Route | undefined {
+    const parts = pathname.split("/");
+    for (const route of this.#patterns) {
+      if (route.segments.length !== parts.length) continue;
+      let ok = true;
+      for (let i = 0; i < parts.length && ok; i++) {
+        const seg = route.segments[i]!;
+        if (seg.startsWith(":")) {
+          try {
+            params[seg.slice(1)] = decodeURIComponent(parts[i]!);
+          } catch {
+            ok = false;
+          }
+        } else ok = seg === parts[i];
+      }
+      if (ok) return route;
+    }
+    return undefined;
+  }
+}
+
+function fail(res: ServerResponse, err: unknown, log: Logger): void {
+  const problem = problemFromError(err);
+  if (problem.status >= 500) log.error("request failed", { err, path: res.req.url?.slice(0, 200) });
+  sendProblem(res, problem);
+}
+
+function truncate(s: string): string {
+  return s.length > 100 ? s.slice(0, 97) + "..." : s;
+}

@@ -1,0 +1,97 @@
+/** Dispatches the command line to a command; maps usage and configuration errors to exit codes 2 and 78. */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { runConfigCommand } from "./cli/config_cmd.ts";
+import { runProbeCommand } from "./cli/probe.ts";
+import { runRunCommand } from "./cli/run.ts";
+import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Runtime } from "./cli/runtime.ts";
+import { COMMANDS, usage, usageHint } from "./cli/usage.ts";
+import { OPTIONS, type FlagValues } from "./config.ts";
+import { describeError, isWorkerError, WorkerError } from "./errors.ts";
+import { PRODUCT, VERSION } from "./version.ts";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+const WORKER_OPTIONS: Options = Object.fromEntries([
+  ...OPTIONS.map((o) => [o.flag, { type: o.boolean ? "boolean" : "string" }] as const),
+  ["help", { type: "boolean", short: "h" }],
+]);
+
+const PROBE_OPTIONS: Options = {
+  url: { type: "string" },
+  timeout: { type: "string" },
+  listen: { type: "string" },
+  help: { type: "boolean", short: "h" },
+};
+
+/** Runs one command line to completion and returns the exit code. */
+export async function main(argv: readonly string[], rt: Runtime): Promise<number> {
+  try {
+    return await dispatch(argv, rt);
+  } catch (err) {
+    if (isWorkerError(err, "ERR_USAGE")) {
+      rt.stderr(`${PRODUCT}: ${err.message}. ${usageHint()}\n`);
+      return EXIT_USAGE;
+    }
+    if (isWorkerError(err, "ERR_CONFIG_INVALID") || isWorkerError(err, "ERR_NO_API_KEY")) {
+      rt.stderr(`${PRODUCT}: ${err.message}\n`);
+      return EXIT_CONFIG;
+    }
+    rt.stderr(`${PRODUCT}: ${describeError(err)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+async function dispatch(argv: readonly string[], rt: Runtime): Promise<number> {
+  const first = argv[0];
+  if (first === "--version" || first === "-v") {
+    rt.stdout(`${PRODUCT} ${VERSION} (node ${process.version})\n`);
+    return EXIT_OK;
+  }
+  if (first === "--help" || first === "-h" || first === "help") {
+    rt.stdout(usage());
+    return EXIT_OK;
+  }
+  let command = "run";
+  let rest = argv;
+  if (first !== undefined && !first.startsWith("-")) {
+    if (!COMMANDS.some((c) => c.name === first)) throw new WorkerError("ERR_USAGE", `Unknown command "${clip(first)}"`);
+    command = first;
+    rest = argv.slice(1);
+  }
+  switch (command) {
+    case "probe": {
+      const { values, positionals } = parse(rest, PROBE_OPTIONS, true);
+      if (values.help) return help(rt);
+      return runProbeCommand(positionals, values, rt);
+    }
+    case "config": {
+      const { values } = parse(rest, WORKER_OPTIONS, false);
+      if (values.help) return help(rt);
+      return runConfigCommand(values, rt);
+    }
+    default: {
+      const { values } = parse(rest, WORKER_OPTIONS, false);
+      if (values.help) return help(rt);
+      return runRunCommand(values, rt);
+    }
+  }
+}
+
+function help(rt: Runtime): number {
+  rt.stdout(usage());
+  return EXIT_OK;
+}
+
+function parse(args: readonly string[], options: Options, allowPositionals: boolean) {
+  try {
+    const parsed = parseArgs({ args: [...args], options, allowPositionals, strict: true });
+    return { values: parsed.values as FlagValues, positionals: parsed.positionals };
+  } catch (err) {
+    const message = describeError(err).split("\n")[0]!.replace(/\. To specify a positional argument.*$/, "").replace(/\.$/, "");
+    throw new WorkerError("ERR_USAGE", message, { cause: err });
+  }
+}
+
+function clip(s: string): string {
+  return s.length > 40 ? s.slice(0, 37) + "..." : s;
+}

@@ -1,0 +1,114 @@
+/** Runs the CLI in-process (fast, for config and usage) or as a real child process (signals, exit codes). */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Runtime, StopSignal } from "../../src/cli/runtime.ts";
+import { main } from "../../src/main.ts";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const BIN_TS = ROOT + "src/bin.ts";
+export const BUILT_BIN = ROOT + "dist/captcha-worker";
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Calls main() with a captured runtime; `files` stands in for the file system. */
+export async function runMain(argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const rt: Runtime = {
+    env,
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    readFile: (p) => {
+      if (p in files) return files[p]!;
+      const err = new Error(`ENOENT: ${p}`) as NodeJS.ErrnoException;
+      err.code = "ENOENT";
+      throw err;
+    },
+    exists: (p) => p in files,
+    onSignal: (_h: (s: StopSignal) => void) => () => {},
+    exit: (code) => {
+      throw new Error(`exit(${code}) called`);
+    },
+    isTTY: false,
+  };
+  const code = await main(argv, rt);
+  return { code, stdout, stderr };
+}
+
+/** Runs the CLI from source under tsx in a child process and waits for it to exit. */
+export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CliResult> {
+  const child = spawnCli(args, env);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (c: Buffer) => (stdout += c));
+  child.stderr!.on("data", (c: Buffer) => (stderr += c));
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
+  clearTimeout(timer);
+  return { code: code ?? (signal ? 128 : -1), stdout, stderr };
+}
+
+/** Spawns the CLI from source (or the built binary with `bin`), with a clean environment plus `env`. */
+export function spawnCli(args: string[], env: Record<string, string> = {}, bin?: string): ChildProcess {
+  const base = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+  if (bin) return spawn(bin, args, { env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  return spawn(process.execPath, ["--import", "tsx", BIN_TS, ...args], {
+    cwd: ROOT,
+    env: { ...base, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+/** Waits for the worker's start line on stderr and returns its listen address and every line so far. */
+export async function waitForStart(child: ChildProcess, timeoutMs = 20_000): Promise<{ listen: string; lines: string[] }> {
+  const lines: string[] = [];
+  let buf = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start line within ${timeoutMs}ms:\n${lines.join("\n")}`)), timeoutMs);
+    const onData = (c: Buffer) => {
+      buf += c;
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        lines.push(line);
+        try {
+          const rec = JSON.parse(line) as { msg?: string; listen?: string };
+          if (rec.msg === "captcha-worker started" && rec.listen) {
+            clearTimeout(timer);
+            resolve({ listen: rec.listen, lines });
+          }
+        } catch {
+          // not JSON: keep reading
+        }
+      }
+    };
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before starting:\n${lines.join("\n")}${buf}`));
+    });
+  });
+}
+
+/** Collects everything a child prints from now on. */
+export function collectOutput(child: ChildProcess): { text: () => string } {
+  let text = "";
+  child.stdout?.on("data", (c: Buffer) => (text += c));
+  child.stderr?.on("data", (c: Buffer) => (text += c));
+  return { text: () => text };
+}
+
+export function builtBinaryAvailable(): boolean {
+  return existsSync(BUILT_BIN);
+}
+
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(ROOT + "package.json", "utf8")) as { version: string }).version;
+}
