@@ -1,6 +1,7 @@
 /** `captcha-worker probe`: one GET with a deadline, exit 0 on 2xx and 1 otherwise, one line saying why (HEALTHCHECK without curl). */
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { systemClock, type Clock } from "../clock.ts";
 import { formatHostPort, optionSpec, parseDurationMs, resolveOption, type FlagValues, type HostPort } from "../config.ts";
 import { WorkerError } from "../errors.ts";
 import { EXIT_FAILURE, EXIT_OK, type Runtime } from "./runtime.ts";
@@ -55,17 +56,17 @@ export function defaultBase(listen: HostPort): URL {
   return new URL(`http://${formatHostPort({ host, port: listen.port })}/`);
 }
 
-/** GETs `url` once; never throws, never outlives `timeoutMs`. */
-export function probe(url: URL, timeoutMs: number): Promise<ProbeResult> {
-  const started = performance.now();
-  const elapsed = () => `${Math.round(performance.now() - started)}ms`;
+/** GETs `url` once; never throws, never outlives `timeoutMs` on `clock`. */
+export function probe(url: URL, timeoutMs: number, clock: Clock = systemClock): Promise<ProbeResult> {
+  const started = clock.now();
+  const elapsed = () => `${Math.round(clock.now() - started)}ms`;
   const where = `GET ${url.href}`;
   return new Promise((resolve) => {
     let done = false;
     const finish = (ok: boolean, line: string) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      timer.cancel();
       req.destroy();
       resolve({ ok, line });
     };
@@ -85,7 +86,7 @@ export function probe(url: URL, timeoutMs: number): Promise<ProbeResult> {
       });
       res.on("error", (err) => finish(false, `fail: ${where}: ${err.message} after ${elapsed()}`));
     });
-    const timer = setTimeout(() => finish(false, `fail: ${where}: no answer within ${timeoutMs}ms`), timeoutMs);
+    const timer = clock.setTimeout(() => finish(false, `fail: ${where}: no answer within ${timeoutMs}ms`), timeoutMs);
     req.on("error", (err: NodeJS.ErrnoException) => finish(false, `fail: ${where}: ${err.code ?? err.message} after ${elapsed()}`));
     req.end();
   });

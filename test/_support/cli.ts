@@ -78,14 +78,10 @@ export async function waitForStart(child: ChildProcess, timeoutMs = 20_000): Pro
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         lines.push(line);
-        try {
-          const rec = JSON.parse(line) as { msg?: string; listen?: string };
-          if (rec.msg === "captcha-worker started" && rec.listen) {
-            clearTimeout(timer);
-            resolve({ listen: rec.listen, lines });
-          }
-        } catch {
-          // not JSON: keep reading
+        const listen = startedListen(line);
+        if (listen) {
+          clearTimeout(timer);
+          resolve({ listen, lines });
         }
       }
     };
@@ -95,6 +91,16 @@ export async function waitForStart(child: ChildProcess, timeoutMs = 20_000): Pro
       reject(new Error(`exited with ${code} before starting:\n${lines.join("\n")}${buf}`));
     });
   });
+}
+
+/** The listen address from a start line in JSON or text format. */
+function startedListen(line: string): string | undefined {
+  try {
+    const rec = JSON.parse(line) as { msg?: string; listen?: string };
+    return rec.msg === "captcha-worker started" ? rec.listen : undefined;
+  } catch {
+    return / captcha-worker started .*\blisten=(\S+)/.exec(line)?.[1];
+  }
 }
 
 /** Collects everything a child prints from now on. */
