@@ -52,6 +52,8 @@ try {
   await sea(bundle, {
     targets: [{ nodeRange: "node24", platform: "linux", arch: "x64", output }],
     useLocalNode: true,
+    // V8 bytecode for the bundle is baked in, so startup skips compiling it.
+    seaConfig: { useCodeCache: true },
   });
 } finally {
   console.log = log;
