@@ -1,0 +1,123 @@
+/**
+ * The worker's health state: what the seed tracks (totals, consecutive failures, last solve) plus a
+ * sliding-window error rate, the upstream's account and circuit state, and the solver's load read at
+ * call time. Client-caused failures (bad image, bad sitekey) never count against the worker.
+ */
+import type { Clock } from "../clock.ts";
+import type { CircuitState } from "../solver/circuit_breaker.ts";
+import { SlidingWindow } from "./sliding_window.ts";
+
+/** Who a failure is charged to: only "worker" failures (upstream trouble, timeouts) move health. */
+export type Blame = "worker" | "client";
+
+/** The narrow interface the solver reports through. */
+export interface HealthFeed {
+  solved(type: string, solveMs: number): void;
+  failed(type: string, code: string, blame: Blame): void;
+  /** A fatal account code (e.g. ERROR_WRONG_USER_KEY), or undefined once the key works again. */
+  upstreamAuth(code: string | undefined): void;
+  circuit(state: CircuitState): void;
+}
+
+/** The solver's load, read when health is read (never pushed by timers). */
+export interface LoadSnapshot {
+  queueDepth: number;
+  inFlight: number;
+  oldestQueuedAgeMs: number;
+  /** When the solver's scheduler last made progress. */
+  lastProgressAt: number;
+}
+
+export interface HealthSnapshot extends LoadSnapshot {
+  startedAt: number;
+  uptimeMs: number;
+  solved: number;
+  failed: number;
+  clientFailed: number;
+  consecutiveFailures: number;
+  successRate: number;
+  /** Failure ratio over the window; `windowOutcomes` says how many outcomes it rests on. */
+  errorRate: number;
+  windowOutcomes: number;
+  lastSolveAt: number | undefined;
+  /** Since the last solve, or undefined before the first one (the seed's troubleshooting row). */
+  msSinceLastSolve: number | undefined;
+  upstreamAuth: string | undefined;
+  circuit: CircuitState;
+}
+
+const IDLE_LOAD = (now: number): LoadSnapshot => ({ queueDepth: 0, inFlight: 0, oldestQueuedAgeMs: 0, lastProgressAt: now });
+
+export class WorkerHealth implements HealthFeed {
+  readonly #clock: Clock;
+  readonly #window: SlidingWindow;
+  readonly startedAt: number;
+  #solved = 0;
+  #failed = 0;
+  #clientFailed = 0;
+  #consecutive = 0;
+  #lastSolveAt: number | undefined;
+  #auth: string | undefined;
+  #circuit: CircuitState = "closed";
+  #load: () => LoadSnapshot;
+
+  constructor(clock: Clock, errorWindowMs: number) {
+    this.#clock = clock;
+    this.#window = new SlidingWindow(errorWindowMs);
+    this.startedAt = clock.now();
+    this.#load = () => IDLE_LOAD(clock.now());
+  }
+
+  /** Where queue depth, in-flight and progress come from (the solver pool). */
+  setLoadSource(load: () => LoadSnapshot): void {
+    this.#load = load;
+  }
+
+  solved(_type: string, _solveMs: number): void {
+    this.#solved++;
+    this.#consecutive = 0;
+    this.#lastSolveAt = this.#clock.now();
+    this.#window.record(this.#lastSolveAt, true);
+  }
+
+  failed(_type: string, _code: string, blame: Blame): void {
+    if (blame === "client") {
+      this.#clientFailed++;
+      return;
+    }
+    this.#failed++;
+    this.#consecutive++;
+    this.#window.record(this.#clock.now(), false);
+  }
+
+  upstreamAuth(code: string | undefined): void {
+    this.#auth = code;
+  }
+
+  circuit(state: CircuitState): void {
+    this.#circuit = state;
+  }
+
+  snapshot(): HealthSnapshot {
+    const now = this.#clock.now();
+    const total = this.#solved + this.#failed;
+    const w = this.#window.counts(now);
+    const windowOutcomes = w.ok + w.failed;
+    return {
+      ...this.#load(),
+      startedAt: this.startedAt,
+      uptimeMs: now - this.startedAt,
+      solved: this.#solved,
+      failed: this.#failed,
+      clientFailed: this.#clientFailed,
+      consecutiveFailures: this.#consecutive,
+      successRate: total === 0 ? 1 : this.#solved / total,
+      errorRate: windowOutcomes === 0 ? 0 : w.failed / windowOutcomes,
+      windowOutcomes,
+      lastSolveAt: this.#lastSolveAt,
+      msSinceLastSolve: this.#lastSolveAt === undefined ? undefined : now - this.#lastSolveAt,
+      upstreamAuth: this.#auth,
+      circuit: this.#circuit,
+    };
+  }
+}

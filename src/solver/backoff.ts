@@ -1,0 +1,39 @@
+/** Capped exponential back-off with full jitter (AWS architecture blog's "full jitter"), random source injected. */
+
+export interface BackoffOptions {
+  /** @default 1000 */
+  baseMs?: number;
+  /** @default 60_000 */
+  maxMs?: number;
+  /** Returns a number in [0, 1). @default Math.random */
+  random?: () => number;
+}
+
+export class Backoff {
+  readonly #baseMs: number;
+  readonly #maxMs: number;
+  readonly #random: () => number;
+  #attempt = 0;
+
+  constructor(options: BackoffOptions = {}) {
+    this.#baseMs = options.baseMs ?? 1000;
+    this.#maxMs = options.maxMs ?? 60_000;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Failures since the last reset. */
+  get attempt(): number {
+    return this.#attempt;
+  }
+
+  /** The next delay: half the capped exponential plus up to half again at random, so never zero. */
+  next(): number {
+    const ceiling = Math.min(this.#maxMs, this.#baseMs * 2 ** Math.min(this.#attempt, 30));
+    this.#attempt++;
+    return Math.round(ceiling / 2 + (this.#random() * ceiling) / 2);
+  }
+
+  reset(): void {
+    this.#attempt = 0;
+  }
+}

@@ -1,0 +1,383 @@
+/**
+ * The solver: bounded FIFO queues per kind, at most `threads` tasks holding an upstream slot,
+ * polls and deadlines on one scheduler, and the upstream's trouble handled per SPEC §6 (back-off
+ * pauses submissions, fatal account codes stop them, transport failures feed a circuit breaker).
+ * Trade-off: a submit whose request may have reached the upstream is never repeated; the task
+ * fails instead of risking a double charge.
+ */
+import { randomUUID } from "node:crypto";
+import type { Clock } from "../clock.ts";
+import { WorkerError } from "../errors.ts";
+import type { HealthFeed, LoadSnapshot } from "../health/worker_health.ts";
+import type { Logger } from "../log.ts";
+import { Backoff } from "./backoff.ts";
+import { Bulkhead, type BulkheadLimits } from "./bulkhead.ts";
+import { CircuitBreaker, type CircuitState } from "./circuit_breaker.ts";
+import { Deque } from "./deque.ts";
+import { Scheduler, type ScheduledJob } from "./scheduler.ts";
+import { kindOf, TASK_KINDS, type Task, type TaskKind, type TaskType } from "./task.ts";
+import { TaskStore, type TaskStoreOptions } from "./task_store.ts";
+import type { Outcome, SolverUpstream } from "./upstream_port.ts";
+
+export interface PoolOptions<P> {
+  clock: Clock;
+  upstream: SolverUpstream<P>;
+  health: HealthFeed;
+  log: Logger;
+  threads: number;
+  queueMax: number;
+  taskTimeoutMs: number;
+  firstPollMs: Record<TaskKind, number>;
+  pollIntervalMs: number;
+  /** Hard per-kind limits; undefined: a fair split that lends idle capacity. */
+  bulkhead?: BulkheadLimits | undefined;
+  retention?: TaskStoreOptions;
+  /** @default Math.random (jitter) */
+  random?: () => number;
+  /** Called once per task when it ends (metrics, logs). */
+  onTaskEnded?: (task: Task<P>) => void;
+  /** Called after each upstream call (metrics). */
+  onUpstreamCall?: (endpoint: string, outcome: Outcome<unknown>["kind"]) => void;
+}
+
+/** The code a task fails with when its submit may have reached the upstream without an answer. */
+export const SUBMIT_UNCERTAIN = "SUBMIT_UNCERTAIN";
+const UNSOLVABLE = "ERROR_CAPTCHA_UNSOLVABLE";
+
+export class SolverPool<P> {
+  readonly #o: PoolOptions<P>;
+  readonly #clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly tasks: TaskStore<P>;
+  readonly circuit: CircuitBreaker;
+  readonly #queues: Record<TaskKind, Deque<Task<P>>> = { image: new Deque(), token: new Deque() };
+  readonly #bulkhead: Bulkhead;
+  readonly #submitBackoff: Backoff;
+  readonly #authBackoff: Backoff;
+  /** Per open task: its deadline and its next poll. */
+  readonly #timers = new Map<string, { deadline: ScheduledJob; next?: ScheduledJob }>();
+  /** Tasks holding an upstream slot (submitting or submitted); releasing is idempotent. */
+  readonly #holding = new Set<Task<P>>();
+  /** Live queued tasks; the deques may also hold ended ones, dropped lazily at their heads. */
+  #queued = 0;
+  #pausedUntil = 0;
+  #resumeJob: ScheduledJob | undefined;
+  #authCode: string | undefined;
+  #accepting = true;
+  #dispatching = true;
+
+  constructor(options: PoolOptions<P>) {
+    this.#o = options;
+    this.#clock = options.clock;
+    this.scheduler = new Scheduler(options.clock, (err) => options.log.error("scheduled job failed", { err }));
+    this.tasks = new TaskStore(options.clock, options.retention);
+    this.#bulkhead = new Bulkhead(options.threads, options.bulkhead);
+    const random = options.random ?? Math.random;
+    this.#submitBackoff = new Backoff({ baseMs: 1000, maxMs: 60_000, random });
+    this.#authBackoff = new Backoff({ baseMs: 5_000, maxMs: 60_000, random });
+    this.circuit = new CircuitBreaker(options.clock, {
+      onChange: (state: CircuitState) => {
+        options.health.circuit(state);
+        options.log.warn("upstream circuit " + state.replace("_", "-"), { circuit: state });
+        if (state === "closed") this.#pump();
+      },
+    });
+  }
+
+  get queueDepth(): number {
+    return this.#queued;
+  }
+
+  get inFlight(): number {
+    return this.#bulkhead.total;
+  }
+
+  /** In-flight count per kind (for the bulkhead's metrics and tests). */
+  inFlightOf(kind: TaskKind): number {
+    return this.#bulkhead.inFlight(kind);
+  }
+
+  /** Load as health reads it, computed now. */
+  load(): LoadSnapshot {
+    const now = this.#clock.now();
+    let oldest = now;
+    for (const k of TASK_KINDS) oldest = Math.min(oldest, this.#head(k)?.createdAt ?? now);
+    return {
+      queueDepth: this.queueDepth,
+      inFlight: this.inFlight,
+      oldestQueuedAgeMs: now - oldest,
+      lastProgressAt: now - this.scheduler.overdueMs,
+    };
+  }
+
+  /** Accepts a task or throws ERR_QUEUE_FULL / ERR_DRAINING. */
+  enqueue(type: TaskType, params: P): Task<P> {
+    if (!this.#accepting) throw new WorkerError("ERR_DRAINING", "The worker is draining and takes no new tasks.");
+    if (this.queueDepth >= this.#o.queueMax) {
+      throw new WorkerError("ERR_QUEUE_FULL", `The queue is full (${this.#o.queueMax} tasks waiting).`);
+    }
+    const now = this.#clock.now();
+    const task: Task<P> = {
+      id: randomUUID(),
+      type,
+      kind: kindOf(type),
+      params,
+      createdAt: now,
+      deadlineAt: now + this.#o.taskTimeoutMs,
+      status: "queued",
+      upstreamId: undefined,
+      submittedAt: undefined,
+      endedAt: undefined,
+      solution: undefined,
+      error: undefined,
+      submissions: 0,
+      polls: 0,
+      reported: undefined,
+    };
+    this.tasks.add(task);
+    this.#queues[task.kind].push(task);
+    this.#queued++;
+    this.#timers.set(task.id, { deadline: this.scheduler.schedule(this.#o.taskTimeoutMs, () => this.#expire(task)) });
+    this.#pump();
+    return task;
+  }
+
+  /** Forwards reportgood/reportbad for a solved task. */
+  async report(task: Task<P>, correct: boolean): Promise<Outcome<void>> {
+    if (task.status !== "solved" || task.upstreamId === undefined) {
+      throw new WorkerError("ERR_CONFLICT", `Task ${task.id} is ${task.status}; only solved tasks can be reported.`);
+    }
+    const outcome = await this.#o.upstream.report(task.upstreamId, correct);
+    this.#o.onUpstreamCall?.("res.php:report", outcome.kind);
+    if (outcome.kind === "ok") task.reported = correct ? "good" : "bad";
+    return outcome;
+  }
+
+  /** Stops taking tasks (the API answers 503) and submitting queued ones; in-flight tasks go on. */
+  stopAccepting(): void {
+    this.#accepting = false;
+    this.#dispatching = false;
+  }
+
+  /** Fails every task not yet ended with `code` (e.g. `shutdown`) and stops all timers. */
+  failAll(code: string, message: string): number {
+    let n = 0;
+    for (const task of [...this.tasks.open()]) {
+      this.#fail(task, code, message, undefined);
+      n++;
+    }
+    this.scheduler.stop();
+    this.#resumeJob = undefined;
+    return n;
+  }
+
+  // Dispatch ----------------------------------------------------------------
+
+  #pump(): void {
+    if (!this.#dispatching || this.#authCode !== undefined) return;
+    const now = this.#clock.now();
+    if (now < this.#pausedUntil) return;
+    for (;;) {
+      const kind = this.#bulkhead.pick((k) => this.#head(k)?.createdAt);
+      if (kind === undefined) return;
+      // Open: wait out the cool-down. Half-open with the trial out: its verdict pumps again.
+      if (!this.circuit.tryAcquire()) return void (this.circuit.state === "open" && this.#pauseFor(this.circuit.retryInMs));
+      const task = this.#queues[kind].shift()!;
+      this.#queued--;
+      this.#holding.add(task);
+      this.#bulkhead.acquire(kind);
+      void this.#submit(task);
+    }
+  }
+
+  #pauseFor(ms: number): void {
+    const until = this.#clock.now() + ms;
+    if (this.#resumeJob && until <= this.#pausedUntil) return;
+    this.#pausedUntil = until;
+    this.#resumeJob?.cancel();
+    this.#resumeJob = this.scheduler.schedule(ms, () => {
+      this.#resumeJob = undefined;
+      this.#pump();
+    });
+  }
+
+  async #submit(task: Task<P>): Promise<void> {
+    task.submissions++;
+    const outcome = await this.#o.upstream.submit(task.params);
+    this.#o.onUpstreamCall?.("in.php", outcome.kind);
+    this.#noteTransport(outcome);
+    // Expired or shut down while the request was out: the slot was given back already.
+    if (task.status !== "queued") return;
+    switch (outcome.kind) {
+      case "ok":
+        this.#submitBackoff.reset();
+        task.status = "submitted";
+        task.upstreamId = outcome.value;
+        task.submittedAt = this.#clock.now();
+        this.#schedulePoll(task, this.#o.firstPollMs[task.kind]);
+        return;
+      case "back_off":
+        this.#requeue(task);
+        this.#pauseFor(this.#submitBackoff.next());
+        this.#o.log.warn("upstream asks to back off; submissions paused", { code: outcome.code });
+        return;
+      case "fatal_account":
+        this.#requeue(task);
+        this.#authFailed(outcome.code);
+        return;
+      case "transient":
+        if (outcome.maybeDelivered) {
+          this.#release(task);
+          this.#fail(task, SUBMIT_UNCERTAIN, `The submit may have reached the upstream (${outcome.code}); not repeated, to avoid a double charge.`, "worker");
+        } else {
+          this.#requeue(task);
+          this.#pauseFor(this.#submitBackoff.next());
+        }
+        return;
+      case "task_failed":
+        this.#release(task);
+        this.#fail(task, outcome.code, outcome.message, outcome.blame);
+        return;
+      case "not_ready":
+        this.#requeue(task);
+        this.#pauseFor(this.#submitBackoff.next());
+        return;
+    }
+  }
+
+  #schedulePoll(task: Task<P>, delayMs: number): void {
+    const delay = Math.min(delayMs, Math.max(0, task.deadlineAt - this.#clock.now()));
+    const timers = this.#timers.get(task.id);
+    if (timers) timers.next = this.scheduler.schedule(delay, () => void this.#poll(task));
+  }
+
+  async #poll(task: Task<P>): Promise<void> {
+    if (task.status !== "submitted") return;
+    if (!this.circuit.tryAcquire()) {
+      this.#schedulePoll(task, Math.max(this.#o.pollIntervalMs, this.circuit.retryInMs));
+      return;
+    }
+    task.polls++;
+    const outcome = await this.#o.upstream.poll(task.upstreamId!);
+    this.#o.onUpstreamCall?.("res.php:get", outcome.kind);
+    this.#noteTransport(outcome);
+    if (task.status !== "submitted") return;
+    switch (outcome.kind) {
+      case "ok":
+        this.#release(task);
+        task.status = "solved";
+        task.solution = outcome.value;
+        this.#end(task);
+        this.#o.health.solved(task.type, task.endedAt! - task.createdAt);
+        return;
+      case "task_failed":
+        this.#release(task);
+        if (outcome.code === UNSOLVABLE && task.submissions < 2 && task.deadlineAt > this.#clock.now()) {
+          // One more worker may solve what this one could not; a deliberate second submission.
+          task.status = "queued";
+          task.upstreamId = undefined;
+          this.#queues[task.kind].unshift(task);
+          this.#queued++;
+          this.#pump();
+          return;
+        }
+        this.#fail(task, outcome.code, outcome.message, outcome.blame);
+        return;
+      case "fatal_account":
+        this.#authFailed(outcome.code);
+        this.#schedulePoll(task, Math.max(this.#o.pollIntervalMs, 5_000));
+        return;
+      case "back_off":
+        this.#schedulePoll(task, Math.max(this.#o.pollIntervalMs * 2, 5_000));
+        return;
+      default:
+        this.#schedulePoll(task, this.#o.pollIntervalMs);
+    }
+  }
+
+  /** A fatal account code: stop submitting and re-check the key in the background until it works. */
+  #authFailed(code: string): void {
+    const first = this.#authCode === undefined;
+    this.#authCode = code;
+    this.#o.health.upstreamAuth(code);
+    if (!first) return;
+    this.#o.log.error("upstream refuses the key; submissions stopped", { code });
+    this.#recheckAuthLater();
+  }
+
+  #recheckAuthLater(): void {
+    this.scheduler.schedule(this.#authBackoff.next(), () => void this.#recheckAuth());
+  }
+
+  async #recheckAuth(): Promise<void> {
+    const outcome = await this.#o.upstream.balance();
+    this.#o.onUpstreamCall?.("res.php:getbalance", outcome.kind);
+    this.#noteTransport(outcome);
+    if (outcome.kind === "fatal_account") {
+      this.#authCode = outcome.code;
+      this.#o.health.upstreamAuth(outcome.code);
+      return this.#recheckAuthLater();
+    }
+    if (outcome.kind !== "ok") return this.#recheckAuthLater();
+    this.#o.log.info("upstream accepts the key again; submissions resume", { was: this.#authCode });
+    this.#authCode = undefined;
+    this.#authBackoff.reset();
+    this.#o.health.upstreamAuth(undefined);
+    this.#pump();
+  }
+
+  #noteTransport(outcome: Outcome<unknown>): void {
+    if (outcome.kind !== "transient") return this.circuit.success();
+    this.circuit.failure();
+    if (this.circuit.state === "open") this.#pauseFor(this.circuit.retryInMs);
+  }
+
+  // Task ends ----------------------------------------------------------------
+
+  #expire(task: Task<P>): void {
+    if (task.status === "solved" || task.status === "failed") return;
+    this.#fail(task, "timeout", `Not solved within ${this.#o.taskTimeoutMs}ms.`, "worker");
+  }
+
+  #requeue(task: Task<P>): void {
+    this.#giveBack(task);
+    this.#queues[task.kind].unshift(task);
+    this.#queued++;
+  }
+
+  /** The oldest live queued task of `kind`, dropping ended ones from the front. */
+  #head(kind: TaskKind): Task<P> | undefined {
+    const q = this.#queues[kind];
+    while (q.length > 0 && q.peek()!.status !== "queued") q.shift();
+    return q.peek();
+  }
+
+  #release(task: Task<P>): void {
+    this.#giveBack(task);
+    this.#pump();
+  }
+
+  #giveBack(task: Task<P>): void {
+    if (this.#holding.delete(task)) this.#bulkhead.release(task.kind);
+  }
+
+  #fail(task: Task<P>, code: string, message: string, blame: "worker" | "client" | undefined): void {
+    if (!this.#holding.has(task) && task.status === "queued") this.#queued--; // its deque entry goes lazily
+    this.#giveBack(task);
+    task.status = "failed";
+    task.error = { code, message };
+    this.#end(task);
+    if (blame) this.#o.health.failed(task.type, code, blame);
+  }
+
+  #end(task: Task<P>): void {
+    task.endedAt = this.#clock.now();
+    const timers = this.#timers.get(task.id);
+    timers?.deadline.cancel();
+    timers?.next?.cancel();
+    this.#timers.delete(task.id);
+    this.tasks.ended(task);
+    this.#o.onTaskEnded?.(task);
+    this.#pump();
+  }
+}

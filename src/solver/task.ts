@@ -1,0 +1,57 @@
+/** A task as the worker tracks it, from acceptance to its end; types, kinds and the public view. */
+
+export type TaskType = "image" | "recaptcha_v2" | "recaptcha_v3" | "turnstile";
+export type TaskKind = "image" | "token";
+export type TaskStatus = "queued" | "submitted" | "solved" | "failed";
+
+export const TASK_TYPES: readonly TaskType[] = ["image", "recaptcha_v2", "recaptcha_v3", "turnstile"];
+export const TASK_KINDS: readonly TaskKind[] = ["image", "token"];
+
+/** Image tasks are quick; reCAPTCHA and Turnstile are token tasks with longer solves (bulkheads split on this). */
+export function kindOf(type: TaskType): TaskKind {
+  return type === "image" ? "image" : "token";
+}
+
+export interface TaskError {
+  /** The upstream code (e.g. ERROR_CAPTCHA_UNSOLVABLE) or `timeout` / `shutdown`. */
+  code: string;
+  message: string;
+}
+
+export interface Task<P = unknown> {
+  readonly id: string;
+  readonly type: TaskType;
+  readonly kind: TaskKind;
+  readonly params: P;
+  readonly createdAt: number;
+  readonly deadlineAt: number;
+  status: TaskStatus;
+  upstreamId: string | undefined;
+  submittedAt: number | undefined;
+  endedAt: number | undefined;
+  solution: string | undefined;
+  error: TaskError | undefined;
+  /** Submissions made (2 at most: one retry after ERROR_CAPTCHA_UNSOLVABLE). */
+  submissions: number;
+  polls: number;
+  reported: "good" | "bad" | undefined;
+}
+
+/** The task as GET /v1/tasks/{id} shows it (SPEC §5). */
+export function taskView(task: Task): Record<string, unknown> {
+  const view: Record<string, unknown> = {
+    id: task.id,
+    type: task.type,
+    status: task.status,
+    created_at: new Date(task.createdAt).toISOString(),
+  };
+  if (task.solution !== undefined) view.solution = task.solution;
+  if (task.error !== undefined) view.error = { code: task.error.code, message: task.error.message };
+  if (task.status === "solved" && task.endedAt !== undefined) view.solved_at = new Date(task.endedAt).toISOString();
+  if (task.status === "failed" && task.endedAt !== undefined) view.failed_at = new Date(task.endedAt).toISOString();
+  return view;
+}
+
+export function isEnded(task: Task): boolean {
+  return task.status === "solved" || task.status === "failed";
+}
