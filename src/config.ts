@@ -19,6 +19,8 @@ export interface Config {
   queueMax: number;
   taskTimeoutMs: number;
   firstPoll: FirstPoll;
+  /** Per-kind hard limits on threads; undefined: the fair split that lends idle capacity. */
+  bulkhead: { image: number; token: number } | undefined;
   pollIntervalMs: number;
   maxConsecutiveFailures: number;
   maxSecondsWithoutSolveMs: number;
@@ -201,6 +203,19 @@ function firstPoll(raw: string): FirstPoll {
   return out;
 }
 
+/** `fair` (the default) or `image=N,token=N` (both, each 1 to 1000). */
+function bulkhead(raw: string): Config["bulkhead"] {
+  if (raw.trim() === "fair") return undefined;
+  const out: Record<string, number> = {};
+  for (const part of raw.split(",")) {
+    const [kind, value, ...rest] = part.split("=").map((x) => x.trim());
+    if (rest.length > 0 || value === undefined || (kind !== "image" && kind !== "token") || kind in out) throw new BadValue();
+    out[kind] = integer(1, 1000)(value);
+  }
+  if (out.image === undefined || out.token === undefined) throw new BadValue();
+  return { image: out.image, token: out.token };
+}
+
 // The table ---------------------------------------------------------------
 
 /** Every option, its default and its parser, in the order of SPEC §3. */
@@ -219,6 +234,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     "wait before the first res.php poll", firstPoll),
   option("pollIntervalMs", "poll-interval", "5s", durationAllowed(10, 600_000),
     "wait between polls", duration(10, 600_000)),
+  option("bulkhead", "bulkhead", "fair", "fair, or image=N,token=N (each 1 to 1000)",
+    "threads per kind: fair = half each, lending idle capacity; image=N,token=N = hard caps", bulkhead),
   option("maxConsecutiveFailures", "max-consecutive-failures", "10", "a whole number from 1 to 1000000",
     "readiness fails at this many failures in a row", integer(1, 1_000_000)),
   option("maxSecondsWithoutSolveMs", "max-seconds-without-solve", "600s", durationAllowed(1000, 604_800_000),
@@ -321,9 +338,10 @@ export function describeConfig(config: Config): Record<string, string | number |
 }
 
 function formatValue(key: ConfigKey, value: Config[ConfigKey]): string | number | boolean | null {
-  if (value === undefined) return null;
+  if (value === undefined && key !== "bulkhead") return null;
   if (value instanceof URL) return value.href;
   if (key === "listen" || key === "agentListen") return formatHostPort(value as HostPort);
+  if (key === "bulkhead") return value === undefined ? "fair" : `image=${(value as { image: number }).image},token=${(value as { token: number }).token}`;
   if (key === "firstPoll") {
     const fp = value as FirstPoll;
     return `image=${formatDuration(fp.imageMs)},token=${formatDuration(fp.tokenMs)}`;

@@ -12,6 +12,7 @@ const GOOD: Record<ConfigKey, [string, unknown]> = {
   taskTimeoutMs: ["2m", 120_000],
   firstPoll: ["image=1s,token=2s", { imageMs: 1000, tokenMs: 2000 }],
   pollIntervalMs: ["250ms", 250],
+  bulkhead: ["image=2,token=3", { image: 2, token: 3 }],
   maxConsecutiveFailures: ["3", 3],
   maxSecondsWithoutSolveMs: ["90", 90_000],
   minBalanceUsd: ["2.5", 2.5],
@@ -38,6 +39,7 @@ const BAD: Partial<Record<ConfigKey, string>> = {
   taskTimeoutMs: "2 minutes",
   firstPoll: "image=5s,captcha=3s",
   pollIntervalMs: "-1s",
+  bulkhead: "image=2",
   maxConsecutiveFailures: "1.5",
   maxSecondsWithoutSolveMs: "0",
   minBalanceUsd: "-1",
@@ -67,6 +69,7 @@ describe("parseConfig", () => {
     assert.equal(config.taskTimeoutMs, 180_000);
     assert.deepEqual(config.firstPoll, { imageMs: 5000, tokenMs: 15_000 });
     assert.equal(config.pollIntervalMs, 5000);
+    assert.equal(config.bulkhead, undefined);
     assert.equal(config.maxConsecutiveFailures, 10);
     assert.equal(config.maxSecondsWithoutSolveMs, 600_000);
     assert.equal(config.minBalanceUsd, 1.0);
@@ -153,6 +156,8 @@ describe("parseConfig", () => {
     assert.equal(d["task-timeout"], "3m");
     assert.equal(d["first-poll"], "image=5s,token=15s");
     assert.equal(d["state-dir"], null);
+    assert.equal(d.bulkhead, "fair");
+    assert.equal(describeConfig(parseConfig({ bulkhead: "token=1,image=4" }, {}).config).bulkhead, "image=4,token=1");
   });
 });
 

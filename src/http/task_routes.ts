@@ -1,0 +1,153 @@
+/**
+ * The task API (SPEC §5): submit, read with an optional wait (RFC 7240 `Prefer: wait=N` or
+ * `?wait=N`), report. A waiting client that goes away drops only its wait, never the task.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { WorkerError } from "../errors.ts";
+import type { SolverPool } from "../solver/pool.ts";
+import { isEnded, taskView, type Task } from "../solver/task.ts";
+import { parseTaskInput, type TaskParams } from "../solver/task_input.ts";
+import { readJsonBody } from "./body.ts";
+import { problemFromError, sendProblem } from "./problem.ts";
+import { sendJson } from "./respond.ts";
+import type { Router } from "./router.ts";
+
+/** Why the worker takes no task now; undefined when it does. */
+export interface Refusal {
+  code: "ERR_NOT_READY" | "ERR_DRAINING";
+  detail: string;
+}
+
+export interface TaskRoutesOptions {
+  pool: SolverPool<TaskParams>;
+  /** Checked on every submit (readiness, draining). */
+  admission: () => Refusal | undefined;
+  /** Bearer token required on the task API, if set. */
+  apiToken?: string | undefined;
+  /** @default 2 MiB */
+  bodyLimitBytes?: number;
+}
+
+export const MAX_WAIT_S = 120;
+const RETRY_AFTER_QUEUE_FULL_S = 5;
+const RETRY_AFTER_UNAVAILABLE_S = 10;
+
+export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): void {
+  const authorized = bearerChecker(opts.apiToken);
+  const guard = (req: IncomingMessage) => {
+    if (!authorized(req.headers.authorization)) {
+      throw new WorkerError("ERR_UNAUTHORIZED", "The task API needs Authorization: Bearer <token>.", { field: "authorization" });
+    }
+  };
+
+  router.on("POST", "/v1/tasks", async (req, res, _params, url) => {
+    try {
+      guard(req);
+      const wait = waitSeconds(req, url);
+      const params = parseTaskInput(await readJsonBody(req, opts.bodyLimitBytes));
+      const refusal = opts.admission();
+      if (refusal) throw new WorkerError(refusal.code, refusal.detail);
+      const task = opts.pool.enqueue(params.type, params);
+      res.setHeader("location", `/v1/tasks/${task.id}`);
+      if (wait === undefined) return sendJson(res, 202, { id: task.id, status: task.status });
+      await answerAfterWait(req, res, opts.pool, task, wait);
+    } catch (err) {
+      refuse(res, err);
+    }
+  });
+
+  router.on("GET", "/v1/tasks/:id", async (req, res, params, url) => {
+    try {
+      guard(req);
+      const wait = waitSeconds(req, url);
+      const task = find(opts.pool, params.id!);
+      if (wait === undefined) return sendJson(res, 200, taskView(task));
+      await answerAfterWait(req, res, opts.pool, task, wait);
+    } catch (err) {
+      refuse(res, err);
+    }
+  });
+
+  router.on("POST", "/v1/tasks/:id/report", async (req, res, params) => {
+    try {
+      guard(req);
+      const body = await readJsonBody(req, 4096);
+      const correct = typeof body === "object" && body !== null ? (body as Record<string, unknown>).correct : undefined;
+      if (typeof correct !== "boolean") throw new WorkerError("ERR_BAD_REQUEST", "Invalid correct: expected true or false.", { field: "correct" });
+      const task = find(opts.pool, params.id!);
+      const outcome = await opts.pool.report(task, correct);
+      if (outcome.kind !== "ok") {
+        const code = "code" in outcome ? outcome.code : outcome.kind;
+        throw new WorkerError("ERR_UPSTREAM_CODE", `The upstream did not take the report: ${code}.`);
+      }
+      sendJson(res, 200, { id: task.id, reported: task.reported });
+    } catch (err) {
+      refuse(res, err);
+    }
+  });
+}
+
+function find(pool: SolverPool<TaskParams>, id: string): Task<TaskParams> {
+  const task = id.length <= 64 ? pool.tasks.get(id) : undefined;
+  if (!task) throw new WorkerError("ERR_NOT_FOUND", "No such task (unknown, or finished long enough ago to be forgotten).");
+  return task;
+}
+
+/** Holds the answer until the task ends or `waitS` passes; a client gone away just stops waiting. */
+async function answerAfterWait(
+  req: IncomingMessage,
+  res: ServerResponse,
+  pool: SolverPool<TaskParams>,
+  task: Task<TaskParams>,
+  waitS: number,
+): Promise<void> {
+  if (!isEnded(task) && waitS > 0) {
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    res.once("close", onClose);
+    await pool.tasks.wait(task.id, waitS * 1000, gone.signal);
+    res.off("close", onClose);
+    if (gone.signal.aborted || res.destroyed) return;
+  }
+  res.setHeader("preference-applied", `wait=${waitS}`);
+  sendJson(res, 200, taskView(task));
+}
+
+/** `?wait=N` or `Prefer: wait=N` (RFC 7240), seconds, 0 to 120; undefined when neither is given. */
+export function waitSeconds(req: IncomingMessage, url: URL): number | undefined {
+  const fromQuery = url.searchParams.get("wait");
+  const fromPrefer = /(?:^|[,;\s])wait\s*=\s*"?([^",;\s]*)/i.exec(String(req.headers.prefer ?? ""))?.[1];
+  const raw = fromQuery ?? fromPrefer;
+  if (raw === undefined || raw === null) return undefined;
+  if (!/^\d{1,6}$/.test(raw)) {
+    throw new WorkerError("ERR_BAD_REQUEST", `Invalid wait: expected whole seconds from 0 to ${MAX_WAIT_S}.`, { field: "wait" });
+  }
+  // RFC 7240 lets a server honour less than asked; a query value over the cap is the caller's mistake.
+  const n = Number(raw);
+  if (fromQuery !== null && n > MAX_WAIT_S) {
+    throw new WorkerError("ERR_BAD_REQUEST", `Invalid wait: expected whole seconds from 0 to ${MAX_WAIT_S}.`, { field: "wait" });
+  }
+  return Math.min(n, MAX_WAIT_S);
+}
+
+/** Compares tokens in constant time (both sides hashed first, so lengths leak nothing either). */
+export function bearerChecker(token: string | undefined): (header: string | undefined) => boolean {
+  if (token === undefined) return () => true;
+  const expected = createHash("sha256").update(token).digest();
+  return (header) => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+    const given = createHash("sha256").update(m?.[1] ?? "").digest();
+    return timingSafeEqual(given, expected) && m !== null;
+  };
+}
+
+function refuse(res: ServerResponse, err: unknown): void {
+  if (!(err instanceof WorkerError)) throw err;
+  const problem = problemFromError(err);
+  const headers: Record<string, string> = {};
+  if (err.code === "ERR_QUEUE_FULL") headers["retry-after"] = String(RETRY_AFTER_QUEUE_FULL_S);
+  if (err.code === "ERR_NOT_READY" || err.code === "ERR_DRAINING") headers["retry-after"] = String(RETRY_AFTER_UNAVAILABLE_S);
+  if (err.code === "ERR_UNAUTHORIZED") headers["www-authenticate"] = 'Bearer realm="captcha-worker"';
+  sendProblem(res, { ...problem, headers });
+}
