@@ -58,6 +58,7 @@ export class SolverPool<P> {
   readonly #timers = new Map<string, { deadline: ScheduledJob; next?: ScheduledJob }>();
   /** Tasks holding an upstream slot (submitting or submitted); releasing is idempotent. */
   readonly #holding = new Set<Task<P>>();
+  readonly #idleWaiters = new Set<() => void>();
   /** Live queued tasks; the deques may also hold ended ones, dropped lazily at their heads. */
   #queued = 0;
   #pausedUntil = 0;
@@ -153,10 +154,49 @@ export class SolverPool<P> {
     return outcome;
   }
 
-  /** Stops taking tasks (the API answers 503) and submitting queued ones; in-flight tasks go on. */
-  stopAccepting(): void {
+  /**
+   * Stops taking tasks (the API answers 503) and submitting queued ones, which fail at once with
+   * `shutdown` so their clients can go elsewhere; in-flight tasks go on. Returns how many failed.
+   */
+  stopAccepting(): number {
     this.#accepting = false;
     this.#dispatching = false;
+    let n = 0;
+    for (const task of [...this.tasks.open()]) {
+      if (task.status !== "queued" || this.#holding.has(task)) continue;
+      this.#fail(task, "shutdown", "The worker is shutting down; the task was never submitted.", undefined);
+      n++;
+    }
+    return n;
+  }
+
+  /** Resolves when no task holds an upstream slot, or after `timeoutMs`. */
+  idle(timeoutMs: number): Promise<void> {
+    if (this.#holding.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        timer.cancel();
+        this.#idleWaiters.delete(done);
+        resolve();
+      };
+      const timer = this.#clock.setTimeout(done, timeoutMs);
+      this.#idleWaiters.add(done);
+    });
+  }
+
+  /** The account works (a getbalance succeeded): clears a fatal account state and resumes. */
+  accountAccepted(): void {
+    if (this.#authCode === undefined) return;
+    this.#o.log.info("upstream accepts the key again; submissions resume", { was: this.#authCode });
+    this.#authCode = undefined;
+    this.#authBackoff.reset();
+    this.#o.health.upstreamAuth(undefined);
+    this.#pump();
+  }
+
+  /** A fatal account code seen outside a task (the balance check). */
+  accountRejected(code: string): void {
+    this.#authFailed(code);
   }
 
   /** Fails every task not yet ended with `code` (e.g. `shutdown`) and stops all timers. */
@@ -310,6 +350,7 @@ export class SolverPool<P> {
   }
 
   async #recheckAuth(): Promise<void> {
+    if (this.#authCode === undefined) return; // the balance check saw the key work meanwhile
     const outcome = await this.#o.upstream.balance();
     this.#o.onUpstreamCall?.("res.php:getbalance", outcome.kind);
     this.#noteTransport(outcome);
@@ -319,11 +360,7 @@ export class SolverPool<P> {
       return this.#recheckAuthLater();
     }
     if (outcome.kind !== "ok") return this.#recheckAuthLater();
-    this.#o.log.info("upstream accepts the key again; submissions resume", { was: this.#authCode });
-    this.#authCode = undefined;
-    this.#authBackoff.reset();
-    this.#o.health.upstreamAuth(undefined);
-    this.#pump();
+    this.accountAccepted();
   }
 
   #noteTransport(outcome: Outcome<unknown>): void {
@@ -358,7 +395,9 @@ export class SolverPool<P> {
   }
 
   #giveBack(task: Task<P>): void {
-    if (this.#holding.delete(task)) this.#bulkhead.release(task.kind);
+    if (!this.#holding.delete(task)) return;
+    this.#bulkhead.release(task.kind);
+    if (this.#holding.size === 0) for (const w of [...this.#idleWaiters]) w();
   }
 
   #fail(task: Task<P>, code: string, message: string, blame: "worker" | "client" | undefined): void {

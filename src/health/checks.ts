@@ -1,0 +1,121 @@
+/**
+ * Dependency checks, each run in the background behind its own TTL cache with a deadline and a
+ * try/catch: a check that throws or hangs reads as `down` (or `degraded` while a last good result
+ * is still at hand), never as an exception in a handler. Endpoints read results; they never run checks.
+ */
+import type { Clock } from "../clock.ts";
+import { TtlCache } from "./ttl_cache.ts";
+
+export type CheckStatus = "ok" | "degraded" | "down";
+
+/** What a check's run returns; a throw means down. */
+export interface CheckValue {
+  /** @default "ok" */
+  status?: CheckStatus;
+  observedValue?: number | string | boolean;
+  observedUnit?: string;
+  output?: string;
+}
+
+export interface CheckDefinition {
+  name: string;
+  /** For health+json: e.g. "system", "component". @default "component" */
+  componentType?: string;
+  ttlMs: number;
+  timeoutMs: number;
+  run: (signal: AbortSignal) => Promise<CheckValue>;
+}
+
+export interface CheckResult {
+  name: string;
+  componentType: string;
+  status: CheckStatus;
+  /** How long the last successful run took. */
+  responseMs: number | undefined;
+  /** When the result shown was produced (the last run, failed or not). */
+  checkedAt: number | undefined;
+  stale: boolean;
+  error: string | undefined;
+  /** Code of the last failure (ERR_CHECK_TIMEOUT, ERR_CHECK_FAILED, or one the check threw). */
+  errorCode: string | undefined;
+  value: CheckValue | undefined;
+  /** When `value` was produced (the last successful run). */
+  valueAt: number | undefined;
+}
+
+export interface HealthChecksOptions {
+  clock: Clock;
+  sanitize?: (message: string) => string;
+  random?: () => number;
+}
+
+export class HealthChecks {
+  readonly #o: HealthChecksOptions;
+  readonly #checks = new Map<string, { def: CheckDefinition; cache: TtlCache<CheckValue> }>();
+
+  constructor(options: HealthChecksOptions) {
+    this.#o = options;
+  }
+
+  register(def: CheckDefinition): void {
+    const cache = new TtlCache<CheckValue>({
+      clock: this.#o.clock,
+      ttlMs: def.ttlMs,
+      timeoutMs: def.timeoutMs,
+      load: (signal) => runGuarded(def, signal),
+      sanitize: this.#o.sanitize,
+      random: this.#o.random,
+    });
+    this.#checks.set(def.name, { def, cache });
+  }
+
+  /** Runs every check once, in parallel, and keeps them fresh; resolves when all first runs ended. */
+  async start(): Promise<void> {
+    await Promise.all([...this.#checks.values()].map((c) => c.cache.start()));
+  }
+
+  stop(): void {
+    for (const c of this.#checks.values()) c.cache.stop();
+  }
+
+  /** Runs one check now (single flight with its background refresh). */
+  refresh(name: string): Promise<void> {
+    return this.#checks.get(name)?.cache.refresh() ?? Promise.resolve();
+  }
+
+  /** Every check's latest result, synchronously. */
+  results(): CheckResult[] {
+    return [...this.#checks.values()].map(({ def, cache }) => toResult(def, cache.read()));
+  }
+
+  result(name: string): CheckResult | undefined {
+    const c = this.#checks.get(name);
+    return c ? toResult(c.def, c.cache.read()) : undefined;
+  }
+}
+
+/** A check's run, with anything it throws synchronously turned into a rejection. */
+async function runGuarded(def: CheckDefinition, signal: AbortSignal): Promise<CheckValue> {
+  const value = await def.run(signal);
+  if (typeof value !== "object" || value === null) return {};
+  return value;
+}
+
+function toResult(def: CheckDefinition, read: ReturnType<TtlCache<CheckValue>["read"]>): CheckResult {
+  let status: CheckStatus;
+  if (read.error) status = read.value === undefined ? "down" : "degraded";
+  else if (read.value === undefined) status = "degraded"; // first run still out
+  else status = read.value.status ?? "ok";
+  return {
+    name: def.name,
+    componentType: def.componentType ?? "component",
+    status,
+    responseMs: read.loadMs,
+    checkedAt: read.error?.at ?? read.loadedAt,
+    stale: read.stale,
+    error: read.error?.message ?? (read.value === undefined ? "not checked yet" : read.value.output && status !== "ok" ? read.value.output : undefined),
+    errorCode: read.error?.code,
+    value: read.value,
+    valueAt: read.loadedAt,
+  };
+}

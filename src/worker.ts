@@ -1,0 +1,153 @@
+/**
+ * The worker assembled: health state, checks, solver pool and HTTP surface over one upstream.
+ * `run`, the demo and the integration tests all start it this way.
+ */
+import type { Clock } from "./clock.ts";
+import { formatDuration, type Config, type HostPort } from "./config.ts";
+import { WorkerError } from "./errors.ts";
+import { HealthChecks } from "./health/checks.ts";
+import { HealthView, UPSTREAM_CHECK, type Readiness } from "./health/health_view.ts";
+import { WorkerHealth } from "./health/worker_health.ts";
+import { registerHealthRoutes } from "./http/health_routes.ts";
+import { Router } from "./http/router.ts";
+import { startHttpServer, type HttpServer, type HttpServerOptions } from "./http/server.ts";
+import { registerTaskRoutes, type Refusal } from "./http/task_routes.ts";
+import { createRedactor, type Logger } from "./log.ts";
+import { SolverPool } from "./solver/pool.ts";
+import type { Task } from "./solver/task.ts";
+import type { TaskParams } from "./solver/task_input.ts";
+import type { SolverUpstream } from "./solver/upstream_port.ts";
+
+export interface WorkerOptions {
+  config: Config;
+  upstream: SolverUpstream<TaskParams>;
+  clock: Clock;
+  log: Logger;
+  /** Secrets to keep out of check errors (the key). */
+  secrets?: readonly string[];
+  apiToken?: string | undefined;
+  /** Overrides config.listen (tests use port 0). */
+  listen?: HostPort;
+  http?: HttpServerOptions;
+  random?: () => number;
+  /** Extra routes (metrics, status page) before the server starts. */
+  extend?: (router: Router, worker: Omit<Worker, "address" | "close">) => void;
+}
+
+export interface Worker {
+  address: HostPort;
+  pool: SolverPool<TaskParams>;
+  health: WorkerHealth;
+  checks: HealthChecks;
+  view: HealthView;
+  router: Router;
+  /** Finishes startup: the first dependency check ends (or times out), then readiness may pass. */
+  startup: Promise<void>;
+  /** SIGTERM's first step: readiness flips to draining, new tasks get 503, queued ones stop. */
+  beginDrain(): void;
+  /** Waits up to `timeoutMs` for in-flight tasks, fails what is left with `shutdown`; returns that count. */
+  drain(timeoutMs: number): Promise<number>;
+  /** Stops the server and every timer. */
+  close(): Promise<void>;
+}
+
+/** Starts a worker listening on `listen` (or config.listen); rejects if the address is taken. */
+export async function startWorker(o: WorkerOptions): Promise<Worker> {
+  const { config, clock, log } = o;
+  const health = new WorkerHealth(clock, config.errorWindowMs);
+  const pool = new SolverPool<TaskParams>({
+    clock,
+    upstream: o.upstream,
+    health,
+    log: log.child({ component: "solver" }),
+    threads: config.threads,
+    queueMax: config.queueMax,
+    taskTimeoutMs: config.taskTimeoutMs,
+    firstPollMs: { image: config.firstPoll.imageMs, token: config.firstPoll.tokenMs },
+    pollIntervalMs: config.pollIntervalMs,
+    bulkhead: config.bulkhead,
+    random: o.random,
+    onTaskEnded: (task: Task<TaskParams>) => {
+      if (log.enabled("debug")) log.debug("task ended", { id: task.id, type: task.type, status: task.status, code: task.error?.code });
+      view.evaluate();
+    },
+  });
+  health.setLoadSource(() => pool.load());
+
+  const checks = new HealthChecks({ clock, sanitize: createRedactor(o.secrets ?? []), random: o.random });
+  checks.register({
+    name: UPSTREAM_CHECK,
+    ttlMs: config.balanceTtlMs,
+    timeoutMs: config.checkTimeoutMs,
+    // One getbalance per TTL answers both questions: is the upstream reachable, and what is left.
+    run: async () => {
+      const outcome = await o.upstream.balance();
+      if (outcome.kind === "ok") {
+        pool.accountAccepted();
+        return { observedValue: outcome.value, observedUnit: "USD" };
+      }
+      if (outcome.kind === "fatal_account") pool.accountRejected(outcome.code);
+      const code = "code" in outcome ? outcome.code : outcome.kind;
+      throw new WorkerError("ERR_CHECK_FAILED", `getbalance failed: ${code}`);
+    },
+  });
+
+  const view = new HealthView({
+    clock,
+    health,
+    checks,
+    thresholds: config,
+    stallMs: Math.max(60_000, 3 * config.pollIntervalMs),
+    log,
+  });
+
+  const router = new Router();
+  registerHealthRoutes(router, view, log);
+  registerTaskRoutes(router, {
+    pool,
+    apiToken: o.apiToken,
+    admission: (): Refusal | undefined => {
+      if (view.phase === "draining") return { code: "ERR_DRAINING", detail: "The worker is draining." };
+      const r = view.evaluate();
+      if (r.ready) return undefined;
+      // A full queue is answered by the pool with 429, not as unreadiness.
+      const blocking = r.issues.filter((i) => !i.startsWith("queue_full="));
+      return blocking.length === 0 ? undefined : { code: "ERR_NOT_READY", detail: `Not ready: ${blocking.join(", ")}.` };
+    },
+  });
+
+  let http: HttpServer | undefined;
+  const partial = {
+    pool,
+    health,
+    checks,
+    view,
+    router,
+    startup: Promise.resolve(),
+    beginDrain: () => {
+      if (view.phase === "draining") return;
+      view.setPhase("draining");
+      const failed = pool.stopAccepting();
+      log.info("draining", { in_flight: pool.inFlight, queued_failed: failed });
+    },
+    drain: async (timeoutMs: number) => {
+      await pool.idle(timeoutMs);
+      const left = pool.failAll("shutdown", "The worker shut down before the task finished.");
+      if (left > 0) log.warn("drain timeout: tasks failed with shutdown", { count: left, drain_timeout: formatDuration(timeoutMs) });
+      return left;
+    },
+    close: async () => {
+      checks.stop();
+      pool.failAll("shutdown", "The worker shut down before the task finished.");
+      await http?.close();
+    },
+  };
+  o.extend?.(router, partial);
+  http = await startHttpServer(o.listen ?? config.listen, router, log, o.http);
+  partial.startup = checks.start().then(() => {
+    if (view.phase === "starting") view.setPhase("running");
+  });
+  return { ...partial, address: http.address };
+}
+
+export type { Readiness };
