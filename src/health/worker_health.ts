@@ -7,8 +7,9 @@ import type { Clock } from "../clock.ts";
 import type { CircuitState } from "../solver/circuit_breaker.ts";
 import { SlidingWindow } from "./sliding_window.ts";
 
-/** Who a failure is charged to: only "worker" failures (upstream trouble, timeouts) move health. */
-export type Blame = "worker" | "client";
+import type { Blame } from "../upstream/outcome.ts";
+
+export type { Blame };
 
 /** The narrow interface the solver reports through. */
 export interface HealthFeed {

@@ -144,7 +144,7 @@ export class SolverPool<P> {
   }
 
   /** Forwards reportgood/reportbad for a solved task. */
-  async report(task: Task<P>, correct: boolean): Promise<Outcome<void>> {
+  async report(task: Task<P>, correct: boolean): Promise<Outcome<string>> {
     if (task.status !== "solved" || task.upstreamId === undefined) {
       throw new WorkerError("ERR_CONFLICT", `Task ${task.id} is ${task.status}; only solved tasks can be reported.`);
     }

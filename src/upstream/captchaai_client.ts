@@ -1,0 +1,155 @@
+/**
+ * The CaptchaAI (2captcha-compatible) protocol client: in.php and res.php, always `json=1`, the key
+ * only in a POST form body (never in a URL), every call bounded by a timeout on the injected clock,
+ * every answer classified (never thrown), bodies read with a size cap.
+ */
+import { systemClock, type Clock } from "../clock.ts";
+import { createRedactor } from "../log.ts";
+import { classifyResponse } from "./classify.ts";
+import type { Outcome, OutcomeKind } from "./outcome.ts";
+import { taskToForm, type UpstreamTask } from "./task_form.ts";
+
+export type Endpoint = "in.php" | "res.php:get" | "res.php:getbalance" | "res.php:report";
+
+export interface CaptchaAiClientOptions {
+  /** Base URL; in.php and res.php are resolved below it. */
+  baseUrl: URL;
+  apiKey: string;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** @default systemClock */
+  clock?: Clock;
+  /** Per call. @default 5000 */
+  timeoutMs?: number;
+  /** Sent as `soft_id` when set. */
+  softId?: string;
+  /** Largest body read. @default 65536 */
+  maxBodyBytes?: number;
+  /** Called after every call, for metrics. */
+  onCall?: (endpoint: Endpoint, kind: OutcomeKind, durationMs: number) => void;
+}
+
+export interface CaptchaAiClient {
+  submit(task: UpstreamTask, signal?: AbortSignal): Promise<Outcome<string>>;
+  poll(id: string, signal?: AbortSignal): Promise<Outcome<string>>;
+  balance(signal?: AbortSignal): Promise<Outcome<number>>;
+  report(id: string, correct: boolean, signal?: AbortSignal): Promise<Outcome<string>>;
+}
+
+/** Error codes of failed connections: the request surely never reached the upstream. */
+const NOT_DELIVERED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT", "ERR_INVALID_URL"]);
+
+export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClient {
+  const doFetch = o.fetch ?? globalThis.fetch;
+  const clock = o.clock ?? systemClock;
+  const timeoutMs = o.timeoutMs ?? 5000;
+  const maxBody = o.maxBodyBytes ?? 65_536;
+  const redact = createRedactor([o.apiKey]);
+  const inUrl = new URL("in.php", o.baseUrl);
+  const resUrl = new URL("res.php", o.baseUrl);
+
+  async function call<T>(
+    endpoint: Endpoint,
+    url: URL,
+    fields: Record<string, string>,
+    value: (request: string) => T | undefined,
+    signal?: AbortSignal,
+  ): Promise<Outcome<T>> {
+    const started = clock.now();
+    const form = new URLSearchParams({ key: o.apiKey, json: "1", ...fields });
+    if (o.softId) form.set("soft_id", o.softId);
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = clock.setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, timeoutMs);
+    const onCallerAbort = () => abort.abort();
+    signal?.addEventListener("abort", onCallerAbort, { once: true });
+    let outcome: Outcome<T>;
+    try {
+      const res = await doFetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json, text/plain" },
+        body: form.toString(),
+        signal: abort.signal,
+        redirect: "error",
+      });
+      const body = await readCapped(res, maxBody);
+      outcome =
+        body === undefined
+          ? { kind: "transient", code: "BAD_BODY", message: `The upstream body is over ${maxBody} bytes.`, maybeDelivered: true }
+          : classifyResponse({ status: res.status, contentType: res.headers.get("content-type") ?? "", body }, value, { redact });
+    } catch (err) {
+      outcome = transportFailure(err, timedOut, timeoutMs, endpoint, signal?.aborted === true);
+    } finally {
+      timer.cancel();
+      signal?.removeEventListener("abort", onCallerAbort);
+    }
+    o.onCall?.(endpoint, outcome.kind, clock.now() - started);
+    return outcome;
+  }
+
+  return {
+    submit: (task, signal) => call("in.php", inUrl, taskToForm(task), idValue, signal),
+    poll: (id, signal) => call("res.php:get", resUrl, { action: "get", id }, (r) => (r.length > 0 ? r : undefined), signal),
+    balance: (signal) => call("res.php:getbalance", resUrl, { action: "getbalance" }, balanceValue, signal),
+    report: (id, correct, signal) =>
+      call("res.php:report", resUrl, { action: correct ? "reportgood" : "reportbad", id }, (r) => r, signal),
+  };
+}
+
+/** Upstream ids are strings even when JSON sends a number. */
+function idValue(request: string): string | undefined {
+  const id = request.trim();
+  return /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : undefined;
+}
+
+function balanceValue(request: string): number | undefined {
+  const n = Number(request.trim());
+  return request.trim() !== "" && Number.isFinite(n) ? n : undefined;
+}
+
+/** Reads at most `max` bytes of the body; undefined when it is longer (the rest is not read). */
+async function readCapped(res: Response, max: number): Promise<string | undefined> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size).toString("utf8");
+}
+
+function transportFailure<T>(err: unknown, timedOut: boolean, timeoutMs: number, endpoint: Endpoint, callerAborted: boolean): Outcome<T> {
+  if (timedOut) {
+    return { kind: "transient", code: "TIMEOUT", message: `Upstream timed out after ${timeoutMs}ms: ${endpoint}.`, maybeDelivered: true };
+  }
+  if (callerAborted) return { kind: "transient", code: "ABORTED", message: `The call to ${endpoint} was cancelled.`, maybeDelivered: true };
+  const code = errorCode(err);
+  return {
+    kind: "transient",
+    code: "NETWORK",
+    message: `Upstream unreachable (${code}): ${endpoint}.`,
+    maybeDelivered: !NOT_DELIVERED.has(code),
+  };
+}
+
+/** The system error code under fetch's "fetch failed" TypeError. */
+function errorCode(err: unknown): string {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return "UNKNOWN";
+}

@@ -1,0 +1,173 @@
+/**
+ * Every CaptchaAI / 2captcha answer becomes one class (SPEC §6): ok, not_ready, fatal_account,
+ * back_off, transient or task_failed, with the upstream's code kept. Pure and total: no input,
+ * however hostile, makes it throw. Codes from the 2captcha API reference (in.php and res.php error
+ * tables) and CaptchaAI's error-code page, which uses ERROR_ZERO_BALANCE also for "no free threads".
+ */
+import type { Blame, Failure, Outcome } from "./outcome.ts";
+
+type Rule = { kind: "fatal_account" } | { kind: "back_off" } | { kind: "task_failed"; blame: Blame } | { kind: "transient" };
+
+const FATAL: Rule = { kind: "fatal_account" };
+const BACK_OFF: Rule = { kind: "back_off" };
+const CLIENT: Rule = { kind: "task_failed", blame: "client" };
+const WORKER: Rule = { kind: "task_failed", blame: "worker" };
+const TRANSIENT: Rule = { kind: "transient" };
+
+/** The documented codes. Unknown ERROR_* codes fail only their task, charged to the worker. */
+export const CODE_RULES: Readonly<Record<string, Rule>> = {
+  // The key or the caller's IP is refused: nothing will work until an operator acts.
+  ERROR_WRONG_USER_KEY: FATAL,
+  ERROR_KEY_DOES_NOT_EXIST: FATAL,
+  ERROR_IP_NOT_ALLOWED: FATAL,
+  ERROR_IP_ADDRES: FATAL, // res.php's spelling of "IP not allowed"
+  IP_BANNED: FATAL,
+  ERROR_ACCOUNT_SUSPENDED: FATAL,
+  // Capacity or money: pause submissions, keep the tasks.
+  ERROR_ZERO_BALANCE: BACK_OFF,
+  ERROR_NO_SLOT_AVAILABLE: BACK_OFF,
+  MAX_USER_TURN: BACK_OFF,
+  "ERROR: 1001": BACK_OFF,
+  "ERROR: 1002": BACK_OFF,
+  "ERROR: 1003": BACK_OFF,
+  "ERROR: 1004": BACK_OFF,
+  "ERROR: 1005": BACK_OFF,
+  TOO_MANY_BAD_IMAGES: BACK_OFF,
+  // The client's input: the task fails, the worker's health is not blamed.
+  ERROR_ZERO_CAPTCHA_FILESIZE: CLIENT,
+  ERROR_TOO_BIG_CAPTCHA_FILESIZE: CLIENT,
+  ERROR_WRONG_FILE_EXTENSION: CLIENT,
+  ERROR_IMAGE_TYPE_NOT_SUPPORTED: CLIENT,
+  ERROR_UPLOAD: CLIENT,
+  ERROR_CAPTCHAIMAGE_BLOCKED: CLIENT,
+  ERROR_PAGEURL: CLIENT,
+  ERROR_GOOGLEKEY: CLIENT,
+  ERROR_WRONG_GOOGLEKEY: CLIENT,
+  ERROR_SITEKEY: CLIENT,
+  ERROR_BAD_TOKEN_OR_PAGEURL: CLIENT,
+  ERROR_BAD_PARAMETERS: CLIENT,
+  ERROR_BAD_PROXY: CLIENT,
+  ERROR_PROXY_FORMAT: CLIENT,
+  ERROR_PROXY_CONNECTION_FAILED: CLIENT,
+  ERROR_TOKEN_EXPIRED: CLIENT,
+  ERROR_EMPTY_METHOD: WORKER,
+  ERROR_EMPTY_ACTION: WORKER,
+  ERROR_WRONG_ID_FORMAT: WORKER,
+  ERROR_WRONG_CAPTCHA_ID: WORKER,
+  ERROR_CAPTCHA_UNSOLVABLE: WORKER,
+  ERROR_BAD_DUPLICATES: WORKER,
+  ERROR_DUPLICATE_REPORT: WORKER,
+  ERROR_REPORT_NOT_RECORDED: WORKER,
+  // The upstream's own trouble.
+  ERROR_INTERNAL_SERVER_ERROR: TRANSIENT,
+  ERROR_SERVER_ERROR: TRANSIENT,
+};
+
+export const NOT_READY = "CAPCHA_NOT_READY";
+const MAX_QUOTE = 200;
+
+export interface HttpAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export interface ClassifyOptions {
+  /** Makes quoted upstream text safe to show (redacts the key). */
+  redact?: (text: string) => string;
+}
+
+/** Classifies an upstream code such as `ERROR_ZERO_BALANCE` (as `json=1` or plain text sends it). */
+export function classifyCode(rawCode: string, redact: (t: string) => string = (t) => t): Failure | { kind: "not_ready" } {
+  const code = normalizeCode(rawCode);
+  if (code === NOT_READY) return { kind: "not_ready" };
+  const rule = Object.hasOwn(CODE_RULES, code) ? CODE_RULES[code]! : undefined;
+  const message = `The upstream answered ${quote(code, redact)}.`;
+  if (!rule) return { kind: "task_failed", code: safeCode(code), message, blame: "worker" };
+  switch (rule.kind) {
+    case "task_failed":
+      return { kind: "task_failed", code, message, blame: rule.blame };
+    case "transient":
+      return { kind: "transient", code, message, maybeDelivered: true };
+    default:
+      return { kind: rule.kind, code, message };
+  }
+}
+
+/**
+ * Classifies one HTTP answer of in.php or res.php. `value` turns the protocol's `request` text of a
+ * success into the result (an id, a solution, a balance), or returns undefined when it is malformed.
+ */
+export function classifyResponse<T>(answer: HttpAnswer, value: (request: string) => T | undefined, options: ClassifyOptions = {}): Outcome<T> {
+  const redact = options.redact ?? ((t: string) => t);
+  try {
+    const { status, body } = answer;
+    if (status === 429) return { kind: "back_off", code: "HTTP_429", message: "The upstream answered HTTP 429." };
+    if (status === 503) return transient("HTTP_503", "The upstream answered HTTP 503.", false);
+    if (status >= 500) return transient(`HTTP_${status}`, `The upstream answered HTTP ${status}.`, true);
+    if (status < 200 || status >= 300) return transient(`HTTP_${status}`, `The upstream answered HTTP ${status}.`, true);
+    const text = body.trim();
+    if (/^<|<html[\s>]/i.test(text.slice(0, 512))) {
+      return transient("HTML_BODY", `The upstream sent an HTML page: ${quote(text, redact)}.`, true);
+    }
+    const parsed = parseAnswer(text);
+    if (!parsed) return transient("BAD_BODY", `The upstream sent an unparseable body: ${quote(text, redact)}.`, true);
+    if (parsed.ok) {
+      const v = value(parsed.request);
+      if (v === undefined) return transient("BAD_BODY", `The upstream sent an unexpected result: ${quote(parsed.request, redact)}.`, true);
+      return { kind: "ok", value: v };
+    }
+    return classifyCode(parsed.request, redact);
+  } catch {
+    return transient("BAD_BODY", "The upstream sent a body that could not be read.", true);
+  }
+}
+
+/** The `json=1` shape `{"status":1,"request":...}`, or the plain `OK|...` / bare code form. */
+function parseAnswer(text: string): { ok: boolean; request: string } | undefined {
+  if (text.startsWith("{")) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined;
+    const o = json as Record<string, unknown>;
+    const request = Object.hasOwn(o, "request") ? o.request : undefined;
+    const status = Object.hasOwn(o, "status") ? o.status : undefined;
+    if (typeof request !== "string" && typeof request !== "number") return undefined;
+    const ok = status === 1 || status === "1";
+    if (!ok && status !== 0 && status !== "0") return undefined;
+    return { ok, request: String(request) };
+  }
+  if (text.startsWith("OK|")) return { ok: true, request: text.slice(3) };
+  if (text === "OK_REPORT_RECORDED") return { ok: true, request: text };
+  if (/^(?:ERROR[_: A-Z0-9]*|[A-Z_]{4,64}|[0-9]+(?:\.[0-9]+)?)$/.test(text)) {
+    // A bare number is getbalance's plain answer; a bare code is an error or CAPCHA_NOT_READY.
+    return /^[0-9]/.test(text) ? { ok: true, request: text } : { ok: false, request: text };
+  }
+  return undefined;
+}
+
+function normalizeCode(code: string): string {
+  const c = code.trim();
+  return /^ERROR:\s*100[1-5]$/.test(c) ? `ERROR: ${c.slice(-4)}` : c;
+}
+
+/** A code fit for a label or a JSON field: printable, bounded. */
+function safeCode(code: string): string {
+  const clean = code.replace(/[^\x20-\x7e]/g, "?").slice(0, 64);
+  return clean || "UNKNOWN";
+}
+
+function transient(code: string, message: string, maybeDelivered: boolean): Outcome<never> {
+  return { kind: "transient", code, message, maybeDelivered };
+}
+
+/** Upstream text for a message: control characters dropped, truncated, the key redacted. */
+export function quote(text: string, redact: (t: string) => string): string {
+  // Redact the whole text first: cutting before redacting could leave part of a key behind.
+  const clean = redact(text).slice(0, MAX_QUOTE + 1).replace(/[\x00-\x1f\x7f]+/g, " ");
+  return JSON.stringify(clean.length > MAX_QUOTE ? clean.slice(0, MAX_QUOTE) + "..." : clean);
+}

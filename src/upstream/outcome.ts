@@ -1,0 +1,18 @@
+/** A classified upstream answer: what the solver acts on, with the upstream's code kept. */
+
+/** Who a failure is charged to: only "worker" failures (upstream trouble, timeouts) move health. */
+export type Blame = "worker" | "client";
+
+export type OutcomeKind = "ok" | "not_ready" | "fatal_account" | "back_off" | "transient" | "task_failed";
+
+export type Outcome<T> =
+  | { kind: "ok"; value: T }
+  | { kind: "not_ready" }
+  | { kind: "fatal_account"; code: string; message: string }
+  | { kind: "back_off"; code: string; message: string }
+  /** `maybeDelivered`: the request may have reached the upstream (a submit must then not be repeated). */
+  | { kind: "transient"; code: string; message: string; maybeDelivered: boolean }
+  | { kind: "task_failed"; code: string; message: string; blame: Blame };
+
+/** Any failure outcome. */
+export type Failure = Exclude<Outcome<never>, { kind: "ok" }>;
