@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { runConfigCommand } from "./cli/config_cmd.ts";
 import { runProbeCommand } from "./cli/probe.ts";
 import { runRunCommand } from "./cli/run.ts";
+import { runSimulateCommand } from "./cli/simulate.ts";
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Runtime } from "./cli/runtime.ts";
 import { COMMANDS, usage, usageHint } from "./cli/usage.ts";
 import { OPTIONS, type FlagValues } from "./config.ts";
@@ -64,6 +65,9 @@ async function dispatch(argv: readonly string[], rt: Runtime): Promise<number> {
       if (values.help) return help(rt);
       return runProbeCommand(positionals, values, rt);
     }
+    case "simulate":
+      if (rest.includes("--help") || rest.includes("-h")) return help(rt);
+      return runSimulateCommand(rest, rt);
     case "config": {
       const { values } = parse(rest, WORKER_OPTIONS, false);
       if (values.help) return help(rt);

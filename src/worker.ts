@@ -13,24 +13,31 @@ import { Router } from "./http/router.ts";
 import { startHttpServer, type HttpServer, type HttpServerOptions } from "./http/server.ts";
 import { registerTaskRoutes, type Refusal } from "./http/task_routes.ts";
 import { createRedactor, type Logger } from "./log.ts";
+import { registerMetricsRoute } from "./http/metrics_route.ts";
+import { registerProcessMetrics } from "./metrics/process_metrics.ts";
+import { Registry } from "./metrics/registry.ts";
+import { registerWorkerMetrics, type WorkerMetrics } from "./metrics/worker_metrics.ts";
 import { SolverPool } from "./solver/pool.ts";
 import type { Task } from "./solver/task.ts";
 import type { TaskParams } from "./solver/task_input.ts";
 import type { SolverUpstream } from "./solver/upstream_port.ts";
+import { createCaptchaAiClient } from "./upstream/captchaai_client.ts";
 
 export interface WorkerOptions {
   config: Config;
-  upstream: SolverUpstream<TaskParams>;
+  /** The CaptchaAI base URL (config.upstream, or the simulator's). */
+  upstreamUrl: URL;
+  apiKey: string;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
   clock: Clock;
   log: Logger;
-  /** Secrets to keep out of check errors (the key). */
-  secrets?: readonly string[];
   apiToken?: string | undefined;
   /** Overrides config.listen (tests use port 0). */
   listen?: HostPort;
   http?: HttpServerOptions;
   random?: () => number;
-  /** Extra routes (metrics, status page) before the server starts. */
+  /** Extra routes before the server starts. */
   extend?: (router: Router, worker: Omit<Worker, "address" | "close">) => void;
 }
 
@@ -41,6 +48,7 @@ export interface Worker {
   checks: HealthChecks;
   view: HealthView;
   router: Router;
+  registry: Registry;
   /** Finishes startup: the first dependency check ends (or times out), then readiness may pass. */
   startup: Promise<void>;
   /** SIGTERM's first step: readiness flips to draining, new tasks get 503, queued ones stop. */
@@ -55,9 +63,18 @@ export interface Worker {
 export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const { config, clock, log } = o;
   const health = new WorkerHealth(clock, config.errorWindowMs);
+  let metrics: WorkerMetrics | undefined;
+  const upstream: SolverUpstream<TaskParams> = createCaptchaAiClient({
+    baseUrl: o.upstreamUrl,
+    apiKey: o.apiKey,
+    fetch: o.fetch,
+    clock,
+    timeoutMs: config.checkTimeoutMs,
+    onCall: (endpoint, kind, ms) => metrics?.upstreamCall(endpoint, kind, ms),
+  });
   const pool = new SolverPool<TaskParams>({
     clock,
-    upstream: o.upstream,
+    upstream,
     health,
     log: log.child({ component: "solver" }),
     threads: config.threads,
@@ -68,20 +85,21 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     bulkhead: config.bulkhead,
     random: o.random,
     onTaskEnded: (task: Task<TaskParams>) => {
+      metrics?.taskEnded(task);
       if (log.enabled("debug")) log.debug("task ended", { id: task.id, type: task.type, status: task.status, code: task.error?.code });
       view.evaluate();
     },
   });
   health.setLoadSource(() => pool.load());
 
-  const checks = new HealthChecks({ clock, sanitize: createRedactor(o.secrets ?? []), random: o.random });
+  const checks = new HealthChecks({ clock, sanitize: createRedactor([o.apiKey]), random: o.random });
   checks.register({
     name: UPSTREAM_CHECK,
     ttlMs: config.balanceTtlMs,
     timeoutMs: config.checkTimeoutMs,
     // One getbalance per TTL answers both questions: is the upstream reachable, and what is left.
     run: async () => {
-      const outcome = await o.upstream.balance();
+      const outcome = await upstream.balance();
       if (outcome.kind === "ok") {
         pool.accountAccepted();
         return { observedValue: outcome.value, observedUnit: "USD" };
@@ -101,7 +119,12 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     log,
   });
 
+  const registry = new Registry();
+  metrics = registerWorkerMetrics(registry, view, config);
+  const processMetrics = registerProcessMetrics(registry, health.startedAt);
+
   const router = new Router();
+  registerMetricsRoute(router, registry);
   registerHealthRoutes(router, view, log);
   registerTaskRoutes(router, {
     pool,
@@ -123,6 +146,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     checks,
     view,
     router,
+    registry,
     startup: Promise.resolve(),
     beginDrain: () => {
       if (view.phase === "draining") return;
@@ -138,6 +162,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     },
     close: async () => {
       checks.stop();
+      processMetrics.stop();
       pool.failAll("shutdown", "The worker shut down before the task finished.");
       await http?.close();
     },

@@ -1,57 +1,85 @@
-/** `captcha-worker run`: starts the worker, logs one line, stops cleanly on SIGTERM/SIGINT (a second signal exits at once). */
+/**
+ * `captcha-worker run`: the worker on the CaptchaAI API, or with --demo on the built-in simulator
+ * with sample traffic. Logs one line on start; SIGTERM/SIGINT drain it (SPEC §8).
+ */
 import { systemClock } from "../clock.ts";
 import { formatHostPort, parseConfig, type FlagValues } from "../config.ts";
-import { registerHealthRoutes } from "../http/health_routes.ts";
-import { Router } from "../http/router.ts";
-import { startHttpServer } from "../http/server.ts";
+import { WorkerError } from "../errors.ts";
 import { createLogger } from "../log.ts";
+import { runUntilSignal } from "../ops/lifecycle.ts";
+import { startDemoTraffic } from "../ops/demo_traffic.ts";
+import { startSimulator, type Simulator } from "../sim/simulator.ts";
 import { VERSION } from "../version.ts";
+import { startWorker, type Worker } from "../worker.ts";
 import { loadApiKey } from "./load_key.ts";
-import { EXIT_FAILURE, EXIT_OK, type Runtime } from "./runtime.ts";
+import { EXIT_FAILURE, type Runtime } from "./runtime.ts";
+
+const DEMO_KEY = "demo-key-for-the-built-in-simulator";
 
 export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<number> {
   const { config } = parseConfig(flags, rt.env);
   const key = loadApiKey(config, flags, rt);
-  const log = createLogger({
-    level: config.logLevel,
-    format: config.logFormat,
-    secrets: key ? [key.value] : [],
-    write: rt.stderr,
-  });
+  const apiToken = config.apiTokenFile === undefined ? undefined : readToken(rt, config.apiTokenFile);
+  const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets: [key?.value, apiToken].filter((s): s is string => s !== undefined), write: rt.stderr });
   const clock = systemClock;
-  const startedAtMs = clock.now();
 
-  const router = new Router();
-  registerHealthRoutes(router, { clock, startedAtMs });
+  let sim: Simulator | undefined;
+  let upstreamUrl = config.upstream;
+  let apiKey = key?.value ?? DEMO_KEY;
+  if (config.demo) {
+    // The demo never sends a real key anywhere: the in-process simulator takes only its own.
+    apiKey = DEMO_KEY;
+    sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [DEMO_KEY], solveTimeMs: { image: 2000, token: 6000 }, balanceUsd: 5, log });
+    upstreamUrl = sim.url;
+  }
+  const demoConfig = config.demo
+    ? { ...config, upstream: upstreamUrl, firstPoll: { imageMs: 1000, tokenMs: 3000 }, pollIntervalMs: Math.min(config.pollIntervalMs, 1000) }
+    : config;
 
-  let http;
+  let worker: Worker;
   try {
-    http = await startHttpServer(config.listen, router, log);
+    worker = await startWorker({ config: demoConfig, upstreamUrl, apiKey, clock, log, apiToken });
   } catch (err) {
     log.error("cannot listen", { listen: formatHostPort(config.listen), err });
+    await sim?.close();
     return EXIT_FAILURE;
   }
+  const listen = formatHostPort(worker.address);
   log.info("captcha-worker started", {
     version: VERSION,
     node: process.version,
-    listen: formatHostPort(http.address),
-    upstream: config.upstream.host,
+    listen,
+    upstream: config.demo ? `simulator ${upstreamUrl.host}` : config.upstream.host,
     threads: config.threads,
     demo: config.demo,
   });
+  let stopDemo = () => {};
+  if (config.demo) {
+    const base = `http://${listen.replace(/^0\.0\.0\.0:/, "127.0.0.1:")}`;
+    rt.stdout(
+      `\nDemo: the worker solves sample tasks on the built-in simulator (no key, no network).\n` +
+        `  metrics       ${base}/metrics\n  simulator     ${upstreamUrl.href}__sim/counts\n` +
+        `Try: curl -X POST ${upstreamUrl.href}__sim/balance -H 'content-type: application/json' -d '{"balance":0.5}'  (then watch readiness)\n` +
+        `Stop with Ctrl-C.\n\n`,
+    );
+    stopDemo = startDemoTraffic(worker.pool, clock, log);
+  }
+  const code = await runUntilSignal(rt, { ...worker, beginDrain: () => (stopDemo(), worker.beginDrain()) }, config.drainTimeoutMs, log);
+  await sim?.close();
+  return code;
+}
 
-  const signal = await new Promise<string>((resolve) => {
-    const off = rt.onSignal((sig) => {
-      off();
-      rt.onSignal((again) => {
-        log.warn("second signal: exiting at once", { signal: again });
-        rt.exit(EXIT_FAILURE);
-      });
-      resolve(sig);
+function readToken(rt: Runtime, path: string): string {
+  let token: string;
+  try {
+    token = rt.readFile(path).trim();
+  } catch (err) {
+    throw new WorkerError("ERR_CONFIG_INVALID", `Invalid --api-token-file: cannot read ${JSON.stringify(path)} (${(err as NodeJS.ErrnoException).code ?? "unreadable"})`, {
+      field: "--api-token-file",
     });
-  });
-  log.info("stopping", { signal });
-  await http.close();
-  log.info("stopped");
-  return EXIT_OK;
+  }
+  if (!/^[\x21-\x7e]{16,4096}$/.test(token)) {
+    throw new WorkerError("ERR_CONFIG_INVALID", "Invalid --api-token-file: expected one token of 16 to 4096 printable characters", { field: "--api-token-file" });
+  }
+  return token;
 }

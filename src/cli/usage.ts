@@ -1,6 +1,7 @@
 /** The --help text, generated from the option table so it cannot drift from what is parsed. */
 import { ENV_PREFIX, OPTIONS } from "../config.ts";
 import { KEY_SOURCES_HELP } from "../secrets.ts";
+import { SIMULATE_FLAGS } from "./simulate.ts";
 import { PRODUCT, VERSION } from "../version.ts";
 
 export interface CommandHelp {
@@ -11,6 +12,7 @@ export interface CommandHelp {
 
 export const COMMANDS: readonly CommandHelp[] = [
   { name: "run", synopsis: "[run] [flags]", summary: "start the worker (the default command)" },
+  { name: "simulate", synopsis: "simulate [flags]", summary: "run the CaptchaAI-protocol simulator alone (fault injection under /__sim/)" },
   { name: "config", synopsis: "config [flags]", summary: "print the effective config as JSON (secrets redacted) and exit" },
   {
     name: "probe",
@@ -40,6 +42,8 @@ export function usage(): string {
   }
   lines.push("", "Flags of probe:");
   for (const p of PROBE_FLAGS) lines.push(`  ${p.flag.padEnd(36)} ${p.env}`, `      ${p.help}; default: ${p.def}`);
+  lines.push("", "Flags of simulate:");
+  for (const f of SIMULATE_FLAGS) lines.push(`  ${f.flag.padEnd(36)}`, `      ${f.help}; default: ${f.def}`);
   lines.push("", `The CaptchaAI key: ${KEY_SOURCES_HELP}. It is never printed, logged or put in a URL.`);
   lines.push(
     "",

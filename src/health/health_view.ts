@@ -144,7 +144,7 @@ export class HealthView {
     for (const c of results) {
       const entry: Record<string, unknown> = {
         status: c.status,
-        response_ms: c.responseMs ?? null,
+        response_ms: c.responseMs === undefined ? null : Math.round(c.responseMs),
         checked_at: c.checkedAt === undefined ? null : new Date(c.checkedAt).toISOString(),
         stale: c.stale,
       };
@@ -185,7 +185,7 @@ export class HealthView {
       const entry = {
         componentId: d.name,
         componentType: d.componentType,
-        observedValue: d.responseMs ?? null,
+        observedValue: d.responseMs === undefined ? null : Math.round(d.responseMs),
         observedUnit: "ms",
         status: d.status === "ok" ? "pass" : d.status === "degraded" ? "warn" : "fail",
         time: d.checkedAt === undefined ? time : new Date(d.checkedAt).toISOString(),

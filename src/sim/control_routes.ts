@@ -1,0 +1,57 @@
+/**
+ * The simulator's control API under /__sim/ (JSON in and out, no key needed): faults per endpoint,
+ * balance, unsolvable ratio, reset, and the counts of everything received.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { isSelector, parseFault, SELECTORS } from "./faults.ts";
+import type { SimControl, SimCounts } from "./simulator.ts";
+
+export function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, control: SimControl, counts: () => SimCounts): void {
+  const send = (status: number, value: unknown) => {
+    const text = JSON.stringify(value);
+    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text);
+  };
+  let input: Record<string, unknown> = {};
+  if (body.length > 0) {
+    try {
+      const parsed: unknown = JSON.parse(body.toString("utf8"));
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error();
+      input = parsed as Record<string, unknown>;
+    } catch {
+      return send(400, { error: "expected a JSON object" });
+    }
+  }
+  const route = `${req.method} ${url.pathname}`;
+  switch (route) {
+    case "GET /__sim/counts":
+      return send(200, counts());
+    case "GET /__sim/state":
+      return send(200, control.state());
+    case "POST /__sim/reset":
+      control.reset();
+      return send(200, control.state());
+    case "POST /__sim/faults": {
+      const endpoint = input.endpoint ?? "all";
+      if (!isSelector(endpoint)) return send(400, { error: `endpoint: one of ${SELECTORS.join(", ")}` });
+      try {
+        control.setFault(endpoint, parseFault(input));
+      } catch (err) {
+        return send(400, { error: (err as Error).message });
+      }
+      return send(200, control.state());
+    }
+    case "DELETE /__sim/faults":
+      control.clearFaults();
+      return send(200, control.state());
+    case "POST /__sim/balance":
+      if (typeof input.balance !== "number" || !Number.isFinite(input.balance)) return send(400, { error: "balance: a number" });
+      control.setBalance(input.balance);
+      return send(200, control.state());
+    case "POST /__sim/unsolvable":
+      if (typeof input.ratio !== "number" || !(input.ratio >= 0 && input.ratio <= 1)) return send(400, { error: "ratio: 0 to 1" });
+      control.setUnsolvableRatio(input.ratio);
+      return send(200, control.state());
+    default:
+      return send(404, { error: "unknown control endpoint", endpoints: ["GET counts", "GET state", "POST reset", "POST faults", "DELETE faults", "POST balance", "POST unsolvable"] });
+  }
+}

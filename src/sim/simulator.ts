@@ -1,0 +1,270 @@
+/**
+ * A CaptchaAI-protocol simulator (SPEC §7): in.php and res.php as the real service answers them,
+ * with faults injected per endpoint and counts of everything received, so tests, benchmarks and the
+ * demo need no paid key. Nothing a client sends can crash it.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { systemClock, type Clock } from "../clock.ts";
+import type { HostPort } from "../config.ts";
+import { silentLogger, type Logger } from "../log.ts";
+import { handleControl } from "./control_routes.ts";
+import { HTML_PAGE, type Fault, type Selector } from "./faults.ts";
+import { readParams, type Params } from "./params.ts";
+import { mulberry32, type Random } from "./prng.ts";
+import { SimTasks } from "./sim_tasks.ts";
+
+export interface SimulatorOptions {
+  /** Accepted keys; empty: any non-empty key. */
+  keys: string[];
+  /** @default 10 */
+  balanceUsd?: number;
+  /** Unsolved tasks allowed per key; beyond: ERROR_NO_SLOT_AVAILABLE. @default 50 */
+  threads?: number;
+  /** @default { image: 3000, token: 10000 } */
+  solveTimeMs?: { image: number; token: number };
+  /** Charged on each delivered solution. @default 0.001 */
+  pricePerSolveUsd?: number;
+  seed?: number;
+  clock?: Clock;
+  log?: Logger;
+}
+
+export interface SimCounts {
+  /** Requests by endpoint selector (`in.php`, `res.php:get`, ...; `other` for anything else). */
+  requests: Record<string, number>;
+  /** Tasks accepted by in.php. */
+  submitted: number;
+  /** Requests that carried `key` in the URL's query string. */
+  keyInQuery: number;
+}
+
+export interface SimControl {
+  setFault(selector: Selector, fault: Fault): void;
+  clearFaults(): void;
+  setBalance(usd: number): void;
+  setUnsolvableRatio(ratio: number): void;
+  /** Clears faults and counts (tasks and balance stay). */
+  reset(): void;
+  state(): { faults: Partial<Record<Selector, Fault>>; balanceUsd: number; unsolvableRatio: number; tasks: number };
+}
+
+export interface Simulator {
+  url: URL;
+  address: HostPort;
+  control: SimControl;
+  counts(): SimCounts;
+  close(): Promise<void>;
+}
+
+const BODY_LIMIT = 4 * 1024 * 1024;
+const MAX_IMAGE_BYTES = 600 * 1024;
+
+export async function startSimulator(listen: HostPort, options: SimulatorOptions): Promise<Simulator> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? silentLogger;
+  const random: Random = mulberry32(options.seed ?? Date.now());
+  const tasks = new SimTasks(
+    clock,
+    random,
+    options.balanceUsd ?? 10,
+    options.solveTimeMs ?? { image: 3000, token: 10_000 },
+    options.pricePerSolveUsd ?? 0.001,
+    options.threads ?? 50,
+  );
+  const keys = new Set(options.keys);
+  const faults = new Map<Selector, Fault>();
+  let counts: SimCounts = { requests: {}, submitted: 0, keyInQuery: 0 };
+  const hung = new Set<ServerResponse>();
+  const sockets = new Set<Socket>();
+
+  const control: SimControl = {
+    setFault: (selector, fault) => void faults.set(selector, fault),
+    clearFaults: () => {
+      faults.clear();
+      for (const res of hung) res.destroy();
+      hung.clear();
+    },
+    setBalance: (usd) => void (tasks.balanceUsd = usd),
+    setUnsolvableRatio: (ratio) => void (tasks.unsolvableRatio = Math.min(1, Math.max(0, ratio))),
+    reset: () => {
+      control.clearFaults();
+      counts = { requests: {}, submitted: 0, keyInQuery: 0 };
+    },
+    state: () => ({ faults: Object.fromEntries(faults), balanceUsd: tasks.balanceUsd, unsolvableRatio: tasks.unsolvableRatio, tasks: tasks.size }),
+  };
+
+  const server = createServer({ requestTimeout: 0 }, (req, res) => {
+    readBody(req).then(
+      (body) => {
+        try {
+          route(req, res, body);
+        } catch (err) {
+          log.error("simulator handler failed", { err });
+          if (!res.headersSent) res.writeHead(500).end("internal error");
+        }
+      },
+      () => res.destroy(),
+    );
+  });
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.once("close", () => sockets.delete(s));
+  });
+  server.on("clientError", (_err, socket) => socket.destroy());
+
+  function route(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    const url = new URL(req.url ?? "/", "http://sim.invalid");
+    if (url.pathname.startsWith("/__sim/")) return handleControl(req, res, url, body, control, () => counts);
+    if (url.pathname !== "/in.php" && url.pathname !== "/res.php") {
+      counts.requests.other = (counts.requests.other ?? 0) + 1;
+      res.writeHead(404, { "content-type": "text/plain" }).end("Not Found");
+      return;
+    }
+    const params = readParams(url, String(req.headers["content-type"] ?? ""), body);
+    if (url.searchParams.has("key")) counts.keyInQuery++;
+    const selector = selectorOf(url.pathname, params.get("action"));
+    counts.requests[selector] = (counts.requests[selector] ?? 0) + 1;
+    const fault = faults.get(selector as Selector) ?? faults.get("all");
+    const answer = () => (fault ? applyFault(res, fault, url.pathname, params) : protocol(res, url.pathname, params));
+    if (fault?.latencyMs) clock.setTimeout(answer, fault.latencyMs);
+    else answer();
+  }
+
+  function applyFault(res: ServerResponse, fault: Fault, path: string, params: Params): void {
+    if (res.destroyed) return;
+    if (fault.hang) {
+      hung.add(res);
+      res.once("close", () => hung.delete(res));
+      return;
+    }
+    if (fault.drop) return void res.socket?.destroy();
+    if (fault.html) return void res.writeHead(fault.status ?? 200, { "content-type": "text/html" }).end(HTML_PAGE(fault.status ?? 502));
+    if (fault.garbage) {
+      const bytes = Buffer.alloc(64 + Math.floor(random() * 448));
+      for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
+      return void res.writeHead(200, { "content-type": "application/octet-stream" }).end(bytes);
+    }
+    if (fault.status) return void res.writeHead(fault.status, { "content-type": "text/plain" }).end(`HTTP ${fault.status}`);
+    if (fault.error) return reply(res, params, false, fault.error);
+    protocol(res, path, params); // a latency-only fault
+  }
+
+  function protocol(res: ServerResponse, path: string, params: Params): void {
+    const key = params.get("key") ?? "";
+    if (key === "") return reply(res, params, false, "ERROR_KEY_DOES_NOT_EXIST");
+    if (keys.size > 0 && !keys.has(key)) return reply(res, params, false, "ERROR_WRONG_USER_KEY");
+    if (path === "/in.php") return submit(res, key, params);
+    const action = params.get("action") ?? "";
+    switch (action) {
+      case "getbalance":
+        return reply(res, params, true, tasks.balanceUsd.toFixed(5).replace(/0+$/, "").replace(/\.$/, ".0"), true);
+      case "get": {
+        const task = tasks.get(params.get("id") ?? "", key);
+        if (!task) return reply(res, params, false, "ERROR_WRONG_CAPTCHA_ID");
+        if (clock.now() < task.readyAt) return reply(res, params, false, "CAPCHA_NOT_READY");
+        if (task.unsolvable) return reply(res, params, false, "ERROR_CAPTCHA_UNSOLVABLE");
+        tasks.deliver(task);
+        return reply(res, params, true, task.answer);
+      }
+      case "reportgood":
+      case "reportbad": {
+        const task = tasks.get(params.get("id") ?? "", key);
+        if (!task || !task.delivered) return reply(res, params, false, "ERROR_WRONG_CAPTCHA_ID");
+        if (task.reported) return reply(res, params, false, "ERROR_DUPLICATE_REPORT");
+        task.reported = true;
+        return reply(res, params, true, "OK_REPORT_RECORDED", true);
+      }
+      case "":
+        return reply(res, params, false, "ERROR_EMPTY_ACTION");
+      default:
+        return reply(res, params, false, "ERROR_BAD_PARAMETERS");
+    }
+  }
+
+  function submit(res: ServerResponse, key: string, params: Params): void {
+    const method = params.get("method") ?? "";
+    let kind: "image" | "token";
+    if (method === "base64" || method === "post") {
+      const b64 = method === "base64" ? (params.get("body") ?? "") : (params.get("file") ?? "");
+      const size = Buffer.byteLength(b64, "base64");
+      if (size === 0) return reply(res, params, false, "ERROR_ZERO_CAPTCHA_FILESIZE");
+      if (size > MAX_IMAGE_BYTES) return reply(res, params, false, "ERROR_TOO_BIG_CAPTCHA_FILESIZE");
+      kind = "image";
+    } else if (method === "userrecaptcha") {
+      if (!params.get("googlekey")) return reply(res, params, false, "ERROR_GOOGLEKEY");
+      if (!validUrl(params.get("pageurl"))) return reply(res, params, false, "ERROR_PAGEURL");
+      kind = "token";
+    } else if (method === "turnstile") {
+      if (!params.get("sitekey")) return reply(res, params, false, "ERROR_BAD_PARAMETERS");
+      if (!validUrl(params.get("pageurl"))) return reply(res, params, false, "ERROR_PAGEURL");
+      kind = "token";
+    } else {
+      return reply(res, params, false, method === "" ? "ERROR_ZERO_CAPTCHA_FILESIZE" : "ERROR_BAD_PARAMETERS");
+    }
+    if (tasks.balanceUsd <= 0) return reply(res, params, false, "ERROR_ZERO_BALANCE");
+    if (tasks.busy(key) >= tasks.threads) return reply(res, params, false, "ERROR_NO_SLOT_AVAILABLE");
+    const task = tasks.create(key, kind);
+    counts.submitted++;
+    reply(res, params, true, task.id);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(listen.port, listen.host, () => resolve());
+  });
+  const info = server.address() as AddressInfo;
+  const address = { host: info.address, port: info.port };
+  const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
+  return {
+    url: new URL(`http://${host}:${info.port}/`),
+    address,
+    control,
+    counts: () => structuredClone(counts),
+    close: () =>
+      new Promise<void>((resolve) => {
+        control.clearFaults();
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
+
+/** The protocol's two answer forms: `json=1` or plain `OK|...` / bare code (getbalance and reports bare). */
+function reply(res: ServerResponse, params: Params, ok: boolean, request: string, bare = false): void {
+  if (res.destroyed) return;
+  const json = params.get("json") === "1";
+  const body = json ? JSON.stringify({ status: ok ? 1 : 0, request }) : ok && !bare ? `OK|${request}` : request;
+  res.writeHead(200, { "content-type": json ? "application/json" : "text/plain", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function selectorOf(path: string, action: string | undefined): string {
+  if (path === "/in.php") return "in.php";
+  if (action === "get" || action === "getbalance") return `res.php:${action}`;
+  if (action === "reportgood" || action === "reportbad") return "res.php:report";
+  return "res.php:other";
+}
+
+function validUrl(raw: string | undefined): boolean {
+  if (!raw) return false;
+  try {
+    return /^https?:$/.test(new URL(raw).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > BODY_LIMIT) return reject(new Error("body too large"));
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
