@@ -58,7 +58,7 @@ export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<num
     const base = `http://${listen.replace(/^0\.0\.0\.0:/, "127.0.0.1:")}`;
     rt.stdout(
       `\nDemo: the worker solves sample tasks on the built-in simulator (no key, no network).\n` +
-        `  metrics       ${base}/metrics\n  simulator     ${upstreamUrl.href}__sim/counts\n` +
+        `  readiness     ${base}/health/ready\n  health report ${base}/health\n  metrics       ${base}/metrics\n  simulator     ${upstreamUrl.href}__sim/counts\n` +
         `Try: curl -X POST ${upstreamUrl.href}__sim/balance -H 'content-type: application/json' -d '{"balance":0.5}'  (then watch readiness)\n` +
         `Stop with Ctrl-C.\n\n`,
     );
