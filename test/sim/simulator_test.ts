@@ -1,0 +1,205 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
+import { parseMultipart } from "../../src/sim/params.ts";
+import { spawnCli } from "../_support/cli.ts";
+import { FakeClock } from "../_support/fake_clock.ts";
+import { json } from "../_support/http.ts";
+import { requireProgram } from "../_support/programs.ts";
+
+const KEY = "sim-test-key";
+const B64 = Buffer.alloc(150, 3).toString("base64");
+
+describe("simulator protocol", () => {
+  let sim: Simulator;
+  const clock = new FakeClock();
+  before(async () => {
+    sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [KEY], clock, threads: 50, solveTimeMs: { image: 1000, token: 5000 }, balanceUsd: 1, pricePerSolveUsd: 0.5, seed: 3 });
+  });
+  after(() => sim.close());
+  const inUrl = () => new URL("in.php", sim.url);
+  const resUrl = () => new URL("res.php", sim.url);
+  const form = (fields: Record<string, string>) => ({ method: "POST", body: new URLSearchParams(fields) });
+
+  test("takes parameters from the query, a form, multipart and JSON (with or without its content type)", async () => {
+    const q = new URL(inUrl());
+    for (const [k, v] of Object.entries({ key: KEY, method: "base64", body: B64, json: "1" })) q.searchParams.set(k, v);
+    assert.equal((await json(await fetch(q))).status, 1, "query");
+    assert.equal((await json(await fetch(inUrl(), form({ key: KEY, method: "base64", body: B64, json: "1" })))).status, 1, "form");
+    const fd = new FormData();
+    fd.set("key", KEY);
+    fd.set("method", "post");
+    fd.set("json", "1");
+    fd.set("file", new Blob([Buffer.alloc(120, 9)]), "c.png");
+    assert.equal((await json(await fetch(inUrl(), { method: "POST", body: fd }))).status, 1, "multipart");
+    const body = JSON.stringify({ key: KEY, method: "base64", body: B64, json: 1 });
+    assert.equal((await json(await fetch(inUrl(), { method: "POST", body, headers: { "content-type": "application/json" } }))).status, 1, "json");
+    assert.equal((await json(await fetch(inUrl(), { method: "POST", body, headers: { "content-type": "text/plain" } }))).status, 1, "json without its type");
+    // let these solve so they free the threads for the tests below
+    await clock.advance(1000);
+  });
+
+  test("plain answers without json=1, ids as strings with it", async () => {
+    const plain = await (await fetch(inUrl(), form({ key: KEY, method: "base64", body: B64 }))).text();
+    assert.match(plain, /^OK\|\d+$/);
+    const j = await json(await fetch(inUrl(), form({ key: KEY, method: "base64", body: B64, json: "1" })));
+    assert.equal(typeof j.request, "string");
+    await clock.advance(1000);
+  });
+
+  test("CAPCHA_NOT_READY until the solve time passes; the balance falls by the price on delivery", async () => {
+    const id = (await json(await fetch(inUrl(), form({ key: KEY, method: "userrecaptcha", googlekey: "6Le-x-sitekey", pageurl: "https://e.com/", json: "1" })))).request;
+    const get = async () => (await fetch(resUrl(), form({ key: KEY, action: "get", id }))).text();
+    assert.equal(await get(), "CAPCHA_NOT_READY");
+    await clock.advance(4999);
+    assert.equal(await get(), "CAPCHA_NOT_READY");
+    const before = Number(await (await fetch(resUrl(), form({ key: KEY, action: "getbalance" }))).text());
+    await clock.advance(1);
+    assert.match(await get(), /^OK\|03AFcWeA/);
+    await get();
+    const afterSolve = Number(await (await fetch(resUrl(), form({ key: KEY, action: "getbalance" }))).text());
+    assert.equal(Math.round((before - afterSolve) * 1000) / 1000, 0.5, "charged once");
+  });
+
+  test("thread limit: beyond --threads unsolved tasks, ERROR_NO_SLOT_AVAILABLE", async (t) => {
+    const small = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [KEY], clock, threads: 2, solveTimeMs: { image: 1000, token: 5000 } });
+    t.after(() => small.close());
+    const submit = async () => (await fetch(new URL("in.php", small.url), form({ key: KEY, method: "base64", body: B64 }))).text();
+    assert.match(await submit(), /^OK\|/);
+    assert.match(await submit(), /^OK\|/);
+    assert.equal(await submit(), "ERROR_NO_SLOT_AVAILABLE");
+    await clock.advance(1000);
+    assert.match(await submit(), /^OK\|/);
+    await clock.advance(1000);
+  });
+
+  test("key and parameter errors use the real codes", async () => {
+    const text = async (fields: Record<string, string>, url = inUrl()) => (await fetch(url, form(fields))).text();
+    assert.equal(await text({ method: "base64", body: B64 }), "ERROR_KEY_DOES_NOT_EXIST");
+    assert.equal(await text({ key: "nope", method: "base64", body: B64 }), "ERROR_WRONG_USER_KEY");
+    assert.equal(await text({ key: KEY, method: "base64" }), "ERROR_ZERO_CAPTCHA_FILESIZE");
+    assert.equal(await text({ key: KEY, method: "userrecaptcha", pageurl: "https://e.com/" }), "ERROR_GOOGLEKEY");
+    assert.equal(await text({ key: KEY, method: "userrecaptcha", googlekey: "k" }), "ERROR_PAGEURL");
+    assert.equal(await text({ key: KEY, method: "nonsense" }), "ERROR_BAD_PARAMETERS");
+    assert.equal(await text({ key: KEY, action: "get", id: "1" }, resUrl()), "ERROR_WRONG_CAPTCHA_ID");
+    assert.equal(await text({ key: KEY }, resUrl()), "ERROR_EMPTY_ACTION");
+    assert.equal(await text({ key: KEY, action: "reportgood", id: "1" }, resUrl()), "ERROR_WRONG_CAPTCHA_ID");
+  });
+
+  test("zero balance refuses submissions with ERROR_ZERO_BALANCE", async () => {
+    sim.control.setBalance(0);
+    assert.equal(await (await fetch(inUrl(), form({ key: KEY, method: "base64", body: B64 }))).text(), "ERROR_ZERO_BALANCE");
+    sim.control.setBalance(1);
+  });
+
+  test("unsolvable ratio 1 makes every task ERROR_CAPTCHA_UNSOLVABLE", async () => {
+    sim.control.setUnsolvableRatio(1);
+    const id = (await (await fetch(inUrl(), form({ key: KEY, method: "base64", body: B64 }))).text()).slice(3);
+    await clock.advance(1000);
+    assert.equal(await (await fetch(resUrl(), form({ key: KEY, action: "get", id }))).text(), "ERROR_CAPTCHA_UNSOLVABLE");
+    sim.control.setUnsolvableRatio(0);
+  });
+
+  test("the control API sets faults per endpoint, answers counts, resets", async () => {
+    const ctl = (path: string, body?: unknown, method = "POST") =>
+      fetch(new URL(`__sim/${path}`, sim.url), { method, body: body === undefined ? undefined : JSON.stringify(body) });
+    assert.equal((await ctl("faults", { endpoint: "in.php", status: 503 })).status, 200);
+    assert.equal((await fetch(inUrl(), form({ key: KEY, method: "base64", body: B64 }))).status, 503);
+    assert.equal((await fetch(resUrl(), form({ key: KEY, action: "getbalance" }))).status, 200, "other endpoints unaffected");
+    await ctl("faults", { endpoint: "res.php:getbalance", error: "ERROR_IP_NOT_ALLOWED" });
+    assert.equal(await (await fetch(resUrl(), form({ key: KEY, action: "getbalance" }))).text(), "ERROR_IP_NOT_ALLOWED");
+    await ctl("faults", { endpoint: "all", html: true, status: 502 });
+    assert.match(await (await fetch(resUrl(), form({ key: KEY, action: "get", id: "1" }))).text(), /<html>/);
+    assert.equal((await ctl("faults", { endpoint: "bogus" })).status, 400);
+    assert.equal((await ctl("faults", { endpoint: "all", status: 99 })).status, 400);
+    assert.equal((await ctl("faults", undefined, "DELETE")).status, 200);
+    assert.equal((await ctl("balance", { balance: 0.25 })).status, 200);
+    assert.equal(Number(await (await fetch(resUrl(), form({ key: KEY, action: "getbalance" }))).text()), 0.25);
+    assert.equal((await ctl("unsolvable", { ratio: 2 })).status, 400);
+    const counts = await json(await ctl("counts", undefined, "GET"));
+    assert.ok(counts.requests["in.php"] > 0 && counts.requests["res.php:getbalance"] > 0 && counts.submitted > 0);
+    assert.equal(counts.keyInQuery, 1, "only the query-string test above");
+    await ctl("reset");
+    assert.deepEqual(await json(await ctl("counts", undefined, "GET")), { requests: {}, submitted: 0, keyInQuery: 0 });
+    assert.equal((await ctl("nothing-here", undefined, "GET")).status, 404);
+  });
+
+  test("a dropped connection and a hang end only that request; close() ends hung ones", async () => {
+    sim.control.setFault("res.php:getbalance", { drop: true });
+    await assert.rejects(fetch(resUrl(), form({ key: KEY, action: "getbalance" })));
+    sim.control.setFault("res.php:getbalance", { hang: true });
+    const hung = fetch(resUrl(), form({ key: KEY, action: "getbalance" }));
+    assert.equal((await fetch(inUrl(), form({ key: KEY, method: "base64", body: B64 }))).status, 200);
+    sim.control.clearFaults();
+    await assert.rejects(hung);
+  });
+});
+
+describe("simulator determinism and parsing", () => {
+  test("the same seed gives the same ids and answers", async () => {
+    const run = async () => {
+      const clock = new FakeClock();
+      const s = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [], clock, seed: 99, solveTimeMs: { image: 0, token: 0 } });
+      const id = (await (await fetch(new URL("in.php", s.url), { method: "POST", body: new URLSearchParams({ key: "any", method: "base64", body: B64 }) })).text()).slice(3);
+      const answer = await (await fetch(new URL("res.php", s.url), { method: "POST", body: new URLSearchParams({ key: "any", action: "get", id }) })).text();
+      await s.close();
+      return [id, answer];
+    };
+    assert.deepEqual(await run(), await run());
+  });
+
+  test("multipart parsing keeps fields and base64-encodes files", () => {
+    const body = Buffer.from(
+      "--XB\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nabc\r\n" +
+        "--XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\nContent-Type: image/png\r\n\r\n\u0001\u0002\r\n--XB--\r\n",
+      "latin1",
+    );
+    assert.deepEqual(parseMultipart(body, "XB"), [["key", "abc"], ["file", Buffer.from([1, 2]).toString("base64")]]);
+    assert.deepEqual(parseMultipart(Buffer.from("garbage"), "XB"), []);
+  });
+});
+
+describe("captcha-worker simulate", () => {
+  test("answers a curl multipart upload with OK|ID and stops on SIGTERM", async (t) => {
+    const curl = requireProgram(t, "curl", "curl");
+    if (!curl) return;
+    const child = spawnCli(["simulate", "--listen", "127.0.0.1:0", "--key", "K", "--seed", "1"]);
+    const listen = await new Promise<string>((resolve, reject) => {
+      let buf = "";
+      child.stderr!.on("data", (c: Buffer) => {
+        buf += c;
+        const m = /"msg":"simulator started","listen":"([^"]+)"/.exec(buf);
+        if (m) resolve(m[1]!);
+      });
+      child.once("exit", () => reject(new Error(buf)));
+    });
+    const dir = mkdtempSync(join(tmpdir(), "sim-"));
+    writeFileSync(join(dir, "x.png"), Buffer.alloc(200, 5));
+    const out = execFileSync(curl, ["-s", "-F", "key=K", "-F", "method=post", "-F", `file=@${join(dir, "x.png")}`, `http://${listen}/in.php`], { encoding: "utf8" });
+    assert.match(out, /^OK\|\d+$/);
+    child.kill("SIGTERM");
+    const [code] = await once(child, "exit");
+    assert.equal(code, 0);
+  });
+
+  test("bad flags exit 78 naming them; unknown flags exit 2", async () => {
+    for (const [args, code, pattern] of [
+      [["simulate", "--threads", "0"], 78, /--threads/],
+      [["simulate", "--solve-time", "soon"], 78, /--solve-time/],
+      [["simulate", "--listen", "nope"], 78, /--listen/],
+      [["simulate", "--frob"], 2, /--frob/],
+    ] as const) {
+      const child = spawnCli([...args]);
+      let err = "";
+      child.stderr!.on("data", (c: Buffer) => (err += c));
+      const [exit] = await once(child, "exit");
+      assert.equal(exit, code, args.join(" "));
+      assert.match(err, pattern);
+    }
+  });
+});
