@@ -1,0 +1,69 @@
+/** A worker and the simulator in-process on one fake clock, over real sockets on port 0. */
+import { setImmediate as tick } from "node:timers/promises";
+import { parseConfig, type Config, type FlagValues } from "../../src/config.ts";
+import { createLogger, type Logger } from "../../src/log.ts";
+import { startSimulator, type Simulator, type SimulatorOptions } from "../../src/sim/simulator.ts";
+import { startWorker, type Worker } from "../../src/worker.ts";
+import { FakeClock } from "./fake_clock.ts";
+
+export const SIM_KEY = "harness-key-7c0ffee7c0ffee7c0ffee";
+
+export interface Harness {
+  clock: FakeClock;
+  sim: Simulator;
+  worker: Worker;
+  config: Config;
+  base: string;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  flags?: FlagValues;
+  sim?: Partial<SimulatorOptions>;
+  apiToken?: string;
+  /** Skip waiting for startup (the first balance check). */
+  noStartup?: boolean;
+}
+
+export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
+  const clock = new FakeClock();
+  const logs: string[] = [];
+  const log: Logger = createLogger({ level: "debug", write: (l) => logs.push(l), secrets: [SIM_KEY] });
+  const sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [SIM_KEY], clock, seed: 11, solveTimeMs: { image: 4000, token: 12_000 }, ...o.sim });
+  const { config } = parseConfig({ listen: "127.0.0.1:0", ...o.flags }, {});
+  const worker = await startWorker({ config, upstreamUrl: sim.url, apiKey: SIM_KEY, clock, log, apiToken: o.apiToken, random: () => 0.5 });
+  if (!o.noStartup) await eventually(() => worker.view.phase !== "starting", "startup");
+  return {
+    clock,
+    sim,
+    worker,
+    config,
+    base: `http://127.0.0.1:${worker.address.port}`,
+    logs,
+    close: async () => {
+      await worker.close();
+      await sim.close();
+    },
+  };
+}
+
+/**
+ * Waits for real I/O (HTTP round trips on loopback) to make `cond` true; time on the fake clock
+ * does not move. Fails after `limit` event-loop turns, not after a wall-clock sleep.
+ */
+export async function eventually(cond: () => boolean, what = "condition", limit = 20_000): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    if (cond()) return;
+    await tick();
+  }
+  throw new Error(`not reached: ${what}`);
+}
+
+/** Advances the fake clock in steps, letting I/O finish between them. */
+export async function advance(clock: FakeClock, ms: number, stepMs = 250): Promise<void> {
+  for (let t = 0; t < ms; t += stepMs) {
+    await clock.advance(Math.min(stepMs, ms - t));
+    for (let i = 0; i < 50; i++) await tick();
+  }
+}
