@@ -41,6 +41,8 @@ export interface CheckResult {
   value: CheckValue | undefined;
   /** When `value` was produced (the last successful run). */
   valueAt: number | undefined;
+  /** A run is out now. */
+  refreshing: boolean;
 }
 
 export interface HealthChecksOptions {
@@ -117,5 +119,6 @@ function toResult(def: CheckDefinition, read: ReturnType<TtlCache<CheckValue>["r
     errorCode: read.error?.code,
     value: read.value,
     valueAt: read.loadedAt,
+    refreshing: read.refreshing,
   };
 }
