@@ -14,7 +14,7 @@ export interface ProcessMetrics {
 export function registerProcessMetrics(registry: Registry, startTimeMs: number): ProcessMetrics {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
-  registry.gauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", [], (set) => {
+  registry.counterFn("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", (set) => {
     const u = process.cpuUsage();
     set(undefined, (u.user + u.system) / 1e6);
   });

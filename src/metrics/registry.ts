@@ -140,6 +140,11 @@ export class Registry {
     return this.#add(name, help, "gauge", new Gauge(labelNames, collect));
   }
 
+  /** A counter whose value is read at scrape time (e.g. CPU seconds from the OS). */
+  counterFn(name: string, help: string, collect: NonNullable<ConstructorParameters<typeof Gauge>[1]>): void {
+    this.#add(name, help, "counter", new Gauge([], collect));
+  }
+
   histogram(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]): Histogram {
     return this.#add(name, help, "histogram", new Histogram(labelNames, buckets));
   }
