@@ -36,13 +36,25 @@ export interface TtlCacheOptions<T> {
   load: (signal: AbortSignal) => Promise<T>;
   /** Upper bound on one load (--check-timeout). */
   timeoutMs: number;
-  /** Refresh in the background at this fraction of the TTL. @default 0.8 */
-  refreshAhead?: number;
+  /**
+   * How long before expiry the background refresh starts, given the last load's duration.
+   * @default refreshLead: four times the last load, at least 100 ms, at most a fifth of the TTL
+   */
+  refreshLeadMs?: (lastLoadMs: number, ttlMs: number) => number;
   /** First retry delay after a failure. @default 1000 */
   retryBaseMs?: number;
   /** Makes a message safe to show (redaction). @default identity */
   sanitize?: (message: string) => string;
   random?: () => number;
+}
+
+/**
+ * The default refresh lead: early enough that a load as slow as the last one finishes before expiry
+ * (with room for it to take four times as long), late enough that the upstream sees about one call
+ * per TTL rather than one per probe or one per fraction of the TTL.
+ */
+export function refreshLead(lastLoadMs: number, ttlMs: number): number {
+  return Math.min(ttlMs / 5, Math.max(100, 4 * lastLoadMs));
 }
 
 export class TtlCache<T> {
@@ -126,7 +138,8 @@ export class TtlCache<T> {
       this.#error = undefined;
       this.#retry.reset();
       this.#nextAttemptAt = 0;
-      this.#schedule(Math.max(1, this.#o.ttlMs * (this.#o.refreshAhead ?? 0.8)));
+      const lead = (this.#o.refreshLeadMs ?? refreshLead)(this.#loadMs, this.#o.ttlMs);
+      this.#schedule(Math.max(1, this.#o.ttlMs - lead));
     } catch (err) {
       const sanitize = this.#o.sanitize ?? ((m: string) => m);
       this.#error = {

@@ -6,7 +6,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { WorkerError } from "../errors.ts";
 import type { SolverPool } from "../solver/pool.ts";
-import { isEnded, taskView, type Task } from "../solver/task.ts";
+import { isEnded, serverTiming, taskView, type Task } from "../solver/task.ts";
 import { parseTaskInput, type TaskParams } from "../solver/task_input.ts";
 import { readJsonBody } from "./body.ts";
 import { problemFromError, sendProblem } from "./problem.ts";
@@ -62,7 +62,7 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
       guard(req);
       const wait = waitSeconds(req, url);
       const task = find(opts.pool, params.id!);
-      if (wait === undefined) return sendJson(res, 200, taskView(task));
+      if (wait === undefined) return sendTask(res, task);
       await answerAfterWait(req, res, opts.pool, task, wait);
     } catch (err) {
       refuse(res, err);
@@ -111,6 +111,13 @@ async function answerAfterWait(
     if (gone.signal.aborted || res.destroyed) return;
   }
   res.setHeader("preference-applied", `wait=${waitS}`);
+  sendTask(res, task);
+}
+
+/** A task as GET answers it, with `Server-Timing` once it has ended. */
+function sendTask(res: ServerResponse, task: Task<TaskParams>): void {
+  const timing = serverTiming(task);
+  if (timing) res.setHeader("server-timing", timing);
   sendJson(res, 200, taskView(task));
 }
 

@@ -134,6 +134,7 @@ export class SolverPool<P> {
       submissions: 0,
       polls: 0,
       reported: undefined,
+      timing: { queueMs: 0, upstreamMs: 0, waitMs: 0, queuedSince: now },
     };
     this.tasks.add(task);
     this.#queues[task.kind].push(task);
@@ -224,6 +225,7 @@ export class SolverPool<P> {
       if (!this.circuit.tryAcquire()) return void (this.circuit.state === "open" && this.#pauseFor(this.circuit.retryInMs));
       const task = this.#queues[kind].shift()!;
       this.#queued--;
+      this.#leaveQueue(task, now);
       this.#holding.add(task);
       this.#bulkhead.acquire(kind);
       void this.#submit(task);
@@ -243,7 +245,9 @@ export class SolverPool<P> {
 
   async #submit(task: Task<P>): Promise<void> {
     task.submissions++;
+    const started = this.#clock.now();
     const outcome = await this.#o.upstream.submit(task.params);
+    task.timing.upstreamMs += this.#clock.now() - started;
     this.#o.onUpstreamCall?.("in.php", outcome.kind);
     this.#noteTransport(outcome);
     // Expired or shut down while the request was out: the slot was given back already.
@@ -288,7 +292,9 @@ export class SolverPool<P> {
   #schedulePoll(task: Task<P>, delayMs: number): void {
     const delay = Math.min(delayMs, Math.max(0, task.deadlineAt - this.#clock.now()));
     const timers = this.#timers.get(task.id);
-    if (timers) timers.next = this.scheduler.schedule(delay, () => void this.#poll(task));
+    if (!timers) return;
+    task.timing.waitMs += delay;
+    timers.next = this.scheduler.schedule(delay, () => void this.#poll(task));
   }
 
   async #poll(task: Task<P>): Promise<void> {
@@ -298,7 +304,9 @@ export class SolverPool<P> {
       return;
     }
     task.polls++;
+    const started = this.#clock.now();
     const outcome = await this.#o.upstream.poll(task.upstreamId!);
+    task.timing.upstreamMs += this.#clock.now() - started;
     this.#o.onUpstreamCall?.("res.php:get", outcome.kind);
     this.#noteTransport(outcome);
     if (task.status !== "submitted") return;
@@ -316,6 +324,7 @@ export class SolverPool<P> {
           // One more worker may solve what this one could not; a deliberate second submission.
           task.status = "queued";
           task.upstreamId = undefined;
+          task.timing.queuedSince = this.#clock.now();
           this.#queues[task.kind].unshift(task);
           this.#queued++;
           this.#pump();
@@ -378,8 +387,15 @@ export class SolverPool<P> {
 
   #requeue(task: Task<P>): void {
     this.#giveBack(task);
+    task.timing.queuedSince = this.#clock.now();
     this.#queues[task.kind].unshift(task);
     this.#queued++;
+  }
+
+  #leaveQueue(task: Task<P>, now: number): void {
+    if (task.timing.queuedSince === undefined) return;
+    task.timing.queueMs += now - task.timing.queuedSince;
+    task.timing.queuedSince = undefined;
   }
 
   /** The oldest live queued task of `kind`, dropping ended ones from the front. */
@@ -411,6 +427,7 @@ export class SolverPool<P> {
 
   #end(task: Task<P>): void {
     task.endedAt = this.#clock.now();
+    this.#leaveQueue(task, task.endedAt);
     const timers = this.#timers.get(task.id);
     timers?.deadline.cancel();
     timers?.next?.cancel();

@@ -35,6 +35,30 @@ export interface Task<P = unknown> {
   submissions: number;
   polls: number;
   reported: "good" | "bad" | undefined;
+  /** Where the task's time went, for `Server-Timing` and the overhead benchmark. */
+  timing: TaskTiming;
+}
+
+/** Milliseconds spent queued, in upstream calls and in scheduled poll waits; the rest is the worker's. */
+export interface TaskTiming {
+  queueMs: number;
+  upstreamMs: number;
+  waitMs: number;
+  /** When the task last entered the queue (undefined while it holds a thread or has ended). */
+  queuedSince: number | undefined;
+}
+
+/**
+ * An ended task's `Server-Timing` header (RFC-less but browser-shown W3C Server Timing): queue,
+ * upstream calls, the poll schedule's planned waits, and `worker`, the time the worker itself added.
+ */
+export function serverTiming(task: Task): string | undefined {
+  if (task.endedAt === undefined) return undefined;
+  const t = task.timing;
+  const total = task.endedAt - task.createdAt;
+  const worker = Math.max(0, total - t.queueMs - t.upstreamMs - t.waitMs);
+  const f = (ms: number) => ms.toFixed(2);
+  return `queue;dur=${f(t.queueMs)}, upstream;dur=${f(t.upstreamMs)}, poll-wait;dur=${f(t.waitMs)}, worker;dur=${f(worker)}, total;dur=${f(total)}`;
 }
 
 /** The task as GET /v1/tasks/{id} shows it (SPEC §5). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { TtlCache } from "../../src/health/ttl_cache.ts";
+import { refreshLead, TtlCache } from "../../src/health/ttl_cache.ts";
 import { FakeClock, settle } from "../_support/fake_clock.ts";
 
 /** A loader the test resolves by hand, counting calls. */
@@ -100,7 +100,32 @@ describe("TtlCache", () => {
       await clock.advance(1000);
       assert.equal(cache.read().stale, false, `at ${t + 1}s`);
     }
-    assert.equal(cache.loads, 1 + Math.floor(100 / 8), "one load per 0.8 TTL");
+    assert.equal(cache.loads, 1 + Math.floor(100_000 / 9_900), "about one load per TTL, 100 ms ahead of expiry");
+    cache.stop();
+  });
+
+  test("the refresh lead follows the last load's duration, within 100 ms and a fifth of the TTL", () => {
+    assert.equal(refreshLead(0, 10_000), 100);
+    assert.equal(refreshLead(300, 10_000), 1200);
+    assert.equal(refreshLead(30_000, 10_000), 2000);
+  });
+
+  test("a slow load starts its refresh early enough that readers still never see stale data", async () => {
+    const clock = new FakeClock();
+    const cache = new TtlCache({
+      clock,
+      ttlMs: 10_000,
+      timeoutMs: 5000,
+      load: () => new Promise<number>((resolve) => clock.setTimeout(() => resolve(clock.now()), 400)),
+    });
+    const started = cache.start();
+    await clock.advance(400);
+    await started;
+    for (let t = 0; t < 600; t++) {
+      await clock.advance(100);
+      assert.equal(cache.read().stale, false, `at ${(t + 1) / 10}s`);
+    }
+    assert.ok(cache.loads >= 6 && cache.loads <= 8, `about one load per TTL, got ${cache.loads}`);
     cache.stop();
   });
 

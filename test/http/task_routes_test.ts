@@ -35,6 +35,24 @@ describe("task API", () => {
       assert.ok(got.created_at && got.solved_at);
     }));
 
+  test("an ended task carries Server-Timing: queue, upstream, poll waits and the worker's own time", () =>
+    withHarness(async (h) => {
+      const first = await json(await post(h, IMAGE));
+      const second = await json(await post(h, IMAGE));
+      await eventually(() => h.worker.pool.inFlight === 1, "first submitted");
+      const open = await fetch(`${h.base}/v1/tasks/${first.id}`);
+      assert.equal(open.headers.get("server-timing"), null, "no timing before the end");
+      await advance(h.clock, 5000);
+      await eventually(() => h.worker.pool.tasks.get(first.id)?.status === "solved", "first solved");
+      await eventually(() => h.worker.pool.inFlight === 1, "second submitted");
+      await advance(h.clock, 5000);
+      await eventually(() => h.worker.pool.tasks.get(second.id)?.status === "solved", "second solved");
+      // The fake clock stands still during real I/O, so upstream calls take 0 ms here.
+      const timing = async (id: string) => (await fetch(`${h.base}/v1/tasks/${id}`)).headers.get("server-timing");
+      assert.equal(await timing(first.id), "queue;dur=0.00, upstream;dur=0.00, poll-wait;dur=5000.00, worker;dur=0.00, total;dur=5000.00");
+      assert.equal(await timing(second.id), "queue;dur=5000.00, upstream;dur=0.00, poll-wait;dur=5000.00, worker;dur=0.00, total;dur=10000.00");
+    }, { flags: { threads: "1" } }));
+
   test("Prefer: wait=N holds the answer until the task ends", () =>
     withHarness(async (h) => {
       const pending = post(h, { type: "turnstile", sitekey: "0x4AAAAAAAwait", pageurl: "https://e.com/" }, { prefer: "wait=60" });
