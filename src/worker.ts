@@ -64,7 +64,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const { config, clock, log } = o;
   const health = new WorkerHealth(clock, config.errorWindowMs);
   let metrics: WorkerMetrics | undefined;
-  const upstream: SolverUpstream<TaskParams> = createCaptchaAiClient({
+  const client = createCaptchaAiClient({
     baseUrl: o.upstreamUrl,
     apiKey: o.apiKey,
     fetch: o.fetch,
@@ -72,6 +72,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     timeoutMs: config.checkTimeoutMs,
     onCall: (endpoint, kind, ms) => metrics?.upstreamCall(endpoint, kind, ms),
   });
+  const upstream: SolverUpstream<TaskParams> = client;
   const pool = new SolverPool<TaskParams>({
     clock,
     upstream,
@@ -165,6 +166,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       processMetrics.stop();
       pool.failAll("shutdown", "The worker shut down before the task finished.");
       await http?.close();
+      client.close();
     },
   };
   o.extend?.(router, partial);

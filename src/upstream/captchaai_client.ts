@@ -8,6 +8,7 @@ import { createRedactor } from "../log.ts";
 import { classifyResponse } from "./classify.ts";
 import type { Outcome, OutcomeKind } from "./outcome.ts";
 import { taskToForm, type UpstreamTask } from "./task_form.ts";
+import { fetchTransport, nodeHttpTransport, type Transport } from "./transport.ts";
 
 export type Endpoint = "in.php" | "res.php:get" | "res.php:getbalance" | "res.php:report";
 
@@ -15,7 +16,9 @@ export interface CaptchaAiClientOptions {
   /** Base URL; in.php and res.php are resolved below it. */
   baseUrl: URL;
   apiKey: string;
-  /** @default globalThis.fetch */
+  /** Puts one POST on the wire. @default nodeHttpTransport() (keep-alive node:http/https) */
+  transport?: Transport;
+  /** A fetch to use instead of the default transport (e.g. globalThis.fetch). */
   fetch?: typeof fetch;
   /** @default systemClock */
   clock?: Clock;
@@ -34,13 +37,16 @@ export interface CaptchaAiClient {
   poll(id: string, signal?: AbortSignal): Promise<Outcome<string>>;
   balance(signal?: AbortSignal): Promise<Outcome<number>>;
   report(id: string, correct: boolean, signal?: AbortSignal): Promise<Outcome<string>>;
+  /** Closes idle upstream connections. */
+  close(): void;
 }
 
 /** Error codes of failed connections: the request surely never reached the upstream. */
 const NOT_DELIVERED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT", "ERR_INVALID_URL"]);
 
 export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClient {
-  const doFetch = o.fetch ?? globalThis.fetch;
+  const own = o.transport === undefined && o.fetch === undefined ? nodeHttpTransport() : undefined;
+  const transport = o.transport ?? (o.fetch ? fetchTransport(o.fetch) : own!);
   const clock = o.clock ?? systemClock;
   const timeoutMs = o.timeoutMs ?? 5000;
   const maxBody = o.maxBodyBytes ?? 65_536;
@@ -68,18 +74,11 @@ export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClien
     signal?.addEventListener("abort", onCallerAbort, { once: true });
     let outcome: Outcome<T>;
     try {
-      const res = await doFetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json, text/plain" },
-        body: form.toString(),
-        signal: abort.signal,
-        redirect: "error",
-      });
-      const body = await readCapped(res, maxBody);
+      const res = await transport(url, form.toString(), abort.signal, maxBody);
       outcome =
-        body === undefined
+        res.body === undefined
           ? { kind: "transient", code: "BAD_BODY", message: `The upstream body is over ${maxBody} bytes.`, maybeDelivered: true }
-          : classifyResponse({ status: res.status, contentType: res.headers.get("content-type") ?? "", body }, value, { redact });
+          : classifyResponse({ status: res.status, contentType: res.contentType, body: res.body }, value, { redact });
     } catch (err) {
       outcome = transportFailure(err, timedOut, timeoutMs, endpoint, signal?.aborted === true);
     } finally {
@@ -96,6 +95,7 @@ export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClien
     balance: (signal) => call("res.php:getbalance", resUrl, { action: "getbalance" }, balanceValue, signal),
     report: (id, correct, signal) =>
       call("res.php:report", resUrl, { action: correct ? "reportgood" : "reportbad", id }, (r) => r, signal),
+    close: () => own?.close(),
   };
 }
 
@@ -108,25 +108,6 @@ function idValue(request: string): string | undefined {
 function balanceValue(request: string): number | undefined {
   const n = Number(request.trim());
   return request.trim() !== "" && Number.isFinite(n) ? n : undefined;
-}
-
-/** Reads at most `max` bytes of the body; undefined when it is longer (the rest is not read). */
-async function readCapped(res: Response, max: number): Promise<string | undefined> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => {});
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, size).toString("utf8");
 }
 
 function transportFailure<T>(err: unknown, timedOut: boolean, timeoutMs: number, endpoint: Endpoint, callerAborted: boolean): Outcome<T> {

@@ -12,6 +12,8 @@ export interface Recorded {
 export interface ScriptedUpstream {
   url: URL;
   requests: Recorded[];
+  /** TCP connections accepted so far. */
+  connections(): number;
   /** Replace the answer for the next requests. */
   answer: (handler: (req: Recorded, res: ServerResponse) => void) => void;
   close(): Promise<void>;
@@ -21,6 +23,7 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
   let handler: (req: Recorded, res: ServerResponse) => void = (_r, res) => void res.end('{"status":1,"request":"1"}');
   const requests: Recorded[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -32,6 +35,7 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
   });
   server.on("connection", (s: Socket) => {
     sockets.add(s);
+    connections++;
     s.once("close", () => sockets.delete(s));
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -39,6 +43,7 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
   return {
     url: new URL(`http://127.0.0.1:${port}/`),
     requests,
+    connections: () => connections,
     answer: (h) => void (handler = h),
     close: () =>
       new Promise((resolve) => {

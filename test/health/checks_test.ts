@@ -52,13 +52,13 @@ describe("HealthChecks", () => {
     } });
     await checks.start();
     fail = true;
-    await clock.advance(800);
+    await clock.advance(900); // the background refresh, 100 ms before the TTL ends
     const r = checks.result("api")!;
     assert.equal(r.status, "degraded");
     assert.equal(r.stale, true);
     assert.equal(r.value?.observedValue, 5);
     assert.equal(r.checkedAt, clock.now());
-    assert.equal(r.valueAt, clock.now() - 800);
+    assert.equal(r.valueAt, clock.now() - 900);
     checks.stop();
   });
 

@@ -196,3 +196,33 @@ describe("CaptchaAI client request shape and transport failures", () => {
     assert.deepEqual([r.kind, (r as { code: string }).code], ["transient", "ABORTED"]);
   });
 });
+
+describe("CaptchaAI client transports", () => {
+  let up: ScriptedUpstream;
+  before(async () => (up = await startScriptedUpstream()));
+  after(() => up.close());
+
+  test("the default transport keeps one connection alive across calls", async () => {
+    up.answer((_r, res) => res.end('{"status":1,"request":"7.50"}'));
+    const c = createCaptchaAiClient({ baseUrl: up.url, apiKey: KEY });
+    const before = up.connections();
+    for (let i = 0; i < 5; i++) assert.deepEqual(await c.balance(), { kind: "ok", value: 7.5 });
+    assert.equal(up.connections() - before, 1);
+    c.close();
+  });
+
+  for (const [name, extra] of [["node:http", {}], ["an injected fetch", { fetch: globalThis.fetch }]] as const) {
+    test(`over ${name}: answers, redirects, oversize bodies and refused connections classify alike`, async () => {
+      const c = createCaptchaAiClient({ baseUrl: up.url, apiKey: KEY, maxBodyBytes: 1024, ...extra });
+      up.answer((_r, res) => res.end('{"status":1,"request":"3.25"}'));
+      assert.deepEqual(await c.balance(), { kind: "ok", value: 3.25 });
+      up.answer((_r, res) => res.writeHead(302, { location: "https://elsewhere.invalid/" }).end());
+      const moved = await c.balance();
+      assert.equal(moved.kind, "transient", "a redirect is never followed");
+      up.answer((_r, res) => res.end("9".repeat(200_000)));
+      assert.deepEqual(((r) => [r.kind, (r as { code: string }).code])(await c.balance()), ["transient", "BAD_BODY"]);
+      c.close();
+    });
+  }
+});
+
