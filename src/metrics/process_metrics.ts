@@ -12,7 +12,7 @@ export interface ProcessMetrics {
 }
 
 export function registerProcessMetrics(registry: Registry, startTimeMs: number): ProcessMetrics {
-  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loop.enable();
   registry.counterFn("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", (set) => {
     const u = process.cpuUsage();
@@ -34,12 +34,22 @@ export function registerProcessMetrics(registry: Registry, startTimeMs: number):
   // One read of the window serves both series; the second resets it for the next scrape.
   let windowMax = 0;
   registry.gauge("nodejs_eventloop_lag_seconds", "Event loop delay, p99 over the window since the previous scrape (monitorEventLoopDelay).", [], (set) => {
-    windowMax = loop.count > 0 ? loop.max / 1e9 : 0;
-    set(undefined, loop.count > 0 ? loop.percentile(99) / 1e9 : 0);
+    windowMax = loop.count > 0 ? loopDelaySeconds(loop.max) : 0;
+    set(undefined, loop.count > 0 ? loopDelaySeconds(loop.percentile(99)) : 0);
   });
   registry.gauge("nodejs_eventloop_lag_max_seconds", "Event loop delay, maximum over the window since the previous scrape.", [], (set) => {
     set(undefined, windowMax);
     loop.reset();
   });
   return { stop: () => loop.disable() };
+}
+
+const LOOP_RESOLUTION_MS = 10;
+
+/**
+ * monitorEventLoopDelay records the time between its timer's runs, resolution included: an idle
+ * loop reads about 10 ms. The delay is what lies beyond the resolution.
+ */
+export function loopDelaySeconds(recordedNs: number, resolutionMs = LOOP_RESOLUTION_MS): number {
+  return Math.max(0, recordedNs - resolutionMs * 1e6) / 1e9;
 }
