@@ -4,6 +4,7 @@ import { runConfigCommand } from "./cli/config_cmd.ts";
 import { runProbeCommand } from "./cli/probe.ts";
 import { runRunCommand } from "./cli/run.ts";
 import { runSimulateCommand } from "./cli/simulate.ts";
+import { runStatusCommand } from "./cli/status.ts";
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Runtime } from "./cli/runtime.ts";
 import { COMMANDS, usage, usageHint } from "./cli/usage.ts";
 import { OPTIONS, type FlagValues } from "./config.ts";
@@ -23,6 +24,8 @@ const PROBE_OPTIONS: Options = {
   listen: { type: "string" },
   help: { type: "boolean", short: "h" },
 };
+
+const STATUS_OPTIONS: Options = { ...PROBE_OPTIONS, json: { type: "boolean" } };
 
 /** Runs one command line to completion and returns the exit code. */
 export async function main(argv: readonly string[], rt: Runtime): Promise<number> {
@@ -64,6 +67,11 @@ async function dispatch(argv: readonly string[], rt: Runtime): Promise<number> {
       const { values, positionals } = parse(rest, PROBE_OPTIONS, true);
       if (values.help) return help(rt);
       return runProbeCommand(positionals, values, rt);
+    }
+    case "status": {
+      const { values } = parse(rest, STATUS_OPTIONS, false);
+      if (values.help) return help(rt);
+      return runStatusCommand(values, rt);
     }
     case "simulate":
       if (rest.includes("--help") || rest.includes("-h")) return help(rt);

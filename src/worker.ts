@@ -14,6 +14,7 @@ import { startHttpServer, type HttpServer, type HttpServerOptions } from "./http
 import { registerTaskRoutes, type Refusal } from "./http/task_routes.ts";
 import { createRedactor, type Logger } from "./log.ts";
 import { registerMetricsRoute } from "./http/metrics_route.ts";
+import { registerStatusRoute } from "./http/status_route.ts";
 import { registerProcessMetrics } from "./metrics/process_metrics.ts";
 import { Registry } from "./metrics/registry.ts";
 import { registerWorkerMetrics, type WorkerMetrics } from "./metrics/worker_metrics.ts";
@@ -117,6 +118,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     checks,
     thresholds: config,
     stallMs: Math.max(60_000, 3 * config.pollIntervalMs),
+    errorWindowMs: config.errorWindowMs,
     log,
   });
 
@@ -127,6 +129,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const router = new Router();
   registerMetricsRoute(router, registry);
   registerHealthRoutes(router, view, log);
+  registerStatusRoute(router, view, log);
   registerTaskRoutes(router, {
     pool,
     apiToken: o.apiToken,

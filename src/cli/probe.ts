@@ -1,9 +1,8 @@
 /** `captcha-worker probe`: one GET with a deadline, exit 0 on 2xx and 1 otherwise, one line saying why (HEALTHCHECK without curl). */
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { systemClock, type Clock } from "../clock.ts";
 import { formatHostPort, optionSpec, parseDurationMs, resolveOption, type FlagValues, type HostPort } from "../config.ts";
 import { WorkerError } from "../errors.ts";
+import { httpGet } from "./http_get.ts";
 import { EXIT_FAILURE, EXIT_OK, type Runtime } from "./runtime.ts";
 
 export const PROBE_PATHS: Record<string, string> = {
@@ -38,7 +37,7 @@ export async function runProbeCommand(positionals: string[], flags: FlagValues, 
   return result.ok ? EXIT_OK : EXIT_FAILURE;
 }
 
-function parseBase(raw: string): URL {
+export function parseBase(raw: string): URL {
   try {
     const url = new URL(raw);
     if (url.protocol === "http:" || url.protocol === "https:") return url;
@@ -57,39 +56,13 @@ export function defaultBase(listen: HostPort): URL {
 }
 
 /** GETs `url` once; never throws, never outlives `timeoutMs` on `clock`. */
-export function probe(url: URL, timeoutMs: number, clock: Clock = systemClock): Promise<ProbeResult> {
-  const started = clock.now();
-  const elapsed = () => `${Math.round(clock.now() - started)}ms`;
+export async function probe(url: URL, timeoutMs: number, clock: Clock = systemClock): Promise<ProbeResult> {
   const where = `GET ${url.href}`;
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (ok: boolean, line: string) => {
-      if (done) return;
-      done = true;
-      timer.cancel();
-      req.destroy();
-      resolve({ ok, line });
-    };
-    const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-    const req = send(url, { method: "GET", headers: { "user-agent": "captcha-worker-probe", connection: "close" } }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on("data", (c: Buffer) => {
-        if (size < 4096) chunks.push(c);
-        size += c.length;
-      });
-      res.on("end", () => {
-        const status = res.statusCode ?? 0;
-        const ok = status >= 200 && status < 300;
-        const why = summarize(Buffer.concat(chunks).toString("utf8", 0, 4096));
-        finish(ok, `${ok ? "ok" : "fail"}: ${where} answered ${status} in ${elapsed()}${why ? ` (${why})` : ""}`);
-      });
-      res.on("error", (err) => finish(false, `fail: ${where}: ${err.message} after ${elapsed()}`));
-    });
-    const timer = clock.setTimeout(() => finish(false, `fail: ${where}: no answer within ${timeoutMs}ms`), timeoutMs);
-    req.on("error", (err: NodeJS.ErrnoException) => finish(false, `fail: ${where}: ${err.code ?? err.message} after ${elapsed()}`));
-    req.end();
-  });
+  const r = await httpGet(url, timeoutMs, clock, 4096);
+  if ("error" in r) return { ok: false, line: r.error.startsWith("no answer") ? `fail: ${where}: ${r.error}` : `fail: ${where}: ${r.error} after ${r.ms}ms` };
+  const ok = r.status >= 200 && r.status < 300;
+  const why = summarize(r.body);
+  return { ok, line: `${ok ? "ok" : "fail"}: ${where} answered ${r.status} in ${r.ms}ms${why ? ` (${why})` : ""}` };
 }
 
 /** The body's status and issues, if it is one of ours. */

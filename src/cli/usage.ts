@@ -15,6 +15,11 @@ export const COMMANDS: readonly CommandHelp[] = [
   { name: "simulate", synopsis: "simulate [flags]", summary: "run the CaptchaAI-protocol simulator alone (fault injection under /__sim/)" },
   { name: "config", synopsis: "config [flags]", summary: "print the effective config as JSON (secrets redacted) and exit" },
   {
+    name: "status",
+    synopsis: "status [--url URL] [--timeout DUR] [--json]",
+    summary: "show a running worker's state, checks and thresholds; exit 0 ready, 1 not ready, 2 unreachable",
+  },
+  {
     name: "probe",
     synopsis: "probe <live|ready|startup|deps> [--url URL] [--timeout DUR]",
     summary: "exit 0 if the endpoint answers 2xx in time, else 1 (for HEALTHCHECK, no curl)",
@@ -42,6 +47,7 @@ export function usage(): string {
   }
   lines.push("", "Flags of probe:");
   for (const p of PROBE_FLAGS) lines.push(`  ${p.flag.padEnd(36)} ${p.env}`, `      ${p.help}; default: ${p.def}`);
+  lines.push("", "Flags of status: those of probe (--timeout default 2s), and --json for the model as JSON.");
   lines.push("", "Flags of simulate:");
   for (const f of SIMULATE_FLAGS) lines.push(`  ${f.flag.padEnd(36)}`, `      ${f.help}; default: ${f.def}`);
   lines.push("", `The CaptchaAI key: ${KEY_SOURCES_HELP}. It is never printed, logged or put in a URL.`);

@@ -40,6 +40,8 @@ export interface HealthSnapshot extends LoadSnapshot {
   /** Failure ratio over the window; `windowOutcomes` says how many outcomes it rests on. */
   errorRate: number;
   windowOutcomes: number;
+  /** Of those, the failures charged to the worker. */
+  windowFailed: number;
   lastSolveAt: number | undefined;
   /** Since the last solve, or undefined before the first one (the seed's troubleshooting row). */
   msSinceLastSolve: number | undefined;
@@ -115,6 +117,7 @@ export class WorkerHealth implements HealthFeed {
       successRate: total === 0 ? 1 : this.#solved / total,
       errorRate: windowOutcomes === 0 ? 0 : w.failed / windowOutcomes,
       windowOutcomes,
+      windowFailed: w.failed,
       lastSolveAt: this.#lastSolveAt,
       msSinceLastSolve: this.#lastSolveAt === undefined ? undefined : now - this.#lastSolveAt,
       upstreamAuth: this.#auth,

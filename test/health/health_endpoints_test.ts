@@ -35,7 +35,7 @@ describe("health endpoints", () => {
       assert.equal(r.status, 200);
       assert.equal(r.body.status, "ready");
       assert.deepEqual(r.body.issues, []);
-      assert.deepEqual(Object.keys(r.body.stats), ["solved", "failed", "success_rate", "error_rate", "balance", "balance_age_s", "queue_depth", "in_flight"]);
+      assert.deepEqual(Object.keys(r.body.stats), ["solved", "failed", "success_rate", "error_rate", "balance", "balance_age_s", "queue_depth", "in_flight", "window_s", "window_outcomes", "window_failed"]);
       assert.equal(r.body.stats.balance, 10);
       assert.deepEqual(r.body.thresholds, { max_consecutive_failures: 10, max_seconds_without_solve: 600, min_balance: 1, max_error_rate: 0.5, queue_max: 1000 });
       assert.deepEqual(await json(await get(h, "/health/startup")), { status: "started" });

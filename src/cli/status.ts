@@ -1,0 +1,42 @@
+/**
+ * `captcha-worker status`: reads a running worker's /health/ready, /health/dependencies and /health
+ * and prints a compact table for a person (colour only on a TTY), or the model as JSON with --json.
+ * Exit 0 ready, 1 not ready, 2 unreachable.
+ */
+import { parseDurationMs, optionSpec, resolveOption, type FlagValues, type HostPort } from "../config.ts";
+import { WorkerError } from "../errors.ts";
+import { statusModel } from "../status/status_model.ts";
+import { renderText } from "../status/status_render.ts";
+import { httpGet } from "./http_get.ts";
+import { defaultBase, parseBase } from "./probe.ts";
+import { EXIT_FAILURE, EXIT_OK, type Runtime } from "./runtime.ts";
+
+export const EXIT_UNREACHABLE = 2;
+
+export async function runStatusCommand(flags: FlagValues, rt: Runtime): Promise<number> {
+  const timeoutRaw = typeof flags.timeout === "string" ? flags.timeout : "2s";
+  const timeoutMs = parseDurationMs(timeoutRaw);
+  if (timeoutMs === undefined || timeoutMs < 10 || timeoutMs > 60_000) {
+    throw new WorkerError("ERR_CONFIG_INVALID", `Invalid --timeout: expected a duration from 10ms to 60s, got ${JSON.stringify(timeoutRaw)}`, { field: "--timeout" });
+  }
+  const base = typeof flags.url === "string" ? parseBase(flags.url) : defaultBase(resolveOption(optionSpec("listen"), flags, rt.env).value as HostPort);
+  const paths = { ready: "/health/ready", dependencies: "/health/dependencies", health: "/health" } as const;
+  const answers = await Promise.all(Object.values(paths).map((p) => httpGet(new URL(p, base), timeoutMs)));
+  const docs: Record<string, unknown> = {};
+  for (const [i, key] of Object.keys(paths).entries()) {
+    const a = answers[i]!;
+    if ("error" in a) {
+      rt.stderr(`captcha-worker status: ${base.href} unreachable: ${a.error}\n`);
+      return EXIT_UNREACHABLE;
+    }
+    try {
+      docs[key] = JSON.parse(a.body);
+    } catch {
+      rt.stderr(`captcha-worker status: ${new URL(paths[key as keyof typeof paths], base).href} answered ${a.status} without JSON; is this a captcha-worker?\n`);
+      return EXIT_UNREACHABLE;
+    }
+  }
+  const model = statusModel({ ready: docs.ready, dependencies: docs.dependencies, health: docs.health });
+  rt.stdout(flags.json === true ? JSON.stringify({ url: base.href, ...model }, null, 2) + "\n" : renderText(model, base.href, rt.isTTY && rt.env.NO_COLOR === undefined));
+  return model.ready ? EXIT_OK : EXIT_FAILURE;
+}

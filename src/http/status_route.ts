@@ -1,0 +1,25 @@
+/** GET / : the status page for a person (SPEC §4), rendered from the same documents the health endpoints serve. */
+import type { HealthView } from "../health/health_view.ts";
+import type { Logger } from "../log.ts";
+import { statusModel } from "../status/status_model.ts";
+import { renderHtml } from "../status/status_render.ts";
+import { sendText } from "./respond.ts";
+import type { Router } from "./router.ts";
+
+export function registerStatusRoute(router: Router, view: HealthView, log: Logger): void {
+  router.on("GET", "/", (_req, res) => {
+    let page: string;
+    try {
+      const model = statusModel({
+        ready: view.readyBody(view.evaluate()),
+        dependencies: view.dependenciesBody(view.dependencies()).body,
+        health: view.report().body,
+      });
+      page = renderHtml(model);
+    } catch (err) {
+      log.error("status page failed", { err });
+      page = `<!doctype html><title>captcha-worker</title><p>Health state unavailable; see <a href="/health">/health</a>.</p>`;
+    }
+    sendText(res, 200, page, "text/html; charset=utf-8");
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * What `captcha-worker status` and the status page show, built from the worker's own documents
+ * (`/health/ready`, `/health/dependencies`, `/health`), so the CLI reading them over HTTP and the
+ * page reading them in process cannot disagree. Every mark comes from the readiness issues, the
+ * worker's own verdict, never from a second opinion computed here.
+ */
+
+export type Mark = "ok" | "warn" | "fail";
+
+export interface StatusRow {
+  name: string;
+  value: string;
+  threshold: string;
+  mark: Mark;
+}
+
+export interface StatusModel {
+  version: string;
+  /** pass, warn or fail, as /health says. */
+  overall: string;
+  ready: boolean;
+  issues: string[];
+  uptimeS: number | undefined;
+  rows: StatusRow[];
+  checks: { name: string; status: string; responseMs: number | undefined; checkedAt: string | undefined; stale: boolean; error: string | undefined }[];
+}
+
+/** The three documents as they arrive: parsed JSON, not yet trusted. */
+export interface StatusDocs {
+  ready: unknown;
+  dependencies: unknown;
+  health: unknown;
+}
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {});
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
+export function statusModel(docs: StatusDocs): StatusModel {
+  const ready = obj(docs.ready);
+  const stats = obj(ready.stats);
+  const t = obj(ready.thresholds);
+  const health = obj(docs.health);
+  const issues = Array.isArray(ready.issues) ? ready.issues.map(String) : [];
+  const has = (prefix: string) => issues.some((i) => i.startsWith(prefix));
+  const observed = (key: string) => num(obj((obj(health.checks)[key] as unknown[] | undefined)?.[0]).observedValue);
+
+  const rows: StatusRow[] = [];
+  const failures = observed("solver:consecutiveFailures");
+  rows.push({
+    name: "consecutive failures",
+    value: fmt(failures),
+    threshold: `< ${fmt(num(t.max_consecutive_failures))}`,
+    mark: has("consecutive_failures=") ? "fail" : "ok",
+  });
+  const sinceSolve = observed("solver:secondsSinceLastSolve");
+  rows.push({
+    name: "since last solve",
+    value: sinceSolve === undefined ? "-" : duration(sinceSolve),
+    threshold: `<= ${duration(num(t.max_seconds_without_solve))} while busy`,
+    mark: has("no_solve_for=") ? "fail" : "ok",
+  });
+  const balance = num(stats.balance);
+  const minBalance = num(t.min_balance);
+  rows.push({
+    name: "balance",
+    value: balance === undefined ? "unknown" : `$${balance.toFixed(2)} (${duration(num(stats.balance_age_s))} old)`,
+    threshold: `>= $${minBalance === undefined ? "?" : minBalance.toFixed(2)}`,
+    mark: has("low_balance=") ? "fail" : balance !== undefined && minBalance !== undefined && balance < 3 * minBalance ? "warn" : "ok",
+  });
+  const windowOutcomes = num(stats.window_outcomes);
+  rows.push({
+    name: `error rate (${duration(num(stats.window_s))})`,
+    value: `${pct(num(stats.error_rate))} of ${fmt(windowOutcomes)} (${fmt(num(stats.window_failed))} failed)`,
+    threshold: `<= ${pct(num(t.max_error_rate))}, judged from 20`,
+    mark: has("error_rate=") ? "fail" : "ok",
+  });
+  rows.push({
+    name: "queue",
+    value: `${fmt(num(stats.queue_depth))} queued, ${fmt(num(stats.in_flight))} in flight`,
+    threshold: `< ${fmt(num(t.queue_max))} queued`,
+    mark: has("queue_full=") ? "fail" : "ok",
+  });
+  rows.push({
+    name: "tasks",
+    value: `${fmt(num(stats.solved))} solved, ${fmt(num(stats.failed))} failed (${pct(num(stats.success_rate))} success)`,
+    threshold: "",
+    mark: "ok",
+  });
+  const upstreamIssue = issues.find((i) => i.startsWith("upstream_auth=") || i === "circuit_open");
+  rows.push({ name: "upstream", value: upstreamIssue ?? "accepting calls", threshold: "", mark: upstreamIssue ? "fail" : "ok" });
+
+  const checks = Object.entries(obj(obj(docs.dependencies).checks)).map(([name, raw]) => {
+    const c = obj(raw);
+    return {
+      name,
+      status: str(c.status) ?? "unknown",
+      responseMs: num(c.response_ms),
+      checkedAt: str(c.checked_at),
+      stale: c.stale === true,
+      error: str(c.error),
+    };
+  });
+  return {
+    version: str(health.releaseId) ?? "unknown",
+    overall: str(health.status) ?? "unknown",
+    ready: ready.status === "ready",
+    issues,
+    uptimeS: observed("uptime"),
+    rows,
+    checks,
+  };
+}
+
+function fmt(n: number | undefined): string {
+  return n === undefined ? "?" : String(n);
+}
+
+function pct(ratio: number | undefined): string {
+  return ratio === undefined ? "?" : `${(ratio * 100).toFixed(1).replace(/\.0$/, "")}%`;
+}
+
+/** 75 -> "1m15s", 600 -> "10m", 3 -> "3s". */
+export function duration(seconds: number | undefined): string {
+  if (seconds === undefined) return "?";
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  return [h ? `${h}h` : "", m ? `${m}m` : "", r || (!h && !m) ? `${r}s` : ""].join("");
+}
