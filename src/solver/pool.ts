@@ -15,6 +15,7 @@ import { Bulkhead, type BulkheadLimits } from "./bulkhead.ts";
 import { CircuitBreaker, type CircuitState } from "./circuit_breaker.ts";
 import { Deque } from "./deque.ts";
 import { Scheduler, type ScheduledJob } from "./scheduler.ts";
+import { RepeatLimiter } from "../log_limit.ts";
 import { kindOf, TASK_KINDS, type Task, type TaskKind, type TaskType } from "./task.ts";
 import { TaskStore, type TaskStoreOptions } from "./task_store.ts";
 import type { Outcome, SolverUpstream } from "./upstream_port.ts";
@@ -66,12 +67,14 @@ export class SolverPool<P> {
   #authCode: string | undefined;
   #accepting = true;
   #dispatching = true;
+  readonly #repeats: RepeatLimiter;
 
   constructor(options: PoolOptions<P>) {
     this.#o = options;
     this.#clock = options.clock;
     this.scheduler = new Scheduler(options.clock, (err) => options.log.error("scheduled job failed", { err }));
     this.tasks = new TaskStore(options.clock, options.retention);
+    this.#repeats = new RepeatLimiter(options.log, options.clock);
     this.#bulkhead = new Bulkhead(options.threads, options.bulkhead);
     const random = options.random ?? Math.random;
     this.#submitBackoff = new Backoff({ baseMs: 1000, maxMs: 60_000, random });
@@ -150,7 +153,7 @@ export class SolverPool<P> {
       throw new WorkerError("ERR_CONFLICT", `Task ${task.id} is ${task.status}; only solved tasks can be reported.`);
     }
     const outcome = await this.#o.upstream.report(task.upstreamId, correct);
-    this.#o.onUpstreamCall?.("res.php:report", outcome.kind);
+    this.#called("res.php:report", outcome);
     if (outcome.kind === "ok") task.reported = correct ? "good" : "bad";
     return outcome;
   }
@@ -248,7 +251,7 @@ export class SolverPool<P> {
     const started = this.#clock.now();
     const outcome = await this.#o.upstream.submit(task.params);
     task.timing.upstreamMs += this.#clock.now() - started;
-    this.#o.onUpstreamCall?.("in.php", outcome.kind);
+    this.#called("in.php", outcome);
     this.#noteTransport(outcome);
     // Expired or shut down while the request was out: the slot was given back already.
     if (task.status !== "queued") return;
@@ -263,7 +266,6 @@ export class SolverPool<P> {
       case "back_off":
         this.#requeue(task);
         this.#pauseFor(this.#submitBackoff.next());
-        this.#o.log.warn("upstream asks to back off; submissions paused", { code: outcome.code });
         return;
       case "fatal_account":
         this.#requeue(task);
@@ -307,7 +309,7 @@ export class SolverPool<P> {
     const started = this.#clock.now();
     const outcome = await this.#o.upstream.poll(task.upstreamId!);
     task.timing.upstreamMs += this.#clock.now() - started;
-    this.#o.onUpstreamCall?.("res.php:get", outcome.kind);
+    this.#called("res.php:get", outcome);
     this.#noteTransport(outcome);
     if (task.status !== "submitted") return;
     switch (outcome.kind) {
@@ -361,7 +363,7 @@ export class SolverPool<P> {
   async #recheckAuth(): Promise<void> {
     if (this.#authCode === undefined) return; // the balance check saw the key work meanwhile
     const outcome = await this.#o.upstream.balance();
-    this.#o.onUpstreamCall?.("res.php:getbalance", outcome.kind);
+    this.#called("res.php:getbalance", outcome);
     this.#noteTransport(outcome);
     if (outcome.kind === "fatal_account") {
       this.#authCode = outcome.code;
@@ -370,6 +372,15 @@ export class SolverPool<P> {
     }
     if (outcome.kind !== "ok") return this.#recheckAuthLater();
     this.accountAccepted();
+  }
+
+  /** Every upstream answer: to the metrics hook, and its trouble to the log, rate-limited per endpoint and code. */
+  #called(endpoint: string, outcome: Outcome<unknown>): void {
+    this.#o.onUpstreamCall?.(endpoint, outcome.kind);
+    if (outcome.kind === "ok" || outcome.kind === "not_ready") return;
+    if (outcome.kind === "task_failed" && outcome.blame === "client") return; // the task's own debug line says it
+    const what = outcome.kind === "back_off" ? "upstream asks to back off; submissions paused" : `upstream ${outcome.kind.replace("_", " ")}`;
+    this.#repeats.warn(`${endpoint} ${outcome.code}`, what, { endpoint, code: outcome.code, message: outcome.message });
   }
 
   #noteTransport(outcome: Outcome<unknown>): void {
