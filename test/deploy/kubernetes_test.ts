@@ -25,14 +25,18 @@ function load(t: TestContext): Doc[] | undefined {
   return JSON.parse(r.stdout) as Doc[];
 }
 
-const byKind = (docs: Doc[], kind: string) => docs.filter((d) => d.kind === kind);
+/** The one document of `kind`; fails the test when there is none. */
+function one(docs: Doc[], kind: string): Doc {
+  const found = docs.find((d) => d.kind === kind);
+  assert.ok(found, `a ${kind}`);
+  return found;
+}
 
 describe("deploy/kubernetes (parsed)", () => {
   test("the Deployment's probes point at the health paths on the container's own port, with the seed's values", (t) => {
     const docs = load(t);
     if (!docs) return;
-    const [deployment] = byKind(docs, "Deployment");
-    assert.ok(deployment, "a Deployment");
+    const deployment = one(docs, "Deployment");
     assert.equal(deployment.spec.replicas, 3);
     const pod = deployment.spec.template.spec;
     const [container] = pod.containers;
@@ -60,7 +64,7 @@ describe("deploy/kubernetes (parsed)", () => {
   test("non-root, read-only root, no capabilities, the key from a Secret file, metrics annotated", (t) => {
     const docs = load(t);
     if (!docs) return;
-    const [deployment] = byKind(docs, "Deployment");
+    const deployment = one(docs, "Deployment");
     const pod = deployment.spec.template.spec;
     const [container] = pod.containers;
     assert.equal(pod.securityContext.runAsNonRoot, true);
@@ -82,14 +86,15 @@ describe("deploy/kubernetes (parsed)", () => {
   test("the Service and the PodDisruptionBudget select the Deployment's pods; kustomization lists real files", (t) => {
     const docs = load(t);
     if (!docs) return;
-    const labels = byKind(docs, "Deployment")[0]!.spec.template.metadata.labels;
+    const labels = one(docs, "Deployment").spec.template.metadata.labels;
     const matches = (selector: Doc) => Object.entries(selector).every(([k, v]) => labels[k] === v);
-    const [service] = byKind(docs, "Service");
+    const service = one(docs, "Service");
     assert.ok(matches(service.spec.selector), "Service selector");
     assert.equal(service.spec.ports[0].targetPort === "http" || service.spec.ports[0].targetPort === 8080, true);
-    const [pdb] = byKind(docs, "PodDisruptionBudget");
+    const pdb = one(docs, "PodDisruptionBudget");
     assert.ok(matches(pdb.spec.selector.matchLabels), "PDB selector");
-    const [kustomization] = docs.filter((d) => d.resources);
+    const kustomization = docs.find((d) => Array.isArray(d.resources));
+    assert.ok(kustomization, "a kustomization");
     for (const f of kustomization.resources) assert.ok(existsSync(DIR + f), f);
   });
 });
