@@ -23,6 +23,7 @@ import type { Task } from "./solver/task.ts";
 import type { TaskParams } from "./solver/task_input.ts";
 import type { SolverUpstream } from "./solver/upstream_port.ts";
 import { createCaptchaAiClient } from "./upstream/captchaai_client.ts";
+import { FileJournal } from "./journal/journal.ts";
 
 export interface WorkerOptions {
   config: Config;
@@ -74,7 +75,11 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     onCall: (endpoint, kind, ms) => metrics?.upstreamCall(endpoint, kind, ms),
   });
   const upstream: SolverUpstream<TaskParams> = client;
+  // --state-dir: open and replay the journal before anything is accepted (ERR_STATE_DIR, exit 78, when unwritable).
+  const opened = config.stateDir === undefined ? undefined : await FileJournal.open<TaskParams>(config.stateDir, { log: log.child({ component: "journal" }), clock });
+  const journal = opened?.journal;
   const pool = new SolverPool<TaskParams>({
+    journal,
     clock,
     upstream,
     health,
@@ -120,7 +125,12 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     stallMs: Math.max(60_000, 3 * config.pollIntervalMs),
     errorWindowMs: config.errorWindowMs,
     log,
+    extraIssues: () => (journal?.error === undefined ? [] : [`state_dir=${journal.error}`]),
   });
+  if (opened) {
+    const restored = pool.restore(opened.replayed);
+    log.info("journal replayed", { dir: config.stateDir, records: opened.report.records, skipped: opened.report.skipped, torn: opened.report.torn, ...restored });
+  }
 
   const registry = new Registry();
   metrics = registerWorkerMetrics(registry, view, config);
@@ -160,6 +170,11 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     },
     drain: async (timeoutMs: number) => {
       await pool.idle(timeoutMs);
+      if (journal) {
+        const left = pool.suspend();
+        if (left > 0) log.info("drain: open tasks kept in the journal for the next start", { count: left, dir: config.stateDir });
+        return 0;
+      }
       const left = pool.failAll("shutdown", "The worker shut down before the task finished.");
       if (left > 0) log.warn("drain timeout: tasks failed with shutdown", { count: left, drain_timeout: formatDuration(timeoutMs) });
       return left;
@@ -167,8 +182,10 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     close: async () => {
       checks.stop();
       processMetrics.stop();
-      pool.failAll("shutdown", "The worker shut down before the task finished.");
+      if (journal) pool.suspend();
+      else pool.failAll("shutdown", "The worker shut down before the task finished.");
       await http?.close();
+      await journal?.close();
       client.close();
     },
   };

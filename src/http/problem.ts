@@ -15,6 +15,7 @@ const STATUS: Partial<Record<WorkerErrorCode, number>> = {
   ERR_QUEUE_FULL: 429,
   ERR_NOT_READY: 503,
   ERR_DRAINING: 503,
+  ERR_STATE_DIR: 503,
   ERR_UPSTREAM_CODE: 502,
 };
 

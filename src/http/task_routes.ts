@@ -48,7 +48,7 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
       const params = parseTaskInput(await readJsonBody(req, opts.bodyLimitBytes));
       const refusal = opts.admission();
       if (refusal) throw new WorkerError(refusal.code, refusal.detail);
-      const task = opts.pool.enqueue(params.type, params);
+      const task = await opts.pool.accept(params.type, params);
       res.setHeader("location", `/v1/tasks/${task.id}`);
       if (wait === undefined) return sendJson(res, 202, { id: task.id, status: task.status });
       await answerAfterWait(req, res, opts.pool, task, wait);
@@ -154,7 +154,7 @@ function refuse(res: ServerResponse, err: unknown): void {
   const problem = problemFromError(err);
   const headers: Record<string, string> = {};
   if (err.code === "ERR_QUEUE_FULL") headers["retry-after"] = String(RETRY_AFTER_QUEUE_FULL_S);
-  if (err.code === "ERR_NOT_READY" || err.code === "ERR_DRAINING") headers["retry-after"] = String(RETRY_AFTER_UNAVAILABLE_S);
+  if (err.code === "ERR_NOT_READY" || err.code === "ERR_DRAINING" || err.code === "ERR_STATE_DIR") headers["retry-after"] = String(RETRY_AFTER_UNAVAILABLE_S);
   if (err.code === "ERR_UNAUTHORIZED") headers["www-authenticate"] = 'Bearer realm="captcha-worker"';
   sendProblem(res, { ...problem, headers });
 }

@@ -19,6 +19,7 @@ import { RepeatLimiter } from "../log_limit.ts";
 import { kindOf, TASK_KINDS, type Task, type TaskKind, type TaskType } from "./task.ts";
 import { TaskStore, type TaskStoreOptions } from "./task_store.ts";
 import type { Outcome, SolverUpstream } from "./upstream_port.ts";
+import type { ReplayedTask, TaskJournal } from "../journal/journal.ts";
 
 export interface PoolOptions<P> {
   clock: Clock;
@@ -39,6 +40,8 @@ export interface PoolOptions<P> {
   onTaskEnded?: (task: Task<P>) => void;
   /** Called after each upstream call (metrics). */
   onUpstreamCall?: (endpoint: string, outcome: Outcome<unknown>["kind"]) => void;
+  /** With --state-dir: where acceptance, submission and the end of each task are recorded. */
+  journal?: TaskJournal<P> | undefined;
 }
 
 /** The code a task fails with when its submit may have reached the upstream without an answer. */
@@ -68,6 +71,8 @@ export class SolverPool<P> {
   #accepting = true;
   #dispatching = true;
   readonly #repeats: RepeatLimiter;
+  /** Journal writes of accepted tasks not yet awaited by accept(). */
+  readonly #durable = new WeakMap<Task<P>, Promise<void>>();
 
   constructor(options: PoolOptions<P>) {
     this.#o = options;
@@ -121,13 +126,87 @@ export class SolverPool<P> {
       throw new WorkerError("ERR_QUEUE_FULL", `The queue is full (${this.#o.queueMax} tasks waiting).`);
     }
     const now = this.#clock.now();
-    const task: Task<P> = {
-      id: randomUUID(),
+    const task = this.#newTask(randomUUID(), type, params, now, now + this.#o.taskTimeoutMs);
+    this.tasks.add(task);
+    // The accept record goes first, before anything the pump may write about the task.
+    const durable = this.#o.journal?.accepted(task);
+    if (durable) {
+      durable.catch(() => {}); // awaited by accept(); enqueue's own callers only need the order
+      this.#durable.set(task, durable);
+    }
+    this.#queues[task.kind].push(task);
+    this.#queued++;
+    this.#timers.set(task.id, { deadline: this.scheduler.schedule(this.#o.taskTimeoutMs, () => this.#expire(task)) });
+    this.#pump();
+    return task;
+  }
+
+  /**
+   * enqueue, then waits until the journal holds the task (with --state-dir), so a 202 is only sent
+   * for a task that survives a crash. If the journal cannot take it, the task is withdrawn (never
+   * submitted, not counted against health) and the error is thrown for a 503.
+   */
+  async accept(type: TaskType, params: P): Promise<Task<P>> {
+    const task = this.enqueue(type, params);
+    const durable = this.#durable.get(task);
+    if (!durable) return task;
+    try {
+      await durable;
+    } catch (err) {
+      // Its submit waits on a write in the same failed batch, so it cannot have been sent.
+      if (task.status === "queued") this.#fail(task, "journal", "The task could not be recorded; it was withdrawn.", undefined);
+      throw err;
+    } finally {
+      this.#durable.delete(task);
+    }
+    return task;
+  }
+
+  /**
+   * Takes back the open tasks of a journal after a restart: those the upstream holds are polled by
+   * their id, those whose submit may have landed fail with SUBMIT_UNCERTAIN, those past their
+   * deadline fail with `timeout`, the rest are queued again in their original order.
+   */
+  restore(replayed: readonly ReplayedTask<P>[]): { polled: number; queued: number; uncertain: number; expired: number } {
+    const counts = { polled: 0, queued: 0, uncertain: 0, expired: 0 };
+    const now = this.#clock.now();
+    for (const r of [...replayed].sort((a, b) => a.createdAt - b.createdAt)) {
+      const task = this.#newTask(r.id, r.type, r.params, r.createdAt, r.deadlineAt);
+      task.submissions = r.submissions;
+      this.tasks.add(task);
+      this.#timers.set(task.id, { deadline: this.scheduler.schedule(Math.max(0, r.deadlineAt - now), () => this.#expire(task)) });
+      if (r.deadlineAt <= now) {
+        this.#fail(task, "timeout", "The deadline passed while the worker was down.", undefined);
+        counts.expired++;
+      } else if (r.upstreamId !== undefined) {
+        task.status = "submitted";
+        task.upstreamId = r.upstreamId;
+        task.timing.queuedSince = undefined;
+        this.#holding.add(task);
+        this.#bulkhead.acquire(task.kind);
+        this.#schedulePoll(task, this.#o.pollIntervalMs);
+        counts.polled++;
+      } else if (r.uncertain) {
+        this.#fail(task, SUBMIT_UNCERTAIN, "The worker stopped while submitting; not repeated, to avoid a double charge.", undefined);
+        counts.uncertain++;
+      } else {
+        this.#queues[task.kind].push(task);
+        this.#queued++;
+        counts.queued++;
+      }
+    }
+    this.#pump();
+    return counts;
+  }
+
+  #newTask(id: string, type: TaskType, params: P, createdAt: number, deadlineAt: number): Task<P> {
+    return {
+      id,
       type,
       kind: kindOf(type),
       params,
-      createdAt: now,
-      deadlineAt: now + this.#o.taskTimeoutMs,
+      createdAt,
+      deadlineAt,
       status: "queued",
       upstreamId: undefined,
       submittedAt: undefined,
@@ -137,14 +216,8 @@ export class SolverPool<P> {
       submissions: 0,
       polls: 0,
       reported: undefined,
-      timing: { queueMs: 0, upstreamMs: 0, waitMs: 0, queuedSince: now },
+      timing: { queueMs: 0, upstreamMs: 0, waitMs: 0, queuedSince: this.#clock.now() },
     };
-    this.tasks.add(task);
-    this.#queues[task.kind].push(task);
-    this.#queued++;
-    this.#timers.set(task.id, { deadline: this.scheduler.schedule(this.#o.taskTimeoutMs, () => this.#expire(task)) });
-    this.#pump();
-    return task;
   }
 
   /** Forwards reportgood/reportbad for a solved task. */
@@ -160,11 +233,13 @@ export class SolverPool<P> {
 
   /**
    * Stops taking tasks (the API answers 503) and submitting queued ones, which fail at once with
-   * `shutdown` so their clients can go elsewhere; in-flight tasks go on. Returns how many failed.
+   * `shutdown` so their clients can go elsewhere (with a journal they stay for the next start);
+   * in-flight tasks go on. Returns how many failed.
    */
   stopAccepting(): number {
     this.#accepting = false;
     this.#dispatching = false;
+    if (this.#o.journal) return 0; // queued tasks stay in the journal for the next start
     let n = 0;
     for (const task of [...this.tasks.open()]) {
       if (task.status !== "queued" || this.#holding.has(task)) continue;
@@ -203,6 +278,15 @@ export class SolverPool<P> {
     this.#authFailed(code);
   }
 
+  /** Stops every timer and leaves open tasks as they are: with a journal, the next start takes them up. */
+  suspend(): number {
+    const open = [...this.tasks.open()].length;
+    this.scheduler.stop();
+    this.#resumeJob = undefined;
+    this.#dispatching = false;
+    return open;
+  }
+
   /** Fails every task not yet ended with `code` (e.g. `shutdown`) and stops all timers. */
   failAll(code: string, message: string): number {
     let n = 0;
@@ -218,6 +302,9 @@ export class SolverPool<P> {
   // Dispatch ----------------------------------------------------------------
 
   #pump(): void {
+    // Reading the state turns an open circuit past its cool-down half-open (readiness follows), also
+    // with nothing queued: otherwise readiness says circuit_open forever and no task comes to try it.
+    void this.circuit.state;
     if (!this.#dispatching || this.#authCode !== undefined) return;
     const now = this.#clock.now();
     if (now < this.#pausedUntil) return;
@@ -247,6 +334,19 @@ export class SolverPool<P> {
   }
 
   async #submit(task: Task<P>): Promise<void> {
+    const journal = this.#o.journal;
+    if (journal) {
+      try {
+        await journal.submitting(task);
+      } catch {
+        // Not recorded, so not sent: a crash now could not tell whether it landed. Wait and retry.
+        if (task.status !== "queued") return;
+        this.#requeue(task);
+        this.#pauseFor(this.#submitBackoff.next());
+        return;
+      }
+      if (task.status !== "queued") return; // expired or shut down meanwhile; the slot is back
+    }
     task.submissions++;
     const started = this.#clock.now();
     const outcome = await this.#o.upstream.submit(task.params);
@@ -261,6 +361,7 @@ export class SolverPool<P> {
         task.status = "submitted";
         task.upstreamId = outcome.value;
         task.submittedAt = this.#clock.now();
+        journal?.submitted(task);
         this.#schedulePoll(task, this.#o.firstPollMs[task.kind]);
         return;
       case "back_off":
@@ -326,6 +427,7 @@ export class SolverPool<P> {
           // One more worker may solve what this one could not; a deliberate second submission.
           task.status = "queued";
           task.upstreamId = undefined;
+          this.#o.journal?.unsubmitted(task);
           task.timing.queuedSince = this.#clock.now();
           this.#queues[task.kind].unshift(task);
           this.#queued++;
@@ -396,7 +498,9 @@ export class SolverPool<P> {
     this.#fail(task, "timeout", `Not solved within ${this.#o.taskTimeoutMs}ms.`, "worker");
   }
 
+  /** Back to the head of its queue after a submit that surely did not land. */
   #requeue(task: Task<P>): void {
+    this.#o.journal?.unsubmitted(task);
     this.#giveBack(task);
     task.timing.queuedSince = this.#clock.now();
     this.#queues[task.kind].unshift(task);
@@ -438,6 +542,7 @@ export class SolverPool<P> {
 
   #end(task: Task<P>): void {
     task.endedAt = this.#clock.now();
+    this.#o.journal?.ended(task);
     this.#leaveQueue(task, task.endedAt);
     const timers = this.#timers.get(task.id);
     timers?.deadline.cancel();

@@ -81,7 +81,7 @@ export async function waitForStart(child: ChildProcess, timeoutMs = 20_000): Pro
         const listen = startedListen(line);
         if (listen) {
           clearTimeout(timer);
-          resolve({ listen, lines });
+          resolve({ listen, lines: [...lines] }); // the lines up to the start line, not what follows in the chunk
         }
       }
     };
