@@ -301,9 +301,42 @@ async function benchBalance() {
   await stop(sim.child);
 }
 
+async function benchJournal() {
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const sim = await simulator(["--solve-time", "60s"]);
+  const acceptRate = async (extra) => {
+    const w = await worker(sim, ["--threads", "10", "--queue-max", "100000", ...extra]);
+    const n = 3000;
+    const concurrency = 64;
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next++ < n) {
+          const r = await http("POST", w.url + "/v1/tasks", { body: { type: "image", image: PNG } });
+          if (r.status !== 202) throw new Error(`POST answered ${r.status}: ${r.text}`);
+        }
+      }),
+    );
+    const rate = n / ((performance.now() - t0) / 1000);
+    await stop(w.child);
+    return rate;
+  };
+  const dir = mkdtempSync(tmpdir() + "/cw-bench-journal-");
+  try {
+    const plain = await acceptRate([]);
+    const journaled = await acceptRate(["--state-dir", dir]);
+    console.log(`  3,000 POST /v1/tasks, 64 at a time: ${plain.toFixed(0)} accepted/s without a journal, ${journaled.toFixed(0)}/s with --state-dir (fsync before each 202, group commits), ${(journaled / plain).toFixed(2)} of it`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await stop(sim.child);
+  }
+}
+
 // --- main ---------------------------------------------------------------------------------------
 
-const SECTIONS = { startup: benchStartup, solve: benchSolve, health: benchHealth, metrics: benchMetrics, balance: benchBalance };
+const SECTIONS = { startup: benchStartup, solve: benchSolve, health: benchHealth, metrics: benchMetrics, balance: benchBalance, journal: benchJournal };
 const chosen = process.argv.slice(2);
 for (const name of chosen) if (!(name in SECTIONS)) throw new Error(`unknown section ${name}; one of ${Object.keys(SECTIONS).join(", ")}`);
 const newestSource = () => Math.max(...readdirSync(ROOT + "src", { recursive: true }).map((f) => statSync(ROOT + "src/" + f).mtimeMs));
