@@ -23,6 +23,7 @@ export type WorkerErrorCode =
   | "ERR_CONFLICT"
   | "ERR_TIMEOUT"
   | "ERR_STATE_DIR"
+  | "ERR_LISTEN"
   | "ERR_INTERNAL";
 
 export class WorkerError extends Error {

@@ -4,15 +4,17 @@
  */
 import { systemClock } from "../clock.ts";
 import { formatHostPort, parseConfig, type FlagValues } from "../config.ts";
-import { WorkerError } from "../errors.ts";
+import { isWorkerError, WorkerError } from "../errors.ts";
 import { createLogger } from "../log.ts";
+import { startHaproxyAgent, type HaproxyAgent } from "../ops/haproxy_agent.ts";
 import { runUntilSignal } from "../ops/lifecycle.ts";
 import { startDemoTraffic } from "../ops/demo_traffic.ts";
+import { startSystemdNotify } from "../ops/systemd_notify.ts";
 import { startSimulator, type Simulator } from "../sim/simulator.ts";
 import { VERSION } from "../version.ts";
 import { startWorker, type Worker } from "../worker.ts";
 import { loadApiKey } from "./load_key.ts";
-import { EXIT_FAILURE, type Runtime } from "./runtime.ts";
+import { EXIT_CONFIG, EXIT_FAILURE, type Runtime } from "./runtime.ts";
 
 const DEMO_KEY = "demo-key-for-the-built-in-simulator";
 
@@ -40,11 +42,30 @@ export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<num
   try {
     worker = await startWorker({ config: demoConfig, upstreamUrl, apiKey, clock, log, apiToken });
   } catch (err) {
-    log.error("cannot listen", { listen: formatHostPort(config.listen), err });
     await sim?.close();
+    if (isWorkerError(err, "ERR_STATE_DIR")) {
+      log.error("cannot use the state directory", { err });
+      return EXIT_CONFIG;
+    }
+    log.error("cannot listen", { listen: formatHostPort(config.listen), err });
     return EXIT_FAILURE;
   }
+  let agent: HaproxyAgent | undefined;
+  if (config.agentListen) {
+    try {
+      agent = await startHaproxyAgent({ listen: config.agentListen, view: worker.view, pool: worker.pool, threads: config.threads, queueMax: config.queueMax, log });
+    } catch (err) {
+      log.error("cannot listen for HAProxy agent checks", { listen: formatHostPort(config.agentListen), err });
+      await worker.close();
+      await sim?.close();
+      return EXIT_FAILURE;
+    }
+  }
   const listen = formatHostPort(worker.address);
+  // Signals are handled from before the start line on: whoever reads it may stop the worker at once.
+  let stopDemo = () => {};
+  let notify: ReturnType<typeof startSystemdNotify>;
+  const stopped = runUntilSignal(rt, { ...worker, beginDrain: () => (notify?.stopping(), stopDemo(), worker.beginDrain()) }, config.drainTimeoutMs, log);
   log.info("captcha-worker started", {
     version: VERSION,
     node: process.version,
@@ -53,7 +74,6 @@ export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<num
     threads: config.threads,
     demo: config.demo,
   });
-  let stopDemo = () => {};
   if (config.demo) {
     const base = `http://${listen.replace(/^0\.0\.0\.0:/, "127.0.0.1:")}`;
     rt.stdout(
@@ -64,7 +84,10 @@ export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<num
     );
     stopDemo = startDemoTraffic(worker.pool, clock, log);
   }
-  const code = await runUntilSignal(rt, { ...worker, beginDrain: () => (stopDemo(), worker.beginDrain()) }, config.drainTimeoutMs, log);
+  notify = startSystemdNotify({ env: rt.env, clock, log, view: worker.view, startup: worker.startup });
+  const code = await stopped;
+  await notify?.close();
+  await agent?.close();
   await sim?.close();
   return code;
 }

@@ -1,5 +1,7 @@
 /** Finding outside programs for tests: skip with the Debian package to install, but never skip under CI=true. */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { TestContext } from "node:test";
 
 export const IN_CI = process.env.CI === "true";
@@ -25,4 +27,13 @@ export function requireOrSkip(t: TestContext, ok: boolean, reason: string): bool
 export function requireProgram(t: TestContext, program: string, debianPackage: string): string | undefined {
   const path = which(program);
   return requireOrSkip(t, path !== undefined, `${program} not found: apt-get install -y ${debianPackage}`) ? path : undefined;
+}
+
+/**
+ * requireProgram, also looking in the sbin directories: `command -v` misses /usr/sbin/haproxy when a
+ * non-root PATH lacks them.
+ */
+export function requireProgramAnywhere(t: TestContext, program: string, debianPackage: string): string | undefined {
+  const found = which(program) ?? ["/usr/sbin", "/sbin", "/usr/local/sbin"].map((d) => join(d, program)).find((p) => existsSync(p));
+  return requireOrSkip(t, found !== undefined, `${program} not found: apt-get install -y ${debianPackage}`) ? found : undefined;
 }

@@ -7,9 +7,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test, type TestContext } from "node:test";
+import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { requireOrSkip, which } from "../_support/programs.ts";
+import { requireProgramAnywhere } from "../_support/programs.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DEPLOY = join(ROOT, "deploy");
@@ -30,15 +30,6 @@ function uncommented(text: string): string {
     .join("\n");
 }
 
-/**
- * requireProgram, also looking in the sbin directories: `command -v` misses /usr/sbin/haproxy when a
- * non-root PATH lacks them.
- */
-function requireProgramAnywhere(t: TestContext, program: string, debianPackage: string): string | undefined {
-  const found = which(program) ?? ["/usr/sbin", "/sbin", "/usr/local/sbin"].map((d) => join(d, program)).find((p) => existsSync(p));
-  return requireOrSkip(t, found !== undefined, `${program} not found: apt-get install -y ${debianPackage}`) ? found : undefined;
-}
-
 /** Parses a systemd time span such as `40s`, `1min 30s`, `2m`, `500ms` or a bare number of seconds. */
 function systemdSeconds(span: string): number {
   const units: Record<string, number> = { ms: 0.001, msec: 0.001, s: 1, sec: 1, m: 60, min: 60, h: 3600, hr: 3600 };
@@ -54,25 +45,6 @@ function systemdSeconds(span: string): number {
   }
   assert.equal(matched.replace(/\s/g, ""), span.replace(/\s/g, ""), `cannot parse time span ${JSON.stringify(span)}`);
   return total;
-}
-
-/** The value of a YAML scalar `key: value` inside the block that starts at `blockKey:` (by indentation). */
-function yamlBlock(text: string, blockKey: string): string {
-  const lines = text.split("\n");
-  const start = lines.findIndex((l) => new RegExp(`^\\s*(?:- )?${blockKey}:\\s*$`).test(l));
-  assert.ok(start >= 0, `no ${blockKey}: block`);
-  const indent = lines[start]!.search(/\S/);
-  const body: string[] = [];
-  for (const line of lines.slice(start + 1)) {
-    if (line.trim() === "" || line.trim().startsWith("#")) continue;
-    if (line.search(/\S/) <= indent) break;
-    body.push(line);
-  }
-  return body.join("\n");
-}
-
-function yamlValue(block: string, key: string): string | undefined {
-  return new RegExp(`^\\s*(?:- )?${key}:\\s*("?)([^"#\\n]*?)\\1\\s*(?:#.*)?$`, "m").exec(block)?.[2];
 }
 
 describe("deploy/haproxy/haproxy.cfg", () => {
@@ -165,62 +137,6 @@ describe("deploy/systemd/captcha-worker.service", () => {
     assert.match(setting("RestrictAddressFamilies") ?? "", /\bAF_UNIX\b/, "systemd-notify needs AF_UNIX");
     const mdwe = setting("MemoryDenyWriteExecute");
     assert.ok(mdwe === undefined || /^(no|false|0|off)$/.test(mdwe), `MemoryDenyWriteExecute=${mdwe} breaks the JIT`);
-  });
-});
-
-describe("deploy/kubernetes", () => {
-  const deployment = read("kubernetes/deployment.yaml");
-
-  test("the Deployment has startup, liveness and readiness probes on the health endpoints, with 1s timeouts", () => {
-    const expected = {
-      startupProbe: "/health/startup",
-      livenessProbe: "/health/live",
-      readinessProbe: "/health/ready",
-    };
-    for (const [probe, path] of Object.entries(expected)) {
-      const block = yamlBlock(deployment, probe);
-      assert.equal(yamlValue(block, "path"), path, `${probe} path`);
-      assert.equal(yamlValue(block, "timeoutSeconds"), "1", `${probe} timeoutSeconds`);
-    }
-    const startup = yamlBlock(deployment, "startupProbe");
-    assert.equal(yamlValue(startup, "periodSeconds"), "2");
-    assert.equal(yamlValue(startup, "failureThreshold"), "30");
-    const liveness = yamlBlock(deployment, "livenessProbe");
-    assert.equal(yamlValue(liveness, "periodSeconds"), "10");
-    assert.equal(yamlValue(liveness, "failureThreshold"), "3");
-    const readiness = yamlBlock(deployment, "readinessProbe");
-    assert.equal(yamlValue(readiness, "periodSeconds"), "5");
-    assert.equal(yamlValue(readiness, "failureThreshold"), "2");
-    assert.equal(yamlValue(readiness, "successThreshold"), "1");
-  });
-
-  test("the Deployment outlasts the drain, runs as non-root with a read-only root and reads the key from a file", () => {
-    const grace = Number(yamlValue(deployment, "terminationGracePeriodSeconds"));
-    assert.ok(grace > DEFAULT_DRAIN_S, `terminationGracePeriodSeconds ${grace} must exceed the ${DEFAULT_DRAIN_S}s drain`);
-    const container = yamlBlock(yamlBlock(deployment, "containers"), "securityContext");
-    assert.equal(yamlValue(container, "runAsNonRoot"), "true");
-    assert.equal(yamlValue(container, "runAsUser"), "65532");
-    assert.equal(yamlValue(container, "readOnlyRootFilesystem"), "true");
-    assert.equal(yamlValue(container, "allowPrivilegeEscalation"), "false");
-    assert.match(yamlBlock(container, "capabilities"), /^\s*- ALL$/m);
-    assert.match(deployment, /^\s*- name: CAPTCHAAI_API_KEY_FILE\n\s*value: \/var\/run\/secrets\/captchaai\/api-key$/m);
-    assert.match(deployment, /^\s*mountPath: \/var\/run\/secrets\/captchaai$/m);
-    assert.match(deployment, /--state-dir[= ]\/var\/lib\/captcha-worker\b/);
-    assert.match(deployment, /^\s*mountPath: \/var\/lib\/captcha-worker$/m);
-    assert.doesNotMatch(deployment, /^\s*- name: CAPTCHAAI_API_KEY$/m, "the key belongs in a file, not the environment");
-  });
-
-  test("kustomization.yaml lists files that exist, and not the example Secret", () => {
-    const kustomization = read("kubernetes/kustomization.yaml");
-    const resources = yamlBlock(kustomization, "resources")
-      .split("\n")
-      .map((l) => /^\s*- (\S+)\s*$/.exec(l)?.[1])
-      .filter((r): r is string => r !== undefined);
-    assert.deepEqual([...resources].sort(), ["deployment.yaml", "pdb.yaml", "service.yaml"]);
-    for (const r of resources) assert.ok(existsSync(join(DEPLOY, "kubernetes", r)), `${r} exists`);
-    assert.ok(existsSync(join(DEPLOY, "kubernetes/secret.example.yaml")));
-    assert.match(read("kubernetes/pdb.yaml"), /^kind: PodDisruptionBudget$/m);
-    assert.match(read("kubernetes/service.yaml"), /^kind: Service$/m);
   });
 });
 
