@@ -7,7 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { createServer } from "node:net";
+import { freePort } from "./free_port.mjs";
 import { measureStartup } from "./bench_startup.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -19,13 +19,6 @@ const children = new Set();
 
 // --- plumbing -----------------------------------------------------------------------------------
 
-async function freePort() {
-  const s = createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function http(method, url, { body, headers = {} } = {}) {
   return new Promise((resolve, reject) => {

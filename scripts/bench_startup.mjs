@@ -2,18 +2,11 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { request } from "node:http";
-import { createServer } from "node:net";
+import { freePort } from "./free_port.mjs";
 
 const BIN = new URL("../dist/captcha-worker", import.meta.url).pathname;
 const RUNS = Number(process.env.RUNS ?? 5);
 
-async function freePort() {
-  const s = createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function get(port) {
   return new Promise((resolve) => {

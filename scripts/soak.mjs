@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { createServer } from "node:net";
+import { freePort } from "./free_port.mjs";
 import { once } from "node:events";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -15,13 +15,6 @@ const KEY = "soak-key-0123456789abcdef";
 const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
-async function freePort() {
-  const s = createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function http(method, url, body) {
   return new Promise((resolve) => {
