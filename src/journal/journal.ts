@@ -152,16 +152,16 @@ export class FileJournal<P> implements TaskJournal<P> {
 
   submitting(task: Task<P>): Promise<void> {
     const e = this.#open.get(task.id);
-    if (e) {
-      e.submitting = true;
-      e.submissions++;
-    }
+    if (e) e.submitting = true;
     return this.#append(JSON.stringify({ op: "submitting", id: task.id }));
   }
 
   submitted(task: Task<P>): void {
     const e = this.#open.get(task.id);
-    if (e) e.upstreamId = task.upstreamId;
+    if (e) {
+      e.upstreamId = task.upstreamId;
+      e.submissions++;
+    }
     this.#appendQuietly(JSON.stringify({ op: "submitted", id: task.id, upstream_id: task.upstreamId }));
   }
 
@@ -269,7 +269,11 @@ export class FileJournal<P> implements TaskJournal<P> {
     const lines: string[] = [];
     for (const [id, e] of this.#open) {
       lines.push(e.accept);
-      for (let i = 1; i < e.submissions; i++) lines.push(JSON.stringify({ op: "submitting", id }), JSON.stringify({ op: "unsubmitted", id }));
+      // Earlier submits that landed (then came back unsolvable) still count toward the one retry.
+      const earlier = e.submissions - (e.upstreamId === undefined ? 0 : 1);
+      for (let i = 0; i < earlier; i++) {
+        lines.push(JSON.stringify({ op: "submitting", id }), JSON.stringify({ op: "submitted", id, upstream_id: "earlier" }), JSON.stringify({ op: "unsubmitted", id }));
+      }
       if (e.submitting || e.upstreamId !== undefined) lines.push(JSON.stringify({ op: "submitting", id }));
       if (e.upstreamId !== undefined) lines.push(JSON.stringify({ op: "submitted", id, upstream_id: e.upstreamId }));
     }
@@ -312,13 +316,13 @@ export class FileJournal<P> implements TaskJournal<P> {
           }
           break;
         case "submitting":
-          if (e) {
-            e.submitting = true;
-            e.submissions++;
-          }
+          if (e) e.submitting = true;
           break;
         case "submitted":
-          if (e && typeof r.upstream_id === "string") e.upstreamId = r.upstream_id;
+          if (e && typeof r.upstream_id === "string") {
+            e.upstreamId = r.upstream_id;
+            e.submissions++;
+          }
           break;
         case "unsubmitted":
           if (e) {

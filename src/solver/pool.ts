@@ -322,6 +322,15 @@ export class SolverPool<P> {
     }
   }
 
+  /**
+   * One step of the submit back-off per round of refusals: the tasks refused together while a
+   * pause is already set (they were all in flight at once) do not each lengthen it.
+   */
+  #backOff(): void {
+    if (this.#clock.now() < this.#pausedUntil) return;
+    this.#pauseFor(this.#submitBackoff.next());
+  }
+
   #pauseFor(ms: number): void {
     const until = this.#clock.now() + ms;
     if (this.#resumeJob && until <= this.#pausedUntil) return;
@@ -342,12 +351,11 @@ export class SolverPool<P> {
         // Not recorded, so not sent: a crash now could not tell whether it landed. Wait and retry.
         if (task.status !== "queued") return;
         this.#requeue(task);
-        this.#pauseFor(this.#submitBackoff.next());
+        this.#backOff();
         return;
       }
       if (task.status !== "queued") return; // expired or shut down meanwhile; the slot is back
     }
-    task.submissions++;
     const started = this.#clock.now();
     const outcome = await this.#o.upstream.submit(task.params);
     task.timing.upstreamMs += this.#clock.now() - started;
@@ -359,6 +367,7 @@ export class SolverPool<P> {
       case "ok":
         this.#submitBackoff.reset();
         task.status = "submitted";
+        task.submissions++;
         task.upstreamId = outcome.value;
         task.submittedAt = this.#clock.now();
         journal?.submitted(task);
@@ -366,7 +375,7 @@ export class SolverPool<P> {
         return;
       case "back_off":
         this.#requeue(task);
-        this.#pauseFor(this.#submitBackoff.next());
+        this.#backOff();
         return;
       case "fatal_account":
         this.#requeue(task);
@@ -378,7 +387,7 @@ export class SolverPool<P> {
           this.#fail(task, SUBMIT_UNCERTAIN, `The submit may have reached the upstream (${outcome.code}); not repeated, to avoid a double charge.`, "worker");
         } else {
           this.#requeue(task);
-          this.#pauseFor(this.#submitBackoff.next());
+          this.#backOff();
         }
         return;
       case "task_failed":
@@ -387,7 +396,7 @@ export class SolverPool<P> {
         return;
       case "not_ready":
         this.#requeue(task);
-        this.#pauseFor(this.#submitBackoff.next());
+        this.#backOff();
         return;
     }
   }

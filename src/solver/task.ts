@@ -31,7 +31,7 @@ export interface Task<P = unknown> {
   endedAt: number | undefined;
   solution: string | undefined;
   error: TaskError | undefined;
-  /** Submissions made (2 at most: one retry after ERROR_CAPTCHA_UNSOLVABLE). */
+  /** Submits the upstream accepted (2 at most: one retry after ERROR_CAPTCHA_UNSOLVABLE); refused ones do not count. */
   submissions: number;
   polls: number;
   reported: "good" | "bad" | undefined;

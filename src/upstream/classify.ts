@@ -83,7 +83,8 @@ export function classifyCode(rawCode: string, redact: (t: string) => string = (t
   if (code === NOT_READY) return { kind: "not_ready" };
   const rule = Object.hasOwn(CODE_RULES, code) ? CODE_RULES[code]! : undefined;
   const message = `The upstream answered ${quote(code, redact)}.`;
-  if (!rule) return { kind: "task_failed", code: safeCode(code), message, blame: "worker" };
+  // An unknown code is upstream text shown as the task's error.code: redacted like any quote.
+  if (!rule) return { kind: "task_failed", code: safeCode(redact(code)), message, blame: "worker" };
   switch (rule.kind) {
     case "task_failed":
       return { kind: "task_failed", code, message, blame: rule.blame };
@@ -168,6 +169,7 @@ function transient(code: string, message: string, maybeDelivered: boolean): Outc
 /** Upstream text for a message: control characters dropped, truncated, the key redacted. */
 export function quote(text: string, redact: (t: string) => string): string {
   // Redact the whole text first: cutting before redacting could leave part of a key behind.
-  const clean = redact(text).slice(0, MAX_QUOTE + 1).replace(/[\x00-\x1f\x7f]+/g, " ");
+  // Lone surrogates (a JSON "\ud800") become U+FFFD: JSON.stringify would spell each in 6 characters.
+  const clean = redact(text).slice(0, MAX_QUOTE + 1).replace(/[\x00-\x1f\x7f]+/g, " ").replace(/[\ud800-\udfff]/gu, "\ufffd");
   return JSON.stringify(clean.length > MAX_QUOTE ? clean.slice(0, MAX_QUOTE) + "..." : clean);
 }

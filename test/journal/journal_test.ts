@@ -35,8 +35,8 @@ describe("FileJournal", () => {
   test("records each step; a replay gives back exactly the open tasks, each in the state it was left", async () => {
     const dir = tempDir();
     const { journal } = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() });
-    const [queued, submitted, uncertain, ended, retried] = ["q", "s", "u", "e", "r"].map((id) => task(id));
-    for (const t of [queued!, submitted!, uncertain!, ended!, retried!]) await journal.accepted(t);
+    const [queued, submitted, uncertain, ended, retried, unsolvable] = ["q", "s", "u", "e", "r", "x"].map((id) => task(id));
+    for (const t of [queued!, submitted!, uncertain!, ended!, retried!, unsolvable!]) await journal.accepted(t);
     await journal.submitting(submitted!);
     submitted!.upstreamId = "77";
     journal.submitted(submitted!);
@@ -46,17 +46,36 @@ describe("FileJournal", () => {
     journal.ended(ended!);
     await journal.submitting(retried!);
     journal.unsubmitted(retried!);
+    await journal.submitting(unsolvable!);
+    unsolvable!.upstreamId = "88";
+    journal.submitted(unsolvable!);
+    unsolvable!.upstreamId = undefined;
+    journal.unsubmitted(unsolvable!); // came back unsolvable: queued for its one more try
     await journal.close();
-    assert.deepEqual(lines(dir).map((r) => r.op), ["accept", "accept", "accept", "accept", "accept", "submitting", "submitted", "submitting", "submitting", "end", "submitting", "unsubmitted"]);
+    assert.deepEqual(lines(dir).map((r) => r.op), [
+      "accept", "accept", "accept", "accept", "accept", "accept", "submitting", "submitted", "submitting", "submitting", "end",
+      "submitting", "unsubmitted", "submitting", "submitted", "unsubmitted",
+    ]);
 
-    const { replayed, report } = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() });
-    assert.deepEqual(report, { records: 12, open: 4, skipped: 0, torn: false });
+    const { replayed, report, journal: reopened } = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() });
+    assert.deepEqual(report, { records: 16, open: 5, skipped: 0, torn: false });
     const byId = Object.fromEntries(replayed.map((r) => [r.id, r]));
-    assert.deepEqual(Object.keys(byId).sort(), ["q", "r", "s", "u"]);
+    assert.deepEqual(Object.keys(byId).sort(), ["q", "r", "s", "u", "x"]);
     assert.equal(byId.s!.upstreamId, "77");
+    assert.equal(byId.s!.submissions, 1);
     assert.equal(byId.u!.uncertain, true);
     assert.equal(byId.r!.uncertain, false, "a submit that surely did not land may be sent again");
-    assert.equal(byId.r!.submissions, 1, "and counts toward the one retry");
+    assert.equal(byId.r!.submissions, 0, "and does not count as a submission");
+    assert.equal(byId.x!.upstreamId, undefined);
+    assert.equal(byId.x!.submissions, 1, "a landed submit counts toward the one retry");
+    await reopened.close();
+    const compacted = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() });
+    assert.deepEqual(
+      compacted.replayed.map((r) => [r.id, r.submissions, r.upstreamId, r.uncertain]).sort(),
+      replayed.map((r) => [r.id, r.submissions, r.upstreamId, r.uncertain]).sort(),
+      "compaction keeps every task's state",
+    );
+    await compacted.journal.close();
     assert.deepEqual(byId.q!.params, { type: "image", image: "aGk=" });
     // Opening compacted the file to the open tasks.
     assert.deepEqual(lines(dir).filter((r) => r.op === "end"), []);
