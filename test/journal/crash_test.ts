@@ -20,7 +20,9 @@ const IMAGE = JSON.stringify({ type: "image", image: Buffer.alloc(150, 5).toStri
 let sim: Simulator;
 const dirs: string[] = [];
 before(async () => (sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [KEY], solveTimeMs: { image: 200, token: 200 }, seed: 3 })));
+const children = new Set<ChildProcess>();
 after(async () => {
+  for (const c of children) c.kill("SIGKILL"); // a failed assertion must not leave a worker running
   await sim.close();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -31,9 +33,19 @@ async function start(dir: string, extra: string[] = []): Promise<{ child: ChildP
     { CAPTCHAAI_API_KEY: KEY },
   );
   const lines: string[] = [];
-  child.stderr!.on("data", (c: Buffer) => lines.push(...c.toString().split("\n").filter(Boolean)));
+  let partial = "";
+  child.stderr!.on("data", (c: Buffer) => {
+    const parts = (partial + c.toString()).split("\n");
+    partial = parts.pop()!; // a line may arrive in two chunks
+    lines.push(...parts.filter(Boolean));
+  });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
   const { listen } = await waitForStart(child);
-  return { child, base: `http://${listen}`, lines };
+  const base = `http://${listen}`;
+  // The start line comes before the first balance check ends; tasks are taken once ready.
+  await until("ready", async () => (await fetch(base + "/health/ready")).status === 200);
+  return { child, base, lines };
 }
 
 async function kill9(child: ChildProcess): Promise<void> {
