@@ -9,10 +9,12 @@ const STATUS: Partial<Record<WorkerErrorCode, number>> = {
   ERR_UNAUTHORIZED: 401,
   ERR_NOT_FOUND: 404,
   ERR_METHOD_NOT_ALLOWED: 405,
+  ERR_TIMEOUT: 408,
   ERR_CONFLICT: 409,
   ERR_BODY_TOO_LARGE: 413,
   ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   ERR_QUEUE_FULL: 429,
+  ERR_HEADERS_TOO_LARGE: 431,
   ERR_NOT_READY: 503,
   ERR_DRAINING: 503,
   ERR_STATE_DIR: 503,
@@ -24,10 +26,12 @@ const TITLES: Record<number, string> = {
   401: "Unauthorized",
   404: "Not Found",
   405: "Method Not Allowed",
+  408: "Request Timeout",
   409: "Conflict",
   413: "Content Too Large",
   415: "Unsupported Media Type",
   429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
   500: "Internal Server Error",
   502: "Bad Gateway",
   503: "Service Unavailable",
@@ -57,15 +61,7 @@ export function problemFromError(err: unknown): Problem {
 
 /** Writes `application/problem+json` (RFC 9457) with `type`, `title`, `status`, `detail`, `code`, `field`. */
 export function sendProblem(res: ServerResponse, problem: Problem): void {
-  const body: Record<string, unknown> = {
-    type: `https://captcha-worker.invalid/problems/${problem.code.toLowerCase().replaceAll("_", "-")}`,
-    title: TITLES[problem.status] ?? "Error",
-    status: problem.status,
-    detail: problem.detail,
-    code: problem.code,
-  };
-  if (problem.field !== undefined) body.field = problem.field;
-  const text = JSON.stringify(body);
+  const text = problemJson(problem);
   if (res.headersSent) return void res.destroy();
   res.writeHead(problem.status, {
     "content-type": "application/problem+json",
@@ -76,4 +72,27 @@ export function sendProblem(res: ServerResponse, problem: Problem): void {
     ...problem.headers,
   });
   res.end(res.req.method === "HEAD" ? undefined : text);
+}
+
+/**
+ * A whole HTTP/1.1 problem answer for a connection the HTTP parser gave up on (bad request line,
+ * headers too large, request timeout), where no ServerResponse exists to write it. `head`: the
+ * request was HEAD, so the answer carries no body (RFC 9110 §9.3.2).
+ */
+export function rawProblemResponse(code: WorkerErrorCode, detail: string, head = false): string {
+  const status = statusForCode(code);
+  const text = problemJson({ status, code, detail });
+  return `HTTP/1.1 ${status} ${TITLES[status] ?? "Error"}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(text)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${head ? "" : text}`;
+}
+
+function problemJson(problem: Problem): string {
+  const body: Record<string, unknown> = {
+    type: `https://captcha-worker.invalid/problems/${problem.code.toLowerCase().replaceAll("_", "-")}`,
+    title: TITLES[problem.status] ?? "Error",
+    status: problem.status,
+    detail: problem.detail,
+    code: problem.code,
+  };
+  if (problem.field !== undefined) body.field = problem.field;
+  return JSON.stringify(body);
 }

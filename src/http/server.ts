@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { HostPort } from "../config.ts";
 import type { Logger } from "../log.ts";
+import { rawProblemResponse } from "./problem.ts";
 import type { Router } from "./router.ts";
 
 export interface HttpServerOptions {
@@ -33,10 +34,14 @@ export async function startHttpServer(
   log: Logger,
   options: HttpServerOptions = {},
 ): Promise<HttpServer> {
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const server = createServer(
     {
-      headersTimeout: options.headersTimeoutMs ?? 10_000,
+      headersTimeout,
       requestTimeout: options.requestTimeoutMs ?? 30_000,
+      // Node checks both timeouts only this often (30 s by default), which would let a slowloris
+      // hold a connection up to 30 s past headersTimeout.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, headersTimeout / 4)),
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
       maxHeaderSize: options.maxHeaderSize ?? 16_384,
     },
@@ -45,8 +50,17 @@ export async function startHttpServer(
   server.maxConnections = options.maxConnections ?? 10_000;
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     if (socket.writable && !socket.destroyed) {
-      const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
-      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      // The parser failed, so no request object says HEAD; the bytes it choked on may.
+      const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString("latin1") === "HEAD ";
+      const answer =
+        err.code === "HPE_HEADER_OVERFLOW"
+          ? rawProblemResponse("ERR_HEADERS_TOO_LARGE", "The request line and headers are over the limit.", head)
+          : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+            ? rawProblemResponse("ERR_TIMEOUT", "The request did not arrive in time.", head)
+            : rawProblemResponse("ERR_BAD_REQUEST", "The request is not valid HTTP/1.1.", head);
+      // Destroy once written: the server socket is half-open, so `end` alone would let a client
+      // that ignores the FIN keep the connection.
+      socket.end(answer, () => socket.destroy());
     } else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
