@@ -123,7 +123,6 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     checks,
     thresholds: config,
     stallMs: Math.max(60_000, 3 * config.pollIntervalMs),
-    errorWindowMs: config.errorWindowMs,
     log,
     extraIssues: () => (journal?.error === undefined ? [] : [`state_dir=${journal.error}`]),
   });

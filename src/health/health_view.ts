@@ -27,8 +27,6 @@ export interface HealthViewOptions {
   thresholds: Thresholds;
   /** No scheduler progress for this long while work is pending means the solver loop is stuck. */
   stallMs: number;
-  /** --error-window, shown beside the window's counts. @default 300000 */
-  errorWindowMs?: number;
   log: Logger;
   extraIssues?: () => readonly string[];
 }
@@ -129,7 +127,7 @@ export class HealthView {
         balance_age_s: r.balanceAgeMs === undefined ? null : Math.floor(r.balanceAgeMs / 1000),
         queue_depth: s.queueDepth,
         in_flight: s.inFlight,
-        window_s: Math.round((this.#o.errorWindowMs ?? 300_000) / 1000),
+        window_s: Math.round(this.#o.health.windowMs / 1000),
         window_outcomes: s.windowOutcomes,
         window_failed: s.windowFailed,
       },

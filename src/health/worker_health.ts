@@ -64,8 +64,12 @@ export class WorkerHealth implements HealthFeed {
   #circuit: CircuitState = "closed";
   #load: () => LoadSnapshot;
 
+  /** The --error-window the error rate is judged over. */
+  readonly windowMs: number;
+
   constructor(clock: Clock, errorWindowMs: number) {
     this.#clock = clock;
+    this.windowMs = errorWindowMs;
     this.#window = new SlidingWindow(errorWindowMs);
     this.startedAt = clock.now();
     this.#load = () => IDLE_LOAD(clock.now());

@@ -20,23 +20,10 @@ import { join } from "node:path";
 import { WorkerError } from "../errors.ts";
 import type { Clock, Timer } from "../clock.ts";
 import type { Logger } from "../log.ts";
+import type { ReplayedTask, TaskJournal } from "../solver/journal_port.ts";
 import type { Task, TaskType } from "../solver/task.ts";
 
 export const JOURNAL_FILE = "tasks.journal";
-
-/** A task found open in the journal at start. */
-export interface ReplayedTask<P> {
-  id: string;
-  type: TaskType;
-  params: P;
-  createdAt: number;
-  deadlineAt: number;
-  /** Set when the upstream took it: poll this id, never submit again. */
-  upstreamId: string | undefined;
-  /** A submit was under way at the crash and its fate is unknown. */
-  uncertain: boolean;
-  submissions: number;
-}
 
 export interface ReplayReport {
   records: number;
@@ -44,15 +31,6 @@ export interface ReplayReport {
   /** Unparseable lines skipped (a torn last line is the usual one). */
   skipped: number;
   torn: boolean;
-}
-
-/** What the solver tells the journal; see the file header for the records. */
-export interface TaskJournal<P> {
-  accepted(task: Task<P>): Promise<void>;
-  submitting(task: Task<P>): Promise<void>;
-  submitted(task: Task<P>): void;
-  unsubmitted(task: Task<P>): void;
-  ended(task: Task<P>): void;
 }
 
 interface OpenEntry {

@@ -19,7 +19,7 @@ import { RepeatLimiter } from "../log_limit.ts";
 import { kindOf, TASK_KINDS, type Task, type TaskKind, type TaskType } from "./task.ts";
 import { TaskStore, type TaskStoreOptions } from "./task_store.ts";
 import type { Outcome, SolverUpstream } from "./upstream_port.ts";
-import type { ReplayedTask, TaskJournal } from "../journal/journal.ts";
+import type { ReplayedTask, TaskJournal } from "./journal_port.ts";
 
 export interface PoolOptions<P> {
   clock: Clock;
@@ -71,8 +71,6 @@ export class SolverPool<P> {
   #accepting = true;
   #dispatching = true;
   readonly #repeats: RepeatLimiter;
-  /** Journal writes of accepted tasks not yet awaited by accept(). */
-  readonly #durable = new WeakMap<Task<P>, Promise<void>>();
 
   constructor(options: PoolOptions<P>) {
     this.#o = options;
@@ -119,8 +117,15 @@ export class SolverPool<P> {
     };
   }
 
-  /** Accepts a task or throws ERR_QUEUE_FULL / ERR_DRAINING. */
+  /** Accepts a task or throws ERR_QUEUE_FULL / ERR_DRAINING (journaled without waiting for the disk). */
   enqueue(type: TaskType, params: P): Task<P> {
+    const { task, durable } = this.#admit(type, params);
+    durable?.catch(() => {}); // a failed write shows as a readiness issue; this caller does not wait
+    return task;
+  }
+
+  /** Queues a new task; its journal record goes first, before anything the pump may write about it. */
+  #admit(type: TaskType, params: P): { task: Task<P>; durable: Promise<void> | undefined } {
     if (!this.#accepting) throw new WorkerError("ERR_DRAINING", "The worker is draining and takes no new tasks.");
     if (this.queueDepth >= this.#o.queueMax) {
       throw new WorkerError("ERR_QUEUE_FULL", `The queue is full (${this.#o.queueMax} tasks waiting).`);
@@ -128,17 +133,12 @@ export class SolverPool<P> {
     const now = this.#clock.now();
     const task = this.#newTask(randomUUID(), type, params, now, now + this.#o.taskTimeoutMs);
     this.tasks.add(task);
-    // The accept record goes first, before anything the pump may write about the task.
     const durable = this.#o.journal?.accepted(task);
-    if (durable) {
-      durable.catch(() => {}); // awaited by accept(); enqueue's own callers only need the order
-      this.#durable.set(task, durable);
-    }
     this.#queues[task.kind].push(task);
     this.#queued++;
     this.#timers.set(task.id, { deadline: this.scheduler.schedule(this.#o.taskTimeoutMs, () => this.#expire(task)) });
     this.#pump();
-    return task;
+    return { task, durable };
   }
 
   /**
@@ -147,17 +147,13 @@ export class SolverPool<P> {
    * submitted, not counted against health) and the error is thrown for a 503.
    */
   async accept(type: TaskType, params: P): Promise<Task<P>> {
-    const task = this.enqueue(type, params);
-    const durable = this.#durable.get(task);
-    if (!durable) return task;
+    const { task, durable } = this.#admit(type, params);
     try {
       await durable;
     } catch (err) {
       // Its submit waits on a write in the same failed batch, so it cannot have been sent.
       if (task.status === "queued") this.#fail(task, "journal", "The task could not be recorded; it was withdrawn.", undefined);
       throw err;
-    } finally {
-      this.#durable.delete(task);
     }
     return task;
   }
@@ -356,11 +352,7 @@ export class SolverPool<P> {
       }
       if (task.status !== "queued") return; // expired or shut down meanwhile; the slot is back
     }
-    const started = this.#clock.now();
-    const outcome = await this.#o.upstream.submit(task.params);
-    task.timing.upstreamMs += this.#clock.now() - started;
-    this.#called("in.php", outcome);
-    this.#noteTransport(outcome);
+    const outcome = await this.#callFor(task, "in.php", () => this.#o.upstream.submit(task.params));
     // Expired or shut down while the request was out: the slot was given back already.
     if (task.status !== "queued") return;
     switch (outcome.kind) {
@@ -416,11 +408,7 @@ export class SolverPool<P> {
       return;
     }
     task.polls++;
-    const started = this.#clock.now();
-    const outcome = await this.#o.upstream.poll(task.upstreamId!);
-    task.timing.upstreamMs += this.#clock.now() - started;
-    this.#called("res.php:get", outcome);
-    this.#noteTransport(outcome);
+    const outcome = await this.#callFor(task, "res.php:get", () => this.#o.upstream.poll(task.upstreamId!));
     if (task.status !== "submitted") return;
     switch (outcome.kind) {
       case "ok":
@@ -483,6 +471,16 @@ export class SolverPool<P> {
     }
     if (outcome.kind !== "ok") return this.#recheckAuthLater();
     this.accountAccepted();
+  }
+
+  /** An upstream call made for `task`: its time goes to the task's timing, its answer to #called and the circuit. */
+  async #callFor<T>(task: Task<P>, endpoint: string, call: () => Promise<Outcome<T>>): Promise<Outcome<T>> {
+    const started = this.#clock.now();
+    const outcome = await call();
+    task.timing.upstreamMs += this.#clock.now() - started;
+    this.#called(endpoint, outcome);
+    this.#noteTransport(outcome);
+    return outcome;
   }
 
   /** Every upstream answer: to the metrics hook, and its trouble to the log, rate-limited per endpoint and code. */

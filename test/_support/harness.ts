@@ -70,3 +70,13 @@ export async function advance(clock: FakeClock, ms: number, stepMs = 250): Promi
     for (let i = 0; i < 50; i++) await tick();
   }
 }
+
+/** Runs `fn` on a fresh harness and closes it, however `fn` ends. */
+export async function withHarness(fn: (h: Harness) => Promise<void>, opts: HarnessOptions = {}): Promise<void> {
+  const h = await startHarness(opts);
+  try {
+    await fn(h);
+  } finally {
+    await h.close();
+  }
+}

@@ -6,10 +6,14 @@ import type { TestContext } from "node:test";
 
 export const IN_CI = process.env.CI === "true";
 
-/** The path of `program`, or undefined. */
+/**
+ * The path of `program`, or undefined; also looks in the sbin directories, which `command -v`
+ * misses (/usr/sbin/haproxy) when a non-root PATH lacks them.
+ */
 export function which(program: string): string | undefined {
   const r = spawnSync("sh", ["-c", `command -v ${program}`], { encoding: "utf8" });
-  return r.status === 0 ? r.stdout.trim() : undefined;
+  if (r.status === 0) return r.stdout.trim();
+  return ["/usr/sbin", "/sbin", "/usr/local/sbin"].map((d) => join(d, program)).find((p) => existsSync(p));
 }
 
 /**
@@ -27,13 +31,4 @@ export function requireOrSkip(t: TestContext, ok: boolean, reason: string): bool
 export function requireProgram(t: TestContext, program: string, debianPackage: string): string | undefined {
   const path = which(program);
   return requireOrSkip(t, path !== undefined, `${program} not found: apt-get install -y ${debianPackage}`) ? path : undefined;
-}
-
-/**
- * requireProgram, also looking in the sbin directories: `command -v` misses /usr/sbin/haproxy when a
- * non-root PATH lacks them.
- */
-export function requireProgramAnywhere(t: TestContext, program: string, debianPackage: string): string | undefined {
-  const found = which(program) ?? ["/usr/sbin", "/sbin", "/usr/local/sbin"].map((d) => join(d, program)).find((p) => existsSync(p));
-  return requireOrSkip(t, found !== undefined, `${program} not found: apt-get install -y ${debianPackage}`) ? found : undefined;
 }

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { requireProgramAnywhere } from "../_support/programs.ts";
+import { requireProgram } from "../_support/programs.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DEPLOY = join(ROOT, "deploy");
@@ -49,7 +49,7 @@ function systemdSeconds(span: string): number {
 
 describe("deploy/haproxy/haproxy.cfg", () => {
   test("haproxy -c accepts it", (t) => {
-    const haproxy = requireProgramAnywhere(t, "haproxy", "haproxy");
+    const haproxy = requireProgram(t, "haproxy", "haproxy");
     if (!haproxy) return;
     const r = spawnSync(haproxy, ["-c", "-f", join(DEPLOY, "haproxy/haproxy.cfg")], { encoding: "utf8" });
     if (r.error) throw r.error;
@@ -84,7 +84,7 @@ describe("deploy/systemd/captcha-worker.service", () => {
   const setting = (key: string): string | undefined => new RegExp(`^${key}=(.*)$`, "m").exec(unit)?.[1]?.trim();
 
   test("systemd-analyze verify finds nothing wrong with the unit", (t) => {
-    const analyze = requireProgramAnywhere(t, "systemd-analyze", "systemd");
+    const analyze = requireProgram(t, "systemd-analyze", "systemd");
     if (!analyze) return;
     // verify also checks that ExecStart's program exists: point it at the real executable (or at
     // /bin/true when dist/ is not built) in a copy, so only the unit's own problems are reported.

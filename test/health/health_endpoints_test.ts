@@ -5,20 +5,12 @@ import { HealthView } from "../../src/health/health_view.ts";
 import { WorkerHealth } from "../../src/health/worker_health.ts";
 import { silentLogger } from "../../src/log.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
-import { advance, eventually, startHarness, type Harness } from "../_support/harness.ts";
+import { advance, eventually, withHarness, type Harness } from "../_support/harness.ts";
 import { json } from "../_support/http.ts";
 
 const IMAGE = { type: "image" as const, image: Buffer.alloc(150, 2).toString("base64") };
 const get = (h: Harness, path: string) => fetch(h.base + path);
 
-async function withHarness(fn: (h: Harness) => Promise<void>, opts: Parameters<typeof startHarness>[0] = {}) {
-  const h = await startHarness(opts);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 async function ready(h: Harness): Promise<{ status: number; body: any }> {
   const res = await get(h, "/health/ready");

@@ -2,21 +2,13 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { describe, test } from "node:test";
-import { advance, eventually, startHarness, type Harness } from "../_support/harness.ts";
+import { advance, eventually, withHarness, type Harness } from "../_support/harness.ts";
 import { json } from "../_support/http.ts";
 
 const IMAGE = { type: "image", image: Buffer.alloc(150, 2).toString("base64") };
 const post = (h: Harness, body: unknown, headers: Record<string, string> = {}, path = "/v1/tasks") =>
   fetch(h.base + path, { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json", ...headers } });
 
-async function withHarness(fn: (h: Harness) => Promise<void>, opts: Parameters<typeof startHarness>[0] = {}) {
-  const h = await startHarness(opts);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 describe("task API", () => {
   test("POST answers 202 with the id; GET follows the task to solved", () =>

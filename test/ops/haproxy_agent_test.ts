@@ -15,7 +15,7 @@ import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { collectOutput, runCli, spawnCli, waitForStart } from "../_support/cli.ts";
 import { advance, eventually, startHarness } from "../_support/harness.ts";
 import { json } from "../_support/http.ts";
-import { requireProgramAnywhere } from "../_support/programs.ts";
+import { requireProgram } from "../_support/programs.ts";
 
 const KEY = "haproxy-test-key-3e1f00d5a1";
 const IMAGE = { type: "image" as const, image: Buffer.alloc(150, 7).toString("base64") };
@@ -265,7 +265,7 @@ async function postTask(base: string, waitS?: number): Promise<{ status: number;
 
 describe("HAProxy in front of two workers", () => {
   test("HAProxy follows the agent and /health/ready: down on low balance, back up, weights by load, drain on SIGTERM", async (t) => {
-    const haproxy = requireProgramAnywhere(t, "haproxy", "haproxy");
+    const haproxy = requireProgram(t, "haproxy", "haproxy");
     if (!haproxy) return;
     const started = performance.now();
     const children: ChildProcess[] = [];

@@ -6,17 +6,9 @@ import { describe, test } from "node:test";
 import { statusModel, duration } from "../../src/status/status_model.ts";
 import { renderHtml, renderText } from "../../src/status/status_render.ts";
 import { runMain } from "../_support/cli.ts";
-import { eventually, startHarness, type Harness } from "../_support/harness.ts";
+import { eventually, withHarness, type Harness } from "../_support/harness.ts";
 import { requireProgram } from "../_support/programs.ts";
 
-async function withHarness(fn: (h: Harness) => Promise<void>) {
-  const h = await startHarness();
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 /** Zero balance upstream, then the background refresh reads it: readiness fails with low_balance. */
 async function drainBalance(h: Harness) {
