@@ -90,6 +90,9 @@ describe("kill -9 and restart on the same state dir", () => {
       assert.equal(replay.queued, 4);
       for (const id of ids) await until(`${id} solved`, async () => (await status(second.base, id)).status === "solved");
       assert.equal(sim.counts().submitted, 5, "five tasks, five submissions: none twice");
+      // An end record follows its answer by a group commit (it is not waited for): let it land.
+      const journal = () => readFileSync(join(dir, JOURNAL_FILE), "utf8");
+      await until("the end records", () => ids.every((id) => journal().includes(`{"op":"end","id":"${id}"`)));
     } finally {
       await kill9(second.child);
     }
