@@ -77,7 +77,7 @@ describe("kill -9 and restart on the same state dir", () => {
     sim.control.reset();
     // One thread, a long first poll: one task submitted and waiting, the rest queued, at the kill.
     const first = await start(dir, ["--threads", "1", "--first-poll", "30s"]);
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(await post(first.base));
     await until("one submit", () => sim.counts().submitted === 1);
     await until("its upstream id journaled", () => readFileSync(join(dir, JOURNAL_FILE), "utf8").includes('"op":"submitted"'));
