@@ -1,5 +1,6 @@
 // `npm test`: typecheck, build the executable, then node:test through tsx, all under the pinned Node 24.
-// Extra arguments are test files or globs (default: every test/**/*_test.ts).
+// Extra arguments are test files or globs (default: every test/**/*_test.ts). `npm run test:unit`
+// (`--unit`) runs test/unit alone, without the typecheck and the build: the fast loop.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
@@ -21,7 +22,13 @@ function step(name, cmd, args, env = {}) {
   console.log(`${name}: ok in ${took}s`);
 }
 
-const files = process.argv.slice(2);
+const unit = process.argv.includes("--unit");
+const files = process.argv.slice(2).filter((a) => a !== "--unit");
+if (unit) {
+  process.env.SKIP_TYPECHECK = "1";
+  process.env.SKIP_BUILD = "1";
+  if (files.length === 0) files.push("test/unit/**/*_test.ts");
+}
 if (!process.env.SKIP_TYPECHECK) step("typecheck", process.execPath, ["node_modules/typescript/bin/tsc", "--noEmit", "-p", "tsconfig.json"]);
 if (!process.env.SKIP_BUILD) step("build", process.execPath, ["build.mjs"]);
 step("node:test", process.execPath, [

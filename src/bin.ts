@@ -1,6 +1,6 @@
 /** Entry point for esbuild and the single executable: hands the process to main, nothing else. */
 import { existsSync, readFileSync } from "node:fs";
-import type { Runtime } from "./cli/runtime.ts";
+import type { Runtime } from "./base/runtime.ts";
 import { main } from "./main.ts";
 
 const runtime: Runtime = {

@@ -5,11 +5,11 @@ import { runProbeCommand } from "./cli/probe.ts";
 import { runRunCommand } from "./cli/run.ts";
 import { runSimulateCommand } from "./cli/simulate.ts";
 import { runStatusCommand } from "./cli/status.ts";
-import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Runtime } from "./cli/runtime.ts";
+import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Runtime } from "./base/runtime.ts";
 import { COMMANDS, usage, usageHint } from "./cli/usage.ts";
-import { OPTIONS, type FlagValues } from "./config.ts";
-import { describeError, isWorkerError, WorkerError } from "./errors.ts";
-import { PRODUCT, VERSION } from "./version.ts";
+import { OPTIONS, type FlagValues } from "./config/config.ts";
+import { describeError, isWorkerError, WorkerError } from "./base/errors.ts";
+import { PRODUCT, VERSION } from "./base/version.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 

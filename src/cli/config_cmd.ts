@@ -1,8 +1,8 @@
 /** `captcha-worker config`: validates exactly what `run` would and prints it as JSON, the key redacted. */
-import { describeConfig, OPTIONS, parseConfig, type FlagValues } from "../config.ts";
-import { redactKey } from "../secrets.ts";
-import { loadApiKey } from "./load_key.ts";
-import { EXIT_OK, type Runtime } from "./runtime.ts";
+import { describeConfig, OPTIONS, parseConfig, type FlagValues } from "../config/config.ts";
+import { redactKey } from "../config/key_sources.ts";
+import { loadApiKey } from "../config/load_key.ts";
+import { EXIT_OK, type Runtime } from "../base/runtime.ts";
 
 export function runConfigCommand(flags: FlagValues, rt: Runtime): number {
   const { config, sources } = parseConfig(flags, rt.env);

@@ -1,7 +1,7 @@
 /** One GET with a deadline on the injected clock, for `probe` and `status`: never throws, never outlives its timeout. */
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { systemClock, type Clock } from "../clock.ts";
+import { systemClock, type Clock } from "../base/clock.ts";
 
 export type GetResult = { status: number; body: string; ms: number } | { error: string; ms: number };
 

@@ -1,9 +1,9 @@
 /** `captcha-worker probe`: one GET with a deadline, exit 0 on 2xx and 1 otherwise, one line saying why (HEALTHCHECK without curl). */
-import { systemClock, type Clock } from "../clock.ts";
-import { formatHostPort, optionSpec, parseDurationMs, resolveOption, type FlagValues, type HostPort } from "../config.ts";
-import { WorkerError } from "../errors.ts";
+import { systemClock, type Clock } from "../base/clock.ts";
+import { formatHostPort, optionSpec, parseDurationMs, resolveOption, type FlagValues, type HostPort } from "../config/config.ts";
+import { WorkerError } from "../base/errors.ts";
 import { httpGet } from "./http_get.ts";
-import { EXIT_FAILURE, EXIT_OK, type Runtime } from "./runtime.ts";
+import { EXIT_FAILURE, EXIT_OK, type Runtime } from "../base/runtime.ts";
 
 export const PROBE_PATHS: Record<string, string> = {
   live: "/health/live",

@@ -2,19 +2,19 @@
  * `captcha-worker run`: the worker on the CaptchaAI API, or with --demo on the built-in simulator
  * with sample traffic. Logs one line on start; SIGTERM/SIGINT drain it (SPEC §8).
  */
-import { systemClock } from "../clock.ts";
-import { formatHostPort, parseConfig, type FlagValues } from "../config.ts";
-import { isWorkerError, WorkerError } from "../errors.ts";
-import { createLogger } from "../log.ts";
-import { startHaproxyAgent, type HaproxyAgent } from "../ops/haproxy_agent.ts";
-import { runUntilSignal } from "../ops/lifecycle.ts";
-import { startDemoTraffic } from "../ops/demo_traffic.ts";
-import { startSystemdNotify } from "../ops/systemd_notify.ts";
+import { systemClock } from "../base/clock.ts";
+import { formatHostPort, parseConfig, type FlagValues } from "../config/config.ts";
+import { isWorkerError, WorkerError } from "../base/errors.ts";
+import { createLogger } from "../base/log.ts";
+import { startHaproxyAgent, type HaproxyAgent } from "../integrations/haproxy_agent.ts";
+import { runUntilSignal } from "../app/lifecycle.ts";
+import { startDemoTraffic } from "../app/demo_traffic.ts";
+import { startSystemdNotify } from "../integrations/systemd_notify.ts";
 import { startSimulator, type Simulator } from "../sim/simulator.ts";
-import { VERSION } from "../version.ts";
-import { startWorker, type Worker } from "../worker.ts";
-import { loadApiKey } from "./load_key.ts";
-import { EXIT_CONFIG, EXIT_FAILURE, type Runtime } from "./runtime.ts";
+import { VERSION } from "../base/version.ts";
+import { startWorker, type Worker } from "../app/worker.ts";
+import { loadApiKey } from "../config/load_key.ts";
+import { EXIT_CONFIG, EXIT_FAILURE, type Runtime } from "../base/runtime.ts";
 
 const DEMO_KEY = "demo-key-for-the-built-in-simulator";
 

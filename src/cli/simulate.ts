@@ -1,10 +1,10 @@
 /** `captcha-worker simulate`: the CaptchaAI-protocol simulator alone, for integration tests and load tests. */
 import { parseArgs } from "node:util";
-import { parseDurationMs, parseHostPort, formatHostPort } from "../config.ts";
-import { WorkerError } from "../errors.ts";
-import { createLogger } from "../log.ts";
+import { parseDurationMs, parseHostPort, formatHostPort } from "../config/config.ts";
+import { WorkerError } from "../base/errors.ts";
+import { createLogger } from "../base/log.ts";
 import { startSimulator } from "../sim/simulator.ts";
-import { EXIT_FAILURE, EXIT_OK, type Runtime } from "./runtime.ts";
+import { EXIT_FAILURE, EXIT_OK, type Runtime } from "../base/runtime.ts";
 
 export const SIMULATE_FLAGS = [
   { flag: "--listen HOST:PORT", def: "127.0.0.1:8090", help: "address to listen on" },

@@ -3,13 +3,13 @@
  * and prints a compact table for a person (colour only on a TTY), or the model as JSON with --json.
  * Exit 0 ready, 1 not ready, 2 unreachable.
  */
-import { parseDurationMs, optionSpec, resolveOption, type FlagValues, type HostPort } from "../config.ts";
-import { WorkerError } from "../errors.ts";
-import { statusModel } from "../status/status_model.ts";
-import { renderText } from "../status/status_render.ts";
+import { parseDurationMs, optionSpec, resolveOption, type FlagValues, type HostPort } from "../config/config.ts";
+import { WorkerError } from "../base/errors.ts";
+import { statusModel } from "../status_report/status_model.ts";
+import { renderText } from "../status_report/status_render.ts";
 import { httpGet } from "./http_get.ts";
 import { defaultBase, parseBase } from "./probe.ts";
-import { EXIT_FAILURE, EXIT_OK, type Runtime } from "./runtime.ts";
+import { EXIT_FAILURE, EXIT_OK, type Runtime } from "../base/runtime.ts";
 
 export const EXIT_UNREACHABLE = 2;
 

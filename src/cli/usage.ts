@@ -1,8 +1,8 @@
 /** The --help text, generated from the option table so it cannot drift from what is parsed. */
-import { ENV_PREFIX, OPTIONS } from "../config.ts";
-import { KEY_SOURCES_HELP } from "../secrets.ts";
+import { ENV_PREFIX, OPTIONS } from "../config/config.ts";
+import { KEY_SOURCES_HELP } from "../config/key_sources.ts";
 import { SIMULATE_FLAGS } from "./simulate.ts";
-import { PRODUCT, VERSION } from "../version.ts";
+import { PRODUCT, VERSION } from "../base/version.ts";
 
 export interface CommandHelp {
   name: string;

@@ -3,7 +3,7 @@
  * try/catch: a check that throws or hangs reads as `down` (or `degraded` while a last good result
  * is still at hand), never as an exception in a handler. Endpoints read results; they never run checks.
  */
-import type { Clock } from "../clock.ts";
+import type { Clock } from "../base/clock.ts";
 import { TtlCache } from "./ttl_cache.ts";
 
 export type CheckStatus = "ok" | "degraded" | "down";

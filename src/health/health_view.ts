@@ -3,9 +3,9 @@
  * its issues, stats and thresholds), dependencies, and the draft-inadarei health+json report.
  * Readiness changes are published to subscribers (metrics, systemd, HAProxy) as events.
  */
-import type { Clock } from "../clock.ts";
-import type { Logger } from "../log.ts";
-import { PRODUCT, VERSION } from "../version.ts";
+import type { Clock } from "../base/clock.ts";
+import type { Logger } from "../base/log.ts";
+import { PRODUCT, VERSION } from "../base/version.ts";
 import type { CheckResult, HealthChecks } from "./checks.ts";
 import { readinessIssues, type Phase, type Thresholds } from "./readiness.ts";
 import type { HealthSnapshot, WorkerHealth } from "./worker_health.ts";

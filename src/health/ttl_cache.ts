@@ -5,9 +5,9 @@
  * with back-off; a background refresh before expiry keeps probes from seeing stale data at all.
  * Every load is bounded by a timeout.
  */
-import type { Clock, Timer } from "../clock.ts";
-import { describeError, isWorkerError, WorkerError } from "../errors.ts";
-import { Backoff } from "../solver/backoff.ts";
+import type { Clock, Timer } from "../base/clock.ts";
+import { describeError, isWorkerError, WorkerError } from "../base/errors.ts";
+import { Backoff } from "../base/backoff.ts";
 
 export interface CacheError {
   code: string;

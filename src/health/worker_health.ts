@@ -3,9 +3,9 @@
  * sliding-window error rate, the upstream's account and circuit state, and the solver's load read at
  * call time. Client-caused failures (bad image, bad sitekey) never count against the worker.
  */
-import type { Clock } from "../clock.ts";
-import type { CircuitState } from "../solver/circuit_breaker.ts";
-import { SlidingWindow } from "./sliding_window.ts";
+import type { Clock } from "../base/clock.ts";
+import type { CircuitState } from "../base/circuit_breaker.ts";
+import { SlidingWindow } from "../base/sliding_window.ts";
 
 import type { Blame } from "../upstream/outcome.ts";
 

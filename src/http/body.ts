@@ -4,7 +4,7 @@
  * not read to its end), strict UTF-8, JSON parse errors as 400 naming `body`.
  */
 import type { IncomingMessage } from "node:http";
-import { WorkerError } from "../errors.ts";
+import { WorkerError } from "../base/errors.ts";
 
 /** @default 2 MiB (SPEC §5) */
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;

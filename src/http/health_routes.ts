@@ -1,6 +1,6 @@
 /** The health endpoints (SPEC §4): read state in memory, never await I/O, never answer 500. */
 import type { HealthView } from "../health/health_view.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../base/log.ts";
 import { sendJson } from "./respond.ts";
 import type { Router } from "./router.ts";
 

@@ -1,7 +1,7 @@
 /** Errors become HTTP only here: RFC 9457 problem details with a stable `code` and, for bad input, `field`. */
 import type { ServerResponse } from "node:http";
-import type { WorkerErrorCode } from "../errors.ts";
-import { WorkerError } from "../errors.ts";
+import type { WorkerErrorCode } from "../base/errors.ts";
+import { WorkerError } from "../base/errors.ts";
 
 /** One mapping from error code to HTTP status (hono's HTTPException.getResponse idea). */
 const STATUS: Partial<Record<WorkerErrorCode, number>> = {

@@ -1,6 +1,6 @@
 /** A tiny router: exact paths and `:param` segments, HEAD served by GET, 404/405 with `Allow`, no 500 leaks. */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../base/log.ts";
 import { problemFromError, sendProblem } from "./problem.ts";
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => void | Promise<void>;

@@ -1,8 +1,8 @@
 /** The node:http server with its limits set; one router, errors never escape a request. */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { HostPort } from "../config.ts";
-import type { Logger } from "../log.ts";
+import type { HostPort } from "../config/config.ts";
+import type { Logger } from "../base/log.ts";
 import { rawProblemResponse } from "./problem.ts";
 import type { Router } from "./router.ts";
 

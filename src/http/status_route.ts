@@ -1,8 +1,8 @@
 /** GET / : the status page for a person (SPEC §4), rendered from the same documents the health endpoints serve. */
 import type { HealthView } from "../health/health_view.ts";
-import type { Logger } from "../log.ts";
-import { statusModel } from "../status/status_model.ts";
-import { renderHtml } from "../status/status_render.ts";
+import type { Logger } from "../base/log.ts";
+import { statusModel } from "../status_report/status_model.ts";
+import { renderHtml } from "../status_report/status_render.ts";
 import { sendText } from "./respond.ts";
 import type { Router } from "./router.ts";
 

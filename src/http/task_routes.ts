@@ -4,10 +4,10 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { WorkerError } from "../errors.ts";
+import { WorkerError } from "../base/errors.ts";
 import type { SolverPool } from "../solver/pool.ts";
-import { isEnded, serverTiming, taskView, type Task } from "../solver/task.ts";
-import { parseTaskInput, type TaskParams } from "../solver/task_input.ts";
+import { isEnded, serverTiming, taskView, type Task } from "../tasks/task.ts";
+import { parseTaskInput, type TaskParams } from "./task_input.ts";
 import { readJsonBody } from "./body.ts";
 import { problemFromError, sendProblem } from "./problem.ts";
 import { sendJson } from "./respond.ts";

@@ -17,11 +17,11 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import { WorkerError } from "../errors.ts";
-import type { Clock, Timer } from "../clock.ts";
-import type { Logger } from "../log.ts";
+import { WorkerError } from "../base/errors.ts";
+import type { Clock, Timer } from "../base/clock.ts";
+import type { Logger } from "../base/log.ts";
 import type { ReplayedTask, TaskJournal } from "../solver/journal_port.ts";
-import type { Task, TaskType } from "../solver/task.ts";
+import type { Task, TaskType } from "../tasks/task.ts";
 
 export const JOURNAL_FILE = "tasks.journal";
 

@@ -3,11 +3,11 @@
  * calls); gauges derive from state at scrape time. Label values come from closed sets only (task
  * types, outcomes, endpoints, check names), never from task ids or free text.
  */
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import type { HealthView } from "../health/health_view.ts";
-import type { Task } from "../solver/task.ts";
-import { TASK_TYPES } from "../solver/task.ts";
-import { VERSION } from "../version.ts";
+import type { Task } from "../tasks/task.ts";
+import { TASK_TYPES } from "../tasks/task.ts";
+import { VERSION } from "../base/version.ts";
 import type { Registry } from "./registry.ts";
 
 /** Seconds to minutes: a token solve takes 10-60 s, an image 5-20 s, the task timeout 180 s. */

@@ -1,5 +1,5 @@
 /** The simulator's accounts and tasks: balance, per-key thread limit, solve times, answers; bounded memory. */
-import type { Clock } from "../clock.ts";
+import type { Clock } from "../base/clock.ts";
 import { randomString, type Random } from "./prng.ts";
 
 export interface SimTask {

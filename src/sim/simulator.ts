@@ -5,9 +5,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { systemClock, type Clock } from "../clock.ts";
-import type { HostPort } from "../config.ts";
-import { silentLogger, type Logger } from "../log.ts";
+import { systemClock, type Clock } from "../base/clock.ts";
+import type { HostPort } from "../config/config.ts";
+import { silentLogger, type Logger } from "../base/log.ts";
 import { handleControl } from "./control_routes.ts";
 import { HTML_PAGE, type Fault, type Selector } from "./faults.ts";
 import { readParams, type Params } from "./params.ts";

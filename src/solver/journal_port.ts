@@ -1,5 +1,5 @@
 /** What the solver needs of a task journal (--state-dir), and what it gets back from one at start. */
-import type { Task, TaskType } from "./task.ts";
+import type { Task, TaskType } from "../tasks/task.ts";
 
 /** A task found open in the journal at start. */
 export interface ReplayedTask<P> {

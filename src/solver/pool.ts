@@ -6,18 +6,18 @@
  * fails instead of risking a double charge.
  */
 import { randomUUID } from "node:crypto";
-import type { Clock } from "../clock.ts";
-import { WorkerError } from "../errors.ts";
+import type { Clock } from "../base/clock.ts";
+import { WorkerError } from "../base/errors.ts";
 import type { HealthFeed, LoadSnapshot } from "../health/worker_health.ts";
-import type { Logger } from "../log.ts";
-import { Backoff } from "./backoff.ts";
+import type { Logger } from "../base/log.ts";
+import { Backoff } from "../base/backoff.ts";
 import { Bulkhead, type BulkheadLimits } from "./bulkhead.ts";
-import { CircuitBreaker, type CircuitState } from "./circuit_breaker.ts";
-import { Deque } from "./deque.ts";
-import { Scheduler, type ScheduledJob } from "./scheduler.ts";
-import { RepeatLimiter } from "../log_limit.ts";
-import { kindOf, TASK_KINDS, type Task, type TaskKind, type TaskType } from "./task.ts";
-import { TaskStore, type TaskStoreOptions } from "./task_store.ts";
+import { CircuitBreaker, type CircuitState } from "../base/circuit_breaker.ts";
+import { Deque } from "../base/deque.ts";
+import { Scheduler, type ScheduledJob } from "../base/scheduler.ts";
+import { RepeatLimiter } from "../base/repeat_limiter.ts";
+import { kindOf, TASK_KINDS, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
+import { TaskStore, type TaskStoreOptions } from "../tasks/task_store.ts";
 import type { Outcome, SolverUpstream } from "./upstream_port.ts";
 import type { ReplayedTask, TaskJournal } from "./journal_port.ts";
 

@@ -3,8 +3,8 @@
  * only in a POST form body (never in a URL), every call bounded by a timeout on the injected clock,
  * every answer classified (never thrown), bodies read with a size cap.
  */
-import { systemClock, type Clock } from "../clock.ts";
-import { createRedactor } from "../log.ts";
+import { systemClock, type Clock } from "../base/clock.ts";
+import { createRedactor } from "../base/log.ts";
 import { classifyResponse } from "./classify.ts";
 import type { Outcome, OutcomeKind } from "./outcome.ts";
 import { taskToForm, type UpstreamTask } from "./task_form.ts";

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Runtime, StopSignal } from "../../src/cli/runtime.ts";
+import type { Runtime, StopSignal } from "../../src/base/runtime.ts";
 import { main } from "../../src/main.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));

@@ -1,6 +1,6 @@
 /** A manual Clock for tests: time moves only when a test calls advance(), so no test sleeps. */
 import { setImmediate as tick } from "node:timers/promises";
-import type { Clock, Timer } from "../../src/clock.ts";
+import type { Clock, Timer } from "../../src/base/clock.ts";
 
 interface Pending {
   at: number;

@@ -1,0 +1,139 @@
+/**
+ * The HAProxy agent-check responder (`--agent-listen`, SPEC §8): one line per TCP connection, then
+ * close; the line is computed from state in memory, so an agent check costs no I/O and never waits.
+ */
+import { createServer, type AddressInfo, type Socket } from "node:net";
+import { formatHostPort, type HostPort } from "../config/config.ts";
+import { WorkerError } from "../base/errors.ts";
+import type { HealthView } from "../health/health_view.ts";
+import type { Phase } from "../health/readiness.ts";
+import type { Logger } from "../base/log.ts";
+
+/** HAProxy reads the reason into its stats page: keep it one short printable line. */
+const MAX_REASON_CHARS = 100;
+/** A peer that neither reads nor closes is cut off after this. */
+const IDLE_TIMEOUT_MS = 2000;
+const MAX_CONNECTIONS = 256;
+
+export interface AgentState {
+  phase: Phase;
+  ready: boolean;
+  issues: readonly string[];
+  inFlight: number;
+  queueDepth: number;
+  threads: number;
+  queueMax: number;
+}
+
+/**
+ * The share of free capacity HAProxy scales the server's configured `weight` by, in percent:
+ *
+ *   N = max(1, round(100 × T / (T + inFlight + queued) × (1 − queued / queueMax)))   T = --threads
+ *
+ * The first factor is the share of the worker's threads a new task would get: 100% idle, 50% with
+ * every thread busy, 33% with a queue as long as the thread count. It falls with the backlog per
+ * thread, which is how long a new task waits, and it does not depend on --queue-max: the plain
+ * (inFlight + queued) / (threads + queueMax) would leave a saturated worker with the default queue of
+ * 1000 at 98%, indistinguishable from an idle one. The second factor is the free share of the queue,
+ * so a worker nearing queue_full (429) nears zero. The floor is 1%, not 0%: HAProxy treats a zero
+ * weight as DRAIN, and a worker that is ready should still get some work (unready answers `down`).
+ * Weights only matter relative to the other servers of the backend.
+ */
+export function freeCapacityPercent(s: Pick<AgentState, "inFlight" | "queueDepth" | "threads" | "queueMax">): number {
+  const threads = Math.max(1, s.threads);
+  const inFlight = Math.max(0, s.inFlight);
+  const queued = Math.min(Math.max(0, s.queueDepth), s.queueMax);
+  const threadShare = threads / (threads + inFlight + queued);
+  const queueFree = s.queueMax > 0 ? 1 - queued / s.queueMax : 1;
+  return Math.max(1, Math.round(100 * threadShare * queueFree));
+}
+
+/**
+ * The agent's answer, newline included: `drain` while draining, `down #<issues>` when not ready,
+ * else `up ready N%` (`ready` cancels a DRAIN this agent set before a restart; only the agent can).
+ *
+ * The space before `#` is required: HAProxy splits the line into words at spaces, tabs and commas
+ * and takes a description only from a word that starts with `#` (the rest of the line, commas
+ * included); `down#reason` is one unknown word and leaves the server UP (checked on HAProxy 2.6).
+ */
+export function agentLine(s: AgentState): string {
+  if (s.phase === "draining") return "drain\n";
+  if (!s.ready) {
+    // Printable ASCII only: a control character would end the line early.
+    const reason = (s.issues.length > 0 ? s.issues.join(",") : "not_ready").replace(/[^\x21-\x7e]/g, "_").slice(0, MAX_REASON_CHARS);
+    return `down #${reason}\n`;
+  }
+  return `up ready ${freeCapacityPercent(s)}%\n`;
+}
+
+export interface HaproxyAgentOptions {
+  listen: HostPort;
+  view: HealthView;
+  pool: { readonly inFlight: number; readonly queueDepth: number };
+  threads: number;
+  queueMax: number;
+  log: Logger;
+}
+
+export interface HaproxyAgent {
+  /** The bound address (the real port when asked for port 0). */
+  address: HostPort;
+  /** Stops accepting and ends open connections. */
+  close(): Promise<void>;
+}
+
+/** Starts the responder; rejects with ERR_LISTEN (the OS error as `cause`) if the address is taken. */
+export async function startHaproxyAgent(o: HaproxyAgentOptions): Promise<HaproxyAgent> {
+  const sockets = new Set<Socket>();
+  const answer = (): string => {
+    try {
+      const r = o.view.evaluate();
+      return agentLine({
+        phase: o.view.phase,
+        ready: r.ready,
+        issues: r.issues,
+        inFlight: o.pool.inFlight,
+        queueDepth: o.pool.queueDepth,
+        threads: o.threads,
+        queueMax: o.queueMax,
+      });
+    } catch (err) {
+      o.log.error("haproxy agent: cannot compute the answer", { err });
+      return "down #agent_error\n";
+    }
+  };
+  const server = createServer({ allowHalfOpen: false }, (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    // HAProxy closing first, resets, and `agent-send` bytes nobody asked for are all fine to drop.
+    socket.on("error", () => {});
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
+    socket.resume();
+    socket.end(answer());
+  });
+  server.maxConnections = MAX_CONNECTIONS;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const where = formatHostPort(o.listen);
+      reject(new WorkerError("ERR_LISTEN", `Cannot listen for HAProxy agent checks on ${where}: ${err.code ?? err.message}`, { cause: err, field: "--agent-listen" }));
+    };
+    server.once("error", onError);
+    server.listen(o.listen.port, o.listen.host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+  // Later server errors (e.g. EMFILE on accept) must not crash the worker.
+  server.on("error", (err) => o.log.warn("haproxy agent: server error", { err }));
+  const info = server.address() as AddressInfo;
+  const address = { host: info.address, port: info.port };
+  o.log.info("haproxy agent listening", { listen: formatHostPort(address) });
+  return {
+    address,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}

@@ -1,0 +1,220 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { HealthChecks } from "../../src/health/checks.ts";
+import { HealthView } from "../../src/health/health_view.ts";
+import { WorkerHealth } from "../../src/health/worker_health.ts";
+import { silentLogger } from "../../src/base/log.ts";
+import { FakeClock } from "../_support/fake_clock.ts";
+import { advance, eventually, withHarness, type Harness } from "../_support/harness.ts";
+import { json } from "../_support/http.ts";
+
+const IMAGE = { type: "image" as const, image: Buffer.alloc(150, 2).toString("base64") };
+const get = (h: Harness, path: string) => fetch(h.base + path);
+
+
+async function ready(h: Harness): Promise<{ status: number; body: any }> {
+  const res = await get(h, "/health/ready");
+  return { status: res.status, body: await json(res) };
+}
+
+describe("health endpoints", () => {
+  test("a healthy worker: every endpoint 200 with the SPEC shapes, no-store, HEAD too", () =>
+    withHarness(async (h) => {
+      const live = await get(h, "/health/live");
+      assert.equal(live.status, 200);
+      assert.deepEqual(Object.keys(await json(live)), ["status", "uptime_s"]);
+      const r = await ready(h);
+      assert.equal(r.status, 200);
+      assert.equal(r.body.status, "ready");
+      assert.deepEqual(r.body.issues, []);
+      assert.deepEqual(Object.keys(r.body.stats), ["solved", "failed", "success_rate", "error_rate", "balance", "balance_age_s", "queue_depth", "in_flight", "window_s", "window_outcomes", "window_failed"]);
+      assert.equal(r.body.stats.balance, 10);
+      assert.deepEqual(r.body.thresholds, { max_consecutive_failures: 10, max_seconds_without_solve: 600, min_balance: 1, max_error_rate: 0.5, queue_max: 1000 });
+      assert.deepEqual(await json(await get(h, "/health/startup")), { status: "started" });
+      const deps = await json(await get(h, "/health/dependencies"));
+      assert.equal(deps.status, "ok");
+      assert.equal(deps.checks.captchaai_api.status, "ok");
+      assert.equal(deps.checks.captchaai_api.stale, false);
+      assert.match(deps.checks.captchaai_api.checked_at, /^\d{4}-\d\d-\d\dT/);
+      assert.equal(typeof deps.checks.captchaai_api.response_ms, "number");
+      const report = await get(h, "/health");
+      assert.equal(report.status, 200);
+      assert.equal(report.headers.get("content-type"), "application/health+json");
+      const rb = await json(report);
+      assert.equal(rb.status, "pass");
+      for (const [name, items] of Object.entries(rb.checks as Record<string, any[]>)) {
+        assert.match(name, /^[a-z_]+(:[A-Za-z]+)?$/);
+        for (const k of ["componentId", "componentType", "observedValue", "observedUnit", "status", "time"]) assert.ok(k in items[0], `${name}.${k}`);
+      }
+      assert.equal(rb.checks["captchaai_api:balance"][0].observedValue, 10);
+      for (const path of ["/health/live", "/health/ready", "/health/startup", "/health/dependencies", "/health"]) {
+        const head = await fetch(h.base + path, { method: "HEAD" });
+        assert.equal(head.status, 200, path);
+        assert.equal(head.headers.get("cache-control"), "no-store", path);
+        assert.equal(await head.text(), "");
+        assert.equal((await fetch(h.base + path, { method: "POST" })).status, 405, path);
+      }
+    }));
+
+  test("startup: starting until the first balance check ends, even when it hangs (then it timed out)", () =>
+    withHarness(async (h) => {
+      assert.equal((await get(h, "/health/startup")).status, 503);
+      const r = await ready(h);
+      assert.deepEqual([r.status, r.body.issues], [503, ["starting"]]);
+      assert.equal((await get(h, "/health/live")).status, 200, "live during startup");
+      await eventually(() => h.sim.counts().requests["res.php:getbalance"] === 1, "check sent");
+      await h.clock.advance(5000);
+      await eventually(() => h.worker.view.phase === "running", "started");
+      assert.equal((await get(h, "/health/startup")).status, 200);
+      const deps = await get(h, "/health/dependencies");
+      assert.equal(deps.status, 503);
+      assert.equal((await json(deps)).checks.captchaai_api.status, "down");
+    }, { noStartup: true, beforeWorker: (sim) => sim.control.setFault("res.php:getbalance", { hang: true }) }));
+
+  test("the balance check never slows a probe: readiness answers from the cache while the upstream hangs", () =>
+    withHarness(async (h) => {
+      h.sim.control.setFault("res.php:getbalance", { hang: true });
+      await h.clock.advance(59_900); // the background refresh, 100 ms before the 60 s TTL ends
+      await eventually(() => h.worker.checks.result("captchaai_api")!.refreshing, "refresh out");
+      const r = await ready(h);
+      assert.equal(r.status, 200, "the cached balance still stands");
+      assert.equal(r.body.stats.balance, 10);
+      assert.equal((await get(h, "/health/live")).status, 200);
+      await h.clock.advance(5000);
+      const deps = await json(await get(h, "/health/dependencies"));
+      assert.equal(deps.checks.captchaai_api.status, "degraded", "stale-while-revalidate: the last good value kept");
+      assert.equal(deps.checks.captchaai_api.stale, true);
+      assert.match(deps.checks.captchaai_api.error, /No answer within 5000ms/);
+      assert.equal((await get(h, "/health")).status, 200, "warn is still 200");
+      assert.equal((await json(await get(h, "/health"))).status, "warn");
+    }));
+
+  test("one balance call per refresh however many probes read during it (single flight, counted by the simulator)", () =>
+    withHarness(async (h) => {
+      h.sim.control.setFault("res.php:getbalance", { latencyMs: 1000 });
+      const before = h.sim.counts().requests["res.php:getbalance"]!;
+      await h.clock.advance(59_900); // the background refresh starts
+      const probes = await Promise.all(Array.from({ length: 1000 }, () => get(h, "/health/ready").then((r) => r.status)));
+      assert.ok(probes.every((s) => s === 200));
+      await advance(h.clock, 1500);
+      assert.equal(h.sim.counts().requests["res.php:getbalance"], before + 1);
+    }));
+
+  test("low_balance, then ready again when the balance is topped up", () =>
+    withHarness(async (h) => {
+      h.sim.control.setBalance(0.42);
+      await h.worker.checks.refresh("captchaai_api");
+      const r = await ready(h);
+      assert.deepEqual([r.status, r.body.status, r.body.issues], [503, "not_ready", ["low_balance=$0.42"]]);
+      assert.equal((await json(await get(h, "/health"))).status, "fail");
+      h.sim.control.setBalance(5);
+      await h.worker.checks.refresh("captchaai_api");
+      assert.equal((await ready(h)).status, 200);
+    }));
+
+  test("consecutive_failures and error_rate from tasks charged to the worker; client mistakes do not count", () =>
+    withHarness(async (h) => {
+      for (let i = 0; i < 12; i++) h.worker.pool.enqueue("recaptcha_v2", { type: "recaptcha_v2", sitekey: "6Le-bad-pageurl", pageurl: "ftp://x" });
+      await eventually(() => h.worker.health.snapshot().clientFailed === 12, "client failures");
+      assert.equal((await ready(h)).status, 200, "client mistakes are not the worker's health");
+      h.sim.control.setUnsolvableRatio(1);
+      // Each is retried once after ERROR_CAPTCHA_UNSOLVABLE: 10 s a task, 5 threads, about 25 s in all.
+      for (let i = 0; i < 10; i++) h.worker.pool.enqueue("image", IMAGE);
+      await advance(h.clock, 30_000);
+      await eventually(() => h.worker.health.snapshot().failed === 10, "worker failures");
+      const r = await ready(h);
+      assert.equal(r.status, 503);
+      assert.deepEqual(r.body.issues, ["consecutive_failures=10"]);
+      for (let i = 0; i < 10; i++) h.worker.pool.enqueue("image", IMAGE);
+      await advance(h.clock, 30_000);
+      await eventually(() => h.worker.health.snapshot().failed === 20, "20 outcomes");
+      assert.deepEqual((await ready(h)).body.issues, ["consecutive_failures=20", "error_rate=1.000"]);
+      h.sim.control.setUnsolvableRatio(0);
+      h.worker.pool.enqueue("image", IMAGE);
+      await advance(h.clock, 5000);
+      await eventually(() => h.worker.health.snapshot().solved === 1, "a solve");
+      assert.deepEqual((await ready(h)).body.issues, ["error_rate=0.952"], "a solve resets the streak, not the window");
+      await h.clock.advance(300_000);
+      assert.equal((await ready(h)).status, 200, "the window slid past the failures");
+    }));
+
+  test("no_solve_for only after a first solve and only while work is pending", () =>
+    withHarness(async (h) => {
+      h.worker.pool.enqueue("image", IMAGE);
+      await advance(h.clock, 5000);
+      await eventually(() => h.worker.health.snapshot().solved === 1, "solved");
+      await h.clock.advance(700_000);
+      assert.equal((await ready(h)).status, 200, "idle: not judged");
+      h.sim.control.setFault("in.php", { hang: true });
+      h.worker.pool.enqueue("image", IMAGE);
+      await eventually(() => h.worker.pool.inFlight === 1, "stuck submit");
+      const r = await ready(h);
+      assert.equal(r.status, 503);
+      assert.match(r.body.issues[0], /^no_solve_for=7\d\ds$/);
+      h.sim.control.clearFaults();
+    }));
+
+  test("queue_full, then draining flips readiness first", () =>
+    withHarness(async (h) => {
+      h.sim.control.setFault("in.php", { hang: true });
+      h.worker.pool.enqueue("image", IMAGE);
+      await eventually(() => h.worker.pool.inFlight === 1, "in flight");
+      h.worker.pool.enqueue("image", IMAGE);
+      h.worker.pool.enqueue("image", IMAGE);
+      assert.deepEqual((await ready(h)).body.issues, ["queue_full=2"]);
+      const changes: string[][] = [];
+      h.worker.view.onReadinessChange((r) => changes.push(r.issues));
+      h.worker.beginDrain();
+      assert.equal(changes[0]![0], "draining", "published at once, before anything else");
+      assert.deepEqual((await ready(h)).body.issues, ["draining"]);
+      h.sim.control.clearFaults();
+    }, { flags: { threads: "1", "queue-max": "2" } }));
+
+  test("readiness changes are logged once each and published to subscribers", () =>
+    withHarness(async (h) => {
+      const seen: boolean[] = [];
+      h.worker.view.onReadinessChange((r) => seen.push(r.ready));
+      h.sim.control.setBalance(0.1);
+      await h.worker.checks.refresh("captchaai_api");
+      for (let i = 0; i < 5; i++) await ready(h);
+      h.sim.control.setBalance(3);
+      await h.worker.checks.refresh("captchaai_api");
+      await ready(h);
+      assert.deepEqual(seen, [false, true]);
+      assert.equal(h.logs.filter((l) => l.includes('"msg":"not ready"') && l.includes("low_balance")).length, 1);
+    }));
+
+  test("a check that throws and one that never resolves: every endpoint still answers at once, never 500", () =>
+    withHarness(async (h) => {
+      h.worker.checks.register({ name: "throws", ttlMs: 10_000, timeoutMs: 1000, run: () => { throw new Error("boom"); } });
+      h.worker.checks.register({ name: "hangs", ttlMs: 10_000, timeoutMs: 1000, run: () => new Promise(() => {}) });
+      void h.worker.checks.refresh("throws");
+      void h.worker.checks.refresh("hangs");
+      for (const path of ["/health/live", "/health/ready", "/health/startup", "/health/dependencies", "/health", "/metrics"]) {
+        const res = await get(h, path);
+        assert.notEqual(res.status, 500, path);
+      }
+      await h.clock.advance(1000);
+      const deps = await json(await get(h, "/health/dependencies"));
+      assert.equal(deps.checks.throws.status, "down");
+      assert.equal(deps.checks.hangs.status, "down");
+      assert.match(deps.checks.hangs.error, /1000ms/);
+      assert.equal(deps.status, "degraded");
+    }));
+});
+
+describe("liveness", () => {
+  test("503 only when work is pending and the scheduler is overdue past the stall limit", () => {
+    const clock = new FakeClock();
+    const health = new WorkerHealth(clock, 60_000);
+    const view = new HealthView({ clock, health, checks: new HealthChecks({ clock }), thresholds: { maxConsecutiveFailures: 10, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10 }, stallMs: 60_000, log: silentLogger });
+    let load = { queueDepth: 0, inFlight: 0, oldestQueuedAgeMs: 0, lastProgressAt: clock.now() - 3_600_000 };
+    health.setLoadSource(() => load);
+    assert.equal(view.live().ok, true, "no work pending: a quiet scheduler is fine");
+    load = { ...load, inFlight: 3, lastProgressAt: clock.now() - 59_000 };
+    assert.equal(view.live().ok, true, "slow but within the limit");
+    load = { ...load, lastProgressAt: clock.now() - 61_000 };
+    assert.equal(view.live().ok, false);
+    assert.equal(view.live().stalledMs, 61_000);
+  });
+});

@@ -1,0 +1,272 @@
+/**
+ * The monitoring files: deploy/prometheus (alerting rules, their promtool unit tests, an example
+ * scrape config) and deploy/grafana (the dashboard). promtool checks what it can; the rest is read
+ * as text (no YAML parser: no dependencies). Metric names are checked against what a live worker
+ * actually exposes on /metrics, not against a list kept here.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { startHarness } from "../../_support/harness.ts";
+import { requireProgram } from "../../_support/programs.ts";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const ALERTS = "deploy/prometheus/alerts.yml";
+const ALERTS_TEST = "deploy/prometheus/alerts_test.yml";
+const CONFIG = "deploy/prometheus/prometheus.yml";
+const DASHBOARD = "deploy/grafana/captcha-worker.json";
+/** The alerts the rules file must define (and the unit tests must cover). */
+const ALERT_NAMES = [
+  "CaptchaWorkerNotReady", "CaptchaWorkerBalanceLow", "CaptchaWorkerBalanceWarning", "CaptchaWorkerNoSolve",
+  "CaptchaWorkerErrorRateHigh", "CaptchaWorkerCircuitOpen", "CaptchaWorkerDown",
+];
+/** Metric names the worker's own series use: the pattern every alert and panel query is scanned with. */
+const METRIC_NAME = /\b(captcha_worker_[a-z_]+|nodejs_[a-z_]+|process_[a-z_]+)\b/g;
+
+function read(rel: string): string {
+  return readFileSync(join(ROOT, rel), "utf8");
+}
+
+function indentOf(line: string): number {
+  return line.length - line.trimStart().length;
+}
+
+/** Whole-line YAML comments and blank lines out, so commented-out examples do not count. */
+function uncommented(text: string): string {
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "" && !l.trim().startsWith("#"))
+    .join("\n");
+}
+
+/**
+ * The list items starting with `- <key>:` (e.g. `- alert:`), each as its lines: the item runs while
+ * lines are indented deeper than its dash.
+ */
+function listItems(text: string, key: string): string[][] {
+  const lines = uncommented(text).split("\n");
+  const items: string[][] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (!new RegExp(`^\\s*- ${key}:`).test(line)) continue;
+    const dash = indentOf(line);
+    const item = [line];
+    for (let j = i + 1; j < lines.length && indentOf(lines[j]!) > dash; j++) item.push(lines[j]!);
+    items.push(item);
+  }
+  return items;
+}
+
+/**
+ * The scalar value of `key:` inside an item's lines: plain or quoted on the line, or a block
+ * scalar (`>-`, `|`, ...) on the deeper-indented lines below it, joined with spaces.
+ */
+function scalar(item: string[], key: string): string | undefined {
+  const i = item.findIndex((l) => new RegExp(`^\\s*(- )?${key}:`).test(l));
+  if (i < 0) return undefined;
+  const line = item[i]!;
+  const value = line.slice(line.indexOf(`${key}:`) + key.length + 1).trim();
+  if (!/^[>|][+-]?$/.test(value)) return value.replace(/^(["'])(.*)\1$/, "$2");
+  const block: string[] = [];
+  for (let j = i + 1; j < item.length && indentOf(item[j]!) > indentOf(line); j++) block.push(item[j]!.trim());
+  return block.join(" ");
+}
+
+/** Metric names in `text` by METRIC_NAME. */
+function metricNames(text: string): string[] {
+  return [...new Set(text.match(METRIC_NAME) ?? [])];
+}
+
+/** Runs promtool from the repository root (so relative paths resolve as documented). */
+function promtool(path: string, ...args: string[]): { status: number | null; out: string } {
+  const r = spawnSync(path, args, { cwd: ROOT, encoding: "utf8" });
+  if (r.error) throw r.error;
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+let exposition: Promise<Set<string>> | undefined;
+/**
+ * Every sample name a real worker exposes: started in-process on the simulator and scraped once.
+ * A histogram `x` contributes `x_bucket`, `x_sum` and `x_count`, which queries use, besides `x`.
+ */
+function exposedNames(): Promise<Set<string>> {
+  exposition ??= (async () => {
+    const h = await startHarness();
+    try {
+      const res = await fetch(`${h.base}/metrics`);
+      assert.equal(res.status, 200);
+      const names = new Set<string>();
+      for (const [, name, type] of (await res.text()).matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+        names.add(name!);
+        if (type === "histogram" || type === "summary") for (const s of ["_bucket", "_sum", "_count"]) names.add(name + s);
+      }
+      assert.ok(names.has("captcha_worker_ready") && names.has("nodejs_eventloop_lag_seconds"), [...names].join(" "));
+      return names;
+    } finally {
+      await h.close();
+    }
+  })();
+  return exposition;
+}
+
+async function assertExposed(where: string, names: string[]): Promise<void> {
+  const exposed = await exposedNames();
+  const unknown = names.filter((n) => !exposed.has(n));
+  assert.deepEqual(unknown, [], `${where} uses metric names the worker does not expose (it exposes: ${[...exposed].sort().join(", ")})`);
+}
+
+describe("deploy/prometheus", () => {
+  test("promtool check rules: the alerting rules are valid, one per expected alert", (t) => {
+    const path = requireProgram(t, "promtool", "prometheus");
+    if (!path) return;
+    const r = promtool(path, "check", "rules", "--lint=all", ALERTS);
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, new RegExp(`SUCCESS: ${ALERT_NAMES.length} rules found`), r.out);
+    assert.doesNotMatch(r.out, /WARNING|duplicate/i, r.out);
+  });
+
+  test("promtool test rules: the alerts fire and stay quiet as alerts_test.yml expects", (t) => {
+    const path = requireProgram(t, "promtool", "prometheus");
+    if (!path) return;
+    const r = promtool(path, "test", "rules", ALERTS_TEST);
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /SUCCESS/, r.out);
+  });
+
+  test("promtool check config: the example scrape config and the rule files it loads are valid", (t) => {
+    const path = requireProgram(t, "promtool", "prometheus");
+    if (!path) return;
+    const r = promtool(path, "check", "config", CONFIG);
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /SUCCESS: 1 rule files found/, r.out);
+    assert.match(r.out, new RegExp(`SUCCESS: ${ALERT_NAMES.length} rules found`), r.out);
+
+    const config = uncommented(read(CONFIG));
+    assert.match(config, /^\s+scrape_interval: 15s$/m);
+    assert.match(config, /^\s+- job_name: captcha-worker$/m);
+    assert.match(config, /^\s+metrics_path: \/metrics$/m);
+    for (const target of ["worker-1:8080", "worker-2:8080"]) assert.match(config, new RegExp(`^\\s+- ${target}$`, "m"));
+    // The Kubernetes example is there, commented out.
+    assert.match(read(CONFIG), /^\s*#\s+kubernetes_sd_configs:/m);
+    assert.match(read(CONFIG), /__meta_kubernetes_pod_label_app_kubernetes_io_name\]\n\s*#\s+regex: captcha-worker/);
+  });
+
+  test("every alert has a severity label and summary and description annotations", () => {
+    const alerts = listItems(read(ALERTS), "alert");
+    assert.deepEqual(alerts.map((a) => scalar(a, "alert")), ALERT_NAMES);
+    for (const a of alerts) {
+      const name = scalar(a, "alert");
+      assert.ok(scalar(a, "expr"), `${name}: expr`);
+      assert.match(scalar(a, "for") ?? "", /^\d+m$/, `${name}: for`);
+      assert.match(scalar(a, "severity") ?? "", /^(critical|warning|page)$/, `${name}: severity label`);
+      assert.ok((scalar(a, "summary") ?? "").length > 20, `${name}: summary annotation`);
+      assert.ok((scalar(a, "description") ?? "").length > 40, `${name}: description annotation`);
+    }
+  });
+
+  test("alerts_test.yml covers every alert both firing and quiet", () => {
+    const cases = listItems(read(ALERTS_TEST), "eval_time").map((c) => ({
+      alertname: scalar(c, "alertname"),
+      quiet: c.some((l) => /^\s*exp_alerts: \[\]$/.test(l)),
+      fires: c.some((l) => /^\s*exp_alerts:$/.test(l)) && c.some((l) => /^\s*- exp_labels:$/.test(l)),
+    }));
+    assert.ok(cases.length >= 2 * ALERT_NAMES.length, `${cases.length} cases`);
+    for (const c of cases) assert.ok(c.quiet !== c.fires, `${c.alertname}: a case expects either no alert or some`);
+    for (const name of listItems(read(ALERTS), "alert").map((a) => scalar(a, "alert"))) {
+      assert.ok(cases.some((c) => c.alertname === name && c.fires), `${name}: no case where it fires`);
+      assert.ok(cases.some((c) => c.alertname === name && c.quiet), `${name}: no case with exp_alerts: []`);
+    }
+  });
+
+  test("alerts and their unit tests use only metric names the worker exposes", async () => {
+    const alerts = listItems(read(ALERTS), "alert");
+    const exprNames = alerts.flatMap((a) => metricNames(scalar(a, "expr") ?? ""));
+    for (const a of alerts) {
+      const expr = scalar(a, "expr") ?? "";
+      assert.ok(metricNames(expr).length > 0 || /^up\{/.test(expr), `${scalar(a, "alert")}: no metric found in ${expr}`);
+    }
+    assert.ok(exprNames.includes("captcha_worker_threshold"), "the thresholds come from the worker");
+    // Exprs and the annotations' `query` templates alike.
+    await assertExposed(ALERTS, metricNames(uncommented(read(ALERTS))));
+    // A unit test on a misspelt series would pass its quiet cases for the wrong reason.
+    const series = [...uncommented(read(ALERTS_TEST)).matchAll(/series: '([a-z_]+)\{/g)].map((m) => m[1]!);
+    assert.ok(series.length > 0);
+    await assertExposed(ALERTS_TEST, series.filter((n) => n !== "up"));
+  });
+});
+
+interface Target {
+  expr?: string;
+  refId?: string;
+}
+interface Panel {
+  id?: number;
+  type?: string;
+  title?: string;
+  gridPos?: { h: number; w: number; x: number; y: number };
+  targets?: Target[];
+  panels?: Panel[];
+}
+
+describe("deploy/grafana", () => {
+  const dashboard = JSON.parse(read(DASHBOARD)) as {
+    __inputs: { name: string; pluginId: string }[];
+    schemaVersion: number;
+    templating: { list: { name: string; query: unknown; definition?: string; multi: boolean; includeAll: boolean }[] };
+    panels: Panel[];
+  };
+  const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
+  const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr ?? "" })));
+
+  test("the dashboard is importable: datasource input, instance variable, unique ids, a place for each panel", () => {
+    assert.ok(dashboard.schemaVersion >= 36, `schemaVersion ${dashboard.schemaVersion}`);
+    assert.deepEqual(dashboard.__inputs.map((i) => [i.name, i.pluginId]), [["DS_PROMETHEUS", "prometheus"]]);
+    const instance = dashboard.templating.list.find((v) => v.name === "instance");
+    assert.ok(instance, "an instance variable");
+    assert.match(JSON.stringify(instance.query), /label_values\(captcha_worker_build_info, instance\)/);
+    assert.ok(instance.multi && instance.includeAll);
+    const ids = panels.map((p) => p.id);
+    assert.ok(ids.every((id) => Number.isInteger(id)), "every panel has an id");
+    assert.equal(new Set(ids).size, ids.length, `panel ids are unique: ${ids.join(",")}`);
+    for (const p of panels) {
+      assert.ok(p.gridPos && p.gridPos.w > 0 && p.gridPos.h > 0 && p.gridPos.x + p.gridPos.w <= 24, `${p.title}: gridPos`);
+      assert.ok((p.targets ?? []).length > 0, `${p.title}: queries`);
+    }
+    for (const type of ["timeseries", "state-timeline", "stat"]) assert.ok(panels.some((p) => p.type === type), `a ${type} panel`);
+    // The datasource is the import-time input everywhere, never a uid of one Grafana.
+    assert.doesNotMatch(read(DASHBOARD), /"uid": "(?!\$\{DS_PROMETHEUS\}|-- Grafana --|captcha-worker")/);
+  });
+
+  test("every panel query is filtered by $instance and uses only metric names the worker exposes", async () => {
+    assert.ok(exprs.length >= 10, `${exprs.length} queries`);
+    for (const { panel, expr } of exprs) {
+      assert.match(expr, /instance=~"\$instance"/, `${panel}: ${expr}`);
+      assert.ok(metricNames(expr).length > 0, `${panel}: no metric in ${expr}`);
+    }
+    const used = exprs.flatMap((e) => metricNames(e.expr));
+    for (const name of ["captcha_worker_tasks_total", "captcha_worker_upstream_request_duration_seconds_bucket", "nodejs_eventloop_lag_max_seconds"]) {
+      assert.ok(used.includes(name), `the dashboard shows ${name}`);
+    }
+    await assertExposed(DASHBOARD, [...new Set(used)]);
+  });
+
+  test("every panel query is valid PromQL (promtool check rules on them as recording rules)", (t) => {
+    const path = requireProgram(t, "promtool", "prometheus");
+    if (!path) return;
+    const dir = mkdtempSync(join(tmpdir(), "dashboard-rules-"));
+    try {
+      // YAML is a superset of JSON: the rules file can be written as JSON.
+      const rules = exprs.map((e, i) => ({ record: `dashboard:query_${i}`, expr: e.expr.replaceAll("$instance", ".*") }));
+      writeFileSync(join(dir, "rules.yml"), JSON.stringify({ groups: [{ name: "dashboard", rules }] }));
+      const r = promtool(path, "check", "rules", join(dir, "rules.yml"));
+      assert.equal(r.status, 0, r.out);
+      assert.match(r.out, new RegExp(`SUCCESS: ${exprs.length} rules found`), r.out);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

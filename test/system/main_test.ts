@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { OPTIONS } from "../../src/config/config.ts";
+import { packageVersion, runCli, runMain } from "../_support/cli.ts";
+
+const KEY = "f00dfeedf00dfeedf00dfeedf00dfeed";
+
+describe("main", () => {
+  test("--version prints the package version and the runtime", async () => {
+    const r = await runMain(["--version"]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, new RegExp(`^captcha-worker ${packageVersion().replaceAll(".", "\\.")} \\(node v24\\.`));
+  });
+
+  test("--help lists every command, flag, variable and default", async () => {
+    const r = await runMain(["--help"]);
+    assert.equal(r.code, 0);
+    for (const cmd of ["run", "config", "probe <live|ready|startup|deps>", "--version"]) assert.ok(r.stdout.includes(cmd), cmd);
+    for (const o of OPTIONS) {
+      assert.ok(r.stdout.includes(`--${o.flag}`), o.flag);
+      assert.ok(r.stdout.includes(o.env), o.env);
+      if (o.default !== undefined) assert.ok(r.stdout.includes(`default: ${o.default}`), o.flag);
+    }
+    for (const s of ["CAPTCHAAI_API_KEY", "CAPTCHAAI_API_KEY_FILE", "--timeout", "--url", "78"]) assert.ok(r.stdout.includes(s), s);
+    assert.equal((await runMain(["run", "--help"])).stdout, r.stdout);
+    assert.equal((await runMain(["-h"])).code, 0);
+  });
+
+  test("an unknown command exits 2 with one line pointing at --help", async () => {
+    const r = await runMain(["frobnicate"]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+    assert.match(r.stderr, /frobnicate/);
+    assert.match(r.stderr, /Run `captcha-worker --help`/);
+  });
+
+  test("an unknown flag exits 2 naming it", async () => {
+    for (const argv of [["--frob"], ["run", "--frob"], ["config", "--frob=1"], ["probe", "live", "--frob"]]) {
+      const r = await runMain(argv);
+      assert.equal(r.code, 2, argv.join(" "));
+      assert.match(r.stderr, /--frob/);
+      assert.match(r.stderr, /Run `captcha-worker --help`/);
+    }
+  });
+
+  test("a flag without its value is a usage error", async () => {
+    const r = await runMain(["config", "--threads"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--threads/);
+  });
+
+  test("config --threads=abc exits 78 naming --threads", async () => {
+    const r = await runMain(["config", "--threads=abc"], { CAPTCHAAI_API_KEY: KEY });
+    assert.equal(r.code, 78);
+    assert.match(r.stderr, /--threads/);
+    assert.match(r.stderr, /CAPTCHA_WORKER_THREADS/);
+    assert.equal(r.stdout, "");
+  });
+
+  test("a bad variable exits 78 naming the variable", async () => {
+    const r = await runMain(["config"], { CAPTCHAAI_API_KEY: KEY, CAPTCHA_WORKER_POLL_INTERVAL: "often" });
+    assert.equal(r.code, 78);
+    assert.match(r.stderr, /CAPTCHA_WORKER_POLL_INTERVAL/);
+  });
+
+  test("run and config without a key or --demo exit 78 naming where a key may come from", async () => {
+    for (const cmd of [[], ["run"], ["config"]]) {
+      const r = await runMain(cmd, {});
+      assert.equal(r.code, 78);
+      for (const where of ["CAPTCHAAI_API_KEY", "CAPTCHAAI_API_KEY_FILE", "--api-key-file", "CREDENTIALS_DIRECTORY", "--demo"]) {
+        assert.ok(r.stderr.includes(where), `${cmd.join(" ")}: ${where}`);
+      }
+    }
+  });
+
+  test("config prints every option with its value and source, and the key redacted", async () => {
+    const r = await runMain(["config", "--threads", "8", "--api-key-file", "/run/k"], { CAPTCHA_WORKER_QUEUE_MAX: "20" }, { "/run/k": KEY });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.options.threads, { value: 8, source: "flag", env: "CAPTCHA_WORKER_THREADS" });
+    assert.deepEqual(out.options["queue-max"], { value: 20, source: "env", env: "CAPTCHA_WORKER_QUEUE_MAX" });
+    assert.deepEqual(out.options["poll-interval"], { value: "5s", source: "default", env: "CAPTCHA_WORKER_POLL_INTERVAL" });
+    assert.equal(Object.keys(out.options).length, OPTIONS.length);
+    assert.deepEqual(out.api_key, { value: "[REDACTED: 32 characters]", source: "flag:--api-key-file" });
+    assert.ok(!r.stdout.includes(KEY));
+  });
+
+  test("config --demo needs no key", async () => {
+    const r = await runMain(["config", "--demo"], {});
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).api_key.source, "none");
+  });
+
+  test("the real process exits with the same codes", async () => {
+    assert.equal((await runCli(["frobnicate"])).code, 2);
+    assert.equal((await runCli(["config", "--threads=abc"], { CAPTCHAAI_API_KEY: KEY })).code, 78);
+    const noKey = await runCli(["run"]);
+    assert.equal(noKey.code, 78);
+    assert.match(noKey.stderr, /CAPTCHAAI_API_KEY/);
+    assert.equal((await runCli(["--version"])).code, 0);
+  });
+});

@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { describeConfig, OPTIONS, parseConfig, parseDurationMs, parseHostPort, type ConfigKey } from "../../../src/config/config.ts";
+import { isWorkerError } from "../../../src/base/errors.ts";
+
+/** A valid non-default raw value for each option, and what it parses to. */
+const GOOD: Record<ConfigKey, [string, unknown]> = {
+  listen: ["127.0.0.1:9090", { host: "127.0.0.1", port: 9090 }],
+  upstream: ["http://127.0.0.1:8090", "http://127.0.0.1:8090/"],
+  threads: ["12", 12],
+  queueMax: ["50", 50],
+  taskTimeoutMs: ["2m", 120_000],
+  firstPoll: ["image=1s,token=2s", { imageMs: 1000, tokenMs: 2000 }],
+  pollIntervalMs: ["250ms", 250],
+  bulkhead: ["image=2,token=3", { image: 2, token: 3 }],
+  maxConsecutiveFailures: ["3", 3],
+  maxSecondsWithoutSolveMs: ["90", 90_000],
+  minBalanceUsd: ["2.5", 2.5],
+  maxErrorRate: ["0.25", 0.25],
+  errorWindowMs: ["1h", 3_600_000],
+  balanceTtlMs: ["10s", 10_000],
+  checkTimeoutMs: ["800ms", 800],
+  drainTimeoutMs: ["5s", 5000],
+  stateDir: ["/var/lib/captcha-worker", "/var/lib/captcha-worker"],
+  apiTokenFile: ["/etc/captcha-worker/token", "/etc/captcha-worker/token"],
+  agentListen: [":8081", { host: "0.0.0.0", port: 8081 }],
+  logLevel: ["debug", "debug"],
+  logFormat: ["text", "text"],
+  apiKeyFile: ["/run/key", "/run/key"],
+  demo: ["true", true],
+};
+
+/** A bad raw value for each option that takes one. */
+const BAD: Partial<Record<ConfigKey, string>> = {
+  listen: "8080",
+  upstream: "ftp://example.invalid",
+  threads: "abc",
+  queueMax: "0",
+  taskTimeoutMs: "2 minutes",
+  firstPoll: "image=5s,captcha=3s",
+  pollIntervalMs: "-1s",
+  bulkhead: "image=2",
+  maxConsecutiveFailures: "1.5",
+  maxSecondsWithoutSolveMs: "0",
+  minBalanceUsd: "-1",
+  maxErrorRate: "1.5",
+  errorWindowMs: "5",
+  balanceTtlMs: "soon",
+  checkTimeoutMs: "2m",
+  drainTimeoutMs: "11m",
+  stateDir: " ",
+  agentListen: "localhost",
+  logLevel: "verbose",
+  logFormat: "xml",
+  demo: "maybe",
+};
+
+function normalize(v: unknown): unknown {
+  return v instanceof URL ? v.href : v;
+}
+
+describe("parseConfig", () => {
+  test("gives SPEC §3 defaults with source default", () => {
+    const { config, sources } = parseConfig({}, {});
+    assert.deepEqual(config.listen, { host: "0.0.0.0", port: 8080 });
+    assert.equal(config.upstream.href, "https://ocr.captchaai.com/");
+    assert.equal(config.threads, 5);
+    assert.equal(config.queueMax, 1000);
+    assert.equal(config.taskTimeoutMs, 180_000);
+    assert.deepEqual(config.firstPoll, { imageMs: 5000, tokenMs: 15_000 });
+    assert.equal(config.pollIntervalMs, 5000);
+    assert.equal(config.bulkhead, undefined);
+    assert.equal(config.maxConsecutiveFailures, 10);
+    assert.equal(config.maxSecondsWithoutSolveMs, 600_000);
+    assert.equal(config.minBalanceUsd, 1.0);
+    assert.equal(config.maxErrorRate, 0.5);
+    assert.equal(config.errorWindowMs, 300_000);
+    assert.equal(config.balanceTtlMs, 60_000);
+    assert.equal(config.checkTimeoutMs, 5000);
+    assert.equal(config.drainTimeoutMs, 25_000);
+    assert.equal(config.stateDir, undefined);
+    assert.equal(config.apiTokenFile, undefined);
+    assert.equal(config.agentListen, undefined);
+    assert.equal(config.logLevel, "info");
+    assert.equal(config.logFormat, "json");
+    assert.equal(config.demo, false);
+    assert.ok(Object.values(sources).every((s) => s === "default"));
+  });
+
+  for (const spec of OPTIONS) {
+    const [raw, expected] = GOOD[spec.key];
+    test(`reads --${spec.flag} from the flag and ${spec.env} from the environment`, () => {
+      const flagValue = spec.boolean ? true : raw;
+      const fromFlag = parseConfig({ [spec.flag]: flagValue }, {});
+      assert.deepEqual(normalize(fromFlag.config[spec.key]), expected);
+      assert.equal(fromFlag.sources[spec.key], "flag");
+      const fromEnv = parseConfig({}, { [spec.env]: raw });
+      assert.deepEqual(normalize(fromEnv.config[spec.key]), expected);
+      assert.equal(fromEnv.sources[spec.key], "env");
+    });
+
+    const bad = BAD[spec.key];
+    if (bad === undefined) continue;
+    test(`rejects a bad --${spec.flag} naming the flag, the variable, what is allowed and what was given`, () => {
+      for (const [flags, env] of [[spec.boolean ? {} : { [spec.flag]: bad }, spec.boolean ? { [spec.env]: bad } : {}], [{}, { [spec.env]: bad }]] as const) {
+        assert.throws(
+          () => parseConfig(flags, env),
+          (err: unknown) => {
+            assert.ok(isWorkerError(err, "ERR_CONFIG_INVALID"));
+            assert.equal(err.field, `--${spec.flag}`);
+            assert.match(err.message, new RegExp(`--${spec.flag}\\b`));
+            assert.ok(err.message.includes(spec.env), err.message);
+            assert.ok(err.message.includes(spec.allowed), err.message);
+            assert.ok(err.message.includes(JSON.stringify(bad)), err.message);
+            return true;
+          },
+        );
+      }
+    });
+  }
+
+  test("a flag wins over its variable, which wins over the default", () => {
+    const both = parseConfig({ threads: "7" }, { CAPTCHA_WORKER_THREADS: "9" });
+    assert.equal(both.config.threads, 7);
+    assert.equal(both.sources.threads, "flag");
+    const env = parseConfig({}, { CAPTCHA_WORKER_THREADS: "9" });
+    assert.equal(env.config.threads, 9);
+    assert.equal(env.sources.threads, "env");
+  });
+
+  test("an empty variable counts as unset", () => {
+    assert.equal(parseConfig({}, { CAPTCHA_WORKER_THREADS: "" }).config.threads, 5);
+  });
+
+  test("checks ranges at both ends", () => {
+    assert.equal(parseConfig({ threads: "1" }, {}).config.threads, 1);
+    assert.equal(parseConfig({ threads: "1000" }, {}).config.threads, 1000);
+    assert.throws(() => parseConfig({ threads: "1001" }, {}), /--threads/);
+    assert.throws(() => parseConfig({ threads: "0" }, {}), /--threads/);
+    assert.equal(parseConfig({ "max-error-rate": "0" }, {}).config.maxErrorRate, 0);
+    assert.equal(parseConfig({ "max-error-rate": "1" }, {}).config.maxErrorRate, 1);
+  });
+
+  test("--first-poll takes one duration for both kinds or either part alone", () => {
+    assert.deepEqual(parseConfig({ "first-poll": "3s" }, {}).config.firstPoll, { imageMs: 3000, tokenMs: 3000 });
+    assert.deepEqual(parseConfig({ "first-poll": "token=20s" }, {}).config.firstPoll, { imageMs: 5000, tokenMs: 20_000 });
+    assert.throws(() => parseConfig({ "first-poll": "image=1s,image=2s" }, {}), /--first-poll/);
+    assert.throws(() => parseConfig({ "first-poll": "image=" }, {}), /--first-poll/);
+  });
+
+  test("describeConfig writes values back as a user would", () => {
+    const { config } = parseConfig({ "poll-interval": "1500ms", listen: "[::1]:0" }, {});
+    const d = describeConfig(config);
+    assert.equal(d["poll-interval"], "1500ms");
+    assert.equal(d.listen, "[::1]:0");
+    assert.equal(d["task-timeout"], "3m");
+    assert.equal(d["first-poll"], "image=5s,token=15s");
+    assert.equal(d["state-dir"], null);
+    assert.equal(d.bulkhead, "fair");
+    assert.equal(describeConfig(parseConfig({ bulkhead: "token=1,image=4" }, {}).config).bulkhead, "image=4,token=1");
+  });
+});
+
+describe("parseDurationMs", () => {
+  test("accepts ms, s, m, h and bare seconds", () => {
+    assert.equal(parseDurationMs("500ms"), 500);
+    assert.equal(parseDurationMs("30s"), 30_000);
+    assert.equal(parseDurationMs("10m"), 600_000);
+    assert.equal(parseDurationMs("1h"), 3_600_000);
+    assert.equal(parseDurationMs("45"), 45_000);
+    assert.equal(parseDurationMs("1.5"), 1500);
+  });
+  test("rejects everything else", () => {
+    for (const bad of ["", "s", "-1s", "1d", "1 s", "1e3", "0x10", "1s2", "NaN", "Infinity"]) {
+      assert.equal(parseDurationMs(bad), undefined, bad);
+    }
+  });
+});
+
+describe("parseHostPort", () => {
+  test("reads IPv4, bracketed IPv6, names and a bare port", () => {
+    assert.deepEqual(parseHostPort("127.0.0.1:80"), { host: "127.0.0.1", port: 80 });
+    assert.deepEqual(parseHostPort("[::1]:8080"), { host: "::1", port: 8080 });
+    assert.deepEqual(parseHostPort("localhost:0"), { host: "localhost", port: 0 });
+    assert.deepEqual(parseHostPort(":9"), { host: "0.0.0.0", port: 9 });
+  });
+  test("rejects missing or out-of-range ports", () => {
+    for (const bad of ["8080", "host:", "host:65536", "::1:80", "a b:1", "host:-1"]) assert.equal(parseHostPort(bad), undefined, bad);
+  });
+});

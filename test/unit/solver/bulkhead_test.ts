@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { Bulkhead } from "../../../src/solver/bulkhead.ts";
+import type { TaskKind } from "../../../src/tasks/task.ts";
+
+const heads = (image?: number, token?: number) => (k: TaskKind) => (k === "image" ? image : token);
+
+describe("Bulkhead", () => {
+  test("default: each kind gets half (image the odd one) and borrows idle capacity", () => {
+    const b = new Bulkhead(5);
+    assert.equal(b.share("image"), 3);
+    assert.equal(b.share("token"), 2);
+    for (let i = 0; i < 5; i++) {
+      assert.equal(b.pick(heads(undefined, 1)), "token", "token borrows while no image waits");
+      b.acquire("token");
+    }
+    assert.equal(b.pick(heads(1, 1)), undefined, "all threads busy");
+    b.release("token");
+    assert.equal(b.pick(heads(5, 1)), "image", "a freed slot goes to the kind under its share, even if younger");
+  });
+
+  test("default: a kind at its share does not borrow while the other has work queued", () => {
+    const b = new Bulkhead(4);
+    b.acquire("token");
+    b.acquire("token");
+    assert.equal(b.pick(heads(undefined, 1)), "token");
+    assert.equal(b.pick(heads(2, 1)), "image");
+    b.acquire("image");
+    b.acquire("image");
+    assert.equal(b.pick(heads(3, 1)), undefined);
+  });
+
+  test("explicit limits are hard caps", () => {
+    const b = new Bulkhead(10, { image: 2, token: 3 });
+    b.acquire("token");
+    b.acquire("token");
+    b.acquire("token");
+    assert.equal(b.pick(heads(undefined, 1)), undefined, "token capped at 3 though 7 threads are idle");
+    assert.equal(b.pick(heads(1, 1)), "image");
+  });
+
+  test("oldest head first when both are under their share", () => {
+    const b = new Bulkhead(4);
+    assert.equal(b.pick(heads(20, 10)), "token");
+    assert.equal(b.pick(heads(10, 20)), "image");
+  });
+
+  test("release never goes below zero", () => {
+    const b = new Bulkhead(2);
+    b.release("image");
+    assert.equal(b.total, 0);
+  });
+});
