@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { json } from "../_support/http.ts";
-import { WorkerError } from "../../src/base/errors.ts";
+import { isWorkerError, WorkerError } from "../../src/base/errors.ts";
 import { silentLogger } from "../../src/base/log.ts";
 import { sendJson } from "../../src/http/respond.ts";
 import { Router } from "../../src/http/router.ts";
@@ -82,5 +82,15 @@ describe("Router", () => {
   test("a malformed percent-escape in a param is a 404, not a crash", async () => {
     const res = await fetch(`${base}/items/%E0%A4%A`);
     assert.equal(res.status, 404);
+  });
+
+  test("startHttpServer on a taken address rejects with ERR_LISTEN naming it and --listen", async () => {
+    await assert.rejects(startHttpServer(http.address, new Router(), silentLogger), (err: unknown) => {
+      assert.ok(isWorkerError(err, "ERR_LISTEN"));
+      assert.equal(err.field, "--listen");
+      assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${http.address.port}: EADDRINUSE$`));
+      assert.equal((err.cause as NodeJS.ErrnoException).code, "EADDRINUSE");
+      return true;
+    });
   });
 });

@@ -44,6 +44,16 @@ describe("readParams", () => {
 });
 
 describe("parseMultipart", () => {
+  test("keeps fields and base64-encodes files", () => {
+    const body = Buffer.from(
+      "--XB\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nabc\r\n" +
+        "--XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\nContent-Type: image/png\r\n\r\n\u0001\u0002\r\n--XB--\r\n",
+      "latin1",
+    );
+    assert.deepEqual(parseMultipart(body, "XB"), [["key", "abc"], ["file", Buffer.from([1, 2]).toString("base64")]]);
+    assert.deepEqual(parseMultipart(Buffer.from("garbage"), "XB"), []);
+  });
+
   test("stops at a part without its closing delimiter and skips parts without a name", () => {
     const body = Buffer.from(`--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b\r\nContent-Disposition: form-data; name="key"\r\n\r\nk\r\n--b\r\nContent-Disposition: form-data; name="cut"\r\n\r\nnever closed`);
     assert.deepEqual(parseMultipart(body, "b"), [["key", "k"]]);
