@@ -6,8 +6,8 @@ import type { ServerResponse } from "node:http";
 import { WorkerError, type WorkerErrorCode } from "../base/errors.ts";
 
 /** How long a client should wait before trying again, by why it was refused. */
-export const RETRY_AFTER_QUEUE_FULL_S = 5;
-export const RETRY_AFTER_UNAVAILABLE_S = 10;
+const RETRY_AFTER_QUEUE_FULL_S = 5;
+const RETRY_AFTER_UNAVAILABLE_S = 10;
 
 export interface HttpForm {
   status: number;
@@ -17,7 +17,6 @@ export interface HttpForm {
 }
 
 const retryAfter = (seconds: number) => () => ({ "retry-after": String(seconds) });
-const BAD_REQUEST: HttpForm = { status: 400, title: "Bad Request" };
 const INTERNAL: HttpForm = { status: 500, title: "Internal Server Error" };
 const UNAVAILABLE: HttpForm = { status: 503, title: "Service Unavailable", headers: retryAfter(RETRY_AFTER_UNAVAILABLE_S) };
 
@@ -33,7 +32,7 @@ export const HTTP_FORMS: Readonly<Record<WorkerErrorCode, HttpForm>> = {
   ERR_CHECK_FAILED: INTERNAL,
   ERR_LISTEN: INTERNAL,
   ERR_INTERNAL: INTERNAL,
-  ERR_BAD_REQUEST: BAD_REQUEST,
+  ERR_BAD_REQUEST: { status: 400, title: "Bad Request" },
   ERR_UNAUTHORIZED: { status: 401, title: "Unauthorized", headers: () => ({ "www-authenticate": 'Bearer realm="captcha-worker"' }) },
   ERR_NOT_FOUND: { status: 404, title: "Not Found" },
   ERR_METHOD_NOT_ALLOWED: { status: 405, title: "Method Not Allowed", headers: (err) => ({ allow: String(err.data.allow ?? "") }) },
