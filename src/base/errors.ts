@@ -1,43 +1,71 @@
-/** One error class with a stable `code`, as Node's lib/internal/errors.js: the message may change, the code should not. */
+/**
+ * One error class with a stable `code`, as Node's lib/internal/errors.js: the message may change,
+ * the code should not. Every code is registered once, in ERROR_CODES, with its message template
+ * where it has a fixed one; its HTTP form (status and headers) lives at the edge, in http/problem.ts.
+ */
 
-export type WorkerErrorCode =
-  | "ERR_USAGE"
-  | "ERR_CONFIG_INVALID"
-  | "ERR_NO_API_KEY"
-  | "ERR_UPSTREAM_TIMEOUT"
-  | "ERR_UPSTREAM_NETWORK"
-  | "ERR_UPSTREAM_HTTP"
-  | "ERR_UPSTREAM_BAD_BODY"
-  | "ERR_UPSTREAM_CODE"
-  | "ERR_CHECK_TIMEOUT"
-  | "ERR_CHECK_FAILED"
-  | "ERR_BAD_REQUEST"
-  | "ERR_BODY_TOO_LARGE"
-  | "ERR_HEADERS_TOO_LARGE"
-  | "ERR_UNSUPPORTED_MEDIA_TYPE"
-  | "ERR_UNAUTHORIZED"
-  | "ERR_NOT_FOUND"
-  | "ERR_METHOD_NOT_ALLOWED"
-  | "ERR_QUEUE_FULL"
-  | "ERR_NOT_READY"
-  | "ERR_DRAINING"
-  | "ERR_CONFLICT"
-  | "ERR_TIMEOUT"
-  | "ERR_STATE_DIR"
-  | "ERR_LISTEN"
-  | "ERR_INTERNAL";
+/**
+ * The only list of codes. A template's `{name}` is filled from the error's `data`; `undefined`:
+ * the code has no fixed wording, every thrower says what failed.
+ */
+export const ERROR_CODES = {
+  ERR_USAGE: undefined,
+  ERR_CONFIG_INVALID: undefined,
+  ERR_NO_API_KEY: undefined,
+  ERR_UPSTREAM_CODE: "The upstream refused: {code}.",
+  ERR_CHECK_TIMEOUT: "No answer within {timeoutMs}ms.",
+  ERR_CHECK_FAILED: undefined,
+  ERR_BAD_REQUEST: undefined,
+  ERR_BODY_TOO_LARGE: "The body is over the limit of {limitBytes} bytes.",
+  ERR_HEADERS_TOO_LARGE: "The request line and headers are over the limit.",
+  ERR_UNSUPPORTED_MEDIA_TYPE: undefined,
+  ERR_UNAUTHORIZED: "The task API needs Authorization: Bearer <token>.",
+  ERR_NOT_FOUND: "No resource at {path}.",
+  ERR_METHOD_NOT_ALLOWED: "{method} is not allowed here; allowed: {allow}.",
+  ERR_QUEUE_FULL: "The queue is full ({queueMax} tasks waiting).",
+  ERR_NOT_READY: undefined,
+  ERR_DRAINING: "The worker is draining and takes no new tasks.",
+  ERR_CONFLICT: undefined,
+  ERR_TIMEOUT: "The request did not arrive in time.",
+  ERR_STATE_DIR: undefined,
+  ERR_LISTEN: "Cannot listen{purpose} on {address}: {reason}",
+  ERR_INTERNAL: "The request failed inside the worker.",
+} as const satisfies Record<string, string | undefined>;
+
+export type WorkerErrorCode = keyof typeof ERROR_CODES;
+
+/** Values a template names, and what the edge needs to answer (e.g. `allow` for a 405). */
+export type ErrorData = Readonly<Record<string, string | number>>;
+
+export interface WorkerErrorOptions {
+  cause?: unknown;
+  /** For input errors: the field, flag or variable at fault. */
+  field?: string;
+  data?: ErrorData;
+}
 
 export class WorkerError extends Error {
   override readonly name = "WorkerError";
   readonly code: WorkerErrorCode;
   /** For input errors: the field, flag or variable at fault. */
   readonly field: string | undefined;
+  readonly data: ErrorData;
 
-  constructor(code: WorkerErrorCode, message: string, options: { cause?: unknown; field?: string } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  /** `message` undefined: the code's template filled from `options.data`. */
+  constructor(code: WorkerErrorCode, message?: string, options: WorkerErrorOptions = {}) {
+    const data = options.data ?? {};
+    super(message ?? formatErrorMessage(code, data), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.field = options.field;
+    this.data = data;
   }
+}
+
+/** The code's template with `{name}` filled from `data` (a name without a value stays as written). */
+export function formatErrorMessage(code: WorkerErrorCode, data: ErrorData = {}): string {
+  const template: string | undefined = ERROR_CODES[code];
+  if (template === undefined) return code;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (Object.hasOwn(data, name) ? String(data[name]) : whole));
 }
 
 /** True when `err` is a WorkerError, optionally with the given code. */

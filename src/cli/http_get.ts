@@ -1,6 +1,7 @@
 /** One GET with a deadline on the injected clock, for `probe` and `status`: never throws, never outlives its timeout. */
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { readCapped } from "../base/capped_read.ts";
 import { systemClock, type Clock } from "../base/clock.ts";
 
 export type GetResult = { status: number; body: string; ms: number } | { error: string; ms: number };
@@ -19,14 +20,11 @@ export function httpGet(url: URL, timeoutMs: number, clock: Clock = systemClock,
     };
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
     const req = send(url, { method: "GET", headers: { "user-agent": "captcha-worker-cli", connection: "close" } }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on("data", (c: Buffer) => {
-        if (size < maxBodyBytes) chunks.push(c);
-        size += c.length;
-      });
-      res.on("end", () => finish({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8", 0, maxBodyBytes), ms: ms() }));
-      res.on("error", (err) => finish({ error: err.message, ms: ms() }));
+      // A body over the cap is cut at the cap, and the rest not waited for (finish destroys the request).
+      readCapped(res, maxBodyBytes).then(
+        (read) => finish({ status: res.statusCode ?? 0, body: (read.kind === "complete" ? read.body : read.head).toString("utf8"), ms: ms() }),
+        (err: Error) => finish({ error: err.message, ms: ms() }),
+      );
     });
     const timer = clock.setTimeout(() => finish({ error: `no answer within ${timeoutMs}ms`, ms: ms() }), timeoutMs);
     req.on("error", (err: NodeJS.ErrnoException) => finish({ error: err.code ?? err.message, ms: ms() }));

@@ -67,7 +67,7 @@ export async function runSimulateCommand(args: readonly string[], rt: Runtime): 
       log,
     });
   } catch (err) {
-    if (err instanceof WorkerError) throw err;
+    if (err instanceof WorkerError && err.code !== "ERR_LISTEN") throw err;
     log.error("cannot listen", { listen: formatHostPort(listen), err });
     return EXIT_FAILURE;
   }

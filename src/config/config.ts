@@ -1,11 +1,9 @@
 /** The worker's configuration: one table of options (flag, variable, default, parser), resolved flag > env > default, pure. */
 import { WorkerError } from "../base/errors.ts";
 import type { LogFormat, LogLevel } from "../base/log.ts";
+import { formatHostPort, type HostPort } from "../base/listen.ts";
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
+export { formatHostPort, type HostPort };
 
 export interface FirstPoll {
   imageMs: number;
@@ -135,10 +133,6 @@ export function parseHostPort(raw: string): HostPort | undefined {
   if (port > 65535) return undefined;
   const host = m[1] ?? (m[2] === "" ? "0.0.0.0" : m[2]!);
   return { host, port };
-}
-
-export function formatHostPort({ host, port }: HostPort): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function hostPort(raw: string): HostPort {

@@ -4,6 +4,7 @@
  * not read to its end), strict UTF-8, JSON parse errors as 400 naming `body`.
  */
 import type { IncomingMessage } from "node:http";
+import { readCapped } from "../base/capped_read.ts";
 import { WorkerError } from "../base/errors.ts";
 
 /** @default 2 MiB (SPEC §5) */
@@ -22,10 +23,14 @@ export async function readJsonBody(req: IncomingMessage, limitBytes = DEFAULT_BO
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes);
 
-  const { chunks, size } = await collect(req, limitBytes);
+  const read = await readCapped(req, limitBytes).catch((err: unknown) => {
+    throw new WorkerError("ERR_BAD_REQUEST", "The body could not be read.", { field: "body", cause: err });
+  });
+  // Past the limit nothing more is read: the 413 closes the connection.
+  if (read.kind === "too_large") throw tooLarge(limitBytes);
   let text: string;
   try {
-    text = decoder.decode(Buffer.concat(chunks, size));
+    text = decoder.decode(read.body);
   } catch {
     throw new WorkerError("ERR_BAD_REQUEST", "The body is not valid UTF-8.", { field: "body" });
   }
@@ -37,42 +42,6 @@ export async function readJsonBody(req: IncomingMessage, limitBytes = DEFAULT_BO
   }
 }
 
-/** Collects the body; past the limit it stops reading (the 413 then closes the connection). */
-function collect(req: IncomingMessage, limitBytes: number): Promise<{ chunks: Buffer[]; size: number }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-      req.off("aborted", onAborted);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limitBytes) {
-        cleanup();
-        req.pause();
-        return reject(tooLarge(limitBytes));
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve({ chunks, size });
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(new WorkerError("ERR_BAD_REQUEST", "The body could not be read.", { field: "body", cause: err }));
-    };
-    const onAborted = () => onError(new Error("aborted"));
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-    req.on("aborted", onAborted);
-  });
-}
-
 function tooLarge(limitBytes: number): WorkerError {
-  return new WorkerError("ERR_BODY_TOO_LARGE", `The body is over the limit of ${limitBytes} bytes.`, { field: "body" });
+  return new WorkerError("ERR_BODY_TOO_LARGE", undefined, { field: "body", data: { limitBytes } });
 }

@@ -1,74 +1,81 @@
-/** Errors become HTTP only here: RFC 9457 problem details with a stable `code` and, for bad input, `field`. */
+/**
+ * Errors become HTTP only here: one table from each code to its whole HTTP form (status, title,
+ * headers), and RFC 9457 problem details with a stable `code` and, for bad input, `field`.
+ */
 import type { ServerResponse } from "node:http";
-import type { WorkerErrorCode } from "../base/errors.ts";
-import { WorkerError } from "../base/errors.ts";
+import { WorkerError, type WorkerErrorCode } from "../base/errors.ts";
 
-/** One mapping from error code to HTTP status (hono's HTTPException.getResponse idea). */
-const STATUS: Partial<Record<WorkerErrorCode, number>> = {
-  ERR_BAD_REQUEST: 400,
-  ERR_UNAUTHORIZED: 401,
-  ERR_NOT_FOUND: 404,
-  ERR_METHOD_NOT_ALLOWED: 405,
-  ERR_TIMEOUT: 408,
-  ERR_CONFLICT: 409,
-  ERR_BODY_TOO_LARGE: 413,
-  ERR_UNSUPPORTED_MEDIA_TYPE: 415,
-  ERR_QUEUE_FULL: 429,
-  ERR_HEADERS_TOO_LARGE: 431,
-  ERR_NOT_READY: 503,
-  ERR_DRAINING: 503,
-  ERR_STATE_DIR: 503,
-  ERR_UPSTREAM_CODE: 502,
-};
+/** How long a client should wait before trying again, by why it was refused. */
+const RETRY_AFTER_QUEUE_FULL_S = 5;
+const RETRY_AFTER_UNAVAILABLE_S = 10;
 
-const TITLES: Record<number, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  408: "Request Timeout",
-  409: "Conflict",
-  413: "Content Too Large",
-  415: "Unsupported Media Type",
-  429: "Too Many Requests",
-  431: "Request Header Fields Too Large",
-  500: "Internal Server Error",
-  502: "Bad Gateway",
-  503: "Service Unavailable",
+export interface HttpForm {
+  status: number;
+  title: string;
+  /** Headers the answer needs beyond the problem's own (RFC 9110 §10.2.3 `Retry-After`, §11.6.1 `WWW-Authenticate`, §10.2.1 `Allow`). */
+  headers?: (err: WorkerError) => Record<string, string>;
+}
+
+const retryAfter = (seconds: number) => () => ({ "retry-after": String(seconds) });
+const INTERNAL: HttpForm = { status: 500, title: "Internal Server Error" };
+const UNAVAILABLE: HttpForm = { status: 503, title: "Service Unavailable", headers: retryAfter(RETRY_AFTER_UNAVAILABLE_S) };
+
+/**
+ * Every code's HTTP form (hono's HTTPException.getResponse idea). Codes that never reach a client
+ * (usage, configuration, listen, checks) answer as the 500 they would be if one did.
+ */
+export const HTTP_FORMS: Readonly<Record<WorkerErrorCode, HttpForm>> = {
+  ERR_USAGE: INTERNAL,
+  ERR_CONFIG_INVALID: INTERNAL,
+  ERR_NO_API_KEY: INTERNAL,
+  ERR_CHECK_TIMEOUT: INTERNAL,
+  ERR_CHECK_FAILED: INTERNAL,
+  ERR_LISTEN: INTERNAL,
+  ERR_INTERNAL: INTERNAL,
+  ERR_BAD_REQUEST: { status: 400, title: "Bad Request" },
+  ERR_UNAUTHORIZED: { status: 401, title: "Unauthorized", headers: () => ({ "www-authenticate": 'Bearer realm="captcha-worker"' }) },
+  ERR_NOT_FOUND: { status: 404, title: "Not Found" },
+  ERR_METHOD_NOT_ALLOWED: { status: 405, title: "Method Not Allowed", headers: (err) => ({ allow: String(err.data.allow ?? "") }) },
+  ERR_TIMEOUT: { status: 408, title: "Request Timeout" },
+  ERR_CONFLICT: { status: 409, title: "Conflict" },
+  // A body refused part-way is not read to its end: close instead of draining megabytes.
+  ERR_BODY_TOO_LARGE: { status: 413, title: "Content Too Large", headers: () => ({ connection: "close" }) },
+  ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported Media Type" },
+  ERR_QUEUE_FULL: { status: 429, title: "Too Many Requests", headers: retryAfter(RETRY_AFTER_QUEUE_FULL_S) },
+  ERR_HEADERS_TOO_LARGE: { status: 431, title: "Request Header Fields Too Large" },
+  ERR_UPSTREAM_CODE: { status: 502, title: "Bad Gateway" },
+  ERR_NOT_READY: UNAVAILABLE,
+  ERR_DRAINING: UNAVAILABLE,
+  ERR_STATE_DIR: UNAVAILABLE,
 };
 
 export interface Problem {
   status: number;
-  code: string;
+  title: string;
+  code: WorkerErrorCode;
   detail: string;
   field?: string;
-  headers?: Record<string, string>;
+  headers: Record<string, string>;
 }
 
-export function statusForCode(code: string): number {
-  return STATUS[code as WorkerErrorCode] ?? 500;
-}
-
-/** Turns any thrown value into a problem; unknown errors become a 500 without internals. */
+/** Turns any thrown value into a problem; anything but a WorkerError becomes a 500 without internals. */
 export function problemFromError(err: unknown): Problem {
-  if (err instanceof WorkerError) {
-    const p: Problem = { status: statusForCode(err.code), code: err.code, detail: err.message };
-    if (err.field !== undefined) p.field = err.field;
-    return p;
-  }
-  return { status: 500, code: "ERR_INTERNAL", detail: "The request failed inside the worker." };
+  const e = err instanceof WorkerError ? err : new WorkerError("ERR_INTERNAL");
+  const form = HTTP_FORMS[e.code];
+  const p: Problem = { status: form.status, title: form.title, code: e.code, detail: e.message, headers: form.headers?.(e) ?? {} };
+  if (e.field !== undefined) p.field = e.field;
+  return p;
 }
 
 /** Writes `application/problem+json` (RFC 9457) with `type`, `title`, `status`, `detail`, `code`, `field`. */
-export function sendProblem(res: ServerResponse, problem: Problem): void {
+export function sendProblem(res: ServerResponse, err: unknown): void {
+  const problem = problemFromError(err);
   const text = problemJson(problem);
   if (res.headersSent) return void res.destroy();
   res.writeHead(problem.status, {
     "content-type": "application/problem+json",
     "content-length": Buffer.byteLength(text),
     "cache-control": "no-store",
-    // A body refused part-way is not read to its end: close instead of draining megabytes.
-    ...(problem.status === 413 ? { connection: "close" } : {}),
     ...problem.headers,
   });
   res.end(res.req.method === "HEAD" ? undefined : text);
@@ -79,16 +86,24 @@ export function sendProblem(res: ServerResponse, problem: Problem): void {
  * headers too large, request timeout), where no ServerResponse exists to write it. `head`: the
  * request was HEAD, so the answer carries no body (RFC 9110 §9.3.2).
  */
-export function rawProblemResponse(code: WorkerErrorCode, detail: string, head = false): string {
-  const status = statusForCode(code);
-  const text = problemJson({ status, code, detail });
-  return `HTTP/1.1 ${status} ${TITLES[status] ?? "Error"}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(text)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${head ? "" : text}`;
+export function rawProblemResponse(err: WorkerError, head = false): string {
+  const problem = problemFromError(err);
+  const text = problemJson(problem);
+  const headers: Record<string, string | number> = {
+    "content-type": "application/problem+json",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+    ...problem.headers,
+    connection: "close",
+  };
+  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`);
+  return `HTTP/1.1 ${problem.status} ${problem.title}\r\n${lines.join("")}\r\n${head ? "" : text}`;
 }
 
 function problemJson(problem: Problem): string {
   const body: Record<string, unknown> = {
     type: `https://captcha-worker.invalid/problems/${problem.code.toLowerCase().replaceAll("_", "-")}`,
-    title: TITLES[problem.status] ?? "Error",
+    title: problem.title,
     status: problem.status,
     detail: problem.detail,
     code: problem.code,

@@ -6,6 +6,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, con
   sendText(res, status, JSON.stringify(body), contentType);
 }
 
+/** Sends `text` (or only the headers for HEAD) with its length and `Cache-Control: no-store`; `headers` added. */
 export function sendText(
   res: ServerResponse,
   status: number,

@@ -1,6 +1,7 @@
 /** A tiny router: exact paths and `:param` segments, HEAD served by GET, 404/405 with `Allow`, no 500 leaks. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../base/log.ts";
+import { WorkerError } from "../base/errors.ts";
 import { problemFromError, sendProblem } from "./problem.ts";
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => void | Promise<void>;
@@ -35,22 +36,15 @@ export class Router {
     try {
       url = new URL(req.url ?? "/", "http://worker.invalid");
     } catch {
-      return sendProblem(res, { status: 400, code: "ERR_BAD_REQUEST", detail: "The request target is not a valid URL." });
+      return sendProblem(res, new WorkerError("ERR_BAD_REQUEST", "The request target is not a valid URL."));
     }
     const params: Record<string, string> = {};
     const route = this.#exact.get(url.pathname) ?? this.#match(url.pathname, params);
-    if (!route) {
-      return sendProblem(res, { status: 404, code: "ERR_NOT_FOUND", detail: `No resource at ${truncate(url.pathname)}.` });
-    }
+    if (!route) return sendProblem(res, new WorkerError("ERR_NOT_FOUND", undefined, { data: { path: truncate(url.pathname) } }));
     const handler = route.handlers.get(req.method ?? "");
     if (!handler) {
       const allow = [...route.handlers.keys()].join(", ");
-      return sendProblem(res, {
-        status: 405,
-        code: "ERR_METHOD_NOT_ALLOWED",
-        detail: `${truncate(req.method ?? "")} is not allowed here; allowed: ${allow}.`,
-        headers: { allow },
-      });
+      return sendProblem(res, new WorkerError("ERR_METHOD_NOT_ALLOWED", undefined, { data: { method: truncate(req.method ?? ""), allow } }));
     }
     try {
       const result = handler(req, res, params, url);
@@ -81,10 +75,10 @@ export class Router {
   }
 }
 
+/** Answers a thrown error; only the unexpected (a 500) is logged, refusals such as 503 are the worker's answer. */
 function fail(res: ServerResponse, err: unknown, log: Logger): void {
-  const problem = problemFromError(err);
-  if (problem.status >= 500) log.error("request failed", { err, path: res.req.url?.slice(0, 200) });
-  sendProblem(res, problem);
+  if (problemFromError(err).status === 500) log.error("request failed", { err, path: res.req.url?.slice(0, 200) });
+  sendProblem(res, err);
 }
 
 function truncate(s: string): string {

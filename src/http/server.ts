@@ -1,7 +1,7 @@
 /** The node:http server with its limits set; one router, errors never escape a request. */
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { HostPort } from "../config/config.ts";
+import { WorkerError } from "../base/errors.ts";
+import { listen, type HostPort } from "../base/listen.ts";
 import type { Logger } from "../base/log.ts";
 import { rawProblemResponse } from "./problem.ts";
 import type { Router } from "./router.ts";
@@ -27,9 +27,9 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** Starts listening on `listen`; rejects with the OS error (EADDRINUSE, EACCES) if it cannot. */
+/** Starts listening on `at`; rejects with ERR_LISTEN (the OS error, EADDRINUSE or EACCES, as `cause`) if it cannot. */
 export async function startHttpServer(
-  listen: HostPort,
+  at: HostPort,
   router: Router,
   log: Logger,
   options: HttpServerOptions = {},
@@ -52,32 +52,27 @@ export async function startHttpServer(
     if (socket.writable && !socket.destroyed) {
       // The parser failed, so no request object says HEAD; the bytes it choked on may.
       const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString("latin1") === "HEAD ";
-      const answer =
-        err.code === "HPE_HEADER_OVERFLOW"
-          ? rawProblemResponse("ERR_HEADERS_TOO_LARGE", "The request line and headers are over the limit.", head)
-          : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
-            ? rawProblemResponse("ERR_TIMEOUT", "The request did not arrive in time.", head)
-            : rawProblemResponse("ERR_BAD_REQUEST", "The request is not valid HTTP/1.1.", head);
+      const answer = rawProblemResponse(parserError(err.code), head);
       // Destroy once written: the server socket is half-open, so `end` alone would let a client
       // that ignores the FIN keep the connection.
       socket.end(answer, () => socket.destroy());
     } else socket.destroy();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(listen.port, listen.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const info = server.address() as AddressInfo;
+  const address = await listen(server, at, { field: "--listen" });
   return {
     server,
-    address: { host: info.address, port: info.port },
+    address,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       }),
   };
+}
+
+/** The problem for a request the HTTP parser gave up on. */
+function parserError(code: string | undefined): WorkerError {
+  if (code === "HPE_HEADER_OVERFLOW") return new WorkerError("ERR_HEADERS_TOO_LARGE");
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT") return new WorkerError("ERR_TIMEOUT");
+  return new WorkerError("ERR_BAD_REQUEST", "The request is not valid HTTP/1.1.");
 }

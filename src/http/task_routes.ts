@@ -6,11 +6,11 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { WorkerError } from "../base/errors.ts";
 import type { SolverPool } from "../solver/pool.ts";
-import { isEnded, serverTiming, taskView, type Task } from "../tasks/task.ts";
+import { isEnded, type Task } from "../tasks/task.ts";
 import { parseTaskInput, type TaskParams } from "./task_input.ts";
 import { readJsonBody } from "./body.ts";
-import { problemFromError, sendProblem } from "./problem.ts";
 import { sendJson } from "./respond.ts";
+import { serverTiming, taskView } from "./task_json.ts";
 import type { Router } from "./router.ts";
 
 /** Why the worker takes no task now; undefined when it does. */
@@ -30,61 +30,47 @@ export interface TaskRoutesOptions {
 }
 
 export const MAX_WAIT_S = 120;
-const RETRY_AFTER_QUEUE_FULL_S = 5;
-const RETRY_AFTER_UNAVAILABLE_S = 10;
 
 export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): void {
   const authorized = bearerChecker(opts.apiToken);
   const guard = (req: IncomingMessage) => {
     if (!authorized(req.headers.authorization)) {
-      throw new WorkerError("ERR_UNAUTHORIZED", "The task API needs Authorization: Bearer <token>.", { field: "authorization" });
+      throw new WorkerError("ERR_UNAUTHORIZED", undefined, { field: "authorization" });
     }
   };
 
   router.on("POST", "/v1/tasks", async (req, res, _params, url) => {
-    try {
-      guard(req);
-      const wait = waitSeconds(req, url);
-      const params = parseTaskInput(await readJsonBody(req, opts.bodyLimitBytes));
-      const refusal = opts.admission();
-      if (refusal) throw new WorkerError(refusal.code, refusal.detail);
-      const task = await opts.pool.accept(params.type, params);
-      res.setHeader("location", `/v1/tasks/${task.id}`);
-      if (wait === undefined) return sendJson(res, 202, { id: task.id, status: task.status });
-      await answerAfterWait(req, res, opts.pool, task, wait);
-    } catch (err) {
-      refuse(res, err);
-    }
+    guard(req);
+    const wait = waitSeconds(req, url);
+    const params = parseTaskInput(await readJsonBody(req, opts.bodyLimitBytes));
+    const refusal = opts.admission();
+    if (refusal) throw new WorkerError(refusal.code, refusal.detail);
+    const task = await opts.pool.accept(params.type, params);
+    res.setHeader("location", `/v1/tasks/${task.id}`);
+    if (wait === undefined) return sendJson(res, 202, { id: task.id, status: task.status });
+    await answerAfterWait(req, res, opts.pool, task, wait);
   });
 
   router.on("GET", "/v1/tasks/:id", async (req, res, params, url) => {
-    try {
-      guard(req);
-      const wait = waitSeconds(req, url);
-      const task = find(opts.pool, params.id!);
-      if (wait === undefined) return sendTask(res, task);
-      await answerAfterWait(req, res, opts.pool, task, wait);
-    } catch (err) {
-      refuse(res, err);
-    }
+    guard(req);
+    const wait = waitSeconds(req, url);
+    const task = find(opts.pool, params.id!);
+    if (wait === undefined) return sendTask(res, task);
+    await answerAfterWait(req, res, opts.pool, task, wait);
   });
 
   router.on("POST", "/v1/tasks/:id/report", async (req, res, params) => {
-    try {
-      guard(req);
-      const body = await readJsonBody(req, 4096);
-      const correct = typeof body === "object" && body !== null ? (body as Record<string, unknown>).correct : undefined;
-      if (typeof correct !== "boolean") throw new WorkerError("ERR_BAD_REQUEST", "Invalid correct: expected true or false.", { field: "correct" });
-      const task = find(opts.pool, params.id!);
-      const outcome = await opts.pool.report(task, correct);
-      if (outcome.kind !== "ok") {
-        const code = "code" in outcome ? outcome.code : outcome.kind;
-        throw new WorkerError("ERR_UPSTREAM_CODE", `The upstream did not take the report: ${code}.`);
-      }
-      sendJson(res, 200, { id: task.id, reported: task.reported });
-    } catch (err) {
-      refuse(res, err);
+    guard(req);
+    const body = await readJsonBody(req, 4096);
+    const correct = typeof body === "object" && body !== null ? (body as Record<string, unknown>).correct : undefined;
+    if (typeof correct !== "boolean") throw new WorkerError("ERR_BAD_REQUEST", "Invalid correct: expected true or false.", { field: "correct" });
+    const task = find(opts.pool, params.id!);
+    const outcome = await opts.pool.report(task, correct);
+    if (outcome.kind !== "ok") {
+      const code = "code" in outcome ? outcome.code : outcome.kind;
+      throw new WorkerError("ERR_UPSTREAM_CODE", `The upstream did not take the report: ${code}.`);
     }
+    sendJson(res, 200, { id: task.id, reported: task.reported });
   });
 }
 
@@ -147,14 +133,4 @@ export function bearerChecker(token: string | undefined): (header: string | unde
     const given = createHash("sha256").update(m?.[1] ?? "").digest();
     return timingSafeEqual(given, expected) && m !== null;
   };
-}
-
-function refuse(res: ServerResponse, err: unknown): void {
-  if (!(err instanceof WorkerError)) throw err;
-  const problem = problemFromError(err);
-  const headers: Record<string, string> = {};
-  if (err.code === "ERR_QUEUE_FULL") headers["retry-after"] = String(RETRY_AFTER_QUEUE_FULL_S);
-  if (err.code === "ERR_NOT_READY" || err.code === "ERR_DRAINING" || err.code === "ERR_STATE_DIR") headers["retry-after"] = String(RETRY_AFTER_UNAVAILABLE_S);
-  if (err.code === "ERR_UNAUTHORIZED") headers["www-authenticate"] = 'Bearer realm="captcha-worker"';
-  sendProblem(res, { ...problem, headers });
 }

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isSelector, parseFault, SELECTORS } from "./faults.ts";
-import type { SimControl, SimCounts } from "./simulator.ts";
+import type { SimControl, SimCounts } from "./sim_control.ts";
 
 export function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, control: SimControl, counts: () => SimCounts): void {
   const send = (status: number, value: unknown) => {

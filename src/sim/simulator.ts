@@ -4,14 +4,16 @@
  * demo need no paid key. Nothing a client sends can crash it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { Socket } from "node:net";
+import { readCapped } from "../base/capped_read.ts";
 import { systemClock, type Clock } from "../base/clock.ts";
-import type { HostPort } from "../config/config.ts";
+import { formatHostPort, listen, type HostPort } from "../base/listen.ts";
 import { silentLogger, type Logger } from "../base/log.ts";
 import { handleControl } from "./control_routes.ts";
 import { HTML_PAGE, type Fault, type Selector } from "./faults.ts";
 import { readParams, type Params } from "./params.ts";
 import { mulberry32, type Random } from "./prng.ts";
+import type { SimControl, SimCounts } from "./sim_control.ts";
 import { SimTasks } from "./sim_tasks.ts";
 
 export interface SimulatorOptions {
@@ -30,25 +32,6 @@ export interface SimulatorOptions {
   log?: Logger;
 }
 
-export interface SimCounts {
-  /** Requests by endpoint selector (`in.php`, `res.php:get`, ...; `other` for anything else). */
-  requests: Record<string, number>;
-  /** Tasks accepted by in.php. */
-  submitted: number;
-  /** Requests that carried `key` in the URL's query string. */
-  keyInQuery: number;
-}
-
-export interface SimControl {
-  setFault(selector: Selector, fault: Fault): void;
-  clearFaults(): void;
-  setBalance(usd: number): void;
-  setUnsolvableRatio(ratio: number): void;
-  /** Clears faults and counts (tasks and balance stay). */
-  reset(): void;
-  state(): { faults: Partial<Record<Selector, Fault>>; balanceUsd: number; unsolvableRatio: number; tasks: number };
-}
-
 export interface Simulator {
   url: URL;
   address: HostPort;
@@ -60,7 +43,8 @@ export interface Simulator {
 const BODY_LIMIT = 4 * 1024 * 1024;
 const MAX_IMAGE_BYTES = 600 * 1024;
 
-export async function startSimulator(listen: HostPort, options: SimulatorOptions): Promise<Simulator> {
+/** Starts the simulator on `at`; rejects with ERR_LISTEN if it cannot listen there. */
+export async function startSimulator(at: HostPort, options: SimulatorOptions): Promise<Simulator> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLogger;
   const random: Random = mulberry32(options.seed ?? Date.now());
@@ -95,10 +79,11 @@ export async function startSimulator(listen: HostPort, options: SimulatorOptions
   };
 
   const server = createServer({ requestTimeout: 0 }, (req, res) => {
-    readBody(req).then(
-      (body) => {
+    readCapped(req, BODY_LIMIT).then(
+      (read) => {
+        if (read.kind === "too_large") return void res.destroy();
         try {
-          route(req, res, body);
+          route(req, res, read.body);
         } catch (err) {
           log.error("simulator handler failed", { err });
           if (!res.headersSent) res.writeHead(500).end("internal error");
@@ -209,15 +194,9 @@ export async function startSimulator(listen: HostPort, options: SimulatorOptions
     reply(res, params, true, task.id);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(listen.port, listen.host, () => resolve());
-  });
-  const info = server.address() as AddressInfo;
-  const address = { host: info.address, port: info.port };
-  const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
+  const address = await listen(server, at, { purpose: "for the simulator" });
   return {
-    url: new URL(`http://${host}:${info.port}/`),
+    url: new URL(`http://${formatHostPort(address)}/`),
     address,
     control,
     counts: () => structuredClone(counts),
@@ -253,18 +232,4 @@ function validUrl(raw: string | undefined): boolean {
   } catch {
     return false;
   }
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > BODY_LIMIT) return reject(new Error("body too large"));
-      chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
 }

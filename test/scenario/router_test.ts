@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { json } from "../_support/http.ts";
-import { WorkerError } from "../../src/base/errors.ts";
-import { silentLogger } from "../../src/base/log.ts";
+import { isWorkerError, WorkerError } from "../../src/base/errors.ts";
+import { createLogger, silentLogger } from "../../src/base/log.ts";
 import { sendJson } from "../../src/http/respond.ts";
 import { Router } from "../../src/http/router.ts";
 import { startHttpServer, type HttpServer } from "../../src/http/server.ts";
@@ -82,5 +82,44 @@ describe("Router", () => {
   test("a malformed percent-escape in a param is a 404, not a crash", async () => {
     const res = await fetch(`${base}/items/%E0%A4%A`);
     assert.equal(res.status, 404);
+  });
+
+  test("startHttpServer on a taken address rejects with ERR_LISTEN naming it and --listen", async () => {
+    await assert.rejects(startHttpServer(http.address, new Router(), silentLogger), (err: unknown) => {
+      assert.ok(isWorkerError(err, "ERR_LISTEN"));
+      assert.equal(err.field, "--listen");
+      assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${http.address.port}: EADDRINUSE$`));
+      assert.equal((err.cause as NodeJS.ErrnoException).code, "EADDRINUSE");
+      return true;
+    });
+  });
+});
+
+describe("Router errors", () => {
+  test("a refusal answers with its code's status and headers unlogged; only an unexpected error is logged", async (t) => {
+    const lines: string[] = [];
+    const log = createLogger({ level: "debug", format: "json", secrets: [], write: (line) => void lines.push(line) });
+    const router = new Router()
+      .on("POST", "/busy", async () => {
+        throw new WorkerError("ERR_NOT_READY", "Not ready: circuit_open.");
+      })
+      .on("GET", "/broken", () => {
+        throw new TypeError("x is undefined");
+      });
+    const http = await startHttpServer({ host: "127.0.0.1", port: 0 }, router, log);
+    t.after(() => http.close());
+    const base = `http://127.0.0.1:${http.address.port}`;
+
+    const busy = await fetch(`${base}/busy`, { method: "POST" });
+    assert.equal(busy.status, 503);
+    assert.equal(busy.headers.get("retry-after"), "10");
+    assert.equal((await json(busy)).code, "ERR_NOT_READY");
+    assert.deepEqual(lines, []);
+
+    const broken = await fetch(`${base}/broken`);
+    assert.equal(broken.status, 500);
+    assert.equal((await json(broken)).code, "ERR_INTERNAL");
+    assert.equal(lines.length, 1);
+    assert.equal(JSON.parse(lines[0]!).msg, "request failed");
   });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
-import { parseMultipart } from "../../src/sim/params.ts";
+import { isWorkerError } from "../../src/base/errors.ts";
 import { spawnCli } from "../_support/cli.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
 import { json } from "../_support/http.ts";
@@ -140,7 +140,7 @@ describe("simulator protocol", () => {
   });
 });
 
-describe("simulator determinism and parsing", () => {
+describe("simulator determinism and limits", () => {
   test("the same seed gives the same ids and answers", async () => {
     const run = async () => {
       const clock = new FakeClock();
@@ -153,14 +153,28 @@ describe("simulator determinism and parsing", () => {
     assert.deepEqual(await run(), await run());
   });
 
-  test("multipart parsing keeps fields and base64-encodes files", () => {
-    const body = Buffer.from(
-      "--XB\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nabc\r\n" +
-        "--XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\nContent-Type: image/png\r\n\r\n\u0001\u0002\r\n--XB--\r\n",
-      "latin1",
-    );
-    assert.deepEqual(parseMultipart(body, "XB"), [["key", "abc"], ["file", Buffer.from([1, 2]).toString("base64")]]);
-    assert.deepEqual(parseMultipart(Buffer.from("garbage"), "XB"), []);
+  test("a taken address rejects with ERR_LISTEN naming it", async () => {
+    const first = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [] });
+    try {
+      await assert.rejects(
+        startSimulator(first.address, { keys: [] }),
+        (err: unknown) => isWorkerError(err, "ERR_LISTEN") && err.message.includes(`127.0.0.1:${first.address.port}`) && (err.cause as NodeJS.ErrnoException).code === "EADDRINUSE",
+      );
+    } finally {
+      await first.close();
+    }
+  });
+
+  test("a body over 4 MiB ends the connection unanswered and is not counted; the simulator keeps serving", async () => {
+    const s = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [] });
+    try {
+      await assert.rejects(fetch(new URL("in.php", s.url), { method: "POST", body: new URLSearchParams({ key: "any", method: "base64", body: "A".repeat(5 * 1024 * 1024) }) }));
+      assert.deepEqual(s.counts().requests, {});
+      const ok = await fetch(new URL("in.php", s.url), { method: "POST", body: new URLSearchParams({ key: "any", method: "base64", body: B64 }) });
+      assert.match(await ok.text(), /^OK\|\d+$/);
+    } finally {
+      await s.close();
+    }
   });
 });
 

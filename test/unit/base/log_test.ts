@@ -45,9 +45,9 @@ describe("createLogger", () => {
 
   test("serialises errors with their code and cause", () => {
     const { log, lines } = capture();
-    log.error("failed", { err: new WorkerError("ERR_UPSTREAM_TIMEOUT", "timed out", { cause: new Error("inner") }) });
+    log.error("failed", { err: new WorkerError("ERR_CHECK_TIMEOUT", "timed out", { cause: new Error("inner") }) });
     const rec = JSON.parse(lines[0]!);
-    assert.equal(rec.err.code, "ERR_UPSTREAM_TIMEOUT");
+    assert.equal(rec.err.code, "ERR_CHECK_TIMEOUT");
     assert.equal(rec.err.cause.message, "inner");
   });
 

@@ -1,0 +1,30 @@
+/** A task's HTTP shapes: the JSON body GET /v1/tasks/{id} answers and its `Server-Timing` header. */
+import type { Task } from "../tasks/task.ts";
+
+/**
+ * An ended task's `Server-Timing` header (RFC-less but browser-shown W3C Server Timing): queue,
+ * upstream calls, the poll schedule's planned waits, and `worker`, the time the worker itself added.
+ */
+export function serverTiming(task: Task): string | undefined {
+  if (task.endedAt === undefined) return undefined;
+  const t = task.timing;
+  const total = task.endedAt - task.createdAt;
+  const worker = Math.max(0, total - t.queueMs - t.upstreamMs - t.waitMs);
+  const f = (ms: number) => ms.toFixed(2);
+  return `queue;dur=${f(t.queueMs)}, upstream;dur=${f(t.upstreamMs)}, poll-wait;dur=${f(t.waitMs)}, worker;dur=${f(worker)}, total;dur=${f(total)}`;
+}
+
+/** The task as GET /v1/tasks/{id} shows it (SPEC §5). */
+export function taskView(task: Task): Record<string, unknown> {
+  const view: Record<string, unknown> = {
+    id: task.id,
+    type: task.type,
+    status: task.status,
+    created_at: new Date(task.createdAt).toISOString(),
+  };
+  if (task.solution !== undefined) view.solution = task.solution;
+  if (task.error !== undefined) view.error = { code: task.error.code, message: task.error.message };
+  if (task.status === "solved" && task.endedAt !== undefined) view.solved_at = new Date(task.endedAt).toISOString();
+  if (task.status === "failed" && task.endedAt !== undefined) view.failed_at = new Date(task.endedAt).toISOString();
+  return view;
+}

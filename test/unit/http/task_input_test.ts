@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { isWorkerError } from "../../../src/base/errors.ts";
+import { parseTaskInput } from "../../../src/http/task_input.ts";
+
+const SITEKEY = "6Le-wvkSAAAAAPBMRTvw0Q4Muexq9bi0DJwx_mJ-";
+
+/** Asserts a 400-class refusal naming `field`. */
+function refuses(body: unknown, field: string): void {
+  assert.throws(
+    () => parseTaskInput(body),
+    (err: unknown) => isWorkerError(err, "ERR_BAD_REQUEST") && err.field === field,
+    `expected a refusal naming ${field} for ${JSON.stringify(body).slice(0, 80)}`,
+  );
+}
+
+describe("parseTaskInput", () => {
+  test("an image task with its options becomes typed parameters", () => {
+    const params = parseTaskInput({ type: "image", image: "aGVsbG8=", phrase: true, numeric: 1, min_len: 2, max_len: 6, lang: "en", textinstructions: "type it" });
+    assert.deepEqual(params, { type: "image", image: "aGVsbG8=", phrase: true, numeric: 1, min_len: 2, max_len: 6, lang: "en", textinstructions: "type it" });
+  });
+
+  test("an image given as a data: URL or URL-safe base64 is normalised to standard base64", () => {
+    assert.equal((parseTaskInput({ type: "image", image: "data:image/png;base64,aGVs bG8=" }) as { image: string }).image, "aGVsbG8=");
+    assert.equal((parseTaskInput({ type: "image", image: "a-_b" }) as { image: string }).image, "a+/b");
+  });
+
+  test("0 and 1 are read as booleans; null fields are left out", () => {
+    assert.deepEqual(parseTaskInput({ type: "image", image: "aGVsbG8=", regsense: 1, calc: 0, lang: null }), { type: "image", image: "aGVsbG8=", regsense: true, calc: false });
+  });
+
+  test("token tasks: reCAPTCHA v2, v3 and Turnstile", () => {
+    assert.deepEqual(parseTaskInput({ type: "recaptcha_v2", sitekey: SITEKEY, pageurl: "https://example.com/login", invisible: true }), {
+      type: "recaptcha_v2",
+      sitekey: SITEKEY,
+      pageurl: "https://example.com/login",
+      invisible: true,
+    });
+    assert.equal((parseTaskInput({ type: "recaptcha_v3", sitekey: SITEKEY, pageurl: "http://a.example", action: "login/verify", min_score: 0.3 }) as { min_score: number }).min_score, 0.3);
+    assert.equal(parseTaskInput({ type: "turnstile", sitekey: "0x4AAAAAAAC3DHQFLr1GavRN", pageurl: "https://a.example" }).type, "turnstile");
+  });
+
+  test("refuses anything but a JSON object, naming body", () => {
+    for (const body of [null, [], "image", 42]) refuses(body, "body");
+  });
+
+  test("refuses an unknown or missing type, naming type", () => {
+    refuses({}, "type");
+    refuses({ type: "hcaptcha" }, "type");
+    refuses({ type: "toString" }, "type");
+  });
+
+  test("refuses unknown fields by name, so a typo is not silently ignored", () => {
+    refuses({ type: "image", image: "aGVsbG8=", min_lenght: 2 }, "min_lenght");
+    refuses({ type: "turnstile", sitekey: SITEKEY, pageurl: "https://a.example", invisible: true }, "invisible");
+    refuses({ type: "image", image: "aGVsbG8=", __proto__x: 1, constructor: 1 }, "__proto__x");
+  });
+
+  test("refuses missing required fields", () => {
+    refuses({ type: "image" }, "image");
+    refuses({ type: "recaptcha_v2", pageurl: "https://a.example" }, "sitekey");
+    refuses({ type: "turnstile", sitekey: SITEKEY }, "pageurl");
+  });
+
+  test("refuses values out of range or of the wrong kind", () => {
+    refuses({ type: "image", image: "" }, "image");
+    refuses({ type: "image", image: "not base64!" }, "image");
+    refuses({ type: "image", image: "a".repeat(2 * 1024 * 1024 + 4) }, "image");
+    refuses({ type: "image", image: "aGVsbG8=", numeric: 5 }, "numeric");
+    refuses({ type: "image", image: "aGVsbG8=", min_len: 1.5 }, "min_len");
+    refuses({ type: "image", image: "aGVsbG8=", phrase: "yes" }, "phrase");
+    refuses({ type: "image", image: "aGVsbG8=", lang: "english" }, "lang");
+    refuses({ type: "image", image: "aGVsbG8=", textinstructions: "x".repeat(141) }, "textinstructions");
+    refuses({ type: "image", image: "aGVsbG8=", min_len: 5, max_len: 3 }, "min_len");
+    refuses({ type: "recaptcha_v3", sitekey: SITEKEY, pageurl: "https://a.example", min_score: 0.95 }, "min_score");
+    refuses({ type: "recaptcha_v3", sitekey: SITEKEY, pageurl: "https://a.example", action: "a b" }, "action");
+    refuses({ type: "recaptcha_v2", sitekey: "short", pageurl: "https://a.example" }, "sitekey");
+    refuses({ type: "recaptcha_v2", sitekey: SITEKEY, pageurl: "javascript:alert(1)" }, "pageurl");
+    refuses({ type: "recaptcha_v2", sitekey: SITEKEY, pageurl: "not a url" }, "pageurl");
+  });
+
+  test("max_len 0 means no maximum, so any min_len goes", () => {
+    assert.equal((parseTaskInput({ type: "image", image: "aGVsbG8=", min_len: 5, max_len: 0 }) as { min_len: number }).min_len, 5);
+  });
+});

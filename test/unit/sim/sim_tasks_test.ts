@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { FakeClock } from "../../_support/fake_clock.ts";
+import { mulberry32 } from "../../../src/sim/prng.ts";
+import { SimTasks } from "../../../src/sim/sim_tasks.ts";
+
+function tasks(clock: FakeClock, balanceUsd = 1, threads = 2): SimTasks {
+  return new SimTasks(clock, mulberry32(7), balanceUsd, { image: 1_000, token: 5_000 }, 0.25, threads);
+}
+
+describe("SimTasks", () => {
+  test("a task is ready after its kind's solve time, with a kind-shaped answer", () => {
+    const clock = new FakeClock();
+    const t = tasks(clock);
+    const image = t.create("k", "image");
+    const token = t.create("k", "token");
+    assert.equal(image.readyAt, clock.now() + 1_000);
+    assert.equal(token.readyAt, clock.now() + 5_000);
+    assert.match(image.answer, /^[a-z2-9]{6}$/);
+    assert.match(token.answer, /^03AFcWeA[\w-]{400}$/);
+    assert.notEqual(image.id, token.id);
+    assert.match(image.id, /^\d{11}$/);
+  });
+
+  test("busy counts a key's unsolved tasks, freeing them as time passes", async () => {
+    const clock = new FakeClock();
+    const t = tasks(clock);
+    t.create("k", "image");
+    t.create("k", "token");
+    t.create("other", "image");
+    assert.equal(t.busy("k"), 2);
+    await clock.advance(1_000);
+    assert.equal(t.busy("k"), 1);
+    await clock.advance(4_000);
+    assert.equal(t.busy("k"), 0);
+    assert.equal(t.busy("nobody"), 0);
+    assert.equal(t.size, 3);
+  });
+
+  test("a task is found only with the key that created it", () => {
+    const t = tasks(new FakeClock());
+    const task = t.create("k", "image");
+    assert.equal(t.get(task.id, "k"), task);
+    assert.equal(t.get(task.id, "other"), undefined);
+    assert.equal(t.get("nope", "k"), undefined);
+  });
+
+  test("delivering charges the price once, never below zero", () => {
+    const t = tasks(new FakeClock(), 0.3);
+    const a = t.create("k", "image");
+    const b = t.create("k", "image");
+    t.deliver(a);
+    t.deliver(a);
+    assert.equal(t.balanceUsd, 0.05);
+    assert.ok(a.delivered);
+    t.deliver(b);
+    assert.equal(t.balanceUsd, 0);
+  });
+
+  test("the unsolvable ratio marks tasks unsolvable", () => {
+    const t = tasks(new FakeClock());
+    t.unsolvableRatio = 1;
+    assert.ok(t.create("k", "image").unsolvable);
+    t.unsolvableRatio = 0;
+    assert.ok(!t.create("k", "image").unsolvable);
+  });
+});
