@@ -6,11 +6,13 @@
 import { systemClock, type Clock } from "../base/clock.ts";
 import { createRedactor } from "../base/log.ts";
 import { classifyResponse } from "./classify.ts";
-import type { Outcome, OutcomeKind } from "./outcome.ts";
-import { taskToForm, type UpstreamTask } from "./task_form.ts";
+import { BALANCE, POLL, REPORT, SUBMIT, type Endpoint, type OutcomeKind } from "./endpoints.ts";
+import type { Outcome } from "./outcome.ts";
+import type { TaskParams } from "../tasks/task_params.ts";
+import { taskToForm } from "./task_form.ts";
 import { fetchTransport, nodeHttpTransport, type Transport } from "./transport.ts";
 
-export type Endpoint = "in.php" | "res.php:get" | "res.php:getbalance" | "res.php:report";
+export type { Endpoint };
 
 export interface CaptchaAiClientOptions {
   /** Base URL; in.php and res.php are resolved below it. */
@@ -33,7 +35,7 @@ export interface CaptchaAiClientOptions {
 }
 
 export interface CaptchaAiClient {
-  submit(task: UpstreamTask, signal?: AbortSignal): Promise<Outcome<string>>;
+  submit(task: TaskParams, signal?: AbortSignal): Promise<Outcome<string>>;
   poll(id: string, signal?: AbortSignal): Promise<Outcome<string>>;
   balance(signal?: AbortSignal): Promise<Outcome<number>>;
   report(id: string, correct: boolean, signal?: AbortSignal): Promise<Outcome<string>>;
@@ -90,11 +92,11 @@ export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClien
   }
 
   return {
-    submit: (task, signal) => call("in.php", inUrl, taskToForm(task), idValue, signal),
-    poll: (id, signal) => call("res.php:get", resUrl, { action: "get", id }, (r) => (r.length > 0 ? r : undefined), signal),
-    balance: (signal) => call("res.php:getbalance", resUrl, { action: "getbalance" }, balanceValue, signal),
+    submit: (task, signal) => call(SUBMIT, inUrl, taskToForm(task), idValue, signal),
+    poll: (id, signal) => call(POLL, resUrl, { action: "get", id }, (r) => (r.length > 0 ? r : undefined), signal),
+    balance: (signal) => call(BALANCE, resUrl, { action: "getbalance" }, balanceValue, signal),
     report: (id, correct, signal) =>
-      call("res.php:report", resUrl, { action: correct ? "reportgood" : "reportbad", id }, (r) => r, signal),
+      call(REPORT, resUrl, { action: correct ? "reportgood" : "reportbad", id }, (r) => r, signal),
     close: () => own?.close(),
   };
 }
