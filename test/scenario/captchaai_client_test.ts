@@ -259,6 +259,7 @@ describe("CaptchaAI client connect timeout", () => {
     await settle();
     assert.equal(done, false, "still waiting before the connect timeout");
     await clock.advance(1);
+    assert.equal(done, true, "ended at the connect timeout, long before the response timeout");
     const r = await pending;
     assert.deepEqual([r.kind, (r as { code: string }).code, (r as { maybeDelivered: boolean }).maybeDelivered], ["transient", "CONNECT_TIMEOUT", false]);
     assert.ok(!(r as { message: string }).message.includes(KEY));
