@@ -194,6 +194,7 @@ describe("CaptchaAI client request shape and transport failures", () => {
     abort.abort();
     const r = await pending;
     assert.deepEqual([r.kind, (r as { code: string }).code], ["transient", "ABORTED"]);
+    assert.equal((r as { maybeDelivered: boolean }).maybeDelivered, false, "cancelled before it had a connection to write on");
   });
 });
 
