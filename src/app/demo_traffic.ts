@@ -5,7 +5,7 @@
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { SolverPool } from "../solver/pool.ts";
-import type { TaskParams } from "../http/task_input.ts";
+import type { TaskParams } from "../tasks/task_params.ts";
 
 /** A 1x1 PNG, enough for the simulator (which does not read images). */
 const SAMPLE_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
@@ -19,7 +19,7 @@ const SAMPLES: readonly TaskParams[] = [
 ];
 
 /** Enqueues one sample task every `everyMs`; returns the stop function. */
-export function startDemoTraffic(pool: SolverPool<TaskParams>, clock: Clock, log: Logger, everyMs = 2000): () => void {
+export function startDemoTraffic(pool: SolverPool, clock: Clock, log: Logger, everyMs = 2000): () => void {
   let i = 0;
   let timer: Timer | undefined;
   const tick = () => {

@@ -20,7 +20,6 @@ import { Registry } from "../metrics/registry.ts";
 import { registerWorkerMetrics, type WorkerMetrics } from "../metrics/worker_metrics.ts";
 import { SolverPool } from "../solver/pool.ts";
 import type { Task } from "../tasks/task.ts";
-import type { TaskParams } from "../http/task_input.ts";
 import type { SolverUpstream } from "../solver/upstream_port.ts";
 import { createCaptchaAiClient } from "../upstream/captchaai_client.ts";
 import { FileJournal } from "../journal/journal.ts";
@@ -45,7 +44,7 @@ export interface WorkerOptions {
 
 export interface Worker {
   address: HostPort;
-  pool: SolverPool<TaskParams>;
+  pool: SolverPool;
   health: WorkerHealth;
   checks: HealthChecks;
   view: HealthView;
@@ -74,11 +73,11 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     timeoutMs: config.checkTimeoutMs,
     onCall: (endpoint, kind, ms) => metrics?.upstreamCall(endpoint, kind, ms),
   });
-  const upstream: SolverUpstream<TaskParams> = client;
+  const upstream: SolverUpstream = client;
   // --state-dir: open and replay the journal before anything is accepted (ERR_STATE_DIR, exit 78, when unwritable).
-  const opened = config.stateDir === undefined ? undefined : await FileJournal.open<TaskParams>(config.stateDir, { log: log.child({ component: "journal" }), clock });
+  const opened = config.stateDir === undefined ? undefined : await FileJournal.open(config.stateDir, { log: log.child({ component: "journal" }), clock });
   const journal = opened?.journal;
-  const pool = new SolverPool<TaskParams>({
+  const pool = new SolverPool({
     journal,
     clock,
     upstream,
@@ -91,7 +90,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     pollIntervalMs: config.pollIntervalMs,
     bulkhead: config.bulkhead,
     random: o.random,
-    onTaskEnded: (task: Task<TaskParams>) => {
+    onTaskEnded: (task: Task) => {
       metrics?.taskEnded(task);
       if (log.enabled("debug")) log.debug("task ended", { id: task.id, type: task.type, status: task.status, code: task.error?.code });
       view.evaluate();

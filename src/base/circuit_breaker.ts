@@ -2,6 +2,7 @@
  * A circuit breaker for upstream transport failures: closed, open for a cool-down, then half-open
  * letting exactly one trial through; the cool-down doubles on each failed trial, up to a cap.
  */
+import { Backoff } from "./backoff.ts";
 import type { Clock } from "./clock.ts";
 
 export type CircuitState = "closed" | "open" | "half_open";
@@ -20,21 +21,18 @@ export interface CircuitBreakerOptions {
 export class CircuitBreaker {
   readonly #clock: Clock;
   readonly #threshold: number;
-  readonly #baseCoolDownMs: number;
-  readonly #maxCoolDownMs: number;
+  readonly #coolDowns: Backoff;
   readonly #onChange: (state: CircuitState) => void;
   #state: CircuitState = "closed";
   #failures = 0;
   #openedAt = 0;
-  #coolDownMs: number;
+  #coolDownMs = 0;
   #trialInFlight = false;
 
   constructor(clock: Clock, options: CircuitBreakerOptions = {}) {
     this.#clock = clock;
     this.#threshold = options.failureThreshold ?? 5;
-    this.#baseCoolDownMs = options.coolDownMs ?? 5_000;
-    this.#maxCoolDownMs = options.maxCoolDownMs ?? 60_000;
-    this.#coolDownMs = this.#baseCoolDownMs;
+    this.#coolDowns = new Backoff({ baseMs: options.coolDownMs ?? 5_000, maxMs: options.maxCoolDownMs ?? 60_000, jitter: "none" });
     this.#onChange = options.onChange ?? (() => {});
   }
 
@@ -65,7 +63,7 @@ export class CircuitBreaker {
   success(): void {
     this.#failures = 0;
     this.#trialInFlight = false;
-    this.#coolDownMs = this.#baseCoolDownMs;
+    this.#coolDowns.reset();
     if (this.#state !== "closed") this.#set("closed");
   }
 
@@ -75,19 +73,15 @@ export class CircuitBreaker {
     const wasTrial = this.#state === "half_open";
     this.#trialInFlight = false;
     if (wasTrial) {
-      this.#coolDownMs = Math.min(this.#maxCoolDownMs, this.#coolDownMs * 2);
       this.#open();
     } else if (this.#state === "closed" && this.#failures >= this.#threshold) {
       this.#open();
     }
   }
 
-  /** A half-open trial ended without a verdict (e.g. aborted): let another caller try. */
-  release(): void {
-    this.#trialInFlight = false;
-  }
-
+  /** Opens for the next cool-down: the first since the last success, or twice the one before. */
   #open(): void {
+    this.#coolDownMs = this.#coolDowns.next();
     this.#openedAt = this.#clock.now();
     this.#set("open");
   }

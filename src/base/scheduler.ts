@@ -23,23 +23,16 @@ export class Scheduler {
   #timer: Timer | undefined;
   #timerAt = Infinity;
   #live = 0;
-  #lastRunAt: number;
   #onError: (err: unknown) => void;
 
   constructor(clock: Clock, onError: (err: unknown) => void = () => {}) {
     this.#clock = clock;
-    this.#lastRunAt = clock.now();
     this.#onError = onError;
   }
 
   /** Jobs waiting to run. */
   get size(): number {
     return this.#live;
-  }
-
-  /** When the scheduler last ran due jobs (or was created): the liveness signal of the solver loop. */
-  get lastRunAt(): number {
-    return this.#lastRunAt;
   }
 
   /**
@@ -101,7 +94,6 @@ export class Scheduler {
     this.#timer = undefined;
     this.#timerAt = Infinity;
     const now = this.#clock.now();
-    this.#lastRunAt = now;
     for (;;) {
       this.#dropCancelledTop();
       const top = this.#heap[0];

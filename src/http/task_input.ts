@@ -3,10 +3,8 @@
  * field. Unknown fields are refused too, so a typo (`min_lenght`) is not silently ignored.
  */
 import { WorkerError } from "../base/errors.ts";
-import type { UpstreamTask } from "../upstream/task_form.ts";
 import { TASK_TYPES, type TaskType } from "../tasks/task.ts";
-
-export type TaskParams = UpstreamTask;
+import type { TaskParams } from "../tasks/task_params.ts";
 
 type Check = (value: unknown, field: string) => unknown;
 

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { WorkerError } from "../base/errors.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import { isEnded, type Task } from "../tasks/task.ts";
-import { parseTaskInput, type TaskParams } from "./task_input.ts";
+import { parseTaskInput } from "./task_input.ts";
 import { readJsonBody } from "./body.ts";
 import { sendJson } from "./respond.ts";
 import { serverTiming, taskView } from "./task_json.ts";
@@ -20,7 +20,7 @@ export interface Refusal {
 }
 
 export interface TaskRoutesOptions {
-  pool: SolverPool<TaskParams>;
+  pool: SolverPool;
   /** Checked on every submit (readiness, draining). */
   admission: () => Refusal | undefined;
   /** Bearer token required on the task API, if set. */
@@ -74,7 +74,7 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
   });
 }
 
-function find(pool: SolverPool<TaskParams>, id: string): Task<TaskParams> {
+function find(pool: SolverPool, id: string): Task {
   const task = id.length <= 64 ? pool.tasks.get(id) : undefined;
   if (!task) throw new WorkerError("ERR_NOT_FOUND", "No such task (unknown, or finished long enough ago to be forgotten).");
   return task;
@@ -84,8 +84,8 @@ function find(pool: SolverPool<TaskParams>, id: string): Task<TaskParams> {
 async function answerAfterWait(
   req: IncomingMessage,
   res: ServerResponse,
-  pool: SolverPool<TaskParams>,
-  task: Task<TaskParams>,
+  pool: SolverPool,
+  task: Task,
   waitS: number,
 ): Promise<void> {
   if (!isEnded(task) && waitS > 0) {
@@ -101,7 +101,7 @@ async function answerAfterWait(
 }
 
 /** A task as GET answers it, with `Server-Timing` once it has ended. */
-function sendTask(res: ServerResponse, task: Task<TaskParams>): void {
+function sendTask(res: ServerResponse, task: Task): void {
   const timing = serverTiming(task);
   if (timing) res.setHeader("server-timing", timing);
   sendJson(res, 200, taskView(task));

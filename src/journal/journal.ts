@@ -17,11 +17,13 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
+import { Backoff } from "../base/backoff.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { ReplayedTask, TaskJournal } from "../solver/journal_port.ts";
 import type { Task, TaskType } from "../tasks/task.ts";
+import type { TaskParams } from "../tasks/task_params.ts";
 
 export const JOURNAL_FILE = "tasks.journal";
 
@@ -54,14 +56,15 @@ export interface JournalOptions {
   compactAfter?: number;
 }
 
-export class FileJournal<P> implements TaskJournal<P> {
+export class FileJournal implements TaskJournal {
   readonly #dir: string;
   readonly #path: string;
   readonly #log: Logger;
   readonly #compactAfter: number;
   readonly #clock: Clock;
   #recheck: Timer | undefined;
-  #recheckDelayMs = 1000;
+  /** 1 s after the failure, doubling to 30 s. */
+  readonly #recheckDelays = new Backoff({ baseMs: 1000, maxMs: 30_000, jitter: "none" });
   readonly #open = new Map<string, OpenEntry>();
   #fh: FileHandle | undefined;
   #queue: Pending[] = [];
@@ -87,8 +90,8 @@ export class FileJournal<P> implements TaskJournal<P> {
    * Throws ERR_STATE_DIR naming the directory when it cannot be written: an operator's mistake,
    * reported before anything starts.
    */
-  static async open<P>(dir: string, options: JournalOptions): Promise<{ journal: FileJournal<P>; replayed: ReplayedTask<P>[]; report: ReplayReport }> {
-    const journal = new FileJournal<P>(dir, options);
+  static async open(dir: string, options: JournalOptions): Promise<{ journal: FileJournal; replayed: ReplayedTask[]; report: ReplayReport }> {
+    const journal = new FileJournal(dir, options);
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       probeWritable(dir);
@@ -107,7 +110,7 @@ export class FileJournal<P> implements TaskJournal<P> {
     await journal.#rewrite();
     journal.#fh = await open(journal.#path, "a", 0o600);
     const replayed = [...journal.#open.entries()].map(([id, e]) => {
-      const a = JSON.parse(e.accept) as { type: TaskType; params: P; created_at: number; deadline_at: number };
+      const a = JSON.parse(e.accept) as { type: TaskType; params: TaskParams; created_at: number; deadline_at: number };
       return { id, type: a.type, params: a.params, createdAt: a.created_at, deadlineAt: a.deadline_at, upstreamId: e.upstreamId, uncertain: e.submitting && e.upstreamId === undefined, submissions: e.submissions };
     });
     return { journal, replayed, report };
@@ -122,19 +125,19 @@ export class FileJournal<P> implements TaskJournal<P> {
     return this.#open.size;
   }
 
-  accepted(task: Task<P>): Promise<void> {
+  accepted(task: Task): Promise<void> {
     const line = JSON.stringify({ op: "accept", id: task.id, type: task.type, params: task.params, created_at: task.createdAt, deadline_at: task.deadlineAt });
     this.#open.set(task.id, { accept: line, submitting: false, upstreamId: undefined, submissions: 0 });
     return this.#append(line);
   }
 
-  submitting(task: Task<P>): Promise<void> {
+  submitting(task: Task): Promise<void> {
     const e = this.#open.get(task.id);
     if (e) e.submitting = true;
     return this.#append(JSON.stringify({ op: "submitting", id: task.id }));
   }
 
-  submitted(task: Task<P>): void {
+  submitted(task: Task): void {
     const e = this.#open.get(task.id);
     if (e) {
       e.upstreamId = task.upstreamId;
@@ -143,7 +146,7 @@ export class FileJournal<P> implements TaskJournal<P> {
     this.#appendQuietly(JSON.stringify({ op: "submitted", id: task.id, upstream_id: task.upstreamId }));
   }
 
-  unsubmitted(task: Task<P>): void {
+  unsubmitted(task: Task): void {
     const e = this.#open.get(task.id);
     if (e) {
       e.submitting = false;
@@ -152,7 +155,7 @@ export class FileJournal<P> implements TaskJournal<P> {
     this.#appendQuietly(JSON.stringify({ op: "unsubmitted", id: task.id }));
   }
 
-  ended(task: Task<P>): void {
+  ended(task: Task): void {
     if (!this.#open.delete(task.id)) return;
     this.#appendQuietly(JSON.stringify({ op: "end", id: task.id, status: task.status, ...(task.error ? { code: task.error.code } : {}) }));
   }
@@ -227,13 +230,12 @@ export class FileJournal<P> implements TaskJournal<P> {
       try {
         probeWritable(this.#dir);
         this.#error = undefined;
-        this.#recheckDelayMs = 1000;
+        this.#recheckDelays.reset();
         this.#log.info("journal writable again", { dir: this.#dir });
       } catch {
-        this.#recheckDelayMs = Math.min(30_000, this.#recheckDelayMs * 2);
         this.#scheduleRecheck();
       }
-    }, this.#recheckDelayMs);
+    }, this.#recheckDelays.next());
   }
 
   async #compact(): Promise<void> {

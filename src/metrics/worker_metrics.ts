@@ -8,6 +8,7 @@ import type { HealthView } from "../health/health_view.ts";
 import type { Task } from "../tasks/task.ts";
 import { TASK_TYPES } from "../tasks/task.ts";
 import { VERSION } from "../base/version.ts";
+import type { Endpoint, OutcomeKind } from "../upstream/endpoints.ts";
 import type { Registry } from "./registry.ts";
 
 /** Seconds to minutes: a token solve takes 10-60 s, an image 5-20 s, the task timeout 180 s. */
@@ -15,12 +16,9 @@ export const SOLVE_BUCKETS_S = [1, 2.5, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120,
 /** Milliseconds to seconds, for one upstream HTTP call. */
 export const UPSTREAM_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export const UPSTREAM_ENDPOINTS = ["in.php", "res.php:get", "res.php:getbalance", "res.php:report"] as const;
-export const UPSTREAM_OUTCOMES = ["ok", "not_ready", "fatal_account", "back_off", "transient", "task_failed"] as const;
-
 export interface WorkerMetrics {
   taskEnded(task: Task): void;
-  upstreamCall(endpoint: string, outcome: string, durationMs: number): void;
+  upstreamCall(endpoint: Endpoint, outcome: OutcomeKind, durationMs: number): void;
 }
 
 export function registerWorkerMetrics(registry: Registry, view: HealthView, config: Config): WorkerMetrics {

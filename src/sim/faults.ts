@@ -1,6 +1,8 @@
 /** The simulator's fault injection: per-endpoint faults (or one for all), checked and kept valid. */
 
-export const SELECTORS = ["in.php", "res.php:get", "res.php:getbalance", "res.php:report", "all"] as const;
+import { ENDPOINTS } from "../upstream/endpoints.ts";
+
+export const SELECTORS = [...ENDPOINTS, "all"] as const;
 export type Selector = (typeof SELECTORS)[number];
 
 export interface Fault {

@@ -15,6 +15,7 @@ import { readParams, type Params } from "./params.ts";
 import { mulberry32, type Random } from "./prng.ts";
 import type { SimControl, SimCounts } from "./sim_control.ts";
 import { SimTasks } from "./sim_tasks.ts";
+import { BALANCE, POLL, REPORT, SUBMIT } from "../upstream/endpoints.ts";
 
 export interface SimulatorOptions {
   /** Accepted keys; empty: any non-empty key. */
@@ -219,9 +220,10 @@ function reply(res: ServerResponse, params: Params, ok: boolean, request: string
 }
 
 function selectorOf(path: string, action: string | undefined): string {
-  if (path === "/in.php") return "in.php";
-  if (action === "get" || action === "getbalance") return `res.php:${action}`;
-  if (action === "reportgood" || action === "reportbad") return "res.php:report";
+  if (path === "/in.php") return SUBMIT;
+  if (action === "get") return POLL;
+  if (action === "getbalance") return BALANCE;
+  if (action === "reportgood" || action === "reportbad") return REPORT;
   return "res.php:other";
 }
 

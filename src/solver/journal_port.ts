@@ -1,11 +1,12 @@
 /** What the solver needs of a task journal (--state-dir), and what it gets back from one at start. */
 import type { Task, TaskType } from "../tasks/task.ts";
+import type { TaskParams } from "../tasks/task_params.ts";
 
 /** A task found open in the journal at start. */
-export interface ReplayedTask<P> {
+export interface ReplayedTask {
   id: string;
   type: TaskType;
-  params: P;
+  params: TaskParams;
   createdAt: number;
   deadlineAt: number;
   /** Set when the upstream took it: poll this id, never submit again. */
@@ -16,10 +17,10 @@ export interface ReplayedTask<P> {
 }
 
 /** What the solver tells the journal; src/journal/journal.ts describes the records. */
-export interface TaskJournal<P> {
-  accepted(task: Task<P>): Promise<void>;
-  submitting(task: Task<P>): Promise<void>;
-  submitted(task: Task<P>): void;
-  unsubmitted(task: Task<P>): void;
-  ended(task: Task<P>): void;
+export interface TaskJournal {
+  accepted(task: Task): Promise<void>;
+  submitting(task: Task): Promise<void>;
+  submitted(task: Task): void;
+  unsubmitted(task: Task): void;
+  ended(task: Task): void;
 }

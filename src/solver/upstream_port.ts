@@ -1,11 +1,15 @@
-/** What the solver needs of the upstream: four calls returning classified outcomes, never throwing. */
+/**
+ * What the solver needs of the upstream: four calls returning classified outcomes, never throwing.
+ * Each takes the signal that cancels it: the pool aborts the calls it abandons (suspend, failAll).
+ */
+import type { TaskParams } from "../tasks/task_params.ts";
 import type { Outcome } from "../upstream/outcome.ts";
 
 export type { Outcome };
 
-export interface SolverUpstream<P> {
-  submit(params: P): Promise<Outcome<string>>;
-  poll(upstreamId: string): Promise<Outcome<string>>;
-  balance(): Promise<Outcome<number>>;
-  report(upstreamId: string, correct: boolean): Promise<Outcome<string>>;
+export interface SolverUpstream {
+  submit(params: TaskParams, signal?: AbortSignal): Promise<Outcome<string>>;
+  poll(upstreamId: string, signal?: AbortSignal): Promise<Outcome<string>>;
+  balance(signal?: AbortSignal): Promise<Outcome<number>>;
+  report(upstreamId: string, correct: boolean, signal?: AbortSignal): Promise<Outcome<string>>;
 }

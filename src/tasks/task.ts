@@ -1,4 +1,5 @@
 /** A task as the worker tracks it, from acceptance to its end: types, kinds, timing. */
+import type { TaskParams } from "./task_params.ts";
 
 export type TaskType = "image" | "recaptcha_v2" | "recaptcha_v3" | "turnstile";
 export type TaskKind = "image" | "token";
@@ -18,11 +19,11 @@ export interface TaskError {
   message: string;
 }
 
-export interface Task<P = unknown> {
+export interface Task {
   readonly id: string;
   readonly type: TaskType;
   readonly kind: TaskKind;
-  readonly params: P;
+  readonly params: TaskParams;
   readonly createdAt: number;
   readonly deadlineAt: number;
   status: TaskStatus;

@@ -12,11 +12,11 @@ export interface TaskStoreOptions {
   finishedTtlMs?: number;
 }
 
-export class TaskStore<P> {
+export class TaskStore {
   readonly #clock: Clock;
   readonly #maxFinished: number;
   readonly #ttlMs: number;
-  readonly #tasks = new Map<string, Task<P>>();
+  readonly #tasks = new Map<string, Task>();
   /** Finished task ids in the order they ended (Map keeps insertion order). */
   readonly #finished = new Map<string, number>();
   readonly #waiters = new Map<string, Set<() => void>>();
@@ -36,23 +36,23 @@ export class TaskStore<P> {
     return this.#finished.size;
   }
 
-  add(task: Task<P>): void {
+  add(task: Task): void {
     this.#tasks.set(task.id, task);
     this.#evict();
   }
 
-  get(id: string): Task<P> | undefined {
+  get(id: string): Task | undefined {
     this.#evict();
     return this.#tasks.get(id);
   }
 
   /** Every task not yet ended. */
-  *open(): IterableIterator<Task<P>> {
+  *open(): IterableIterator<Task> {
     for (const t of this.#tasks.values()) if (!isEnded(t)) yield t;
   }
 
   /** Records that `task` ended and wakes its waiters. */
-  ended(task: Task<P>): void {
+  ended(task: Task): void {
     this.#finished.set(task.id, this.#clock.now());
     const waiters = this.#waiters.get(task.id);
     this.#waiters.delete(task.id);

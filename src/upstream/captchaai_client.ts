@@ -1,16 +1,20 @@
 /**
  * The CaptchaAI (2captcha-compatible) protocol client: in.php and res.php, always `json=1`, the key
- * only in a POST form body (never in a URL), every call bounded by a timeout on the injected clock,
- * every answer classified (never thrown), bodies read with a size cap.
+ * only in a POST form body (never in a URL), every call bounded by a connect timeout and a response
+ * timeout on the injected clock, every answer classified (never thrown), bodies read with a size cap.
+ * A call that never got a connection to write on is known undelivered (`maybeDelivered: false`), so
+ * a submit can be retried; once the request may be on the wire, it may have been delivered.
  */
 import { systemClock, type Clock } from "../base/clock.ts";
 import { createRedactor } from "../base/log.ts";
 import { classifyResponse } from "./classify.ts";
-import type { Outcome, OutcomeKind } from "./outcome.ts";
-import { taskToForm, type UpstreamTask } from "./task_form.ts";
+import { BALANCE, POLL, REPORT, SUBMIT, type Endpoint, type OutcomeKind } from "./endpoints.ts";
+import type { Outcome } from "./outcome.ts";
+import type { TaskParams } from "../tasks/task_params.ts";
+import { taskToForm } from "./task_form.ts";
 import { fetchTransport, nodeHttpTransport, type Transport } from "./transport.ts";
 
-export type Endpoint = "in.php" | "res.php:get" | "res.php:getbalance" | "res.php:report";
+export type { Endpoint };
 
 export interface CaptchaAiClientOptions {
   /** Base URL; in.php and res.php are resolved below it. */
@@ -22,8 +26,13 @@ export interface CaptchaAiClientOptions {
   fetch?: typeof fetch;
   /** @default systemClock */
   clock?: Clock;
-  /** Per call. @default 5000 */
+  /** The whole call, from its start to the end of the answer. @default 5000 */
   timeoutMs?: number;
+  /**
+   * Until the request can be written: the TCP connect (http), the TLS handshake included (https); a
+   * reused keep-alive connection has none. Expiry is `CONNECT_TIMEOUT`, not delivered. @default 3000
+   */
+  connectTimeoutMs?: number;
   /** Sent as `soft_id` when set. */
   softId?: string;
   /** Largest body read. @default 65536 */
@@ -33,7 +42,7 @@ export interface CaptchaAiClientOptions {
 }
 
 export interface CaptchaAiClient {
-  submit(task: UpstreamTask, signal?: AbortSignal): Promise<Outcome<string>>;
+  submit(task: TaskParams, signal?: AbortSignal): Promise<Outcome<string>>;
   poll(id: string, signal?: AbortSignal): Promise<Outcome<string>>;
   balance(signal?: AbortSignal): Promise<Outcome<number>>;
   report(id: string, correct: boolean, signal?: AbortSignal): Promise<Outcome<string>>;
@@ -49,6 +58,7 @@ export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClien
   const transport = o.transport ?? (o.fetch ? fetchTransport(o.fetch) : own!);
   const clock = o.clock ?? systemClock;
   const timeoutMs = o.timeoutMs ?? 5000;
+  const connectTimeoutMs = o.connectTimeoutMs ?? 3000;
   const maxBody = o.maxBodyBytes ?? 65_536;
   const redact = createRedactor([o.apiKey]);
   const inUrl = new URL("in.php", o.baseUrl);
@@ -65,24 +75,35 @@ export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClien
     const form = new URLSearchParams({ key: o.apiKey, json: "1", ...fields });
     if (o.softId) form.set("soft_id", o.softId);
     const abort = new AbortController();
-    let timedOut = false;
+    let timedOut: "connect" | "response" | undefined;
+    let writable = false;
     const timer = clock.setTimeout(() => {
-      timedOut = true;
+      timedOut = "response";
       abort.abort();
     }, timeoutMs);
+    const connectTimer = clock.setTimeout(() => {
+      timedOut = "connect";
+      abort.abort();
+    }, connectTimeoutMs);
+    const onWritable = () => {
+      writable = true;
+      connectTimer.cancel();
+    };
     const onCallerAbort = () => abort.abort();
     signal?.addEventListener("abort", onCallerAbort, { once: true });
     let outcome: Outcome<T>;
     try {
-      const res = await transport(url, form.toString(), abort.signal, maxBody);
+      if (signal?.aborted) abort.abort();
+      const res = await transport(url, form.toString(), { signal: abort.signal, maxBodyBytes: maxBody, onWritable });
       outcome =
         res.body === undefined
           ? { kind: "transient", code: "BAD_BODY", message: `The upstream body is over ${maxBody} bytes.`, maybeDelivered: true }
           : classifyResponse({ status: res.status, contentType: res.contentType, body: res.body }, value, { redact });
     } catch (err) {
-      outcome = transportFailure(err, timedOut, timeoutMs, endpoint, signal?.aborted === true);
+      outcome = transportFailure(err, { timedOut, writable, timeoutMs, connectTimeoutMs, endpoint, callerAborted: signal?.aborted === true });
     } finally {
       timer.cancel();
+      connectTimer.cancel();
       signal?.removeEventListener("abort", onCallerAbort);
     }
     o.onCall?.(endpoint, outcome.kind, clock.now() - started);
@@ -90,11 +111,11 @@ export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClien
   }
 
   return {
-    submit: (task, signal) => call("in.php", inUrl, taskToForm(task), idValue, signal),
-    poll: (id, signal) => call("res.php:get", resUrl, { action: "get", id }, (r) => (r.length > 0 ? r : undefined), signal),
-    balance: (signal) => call("res.php:getbalance", resUrl, { action: "getbalance" }, balanceValue, signal),
+    submit: (task, signal) => call(SUBMIT, inUrl, taskToForm(task), idValue, signal),
+    poll: (id, signal) => call(POLL, resUrl, { action: "get", id }, (r) => (r.length > 0 ? r : undefined), signal),
+    balance: (signal) => call(BALANCE, resUrl, { action: "getbalance" }, balanceValue, signal),
     report: (id, correct, signal) =>
-      call("res.php:report", resUrl, { action: correct ? "reportgood" : "reportbad", id }, (r) => r, signal),
+      call(REPORT, resUrl, { action: correct ? "reportgood" : "reportbad", id }, (r) => r, signal),
     close: () => own?.close(),
   };
 }
@@ -110,17 +131,33 @@ function balanceValue(request: string): number | undefined {
   return request.trim() !== "" && Number.isFinite(n) ? n : undefined;
 }
 
-function transportFailure<T>(err: unknown, timedOut: boolean, timeoutMs: number, endpoint: Endpoint, callerAborted: boolean): Outcome<T> {
-  if (timedOut) {
-    return { kind: "transient", code: "TIMEOUT", message: `Upstream timed out after ${timeoutMs}ms: ${endpoint}.`, maybeDelivered: true };
+interface FailedCall {
+  /** Which timer ended the call, if one did. */
+  timedOut: "connect" | "response" | undefined;
+  /** Whether the request could be written (it may have left the process). */
+  writable: boolean;
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  endpoint: Endpoint;
+  callerAborted: boolean;
+}
+
+/** A call that ended without an answer; nothing was delivered unless the request could be written. */
+function transportFailure<T>(err: unknown, c: FailedCall): Outcome<T> {
+  if (c.timedOut !== undefined && !c.writable) {
+    const ms = c.timedOut === "connect" ? c.connectTimeoutMs : c.timeoutMs;
+    return { kind: "transient", code: "CONNECT_TIMEOUT", message: `Upstream connect timed out after ${ms}ms: ${c.endpoint}.`, maybeDelivered: false };
   }
-  if (callerAborted) return { kind: "transient", code: "ABORTED", message: `The call to ${endpoint} was cancelled.`, maybeDelivered: true };
+  if (c.timedOut !== undefined) {
+    return { kind: "transient", code: "TIMEOUT", message: `Upstream timed out after ${c.timeoutMs}ms: ${c.endpoint}.`, maybeDelivered: true };
+  }
+  if (c.callerAborted) return { kind: "transient", code: "ABORTED", message: `The call to ${c.endpoint} was cancelled.`, maybeDelivered: c.writable };
   const code = errorCode(err);
   return {
     kind: "transient",
     code: "NETWORK",
-    message: `Upstream unreachable (${code}): ${endpoint}.`,
-    maybeDelivered: !NOT_DELIVERED.has(code),
+    message: `Upstream unreachable (${code}): ${c.endpoint}.`,
+    maybeDelivered: c.writable && !NOT_DELIVERED.has(code),
   };
 }
 

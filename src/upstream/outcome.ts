@@ -1,9 +1,10 @@
 /** A classified upstream answer: what the solver acts on, with the upstream's code kept. */
+import type { OutcomeKind } from "./endpoints.ts";
+
+export type { OutcomeKind };
 
 /** Who a failure is charged to: only "worker" failures (upstream trouble, timeouts) move health. */
 export type Blame = "worker" | "client";
-
-export type OutcomeKind = "ok" | "not_ready" | "fatal_account" | "back_off" | "transient" | "task_failed";
 
 export type Outcome<T> =
   | { kind: "ok"; value: T }

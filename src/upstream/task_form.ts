@@ -1,45 +1,8 @@
-/** The task kinds the protocol knows and how each becomes in.php form fields (2captcha API reference). */
-
-export interface ImageParams {
-  type: "image";
-  /** Base64 of the image, without a data: prefix. */
-  image: string;
-  phrase?: boolean;
-  regsense?: boolean;
-  /** 0 any, 1 digits, 2 letters, 3 digits or letters, 4 digits and letters (2captcha's `numeric`). */
-  numeric?: number;
-  calc?: boolean;
-  min_len?: number;
-  max_len?: number;
-  lang?: string;
-  textinstructions?: string;
-}
-
-export interface RecaptchaV2Params {
-  type: "recaptcha_v2";
-  sitekey: string;
-  pageurl: string;
-  invisible?: boolean;
-}
-
-export interface RecaptchaV3Params {
-  type: "recaptcha_v3";
-  sitekey: string;
-  pageurl: string;
-  action?: string;
-  min_score?: number;
-}
-
-export interface TurnstileParams {
-  type: "turnstile";
-  sitekey: string;
-  pageurl: string;
-}
-
-export type UpstreamTask = ImageParams | RecaptchaV2Params | RecaptchaV3Params | TurnstileParams;
+/** How each task kind becomes in.php form fields (2captcha API reference). */
+import type { TaskParams } from "../tasks/task_params.ts";
 
 /** The in.php fields for `task` (without key, json and soft_id, which the client adds). */
-export function taskToForm(task: UpstreamTask): Record<string, string> {
+export function taskToForm(task: TaskParams): Record<string, string> {
   switch (task.type) {
     case "image": {
       const f: Record<string, string> = { method: "base64", body: task.image };

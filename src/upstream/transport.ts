@@ -1,9 +1,12 @@
 /**
  * How the protocol client puts one form POST on the wire. The default rides node:http(s) with a
  * keep-alive agent: against the simulator it costs about half of what `fetch` costs per call in
- * CPU and allocation (see README, Performance). A `fetch` (the global one, or another) can be
- * injected instead and gets the same treatment: the same cap on the body, the same errors.
+ * CPU and allocation (see README, Performance), and it tells when the request could be written
+ * (connected, TLS handshake done, or a kept-alive socket reused), which is what the connect timeout
+ * and "surely not delivered" rest on. A `fetch` (the global one, or another) can be injected instead
+ * and gets the same cap on the body and the same errors, but hides its connect phase.
  */
+import type { Socket } from "node:net";
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 
@@ -14,15 +17,27 @@ export interface TransportResponse {
   body: string | undefined;
 }
 
+export interface TransportCall {
+  signal: AbortSignal;
+  /** Largest body read. */
+  maxBodyBytes: number;
+  /**
+   * Called once, when the request can be written: the TCP connect (http) or the TLS handshake
+   * (https) of a new connection completed, or a kept-alive connection was reused. Before it, nothing
+   * of the request has left the process.
+   */
+  onWritable: () => void;
+}
+
 /** POSTs `form` (urlencoded) to `url`; rejects on network errors and aborts, never on a status. */
-export type Transport = (url: URL, form: string, signal: AbortSignal, maxBodyBytes: number) => Promise<TransportResponse>;
+export type Transport = (url: URL, form: string, call: TransportCall) => Promise<TransportResponse>;
 
 const HEADERS = { "content-type": "application/x-www-form-urlencoded", accept: "application/json, text/plain" };
 
 /** node:http(s) with keep-alive connections, shared by every call of one client. */
 export function nodeHttpTransport(): Transport & { close(): void } {
   const agents = { http: new HttpAgent({ keepAlive: true, scheduling: "lifo" }), https: new HttpsAgent({ keepAlive: true, scheduling: "lifo" }) };
-  const transport = (url: URL, form: string, signal: AbortSignal, maxBodyBytes: number) =>
+  const transport = (url: URL, form: string, { signal, maxBodyBytes, onWritable }: TransportCall) =>
     new Promise<TransportResponse>((resolve, reject) => {
       const secure = url.protocol === "https:";
       const send = secure ? httpsRequest : httpRequest;
@@ -33,6 +48,11 @@ export function nodeHttpTransport(): Transport & { close(): void } {
         signal,
       });
       req.on("error", reject);
+      req.on("socket", (socket: Socket) => {
+        // A new TLS socket is writable after its handshake, even though its TCP connect is done.
+        if (req.reusedSocket || (!secure && !socket.connecting)) return onWritable();
+        socket.once(secure ? "secureConnect" : "connect", onWritable);
+      });
       req.on("response", (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -60,9 +80,14 @@ export function nodeHttpTransport(): Transport & { close(): void } {
   });
 }
 
-/** The same contract over a `fetch` implementation (no redirects followed). */
+/**
+ * The same contract over a `fetch` implementation (no redirects followed). fetch does not say when
+ * it connected, so the request counts as writable at once: every timeout may have delivered it
+ * (undici's own connect timeout, UND_ERR_CONNECT_TIMEOUT, still reads as not delivered).
+ */
 export function fetchTransport(doFetch: typeof fetch): Transport {
-  return async (url, form, signal, maxBodyBytes) => {
+  return async (url, form, { signal, maxBodyBytes, onWritable }) => {
+    onWritable();
     const res = await doFetch(url, { method: "POST", headers: HEADERS, body: form, signal, redirect: "error" });
     return { status: res.status, contentType: res.headers.get("content-type") ?? "", body: await readCapped(res, maxBodyBytes) };
   };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { createCaptchaAiClient, type Endpoint } from "../../src/upstream/captchaai_client.ts";
@@ -194,6 +194,7 @@ describe("CaptchaAI client request shape and transport failures", () => {
     abort.abort();
     const r = await pending;
     assert.deepEqual([r.kind, (r as { code: string }).code], ["transient", "ABORTED"]);
+    assert.equal((r as { maybeDelivered: boolean }).maybeDelivered, false, "cancelled before it had a connection to write on");
   });
 });
 
@@ -226,3 +227,73 @@ describe("CaptchaAI client transports", () => {
   }
 });
 
+
+describe("CaptchaAI client connect timeout", () => {
+  /** A TCP server that takes connections and never reads from them: no TLS handshake, no HTTP answer. */
+  let silent: Server;
+  let port: number;
+  const sockets = new Set<Socket>();
+  let connected: () => void = () => {};
+  before(async () => {
+    silent = createTcpServer({ pauseOnConnect: true }, (socket) => {
+      sockets.add(socket);
+      connected();
+    });
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    port = (silent.address() as AddressInfo).port;
+  });
+  after(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => silent.close(r));
+  });
+  const accepted = () => new Promise<void>((r) => (connected = r));
+
+  test("a TLS handshake that never completes is CONNECT_TIMEOUT, not delivered, at connectTimeoutMs on the injected clock", async () => {
+    const clock = new FakeClock();
+    const c = createCaptchaAiClient({ baseUrl: new URL(`https://127.0.0.1:${port}/`), apiKey: KEY, clock, timeoutMs: 10_000, connectTimeoutMs: 3000 });
+    const tcp = accepted();
+    const pending = c.submit({ type: "image", image: PNG });
+    await tcp; // the TCP connect is done; the handshake waits on a server that never reads
+    await clock.advance(2999);
+    let done = false;
+    void pending.then(() => (done = true));
+    await settle();
+    assert.equal(done, false, "still waiting before the connect timeout");
+    await clock.advance(1);
+    assert.equal(done, true, "ended at the connect timeout, long before the response timeout");
+    const r = await pending;
+    assert.deepEqual([r.kind, (r as { code: string }).code, (r as { maybeDelivered: boolean }).maybeDelivered], ["transient", "CONNECT_TIMEOUT", false]);
+    assert.ok(!(r as { message: string }).message.includes(KEY));
+    c.close();
+  });
+
+  test("a response timeout before the handshake completed is CONNECT_TIMEOUT too: nothing was written", async () => {
+    const clock = new FakeClock();
+    const c = createCaptchaAiClient({ baseUrl: new URL(`https://127.0.0.1:${port}/`), apiKey: KEY, clock, timeoutMs: 1000, connectTimeoutMs: 3000 });
+    const tcp = accepted();
+    const pending = c.balance();
+    await tcp;
+    await clock.advance(1000);
+    const r = await pending;
+    assert.deepEqual([r.kind, (r as { code: string }).code, (r as { maybeDelivered: boolean }).maybeDelivered], ["transient", "CONNECT_TIMEOUT", false]);
+    c.close();
+  });
+
+  test("over plain http a completed connect with no answer is the response timeout: it may have been delivered", async () => {
+    const clock = new FakeClock();
+    const c = createCaptchaAiClient({ baseUrl: new URL(`http://127.0.0.1:${port}/`), apiKey: KEY, clock, timeoutMs: 5000, connectTimeoutMs: 3000 });
+    const tcp = accepted();
+    const pending = c.submit({ type: "image", image: PNG });
+    await tcp;
+    await settle();
+    await clock.advance(3000);
+    let done = false;
+    void pending.then(() => (done = true));
+    await settle();
+    assert.equal(done, false, "connected: the connect timeout no longer applies");
+    await clock.advance(2000);
+    const r = await pending;
+    assert.deepEqual([r.kind, (r as { code: string }).code, (r as { maybeDelivered: boolean }).maybeDelivered], ["transient", "TIMEOUT", true]);
+    c.close();
+  });
+});

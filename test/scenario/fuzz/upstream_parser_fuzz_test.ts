@@ -12,7 +12,7 @@ import { mulberry32, type Random } from "../../../src/sim/prng.ts";
 import { classifyCode, classifyResponse, CODE_RULES } from "../../../src/upstream/classify.ts";
 import { createCaptchaAiClient } from "../../../src/upstream/captchaai_client.ts";
 import type { Outcome } from "../../../src/upstream/outcome.ts";
-import type { UpstreamTask } from "../../../src/upstream/task_form.ts";
+import type { TaskParams } from "../../../src/tasks/task_params.ts";
 import { FakeClock } from "../../_support/fake_clock.ts";
 import { startScriptedUpstream } from "../../_support/scripted_upstream.ts";
 
@@ -272,7 +272,7 @@ describe("upstream answer classification, fuzzed", () => {
   });
 });
 
-const TASKS: UpstreamTask[] = [
+const TASKS: TaskParams[] = [
   { type: "image", image: "aGVsbG8=" },
   { type: "recaptcha_v2", sitekey: "6Le-sitekey-abc", pageurl: "https://example.com/" },
   { type: "turnstile", sitekey: "0x4AAAAAAA", pageurl: "https://example.com/" },

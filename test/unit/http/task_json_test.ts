@@ -10,7 +10,7 @@ function task(over: Partial<Task> = {}): Task {
     id: "t1",
     type: "image",
     kind: "image",
-    params: {},
+    params: { type: "image", image: "aGVsbG8=" },
     createdAt: T0,
     deadlineAt: T0 + 180_000,
     status: "queued",
@@ -29,7 +29,7 @@ function task(over: Partial<Task> = {}): Task {
 
 describe("taskView", () => {
   test("a queued task shows its id, type, status and creation time only", () => {
-    assert.deepEqual(taskView(task({ upstreamId: "7000", params: { image: "secret-bytes" } })), {
+    assert.deepEqual(taskView(task({ upstreamId: "7000", params: { type: "image", image: "secret-bytes" } })), {
       id: "t1",
       type: "image",
       status: "queued",

@@ -1,0 +1,109 @@
+/**
+ * Dispatch: the pump that gives queued tasks their upstream slots (bulkheads, circuit, pauses) and
+ * the submit of each. Trade-off: a submit whose request may have reached the upstream is never
+ * repeated; the task fails SUBMIT_UNCERTAIN instead of risking a double charge. One that surely did
+ * not (refused, not connected, or the journal could not record it) goes back to the head of its queue.
+ */
+import type { Task } from "../tasks/task.ts";
+import { SUBMIT } from "../upstream/endpoints.ts";
+import type { Account } from "./account.ts";
+import { SUBMIT_UNCERTAIN, type PoolCore } from "./pool_core.ts";
+import type { Poller } from "./poller.ts";
+
+export class Dispatcher {
+  readonly #core: PoolCore;
+  readonly #poller: Poller;
+  readonly #account: Account;
+
+  constructor(core: PoolCore, poller: Poller, account: Account) {
+    this.#core = core;
+    this.#poller = poller;
+    this.#account = account;
+    core.pump = () => this.pump();
+  }
+
+  /** Starts as many queued tasks as slots, bulkheads, the circuit and any pause allow. */
+  pump(): void {
+    const core = this.#core;
+    // Reading the state turns an open circuit past its cool-down half-open (readiness follows), also
+    // with nothing queued: otherwise readiness says circuit_open forever and no task comes to try it.
+    void core.circuit.state;
+    if (core.state !== "running" || this.#account.refusedCode !== undefined) return;
+    const now = core.clock.now();
+    if (now < core.pausedUntil) return;
+    for (;;) {
+      const kind = core.bulkhead.pick((k) => core.head(k)?.createdAt);
+      if (kind === undefined) return;
+      // Open: wait out the cool-down. Half-open with the trial out: its verdict pumps again.
+      if (!core.circuit.tryAcquire()) return void (core.circuit.state === "open" && core.pauseFor(core.circuit.retryInMs));
+      const task = core.queues[kind].shift()!;
+      core.queued--;
+      core.leaveQueue(task, now);
+      core.hold(task);
+      void this.#submit(task);
+    }
+  }
+
+  /**
+   * One step of the submit back-off per round of refusals: the tasks refused together while a
+   * pause is already set (they were all in flight at once) do not each lengthen it.
+   */
+  #backOff(): void {
+    const core = this.#core;
+    if (core.clock.now() < core.pausedUntil) return;
+    core.pauseFor(core.submitBackoff.next());
+  }
+
+  async #submit(task: Task): Promise<void> {
+    const core = this.#core;
+    const journal = core.o.journal;
+    if (journal) {
+      try {
+        await journal.submitting(task);
+      } catch {
+        // Not recorded, so not sent: a crash now could not tell whether it landed. Wait and retry.
+        if (task.status !== "queued" || core.abandoned) return;
+        core.requeue(task);
+        this.#backOff();
+        return;
+      }
+      if (task.status !== "queued" || core.abandoned) return; // expired or shut down meanwhile; the slot is back
+    }
+    const outcome = await core.callFor(task, SUBMIT, (signal) => core.o.upstream.submit(task.params, signal));
+    // Expired or shut down while the request was out: the slot was given back already.
+    if (outcome === undefined || task.status !== "queued") return;
+    switch (outcome.kind) {
+      case "ok":
+        core.submitBackoff.reset();
+        task.status = "submitted";
+        task.submissions++;
+        task.upstreamId = outcome.value;
+        task.submittedAt = core.clock.now();
+        journal?.submitted(task);
+        this.#poller.schedule(task, core.o.firstPollMs[task.kind]);
+        return;
+      case "fatal_account":
+        core.requeue(task);
+        this.#account.refused(outcome.code);
+        return;
+      case "transient":
+        if (outcome.maybeDelivered) {
+          core.release(task);
+          core.fail(task, SUBMIT_UNCERTAIN, `The submit may have reached the upstream (${outcome.code}); not repeated, to avoid a double charge.`, "worker");
+          return;
+        }
+        core.requeue(task);
+        this.#backOff();
+        return;
+      case "task_failed":
+        core.release(task);
+        core.fail(task, outcome.code, outcome.message, outcome.blame);
+        return;
+      case "back_off":
+      case "not_ready":
+        core.requeue(task);
+        this.#backOff();
+        return;
+    }
+  }
+}

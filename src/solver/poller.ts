@@ -1,0 +1,74 @@
+/**
+ * Polling: res.php?action=get for each submitted task on the scheduler, first after the kind's
+ * first-poll delay, then every poll interval (longer while the upstream asks to back off), never
+ * past the task's deadline. An unsolvable answer is submitted once more, deliberately.
+ */
+import type { Task } from "../tasks/task.ts";
+import { POLL } from "../upstream/endpoints.ts";
+import type { Account } from "./account.ts";
+import type { PoolCore } from "./pool_core.ts";
+
+const UNSOLVABLE = "ERROR_CAPTCHA_UNSOLVABLE";
+
+export class Poller {
+  readonly #core: PoolCore;
+  readonly #account: Account;
+
+  constructor(core: PoolCore, account: Account) {
+    this.#core = core;
+    this.#account = account;
+  }
+
+  /** Polls `task` after `delayMs`, or at its deadline if that comes first. */
+  schedule(task: Task, delayMs: number): void {
+    const core = this.#core;
+    const delay = Math.min(delayMs, Math.max(0, task.deadlineAt - core.clock.now()));
+    const timers = core.timers.get(task.id);
+    if (!timers) return;
+    task.timing.waitMs += delay;
+    timers.next = core.scheduler.schedule(delay, () => void this.#poll(task));
+  }
+
+  async #poll(task: Task): Promise<void> {
+    const core = this.#core;
+    const intervalMs = core.o.pollIntervalMs;
+    if (task.status !== "submitted") return;
+    if (!core.circuit.tryAcquire()) {
+      this.schedule(task, Math.max(intervalMs, core.circuit.retryInMs));
+      return;
+    }
+    task.polls++;
+    const outcome = await core.callFor(task, POLL, (signal) => core.o.upstream.poll(task.upstreamId!, signal));
+    if (outcome === undefined || task.status !== "submitted") return;
+    switch (outcome.kind) {
+      case "ok":
+        core.release(task);
+        task.status = "solved";
+        task.solution = outcome.value;
+        core.end(task);
+        core.o.health.solved(task.type, task.endedAt! - task.createdAt);
+        return;
+      case "task_failed":
+        core.release(task);
+        if (outcome.code === UNSOLVABLE && task.submissions < 2 && task.deadlineAt > core.clock.now()) {
+          // One more worker may solve what this one could not; a deliberate second submission.
+          task.status = "queued";
+          task.upstreamId = undefined;
+          core.requeue(task);
+          core.pump();
+          return;
+        }
+        core.fail(task, outcome.code, outcome.message, outcome.blame);
+        return;
+      case "fatal_account":
+        this.#account.refused(outcome.code);
+        this.schedule(task, Math.max(intervalMs, 5_000));
+        return;
+      case "back_off":
+        this.schedule(task, Math.max(intervalMs * 2, 5_000));
+        return;
+      default:
+        this.schedule(task, intervalMs);
+    }
+  }
+}

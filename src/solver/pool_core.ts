@@ -1,0 +1,248 @@
+/**
+ * What the parts of the solver pool share: its options, queues, slots, timers and lifecycle state,
+ * and the steps every part takes on a task (hold a slot, give it back, requeue, fail, end) and on an
+ * upstream call (timing, log, circuit). Private to src/solver: the SolverPool facade is the API.
+ */
+import { Backoff } from "../base/backoff.ts";
+import { CircuitBreaker, type CircuitState } from "../base/circuit_breaker.ts";
+import type { Clock } from "../base/clock.ts";
+import { Deque } from "../base/deque.ts";
+import type { Logger } from "../base/log.ts";
+import { RepeatLimiter } from "../base/repeat_limiter.ts";
+import { Scheduler, type ScheduledJob } from "../base/scheduler.ts";
+import type { HealthFeed } from "../health/worker_health.ts";
+import { kindOf, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
+import type { TaskParams } from "../tasks/task_params.ts";
+import { TaskStore, type TaskStoreOptions } from "../tasks/task_store.ts";
+import type { Endpoint } from "../upstream/endpoints.ts";
+import { Bulkhead, type BulkheadLimits } from "./bulkhead.ts";
+import type { TaskJournal } from "./journal_port.ts";
+import type { Outcome, SolverUpstream } from "./upstream_port.ts";
+
+export interface PoolOptions {
+  clock: Clock;
+  upstream: SolverUpstream;
+  health: HealthFeed;
+  log: Logger;
+  threads: number;
+  queueMax: number;
+  taskTimeoutMs: number;
+  firstPollMs: Record<TaskKind, number>;
+  pollIntervalMs: number;
+  /** Hard per-kind limits; undefined: a fair split that lends idle capacity. */
+  bulkhead?: BulkheadLimits | undefined;
+  retention?: TaskStoreOptions;
+  /** @default Math.random (jitter) */
+  random?: () => number;
+  /** Called once per task when it ends (metrics, logs). */
+  onTaskEnded?: (task: Task) => void;
+  /** With --state-dir: where acceptance, submission and the end of each task are recorded. */
+  journal?: TaskJournal | undefined;
+}
+
+/**
+ * running: takes, submits and polls tasks. draining: takes and submits none, in-flight tasks go on.
+ * suspended: every timer stopped and every call cancelled, open tasks left as they are (a journal
+ * keeps them). stopped: every task ended.
+ */
+export type PoolState = "running" | "draining" | "suspended" | "stopped";
+
+/** The code a task fails with when its submit may have reached the upstream without an answer. */
+export const SUBMIT_UNCERTAIN = "SUBMIT_UNCERTAIN";
+
+export class PoolCore {
+  readonly o: PoolOptions;
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly tasks: TaskStore;
+  readonly circuit: CircuitBreaker;
+  readonly bulkhead: Bulkhead;
+  readonly repeats: RepeatLimiter;
+  readonly queues: Record<TaskKind, Deque<Task>> = { image: new Deque(), token: new Deque() };
+  /** Pauses submissions after refusals (SPEC §6). */
+  readonly submitBackoff: Backoff;
+  /** Per open task: its deadline and its next poll. */
+  readonly timers = new Map<string, { deadline: ScheduledJob; next?: ScheduledJob }>();
+  /** Tasks holding an upstream slot (submitting or submitted), each with what cancels its calls. */
+  readonly holding = new Map<Task, AbortController>();
+  /** Cancels the pool's own calls (the key re-check, reports). */
+  readonly own = new AbortController();
+  readonly idleWaiters = new Set<() => void>();
+  /** Live queued tasks; the deques may also hold ended ones, dropped lazily at their heads. */
+  queued = 0;
+  state: PoolState = "running";
+  pausedUntil = 0;
+  resumeJob: ScheduledJob | undefined;
+  /** Starts what may start now; the dispatcher sets it. */
+  pump: () => void = () => {};
+
+  constructor(options: PoolOptions) {
+    this.o = options;
+    this.clock = options.clock;
+    this.scheduler = new Scheduler(options.clock, (err) => options.log.error("scheduled job failed", { err }));
+    this.tasks = new TaskStore(options.clock, options.retention);
+    this.repeats = new RepeatLimiter(options.log, options.clock);
+    this.bulkhead = new Bulkhead(options.threads, options.bulkhead);
+    this.submitBackoff = new Backoff({ baseMs: 1000, maxMs: 60_000, random: options.random ?? Math.random });
+    this.circuit = new CircuitBreaker(options.clock, {
+      onChange: (state: CircuitState) => {
+        options.health.circuit(state);
+        options.log.warn("upstream circuit " + state.replace("_", "-"), { circuit: state });
+        if (state === "closed") this.pump();
+      },
+    });
+  }
+
+  /** Calls made now are abandoned (their answers dropped): the pool was suspended or stopped. */
+  get abandoned(): boolean {
+    return this.state === "suspended" || this.state === "stopped";
+  }
+
+  newTask(id: string, type: TaskType, params: TaskParams, createdAt: number, deadlineAt: number): Task {
+    return {
+      id,
+      type,
+      kind: kindOf(type),
+      params,
+      createdAt,
+      deadlineAt,
+      status: "queued",
+      upstreamId: undefined,
+      submittedAt: undefined,
+      endedAt: undefined,
+      solution: undefined,
+      error: undefined,
+      submissions: 0,
+      polls: 0,
+      reported: undefined,
+      timing: { queueMs: 0, upstreamMs: 0, waitMs: 0, queuedSince: this.clock.now() },
+    };
+  }
+
+  /** Registers a task with its deadline timer (already passed: fires on the next run). */
+  track(task: Task): void {
+    this.tasks.add(task);
+    const delayMs = Math.max(0, task.deadlineAt - this.clock.now());
+    this.timers.set(task.id, { deadline: this.scheduler.schedule(delayMs, () => this.#expire(task)) });
+  }
+
+  /** Gives `task` an upstream slot and the AbortController of its calls. */
+  hold(task: Task): void {
+    this.holding.set(task, new AbortController());
+    this.bulkhead.acquire(task.kind);
+  }
+
+  /** The signal that cancels `task`'s calls (the pool's own when it holds no slot). */
+  signalOf(task: Task): AbortSignal {
+    return this.holding.get(task)?.signal ?? this.own.signal;
+  }
+
+  /** Cancels every call under way: the tasks' and the pool's own. */
+  abortAll(): void {
+    for (const controller of this.holding.values()) controller.abort();
+    this.own.abort();
+  }
+
+  /** Pauses submissions for `ms` (the longer pause wins). */
+  pauseFor(ms: number): void {
+    const until = this.clock.now() + ms;
+    if (this.resumeJob && until <= this.pausedUntil) return;
+    this.pausedUntil = until;
+    this.resumeJob?.cancel();
+    this.resumeJob = this.scheduler.schedule(ms, () => {
+      this.resumeJob = undefined;
+      this.pump();
+    });
+  }
+
+  /**
+   * An upstream call made for `task` with its signal: its time goes to the task's timing, its answer
+   * to the log and the circuit. Undefined when the pool abandoned the call meanwhile.
+   */
+  async callFor<T>(task: Task, endpoint: Endpoint, call: (signal: AbortSignal) => Promise<Outcome<T>>): Promise<Outcome<T> | undefined> {
+    const started = this.clock.now();
+    const outcome = await call(this.signalOf(task));
+    if (this.abandoned) return undefined;
+    task.timing.upstreamMs += this.clock.now() - started;
+    this.called(endpoint, outcome);
+    this.noteTransport(outcome);
+    return outcome;
+  }
+
+  /** Every upstream answer's trouble to the log, rate-limited per endpoint and code. */
+  called(endpoint: Endpoint, outcome: Outcome<unknown>): void {
+    if (outcome.kind === "ok" || outcome.kind === "not_ready") return;
+    if (outcome.kind === "task_failed" && outcome.blame === "client") return; // the task's own debug line says it
+    const what = outcome.kind === "back_off" ? "upstream asks to back off; submissions paused" : `upstream ${outcome.kind.replace("_", " ")}`;
+    this.repeats.warn(`${endpoint} ${outcome.code}`, what, { endpoint, code: outcome.code, message: outcome.message });
+  }
+
+  /** Transport failures feed the circuit breaker; an open circuit pauses submissions for its cool-down. */
+  noteTransport(outcome: Outcome<unknown>): void {
+    if (outcome.kind !== "transient") return this.circuit.success();
+    this.circuit.failure();
+    if (this.circuit.state === "open") this.pauseFor(this.circuit.retryInMs);
+  }
+
+  /** The oldest live queued task of `kind`, dropping ended ones from the front. */
+  head(kind: TaskKind): Task | undefined {
+    const q = this.queues[kind];
+    while (q.length > 0 && q.peek()!.status !== "queued") q.shift();
+    return q.peek();
+  }
+
+  /** Back to the head of its queue after a submit that surely did not land. */
+  requeue(task: Task): void {
+    this.o.journal?.unsubmitted(task);
+    this.giveBack(task);
+    task.timing.queuedSince = this.clock.now();
+    this.queues[task.kind].unshift(task);
+    this.queued++;
+  }
+
+  leaveQueue(task: Task, now: number): void {
+    if (task.timing.queuedSince === undefined) return;
+    task.timing.queueMs += now - task.timing.queuedSince;
+    task.timing.queuedSince = undefined;
+  }
+
+  /** Gives the slot back and lets the next task take it. */
+  release(task: Task): void {
+    this.giveBack(task);
+    this.pump();
+  }
+
+  /** Gives the slot back (idempotent); the last one wakes the idle waiters. */
+  giveBack(task: Task): void {
+    if (!this.holding.delete(task)) return;
+    this.bulkhead.release(task.kind);
+    if (this.holding.size === 0) for (const w of [...this.idleWaiters]) w();
+  }
+
+  fail(task: Task, code: string, message: string, blame: "worker" | "client" | undefined): void {
+    if (!this.holding.has(task) && task.status === "queued") this.queued--; // its deque entry goes lazily
+    this.giveBack(task);
+    task.status = "failed";
+    task.error = { code, message };
+    this.end(task);
+    if (blame) this.o.health.failed(task.type, code, blame);
+  }
+
+  end(task: Task): void {
+    task.endedAt = this.clock.now();
+    this.o.journal?.ended(task);
+    this.leaveQueue(task, task.endedAt);
+    const timers = this.timers.get(task.id);
+    timers?.deadline.cancel();
+    timers?.next?.cancel();
+    this.timers.delete(task.id);
+    this.tasks.ended(task);
+    this.o.onTaskEnded?.(task);
+    this.pump();
+  }
+
+  #expire(task: Task): void {
+    if (task.status === "solved" || task.status === "failed") return;
+    this.fail(task, "timeout", `Not solved within ${this.o.taskTimeoutMs}ms.`, "worker");
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Restore: takes back the open tasks of a journal after a restart (SPEC §8). Those the upstream
+ * holds are polled by their id, those whose submit may have landed fail with SUBMIT_UNCERTAIN,
+ * those past their deadline fail with `timeout`, the rest are queued again in their original order.
+ */
+import type { ReplayedTask } from "./journal_port.ts";
+import { SUBMIT_UNCERTAIN, type PoolCore } from "./pool_core.ts";
+import type { Poller } from "./poller.ts";
+
+/** How the replayed tasks were taken back. */
+export interface RestoreResult {
+  polled: number;
+  queued: number;
+  uncertain: number;
+  expired: number;
+}
+
+/** Takes back `replayed` in order of acceptance, then starts what may start. */
+export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly ReplayedTask[]): RestoreResult {
+  const counts = { polled: 0, queued: 0, uncertain: 0, expired: 0 };
+  const now = core.clock.now();
+  for (const r of [...replayed].sort((a, b) => a.createdAt - b.createdAt)) {
+    const task = core.newTask(r.id, r.type, r.params, r.createdAt, r.deadlineAt);
+    task.submissions = r.submissions;
+    core.track(task);
+    if (r.deadlineAt <= now) {
+      core.fail(task, "timeout", "The deadline passed while the worker was down.", undefined);
+      counts.expired++;
+    } else if (r.upstreamId !== undefined) {
+      task.status = "submitted";
+      task.upstreamId = r.upstreamId;
+      task.timing.queuedSince = undefined;
+      core.hold(task);
+      poller.schedule(task, core.o.pollIntervalMs);
+      counts.polled++;
+    } else if (r.uncertain) {
+      core.fail(task, SUBMIT_UNCERTAIN, "The worker stopped while submitting; not repeated, to avoid a double charge.", undefined);
+      counts.uncertain++;
+    } else {
+      core.queues[task.kind].push(task);
+      core.queued++;
+      counts.queued++;
+    }
+  }
+  core.pump();
+  return counts;
+}

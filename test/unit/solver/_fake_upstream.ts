@@ -1,0 +1,91 @@
+/** Fakes of the pool's own ports for unit tests: an upstream whose calls the test answers, and a health feed that records. */
+import type { CircuitState } from "../../../src/base/circuit_breaker.ts";
+import type { HealthFeed } from "../../../src/health/worker_health.ts";
+import type { Outcome, SolverUpstream } from "../../../src/solver/upstream_port.ts";
+import type { TaskParams } from "../../../src/tasks/task_params.ts";
+
+export type Method = "submit" | "poll" | "balance" | "report";
+
+export interface Call {
+  method: Method;
+  /** The params of a submit, the upstream id of a poll or report. */
+  arg: TaskParams | string | undefined;
+  signal: AbortSignal | undefined;
+  answered: boolean;
+  answer(outcome: Outcome<unknown>): void;
+}
+
+/** Every call waits until the test answers it; none ever reaches a network. */
+export class FakeUpstream implements SolverUpstream {
+  readonly calls: Call[] = [];
+
+  submit(params: TaskParams, signal?: AbortSignal): Promise<Outcome<string>> {
+    return this.#call("submit", params, signal);
+  }
+  poll(upstreamId: string, signal?: AbortSignal): Promise<Outcome<string>> {
+    return this.#call("poll", upstreamId, signal);
+  }
+  balance(signal?: AbortSignal): Promise<Outcome<number>> {
+    return this.#call("balance", undefined, signal);
+  }
+  report(upstreamId: string, _correct: boolean, signal?: AbortSignal): Promise<Outcome<string>> {
+    return this.#call("report", upstreamId, signal);
+  }
+
+  /** Calls of `method` not answered yet, oldest first. */
+  pending(method: Method): Call[] {
+    return this.calls.filter((c) => c.method === method && !c.answered);
+  }
+
+  count(method: Method): number {
+    return this.calls.filter((c) => c.method === method).length;
+  }
+
+  /** Answers the oldest pending call of `method`; throws when there is none. */
+  answer(method: Method, outcome: Outcome<unknown>): Call {
+    const call = this.pending(method)[0];
+    if (!call) throw new Error(`no pending ${method} call`);
+    call.answer(outcome);
+    return call;
+  }
+
+  #call<T>(method: Method, arg: Call["arg"], signal: AbortSignal | undefined): Promise<Outcome<T>> {
+    return new Promise((resolve) => {
+      const call: Call = {
+        method,
+        arg,
+        signal,
+        answered: false,
+        answer: (outcome) => {
+          if (call.answered) return;
+          call.answered = true;
+          resolve(outcome as Outcome<T>);
+        },
+      };
+      // As the real client does: an abort ends the call at once.
+      signal?.addEventListener("abort", () => call.answer({ kind: "transient", code: "ABORTED", message: "cancelled", maybeDelivered: true }), { once: true });
+      this.calls.push(call);
+    });
+  }
+}
+
+/** A HealthFeed that keeps what it was told. */
+export class RecordingHealth implements HealthFeed {
+  readonly solvedTypes: string[] = [];
+  readonly failures: Array<[string, string]> = [];
+  auth: string | undefined;
+  circuitState: CircuitState = "closed";
+
+  solved(type: string): void {
+    this.solvedTypes.push(type);
+  }
+  failed(_type: string, code: string, blame: string): void {
+    this.failures.push([code, blame]);
+  }
+  upstreamAuth(code: string | undefined): void {
+    this.auth = code;
+  }
+  circuit(state: CircuitState): void {
+    this.circuitState = state;
+  }
+}

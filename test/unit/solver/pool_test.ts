@@ -1,0 +1,291 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { WorkerError } from "../../../src/base/errors.ts";
+import { silentLogger } from "../../../src/base/log.ts";
+import { SolverPool, SUBMIT_UNCERTAIN, type PoolOptions } from "../../../src/solver/pool.ts";
+import type { TaskParams } from "../../../src/tasks/task_params.ts";
+import { FakeClock, settle } from "../../_support/fake_clock.ts";
+import { FakeUpstream, RecordingHealth } from "./_fake_upstream.ts";
+
+const IMAGE: TaskParams = { type: "image", image: "aGVsbG8=" };
+const TOKEN: TaskParams = { type: "turnstile", sitekey: "0x4AAAAAAAunit", pageurl: "https://example.com/" };
+const OK = (value: string) => ({ kind: "ok" as const, value });
+const NOT_READY = { kind: "not_ready" as const };
+
+function rig(options: Partial<PoolOptions> = {}) {
+  const clock = new FakeClock();
+  const upstream = new FakeUpstream();
+  const health = new RecordingHealth();
+  const pool = new SolverPool({
+    clock,
+    upstream,
+    health,
+    log: silentLogger,
+    threads: 2,
+    queueMax: 10,
+    taskTimeoutMs: 180_000,
+    firstPollMs: { image: 5000, token: 15_000 },
+    pollIntervalMs: 5000,
+    random: () => 0,
+    ...options,
+  });
+  return { clock, upstream, health, pool };
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return (err as WorkerError).code;
+  }
+  return undefined;
+}
+
+describe("SolverPool admission", () => {
+  test("enqueue queues a task and submits it at once; a full queue is ERR_QUEUE_FULL", async () => {
+    const { pool, upstream } = rig({ threads: 1, queueMax: 2 });
+    const first = pool.enqueue("image", IMAGE);
+    assert.equal(first.status, "queued");
+    assert.deepEqual(upstream.pending("submit").map((c) => c.arg), [IMAGE]);
+    assert.equal(pool.inFlight, 1);
+    pool.enqueue("image", IMAGE);
+    pool.enqueue("image", IMAGE);
+    assert.equal(pool.queueDepth, 2);
+    assert.equal(codeOf(() => pool.enqueue("image", IMAGE)), "ERR_QUEUE_FULL");
+    assert.equal(pool.tasks.get(first.id), first);
+  });
+
+  test("accept resolves with the queued task when there is no journal", async () => {
+    const { pool } = rig();
+    const task = await pool.accept("turnstile", TOKEN);
+    assert.equal(task.kind, "token");
+    assert.equal(pool.state, "running");
+  });
+});
+
+describe("SolverPool dispatch", () => {
+  test("never holds more than `threads` slots; a solved task frees its slot for the next", async () => {
+    const { pool, upstream, clock, health } = rig({ threads: 2 });
+    const tasks = [1, 2, 3, 4, 5].map(() => pool.enqueue("image", IMAGE));
+    assert.equal(upstream.pending("submit").length, 2);
+    assert.equal(pool.inFlight, 2);
+    assert.equal(pool.queueDepth, 3);
+    upstream.answer("submit", OK("u1"));
+    upstream.answer("submit", OK("u2"));
+    await settle();
+    assert.equal(tasks[0]!.status, "submitted");
+    assert.equal(upstream.pending("submit").length, 0, "submitted tasks keep their slots");
+    await clock.advance(5000);
+    assert.deepEqual(upstream.pending("poll").map((c) => c.arg), ["u1", "u2"]);
+    upstream.answer("poll", OK("answer-1"));
+    upstream.answer("poll", NOT_READY);
+    await settle();
+    assert.equal(tasks[0]!.status, "solved");
+    assert.equal(tasks[0]!.solution, "answer-1");
+    assert.deepEqual(health.solvedTypes, ["image"]);
+    assert.equal(upstream.pending("submit").length, 1, "the freed slot takes the next task");
+    assert.equal(pool.inFlight, 2);
+  });
+
+  test("a refusal requeues the task at the head and pauses submissions for the back-off", async () => {
+    const { pool, upstream, clock } = rig({ threads: 1 });
+    const task = pool.enqueue("image", IMAGE);
+    upstream.answer("submit", { kind: "back_off", code: "ERROR_NO_SLOT_AVAILABLE", message: "" });
+    await settle();
+    assert.equal(task.status, "queued");
+    assert.equal(pool.queueDepth, 1);
+    assert.equal(pool.inFlight, 0);
+    await clock.advance(499); // 1 s base with full jitter at random 0: 500 ms
+    assert.equal(upstream.count("submit"), 1, "paused");
+    await clock.advance(1);
+    assert.equal(upstream.count("submit"), 2, "resumed");
+    upstream.answer("submit", { kind: "back_off", code: "ERROR_NO_SLOT_AVAILABLE", message: "" });
+    await settle();
+    await clock.advance(999);
+    assert.equal(upstream.count("submit"), 2, "the second pause is twice as long");
+    await clock.advance(1);
+    upstream.answer("submit", OK("u1"));
+    await settle();
+    assert.equal(task.status, "submitted");
+    assert.equal(task.submissions, 1);
+  });
+
+  test("a submit that may have landed fails SUBMIT_UNCERTAIN and is never sent again", async () => {
+    const { pool, upstream, clock, health } = rig({ threads: 1 });
+    const task = pool.enqueue("image", IMAGE);
+    upstream.answer("submit", { kind: "transient", code: "TIMEOUT", message: "", maybeDelivered: true });
+    await settle();
+    assert.equal(task.status, "failed");
+    assert.equal(task.error?.code, SUBMIT_UNCERTAIN);
+    assert.deepEqual(health.failures, [[SUBMIT_UNCERTAIN, "worker"]]);
+    assert.equal(pool.inFlight, 0);
+    await clock.advance(60_000);
+    assert.equal(upstream.count("submit"), 1);
+  });
+
+  test("a connect timeout (not delivered) requeues the task and submits it again after the back-off", async () => {
+    const { pool, upstream, clock, health } = rig({ threads: 1 });
+    const task = pool.enqueue("image", IMAGE);
+    upstream.answer("submit", { kind: "transient", code: "CONNECT_TIMEOUT", message: "", maybeDelivered: false });
+    await settle();
+    assert.equal(task.status, "queued");
+    assert.deepEqual(health.failures, []);
+    await clock.advance(500);
+    assert.equal(upstream.count("submit"), 2);
+    upstream.answer("submit", OK("u1"));
+    await settle();
+    assert.equal(task.status, "submitted");
+    assert.equal(task.upstreamId, "u1");
+  });
+
+  test("a task failed by the upstream ends with its code, charged as classified", async () => {
+    const { pool, upstream, health } = rig();
+    const task = pool.enqueue("image", IMAGE);
+    upstream.answer("submit", { kind: "task_failed", code: "ERROR_ZERO_CAPTCHA_FILESIZE", message: "", blame: "client" });
+    await settle();
+    assert.equal(task.error?.code, "ERROR_ZERO_CAPTCHA_FILESIZE");
+    assert.deepEqual(health.failures, [["ERROR_ZERO_CAPTCHA_FILESIZE", "client"]]);
+  });
+});
+
+describe("SolverPool polling", () => {
+  test("an unsolvable answer is submitted once more, then fails", async () => {
+    const { pool, upstream, clock } = rig();
+    const task = pool.enqueue("image", IMAGE);
+    upstream.answer("submit", OK("u1"));
+    await clock.advance(5000);
+    upstream.answer("poll", { kind: "task_failed", code: "ERROR_CAPTCHA_UNSOLVABLE", message: "", blame: "worker" });
+    await settle();
+    assert.equal(upstream.count("submit"), 2, "a deliberate second submission");
+    assert.equal(task.status, "queued");
+    upstream.answer("submit", OK("u2"));
+    await clock.advance(5000);
+    assert.equal(upstream.pending("poll")[0]!.arg, "u2");
+    upstream.answer("poll", { kind: "task_failed", code: "ERROR_CAPTCHA_UNSOLVABLE", message: "", blame: "worker" });
+    await settle();
+    assert.equal(task.status, "failed");
+    assert.equal(task.error?.code, "ERROR_CAPTCHA_UNSOLVABLE");
+    assert.equal(task.submissions, 2);
+    assert.equal(upstream.count("submit"), 2);
+  });
+
+  test("polls every interval and fails the task at its deadline, giving the slot back", async () => {
+    const { pool, upstream, clock } = rig({ taskTimeoutMs: 20_000 });
+    const task = pool.enqueue("turnstile", TOKEN);
+    upstream.answer("submit", OK("u1"));
+    await clock.advance(15_000);
+    upstream.answer("poll", NOT_READY);
+    await clock.advance(4999);
+    assert.equal(upstream.count("poll"), 1);
+    await clock.advance(1);
+    assert.equal(task.status, "failed");
+    assert.equal(task.error?.code, "timeout");
+    assert.equal(pool.inFlight, 0);
+  });
+});
+
+describe("SolverPool account", () => {
+  test("a fatal key code stops submissions; the background getbalance resumes them when the key works", async () => {
+    const { pool, upstream, clock, health } = rig({ threads: 1 });
+    const task = pool.enqueue("image", IMAGE);
+    upstream.answer("submit", { kind: "fatal_account", code: "ERROR_WRONG_USER_KEY", message: "" });
+    await settle();
+    assert.equal(health.auth, "ERROR_WRONG_USER_KEY");
+    assert.equal(task.status, "queued");
+    pool.enqueue("image", IMAGE);
+    assert.equal(upstream.count("submit"), 1, "no submissions while the key is refused");
+    await clock.advance(2500); // 5 s base, jitter at random 0
+    const check = upstream.answer("balance", { kind: "fatal_account", code: "ERROR_WRONG_USER_KEY", message: "" });
+    assert.ok(check.signal, "the re-check carries the pool's signal");
+    await clock.advance(5000);
+    upstream.answer("balance", OK("1.5"));
+    await settle();
+    assert.equal(health.auth, undefined);
+    assert.equal(upstream.count("submit"), 2, "resumed");
+  });
+
+  test("the health check's verdicts stop and resume submissions too", async () => {
+    const { pool, upstream, health } = rig({ threads: 1 });
+    pool.accountRejected("ERROR_IP_NOT_ALLOWED");
+    pool.enqueue("image", IMAGE);
+    assert.equal(upstream.count("submit"), 0);
+    assert.equal(health.auth, "ERROR_IP_NOT_ALLOWED");
+    pool.accountAccepted();
+    assert.equal(upstream.count("submit"), 1);
+  });
+});
+
+describe("SolverPool lifecycle", () => {
+  test("draining: queued tasks fail with shutdown, new ones are refused, in-flight ones finish", async () => {
+    const { pool, upstream, clock } = rig({ threads: 1 });
+    const held = pool.enqueue("image", IMAGE);
+    const queued = pool.enqueue("image", IMAGE);
+    upstream.answer("submit", OK("u1"));
+    await settle();
+    assert.equal(pool.stopAccepting(), 1);
+    assert.equal(pool.state, "draining");
+    assert.equal(queued.error?.code, "shutdown");
+    assert.equal(codeOf(() => pool.enqueue("image", IMAGE)), "ERR_DRAINING");
+    const idle = pool.idle(60_000);
+    await clock.advance(5000);
+    upstream.answer("poll", OK("answer"));
+    await settle();
+    await idle;
+    assert.equal(held.status, "solved");
+    assert.equal(pool.inFlight, 0);
+  });
+
+  test("suspend aborts the calls in flight, drops their answers and leaves the tasks open", async () => {
+    const { pool, upstream, clock } = rig({ threads: 2 });
+    const polling = pool.enqueue("image", IMAGE);
+    const submitting = pool.enqueue("image", IMAGE);
+    upstream.answer("submit", OK("u1"));
+    await clock.advance(5000);
+    const submit = upstream.pending("submit")[0]!;
+    const poll = upstream.pending("poll")[0]!;
+    assert.ok(submit.signal && poll.signal && submit.signal !== poll.signal, "one signal per task");
+    assert.equal(pool.suspend(), 2);
+    assert.equal(pool.state, "suspended");
+    assert.equal(submit.signal.aborted, true);
+    assert.equal(poll.signal.aborted, true);
+    await settle();
+    assert.equal(submitting.status, "queued", "the aborted answer is dropped, not SUBMIT_UNCERTAIN");
+    assert.equal(polling.status, "submitted");
+    assert.equal(codeOf(() => pool.enqueue("image", IMAGE)), "ERR_DRAINING");
+    await clock.advance(600_000);
+    assert.equal(upstream.calls.length, 3, "no timer runs after suspend");
+  });
+
+  test("failAll fails every open task, aborts their calls and the pool's own", async () => {
+    const { pool, upstream, clock } = rig({ threads: 1 });
+    pool.accountRejected("ERROR_WRONG_USER_KEY");
+    pool.accountAccepted();
+    const a = pool.enqueue("image", IMAGE);
+    const b = pool.enqueue("image", IMAGE);
+    const submit = upstream.pending("submit")[0]!;
+    assert.equal(pool.failAll("shutdown", "bye"), 2);
+    assert.equal(pool.state, "stopped");
+    assert.equal(submit.signal?.aborted, true);
+    await settle();
+    assert.deepEqual([a.error?.code, b.error?.code], ["shutdown", "shutdown"]);
+    assert.equal(upstream.count("submit"), 1, "nothing dispatched while stopping");
+    await clock.advance(600_000);
+    assert.equal(pool.circuit.state, "closed", "an aborted call is not a transport failure");
+  });
+
+  test("report forwards to the upstream with the pool's signal and refuses unsolved tasks", async () => {
+    const { pool, upstream, clock } = rig();
+    const task = pool.enqueue("image", IMAGE);
+    await assert.rejects(pool.report(task, true), (err: WorkerError) => err.code === "ERR_CONFLICT");
+    upstream.answer("submit", OK("u1"));
+    await clock.advance(5000);
+    upstream.answer("poll", OK("answer"));
+    await settle();
+    const reported = pool.report(task, false);
+    const call = upstream.answer("report", OK("OK_REPORT_RECORDED"));
+    assert.equal((await reported).kind, "ok");
+    assert.equal(call.arg, "u1");
+    assert.ok(call.signal);
+    assert.equal(task.reported, "bad");
+  });
+});

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { silentLogger } from "../../../src/base/log.ts";
+import type { ReplayedTask, TaskJournal } from "../../../src/solver/journal_port.ts";
+import { SolverPool, SUBMIT_UNCERTAIN } from "../../../src/solver/pool.ts";
+import type { Task } from "../../../src/tasks/task.ts";
+import type { TaskParams } from "../../../src/tasks/task_params.ts";
+import { FakeClock, settle } from "../../_support/fake_clock.ts";
+import { FakeUpstream, RecordingHealth } from "./_fake_upstream.ts";
+
+const IMAGE: TaskParams = { type: "image", image: "aGVsbG8=" };
+
+/** A journal port that records what it is told; `failSubmitting` makes the durable submit record fail. */
+class RecordingJournal implements TaskJournal {
+  readonly records: string[] = [];
+  failSubmitting = false;
+  accepted(task: Task): Promise<void> {
+    this.records.push(`accept ${task.id}`);
+    return Promise.resolve();
+  }
+  submitting(task: Task): Promise<void> {
+    this.records.push(`submitting ${task.id}`);
+    return this.failSubmitting ? Promise.reject(new Error("EIO")) : Promise.resolve();
+  }
+  submitted(task: Task): void {
+    this.records.push(`submitted ${task.id} ${task.upstreamId}`);
+  }
+  unsubmitted(task: Task): void {
+    this.records.push(`unsubmitted ${task.id}`);
+  }
+  ended(task: Task): void {
+    this.records.push(`end ${task.id} ${task.status}`);
+  }
+}
+
+function rig() {
+  const clock = new FakeClock();
+  const upstream = new FakeUpstream();
+  const journal = new RecordingJournal();
+  const pool = new SolverPool({
+    clock,
+    upstream,
+    journal,
+    health: new RecordingHealth(),
+    log: silentLogger,
+    threads: 4,
+    queueMax: 10,
+    taskTimeoutMs: 180_000,
+    firstPollMs: { image: 5000, token: 15_000 },
+    pollIntervalMs: 5000,
+    random: () => 0,
+  });
+  return { clock, upstream, journal, pool };
+}
+
+function replayed(id: string, now: number, extra: Partial<ReplayedTask> = {}): ReplayedTask {
+  return { id, type: "image", params: IMAGE, createdAt: now - 1000, deadlineAt: now + 60_000, upstreamId: undefined, uncertain: false, submissions: 0, ...extra };
+}
+
+describe("SolverPool restore", () => {
+  test("polls what the upstream holds, fails the uncertain and the expired, queues the rest in order", async () => {
+    const { pool, upstream, clock, journal } = rig();
+    const now = clock.now();
+    const counts = pool.restore([
+      replayed("queued-late", now, { createdAt: now - 10 }),
+      replayed("held", now, { upstreamId: "u9", submissions: 1 }),
+      replayed("uncertain", now, { uncertain: true }),
+      replayed("expired", now, { deadlineAt: now }),
+      replayed("queued-early", now, { createdAt: now - 5000 }),
+    ]);
+    assert.deepEqual(counts, { polled: 1, queued: 2, uncertain: 1, expired: 1 });
+    assert.equal(pool.tasks.get("uncertain")?.error?.code, SUBMIT_UNCERTAIN);
+    assert.equal(pool.tasks.get("expired")?.error?.code, "timeout");
+    assert.equal(pool.tasks.get("held")?.status, "submitted");
+    await settle();
+    assert.deepEqual(journal.records.filter((r) => r.startsWith("submitting")), ["submitting queued-early", "submitting queued-late"]);
+    assert.equal(upstream.count("poll"), 0);
+    await clock.advance(5000);
+    assert.equal(upstream.pending("poll")[0]?.arg, "u9", "polled by its id after one interval, never submitted again");
+    assert.equal(pool.inFlight, 3);
+  });
+});
+
+describe("SolverPool with a journal", () => {
+  test("the submit waits for its durable record; a record that cannot be written is not sent and is retried", async () => {
+    const { pool, upstream, clock, journal } = rig();
+    journal.failSubmitting = true;
+    const task = pool.enqueue("image", IMAGE);
+    assert.equal(upstream.count("submit"), 0, "nothing sent before the record is durable");
+    await settle();
+    assert.equal(task.status, "queued");
+    assert.equal(upstream.count("submit"), 0);
+    journal.failSubmitting = false;
+    await clock.advance(500);
+    assert.equal(upstream.count("submit"), 1);
+    upstream.answer("submit", { kind: "ok", value: "u1" });
+    await settle();
+    assert.deepEqual(journal.records, [`accept ${task.id}`, `submitting ${task.id}`, `unsubmitted ${task.id}`, `submitting ${task.id}`, `submitted ${task.id} u1`]);
+  });
+
+  test("draining leaves queued tasks to the journal; suspend keeps every open task out of it", async () => {
+    const { pool, upstream, journal } = rig();
+    const tasks = [1, 2, 3, 4, 5].map(() => pool.enqueue("image", IMAGE));
+    await settle();
+    assert.equal(pool.stopAccepting(), 0);
+    assert.equal(tasks[4]!.status, "queued");
+    assert.equal(pool.suspend(), 5);
+    await settle();
+    assert.ok(upstream.pending("submit").length === 0 && upstream.count("submit") === 4, "the 4 submits were aborted");
+    assert.ok(journal.records.every((r) => !r.startsWith("end") && !r.startsWith("unsubmitted")), journal.records.join("; "));
+  });
+});
