@@ -46,6 +46,8 @@ export interface TtlCacheOptions<T> {
   /** Makes a message safe to show (redaction). @default identity */
   sanitize?: (message: string) => string;
   random?: () => number;
+  /** Called after each load ended (value or error recorded, `refreshing` false again); must not throw. */
+  onSettled?: () => void;
 }
 
 /**
@@ -101,6 +103,7 @@ export class TtlCache<T> {
   refresh(): Promise<void> {
     this.#inFlight ??= this.#load().finally(() => {
       this.#inFlight = undefined;
+      this.#o.onSettled?.();
     });
     return this.#inFlight;
   }
