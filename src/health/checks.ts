@@ -5,7 +5,7 @@
  */
 import type { Clock } from "../base/clock.ts";
 import type { CheckStatus } from "./check_status.ts";
-import { TtlCache } from "./ttl_cache.ts";
+import { TtlCache, type CacheRead } from "./ttl_cache.ts";
 
 export type { CheckStatus };
 
@@ -98,14 +98,14 @@ export class HealthChecks {
     return this.#checks.get(name)?.cache.refresh() ?? Promise.resolve();
   }
 
-  /** Every check's latest result, synchronously. */
+  /** Every check's latest result, synchronously; reading never starts a run (start() keeps them fresh). */
   results(): CheckResult[] {
-    return [...this.#checks.values()].map(({ def, cache }) => toResult(def, cache.read()));
+    return [...this.#checks.values()].map(({ def, cache }) => toResult(def, cache.peek()));
   }
 
   result(name: string): CheckResult | undefined {
     const c = this.#checks.get(name);
-    return c ? toResult(c.def, c.cache.read()) : undefined;
+    return c ? toResult(c.def, c.cache.peek()) : undefined;
   }
 
   #settled(name: string): void {
@@ -126,7 +126,7 @@ async function runGuarded(def: CheckDefinition, signal: AbortSignal): Promise<Ch
   return value;
 }
 
-function toResult(def: CheckDefinition, read: ReturnType<TtlCache<CheckValue>["read"]>): CheckResult {
+function toResult(def: CheckDefinition, read: CacheRead<CheckValue>): CheckResult {
   let status: CheckStatus;
   if (read.error) status = read.value === undefined ? "down" : "degraded";
   else if (read.value === undefined) status = "degraded"; // first run still out

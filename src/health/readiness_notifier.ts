@@ -1,7 +1,8 @@
 /**
  * Publishes readiness transitions: holds the last readiness published, and `check()` compares a
- * fresh (pure) evaluation with it and, when readiness or its issue list changed, logs one line and
- * tells the subscribers (systemd's STATUS, ...). The places that change state call `check()`: a
+ * fresh (pure) evaluation with it and, when readiness or the kinds of its issues changed, logs one
+ * line and tells the subscribers (systemd's STATUS, ...). A value inside an issue moving
+ * (`no_solve_for=601s` -> `602s`) is not a transition, or a stuck worker would log every second. The places that change state call `check()`: a
  * task ending, a check result, a phase change, the account or circuit state; a timer covers the
  * rules time alone moves (no_solve_for, the error window sliding). Probes never call it.
  */
@@ -42,7 +43,7 @@ export class ReadinessNotifier {
     return this.#last;
   }
 
-  /** Subscribes to readiness transitions (and changes of the issue list); returns the unsubscribe. */
+  /** Subscribes to readiness transitions (and changes of the issue kinds); returns the unsubscribe. */
   subscribe(listener: ReadinessListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -92,6 +93,7 @@ export class ReadinessNotifier {
   }
 }
 
+/** Readiness and the kinds of its issues (`low_balance`, not `low_balance=$0.42`). */
 function keyOf(r: Readiness): string {
-  return `${r.ready ? "ready" : "not_ready"}:${r.issues.join(",")}`;
+  return `${r.ready ? "ready" : "not_ready"}:${r.issues.map((i) => i.split("=", 1)[0]).join(",")}`;
 }
