@@ -26,7 +26,7 @@ export class ReadinessNotifier {
   #last: Readiness;
   #lastKey: string;
   #timer: Timer | undefined;
-  #running = false;
+  #state: "idle" | "running" | "stopped" = "idle";
 
   /**
    * Takes the readiness at construction (normally `starting`) as published without a log line: a
@@ -75,25 +75,25 @@ export class ReadinessNotifier {
 
   /** Checks every `everyMs` until stop(). */
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
+    if (this.#state !== "idle") return;
+    this.#state = "running";
     const tick = () => {
       this.#timer = undefined;
-      if (!this.#running) return;
+      if (this.#state !== "running") return;
       this.check();
       this.#timer = this.#o.clock.setTimeout(tick, this.#o.everyMs ?? 1000);
     };
     this.#timer = this.#o.clock.setTimeout(tick, this.#o.everyMs ?? 1000);
   }
 
+  /** Cancels the timer for good: a start() after it (a startup ending after close) does nothing. */
   stop(): void {
-    this.#running = false;
+    this.#state = "stopped";
     this.#timer?.cancel();
     this.#timer = undefined;
   }
 }
 
-/** Readiness and the kinds of its issues (`low_balance`, not `low_balance=$0.42`). */
 function keyOf(r: Readiness): string {
   return `${r.ready ? "ready" : "not_ready"}:${r.issues.map((i) => i.split("=", 1)[0]).join(",")}`;
 }

@@ -93,5 +93,7 @@ describe("ReadinessNotifier", () => {
     assert.equal(s.lines.filter((l) => l.msg === "not ready").length, 1);
     s.notifier.stop();
     assert.equal(s.clock.pendingCount, 0, "stop cancels the timer");
+    s.notifier.start();
+    assert.equal(s.clock.pendingCount, 0, "and is for good: a late start() does nothing");
   });
 });
