@@ -7,6 +7,8 @@ import { formatDuration, type Config, type HostPort } from "../config/config.ts"
 import { WorkerError } from "../base/errors.ts";
 import { HealthChecks } from "../health/checks.ts";
 import { HealthView, UPSTREAM_CHECK, type Readiness } from "../health/health_view.ts";
+import { ReadinessNotifier } from "../health/readiness_notifier.ts";
+import type { ProcessStats } from "../base/process_stats.ts";
 import { WorkerHealth } from "../health/worker_health.ts";
 import { registerHealthRoutes } from "../http/health_routes.ts";
 import { Router } from "../http/router.ts";
@@ -48,6 +50,8 @@ export interface Worker {
   health: WorkerHealth;
   checks: HealthChecks;
   view: HealthView;
+  /** Publishes readiness transitions (log line, systemd STATUS); check() after a state change. */
+  notifier: ReadinessNotifier;
   router: Router;
   registry: Registry;
   /** Finishes startup: the first dependency check ends (or times out), then readiness may pass. */
@@ -93,7 +97,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     onTaskEnded: (task: Task) => {
       metrics?.taskEnded(task);
       if (log.enabled("debug")) log.debug("task ended", { id: task.id, type: task.type, status: task.status, code: task.error?.code });
-      view.evaluate();
+      notifier.check();
     },
   });
   health.setLoadSource(() => pool.load());
@@ -104,8 +108,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     ttlMs: config.balanceTtlMs,
     timeoutMs: config.checkTimeoutMs,
     // One getbalance per TTL answers both questions: is the upstream reachable, and what is left.
-    run: async () => {
-      const outcome = await upstream.balance();
+    run: async (signal) => {
+      const outcome = await client.balance(signal);
       if (outcome.kind === "ok") {
         pool.accountAccepted();
         return { observedValue: outcome.value, observedUnit: "USD" };
@@ -122,17 +126,27 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     checks,
     thresholds: config,
     stallMs: Math.max(60_000, 3 * config.pollIntervalMs),
-    log,
     extraIssues: () => (journal?.error === undefined ? [] : [`state_dir=${journal.error}`]),
   });
+  const notifier = new ReadinessNotifier({ view, clock, log });
+  checks.onResult(() => notifier.check());
+  health.onStateChange(() => notifier.check());
   if (opened) {
     const restored = pool.restore(opened.replayed);
     log.info("journal replayed", { dir: config.stateDir, records: opened.report.records, skipped: opened.report.skipped, torn: opened.report.torn, ...restored });
   }
 
   const registry = new Registry();
-  metrics = registerWorkerMetrics(registry, view, config);
-  const processMetrics = registerProcessMetrics(registry, health.startedAt);
+  // TODO(lead): from Runtime (bin.ts creates the ProcessStats; nothing below bin reads process).
+  const processStats: ProcessStats = {
+    cpuUsage: () => process.cpuUsage(),
+    memoryUsage: () => process.memoryUsage(),
+    rss: () => process.memoryUsage.rss(),
+    pid: process.pid,
+    nodeVersion: process.version,
+  };
+  metrics = registerWorkerMetrics(registry, { view, config, nodeVersion: processStats.nodeVersion });
+  const processMetrics = registerProcessMetrics(registry, { stats: processStats, startTimeMs: health.startedAt });
 
   const router = new Router();
   registerMetricsRoute(router, registry);
@@ -157,12 +171,14 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     health,
     checks,
     view,
+    notifier,
     router,
     registry,
     startup: Promise.resolve(),
     beginDrain: () => {
       if (view.phase === "draining") return;
       view.setPhase("draining");
+      notifier.check();
       const failed = pool.stopAccepting();
       log.info("draining", { in_flight: pool.inFlight, queued_failed: failed });
     },
@@ -178,6 +194,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       return left;
     },
     close: async () => {
+      notifier.stop();
       checks.stop();
       processMetrics.stop();
       if (journal) pool.suspend();
@@ -191,6 +208,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   http = await startHttpServer(o.listen ?? config.listen, router, log, o.http);
   partial.startup = checks.start().then(() => {
     if (view.phase === "starting") view.setPhase("running");
+    notifier.check();
+    notifier.start();
   });
   return { ...partial, address: http.address };
 }

@@ -53,7 +53,7 @@ export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<num
   let agent: HaproxyAgent | undefined;
   if (config.agentListen) {
     try {
-      agent = await startHaproxyAgent({ listen: config.agentListen, view: worker.view, pool: worker.pool, threads: config.threads, queueMax: config.queueMax, log });
+      agent = await startHaproxyAgent({ listen: config.agentListen, view: worker.view, threads: config.threads, queueMax: config.queueMax, log });
     } catch (err) {
       log.error("cannot listen for HAProxy agent checks", { listen: formatHostPort(config.agentListen), err });
       await worker.close();
@@ -84,7 +84,8 @@ export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<num
     );
     stopDemo = startDemoTraffic(worker.pool, clock, log);
   }
-  notify = startSystemdNotify({ env: rt.env, clock, log, view: worker.view, startup: worker.startup });
+  // TODO(lead): pid from Runtime
+  notify = startSystemdNotify({ env: rt.env, clock, log, view: worker.view, readiness: worker.notifier, startup: worker.startup, pid: process.pid });
   const code = await stopped;
   await notify?.close();
   await agent?.close();

@@ -6,6 +6,7 @@
 import { parseDurationMs, optionSpec, resolveOption, type FlagValues, type HostPort } from "../config/config.ts";
 import { WorkerError } from "../base/errors.ts";
 import { statusModel } from "../status_report/status_model.ts";
+import { readStatusDocs } from "../status_report/status_docs.ts";
 import { renderText } from "../status_report/status_render.ts";
 import { httpGet } from "./http_get.ts";
 import { defaultBase, parseBase } from "./probe.ts";
@@ -36,7 +37,7 @@ export async function runStatusCommand(flags: FlagValues, rt: Runtime): Promise<
       return EXIT_UNREACHABLE;
     }
   }
-  const model = statusModel({ ready: docs.ready, dependencies: docs.dependencies, health: docs.health });
+  const model = statusModel(readStatusDocs({ ready: docs.ready, dependencies: docs.dependencies, health: docs.health }));
   rt.stdout(flags.json === true ? JSON.stringify({ url: base.href, ...model }, null, 2) + "\n" : renderText(model, base.href, rt.isTTY && rt.env.NO_COLOR === undefined));
   return model.ready ? EXIT_OK : EXIT_FAILURE;
 }

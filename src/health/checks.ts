@@ -4,9 +4,10 @@
  * is still at hand), never as an exception in a handler. Endpoints read results; they never run checks.
  */
 import type { Clock } from "../base/clock.ts";
-import { TtlCache } from "./ttl_cache.ts";
+import type { CheckStatus } from "./check_status.ts";
+import { TtlCache, type CacheRead } from "./ttl_cache.ts";
 
-export type CheckStatus = "ok" | "degraded" | "down";
+export type { CheckStatus };
 
 /** What a check's run returns; a throw means down. */
 export interface CheckValue {
@@ -23,6 +24,7 @@ export interface CheckDefinition {
   componentType?: string;
   ttlMs: number;
   timeoutMs: number;
+  /** One run; `signal` aborts when the run passes `timeoutMs` (the result is then down or degraded anyway). */
   run: (signal: AbortSignal) => Promise<CheckValue>;
 }
 
@@ -54,6 +56,7 @@ export interface HealthChecksOptions {
 export class HealthChecks {
   readonly #o: HealthChecksOptions;
   readonly #checks = new Map<string, { def: CheckDefinition; cache: TtlCache<CheckValue> }>();
+  readonly #listeners = new Set<(name: string) => void>();
 
   constructor(options: HealthChecksOptions) {
     this.#o = options;
@@ -67,8 +70,18 @@ export class HealthChecks {
       load: (signal) => runGuarded(def, signal),
       sanitize: this.#o.sanitize,
       random: this.#o.random,
+      onSettled: () => this.#settled(def.name),
     });
     this.#checks.set(def.name, { def, cache });
+  }
+
+  /**
+   * Subscribes to the end of every run of every check (a new result to read, changed or not);
+   * returns the unsubscribe. This is where readiness learns that a check result changed.
+   */
+  onResult(listener: (name: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Runs every check once, in parallel, and keeps them fresh; resolves when all first runs ended. */
@@ -85,14 +98,24 @@ export class HealthChecks {
     return this.#checks.get(name)?.cache.refresh() ?? Promise.resolve();
   }
 
-  /** Every check's latest result, synchronously. */
+  /** Every check's latest result, synchronously; reading never starts a run (start() keeps them fresh). */
   results(): CheckResult[] {
-    return [...this.#checks.values()].map(({ def, cache }) => toResult(def, cache.read()));
+    return [...this.#checks.values()].map(({ def, cache }) => toResult(def, cache.peek()));
   }
 
   result(name: string): CheckResult | undefined {
     const c = this.#checks.get(name);
-    return c ? toResult(c.def, c.cache.read()) : undefined;
+    return c ? toResult(c.def, c.cache.peek()) : undefined;
+  }
+
+  #settled(name: string): void {
+    for (const l of this.#listeners) {
+      try {
+        l(name);
+      } catch {
+        // a subscriber's failure is its own (the notifier logs its own); a check run never rejects
+      }
+    }
   }
 }
 
@@ -103,7 +126,7 @@ async function runGuarded(def: CheckDefinition, signal: AbortSignal): Promise<Ch
   return value;
 }
 
-function toResult(def: CheckDefinition, read: ReturnType<TtlCache<CheckValue>["read"]>): CheckResult {
+function toResult(def: CheckDefinition, read: CacheRead<CheckValue>): CheckResult {
   let status: CheckStatus;
   if (read.error) status = read.value === undefined ? "down" : "degraded";
   else if (read.value === undefined) status = "degraded"; // first run still out

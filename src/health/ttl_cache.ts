@@ -46,6 +46,8 @@ export interface TtlCacheOptions<T> {
   /** Makes a message safe to show (redaction). @default identity */
   sanitize?: (message: string) => string;
   random?: () => number;
+  /** Called after each load ended (value or error recorded, `refreshing` false again); must not throw. */
+  onSettled?: () => void;
 }
 
 /**
@@ -80,12 +82,19 @@ export class TtlCache<T> {
     return this.#loads;
   }
 
-  /** The current value and its state, at once; kicks off one refresh if stale and none runs. */
+  /** The current value and its state, at once; kicks off one refresh if expired and none runs. */
   read(): CacheRead<T> {
+    const now = this.#o.clock.now();
+    const expired = this.#loadedAt === undefined || now - this.#loadedAt >= this.#o.ttlMs;
+    if (expired && !this.#inFlight && now >= this.#nextAttemptAt) void this.refresh();
+    return this.peek();
+  }
+
+  /** The current value and its state, without starting a refresh (a pure read; start() keeps it fresh). */
+  peek(): CacheRead<T> {
     const now = this.#o.clock.now();
     const ageMs = this.#loadedAt === undefined ? undefined : now - this.#loadedAt;
     const expired = ageMs === undefined || ageMs >= this.#o.ttlMs;
-    if (expired && !this.#inFlight && now >= this.#nextAttemptAt) void this.refresh();
     return {
       value: this.#value,
       loadedAt: this.#loadedAt,
@@ -101,6 +110,7 @@ export class TtlCache<T> {
   refresh(): Promise<void> {
     this.#inFlight ??= this.#load().finally(() => {
       this.#inFlight = undefined;
+      this.#o.onSettled?.();
     });
     return this.#inFlight;
   }

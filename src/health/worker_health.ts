@@ -42,6 +42,8 @@ export interface HealthSnapshot extends LoadSnapshot {
   windowOutcomes: number;
   /** Of those, the failures charged to the worker. */
   windowFailed: number;
+  /** The --error-window the rate is judged over. */
+  windowMs: number;
   lastSolveAt: number | undefined;
   /** Since the last solve, or undefined before the first one (the seed's troubleshooting row). */
   msSinceLastSolve: number | undefined;
@@ -63,6 +65,7 @@ export class WorkerHealth implements HealthFeed {
   #auth: string | undefined;
   #circuit: CircuitState = "closed";
   #load: () => LoadSnapshot;
+  readonly #listeners = new Set<() => void>();
 
   /** The --error-window the error rate is judged over. */
   readonly windowMs: number;
@@ -73,6 +76,15 @@ export class WorkerHealth implements HealthFeed {
     this.#window = new SlidingWindow(errorWindowMs);
     this.startedAt = clock.now();
     this.#load = () => IDLE_LOAD(clock.now());
+  }
+
+  /**
+   * Subscribes to changes of the account and circuit state (the fatal code, the breaker), which
+   * no task ending reports; returns the unsubscribe.
+   */
+  onStateChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Where queue depth, in-flight and progress come from (the solver pool). */
@@ -98,11 +110,19 @@ export class WorkerHealth implements HealthFeed {
   }
 
   upstreamAuth(code: string | undefined): void {
+    if (code === this.#auth) return;
     this.#auth = code;
+    this.#changed();
   }
 
   circuit(state: CircuitState): void {
+    if (state === this.#circuit) return;
     this.#circuit = state;
+    this.#changed();
+  }
+
+  #changed(): void {
+    for (const l of this.#listeners) l();
   }
 
   snapshot(): HealthSnapshot {
@@ -122,6 +142,7 @@ export class WorkerHealth implements HealthFeed {
       errorRate: windowOutcomes === 0 ? 0 : w.failed / windowOutcomes,
       windowOutcomes,
       windowFailed: w.failed,
+      windowMs: this.windowMs,
       lastSolveAt: this.#lastSolveAt,
       msSinceLastSolve: this.#lastSolveAt === undefined ? undefined : now - this.#lastSolveAt,
       upstreamAuth: this.#auth,

@@ -1,6 +1,7 @@
 /** GET / : the status page for a person (SPEC §4), rendered from the same documents the health endpoints serve. */
-import type { HealthView } from "../health/health_view.ts";
 import type { Logger } from "../base/log.ts";
+import { statusDocuments } from "../health/health_documents.ts";
+import type { HealthView } from "../health/health_view.ts";
 import { statusModel } from "../status_report/status_model.ts";
 import { renderHtml } from "../status_report/status_render.ts";
 import { sendText } from "./respond.ts";
@@ -10,12 +11,7 @@ export function registerStatusRoute(router: Router, view: HealthView, log: Logge
   router.on("GET", "/", (_req, res) => {
     let page: string;
     try {
-      const model = statusModel({
-        ready: view.readyBody(view.evaluate()),
-        dependencies: view.dependenciesBody(view.dependencies()).body,
-        health: view.report().body,
-      });
-      page = renderHtml(model);
+      page = renderHtml(statusModel(statusDocuments(view.state())));
     } catch (err) {
       log.error("status page failed", { err });
       page = `<!doctype html><title>captcha-worker</title><p>Health state unavailable; see <a href="/health">/health</a>.</p>`;

@@ -68,8 +68,8 @@ export function agentLine(s: AgentState): string {
 
 export interface HaproxyAgentOptions {
   listen: HostPort;
-  view: HealthView;
-  pool: { readonly inFlight: number; readonly queueDepth: number };
+  /** Read once per connection (pure: an agent check changes nothing). */
+  view: Pick<HealthView, "evaluate">;
   threads: number;
   queueMax: number;
   log: Logger;
@@ -89,11 +89,11 @@ export async function startHaproxyAgent(o: HaproxyAgentOptions): Promise<Haproxy
     try {
       const r = o.view.evaluate();
       return agentLine({
-        phase: o.view.phase,
+        phase: r.phase,
         ready: r.ready,
         issues: r.issues,
-        inFlight: o.pool.inFlight,
-        queueDepth: o.pool.queueDepth,
+        inFlight: r.snapshot.inFlight,
+        queueDepth: r.snapshot.queueDepth,
         threads: o.threads,
         queueMax: o.queueMax,
       });

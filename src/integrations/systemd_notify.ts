@@ -9,6 +9,7 @@ import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { Clock, Timer } from "../base/clock.ts";
 import type { HealthView, Readiness } from "../health/health_view.ts";
+import type { ReadinessNotifier } from "../health/readiness_notifier.ts";
 import type { Logger } from "../base/log.ts";
 
 /**
@@ -30,13 +31,15 @@ export interface SystemdNotifyOptions {
   env: Record<string, string | undefined>;
   clock: Clock;
   log: Logger;
-  view: Pick<HealthView, "live" | "evaluate" | "onReadinessChange">;
+  view: Pick<HealthView, "live" | "evaluate">;
+  /** STATUS= follows its transitions at once. */
+  readiness: Pick<ReadinessNotifier, "subscribe">;
   /** READY=1 is sent when this resolves (the worker's first dependency check ended). */
   startup: Promise<void>;
   /** Sends one message. @default systemd-notify from PATH with NOTIFY_SOCKET, killed after NOTIFY_CHILD_TIMEOUT_MS */
   spawnNotify?: (args: string[]) => Promise<NotifyResult>;
-  /** The pid WATCHDOG_PID must name for the watchdog to be ours. @default process.pid */
-  pid?: number;
+  /** This process's pid: WATCHDOG_PID must name it for the watchdog to be ours. */
+  pid: number;
   /** How often readiness is re-read, so STATUS follows it even when no probe asks. @default 10_000 */
   statusEveryMs?: number;
 }
@@ -117,7 +120,7 @@ export function startSystemdNotify(o: SystemdNotifyOptions): SystemdNotifier | u
     send([`STATUS=${line}`], "status");
   };
 
-  const off = view.onReadinessChange(sendStatus);
+  const off = o.readiness.subscribe(sendStatus);
   o.startup.then(
     () => {
       if (closed) return;
@@ -140,7 +143,7 @@ export function startSystemdNotify(o: SystemdNotifyOptions): SystemdNotifier | u
   };
   every(o.statusEveryMs ?? 10_000, () => sendStatus(view.evaluate()));
 
-  const watchdogMs = watchdogIntervalMs(o.env, o.pid ?? process.pid, log);
+  const watchdogMs = watchdogIntervalMs(o.env, o.pid, log);
   if (watchdogMs !== undefined) {
     let withheld = false;
     every(watchdogMs, () => {

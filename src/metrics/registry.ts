@@ -131,6 +131,15 @@ type Metric = Counter | Gauge | Histogram;
 export class Registry {
   readonly #families: Family[] = [];
   readonly #names = new Set<string>();
+  readonly #prepare: (() => void)[] = [];
+
+  /**
+   * Runs `hook` once at the start of every render, before any family renders: where a set of
+   * callback gauges reads one snapshot, so their values do not depend on registration order.
+   */
+  beforeRender(hook: () => void): void {
+    this.#prepare.push(hook);
+  }
 
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
     return this.#add(name, help, "counter", new Counter(labelNames));
@@ -151,6 +160,7 @@ export class Registry {
 
   /** The whole exposition, families in registration order, ending with a newline. */
   render(): string {
+    for (const hook of this.#prepare) hook();
     const out: string[] = [];
     for (const f of this.#families) f.render(out);
     return out.join("\n") + "\n";

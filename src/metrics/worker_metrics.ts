@@ -4,7 +4,8 @@
  * types, outcomes, endpoints, check names), never from task ids or free text.
  */
 import type { Config } from "../config/config.ts";
-import type { HealthView } from "../health/health_view.ts";
+import { checkStatusForms } from "../health/check_status.ts";
+import type { HealthState, HealthView } from "../health/health_view.ts";
 import type { Task } from "../tasks/task.ts";
 import { TASK_TYPES } from "../tasks/task.ts";
 import { VERSION } from "../base/version.ts";
@@ -21,40 +22,47 @@ export interface WorkerMetrics {
   upstreamCall(endpoint: Endpoint, outcome: OutcomeKind, durationMs: number): void;
 }
 
-export function registerWorkerMetrics(registry: Registry, view: HealthView, config: Config): WorkerMetrics {
+export interface WorkerMetricsOptions {
+  view: Pick<HealthView, "state">;
+  config: Pick<Config, "maxConsecutiveFailures" | "maxSecondsWithoutSolveMs" | "minBalanceUsd" | "maxErrorRate" | "queueMax" | "threads">;
+  /** For build_info, e.g. "v24.21.0". */
+  nodeVersion: string;
+}
+
+export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOptions): WorkerMetrics {
+  const { view, config } = o;
   const tasks = registry.counter("captcha_worker_tasks_total", "Tasks that ended, by type and outcome (solved, or the failure code class).", ["type", "outcome"]);
   for (const type of TASK_TYPES) for (const outcome of ["solved", "failed", "timeout", "shutdown"]) tasks.init({ type, outcome });
   const solve = registry.histogram("captcha_worker_solve_duration_seconds", "Time from acceptance to solution of solved tasks.", ["type"], SOLVE_BUCKETS_S);
   const requests = registry.counter("captcha_worker_upstream_requests_total", "Upstream HTTP calls by endpoint and classified outcome.", ["endpoint", "outcome"]);
   const latency = registry.histogram("captcha_worker_upstream_request_duration_seconds", "Upstream HTTP call duration.", ["endpoint"], UPSTREAM_BUCKETS_S);
 
-  // One readiness evaluation per scrape feeds every gauge below.
-  let r = view.evaluate();
-  registry.gauge("captcha_worker_ready", "1 when /health/ready passes.", [], (set) => {
-    r = view.evaluate();
-    set(undefined, r.ready ? 1 : 0);
+  // One pure evaluation per scrape, taken before any family renders, feeds every gauge below.
+  let state: HealthState | undefined;
+  registry.beforeRender(() => {
+    state = view.state();
   });
-  registry.gauge("captcha_worker_live", "1 when /health/live passes.", [], (set) => set(undefined, view.live().ok ? 1 : 0));
-  registry.gauge("captcha_worker_queue_depth", "Tasks waiting to be submitted.", [], (set) => set(undefined, r.snapshot.queueDepth));
-  registry.gauge("captcha_worker_in_flight", "Tasks holding an upstream thread.", [], (set) => set(undefined, r.snapshot.inFlight));
-  registry.gauge("captcha_worker_balance_usd", "Last known CaptchaAI balance.", [], (set) => {
-    if (r.balanceUsd !== undefined) set(undefined, r.balanceUsd);
-  });
-  registry.gauge("captcha_worker_balance_age_seconds", "Age of the last known balance.", [], (set) => {
-    if (r.balanceAgeMs !== undefined) set(undefined, r.balanceAgeMs / 1000);
-  });
-  registry.gauge("captcha_worker_consecutive_failures", "Task failures in a row charged to the worker.", [], (set) =>
-    set(undefined, r.snapshot.consecutiveFailures),
+  const gauge = (name: string, help: string, read: (s: HealthState) => number | undefined) =>
+    registry.gauge(name, help, [], (set) => {
+      const v = state === undefined ? undefined : read(state);
+      if (v !== undefined) set(undefined, v);
+    });
+  gauge("captcha_worker_ready", "1 when /health/ready passes.", (s) => (s.readiness.ready ? 1 : 0));
+  gauge("captcha_worker_live", "1 when /health/live passes.", (s) => (s.live.ok ? 1 : 0));
+  gauge("captcha_worker_queue_depth", "Tasks waiting to be submitted.", (s) => s.readiness.snapshot.queueDepth);
+  gauge("captcha_worker_in_flight", "Tasks holding an upstream thread.", (s) => s.readiness.snapshot.inFlight);
+  gauge("captcha_worker_balance_usd", "Last known CaptchaAI balance.", (s) => s.readiness.balanceUsd);
+  gauge("captcha_worker_balance_age_seconds", "Age of the last known balance.", (s) =>
+    s.readiness.balanceAgeMs === undefined ? undefined : s.readiness.balanceAgeMs / 1000,
   );
-  registry.gauge("captcha_worker_seconds_since_last_solve", "Seconds since the last solve (since start before the first).", [], (set) =>
-    set(undefined, (r.snapshot.msSinceLastSolve ?? r.snapshot.uptimeMs) / 1000),
+  gauge("captcha_worker_consecutive_failures", "Task failures in a row charged to the worker.", (s) => s.readiness.snapshot.consecutiveFailures);
+  gauge("captcha_worker_seconds_since_last_solve", "Seconds since the last solve (since start before the first).", (s) =>
+    (s.readiness.snapshot.msSinceLastSolve ?? s.readiness.snapshot.uptimeMs) / 1000,
   );
-  registry.gauge("captcha_worker_error_rate", "Failure ratio over --error-window.", [], (set) => set(undefined, r.snapshot.errorRate));
-  registry.gauge("captcha_worker_circuit_open", "1 while the upstream circuit breaker is open.", [], (set) =>
-    set(undefined, r.snapshot.circuit === "open" ? 1 : 0),
-  );
+  gauge("captcha_worker_error_rate", "Failure ratio over --error-window.", (s) => s.readiness.snapshot.errorRate);
+  gauge("captcha_worker_circuit_open", "1 while the upstream circuit breaker is open.", (s) => (s.readiness.snapshot.circuit === "open" ? 1 : 0));
   registry.gauge("captcha_worker_check_status", "Dependency check status: 1 ok, 0.5 degraded, 0 down.", ["check"], (set) => {
-    for (const c of view.dependencies()) set({ check: c.name }, c.status === "ok" ? 1 : c.status === "degraded" ? 0.5 : 0);
+    for (const c of state?.checks ?? []) set({ check: c.name }, checkStatusForms(c.status).metricValue);
   });
   const thresholds: Record<string, number> = {
     max_consecutive_failures: config.maxConsecutiveFailures,
@@ -67,7 +75,7 @@ export function registerWorkerMetrics(registry: Registry, view: HealthView, conf
   registry.gauge("captcha_worker_threshold", "Configured readiness thresholds, for alerts and dashboards.", ["name"], (set) => {
     for (const [name, value] of Object.entries(thresholds)) set({ name }, value);
   });
-  registry.gauge("captcha_worker_build_info", "Build information.", ["version", "node"], (set) => set({ version: VERSION, node: process.version }, 1));
+  registry.gauge("captcha_worker_build_info", "Build information.", ["version", "node"], (set) => set({ version: VERSION, node: o.nodeVersion }, 1));
 
   return {
     taskEnded(task) {

@@ -1,11 +1,13 @@
 /**
  * What `captcha-worker status` and the status page show, built from the worker's own documents
  * (`/health/ready`, `/health/dependencies`, `/health`), so the CLI reading them over HTTP and the
- * page reading them in process cannot disagree. Every mark comes from the readiness issues, the
- * worker's own verdict, never from a second opinion computed here.
+ * page reading them in process cannot disagree (over HTTP, `readStatusDocs` types the JSON first).
+ * Every mark comes from the readiness issues, the worker's own verdict, never from a second opinion.
  */
+import type { Mark } from "../health/check_status.ts";
+import type { StatusDocs } from "./status_docs.ts";
 
-export type Mark = "ok" | "warn" | "fail";
+export type { Mark, StatusDocs };
 
 export interface StatusRow {
   name: string;
@@ -25,26 +27,17 @@ export interface StatusModel {
   checks: { name: string; status: string; responseMs: number | undefined; checkedAt: string | undefined; stale: boolean; error: string | undefined }[];
 }
 
-/** The three documents as they arrive: parsed JSON, not yet trusted. */
-export interface StatusDocs {
-  ready: unknown;
-  dependencies: unknown;
-  health: unknown;
-}
-
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {});
-const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+/** A number, or undefined for null (a value the worker does not have) and missing. */
+const num = (v: number | null | undefined): number | undefined => (typeof v === "number" ? v : undefined);
 
 export function statusModel(docs: StatusDocs): StatusModel {
-  const ready = obj(docs.ready);
-  const stats = obj(ready.stats);
-  const t = obj(ready.thresholds);
-  const health = obj(docs.health);
-  const issues = Array.isArray(ready.issues) ? ready.issues.map(String) : [];
+  const ready = docs.ready;
+  const stats = ready.stats ?? {};
+  const t = ready.thresholds ?? {};
+  const health = docs.health;
+  const issues = ready.issues ?? [];
   const has = (prefix: string) => issues.some((i) => i.startsWith(prefix));
-  const observed = (key: string) => num(obj((obj(health.checks)[key] as unknown[] | undefined)?.[0]).observedValue);
+  const observed = (key: string) => num(health.checks?.[key]?.[0]?.observedValue);
 
   const rows: StatusRow[] = [];
   const failures = observed("solver:consecutiveFailures");
@@ -91,20 +84,17 @@ export function statusModel(docs: StatusDocs): StatusModel {
   const upstreamIssue = issues.find((i) => i.startsWith("upstream_auth=") || i === "circuit_open");
   rows.push({ name: "upstream", value: upstreamIssue ?? "accepting calls", threshold: "", mark: upstreamIssue ? "fail" : "ok" });
 
-  const checks = Object.entries(obj(obj(docs.dependencies).checks)).map(([name, raw]) => {
-    const c = obj(raw);
-    return {
-      name,
-      status: str(c.status) ?? "unknown",
-      responseMs: num(c.response_ms),
-      checkedAt: str(c.checked_at),
-      stale: c.stale === true,
-      error: str(c.error),
-    };
-  });
+  const checks = Object.entries(docs.dependencies.checks ?? {}).map(([name, c]) => ({
+    name,
+    status: c?.status ?? "unknown",
+    responseMs: num(c?.response_ms),
+    checkedAt: c?.checked_at ?? undefined,
+    stale: c?.stale === true,
+    error: c?.error,
+  }));
   return {
-    version: str(health.releaseId) ?? "unknown",
-    overall: str(health.status) ?? "unknown",
+    version: health.releaseId ?? "unknown",
+    overall: health.status ?? "unknown",
     ready: ready.status === "ready",
     issues,
     uptimeS: observed("uptime"),

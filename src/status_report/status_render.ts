@@ -1,4 +1,5 @@
 /** The status model as a compact table for a terminal (colour only when asked) and as the HTML status page. */
+import { checkStatusForms } from "../health/check_status.ts";
 import { duration, type Mark, type StatusModel } from "./status_model.ts";
 
 const SYMBOL: Record<Mark, string> = { ok: "ok", warn: "WARN", fail: "FAIL" };
@@ -20,7 +21,7 @@ export function renderText(m: StatusModel, target: string, colour: boolean): str
   }
   lines.push("");
   for (const c of m.checks) {
-    const mark: Mark = c.status === "ok" ? "ok" : c.status === "degraded" ? "warn" : "fail";
+    const mark = checkStatusForms(c.status).mark;
     const detail = [c.responseMs === undefined ? undefined : `${c.responseMs}ms`, c.stale ? "stale" : undefined, c.checkedAt ? `checked ${c.checkedAt}` : undefined, c.error]
       .filter(Boolean)
       .join(", ");
@@ -36,7 +37,7 @@ export function renderHtml(m: StatusModel, refreshS = 5): string {
   const state = m.ready ? "READY" : "NOT READY";
   const row = (mark: Mark, cells: string[]) => `<tr class="${mark}"><td class="mark">${SYMBOL[mark]}</td>${cells.map((c) => `<td>${escape(c)}</td>`).join("")}</tr>`;
   const checks = m.checks.map((c) =>
-    row(c.status === "ok" ? "ok" : c.status === "degraded" ? "warn" : "fail", [
+    row(checkStatusForms(c.status).mark, [
       c.name,
       c.status + (c.stale ? " (stale)" : ""),
       c.responseMs === undefined ? "" : `${c.responseMs} ms`,

@@ -3,7 +3,6 @@ import { describe, test } from "node:test";
 import { HealthChecks } from "../../src/health/checks.ts";
 import { HealthView } from "../../src/health/health_view.ts";
 import { WorkerHealth } from "../../src/health/worker_health.ts";
-import { silentLogger } from "../../src/base/log.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
 import { advance, eventually, withHarness, type Harness } from "../_support/harness.ts";
 import { json } from "../_support/http.ts";
@@ -163,7 +162,7 @@ describe("health endpoints", () => {
       h.worker.pool.enqueue("image", IMAGE);
       assert.deepEqual((await ready(h)).body.issues, ["queue_full=2"]);
       const changes: string[][] = [];
-      h.worker.view.onReadinessChange((r) => changes.push(r.issues));
+      h.worker.notifier.subscribe((r) => changes.push(r.issues));
       h.worker.beginDrain();
       assert.equal(changes[0]![0], "draining", "published at once, before anything else");
       assert.deepEqual((await ready(h)).body.issues, ["draining"]);
@@ -173,7 +172,7 @@ describe("health endpoints", () => {
   test("readiness changes are logged once each and published to subscribers", () =>
     withHarness(async (h) => {
       const seen: boolean[] = [];
-      h.worker.view.onReadinessChange((r) => seen.push(r.ready));
+      h.worker.notifier.subscribe((r) => seen.push(r.ready));
       h.sim.control.setBalance(0.1);
       await h.worker.checks.refresh("captchaai_api");
       for (let i = 0; i < 5; i++) await ready(h);
@@ -207,7 +206,7 @@ describe("liveness", () => {
   test("503 only when work is pending and the scheduler is overdue past the stall limit", () => {
     const clock = new FakeClock();
     const health = new WorkerHealth(clock, 60_000);
-    const view = new HealthView({ clock, health, checks: new HealthChecks({ clock }), thresholds: { maxConsecutiveFailures: 10, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10 }, stallMs: 60_000, log: silentLogger });
+    const view = new HealthView({ clock, health, checks: new HealthChecks({ clock }), thresholds: { maxConsecutiveFailures: 10, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10 }, stallMs: 60_000 });
     let load = { queueDepth: 0, inFlight: 0, oldestQueuedAgeMs: 0, lastProgressAt: clock.now() - 3_600_000 };
     health.setLoadSource(() => load);
     assert.equal(view.live().ok, true, "no work pending: a quiet scheduler is fine");

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { isWorkerError } from "../../src/base/errors.ts";
 import type { HealthView } from "../../src/health/health_view.ts";
 import { createLogger, silentLogger } from "../../src/base/log.ts";
-import { agentLine, freeCapacityPercent, startHaproxyAgent, type AgentState } from "../../src/integrations/haproxy_agent.ts";
+import { startHaproxyAgent } from "../../src/integrations/haproxy_agent.ts";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { collectOutput, runCli, spawnCli, waitForStart } from "../_support/cli.ts";
 import { advance, eventually, startHarness } from "../_support/harness.ts";
@@ -19,7 +19,6 @@ import { requireProgram } from "../_support/programs.ts";
 
 const KEY = "haproxy-test-key-3e1f00d5a1";
 const IMAGE = { type: "image" as const, image: Buffer.alloc(150, 7).toString("base64") };
-const IDLE: AgentState = { phase: "running", ready: true, issues: [], inFlight: 0, queueDepth: 0, threads: 5, queueMax: 1000 };
 
 /** Connects, reads everything the agent sends until it closes, as HAProxy does. */
 async function readAgent(port: number): Promise<string> {
@@ -32,50 +31,10 @@ async function readAgent(port: number): Promise<string> {
   return text;
 }
 
-describe("agentLine", () => {
-  test("agentLine answers up with the free capacity when ready", () => {
-    assert.equal(agentLine(IDLE), "up ready 100%\n");
-  });
-
-  test("agentLine answers drain while draining, whatever the readiness", () => {
-    assert.equal(agentLine({ ...IDLE, phase: "draining", ready: false, issues: ["draining"] }), "drain\n");
-    assert.equal(agentLine({ ...IDLE, phase: "draining" }), "drain\n");
-  });
-
-  test("agentLine answers down with every issue after ' #', one short printable line", () => {
-    assert.equal(agentLine({ ...IDLE, ready: false, issues: ["low_balance=$0.42"] }), "down #low_balance=$0.42\n");
-    assert.equal(agentLine({ ...IDLE, phase: "starting", ready: false, issues: ["starting"] }), "down #starting\n");
-    assert.equal(agentLine({ ...IDLE, ready: false, issues: ["circuit_open", "error_rate=0.600"] }), "down #circuit_open,error_rate=0.600\n");
-    const long = agentLine({ ...IDLE, ready: false, issues: ["bad\nline with spaces\r", "x".repeat(500)] });
-    assert.match(long, /^down #[\x21-\x7e]{1,100}\n$/);
-    assert.ok(long.startsWith("down #bad_line_with_spaces_,xxx"));
-    assert.equal(agentLine({ ...IDLE, ready: false, issues: [] }), "down #not_ready\n");
-  });
-
-  test("freeCapacityPercent at several loads: threads first, then the queue, never below 1", () => {
-    const at = (inFlight: number, queueDepth: number, threads = 5, queueMax = 1000) => freeCapacityPercent({ inFlight, queueDepth, threads, queueMax });
-    assert.equal(at(0, 0), 100);
-    assert.equal(at(1, 0), 83);
-    assert.equal(at(5, 0), 50, "every thread busy");
-    assert.equal(at(5, 5), 33, "a queue as long as the thread count");
-    assert.equal(at(5, 45), 9, "a queue nine times the thread count");
-    assert.equal(at(4, 4, 4, 1000), 33);
-    assert.equal(at(5, 5, 5, 10), 17, "a short queue half full halves it again");
-    assert.equal(at(5, 999), 1, "floor: a ready worker still gets some work");
-    assert.equal(at(5, 5000), 1, "a queue beyond its cap counts as full");
-    let last = 101;
-    for (let load = 0; load <= 200; load++) {
-      const n = at(Math.min(load, 5), Math.max(0, load - 5));
-      assert.ok(n <= last && n >= 1, `monotonic at ${load}`);
-      last = n;
-    }
-  });
-});
-
 describe("startHaproxyAgent", () => {
   test("startHaproxyAgent answers over TCP: up when ready, down #low_balance after the balance check, drain when draining", async (t) => {
     const h = await startHarness();
-    const agent = await startHaproxyAgent({ listen: { host: "127.0.0.1", port: 0 }, view: h.worker.view, pool: h.worker.pool, threads: h.config.threads, queueMax: h.config.queueMax, log: silentLogger });
+    const agent = await startHaproxyAgent({ listen: { host: "127.0.0.1", port: 0 }, view: h.worker.view, threads: h.config.threads, queueMax: h.config.queueMax, log: silentLogger });
     t.after(async () => {
       await agent.close();
       await h.close();
@@ -95,7 +54,7 @@ describe("startHaproxyAgent", () => {
     const h = await startHarness();
     const logs: string[] = [];
     const log = createLogger({ write: (l) => logs.push(l) });
-    const agent = await startHaproxyAgent({ listen: { host: "127.0.0.1", port: 0 }, view: h.worker.view, pool: h.worker.pool, threads: 5, queueMax: 1000, log });
+    const agent = await startHaproxyAgent({ listen: { host: "127.0.0.1", port: 0 }, view: h.worker.view, threads: 5, queueMax: 1000, log });
     t.after(async () => {
       await agent.close();
       await h.close();
@@ -104,14 +63,14 @@ describe("startHaproxyAgent", () => {
     assert.equal(JSON.parse(logs[0]!).msg, "haproxy agent listening");
     assert.equal(JSON.parse(logs[0]!).listen, `127.0.0.1:${agent.address.port}`);
     await assert.rejects(
-      startHaproxyAgent({ listen: agent.address, view: h.worker.view, pool: h.worker.pool, threads: 5, queueMax: 1000, log: silentLogger }),
+      startHaproxyAgent({ listen: agent.address, view: h.worker.view, threads: 5, queueMax: 1000, log: silentLogger }),
       (err: unknown) => isWorkerError(err, "ERR_LISTEN") && (err.cause as NodeJS.ErrnoException).code === "EADDRINUSE",
     );
   });
 
   test("startHaproxyAgent never lets a failing view or a rude client break it", async (t) => {
-    const view = { phase: "running", evaluate: () => { throw new Error("boom"); } } as unknown as HealthView;
-    const agent = await startHaproxyAgent({ listen: { host: "127.0.0.1", port: 0 }, view, pool: { inFlight: 0, queueDepth: 0 }, threads: 5, queueMax: 1000, log: silentLogger });
+    const view: Pick<HealthView, "evaluate"> = { evaluate: () => { throw new Error("boom"); } };
+    const agent = await startHaproxyAgent({ listen: { host: "127.0.0.1", port: 0 }, view, threads: 5, queueMax: 1000, log: silentLogger });
     t.after(() => agent.close());
     assert.equal(await readAgent(agent.address.port), "down #agent_error\n");
     // A client that resets at once, and one that writes (agent-send) before reading.

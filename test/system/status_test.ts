@@ -3,8 +3,6 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { statusModel, duration } from "../../src/status_report/status_model.ts";
-import { renderHtml, renderText } from "../../src/status_report/status_render.ts";
 import { runMain } from "../_support/cli.ts";
 import { eventually, withHarness, type Harness } from "../_support/harness.ts";
 import { requireProgram } from "../_support/programs.ts";
@@ -16,62 +14,6 @@ async function drainBalance(h: Harness) {
   await h.clock.advance(59_900);
   await eventually(() => h.worker.view.evaluate().issues.includes("low_balance=$0.00"), "low balance seen");
 }
-
-const READY_DOC = {
-  status: "not_ready",
-  issues: ["low_balance=$0.42", "circuit_open"],
-  stats: { solved: 90, failed: 10, success_rate: 0.9, error_rate: 0.1, balance: 0.42, balance_age_s: 75, queue_depth: 3, in_flight: 2, window_s: 300, window_outcomes: 40, window_failed: 4 },
-  thresholds: { max_consecutive_failures: 10, max_seconds_without_solve: 600, min_balance: 1, max_error_rate: 0.5, queue_max: 1000 },
-};
-
-describe("status model", () => {
-  test("marks come from the worker's own issues; thresholds are shown beside the values", () => {
-    const m = statusModel({ ready: READY_DOC, dependencies: { checks: { captchaai_api: { status: "degraded", response_ms: 12, stale: true, error: "boom" } } }, health: { status: "fail", releaseId: "9.9.9" } });
-    assert.equal(m.ready, false);
-    assert.equal(m.version, "9.9.9");
-    const row = (name: string) => m.rows.find((r) => r.name.startsWith(name))!;
-    assert.deepEqual(row("balance"), { name: "balance", value: "$0.42 (1m15s old)", threshold: ">= $1.00", mark: "fail" });
-    assert.equal(row("error rate").mark, "ok");
-    assert.equal(row("error rate").value, "10% of 40 (4 failed)");
-    assert.equal(row("error rate").name, "error rate (5m)");
-    assert.equal(row("upstream").value, "circuit_open");
-    assert.equal(row("upstream").mark, "fail");
-    assert.equal(row("queue").mark, "ok");
-    assert.deepEqual(m.checks, [{ name: "captchaai_api", status: "degraded", responseMs: 12, checkedAt: undefined, stale: true, error: "boom" }]);
-  });
-
-  test("a balance under three times the minimum is a warning before it is a failure", () => {
-    const m = statusModel({ ready: { ...READY_DOC, issues: [], stats: { ...READY_DOC.stats, balance: 2.5 } }, dependencies: {}, health: {} });
-    assert.equal(m.rows.find((r) => r.name === "balance")!.mark, "warn");
-  });
-
-  test("documents of the wrong shape give question marks, never a throw", () => {
-    for (const junk of [null, 42, "x", [], { stats: "no", thresholds: [1] }]) {
-      const m = statusModel({ ready: junk, dependencies: junk, health: junk });
-      assert.equal(m.ready, false);
-      assert.ok(renderText(m, "http://x/", false).includes("NOT READY"));
-      assert.ok(renderHtml(m).includes("NOT READY"));
-    }
-  });
-
-  test("durations read like people write them", () => {
-    assert.deepEqual([0, 3, 75, 600, 3600, 3725].map(duration), ["0s", "3s", "1m15s", "10m", "1h", "1h2m5s"]);
-  });
-
-  test("the page escapes everything it quotes", () => {
-    const m = statusModel({ ready: READY_DOC, dependencies: { checks: { "a<b": { status: "down", error: `<script>alert("x")</script>` } } }, health: {} });
-    const html = renderHtml(m);
-    assert.ok(!html.includes("<script>"));
-    assert.ok(html.includes("&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;"));
-    assert.ok(html.includes("a&#60;b"));
-  });
-
-  test("colour only when asked", () => {
-    const m = statusModel({ ready: READY_DOC, dependencies: {}, health: {} });
-    assert.ok(renderText(m, "u", true).includes("\x1b[31m"));
-    assert.ok(!renderText(m, "u", false).includes("\x1b["));
-  });
-});
 
 describe("captcha-worker status", () => {
   test("reads a live worker: exit 0 and the table when ready, 1 with the reason when not", () =>

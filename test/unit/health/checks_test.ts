@@ -70,4 +70,46 @@ describe("HealthChecks", () => {
     assert.equal(checks.result("self")!.status, "down");
     assert.equal(checks.result("self")!.error, "disk full");
   });
+
+  test("HealthChecks passes each run a signal that aborts at the check's timeout, with ERR_CHECK_TIMEOUT", async () => {
+    const clock = new FakeClock();
+    const checks = new HealthChecks({ clock });
+    let seen: AbortSignal | undefined;
+    checks.register({ name: "slow", ttlMs: 10_000, timeoutMs: 800, run: (signal) => ((seen = signal), new Promise(() => {})) });
+    const done = checks.refresh("slow");
+    await settle();
+    assert.equal(seen?.aborted, false);
+    await clock.advance(800);
+    await done;
+    assert.equal(seen?.aborted, true);
+    assert.equal((seen?.reason as { code?: string }).code, "ERR_CHECK_TIMEOUT");
+    assert.equal(checks.result("slow")!.status, "down");
+  });
+
+  test("HealthChecks.onResult tells subscribers after every run ends, success or not, until unsubscribed", async () => {
+    const clock = new FakeClock();
+    const checks = new HealthChecks({ clock });
+    let fail = false;
+    checks.register({ name: "api", ttlMs: 10_000, timeoutMs: 500, run: async () => {
+      if (fail) throw new Error("down");
+      return {};
+    } });
+    const seen: string[] = [];
+    const statuses: string[] = [];
+    const off = checks.onResult((name) => {
+      seen.push(name);
+      statuses.push(checks.result(name)!.status);
+      assert.equal(checks.result(name)!.refreshing, false, "the result is settled when subscribers hear of it");
+    });
+    checks.onResult(() => {
+      throw new Error("a failing subscriber");
+    });
+    await checks.refresh("api");
+    fail = true;
+    await checks.refresh("api");
+    off();
+    await checks.refresh("api");
+    assert.deepEqual(seen, ["api", "api"]);
+    assert.deepEqual(statuses, ["ok", "degraded"]);
+  });
 });

@@ -8,7 +8,7 @@ const T: Thresholds = { maxConsecutiveFailures: 10, maxSecondsWithoutSolveMs: 60
 function snap(over: Partial<HealthSnapshot> = {}): HealthSnapshot {
   return {
     queueDepth: 0, inFlight: 0, oldestQueuedAgeMs: 0, lastProgressAt: 0, startedAt: 0, uptimeMs: 1000,
-    solved: 0, failed: 0, clientFailed: 0, consecutiveFailures: 0, successRate: 1, errorRate: 0, windowOutcomes: 0, windowFailed: 0,
+    solved: 0, failed: 0, clientFailed: 0, consecutiveFailures: 0, successRate: 1, errorRate: 0, windowOutcomes: 0, windowFailed: 0, windowMs: 300_000,
     lastSolveAt: undefined, msSinceLastSolve: undefined, upstreamAuth: undefined, circuit: "closed", ...over,
   };
 }

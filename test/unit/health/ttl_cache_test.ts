@@ -157,4 +157,34 @@ describe("TtlCache", () => {
     await cache.refresh();
     assert.equal(cache.read().error?.message, "bad key [REDACTED]");
   });
+
+  test("TtlCache calls onSettled once per load, after the load is recorded and no longer refreshing", async () => {
+    const clock = new FakeClock();
+    const l = manualLoader<number>();
+    const reads: Array<[number | undefined, boolean]> = [];
+    const cache: TtlCache<number> = new TtlCache({ clock, ttlMs: 1000, timeoutMs: 500, load: l.load, onSettled: () => reads.push([cache.read().value, cache.read().refreshing]) });
+    const first = cache.refresh();
+    void cache.refresh(); // joins the one running
+    l.pending[0]!.resolve(7);
+    await first;
+    assert.deepEqual(reads, [[7, false]]);
+    const second = cache.refresh();
+    l.pending[1]!.reject(new Error("boom"));
+    await second;
+    assert.equal(reads.length, 2);
+    assert.equal(cache.read().error?.code, "ERR_CHECK_FAILED");
+  });
+
+  test("TtlCache.peek reads the same state as read but never starts a load", async () => {
+    const clock = new FakeClock();
+    const l = manualLoader<number>();
+    const cache = new TtlCache({ clock, ttlMs: 1000, timeoutMs: 5000, load: l.load });
+    assert.deepEqual([cache.peek().value, cache.peek().stale, cache.loads], [undefined, true, 0]);
+    void cache.refresh();
+    l.pending[0]!.resolve(3);
+    await settle();
+    await clock.advance(5000);
+    for (let i = 0; i < 10; i++) assert.deepEqual([cache.peek().value, cache.peek().stale, cache.peek().ageMs], [3, true, 5000]);
+    assert.equal(cache.loads, 1);
+  });
 });

@@ -1,0 +1,199 @@
+/**
+ * The health documents the endpoints serve (SPEC §4), typed, and pure builders from the evaluated
+ * state: the HTTP edge only serialises them and picks the status code from their `status`, and the
+ * status page and the `status` command read the same types.
+ */
+import { PRODUCT, VERSION } from "../base/version.ts";
+import { checkStatusForms, type CheckStatus, type Verdict } from "./check_status.ts";
+import type { CheckResult } from "./checks.ts";
+import type { HealthState, Liveness, Readiness } from "./health_view.ts";
+import { UPSTREAM_CHECK } from "./health_view.ts";
+import type { Phase, Thresholds } from "./readiness.ts";
+
+/** GET /health/live. */
+export type LiveDocument = { status: "ok"; uptime_s: number } | { status: "stuck"; uptime_s: number; stalled_s: number };
+
+/** GET /health/startup. */
+export interface StartupDocument {
+  status: "started" | "starting";
+}
+
+/** GET /health/ready. */
+export interface ReadyDocument {
+  status: "ready" | "not_ready";
+  issues: string[];
+  stats: {
+    solved: number;
+    failed: number;
+    success_rate: number;
+    error_rate: number;
+    balance: number | null;
+    balance_age_s: number | null;
+    queue_depth: number;
+    in_flight: number;
+    window_s: number;
+    window_outcomes: number;
+    window_failed: number;
+  };
+  thresholds: {
+    max_consecutive_failures: number;
+    max_seconds_without_solve: number;
+    min_balance: number;
+    max_error_rate: number;
+    queue_max: number;
+  };
+}
+
+export interface DependencyDocument {
+  status: CheckStatus;
+  response_ms: number | null;
+  checked_at: string | null;
+  stale: boolean;
+  error?: string;
+}
+
+/** GET /health/dependencies. */
+export interface DependenciesDocument {
+  status: "ok" | "degraded";
+  checks: Record<string, DependencyDocument>;
+}
+
+/** One entry of a health+json `checks` array (draft-inadarei-api-health-check). */
+export interface HealthCheckItem {
+  componentId: string;
+  componentType: string;
+  observedValue: number | null;
+  observedUnit: string;
+  status: Verdict;
+  time: string;
+  output?: string;
+}
+
+/** GET /health: application/health+json. */
+export interface HealthReport {
+  status: Verdict;
+  version: string;
+  releaseId: string;
+  serviceId: string;
+  description: string;
+  output?: string;
+  checks: Record<string, HealthCheckItem[]>;
+}
+
+export function liveDocument(live: Liveness): LiveDocument {
+  return live.ok
+    ? { status: "ok", uptime_s: live.uptimeS }
+    : { status: "stuck", uptime_s: live.uptimeS, stalled_s: Math.floor(live.stalledMs / 1000) };
+}
+
+export function startupDocument(phase: Phase): StartupDocument {
+  return { status: phase === "starting" ? "starting" : "started" };
+}
+
+export function readyDocument(r: Readiness, t: Thresholds): ReadyDocument {
+  const s = r.snapshot;
+  return {
+    status: r.ready ? "ready" : "not_ready",
+    issues: r.issues,
+    stats: {
+      solved: s.solved,
+      failed: s.failed,
+      success_rate: round(s.successRate, 3),
+      error_rate: round(s.errorRate, 3),
+      balance: r.balanceUsd ?? null,
+      balance_age_s: r.balanceAgeMs === undefined ? null : Math.floor(r.balanceAgeMs / 1000),
+      queue_depth: s.queueDepth,
+      in_flight: s.inFlight,
+      window_s: Math.round(s.windowMs / 1000),
+      window_outcomes: s.windowOutcomes,
+      window_failed: s.windowFailed,
+    },
+    thresholds: {
+      max_consecutive_failures: t.maxConsecutiveFailures,
+      max_seconds_without_solve: Math.round(t.maxSecondsWithoutSolveMs / 1000),
+      min_balance: t.minBalanceUsd,
+      max_error_rate: t.maxErrorRate,
+      queue_max: t.queueMax,
+    },
+  };
+}
+
+/** `ok` when every check is ok, else `degraded`. */
+export function dependenciesDocument(results: readonly CheckResult[]): DependenciesDocument {
+  const checks: Record<string, DependencyDocument> = {};
+  for (const c of results) {
+    const entry: DependencyDocument = {
+      status: c.status,
+      response_ms: c.responseMs === undefined ? null : Math.round(c.responseMs),
+      checked_at: c.checkedAt === undefined ? null : new Date(c.checkedAt).toISOString(),
+      stale: c.stale,
+    };
+    if (c.error !== undefined) entry.error = c.error;
+    checks[c.name] = entry;
+  }
+  return { status: results.every((c) => c.status === "ok") ? "ok" : "degraded", checks };
+}
+
+/** fail when not live or not ready, warn when a dependency is not ok, else pass. */
+export function healthReport(state: HealthState): HealthReport {
+  const { readiness: r, live, checks: deps, thresholds: t } = state;
+  const time = new Date(state.at).toISOString();
+  const s = r.snapshot;
+  const status: Verdict = !live.ok || !r.ready ? "fail" : deps.some((d) => d.status !== "ok") ? "warn" : "pass";
+  const item = (componentId: string, componentType: string, observedValue: number | null, observedUnit: string, ok: boolean): HealthCheckItem[] => [
+    { componentId, componentType, observedValue, observedUnit, status: ok ? "pass" : "fail", time },
+  ];
+  const failing = (prefix: string) => r.issues.some((i) => i.startsWith(prefix));
+  const checks: Record<string, HealthCheckItem[]> = {
+    "solver:consecutiveFailures": item("solver", "component", s.consecutiveFailures, "failures", s.consecutiveFailures < t.maxConsecutiveFailures),
+    "solver:errorRate": item("solver", "component", round(s.errorRate, 3), "ratio", !failing("error_rate=")),
+    "solver:secondsSinceLastSolve": item(
+      "solver", "component",
+      s.msSinceLastSolve === undefined ? null : Math.floor(s.msSinceLastSolve / 1000), "s",
+      !failing("no_solve_for="),
+    ),
+    "solver:queueDepth": item("solver", "component", s.queueDepth, "tasks", s.queueDepth < t.queueMax),
+    "solver:inFlight": item("solver", "component", s.inFlight, "tasks", true),
+    "solver:liveness": item("solver", "component", live.stalledMs, "ms", live.ok),
+    "uptime": item("process", "system", live.uptimeS, "s", true),
+  };
+  for (const d of deps) {
+    checks[`${d.name}:responseTime`] = [{
+      componentId: d.name,
+      componentType: d.componentType,
+      observedValue: d.responseMs === undefined ? null : Math.round(d.responseMs),
+      observedUnit: "ms",
+      status: checkStatusForms(d.status).verdict,
+      time: d.checkedAt === undefined ? time : new Date(d.checkedAt).toISOString(),
+      ...(d.error ? { output: d.error } : {}),
+    }];
+  }
+  if (r.balanceUsd !== undefined) {
+    checks[`${UPSTREAM_CHECK}:balance`] = item(UPSTREAM_CHECK, "component", r.balanceUsd, "USD", r.balanceUsd >= t.minBalanceUsd);
+  }
+  return {
+    status,
+    version: VERSION.split(".")[0]!,
+    releaseId: VERSION,
+    serviceId: PRODUCT,
+    description: "CAPTCHA-solving worker for the CaptchaAI API",
+    ...(r.issues.length > 0 ? { output: r.issues.join(", ") } : {}),
+    checks,
+  };
+}
+
+/** The three documents the status page and `status` read, from one evaluation. */
+export interface StatusDocuments {
+  ready: ReadyDocument;
+  dependencies: DependenciesDocument;
+  health: HealthReport;
+}
+
+export function statusDocuments(state: HealthState): StatusDocuments {
+  return { ready: readyDocument(state.readiness, state.thresholds), dependencies: dependenciesDocument(state.checks), health: healthReport(state) };
+}
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}

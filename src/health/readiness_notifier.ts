@@ -1,0 +1,99 @@
+/**
+ * Publishes readiness transitions: holds the last readiness published, and `check()` compares a
+ * fresh (pure) evaluation with it and, when readiness or the kinds of its issues changed, logs one
+ * line and tells the subscribers (systemd's STATUS, ...). A value inside an issue moving
+ * (`no_solve_for=601s` -> `602s`) is not a transition, or a stuck worker would log every second. The places that change state call `check()`: a
+ * task ending, a check result, a phase change, the account or circuit state; a timer covers the
+ * rules time alone moves (no_solve_for, the error window sliding). Probes never call it.
+ */
+import type { Clock, Timer } from "../base/clock.ts";
+import type { Logger } from "../base/log.ts";
+import type { HealthView, Readiness } from "./health_view.ts";
+
+export type ReadinessListener = (r: Readiness) => void;
+
+export interface ReadinessNotifierOptions {
+  view: Pick<HealthView, "evaluate">;
+  clock: Clock;
+  log: Logger;
+  /** How often start() re-checks, for the rules time moves without an event. @default 1000 */
+  everyMs?: number;
+}
+
+export class ReadinessNotifier {
+  readonly #o: ReadinessNotifierOptions;
+  readonly #listeners = new Set<ReadinessListener>();
+  #last: Readiness;
+  #lastKey: string;
+  #timer: Timer | undefined;
+  #state: "idle" | "running" | "stopped" = "idle";
+
+  /**
+   * Takes the readiness at construction (normally `starting`) as published without a log line: a
+   * start is expected to begin not ready, so the first line a start logs is the first transition.
+   */
+  constructor(options: ReadinessNotifierOptions) {
+    this.#o = options;
+    this.#last = options.view.evaluate();
+    this.#lastKey = keyOf(this.#last);
+  }
+
+  /** The readiness last published. */
+  get last(): Readiness {
+    return this.#last;
+  }
+
+  /** Subscribes to readiness transitions (and changes of the issue kinds); returns the unsubscribe. */
+  subscribe(listener: ReadinessListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Evaluates now and publishes when it differs from the last published; never throws. */
+  check(): void {
+    let r: Readiness;
+    try {
+      r = this.#o.view.evaluate();
+    } catch (err) {
+      this.#o.log.error("readiness evaluation failed", { err });
+      return;
+    }
+    const key = keyOf(r);
+    if (key === this.#lastKey) return;
+    this.#last = r;
+    this.#lastKey = key;
+    if (r.ready) this.#o.log.info("ready", { issues: [] });
+    else this.#o.log.warn("not ready", { issues: r.issues });
+    for (const l of this.#listeners) {
+      try {
+        l(r);
+      } catch (err) {
+        this.#o.log.error("readiness listener failed", { err });
+      }
+    }
+  }
+
+  /** Checks every `everyMs` until stop(). */
+  start(): void {
+    if (this.#state !== "idle") return;
+    this.#state = "running";
+    const tick = () => {
+      this.#timer = undefined;
+      if (this.#state !== "running") return;
+      this.check();
+      this.#timer = this.#o.clock.setTimeout(tick, this.#o.everyMs ?? 1000);
+    };
+    this.#timer = this.#o.clock.setTimeout(tick, this.#o.everyMs ?? 1000);
+  }
+
+  /** Cancels the timer for good: a start() after it (a startup ending after close) does nothing. */
+  stop(): void {
+    this.#state = "stopped";
+    this.#timer?.cancel();
+    this.#timer = undefined;
+  }
+}
+
+function keyOf(r: Readiness): string {
+  return `${r.ready ? "ready" : "not_ready"}:${r.issues.map((i) => i.split("=", 1)[0]).join(",")}`;
+}

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  dependenciesDocument, healthReport, liveDocument, readyDocument, startupDocument, statusDocuments,
+} from "../../../src/health/health_documents.ts";
+import type { CheckResult } from "../../../src/health/checks.ts";
+import { VERSION } from "../../../src/base/version.ts";
+import { fixture, THRESHOLDS } from "./_fixture.ts";
+
+const check = (over: Partial<CheckResult>): CheckResult => ({
+  name: "captchaai_api", componentType: "component", status: "ok", responseMs: 12.4, checkedAt: Date.UTC(2026, 0, 1), stale: false,
+  error: undefined, errorCode: undefined, value: undefined, valueAt: undefined, refreshing: false, ...over,
+});
+
+describe("health documents", () => {
+  test("liveDocument and startupDocument: the SPEC shapes", () => {
+    assert.deepEqual(liveDocument({ ok: true, uptimeS: 7, stalledMs: 10 }), { status: "ok", uptime_s: 7 });
+    assert.deepEqual(liveDocument({ ok: false, uptimeS: 70, stalledMs: 61_500 }), { status: "stuck", uptime_s: 70, stalled_s: 61 });
+    assert.deepEqual(startupDocument("starting"), { status: "starting" });
+    assert.deepEqual(startupDocument("running"), { status: "started" });
+    assert.deepEqual(startupDocument("draining"), { status: "started" });
+  });
+
+  test("readyDocument: status, issues, stats rounded, thresholds in the SPEC's units", async () => {
+    const f = fixture();
+    f.view.setPhase("running");
+    f.setLoad({ queueDepth: 2, inFlight: 1 });
+    f.health.solved("image", 1);
+    f.health.failed("image", "x", "worker");
+    f.health.failed("image", "x", "worker");
+    await f.setBalance(0.42);
+    await f.clock.advance(2500);
+    const doc = readyDocument(f.view.evaluate(), THRESHOLDS);
+    assert.deepEqual(doc, {
+      status: "not_ready",
+      issues: ["low_balance=$0.42"],
+      stats: {
+        solved: 1, failed: 2, success_rate: 0.333, error_rate: 0.667, balance: 0.42, balance_age_s: 2,
+        queue_depth: 2, in_flight: 1, window_s: 300, window_outcomes: 3, window_failed: 2,
+      },
+      thresholds: { max_consecutive_failures: 3, max_seconds_without_solve: 600, min_balance: 1, max_error_rate: 0.5, queue_max: 10 },
+    });
+  });
+
+  test("readyDocument: null balance and age before the first balance read", () => {
+    const f = fixture();
+    const doc = readyDocument(f.view.evaluate(), THRESHOLDS);
+    assert.deepEqual([doc.status, doc.stats.balance, doc.stats.balance_age_s], ["not_ready", null, null]);
+  });
+
+  test("dependenciesDocument: ok only when every check is ok; times as ISO 8601, errors only when there are some", () => {
+    const ok = dependenciesDocument([check({})]);
+    assert.deepEqual(ok, { status: "ok", checks: { captchaai_api: { status: "ok", response_ms: 12, checked_at: "2026-01-01T00:00:00.000Z", stale: false } } });
+    const bad = dependenciesDocument([check({}), check({ name: "disk", status: "down", responseMs: undefined, checkedAt: undefined, stale: true, error: "boom" })]);
+    assert.equal(bad.status, "degraded");
+    assert.deepEqual(bad.checks.disk, { status: "down", response_ms: null, checked_at: null, stale: true, error: "boom" });
+  });
+
+  test("healthReport: pass when ready and every check ok, warn on a degraded check, fail when not ready", async () => {
+    const f = fixture();
+    f.view.setPhase("running");
+    await f.setBalance(5);
+    const pass = healthReport(f.view.state());
+    assert.equal(pass.status, "pass");
+    assert.equal(pass.releaseId, VERSION);
+    assert.equal(pass.output, undefined);
+    assert.deepEqual(pass.checks["captchaai_api:balance"], [
+      { componentId: "captchaai_api", componentType: "component", observedValue: 5, observedUnit: "USD", status: "pass", time: new Date(f.clock.now()).toISOString() },
+    ]);
+    assert.equal(pass.checks["captchaai_api:responseTime"]![0]!.status, "pass");
+    for (const key of Object.keys(pass.checks)) assert.match(key, /^[a-z_]+(:[A-Za-z]+)?$/);
+
+    await f.setBalance(new Error("ECONNREFUSED"));
+    const warn = healthReport(f.view.state());
+    assert.equal(warn.status, "warn", "the stale balance still stands, the check is degraded");
+    assert.equal(warn.checks["captchaai_api:responseTime"]![0]!.status, "warn");
+
+    for (let i = 0; i < 3; i++) f.health.failed("image", "x", "worker");
+    const fail = healthReport(f.view.state());
+    assert.equal(fail.status, "fail");
+    assert.equal(fail.output, "consecutive_failures=3");
+    assert.equal(fail.checks["solver:consecutiveFailures"]![0]!.status, "fail");
+  });
+
+  test("statusDocuments: the three documents from one state", async () => {
+    const f = fixture();
+    f.view.setPhase("running");
+    await f.setBalance(5);
+    const s = f.view.state();
+    assert.deepEqual(statusDocuments(s), { ready: readyDocument(s.readiness, s.thresholds), dependencies: dependenciesDocument(s.checks), health: healthReport(s) });
+  });
+});

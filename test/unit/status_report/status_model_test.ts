@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { ReadyDocument } from "../../../src/health/health_documents.ts";
+import { readStatusDocs } from "../../../src/status_report/status_docs.ts";
+import { duration, statusModel } from "../../../src/status_report/status_model.ts";
+import { renderHtml, renderText } from "../../../src/status_report/status_render.ts";
+
+const READY_DOC: ReadyDocument = {
+  status: "not_ready",
+  issues: ["low_balance=$0.42", "circuit_open"],
+  stats: { solved: 90, failed: 10, success_rate: 0.9, error_rate: 0.1, balance: 0.42, balance_age_s: 75, queue_depth: 3, in_flight: 2, window_s: 300, window_outcomes: 40, window_failed: 4 },
+  thresholds: { max_consecutive_failures: 10, max_seconds_without_solve: 600, min_balance: 1, max_error_rate: 0.5, queue_max: 1000 },
+};
+
+describe("status model", () => {
+  test("marks come from the worker's own issues; thresholds are shown beside the values", () => {
+    const m = statusModel({ ready: READY_DOC, dependencies: { checks: { captchaai_api: { status: "degraded", response_ms: 12, stale: true, error: "boom" } } }, health: { status: "fail", releaseId: "9.9.9" } });
+    assert.equal(m.ready, false);
+    assert.equal(m.version, "9.9.9");
+    const row = (name: string) => m.rows.find((r) => r.name.startsWith(name))!;
+    assert.deepEqual(row("balance"), { name: "balance", value: "$0.42 (1m15s old)", threshold: ">= $1.00", mark: "fail" });
+    assert.equal(row("error rate").mark, "ok");
+    assert.equal(row("error rate").value, "10% of 40 (4 failed)");
+    assert.equal(row("error rate").name, "error rate (5m)");
+    assert.equal(row("upstream").value, "circuit_open");
+    assert.equal(row("upstream").mark, "fail");
+    assert.equal(row("queue").mark, "ok");
+    assert.deepEqual(m.checks, [{ name: "captchaai_api", status: "degraded", responseMs: 12, checkedAt: undefined, stale: true, error: "boom" }]);
+  });
+
+  test("a balance under three times the minimum is a warning before it is a failure", () => {
+    const m = statusModel({ ready: { ...READY_DOC, issues: [], stats: { ...READY_DOC.stats, balance: 2.5 } }, dependencies: {}, health: {} });
+    assert.equal(m.rows.find((r) => r.name === "balance")!.mark, "warn");
+  });
+
+  test("documents of the wrong shape give question marks, never a throw", () => {
+    for (const junk of [null, 42, "x", [], { stats: "no", thresholds: [1] }]) {
+      const m = statusModel(readStatusDocs({ ready: junk, dependencies: junk, health: junk }));
+      assert.equal(m.ready, false);
+      assert.ok(renderText(m, "http://x/", false).includes("NOT READY"));
+      assert.ok(renderHtml(m).includes("NOT READY"));
+    }
+  });
+
+  test("durations read like people write them", () => {
+    assert.deepEqual([0, 3, 75, 600, 3600, 3725].map(duration), ["0s", "3s", "1m15s", "10m", "1h", "1h2m5s"]);
+  });
+
+});
+
