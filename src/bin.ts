@@ -21,6 +21,8 @@ const runtime: Runtime = {
   },
   exit: (code) => process.exit(code),
   isTTY: process.stdout.isTTY === true,
+  nodeVersion: process.version,
+  pid: process.pid,
 };
 
 main(process.argv.slice(2), runtime).then(

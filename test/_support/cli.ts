@@ -36,6 +36,8 @@ export async function runMain(argv: string[], env: Record<string, string> = {}, 
       throw new Error(`exit(${code}) called`);
     },
     isTTY: false,
+    nodeVersion: process.version,
+    pid: process.pid,
   };
   const code = await main(argv, rt);
   return { code, stdout, stderr };

@@ -1,9 +1,10 @@
 /** A worker and the simulator in-process on one fake clock, over real sockets on port 0. */
 import { setImmediate as tick } from "node:timers/promises";
-import { parseConfig, type Config, type FlagValues } from "../../src/config/config.ts";
+import type { Config, FlagValues } from "../../src/config/config.ts";
+import { parseConfig } from "../../src/config/parse_config.ts";
 import { createLogger, type Logger } from "../../src/base/log.ts";
 import { startSimulator, type Simulator, type SimulatorOptions } from "../../src/sim/simulator.ts";
-import { startWorker, type Worker } from "../../src/app/worker.ts";
+import { startWorker, type Worker } from "../../src/app/start.ts";
 import { FakeClock } from "./fake_clock.ts";
 
 export const SIM_KEY = "harness-key-7c0ffee7c0ffee7c0ffee";

@@ -9,11 +9,11 @@ import { connect, type Socket } from "node:net";
 import { describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { systemClock } from "../../src/base/clock.ts";
-import { parseConfig } from "../../src/config/config.ts";
+import { parseConfig } from "../../src/config/parse_config.ts";
 import type { HttpServerOptions } from "../../src/http/server.ts";
 import { silentLogger } from "../../src/base/log.ts";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
-import { startWorker, type Worker } from "../../src/app/worker.ts";
+import { startWorker, type Worker } from "../../src/app/start.ts";
 
 const KEY = "hardening-key-0123456789abcdef";
 

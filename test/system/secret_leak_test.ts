@@ -7,11 +7,11 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { test } from "node:test";
-import { parseConfig } from "../../src/config/config.ts";
+import { parseConfig } from "../../src/config/parse_config.ts";
 import { createLogger } from "../../src/base/log.ts";
 import type { Fault, Selector } from "../../src/sim/faults.ts";
 import { startSimulator } from "../../src/sim/simulator.ts";
-import { startWorker, type Worker } from "../../src/app/worker.ts";
+import { startWorker, type Worker } from "../../src/app/start.ts";
 import { collectOutput, runMain, spawnCli, waitForStart } from "../_support/cli.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
 import { advance, eventually } from "../_support/harness.ts";
