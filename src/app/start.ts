@@ -30,7 +30,7 @@ import type { Task } from "../tasks/task.ts";
 import { createCaptchaAiClient } from "../upstream/captchaai_client.ts";
 import { createAdmission } from "./admission.ts";
 import { startDemo, type Demo } from "./demo.ts";
-import { createStopLadder, type LadderState, type StopLadder } from "./lifecycle.ts";
+import { createStopLadder, type StopLadder } from "./lifecycle.ts";
 
 export interface WorkerOptions {
   config: Config;
@@ -53,7 +53,7 @@ export interface WorkerOptions {
 }
 
 /** The started worker: its parts (for the agent, tests and the demo) and the stop ladder's rungs. */
-export interface Worker extends Omit<StopLadder, "state"> {
+export interface Worker extends StopLadder {
   /** The bound HTTP address (the real port when asked for port 0). */
   address: HostPort;
   /** The effective configuration (with --demo: pointed at the simulator). */
@@ -68,7 +68,6 @@ export interface Worker extends Omit<StopLadder, "state"> {
   demo: Demo | undefined;
   /** Resolves when startup ends: the first dependency check ended (or timed out), then readiness may pass. */
   startup: Promise<void>;
-  readonly state: LadderState;
 }
 
 /**

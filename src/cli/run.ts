@@ -8,6 +8,7 @@ import { parseConfig } from "../config/parse_config.ts";
 import type { Runtime } from "../base/runtime.ts";
 import { runApp } from "../app/run_app.ts";
 
+/** Resolves the configuration and secrets (exit 78 on a bad one), then runs the worker; resolves with its exit code. */
 export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<number> {
   const { config } = parseConfig(flags, rt.env);
   const key = loadApiKey(config, flags, rt);

@@ -13,6 +13,7 @@ function spec(name: string): FlagSpec {
   return SIMULATE_FLAGS.find((f) => f.flag === name)!;
 }
 
+/** Starts the simulator on --listen and runs it until a signal; exit 78 on a bad flag, 1 when it cannot listen. */
 export async function runSimulateCommand(flags: FlagValues, rt: Runtime): Promise<number> {
   const get = <T>(name: string): T => resolveFlag(spec(name), flags, {}).value as T;
   const listen = get<HostPort>("listen");
