@@ -21,6 +21,13 @@ const runtime: Runtime = {
   },
   exit: (code) => process.exit(code),
   isTTY: process.stdout.isTTY === true,
+  process: {
+    cpuUsage: () => process.cpuUsage(),
+    memoryUsage: () => process.memoryUsage(),
+    rss: () => process.memoryUsage.rss(),
+    pid: process.pid,
+    nodeVersion: process.version,
+  },
 };
 
 main(process.argv.slice(2), runtime).then(

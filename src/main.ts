@@ -7,25 +7,25 @@ import { runSimulateCommand } from "./cli/simulate.ts";
 import { runStatusCommand } from "./cli/status.ts";
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Runtime } from "./base/runtime.ts";
 import { COMMANDS, usage, usageHint } from "./cli/usage.ts";
-import { OPTIONS, type FlagValues } from "./config/config.ts";
+import type { FlagValues } from "./config/config.ts";
+import { OPTIONS, PROBE_FLAGS, SIMULATE_FLAGS, STATUS_FLAGS, type FlagSpec } from "./config/options.ts";
 import { describeError, isWorkerError, WorkerError } from "./base/errors.ts";
 import { PRODUCT, VERSION } from "./base/version.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
-const WORKER_OPTIONS: Options = Object.fromEntries([
-  ...OPTIONS.map((o) => [o.flag, { type: o.boolean ? "boolean" : "string" }] as const),
-  ["help", { type: "boolean", short: "h" }],
-]);
+/** parseArgs' view of a flag table, with -h/--help beside it. */
+function argOptions(specs: readonly FlagSpec[]): Options {
+  return Object.fromEntries([
+    ...specs.map((s) => [s.flag, { type: s.boolean ? "boolean" : "string", ...(s.multiple ? { multiple: true } : {}) }] as const),
+    ["help", { type: "boolean", short: "h" }],
+  ]);
+}
 
-const PROBE_OPTIONS: Options = {
-  url: { type: "string" },
-  timeout: { type: "string" },
-  listen: { type: "string" },
-  help: { type: "boolean", short: "h" },
-};
-
-const STATUS_OPTIONS: Options = { ...PROBE_OPTIONS, json: { type: "boolean" } };
+const WORKER_OPTIONS = argOptions(OPTIONS);
+const PROBE_OPTIONS = argOptions(PROBE_FLAGS);
+const STATUS_OPTIONS = argOptions(STATUS_FLAGS);
+const SIMULATE_OPTIONS = argOptions(SIMULATE_FLAGS);
 
 /** Runs one command line to completion and returns the exit code. */
 export async function main(argv: readonly string[], rt: Runtime): Promise<number> {
@@ -48,7 +48,7 @@ export async function main(argv: readonly string[], rt: Runtime): Promise<number
 async function dispatch(argv: readonly string[], rt: Runtime): Promise<number> {
   const first = argv[0];
   if (first === "--version" || first === "-v") {
-    rt.stdout(`${PRODUCT} ${VERSION} (node ${process.version})\n`);
+    rt.stdout(`${PRODUCT} ${VERSION} (node ${rt.process.nodeVersion})\n`);
     return EXIT_OK;
   }
   if (first === "--help" || first === "-h" || first === "help") {
@@ -73,9 +73,11 @@ async function dispatch(argv: readonly string[], rt: Runtime): Promise<number> {
       if (values.help) return help(rt);
       return runStatusCommand(values, rt);
     }
-    case "simulate":
-      if (rest.includes("--help") || rest.includes("-h")) return help(rt);
-      return runSimulateCommand(rest, rt);
+    case "simulate": {
+      const { values } = parse(rest, SIMULATE_OPTIONS, false);
+      if (values.help) return help(rt);
+      return runSimulateCommand(values, rt);
+    }
     case "config": {
       const { values } = parse(rest, WORKER_OPTIONS, false);
       if (values.help) return help(rt);

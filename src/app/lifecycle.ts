@@ -1,32 +1,132 @@
 /**
- * Stop signals (SPEC §8): the first flips readiness to draining at once, lets in-flight tasks finish
- * for the drain timeout, fails what is left with `shutdown`, closes, and resolves with exit code 0;
- * a second signal exits at once.
+ * The stop ladder (SPEC §8), in one ordered place, and the signals that climb it. First signal:
+ * systemd STOPPING=1, demo traffic stops, readiness `draining` and new tasks 503 (the pool stops
+ * accepting), in-flight tasks get --drain-timeout, what is left stays in the journal (--state-dir)
+ * or fails with `shutdown`, then the HTTP server, the journal, the upstream client, the HAProxy
+ * agent, systemd notify and the demo's simulator close; exit 0. A second signal exits at once.
  */
-import type { Runtime, StopSignal } from "../base/runtime.ts";
-import { EXIT_FAILURE, EXIT_OK } from "../base/runtime.ts";
+import { formatDuration } from "../config/duration.ts";
 import type { Logger } from "../base/log.ts";
+import { EXIT_FAILURE, EXIT_OK, type SignalSource, type StopSignal } from "../base/runtime.ts";
+import type { Phase } from "../health/readiness.ts";
 
-export interface Drainable {
+/** Where the ladder stands: each rung is taken once, in this order. */
+export type LadderState = "running" | "draining" | "drained" | "closing" | "closed";
+
+const SHUTDOWN_MESSAGE = "The worker shut down before the task finished.";
+
+/** What the ladder stops; parts the worker runs without are undefined. */
+export interface StopParts {
+  log: Logger;
+  view: { readonly phase: Phase; setPhase(phase: Phase): void };
+  /** Publishes the readiness change (log line, systemd STATUS, HAProxy) and stops its re-check timer. */
+  notifier: { check(): void; stop(): void };
+  pool: {
+    readonly inFlight: number;
+    stopAccepting(): number;
+    idle(timeoutMs: number): Promise<void>;
+    suspend(): number;
+    failAll(code: string, message: string): number;
+  };
+  /** With --state-dir: open tasks stay in it for the next start instead of failing with `shutdown`. */
+  journal: { close(): Promise<void> } | undefined;
+  stateDir: string | undefined;
+  notify: { stopping(): void; close(): Promise<void> } | undefined;
+  demo: { stopTraffic(): void; close(): Promise<void> } | undefined;
+  /** Background timers: dependency checks, process metrics. */
+  timers: ReadonlyArray<{ stop(): void }>;
+  http: { close(): Promise<void> } | undefined;
+  client: { close(): void } | undefined;
+  agent: { close(): Promise<void> } | undefined;
+}
+
+export interface StopLadder {
+  readonly state: LadderState;
+  /** Rungs 1-3: STOPPING=1, demo traffic off, readiness draining, new tasks 503. Idempotent. */
   beginDrain(): void;
+  /** Rungs 4-5: waits up to `timeoutMs` for in-flight tasks, then keeps or fails what is left; returns how many failed with `shutdown`. */
   drain(timeoutMs: number): Promise<number>;
+  /** Rungs 6-7: settles the pool if no drain did, closes everything; resolves once all is closed. */
   close(): Promise<void>;
 }
 
-/** Resolves with the exit code once the worker stopped after a signal. */
-export function runUntilSignal(rt: Runtime, worker: Drainable, drainTimeoutMs: number, log: Logger): Promise<number> {
+/** Builds the ladder over the started parts. */
+export function createStopLadder(p: StopParts): StopLadder {
+  let state: LadderState = "running";
+  let closing: Promise<void> | undefined;
+  const settle = (): number => (p.journal ? (p.pool.suspend(), 0) : p.pool.failAll("shutdown", SHUTDOWN_MESSAGE));
+
+  const ladder: StopLadder = {
+    get state() {
+      return state;
+    },
+    beginDrain() {
+      if (state !== "running") return;
+      state = "draining";
+      p.notify?.stopping();
+      p.demo?.stopTraffic();
+      p.view.setPhase("draining");
+      p.notifier.check();
+      const failed = p.pool.stopAccepting();
+      p.log.info("draining", { in_flight: p.pool.inFlight, queued_failed: failed });
+    },
+    async drain(timeoutMs) {
+      ladder.beginDrain();
+      await p.pool.idle(timeoutMs);
+      if (state !== "draining") return 0;
+      state = "drained";
+      if (p.journal) {
+        const left = p.pool.suspend();
+        if (left > 0) p.log.info("drain: open tasks kept in the journal for the next start", { count: left, dir: p.stateDir });
+        return 0;
+      }
+      const left = p.pool.failAll("shutdown", SHUTDOWN_MESSAGE);
+      if (left > 0) p.log.warn("drain timeout: tasks failed with shutdown", { count: left, drain_timeout: formatDuration(timeoutMs) });
+      return left;
+    },
+    close() {
+      closing ??= (async () => {
+        const drained = state === "drained";
+        state = "closing";
+        p.notifier.stop();
+        for (const t of p.timers) t.stop();
+        if (!drained) settle();
+        await p.http?.close();
+        await p.journal?.close();
+        p.client?.close();
+        await p.agent?.close();
+        await p.notify?.close();
+        await p.demo?.close();
+        state = "closed";
+      })();
+      return closing;
+    },
+  };
+  return ladder;
+}
+
+export interface SignalOptions {
+  onSignal: SignalSource;
+  /** Ends the process at once (the second signal). */
+  exit(code: number): never;
+  drainTimeoutMs: number;
+  log: Logger;
+}
+
+/** Climbs the ladder on the first signal; resolves with the exit code once everything closed. */
+export function stopOnSignal(o: SignalOptions, ladder: StopLadder): Promise<number> {
+  const { log } = o;
   return new Promise((resolve) => {
-    const off = rt.onSignal(async (signal: StopSignal) => {
+    const off = o.onSignal(async (signal: StopSignal) => {
       off();
-      rt.onSignal((again) => {
+      o.onSignal((again) => {
         log.warn("second signal: exiting at once", { signal: again });
-        rt.exit(EXIT_FAILURE);
+        o.exit(EXIT_FAILURE);
       });
-      log.info("stopping", { signal, drain_timeout_ms: drainTimeoutMs });
+      log.info("stopping", { signal, drain_timeout_ms: o.drainTimeoutMs });
       try {
-        worker.beginDrain();
-        const left = await worker.drain(drainTimeoutMs);
-        await worker.close();
+        const left = await ladder.drain(o.drainTimeoutMs);
+        await ladder.close();
         log.info("stopped", { failed_with_shutdown: left });
         resolve(EXIT_OK);
       } catch (err) {

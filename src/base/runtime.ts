@@ -1,6 +1,10 @@
-/** What a command may use of the process, passed in by main so commands stay testable in-process. */
+/** What a command may use of the process, filled in by bin.ts so everything below stays testable in-process. */
+import type { ProcessStats } from "./process_stats.ts";
 
 export type StopSignal = "SIGTERM" | "SIGINT";
+
+/** Subscribes to SIGTERM/SIGINT; returns the unsubscribe function. */
+export type SignalSource = (handler: (signal: StopSignal) => void) => () => void;
 
 export interface Runtime {
   env: Record<string, string | undefined>;
@@ -9,10 +13,12 @@ export interface Runtime {
   readFile(path: string): string;
   exists(path: string): boolean;
   /** Subscribes to SIGTERM/SIGINT; returns the unsubscribe function. */
-  onSignal(handler: (signal: StopSignal) => void): () => void;
+  onSignal: SignalSource;
   /** Ends the process at once (the second signal during a drain). */
   exit(code: number): never;
   isTTY: boolean;
+  /** What metrics, systemd and the start line read of the process (version, pid, CPU, memory). */
+  process: ProcessStats;
 }
 
 export const EXIT_OK = 0;

@@ -1,5 +1,7 @@
 /** `captcha-worker config`: validates exactly what `run` would and prints it as JSON, the key redacted. */
-import { describeConfig, OPTIONS, parseConfig, type FlagValues } from "../config/config.ts";
+import type { FlagValues } from "../config/config.ts";
+import { OPTIONS } from "../config/options.ts";
+import { describeConfig, parseConfig } from "../config/parse_config.ts";
 import { redactKey } from "../config/key_sources.ts";
 import { loadApiKey } from "../config/load_key.ts";
 import { EXIT_OK, type Runtime } from "../base/runtime.ts";

@@ -1,6 +1,9 @@
 /** `captcha-worker probe`: one GET with a deadline, exit 0 on 2xx and 1 otherwise, one line saying why (HEALTHCHECK without curl). */
 import { systemClock, type Clock } from "../base/clock.ts";
-import { formatHostPort, optionSpec, parseDurationMs, resolveOption, type FlagValues, type HostPort } from "../config/config.ts";
+import type { FlagValues, HostPort } from "../config/config.ts";
+import { formatHostPort } from "../config/host_port.ts";
+import { PROBE_FLAGS, type FlagSpec } from "../config/options.ts";
+import { resolveFlag } from "../config/parse_config.ts";
 import { WorkerError } from "../base/errors.ts";
 import { httpGet } from "./http_get.ts";
 import { EXIT_FAILURE, EXIT_OK, type Runtime } from "../base/runtime.ts";
@@ -24,29 +27,18 @@ export async function runProbeCommand(positionals: string[], flags: FlagValues, 
   const path = PROBE_PATHS[target];
   if (!path) throw new WorkerError("ERR_USAGE", `Unknown probe target "${target.slice(0, 40)}": expected live, ready, startup or deps`);
 
-  const timeoutRaw = typeof flags.timeout === "string" ? flags.timeout : "1s";
-  const timeoutMs = parseDurationMs(timeoutRaw);
-  if (timeoutMs === undefined || timeoutMs < 10 || timeoutMs > 60_000) {
-    throw new WorkerError("ERR_CONFIG_INVALID", `Invalid --timeout: expected a duration from 10ms to 60s, got ${JSON.stringify(timeoutRaw)}`, {
-      field: "--timeout",
-    });
-  }
-  const base = typeof flags.url === "string" ? parseBase(flags.url) : defaultBase(resolveOption(optionSpec("listen"), flags, rt.env).value as HostPort);
+  const { base, timeoutMs } = resolveTarget(PROBE_FLAGS, flags, rt.env);
   const result = await probe(new URL(path, base), timeoutMs);
   (result.ok ? rt.stdout : rt.stderr)(result.line + "\n");
   return result.ok ? EXIT_OK : EXIT_FAILURE;
 }
 
-export function parseBase(raw: string): URL {
-  try {
-    const url = new URL(raw);
-    if (url.protocol === "http:" || url.protocol === "https:") return url;
-  } catch {
-    // reported below
-  }
-  throw new WorkerError("ERR_CONFIG_INVALID", `Invalid --url: expected an http:// or https:// URL, got ${JSON.stringify(raw.slice(0, 80))}`, {
-    field: "--url",
-  });
+/** The base URL (--url, or the worker's own --listen) and --timeout of probe or status, from `specs`. */
+export function resolveTarget(specs: readonly FlagSpec[], flags: FlagValues, env: Record<string, string | undefined>): { base: URL; timeoutMs: number } {
+  const value = (name: string): unknown => resolveFlag(specs.find((f) => f.flag === name)!, flags, env).value;
+  const timeoutMs = value("timeout") as number;
+  const url = value("url") as URL | undefined;
+  return { base: url ?? defaultBase(value("listen") as HostPort), timeoutMs };
 }
 
 /** The worker's own address, with the wildcard hosts turned into loopback. */

@@ -3,24 +3,19 @@
  * and prints a compact table for a person (colour only on a TTY), or the model as JSON with --json.
  * Exit 0 ready, 1 not ready, 2 unreachable.
  */
-import { parseDurationMs, optionSpec, resolveOption, type FlagValues, type HostPort } from "../config/config.ts";
-import { WorkerError } from "../base/errors.ts";
+import type { FlagValues } from "../config/config.ts";
+import { STATUS_FLAGS } from "../config/options.ts";
 import { statusModel } from "../status_report/status_model.ts";
 import { readStatusDocs } from "../status_report/status_docs.ts";
 import { renderText } from "../status_report/status_render.ts";
 import { httpGet } from "./http_get.ts";
-import { defaultBase, parseBase } from "./probe.ts";
+import { resolveTarget } from "./probe.ts";
 import { EXIT_FAILURE, EXIT_OK, type Runtime } from "../base/runtime.ts";
 
 export const EXIT_UNREACHABLE = 2;
 
 export async function runStatusCommand(flags: FlagValues, rt: Runtime): Promise<number> {
-  const timeoutRaw = typeof flags.timeout === "string" ? flags.timeout : "2s";
-  const timeoutMs = parseDurationMs(timeoutRaw);
-  if (timeoutMs === undefined || timeoutMs < 10 || timeoutMs > 60_000) {
-    throw new WorkerError("ERR_CONFIG_INVALID", `Invalid --timeout: expected a duration from 10ms to 60s, got ${JSON.stringify(timeoutRaw)}`, { field: "--timeout" });
-  }
-  const base = typeof flags.url === "string" ? parseBase(flags.url) : defaultBase(resolveOption(optionSpec("listen"), flags, rt.env).value as HostPort);
+  const { base, timeoutMs } = resolveTarget(STATUS_FLAGS, flags, rt.env);
   const paths = { ready: "/health/ready", dependencies: "/health/dependencies", health: "/health" } as const;
   const answers = await Promise.all(Object.values(paths).map((p) => httpGet(new URL(p, base), timeoutMs)));
   const docs: Record<string, unknown> = {};

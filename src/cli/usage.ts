@@ -1,7 +1,6 @@
 /** The --help text, generated from the option table so it cannot drift from what is parsed. */
-import { ENV_PREFIX, OPTIONS } from "../config/config.ts";
 import { KEY_SOURCES_HELP } from "../config/key_sources.ts";
-import { SIMULATE_FLAGS } from "./simulate.ts";
+import { OPTIONS, PROBE_FLAGS, SIMULATE_FLAGS, type FlagSpec } from "../config/options.ts";
 import { PRODUCT, VERSION } from "../base/version.ts";
 
 export interface CommandHelp {
@@ -26,12 +25,6 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
 ];
 
-export const PROBE_FLAGS = [
-  { flag: "--url URL", env: "", def: "http://<--listen>", help: "base URL of the worker (0.0.0.0 and :: become loopback)" },
-  { flag: "--timeout DUR", env: "", def: "1s", help: "give up after this long, like a kubelet (10ms to 60s)" },
-  { flag: "--listen HOST:PORT", env: ENV_PREFIX + "LISTEN", def: "0.0.0.0:8080", help: "where the worker listens, for the default --url" },
-];
-
 /** The full help text. */
 export function usage(): string {
   const lines: string[] = [];
@@ -40,16 +33,12 @@ export function usage(): string {
   for (const c of COMMANDS) lines.push(`  ${PRODUCT} ${c.synopsis}`, `      ${c.summary}`);
   lines.push(`  ${PRODUCT} --help | --version`);
   lines.push("", "Flags of run and config (each also set by its variable; a flag wins over its variable):");
-  for (const o of OPTIONS) {
-    const name = o.boolean ? `--${o.flag}` : `--${o.flag} VALUE`;
-    const def = o.default === undefined ? "unset" : o.default;
-    lines.push(`  ${name.padEnd(36)} ${o.env}`, `      ${o.help}; default: ${def}; allowed: ${o.allowed}`);
-  }
+  for (const o of OPTIONS) lines.push(...flagHelp(o));
   lines.push("", "Flags of probe:");
-  for (const p of PROBE_FLAGS) lines.push(`  ${p.flag.padEnd(36)} ${p.env}`, `      ${p.help}; default: ${p.def}`);
+  for (const f of PROBE_FLAGS) lines.push(...flagHelp(f));
   lines.push("", "Flags of status: those of probe (--timeout default 2s), and --json for the model as JSON.");
   lines.push("", "Flags of simulate:");
-  for (const f of SIMULATE_FLAGS) lines.push(`  ${f.flag.padEnd(36)}`, `      ${f.help}; default: ${f.def}`);
+  for (const f of SIMULATE_FLAGS) lines.push(...flagHelp(f));
   lines.push("", `The CaptchaAI key: ${KEY_SOURCES_HELP}. It is never printed, logged or put in a URL.`);
   lines.push(
     "",
@@ -61,4 +50,11 @@ export function usage(): string {
 
 export function usageHint(): string {
   return `Run \`${PRODUCT} --help\` for usage.`;
+}
+
+/** Two lines per flag: name and variable, then what it does, its default and what it takes. */
+function flagHelp(f: FlagSpec): [string, string] {
+  const name = f.placeholder === undefined ? `--${f.flag}` : `--${f.flag} ${f.placeholder}`;
+  const def = f.default ?? f.defaultHelp ?? "unset";
+  return [`  ${name.padEnd(36)} ${f.env ?? ""}`.trimEnd(), `      ${f.help}; default: ${def}; allowed: ${f.allowed}`];
 }

@@ -3,7 +3,8 @@
  * close; the line is computed from state in memory, so an agent check costs no I/O and never waits.
  */
 import { createServer, type AddressInfo, type Socket } from "node:net";
-import { formatHostPort, type HostPort } from "../config/config.ts";
+import type { HostPort } from "../config/config.ts";
+import { formatHostPort } from "../config/host_port.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { HealthView } from "../health/health_view.ts";
 import type { Phase } from "../health/readiness.ts";

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Runtime, StopSignal } from "../../src/base/runtime.ts";
 import { main } from "../../src/main.ts";
+import { testProcess } from "./process_stats.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const BIN_TS = ROOT + "src/bin.ts";
@@ -36,6 +37,7 @@ export async function runMain(argv: string[], env: Record<string, string> = {}, 
       throw new Error(`exit(${code}) called`);
     },
     isTTY: false,
+    process: testProcess,
   };
   const code = await main(argv, rt);
   return { code, stdout, stderr };

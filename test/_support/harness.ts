@@ -1,9 +1,11 @@
 /** A worker and the simulator in-process on one fake clock, over real sockets on port 0. */
+import { testProcess } from "./process_stats.ts";
 import { setImmediate as tick } from "node:timers/promises";
-import { parseConfig, type Config, type FlagValues } from "../../src/config/config.ts";
+import type { Config, FlagValues } from "../../src/config/config.ts";
+import { parseConfig } from "../../src/config/parse_config.ts";
 import { createLogger, type Logger } from "../../src/base/log.ts";
 import { startSimulator, type Simulator, type SimulatorOptions } from "../../src/sim/simulator.ts";
-import { startWorker, type Worker } from "../../src/app/worker.ts";
+import { startWorker, type Worker } from "../../src/app/start.ts";
 import { FakeClock } from "./fake_clock.ts";
 
 export const SIM_KEY = "harness-key-7c0ffee7c0ffee7c0ffee";
@@ -35,7 +37,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [SIM_KEY], clock, seed: 11, solveTimeMs: { image: 4000, token: 12_000 }, ...o.sim });
   o.beforeWorker?.(sim);
   const { config } = parseConfig({ listen: "127.0.0.1:0", ...o.flags }, {});
-  const worker = await startWorker({ config, upstreamUrl: sim.url, apiKey: SIM_KEY, clock, log, apiToken: o.apiToken, random: () => 0.5 });
+  const worker = await startWorker({ process: testProcess, config, upstreamUrl: sim.url, apiKey: SIM_KEY, clock, log, apiToken: o.apiToken, random: () => 0.5 });
   if (!o.noStartup) await eventually(() => worker.view.phase !== "starting", "startup");
   return {
     clock,

@@ -3,17 +3,18 @@
  * oversized headers, garbage): real sockets and real time, since the server's own timeouts are what
  * is under test; they are set small so each test ends in a few seconds, and waits are deadlines.
  */
+import { testProcess } from "../_support/process_stats.ts";
 import assert from "node:assert/strict";
 import { get } from "node:http";
 import { connect, type Socket } from "node:net";
 import { describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { systemClock } from "../../src/base/clock.ts";
-import { parseConfig } from "../../src/config/config.ts";
+import { parseConfig } from "../../src/config/parse_config.ts";
 import type { HttpServerOptions } from "../../src/http/server.ts";
 import { silentLogger } from "../../src/base/log.ts";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
-import { startWorker, type Worker } from "../../src/app/worker.ts";
+import { startWorker, type Worker } from "../../src/app/start.ts";
 
 const KEY = "hardening-key-0123456789abcdef";
 
@@ -28,7 +29,7 @@ interface Rig {
 async function withWorker(http: HttpServerOptions, fn: (rig: Rig) => Promise<void>): Promise<void> {
   const sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [KEY], seed: 5 });
   const { config } = parseConfig({ listen: "127.0.0.1:0" }, {});
-  const worker = await startWorker({ config, upstreamUrl: sim.url, apiKey: KEY, clock: systemClock, log: silentLogger, http });
+  const worker = await startWorker({ process: testProcess, config, upstreamUrl: sim.url, apiKey: KEY, clock: systemClock, log: silentLogger, http });
   await worker.startup;
   const rig: Rig = { worker, sim, port: worker.address.port, sockets: new Set() };
   try {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { OPTIONS } from "../../src/config/config.ts";
+import { OPTIONS } from "../../src/config/options.ts";
 import { packageVersion, runCli, runMain } from "../_support/cli.ts";
 
 const KEY = "f00dfeedf00dfeedf00dfeedf00dfeed";

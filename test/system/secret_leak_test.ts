@@ -4,14 +4,15 @@
  * answers; then everything printed, logged and answered is searched for the key, raw, URL-encoded
  * and base64-encoded, and for a distinctive part of it.
  */
+import { testProcess } from "../_support/process_stats.ts";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { test } from "node:test";
-import { parseConfig } from "../../src/config/config.ts";
+import { parseConfig } from "../../src/config/parse_config.ts";
 import { createLogger } from "../../src/base/log.ts";
 import type { Fault, Selector } from "../../src/sim/faults.ts";
 import { startSimulator } from "../../src/sim/simulator.ts";
-import { startWorker, type Worker } from "../../src/app/worker.ts";
+import { startWorker, type Worker } from "../../src/app/start.ts";
 import { collectOutput, runMain, spawnCli, waitForStart } from "../_support/cli.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
 import { advance, eventually } from "../_support/harness.ts";
@@ -60,7 +61,7 @@ async function startKeyedWorker(upstreamUrl: URL, clock: FakeClock, logs: string
   // As run does: the logger knows the key and redacts it from every finished line.
   const log = createLogger({ level: "debug", write: (l) => logs.push(l), secrets: [KEY] });
   const { config } = parseConfig(FLAGS, {});
-  const worker = await startWorker({ config, upstreamUrl, apiKey: KEY, clock, log, random: () => 0.5 });
+  const worker = await startWorker({ process: testProcess, config, upstreamUrl, apiKey: KEY, clock, log, random: () => 0.5 });
   await eventually(() => worker.view.phase === "running", "startup");
   return worker;
 }

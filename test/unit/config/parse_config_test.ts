@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { describeConfig, OPTIONS, parseConfig, parseDurationMs, parseHostPort, type ConfigKey } from "../../../src/config/config.ts";
+import type { ConfigKey } from "../../../src/config/config.ts";
+import { OPTIONS, PROBE_FLAGS, SIMULATE_FLAGS } from "../../../src/config/options.ts";
+import { describeConfig, parseConfig, resolveFlag, resolveRepeated } from "../../../src/config/parse_config.ts";
 import { isWorkerError } from "../../../src/base/errors.ts";
 
 /** A valid non-default raw value for each option, and what it parses to. */
@@ -20,6 +22,7 @@ const GOOD: Record<ConfigKey, [string, unknown]> = {
   errorWindowMs: ["1h", 3_600_000],
   balanceTtlMs: ["10s", 10_000],
   checkTimeoutMs: ["800ms", 800],
+  connectTimeoutMs: ["1500ms", 1500],
   drainTimeoutMs: ["5s", 5000],
   stateDir: ["/var/lib/captcha-worker", "/var/lib/captcha-worker"],
   apiTokenFile: ["/etc/captcha-worker/token", "/etc/captcha-worker/token"],
@@ -47,6 +50,7 @@ const BAD: Partial<Record<ConfigKey, string>> = {
   errorWindowMs: "5",
   balanceTtlMs: "soon",
   checkTimeoutMs: "2m",
+  connectTimeoutMs: "50ms",
   drainTimeoutMs: "11m",
   stateDir: " ",
   agentListen: "localhost",
@@ -77,6 +81,7 @@ describe("parseConfig", () => {
     assert.equal(config.errorWindowMs, 300_000);
     assert.equal(config.balanceTtlMs, 60_000);
     assert.equal(config.checkTimeoutMs, 5000);
+    assert.equal(config.connectTimeoutMs, 3000);
     assert.equal(config.drainTimeoutMs, 25_000);
     assert.equal(config.stateDir, undefined);
     assert.equal(config.apiTokenFile, undefined);
@@ -161,30 +166,30 @@ describe("parseConfig", () => {
   });
 });
 
-describe("parseDurationMs", () => {
-  test("accepts ms, s, m, h and bare seconds", () => {
-    assert.equal(parseDurationMs("500ms"), 500);
-    assert.equal(parseDurationMs("30s"), 30_000);
-    assert.equal(parseDurationMs("10m"), 600_000);
-    assert.equal(parseDurationMs("1h"), 3_600_000);
-    assert.equal(parseDurationMs("45"), 45_000);
-    assert.equal(parseDurationMs("1.5"), 1500);
-  });
-  test("rejects everything else", () => {
-    for (const bad of ["", "s", "-1s", "1d", "1 s", "1e3", "0x10", "1s2", "NaN", "Infinity"]) {
-      assert.equal(parseDurationMs(bad), undefined, bad);
-    }
-  });
-});
+describe("resolveFlag", () => {
+  const timeout = PROBE_FLAGS.find((f) => f.flag === "timeout")!;
+  const solveTime = SIMULATE_FLAGS.find((f) => f.flag === "solve-time")!;
+  const key = SIMULATE_FLAGS.find((f) => f.flag === "key")!;
 
-describe("parseHostPort", () => {
-  test("reads IPv4, bracketed IPv6, names and a bare port", () => {
-    assert.deepEqual(parseHostPort("127.0.0.1:80"), { host: "127.0.0.1", port: 80 });
-    assert.deepEqual(parseHostPort("[::1]:8080"), { host: "::1", port: 8080 });
-    assert.deepEqual(parseHostPort("localhost:0"), { host: "localhost", port: 0 });
-    assert.deepEqual(parseHostPort(":9"), { host: "0.0.0.0", port: 9 });
+  test("resolves a flag without a variable from the flag or its default", () => {
+    assert.deepEqual(resolveFlag(timeout, {}, { CAPTCHA_WORKER_TIMEOUT: "5s" }), { value: 1000, source: "default" });
+    assert.deepEqual(resolveFlag(timeout, { timeout: "250ms" }, {}), { value: 250, source: "flag" });
   });
-  test("rejects missing or out-of-range ports", () => {
-    for (const bad of ["8080", "host:", "host:65536", "::1:80", "a b:1", "host:-1"]) assert.equal(parseHostPort(bad), undefined, bad);
+
+  test("names only the flag when it has no variable", () => {
+    assert.throws(
+      () => resolveFlag(solveTime, { "solve-time": "soon" }, {}),
+      (err: unknown) => isWorkerError(err, "ERR_CONFIG_INVALID") && err.field === "--solve-time" && err.message.startsWith("Invalid --solve-time: expected") && err.message.includes('"soon"'),
+    );
+  });
+
+  test("never echoes a secret flag's value", () => {
+    const bad = "bad key with spaces";
+    assert.throws(
+      () => resolveRepeated(key, { key: ["good-key", bad] }),
+      (err: unknown) => isWorkerError(err, "ERR_CONFIG_INVALID") && err.field === "--key" && !err.message.includes(bad),
+    );
+    assert.deepEqual(resolveRepeated(key, { key: ["a", "b"] }), ["a", "b"]);
+    assert.deepEqual(resolveRepeated(key, {}), []);
   });
 });

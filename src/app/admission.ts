@@ -1,0 +1,22 @@
+/** Task admission: whether the worker takes a new task now (SPEC §5 backpressure); a full queue is the pool's 429, not a refusal here. */
+import type { Readiness } from "../health/health_view.ts";
+import type { Phase } from "../health/readiness.ts";
+import type { Refusal } from "../http/task_routes.ts";
+
+/** What admission reads of the health view. */
+export interface AdmissionView {
+  readonly phase: Phase;
+  evaluate(): Pick<Readiness, "ready" | "issues">;
+}
+
+/** Returns the check every submit runs: undefined to take the task, else why not (503 with Retry-After). */
+export function createAdmission(view: AdmissionView): () => Refusal | undefined {
+  return () => {
+    if (view.phase === "draining") return { code: "ERR_DRAINING", detail: "The worker is draining." };
+    const r = view.evaluate();
+    if (r.ready) return undefined;
+    // A full queue is answered by the pool with 429, not as unreadiness.
+    const blocking = r.issues.filter((i) => !i.startsWith("queue_full="));
+    return blocking.length === 0 ? undefined : { code: "ERR_NOT_READY", detail: `Not ready: ${blocking.join(", ")}.` };
+  };
+}

@@ -1,0 +1,49 @@
+/** `run` from start to exit: the worker started, the start line, the demo's banner and traffic, then the stop ladder on a signal (SPEC §8). */
+import { systemClock } from "../base/clock.ts";
+import { isWorkerError } from "../base/errors.ts";
+import { createLogger } from "../base/log.ts";
+import { EXIT_CONFIG, EXIT_FAILURE, type Runtime } from "../base/runtime.ts";
+import { VERSION } from "../base/version.ts";
+import type { Config } from "../config/config.ts";
+import { formatHostPort } from "../config/host_port.ts";
+import { stopOnSignal } from "./lifecycle.ts";
+import { startWorker, type Worker } from "./start.ts";
+
+export interface RunAppOptions {
+  config: Config;
+  /** Undefined only with --demo. */
+  apiKey: string | undefined;
+  apiToken: string | undefined;
+  runtime: Runtime;
+}
+
+/** Runs the worker until a signal stopped it; resolves with the exit code (0 after a drain, 1 or 78 when it could not start). */
+export async function runApp(o: RunAppOptions): Promise<number> {
+  const { config, runtime: rt } = o;
+  const secrets = [o.apiKey, o.apiToken].filter((s): s is string => s !== undefined);
+  const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets, write: rt.stderr });
+  const clock = systemClock;
+
+  let worker: Worker;
+  try {
+    worker = await startWorker({ config, apiKey: o.apiKey, apiToken: o.apiToken, clock, log, env: rt.env, process: rt.process });
+  } catch (err) {
+    return isWorkerError(err, "ERR_STATE_DIR") ? EXIT_CONFIG : EXIT_FAILURE;
+  }
+  // Signals are handled from before the start line on: whoever reads it may stop the worker at once.
+  const stopped = stopOnSignal({ onSignal: rt.onSignal, exit: rt.exit, drainTimeoutMs: config.drainTimeoutMs, log }, worker);
+  const listen = formatHostPort(worker.address);
+  log.info("captcha-worker started", {
+    version: VERSION,
+    node: rt.process.nodeVersion,
+    listen,
+    upstream: worker.demo ? `simulator ${worker.demo.simulator.url.host}` : config.upstream.host,
+    threads: config.threads,
+    demo: config.demo,
+  });
+  if (worker.demo) {
+    rt.stdout(worker.demo.banner(listen));
+    worker.demo.startTraffic(worker.pool);
+  }
+  return stopped;
+}

@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { createAdmission, type AdmissionView } from "../../../src/app/admission.ts";
+import type { Phase } from "../../../src/health/readiness.ts";
+
+function view(phase: Phase, ready: boolean, issues: string[] = []): AdmissionView & { evaluations: number } {
+  return {
+    phase,
+    evaluations: 0,
+    evaluate() {
+      this.evaluations++;
+      return { ready, issues };
+    },
+  };
+}
+
+describe("createAdmission", () => {
+  test("takes a task when ready", () => {
+    assert.equal(createAdmission(view("running", true))(), undefined);
+  });
+
+  test("refuses with ERR_DRAINING while draining, without evaluating readiness", () => {
+    const v = view("draining", false, ["draining"]);
+    assert.deepEqual(createAdmission(v)(), { code: "ERR_DRAINING", detail: "The worker is draining." });
+    assert.equal(v.evaluations, 0);
+  });
+
+  test("refuses with ERR_NOT_READY naming the blocking issues", () => {
+    const refusal = createAdmission(view("running", false, ["low_balance=$0.42", "circuit_open"]))();
+    assert.equal(refusal?.code, "ERR_NOT_READY");
+    assert.match(refusal!.detail, /low_balance=\$0\.42, circuit_open/);
+  });
+
+  test("a full queue alone is not a refusal (the pool answers 429), but does not hide other issues", () => {
+    assert.equal(createAdmission(view("running", false, ["queue_full=1000"]))(), undefined);
+    const refusal = createAdmission(view("running", false, ["queue_full=1000", "starting"]))();
+    assert.equal(refusal?.code, "ERR_NOT_READY");
+    assert.ok(!refusal!.detail.includes("queue_full"));
+  });
+});

@@ -1,0 +1,183 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { createLogger } from "../../../src/base/log.ts";
+import type { StopSignal } from "../../../src/base/runtime.ts";
+import type { Phase } from "../../../src/health/readiness.ts";
+import { createStopLadder, stopOnSignal, type StopParts } from "../../../src/app/lifecycle.ts";
+import { FakeClock, settle } from "../../_support/fake_clock.ts";
+
+/** Parts that record what the ladder does to them, in order; the pool's idle() runs on the fake clock. */
+function rig(o: { journal?: boolean; inFlight?: number; failClose?: boolean } = {}) {
+  const clock = new FakeClock();
+  const events: string[] = [];
+  const logs: Array<{ level: string; msg: string } & Record<string, unknown>> = [];
+  const log = createLogger({ level: "debug", write: (l) => logs.push(JSON.parse(l)) });
+  let inFlight = o.inFlight ?? 0;
+  let open = inFlight + 1;
+  const idleWaiters = new Set<() => void>();
+  let phase: Phase = "running";
+  const closer = (name: string) => ({
+    close: async () => {
+      events.push(`${name}.close`);
+      if (o.failClose && name === "http") throw new Error("close failed");
+    },
+  });
+  const parts: StopParts = {
+    log,
+    view: {
+      get phase() {
+        return phase;
+      },
+      setPhase: (p) => {
+        phase = p;
+        events.push(`view.${p}`);
+      },
+    },
+    notifier: { check: () => void events.push("notifier.check"), stop: () => void events.push("notifier.stop") },
+    pool: {
+      get inFlight() {
+        return inFlight;
+      },
+      stopAccepting: () => (events.push("pool.stopAccepting"), 0),
+      idle: (timeoutMs) => {
+        events.push(`pool.idle(${timeoutMs})`);
+        if (inFlight === 0) return Promise.resolve();
+        return new Promise((resolve) => {
+          const done = () => (timer.cancel(), idleWaiters.delete(done), resolve());
+          const timer = clock.setTimeout(done, timeoutMs);
+          idleWaiters.add(done);
+        });
+      },
+      suspend: () => (events.push("pool.suspend"), open),
+      failAll: (code) => {
+        events.push(`pool.failAll(${code})`);
+        const n = open;
+        open = 0;
+        return n;
+      },
+    },
+    journal: o.journal ? closer("journal") : undefined,
+    stateDir: o.journal ? "/var/lib/captcha-worker" : undefined,
+    notify: { stopping: () => void events.push("notify.stopping"), ...closer("notify") },
+    demo: { stopTraffic: () => void events.push("demo.stopTraffic"), ...closer("demo") },
+    timers: [{ stop: () => void events.push("timers.stop") }],
+    http: closer("http"),
+    client: { close: () => void events.push("client.close") },
+    agent: closer("agent"),
+  };
+  const finishInFlight = () => {
+    inFlight = 0;
+    open = 0;
+    for (const w of [...idleWaiters]) w();
+  };
+  return { clock, events, logs, parts, finishInFlight, phase: () => phase };
+}
+
+/** A Runtime signal source a test fires by hand. */
+function signals() {
+  const handlers = new Set<(s: StopSignal) => void>();
+  const exits: number[] = [];
+  return {
+    onSignal: (h: (s: StopSignal) => void) => (handlers.add(h), () => void handlers.delete(h)),
+    send: (s: StopSignal) => [...handlers].forEach((h) => h(s)),
+    exit: ((code: number) => {
+      exits.push(code);
+      throw new Error(`exit(${code})`);
+    }) as (code: number) => never,
+    exits,
+    get count() {
+      return handlers.size;
+    },
+  };
+}
+
+describe("createStopLadder", () => {
+  test("climbs in order: STOPPING, demo traffic off, readiness draining, no new tasks, wait in flight, fail the rest, then close HTTP before the rest", async () => {
+    const r = rig({ inFlight: 2 });
+    const ladder = createStopLadder(r.parts);
+    assert.equal(ladder.state, "running");
+    const drained = ladder.drain(5000);
+    assert.equal(ladder.state, "draining");
+    assert.deepEqual(r.events, ["notify.stopping", "demo.stopTraffic", "view.draining", "notifier.check", "pool.stopAccepting", "pool.idle(5000)"]);
+    await r.clock.advance(4999);
+    assert.equal(ladder.state, "draining", "still waiting for in-flight tasks");
+    await r.clock.advance(1);
+    assert.equal(await drained, 3, "what was left failed with shutdown");
+    assert.equal(ladder.state, "drained");
+    assert.equal(r.events.at(-1), "pool.failAll(shutdown)");
+    assert.ok(r.logs.some((l) => l.level === "warn" && l.msg === "drain timeout: tasks failed with shutdown" && l.count === 3 && l.drain_timeout === "5s"));
+
+    r.events.length = 0;
+    await ladder.close();
+    assert.equal(ladder.state, "closed");
+    assert.deepEqual(r.events, ["notifier.stop", "timers.stop", "http.close", "client.close", "agent.close", "notify.close", "demo.close"], "the pool is not settled twice");
+  });
+
+  test("with a journal, what is left is kept for the next start, not failed, and the journal closes after HTTP", async () => {
+    const r = rig({ journal: true, inFlight: 1 });
+    const ladder = createStopLadder(r.parts);
+    const drained = ladder.drain(0);
+    await r.clock.advance(0);
+    assert.equal(await drained, 0);
+    assert.ok(r.events.includes("pool.suspend"));
+    assert.ok(!r.events.some((e) => e.startsWith("pool.failAll")));
+    assert.ok(r.logs.some((l) => l.msg === "drain: open tasks kept in the journal for the next start" && l.count === 2 && l.dir === "/var/lib/captcha-worker"));
+    r.events.length = 0;
+    await ladder.close();
+    assert.deepEqual(r.events.slice(0, 4), ["notifier.stop", "timers.stop", "http.close", "journal.close"]);
+  });
+
+  test("drain ends as soon as in-flight tasks finish, before the timeout", async () => {
+    const r = rig({ inFlight: 1 });
+    const ladder = createStopLadder(r.parts);
+    const drained = ladder.drain(25_000);
+    await r.clock.advance(1000);
+    r.finishInFlight();
+    assert.equal(await drained, 0);
+    assert.ok(!r.logs.some((l) => l.msg === "drain timeout: tasks failed with shutdown"));
+  });
+
+  test("beginDrain is taken once; close without a drain settles the pool and closes everything once", async () => {
+    const r = rig();
+    const ladder = createStopLadder(r.parts);
+    ladder.beginDrain();
+    ladder.beginDrain();
+    assert.equal(r.events.filter((e) => e === "view.draining").length, 1);
+    assert.equal(r.logs.filter((l) => l.msg === "draining").length, 1);
+    r.events.length = 0;
+    const a = ladder.close();
+    const b = ladder.close();
+    assert.equal(a, b);
+    await a;
+    assert.deepEqual(r.events, ["notifier.stop", "timers.stop", "pool.failAll(shutdown)", "http.close", "client.close", "agent.close", "notify.close", "demo.close"]);
+  });
+});
+
+describe("stopOnSignal", () => {
+  test("the first signal drains within --drain-timeout, closes and resolves 0; a second one exits 1 at once", async () => {
+    const r = rig({ inFlight: 1 });
+    const s = signals();
+    const stopped = stopOnSignal({ onSignal: s.onSignal, exit: s.exit, drainTimeoutMs: 2000, log: r.parts.log }, createStopLadder(r.parts));
+    assert.equal(s.count, 1);
+    s.send("SIGTERM");
+    assert.equal(r.phase(), "draining", "readiness flips at once");
+    assert.deepEqual(r.logs.map((l) => l.msg).slice(0, 2), ["stopping", "draining"]);
+    assert.equal(r.logs[0]!.drain_timeout_ms, 2000);
+    assert.throws(() => s.send("SIGINT"), /exit\(1\)/);
+    assert.deepEqual(s.exits, [1]);
+    assert.ok(r.logs.some((l) => l.level === "warn" && l.msg === "second signal: exiting at once" && l.signal === "SIGINT"));
+    await r.clock.advance(2000);
+    assert.equal(await stopped, 0);
+    assert.deepEqual(r.logs.at(-1), { ...r.logs.at(-1)!, level: "info", msg: "stopped", failed_with_shutdown: 2 });
+  });
+
+  test("a failure while stopping resolves 1 and says so", async () => {
+    const r = rig({ failClose: true });
+    const s = signals();
+    const stopped = stopOnSignal({ onSignal: s.onSignal, exit: s.exit, drainTimeoutMs: 0, log: r.parts.log }, createStopLadder(r.parts));
+    s.send("SIGINT");
+    await settle();
+    assert.equal(await stopped, 1);
+    assert.ok(r.logs.some((l) => l.level === "error" && l.msg === "stop failed"));
+  });
+});

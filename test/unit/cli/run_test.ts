@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { runMain } from "../../_support/cli.ts";
+
+const KEY = "cli-run-unit-key-0123456789";
+
+// Only the paths that end before anything listens: argument handling is all cli/run.ts does.
+describe("runRunCommand", () => {
+  test("an unreadable --api-token-file exits 78 naming the flag and the error, before anything starts", async () => {
+    const r = await runMain(["run", "--api-token-file", "/missing"], { CAPTCHAAI_API_KEY: KEY });
+    assert.equal(r.code, 78);
+    assert.match(r.stderr, /--api-token-file/);
+    assert.match(r.stderr, /ENOENT/);
+    assert.ok(!r.stderr.includes("captcha-worker started"));
+  });
+
+  test("a token too short exits 78 without echoing it", async () => {
+    const r = await runMain(["run", "--api-token-file", "/t"], { CAPTCHAAI_API_KEY: KEY }, { "/t": "short-token\n" });
+    assert.equal(r.code, 78);
+    assert.match(r.stderr, /--api-token-file/);
+    assert.ok(!r.stderr.includes("short-token"));
+  });
+
+  test("a bad --connect-timeout exits 78 naming the flag and its variable", async () => {
+    const r = await runMain(["run", "--connect-timeout", "forever"], { CAPTCHAAI_API_KEY: KEY });
+    assert.equal(r.code, 78);
+    assert.match(r.stderr, /--connect-timeout \(env CAPTCHA_WORKER_CONNECT_TIMEOUT\)/);
+  });
+});
