@@ -23,7 +23,7 @@ import type { Task } from "../tasks/task.ts";
 import type { TaskParams } from "../http/task_input.ts";
 import type { SolverUpstream } from "../solver/upstream_port.ts";
 import { createCaptchaAiClient } from "../upstream/captchaai_client.ts";
-import { FileJournal } from "../journal/journal.ts";
+import { FileJournal } from "../journal/file_journal.ts";
 
 export interface WorkerOptions {
   config: Config;
@@ -76,7 +76,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   });
   const upstream: SolverUpstream<TaskParams> = client;
   // --state-dir: open and replay the journal before anything is accepted (ERR_STATE_DIR, exit 78, when unwritable).
-  const opened = config.stateDir === undefined ? undefined : await FileJournal.open<TaskParams>(config.stateDir, { log: log.child({ component: "journal" }), clock });
+  const opened = config.stateDir === undefined ? undefined : await FileJournal.open(config.stateDir, { log: log.child({ component: "journal" }), clock });
   const journal = opened?.journal;
   const pool = new SolverPool<TaskParams>({
     journal,

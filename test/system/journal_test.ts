@@ -4,7 +4,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFile
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { FileJournal, JOURNAL_FILE } from "../../src/journal/journal.ts";
+import { FileJournal, JOURNAL_FILE } from "../../src/journal/file_journal.ts";
 import { isWorkerError } from "../../src/base/errors.ts";
 import { createLogger, silentLogger } from "../../src/base/log.ts";
 import type { Task } from "../../src/tasks/task.ts";

@@ -10,6 +10,13 @@ describe("Backoff", () => {
     assert.deepEqual([1, 2, 3, 4, 5].map(() => high.next()), [100, 200, 400, 800, 1000]);
   });
 
+  test("without jitter it is exactly base, twice base, ... up to the cap", () => {
+    const b = new Backoff({ baseMs: 1000, maxMs: 30_000, jitter: "none", random: () => 0 });
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map(() => b.next()), [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
+    b.reset();
+    assert.equal(b.next(), 1000);
+  });
+
   test("reset starts over", () => {
     const b = new Backoff({ baseMs: 100, random: () => 0 });
     b.next();
