@@ -7,7 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { freePort } from "./free_port.mjs";
+import { freePort } from "../test/_support/net.ts";
 import { measureStartup } from "./bench_startup.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;

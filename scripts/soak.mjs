@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { freePort } from "./free_port.mjs";
+import { freePort } from "../test/_support/net.ts";
 import { once } from "node:events";
 
 const ROOT = new URL("../", import.meta.url).pathname;
