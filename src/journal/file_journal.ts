@@ -30,12 +30,6 @@ export interface JournalOptions {
   compactAfter?: number;
 }
 
-interface Pending {
-  text: string;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
 export class FileJournal implements TaskJournal<TaskParams> {
   readonly #dir: string;
   readonly #path: string;
@@ -47,7 +41,7 @@ export class FileJournal implements TaskJournal<TaskParams> {
   readonly #recheckDelays = new Backoff({ baseMs: 1000, maxMs: 30_000, jitter: "none" });
   #open = new OpenTasks();
   #fh: FileHandle | undefined;
-  #queue: Pending[] = [];
+  #queue: { text: string; resolve: () => void; reject: (err: Error) => void }[] = [];
   #flushing = false;
   #recordsSinceCompaction = 0;
   #error: string | undefined;
