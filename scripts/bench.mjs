@@ -7,7 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { freePort } from "./free_port.mjs";
+import { freePort, pollUntil } from "../test/_support/net.ts";
 import { measureStartup } from "./bench_startup.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -33,16 +33,7 @@ function http(method, url, { body, headers = {} } = {}) {
   });
 }
 
-async function until(what, fn, timeoutMs = 20_000) {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    try {
-      if (await fn()) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const until = (what, fn) => pollUntil(what, fn, { timeoutMs: 20_000, intervalMs: 50 });
 
 function start(args, env = {}) {
   const child = spawn(BIN, args, { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "ignore", "inherit"] });

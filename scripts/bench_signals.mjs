@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { Agent, request } from "node:http";
-import { freePort } from "./free_port.mjs";
+import { freePort } from "../test/_support/net.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = ROOT + "dist/captcha-worker";

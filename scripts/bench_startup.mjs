@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { request } from "node:http";
-import { freePort } from "./free_port.mjs";
+import { freePort } from "../test/_support/net.ts";
 
 const BIN = new URL("../dist/captcha-worker", import.meta.url).pathname;
 const RUNS = Number(process.env.RUNS ?? 5);

@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { freePort } from "./free_port.mjs";
+import { freePort, pollUntil } from "../test/_support/net.ts";
 import { once } from "node:events";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -53,7 +53,7 @@ const worker = spawn(BIN, ["run", "--listen", `127.0.0.1:${workerPort}`, "--upst
   stdio: "inherit",
 });
 process.on("exit", () => (sim.kill("SIGKILL"), worker.kill("SIGKILL")));
-while ((await http("GET", url + "/health/ready")).status !== 200) await sleep(100);
+await pollUntil("worker ready", async () => (await http("GET", url + "/health/ready")).status === 200, { timeoutMs: 60_000, intervalMs: 100 });
 
 const FAULTS = [{}, { endpoint: "in.php", status: 500 }, { endpoint: "res.php:get", latency_ms: 800 }, { endpoint: "all", garbage: true }, { endpoint: "res.php:getbalance", hang: true }, { endpoint: "in.php", error: "ERROR_NO_SLOT_AVAILABLE" }];
 const accepted = new Set();

@@ -21,7 +21,7 @@ import { registerStatusRoute } from "../http/status_route.ts";
 import { registerTaskRoutes } from "../http/task_routes.ts";
 import { startHaproxyAgent, type HaproxyAgent } from "../integrations/haproxy_agent.ts";
 import { startSystemdNotify } from "../integrations/systemd_notify.ts";
-import { FileJournal } from "../journal/journal.ts";
+import { FileJournal } from "../journal/file_journal.ts";
 import { registerProcessMetrics } from "../metrics/process_metrics.ts";
 import { Registry } from "../metrics/registry.ts";
 import { registerWorkerMetrics, type WorkerMetrics } from "../metrics/worker_metrics.ts";

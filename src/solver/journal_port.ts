@@ -16,7 +16,7 @@ export interface ReplayedTask {
   submissions: number;
 }
 
-/** What the solver tells the journal; src/journal/journal.ts describes the records. */
+/** What the solver tells the journal; src/journal/journal_records.ts describes the records. */
 export interface TaskJournal {
   accepted(task: Task): Promise<void>;
   submitting(task: Task): Promise<void>;

@@ -10,9 +10,10 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { JOURNAL_FILE } from "../../src/journal/journal.ts";
+import { JOURNAL_FILE } from "../../src/journal/file_journal.ts";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { spawnCli, waitForStart } from "../_support/cli.ts";
+import { pollUntil } from "../_support/net.ts";
 
 const KEY = "crash-test-key-0123456789";
 const IMAGE = JSON.stringify({ type: "image", image: Buffer.alloc(150, 5).toString("base64") });
@@ -54,13 +55,8 @@ async function kill9(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function until(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25)); // waiting on another process, not on time itself
-  }
-}
+/** Waits on the child worker or the simulator, which run on the wall clock. */
+const until = (what: string, fn: () => boolean | Promise<boolean>) => pollUntil(what, fn, { timeoutMs: 20_000, intervalMs: 25 });
 
 const post = async (base: string) => {
   const res = await fetch(base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: IMAGE });

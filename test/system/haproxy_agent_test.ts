@@ -5,7 +5,6 @@ import { connect, createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { spawn, type ChildProcess } from "node:child_process";
 import { isWorkerError } from "../../src/base/errors.ts";
 import type { HealthView } from "../../src/health/health_view.ts";
@@ -15,6 +14,7 @@ import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { collectOutput, runCli, spawnCli, waitForStart } from "../_support/cli.ts";
 import { advance, eventually, startHarness } from "../_support/harness.ts";
 import { json } from "../_support/http.ts";
+import { freePort, pollUntil } from "../_support/net.ts";
 import { requireProgram } from "../_support/programs.ts";
 
 const KEY = "haproxy-test-key-3e1f00d5a1";
@@ -108,16 +108,6 @@ describe("run --agent-listen", () => {
 // ---------------------------------------------------------------------------------------------
 // A real HAProxy in front of two workers run by the CLI, each on its own simulator.
 
-/** A port that was free a moment ago (HAProxy's frontend needs one before it starts). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** One command on HAProxy's admin socket; its answer up to EOF. */
 function haproxyCommand(socketPath: string, command: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -177,18 +167,6 @@ async function serverStats(socketPath: string, backend: string): Promise<Record<
     if (out[name]) out[name].adminDrain = (Number(f[stateHeader.indexOf("srv_admin_state")]) & 0x08) !== 0;
   }
   return out;
-}
-
-/** Polls an outside program's state (HAProxy's) with short real sleeps until `cond` holds. */
-async function waitFor<T>(read: () => Promise<T>, cond: (v: T) => boolean, what: string, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (cond(last)) return last;
-    await sleep(20);
-  }
-  throw new Error(`not reached within ${timeoutMs}ms: ${what}; last: ${JSON.stringify(last)}`);
 }
 
 interface RunningWorker {
@@ -277,14 +255,14 @@ backend workers
 
     try {
       // a) both UP at full weight; tasks through the frontend are solved on both.
-      await waitFor(stats, (s) => s.a?.status === "UP" && s.b?.status === "UP" && s.a.weight === 100 && s.b.weight === 100, "both UP at weight 100");
+      await pollUntil("both UP at weight 100", stats, { until: (s) => s.a?.status === "UP" && s.b?.status === "UP" && s.a.weight === 100 && s.b.weight === 100 });
       const first = await Promise.all(Array.from({ length: 6 }, () => postTask(front, 30)));
       for (const r of first) assert.deepEqual([r.status, r.body.status], [200, "solved"]);
       assert.ok(simA.counts().submitted > 0 && simB.counts().submitted > 0, "leastconn spread them over both");
 
       // b) A's balance runs out: HAProxy takes it out, B serves everything.
       simA.control.setBalance(0);
-      const down = await waitFor(stats, (s) => /^DOWN/.test(s.a?.status ?? ""), "A DOWN");
+      const down = await pollUntil("A DOWN", stats, { until: (s) => /^DOWN/.test(s.a?.status ?? "") });
       assert.match(down.a!.lastAgent, /down \(low_balance=\$0\.00\)/, "the agent's reason shows in HAProxy");
       assert.equal(down.b!.status, "UP");
       const readyA = await fetch(`${a.http}/health/ready`);
@@ -300,20 +278,20 @@ backend workers
 
       // c) topped up: A comes back.
       simA.control.setBalance(10);
-      await waitFor(stats, (s) => s.a?.status === "UP" && s.a.weight === 100, "A UP again");
+      await pollUntil("A UP again", stats, { until: (s) => s.a?.status === "UP" && s.a.weight === 100 });
 
       // d) B busy (4 threads in flight, 4 queued, held by the upstream): its weight drops, A's does not.
       simB.control.setFault("res.php:get", { error: "CAPCHA_NOT_READY" });
       for (let i = 0; i < 8; i++) assert.equal((await postTask(b.http)).status, 202);
       assert.equal(await readAgent(b.agentPort), "up ready 33%\n");
-      const weighted = await waitFor(stats, (s) => s.b?.weight === 33, "B weighted down to 33");
+      const weighted = await pollUntil("B weighted down to 33", stats, { until: (s) => s.b?.weight === 33 });
       assert.equal(weighted.a!.weight, 100);
       assert.equal(weighted.b!.status, "UP");
 
       // e) SIGTERM B with tasks in flight: HAProxy sees the agent's drain before B exits, and B exits 0
       // once its tasks finish (the upstream is released only after the drain was seen).
       b.child.kill("SIGTERM");
-      const drained = await waitFor(stats, (s) => /^DRAIN/.test(s.b?.status ?? "") || s.b?.adminDrain === true, "B DRAIN");
+      const drained = await pollUntil("B DRAIN", stats, { until: (s) => /^DRAIN/.test(s.b?.status ?? "") || s.b?.adminDrain === true });
       assert.equal(b.child.exitCode, null, "B is still draining");
       assert.ok(drained.b!.adminDrain, "agent drain sets HAProxy's forced-drain admin state");
       assert.equal(await readAgent(b.agentPort), "drain\n");

@@ -1,15 +1,16 @@
+/**
+ * The worker with --state-dir, whole: the CLI's exit 78, a restart on the same dir through the
+ * harness, and a full state dir (a small tmpfs, mounted as root). FileJournal itself is unit-tested
+ * in test/unit/journal/.
+ */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { FileJournal, JOURNAL_FILE } from "../../src/journal/journal.ts";
-import { isWorkerError } from "../../src/base/errors.ts";
-import { createLogger, silentLogger } from "../../src/base/log.ts";
-import type { Task } from "../../src/tasks/task.ts";
+import { JOURNAL_FILE } from "../../src/journal/file_journal.ts";
 import { runMain } from "../_support/cli.ts";
-import { FakeClock } from "../_support/fake_clock.ts";
 import { eventually, startHarness } from "../_support/harness.ts";
 import { requireOrSkip } from "../_support/programs.ts";
 
@@ -21,129 +22,7 @@ const tempDir = () => {
 };
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function task(id: string, over: Partial<Task> = {}): Task {
-  return {
-    id, type: "image", kind: "image", params: { type: "image", image: "aGk=" }, createdAt: 1000, deadlineAt: 9e15, status: "queued",
-    upstreamId: undefined, submittedAt: undefined, endedAt: undefined, solution: undefined, error: undefined, submissions: 0, polls: 0,
-    reported: undefined, timing: { queueMs: 0, upstreamMs: 0, waitMs: 0, queuedSince: 0 }, ...over,
-  };
-}
-
 const lines = (dir: string) => readFileSync(join(dir, JOURNAL_FILE), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-
-describe("FileJournal", () => {
-  test("records each step; a replay gives back exactly the open tasks, each in the state it was left", async () => {
-    const dir = tempDir();
-    const { journal } = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() });
-    const [queued, submitted, uncertain, ended, retried, unsolvable] = ["q", "s", "u", "e", "r", "x"].map((id) => task(id));
-    for (const t of [queued!, submitted!, uncertain!, ended!, retried!, unsolvable!]) await journal.accepted(t);
-    await journal.submitting(submitted!);
-    submitted!.upstreamId = "77";
-    journal.submitted(submitted!);
-    await journal.submitting(uncertain!);
-    await journal.submitting(ended!);
-    ended!.status = "solved";
-    journal.ended(ended!);
-    await journal.submitting(retried!);
-    journal.unsubmitted(retried!);
-    await journal.submitting(unsolvable!);
-    unsolvable!.upstreamId = "88";
-    journal.submitted(unsolvable!);
-    unsolvable!.upstreamId = undefined;
-    journal.unsubmitted(unsolvable!); // came back unsolvable: queued for its one more try
-    await journal.close();
-    assert.deepEqual(lines(dir).map((r) => r.op), [
-      "accept", "accept", "accept", "accept", "accept", "accept", "submitting", "submitted", "submitting", "submitting", "end",
-      "submitting", "unsubmitted", "submitting", "submitted", "unsubmitted",
-    ]);
-
-    const { replayed, report, journal: reopened } = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() });
-    assert.deepEqual(report, { records: 16, open: 5, skipped: 0, torn: false });
-    const byId = Object.fromEntries(replayed.map((r) => [r.id, r]));
-    assert.deepEqual(Object.keys(byId).sort(), ["q", "r", "s", "u", "x"]);
-    assert.equal(byId.s!.upstreamId, "77");
-    assert.equal(byId.s!.submissions, 1);
-    assert.equal(byId.u!.uncertain, true);
-    assert.equal(byId.r!.uncertain, false, "a submit that surely did not land may be sent again");
-    assert.equal(byId.r!.submissions, 0, "and does not count as a submission");
-    assert.equal(byId.x!.upstreamId, undefined);
-    assert.equal(byId.x!.submissions, 1, "a landed submit counts toward the one retry");
-    await reopened.close();
-    const compacted = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() });
-    assert.deepEqual(
-      compacted.replayed.map((r) => [r.id, r.submissions, r.upstreamId, r.uncertain]).sort(),
-      replayed.map((r) => [r.id, r.submissions, r.upstreamId, r.uncertain]).sort(),
-      "compaction keeps every task's state",
-    );
-    await compacted.journal.close();
-    assert.deepEqual(byId.q!.params, { type: "image", image: "aGk=" });
-    // Opening compacted the file to the open tasks.
-    assert.deepEqual(lines(dir).filter((r) => r.op === "end"), []);
-  });
-
-  test("concurrent durable appends share fsyncs (group commit)", async () => {
-    const dir = tempDir();
-    const { journal } = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() });
-    await Promise.all(Array.from({ length: 200 }, (_, i) => journal.accepted(task(`t${i}`))));
-    assert.equal(lines(dir).length, 200);
-    assert.ok(journal.syncs <= 5, `200 accepts in ${journal.syncs} fsyncs`);
-    await journal.close();
-  });
-
-  test("a torn last line (a crash mid-write) is skipped and reported, never fatal; a bad middle line too", async () => {
-    const dir = tempDir();
-    const { journal } = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() });
-    await journal.accepted(task("a"));
-    await journal.accepted(task("b"));
-    await journal.close();
-    const file = join(dir, JOURNAL_FILE);
-    writeFileSync(file, readFileSync(file, "utf8").replace('"id":"b"', '"id":"b"').split("\n").join("\n"));
-    appendFileSync(file, '{"op":"accept","id":"c","type":"ima');
-    const logged: string[] = [];
-    const log = createLogger({ level: "debug", write: (l) => logged.push(l) });
-    const { replayed, report } = await FileJournal.open(dir, { log, clock: new FakeClock() });
-    assert.deepEqual(report, { records: 2, open: 2, skipped: 1, torn: true });
-    assert.deepEqual(replayed.map((r) => r.id), ["a", "b"]);
-    assert.ok(logged.some((l) => l.includes("torn last line")));
-    assert.ok(readFileSync(file, "utf8").endsWith("\n"), "compaction dropped the torn tail");
-
-    writeFileSync(file, readFileSync(file, "utf8") + "garbage\n" + JSON.stringify({ op: "accept", id: "d", type: "image", params: {}, created_at: 1, deadline_at: 2 }) + "\n");
-    const again = await FileJournal.open(dir, { log, clock: new FakeClock() });
-    assert.deepEqual(again.report, { records: 3, open: 3, skipped: 1, torn: false });
-    await again.journal.close();
-  });
-
-  test("compaction keeps the open tasks and drops the ended ones", async () => {
-    const dir = tempDir();
-    const { journal } = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock(), compactAfter: 50 });
-    const keep = task("keep");
-    await journal.accepted(keep);
-    for (let i = 0; i < 100; i++) {
-      const t = task(`x${i}`);
-      await journal.accepted(t);
-      t.status = "failed";
-      journal.ended(t);
-    }
-    await journal.accepted(task("last"));
-    await journal.close();
-    const ids = new Set(lines(dir).map((r) => r.id));
-    assert.ok(lines(dir).length < 100, `compacted to ${lines(dir).length} lines`);
-    assert.ok(ids.has("keep") && ids.has("last"));
-    const { replayed } = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() });
-    assert.deepEqual(replayed.map((r) => r.id).sort(), ["keep", "last"]);
-  });
-
-  test("a state dir that cannot be written is ERR_STATE_DIR naming the flag", async () => {
-    const file = join(tempDir(), "a-file");
-    writeFileSync(file, "");
-    await assert.rejects(FileJournal.open(join(file, "state"), { log: silentLogger, clock: new FakeClock() }), (err: unknown) => {
-      assert.ok(isWorkerError(err, "ERR_STATE_DIR"));
-      assert.match((err as Error).message, /--state-dir.*ENOTDIR|ENOTDIR/);
-      assert.match((err as Error).message, /--state-dir/);
-      return true;
-    });
-  });
-});
 
 describe("the worker with --state-dir", () => {
   test("run with a state dir it cannot write exits 78 naming the flag, before listening", async () => {

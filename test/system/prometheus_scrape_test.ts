@@ -2,31 +2,15 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { advance, eventually, startHarness } from "../_support/harness.ts";
+import { freePort, pollUntil } from "../_support/net.ts";
 import { requireProgram } from "../_support/programs.ts";
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => s.once("listening", r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** Polls `fn` on real time: Prometheus runs on the wall clock, not the harness's fake one. */
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** Prometheus runs on the wall clock, not the harness's fake one, and scrapes once a second. */
+const PROMETHEUS_PACE = { timeoutMs: 30_000, intervalMs: 200 };
 
 test("Prometheus scrapes the worker and answers captcha_worker_ready and captcha_worker_tasks_total", async (t) => {
   const prometheus = requireProgram(t, "prometheus", "prometheus");
@@ -55,12 +39,12 @@ test("Prometheus scrapes the worker and answers captcha_worker_ready and captcha
     await advance(h.clock, 5000);
     await eventually(() => h.worker.pool.tasks.get(id)?.status === "solved", "solved");
 
-    const up = await poll("the target up", () => query('up{job="captcha-worker"} == 1'));
+    const up = await pollUntil("the target up", () => query('up{job="captcha-worker"} == 1'), PROMETHEUS_PACE);
     assert.equal(up[0]!.value[1], "1");
-    const ready = await poll("captcha_worker_ready", () => query("captcha_worker_ready"));
+    const ready = await pollUntil("captcha_worker_ready", () => query("captcha_worker_ready"), PROMETHEUS_PACE);
     assert.equal(ready[0]!.value[1], "1");
     assert.equal(ready[0]!.metric.job, "captcha-worker");
-    const solved = await poll("a solved image task", () => query('captcha_worker_tasks_total{type="image",outcome="solved"} == 1'));
+    const solved = await pollUntil("a solved image task", () => query('captcha_worker_tasks_total{type="image",outcome="solved"} == 1'), PROMETHEUS_PACE);
     assert.equal(solved[0]!.value[1], "1");
     const threshold = await query('captcha_worker_threshold{name="min_balance"}');
     assert.equal(threshold?.[0]!.value[1], "1");
@@ -69,8 +53,8 @@ test("Prometheus scrapes the worker and answers captcha_worker_ready and captcha
     h.sim.control.setBalance(0);
     await h.clock.advance(59_900);
     await eventually(() => !h.worker.view.evaluate().ready, "not ready");
-    await poll("captcha_worker_ready 0", () => query("captcha_worker_ready == 0"));
-    const balance = await poll("balance 0", () => query("captcha_worker_balance_usd == 0"));
+    await pollUntil("captcha_worker_ready 0", () => query("captcha_worker_ready == 0"), PROMETHEUS_PACE);
+    const balance = await pollUntil("balance 0", () => query("captcha_worker_balance_usd == 0"), PROMETHEUS_PACE);
     assert.equal(balance[0]!.value[1], "0");
   } catch (err) {
     throw new Error(`${(err as Error).message}\nprometheus log tail:\n${log}`);

@@ -1,18 +1,9 @@
 /**
- * The task journal under --state-dir (SPEC §8): append-only JSON lines, one file.
- *
- *   {"op":"accept","id","type","params","created_at","deadline_at"}   durable before the 202
- *   {"op":"submitting","id"}                                          durable before in.php is called
- *   {"op":"submitted","id","upstream_id"}                             the upstream's id
- *   {"op":"unsubmitted","id"}                                         the submit surely did not land
- *   {"op":"end","id","status","code"?}                                solved or failed
- *
- * Durable records wait for an fsync; appends that arrive while one is running share the next one
- * (group commit), so a burst of submits costs a few fsyncs, not one each. On start the file is
- * replayed: a task with an upstream id is polled by it, a task whose submit may have landed (a
- * `submitting` with nothing after it) fails with SUBMIT_UNCERTAIN rather than risk a second charge,
- * the rest are queued again. A torn last line (a crash mid-write) is skipped and reported. The file
- * is compacted (write new, fsync, rename, fsync the directory) once ended tasks dominate it.
+ * The task journal under --state-dir (SPEC §8): one append-only file of the records that
+ * src/journal/journal_records.ts describes. Durable records wait for an fsync; appends that arrive
+ * while one is running share the next one (group commit), so a burst of submits costs a few fsyncs,
+ * not one each. On start the file is replayed and compacted (write new, fsync, rename, fsync the
+ * directory) to the open tasks; later it is compacted again once ended tasks dominate it.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
@@ -21,32 +12,14 @@ import { Backoff } from "../base/backoff.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
-import type { ReplayedTask, TaskJournal } from "../solver/journal_port.ts";
-import type { Task, TaskType } from "../tasks/task.ts";
-import type { TaskParams } from "../tasks/task_params.ts";
+import type { TaskJournal } from "../solver/journal_port.ts";
+import type { Task } from "../tasks/task.ts";
+import {
+  acceptRecord, endRecord, OpenTasks, replayRecords, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord,
+  type JournaledTask, type ReplayReport,
+} from "./journal_records.ts";
 
 export const JOURNAL_FILE = "tasks.journal";
-
-export interface ReplayReport {
-  records: number;
-  open: number;
-  /** Unparseable lines skipped (a torn last line is the usual one). */
-  skipped: number;
-  torn: boolean;
-}
-
-interface OpenEntry {
-  accept: string;
-  submitting: boolean;
-  upstreamId: string | undefined;
-  submissions: number;
-}
-
-interface Pending {
-  text: string;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
 
 export interface JournalOptions {
   log: Logger;
@@ -65,9 +38,9 @@ export class FileJournal implements TaskJournal {
   #recheck: Timer | undefined;
   /** 1 s after the failure, doubling to 30 s. */
   readonly #recheckDelays = new Backoff({ baseMs: 1000, maxMs: 30_000, jitter: "none" });
-  readonly #open = new Map<string, OpenEntry>();
+  #open = new OpenTasks();
   #fh: FileHandle | undefined;
-  #queue: Pending[] = [];
+  #queue: { text: string; resolve: () => void; reject: (err: Error) => void }[] = [];
   #flushing = false;
   #recordsSinceCompaction = 0;
   #error: string | undefined;
@@ -88,9 +61,9 @@ export class FileJournal implements TaskJournal {
   /**
    * Opens (creating) the state dir and its journal, replays it and compacts it to the open tasks.
    * Throws ERR_STATE_DIR naming the directory when it cannot be written: an operator's mistake,
-   * reported before anything starts.
+   * reported before anything starts. A torn last line (a crash mid-write) is skipped and reported.
    */
-  static async open(dir: string, options: JournalOptions): Promise<{ journal: FileJournal; replayed: ReplayedTask[]; report: ReplayReport }> {
+  static async open(dir: string, options: JournalOptions): Promise<{ journal: FileJournal; replayed: JournaledTask[]; report: ReplayReport }> {
     const journal = new FileJournal(dir, options);
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -106,14 +79,13 @@ export class FileJournal implements TaskJournal {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
-    const report = journal.#replay(text);
+    const { tasks, report, unreadableLines, tornLine } = replayRecords(text);
+    for (const line of unreadableLines) options.log.warn("journal: unreadable record skipped", { line });
+    if (tornLine !== undefined) options.log.warn("journal: torn last line skipped (a crash mid-write)", { line: tornLine });
+    journal.#open = tasks;
     await journal.#rewrite();
     journal.#fh = await open(journal.#path, "a", 0o600);
-    const replayed = [...journal.#open.entries()].map(([id, e]) => {
-      const a = JSON.parse(e.accept) as { type: TaskType; params: TaskParams; created_at: number; deadline_at: number };
-      return { id, type: a.type, params: a.params, createdAt: a.created_at, deadlineAt: a.deadline_at, upstreamId: e.upstreamId, uncertain: e.submitting && e.upstreamId === undefined, submissions: e.submissions };
-    });
-    return { journal, replayed, report };
+    return { journal, replayed: tasks.replayed(), report };
   }
 
   /** Set while the last write failed (full disk, I/O error): a readiness issue. */
@@ -126,38 +98,29 @@ export class FileJournal implements TaskJournal {
   }
 
   accepted(task: Task): Promise<void> {
-    const line = JSON.stringify({ op: "accept", id: task.id, type: task.type, params: task.params, created_at: task.createdAt, deadline_at: task.deadlineAt });
-    this.#open.set(task.id, { accept: line, submitting: false, upstreamId: undefined, submissions: 0 });
+    const line = acceptRecord(task);
+    this.#open.accept(task.id, line);
     return this.#append(line);
   }
 
   submitting(task: Task): Promise<void> {
-    const e = this.#open.get(task.id);
-    if (e) e.submitting = true;
-    return this.#append(JSON.stringify({ op: "submitting", id: task.id }));
+    this.#open.submitting(task.id);
+    return this.#append(submittingRecord(task.id));
   }
 
   submitted(task: Task): void {
-    const e = this.#open.get(task.id);
-    if (e) {
-      e.upstreamId = task.upstreamId;
-      e.submissions++;
-    }
-    this.#appendQuietly(JSON.stringify({ op: "submitted", id: task.id, upstream_id: task.upstreamId }));
+    this.#open.submitted(task.id, task.upstreamId);
+    this.#appendQuietly(submittedRecord(task.id, task.upstreamId));
   }
 
   unsubmitted(task: Task): void {
-    const e = this.#open.get(task.id);
-    if (e) {
-      e.submitting = false;
-      e.upstreamId = undefined;
-    }
-    this.#appendQuietly(JSON.stringify({ op: "unsubmitted", id: task.id }));
+    this.#open.unsubmitted(task.id);
+    this.#appendQuietly(unsubmittedRecord(task.id));
   }
 
   ended(task: Task): void {
-    if (!this.#open.delete(task.id)) return;
-    this.#appendQuietly(JSON.stringify({ op: "end", id: task.id, status: task.status, ...(task.error ? { code: task.error.code } : {}) }));
+    if (!this.#open.end(task.id)) return;
+    this.#appendQuietly(endRecord(task));
   }
 
   /** Flushes what is queued and closes the file; open tasks stay in it for the next start. */
@@ -205,7 +168,7 @@ export class FileJournal implements TaskJournal {
       if (this.#error !== undefined) this.#log.info("journal writable again", { dir: this.#dir });
       this.#error = undefined;
       for (const p of batch) p.resolve();
-      if (this.#recordsSinceCompaction > this.#compactAfter && this.#recordsSinceCompaction > 4 * this.#open.size) await this.#compact();
+      if (shouldCompact(this.#recordsSinceCompaction, this.#compactAfter, this.#open.size)) await this.#compact();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? "EIO";
       if (this.#error === undefined) this.#log.error("journal write failed", { dir: this.#dir, code });
@@ -246,17 +209,7 @@ export class FileJournal implements TaskJournal {
 
   /** Writes the open tasks' records to a new file, fsyncs it, renames it over the journal, fsyncs the directory. */
   async #rewrite(): Promise<void> {
-    const lines: string[] = [];
-    for (const [id, e] of this.#open) {
-      lines.push(e.accept);
-      // Earlier submits that landed (then came back unsolvable) still count toward the one retry.
-      const earlier = e.submissions - (e.upstreamId === undefined ? 0 : 1);
-      for (let i = 0; i < earlier; i++) {
-        lines.push(JSON.stringify({ op: "submitting", id }), JSON.stringify({ op: "submitted", id, upstream_id: "earlier" }), JSON.stringify({ op: "unsubmitted", id }));
-      }
-      if (e.submitting || e.upstreamId !== undefined) lines.push(JSON.stringify({ op: "submitting", id }));
-      if (e.upstreamId !== undefined) lines.push(JSON.stringify({ op: "submitted", id, upstream_id: e.upstreamId }));
-    }
+    const lines = this.#open.compacted();
     const tmp = this.#path + ".tmp";
     const fd = openSync(tmp, "w", 0o600);
     try {
@@ -268,55 +221,6 @@ export class FileJournal implements TaskJournal {
     renameSync(tmp, this.#path);
     syncDir(this.#dir);
     this.#recordsSinceCompaction = 0;
-  }
-
-  #replay(text: string): ReplayReport {
-    const lines = text.split("\n");
-    const torn = text.length > 0 && !text.endsWith("\n");
-    if (lines.at(-1) === "") lines.pop();
-    let skipped = 0;
-    let records = 0;
-    for (const [i, line] of lines.entries()) {
-      let r: Record<string, unknown>;
-      try {
-        r = JSON.parse(line) as Record<string, unknown>;
-        if (typeof r !== "object" || r === null || typeof r.id !== "string") throw new Error("not a record");
-      } catch {
-        skipped++;
-        if (!(torn && i === lines.length - 1)) this.#log.warn("journal: unreadable record skipped", { line: i + 1 });
-        continue;
-      }
-      records++;
-      const id = r.id as string;
-      const e = this.#open.get(id);
-      switch (r.op) {
-        case "accept":
-          if (typeof r.type === "string" && typeof r.created_at === "number" && typeof r.deadline_at === "number") {
-            this.#open.set(id, { accept: line, submitting: false, upstreamId: undefined, submissions: 0 });
-          }
-          break;
-        case "submitting":
-          if (e) e.submitting = true;
-          break;
-        case "submitted":
-          if (e && typeof r.upstream_id === "string") {
-            e.upstreamId = r.upstream_id;
-            e.submissions++;
-          }
-          break;
-        case "unsubmitted":
-          if (e) {
-            e.submitting = false;
-            e.upstreamId = undefined;
-          }
-          break;
-        case "end":
-          this.#open.delete(id);
-          break;
-      }
-    }
-    if (torn) this.#log.warn("journal: torn last line skipped (a crash mid-write)", { line: lines.length });
-    return { records, open: this.#open.size, skipped, torn };
   }
 }
 

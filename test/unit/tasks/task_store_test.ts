@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { Task } from "../../../src/tasks/task.ts";
+import { TaskStore } from "../../../src/tasks/task_store.ts";
+import { FakeClock, settle } from "../../_support/fake_clock.ts";
+import { makeTask } from "../../_support/tasks.ts";
+
+function end(store: { ended(task: Task): void }, task: Task, status: "solved" | "failed" = "solved"): void {
+  task.status = status;
+  store.ended(task);
+}
+
+/** Whether `p` has settled, without waiting for it. */
+async function settled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void p.then(() => (done = true));
+  await settle();
+  return done;
+}
+
+describe("TaskStore", () => {
+  test("holds tasks by id; open() and openCount are the tasks not yet ended", () => {
+    const store = new TaskStore(new FakeClock());
+    const [a, b, c] = ["a", "b", "c"].map((id) => makeTask(id));
+    for (const t of [a!, b!, c!]) store.add(t);
+    b!.status = "submitted";
+    end(store, c!, "failed");
+    assert.equal(store.get("a"), a);
+    assert.equal(store.get("nope"), undefined);
+    assert.deepEqual([...store.open()].map((t) => t.id), ["a", "b"]);
+    assert.deepEqual([store.openCount, store.finishedCount], [2, 1]);
+  });
+
+  test("an ended task is kept for finishedTtlMs, then forgotten; open tasks are kept however old", async () => {
+    const clock = new FakeClock();
+    const store = new TaskStore(clock, { finishedTtlMs: 60_000 });
+    const old = makeTask("old");
+    const done = makeTask("done");
+    store.add(old);
+    store.add(done);
+    await clock.advance(10_000);
+    end(store, done);
+    await clock.advance(59_999);
+    assert.equal(store.get("done"), done, "one tick before its TTL");
+    await clock.advance(1);
+    assert.equal(store.get("done"), undefined, "gone at its TTL");
+    assert.equal(store.finishedCount, 0);
+    await clock.advance(10 * 3_600_000);
+    assert.equal(store.get("old"), old, "an open task is never evicted");
+    assert.equal(store.openCount, 1);
+  });
+
+  test("beyond maxFinished the task that ended first goes first, whatever the order they were added", () => {
+    const store = new TaskStore(new FakeClock(), { maxFinished: 2 });
+    const [a, b, c, d] = ["a", "b", "c", "d"].map((id) => makeTask(id));
+    for (const t of [a!, b!, c!, d!]) store.add(t);
+    end(store, c!);
+    end(store, a!);
+    end(store, d!);
+    assert.deepEqual(["a", "b", "c", "d"].map((id) => store.get(id)?.id), ["a", "b", undefined, "d"]);
+    assert.deepEqual([store.finishedCount, store.openCount], [2, 1]);
+  });
+
+  test("wait resolves when the task ends, for every waiter, and holds none afterwards", async () => {
+    const clock = new FakeClock();
+    const store = new TaskStore(clock);
+    const t = makeTask("t");
+    store.add(t);
+    const waits = [store.wait("t", 30_000), store.wait("t", 60_000)];
+    assert.equal(store.waiterCount, 2);
+    assert.equal(await settled(Promise.all(waits)), false);
+    end(store, t);
+    assert.equal(await settled(Promise.all(waits)), true);
+    assert.equal(store.waiterCount, 0);
+    assert.equal(clock.pendingCount, 0, "their timers were cancelled");
+  });
+
+  test("wait gives up after timeoutMs on the clock; the task is untouched", async () => {
+    const clock = new FakeClock();
+    const store = new TaskStore(clock);
+    const t = makeTask("t");
+    store.add(t);
+    const w = store.wait("t", 5_000);
+    await clock.advance(4_999);
+    assert.equal(await settled(w), false);
+    await clock.advance(1);
+    assert.equal(await settled(w), true);
+    assert.equal(store.waiterCount, 0);
+    assert.equal(store.get("t")!.status, "queued");
+  });
+
+  test("an abort (the client went away) drops only its waiter", async () => {
+    const clock = new FakeClock();
+    const store = new TaskStore(clock);
+    store.add(makeTask("t"));
+    const ac = new AbortController();
+    const gone = store.wait("t", 60_000, ac.signal);
+    const stays = store.wait("t", 60_000);
+    ac.abort();
+    assert.equal(await settled(gone), true);
+    assert.equal(await settled(stays), false);
+    assert.equal(store.waiterCount, 1);
+    assert.equal(clock.pendingCount, 1, "the aborted waiter's timer was cancelled");
+  });
+
+  test("wait returns at once, holding nothing, for an unknown or ended task, no time, or an aborted signal", async () => {
+    const clock = new FakeClock();
+    const store = new TaskStore(clock);
+    const t = makeTask("t");
+    const e = makeTask("e");
+    store.add(t);
+    store.add(e);
+    end(store, e);
+    for (const w of [store.wait("nope", 1000), store.wait("e", 1000), store.wait("t", 0), store.wait("t", 1000, AbortSignal.abort())]) {
+      assert.equal(await settled(w), true);
+    }
+    assert.equal(store.waiterCount, 0);
+    assert.equal(clock.pendingCount, 0);
+  });
+});
