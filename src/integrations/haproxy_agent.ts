@@ -2,10 +2,8 @@
  * The HAProxy agent-check responder (`--agent-listen`, SPEC §8): one line per TCP connection, then
  * close; the line is computed from state in memory, so an agent check costs no I/O and never waits.
  */
-import { createServer, type AddressInfo, type Socket } from "node:net";
-import type { HostPort } from "../config/config.ts";
-import { formatHostPort } from "../config/host_port.ts";
-import { WorkerError } from "../base/errors.ts";
+import { createServer, type Socket } from "node:net";
+import { formatHostPort, listen, type HostPort } from "../base/listen.ts";
 import type { HealthView } from "../health/health_view.ts";
 import type { Phase } from "../health/readiness.ts";
 import type { Logger } from "../base/log.ts";
@@ -113,21 +111,9 @@ export async function startHaproxyAgent(o: HaproxyAgentOptions): Promise<Haproxy
     socket.end(answer());
   });
   server.maxConnections = MAX_CONNECTIONS;
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      const where = formatHostPort(o.listen);
-      reject(new WorkerError("ERR_LISTEN", `Cannot listen for HAProxy agent checks on ${where}: ${err.code ?? err.message}`, { cause: err, field: "--agent-listen" }));
-    };
-    server.once("error", onError);
-    server.listen(o.listen.port, o.listen.host, () => {
-      server.off("error", onError);
-      resolve();
-    });
-  });
+  const address = await listen(server, o.listen, { purpose: "for HAProxy agent checks", field: "--agent-listen" });
   // Later server errors (e.g. EMFILE on accept) must not crash the worker.
   server.on("error", (err) => o.log.warn("haproxy agent: server error", { err }));
-  const info = server.address() as AddressInfo;
-  const address = { host: info.address, port: info.port };
   o.log.info("haproxy agent listening", { listen: formatHostPort(address) });
   return {
     address,

@@ -9,6 +9,9 @@
 import type { Socket } from "node:net";
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { Readable } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { readCapped } from "../base/capped_read.ts";
 
 export interface TransportResponse {
   status: number;
@@ -54,21 +57,12 @@ export function nodeHttpTransport(): Transport & { close(): void } {
         socket.once(secure ? "secureConnect" : "connect", onWritable);
       });
       req.on("response", (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on("data", (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > maxBodyBytes) {
-            res.destroy();
-            resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), body: undefined });
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on("error", reject);
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), body: Buffer.concat(chunks, size).toString("utf8") }),
-        );
+        const head = { status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? "") };
+        readCapped(res, maxBodyBytes).then((read) => {
+          if (read.kind === "complete") return resolve({ ...head, body: read.body.toString("utf8") });
+          res.destroy();
+          resolve({ ...head, body: undefined });
+        }, reject);
       });
       req.end(form);
     });
@@ -89,24 +83,12 @@ export function fetchTransport(doFetch: typeof fetch): Transport {
   return async (url, form, { signal, maxBodyBytes, onWritable }) => {
     onWritable();
     const res = await doFetch(url, { method: "POST", headers: HEADERS, body: form, signal, redirect: "error" });
-    return { status: res.status, contentType: res.headers.get("content-type") ?? "", body: await readCapped(res, maxBodyBytes) };
+    const head = { status: res.status, contentType: res.headers.get("content-type") ?? "" };
+    if (!res.body) return { ...head, body: "" };
+    const stream = Readable.fromWeb(res.body as WebReadableStream);
+    const read = await readCapped(stream, maxBodyBytes);
+    if (read.kind === "complete") return { ...head, body: read.body.toString("utf8") };
+    stream.destroy();
+    return { ...head, body: undefined };
   };
-}
-
-async function readCapped(res: Response, max: number): Promise<string | undefined> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => {});
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, size).toString("utf8");
 }

@@ -5,24 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
-import { JOURNAL_FILE } from "../../src/journal/file_journal.ts";
+import { describe, test } from "node:test";
 import { runMain } from "../_support/cli.ts";
 import { eventually, startHarness } from "../_support/harness.ts";
+import { journalLines, tempDir } from "../_support/temp_dirs.ts";
 import { requireOrSkip } from "../_support/programs.ts";
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), "cw-journal-"));
-  dirs.push(d);
-  return d;
-};
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-const lines = (dir: string) => readFileSync(join(dir, JOURNAL_FILE), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = journalLines;
 
 describe("the worker with --state-dir", () => {
   test("run with a state dir it cannot write exits 78 naming the flag, before listening", async () => {

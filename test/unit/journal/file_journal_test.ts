@@ -1,24 +1,16 @@
 /** FileJournal on a real temp dir: what reaches the file, group commit, replay at open, compaction, a bad state dir. */
 import assert from "node:assert/strict";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { isWorkerError } from "../../../src/base/errors.ts";
 import { createLogger, silentLogger } from "../../../src/base/log.ts";
 import { FileJournal, JOURNAL_FILE } from "../../../src/journal/file_journal.ts";
 import { FakeClock } from "../../_support/fake_clock.ts";
+import { journalLines, tempDir } from "../../_support/temp_dirs.ts";
 import { makeTask } from "../../_support/tasks.ts";
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), "cw-journal-"));
-  dirs.push(d);
-  return d;
-};
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-const lines = (dir: string) => readFileSync(join(dir, JOURNAL_FILE), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = journalLines;
 
 describe("FileJournal", () => {
   test("records each step; a replay gives back exactly the open tasks, each in the state it was left", async () => {
