@@ -1,4 +1,8 @@
-/** Task admission: whether the worker takes a new task now (SPEC §5 backpressure); a full queue is the pool's 429, not a refusal here. */
+/**
+ * Task admission: whether the worker takes a new task now (SPEC §5 backpressure). Not ready or
+ * draining: 503. On probation: the first `probationAdmits` tasks (--threads) since it began are
+ * taken, the rest 503 until an outcome decides. A full queue is the pool's 429, not a refusal here.
+ */
 import type { Readiness } from "../health/health_view.ts";
 import type { Phase } from "../health/readiness.ts";
 import type { Refusal } from "../http/task_routes.ts";
@@ -6,14 +10,29 @@ import type { Refusal } from "../http/task_routes.ts";
 /** What admission reads of the health view. */
 export interface AdmissionView {
   readonly phase: Phase;
-  evaluate(): Pick<Readiness, "ready" | "issues">;
+  evaluate(): Pick<Readiness, "ready" | "issues" | "state" | "probationSince">;
+}
+
+export interface AdmissionOptions {
+  /** Tasks taken per probation (--threads: one round of the worker's slots). */
+  probationAdmits: number;
 }
 
 /** Returns the check every submit runs: undefined to take the task, else why not (503 with Retry-After). */
-export function createAdmission(view: AdmissionView): () => Refusal | undefined {
+export function createAdmission(view: AdmissionView, o: AdmissionOptions): () => Refusal | undefined {
+  let probation = { since: Number.NaN, admitted: 0 };
   return () => {
     if (view.phase === "draining") return { code: "ERR_DRAINING", detail: "The worker is draining." };
     const r = view.evaluate();
+    if (r.state === "probation") {
+      const since = r.probationSince ?? -1;
+      if (probation.since !== since) probation = { since, admitted: 0 };
+      if (probation.admitted >= o.probationAdmits) {
+        return { code: "ERR_NOT_READY", detail: `On probation: ${o.probationAdmits} tasks are out to tell whether the fault cleared.` };
+      }
+      probation.admitted++;
+      return undefined;
+    }
     if (r.ready) return undefined;
     // A full queue is answered by the pool with 429, not as unreadiness.
     const blocking = r.issues.filter((i) => !i.startsWith("queue_full="));

@@ -11,6 +11,7 @@ import { formatHostPort } from "../config/host_port.ts";
 import { HealthChecks } from "../health/checks.ts";
 import { HealthView, UPSTREAM_CHECK } from "../health/health_view.ts";
 import { ReadinessNotifier } from "../health/readiness_notifier.ts";
+import { startRecoveryTrials } from "../health/recovery_trials.ts";
 import type { ProcessStats } from "../base/process_stats.ts";
 import { WorkerHealth } from "../health/worker_health.ts";
 import { registerHealthRoutes } from "../http/health_routes.ts";
@@ -82,7 +83,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const config = demo?.config ?? o.config;
   const apiKey = demo?.apiKey ?? o.apiKey;
   if (apiKey === undefined) throw new WorkerError("ERR_NO_API_KEY", "No CaptchaAI key and no --demo");
-  const health = new WorkerHealth(clock, config.errorWindowMs);
+  const health = new WorkerHealth(clock, config.errorWindowMs, { maxConsecutiveFailures: config.maxConsecutiveFailures });
   let metrics: WorkerMetrics | undefined;
   const client = createCaptchaAiClient({
     baseUrl: o.upstreamUrl ?? config.upstream,
@@ -118,6 +119,9 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     pollIntervalMs: config.pollIntervalMs,
     bulkhead: config.bulkhead,
     random: o.random,
+    minBalanceUsd: config.minBalanceUsd,
+    // Evidence (a transport failure, a refusal for money) re-reads the balance now, single flight.
+    onEvidence: () => void checks.refresh(UPSTREAM_CHECK),
     onTaskEnded: (task: Task) => {
       metrics?.taskEnded(task);
       if (log.enabled("debug")) log.debug("task ended", { id: task.id, type: task.type, status: task.status, code: task.error?.code });
@@ -131,14 +135,13 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     name: UPSTREAM_CHECK,
     ttlMs: config.balanceTtlMs,
     timeoutMs: config.checkTimeoutMs,
-    // One getbalance per TTL answers both questions: is the upstream reachable, and what is left.
+    // One getbalance per TTL (and per second while a trial is due) answers both questions: is the
+    // upstream reachable, and what is left. The pool takes it as evidence either way.
     run: async (signal) => {
+      const startedAt = clock.now();
       const outcome = await client.balance(signal);
-      if (outcome.kind === "ok") {
-        pool.accountAccepted();
-        return { observedValue: outcome.value, observedUnit: "USD" };
-      }
-      if (outcome.kind === "fatal_account") pool.accountRejected(outcome.code);
+      pool.balanceObserved(outcome, startedAt);
+      if (outcome.kind === "ok") return { observedValue: outcome.value, observedUnit: "USD" };
       const code = "code" in outcome ? outcome.code : outcome.kind;
       throw new WorkerError("ERR_CHECK_FAILED", `getbalance failed: ${code}`);
     },
@@ -152,7 +155,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     stallMs: Math.max(60_000, 3 * config.pollIntervalMs),
     extraIssues: () => (journal?.error === undefined ? [] : [`state_dir=${journal.error}`]),
   });
-  const notifier = new ReadinessNotifier({ view, clock, log });
+  const notifier = new ReadinessNotifier({ view, clock, log, onReady: () => health.markReady() });
+  const trials = startRecoveryTrials({ clock, evaluate: () => view.evaluate(), trial: () => checks.refresh(UPSTREAM_CHECK) });
   checks.onResult(() => notifier.check());
   health.onStateChange(() => notifier.check());
   if (opened) {
@@ -161,14 +165,14 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   }
 
   const registry = new Registry();
-  metrics = registerWorkerMetrics(registry, { view, config, nodeVersion: o.process.nodeVersion });
+  metrics = registerWorkerMetrics(registry, { view, readinessChanges: () => notifier.changes, config, nodeVersion: o.process.nodeVersion });
   const processMetrics = registerProcessMetrics(registry, { stats: o.process, startTimeMs: health.startedAt });
 
   const router = new Router();
   registerMetricsRoute(router, registry);
-  registerHealthRoutes(router, view, log);
+  registerHealthRoutes(router, view, notifier, log);
   registerStatusRoute(router, view, log);
-  registerTaskRoutes(router, { pool, apiToken: o.apiToken, admission: createAdmission(view) });
+  registerTaskRoutes(router, { pool, apiToken: o.apiToken, admission: createAdmission(view, { probationAdmits: config.threads }) });
 
   const parts = {
     log,
@@ -179,7 +183,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     stateDir: config.stateDir,
     notify: undefined as ReturnType<typeof startSystemdNotify>,
     demo,
-    timers: [checks, processMetrics],
+    timers: [trials, checks, processMetrics],
     http: undefined as HttpServer | undefined,
     client,
     agent: undefined as HaproxyAgent | undefined,

@@ -1,19 +1,28 @@
 /**
- * A circuit breaker for upstream transport failures: closed, open for a cool-down, then half-open
- * letting exactly one trial through; the cool-down doubles on each failed trial, up to a cap.
+ * A circuit breaker for upstream transport failures on the task path (in.php, res.php), whose
+ * trials cost nothing: while it is open because the upstream is unreachable, the worker's own
+ * getbalance calls are the trials (`checkSucceeded()` closes it), so no task is risked and nothing
+ * flaps. Only when getbalance works but the task path keeps failing (it re-opened before any task
+ * call succeeded since a check closed it) can a real task alone tell: it then waits a cool-down
+ * (10 s, doubling to 5 min, reset by a task-path success) and half-opens, letting tasks through as
+ * the trial. Failures of calls started before the circuit last closed are old news and ignored.
  */
-import { Backoff } from "./backoff.ts";
 import type { Clock } from "./clock.ts";
 
 export type CircuitState = "closed" | "open" | "half_open";
 
+/** Why it is open: `upstream` (a good check closes it) or `task_path` (a task must succeed). */
+export type CircuitCause = "upstream" | "task_path";
+
 export interface CircuitBreakerOptions {
   /** Consecutive transport failures that open the circuit. @default 5 */
   failureThreshold?: number;
-  /** First cool-down. @default 5_000 */
+  /** First cool-down before a task-path trial. @default 10_000 */
   coolDownMs?: number;
-  /** Longest cool-down. @default 60_000 */
+  /** Longest cool-down. @default 300_000 */
   maxCoolDownMs?: number;
+  /** What `retryInMs` says while the upstream cause waits for a check. @default 1_000 */
+  checkIntervalMs?: number;
   /** Called on every state change. */
   onChange?: (state: CircuitState) => void;
 }
@@ -21,69 +30,107 @@ export interface CircuitBreakerOptions {
 export class CircuitBreaker {
   readonly #clock: Clock;
   readonly #threshold: number;
-  readonly #coolDowns: Backoff;
+  readonly #baseCoolDownMs: number;
+  readonly #maxCoolDownMs: number;
+  readonly #checkIntervalMs: number;
   readonly #onChange: (state: CircuitState) => void;
   #state: CircuitState = "closed";
+  #cause: CircuitCause = "upstream";
   #failures = 0;
   #openedAt = 0;
-  #coolDownMs = 0;
-  #trialInFlight = false;
+  #closedAt = Number.NEGATIVE_INFINITY;
+  #halfOpenAt = 0;
+  #coolDownMs: number;
+  /** A check closed it and no task-path call has succeeded since. */
+  #closedByCheck = false;
 
   constructor(clock: Clock, options: CircuitBreakerOptions = {}) {
     this.#clock = clock;
     this.#threshold = options.failureThreshold ?? 5;
-    this.#coolDowns = new Backoff({ baseMs: options.coolDownMs ?? 5_000, maxMs: options.maxCoolDownMs ?? 60_000, jitter: "none" });
+    this.#baseCoolDownMs = options.coolDownMs ?? 10_000;
+    this.#maxCoolDownMs = options.maxCoolDownMs ?? 300_000;
+    this.#checkIntervalMs = options.checkIntervalMs ?? 1_000;
+    this.#coolDownMs = this.#baseCoolDownMs;
     this.#onChange = options.onChange ?? (() => {});
   }
 
-  /** The state now (an open circuit past its cool-down reads as half-open). */
+  /** The state now (a task-path cause past its cool-down reads as half-open). */
   get state(): CircuitState {
-    if (this.#state === "open" && this.#clock.now() - this.#openedAt >= this.#coolDownMs) this.#set("half_open");
+    if (this.#state === "open" && this.#cause === "task_path" && this.#clock.now() - this.#openedAt >= this.#coolDownMs) {
+      this.#halfOpenAt = this.#openedAt + this.#coolDownMs;
+      this.#set("half_open");
+    }
     return this.#state;
   }
 
-  /** Milliseconds until an open circuit lets a trial through (0 when not open). */
+  get cause(): CircuitCause {
+    return this.#cause;
+  }
+
+  /** When the current half-open trial began (undefined unless half-open). */
+  get halfOpenSince(): number | undefined {
+    return this.state === "half_open" ? this.#halfOpenAt : undefined;
+  }
+
+  /** The cool-down the next task-path opening waits. */
+  get coolDownMs(): number {
+    return this.#coolDownMs;
+  }
+
+  /** Milliseconds until it may let a call through: the cool-down left, or the check interval. */
   get retryInMs(): number {
-    return this.state === "open" ? Math.max(0, this.#openedAt + this.#coolDownMs - this.#clock.now()) : 0;
+    if (this.state !== "open") return 0;
+    if (this.#cause === "upstream") return this.#checkIntervalMs;
+    return Math.max(0, this.#openedAt + this.#coolDownMs - this.#clock.now());
   }
 
-  /**
-   * Asks to send one request. Closed: yes. Open: no. Half-open: yes for exactly one caller until
-   * that trial is reported with success() or failure().
-   */
+  /** May a task-path call go now? Closed and half-open (the trial is a real task): yes. */
   tryAcquire(): boolean {
-    const state = this.state;
-    if (state === "closed") return true;
-    if (state === "open" || this.#trialInFlight) return false;
-    this.#trialInFlight = true;
-    return true;
+    return this.state !== "open";
   }
 
-  /** A request reached the upstream and got a protocol answer. */
+  /** A task-path call got a protocol answer: the path works. */
   success(): void {
     this.#failures = 0;
-    this.#trialInFlight = false;
-    this.#coolDowns.reset();
-    if (this.#state !== "closed") this.#set("closed");
+    this.#closedByCheck = false;
+    this.#coolDownMs = this.#baseCoolDownMs;
+    this.#close();
   }
 
-  /** A transport failure (network, timeout, 5xx, unparseable body). */
-  failure(): void {
-    this.#failures++;
-    const wasTrial = this.#state === "half_open";
-    this.#trialInFlight = false;
-    if (wasTrial) {
-      this.#open();
-    } else if (this.#state === "closed" && this.#failures >= this.#threshold) {
-      this.#open();
+  /** A getbalance got a protocol answer: closes a circuit the upstream's unreachability opened. */
+  checkSucceeded(): void {
+    if (this.#state !== "open" || this.#cause !== "upstream") return;
+    this.#failures = 0;
+    this.#closedByCheck = true;
+    this.#close();
+  }
+
+  /** A task-path transport failure (network, timeout, 5xx, unparseable body) of a call started at `startedAt`. */
+  failure(startedAt: number = this.#clock.now()): void {
+    const state = this.state;
+    if (startedAt < this.#closedAt) return; // sent before the circuit last closed
+    if (state === "half_open") {
+      if (startedAt < this.#halfOpenAt) return;
+      this.#coolDownMs = Math.min(this.#maxCoolDownMs, this.#coolDownMs * 2);
+      this.#open("task_path");
+      return;
     }
+    if (state !== "closed") return;
+    if (++this.#failures >= this.#threshold) this.#open(this.#closedByCheck ? "task_path" : "upstream");
   }
 
-  /** Opens for the next cool-down: the first since the last success, or twice the one before. */
-  #open(): void {
-    this.#coolDownMs = this.#coolDowns.next();
+  #open(cause: CircuitCause): void {
+    this.#cause = cause;
     this.#openedAt = this.#clock.now();
+    this.#failures = 0;
+    if (this.#state === "open") return;
     this.#set("open");
+  }
+
+  #close(): void {
+    if (this.#state === "closed") return;
+    this.#closedAt = this.#clock.now();
+    this.#set("closed");
   }
 
   #set(state: CircuitState): void {

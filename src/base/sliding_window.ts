@@ -31,6 +31,11 @@ export class SlidingWindow {
     else this.#failed[i]!++;
   }
 
+  /** Forgets every outcome recorded so far. */
+  clear(): void {
+    this.#epoch.fill(-1);
+  }
+
   /** Counts of the buckets still inside the window at `nowMs`. */
   counts(nowMs: number): WindowCounts {
     const current = Math.floor(nowMs / this.#bucketMs);

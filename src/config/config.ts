@@ -22,6 +22,10 @@ export interface Config {
   minBalanceUsd: number;
   maxErrorRate: number;
   errorWindowMs: number;
+  /** The oldest queued task waiting longer makes /health warn; twice as long is not ready (`backlog`). */
+  maxQueueWaitMs: number;
+  /** Share of submits refused for want of threads above which /health warns. */
+  maxSaturation: number;
   balanceTtlMs: number;
   checkTimeoutMs: number;
   /** Until an upstream request can be written (TCP connect, TLS handshake included). */

@@ -8,7 +8,8 @@ import { checkStatusForms, type CheckStatus, type Verdict } from "./check_status
 import type { CheckResult } from "./checks.ts";
 import type { HealthState, Liveness, Readiness } from "./health_view.ts";
 import { UPSTREAM_CHECK } from "./health_view.ts";
-import type { Phase, Thresholds } from "./readiness.ts";
+import type { Phase, ReadinessState, Thresholds } from "./readiness.ts";
+import type { ReadinessChange } from "./readiness_notifier.ts";
 
 /** GET /health/live. */
 export type LiveDocument = { status: "ok"; uptime_s: number } | { status: "stuck"; uptime_s: number; stalled_s: number };
@@ -21,7 +22,11 @@ export interface StartupDocument {
 /** GET /health/ready. */
 export interface ReadyDocument {
   status: "ready" | "not_ready";
+  /** The readiness state (README: readiness states); `probation` answers 200 like `ready`. */
+  state: ReadinessState;
   issues: string[];
+  /** Worth a warn, not a 503: `queue_wait=Ns`, `saturation=R`. */
+  warnings: string[];
   stats: {
     solved: number;
     failed: number;
@@ -34,6 +39,8 @@ export interface ReadyDocument {
     window_s: number;
     window_outcomes: number;
     window_failed: number;
+    oldest_queued_s: number;
+    saturation: number;
   };
   thresholds: {
     max_consecutive_failures: number;
@@ -41,6 +48,8 @@ export interface ReadyDocument {
     min_balance: number;
     max_error_rate: number;
     queue_max: number;
+    max_queue_wait: number;
+    max_saturation: number;
   };
 }
 
@@ -54,7 +63,8 @@ export interface DependencyDocument {
 
 /** GET /health/dependencies. */
 export interface DependenciesDocument {
-  status: "ok" | "degraded";
+  /** The worst check's status. */
+  status: CheckStatus;
   checks: Record<string, DependencyDocument>;
 }
 
@@ -94,7 +104,9 @@ export function readyDocument(r: Readiness, t: Thresholds): ReadyDocument {
   const s = r.snapshot;
   return {
     status: r.ready ? "ready" : "not_ready",
+    state: r.state,
     issues: r.issues,
+    warnings: r.warnings,
     stats: {
       solved: s.solved,
       failed: s.failed,
@@ -107,6 +119,8 @@ export function readyDocument(r: Readiness, t: Thresholds): ReadyDocument {
       window_s: Math.round(s.windowMs / 1000),
       window_outcomes: s.windowOutcomes,
       window_failed: s.windowFailed,
+      oldest_queued_s: s.queueDepth > 0 ? Math.floor(s.oldestQueuedAgeMs / 1000) : 0,
+      saturation: round(s.saturation, 3),
     },
     thresholds: {
       max_consecutive_failures: t.maxConsecutiveFailures,
@@ -114,11 +128,25 @@ export function readyDocument(r: Readiness, t: Thresholds): ReadyDocument {
       min_balance: t.minBalanceUsd,
       max_error_rate: t.maxErrorRate,
       queue_max: t.queueMax,
+      max_queue_wait: Math.round(t.maxQueueWaitMs / 1000),
+      max_saturation: t.maxSaturation,
     },
   };
 }
 
-/** `ok` when every check is ok, else `degraded`. */
+/** GET /health/history: the last readiness state changes, newest first (SPEC §13). */
+export interface HistoryDocument {
+  state: ReadinessState;
+  changes: { at: string; from: ReadinessState; to: ReadinessState; issues: string[] }[];
+}
+
+export function historyDocument(state: ReadinessState, changes: readonly ReadinessChange[]): HistoryDocument {
+  return { state, changes: changes.map((c) => ({ at: new Date(c.at).toISOString(), from: c.from, to: c.to, issues: c.issues })) };
+}
+
+const SEVERITY: Record<CheckStatus, number> = { ok: 0, degraded: 1, down: 2 };
+
+/** The worst check's status: `ok`, `degraded` or `down`. */
 export function dependenciesDocument(results: readonly CheckResult[]): DependenciesDocument {
   const checks: Record<string, DependencyDocument> = {};
   for (const c of results) {
@@ -131,21 +159,28 @@ export function dependenciesDocument(results: readonly CheckResult[]): Dependenc
     if (c.error !== undefined) entry.error = c.error;
     checks[c.name] = entry;
   }
-  return { status: results.every((c) => c.status === "ok") ? "ok" : "degraded", checks };
+  const worst = results.reduce<CheckStatus>((w, c) => (SEVERITY[c.status] > SEVERITY[w] ? c.status : w), "ok");
+  return { status: worst, checks };
 }
 
-/** fail when not live or not ready, warn when a dependency is not ok, else pass. */
+/** fail when not live or not ready, warn on probation, a readiness warning or a dependency not ok, else pass. */
 export function healthReport(state: HealthState): HealthReport {
   const { readiness: r, live, checks: deps, thresholds: t } = state;
   const time = new Date(state.at).toISOString();
   const s = r.snapshot;
-  const status: Verdict = !live.ok || !r.ready ? "fail" : deps.some((d) => d.status !== "ok") ? "warn" : "pass";
+  const warn = r.state === "probation" || r.warnings.length > 0 || deps.some((d) => d.status !== "ok");
+  const status: Verdict = !live.ok || !r.ready ? "fail" : warn ? "warn" : "pass";
   const item = (componentId: string, componentType: string, observedValue: number | null, observedUnit: string, ok: boolean): HealthCheckItem[] => [
     { componentId, componentType, observedValue, observedUnit, status: ok ? "pass" : "fail", time },
   ];
   const failing = (prefix: string) => r.issues.some((i) => i.startsWith(prefix));
+  const warned = (prefix: string) => r.warnings.some((i) => i.startsWith(prefix));
+  const warnItem = (componentId: string, observedValue: number, observedUnit: string, warnPrefix: string, failPrefix?: string): HealthCheckItem[] => [{
+    componentId, componentType: "component", observedValue, observedUnit, time,
+    status: failPrefix !== undefined && failing(failPrefix) ? "fail" : warned(warnPrefix) ? "warn" : "pass",
+  }];
   const checks: Record<string, HealthCheckItem[]> = {
-    "solver:consecutiveFailures": item("solver", "component", s.consecutiveFailures, "failures", s.consecutiveFailures < t.maxConsecutiveFailures),
+    "solver:consecutiveFailures": item("solver", "component", s.consecutiveFailures, "failures", !failing("consecutive_failures=")),
     "solver:errorRate": item("solver", "component", round(s.errorRate, 3), "ratio", !failing("error_rate=")),
     "solver:secondsSinceLastSolve": item(
       "solver", "component",
@@ -154,6 +189,8 @@ export function healthReport(state: HealthState): HealthReport {
     ),
     "solver:queueDepth": item("solver", "component", s.queueDepth, "tasks", s.queueDepth < t.queueMax),
     "solver:inFlight": item("solver", "component", s.inFlight, "tasks", true),
+    "solver:oldestQueued": warnItem("solver", s.queueDepth > 0 ? Math.floor(s.oldestQueuedAgeMs / 1000) : 0, "s", "queue_wait=", "backlog="),
+    "solver:saturation": warnItem("solver", round(s.saturation, 3), "ratio", "saturation="),
     "solver:liveness": item("solver", "component", live.stalledMs, "ms", live.ok),
     "uptime": item("process", "system", live.uptimeS, "s", true),
   };
@@ -177,7 +214,7 @@ export function healthReport(state: HealthState): HealthReport {
     releaseId: VERSION,
     serviceId: PRODUCT,
     description: "CAPTCHA-solving worker for the CaptchaAI API",
-    ...(r.issues.length > 0 ? { output: r.issues.join(", ") } : {}),
+    ...(r.issues.length + r.warnings.length > 0 ? { output: [...r.issues, ...r.warnings].join(", ") } : {}),
     checks,
   };
 }

@@ -5,16 +5,23 @@
  */
 import type { Clock } from "../base/clock.ts";
 import type { CheckResult, HealthChecks } from "./checks.ts";
-import { readinessIssues, type Phase, type Thresholds } from "./readiness.ts";
+import { probationSince, readinessIssues, readinessState, readinessWarnings, type Phase, type ReadinessState, type Thresholds } from "./readiness.ts";
 import type { HealthSnapshot, WorkerHealth } from "./worker_health.ts";
 
 export const UPSTREAM_CHECK = "captchaai_api";
 
 export interface Readiness {
   phase: Phase;
+  /** The readiness state machine's state (README: readiness states). */
+  state: ReadinessState;
+  /** Readiness passes: `ready` or `probation`. */
   ready: boolean;
   /** The SPEC §4 issue strings, empty when ready. */
   issues: string[];
+  /** Worth a `warn` on /health and a lower HAProxy weight, not a 503 (`queue_wait=Ns`, `saturation=R`). */
+  warnings: string[];
+  /** When the current probation began (undefined unless on probation). */
+  probationSince: number | undefined;
   snapshot: HealthSnapshot;
   balanceUsd: number | undefined;
   balanceAgeMs: number | undefined;
@@ -107,10 +114,14 @@ export class HealthView {
       thresholds: this.#o.thresholds,
       extra: this.#o.extraIssues?.(),
     });
+    const state = readinessState(this.#phase, issues, snapshot);
     return {
       phase: this.#phase,
-      ready: issues.length === 0,
+      state,
+      ready: state === "ready" || state === "probation",
       issues,
+      warnings: readinessWarnings(snapshot, this.#o.thresholds),
+      probationSince: state === "probation" ? probationSince(snapshot) : undefined,
       snapshot,
       balanceUsd,
       balanceAgeMs: balanceUsd === undefined || upstream?.valueAt === undefined ? undefined : this.#o.clock.now() - upstream.valueAt,

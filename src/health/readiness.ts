@@ -1,10 +1,21 @@
 /**
- * Readiness rules (SPEC §3/§4) turned into the exact issue strings. Pure: the caller passes the
- * health snapshot, the cached balance and the lifecycle phase, so a probe never waits on I/O.
+ * Readiness rules (SPEC §3/§4) turned into the exact issue strings, the readiness state and the
+ * warnings. Pure: the caller passes the health snapshot, the cached balance and the lifecycle phase,
+ * so a probe never waits on I/O. Every issue has a way back that needs no restart and no client
+ * traffic (the README's readiness table says which).
  */
 import type { HealthSnapshot } from "./worker_health.ts";
 
 export type Phase = "starting" | "running" | "draining";
+
+/**
+ * starting: until the first balance check ended. ready: takes work. probation: takes a few tasks
+ * to see whether a fault only a task can reveal has cleared (readiness 200, a low HAProxy weight).
+ * not_ready: an issue holds. draining: shutting down.
+ */
+export type ReadinessState = "starting" | "ready" | "probation" | "not_ready" | "draining";
+
+export const READINESS_STATES: readonly ReadinessState[] = ["starting", "ready", "probation", "not_ready", "draining"];
 
 export interface Thresholds {
   maxConsecutiveFailures: number;
@@ -12,10 +23,16 @@ export interface Thresholds {
   minBalanceUsd: number;
   maxErrorRate: number;
   queueMax: number;
+  /** The oldest queued task waiting longer warns; twice as long is `backlog=Ns`. */
+  maxQueueWaitMs: number;
+  /** Share of submits refused for want of threads above which /health warns. */
+  maxSaturation: number;
 }
 
 /** The error rate is judged only on at least this many outcomes in the window (SPEC §3). */
 export const MIN_ERROR_RATE_OUTCOMES = 20;
+/** Saturation is judged only on at least this many in.php answers in the window. */
+export const MIN_SATURATION_SUBMITS = 10;
 
 export interface ReadinessInput {
   phase: Phase;
@@ -30,21 +47,51 @@ export interface ReadinessInput {
 /** The readiness issues, empty when ready; order is stable (most fundamental first). */
 export function readinessIssues(input: ReadinessInput): string[] {
   const { health: h, thresholds: t } = input;
+  const now = h.startedAt + h.uptimeMs;
   const issues: string[] = [];
   if (input.phase === "starting") issues.push("starting");
   if (input.phase === "draining") issues.push("draining");
   if (h.upstreamAuth !== undefined) issues.push(`upstream_auth=${h.upstreamAuth}`);
+  if (h.upstreamUnreachable) issues.push("upstream_unreachable");
   if (h.circuit === "open") issues.push("circuit_open");
-  if (h.consecutiveFailures >= t.maxConsecutiveFailures) issues.push(`consecutive_failures=${h.consecutiveFailures}`);
-  // The seed's troubleshooting row: judge time without a solve only after a first solve, and only
-  // while work is waiting or in flight (an idle worker has nothing to solve).
+  // On probation the streak is being tried by real tasks; it shows as the readiness state instead.
+  if (h.streak === "cooling") issues.push(`consecutive_failures=${h.consecutiveFailures}`);
+  // Time without a solve counts while work waits: from the later of the last solve and the moment
+  // work last found the worker idle, so the first task after an idle spell is not a false alarm.
   const busy = h.queueDepth > 0 || h.inFlight > 0;
-  if (h.msSinceLastSolve !== undefined && busy && h.msSinceLastSolve > t.maxSecondsWithoutSolveMs) {
-    issues.push(`no_solve_for=${Math.floor(h.msSinceLastSolve / 1000)}s`);
+  if (h.lastSolveAt !== undefined && busy) {
+    const waitingMs = now - Math.max(h.lastSolveAt, h.busySince ?? Number.NEGATIVE_INFINITY);
+    if (waitingMs > t.maxSecondsWithoutSolveMs) issues.push(`no_solve_for=${Math.floor(waitingMs / 1000)}s`);
   }
   if (input.balanceUsd !== undefined && input.balanceUsd < t.minBalanceUsd) issues.push(`low_balance=$${input.balanceUsd.toFixed(2)}`);
   if (h.windowOutcomes >= MIN_ERROR_RATE_OUTCOMES && h.errorRate > t.maxErrorRate) issues.push(`error_rate=${h.errorRate.toFixed(3)}`);
+  if (h.queueDepth > 0 && h.oldestQueuedAgeMs > 2 * t.maxQueueWaitMs) issues.push(`backlog=${Math.floor(h.oldestQueuedAgeMs / 1000)}s`);
   if (h.queueDepth >= t.queueMax) issues.push(`queue_full=${h.queueDepth}`);
   if (input.extra) issues.push(...input.extra);
   return issues;
+}
+
+/** The state the issues and the snapshot put the worker in. */
+export function readinessState(phase: Phase, issues: readonly string[], h: HealthSnapshot): ReadinessState {
+  if (phase === "starting") return "starting";
+  if (phase === "draining") return "draining";
+  if (issues.length > 0) return "not_ready";
+  if (h.streak === "probation" || h.circuit === "half_open") return "probation";
+  return "ready";
+}
+
+/** When the current probation began (its admissions are counted from there); undefined when not on probation. */
+export function probationSince(h: HealthSnapshot): number | undefined {
+  const a = h.streak === "probation" ? h.streakProbationSince : undefined;
+  const b = h.circuit === "half_open" ? h.circuitHalfOpenSince : undefined;
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.max(a, b);
+}
+
+/** What is worth a warning but not a 503: `/health` says warn and the HAProxy agent lowers the weight. */
+export function readinessWarnings(h: HealthSnapshot, t: Thresholds): string[] {
+  const warnings: string[] = [];
+  if (h.queueDepth > 0 && h.oldestQueuedAgeMs > t.maxQueueWaitMs) warnings.push(`queue_wait=${Math.floor(h.oldestQueuedAgeMs / 1000)}s`);
+  if (h.saturationSubmits >= MIN_SATURATION_SUBMITS && h.saturation > t.maxSaturation) warnings.push(`saturation=${h.saturation.toFixed(3)}`);
+  return warnings;
 }

@@ -9,8 +9,20 @@
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { HealthView, Readiness } from "./health_view.ts";
+import { READINESS_STATES, type ReadinessState } from "./readiness.ts";
 
 export type ReadinessListener = (r: Readiness) => void;
+
+/** One readiness state change, as GET /health/history shows it (SPEC §13). */
+export interface ReadinessChange {
+  at: number;
+  from: ReadinessState;
+  to: ReadinessState;
+  issues: string[];
+}
+
+/** How many state changes /health/history keeps. */
+export const HISTORY_SIZE = 100;
 
 export interface ReadinessNotifierOptions {
   view: Pick<HealthView, "evaluate">;
@@ -18,6 +30,8 @@ export interface ReadinessNotifierOptions {
   log: Logger;
   /** How often start() re-checks, for the rules time moves without an event. @default 1000 */
   everyMs?: number;
+  /** Called when readiness returns to `ready` (the error-rate rule then starts afresh). */
+  onReady?: () => void;
 }
 
 export class ReadinessNotifier {
@@ -27,6 +41,9 @@ export class ReadinessNotifier {
   #lastKey: string;
   #timer: Timer | undefined;
   #state: "idle" | "running" | "stopped" = "idle";
+  /** The last HISTORY_SIZE state changes, oldest first. */
+  readonly #history: ReadinessChange[] = [];
+  readonly #changes = Object.fromEntries(READINESS_STATES.map((s) => [s, 0])) as Record<ReadinessState, number>;
 
   /**
    * Takes the readiness at construction (normally `starting`) as published without a log line: a
@@ -41,6 +58,16 @@ export class ReadinessNotifier {
   /** The readiness last published. */
   get last(): Readiness {
     return this.#last;
+  }
+
+  /** The last state changes, newest first. */
+  history(): ReadinessChange[] {
+    return this.#history.toReversed();
+  }
+
+  /** State changes so far, by the state entered (captcha_worker_readiness_changes_total). */
+  get changes(): Readonly<Record<ReadinessState, number>> {
+    return this.#changes;
   }
 
   /** Subscribes to readiness transitions (and changes of the issue kinds); returns the unsubscribe. */
@@ -60,9 +87,12 @@ export class ReadinessNotifier {
     }
     const key = keyOf(r);
     if (key === this.#lastKey) return;
+    const from = this.#last.state;
     this.#last = r;
     this.#lastKey = key;
-    if (r.ready) this.#o.log.info("ready", { issues: [] });
+    if (from !== r.state) this.#record(from, r);
+    if (r.state === "probation") this.#o.log.info("probation: a few tasks will tell whether the fault cleared", { issues: [] });
+    else if (r.ready) this.#o.log.info("ready", { issues: [] });
     else this.#o.log.warn("not ready", { issues: r.issues });
     for (const l of this.#listeners) {
       try {
@@ -71,6 +101,13 @@ export class ReadinessNotifier {
         this.#o.log.error("readiness listener failed", { err });
       }
     }
+  }
+
+  #record(from: ReadinessState, r: Readiness): void {
+    this.#history.push({ at: this.#o.clock.now(), from, to: r.state, issues: r.issues });
+    if (this.#history.length > HISTORY_SIZE) this.#history.shift();
+    this.#changes[r.state]++;
+    if (r.state === "ready") this.#o.onReady?.();
   }
 
   /** Checks every `everyMs` until stop(). */
@@ -95,5 +132,5 @@ export class ReadinessNotifier {
 }
 
 function keyOf(r: Readiness): string {
-  return `${r.ready ? "ready" : "not_ready"}:${r.issues.map((i) => i.split("=", 1)[0]).join(",")}`;
+  return `${r.state}:${r.issues.map((i) => i.split("=", 1)[0]).join(",")}`;
 }

@@ -1,11 +1,13 @@
 /**
  * The worker's health state: what the seed tracks (totals, consecutive failures, last solve) plus a
- * sliding-window error rate, the upstream's account and circuit state, and the solver's load read at
- * call time. Client-caused failures (bad image, bad sitekey) never count against the worker.
+ * sliding-window error rate, the upstream's account, reachability and circuit state, the share of
+ * submits refused for want of threads, and the solver's load read at call time. Client-caused
+ * failures (bad image, bad sitekey) never count against the worker.
  */
 import type { Clock } from "../base/clock.ts";
 import type { CircuitState } from "../base/circuit_breaker.ts";
 import { SlidingWindow } from "../base/sliding_window.ts";
+import { FailureStreak, type StreakState } from "./failure_streak.ts";
 
 import type { Blame } from "../upstream/outcome.ts";
 
@@ -18,6 +20,13 @@ export interface HealthFeed {
   /** A fatal account code (e.g. ERROR_WRONG_USER_KEY), or undefined once the key works again. */
   upstreamAuth(code: string | undefined): void;
   circuit(state: CircuitState): void;
+  /**
+   * A balance check of a call started at `startedAt` ended: `reachable` when the upstream answered
+   * in its protocol (whatever the answer), false on a transport failure (refused, timeout, 5xx, HTML).
+   */
+  balanceChecked(reachable: boolean, startedAt: number): void;
+  /** in.php answered: `saturated` when it refused for want of threads (ERROR_NO_SLOT_AVAILABLE, ...). */
+  submitAnswered(saturated: boolean): void;
 }
 
 /** The solver's load, read when health is read (never pushed by timers). */
@@ -27,6 +36,8 @@ export interface LoadSnapshot {
   oldestQueuedAgeMs: number;
   /** When the solver's scheduler last made progress. */
   lastProgressAt: number;
+  /** When work last started waiting on an idle solver (undefined: never had work). */
+  busySince?: number | undefined;
 }
 
 export interface HealthSnapshot extends LoadSnapshot {
@@ -49,9 +60,24 @@ export interface HealthSnapshot extends LoadSnapshot {
   msSinceLastSolve: number | undefined;
   upstreamAuth: string | undefined;
   circuit: CircuitState;
+  /** When the circuit last half-opened (its probation began). */
+  circuitHalfOpenSince: number | undefined;
+  /** The last balance check failed at the transport level and nothing was solved since it started. */
+  upstreamUnreachable: boolean;
+  streak: StreakState;
+  /** When the failure streak's probation began (undefined unless on probation). */
+  streakProbationSince: number | undefined;
+  /** Share of in.php answers in the window that refused for want of threads; `saturationSubmits` answers. */
+  saturation: number;
+  saturationSubmits: number;
 }
 
-const IDLE_LOAD = (now: number): LoadSnapshot => ({ queueDepth: 0, inFlight: 0, oldestQueuedAgeMs: 0, lastProgressAt: now });
+export interface WorkerHealthOptions {
+  /** --max-consecutive-failures. @default 10 */
+  maxConsecutiveFailures?: number;
+}
+
+const IDLE_LOAD = (now: number): LoadSnapshot => ({ queueDepth: 0, inFlight: 0, oldestQueuedAgeMs: 0, lastProgressAt: now, busySince: undefined });
 
 export class WorkerHealth implements HealthFeed {
   readonly #clock: Clock;
@@ -60,20 +86,26 @@ export class WorkerHealth implements HealthFeed {
   #solved = 0;
   #failed = 0;
   #clientFailed = 0;
-  #consecutive = 0;
+  readonly #streak: FailureStreak;
+  readonly #submits: SlidingWindow;
   #lastSolveAt: number | undefined;
   #auth: string | undefined;
   #circuit: CircuitState = "closed";
+  #circuitHalfOpenSince: number | undefined;
+  /** When the balance call that found the upstream unreachable started; undefined: reachable. */
+  #unreachableSince: number | undefined;
   #load: () => LoadSnapshot;
   readonly #listeners = new Set<() => void>();
 
   /** The --error-window the error rate is judged over. */
   readonly windowMs: number;
 
-  constructor(clock: Clock, errorWindowMs: number) {
+  constructor(clock: Clock, errorWindowMs: number, options: WorkerHealthOptions = {}) {
     this.#clock = clock;
     this.windowMs = errorWindowMs;
     this.#window = new SlidingWindow(errorWindowMs);
+    this.#submits = new SlidingWindow(errorWindowMs);
+    this.#streak = new FailureStreak(clock, { max: options.maxConsecutiveFailures ?? 10 });
     this.startedAt = clock.now();
     this.#load = () => IDLE_LOAD(clock.now());
   }
@@ -94,9 +126,10 @@ export class WorkerHealth implements HealthFeed {
 
   solved(_type: string, _solveMs: number): void {
     this.#solved++;
-    this.#consecutive = 0;
+    this.#streak.solved();
     this.#lastSolveAt = this.#clock.now();
     this.#window.record(this.#lastSolveAt, true);
+    this.#unreachableSince = undefined; // a solve is the best proof the upstream is reachable
   }
 
   failed(_type: string, _code: string, blame: Blame): void {
@@ -105,8 +138,28 @@ export class WorkerHealth implements HealthFeed {
       return;
     }
     this.#failed++;
-    this.#consecutive++;
+    this.#streak.failed();
     this.#window.record(this.#clock.now(), false);
+  }
+
+  balanceChecked(reachable: boolean, startedAt: number): void {
+    const was = this.#unreachableSince !== undefined;
+    // A worker that solved since the check started is solving: only getbalance fails (degraded).
+    if (reachable || (this.#lastSolveAt !== undefined && this.#lastSolveAt >= startedAt)) this.#unreachableSince = undefined;
+    else this.#unreachableSince ??= startedAt;
+    if (was !== (this.#unreachableSince !== undefined)) this.#changed();
+  }
+
+  submitAnswered(saturated: boolean): void {
+    this.#submits.record(this.#clock.now(), !saturated);
+  }
+
+  /**
+   * Readiness came back: the error-rate rule judges only outcomes from here on, so failures from
+   * before the recovery cannot hold 503 for a whole error window.
+   */
+  markReady(): void {
+    this.#window.clear();
   }
 
   upstreamAuth(code: string | undefined): void {
@@ -118,6 +171,7 @@ export class WorkerHealth implements HealthFeed {
   circuit(state: CircuitState): void {
     if (state === this.#circuit) return;
     this.#circuit = state;
+    this.#circuitHalfOpenSince = state === "half_open" ? this.#clock.now() : undefined;
     this.#changed();
   }
 
@@ -130,6 +184,8 @@ export class WorkerHealth implements HealthFeed {
     const total = this.#solved + this.#failed;
     const w = this.#window.counts(now);
     const windowOutcomes = w.ok + w.failed;
+    const s = this.#submits.counts(now);
+    const submits = s.ok + s.failed;
     return {
       ...this.#load(),
       startedAt: this.startedAt,
@@ -137,7 +193,7 @@ export class WorkerHealth implements HealthFeed {
       solved: this.#solved,
       failed: this.#failed,
       clientFailed: this.#clientFailed,
-      consecutiveFailures: this.#consecutive,
+      consecutiveFailures: this.#streak.count,
       successRate: total === 0 ? 1 : this.#solved / total,
       errorRate: windowOutcomes === 0 ? 0 : w.failed / windowOutcomes,
       windowOutcomes,
@@ -147,6 +203,12 @@ export class WorkerHealth implements HealthFeed {
       msSinceLastSolve: this.#lastSolveAt === undefined ? undefined : now - this.#lastSolveAt,
       upstreamAuth: this.#auth,
       circuit: this.#circuit,
+      circuitHalfOpenSince: this.#circuitHalfOpenSince,
+      upstreamUnreachable: this.#unreachableSince !== undefined,
+      streak: this.#streak.state,
+      streakProbationSince: this.#streak.probationSince,
+      saturation: submits === 0 ? 0 : s.failed / submits,
+      saturationSubmits: submits,
     };
   }
 }

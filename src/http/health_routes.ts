@@ -3,8 +3,9 @@
  * takes its status code from the document's status; never awaits I/O, never answers 500.
  */
 import type { Logger } from "../base/log.ts";
-import { dependenciesDocument, healthReport, liveDocument, readyDocument, startupDocument } from "../health/health_documents.ts";
+import { dependenciesDocument, healthReport, historyDocument, liveDocument, readyDocument, startupDocument } from "../health/health_documents.ts";
 import type { HealthView } from "../health/health_view.ts";
+import type { ReadinessNotifier } from "../health/readiness_notifier.ts";
 import { sendJson } from "./respond.ts";
 import type { Router } from "./router.ts";
 
@@ -31,7 +32,7 @@ function guarded(log: Logger, compute: () => Answer) {
   };
 }
 
-export function registerHealthRoutes(router: Router, view: HealthView, log: Logger): void {
+export function registerHealthRoutes(router: Router, view: HealthView, notifier: Pick<ReadinessNotifier, "history">, log: Logger): void {
   router.on("GET", "/health/live", guarded(log, () => {
     const body = liveDocument(view.live());
     return { status: body.status === "ok" ? 200 : 503, body };
@@ -51,6 +52,8 @@ export function registerHealthRoutes(router: Router, view: HealthView, log: Logg
     const body = dependenciesDocument(view.dependencies());
     return { status: body.status === "ok" ? 200 : 503, body };
   }));
+
+  router.on("GET", "/health/history", guarded(log, () => ({ status: 200, body: historyDocument(view.evaluate().state, notifier.history()) })));
 
   router.on("GET", "/health", guarded(log, () => {
     const body = healthReport(view.state());

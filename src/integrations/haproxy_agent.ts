@@ -5,7 +5,7 @@
 import { createServer, type Socket } from "node:net";
 import { formatHostPort, listen, type HostPort } from "../base/listen.ts";
 import type { HealthView } from "../health/health_view.ts";
-import type { Phase } from "../health/readiness.ts";
+import type { Phase, ReadinessState } from "../health/readiness.ts";
 import type { Logger } from "../base/log.ts";
 
 /** HAProxy reads the reason into its stats page: keep it one short printable line. */
@@ -14,10 +14,19 @@ const MAX_REASON_CHARS = 100;
 const IDLE_TIMEOUT_MS = 2000;
 const MAX_CONNECTIONS = 256;
 
+/** On probation a worker gets at most this share of its weight: a few tasks, to tell. */
+export const PROBATION_WEIGHT_PERCENT = 10;
+/** With a warning (a long queue wait, saturation) at most this share: send new work elsewhere first. */
+export const WARNING_WEIGHT_PERCENT = 50;
+
 export interface AgentState {
   phase: Phase;
   ready: boolean;
+  /** The readiness state (probation lowers the weight). @default "ready" when ready */
+  state?: ReadinessState;
   issues: readonly string[];
+  /** Readiness warnings (`queue_wait`, `saturation`): they lower the weight. */
+  warnings?: readonly string[];
   inFlight: number;
   queueDepth: number;
   threads: number;
@@ -49,7 +58,8 @@ export function freeCapacityPercent(s: Pick<AgentState, "inFlight" | "queueDepth
 
 /**
  * The agent's answer, newline included: `drain` while draining, `down #<issues>` when not ready,
- * else `up ready N%` (`ready` cancels a DRAIN this agent set before a restart; only the agent can).
+ * else `up ready N%` (`ready` cancels a DRAIN this agent set before a restart; only the agent can),
+ * N capped on probation and while a warning holds.
  *
  * The space before `#` is required: HAProxy splits the line into words at spaces, tabs and commas
  * and takes a description only from a word that starts with `#` (the rest of the line, commas
@@ -62,7 +72,10 @@ export function agentLine(s: AgentState): string {
     const reason = (s.issues.length > 0 ? s.issues.join(",") : "not_ready").replace(/[^\x21-\x7e]/g, "_").slice(0, MAX_REASON_CHARS);
     return `down #${reason}\n`;
   }
-  return `up ready ${freeCapacityPercent(s)}%\n`;
+  let weight = freeCapacityPercent(s);
+  if (s.state === "probation") weight = Math.min(weight, PROBATION_WEIGHT_PERCENT);
+  else if ((s.warnings?.length ?? 0) > 0) weight = Math.min(weight, WARNING_WEIGHT_PERCENT);
+  return `up ready ${weight}%\n`;
 }
 
 export interface HaproxyAgentOptions {
@@ -90,7 +103,9 @@ export async function startHaproxyAgent(o: HaproxyAgentOptions): Promise<Haproxy
       return agentLine({
         phase: r.phase,
         ready: r.ready,
+        state: r.state,
         issues: r.issues,
+        warnings: r.warnings,
         inFlight: r.snapshot.inFlight,
         queueDepth: r.snapshot.queueDepth,
         threads: o.threads,

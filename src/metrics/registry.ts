@@ -150,8 +150,8 @@ export class Registry {
   }
 
   /** A counter whose value is read at scrape time (e.g. CPU seconds from the OS). */
-  counterFn(name: string, help: string, collect: NonNullable<ConstructorParameters<typeof Gauge>[1]>): void {
-    this.#add(name, help, "counter", new Gauge([], collect));
+  counterFn(name: string, help: string, collect: NonNullable<ConstructorParameters<typeof Gauge>[1]>, labelNames: readonly string[] = []): void {
+    this.#add(name, help, "counter", new Gauge(labelNames, collect));
   }
 
   histogram(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]): Histogram {

@@ -6,6 +6,7 @@
 import type { Config } from "../config/config.ts";
 import { checkStatusForms } from "../health/check_status.ts";
 import type { HealthState, HealthView } from "../health/health_view.ts";
+import { READINESS_STATES, type ReadinessState } from "../health/readiness.ts";
 import type { Task } from "../tasks/task.ts";
 import { TASK_TYPES } from "../tasks/task.ts";
 import { VERSION } from "../base/version.ts";
@@ -24,7 +25,9 @@ export interface WorkerMetrics {
 
 export interface WorkerMetricsOptions {
   view: Pick<HealthView, "state">;
-  config: Pick<Config, "maxConsecutiveFailures" | "maxSecondsWithoutSolveMs" | "minBalanceUsd" | "maxErrorRate" | "queueMax" | "threads">;
+  /** The readiness state changes so far, by the state entered. */
+  readinessChanges?: () => Readonly<Record<ReadinessState, number>>;
+  config: Pick<Config, "maxConsecutiveFailures" | "maxSecondsWithoutSolveMs" | "minBalanceUsd" | "maxErrorRate" | "queueMax" | "threads" | "maxQueueWaitMs" | "maxSaturation">;
   /** For build_info, e.g. "v24.21.0". */
   nodeVersion: string;
 }
@@ -60,7 +63,20 @@ export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOption
     (s.readiness.snapshot.msSinceLastSolve ?? s.readiness.snapshot.uptimeMs) / 1000,
   );
   gauge("captcha_worker_error_rate", "Failure ratio over --error-window.", (s) => s.readiness.snapshot.errorRate);
-  gauge("captcha_worker_circuit_open", "1 while the upstream circuit breaker is open.", (s) => (s.readiness.snapshot.circuit === "open" ? 1 : 0));
+  gauge("captcha_worker_circuit_open", "1 while the upstream circuit breaker is open (half-open: on probation, 0).", (s) => (s.readiness.snapshot.circuit === "open" ? 1 : 0));
+  registry.gauge("captcha_worker_readiness_state", "1 for the readiness state the worker is in (starting, ready, probation, not_ready, draining).", ["state"], (set) => {
+    if (state !== undefined) for (const s of READINESS_STATES) set({ state: s }, state.readiness.state === s ? 1 : 0);
+  });
+  gauge("captcha_worker_oldest_queued_seconds", "How long the oldest queued task has waited (0 with an empty queue).", (s) =>
+    s.readiness.snapshot.queueDepth > 0 ? s.readiness.snapshot.oldestQueuedAgeMs / 1000 : 0,
+  );
+  gauge("captcha_worker_saturation_ratio", "Share of in.php answers over --error-window refusing for want of threads.", (s) => s.readiness.snapshot.saturation);
+  if (o.readinessChanges) {
+    const changes = o.readinessChanges;
+    registry.counterFn("captcha_worker_readiness_changes_total", "Readiness state changes, by the state entered.", (set) => {
+      for (const [to, n] of Object.entries(changes())) set({ to }, n);
+    }, ["to"]);
+  }
   registry.gauge("captcha_worker_check_status", "Dependency check status: 1 ok, 0.5 degraded, 0 down.", ["check"], (set) => {
     for (const c of state?.checks ?? []) set({ check: c.name }, checkStatusForms(c.status).metricValue);
   });
@@ -71,6 +87,8 @@ export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOption
     max_error_rate: config.maxErrorRate,
     queue_max: config.queueMax,
     threads: config.threads,
+    max_queue_wait: config.maxQueueWaitMs / 1000,
+    max_saturation: config.maxSaturation,
   };
   registry.gauge("captcha_worker_threshold", "Configured readiness thresholds, for alerts and dashboards.", ["name"], (set) => {
     for (const [name, value] of Object.entries(thresholds)) set({ name }, value);

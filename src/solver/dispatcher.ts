@@ -14,6 +14,8 @@ export class Dispatcher {
   readonly #core: PoolCore;
   readonly #poller: Poller;
   readonly #account: Account;
+  /** ERROR_ZERO_BALANCE answers whose meaning (money or threads) waits on the next balance read. */
+  #zeroBalanceRefusals = 0;
 
   constructor(core: PoolCore, poller: Poller, account: Account) {
     this.#core = core;
@@ -25,8 +27,8 @@ export class Dispatcher {
   /** Starts as many queued tasks as slots, bulkheads, the circuit and any pause allow. */
   pump(): void {
     const core = this.#core;
-    // Reading the state turns an open circuit past its cool-down half-open (readiness follows), also
-    // with nothing queued: otherwise readiness says circuit_open forever and no task comes to try it.
+    // Reading the state turns a task-path circuit past its cool-down half-open (readiness follows),
+    // also with nothing queued: probation then admits the tasks that will try it.
     void core.circuit.state;
     if (core.state !== "running" || this.#account.refusedCode !== undefined) return;
     const now = core.clock.now();
@@ -34,14 +36,33 @@ export class Dispatcher {
     for (;;) {
       const kind = core.bulkhead.pick((k) => core.head(k)?.createdAt);
       if (kind === undefined) return;
-      // Open: wait out the cool-down. Half-open with the trial out: its verdict pumps again.
-      if (!core.circuit.tryAcquire()) return void (core.circuit.state === "open" && core.pauseFor(core.circuit.retryInMs));
-      const task = core.queues[kind].shift()!;
-      core.queued--;
+      // Open: a good check (upstream cause) or the cool-down's end (task path) pumps again.
+      if (!core.circuit.tryAcquire()) return void core.pauseFor(core.circuit.retryInMs);
+      const task = core.dequeue(kind)!;
       core.leaveQueue(task, now);
       core.hold(task);
       void this.#submit(task);
     }
+  }
+
+  /**
+   * A balance was read. Refusals for money (`ERROR_ZERO_BALANCE`) waiting on it count as saturation
+   * when there is money (CaptchaAI says "zero balance" for "no free threads" too); with money, any
+   * submit back-off ends now, so a top-up resumes submissions at once.
+   */
+  balanceRead(balanceUsd: number): void {
+    const core = this.#core;
+    const funded = balanceUsd >= (core.o.minBalanceUsd ?? 0);
+    if (funded) for (; this.#zeroBalanceRefusals > 0; this.#zeroBalanceRefusals--) core.o.health.submitAnswered(true);
+    this.#zeroBalanceRefusals = 0;
+    if (!funded) return;
+    core.submitBackoff.reset();
+    if (core.resumeJob !== undefined && core.circuit.state === "closed") {
+      core.resumeJob.cancel();
+      core.resumeJob = undefined;
+      core.pausedUntil = 0;
+    }
+    this.pump();
   }
 
   /**
@@ -52,6 +73,20 @@ export class Dispatcher {
     const core = this.#core;
     if (core.clock.now() < core.pausedUntil) return;
     core.pauseFor(core.submitBackoff.next());
+  }
+
+  /**
+   * A refusal for threads counts as saturation; one for money is decided by the balance, re-read now
+   * (evidence, not the TTL): below --min-balance readiness says low_balance, above it saturation.
+   */
+  #refusedFor(code: string): void {
+    const core = this.#core;
+    if (code === "ERROR_ZERO_BALANCE") {
+      this.#zeroBalanceRefusals++;
+      core.o.onEvidence?.();
+    } else if (code === "ERROR_NO_SLOT_AVAILABLE") {
+      core.o.health.submitAnswered(true);
+    }
   }
 
   async #submit(task: Task): Promise<void> {
@@ -74,6 +109,7 @@ export class Dispatcher {
     if (outcome === undefined || task.status !== "queued") return;
     switch (outcome.kind) {
       case "ok":
+        core.o.health.submitAnswered(false);
         core.submitBackoff.reset();
         task.status = "submitted";
         task.submissions++;
@@ -100,6 +136,10 @@ export class Dispatcher {
         core.fail(task, outcome.code, outcome.message, outcome.blame);
         return;
       case "back_off":
+        this.#refusedFor(outcome.code);
+        core.requeue(task);
+        this.#backOff();
+        return;
       case "not_ready":
         core.requeue(task);
         this.#backOff();

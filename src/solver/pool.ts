@@ -77,6 +77,7 @@ export class SolverPool {
       inFlight: this.inFlight,
       oldestQueuedAgeMs: now - oldest,
       lastProgressAt: now - core.scheduler.overdueMs,
+      busySince: core.busySince,
     };
   }
 
@@ -115,8 +116,7 @@ export class SolverPool {
     const task = core.newTask(randomUUID(), type, params, now, now + core.o.taskTimeoutMs);
     core.track(task);
     const durable = core.o.journal?.accepted(task);
-    core.queues[task.kind].push(task);
-    core.queued++;
+    core.enqueue(task);
     this.#dispatcher.pump();
     return { task, durable };
   }
@@ -142,14 +142,24 @@ export class SolverPool {
     return outcome;
   }
 
-  /** The account works (a getbalance succeeded): clears a fatal account state and resumes. */
-  accountAccepted(): void {
+  /**
+   * A balance check (started at `startedAt`) answered: the evidence recovery follows. A protocol
+   * answer proves the upstream reachable: it closes a circuit its unreachability opened, and unless
+   * it refuses the key it clears a key refusal; a balance at or above --min-balance also ends the
+   * submit back-off at once (a top-up resumes submissions now, not after the back-off). A transport
+   * failure is reported to health, which calls an idle worker unreachable.
+   */
+  balanceObserved(outcome: Outcome<number>, startedAt: number): void {
+    const core = this.#core;
+    if (core.abandoned) return;
+    const reachable = outcome.kind !== "transient";
+    core.o.health.balanceChecked(reachable, startedAt);
+    if (!reachable) return;
+    core.circuit.checkSucceeded();
+    if (outcome.kind === "fatal_account") return this.#account.refused(outcome.code);
     this.#account.accepted();
-  }
-
-  /** A fatal account code seen outside a task (the balance check). */
-  accountRejected(code: string): void {
-    this.#account.refused(code);
+    if (outcome.kind !== "ok") return;
+    this.#dispatcher.balanceRead(outcome.value);
   }
 
   /**

@@ -38,6 +38,13 @@ export interface PoolOptions {
   onTaskEnded?: (task: Task) => void;
   /** With --state-dir: where acceptance, submission and the end of each task are recorded. */
   journal?: TaskJournal | undefined;
+  /**
+   * Evidence that the upstream may be in trouble (a transport failure, a refusal for money or
+   * threads): the owner re-reads the balance now, single flight, and the decision follows the answer.
+   */
+  onEvidence?: () => void;
+  /** Below this balance a refusal reads as money running out, above it as saturation. @default 0 */
+  minBalanceUsd?: number;
 }
 
 /**
@@ -68,8 +75,10 @@ export class PoolCore {
   /** Cancels the pool's own calls (the key re-check, reports). */
   readonly own = new AbortController();
   readonly idleWaiters = new Set<() => void>();
-  /** Live queued tasks; the deques may also hold ended ones, dropped lazily at their heads. */
-  queued = 0;
+  /** Live queued tasks (the deques may also hold ended ones, dropped lazily at their heads). */
+  readonly #queued = new Set<Task>();
+  /** When work last started waiting on an idle pool (nothing queued, nothing in flight). */
+  busySince: number | undefined;
   state: PoolState = "running";
   pausedUntil = 0;
   resumeJob: ScheduledJob | undefined;
@@ -87,10 +96,32 @@ export class PoolCore {
     this.circuit = new CircuitBreaker(options.clock, {
       onChange: (state: CircuitState) => {
         options.health.circuit(state);
-        options.log.warn("upstream circuit " + state.replace("_", "-"), { circuit: state });
-        if (state === "closed") this.pump();
+        options.log.warn("upstream circuit " + state.replace("_", "-"), { circuit: state, cause: this.circuit.cause });
+        if (state !== "open") this.pump();
       },
     });
+  }
+
+  /** Live queued tasks: derived from the set, so no path can make it drift or go negative. */
+  get queued(): number {
+    return this.#queued.size;
+  }
+
+  /** Puts `task` in its queue (at the front after a refusal); notes when an idle pool got work. */
+  enqueue(task: Task, front = false): void {
+    if (this.#queued.size === 0 && this.holding.size === 0) this.busySince = this.clock.now();
+    this.#queued.add(task);
+    if (front) this.queues[task.kind].unshift(task);
+    else this.queues[task.kind].push(task);
+  }
+
+  /** Takes the oldest live queued task of `kind` out of its queue. */
+  dequeue(kind: TaskKind): Task | undefined {
+    const task = this.head(kind);
+    if (task === undefined) return undefined;
+    this.queues[kind].shift();
+    this.#queued.delete(task);
+    return task;
   }
 
   /** Calls made now are abandoned (their answers dropped): the pool was suspended or stopped. */
@@ -165,7 +196,7 @@ export class PoolCore {
     if (this.abandoned) return undefined;
     task.timing.upstreamMs += this.clock.now() - started;
     this.called(endpoint, outcome);
-    this.noteTransport(outcome);
+    this.noteTransport(outcome, started);
     return outcome;
   }
 
@@ -177,11 +208,14 @@ export class PoolCore {
     this.repeats.warn(`${endpoint} ${outcome.code}`, what, { endpoint, code: outcome.code, message: outcome.message });
   }
 
-  /** Transport failures feed the circuit breaker; an open circuit pauses submissions for its cool-down. */
-  noteTransport(outcome: Outcome<unknown>): void {
+  /**
+   * A task-path answer feeds the circuit breaker: a protocol answer closes it, a transport failure
+   * counts toward opening it and asks for a balance check at once (is the whole upstream down?).
+   */
+  noteTransport(outcome: Outcome<unknown>, startedAt: number): void {
     if (outcome.kind !== "transient") return this.circuit.success();
-    this.circuit.failure();
-    if (this.circuit.state === "open") this.pauseFor(this.circuit.retryInMs);
+    this.circuit.failure(startedAt);
+    this.o.onEvidence?.();
   }
 
   /** The oldest live queued task of `kind`, dropping ended ones from the front. */
@@ -196,8 +230,7 @@ export class PoolCore {
     this.o.journal?.unsubmitted(task);
     this.giveBack(task);
     task.timing.queuedSince = this.clock.now();
-    this.queues[task.kind].unshift(task);
-    this.queued++;
+    this.enqueue(task, true);
   }
 
   leaveQueue(task: Task, now: number): void {
@@ -220,7 +253,7 @@ export class PoolCore {
   }
 
   fail(task: Task, code: string, message: string, blame: "worker" | "client" | undefined): void {
-    if (!this.holding.has(task) && task.status === "queued") this.queued--; // its deque entry goes lazily
+    this.#queued.delete(task); // its deque entry goes lazily
     this.giveBack(task);
     task.status = "failed";
     task.error = { code, message };

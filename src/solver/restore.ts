@@ -37,11 +37,12 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
       core.fail(task, SUBMIT_UNCERTAIN, "The worker stopped while submitting; not repeated, to avoid a double charge.", undefined);
       counts.uncertain++;
     } else {
-      core.queues[task.kind].push(task);
-      core.queued++;
+      core.enqueue(task);
       counts.queued++;
     }
   }
+  // The restored work waits from now: the time the worker was down is not time without a solve.
+  if (core.queued > 0 || core.holding.size > 0) core.busySince = now;
   core.pump();
   return counts;
 }

@@ -15,42 +15,62 @@ describe("CircuitBreaker", () => {
     assert.equal(cb.state, "closed");
     cb.failure();
     assert.equal(cb.state, "open");
+    assert.equal(cb.cause, "upstream");
     assert.equal(cb.tryAcquire(), false);
   });
 
-  test("half-opens after the cool-down and lets exactly one trial through", async () => {
+  test("opened by an unreachable upstream, it stays open (no task is risked) until a check succeeds", async () => {
     const clock = new FakeClock();
     const changes: CircuitState[] = [];
-    const cb = new CircuitBreaker(clock, { failureThreshold: 1, coolDownMs: 1000, onChange: (s) => changes.push(s) });
+    const cb = new CircuitBreaker(clock, { failureThreshold: 1, onChange: (s) => changes.push(s) });
     cb.failure();
-    assert.equal(cb.retryInMs, 1000);
-    await clock.advance(999);
-    assert.equal(cb.tryAcquire(), false);
-    await clock.advance(1);
-    assert.equal(cb.state, "half_open");
-    assert.equal(cb.tryAcquire(), true);
-    assert.equal(cb.tryAcquire(), false, "only one trial");
-    cb.success();
+    await clock.advance(3_600_000);
+    assert.equal(cb.state, "open", "no half-open by time alone: the checks are the trials");
+    assert.equal(cb.retryInMs, 1000, "retry when the next check may have run");
+    cb.checkSucceeded();
     assert.equal(cb.state, "closed");
-    assert.equal(cb.tryAcquire(), true);
-    assert.deepEqual(changes, ["open", "half_open", "closed"]);
+    assert.deepEqual(changes, ["open", "closed"]);
   });
 
-  test("a failed trial re-opens with a doubled cool-down, capped", async () => {
+  test("failures of calls sent before it closed do not re-open it", async () => {
     const clock = new FakeClock();
-    const cb = new CircuitBreaker(clock, { failureThreshold: 1, coolDownMs: 1000, maxCoolDownMs: 3000 });
+    const cb = new CircuitBreaker(clock, { failureThreshold: 1 });
+    const sentAt = clock.now();
+    cb.failure(sentAt);
+    await clock.advance(1000);
+    cb.checkSucceeded();
+    cb.failure(sentAt);
+    assert.equal(cb.state, "closed");
+    cb.failure(clock.now());
+    assert.equal(cb.state, "open");
+  });
+
+  test("re-opened by the task path while checks pass: a cool-down, then half-open lets tasks try; 10 s doubling to the cap", async () => {
+    const clock = new FakeClock();
+    const cb = new CircuitBreaker(clock, { failureThreshold: 2, coolDownMs: 10_000, maxCoolDownMs: 30_000 });
     cb.failure();
-    for (const expected of [2000, 3000, 3000]) {
+    cb.failure();
+    cb.checkSucceeded(); // getbalance works...
+    await clock.advance(1);
+    cb.failure();
+    cb.failure(); // ...but in.php does not: only a task can tell
+    assert.equal(cb.state, "open");
+    assert.equal(cb.cause, "task_path");
+    cb.checkSucceeded();
+    assert.equal(cb.state, "open", "a check cannot close a task-path fault");
+    assert.equal(cb.retryInMs, 10_000);
+    for (const next of [20_000, 30_000, 30_000]) {
       await clock.advance(cb.retryInMs);
-      assert.equal(cb.tryAcquire(), true);
+      assert.equal(cb.state, "half_open");
+      assert.equal(cb.halfOpenSince, clock.now());
+      assert.equal(cb.tryAcquire(), true, "half-open lets tasks through");
       cb.failure();
       assert.equal(cb.state, "open");
-      assert.equal(cb.retryInMs, expected);
+      assert.equal(cb.retryInMs, next);
     }
-    await clock.advance(3000);
-    assert.equal(cb.tryAcquire(), true);
+    await clock.advance(30_000);
     cb.success();
-    cb.failure();
-    assert.equal(cb.retryInMs, 1000, "a success resets the cool-down");
+    assert.equal(cb.state, "closed");
+    assert.equal(cb.coolDownMs, 10_000, "a task-path success resets the cool-down");
   });
 });

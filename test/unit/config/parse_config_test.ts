@@ -20,6 +20,8 @@ const GOOD: Record<ConfigKey, [string, unknown]> = {
   minBalanceUsd: ["2.5", 2.5],
   maxErrorRate: ["0.25", 0.25],
   errorWindowMs: ["1h", 3_600_000],
+  maxQueueWaitMs: ["90s", 90_000],
+  maxSaturation: ["0.25", 0.25],
   balanceTtlMs: ["10s", 10_000],
   checkTimeoutMs: ["800ms", 800],
   connectTimeoutMs: ["1500ms", 1500],

@@ -5,11 +5,11 @@ import type { Thresholds } from "../../../src/health/readiness.ts";
 import { WorkerHealth, type LoadSnapshot } from "../../../src/health/worker_health.ts";
 import { FakeClock } from "../../_support/fake_clock.ts";
 
-export const THRESHOLDS: Thresholds = { maxConsecutiveFailures: 3, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10 };
+export const THRESHOLDS: Thresholds = { maxConsecutiveFailures: 3, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10, maxQueueWaitMs: 60_000, maxSaturation: 0.1 };
 
 export function fixture(o: { extraIssues?: () => readonly string[] } = {}) {
   const clock = new FakeClock();
-  const health = new WorkerHealth(clock, 300_000);
+  const health = new WorkerHealth(clock, 300_000, { maxConsecutiveFailures: THRESHOLDS.maxConsecutiveFailures });
   let load: LoadSnapshot = { queueDepth: 0, inFlight: 0, oldestQueuedAgeMs: 0, lastProgressAt: clock.now() };
   health.setLoadSource(() => load);
   const checks = new HealthChecks({ clock });

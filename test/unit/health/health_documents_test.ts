@@ -33,12 +33,14 @@ describe("health documents", () => {
     const doc = readyDocument(f.view.evaluate(), THRESHOLDS);
     assert.deepEqual(doc, {
       status: "not_ready",
+      state: "not_ready",
       issues: ["low_balance=$0.42"],
+      warnings: [],
       stats: {
         solved: 1, failed: 2, success_rate: 0.333, error_rate: 0.667, balance: 0.42, balance_age_s: 2,
-        queue_depth: 2, in_flight: 1, window_s: 300, window_outcomes: 3, window_failed: 2,
+        queue_depth: 2, in_flight: 1, window_s: 300, window_outcomes: 3, window_failed: 2, oldest_queued_s: 0, saturation: 0,
       },
-      thresholds: { max_consecutive_failures: 3, max_seconds_without_solve: 600, min_balance: 1, max_error_rate: 0.5, queue_max: 10 },
+      thresholds: { max_consecutive_failures: 3, max_seconds_without_solve: 600, min_balance: 1, max_error_rate: 0.5, queue_max: 10, max_queue_wait: 60, max_saturation: 0.1 },
     });
   });
 
@@ -48,11 +50,12 @@ describe("health documents", () => {
     assert.deepEqual([doc.status, doc.stats.balance, doc.stats.balance_age_s], ["not_ready", null, null]);
   });
 
-  test("dependenciesDocument: ok only when every check is ok; times as ISO 8601, errors only when there are some", () => {
+  test("dependenciesDocument: its status is the worst check's; times as ISO 8601, errors only when there are some", () => {
     const ok = dependenciesDocument([check({})]);
     assert.deepEqual(ok, { status: "ok", checks: { captchaai_api: { status: "ok", response_ms: 12, checked_at: "2026-01-01T00:00:00.000Z", stale: false } } });
     const bad = dependenciesDocument([check({}), check({ name: "disk", status: "down", responseMs: undefined, checkedAt: undefined, stale: true, error: "boom" })]);
-    assert.equal(bad.status, "degraded");
+    assert.equal(bad.status, "down", "the worst check: down");
+    assert.equal(dependenciesDocument([check({}), check({ name: "disk", status: "degraded" })]).status, "degraded");
     assert.deepEqual(bad.checks.disk, { status: "down", response_ms: null, checked_at: null, stale: true, error: "boom" });
   });
 

@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { readinessIssues, type ReadinessInput, type Thresholds } from "../../../src/health/readiness.ts";
+import { readinessIssues, readinessState, readinessWarnings, type ReadinessInput, type Thresholds } from "../../../src/health/readiness.ts";
 import type { HealthSnapshot } from "../../../src/health/worker_health.ts";
 
-const T: Thresholds = { maxConsecutiveFailures: 10, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 1000 };
+const T: Thresholds = { maxConsecutiveFailures: 10, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 1000, maxQueueWaitMs: 60_000, maxSaturation: 0.1 };
 
 function snap(over: Partial<HealthSnapshot> = {}): HealthSnapshot {
   return {
     queueDepth: 0, inFlight: 0, oldestQueuedAgeMs: 0, lastProgressAt: 0, startedAt: 0, uptimeMs: 1000,
     solved: 0, failed: 0, clientFailed: 0, consecutiveFailures: 0, successRate: 1, errorRate: 0, windowOutcomes: 0, windowFailed: 0, windowMs: 300_000,
-    lastSolveAt: undefined, msSinceLastSolve: undefined, upstreamAuth: undefined, circuit: "closed", ...over,
+    lastSolveAt: undefined, msSinceLastSolve: undefined, upstreamAuth: undefined, circuit: "closed",
+    circuitHalfOpenSince: undefined, upstreamUnreachable: false, streak: "ok", streakProbationSince: undefined, saturation: 0, saturationSubmits: 0, ...over,
   };
 }
 
@@ -27,14 +28,44 @@ describe("readinessIssues", () => {
 
   test("consecutive_failures at the threshold, not below", () => {
     assert.deepEqual(issues({}, { consecutiveFailures: 9 }), []);
-    assert.deepEqual(issues({}, { consecutiveFailures: 10 }), ["consecutive_failures=10"]);
+    assert.deepEqual(issues({}, { consecutiveFailures: 10, streak: "cooling" }), ["consecutive_failures=10"]);
+    assert.deepEqual(issues({}, { consecutiveFailures: 10, streak: "probation" }), [], "on probation the streak shows as the state, not an issue");
+  });
+
+  test("readinessState: probation when the streak or the circuit is on trial and nothing else fails", () => {
+    const h = snap({ streak: "probation" });
+    assert.equal(readinessState("running", [], h), "probation");
+    assert.equal(readinessState("running", [], snap({ circuit: "half_open" })), "probation");
+    assert.equal(readinessState("running", ["low_balance=$0.10"], h), "not_ready");
+    assert.equal(readinessState("running", [], snap()), "ready");
+    assert.equal(readinessState("starting", ["starting"], h), "starting");
+    assert.equal(readinessState("draining", ["draining"], h), "draining");
+  });
+
+  test("upstream_unreachable and backlog", () => {
+    assert.deepEqual(issues({}, { upstreamUnreachable: true }), ["upstream_unreachable"]);
+    assert.deepEqual(issues({}, { queueDepth: 3, oldestQueuedAgeMs: 120_000 }), [], "at twice --max-queue-wait: fine");
+    assert.deepEqual(issues({}, { queueDepth: 3, oldestQueuedAgeMs: 120_001 }), ["backlog=120s"]);
+  });
+
+  test("readinessWarnings: a queue wait past --max-queue-wait, saturation past --max-saturation on enough submits", () => {
+    assert.deepEqual(readinessWarnings(snap({ queueDepth: 1, oldestQueuedAgeMs: 60_001 }), T), ["queue_wait=60s"]);
+    assert.deepEqual(readinessWarnings(snap({ saturation: 0.5, saturationSubmits: 9 }), T), [], "too few submits to judge");
+    assert.deepEqual(readinessWarnings(snap({ saturation: 0.2, saturationSubmits: 10 }), T), ["saturation=0.200"]);
+    assert.deepEqual(readinessWarnings(snap({ saturation: 0.1, saturationSubmits: 100 }), T), []);
   });
 
   test("no_solve_for only after a first solve and only while work waits (the seed's startup row)", () => {
-    assert.deepEqual(issues({}, { msSinceLastSolve: undefined, queueDepth: 5, uptimeMs: 10_000_000 }), [], "never solved: not judged");
-    assert.deepEqual(issues({}, { msSinceLastSolve: 700_000, queueDepth: 0, inFlight: 0 }), [], "idle: not judged");
-    assert.deepEqual(issues({}, { msSinceLastSolve: 600_000, inFlight: 1 }), [], "at the limit: fine");
-    assert.deepEqual(issues({}, { msSinceLastSolve: 601_900, inFlight: 1 }), ["no_solve_for=601s"]);
+    const at = (over: Partial<HealthSnapshot>) => ({ uptimeMs: 1_000_000, ...over });
+    assert.deepEqual(issues({}, at({ lastSolveAt: undefined, queueDepth: 5 })), [], "never solved: not judged");
+    assert.deepEqual(issues({}, at({ lastSolveAt: 0, queueDepth: 0, inFlight: 0 })), [], "idle: not judged");
+    assert.deepEqual(issues({}, at({ lastSolveAt: 400_000, inFlight: 1, busySince: 0 })), [], "at the limit: fine");
+    assert.deepEqual(issues({}, at({ lastSolveAt: 398_100, inFlight: 1, busySince: 0 })), ["no_solve_for=601s"]);
+  });
+
+  test("no_solve_for counts from when work last found the worker idle, so the first task after an idle spell is no alarm", () => {
+    assert.deepEqual(issues({}, { uptimeMs: 1_000_000, lastSolveAt: 0, inFlight: 1, busySince: 999_000 }), []);
+    assert.deepEqual(issues({}, { uptimeMs: 1_000_000, lastSolveAt: 0, inFlight: 1, busySince: 398_000 }), ["no_solve_for=602s"]);
   });
 
   test("low_balance below the minimum, with two decimals", () => {
@@ -58,7 +89,7 @@ describe("readinessIssues", () => {
 
   test("several at once, in a stable order, plus extra issues", () => {
     assert.deepEqual(
-      issues({ balanceUsd: 0, extra: ["state_dir=ENOSPC"] }, { circuit: "open", consecutiveFailures: 12 }),
+      issues({ balanceUsd: 0, extra: ["state_dir=ENOSPC"] }, { circuit: "open", consecutiveFailures: 12, streak: "cooling" }),
       ["circuit_open", "consecutive_failures=12", "low_balance=$0.00", "state_dir=ENOSPC"],
     );
   });

@@ -6,7 +6,7 @@ import { registerWorkerMetrics } from "../../../src/metrics/worker_metrics.ts";
 import type { Task } from "../../../src/tasks/task.ts";
 import { fixture } from "../health/_fixture.ts";
 
-const CONFIG = { maxConsecutiveFailures: 3, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10, threads: 5 };
+const CONFIG = { maxConsecutiveFailures: 3, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10, threads: 5, maxQueueWaitMs: 60_000, maxSaturation: 0.1 };
 
 function value(text: string, series: string): number | undefined {
   const line = text.split("\n").find((l) => l.startsWith(series + " "));

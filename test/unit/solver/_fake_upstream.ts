@@ -75,6 +75,8 @@ export class RecordingHealth implements HealthFeed {
   readonly failures: Array<[string, string]> = [];
   auth: string | undefined;
   circuitState: CircuitState = "closed";
+  readonly balanceChecks: boolean[] = [];
+  readonly submits: boolean[] = [];
 
   solved(type: string): void {
     this.solvedTypes.push(type);
@@ -87,5 +89,11 @@ export class RecordingHealth implements HealthFeed {
   }
   circuit(state: CircuitState): void {
     this.circuitState = state;
+  }
+  balanceChecked(reachable: boolean): void {
+    this.balanceChecks.push(reachable);
+  }
+  submitAnswered(saturated: boolean): void {
+    this.submits.push(saturated);
   }
 }

@@ -185,7 +185,7 @@ describe("SolverPool polling", () => {
 });
 
 describe("SolverPool account", () => {
-  test("a fatal key code stops submissions; the background getbalance resumes them when the key works", async () => {
+  test("a fatal key code stops submissions; the next balance check that answers resumes them", async () => {
     const { pool, upstream, clock, health } = rig({ threads: 1 });
     const task = pool.enqueue("image", IMAGE);
     upstream.answer("submit", { kind: "fatal_account", code: "ERROR_WRONG_USER_KEY", message: "" });
@@ -193,24 +193,27 @@ describe("SolverPool account", () => {
     assert.equal(health.auth, "ERROR_WRONG_USER_KEY");
     assert.equal(task.status, "queued");
     pool.enqueue("image", IMAGE);
+    await clock.advance(60_000);
     assert.equal(upstream.count("submit"), 1, "no submissions while the key is refused");
-    await clock.advance(2500); // 5 s base, jitter at random 0
-    const check = upstream.answer("balance", { kind: "fatal_account", code: "ERROR_WRONG_USER_KEY", message: "" });
-    assert.ok(check.signal, "the re-check carries the pool's signal");
-    await clock.advance(5000);
-    upstream.answer("balance", OK("1.5"));
-    await settle();
+    assert.equal(upstream.count("balance"), 0, "the pool does not poll the balance itself: the recovery trials do");
+    pool.balanceObserved({ kind: "fatal_account", code: "ERROR_WRONG_USER_KEY", message: "" }, clock.now());
+    assert.equal(health.auth, "ERROR_WRONG_USER_KEY");
+    assert.equal(upstream.count("submit"), 1);
+    pool.balanceObserved({ kind: "ok", value: 1.5 }, clock.now());
     assert.equal(health.auth, undefined);
-    assert.equal(upstream.count("submit"), 2, "resumed");
+    assert.equal(upstream.count("submit"), 2, "resumed at once");
   });
 
-  test("the health check's verdicts stop and resume submissions too", async () => {
-    const { pool, upstream, health } = rig({ threads: 1 });
-    pool.accountRejected("ERROR_IP_NOT_ALLOWED");
+  test("a balance check's verdicts stop and resume submissions; a transport failure leaves the key state alone", async () => {
+    const { pool, upstream, health, clock } = rig({ threads: 1 });
+    pool.balanceObserved({ kind: "fatal_account", code: "ERROR_IP_NOT_ALLOWED", message: "" }, clock.now());
     pool.enqueue("image", IMAGE);
     assert.equal(upstream.count("submit"), 0);
     assert.equal(health.auth, "ERROR_IP_NOT_ALLOWED");
-    pool.accountAccepted();
+    pool.balanceObserved({ kind: "transient", code: "TIMEOUT", message: "", maybeDelivered: true }, clock.now());
+    assert.equal(health.auth, "ERROR_IP_NOT_ALLOWED");
+    assert.deepEqual(health.balanceChecks.at(-1), false, "reported unreachable");
+    pool.balanceObserved({ kind: "ok", value: 3 }, clock.now());
     assert.equal(upstream.count("submit"), 1);
   });
 });
@@ -258,8 +261,6 @@ describe("SolverPool lifecycle", () => {
 
   test("failAll fails every open task, aborts their calls and the pool's own", async () => {
     const { pool, upstream, clock } = rig({ threads: 1 });
-    pool.accountRejected("ERROR_WRONG_USER_KEY");
-    pool.accountAccepted();
     const a = pool.enqueue("image", IMAGE);
     const b = pool.enqueue("image", IMAGE);
     const submit = upstream.pending("submit")[0]!;
