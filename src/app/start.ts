@@ -155,7 +155,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     stallMs: Math.max(60_000, 3 * config.pollIntervalMs),
     extraIssues: () => (journal?.error === undefined ? [] : [`state_dir=${journal.error}`]),
   });
-  const notifier = new ReadinessNotifier({ view, clock, log, onReady: () => health.markReady() });
+  const notifier = new ReadinessNotifier({ view, clock, log, onPassing: () => health.markReady() });
   const trials = startRecoveryTrials({ clock, evaluate: () => view.evaluate(), trial: () => checks.refresh(UPSTREAM_CHECK) });
   checks.onResult(() => notifier.check());
   health.onStateChange(() => notifier.check());

@@ -30,8 +30,11 @@ export interface ReadinessNotifierOptions {
   log: Logger;
   /** How often start() re-checks, for the rules time moves without an event. @default 1000 */
   everyMs?: number;
-  /** Called when readiness returns to `ready` (the error-rate rule then starts afresh). */
-  onReady?: () => void;
+  /**
+   * Called when readiness passes again (`ready`, or `probation`: the trial must not be judged on the
+   * failures that led to it), so the error-rate rule starts afresh.
+   */
+  onPassing?: () => void;
 }
 
 export class ReadinessNotifier {
@@ -107,7 +110,7 @@ export class ReadinessNotifier {
     this.#history.push({ at: this.#o.clock.now(), from, to: r.state, issues: r.issues });
     if (this.#history.length > HISTORY_SIZE) this.#history.shift();
     this.#changes[r.state]++;
-    if (r.state === "ready") this.#o.onReady?.();
+    if (r.state === "ready" || r.state === "probation") this.#o.onPassing?.();
   }
 
   /** Checks every `everyMs` until stop(). */

@@ -36,35 +36,50 @@ interface Row {
   wrongKey?: boolean;
   /** The fault is in place before the worker starts (its first balance check meets it). */
   atStartup?: boolean;
-  /** Readiness issues at MID_MS, exactly. */
+  /** Readiness issues at MID_MS, exactly (but for `maybe`). */
   issues: string[];
+  /** Issues that may also show, depending on how many of the five tasks got out before the evidence. */
+  maybe?: string[];
   /** /health/dependencies' captchaai_api status at MID_MS. */
   deps: DepStatus;
-  /** Each task's outcome at MID_MS and END_MS: solved, queued, submitted, `failed CODE`, `refused STATUS CODE`. */
-  mid: string;
-  end?: string;
+  /**
+   * Each task's outcome at MID_MS and END_MS: solved, queued, submitted, `failed CODE`, `refused
+   * STATUS CODE`. A list: the tasks posted before the evidence arrived get the first (at least one
+   * does), the ones posted after it the second (the five are posted at once, so the split varies).
+   */
+  mid: Outcome;
+  end?: Outcome;
   /** Submissions per task allowed (2: the one documented retry after ERROR_CAPTCHA_UNSOLVABLE). */
   submitsPerTask?: 1 | 2;
   /** Clearing the fault brings the worker back (not so for a key the upstream does not know). */
   recovers?: false;
 }
 
+type Outcome = string | [first: string, later: string];
+
 const code = (c: string) => "`" + c + "`";
+
+/** True when every observed outcome is allowed by `expected`, and a list's first one occurs. */
+function matches(observed: readonly string[], expected: Outcome): boolean {
+  if (typeof expected === "string") return observed.every((o) => o === expected);
+  return observed.includes(expected[0]) && observed.every((o) => expected.includes(o));
+}
 
 const ROWS: Row[] = [
   { name: "none", issues: [], deps: "ok", mid: "solved" },
   { name: "`hang` on `in.php`", faults: [["in.php", { hang: true }]], issues: [], deps: "ok", mid: "failed SUBMIT_UNCERTAIN" },
   { name: "`hang` on `res.php:get`", faults: [["res.php:get", { hang: true }]], issues: ["circuit_open"], deps: "ok", mid: "submitted", end: "failed timeout" },
-  { name: "`hang` on `getbalance`", faults: [["res.php:getbalance", { hang: true }]], issues: [], deps: "degraded", mid: "solved" },
-  { name: "`hang` on `getbalance` from startup", faults: [["res.php:getbalance", { hang: true }]], atStartup: true, issues: [], deps: "down", mid: "solved" },
+  // Solved, then idle: an idle worker whose balance check cannot reach the upstream is not ready.
+  { name: "`hang` on `getbalance`", faults: [["res.php:getbalance", { hang: true }]], issues: ["upstream_unreachable"], deps: "degraded", mid: "solved" },
+  { name: "`hang` on `getbalance` from startup", faults: [["res.php:getbalance", { hang: true }]], atStartup: true, issues: ["upstream_unreachable"], deps: "down", mid: "refused 503 ERR_NOT_READY" },
   { name: "`latency_ms` 2000 on all (below the 5 s timeout)", faults: [["all", { latencyMs: 2000 }]], issues: [], deps: "ok", mid: "solved" },
-  { name: "`status` 500 on all", faults: [["all", { status: 500 }]], issues: [], deps: "degraded", mid: "failed SUBMIT_UNCERTAIN" },
+  { name: "`status` 500 on all", faults: [["all", { status: 500 }]], issues: ["upstream_unreachable"], maybe: ["circuit_open"], deps: "degraded", mid: ["failed SUBMIT_UNCERTAIN", "refused 503 ERR_NOT_READY"] },
   { name: "`status` 500 on `res.php:get`", faults: [["res.php:get", { status: 500 }]], issues: ["circuit_open"], deps: "ok", mid: "submitted", end: "failed timeout" },
   { name: "`status` 503 on `in.php` (not delivered; 1 s late)", faults: [["in.php", { status: 503, latencyMs: 1000 }]], issues: ["circuit_open"], deps: "ok", mid: "queued", end: "failed timeout" },
   { name: "`status` 429 on `in.php`", faults: [["in.php", { status: 429 }]], issues: [], deps: "ok", mid: "queued", end: "failed timeout" },
-  { name: "`html` on all", faults: [["all", { html: true }]], issues: [], deps: "degraded", mid: "failed SUBMIT_UNCERTAIN" },
-  { name: "`garbage` on all", faults: [["all", { garbage: true }]], issues: [], deps: "degraded", mid: "failed SUBMIT_UNCERTAIN" },
-  { name: "`drop` on all", faults: [["all", { drop: true }]], issues: [], deps: "degraded", mid: "failed SUBMIT_UNCERTAIN" },
+  { name: "`html` on all", faults: [["all", { html: true }]], issues: ["upstream_unreachable"], maybe: ["circuit_open"], deps: "degraded", mid: ["failed SUBMIT_UNCERTAIN", "refused 503 ERR_NOT_READY"] },
+  { name: "`garbage` on all", faults: [["all", { garbage: true }]], issues: ["upstream_unreachable"], maybe: ["circuit_open"], deps: "degraded", mid: ["failed SUBMIT_UNCERTAIN", "refused 503 ERR_NOT_READY"] },
+  { name: "`drop` on all", faults: [["all", { drop: true }]], issues: ["upstream_unreachable"], maybe: ["circuit_open"], deps: "degraded", mid: ["failed SUBMIT_UNCERTAIN", "refused 503 ERR_NOT_READY"] },
   { name: "`error` ERROR_NO_SLOT_AVAILABLE on `in.php`", faults: [["in.php", { error: "ERROR_NO_SLOT_AVAILABLE" }]], issues: [], deps: "ok", mid: "queued", end: "failed timeout" },
   { name: "`error` ERROR_ZERO_BALANCE on `in.php` (no free threads)", faults: [["in.php", { error: "ERROR_ZERO_BALANCE" }]], issues: [], deps: "ok", mid: "queued", end: "failed timeout" },
   {
@@ -87,16 +102,18 @@ const ROWS: Row[] = [
     mid: "failed ERROR_CAPTCHA_UNSOLVABLE",
     submitsPerTask: 2,
   },
-  { name: "balance 0", balance: 0, issues: ["low_balance=$0.00"], deps: "ok", mid: "queued", end: "failed timeout" },
+  { name: "balance 0", balance: 0, issues: ["low_balance=$0.00"], deps: "ok", mid: ["queued", "refused 503 ERR_NOT_READY"], end: ["failed timeout", "refused 503 ERR_NOT_READY"] },
   { name: "wrong key (the simulator knows another)", wrongKey: true, atStartup: true, issues: ["upstream_auth=ERROR_WRONG_USER_KEY"], deps: "down", mid: "refused 503 ERR_NOT_READY", recovers: false },
   { name: "unsolvable ratio 1", unsolvable: 1, issues: [], deps: "ok", mid: "failed ERROR_CAPTCHA_UNSOLVABLE", submitsPerTask: 2 },
 ];
 
 /** The row as a README table line: fault | readiness | dependencies | tasks. */
 function markdownLine(row: Row): string {
-  const readiness = row.issues.length === 0 ? "ready" : row.issues.map(code).join(", ");
+  let readiness = row.issues.length === 0 ? "ready" : row.issues.map(code).join(", ");
+  if (row.maybe) readiness += ` (${row.maybe.map(code).join(", ")} too when five submits failed first)`;
   const show = (o: string) => (o.includes(" ") ? o.slice(0, o.lastIndexOf(" ") + 1) + code(o.slice(o.lastIndexOf(" ") + 1)) : o);
-  let tasks = row.end === undefined || row.end === row.mid ? show(row.mid) : `${show(row.mid)} at ${MID_MS / 1000} s, ${show(row.end)} at ${END_MS / 1000} s`;
+  const say = (o: Outcome) => (typeof o === "string" ? show(o) : `${show(o[0])}; later ones ${show(o[1])}`);
+  let tasks = row.end === undefined || JSON.stringify(row.end) === JSON.stringify(row.mid) ? say(row.mid) : `${say(row.mid)} at ${MID_MS / 1000} s, ${say(row.end)} at ${END_MS / 1000} s`;
   if (row.submitsPerTask === 2) tasks += " (submitted twice: the one retry)";
   return `| ${row.name} | ${readiness} | ${row.deps} | ${tasks} |`;
 }
@@ -193,10 +210,11 @@ async function runRow(t: TestContext, row: Row): Promise<void> {
     assert.equal(counts.keyInQuery, 0);
 
     t.diagnostic(`${markdownLine(row)}  observed: issues=${JSON.stringify(mid.issues)} deps=${mid.deps} mid=${JSON.stringify([...new Set(mid.tasks)])} end=${JSON.stringify([...new Set(end)])} submitted=${counts.submitted} in.php=${counts.requests["in.php"] ?? 0}`);
-    assert.deepEqual(mid.issues, row.issues, "readiness issues while the fault holds");
+    assert.deepEqual(mid.issues.filter((i) => !row.maybe?.includes(i)), row.issues, "readiness issues while the fault holds");
     assert.equal(mid.deps, row.deps, "captchaai_api while the fault holds");
-    assert.deepEqual(mid.tasks, Array(TASKS).fill(row.mid), "tasks while the fault holds");
-    assert.deepEqual(end, Array(TASKS).fill(row.end ?? row.mid), "tasks past their timeout");
+    assert.equal(mid.tasks.length, TASKS);
+    assert.ok(matches(mid.tasks, row.mid), `tasks while the fault holds: ${JSON.stringify(mid.tasks)}`);
+    assert.ok(matches(end, row.end ?? row.mid), `tasks past their timeout: ${JSON.stringify(end)}`);
 
     if (row.recovers === false) return;
     h.sim.control.clearFaults();

@@ -25,10 +25,17 @@ describe("health endpoints", () => {
       const r = await ready(h);
       assert.equal(r.status, 200);
       assert.equal(r.body.status, "ready");
+      assert.equal(r.body.state, "ready");
       assert.deepEqual(r.body.issues, []);
-      assert.deepEqual(Object.keys(r.body.stats), ["solved", "failed", "success_rate", "error_rate", "balance", "balance_age_s", "queue_depth", "in_flight", "window_s", "window_outcomes", "window_failed"]);
+      assert.deepEqual(r.body.warnings, []);
+      assert.deepEqual(Object.keys(r.body.stats), [
+        "solved", "failed", "success_rate", "error_rate", "balance", "balance_age_s", "queue_depth", "in_flight", "window_s", "window_outcomes", "window_failed",
+        "oldest_queued_s", "saturation",
+      ]);
       assert.equal(r.body.stats.balance, 10);
-      assert.deepEqual(r.body.thresholds, { max_consecutive_failures: 10, max_seconds_without_solve: 600, min_balance: 1, max_error_rate: 0.5, queue_max: 1000 });
+      assert.deepEqual(r.body.thresholds, {
+        max_consecutive_failures: 10, max_seconds_without_solve: 600, min_balance: 1, max_error_rate: 0.5, queue_max: 1000, max_queue_wait: 60, max_saturation: 0.1,
+      });
       assert.deepEqual(await json(await get(h, "/health/startup")), { status: "started" });
       const deps = await json(await get(h, "/health/dependencies"));
       assert.equal(deps.status, "ok");
@@ -70,7 +77,7 @@ describe("health endpoints", () => {
       assert.equal((await json(deps)).checks.captchaai_api.status, "down");
     }, { noStartup: true, beforeWorker: (sim) => sim.control.setFault("res.php:getbalance", { hang: true }) }));
 
-  test("the balance check never slows a probe: readiness answers from the cache while the upstream hangs", () =>
+  test("the balance check never slows a probe: readiness answers from the cache while the refresh hangs; idle, it is unready once that times out", () =>
     withHarness(async (h) => {
       h.sim.control.setFault("res.php:getbalance", { hang: true });
       await h.clock.advance(59_900); // the background refresh, 100 ms before the 60 s TTL ends
@@ -84,8 +91,27 @@ describe("health endpoints", () => {
       assert.equal(deps.checks.captchaai_api.status, "degraded", "stale-while-revalidate: the last good value kept");
       assert.equal(deps.checks.captchaai_api.stale, true);
       assert.match(deps.checks.captchaai_api.error, /No answer within 5000ms/);
-      assert.equal((await get(h, "/health")).status, 200, "warn is still 200");
-      assert.equal((await json(await get(h, "/health"))).status, "warn");
+      const unready = await ready(h);
+      assert.deepEqual([unready.status, unready.body.issues], [503, ["upstream_unreachable"]], "an idle worker cannot tell the upstream reachable");
+      assert.equal((await get(h, "/health")).status, 503);
+      h.sim.control.clearFaults();
+      await advance(h.clock, 1000);
+      await eventually(() => h.worker.view.evaluate().ready, "a trial within a second");
+      assert.equal((await ready(h)).status, 200);
+    }));
+
+  test("a solving worker stays ready while only getbalance fails (dependencies degraded)", () =>
+    withHarness(async (h) => {
+      h.sim.control.setFault("res.php:getbalance", { hang: true });
+      for (let i = 0; i < 3; i++) h.worker.pool.enqueue("image", IMAGE);
+      await h.clock.advance(59_900);
+      await eventually(() => h.worker.checks.result("captchaai_api")!.refreshing, "refresh out");
+      h.worker.pool.enqueue("image", IMAGE);
+      await advance(h.clock, 5000);
+      await eventually(() => h.worker.health.snapshot().solved === 4, "solved while the check hung");
+      assert.equal(h.worker.checks.result("captchaai_api")!.status, "degraded");
+      assert.equal((await ready(h)).status, 200, "a solve since the check started: the upstream is reachable");
+      h.sim.control.clearFaults();
     }));
 
   test("one balance call per refresh however many probes read during it (single flight, counted by the simulator)", () =>
@@ -124,34 +150,59 @@ describe("health endpoints", () => {
       const r = await ready(h);
       assert.equal(r.status, 503);
       assert.deepEqual(r.body.issues, ["consecutive_failures=10"]);
-      for (let i = 0; i < 10; i++) h.worker.pool.enqueue("image", IMAGE);
-      await advance(h.clock, 30_000);
-      await eventually(() => h.worker.health.snapshot().failed === 20, "20 outcomes");
-      assert.deepEqual((await ready(h)).body.issues, ["consecutive_failures=20", "error_rate=1.000"]);
+      // The cool-down (10 s from the tenth failure) ends on probation: readiness 200, a few tasks to tell.
+      await advance(h.clock, 10_000);
+      const probation = await ready(h);
+      assert.deepEqual([probation.status, probation.body.state, probation.body.issues], [200, "probation", []]);
+      h.worker.pool.enqueue("image", IMAGE);
+      await advance(h.clock, 10_000);
+      await eventually(() => h.worker.health.snapshot().failed === 11, "a failure on probation");
+      const again = await ready(h);
+      assert.deepEqual([again.body.state, again.body.issues], ["not_ready", ["consecutive_failures=11"]], "back to not ready, a longer cool-down");
+      await advance(h.clock, 19_000);
+      assert.equal((await ready(h)).body.state, "not_ready", "20 s this time");
       h.sim.control.setUnsolvableRatio(0);
+      await advance(h.clock, 1000);
+      assert.equal((await ready(h)).body.state, "probation");
       h.worker.pool.enqueue("image", IMAGE);
       await advance(h.clock, 5000);
       await eventually(() => h.worker.health.snapshot().solved === 1, "a solve");
-      assert.deepEqual((await ready(h)).body.issues, ["error_rate=0.952"], "a solve resets the streak, not the window");
-      await h.clock.advance(300_000);
-      assert.equal((await ready(h)).status, 200, "the window slid past the failures");
+      await h.worker.notifier.check();
+      const back = await ready(h);
+      assert.deepEqual([back.status, back.body.state, back.body.issues], [200, "ready", []], "a solve ends the streak; old failures do not hold the error rate");
     }));
 
-  test("no_solve_for only after a first solve and only while work is pending", () =>
+  test("error_rate judges only outcomes since the last return to ready", () =>
+    withHarness(async (h) => {
+      h.sim.control.setUnsolvableRatio(1);
+      for (let i = 0; i < 9; i++) h.worker.pool.enqueue("image", IMAGE);
+      h.sim.control.setUnsolvableRatio(1);
+      await advance(h.clock, 30_000);
+      await eventually(() => h.worker.health.snapshot().failed === 9, "nine failures, below the streak");
+      assert.equal(h.worker.health.snapshot().windowOutcomes, 9);
+      h.worker.health.markReady();
+      assert.equal(h.worker.health.snapshot().windowOutcomes, 0, "markReady starts the window afresh");
+    }));
+
+  test("no_solve_for only after a first solve, only while work waits, counted from when work found the worker idle", () =>
     withHarness(async (h) => {
       h.worker.pool.enqueue("image", IMAGE);
       await advance(h.clock, 5000);
       await eventually(() => h.worker.health.snapshot().solved === 1, "solved");
       await h.clock.advance(700_000);
       assert.equal((await ready(h)).status, 200, "idle: not judged");
-      h.sim.control.setFault("in.php", { hang: true });
+      h.sim.control.setFault("res.php:get", { error: "CAPCHA_NOT_READY" }); // never solved, never failed
       h.worker.pool.enqueue("image", IMAGE);
-      await eventually(() => h.worker.pool.inFlight === 1, "stuck submit");
+      await eventually(() => h.worker.pool.inFlight === 1, "submitted");
+      assert.equal((await ready(h)).status, 200, "the first task after an idle spell is no alarm");
+      await advance(h.clock, 600_000, 10_000);
+      assert.equal((await ready(h)).status, 200, "600 s of waiting: at the limit");
+      await advance(h.clock, 2000);
       const r = await ready(h);
       assert.equal(r.status, 503);
-      assert.match(r.body.issues[0], /^no_solve_for=7\d\ds$/);
+      assert.match(r.body.issues[0], /^no_solve_for=60\ds$/);
       h.sim.control.clearFaults();
-    }));
+    }, { flags: { "task-timeout": "1200s" } }));
 
   test("queue_full, then draining flips readiness first", () =>
     withHarness(async (h) => {
@@ -198,7 +249,7 @@ describe("health endpoints", () => {
       assert.equal(deps.checks.throws.status, "down");
       assert.equal(deps.checks.hangs.status, "down");
       assert.match(deps.checks.hangs.error, /1000ms/);
-      assert.equal(deps.status, "degraded");
+      assert.equal(deps.status, "down", "the worst check");
     }));
 });
 
