@@ -3,6 +3,7 @@
  * draining: 503. On probation: the first `probationAdmits` tasks (--threads) since it began are
  * taken, the rest 503 until an outcome decides. A full queue is the pool's 429, not a refusal here.
  */
+import { formatErrorMessage } from "../base/errors.ts";
 import type { Readiness } from "../health/health_view.ts";
 import type { Phase } from "../health/readiness.ts";
 import type { Refusal } from "../http/task_routes.ts";
@@ -22,7 +23,7 @@ export interface AdmissionOptions {
 export function createAdmission(view: AdmissionView, o: AdmissionOptions): () => Refusal | undefined {
   let probation = { since: Number.NaN, admitted: 0 };
   return () => {
-    if (view.phase === "draining") return { code: "ERR_DRAINING", detail: "The worker is draining." };
+    if (view.phase === "draining") return { code: "ERR_DRAINING", detail: formatErrorMessage("ERR_DRAINING") };
     const r = view.evaluate();
     if (r.state === "probation") {
       const since = r.probationSince ?? -1;

@@ -47,7 +47,7 @@ export interface WorkerOptions {
   process: ProcessStats;
   /** The CaptchaAI base URL. @default config.upstream (the simulator's with --demo) */
   upstreamUrl?: URL;
-  /** @default globalThis.fetch */
+  /** Replaces the default keep-alive node:http(s) transport (tests inject one). @default undefined */
   fetch?: typeof fetch;
   http?: HttpServerOptions;
   random?: () => number;
@@ -197,6 +197,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     throw err;
   }
   const startup = checks.start().then(() => {
+    if (ladder.state !== "running") return; // a start that failed after this began: nothing to announce
     if (view.phase === "starting") view.setPhase("running");
     notifier.check();
     notifier.start();

@@ -130,7 +130,7 @@ export class HealthView {
 }
 
 function liveness(s: HealthSnapshot, now: number, stallMs: number): Liveness {
-  const stalledMs = now - s.lastProgressAt;
+  const stalledMs = Math.max(0, now - s.lastProgressAt);
   const pending = s.queueDepth > 0 || s.inFlight > 0;
   return { ok: !(pending && stalledMs > stallMs), uptimeS: Math.floor(s.uptimeMs / 1000), stalledMs };
 }

@@ -55,16 +55,20 @@ export function readinessIssues(input: ReadinessInput): string[] {
   if (h.upstreamUnreachable) issues.push("upstream_unreachable");
   if (h.circuit === "open") issues.push("circuit_open");
   // On probation the streak is being tried by real tasks; it shows as the readiness state instead.
+  // While the streak holds (cooling or on trial), the other task-evidence rules (time without a
+  // solve, the error rate) say the same thing and must not keep the trial from happening.
   if (h.streak === "cooling") issues.push(`consecutive_failures=${h.consecutiveFailures}`);
-  // Time without a solve counts while work waits: from the later of the last solve and the moment
-  // work last found the worker idle, so the first task after an idle spell is not a false alarm.
+  const streakHolds = h.streak !== "ok";
+  // Time without a solve counts while work waits: from the later of the last solve, the moment work
+  // last found the worker idle (the first task after an idle spell is no alarm) and the moment the
+  // upstream last came back (an outage is explained by its own issue, and its end is no new alarm).
   const busy = h.queueDepth > 0 || h.inFlight > 0;
-  if (h.lastSolveAt !== undefined && busy) {
-    const waitingMs = now - Math.max(h.lastSolveAt, h.busySince ?? Number.NEGATIVE_INFINITY);
+  if (h.lastSolveAt !== undefined && busy && !streakHolds) {
+    const waitingMs = now - Math.max(h.lastSolveAt, h.busySince ?? Number.NEGATIVE_INFINITY, h.resumedAt ?? Number.NEGATIVE_INFINITY);
     if (waitingMs > t.maxSecondsWithoutSolveMs) issues.push(`no_solve_for=${Math.floor(waitingMs / 1000)}s`);
   }
   if (input.balanceUsd !== undefined && input.balanceUsd < t.minBalanceUsd) issues.push(`low_balance=$${input.balanceUsd.toFixed(2)}`);
-  if (h.windowOutcomes >= MIN_ERROR_RATE_OUTCOMES && h.errorRate > t.maxErrorRate) issues.push(`error_rate=${h.errorRate.toFixed(3)}`);
+  if (!streakHolds && h.windowOutcomes >= MIN_ERROR_RATE_OUTCOMES && h.errorRate > t.maxErrorRate) issues.push(`error_rate=${h.errorRate.toFixed(3)}`);
   if (h.queueDepth > 0 && h.oldestQueuedAgeMs > 2 * t.maxQueueWaitMs) issues.push(`backlog=${Math.floor(h.oldestQueuedAgeMs / 1000)}s`);
   if (h.queueDepth >= t.queueMax) issues.push(`queue_full=${h.queueDepth}`);
   if (input.extra) issues.push(...input.extra);

@@ -79,8 +79,9 @@ export class ReadinessNotifier {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Evaluates now and publishes when it differs from the last published; never throws. */
+  /** Evaluates now and publishes when it differs from the last published; never throws; nothing once stopped. */
   check(): void {
+    if (this.#state === "stopped") return;
     let r: Readiness;
     try {
       r = this.#o.view.evaluate();

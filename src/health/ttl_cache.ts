@@ -135,7 +135,7 @@ export class TtlCache<T> {
     let timer: Timer | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = clock.setTimeout(() => {
-        const err = new WorkerError("ERR_CHECK_TIMEOUT", `No answer within ${this.#o.timeoutMs}ms.`);
+        const err = new WorkerError("ERR_CHECK_TIMEOUT", undefined, { data: { timeoutMs: this.#o.timeoutMs } });
         abort.abort(err);
         reject(err);
       }, this.#o.timeoutMs);

@@ -27,6 +27,8 @@ export interface HealthFeed {
   balanceChecked(reachable: boolean, startedAt: number): void;
   /** in.php answered: `saturated` when it refused for want of threads (ERROR_NO_SLOT_AVAILABLE, ...). */
   submitAnswered(saturated: boolean): void;
+  /** Submissions resumed after a stop for the upstream's sake (money came back). */
+  resumed(): void;
 }
 
 /** The solver's load, read when health is read (never pushed by timers). */
@@ -67,6 +69,11 @@ export interface HealthSnapshot extends LoadSnapshot {
   streak: StreakState;
   /** When the failure streak's probation began (undefined unless on probation). */
   streakProbationSince: number | undefined;
+  /**
+   * When the upstream last came back (reachable again, circuit closed, key accepted, money back):
+   * time without a solve is not counted across an outage the other issues already explained.
+   */
+  resumedAt: number | undefined;
   /** Share of in.php answers in the window that refused for want of threads; `saturationSubmits` answers. */
   saturation: number;
   saturationSubmits: number;
@@ -94,6 +101,7 @@ export class WorkerHealth implements HealthFeed {
   #circuitHalfOpenSince: number | undefined;
   /** When the balance call that found the upstream unreachable started; undefined: reachable. */
   #unreachableSince: number | undefined;
+  #resumedAt: number | undefined;
   #load: () => LoadSnapshot;
   readonly #listeners = new Set<() => void>();
 
@@ -147,7 +155,13 @@ export class WorkerHealth implements HealthFeed {
     // A worker that solved since the check started is solving: only getbalance fails (degraded).
     if (reachable || (this.#lastSolveAt !== undefined && this.#lastSolveAt >= startedAt)) this.#unreachableSince = undefined;
     else this.#unreachableSince ??= startedAt;
-    if (was !== (this.#unreachableSince !== undefined)) this.#changed();
+    if (was === (this.#unreachableSince !== undefined)) return;
+    if (was) this.#resumedAt = this.#clock.now();
+    this.#changed();
+  }
+
+  resumed(): void {
+    this.#resumedAt = this.#clock.now();
   }
 
   submitAnswered(saturated: boolean): void {
@@ -164,12 +178,14 @@ export class WorkerHealth implements HealthFeed {
 
   upstreamAuth(code: string | undefined): void {
     if (code === this.#auth) return;
+    if (code === undefined) this.#resumedAt = this.#clock.now();
     this.#auth = code;
     this.#changed();
   }
 
   circuit(state: CircuitState): void {
     if (state === this.#circuit) return;
+    if (state === "closed") this.#resumedAt = this.#clock.now();
     this.#circuit = state;
     this.#circuitHalfOpenSince = state === "half_open" ? this.#clock.now() : undefined;
     this.#changed();
@@ -205,6 +221,7 @@ export class WorkerHealth implements HealthFeed {
       circuit: this.#circuit,
       circuitHalfOpenSince: this.#circuitHalfOpenSince,
       upstreamUnreachable: this.#unreachableSince !== undefined,
+      resumedAt: this.#resumedAt,
       streak: this.#streak.state,
       streakProbationSince: this.#streak.probationSince,
       saturation: submits === 0 ? 0 : s.failed / submits,

@@ -68,7 +68,7 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
     const outcome = await opts.pool.report(task, correct);
     if (outcome.kind !== "ok") {
       const code = "code" in outcome ? outcome.code : outcome.kind;
-      throw new WorkerError("ERR_UPSTREAM_CODE", `The upstream did not take the report: ${code}.`);
+      throw new WorkerError("ERR_UPSTREAM_CODE", undefined, { data: { code } });
     }
     sendJson(res, 200, { id: task.id, reported: task.reported });
   });

@@ -16,6 +16,8 @@ export class Dispatcher {
   readonly #account: Account;
   /** ERROR_ZERO_BALANCE answers whose meaning (money or threads) waits on the next balance read. */
   #zeroBalanceRefusals = 0;
+  /** The last balance read was at or above --min-balance. */
+  #funded = true;
 
   constructor(core: PoolCore, poller: Poller, account: Account) {
     this.#core = core;
@@ -53,6 +55,8 @@ export class Dispatcher {
   balanceRead(balanceUsd: number): void {
     const core = this.#core;
     const funded = balanceUsd >= (core.o.minBalanceUsd ?? 0);
+    if (funded && !this.#funded) core.o.health.resumed();
+    this.#funded = funded;
     if (funded) for (; this.#zeroBalanceRefusals > 0; this.#zeroBalanceRefusals--) core.o.health.submitAnswered(true);
     this.#zeroBalanceRefusals = 0;
     if (!funded) return;

@@ -108,9 +108,9 @@ export class SolverPool {
   /** Queues a new task; its journal record goes first, before anything the pump may write about it. */
   #admit(type: TaskType, params: TaskParams): { task: Task; durable: Promise<void> | undefined } {
     const core = this.#core;
-    if (core.state !== "running") throw new WorkerError("ERR_DRAINING", "The worker is draining and takes no new tasks.");
+    if (core.state !== "running") throw new WorkerError("ERR_DRAINING");
     if (core.queued >= core.o.queueMax) {
-      throw new WorkerError("ERR_QUEUE_FULL", `The queue is full (${core.o.queueMax} tasks waiting).`);
+      throw new WorkerError("ERR_QUEUE_FULL", undefined, { data: { queueMax: core.o.queueMax } });
     }
     const now = core.clock.now();
     const task = core.newTask(randomUUID(), type, params, now, now + core.o.taskTimeoutMs);

@@ -14,7 +14,7 @@ import type { HealthFeed } from "../health/worker_health.ts";
 import { kindOf, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
 import { TaskStore, type TaskStoreOptions } from "../tasks/task_store.ts";
-import type { Endpoint } from "../upstream/endpoints.ts";
+import { SUBMIT, type Endpoint } from "../upstream/endpoints.ts";
 import { Bulkhead, type BulkheadLimits } from "./bulkhead.ts";
 import type { TaskJournal } from "./journal_port.ts";
 import type { Outcome, SolverUpstream } from "./upstream_port.ts";
@@ -193,7 +193,12 @@ export class PoolCore {
   async callFor<T>(task: Task, endpoint: Endpoint, call: (signal: AbortSignal) => Promise<Outcome<T>>): Promise<Outcome<T> | undefined> {
     const started = this.clock.now();
     const outcome = await call(this.signalOf(task));
-    if (this.abandoned) return undefined;
+    if (this.abandoned) {
+      // Cancelled before it could be written (not connected yet): the journal says so, so the next
+      // start submits it again instead of failing it SUBMIT_UNCERTAIN.
+      if (endpoint === SUBMIT && outcome.kind === "transient" && !outcome.maybeDelivered) this.o.journal?.unsubmitted(task);
+      return undefined;
+    }
     task.timing.upstreamMs += this.clock.now() - started;
     this.called(endpoint, outcome);
     this.noteTransport(outcome, started);

@@ -23,7 +23,7 @@ describe("createAdmission", () => {
 
   test("refuses with ERR_DRAINING while draining, without evaluating readiness", () => {
     const v = view("draining", false, ["draining"]);
-    assert.deepEqual(createAdmission(v, OPTS)(), { code: "ERR_DRAINING", detail: "The worker is draining." });
+    assert.deepEqual(createAdmission(v, OPTS)(), { code: "ERR_DRAINING", detail: "The worker is draining and takes no new tasks." });
     assert.equal(v.evaluations, 0);
   });
 

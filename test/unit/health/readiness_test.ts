@@ -10,7 +10,7 @@ function snap(over: Partial<HealthSnapshot> = {}): HealthSnapshot {
     queueDepth: 0, inFlight: 0, oldestQueuedAgeMs: 0, lastProgressAt: 0, startedAt: 0, uptimeMs: 1000,
     solved: 0, failed: 0, clientFailed: 0, consecutiveFailures: 0, successRate: 1, errorRate: 0, windowOutcomes: 0, windowFailed: 0, windowMs: 300_000,
     lastSolveAt: undefined, msSinceLastSolve: undefined, upstreamAuth: undefined, circuit: "closed",
-    circuitHalfOpenSince: undefined, upstreamUnreachable: false, streak: "ok", streakProbationSince: undefined, saturation: 0, saturationSubmits: 0, ...over,
+    circuitHalfOpenSince: undefined, upstreamUnreachable: false, resumedAt: undefined, streak: "ok", streakProbationSince: undefined, saturation: 0, saturationSubmits: 0, ...over,
   };
 }
 
@@ -30,6 +30,10 @@ describe("readinessIssues", () => {
     assert.deepEqual(issues({}, { consecutiveFailures: 9 }), []);
     assert.deepEqual(issues({}, { consecutiveFailures: 10, streak: "cooling" }), ["consecutive_failures=10"]);
     assert.deepEqual(issues({}, { consecutiveFailures: 10, streak: "probation" }), [], "on probation the streak shows as the state, not an issue");
+    const stuck = { consecutiveFailures: 10, errorRate: 1, windowOutcomes: 30, lastSolveAt: 0, uptimeMs: 1_000_000, inFlight: 1, busySince: 0 };
+    assert.deepEqual(issues({}, { ...stuck, streak: "probation" }), [], "the error rate and time without a solve do not keep the trial from happening");
+    assert.deepEqual(issues({}, { ...stuck, streak: "cooling" }), ["consecutive_failures=10"]);
+    assert.deepEqual(issues({}, { ...stuck, streak: "ok" }), ["no_solve_for=1000s", "error_rate=1.000"]);
   });
 
   test("readinessState: probation when the streak or the circuit is on trial and nothing else fails", () => {
@@ -66,6 +70,7 @@ describe("readinessIssues", () => {
   test("no_solve_for counts from when work last found the worker idle, so the first task after an idle spell is no alarm", () => {
     assert.deepEqual(issues({}, { uptimeMs: 1_000_000, lastSolveAt: 0, inFlight: 1, busySince: 999_000 }), []);
     assert.deepEqual(issues({}, { uptimeMs: 1_000_000, lastSolveAt: 0, inFlight: 1, busySince: 398_000 }), ["no_solve_for=602s"]);
+    assert.deepEqual(issues({}, { uptimeMs: 1_000_000, lastSolveAt: 0, inFlight: 1, busySince: 0, resumedAt: 999_000 }), [], "nor the first moments after the upstream came back");
   });
 
   test("low_balance below the minimum, with two decimals", () => {

@@ -77,6 +77,7 @@ export class RecordingHealth implements HealthFeed {
   circuitState: CircuitState = "closed";
   readonly balanceChecks: boolean[] = [];
   readonly submits: boolean[] = [];
+  resumes = 0;
 
   solved(type: string): void {
     this.solvedTypes.push(type);
@@ -92,6 +93,9 @@ export class RecordingHealth implements HealthFeed {
   }
   balanceChecked(reachable: boolean): void {
     this.balanceChecks.push(reachable);
+  }
+  resumed(): void {
+    this.resumes++;
   }
   submitAnswered(saturated: boolean): void {
     this.submits.push(saturated);
