@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { freePort, pollUntil } from "../test/_support/net.ts";
 import { measureStartup } from "./bench_startup.mjs";
+import { benchSignals } from "./bench_signals.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = ROOT + "dist/captcha-worker";
@@ -320,7 +321,9 @@ async function benchJournal() {
 
 // --- main ---------------------------------------------------------------------------------------
 
-const SECTIONS = { startup: benchStartup, solve: benchSolve, health: benchHealth, metrics: benchMetrics, balance: benchBalance, journal: benchJournal };
+const SECTIONS = { startup: benchStartup, solve: benchSolve, health: benchHealth, metrics: benchMetrics, balance: benchBalance, journal: benchJournal, signals: benchSignals };
+/** Run only when named: they take minutes of real time. */
+const EXPLICIT = new Set(["signals"]);
 const chosen = process.argv.slice(2);
 for (const name of chosen) if (!(name in SECTIONS)) throw new Error(`unknown section ${name}; one of ${Object.keys(SECTIONS).join(", ")}`);
 const newestSource = () => Math.max(...readdirSync(ROOT + "src", { recursive: true }).map((f) => statSync(ROOT + "src/" + f).mtimeMs));
@@ -332,7 +335,7 @@ process.on("exit", () => children.forEach((c) => c.kill("SIGKILL")));
 console.log(`captcha-worker bench on Node ${process.version}, ${(await import("node:os")).cpus().length} CPUs`);
 try {
   for (const [name, fn] of Object.entries(SECTIONS)) {
-    if (chosen.length && !chosen.includes(name)) continue;
+    if (chosen.length ? !chosen.includes(name) : EXPLICIT.has(name)) continue;
     console.log(`\n${name}`);
     await fn();
   }

@@ -1,4 +1,4 @@
-// npm run bench -- signals: how honest readiness is, measured in real time on the built executable
+// npm run bench -- signals (not in the default run: about ten minutes): how honest readiness is, measured in real time on the built executable
 // against the built-in simulator (issue "Honest signals"). Per fault: a fresh simulator and worker,
 // image tasks posted at 2/s, /health/ready polled every 100 ms (1 s timeout), the fault held
 // FAULT_S seconds then cleared; prints time to the first 503, 200->503 changes during the fault,
@@ -183,16 +183,22 @@ async function runRow(row) {
   };
 }
 
-const chosen = (process.env.SIGNALS_ROWS ?? "").split(",").filter(Boolean);
-const rows = chosen.length ? ROWS.filter((r) => chosen.includes(r.name)) : ROWS;
-console.log(`signals: fault held ${FAULT_S} s, observed ${AFTER_S} s after the clear; thresholds ${THRESHOLDS.join(" ")}`);
-console.log("| fault | time to 503 | 200->503 changes during the fault | back to steady 200 after the clear | /health warn | liveness failures | min queue depth |");
-console.log("|---|---|---|---|---|---|---|");
-try {
-  for (const row of rows) {
-    const r = await runRow(row);
-    console.log(`| ${r.fault} | ${r.to503} | ${r.flips} | ${r.backTo200} | ${r.healthWarn} | ${r.liveFailures} | ${r.minQueue} |`);
+/** Runs the rows (SIGNALS_ROWS picks some) and prints the table. */
+export async function benchSignals() {
+  const chosen = (process.env.SIGNALS_ROWS ?? "").split(",").filter(Boolean);
+  const rows = chosen.length ? ROWS.filter((r) => chosen.includes(r.name)) : ROWS;
+  console.log(`  fault held ${FAULT_S} s, observed ${AFTER_S} s after the clear; thresholds ${THRESHOLDS.join(" ")}`);
+  console.log("| fault | time to 503 | 200->503 changes during the fault | back to steady 200 after the clear | /health warn | liveness failures | min queue depth |");
+  console.log("|---|---|---|---|---|---|---|");
+  try {
+    for (const row of rows) {
+      const r = await runRow(row);
+      console.log(`| ${r.fault} | ${r.to503} | ${r.flips} | ${r.backTo200} | ${r.healthWarn} | ${r.liveFailures} | ${r.minQueue} |`);
+    }
+  } finally {
+    for (const c of children) c.kill("SIGKILL");
+    agent.destroy();
   }
-} finally {
-  for (const c of children) c.kill("SIGKILL");
 }
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchSignals();

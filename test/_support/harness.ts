@@ -26,6 +26,8 @@ export interface HarnessOptions {
   apiToken?: string;
   /** Skip waiting for startup (the first balance check). */
   noStartup?: boolean;
+  /** Points the worker elsewhere than the simulator (e.g. a closed port). @default the simulator */
+  upstreamUrl?: URL;
   /** Runs before the worker starts (e.g. faults that its first check should meet). */
   beforeWorker?: (sim: Simulator) => void;
 }
@@ -37,7 +39,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [SIM_KEY], clock, seed: 11, solveTimeMs: { image: 4000, token: 12_000 }, ...o.sim });
   o.beforeWorker?.(sim);
   const { config } = parseConfig({ listen: "127.0.0.1:0", ...o.flags }, {});
-  const worker = await startWorker({ process: testProcess, config, upstreamUrl: sim.url, apiKey: SIM_KEY, clock, log, apiToken: o.apiToken, random: () => 0.5 });
+  const worker = await startWorker({ process: testProcess, config, upstreamUrl: o.upstreamUrl ?? sim.url, apiKey: SIM_KEY, clock, log, apiToken: o.apiToken, random: () => 0.5 });
   if (!o.noStartup) await eventually(() => worker.view.phase !== "starting", "startup");
   return {
     clock,

@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Simulator } from "../../src/sim/simulator.ts";
-import { advance, startHarness, type Harness } from "../_support/harness.ts";
+import { advance, eventually, startHarness, type Harness } from "../_support/harness.ts";
+import { freePort } from "../_support/net.ts";
 
 const IMAGE = JSON.stringify({ type: "image", image: Buffer.alloc(150, 2).toString("base64") });
 const FLAGS = {
@@ -220,4 +221,51 @@ describe("readiness history", () => {
       assert.match(metrics, /^captcha_worker_readiness_changes_total\{to="not_ready"\} 1$/m);
       assert.match(metrics, /^captcha_worker_readiness_state\{state="ready"\} 1$/m);
     }));
+});
+
+describe("evidence beyond the table", () => {
+  test("saturation: ERROR_NO_SLOT_AVAILABLE above --max-saturation is a metric and a /health warn, readiness stays 200", () =>
+    withRow({ ...HANG, flags: { "max-queue-wait": "120s" } }, async (h) => {
+      h.sim.control.setFault("in.php", { error: "ERROR_NO_SLOT_AVAILABLE" });
+      for (let i = 0; i < 3; i++) h.worker.pool.enqueue("image", { type: "image", image: "aGVsbG8=" });
+      await advance(h.clock, 60_000, 500);
+      const r = h.worker.view.evaluate();
+      assert.equal(r.ready, true, `saturation is no reason to refuse work outright: ${r.issues}`);
+      assert.ok(r.snapshot.saturation > 0.9 && r.snapshot.saturationSubmits >= 10, `saturation ${r.snapshot.saturation} over ${r.snapshot.saturationSubmits}`);
+      assert.deepEqual(r.warnings, ["saturation=1.000"]);
+      const report = (await (await fetch(h.base + "/health")).json()) as { status: string; checks: Record<string, { status: string }[]> };
+      assert.equal(report.status, "warn");
+      assert.equal(report.checks["solver:saturation"]![0]!.status, "warn");
+      assert.match(await (await fetch(h.base + "/metrics")).text(), /^captcha_worker_saturation_ratio 1$/m);
+    }));
+
+  test("ERROR_ZERO_BALANCE re-reads the balance at once: with money it is saturation, without it low_balance", () =>
+    withRow(HANG, async (h) => {
+      const before = h.sim.counts().requests["res.php:getbalance"] ?? 0;
+      h.sim.control.setFault("in.php", { error: "ERROR_ZERO_BALANCE" });
+      h.worker.pool.enqueue("image", { type: "image", image: "aGVsbG8=" });
+      await advance(h.clock, 200, 100);
+      assert.ok((h.sim.counts().requests["res.php:getbalance"] ?? 0) > before, "the refusal made the worker read the balance now");
+      assert.equal(h.worker.view.evaluate().ready, true, "there is money: threads ran out, not money");
+      assert.ok(h.worker.health.snapshot().saturationSubmits >= 1);
+      h.sim.control.setBalance(0.2);
+      await advance(h.clock, 2000, 100);
+      assert.deepEqual(h.worker.view.evaluate().issues, ["low_balance=$0.20"]);
+    }));
+});
+
+describe("upstream unreachable at start", () => {
+  test("startup completes, readiness says upstream_unreachable (not ready), and a first good check clears it", async () => {
+    const port = await freePort(); // nothing listens there: refused
+    const h = await startHarness({ flags: FLAGS, sim: { solveTimeMs: { image: 1000, token: 2000 } }, upstreamUrl: new URL(`http://127.0.0.1:${port}/`), noStartup: true });
+    try {
+      await eventually(() => h.worker.view.phase === "running", "startup completes");
+      const r = await (await fetch(h.base + "/health/ready")).json() as { status: string; issues: string[] };
+      assert.deepEqual([r.status, r.issues], ["not_ready", ["upstream_unreachable"]]);
+      const deps = await (await fetch(h.base + "/health/dependencies")).json() as { status: string };
+      assert.equal(deps.status, "down");
+    } finally {
+      await h.close();
+    }
+  });
 });
