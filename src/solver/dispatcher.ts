@@ -90,6 +90,7 @@ export class Dispatcher {
       core.o.onEvidence?.();
     } else if (code === "ERROR_NO_SLOT_AVAILABLE") {
       core.o.health.submitAnswered(true);
+      core.o.onEvidence?.();
     }
   }
 

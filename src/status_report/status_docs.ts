@@ -51,9 +51,14 @@ export function readStatusDocs(raw: { ready: unknown; dependencies: unknown; hea
   return {
     ready: {
       status: oneOf(ready.status, ["ready", "not_ready"] as const),
+      state: oneOf(ready.state, ["starting", "ready", "probation", "not_ready", "draining"] as const),
       issues: Array.isArray(ready.issues) ? ready.issues.map(String) : undefined,
-      stats: numbers(ready.stats, ["solved", "failed", "success_rate", "error_rate", "balance", "balance_age_s", "queue_depth", "in_flight", "window_s", "window_outcomes", "window_failed"]),
-      thresholds: numbers(ready.thresholds, ["max_consecutive_failures", "max_seconds_without_solve", "min_balance", "max_error_rate", "queue_max"]),
+      warnings: Array.isArray(ready.warnings) ? ready.warnings.map(String) : undefined,
+      stats: numbers(ready.stats, [
+        "solved", "failed", "success_rate", "error_rate", "balance", "balance_age_s", "queue_depth", "in_flight", "window_s", "window_outcomes", "window_failed",
+        "oldest_queued_s", "saturation",
+      ]),
+      thresholds: numbers(ready.thresholds, ["max_consecutive_failures", "max_seconds_without_solve", "min_balance", "max_error_rate", "queue_max", "max_queue_wait", "max_saturation"]),
     },
     dependencies: { checks },
     health: { status: oneOf(health.status, ["pass", "warn", "fail"] as const), releaseId: str(health.releaseId), checks: items },

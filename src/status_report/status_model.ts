@@ -21,6 +21,9 @@ export interface StatusModel {
   /** pass, warn or fail, as /health says. */
   overall: string;
   ready: boolean;
+  /** The readiness state (starting, ready, probation, not_ready, draining), when the worker says it. */
+  state: string | undefined;
+  warnings: string[];
   issues: string[];
   uptimeS: number | undefined;
   rows: StatusRow[];
@@ -36,7 +39,9 @@ export function statusModel(docs: StatusDocs): StatusModel {
   const t = ready.thresholds ?? {};
   const health = docs.health;
   const issues = ready.issues ?? [];
+  const warnings = ready.warnings ?? [];
   const has = (prefix: string) => issues.some((i) => i.startsWith(prefix));
+  const warned = (prefix: string) => warnings.some((i) => i.startsWith(prefix));
   const observed = (key: string) => num(health.checks?.[key]?.[0]?.observedValue);
 
   const rows: StatusRow[] = [];
@@ -76,12 +81,24 @@ export function statusModel(docs: StatusDocs): StatusModel {
     mark: has("queue_full=") ? "fail" : "ok",
   });
   rows.push({
+    name: "oldest queued",
+    value: duration(num(stats.oldest_queued_s)),
+    threshold: `<= ${duration(num(t.max_queue_wait))} (503 at twice)`,
+    mark: has("backlog=") ? "fail" : warned("queue_wait=") ? "warn" : "ok",
+  });
+  rows.push({
+    name: "saturation",
+    value: `${pct(num(stats.saturation))} of submits refused for threads`,
+    threshold: `<= ${pct(num(t.max_saturation))}`,
+    mark: warned("saturation=") ? "warn" : "ok",
+  });
+  rows.push({
     name: "tasks",
     value: `${fmt(num(stats.solved))} solved, ${fmt(num(stats.failed))} failed (${pct(num(stats.success_rate))} success)`,
     threshold: "",
     mark: "ok",
   });
-  const upstreamIssue = issues.find((i) => i.startsWith("upstream_auth=") || i === "circuit_open");
+  const upstreamIssue = issues.find((i) => i.startsWith("upstream_auth=") || i === "circuit_open" || i === "upstream_unreachable");
   rows.push({ name: "upstream", value: upstreamIssue ?? "accepting calls", threshold: "", mark: upstreamIssue ? "fail" : "ok" });
 
   const checks = Object.entries(docs.dependencies.checks ?? {}).map(([name, c]) => ({
@@ -96,6 +113,8 @@ export function statusModel(docs: StatusDocs): StatusModel {
     version: health.releaseId ?? "unknown",
     overall: health.status ?? "unknown",
     ready: ready.status === "ready",
+    state: ready.state,
+    warnings,
     issues,
     uptimeS: observed("uptime"),
     rows,

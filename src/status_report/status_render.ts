@@ -8,9 +8,10 @@ const RESET = "\x1b[0m";
 
 export function renderText(m: StatusModel, target: string, colour: boolean): string {
   const paint = (mark: Mark, text: string) => (colour ? COLOUR[mark] + text + RESET : text);
-  const state = m.ready ? paint("ok", "READY") : paint("fail", "NOT READY");
+  const state = m.state === "probation" ? paint("warn", "PROBATION") : m.ready ? paint("ok", "READY") : paint("fail", "NOT READY");
   const lines = [`captcha-worker ${m.version} at ${target}: ${state} (health ${m.overall}, up ${duration(m.uptimeS)})`];
   if (m.issues.length > 0) lines.push(`  why: ${m.issues.join(", ")}`);
+  if (m.warnings.length > 0) lines.push(`  warnings: ${m.warnings.join(", ")}`);
   const rows = m.rows.map((r) => [r.name, r.value, r.threshold, r.mark] as const);
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));
@@ -34,7 +35,7 @@ const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)}
 
 /** A page that needs no script, no external asset, and refreshes itself every `refreshS` seconds. */
 export function renderHtml(m: StatusModel, refreshS = 5): string {
-  const state = m.ready ? "READY" : "NOT READY";
+  const state = m.state === "probation" ? "PROBATION" : m.ready ? "READY" : "NOT READY";
   const row = (mark: Mark, cells: string[]) => `<tr class="${mark}"><td class="mark">${SYMBOL[mark]}</td>${cells.map((c) => `<td>${escape(c)}</td>`).join("")}</tr>`;
   const checks = m.checks.map((c) =>
     row(checkStatusForms(c.status).mark, [

@@ -44,6 +44,20 @@ describe("status model", () => {
     }
   });
 
+  test("probation, a long queue wait and saturation show as such: the state, and warn marks on their rows", () => {
+    const doc: ReadyDocument = {
+      ...READY_DOC, status: "ready", state: "probation", issues: [], warnings: ["queue_wait=75s", "saturation=0.300"],
+      stats: { ...READY_DOC.stats, balance: 10, oldest_queued_s: 75, saturation: 0.3 },
+    };
+    const m = statusModel({ ready: doc, dependencies: {}, health: {} });
+    assert.equal(m.state, "probation");
+    assert.deepEqual(m.rows.filter((r) => r.mark === "warn").map((r) => r.name), ["oldest queued", "saturation"]);
+    assert.match(renderText(m, "http://x/", false), /PROBATION[\s\S]*warnings: queue_wait=75s, saturation=0\.300/);
+    assert.ok(renderHtml(m).includes("PROBATION"));
+    const backlog = statusModel({ ready: { ...doc, status: "not_ready", state: "not_ready", issues: ["backlog=150s"] }, dependencies: {}, health: {} });
+    assert.equal(backlog.rows.find((r) => r.name === "oldest queued")!.mark, "fail");
+  });
+
   test("durations read like people write them", () => {
     assert.deepEqual([0, 3, 75, 600, 3600, 3725].map(duration), ["0s", "3s", "1m15s", "10m", "1h", "1h2m5s"]);
   });
