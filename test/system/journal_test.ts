@@ -76,7 +76,7 @@ describe("the worker with --state-dir", () => {
         assert.match(problem.detail, /ENOSPC/);
         assert.equal(h.worker.pool.queueDepth, 0, "the refused task was withdrawn");
         const ready = (await (await fetch(h.base + "/health/ready")).json()) as { issues: string[] };
-        assert.ok(ready.issues.includes("state_dir=ENOSPC"), ready.issues.join());
+        assert.ok(ready.issues.includes("state_dir=ENOSPC"), JSON.stringify(ready));
         rmSync(filler);
         await h.clock.advance(1000); // the journal re-checks its directory
         assert.deepEqual(((await (await fetch(h.base + "/health/ready")).json()) as { issues: string[] }).issues, []);
