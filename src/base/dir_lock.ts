@@ -6,7 +6,7 @@
  * (NFS with lockd does; a file system without lock support does not); deleting `.lock` defeats it.
  * The owner's pid goes to `<dir>/.owner` only so a refused second process can name it.
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 
@@ -31,8 +31,9 @@ export interface DirLock {
 export function lockDir(dir: string, pid: number): DirLockResult {
   const db = openLockFile(join(dir, LOCK_FILE));
   try {
-    // EXCLUSIVE locking mode keeps the lock after the statement; BEGIN EXCLUSIVE takes it now.
-    db.exec("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE");
+    // EXCLUSIVE locking mode keeps the lock after the statement; BEGIN EXCLUSIVE takes it now;
+    // journal_mode=OFF: no `.lock-journal` beside it (nothing is ever written to this database).
+    db.exec("PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=OFF; BEGIN EXCLUSIVE");
   } catch (err) {
     db.close();
     if (BUSY_CODES.has((err as { errcode?: number }).errcode ?? -1)) return { kind: "busy", ownerPid: readOwner(dir) };
@@ -60,6 +61,8 @@ export function lockDir(dir: string, pid: number): DirLockResult {
 }
 
 function openLockFile(path: string): DatabaseSync {
+  // Created owner-only first; closing this descriptor is harmless only because no lock is held yet.
+  closeSync(openSync(path, "a", 0o600));
   try {
     return new DatabaseSync(path, { timeout: 0 });
   } catch (err) {
