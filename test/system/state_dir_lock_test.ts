@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { JOURNAL_FILE } from "../../src/journal/file_journal.ts";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { waitForStart } from "../_support/cli.ts";
+import { requireOrSkip, requireProgram } from "../_support/programs.ts";
 import { tempDir } from "../_support/temp_dirs.ts";
 import { kill9, postTask, spawnWorker, whenReady, type WorkerChild } from "../_support/worker_child.ts";
 
@@ -82,6 +83,26 @@ describe("one owner per state dir", () => {
       assert.equal(replay.polled! + replay.queued! + replay.uncertain!, 2, JSON.stringify(replay));
     } finally {
       await kill9(next);
+    }
+  });
+
+  test("a worker in other pid, network and mount namespaces, with the volume at another path (another container), is refused too", async (t) => {
+    const unshare = requireProgram(t, "unshare", "util-linux");
+    if (!unshare) return;
+    const dir = tempDir("cw-lock-");
+    const elsewhere = tempDir("cw-lock-mnt-");
+    const first = worker(dir);
+    try {
+      await whenReady(first);
+      const wrapper = [unshare, "--pid", "--net", "--mount", "--fork", "--", "sh", "-c", `mount --bind ${dir} ${elsewhere} && exec "$@"`, "sh"];
+      const args = ["run", "--listen", "127.0.0.1:0", "--upstream", sim.url.href, "--state-dir", elsewhere];
+      const other = spawnWorker(args, { CAPTCHAAI_API_KEY: KEY }, wrapper);
+      const code = await other.exited;
+      if (!requireOrSkip(t, !other.lines.some((l) => /unshare failed|Operation not permitted|mount:/.test(l)), "unshare and mount --bind need root")) return;
+      assert.equal(code, 75, other.lines.join("\n"));
+      assert.ok(other.lines.some((l) => l.includes("ERR_STATE_DIR_BUSY")));
+    } finally {
+      await kill9(first);
     }
   });
 });
