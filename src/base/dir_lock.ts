@@ -36,7 +36,7 @@ export function lockDir(dir: string, pid: number): DirLockResult {
     db.exec("PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=OFF; BEGIN EXCLUSIVE");
   } catch (err) {
     db.close();
-    if (BUSY_CODES.has((err as { errcode?: number }).errcode ?? -1)) return { kind: "busy", ownerPid: readOwner(dir) };
+    if (BUSY_CODES.has((err as { errcode?: number }).errcode ?? -1)) return { kind: "busy", ownerPid: awaitOwner(dir) };
     throw asFsError(err);
   }
   const ownerFile = join(dir, OWNER_FILE);
@@ -67,6 +67,19 @@ function openLockFile(path: string): DatabaseSync {
     return new DatabaseSync(path, { timeout: 0 });
   } catch (err) {
     throw asFsError(err);
+  }
+}
+
+/**
+ * The owner writes its pid just after taking the lock: a process refused in between waits for it
+ * a little (at most 200 ms, only on this refusal path) rather than name nobody.
+ */
+function awaitOwner(dir: string): number | undefined {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; ; i++) {
+    const pid = readOwner(dir);
+    if (pid !== undefined || i === 10) return pid;
+    Atomics.wait(pause, 0, 0, 20);
   }
 }
 

@@ -38,7 +38,7 @@ describe("one owner per state dir", () => {
     const [winner, loser, listen] = typeof ra === "string" ? [a, b, ra] : [b, a, rb as string];
     const refusal = loser.lines.join("\n");
     assert.ok(refusal.includes(dir), refusal);
-    assert.match(refusal, new RegExp(`pid ${winner.child.pid}\\b`));
+    assert.match(refusal, new RegExp(`pid ${winner.child.pid}\\b`), refusal);
     assert.match(refusal, /ERR_STATE_DIR_BUSY/);
     try {
       const base = await whenReady(winner, listen);
