@@ -1,5 +1,5 @@
 /** The journal's file-system steps that need no journal state: whole writes, the write probe, directory fsync, its errors. */
-import { closeSync, fsyncSync, openSync, unlinkSync, write, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, unlinkSync, write, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { WorkerError } from "../base/errors.ts";
 
@@ -42,4 +42,37 @@ export function syncDir(dir: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Replaces `path` (in `dir`) with `lines`, one a line: a new file written in pieces of about 1 MiB
+ * (the lines may be more than one string can hold), fsynced, renamed over `path`, the directory
+ * fsynced. On failure the new file is removed and `path` is left as it was.
+ */
+export function replaceDurably(dir: string, path: string, lines: Iterable<string>): void {
+  const tmp = path + ".tmp";
+  try {
+    const fd = openSync(tmp, "w", 0o600);
+    try {
+      let piece: string[] = [];
+      let pieceChars = 0;
+      for (const line of lines) {
+        piece.push(line, "\n");
+        pieceChars += line.length + 1;
+        if (pieceChars < 1 << 20) continue;
+        writeFileSync(fd, piece.join(""));
+        piece = [];
+        pieceChars = 0;
+      }
+      writeFileSync(fd, piece.join(""));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  syncDir(dir);
 }

@@ -8,7 +8,7 @@
  * fsync, rename, fsync the directory) once the caller also holds its listener; it is compacted again
  * once ended tasks dominate it.
  */
-import { closeSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { Backoff } from "../base/backoff.ts";
 import { lockDir, type DirLock } from "../base/dir_lock.ts";
@@ -20,7 +20,7 @@ import type { Logger } from "../base/log.ts";
 import type { EndedTask, TaskJournal } from "../solver/journal_port.ts";
 import type { Task } from "../tasks/task.ts";
 import { DEFAULT_FINISHED_TTL_MS, DEFAULT_MAX_FINISHED } from "../tasks/task_store.ts";
-import { probeWritable, stateDirError, syncDir, writeWhole } from "./_state_dir_io.ts";
+import { probeWritable, replaceDurably, stateDirError, writeWhole } from "./_state_dir_io.ts";
 import {
   acceptRecord, applyRecord, endRecord, FORMAT_VERSION, OpenTasks, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord,
   type JournaledTask, type ReplayReport, type Retention,
@@ -329,22 +329,8 @@ export class FileJournal implements TaskJournal {
 
   /** Writes the kept tasks' records to a new file, fsyncs it, renames it over the journal, fsyncs the directory. */
   #rewrite(): void {
-    const text = this.#open.compacted().join("\n") + "\n";
-    const tmp = this.#path + ".tmp";
-    try {
-      const fd = openSync(tmp, "w", 0o600);
-      try {
-        writeFileSync(fd, text);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, this.#path);
-    } catch (err) {
-      rmSync(tmp, { force: true });
-      throw err;
-    }
-    syncDir(this.#dir);
+    replaceDurably(this.#dir, this.#path, this.#open.compacted());
     this.#recordsSinceCompaction = 0;
   }
+
 }
