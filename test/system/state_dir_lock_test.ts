@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { JOURNAL_FILE } from "../../src/journal/file_journal.ts";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { waitForStart } from "../_support/cli.ts";
+import { pollUntil } from "../_support/net.ts";
 import { requireOrSkip, requireProgram } from "../_support/programs.ts";
 import { tempDir } from "../_support/temp_dirs.ts";
 import { kill9, postTask, spawnWorker, whenReady, type WorkerChild } from "../_support/worker_child.ts";
@@ -22,7 +23,7 @@ before(async () => (sim = await startSimulator({ host: "127.0.0.1", port: 0 }, {
 after(() => sim.close());
 
 const worker = (dir: string, listen = "127.0.0.1:0") =>
-  spawnWorker(["run", "--listen", listen, "--upstream", sim.url.href, "--state-dir", dir, "--first-poll", "30s", "--balance-ttl", "60s"], { CAPTCHAAI_API_KEY: KEY });
+  spawnWorker(["run", "--listen", listen, "--upstream", sim.url.href, "--state-dir", dir, "--threads", "20", "--first-poll", "30s", "--balance-ttl", "60s"], { CAPTCHAAI_API_KEY: KEY });
 
 /** Started (its listen address) or exited (its code), whichever comes first. */
 const outcome = (w: WorkerChild) => waitForStart(w.child).then((s): string | number => s.listen, () => w.exited);
@@ -30,6 +31,14 @@ const outcome = (w: WorkerChild) => waitForStart(w.child).then((s): string | num
 describe("one owner per state dir", () => {
   test("two workers started at once on one state dir: one exits 75 naming the dir and the owner's pid, the other works on", async () => {
     const dir = tempDir("cw-lock-");
+    // A crashed worker left 12 queued tasks (one thread, held by a long first poll).
+    sim.control.reset();
+    const crashed = spawnWorker(["run", "--listen", "127.0.0.1:0", "--upstream", sim.url.href, "--state-dir", dir, "--threads", "1", "--first-poll", "30s", "--balance-ttl", "60s"], { CAPTCHAAI_API_KEY: KEY });
+    const crashedBase = await whenReady(crashed);
+    for (let i = 0; i < 12; i++) assert.equal((await postTask(crashedBase, IMAGE)).status, 202);
+    await pollUntil("the first submit", () => sim.counts().submitted === 1, { timeoutMs: 20_000, intervalMs: 25 });
+    await kill9(crashed);
+
     const a = worker(dir);
     const b = worker(dir);
     const [ra, rb] = await Promise.all([outcome(a), outcome(b)]);
@@ -45,6 +54,9 @@ describe("one owner per state dir", () => {
       const { status, json } = await postTask(base, IMAGE);
       assert.equal(status, 202);
       assert.ok(readFileSync(join(dir, JOURNAL_FILE), "utf8").includes(json.id as string));
+      // Every task of the crashed worker is submitted by the winner alone, once.
+      await pollUntil("all submitted", () => sim.counts().submitted >= 13, { timeoutMs: 20_000, intervalMs: 25 });
+      assert.equal(sim.counts().submitted, 13, "12 tasks of the crashed worker and 1 new: each sent once, by the winner");
     } finally {
       await kill9(winner);
     }
