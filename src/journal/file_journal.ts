@@ -162,9 +162,8 @@ export class FileJournal implements TaskJournal {
   }
 
   accepted(task: Task): Promise<void> {
-    const line = acceptRecord(task);
-    this.#open.accept(task.id, line);
-    return this.#append(line);
+    this.#open.accept(task.id, () => acceptRecord(task));
+    return this.#append(acceptRecord(task));
   }
 
   submitting(task: Task): Promise<void> {

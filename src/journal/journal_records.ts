@@ -52,7 +52,7 @@ export function formatRecord(): string {
   return JSON.stringify({ op: "format", version: FORMAT_VERSION });
 }
 
-export function acceptRecord(task: RecordedTask): string {
+export function acceptRecord(task: Pick<RecordedTask, "id" | "type" | "params" | "createdAt" | "deadlineAt">): string {
   return JSON.stringify({ op: "accept", id: task.id, type: task.type, params: task.params, created_at: task.createdAt, deadline_at: task.deadlineAt });
 }
 
@@ -78,8 +78,11 @@ export function endRecord(task: RecordedTask): string {
 }
 
 interface OpenEntry {
-  /** The accept record as written: compaction copies it, replay reads the task back from it. */
-  accept: string;
+  /**
+   * The accept record: as read (replay parses it once), or made again from the task it holds, so an
+   * open task's image is in memory once (in the task), not also as the line that was written.
+   */
+  accept: string | (() => string);
   submitting: boolean;
   upstreamId: string | undefined;
   submissions: number;
@@ -106,8 +109,8 @@ export class OpenTasks {
     return this.#ended.size;
   }
 
-  /** `acceptLine` is the task's accept record (acceptRecord). */
-  accept(id: string, acceptLine: string): void {
+  /** `acceptLine` is the task's accept record (acceptRecord), or what makes it again. */
+  accept(id: string, acceptLine: string | (() => string)): void {
     this.#entries.set(id, { accept: acceptLine, submitting: false, upstreamId: undefined, submissions: 0 });
   }
 
@@ -153,14 +156,17 @@ export class OpenTasks {
     }
   }
 
-  /** The open tasks as the solver takes them up at start. */
+  /**
+   * The open tasks as the solver takes them up at start. Each accept line read is parsed once and
+   * then dropped: the entry makes it again from the parsed task (the one the solver keeps).
+   */
   replayed(): JournaledTask[] {
     return [...this.#entries].map(([id, e]) => {
-      const a = JSON.parse(e.accept) as { type: TaskType; params: TaskParams; created_at: number; deadline_at: number };
-      return {
-        id, type: a.type, params: a.params, createdAt: a.created_at, deadlineAt: a.deadline_at,
-        upstreamId: e.upstreamId, uncertain: e.submitting && e.upstreamId === undefined, submissions: e.submissions,
-      };
+      const line = typeof e.accept === "string" ? e.accept : e.accept();
+      const a = JSON.parse(line) as { type: TaskType; params: TaskParams; created_at: number; deadline_at: number };
+      const task = { id, type: a.type, params: a.params, createdAt: a.created_at, deadlineAt: a.deadline_at };
+      e.accept = () => acceptRecord(task);
+      return { ...task, upstreamId: e.upstreamId, uncertain: e.submitting && e.upstreamId === undefined, submissions: e.submissions };
     });
   }
 
@@ -175,19 +181,21 @@ export class OpenTasks {
     });
   }
 
-  /** Compaction's choice: the format line, the retained end records, the fewest records that replay to the same open tasks. */
-  compacted(): string[] {
-    const lines: string[] = [formatRecord()];
-    for (const { line } of this.#ended.values()) lines.push(line);
+  /**
+   * Compaction's choice: the format line, the retained end records, the fewest records that replay
+   * to the same open tasks. One line at a time, so the file is written without being held whole.
+   */
+  *compacted(): Generator<string> {
+    yield formatRecord();
+    for (const { line } of this.#ended.values()) yield line;
     for (const [id, e] of this.#entries) {
-      lines.push(e.accept);
+      yield typeof e.accept === "string" ? e.accept : e.accept();
       // Earlier submits that landed (then came back unsolvable) still count toward the one retry.
       const earlier = e.submissions - (e.upstreamId === undefined ? 0 : 1);
-      for (let i = 0; i < earlier; i++) lines.push(submittingRecord(id), submittedRecord(id, "earlier"), unsubmittedRecord(id));
-      if (e.submitting || e.upstreamId !== undefined) lines.push(submittingRecord(id));
-      if (e.upstreamId !== undefined) lines.push(submittedRecord(id, e.upstreamId));
+      for (let i = 0; i < earlier; i++) yield* [submittingRecord(id), submittedRecord(id, "earlier"), unsubmittedRecord(id)];
+      if (e.submitting || e.upstreamId !== undefined) yield submittingRecord(id);
+      if (e.upstreamId !== undefined) yield submittedRecord(id, e.upstreamId);
     }
-    return lines;
   }
 }
 
