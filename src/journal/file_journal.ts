@@ -162,7 +162,7 @@ export class FileJournal implements TaskJournal {
   }
 
   accepted(task: Task): Promise<void> {
-    this.#open.accept(task.id, () => acceptRecord(task));
+    this.#open.accept(task);
     return this.#append(acceptRecord(task));
   }
 

@@ -52,7 +52,10 @@ export function formatRecord(): string {
   return JSON.stringify({ op: "format", version: FORMAT_VERSION });
 }
 
-export function acceptRecord(task: Pick<RecordedTask, "id" | "type" | "params" | "createdAt" | "deadlineAt">): string {
+/** What an accept record holds of a task. */
+export type AcceptedTask = Pick<Task, "id" | "type" | "params" | "createdAt" | "deadlineAt">;
+
+export function acceptRecord(task: AcceptedTask): string {
   return JSON.stringify({ op: "accept", id: task.id, type: task.type, params: task.params, created_at: task.createdAt, deadline_at: task.deadlineAt });
 }
 
@@ -79,10 +82,10 @@ export function endRecord(task: RecordedTask): string {
 
 interface OpenEntry {
   /**
-   * The accept record: as read (replay parses it once), or made again from the task it holds, so an
-   * open task's image is in memory once (in the task), not also as the line that was written.
+   * The task as accepted: its record is made again from it for compaction, so an open task's image
+   * is in memory once (the solver keeps this same object), never also as the line written or read.
    */
-  accept: string | (() => string);
+  task: AcceptedTask;
   submitting: boolean;
   upstreamId: string | undefined;
   submissions: number;
@@ -109,9 +112,8 @@ export class OpenTasks {
     return this.#ended.size;
   }
 
-  /** `acceptLine` is the task's accept record (acceptRecord), or what makes it again. */
-  accept(id: string, acceptLine: string | (() => string)): void {
-    this.#entries.set(id, { accept: acceptLine, submitting: false, upstreamId: undefined, submissions: 0 });
+  accept(task: AcceptedTask): void {
+    this.#entries.set(task.id, { task, submitting: false, upstreamId: undefined, submissions: 0 });
   }
 
   submitting(id: string): void {
@@ -156,18 +158,12 @@ export class OpenTasks {
     }
   }
 
-  /**
-   * The open tasks as the solver takes them up at start. Each accept line read is parsed once and
-   * then dropped: the entry makes it again from the parsed task (the one the solver keeps).
-   */
+  /** The open tasks as the solver takes them up at start. */
   replayed(): JournaledTask[] {
-    return [...this.#entries].map(([id, e]) => {
-      const line = typeof e.accept === "string" ? e.accept : e.accept();
-      const a = JSON.parse(line) as { type: TaskType; params: TaskParams; created_at: number; deadline_at: number };
-      const task = { id, type: a.type, params: a.params, createdAt: a.created_at, deadlineAt: a.deadline_at };
-      e.accept = () => acceptRecord(task);
-      return { ...task, upstreamId: e.upstreamId, uncertain: e.submitting && e.upstreamId === undefined, submissions: e.submissions };
-    });
+    return [...this.#entries.values()].map(({ task: t, ...e }) => ({
+      id: t.id, type: t.type, params: t.params, createdAt: t.createdAt, deadlineAt: t.deadlineAt,
+      upstreamId: e.upstreamId, uncertain: e.submitting && e.upstreamId === undefined, submissions: e.submissions,
+    }));
   }
 
   /** The retained ended tasks, oldest first, to be answered again. */
@@ -189,7 +185,7 @@ export class OpenTasks {
     yield formatRecord();
     for (const { line } of this.#ended.values()) yield line;
     for (const [id, e] of this.#entries) {
-      yield typeof e.accept === "string" ? e.accept : e.accept();
+      yield acceptRecord(e.task);
       // Earlier submits that landed (then came back unsolvable) still count toward the one retry.
       const earlier = e.submissions - (e.upstreamId === undefined ? 0 : 1);
       for (let i = 0; i < earlier; i++) yield* [submittingRecord(id), submittedRecord(id, "earlier"), unsubmittedRecord(id)];
@@ -226,7 +222,7 @@ export function applyRecord(tasks: OpenTasks, line: string, now: number): LineEf
   switch (r.op) {
     case "accept":
       if (!isTaskType(r.type) || !isParams(r.params, r.type) || !isTime(r.created_at) || !isTime(r.deadline_at)) return { kind: "skipped" };
-      tasks.accept(id, line);
+      tasks.accept({ id, type: r.type, params: r.params as TaskParams, createdAt: r.created_at as number, deadlineAt: r.deadline_at as number });
       return { kind: "applied" };
     case "submitting":
       tasks.submitting(id);
