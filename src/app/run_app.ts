@@ -2,7 +2,7 @@
 import { systemClock } from "../base/clock.ts";
 import { isWorkerError } from "../base/errors.ts";
 import { createLogger } from "../base/log.ts";
-import { EXIT_CONFIG, EXIT_FAILURE, type Runtime } from "../base/runtime.ts";
+import { EXIT_CONFIG, EXIT_FAILURE, EXIT_TEMPFAIL, type Runtime } from "../base/runtime.ts";
 import { VERSION } from "../base/version.ts";
 import type { Config } from "../config/config.ts";
 import { formatHostPort } from "../config/host_port.ts";
@@ -17,7 +17,7 @@ export interface RunAppOptions {
   runtime: Runtime;
 }
 
-/** Runs the worker until a signal stopped it; resolves with the exit code (0 after a drain, 1 or 78 when it could not start). */
+/** Runs the worker until a signal stopped it; resolves with the exit code (0 after a drain; 1, 75 (state dir owned by another process) or 78 when it could not start). */
 export async function runApp(o: RunAppOptions): Promise<number> {
   const { config, runtime: rt } = o;
   const secrets = [o.apiKey, o.apiToken].filter((s): s is string => s !== undefined);
@@ -28,6 +28,7 @@ export async function runApp(o: RunAppOptions): Promise<number> {
   try {
     worker = await startWorker({ config, apiKey: o.apiKey, apiToken: o.apiToken, clock, log, env: rt.env, process: rt.process });
   } catch (err) {
+    if (isWorkerError(err, "ERR_STATE_DIR_BUSY")) return EXIT_TEMPFAIL;
     return isWorkerError(err, "ERR_STATE_DIR") ? EXIT_CONFIG : EXIT_FAILURE;
   }
   // Signals are handled from before the start line on: whoever reads it may stop the worker at once.

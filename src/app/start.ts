@@ -22,7 +22,7 @@ import { registerStatusRoute } from "../http/status_route.ts";
 import { registerTaskRoutes } from "../http/task_routes.ts";
 import { startHaproxyAgent, type HaproxyAgent } from "../integrations/haproxy_agent.ts";
 import { startSystemdNotify } from "../integrations/systemd_notify.ts";
-import { FileJournal } from "../journal/file_journal.ts";
+import { FileJournal, type ReplayedJournal } from "../journal/file_journal.ts";
 import { registerProcessMetrics } from "../metrics/process_metrics.ts";
 import { Registry } from "../metrics/registry.ts";
 import { registerWorkerMetrics, type WorkerMetrics } from "../metrics/worker_metrics.ts";
@@ -75,7 +75,9 @@ export interface Worker extends StopLadder {
 
 /**
  * Starts the worker. Rejects, after logging what failed and closing what had started, with
- * ERR_STATE_DIR when --state-dir is unusable, or the listen error when an address is taken.
+ * ERR_STATE_DIR when --state-dir is unusable, ERR_STATE_DIR_BUSY when another process owns it, or
+ * the listen error when an address is taken. The journal is only read (under its lock) before the
+ * listen; it is compacted and written once the listener is bound too.
  */
 export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const { clock, log } = o;
@@ -95,10 +97,10 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     onCall: (endpoint, kind, ms) => metrics?.upstreamCall(endpoint, kind, ms),
   });
 
-  // --state-dir: open and replay the journal before anything is accepted (ERR_STATE_DIR, exit 78, when unwritable).
-  let opened: Awaited<ReturnType<typeof FileJournal.open>> | undefined;
+  // --state-dir: lock it and replay the journal (read-only) before anything is accepted (exit 78 unusable, 75 owned).
+  let opened: ReplayedJournal | undefined;
   try {
-    opened = config.stateDir === undefined ? undefined : await FileJournal.open(config.stateDir, { log: log.child({ component: "journal" }), clock });
+    opened = config.stateDir === undefined ? undefined : await FileJournal.replay(config.stateDir, { log: log.child({ component: "journal" }), clock, pid: o.process.pid });
   } catch (err) {
     log.error("cannot use the state directory", { err });
     client.close();
@@ -159,10 +161,6 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const trials = startRecoveryTrials({ clock, evaluate: () => view.evaluate(), trial: () => checks.refresh(UPSTREAM_CHECK) });
   checks.onResult(() => notifier.check());
   health.onStateChange(() => notifier.check());
-  if (opened) {
-    const restored = pool.restore(opened.replayed);
-    log.info("journal replayed", { dir: config.stateDir, records: opened.report.records, skipped: opened.report.skipped, torn: opened.report.torn, ...restored });
-  }
 
   const registry = new Registry();
   metrics = registerWorkerMetrics(registry, { view, readinessChanges: () => notifier.changes, config, nodeVersion: o.process.nodeVersion });
@@ -195,6 +193,19 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     log.error("cannot listen", { listen: formatHostPort(config.listen), err });
     await ladder.close();
     throw err;
+  }
+  if (opened) {
+    // Lock held and listener bound: only now is the journal rewritten (nothing runs in between).
+    try {
+      opened.journal.start();
+    } catch (err) {
+      log.error("cannot use the state directory", { err });
+      await ladder.close();
+      throw err;
+    }
+    const restored = pool.restore(opened.replayed, opened.ended);
+    const r = opened.report;
+    log.info("journal replayed", { dir: config.stateDir, format: r.version, records: r.records, skipped: r.skipped, torn: r.torn, ...restored });
   }
   const startup = checks.start().then(() => {
     if (ladder.state !== "running") return; // a start that failed after this began: nothing to announce

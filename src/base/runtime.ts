@@ -24,4 +24,6 @@ export interface Runtime {
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** EX_TEMPFAIL: try again later (the state dir is owned by another process); systemd restarts it. */
+export const EXIT_TEMPFAIL = 75;
 export const EXIT_CONFIG = 78;

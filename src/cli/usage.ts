@@ -43,7 +43,8 @@ export function usage(): string {
   lines.push(
     "",
     "Exit codes: 0 normal stop (also after a graceful drain), 1 runtime failure or probe failed,",
-    "            2 usage error, 78 invalid configuration (EX_CONFIG).",
+    "            2 usage error, 75 --state-dir owned by another worker (EX_TEMPFAIL),",
+    "            78 invalid configuration (EX_CONFIG).",
   );
   return lines.join("\n") + "\n";
 }

@@ -47,6 +47,7 @@ export const HTTP_FORMS: Readonly<Record<WorkerErrorCode, HttpForm>> = {
   ERR_NOT_READY: UNAVAILABLE,
   ERR_DRAINING: UNAVAILABLE,
   ERR_STATE_DIR: UNAVAILABLE,
+  ERR_STATE_DIR_BUSY: UNAVAILABLE,
 };
 
 export interface Problem {

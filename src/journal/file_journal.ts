@@ -1,32 +1,53 @@
 /**
  * The task journal under --state-dir (SPEC §8): one append-only file of the records that
- * src/journal/journal_records.ts describes. Durable records wait for an fsync; appends that arrive
- * while one is running share the next one (group commit), so a burst of submits costs a few fsyncs,
- * not one each. On start the file is replayed and compacted (write new, fsync, rename, fsync the
- * directory) to the open tasks; later it is compacted again once ended tasks dominate it.
+ * src/journal/journal_records.ts describes, owned by one process at a time (src/base/dir_lock.ts).
+ * Durable records wait for an fsync; appends that arrive while one is running share the next one
+ * (group commit), so a burst of submits costs a few fsyncs, not one each. Every write is checked
+ * whole: a short or failed one is cut back to the last whole record and fails its callers. Start is
+ * two steps: replay() locks the dir and streams the file (read-only), start() compacts it (write new,
+ * fsync, rename, fsync the directory) once the caller also holds its listener; it is compacted again
+ * once ended tasks dominate it.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import { closeSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { Backoff } from "../base/backoff.ts";
+import { lockDir, type DirLock } from "../base/dir_lock.ts";
 import { WorkerError } from "../base/errors.ts";
+import { STATE_DIR_FLAG as FLAG } from "./_state_dir_io.ts";
 import type { Clock, Timer } from "../base/clock.ts";
+import { readLines } from "../base/line_reader.ts";
 import type { Logger } from "../base/log.ts";
-import type { TaskJournal } from "../solver/journal_port.ts";
+import type { EndedTask, TaskJournal } from "../solver/journal_port.ts";
 import type { Task } from "../tasks/task.ts";
+import { DEFAULT_FINISHED_TTL_MS, DEFAULT_MAX_FINISHED } from "../tasks/task_store.ts";
+import { probeWritable, replaceDurably, stateDirError, writeWhole } from "./_state_dir_io.ts";
 import {
-  acceptRecord, endRecord, OpenTasks, replayRecords, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord,
-  type JournaledTask, type ReplayReport,
+  acceptRecord, applyRecord, endRecord, FORMAT_VERSION, OpenTasks, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord,
+  type JournaledTask, type ReplayReport, type Retention,
 } from "./journal_records.ts";
 
 export const JOURNAL_FILE = "tasks.journal";
+/** Unreadable records named one by one in the log; the rest only counted. */
+const WARN_LINES = 10;
 
 export interface JournalOptions {
   log: Logger;
-  /** Times the re-check of a failed state dir. */
+  /** Times the re-check of a failed state dir and the retention of ended tasks. */
   clock: Clock;
-  /** Compact once the file holds this many records more than the open tasks need. @default 10000 */
+  /** Written beside the lock and into the write probe's name. @default process.pid */
+  pid?: number;
+  /** Compact once the file holds this many records more than the kept tasks need. @default 10000 */
   compactAfter?: number;
+  /** How long ended tasks are kept to be answered again. @default the task store's (10,000, 1 h) */
+  retention?: Retention;
+}
+
+/** What replay() found: the journal (locked, not yet started), the open and ended tasks. */
+export interface ReplayedJournal {
+  journal: FileJournal;
+  replayed: JournaledTask[];
+  ended: EndedTask[];
+  report: ReplayReport;
 }
 
 export class FileJournal implements TaskJournal {
@@ -35,11 +56,16 @@ export class FileJournal implements TaskJournal {
   readonly #log: Logger;
   readonly #compactAfter: number;
   readonly #clock: Clock;
+  readonly #pid: number;
+  readonly #lock: DirLock;
   #recheck: Timer | undefined;
   /** 1 s after the failure, doubling to 30 s. */
   readonly #recheckDelays = new Backoff({ baseMs: 1000, maxMs: 30_000, jitter: "none" });
-  #open = new OpenTasks();
-  #fh: FileHandle | undefined;
+  readonly #open: OpenTasks;
+  /** The journal's descriptor (O_APPEND) once started. */
+  #fd: number | undefined;
+  /** Bytes of whole records in the file: where a failed write is cut back to. */
+  #size = 0;
   #queue: { text: string; resolve: () => void; reject: (err: Error) => void }[] = [];
   #flushing = false;
   #recordsSinceCompaction = 0;
@@ -50,42 +76,63 @@ export class FileJournal implements TaskJournal {
   /** fsyncs done, for tests and the benchmark. */
   syncs = 0;
 
-  private constructor(dir: string, options: JournalOptions) {
+  private constructor(dir: string, lock: DirLock, options: JournalOptions) {
     this.#dir = dir;
     this.#path = join(dir, JOURNAL_FILE);
     this.#log = options.log;
     this.#compactAfter = options.compactAfter ?? 10_000;
     this.#clock = options.clock;
+    this.#pid = options.pid ?? process.pid;
+    this.#lock = lock;
+    this.#open = new OpenTasks(options.retention ?? { maxFinished: DEFAULT_MAX_FINISHED, finishedTtlMs: DEFAULT_FINISHED_TTL_MS });
   }
 
   /**
-   * Opens (creating) the state dir and its journal, replays it and compacts it to the open tasks.
-   * Throws ERR_STATE_DIR naming the directory when it cannot be written: an operator's mistake,
-   * reported before anything starts. A torn last line (a crash mid-write) is skipped and reported.
+   * Locks the state dir (creating it), checks it can be written and streams the journal in, writing
+   * nothing to it. Throws ERR_STATE_DIR_BUSY when another process owns the dir, ERR_STATE_DIR naming
+   * --state-dir when it or its journal cannot be used or was written by a newer worker. Records
+   * that cannot be applied (a torn last line, a bad field) are skipped and reported.
    */
-  static async open(dir: string, options: JournalOptions): Promise<{ journal: FileJournal; replayed: JournaledTask[]; report: ReplayReport }> {
-    const journal = new FileJournal(dir, options);
+  static async replay(dir: string, options: JournalOptions): Promise<ReplayedJournal> {
+    const pid = options.pid ?? process.pid;
+    let lock: DirLock;
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      probeWritable(dir);
+      const taken = lockDir(dir, pid);
+      if (taken.kind === "busy") {
+        const owner = taken.ownerPid === undefined ? "another process" : `another process (pid ${taken.ownerPid})`;
+        throw new WorkerError("ERR_STATE_DIR_BUSY", `The state directory ${dir} (${FLAG}) is in use by ${owner}.`, { field: FLAG, data: { pid: taken.ownerPid ?? 0 } });
+      }
+      lock = taken.lock;
     } catch (err) {
-      throw new WorkerError("ERR_STATE_DIR", `Cannot write the state directory ${dir} (--state-dir): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-        field: "--state-dir",
-      });
+      throw stateDirError(dir, "Cannot use the state directory", err);
     }
-    let text = "";
+    const journal = new FileJournal(dir, lock, { ...options, pid });
     try {
-      text = readFileSync(journal.#path, "utf8");
+      try {
+        probeWritable(dir, pid);
+        closeSync(openSync(journal.#path, "a", 0o600)); // EISDIR, EPERM (immutable), EACCES: said now, not at the first task
+      } catch (err) {
+        throw stateDirError(dir, "Cannot write the state directory", err);
+      }
+      const report = await journal.#replayFile();
+      return { journal, replayed: journal.#open.replayed(), ended: journal.#open.endedTasks(), report };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      lock.release();
+      throw err;
     }
-    const { tasks, report, unreadableLines, tornLine } = replayRecords(text);
-    for (const line of unreadableLines) options.log.warn("journal: unreadable record skipped", { line });
-    if (tornLine !== undefined) options.log.warn("journal: torn last line skipped (a crash mid-write)", { line: tornLine });
-    journal.#open = tasks;
-    await journal.#rewrite();
-    journal.#fh = await open(journal.#path, "a", 0o600);
-    return { journal, replayed: tasks.replayed(), report };
+  }
+
+  /** replay() then start(): for callers with no listener to bind in between. */
+  static async open(dir: string, options: JournalOptions): Promise<ReplayedJournal> {
+    const r = await FileJournal.replay(dir, options);
+    try {
+      r.journal.start();
+    } catch (err) {
+      await r.journal.close();
+      throw err;
+    }
+    return r;
   }
 
   /** Set while the last write failed (full disk, I/O error): a readiness issue. */
@@ -97,10 +144,26 @@ export class FileJournal implements TaskJournal {
     return this.#open.size;
   }
 
+  /**
+   * Compacts the file to the kept tasks and opens it for appending; records made before wait for
+   * the compaction, which holds them. Throws ERR_STATE_DIR when the directory refuses.
+   */
+  start(): void {
+    if (this.#fd !== undefined || this.#closed) return;
+    try {
+      this.#rewrite();
+      this.#fd = openSync(this.#path, "a", 0o600);
+      this.#size = fstatSync(this.#fd).size;
+    } catch (err) {
+      throw stateDirError(this.#dir, "Cannot write the journal in the state directory", err);
+    }
+    // The compacted file already holds what the records made before now say (#open took them): done.
+    for (const p of this.#queue.splice(0)) p.resolve();
+  }
+
   accepted(task: Task): Promise<void> {
-    const line = acceptRecord(task);
-    this.#open.accept(task.id, line);
-    return this.#append(line);
+    this.#open.accept(task);
+    return this.#append(acceptRecord(task));
   }
 
   submitting(task: Task): Promise<void> {
@@ -119,23 +182,60 @@ export class FileJournal implements TaskJournal {
   }
 
   ended(task: Task): void {
-    if (!this.#open.end(task.id)) return;
-    this.#appendQuietly(endRecord(task));
+    const now = this.#clock.now();
+    const endedAt = task.endedAt ?? now;
+    const line = endRecord({ ...task, endedAt });
+    if (!this.#open.end(task.id, { line, endedAt }, now)) return;
+    this.#appendQuietly(line);
   }
 
-  /** Flushes what is queued and closes the file; open tasks stay in it for the next start. */
+  /** Flushes what is queued, closes the file and releases the dir; open tasks stay in it for the next start. */
   async close(): Promise<void> {
     this.#closed = true;
     this.#recheck?.cancel();
-    while ((this.#flushing || this.#queue.length > 0) && this.#fh) {
+    while ((this.#flushing || this.#queue.length > 0) && this.#fd !== undefined) {
       if (this.#flushing) await this.#current;
       else await this.#flush();
     }
-    await this.#fh?.close();
-    this.#fh = undefined;
+    const never = new WorkerError("ERR_STATE_DIR", "The journal closed before it started.");
+    for (const p of this.#queue.splice(0)) p.reject(never);
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+    this.#lock.release();
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /** Streams the file one record at a time into #open; never the whole file in memory. */
+  async #replayFile(): Promise<ReplayReport> {
+    const report: ReplayReport = { records: 0, open: 0, ended: 0, skipped: 0, torn: false, version: 1 };
+    const unreadable: number[] = [];
+    try {
+      for await (const line of readLines(this.#path)) {
+        const effect = line.text === undefined ? { kind: "skipped" as const } : applyRecord(this.#open, line.text, this.#clock.now());
+        if (effect.kind === "format") {
+          if (effect.version > FORMAT_VERSION) {
+            throw new WorkerError("ERR_STATE_DIR", `The journal in the state directory ${this.#dir} (${FLAG}) was written by a newer worker (format ${effect.version}; this one reads up to ${FORMAT_VERSION}).`, { field: FLAG });
+          }
+          if (line.number === 1) report.version = effect.version;
+        } else if (effect.kind === "skipped") {
+          report.skipped++;
+          if (!line.terminated) report.torn = true;
+          else if (unreadable.length < WARN_LINES) unreadable.push(line.number);
+          continue;
+        }
+        report.records++;
+      }
+    } catch (err) {
+      throw stateDirError(this.#dir, "Cannot read the journal in the state directory", err);
+    }
+    for (const line of unreadable) this.#log.warn("journal: record skipped (unreadable or not applicable)", { line });
+    if (report.torn) this.#log.warn("journal: torn last line skipped (a crash mid-write)");
+    this.#open.evict(this.#clock.now());
+    report.open = this.#open.size;
+    report.ended = this.#open.endedCount;
+    return report;
+  }
 
   #appendQuietly(line: string): void {
     this.#append(line).catch(() => {}); // the error is kept in #error and shown by readiness
@@ -145,32 +245,33 @@ export class FileJournal implements TaskJournal {
     if (this.#closed) return Promise.reject(new WorkerError("ERR_STATE_DIR", "The journal is closed."));
     return new Promise((resolve, reject) => {
       this.#queue.push({ text: line + "\n", resolve, reject });
-      if (!this.#flushing) setImmediate(() => void this.#flush());
+      if (!this.#flushing && this.#fd !== undefined) setImmediate(() => void this.#flush());
     });
   }
 
   /** One group commit: everything queued so far in one write and one fsync. */
   #flush(): Promise<void> {
-    if (this.#flushing || this.#queue.length === 0 || !this.#fh) return this.#current;
-    this.#current = this.#commit(this.#fh);
+    if (this.#flushing || this.#queue.length === 0 || this.#fd === undefined) return this.#current;
+    this.#current = this.#commit(this.#fd);
     return this.#current;
   }
 
-  async #commit(fh: FileHandle): Promise<void> {
+  async #commit(fd: number): Promise<void> {
     this.#flushing = true;
     const batch = this.#queue;
     this.#queue = [];
+    const bytes = Buffer.from(batch.map((p) => p.text).join(""));
     try {
-      await fh.write(batch.map((p) => p.text).join(""));
-      await fh.datasync();
+      await writeWhole(fd, bytes);
+      await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+      this.#size += bytes.length;
       this.syncs++;
       this.#recordsSinceCompaction += batch.length;
-      if (this.#error !== undefined) this.#log.info("journal writable again", { dir: this.#dir });
-      this.#error = undefined;
+      // A failure is cleared by the re-check (a 4 KiB probe), not by one small record that fit.
       for (const p of batch) p.resolve();
-      if (shouldCompact(this.#recordsSinceCompaction, this.#compactAfter, this.#open.size)) await this.#compact();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? "EIO";
+      this.#cutBack(fd);
       if (this.#error === undefined) this.#log.error("journal write failed", { dir: this.#dir, code });
       this.#error = code;
       this.#scheduleRecheck();
@@ -179,7 +280,17 @@ export class FileJournal implements TaskJournal {
     } finally {
       this.#flushing = false;
     }
+    if (shouldCompact(this.#recordsSinceCompaction, this.#compactAfter, this.#open.size + this.#open.endedCount)) this.#compact();
     if (this.#queue.length > 0) setImmediate(() => void this.#flush());
+  }
+
+  /** After a failed or short write: nothing but whole records stays in the file. */
+  #cutBack(fd: number): void {
+    try {
+      ftruncateSync(fd, this.#size);
+    } catch (err) {
+      this.#log.error("journal: cannot cut a failed write back", { dir: this.#dir, code: (err as NodeJS.ErrnoException).code });
+    }
   }
 
   /**
@@ -191,7 +302,7 @@ export class FileJournal implements TaskJournal {
     this.#recheck = this.#clock.setTimeout(() => {
       this.#recheck = undefined;
       try {
-        probeWritable(this.#dir);
+        probeWritable(this.#dir, this.#pid);
         this.#error = undefined;
         this.#recheckDelays.reset();
         this.#log.info("journal writable again", { dir: this.#dir });
@@ -201,47 +312,24 @@ export class FileJournal implements TaskJournal {
     }, this.#recheckDelays.next());
   }
 
-  async #compact(): Promise<void> {
-    await this.#fh?.close();
-    await this.#rewrite();
-    this.#fh = await open(this.#path, "a", 0o600);
+  /** Rewrites the file to the kept tasks; on failure the old file goes on taking appends. */
+  #compact(): void {
+    const old = this.#fd;
+    try {
+      this.#open.evict(this.#clock.now());
+      this.#rewrite();
+      this.#fd = openSync(this.#path, "a", 0o600);
+      this.#size = fstatSync(this.#fd).size;
+      if (old !== undefined) closeSync(old);
+    } catch (err) {
+      this.#log.warn("journal compaction failed; appending to the old file", { dir: this.#dir, code: (err as NodeJS.ErrnoException).code });
+    }
   }
 
-  /** Writes the open tasks' records to a new file, fsyncs it, renames it over the journal, fsyncs the directory. */
-  async #rewrite(): Promise<void> {
-    const lines = this.#open.compacted();
-    const tmp = this.#path + ".tmp";
-    const fd = openSync(tmp, "w", 0o600);
-    try {
-      writeFileSync(fd, lines.length ? lines.join("\n") + "\n" : "");
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.#path);
-    syncDir(this.#dir);
+  /** Writes the kept tasks' records to a new file, fsyncs it, renames it over the journal, fsyncs the directory. */
+  #rewrite(): void {
+    replaceDurably(this.#dir, this.#path, this.#open.compacted());
     this.#recordsSinceCompaction = 0;
   }
-}
 
-/** Creates, writes, fsyncs and removes a small file: a read-only or full directory fails here, at start. */
-function probeWritable(dir: string): void {
-  const probe = join(dir, ".write-probe");
-  const fd = openSync(probe, "w", 0o600);
-  try {
-    writeFileSync(fd, "x".repeat(4096));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-    unlinkSync(probe);
-  }
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -1,21 +1,28 @@
 /**
- * The task journal's records (SPEC §8), one JSON object a line, and what they mean: the open tasks
- * they leave behind, replayed from the file's text, and the few lines compaction keeps for them.
- * Pure (no fs), so replay and compaction are tested on strings; src/journal/file_journal.ts writes.
+ * The task journal's records (SPEC §8), one JSON object a line, and what they mean: the open and
+ * the retained ended tasks they leave behind, replayed one record at a time, and the few lines
+ * compaction keeps for them. Pure (no fs): src/journal/file_journal.ts reads and writes.
  *
+ *   {"op":"format","version":2}                                       first line (none: version 1)
  *   {"op":"accept","id","type","params","created_at","deadline_at"}   durable before the 202
  *   {"op":"submitting","id"}                                          durable before in.php is called
  *   {"op":"submitted","id","upstream_id"}                             the upstream's id
  *   {"op":"unsubmitted","id"}                                         the submit surely did not land
- *   {"op":"end","id","status","code"?}                                solved or failed
+ *   {"op":"end","id","status","type","created_at","ended_at",         solved or failed, with its outcome
+ *     "upstream_id"?,"solution"?,"error"?:{"code","message"}}         (version 1: id and status only)
  *
  * A task with an upstream id is polled by it after a restart; a task whose submit may have landed
  * (a `submitting` with nothing after it) is `uncertain` and fails with SUBMIT_UNCERTAIN rather than
- * risk a second charge; the rest are queued again.
+ * risk a second charge; the rest are queued again. An ended task is answered again within its
+ * retention. A record that cannot be applied (not JSON, a missing or mistyped field, an unknown op)
+ * is skipped and counted, never fatal.
  */
-import type { ReplayedTask } from "../solver/journal_port.ts";
-import type { Task, TaskType } from "../tasks/task.ts";
+import type { EndedTask, ReplayedTask } from "../solver/journal_port.ts";
+import { TASK_TYPES, type Task, type TaskType } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
+
+/** The format this worker writes; it reads this and every older one. */
+export const FORMAT_VERSION = 2;
 
 /** A task found open in the journal, as the solver takes it up. */
 export type JournaledTask = ReplayedTask;
@@ -23,24 +30,32 @@ export type JournaledTask = ReplayedTask;
 export interface ReplayReport {
   records: number;
   open: number;
-  /** Unparseable lines skipped (a torn last line is the usual one). */
+  /** Ended tasks kept (within their retention) to be answered again. */
+  ended: number;
+  /** Records skipped: unreadable or not applicable (a torn last line is the usual one). */
   skipped: number;
   torn: boolean;
+  /** The file's format version (1: no header). */
+  version: number;
 }
 
-export interface ReplayResult {
-  tasks: OpenTasks;
-  report: ReplayReport;
-  /** 1-based numbers of the unreadable lines other than a torn last one (each worth a warning). */
-  unreadableLines: number[];
-  /** The torn last line's number, when the text does not end with a newline (a crash mid-write). */
-  tornLine: number | undefined;
+/** How long ended tasks are kept, as the task store keeps them. */
+export interface Retention {
+  maxFinished: number;
+  finishedTtlMs: number;
 }
 
 /** The fields of a task its records carry. */
-type RecordedTask = Pick<Task, "id" | "type" | "params" | "createdAt" | "deadlineAt" | "status" | "upstreamId" | "error">;
+type RecordedTask = Pick<Task, "id" | "type" | "params" | "createdAt" | "deadlineAt" | "status" | "upstreamId" | "error" | "solution" | "endedAt">;
 
-export function acceptRecord(task: RecordedTask): string {
+export function formatRecord(): string {
+  return JSON.stringify({ op: "format", version: FORMAT_VERSION });
+}
+
+/** What an accept record holds of a task. */
+export type AcceptedTask = Pick<Task, "id" | "type" | "params" | "createdAt" | "deadlineAt">;
+
+export function acceptRecord(task: AcceptedTask): string {
   return JSON.stringify({ op: "accept", id: task.id, type: task.type, params: task.params, created_at: task.createdAt, deadline_at: task.deadlineAt });
 }
 
@@ -57,28 +72,48 @@ export function unsubmittedRecord(id: string): string {
 }
 
 export function endRecord(task: RecordedTask): string {
-  return JSON.stringify({ op: "end", id: task.id, status: task.status, ...(task.error ? { code: task.error.code } : {}) });
+  return JSON.stringify({
+    op: "end", id: task.id, status: task.status, type: task.type, created_at: task.createdAt, ended_at: task.endedAt,
+    ...(task.upstreamId !== undefined ? { upstream_id: task.upstreamId } : {}),
+    ...(task.solution !== undefined ? { solution: task.solution } : {}),
+    ...(task.error ? { error: { code: task.error.code, message: task.error.message } } : {}),
+  });
 }
 
 interface OpenEntry {
-  /** The accept record as written: compaction copies it, replay reads the task back from it. */
-  accept: string;
+  /**
+   * The task as accepted: its record is made again from it for compaction, so an open task's image
+   * is in memory once (the solver keeps this same object), never also as the line written or read.
+   */
+  task: AcceptedTask;
   submitting: boolean;
   upstreamId: string | undefined;
   submissions: number;
 }
 
-/** The tasks the journal holds open, in the order they were accepted, and each one's submit state. */
+/**
+ * The tasks the journal holds: the open ones in the order they were accepted, each with its submit
+ * state, and the ended ones within `retention` (oldest dropped first), each with its end record.
+ */
 export class OpenTasks {
   readonly #entries = new Map<string, OpenEntry>();
+  readonly #ended = new Map<string, { line: string; endedAt: number }>();
+  readonly #retention: Retention;
+
+  constructor(retention: Retention) {
+    this.#retention = retention;
+  }
 
   get size(): number {
     return this.#entries.size;
   }
 
-  /** `acceptLine` is the task's accept record (acceptRecord). */
-  accept(id: string, acceptLine: string): void {
-    this.#entries.set(id, { accept: acceptLine, submitting: false, upstreamId: undefined, submissions: 0 });
+  get endedCount(): number {
+    return this.#ended.size;
+  }
+
+  accept(task: AcceptedTask): void {
+    this.#entries.set(task.id, { task, submitting: false, upstreamId: undefined, submissions: 0 });
   }
 
   submitting(id: string): void {
@@ -100,89 +135,137 @@ export class OpenTasks {
     e.upstreamId = undefined;
   }
 
-  /** Closes the task; false when it was not open (so no end record is due). */
-  end(id: string): boolean {
-    return this.#entries.delete(id);
+  /**
+   * Closes the task; false when it was not open (so no end record is due). With its end record
+   * (`ended`), it is kept to be answered again until its retention ends (`now`: for eviction).
+   */
+  end(id: string, ended?: { line: string; endedAt: number }, now?: number): boolean {
+    const wasOpen = this.#entries.delete(id);
+    if (ended && now !== undefined && ended.endedAt > now - this.#retention.finishedTtlMs) {
+      this.#ended.delete(id);
+      this.#ended.set(id, ended);
+      this.evict(now);
+    }
+    return wasOpen;
+  }
+
+  /** Drops ended tasks past their retention (time or count, oldest first). */
+  evict(now: number): void {
+    const oldest = now - this.#retention.finishedTtlMs;
+    for (const [id, e] of this.#ended) {
+      if (this.#ended.size <= this.#retention.maxFinished && e.endedAt > oldest) break;
+      this.#ended.delete(id);
+    }
   }
 
   /** The open tasks as the solver takes them up at start. */
   replayed(): JournaledTask[] {
-    return [...this.#entries].map(([id, e]) => {
-      const a = JSON.parse(e.accept) as { type: TaskType; params: TaskParams; created_at: number; deadline_at: number };
+    return [...this.#entries.values()].map(({ task: t, ...e }) => ({
+      id: t.id, type: t.type, params: t.params, createdAt: t.createdAt, deadlineAt: t.deadlineAt,
+      upstreamId: e.upstreamId, uncertain: e.submitting && e.upstreamId === undefined, submissions: e.submissions,
+    }));
+  }
+
+  /** The retained ended tasks, oldest first, to be answered again. */
+  endedTasks(): EndedTask[] {
+    return [...this.#ended.values()].map(({ line }) => {
+      const r = JSON.parse(line) as EndRecord;
       return {
-        id, type: a.type, params: a.params, createdAt: a.created_at, deadlineAt: a.deadline_at,
-        upstreamId: e.upstreamId, uncertain: e.submitting && e.upstreamId === undefined, submissions: e.submissions,
+        id: r.id, type: r.type, status: r.status, createdAt: r.created_at, endedAt: r.ended_at, upstreamId: r.upstream_id,
+        solution: r.solution, error: r.error,
       };
     });
   }
 
-  /** Compaction's choice: the fewest records that replay to the same open tasks, ended ones dropped. */
-  compacted(): string[] {
-    const lines: string[] = [];
+  /**
+   * Compaction's choice: the format line, the retained end records, the fewest records that replay
+   * to the same open tasks. One line at a time, so the file is written without being held whole.
+   */
+  *compacted(): Generator<string> {
+    yield formatRecord();
+    for (const { line } of this.#ended.values()) yield line;
     for (const [id, e] of this.#entries) {
-      lines.push(e.accept);
+      yield acceptRecord(e.task);
       // Earlier submits that landed (then came back unsolvable) still count toward the one retry.
       const earlier = e.submissions - (e.upstreamId === undefined ? 0 : 1);
-      for (let i = 0; i < earlier; i++) lines.push(submittingRecord(id), submittedRecord(id, "earlier"), unsubmittedRecord(id));
-      if (e.submitting || e.upstreamId !== undefined) lines.push(submittingRecord(id));
-      if (e.upstreamId !== undefined) lines.push(submittedRecord(id, e.upstreamId));
+      for (let i = 0; i < earlier; i++) yield* [submittingRecord(id), submittedRecord(id, "earlier"), unsubmittedRecord(id)];
+      if (e.submitting || e.upstreamId !== undefined) yield submittingRecord(id);
+      if (e.upstreamId !== undefined) yield submittedRecord(id, e.upstreamId);
     }
-    return lines;
   }
 }
+
+interface EndRecord {
+  id: string;
+  status: "solved" | "failed";
+  type: TaskType;
+  created_at: number;
+  ended_at: number;
+  upstream_id?: string;
+  solution?: string;
+  error?: { code: string; message: string };
+}
+
+/** What one line did to the replay: applied, skipped (cannot be applied), or a format header. */
+export type LineEffect = { kind: "applied" } | { kind: "skipped" } | { kind: "format"; version: number };
 
 /**
- * Replays a journal's text into its open tasks. Records in file order; an unreadable line is
- * skipped and counted, never fatal; a record for a task not (or no longer) open changes nothing.
+ * Applies one record to `tasks`. Records in file order; a record for a task not (or no longer)
+ * open changes nothing; one that cannot be applied is skipped, never thrown. `now` times retention.
  */
-export function replayRecords(text: string): ReplayResult {
-  const tasks = new OpenTasks();
-  const lines = text.split("\n");
-  const torn = text.length > 0 && !text.endsWith("\n");
-  if (lines.at(-1) === "") lines.pop();
-  const unreadableLines: number[] = [];
-  let skipped = 0;
-  let records = 0;
-  for (const [i, line] of lines.entries()) {
-    const r = parseRecord(line);
-    if (!r) {
-      skipped++;
-      if (!(torn && i === lines.length - 1)) unreadableLines.push(i + 1);
-      continue;
-    }
-    records++;
-    const id = r.id as string;
-    switch (r.op) {
-      case "accept":
-        if (typeof r.type === "string" && typeof r.created_at === "number" && typeof r.deadline_at === "number") tasks.accept(id, line);
-        break;
-      case "submitting":
-        tasks.submitting(id);
-        break;
-      case "submitted":
-        if (typeof r.upstream_id === "string") tasks.submitted(id, r.upstream_id);
-        break;
-      case "unsubmitted":
-        tasks.unsubmitted(id);
-        break;
-      case "end":
-        tasks.end(id);
-        break;
-    }
+export function applyRecord(tasks: OpenTasks, line: string, now: number): LineEffect {
+  const r = parseRecord(line);
+  if (!r) return { kind: "skipped" };
+  if (r.op === "format") return Number.isSafeInteger(r.version) && (r.version as number) >= 1 ? { kind: "format", version: r.version as number } : { kind: "skipped" };
+  const id = r.id;
+  if (typeof id !== "string" || id === "") return { kind: "skipped" };
+  switch (r.op) {
+    case "accept":
+      if (!isTaskType(r.type) || !isParams(r.params, r.type) || !isTime(r.created_at) || !isTime(r.deadline_at)) return { kind: "skipped" };
+      tasks.accept({ id, type: r.type, params: r.params as TaskParams, createdAt: r.created_at as number, deadlineAt: r.deadline_at as number });
+      return { kind: "applied" };
+    case "submitting":
+      tasks.submitting(id);
+      return { kind: "applied" };
+    case "submitted":
+      if (typeof r.upstream_id !== "string") return { kind: "skipped" };
+      tasks.submitted(id, r.upstream_id);
+      return { kind: "applied" };
+    case "unsubmitted":
+      tasks.unsubmitted(id);
+      return { kind: "applied" };
+    case "end":
+      if (r.status !== "solved" && r.status !== "failed") return { kind: "skipped" };
+      tasks.end(id, isRestorableEnd(r) ? { line, endedAt: r.ended_at as number } : undefined, now);
+      return { kind: "applied" };
+    default:
+      return { kind: "skipped" };
   }
-  return { tasks, report: { records, open: tasks.size, skipped, torn }, unreadableLines, tornLine: torn ? lines.length : undefined };
 }
 
-/** Compact once the file holds `compactAfter` records since the last compaction and they outnumber the open tasks 4 to 1. */
-export function shouldCompact(recordsSinceCompaction: number, compactAfter: number, openTasks: number): boolean {
-  return recordsSinceCompaction > compactAfter && recordsSinceCompaction > 4 * openTasks;
+/** An end record that says enough to answer the task again (version 2; version 1 only closes it). */
+function isRestorableEnd(r: Record<string, unknown>): boolean {
+  if (!isTaskType(r.type) || !isTime(r.created_at) || !isTime(r.ended_at)) return false;
+  if (r.upstream_id !== undefined && typeof r.upstream_id !== "string") return false;
+  if (r.status === "solved") return typeof r.solution === "string";
+  const e = r.error as Record<string, unknown> | undefined;
+  return typeof e === "object" && e !== null && typeof e.code === "string" && typeof e.message === "string";
+}
+
+const isTaskType = (v: unknown): v is TaskType => typeof v === "string" && (TASK_TYPES as readonly string[]).includes(v);
+const isTime = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
+const isParams = (v: unknown, type: TaskType): boolean =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && (v as Record<string, unknown>).type === type;
+
+/** Compact once the file holds `compactAfter` records since the last compaction and they outnumber the kept tasks 4 to 1. */
+export function shouldCompact(recordsSinceCompaction: number, compactAfter: number, keptTasks: number): boolean {
+  return recordsSinceCompaction > compactAfter && recordsSinceCompaction > 4 * keptTasks;
 }
 
 function parseRecord(line: string): Record<string, unknown> | undefined {
   try {
     const r = JSON.parse(line) as unknown;
-    if (typeof r !== "object" || r === null || typeof (r as Record<string, unknown>).id !== "string") return undefined;
-    return r as Record<string, unknown>;
+    return typeof r === "object" && r !== null && !Array.isArray(r) ? (r as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

@@ -16,6 +16,18 @@ export interface ReplayedTask {
   submissions: number;
 }
 
+/** A task found ended in the journal within its retention: answered again as before the restart. */
+export interface EndedTask {
+  id: string;
+  type: TaskType;
+  status: "solved" | "failed";
+  createdAt: number;
+  endedAt: number;
+  upstreamId: string | undefined;
+  solution: string | undefined;
+  error: { code: string; message: string } | undefined;
+}
+
 /** What the solver tells the journal; src/journal/journal_records.ts describes the records. */
 export interface TaskJournal {
   accepted(task: Task): Promise<void>;

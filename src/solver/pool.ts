@@ -16,7 +16,7 @@ import { REPORT } from "../upstream/endpoints.ts";
 import { Account } from "./account.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { failAll, stopAccepting, suspend, whenIdle } from "./drain.ts";
-import type { ReplayedTask } from "./journal_port.ts";
+import type { EndedTask, ReplayedTask } from "./journal_port.ts";
 import { Poller } from "./poller.ts";
 import { PoolCore, type PoolOptions, type PoolState } from "./pool_core.ts";
 import { restoreTasks, type RestoreResult } from "./restore.ts";
@@ -124,10 +124,11 @@ export class SolverPool {
   /**
    * Takes back the open tasks of a journal after a restart: those the upstream holds are polled by
    * their id, those whose submit may have landed fail with SUBMIT_UNCERTAIN, those past their
-   * deadline fail with `timeout`, the rest are queued again in their original order.
+   * deadline fail with `timeout`, the rest are queued again in their original order; `ended` ones
+   * are answered again as they ended.
    */
-  restore(replayed: readonly ReplayedTask[]): RestoreResult {
-    return restoreTasks(this.#core, this.#poller, replayed);
+  restore(replayed: readonly ReplayedTask[], ended: readonly EndedTask[] = []): RestoreResult {
+    return restoreTasks(this.#core, this.#poller, replayed, ended);
   }
 
   /** Forwards reportgood/reportbad for a solved task (cancelled by suspend and failAll). */

@@ -2,8 +2,9 @@
  * Restore: takes back the open tasks of a journal after a restart (SPEC §8). Those the upstream
  * holds are polled by their id, those whose submit may have landed fail with SUBMIT_UNCERTAIN,
  * those past their deadline fail with `timeout`, the rest are queued again in their original order.
+ * Ended tasks the journal kept are answered again as they ended, until their retention ends.
  */
-import type { ReplayedTask } from "./journal_port.ts";
+import type { EndedTask, ReplayedTask } from "./journal_port.ts";
 import { SUBMIT_UNCERTAIN, type PoolCore } from "./pool_core.ts";
 import type { Poller } from "./poller.ts";
 
@@ -13,12 +14,24 @@ export interface RestoreResult {
   queued: number;
   uncertain: number;
   expired: number;
+  /** Ended tasks answered again. */
+  ended: number;
 }
 
 /** Takes back `replayed` in order of acceptance, then starts what may start. */
-export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly ReplayedTask[]): RestoreResult {
-  const counts = { polled: 0, queued: 0, uncertain: 0, expired: 0 };
+export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly ReplayedTask[], ended: readonly EndedTask[] = []): RestoreResult {
+  const counts = { polled: 0, queued: 0, uncertain: 0, expired: 0, ended: 0 };
   const now = core.clock.now();
+  for (const e of [...ended].sort((a, b) => a.endedAt - b.endedAt)) {
+    if (core.tasks.get(e.id)) continue;
+    // Its parameters are not kept once it ended: nothing reads them again (GET shows the outcome).
+    const task = core.newTask(e.id, e.type, { type: e.type } as ReplayedTask["params"], e.createdAt, e.endedAt);
+    Object.assign(task, { status: e.status, upstreamId: e.upstreamId, solution: e.solution, error: e.error, endedAt: e.endedAt });
+    task.timing.queuedSince = undefined;
+    core.tasks.add(task);
+    core.tasks.ended(task, e.endedAt);
+    counts.ended++;
+  }
   for (const r of [...replayed].sort((a, b) => a.createdAt - b.createdAt)) {
     const task = core.newTask(r.id, r.type, r.params, r.createdAt, r.deadlineAt);
     task.submissions = r.submissions;

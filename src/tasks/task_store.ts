@@ -5,6 +5,10 @@
 import type { Clock } from "../base/clock.ts";
 import { isEnded, type Task } from "./task.ts";
 
+/** How many ended tasks are kept, and for how long (the journal keeps the same ones across a restart). */
+export const DEFAULT_MAX_FINISHED = 10_000;
+export const DEFAULT_FINISHED_TTL_MS = 3_600_000;
+
 export interface TaskStoreOptions {
   /** @default 10_000 */
   maxFinished?: number;
@@ -23,8 +27,8 @@ export class TaskStore {
 
   constructor(clock: Clock, options: TaskStoreOptions = {}) {
     this.#clock = clock;
-    this.#maxFinished = options.maxFinished ?? 10_000;
-    this.#ttlMs = options.finishedTtlMs ?? 3_600_000;
+    this.#maxFinished = options.maxFinished ?? DEFAULT_MAX_FINISHED;
+    this.#ttlMs = options.finishedTtlMs ?? DEFAULT_FINISHED_TTL_MS;
   }
 
   /** Tasks not yet ended. */
@@ -51,9 +55,9 @@ export class TaskStore {
     for (const t of this.#tasks.values()) if (!isEnded(t)) yield t;
   }
 
-  /** Records that `task` ended and wakes its waiters. */
-  ended(task: Task): void {
-    this.#finished.set(task.id, this.#clock.now());
+  /** Records that `task` ended (`endedAt`: when, for one restored from the journal) and wakes its waiters. */
+  ended(task: Task, endedAt = this.#clock.now()): void {
+    this.#finished.set(task.id, endedAt);
     const waiters = this.#waiters.get(task.id);
     this.#waiters.delete(task.id);
     if (waiters) for (const w of waiters) w();

@@ -37,6 +37,24 @@ describe("the built executable", () => {
     assert.equal(code, 2);
   });
 
+  test("locks its state dir with node:sqlite: a second executable on the dir exits 75 naming the owner's pid", async (t) => {
+    if (!requireOrSkip(t, builtBinaryAvailable(), BUILD_HINT)) return;
+    const dir = mkdtempSync(join(tmpdir(), "cw-bin-lock-"));
+    const owner = spawnCli(["run", "--listen", "127.0.0.1:0", "--state-dir", dir], { CAPTCHAAI_API_KEY: KEY }, BUILT_BIN);
+    try {
+      await waitForStart(owner);
+      const second = spawnCli(["run", "--listen", "127.0.0.1:0", "--state-dir", dir], { CAPTCHAAI_API_KEY: KEY }, BUILT_BIN);
+      const out = collectOutput(second);
+      assert.equal((await once(second, "exit"))[0], 75);
+      assert.ok(out.text().includes(`pid ${owner.pid}`), out.text());
+      assert.ok(!out.text().includes("ExperimentalWarning"), "node:sqlite loads quietly");
+    } finally {
+      owner.kill("SIGKILL");
+      await once(owner, "exit");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("runs as uid 65532 in a chroot holding only what distroless/cc gives: the binary and the libraries ldd lists", async (t) => {
     if (!requireOrSkip(t, builtBinaryAvailable(), BUILD_HINT)) return;
     if (!requireOrSkip(t, process.getuid?.() === 0, "needs root to chroot and mknod (CI runs as root)")) return;

@@ -103,6 +103,37 @@ describe("kill -9 and restart on the same state dir", () => {
     }
   });
 
+  test("ended tasks survive kill -9: every task solved before the crash answers 200 with its solution after the restart", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cw-crash-"));
+    dirs.push(dir);
+    sim.control.reset();
+    const first = await start(dir, ["--threads", "5", "--first-poll", "300ms"]);
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push(await post(first.base));
+    const before = new Map<string, unknown>();
+    for (const id of ids) {
+      await until(`${id} solved`, async () => (await status(first.base, id)).status === "solved");
+      before.set(id, await (await fetch(`${first.base}/v1/tasks/${id}`)).json());
+    }
+    // The end record follows the answer by one group commit (not waited for): let it land, then crash.
+    const journal = () => readFileSync(join(dir, JOURNAL_FILE), "utf8");
+    await until("the end records", () => ids.every((id) => journal().includes(`{"op":"end","id":"${id}"`)));
+    await kill9(first.child);
+
+    const second = await start(dir);
+    try {
+      assert.equal(replayLine(second.lines).ended, 8);
+      for (const id of ids) {
+        const res = await fetch(`${second.base}/v1/tasks/${id}`);
+        assert.equal(res.status, 200);
+        assert.deepEqual(await res.json(), before.get(id), "the same answer as before the crash");
+      }
+      assert.equal(sim.counts().submitted, 8, "none sent again");
+    } finally {
+      await kill9(second.child);
+    }
+  });
+
   test("mid-submit: a submit that may have landed is never sent again; it fails with SUBMIT_UNCERTAIN", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cw-crash-"));
     dirs.push(dir);

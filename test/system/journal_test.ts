@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { JOURNAL_FILE } from "../../src/journal/file_journal.ts";
 import { runMain } from "../_support/cli.ts";
 import { eventually, startHarness } from "../_support/harness.ts";
 import { journalLines, tempDir } from "../_support/temp_dirs.ts";
@@ -24,6 +25,57 @@ describe("the worker with --state-dir", () => {
     assert.match(r.stderr, /--state-dir/);
     assert.match(r.stderr, /ENOTDIR/);
     assert.ok(!r.stderr.includes("captcha-worker started"));
+  });
+
+  test("an unusable journal exits 78 naming --state-dir and the reason, never 1 \"cannot listen\": a directory in its place, a newer format", async () => {
+    const env = { CAPTCHAAI_API_KEY: "k-0123456789" };
+    const isDir = tempDir();
+    mkdirSync(join(isDir, JOURNAL_FILE));
+    const newer = tempDir();
+    writeFileSync(join(newer, JOURNAL_FILE), JSON.stringify({ op: "format", version: 99 }) + "\n");
+    for (const [dir, reason] of [[isDir, /EISDIR/], [newer, /newer worker/]] as const) {
+      const r = await runMain(["run", "--listen", "127.0.0.1:0", "--state-dir", dir], env);
+      assert.equal(r.code, 78, r.stderr);
+      assert.match(r.stderr, /--state-dir/);
+      assert.match(r.stderr, reason);
+      assert.ok(!r.stderr.includes("cannot listen") && !r.stderr.includes("captcha-worker started"));
+    }
+  });
+
+  test("a record that cannot be applied (an accept without params, an unknown op) is skipped and counted at start, never a crash", async () => {
+    const dir = tempDir();
+    const now = Date.UTC(2026, 0, 1);
+    writeFileSync(join(dir, JOURNAL_FILE), [
+      JSON.stringify({ op: "accept", id: "no-params", type: "image", created_at: now, deadline_at: now + 60_000 }),
+      JSON.stringify({ op: "accept", id: "ok", type: "image", params: { type: "image", image: "aGk=" }, created_at: now, deadline_at: now + 60_000 }),
+      JSON.stringify({ op: "explode", id: "ok" }),
+      "",
+    ].join("\n"));
+    const h = await startHarness({ flags: { "state-dir": dir } });
+    try {
+      const replayed = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "journal replayed")!;
+      assert.equal(replayed.skipped, 2);
+      assert.equal(replayed.queued, 1);
+      assert.equal(h.worker.pool.tasks.get("no-params"), undefined);
+      assert.ok(h.worker.pool.tasks.get("ok"));
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("an immutable journal (chattr +i: EPERM) exits 78 naming --state-dir", async (t) => {
+    const dir = tempDir();
+    const file = join(dir, JOURNAL_FILE);
+    writeFileSync(file, "");
+    if (!requireOrSkip(t, spawnSync("chattr", ["+i", file]).status === 0, "chattr +i needs root and a file system with attributes")) return;
+    try {
+      const r = await runMain(["run", "--listen", "127.0.0.1:0", "--state-dir", dir], { CAPTCHAAI_API_KEY: "k-0123456789" });
+      assert.equal(r.code, 78, r.stderr);
+      assert.match(r.stderr, /--state-dir/);
+      assert.match(r.stderr, /EPERM/);
+    } finally {
+      spawnSync("chattr", ["-i", file]);
+    }
   });
 
   test("an accepted task is on disk before its 202; a restart on the same dir takes up the open ones", async () => {
@@ -76,7 +128,7 @@ describe("the worker with --state-dir", () => {
         assert.match(problem.detail, /ENOSPC/);
         assert.equal(h.worker.pool.queueDepth, 0, "the refused task was withdrawn");
         const ready = (await (await fetch(h.base + "/health/ready")).json()) as { issues: string[] };
-        assert.ok(ready.issues.includes("state_dir=ENOSPC"), ready.issues.join());
+        assert.ok(ready.issues.includes("state_dir=ENOSPC"), JSON.stringify(ready));
         rmSync(filler);
         await h.clock.advance(1000); // the journal re-checks its directory
         assert.deepEqual(((await (await fetch(h.base + "/health/ready")).json()) as { issues: string[] }).issues, []);

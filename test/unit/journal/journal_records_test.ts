@@ -1,11 +1,31 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
-  acceptRecord, endRecord, OpenTasks, replayRecords, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord,
+  acceptRecord, applyRecord, endRecord, formatRecord, OpenTasks, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord,
+  type Retention,
 } from "../../../src/journal/journal_records.ts";
 import { makeTask } from "../../_support/tasks.ts";
 
 const text = (...lines: string[]) => lines.map((l) => l + "\n").join("");
+const RETENTION: Retention = { maxFinished: 10_000, finishedTtlMs: 3_600_000 };
+
+/** What FileJournal's streaming replay does, over a string: each line applied in order. */
+function replayRecords(input: string, now = 0, retention = RETENTION) {
+  const tasks = new OpenTasks(retention);
+  const lines = input.split("\n");
+  const torn = input.length > 0 && !input.endsWith("\n");
+  if (lines.at(-1) === "") lines.pop();
+  let records = 0;
+  let skipped = 0;
+  const unreadableLines: number[] = [];
+  for (const [i, line] of lines.entries()) {
+    if (applyRecord(tasks, line, now).kind === "skipped") {
+      skipped++;
+      if (!(torn && i === lines.length - 1)) unreadableLines.push(i + 1);
+    } else records++;
+  }
+  return { tasks, report: { records, open: tasks.size, skipped, torn }, unreadableLines };
+}
 const byId = <T extends { id: string }>(rows: T[]) => Object.fromEntries(rows.map((r) => [r.id, r]));
 
 describe("journal records", () => {
@@ -15,8 +35,13 @@ describe("journal records", () => {
     assert.deepEqual(JSON.parse(submittingRecord("t1")), { op: "submitting", id: "t1" });
     assert.deepEqual(JSON.parse(submittedRecord("t1", "99")), { op: "submitted", id: "t1", upstream_id: "99" });
     assert.deepEqual(JSON.parse(unsubmittedRecord("t1")), { op: "unsubmitted", id: "t1" });
-    assert.deepEqual(JSON.parse(endRecord({ ...t, status: "solved" })), { op: "end", id: "t1", status: "solved" });
-    assert.deepEqual(JSON.parse(endRecord({ ...t, status: "failed", error: { code: "timeout", message: "m" } })), { op: "end", id: "t1", status: "failed", code: "timeout" });
+    assert.deepEqual(JSON.parse(endRecord({ ...t, status: "solved", solution: "tok", upstreamId: "9", endedAt: 50 })), {
+      op: "end", id: "t1", status: "solved", type: "turnstile", created_at: 5, ended_at: 50, upstream_id: "9", solution: "tok",
+    });
+    assert.deepEqual(JSON.parse(endRecord({ ...t, status: "failed", error: { code: "timeout", message: "m" }, endedAt: 60 })), {
+      op: "end", id: "t1", status: "failed", type: "turnstile", created_at: 5, ended_at: 60, error: { code: "timeout", message: "m" },
+    });
+    assert.deepEqual(JSON.parse(formatRecord()), { op: "format", version: 2 });
     assert.ok(!acceptRecord(t).includes("\n") && !endRecord(t).includes("\n"), "one line each");
   });
 
@@ -45,18 +70,15 @@ describe("journal records", () => {
     const torn = replayRecords(text(a, "garbage", acceptRecord(makeTask("b"))) + '{"op":"accept","id":"c","type":"ima');
     assert.deepEqual(torn.report, { records: 2, open: 2, skipped: 2, torn: true });
     assert.deepEqual(torn.unreadableLines, [2]);
-    assert.equal(torn.tornLine, 4);
     assert.deepEqual(torn.tasks.replayed().map((t) => t.id), ["a", "b"]);
 
     const whole = replayRecords(text(a) + submittingRecord("a")); // the newline was all that was lost
     assert.deepEqual(whole.report, { records: 2, open: 1, skipped: 0, torn: true });
-    assert.equal(whole.tornLine, 2);
     assert.equal(whole.tasks.replayed()[0]!.uncertain, true);
 
     const bad = replayRecords(text(a, "[1,2]", "null", '{"op":"accept"}', "{}"));
     assert.deepEqual(bad.report, { records: 1, open: 1, skipped: 4, torn: false }, "JSON without a string id is not a record");
     assert.deepEqual(bad.unreadableLines, [2, 3, 4, 5]);
-    assert.equal(bad.tornLine, undefined);
 
     assert.deepEqual(replayRecords("").report, { records: 0, open: 0, skipped: 0, torn: false });
   });
@@ -71,7 +93,8 @@ describe("journal records", () => {
       acceptRecord(makeTask("e")), JSON.stringify({ op: "submitted", id: "e", upstream_id: 5 }), // upstream id not a string
       JSON.stringify({ op: "rename", id: "a" }),
     ));
-    assert.equal(r.report.records, 13, "every parseable line is a record, even one that opens nothing");
+    assert.equal(r.report.records, 10, "every applicable line is a record, even one that opens nothing; the three bad ones are skipped");
+    assert.equal(r.report.skipped, 3);
     const open = byId(r.tasks.replayed());
     assert.deepEqual(Object.keys(open), ["a", "c", "e"]);
     assert.deepEqual([open.a!.upstreamId, open.a!.uncertain, open.a!.submissions], [undefined, false, 0]);
@@ -80,8 +103,8 @@ describe("journal records", () => {
   });
 
   test("compaction keeps only the open tasks, in records that replay to the same state", () => {
-    const tasks = new OpenTasks();
-    for (const id of ["q", "s", "u", "x", "y", "e"]) tasks.accept(id, acceptRecord(makeTask(id)));
+    const tasks = new OpenTasks(RETENTION);
+    for (const id of ["q", "s", "u", "x", "y", "e"]) tasks.accept(makeTask(id));
     tasks.submitting("s");
     tasks.submitted("s", "77");
     tasks.submitting("u");
@@ -97,16 +120,57 @@ describe("journal records", () => {
     assert.equal(tasks.end("e"), true);
     assert.equal(tasks.end("e"), false, "ended once");
 
-    const lines = tasks.compacted();
-    assert.ok(!lines.some((l) => l.includes('"id":"e"')), "the ended task is gone");
+    const lines = [...tasks.compacted()];
+    assert.ok(!lines.some((l) => l.includes('"id":"e"')), "the ended task is gone (no end record given: not retained)");
     assert.ok(!lines.some((l) => l.includes('"op":"end"')));
+    assert.equal(lines[0], formatRecord(), "a compacted file starts with its format");
     assert.equal(lines.filter((l) => l.includes('"op":"accept"')).length, 5);
     const again = replayRecords(text(...lines));
     assert.deepEqual(again.tasks.replayed(), tasks.replayed());
     const y = byId(again.tasks.replayed()).y!;
     assert.deepEqual([y.upstreamId, y.submissions, y.uncertain], ["2", 2, false], "both landed submits still count");
-    assert.deepEqual(again.tasks.compacted(), lines, "compacting a compacted journal changes nothing");
-    assert.deepEqual(new OpenTasks().compacted(), []);
+    assert.deepEqual([...again.tasks.compacted()], lines, "compacting a compacted journal changes nothing");
+    assert.deepEqual([...new OpenTasks(RETENTION).compacted()], [formatRecord()]);
+  });
+
+  test("a record that cannot be applied is skipped and counted, never thrown: no params, wrong types, unknown op", () => {
+    const a = acceptRecord(makeTask("a"));
+    const bad = [
+      JSON.stringify({ op: "accept", id: "p", type: "image", created_at: 1, deadline_at: 2 }), // finding 6: an accept without params
+      JSON.stringify({ op: "accept", id: "q", type: "image", params: null, created_at: 1, deadline_at: 2 }),
+      JSON.stringify({ op: "accept", id: "r", type: "image", params: { type: "turnstile" }, created_at: 1, deadline_at: 2 }),
+      JSON.stringify({ op: "accept", id: "s", type: "captcha", params: { type: "captcha" }, created_at: 1, deadline_at: 2 }),
+      JSON.stringify({ op: "accept", id: "t", type: "image", params: { type: "image" }, created_at: "1", deadline_at: 2 }),
+      JSON.stringify({ op: "accept", id: 7, type: "image", params: { type: "image" }, created_at: 1, deadline_at: 2 }),
+      JSON.stringify({ op: "submitted", id: "a", upstream_id: 5 }),
+      JSON.stringify({ op: "end", id: "a", status: "done" }),
+      JSON.stringify({ op: "rename", id: "a" }),
+      JSON.stringify({ op: "format", version: "2" }),
+      "[]", "true", '"text"',
+    ];
+    const r = replayRecords(text(a, ...bad));
+    assert.deepEqual(r.report, { records: 1, open: 1, skipped: bad.length, torn: false });
+    assert.deepEqual(r.tasks.replayed().map((t) => t.id), ["a"]);
+  });
+
+  test("ended tasks are kept with their outcome within their retention, oldest dropped first; version 1 ends only close", () => {
+    const end = (id: string, endedAt: number, over = {}) => endRecord(makeTask(id, { status: "solved", solution: "s-" + id, upstreamId: "u" + id, endedAt, ...over }));
+    const r = replayRecords(text(
+      acceptRecord(makeTask("a")), end("a", 1_000),
+      acceptRecord(makeTask("b")), end("b", 5_000),
+      acceptRecord(makeTask("c")), end("c", 6_000, { status: "failed", solution: undefined, error: { code: "ERROR_X", message: "m" } }),
+      acceptRecord(makeTask("d")), JSON.stringify({ op: "end", id: "d", status: "solved" }), // version 1: closes, nothing to answer with
+      end("z", 6_500), // an end with no accept before it (compacted away) is kept all the same
+    ), 3_600_000 + 2_000, { maxFinished: 3, finishedTtlMs: 3_600_000 });
+    assert.equal(r.report.open, 0);
+    const ended = byId(r.tasks.endedTasks());
+    assert.deepEqual(Object.keys(ended), ["b", "c", "z"], "a past its hour");
+    assert.deepEqual(ended.b, { id: "b", type: "image", status: "solved", createdAt: 1000, endedAt: 5_000, upstreamId: "ub", solution: "s-b", error: undefined });
+    assert.deepEqual(ended.c!.error, { code: "ERROR_X", message: "m" });
+    const counted = replayRecords(text(end("a", 10), end("b", 20), end("c", 30)), 40, { maxFinished: 2, finishedTtlMs: 3_600_000 });
+    assert.deepEqual(counted.tasks.endedTasks().map((t) => t.id), ["b", "c"], "over the count: oldest dropped");
+    const lines = [...r.tasks.compacted()];
+    assert.deepEqual(replayRecords(text(...lines), 3_600_000 + 2_000).tasks.endedTasks(), r.tasks.endedTasks(), "compaction keeps them");
   });
 
   test("shouldCompact: past compactAfter records and more than four per open task", () => {

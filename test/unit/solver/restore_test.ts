@@ -68,7 +68,7 @@ describe("SolverPool restore", () => {
       replayed("expired", now, { deadlineAt: now }),
       replayed("queued-early", now, { createdAt: now - 5000 }),
     ]);
-    assert.deepEqual(counts, { polled: 1, queued: 2, uncertain: 1, expired: 1 });
+    assert.deepEqual(counts, { polled: 1, queued: 2, uncertain: 1, expired: 1, ended: 0 });
     assert.equal(pool.tasks.get("uncertain")?.error?.code, SUBMIT_UNCERTAIN);
     assert.equal(pool.tasks.get("expired")?.error?.code, "timeout");
     assert.equal(pool.tasks.get("held")?.status, "submitted");
@@ -78,6 +78,26 @@ describe("SolverPool restore", () => {
     await clock.advance(5000);
     assert.equal(upstream.pending("poll")[0]?.arg, "u9", "polled by its id after one interval, never submitted again");
     assert.equal(pool.inFlight, 3);
+  });
+
+  test("ended tasks from the journal answer again as they ended, are not journaled again, and leave with their retention", async () => {
+    const { pool, clock, journal, upstream } = rig();
+    const now = clock.now();
+    const counts = pool.restore([], [
+      { id: "s", type: "image", status: "solved", createdAt: now - 9000, endedAt: now - 5000, upstreamId: "u1", solution: "ABC", error: undefined },
+      { id: "f", type: "turnstile", status: "failed", createdAt: now - 9000, endedAt: now - 4000, upstreamId: undefined, solution: undefined, error: { code: "ERROR_X", message: "m" } },
+    ]);
+    assert.equal(counts.ended, 2);
+    const s = pool.tasks.get("s")!;
+    assert.deepEqual([s.status, s.solution, s.upstreamId, s.endedAt], ["solved", "ABC", "u1", now - 5000]);
+    assert.deepEqual(pool.tasks.get("f")!.error, { code: "ERROR_X", message: "m" });
+    assert.equal(pool.queueDepth, 0);
+    await settle();
+    assert.deepEqual(journal.records, [], "the journal already holds them");
+    assert.equal(upstream.count("submit"), 0);
+    await clock.advance(3_600_000 - 5000 + 1);
+    assert.equal(pool.tasks.get("s"), undefined, "gone an hour after it ended, not an hour after the restart");
+    assert.ok(pool.tasks.get("f"));
   });
 });
 

@@ -1,0 +1,103 @@
+/**
+ * One owner per directory: an exclusive SQLite transaction (node:sqlite) held on `<dir>/.lock` for
+ * the process's life. Underneath it is an fcntl lock, which the kernel drops when the process dies
+ * (kill -9 included) and which every process on the same kernel sees: other process namespaces and
+ * containers sharing the volume too. Not across hosts unless the file system carries fcntl locks
+ * (NFS with lockd does; a file system without lock support does not); deleting `.lock` defeats it.
+ * The owner's pid goes to `<dir>/.owner` only so a refused second process can name it.
+ */
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+
+export const LOCK_FILE = ".lock";
+export const OWNER_FILE = ".owner";
+
+/** SQLITE_BUSY and SQLITE_LOCKED: another connection holds the lock. */
+const BUSY_CODES = new Set([5, 6]);
+
+export type DirLockResult = { kind: "locked"; lock: DirLock } | { kind: "busy"; ownerPid: number | undefined };
+
+export interface DirLock {
+  /** Releases the lock (idempotent); the kernel does it anyway when the process ends. */
+  release(): void;
+}
+
+/**
+ * Takes `dir`'s lock without waiting: `busy` (with the owner's pid when it wrote one) when another
+ * process, or another lock in this one, holds it. Throws the file system's error (EACCES, EROFS, ...)
+ * when the lock file cannot be created.
+ */
+export function lockDir(dir: string, pid: number): DirLockResult {
+  const db = openLockFile(join(dir, LOCK_FILE));
+  try {
+    // EXCLUSIVE locking mode keeps the lock after the statement; BEGIN EXCLUSIVE takes it now;
+    // journal_mode=OFF: no `.lock-journal` beside it (nothing is ever written to this database).
+    db.exec("PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=OFF; BEGIN EXCLUSIVE");
+  } catch (err) {
+    db.close();
+    if (BUSY_CODES.has((err as { errcode?: number }).errcode ?? -1)) return { kind: "busy", ownerPid: awaitOwner(dir) };
+    throw asFsError(err);
+  }
+  const ownerFile = join(dir, OWNER_FILE);
+  try {
+    writeFileSync(ownerFile, `${pid}\n`, { mode: 0o600 });
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  let held = true;
+  return {
+    kind: "locked",
+    lock: {
+      release() {
+        if (!held) return;
+        held = false;
+        if (readOwner(dir) === pid) rmSync(ownerFile, { force: true });
+        db.close();
+      },
+    },
+  };
+}
+
+function openLockFile(path: string): DatabaseSync {
+  // Created owner-only first; closing this descriptor is harmless only because no lock is held yet.
+  closeSync(openSync(path, "a", 0o600));
+  try {
+    return new DatabaseSync(path, { timeout: 0 });
+  } catch (err) {
+    throw asFsError(err);
+  }
+}
+
+/**
+ * The owner writes its pid just after taking the lock: a process refused in between waits for it
+ * a little (at most 200 ms, only on this refusal path) rather than name nobody.
+ */
+function awaitOwner(dir: string): number | undefined {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; ; i++) {
+    const pid = readOwner(dir);
+    if (pid !== undefined || i === 10) return pid;
+    Atomics.wait(pause, 0, 0, 20);
+  }
+}
+
+/** The pid the current owner wrote, if readable. */
+function readOwner(dir: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(join(dir, OWNER_FILE), "utf8"), 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** SQLite says "unable to open database file"; give it an errno-like code the caller can name. */
+function asFsError(err: unknown): Error {
+  const e = err as { errcode?: number; errstr?: string; message?: string };
+  const codes: Record<number, string> = { 8: "EROFS", 14: "ECANTOPEN", 23: "EACCES" };
+  const wrapped = new Error(`${LOCK_FILE}: ${e.errstr ?? e.message ?? String(err)}`, { cause: err }) as NodeJS.ErrnoException;
+  wrapped.code = codes[(e.errcode ?? 0) & 0xff] ?? "ELOCK";
+  return wrapped;
+}
