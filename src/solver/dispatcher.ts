@@ -49,17 +49,19 @@ export class Dispatcher {
 
   /**
    * A balance was read. Refusals for money (`ERROR_ZERO_BALANCE`) waiting on it count as saturation
-   * when there is money (CaptchaAI says "zero balance" for "no free threads" too); with money, any
-   * submit back-off ends now, so a top-up resumes submissions at once.
+   * when there is money (CaptchaAI says "zero balance" for "no free threads" too). When the money
+   * comes back (a top-up after a low balance), the submit back-off ends now, so submissions resume
+   * at once; a refusal for threads keeps its back-off (that is what the back-off is for).
    */
   balanceRead(balanceUsd: number): void {
     const core = this.#core;
     const funded = balanceUsd >= (core.o.minBalanceUsd ?? 0);
-    if (funded && !this.#funded) core.o.health.resumed();
+    const toppedUp = funded && !this.#funded;
     this.#funded = funded;
     if (funded) for (; this.#zeroBalanceRefusals > 0; this.#zeroBalanceRefusals--) core.o.health.submitAnswered(true);
     this.#zeroBalanceRefusals = 0;
-    if (!funded) return;
+    if (!toppedUp) return;
+    core.o.health.resumed();
     core.submitBackoff.reset();
     if (core.resumeJob !== undefined && core.circuit.state === "closed") {
       core.resumeJob.cancel();

@@ -209,7 +209,7 @@ describe("readiness history", () => {
 
 describe("evidence beyond the table", () => {
   test("saturation: ERROR_NO_SLOT_AVAILABLE above --max-saturation is a metric and a /health warn, readiness stays 200", () =>
-    withRow({ ...HANG, flags: { "max-queue-wait": "120s" } }, async (h) => {
+    withRow({ ...HANG, flags: { "max-queue-wait": "120s", "error-window": "5m" } }, async (h) => {
       h.sim.control.setFault("in.php", { error: "ERROR_NO_SLOT_AVAILABLE" });
       for (let i = 0; i < 3; i++) h.worker.pool.enqueue("image", { type: "image", image: "aGVsbG8=" });
       await advance(h.clock, 60_000, 500);

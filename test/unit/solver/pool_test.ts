@@ -218,6 +218,36 @@ describe("SolverPool account", () => {
   });
 });
 
+describe("SolverPool balance evidence", () => {
+  test("a good balance read does not cut short the back-off after a refusal for threads", async () => {
+    const { pool, upstream, clock, health } = rig({ threads: 1, minBalanceUsd: 1 });
+    pool.enqueue("image", IMAGE);
+    upstream.answer("submit", { kind: "back_off", code: "ERROR_NO_SLOT_AVAILABLE", message: "" });
+    await settle();
+    assert.deepEqual(health.submits, [true], "counted as saturation");
+    pool.balanceObserved({ kind: "ok", value: 10 }, clock.now());
+    await settle();
+    assert.equal(upstream.count("submit"), 1, "still paused: threads, not money, ran out");
+    await clock.advance(1000);
+    await settle();
+    assert.equal(upstream.count("submit"), 2, "resumed when the back-off ended");
+  });
+
+  test("a top-up after a low balance ends the back-off at once", async () => {
+    const { pool, upstream, clock, health } = rig({ threads: 1, minBalanceUsd: 1 });
+    pool.enqueue("image", IMAGE);
+    upstream.answer("submit", { kind: "back_off", code: "ERROR_ZERO_BALANCE", message: "" });
+    await settle();
+    pool.balanceObserved({ kind: "ok", value: 0.1 }, clock.now());
+    assert.deepEqual(health.submits, [], "no money: not saturation");
+    assert.equal(upstream.count("submit"), 1);
+    pool.balanceObserved({ kind: "ok", value: 5 }, clock.now());
+    await settle();
+    assert.equal(upstream.count("submit"), 2, "resumed at once");
+    assert.equal(health.resumes, 1);
+  });
+});
+
 describe("SolverPool lifecycle", () => {
   test("draining: queued tasks fail with shutdown, new ones are refused, in-flight ones finish", async () => {
     const { pool, upstream, clock } = rig({ threads: 1 });
