@@ -122,6 +122,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     bulkhead: config.bulkhead,
     random: o.random,
     minBalanceUsd: config.minBalanceUsd,
+    nodeId: config.nodeId,
     // Evidence (a transport failure, a refusal for money) re-reads the balance now, single flight.
     onEvidence: () => void checks.refresh(UPSTREAM_CHECK),
     onTaskEnded: (task: Task) => {
