@@ -29,6 +29,10 @@ import { registerWorkerMetrics, type WorkerMetrics } from "../metrics/worker_met
 import { SolverPool } from "../solver/pool.ts";
 import type { Task } from "../tasks/task.ts";
 import { createCaptchaAiClient } from "../upstream/captchaai_client.ts";
+import { ClientKeys } from "../gateway/client_keys.ts";
+import { Gateway } from "../gateway/gateway.ts";
+import { legacyRoutes } from "../gateway/legacy.ts";
+import { v2Routes } from "../gateway/v2.ts";
 import { createAdmission } from "./admission.ts";
 import { startDemo, type Demo } from "./demo.ts";
 import { createStopLadder, type StopLadder } from "./lifecycle.ts";
@@ -71,6 +75,8 @@ export interface Worker extends StopLadder {
   demo: Demo | undefined;
   /** Resolves when startup ends: the first dependency check ended (or timed out), then readiness may pass. */
   startup: Promise<void>;
+  /** The 2captcha-compatible gateway, with --client-keys-file. */
+  gateway: Gateway | undefined;
 }
 
 /**
@@ -81,6 +87,14 @@ export interface Worker extends StopLadder {
  */
 export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const { clock, log } = o;
+  let clientKeys: ClientKeys | undefined;
+  try {
+    // Read first: a bad keys file exits 78 before anything starts. Never logged: it holds keys.
+    clientKeys = o.config.clientKeysFile === undefined ? undefined : new ClientKeys({ path: o.config.clientKeysFile, clock, log: log.child({ component: "gateway" }) });
+  } catch (err) {
+    log.error("cannot use the client keys", { err });
+    throw err;
+  }
   const demo = o.config.demo ? await startDemo(o.config, clock, log) : undefined;
   const config = demo?.config ?? o.config;
   const apiKey = demo?.apiKey ?? o.apiKey;
@@ -127,6 +141,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     onEvidence: () => void checks.refresh(UPSTREAM_CHECK),
     onTaskEnded: (task: Task) => {
       metrics?.taskEnded(task);
+      gateway?.taskEnded(task);
       if (log.enabled("debug")) log.debug("task ended", { id: task.id, type: task.type, status: task.status, code: task.error?.code });
       notifier.check();
     },
@@ -171,7 +186,18 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   registerMetricsRoute(router, registry);
   registerHealthRoutes(router, view, notifier, log);
   registerStatusRoute(router, view, log);
-  registerTaskRoutes(router, { pool, apiToken: o.apiToken, admission: createAdmission(view, { probationAdmits: config.threads }) });
+  const admission = createAdmission(view, { probationAdmits: config.threads });
+  registerTaskRoutes(router, { pool, apiToken: o.apiToken, clientKeys, admission });
+  let gateway: Gateway | undefined;
+  if (clientKeys) {
+    const glog = log.child({ component: "gateway" });
+    const balanceUsd = () => {
+      const v = checks.result(UPSTREAM_CHECK)?.value?.observedValue;
+      return typeof v === "number" ? v : undefined;
+    };
+    gateway = new Gateway({ pool, admission, keys: clientKeys, balanceUsd, log: glog, registry });
+    for (const r of [...legacyRoutes({ gateway, log: glog }), ...v2Routes({ gateway, log: glog })]) router.on(r.method, r.path, r.handler);
+  }
 
   const parts = {
     log,
@@ -238,6 +264,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     agent: parts.agent,
     demo,
     startup,
+    gateway,
     get state() {
       return ladder.state;
     },
