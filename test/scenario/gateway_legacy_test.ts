@@ -1,26 +1,8 @@
 // The legacy 2captcha API (in.php/res.php) on the worker, with plain HTTP: each method, action and error.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, test } from "node:test";
-import { advance, eventually, withHarness, type Harness, type HarnessOptions } from "../_support/harness.ts";
-import { tempDir } from "../_support/temp_dirs.ts";
-
-export const CLIENT_KEY = "client-key-alpha-0123456789abcdef";
-export const OTHER_KEY = "client-key-bravo-0123456789abcdef";
-export const PNG = Buffer.alloc(300, 1).toString("base64");
-
-/** A keys file for alpha and bravo (bravo limited to one open task), plus extra lines. */
-export function keysFile(extra = ""): string {
-  const path = join(tempDir("cw-keys-"), "clients");
-  writeFileSync(path, `# the gateway's clients\nalpha ${CLIENT_KEY}\nbravo ${OTHER_KEY} max_in_flight=1\n${extra}`);
-  return path;
-}
-
-export const gatewayHarness = (flags: Record<string, string> = {}): HarnessOptions => ({
-  flags: { "client-keys-file": keysFile(), "first-poll": "1s", "poll-interval": "1s", ...flags },
-  sim: { solveTimeMs: { image: 500, token: 500 } },
-});
+import { CLIENT_KEY, gatewayHarness, OTHER_KEY, PNG } from "../_support/gateway.ts";
+import { advance, eventually, withHarness, type Harness } from "../_support/harness.ts";
 
 const q = (h: Harness, path: string, params: Record<string, string>) => fetch(`${h.base}${path}?${new URLSearchParams(params)}`);
 const text = async (res: Response) => ({ status: res.status, body: await res.text(), type: res.headers.get("content-type") });
@@ -53,7 +35,7 @@ describe("gateway: legacy in.php / res.php", () => {
     withHarness(async (h) => {
       const res = await q(h, "/in.php", { key: CLIENT_KEY, method: "base64", body: PNG, json: "1", header_acao: "1" });
       assert.equal(res.headers.get("access-control-allow-origin"), "*");
-      const body = await res.json();
+      const body = (await res.json()) as { status: number; request: string };
       assert.equal(body.status, 1);
       assert.match(body.request, /^\d+$/);
       const notReady = await (await q(h, "/res.php", { key: CLIENT_KEY, action: "get", id: body.request, json: "1" })).json();
@@ -100,7 +82,7 @@ describe("gateway: legacy in.php / res.php", () => {
       assert.match(many[0]!, /^[a-z0-9]{6}$/);
       assert.deepEqual(many.slice(1), ["CAPCHA_NOT_READY", "ERROR_WRONG_CAPTCHA_ID"]);
       assert.match((await text(await q(h, "/res.php", { key: CLIENT_KEY, action: "get2", id: a }))).body, /^OK\|[a-z0-9]{6}\|0$/);
-      const j = await (await q(h, "/res.php", { key: CLIENT_KEY, action: "get2", id: a, json: "1" })).json();
+      const j = (await (await q(h, "/res.php", { key: CLIENT_KEY, action: "get2", id: a, json: "1" })).json()) as { status: number; price: string };
       assert.deepEqual([j.status, j.price], [1, "0"]);
     }, gatewayHarness()));
 
@@ -193,7 +175,7 @@ describe("gateway: legacy in.php / res.php", () => {
       assert.equal((await fetch(`${h.base}/v1/tasks`, { method: "POST", headers: { ...headers, authorization: "Bearer wrong-key-000000" }, body })).status, 401);
       const ok = await fetch(`${h.base}/v1/tasks`, { method: "POST", headers: { ...headers, authorization: `Bearer ${CLIENT_KEY}` }, body });
       assert.equal(ok.status, 202);
-      const { id } = await ok.json();
+      const { id } = (await ok.json()) as { id: string };
       assert.match(id, /^[1-9]\d*$/, "the same integer ids as the gateway, as decimal strings");
       assert.equal((await text(await q(h, "/res.php", { key: CLIENT_KEY, action: "get", id }))).body, "CAPCHA_NOT_READY", "one id scheme for both APIs");
     }, gatewayHarness()));
