@@ -16,7 +16,8 @@ export interface ClientKey {
   readonly maxInFlight: number | undefined;
 }
 
-interface Entry extends ClientKey {
+interface Entry {
+  client: ClientKey;
   hash: Buffer;
 }
 
@@ -87,7 +88,7 @@ export class ClientKeys {
 
   /** The names, for metrics (never the keys). */
   get names(): string[] {
-    return this.#entries.map((e) => e.name);
+    return this.#entries.map((e) => e.client.name);
   }
 
   /** Called with the keys after every (re)load: the hook a log redactor or another credential check takes. */
@@ -100,8 +101,8 @@ export class ClientKeys {
     this.#reloadIfChanged();
     if (key === undefined || key === "" || key.length > 4096) return undefined;
     const given = sha256(key);
-    let found: Entry | undefined;
-    for (const e of this.#entries) if (timingSafeEqual(given, e.hash) && found === undefined) found = e;
+    let found: ClientKey | undefined;
+    for (const e of this.#entries) if (timingSafeEqual(given, e.hash) && found === undefined) found = e.client;
     return found;
   }
 
@@ -141,7 +142,7 @@ export class ClientKeys {
       throw new WorkerError("ERR_CONFIG_INVALID", `Invalid --client-keys-file: cannot read ${JSON.stringify(this.#o.path)} (${code})`, { field: "--client-keys-file" });
     }
     const parsed = parseClientKeys(text);
-    this.#entries = parsed.map((c, i) => ({ ...c, hash: sha256(parsed.keys[i]!) }));
+    this.#entries = parsed.map((client, i) => ({ client, hash: sha256(parsed.keys[i]!) }));
     this.#mtimeMs = mtime;
     this.#checkedAt = this.#o.clock.now();
     for (const l of this.#listeners) l(parsed.keys);
