@@ -30,9 +30,8 @@ import { SolverPool } from "../solver/pool.ts";
 import type { Task } from "../tasks/task.ts";
 import { createCaptchaAiClient } from "../upstream/captchaai_client.ts";
 import { ClientKeys } from "../gateway/client_keys.ts";
-import { Gateway } from "../gateway/gateway.ts";
-import { legacyRoutes } from "../gateway/legacy.ts";
-import { v2Routes } from "../gateway/v2.ts";
+import type { Gateway } from "../gateway/gateway.ts";
+import { createGatewayParts } from "../gateway/gateway_parts.ts";
 import { createAdmission } from "./admission.ts";
 import { startDemo, type Demo } from "./demo.ts";
 import { createStopLadder, type StopLadder } from "./lifecycle.ts";
@@ -188,16 +187,14 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   registerStatusRoute(router, view, log);
   const admission = createAdmission(view, { probationAdmits: config.threads });
   registerTaskRoutes(router, { pool, apiToken: o.apiToken, clientKeys, admission });
-  let gateway: Gateway | undefined;
-  if (clientKeys) {
-    const glog = log.child({ component: "gateway" });
-    const balanceUsd = () => {
-      const v = checks.result(UPSTREAM_CHECK)?.value?.observedValue;
-      return typeof v === "number" ? v : undefined;
-    };
-    gateway = new Gateway({ pool, admission, keys: clientKeys, balanceUsd, log: glog, registry });
-    for (const r of [...legacyRoutes({ gateway, log: glog }), ...v2Routes({ gateway, log: glog })]) router.on(r.method, r.path, r.handler);
-  }
+  // The 2captcha-compatible gateway (SPEC §11), on with --client-keys-file; getbalance reads the check's cache.
+  const balanceUsd = () => {
+    const v = checks.result(UPSTREAM_CHECK)?.value?.observedValue;
+    return typeof v === "number" ? v : undefined;
+  };
+  const gw = clientKeys && createGatewayParts({ pool, admission, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry });
+  const gateway = gw?.gateway;
+  for (const r of gw?.routes ?? []) router.on(r.method, r.path, r.handler);
 
   const parts = {
     log,
@@ -208,7 +205,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     stateDir: config.stateDir,
     notify: undefined as ReturnType<typeof startSystemdNotify>,
     demo,
-    timers: [trials, checks, processMetrics],
+    timers: [trials, checks, processMetrics, ...(gw ? [gw.callbacks] : [])],
     http: undefined as HttpServer | undefined,
     client,
     agent: undefined as HaproxyAgent | undefined,

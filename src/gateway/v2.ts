@@ -5,11 +5,11 @@
  */
 import type { ServerResponse } from "node:http";
 import type { Logger } from "../base/log.ts";
-import type { Task } from "../tasks/task.ts";
 import { readBody, send, type GatewayRoute } from "./_http.ts";
 import { CODES, errorIdOf, GatewayError, taskFailureCode, type GatewayCode } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
 import { legacyTaskParams } from "./task_params.ts";
+import { taskResultBody } from "./v2_result.ts";
 
 export interface V2Options {
   gateway: Gateway;
@@ -95,7 +95,11 @@ export function v2Routes(o: V2Options): GatewayRoute[] {
       const task = await o.gateway.submit(c, params);
       return { taskId: Number(task.id) };
     }),
-    route("/getTaskResult", (b) => taskResult(taskOf(b).task)),
+    route("/getTaskResult", (b) => {
+      const { task } = taskOf(b);
+      if (task.status === "failed") throw new GatewayError(taskFailureCode(task.error?.code));
+      return taskResultBody(task);
+    }),
     route("/getBalance", (b) => {
       client(b);
       return { balance: o.gateway.balance() };
@@ -123,22 +127,6 @@ export function toLegacy(task: unknown): Map<string, string> {
     else throw new GatewayError("ERROR_BAD_PARAMETERS");
   }
   return out;
-}
-
-/** getTaskResult's answer for `task`: processing, ready with its solution, or the failure as an error. */
-export function taskResult(task: Task): Body {
-  if (task.status === "failed") throw new GatewayError(taskFailureCode(task.error?.code));
-  if (task.status !== "solved") return { status: "processing" };
-  const answer = task.solution ?? "";
-  const solution = task.type === "image" ? { text: answer } : task.type === "turnstile" ? { token: answer } : { gRecaptchaResponse: answer, token: answer };
-  return {
-    status: "ready",
-    solution,
-    cost: "0",
-    createTime: Math.floor(task.createdAt / 1000),
-    endTime: Math.floor((task.endedAt ?? task.createdAt) / 1000),
-    solveCount: Math.max(1, task.submissions),
-  };
 }
 
 function fail(res: ServerResponse, legacy: GatewayCode, close = false): void {
