@@ -33,6 +33,9 @@ export async function runApp(o: RunAppOptions): Promise<number> {
   }
   // Signals are handled from before the start line on: whoever reads it may stop the worker at once.
   const stopped = stopOnSignal({ onSignal: rt.onSignal, exit: rt.exit, drainTimeoutMs: config.drainTimeoutMs, log }, worker);
+  // SIGHUP is always handled (Node's default would exit): it re-reads the client keys file.
+  const offReload = rt.onReload?.(() => worker.reload());
+  void stopped.finally(() => offReload?.());
   const listen = formatHostPort(worker.address);
   log.info("captcha-worker started", {
     version: VERSION,

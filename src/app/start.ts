@@ -76,6 +76,8 @@ export interface Worker extends StopLadder {
   startup: Promise<void>;
   /** The 2captcha-compatible gateway, with --client-keys-file. */
   gateway: Gateway | undefined;
+  /** SIGHUP: re-reads the client keys file (a failed read keeps the keys in use); without one, logs that there is nothing to reload. */
+  reload(): void;
 }
 
 /**
@@ -262,6 +264,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     demo,
     startup,
     gateway,
+    reload: () => (clientKeys ? void clientKeys.reload() : log.info("reload: nothing to re-read (no --client-keys-file)")),
     get state() {
       return ladder.state;
     },
