@@ -99,6 +99,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const demo = o.config.demo ? await startDemo(o.config, clock, log) : undefined;
   const config = demo?.config ?? o.config;
   const apiKey = demo?.apiKey ?? o.apiKey;
+  // --demo without a keys file: the gateway is on with one fresh demo key (printed in the banner).
+  if (demo && !clientKeys) clientKeys = new ClientKeys({ path: "(demo)", text: `demo ${demo.clientKey}`, clock, log });
   if (apiKey === undefined) throw new WorkerError("ERR_NO_API_KEY", "No CaptchaAI key and no --demo");
   const health = new WorkerHealth(clock, config.errorWindowMs, { maxConsecutiveFailures: config.maxConsecutiveFailures });
   let metrics: WorkerMetrics | undefined;
@@ -188,7 +190,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   registerHealthRoutes(router, view, notifier, log);
   registerStatusRoute(router, view, log);
   const admission = createAdmission(view, { probationAdmits: config.threads });
-  registerTaskRoutes(router, { pool, apiToken: o.apiToken, clientKeys, admission });
+  // Keys from a file also authenticate /v1/tasks; the demo's own key does not lock the demo's task API.
+  registerTaskRoutes(router, { pool, apiToken: o.apiToken, clientKeys: config.clientKeysFile === undefined ? undefined : clientKeys, admission });
   // The 2captcha-compatible gateway (SPEC §11), on with --client-keys-file; getbalance reads the check's cache.
   const balanceUsd = () => {
     const v = checks.result(UPSTREAM_CHECK)?.value?.observedValue;

@@ -53,7 +53,10 @@ export function parseClientKeys(text: string): ClientKey[] & { keys: string[] } 
 }
 
 export interface ClientKeysOptions {
+  /** The keys file; its text when `text` is not given. */
   path: string;
+  /** Fixed keys in the file's format instead of reading `path` (the demo's key): never reloaded. */
+  text?: string;
   clock: Clock;
   log: Logger;
   /** @default fs.readFileSync(path, "utf8") */
@@ -76,8 +79,9 @@ export class ClientKeys {
   /** Reads the file at once; throws ERR_CONFIG_INVALID when it cannot be read or parsed (exit 78 at start). */
   constructor(o: ClientKeysOptions) {
     this.#o = o;
-    this.#read = o.readFile ?? ((p) => readFileSync(p, "utf8"));
-    this.#mtime = o.mtimeMs ?? ((p) => statSync(p).mtimeMs);
+    const text = o.text;
+    this.#read = text !== undefined ? () => text : (o.readFile ?? ((p) => readFileSync(p, "utf8")));
+    this.#mtime = text !== undefined ? () => 0 : (o.mtimeMs ?? ((p) => statSync(p).mtimeMs));
     this.#load();
   }
 

@@ -72,3 +72,26 @@ describe("gateway keys reload", () => {
     assert.ok(!text.includes(ALPHA));
   });
 });
+
+describe("gateway in the demo", () => {
+  test("run --demo prints a fresh demo client key with ready-to-run snippets, and the printed curl solves through the gateway", async () => {
+    const w = spawnWorker(["run", "--demo", "--listen", "127.0.0.1:0"], {});
+    let out = "";
+    w.child.stdout!.on("data", (c: Buffer) => void (out += c.toString()));
+    const base = await whenReady(w);
+    await pollUntil("the banner", () => out.includes("Stop with Ctrl-C"), { timeoutMs: 10_000, intervalMs: 25 });
+    const key = /demo client key (demo-[0-9a-f]{24})/.exec(out)?.[1];
+    assert.ok(key, out);
+    const submit = /curl "([^"]*\/in\.php[^"]*)"/.exec(out)![1]!;
+    const answer = (await (await fetch(submit)).json()) as { status: number; request: string };
+    assert.equal(answer.status, 1);
+    const text = await pollUntil("the answer", async () => {
+      const r = await (await fetch(`${base}/res.php?key=${key}&action=get&id=${answer.request}`)).text();
+      return r.startsWith("OK|") ? r : undefined;
+    }, { timeoutMs: 20_000, intervalMs: 100 });
+    assert.match(text, /^OK\|/);
+    assert.equal((await fetch(`${base}/v1/tasks/${answer.request}`)).status, 200, "the demo's task API stays open");
+    w.child.kill("SIGTERM");
+    assert.equal(await w.exited, 0);
+  });
+});
