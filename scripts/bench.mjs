@@ -1,7 +1,7 @@
 // npm run bench [-- section...]: the performance figures of the README, measured on the built
 // executable against the built-in simulator, each speed figure as a ratio to a bare node:http
 // server started by the same Node runtime in the same run. Sections: startup, solve, health,
-// metrics, balance (default: all). wrk (Debian package wrk) drives the HTTP load where a fair
+// metrics, balance, journal, gateway (default: all); signals only when named. wrk (Debian package wrk) drives the HTTP load where a fair
 // generator matters; paced probes come from this process.
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
@@ -10,6 +10,7 @@ import { Agent, request } from "node:http";
 import { freePort, pollUntil } from "../test/_support/net.ts";
 import { measureStartup } from "./bench_startup.mjs";
 import { benchSignals } from "./bench_signals.mjs";
+import { benchGateway } from "./bench_gateway.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = ROOT + "dist/captcha-worker";
@@ -22,9 +23,13 @@ const children = new Set();
 
 
 function http(method, url, { body, headers = {} } = {}) {
+  return raw(method, url, { body: body === undefined ? undefined : JSON.stringify(body), headers: body === undefined ? headers : { "content-type": "application/json", ...headers } });
+}
+
+/** A request with a body sent as given (a form, say). */
+function raw(method, url, { body: text, headers = {} } = {}) {
   return new Promise((resolve, reject) => {
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(url, { method, agent, headers: text ? { "content-type": "application/json", ...headers } : headers }, (res) => {
+    const req = request(url, { method, agent, headers }, (res) => {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString() }));
@@ -321,7 +326,8 @@ async function benchJournal() {
 
 // --- main ---------------------------------------------------------------------------------------
 
-const SECTIONS = { startup: benchStartup, solve: benchSolve, health: benchHealth, metrics: benchMetrics, balance: benchBalance, journal: benchJournal, signals: benchSignals };
+const gateway = () => benchGateway({ simulator, worker, http, raw, stop, quantile, ms, workerMs, PNG });
+const SECTIONS = { startup: benchStartup, solve: benchSolve, health: benchHealth, metrics: benchMetrics, balance: benchBalance, journal: benchJournal, gateway, signals: benchSignals };
 /** Run only when named: they take minutes of real time. */
 const EXPLICIT = new Set(["signals"]);
 const chosen = process.argv.slice(2);

@@ -19,6 +19,10 @@ const runtime: Runtime = {
       process.off("SIGINT", onInt);
     };
   },
+  onReload(handler) {
+    process.on("SIGHUP", handler);
+    return () => void process.off("SIGHUP", handler);
+  },
   exit: (code) => process.exit(code),
   isTTY: process.stdout.isTTY === true,
   process: {

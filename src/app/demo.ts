@@ -2,6 +2,7 @@
  * `run --demo`: the in-process simulator the worker solves on (no key, no network), a small steady
  * stream of sample tasks of every type through the same pool as real tasks, and the banner.
  */
+import { randomBytes } from "node:crypto";
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { Config } from "../config/config.ts";
@@ -32,6 +33,8 @@ export interface Demo {
   /** The worker's config pointed at the simulator, with short polls so solves show quickly. */
   config: Config;
   apiKey: string;
+  /** A client key for the gateway (a fresh one per run), unless --client-keys-file names the clients. */
+  clientKey: string;
   /** Starts one sample task every `everyMs` (the first at once). */
   startTraffic(pool: DemoPool, everyMs?: number): void;
   /** Stops the sample tasks (the first rung of the drain). */
@@ -46,9 +49,10 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
   const simulator = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [DEMO_KEY], solveTimeMs: { image: 2000, token: 6000 }, balanceUsd: 5, log });
   let timer: Timer | undefined;
   let stopped = false;
-  return {
+  const demo: Demo = {
     simulator,
     apiKey: DEMO_KEY,
+    clientKey: `demo-${randomBytes(12).toString("hex")}`,
     config: { ...config, upstream: simulator.url, firstPoll: { imageMs: 1000, tokenMs: 3000 }, pollIntervalMs: Math.min(config.pollIntervalMs, 1000) },
     startTraffic(pool, everyMs = 2000) {
       let i = 0;
@@ -75,9 +79,18 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
         `\nDemo: the worker solves sample tasks on the built-in simulator (no key, no network).\n` +
         `  readiness     ${base}/health/ready\n  health report ${base}/health\n  metrics       ${base}/metrics\n  simulator     ${sim}__sim/counts\n` +
         `Try: curl -X POST ${sim}__sim/balance -H 'content-type: application/json' -d '{"balance":0.5}'  (then watch readiness)\n` +
+        (config.clientKeysFile === undefined
+          ? `\n2captcha gateway, demo client key ${demo.clientKey}:\n` +
+            `  curl "${base}/in.php?key=${demo.clientKey}&method=base64&body=${encodeURIComponent(SAMPLE_PNG)}&json=1"\n` +
+            `  curl "${base}/res.php?key=${demo.clientKey}&action=get&id=<the id>&json=1"\n` +
+            `  node -e 'const {Solver}=require("2captcha-ts");require("2captcha-ts/dist/structs/constants/constants.js").supportedProviders.twoCaptcha` +
+            `.in="${base}/in.php";require("2captcha-ts/dist/structs/constants/constants.js").supportedProviders.twoCaptcha.res="${base}/res.php";` +
+            `new Solver("${demo.clientKey}",1000).imageCaptcha({body:"${SAMPLE_PNG}"}).then(console.log)'\n`
+          : "") +
         `Stop with Ctrl-C.\n\n`
       );
     },
     close: () => simulator.close(),
   };
+  return demo;
 }

@@ -29,10 +29,13 @@ export async function runApp(o: RunAppOptions): Promise<number> {
     worker = await startWorker({ config, apiKey: o.apiKey, apiToken: o.apiToken, clock, log, env: rt.env, process: rt.process });
   } catch (err) {
     if (isWorkerError(err, "ERR_STATE_DIR_BUSY")) return EXIT_TEMPFAIL;
-    return isWorkerError(err, "ERR_STATE_DIR") ? EXIT_CONFIG : EXIT_FAILURE;
+    return isWorkerError(err, "ERR_STATE_DIR") || isWorkerError(err, "ERR_CONFIG_INVALID") ? EXIT_CONFIG : EXIT_FAILURE;
   }
   // Signals are handled from before the start line on: whoever reads it may stop the worker at once.
   const stopped = stopOnSignal({ onSignal: rt.onSignal, exit: rt.exit, drainTimeoutMs: config.drainTimeoutMs, log }, worker);
+  // SIGHUP is always handled (Node's default would exit): it re-reads the client keys file.
+  const offReload = rt.onReload?.(() => worker.reload());
+  void stopped.finally(() => offReload?.());
   const listen = formatHostPort(worker.address);
   log.info("captcha-worker started", {
     version: VERSION,

@@ -29,6 +29,9 @@ import { registerWorkerMetrics, type WorkerMetrics } from "../metrics/worker_met
 import { SolverPool } from "../solver/pool.ts";
 import type { Task } from "../tasks/task.ts";
 import { createCaptchaAiClient } from "../upstream/captchaai_client.ts";
+import { ClientKeys } from "../gateway/client_keys.ts";
+import type { Gateway } from "../gateway/gateway.ts";
+import { createGatewayParts } from "../gateway/gateway_parts.ts";
 import { createAdmission } from "./admission.ts";
 import { startDemo, type Demo } from "./demo.ts";
 import { createStopLadder, type StopLadder } from "./lifecycle.ts";
@@ -71,6 +74,10 @@ export interface Worker extends StopLadder {
   demo: Demo | undefined;
   /** Resolves when startup ends: the first dependency check ended (or timed out), then readiness may pass. */
   startup: Promise<void>;
+  /** The 2captcha-compatible gateway, with --client-keys-file. */
+  gateway: Gateway | undefined;
+  /** SIGHUP: re-reads the client keys file (a failed read keeps the keys in use); without one, logs that there is nothing to reload. */
+  reload(): void;
 }
 
 /**
@@ -81,9 +88,19 @@ export interface Worker extends StopLadder {
  */
 export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const { clock, log } = o;
+  let clientKeys: ClientKeys | undefined;
+  try {
+    // Read first: a bad keys file exits 78 before anything starts. Never logged: it holds keys.
+    clientKeys = o.config.clientKeysFile === undefined ? undefined : new ClientKeys({ path: o.config.clientKeysFile, clock, log: log.child({ component: "gateway" }) });
+  } catch (err) {
+    log.error("cannot use the client keys", { err });
+    throw err;
+  }
   const demo = o.config.demo ? await startDemo(o.config, clock, log) : undefined;
   const config = demo?.config ?? o.config;
   const apiKey = demo?.apiKey ?? o.apiKey;
+  // --demo without a keys file: the gateway is on with one fresh demo key (printed in the banner).
+  if (demo && !clientKeys) clientKeys = new ClientKeys({ path: "(demo)", text: `demo ${demo.clientKey}`, clock, log });
   if (apiKey === undefined) throw new WorkerError("ERR_NO_API_KEY", "No CaptchaAI key and no --demo");
   const health = new WorkerHealth(clock, config.errorWindowMs, { maxConsecutiveFailures: config.maxConsecutiveFailures });
   let metrics: WorkerMetrics | undefined;
@@ -122,10 +139,12 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     bulkhead: config.bulkhead,
     random: o.random,
     minBalanceUsd: config.minBalanceUsd,
+    nodeId: config.nodeId,
     // Evidence (a transport failure, a refusal for money) re-reads the balance now, single flight.
     onEvidence: () => void checks.refresh(UPSTREAM_CHECK),
     onTaskEnded: (task: Task) => {
       metrics?.taskEnded(task);
+      gateway?.taskEnded(task);
       if (log.enabled("debug")) log.debug("task ended", { id: task.id, type: task.type, status: task.status, code: task.error?.code });
       notifier.check();
     },
@@ -170,7 +189,17 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   registerMetricsRoute(router, registry);
   registerHealthRoutes(router, view, notifier, log);
   registerStatusRoute(router, view, log);
-  registerTaskRoutes(router, { pool, apiToken: o.apiToken, admission: createAdmission(view, { probationAdmits: config.threads }) });
+  const admission = createAdmission(view, { probationAdmits: config.threads });
+  // Keys from a file also authenticate /v1/tasks; the demo's own key does not lock the demo's task API.
+  registerTaskRoutes(router, { pool, apiToken: o.apiToken, clientKeys: config.clientKeysFile === undefined ? undefined : clientKeys, admission });
+  // The 2captcha-compatible gateway (SPEC §11), on with --client-keys-file; getbalance reads the check's cache.
+  const balanceUsd = () => {
+    const v = checks.result(UPSTREAM_CHECK)?.value?.observedValue;
+    return typeof v === "number" ? v : undefined;
+  };
+  const gw = clientKeys && createGatewayParts({ pool, admission, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry });
+  const gateway = gw?.gateway;
+  for (const r of gw?.routes ?? []) router.on(r.method, r.path, r.handler);
 
   const parts = {
     log,
@@ -181,7 +210,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     stateDir: config.stateDir,
     notify: undefined as ReturnType<typeof startSystemdNotify>,
     demo,
-    timers: [trials, checks, processMetrics],
+    timers: [trials, checks, processMetrics, ...(gw ? [gw.callbacks] : [])],
     http: undefined as HttpServer | undefined,
     client,
     agent: undefined as HaproxyAgent | undefined,
@@ -237,6 +266,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     agent: parts.agent,
     demo,
     startup,
+    gateway,
+    reload: () => (clientKeys ? void clientKeys.reload() : log.info("reload: nothing to re-read (no --client-keys-file)")),
     get state() {
       return ladder.state;
     },

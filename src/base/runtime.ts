@@ -14,6 +14,8 @@ export interface Runtime {
   exists(path: string): boolean;
   /** Subscribes to SIGTERM/SIGINT; returns the unsubscribe function. */
   onSignal: SignalSource;
+  /** Subscribes to SIGHUP (reload); returns the unsubscribe function. Absent: no reload signal (tests). */
+  onReload?: (handler: () => void) => () => void;
   /** Ends the process at once (the second signal during a drain). */
   exit(code: number): never;
   isTTY: boolean;

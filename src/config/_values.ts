@@ -124,3 +124,10 @@ export function number(min: number, max: number, whole = false) {
     return n;
   };
 }
+
+/** --callback-allow: comma-separated host names or IP literals (lower-cased); empty: none. */
+export function hostList(raw: string): string[] {
+  const hosts = raw.split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== "");
+  for (const h of hosts) if (!/^(?:[a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63}$|^[0-9a-f:.]{2,45}$/.test(h)) throw new BadValue();
+  return hosts;
+}

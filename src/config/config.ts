@@ -38,6 +38,12 @@ export interface Config {
   logFormat: LogFormat;
   apiKeyFile: string | undefined;
   demo: boolean;
+  /** This node's number in task ids (SPEC §12), 0 to 1023. */
+  nodeId: number;
+  /** `NAME KEY [max_in_flight=N]` per line: the gateway's clients (and bearer tokens of /v1/tasks); unset: the gateway is off. */
+  clientKeysFile: string | undefined;
+  /** Hosts callbacks (pingback, callbackUrl) may reach; empty: none. */
+  callbackAllow: string[];
 }
 
 export type ConfigKey = keyof Config;

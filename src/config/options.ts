@@ -111,6 +111,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     "file holding the CaptchaAI key (also CAPTCHAAI_API_KEY_FILE)", v.path),
   option("demo", "demo", "false", "true or false (1/0, yes/no)",
     "run on the built-in simulator with sample traffic; no key needed", v.boolean, { boolean: true }),
+  option("nodeId", "node-id", "0", "a whole number from 0 to 1023",
+    "this node's number, kept in the low 10 bits of every task id", v.integer(0, 1023)),
+  option("clientKeysFile", "client-keys-file", undefined, "a file path",
+    "the gateway's clients, `NAME KEY [max_in_flight=N]` a line; also bearer tokens of the task API; unset: gateway off", v.path),
+  option("callbackAllow", "callback-allow", "", "comma-separated host names or IP addresses",
+    "hosts that pingback/callbackUrl may reach (name and resolved address); empty: none", v.hostList),
 ];
 
 const BY_KEY = new Map(OPTIONS.map((o) => [o.key, o]));

@@ -25,6 +25,8 @@ export interface TaskRoutesOptions {
   admission: () => Refusal | undefined;
   /** Bearer token required on the task API, if set. */
   apiToken?: string | undefined;
+  /** The gateway's client keys (--client-keys-file): each is also a bearer token here, and with them a token is required. */
+  clientKeys?: { find(key: string | undefined): unknown } | undefined;
   /** @default 2 MiB */
   bodyLimitBytes?: number;
 }
@@ -32,7 +34,7 @@ export interface TaskRoutesOptions {
 export const MAX_WAIT_S = 120;
 
 export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): void {
-  const authorized = bearerChecker(opts.apiToken);
+  const authorized = bearerChecker(opts.apiToken, opts.clientKeys);
   const guard = (req: IncomingMessage) => {
     if (!authorized(req.headers.authorization)) {
       throw new WorkerError("ERR_UNAUTHORIZED", undefined, { field: "authorization" });
@@ -124,13 +126,18 @@ export function waitSeconds(req: IncomingMessage, url: URL): number | undefined 
   return Math.min(n, MAX_WAIT_S);
 }
 
-/** Compares tokens in constant time (both sides hashed first, so lengths leak nothing either). */
-export function bearerChecker(token: string | undefined): (header: string | undefined) => boolean {
-  if (token === undefined) return () => true;
-  const expected = createHash("sha256").update(token).digest();
+/**
+ * Compares tokens in constant time (both sides hashed first, so lengths leak nothing either). A
+ * client key from --client-keys-file is a token too; with neither, the API is open.
+ */
+export function bearerChecker(token: string | undefined, clientKeys?: { find(key: string | undefined): unknown }): (header: string | undefined) => boolean {
+  if (token === undefined && clientKeys === undefined) return () => true;
+  const expected = token === undefined ? undefined : createHash("sha256").update(token).digest();
   return (header) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
     const given = createHash("sha256").update(m?.[1] ?? "").digest();
-    return timingSafeEqual(given, expected) && m !== null;
+    const byToken = expected !== undefined && timingSafeEqual(given, expected);
+    const byClient = clientKeys !== undefined && clientKeys.find(m?.[1]) !== undefined;
+    return (byToken || byClient) && m !== null;
   };
 }

@@ -5,7 +5,6 @@
  * This facade admits tasks, forwards reports and runs the lifecycle; dispatcher.ts, poller.ts,
  * account.ts, restore.ts and drain.ts do the rest over the state in pool_core.ts.
  */
-import { randomUUID } from "node:crypto";
 import type { CircuitBreaker } from "../base/circuit_breaker.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { LoadSnapshot } from "../health/worker_health.ts";
@@ -113,7 +112,7 @@ export class SolverPool {
       throw new WorkerError("ERR_QUEUE_FULL", undefined, { data: { queueMax: core.o.queueMax } });
     }
     const now = core.clock.now();
-    const task = core.newTask(randomUUID(), type, params, now, now + core.o.taskTimeoutMs);
+    const task = core.newTask(core.ids.next(), type, params, now, now + core.o.taskTimeoutMs);
     core.track(task);
     const durable = core.o.journal?.accepted(task);
     core.enqueue(task);

@@ -13,6 +13,7 @@ import { Scheduler, type ScheduledJob } from "../base/scheduler.ts";
 import type { HealthFeed } from "../health/worker_health.ts";
 import { kindOf, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
+import { TaskIdGenerator } from "../tasks/task_id.ts";
 import { TaskStore, type TaskStoreOptions } from "../tasks/task_store.ts";
 import { SUBMIT, type Endpoint } from "../upstream/endpoints.ts";
 import { Bulkhead, type BulkheadLimits } from "./bulkhead.ts";
@@ -45,6 +46,8 @@ export interface PoolOptions {
   onEvidence?: () => void;
   /** Below this balance a refusal reads as money running out, above it as saturation. @default 0 */
   minBalanceUsd?: number;
+  /** This node's number in task ids (--node-id, 0-1023). @default 0 */
+  nodeId?: number;
 }
 
 /**
@@ -62,6 +65,8 @@ export class PoolCore {
   readonly clock: Clock;
   readonly scheduler: Scheduler;
   readonly tasks: TaskStore;
+  /** New task ids (SPEC §12): integers, unique across restarts, the node in the low bits. */
+  readonly ids: TaskIdGenerator;
   readonly circuit: CircuitBreaker;
   readonly bulkhead: Bulkhead;
   readonly repeats: RepeatLimiter;
@@ -90,6 +95,7 @@ export class PoolCore {
     this.clock = options.clock;
     this.scheduler = new Scheduler(options.clock, (err) => options.log.error("scheduled job failed", { err }));
     this.tasks = new TaskStore(options.clock, options.retention);
+    this.ids = new TaskIdGenerator({ now: () => options.clock.now(), nodeId: options.nodeId });
     this.repeats = new RepeatLimiter(options.log, options.clock);
     this.bulkhead = new Bulkhead(options.threads, options.bulkhead);
     this.submitBackoff = new Backoff({ baseMs: 1000, maxMs: 60_000, random: options.random ?? Math.random });

@@ -22,6 +22,8 @@ export interface RestoreResult {
 export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly ReplayedTask[], ended: readonly EndedTask[] = []): RestoreResult {
   const counts = { polled: 0, queued: 0, uncertain: 0, expired: 0, ended: 0 };
   const now = core.clock.now();
+  // No new id may repeat one the journal holds, whatever the clock says after the restart.
+  for (const t of [...ended, ...replayed]) core.ids.observe(t.id);
   for (const e of [...ended].sort((a, b) => a.endedAt - b.endedAt)) {
     if (core.tasks.get(e.id)) continue;
     // Its parameters are not kept once it ended: nothing reads them again (GET shows the outcome).

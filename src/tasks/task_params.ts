@@ -12,6 +12,8 @@ export interface ImageParams {
   min_len?: number;
   max_len?: number;
   lang?: string;
+  /** 0 any, 1 Cyrillic, 2 Latin (2captcha's `language`). */
+  language?: number;
   textinstructions?: string;
 }
 
@@ -20,6 +22,7 @@ export interface RecaptchaV2Params {
   sitekey: string;
   pageurl: string;
   invisible?: boolean;
+  enterprise?: boolean;
 }
 
 export interface RecaptchaV3Params {
@@ -28,12 +31,27 @@ export interface RecaptchaV3Params {
   pageurl: string;
   action?: string;
   min_score?: number;
+  enterprise?: boolean;
 }
 
 export interface TurnstileParams {
   type: "turnstile";
   sitekey: string;
   pageurl: string;
+  action?: string;
+  /** Turnstile's cData. */
+  data?: string;
 }
 
-export type TaskParams = ImageParams | RecaptchaV2Params | RecaptchaV3Params | TurnstileParams;
+/**
+ * Who asked and where to tell them, for gateway tasks (SPEC §11): kept with the parameters so the
+ * journal's accept record carries both across a restart. Never sent upstream.
+ */
+export interface TaskOrigin {
+  /** The client's name from --client-keys-file. */
+  client?: string;
+  /** Where the result is POSTed when the task ends, in the form of the API it came in by. */
+  callback?: { url: string; format: "pingback" | "v2" };
+}
+
+export type TaskParams = (ImageParams | RecaptchaV2Params | RecaptchaV3Params | TurnstileParams) & TaskOrigin;

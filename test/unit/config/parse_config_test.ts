@@ -33,6 +33,9 @@ const GOOD: Record<ConfigKey, [string, unknown]> = {
   logFormat: ["text", "text"],
   apiKeyFile: ["/run/key", "/run/key"],
   demo: ["true", true],
+  nodeId: ["17", 17],
+  clientKeysFile: ["/etc/captcha-worker/clients", "/etc/captcha-worker/clients"],
+  callbackAllow: ["hooks.example.com, 10.0.0.5", ["hooks.example.com", "10.0.0.5"]],
 };
 
 /** A bad raw value for each option that takes one. */
@@ -58,6 +61,8 @@ const BAD: Partial<Record<ConfigKey, string>> = {
   agentListen: "localhost",
   logLevel: "verbose",
   logFormat: "xml",
+  nodeId: "1024",
+  callbackAllow: "http://x/",
   demo: "maybe",
 };
 

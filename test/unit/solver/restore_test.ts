@@ -101,6 +101,19 @@ describe("SolverPool restore", () => {
   });
 });
 
+describe("SolverPool task ids", () => {
+  test("SolverPool ids after a restore are integers above every replayed one, and UUID ids from older journals still restore", () => {
+    const { pool, clock } = rig();
+    const now = clock.now();
+    const ahead = String((Math.floor((now - Date.UTC(2025, 0, 1)) * 4) + 1_000_000) * 1024 + 5); // a burst ran the old process ahead of the clock
+    pool.restore([replayed(ahead, now), replayed("3f1c2a9e-8d7b-4c6a-9f0e-1b2c3d4e5f60", now)]);
+    assert.ok(pool.tasks.get("3f1c2a9e-8d7b-4c6a-9f0e-1b2c3d4e5f60"), "an old UUID id still answers");
+    const id = pool.enqueue("image", IMAGE).id;
+    assert.match(id, /^[1-9]\d*$/);
+    assert.ok(Number(id) > Number(ahead) && Number.isSafeInteger(Number(id)));
+  });
+});
+
 describe("SolverPool with a journal", () => {
   test("the submit waits for its durable record; a record that cannot be written is not sent and is retried", async () => {
     const { pool, upstream, clock, journal } = rig();

@@ -1,0 +1,165 @@
+/**
+ * Callbacks (SPEC §11): pingback (legacy, a form with `id` and `code`, as 2captcha posts it) and
+ * callbackUrl (v2, the getTaskResult answer as JSON with `taskId`) POSTed when a gateway task ends.
+ * Only to hosts named in --callback-allow; the name is resolved once and the connection pinned to
+ * that address, which must be public unless the operator named the address itself; no redirect is
+ * followed; a few retries with back-off. The URL rides in the task's parameters, so the journal's
+ * accept record keeps it: a task open across a restart still calls back when it ends.
+ */
+import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import { request as httpRequest, type RequestOptions } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { isIP } from "node:net";
+import type { Clock, Timer } from "../base/clock.ts";
+import type { Logger } from "../base/log.ts";
+import type { Counter, Registry } from "../metrics/registry.ts";
+import type { Task } from "../tasks/task.ts";
+import { taskFailureCode } from "./errors.ts";
+import { taskResultBody } from "./v2_result.ts";
+
+/** Waits before the 2nd, 3rd, ... attempt: five attempts over about four minutes. */
+export const RETRY_DELAYS_MS = [5_000, 15_000, 45_000, 180_000];
+/** Deliveries waiting at once; beyond, new ones are dropped (and counted). */
+export const MAX_PENDING = 10_000;
+const TIMEOUT_MS = 10_000;
+
+export type Resolve = (host: string) => Promise<LookupAddress[]>;
+
+export interface CallbacksOptions {
+  /** --callback-allow: host names and IP literals, lower-cased. */
+  allow: readonly string[];
+  clock: Clock;
+  log: Logger;
+  registry?: Registry;
+  /** @default dns.lookup with all addresses */
+  resolve?: Resolve;
+}
+
+type Outcome = "delivered" | "failed" | "refused" | "dropped";
+
+/** Addresses a callback may not reach unless the operator named them: loopback, private, link-local, CGNAT, unspecified, multicast. */
+export function isInternalAddress(ip: string): boolean {
+  const v4 = ip.startsWith("::ffff:") && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
+  if (isIP(v4) === 4) {
+    const [a, b] = v4.split(".").map(Number) as [number, number];
+    return a === 0 || a === 10 || a === 127 || a >= 224 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+  }
+  const s = ip.toLowerCase();
+  return s === "::" || s === "::1" || /^f[cd]/.test(s) || /^fe[89ab]/.test(s) || s.startsWith("ff");
+}
+
+export class Callbacks {
+  readonly #o: CallbacksOptions;
+  readonly #allow: Set<string>;
+  readonly #resolve: Resolve;
+  readonly #timers = new Set<Timer>();
+  readonly #outcomes: Counter | undefined;
+  #pending = 0;
+  #stopped = false;
+
+  constructor(o: CallbacksOptions) {
+    this.#o = o;
+    this.#allow = new Set(o.allow.map(normalHost));
+    this.#resolve = o.resolve ?? ((host) => new Promise((ok, fail) => dnsLookup(host, { all: true }, (err, a) => (err ? fail(err) : ok(a)))));
+    this.#outcomes = o.registry?.counter("captcha_worker_callbacks_total", "Gateway callbacks by outcome (delivered, failed after retries, refused by address, dropped).", ["outcome"]);
+    for (const outcome of ["delivered", "failed", "refused", "dropped"]) this.#outcomes?.init({ outcome });
+  }
+
+  /** Whether a client may ask for a callback to `url`: http(s), no credentials, a host in --callback-allow. */
+  check = (url: string): "ERROR_BAD_PARAMETERS" | undefined => {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return "ERROR_BAD_PARAMETERS";
+    }
+    if ((u.protocol !== "http:" && u.protocol !== "https:") || u.username !== "" || u.password !== "" || url.length > 2048) return "ERROR_BAD_PARAMETERS";
+    return this.#allow.has(normalHost(u.hostname)) ? undefined : "ERROR_BAD_PARAMETERS";
+  };
+
+  /** POSTs the ended task's result to its callback, retrying a few times; never throws. */
+  deliver(task: Task): void {
+    const cb = task.params.callback;
+    if (!cb || this.#stopped) return;
+    if (this.#pending >= MAX_PENDING) return this.#count("dropped", task, "too many callbacks waiting");
+    this.#pending++;
+    const body = cb.format === "pingback" ? pingbackBody(task) : JSON.stringify({ taskId: Number(task.id), ...taskResultBody(task) });
+    const type = cb.format === "pingback" ? "application/x-www-form-urlencoded" : "application/json";
+    void this.#attempt(task, cb.url, body, type, 0);
+  }
+
+  /** Cancels waiting retries (the stop ladder). */
+  stop(): void {
+    this.#stopped = true;
+    for (const t of this.#timers) t.cancel();
+    this.#timers.clear();
+  }
+
+  async #attempt(task: Task, url: string, body: string, type: string, attempt: number): Promise<void> {
+    const u = new URL(url);
+    let address: LookupAddress;
+    try {
+      address = await this.#pin(u.hostname);
+    } catch (err) {
+      return this.#count("refused", task, err instanceof Error ? err.message : "unresolvable");
+    }
+    const status = await post(u, address, body, type).catch(() => 0);
+    if (status >= 200 && status < 300) return this.#count("delivered", task);
+    // A redirect is not followed and a 4xx will not change: both are final, like the pingback receiver's own verdict.
+    const final = status >= 300 && status < 500;
+    if (final || attempt >= RETRY_DELAYS_MS.length || this.#stopped) return this.#count("failed", task, status === 0 ? "no answer" : `HTTP ${status}`);
+    const timer = this.#o.clock.setTimeout(() => {
+      this.#timers.delete(timer);
+      void this.#attempt(task, url, body, type, attempt + 1);
+    }, RETRY_DELAYS_MS[attempt]!);
+    this.#timers.add(timer);
+  }
+
+  /** The one address a delivery connects to: the name's first, refused when internal unless the operator named that address. */
+  async #pin(hostname: string): Promise<LookupAddress> {
+    const host = normalHost(hostname);
+    if (!this.#allow.has(host)) throw new Error("host not in --callback-allow");
+    const addresses = isIP(host) ? [{ address: host, family: isIP(host) }] : await this.#resolve(host);
+    const ok = addresses.find((a) => !isInternalAddress(a.address) || this.#allow.has(normalHost(a.address)));
+    if (!ok) throw new Error("resolves only to internal addresses not named in --callback-allow");
+    return ok;
+  }
+
+  #count(outcome: Outcome, task: Task, why?: string): void {
+    if (outcome !== "dropped") this.#pending--;
+    this.#outcomes?.inc({ outcome });
+    if (outcome !== "delivered") this.#o.log.warn("callback not delivered", { id: task.id, client: task.params.client, outcome, why });
+  }
+}
+
+/** The legacy pingback: `id` and `code` (the answer, or the error code), form-encoded. */
+function pingbackBody(task: Task): string {
+  const code = task.status === "solved" ? (task.solution ?? "") : taskFailureCode(task.error?.code);
+  return new URLSearchParams({ id: task.id, code }).toString();
+}
+
+/** One POST to the pinned address (SNI and Host keep the name); resolves with the status, 0 on a network error. */
+function post(u: URL, address: LookupAddress, body: string, type: string): Promise<number> {
+  return new Promise((resolve) => {
+    const opts: RequestOptions = {
+      method: "POST",
+      host: u.hostname,
+      port: u.port || undefined,
+      path: u.pathname + u.search,
+      headers: { "content-type": type, "content-length": Buffer.byteLength(body), "user-agent": "captcha-worker" },
+      timeout: TIMEOUT_MS,
+      agent: false,
+      // Pinned: the connection goes to the address checked above, never to a second answer of the resolver.
+      lookup: (_h, o, cb) => (o.all ? cb(null, [address]) : cb(null, address.address, address.family)),
+    };
+    const req = (u.protocol === "https:" ? httpsRequest : httpRequest)(opts, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(0));
+    req.end(body);
+  });
+}
+
+const normalHost = (h: string) => h.toLowerCase().replace(/^\[|\]$/g, "");

@@ -1,0 +1,34 @@
+/** The gateway assembled (keys, callbacks, the shared core, both APIs' routes), so the composition root wires it in a few lines. */
+import type { Clock } from "../base/clock.ts";
+import type { Logger } from "../base/log.ts";
+import type { Registry } from "../metrics/registry.ts";
+import type { GatewayRoute } from "./_http.ts";
+import { Callbacks } from "./callbacks.ts";
+import type { ClientKeys } from "./client_keys.ts";
+import { Gateway, type GatewayOptions } from "./gateway.ts";
+import { legacyRoutes } from "./legacy.ts";
+import { v2Routes } from "./v2.ts";
+
+export interface GatewayPartsOptions extends Pick<GatewayOptions, "pool" | "admission" | "balanceUsd"> {
+  keys: ClientKeys;
+  /** --callback-allow */
+  callbackAllow: readonly string[];
+  clock: Clock;
+  log: Logger;
+  registry: Registry;
+}
+
+export interface GatewayParts {
+  gateway: Gateway;
+  callbacks: Callbacks;
+  /** /in.php, /res.php and API v2's methods, for the worker's router. */
+  routes: GatewayRoute[];
+}
+
+export function createGatewayParts(o: GatewayPartsOptions): GatewayParts {
+  const log = o.log.child({ component: "gateway" });
+  const callbacks = new Callbacks({ allow: o.callbackAllow, clock: o.clock, log, registry: o.registry });
+  const gateway = new Gateway({ ...o, log, onCallback: (task) => callbacks.deliver(task) });
+  const routeOptions = { gateway, log, checkCallback: callbacks.check };
+  return { gateway, callbacks, routes: [...legacyRoutes(routeOptions), ...v2Routes(routeOptions)] };
+}

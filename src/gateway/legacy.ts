@@ -1,0 +1,130 @@
+/**
+ * 2captcha's legacy API (SPEC §11): /in.php submits, /res.php reads (get, get2, ids=), the balance
+ * and reports. Parameters come from the query, a form, multipart (a `file` part) or a JSON body;
+ * `json=1` answers {"status","request"}, otherwise `OK|...` or the bare code as text, always 200.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "../base/log.ts";
+import { readParams, type Params } from "../sim/params.ts";
+import type { Task } from "../tasks/task.ts";
+import { readBody, send, type GatewayRoute } from "./_http.ts";
+import { GatewayError, taskFailureCode } from "./errors.ts";
+import type { Gateway } from "./gateway.ts";
+import { legacyTaskParams } from "./task_params.ts";
+
+/** Most ids one `get` answers (`ids=1,2,3`). */
+export const MAX_IDS = 100;
+
+export interface LegacyOptions {
+  gateway: Gateway;
+  log: Logger;
+  /** Checks a pingback URL; returns the code to refuse it with, or undefined to take it. */
+  checkCallback?: (url: string) => "ERROR_BAD_PARAMETERS" | undefined;
+}
+
+interface Reply {
+  ok: boolean;
+  request: string;
+  /** Plain text without `OK|` (getbalance and the report answers). */
+  bare?: boolean;
+  /** get2's price. */
+  price?: string;
+}
+
+export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
+  const handle = (endpoint: (p: Params) => Promise<Reply>) => async (req: IncomingMessage, res: ServerResponse, _: Record<string, string>, url: URL) => {
+    const body = req.method === "GET" || req.method === "HEAD" ? Buffer.alloc(0) : await readBody(req);
+    if (body === "gone") return;
+    const params = readParams(url, String(req.headers["content-type"] ?? ""), body === "too_large" ? Buffer.alloc(0) : body);
+    if (body === "too_large") return reply(res, params, { ok: false, request: "ERROR_TOO_BIG_CAPTCHA_FILESIZE" }, true);
+    if (req.method === "HEAD") return reply(res, params, { ok: false, request: "" });
+    let r: Reply;
+    try {
+      r = await endpoint(params);
+    } catch (err) {
+      if (!(err instanceof GatewayError)) o.log.error("gateway request failed", { err, path: url.pathname });
+      r = { ok: false, request: err instanceof GatewayError ? err.code : "ERROR_NO_SLOT_AVAILABLE" };
+    }
+    reply(res, params, r);
+  };
+
+  const submit = async (p: Params): Promise<Reply> => {
+    const client = o.gateway.authenticate(p.get("key"));
+    const params = legacyTaskParams(p);
+    const pingback = p.get("pingback");
+    if (pingback) {
+      const refused = o.checkCallback ? o.checkCallback(pingback) : "ERROR_BAD_PARAMETERS";
+      if (refused) throw new GatewayError(refused);
+      params.callback = { url: pingback, format: "pingback" };
+    }
+    const task = await o.gateway.submit(client, params);
+    return { ok: true, request: task.id };
+  };
+
+  const read = async (p: Params): Promise<Reply> => {
+    const client = o.gateway.authenticate(p.get("key"));
+    const action = p.get("action") ?? "";
+    switch (action) {
+      case "get":
+      case "get2": {
+        const ids = p.get("ids");
+        if (ids !== undefined && action === "get") return readMany(client, ids);
+        const id = p.get("id") ?? "";
+        if (!/^\d{1,20}$/.test(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
+        const task = o.gateway.find(client, id);
+        if (!task) throw new GatewayError("ERROR_WRONG_CAPTCHA_ID");
+        const r = result(task);
+        // CaptchaAI is paid by the thread, not by the solve: a solve costs nothing extra.
+        return action === "get2" && r.ok ? { ...r, price: "0" } : r;
+      }
+      case "getbalance":
+        return { ok: true, request: String(o.gateway.balance()), bare: true };
+      case "reportgood":
+      case "reportbad": {
+        const id = p.get("id") ?? "";
+        if (!/^\d{1,20}$/.test(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
+        const answer = await o.gateway.report(client, id, action === "reportgood");
+        return { ok: answer === "OK_REPORT_RECORDED", request: answer, bare: true };
+      }
+      case "":
+        throw new GatewayError("ERROR_EMPTY_ACTION");
+      default:
+        throw new GatewayError("ERROR_BAD_PARAMETERS");
+    }
+
+    function readMany(client: ReturnType<Gateway["authenticate"]>, ids: string): Reply {
+      const list = ids.split(",").map((s) => s.trim());
+      if (list.length > MAX_IDS || list.some((id) => !/^\d{1,20}$/.test(id))) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
+      const answers = list.map((id) => {
+        const task = o.gateway.find(client, id);
+        return task ? result(task).request : "ERROR_WRONG_CAPTCHA_ID";
+      });
+      return { ok: true, request: answers.join("|"), bare: true };
+    }
+  };
+
+  return [
+    { method: "GET", path: "/in.php", handler: handle(submit) },
+    { method: "POST", path: "/in.php", handler: handle(submit) },
+    { method: "GET", path: "/res.php", handler: handle(read) },
+    { method: "POST", path: "/res.php", handler: handle(read) },
+  ];
+}
+
+/** A task as `get` answers it. */
+function result(task: Task): Reply {
+  if (task.status === "solved") return { ok: true, request: task.solution ?? "" };
+  if (task.status === "failed") return { ok: false, request: taskFailureCode(task.error?.code) };
+  return { ok: false, request: "CAPCHA_NOT_READY" };
+}
+
+function reply(res: ServerResponse, params: Params, r: Reply, close = false): void {
+  const acao = params.get("header_acao") === "1";
+  if (params.get("json") === "1") {
+    const body: Record<string, unknown> = { status: r.ok ? 1 : 0, request: r.request };
+    if (r.price !== undefined) body.price = r.price;
+    return send(res, JSON.stringify(body), "application/json", { acao, close });
+  }
+  const text = !r.ok || r.bare ? r.request : r.price !== undefined ? `OK|${r.request}|${r.price}` : `OK|${r.request}`;
+  send(res, text, "text/plain; charset=utf-8", { acao, close });
+}

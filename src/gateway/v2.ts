@@ -1,0 +1,135 @@
+/**
+ * 2captcha's JSON API v2 (SPEC §11): createTask, getTaskResult, getBalance, reportCorrect and
+ * reportIncorrect, with anti-captcha's report names too. Task objects map onto the legacy names
+ * (task_params.ts), so both APIs validate alike; errors carry errorId, errorCode and errorDescription.
+ */
+import type { ServerResponse } from "node:http";
+import type { Logger } from "../base/log.ts";
+import { readBody, send, type GatewayRoute } from "./_http.ts";
+import { CODES, errorIdOf, GatewayError, taskFailureCode, type GatewayCode } from "./errors.ts";
+import type { Gateway } from "./gateway.ts";
+import { legacyTaskParams } from "./task_params.ts";
+import { taskResultBody } from "./v2_result.ts";
+
+export interface V2Options {
+  gateway: Gateway;
+  log: Logger;
+  /** Checks a callbackUrl; returns the code to refuse it with, or undefined to take it. */
+  checkCallback?: (url: string) => "ERROR_BAD_PARAMETERS" | undefined;
+}
+
+type Body = Record<string, unknown>;
+
+/** Each supported task type: the legacy method and how its fields are named there. */
+const TASK_TYPES: Record<string, { method: string; fields: Record<string, string>; fixed?: Record<string, string> }> = {
+  ImageToTextTask: {
+    method: "base64",
+    fields: { body: "body", phrase: "phrase", case: "regsense", numeric: "numeric", math: "calc", minLength: "min_len", maxLength: "max_len", comment: "textinstructions", lang: "lang" },
+  },
+  RecaptchaV2TaskProxyless: { method: "userrecaptcha", fields: { websiteURL: "pageurl", websiteKey: "googlekey", isInvisible: "invisible" } },
+  NoCaptchaTaskProxyless: { method: "userrecaptcha", fields: { websiteURL: "pageurl", websiteKey: "googlekey", isInvisible: "invisible" } },
+  RecaptchaV2EnterpriseTaskProxyless: { method: "userrecaptcha", fields: { websiteURL: "pageurl", websiteKey: "googlekey", isInvisible: "invisible" }, fixed: { enterprise: "1" } },
+  RecaptchaV3TaskProxyless: {
+    method: "userrecaptcha",
+    fields: { websiteURL: "pageurl", websiteKey: "googlekey", minScore: "min_score", pageAction: "action", isEnterprise: "enterprise" },
+    fixed: { version: "v3" },
+  },
+  TurnstileTaskProxyless: { method: "turnstile", fields: { websiteURL: "pageurl", websiteKey: "sitekey", action: "action", data: "data" } },
+};
+
+/** Legacy codes that API v2 spells otherwise. */
+const V2_SPELLING: Partial<Record<GatewayCode, GatewayCode>> = {
+  ERROR_GOOGLEKEY: "ERROR_RECAPTCHA_INVALID_SITEKEY",
+  ERROR_PAGEURL: "ERROR_BAD_PARAMETERS",
+  ERROR_WRONG_ID_FORMAT: "ERROR_NO_SUCH_CAPCHA_ID",
+  ERROR_WRONG_CAPTCHA_ID: "ERROR_NO_SUCH_CAPCHA_ID",
+};
+
+export function v2Routes(o: V2Options): GatewayRoute[] {
+  const route = (path: string, fn: (body: Body) => Promise<Body> | Body): GatewayRoute => ({
+    method: "POST",
+    path,
+    handler: async (req, res, _params, url) => {
+      const raw = await readBody(req);
+      if (raw === "gone") return;
+      if (raw === "too_large") return fail(res, "ERROR_TOO_BIG_CAPTCHA_FILESIZE", true);
+      let body: unknown;
+      try {
+        body = JSON.parse(raw.toString("utf8"));
+      } catch {
+        body = undefined;
+      }
+      if (typeof body !== "object" || body === null || Array.isArray(body)) return fail(res, "ERROR_KEY_DOES_NOT_EXIST");
+      try {
+        send(res, JSON.stringify({ errorId: 0, ...(await fn(body as Body)) }), "application/json");
+      } catch (err) {
+        if (!(err instanceof GatewayError)) o.log.error("gateway request failed", { err, path: url.pathname });
+        fail(res, err instanceof GatewayError ? err.code : "ERROR_NO_SLOT_AVAILABLE");
+      }
+    },
+  });
+  const client = (b: Body) => o.gateway.authenticate(typeof b.clientKey === "string" ? b.clientKey : undefined);
+  const taskOf = (b: Body) => {
+    const c = client(b);
+    const id = typeof b.taskId === "number" ? String(b.taskId) : typeof b.taskId === "string" ? b.taskId : "";
+    const task = /^\d{1,20}$/.test(id) ? o.gateway.find(c, id) : undefined;
+    if (!task) throw new GatewayError("ERROR_NO_SUCH_CAPCHA_ID");
+    return { c, id, task };
+  };
+  const report = (correct: boolean) => async (b: Body) => {
+    const { c, id } = taskOf(b);
+    const answer = await o.gateway.report(c, id, correct);
+    if (answer !== "OK_REPORT_RECORDED") throw new GatewayError(answer);
+    return { status: "success" };
+  };
+
+  return [
+    route("/createTask", async (b) => {
+      const c = client(b);
+      const params = legacyTaskParams(toLegacy(b.task));
+      if (b.callbackUrl !== undefined && b.callbackUrl !== "") {
+        const refused = typeof b.callbackUrl !== "string" ? "ERROR_BAD_PARAMETERS" : o.checkCallback ? o.checkCallback(b.callbackUrl) : "ERROR_BAD_PARAMETERS";
+        if (refused) throw new GatewayError(refused);
+        params.callback = { url: b.callbackUrl as string, format: "v2" };
+      }
+      const task = await o.gateway.submit(c, params);
+      return { taskId: Number(task.id) };
+    }),
+    route("/getTaskResult", (b) => {
+      const { task } = taskOf(b);
+      if (task.status === "failed") throw new GatewayError(taskFailureCode(task.error?.code));
+      return taskResultBody(task);
+    }),
+    route("/getBalance", (b) => {
+      client(b);
+      return { balance: o.gateway.balance() };
+    }),
+    route("/reportCorrect", report(true)),
+    route("/reportIncorrect", report(false)),
+    route("/reportCorrectRecaptcha", report(true)),
+    route("/reportIncorrectRecaptcha", report(false)),
+    route("/reportIncorrectImageCaptcha", report(false)),
+  ];
+}
+
+/** A v2 task object as legacy parameters; ERROR_TASK_ABSENT / ERROR_TASK_NOT_SUPPORTED when it is none of ours. */
+export function toLegacy(task: unknown): Map<string, string> {
+  if (typeof task !== "object" || task === null || Array.isArray(task)) throw new GatewayError("ERROR_TASK_ABSENT");
+  const t = task as Body;
+  const spec = typeof t.type === "string" && Object.hasOwn(TASK_TYPES, t.type) ? TASK_TYPES[t.type]! : undefined;
+  if (!spec) throw new GatewayError("ERROR_TASK_NOT_SUPPORTED");
+  const out = new Map<string, string>([["method", spec.method], ...Object.entries(spec.fixed ?? {})]);
+  for (const [from, to] of Object.entries(spec.fields)) {
+    const v = t[from];
+    if (v === undefined || v === null) continue;
+    if (typeof v === "boolean") out.set(to, v ? "1" : "0");
+    else if (typeof v === "string" || (typeof v === "number" && Number.isFinite(v))) out.set(to, String(v));
+    else throw new GatewayError("ERROR_BAD_PARAMETERS");
+  }
+  return out;
+}
+
+function fail(res: ServerResponse, legacy: GatewayCode, close = false): void {
+  const code = V2_SPELLING[legacy] ?? legacy;
+  send(res, JSON.stringify({ errorId: errorIdOf(code), errorCode: code, errorDescription: CODES[code][1] }), "application/json", { close });
+}

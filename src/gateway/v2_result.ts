@@ -1,0 +1,27 @@
+/** A task as API v2 shows its result: getTaskResult's answer and the callbackUrl body. */
+import type { Task } from "../tasks/task.ts";
+import { CODES, errorIdOf, taskFailureCode } from "./errors.ts";
+
+/**
+ * processing; ready with the solution (`text` for images, `gRecaptchaResponse` and `token` for
+ * reCAPTCHA, `token` for Turnstile), cost, times in Unix seconds and solveCount; or a failed task's
+ * error. Cost is "0": CaptchaAI is paid by the thread, not by the solve.
+ */
+export function taskResultBody(task: Task): Record<string, unknown> {
+  if (task.status === "failed") {
+    const code = taskFailureCode(task.error?.code);
+    return { errorId: errorIdOf(code), errorCode: code, errorDescription: CODES[code][1] };
+  }
+  if (task.status !== "solved") return { errorId: 0, status: "processing" };
+  const answer = task.solution ?? "";
+  const solution = task.type === "image" ? { text: answer } : task.type === "turnstile" ? { token: answer } : { gRecaptchaResponse: answer, token: answer };
+  return {
+    errorId: 0,
+    status: "ready",
+    solution,
+    cost: "0",
+    createTime: Math.floor(task.createdAt / 1000),
+    endTime: Math.floor((task.endedAt ?? task.createdAt) / 1000),
+    solveCount: Math.max(1, task.submissions),
+  };
+}

@@ -1,0 +1,126 @@
+// Gateway callbacks over real sockets: pingback and callbackUrl bodies, retries on the fake clock,
+// no redirects followed, hosts outside --callback-allow refused, and the journal keeping them.
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { JOURNAL_FILE } from "../../src/journal/file_journal.ts";
+import { CLIENT_KEY, gatewayHarness, PNG } from "../_support/gateway.ts";
+import { advance, eventually, withHarness, type Harness } from "../_support/harness.ts";
+import { journalLines, tempDir } from "../_support/temp_dirs.ts";
+
+interface Hit {
+  path: string;
+  type: string;
+  body: string;
+}
+
+/** A scripted receiver: answers each request with the next status of `script` (then 200). */
+let receiver: Server;
+let hits: Hit[] = [];
+let script: number[] = [];
+let hook = "";
+before(async () => {
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      hits.push({ path: req.url ?? "", type: String(req.headers["content-type"]), body: Buffer.concat(chunks).toString() });
+      const status = script.shift() ?? 200;
+      res.writeHead(status, status === 302 ? { location: `${hook}/redirected` } : {}).end();
+    });
+  });
+  await new Promise<void>((ok) => receiver.listen(0, "127.0.0.1", ok));
+  hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+});
+after(() => new Promise<void>((ok) => receiver.close(() => ok())));
+
+const allowed = (extra: Record<string, string> = {}) => gatewayHarness({ "callback-allow": "127.0.0.1", ...extra });
+const inPhp = async (h: Harness, params: Record<string, string>) => (await (await fetch(`${h.base}/in.php?${new URLSearchParams({ key: CLIENT_KEY, ...params })}`)).text());
+
+async function settle(h: Harness, n: number, ms = 2000) {
+  await advance(h.clock, ms);
+  await eventually(() => hits.length >= n, `${n} callback(s)`);
+}
+
+describe("gateway callbacks", () => {
+  test("pingback POSTs a form with id and code (the answer) when the task is solved", () =>
+    withHarness(async (h) => {
+      hits = [];
+      const id = (await inPhp(h, { method: "base64", body: PNG, pingback: `${hook}/pingback` })).slice(3);
+      await settle(h, 1);
+      assert.equal(hits[0]!.path, "/pingback");
+      assert.equal(hits[0]!.type, "application/x-www-form-urlencoded");
+      const form = new URLSearchParams(hits[0]!.body);
+      assert.equal(form.get("id"), id);
+      assert.equal(form.get("code"), h.worker.pool.tasks.get(id)!.solution);
+    }, allowed()));
+
+  test("callbackUrl POSTs the getTaskResult answer as JSON with taskId", () =>
+    withHarness(async (h) => {
+      hits = [];
+      const created = (await (await fetch(`${h.base}/createTask`, { method: "POST", body: JSON.stringify({ clientKey: CLIENT_KEY, task: { type: "ImageToTextTask", body: PNG }, callbackUrl: `${hook}/v2` }) })).json()) as { taskId: number };
+      await settle(h, 1);
+      const body = JSON.parse(hits[0]!.body) as Record<string, unknown>;
+      assert.equal(hits[0]!.type, "application/json");
+      assert.deepEqual([body.taskId, body.errorId, body.status], [created.taskId, 0, "ready"]);
+      assert.match((body.solution as { text: string }).text, /^[a-z0-9]{6}$/);
+    }, allowed()));
+
+  test("a callback answered 500 is retried after the back-off, then delivered", () =>
+    withHarness(async (h) => {
+      hits = [];
+      script = [500];
+      await inPhp(h, { method: "base64", body: PNG, pingback: `${hook}/retry` });
+      await settle(h, 1);
+      await advance(h.clock, 5000);
+      await eventually(() => hits.length === 2, "the retry");
+      assert.match(await (await fetch(`${h.base}/metrics`)).text(), /captcha_worker_callbacks_total\{outcome="delivered"\} 1/);
+    }, allowed()));
+
+  test("a redirect is never followed", () =>
+    withHarness(async (h) => {
+      hits = [];
+      script = [302];
+      await inPhp(h, { method: "base64", body: PNG, pingback: `${hook}/moved` });
+      await settle(h, 1);
+      await advance(h.clock, 300_000, 5000);
+      assert.deepEqual(hits.map((x) => x.path), ["/moved"]);
+      assert.match(await (await fetch(`${h.base}/metrics`)).text(), /captcha_worker_callbacks_total\{outcome="failed"\} 1/);
+    }, allowed()));
+
+  test("a host outside --callback-allow is refused at submit: by name (localhost for 127.0.0.1) and without the flag", async () => {
+    await withHarness(async (h) => {
+      assert.equal(await inPhp(h, { method: "base64", body: PNG, pingback: hook.replace("127.0.0.1", "localhost") + "/x" }), "ERROR_BAD_PARAMETERS");
+      assert.equal(await inPhp(h, { method: "base64", body: PNG, pingback: "http://user:pw@127.0.0.1/x" }), "ERROR_BAD_PARAMETERS");
+      assert.equal(await inPhp(h, { method: "base64", body: PNG, pingback: "file:///etc/passwd" }), "ERROR_BAD_PARAMETERS");
+    }, allowed());
+    await withHarness(async (h) => {
+      assert.equal(await inPhp(h, { method: "base64", body: PNG, pingback: `${hook}/x` }), "ERROR_BAD_PARAMETERS");
+    }, gatewayHarness());
+  });
+
+  test("the callback rides in the journal's accept record, so a task open across a restart still calls back", async () => {
+    const dir = tempDir();
+    await withHarness(async (h) => {
+      const id = (await inPhp(h, { method: "base64", body: PNG, pingback: `${hook}/journaled` })).slice(3);
+      const accept = journalLines(dir).find((r) => r.op === "accept" && r.id === id)!;
+      assert.deepEqual((accept.params as Record<string, unknown>).callback, { url: `${hook}/journaled`, format: "pingback" });
+      assert.equal((accept.params as Record<string, unknown>).client, "alpha");
+    }, allowed({ "state-dir": dir }));
+    // A journal as an earlier process left it: the task accepted, never submitted.
+    const restartDir = tempDir();
+    const now = Date.UTC(2026, 0, 1);
+    const params = { type: "image", image: PNG, client: "alpha", callback: { url: `${hook}/after-restart`, format: "pingback" } };
+    writeFileSync(join(restartDir, JOURNAL_FILE), JSON.stringify({ op: "accept", id: "12345678", type: "image", params, created_at: now, deadline_at: now + 600_000 }) + "\n");
+    hits = [];
+    await withHarness(async (h) => {
+      await settle(h, 1, 3000);
+      assert.equal(hits[0]!.path, "/after-restart");
+      assert.equal(new URLSearchParams(hits[0]!.body).get("id"), "12345678");
+      assert.equal(await (await fetch(`${h.base}/res.php?key=${CLIENT_KEY}&action=get&id=12345678`)).text(), `OK|${h.worker.pool.tasks.get("12345678")!.solution}`);
+    }, allowed({ "state-dir": restartDir }));
+  });
+});
