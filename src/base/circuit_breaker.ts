@@ -4,7 +4,7 @@
  * getbalance calls are the trials (`checkSucceeded()` closes it), so no task is risked and nothing
  * flaps. Only when getbalance works but the task path keeps failing (it re-opened before any task
  * call succeeded since a check closed it) can a real task alone tell: it then waits a cool-down
- * (10 s, doubling to 5 min, reset by a task-path success) and half-opens, letting tasks through as
+ * (10 s, doubling to 1 min, reset by a task-path success) and half-opens, letting tasks through as
  * the trial. Failures of calls started before the circuit last closed are old news and ignored.
  */
 import type { Clock } from "./clock.ts";
@@ -19,7 +19,7 @@ export interface CircuitBreakerOptions {
   failureThreshold?: number;
   /** First cool-down before a task-path trial. @default 10_000 */
   coolDownMs?: number;
-  /** Longest cool-down. @default 300_000 */
+  /** Longest cool-down (a task-path fault that cleared is tried again within a minute). @default 60_000 */
   maxCoolDownMs?: number;
   /** What `retryInMs` says while the upstream cause waits for a check. @default 1_000 */
   checkIntervalMs?: number;
@@ -48,7 +48,7 @@ export class CircuitBreaker {
     this.#clock = clock;
     this.#threshold = options.failureThreshold ?? 5;
     this.#baseCoolDownMs = options.coolDownMs ?? 10_000;
-    this.#maxCoolDownMs = options.maxCoolDownMs ?? 300_000;
+    this.#maxCoolDownMs = options.maxCoolDownMs ?? 60_000;
     this.#checkIntervalMs = options.checkIntervalMs ?? 1_000;
     this.#coolDownMs = this.#baseCoolDownMs;
     this.#onChange = options.onChange ?? (() => {});
