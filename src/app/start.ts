@@ -175,6 +175,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     view,
     notifier,
     pool,
+    waits: pool.tasks,
     journal,
     stateDir: config.stateDir,
     notify: undefined as ReturnType<typeof startSystemdNotify>,

@@ -30,6 +30,8 @@ export interface TaskRoutesOptions {
 }
 
 export const MAX_WAIT_S = 120;
+/** What a client waiting on a task kept across a restart is told at shutdown. */
+const RETRY_AFTER_SHUTDOWN_S = 10;
 
 export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): void {
   const authorized = bearerChecker(opts.apiToken);
@@ -97,6 +99,11 @@ async function answerAfterWait(
     if (gone.signal.aborted || res.destroyed) return;
   }
   res.setHeader("preference-applied", `wait=${waitS}`);
+  if (!isEnded(task) && pool.tasks.released) {
+    // The worker is stopping: the task is kept for the next start (or ends with `shutdown`); ask again later.
+    res.setHeader("retry-after", String(RETRY_AFTER_SHUTDOWN_S));
+    res.setHeader("connection", "close");
+  }
   sendTask(res, task);
 }
 

@@ -20,6 +20,7 @@ export class TaskStore {
   /** Finished task ids in the order they ended (Map keeps insertion order). */
   readonly #finished = new Map<string, number>();
   readonly #waiters = new Map<string, Set<() => void>>();
+  #released = false;
 
   constructor(clock: Clock, options: TaskStoreOptions = {}) {
     this.#clock = clock;
@@ -66,7 +67,7 @@ export class TaskStore {
    */
   wait(id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const task = this.#tasks.get(id);
-    if (!task || isEnded(task) || timeoutMs <= 0 || signal?.aborted) return Promise.resolve();
+    if (!task || isEnded(task) || timeoutMs <= 0 || signal?.aborted || this.#released) return Promise.resolve();
     return new Promise((resolve) => {
       let set = this.#waiters.get(id);
       if (!set) this.#waiters.set(id, (set = new Set()));
@@ -82,6 +83,22 @@ export class TaskStore {
       signal?.addEventListener("abort", done, { once: true });
       set.add(done);
     });
+  }
+
+  /**
+   * The shutdown deadline: wakes every waiter now (each client gets the task as it stands) and lets
+   * no new wait begin. Returns how many were woken.
+   */
+  releaseWaiters(): number {
+    this.#released = true;
+    const all = [...this.#waiters.values()].flatMap((s) => [...s]);
+    for (const w of all) w();
+    return all.length;
+  }
+
+  /** Whether releaseWaiters was called: waits answer at once, open tasks will not progress in this process. */
+  get released(): boolean {
+    return this.#released;
   }
 
   /** Waiters currently held (for leak tests). */

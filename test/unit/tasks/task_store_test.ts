@@ -117,4 +117,19 @@ describe("TaskStore", () => {
     assert.equal(store.waiterCount, 0);
     assert.equal(clock.pendingCount, 0);
   });
+  test("releaseWaiters (the shutdown deadline) answers every waiter at once and later waits return at once", async () => {
+    const clock = new FakeClock();
+    const store = new TaskStore(clock);
+    const [a, b] = [makeTask("a"), makeTask("b")];
+    store.add(a);
+    store.add(b);
+    const waits = [store.wait("a", 60_000), store.wait("a", 60_000), store.wait("b", 60_000)];
+    assert.equal(store.released, false);
+    assert.equal(store.releaseWaiters(), 3);
+    for (const w of waits) assert.equal(await settled(w), true);
+    assert.equal(store.waiterCount, 0);
+    assert.equal(await settled(store.wait("b", 60_000)), true, "no new wait after the deadline");
+    assert.equal(store.released, true);
+    assert.equal(a.status, "queued", "the tasks are untouched");
+  });
 });
