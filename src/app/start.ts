@@ -113,6 +113,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     log: log.child({ component: "solver" }),
     threads: config.threads,
     queueMax: config.queueMax,
+    queueMaxBytes: config.queueMaxBytes,
     taskTimeoutMs: config.taskTimeoutMs,
     firstPollMs: { image: config.firstPoll.imageMs, token: config.firstPoll.tokenMs },
     pollIntervalMs: config.pollIntervalMs,

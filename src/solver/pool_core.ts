@@ -26,6 +26,8 @@ export interface PoolOptions {
   log: Logger;
   threads: number;
   queueMax: number;
+  /** Payload bytes open tasks may hold together; beyond it new tasks get 429. @default 256 MiB */
+  queueMaxBytes?: number;
   taskTimeoutMs: number;
   firstPollMs: Record<TaskKind, number>;
   pollIntervalMs: number;
@@ -119,9 +121,9 @@ export class PoolCore {
     };
   }
 
-  /** Registers a task with its deadline timer (already passed: fires on the next run). */
-  track(task: Task): void {
-    this.tasks.add(task);
+  /** Registers a task with its deadline timer (already passed: fires on the next run); `bytes`: its payload size if known. */
+  track(task: Task, bytes?: number): void {
+    this.tasks.add(task, bytes);
     const delayMs = Math.max(0, task.deadlineAt - this.clock.now());
     this.timers.set(task.id, { deadline: this.scheduler.schedule(delayMs, () => this.#expire(task)) });
   }

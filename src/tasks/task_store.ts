@@ -1,6 +1,8 @@
 /**
- * Every task by id, with waiters for their ends. Finished tasks are kept for a bounded time and
- * count (oldest evicted first), so memory does not grow with the number of tasks ever accepted.
+ * Every task by id, with waiters for their ends. Finished tasks are kept for a bounded time, count
+ * and size in bytes (oldest ended evicted first), so memory does not grow with the number of tasks
+ * ever accepted nor with the size of their results; the payload bytes of open tasks are counted for
+ * the queue's byte budget.
  */
 import type { Clock } from "../base/clock.ts";
 import { isEnded, type Task } from "./task.ts";
@@ -10,12 +12,32 @@ export interface TaskStoreOptions {
   maxFinished?: number;
   /** @default 3_600_000 (1h) */
   finishedTtlMs?: number;
+  /** Bytes finished tasks may hold together (parameters, solution, error). @default 64 MiB */
+  maxFinishedBytes?: number;
+}
+
+/** @default for maxFinishedBytes */
+export const DEFAULT_MAX_FINISHED_BYTES = 64 * 1024 * 1024;
+
+/** What a task's parameters cost in memory, near enough: their JSON length (base64 images are one byte a character). */
+export function payloadBytes(task: Pick<Task, "params">): number {
+  return JSON.stringify(task.params).length;
+}
+
+/** What an ended task holds beyond its parameters: its solution or error. */
+function resultBytes(task: Task): number {
+  return (task.solution?.length ?? 0) + (task.error ? task.error.code.length + task.error.message.length : 0);
 }
 
 export class TaskStore {
   readonly #clock: Clock;
   readonly #maxFinished: number;
   readonly #ttlMs: number;
+  readonly #maxFinishedBytes: number;
+  /** Per task: its payload bytes (open) or everything it holds (finished). */
+  readonly #bytes = new Map<string, number>();
+  #openBytes = 0;
+  #finishedBytes = 0;
   readonly #tasks = new Map<string, Task>();
   /** Finished task ids in the order they ended (Map keeps insertion order). */
   readonly #finished = new Map<string, number>();
@@ -26,6 +48,17 @@ export class TaskStore {
     this.#clock = clock;
     this.#maxFinished = options.maxFinished ?? 10_000;
     this.#ttlMs = options.finishedTtlMs ?? 3_600_000;
+    this.#maxFinishedBytes = options.maxFinishedBytes ?? DEFAULT_MAX_FINISHED_BYTES;
+  }
+
+  /** Payload bytes of the tasks not yet ended (the queue's byte budget counts these). */
+  get openBytes(): number {
+    return this.#openBytes;
+  }
+
+  /** Bytes the finished tasks kept for their clients hold. */
+  get finishedBytes(): number {
+    return this.#finishedBytes;
   }
 
   /** Tasks not yet ended. */
@@ -37,8 +70,13 @@ export class TaskStore {
     return this.#finished.size;
   }
 
-  add(task: Task): void {
+  /** Adds a task; `bytes`: its payload size when the caller has computed it already. */
+  add(task: Task, bytes = payloadBytes(task)): void {
     this.#tasks.set(task.id, task);
+    this.#bytes.set(task.id, bytes);
+    this.#openBytes += bytes;
+    // An ended task (restored from a journal) is kept like one that ended here.
+    if (isEnded(task)) this.#markEnded(task, task.endedAt ?? this.#clock.now());
     this.#evict();
   }
 
@@ -54,11 +92,22 @@ export class TaskStore {
 
   /** Records that `task` ended and wakes its waiters. */
   ended(task: Task): void {
-    this.#finished.set(task.id, this.#clock.now());
+    this.#markEnded(task, this.#clock.now());
     const waiters = this.#waiters.get(task.id);
     this.#waiters.delete(task.id);
     if (waiters) for (const w of waiters) w();
     this.#evict();
+  }
+
+  /** Moves a task's bytes from open to finished (once) and starts its retention. */
+  #markEnded(task: Task, endedAt: number): void {
+    if (this.#finished.has(task.id) || !this.#tasks.has(task.id)) return;
+    const payload = this.#bytes.get(task.id) ?? 0;
+    const held = payload + resultBytes(task);
+    this.#openBytes -= payload;
+    this.#finishedBytes += held;
+    this.#bytes.set(task.id, held);
+    this.#finished.set(task.id, endedAt);
   }
 
   /**
@@ -111,9 +160,11 @@ export class TaskStore {
   #evict(): void {
     const oldest = this.#clock.now() - this.#ttlMs;
     for (const [id, endedAt] of this.#finished) {
-      if (this.#finished.size <= this.#maxFinished && endedAt > oldest) break;
+      if (this.#finished.size <= this.#maxFinished && this.#finishedBytes <= this.#maxFinishedBytes && endedAt > oldest) break;
       this.#finished.delete(id);
       this.#tasks.delete(id);
+      this.#finishedBytes -= this.#bytes.get(id) ?? 0;
+      this.#bytes.delete(id);
     }
   }
 }

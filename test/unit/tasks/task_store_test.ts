@@ -133,3 +133,46 @@ describe("TaskStore", () => {
     assert.equal(a.status, "queued", "the tasks are untouched");
   });
 });
+
+describe("TaskStore bytes", () => {
+  const withSolution = (id: string, size: number) => {
+    const t = makeTask(id);
+    t.solution = "s".repeat(size);
+    return t;
+  };
+
+  test("counts open tasks' payload bytes, moves them to finished when they end, with the result", () => {
+    const store = new TaskStore(new FakeClock());
+    const t = makeTask("a");
+    store.add(t);
+    const payload = JSON.stringify(t.params).length;
+    assert.deepEqual([store.openBytes, store.finishedBytes], [payload, 0]);
+    t.solution = "x".repeat(1000);
+    end(store, t);
+    assert.deepEqual([store.openBytes, store.finishedBytes], [0, payload + 1000]);
+  });
+
+  test("beyond maxFinishedBytes the task that ended first is evicted first, until the rest fit", () => {
+    const store = new TaskStore(new FakeClock(), { maxFinishedBytes: 200_000 });
+    const tasks = ["a", "b", "c", "d"].map((id) => withSolution(id, 60_000));
+    for (const t of tasks) store.add(t);
+    for (const t of tasks) end(store, t);
+    assert.equal(store.get("a"), undefined, "the oldest ended went to make room");
+    assert.deepEqual(["b", "c", "d"].map((id) => store.get(id)?.id), ["b", "c", "d"]);
+    assert.ok(store.finishedBytes <= 200_000, `${store.finishedBytes}`);
+    assert.equal(store.finishedCount, 3);
+  });
+
+  test("an already-ended task added (restored) is retained and counted once", () => {
+    const clock = new FakeClock();
+    const store = new TaskStore(clock);
+    const t = withSolution("r", 500);
+    t.status = "solved";
+    t.endedAt = clock.now();
+    store.add(t);
+    store.ended(t);
+    assert.equal(store.openBytes, 0);
+    assert.equal(store.finishedBytes, JSON.stringify(t.params).length + 500);
+    assert.equal(store.finishedCount, 1);
+  });
+});
