@@ -154,6 +154,8 @@ export const SIMULATE_FLAGS: readonly FlagSpec[] = [
     help: "how long a task stays CAPCHA_NOT_READY", parse: v.kindDurations(SOLVE_TIME_MAX_MS, { imageMs: 3000, tokenMs: 10_000 }) }),
   flag({ flag: "seed", placeholder: "N", default: undefined, defaultHelp: "random", allowed: "a whole number from 0 to 4294967295",
     help: "makes ids, answers and random faults repeat", parse: v.number(0, 2 ** 32 - 1, true) }),
+  flag({ flag: "answer-length", placeholder: "N", default: undefined, defaultHelp: "short", allowed: "a whole number from 1 to 1000000",
+    help: "every answer this many characters long (memory benchmarks)", parse: v.number(1, 1_000_000, true) }),
   flag({ flag: "log-level", placeholder: "LEVEL", default: "info", allowed: "debug, info, warn or error", help: "least severe level logged",
     parse: v.oneOf(["debug", "info", "warn", "error"] as const) }),
   flag({ flag: "log-format", placeholder: "FORMAT", default: "json", allowed: "json or text", help: "json or text", parse: v.oneOf(["json", "text"] as const) }),

@@ -46,6 +46,22 @@ describe("--queue-max-bytes", () => {
     ));
 });
 
+describe("retained results", () => {
+  test("the simulator's answerLength gives long solutions, which the retained byte count carries", () =>
+    withHarness(
+      async (h) => {
+        const res = await fetch(h.base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(image(4 * KB)) });
+        const { id } = await json(res);
+        await advance(h.clock, 6000);
+        await eventually(() => h.worker.pool.tasks.get(id)?.status === "solved", "solved");
+        const got = await json(await fetch(`${h.base}/v1/tasks/${id}`));
+        assert.equal(got.solution.length, 60_000);
+        assert.ok(h.worker.pool.tasks.finishedBytes >= 60_000 + 4 * KB, `${h.worker.pool.tasks.finishedBytes}`);
+      },
+      { sim: { answerLength: 60_000 } },
+    ));
+});
+
 describe("request body budget", () => {
   test("slow bodies hold at most the budget together: past it a request is answered 503 ERR_BUSY at once and closed; room comes back as bodies end", async () => {
     const budget = new ByteBudget(2 * 1024 * KB);
