@@ -1,7 +1,7 @@
 // npm run bench [-- section...]: the performance figures of the README, measured on the built
 // executable against the built-in simulator, each speed figure as a ratio to a bare node:http
 // server started by the same Node runtime in the same run. Sections: startup, solve, health,
-// metrics, balance (default: all). wrk (Debian package wrk) drives the HTTP load where a fair
+// metrics, balance, journal, memory (default: all). wrk (Debian package wrk) drives the HTTP load where a fair
 // generator matters; paced probes come from this process.
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { freePort, pollUntil } from "../test/_support/net.ts";
 import { measureStartup } from "./bench_startup.mjs";
+import { benchMemory } from "./bench_memory.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = ROOT + "dist/captcha-worker";
@@ -320,7 +321,7 @@ async function benchJournal() {
 
 // --- main ---------------------------------------------------------------------------------------
 
-const SECTIONS = { startup: benchStartup, solve: benchSolve, health: benchHealth, metrics: benchMetrics, balance: benchBalance, journal: benchJournal };
+const SECTIONS = { startup: benchStartup, solve: benchSolve, health: benchHealth, metrics: benchMetrics, balance: benchBalance, journal: benchJournal, memory: benchMemory };
 const chosen = process.argv.slice(2);
 for (const name of chosen) if (!(name in SECTIONS)) throw new Error(`unknown section ${name}; one of ${Object.keys(SECTIONS).join(", ")}`);
 const newestSource = () => Math.max(...readdirSync(ROOT + "src", { recursive: true }).map((f) => statSync(ROOT + "src/" + f).mtimeMs));

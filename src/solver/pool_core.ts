@@ -11,7 +11,7 @@ import type { Logger } from "../base/log.ts";
 import { RepeatLimiter } from "../base/repeat_limiter.ts";
 import { Scheduler, type ScheduledJob } from "../base/scheduler.ts";
 import type { HealthFeed } from "../health/worker_health.ts";
-import { kindOf, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
+import { kindOf, withoutPayload, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
 import { TaskStore, type TaskStoreOptions } from "../tasks/task_store.ts";
 import type { Endpoint } from "../upstream/endpoints.ts";
@@ -233,6 +233,7 @@ export class PoolCore {
   end(task: Task): void {
     task.endedAt = this.clock.now();
     this.o.journal?.ended(task);
+    task.params = withoutPayload(task.params); // retained results hold no image
     this.leaveQueue(task, task.endedAt);
     const timers = this.timers.get(task.id);
     timers?.deadline.cancel();

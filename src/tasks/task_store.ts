@@ -19,9 +19,14 @@ export interface TaskStoreOptions {
 /** @default for maxFinishedBytes */
 export const DEFAULT_MAX_FINISHED_BYTES = 64 * 1024 * 1024;
 
-/** What a task's parameters cost in memory, near enough: their JSON length (base64 images are one byte a character). */
+/**
+ * What a task's parameters cost in memory, near enough and without copying them: the length of
+ * their strings (base64 images are one byte a character) plus a little for each field.
+ */
 export function payloadBytes(task: Pick<Task, "params">): number {
-  return JSON.stringify(task.params).length;
+  let n = 0;
+  for (const v of Object.values(task.params)) n += 16 + (typeof v === "string" ? v.length : 8);
+  return n;
 }
 
 /** What an ended task holds beyond its parameters: its solution or error. */
@@ -103,7 +108,8 @@ export class TaskStore {
   #markEnded(task: Task, endedAt: number): void {
     if (this.#finished.has(task.id) || !this.#tasks.has(task.id)) return;
     const payload = this.#bytes.get(task.id) ?? 0;
-    const held = payload + resultBytes(task);
+    // What it holds now: the pool empties an ended task's image before this.
+    const held = payloadBytes(task) + resultBytes(task);
     this.#openBytes -= payload;
     this.#finishedBytes += held;
     this.#bytes.set(task.id, held);

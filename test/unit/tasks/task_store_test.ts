@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Task } from "../../../src/tasks/task.ts";
-import { TaskStore } from "../../../src/tasks/task_store.ts";
+import { withoutPayload, type Task } from "../../../src/tasks/task.ts";
+import { payloadBytes, TaskStore } from "../../../src/tasks/task_store.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 import { makeTask } from "../../_support/tasks.ts";
 
@@ -145,7 +145,7 @@ describe("TaskStore bytes", () => {
     const store = new TaskStore(new FakeClock());
     const t = makeTask("a");
     store.add(t);
-    const payload = JSON.stringify(t.params).length;
+    const payload = payloadBytes(t);
     assert.deepEqual([store.openBytes, store.finishedBytes], [payload, 0]);
     t.solution = "x".repeat(1000);
     end(store, t);
@@ -172,7 +172,22 @@ describe("TaskStore bytes", () => {
     store.add(t);
     store.ended(t);
     assert.equal(store.openBytes, 0);
-    assert.equal(store.finishedBytes, JSON.stringify(t.params).length + 500);
+    assert.equal(store.finishedBytes, payloadBytes(t) + 500);
     assert.equal(store.finishedCount, 1);
+  });
+});
+
+describe("TaskStore bytes of emptied payloads", () => {
+  test("an ended task whose image was emptied counts only what it still holds", () => {
+    const store = new TaskStore(new FakeClock());
+    const t = makeTask("big");
+    t.params = { type: "image", image: "A".repeat(100_000) };
+    store.add(t);
+    assert.ok(store.openBytes >= 100_000);
+    t.params = withoutPayload(t.params);
+    t.solution = "abc";
+    end(store, t);
+    assert.equal(store.openBytes, 0);
+    assert.ok(store.finishedBytes < 100, `${store.finishedBytes}`);
   });
 });
