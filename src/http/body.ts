@@ -33,7 +33,7 @@ export async function readJsonBody(req: IncomingMessage, limitBytes = DEFAULT_BO
 
   const reserved = Number.isFinite(declared) && declared >= 0 ? declared : limitBytes;
   if (budget && !budget.take(reserved)) throw new WorkerError("ERR_BUSY");
-  const read = await readCapped(req, limitBytes)
+  const read = await readCapped(req, limitBytes, Number.isFinite(declared) ? declared : undefined)
     .catch((err: unknown) => {
       throw new WorkerError("ERR_BAD_REQUEST", "The body could not be read.", { field: "body", cause: err });
     })
