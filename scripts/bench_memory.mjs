@@ -1,6 +1,7 @@
 // Peak RSS (VmHWM) of the built worker under the loads of issue 14 finding 8, each on a fresh
 // process with the default budgets: idle; 3,000 slow-body connections; 3,000 concurrent posts; a
-// flood of 2 MB bodies; 10,000 solutions of 60 KB. Run: npm run bench -- memory (or node this file).
+// flood of 2 MB bodies; 10,000 solutions of 60 KB. Run: npm run bench -- memory (or node this file;
+// MEMORY_LOADS=flood2mb,... picks loads, MEMORY_WORKER_ARGS and MEMORY_NODE_OPTIONS go to the worker).
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
@@ -53,7 +54,7 @@ async function simulator(extra) {
 async function worker(sim, extra = []) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = start(["run", "--listen", `127.0.0.1:${port}`, "--upstream", sim.url, "--log-level", "error", "--queue-max", "100000", ...extra], {
+  const child = start(["run", "--listen", `127.0.0.1:${port}`, "--upstream", sim.url, "--log-level", "error", "--queue-max", "100000", ...extra, ...(process.env.MEMORY_WORKER_ARGS?.split(" ").filter(Boolean) ?? [])], {
     CAPTCHAAI_API_KEY: KEY,
     // MEMORY_NODE_OPTIONS (e.g. --max-old-space-size=448), the worker's only: how much of a peak is garbage V8 had not yet collected.
     ...(process.env.MEMORY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.MEMORY_NODE_OPTIONS } : {}),
