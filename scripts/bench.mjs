@@ -1,7 +1,7 @@
 // npm run bench [-- section...]: the performance figures of the README, measured on the built
 // executable against the built-in simulator, each speed figure as a ratio to a bare node:http
 // server started by the same Node runtime in the same run. Sections: startup, solve, health,
-// metrics, balance, journal, gateway (default: all); signals only when named. wrk (Debian package wrk) drives the HTTP load where a fair
+// metrics, balance, journal, gateway, memory (default: all); signals only when named. wrk (Debian package wrk) drives the HTTP load where a fair
 // generator matters; paced probes come from this process.
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
@@ -11,6 +11,7 @@ import { freePort, pollUntil } from "../test/_support/net.ts";
 import { measureStartup } from "./bench_startup.mjs";
 import { benchSignals } from "./bench_signals.mjs";
 import { benchGateway } from "./bench_gateway.mjs";
+import { benchMemory } from "./bench_memory.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = ROOT + "dist/captcha-worker";
@@ -327,7 +328,7 @@ async function benchJournal() {
 // --- main ---------------------------------------------------------------------------------------
 
 const gateway = () => benchGateway({ simulator, worker, http, raw, stop, quantile, ms, workerMs, PNG });
-const SECTIONS = { startup: benchStartup, solve: benchSolve, health: benchHealth, metrics: benchMetrics, balance: benchBalance, journal: benchJournal, gateway, signals: benchSignals };
+const SECTIONS = { startup: benchStartup, solve: benchSolve, health: benchHealth, metrics: benchMetrics, balance: benchBalance, journal: benchJournal, gateway, memory: benchMemory, signals: benchSignals };
 /** Run only when named: they take minutes of real time. */
 const EXPLICIT = new Set(["signals"]);
 const chosen = process.argv.slice(2);

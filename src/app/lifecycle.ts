@@ -2,7 +2,8 @@
  * The stop ladder (SPEC §8), in one ordered place, and the signals that climb it. First signal:
  * systemd STOPPING=1, demo traffic stops, readiness `draining` and new tasks 503 (the pool stops
  * accepting), in-flight tasks get --drain-timeout, what is left stays in the journal (--state-dir)
- * or fails with `shutdown`, then the HTTP server, the journal, the upstream client, the HAProxy
+ * or fails with `shutdown`, clients still waiting on a task get it as it stands (with `Retry-After`),
+ * then the HTTP server (closing every connection after a short grace), the journal, the upstream client, the HAProxy
  * agent, systemd notify and the demo's simulator close; exit 0. A second signal exits at once.
  */
 import { formatDuration } from "../config/duration.ts";
@@ -14,6 +15,8 @@ import type { Phase } from "../health/readiness.ts";
 export type LadderState = "running" | "draining" | "drained" | "closing" | "closed";
 
 const SHUTDOWN_MESSAGE = "The worker shut down before the task finished.";
+/** After the drain, how long responses in progress get before every connection is closed. */
+export const HTTP_CLOSE_GRACE_MS = 1_000;
 
 /** What the ladder stops; parts the worker runs without are undefined. */
 export interface StopParts {
@@ -28,6 +31,8 @@ export interface StopParts {
     suspend(): number;
     failAll(code: string, message: string): number;
   };
+  /** Clients waiting on a task (`?wait=`, `Prefer: wait`): answered at the drain deadline with the task as it stands. */
+  waits: { releaseWaiters(): number };
   /** With --state-dir: open tasks stay in it for the next start instead of failing with `shutdown`. */
   journal: { close(): Promise<void> } | undefined;
   stateDir: string | undefined;
@@ -35,7 +40,8 @@ export interface StopParts {
   demo: { stopTraffic(): void; close(): Promise<void> } | undefined;
   /** Background timers: dependency checks, process metrics. */
   timers: ReadonlyArray<{ stop(): void }>;
-  http: { close(): Promise<void> } | undefined;
+  /** Stops listening, answers what is in progress within `graceMs`, then closes every connection. */
+  http: { close(graceMs: number): Promise<void> } | undefined;
   client: { close(): void } | undefined;
   agent: { close(): Promise<void> } | undefined;
 }
@@ -77,10 +83,12 @@ export function createStopLadder(p: StopParts): StopLadder {
       state = "drained";
       if (p.journal) {
         const left = p.pool.suspend();
-        if (left > 0) p.log.info("drain: open tasks kept in the journal for the next start", { count: left, dir: p.stateDir });
+        const answered = p.waits.releaseWaiters();
+        if (left > 0) p.log.info("drain: open tasks kept in the journal for the next start", { count: left, dir: p.stateDir, waits_answered: answered });
         return 0;
       }
       const left = p.pool.failAll("shutdown", SHUTDOWN_MESSAGE);
+      p.waits.releaseWaiters();
       if (left > 0) p.log.warn("drain timeout: tasks failed with shutdown", { count: left, drain_timeout: formatDuration(timeoutMs) });
       return left;
     },
@@ -91,7 +99,8 @@ export function createStopLadder(p: StopParts): StopLadder {
         p.notifier.stop();
         for (const t of p.timers) t.stop();
         if (!drained) settle();
-        await p.http?.close();
+        p.waits.releaseWaiters();
+        await p.http?.close(HTTP_CLOSE_GRACE_MS);
         await p.journal?.close();
         p.client?.close();
         await p.agent?.close();

@@ -16,7 +16,12 @@ export type CappedRead =
  * closes before its end (a client gone away). After `too_large` the caller owns the stream: destroy
  * it, or keep it (an IncomingMessage emits no error without a listener) until the answer is sent.
  */
-export function readCapped(stream: Readable, limitBytes: number): Promise<CappedRead> {
+export function readCapped(stream: Readable, limitBytes: number, expectedBytes?: number): Promise<CappedRead> {
+  // A declared length within the cap: one buffer of that size, each chunk copied in and let go at
+  // once, so a body is held once, not twice (chunks, then their concatenation).
+  if (expectedBytes !== undefined && Number.isSafeInteger(expectedBytes) && expectedBytes > 0 && expectedBytes <= limitBytes) {
+    return readInto(stream, limitBytes, Buffer.allocUnsafe(expectedBytes));
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -40,6 +45,50 @@ export function readCapped(stream: Readable, limitBytes: number): Promise<Capped
     const onEnd = () => {
       cleanup();
       resolve({ kind: "complete", body: Buffer.concat(chunks, size) });
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = () => onError(new Error("aborted"));
+    stream.on("data", onData);
+    stream.on("end", onEnd);
+    stream.on("error", onError);
+    stream.on("close", onClose);
+    if (stream.readableEnded) onEnd();
+    else if (stream.destroyed) onClose();
+  });
+}
+
+/** readCapped into `into`; a body longer than it (the sender lied) falls back to chunks up to the cap. */
+function readInto(stream: Readable, limitBytes: number, into: Buffer): Promise<CappedRead> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    /** Bytes in `into`; what did not fit goes to `overflow`, in order. */
+    let filled = 0;
+    let overflow: Buffer[] | undefined;
+    const cleanup = () => {
+      stream.off("data", onData);
+      stream.off("end", onEnd);
+      stream.off("error", onError);
+      stream.off("close", onClose);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      if (size + buf.length > limitBytes) {
+        const head = Buffer.concat([into.subarray(0, filled), ...(overflow ?? []), buf], limitBytes);
+        cleanup();
+        stream.pause();
+        return resolve({ kind: "too_large", head });
+      }
+      if (overflow === undefined && filled + buf.length <= into.length) filled += buf.copy(into, filled);
+      else (overflow ??= []).push(buf);
+      size += buf.length;
+    };
+    const onEnd = () => {
+      cleanup();
+      const body = overflow === undefined ? into.subarray(0, filled) : Buffer.concat([into.subarray(0, filled), ...overflow], size);
+      resolve({ kind: "complete", body });
     };
     const onError = (err: Error) => {
       cleanup();

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   ERR_NOT_FOUND: "No resource at {path}.",
   ERR_METHOD_NOT_ALLOWED: "{method} is not allowed here; allowed: {allow}.",
   ERR_QUEUE_FULL: "The queue is full ({queueMax} tasks waiting).",
+  ERR_BUSY: "Too many request bodies are being received at once; try again shortly.",
   ERR_NOT_READY: undefined,
   ERR_DRAINING: "The worker is draining and takes no new tasks.",
   ERR_CONFLICT: undefined,

@@ -1,11 +1,13 @@
 /** Structured logging: JSON lines or text, with secrets redacted on the finished line so no caller can leak them. */
+import { createRedactor } from "./redact.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFormat = "json" | "text";
 export type LogFields = Record<string, unknown>;
 
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-export const REDACTED = "[REDACTED]";
+export { REDACTED } from "./redact.ts";
+export { createRedactor };
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;
@@ -28,18 +30,6 @@ export interface LoggerOptions {
   write: (line: string) => void;
   /** @default () => new Date().toISOString() */
   timestamp?: () => string;
-}
-
-/** Returns a function that replaces every secret (raw and URL-encoded) in a string. */
-export function createRedactor(secrets: readonly string[]): (text: string) => string {
-  const needles = [...new Set(secrets.flatMap((s) => (s ? [s, encodeURIComponent(s)] : [])))]
-    .sort((a, b) => b.length - a.length);
-  if (needles.length === 0) return (text) => text;
-  return (text) => {
-    let out = text;
-    for (const n of needles) if (out.includes(n)) out = out.split(n).join(REDACTED);
-    return out;
-  };
 }
 
 /** Creates a logger; redaction happens after serialisation, so fields, messages and errors are all covered. */

@@ -28,6 +28,7 @@ export async function runSimulateCommand(flags: FlagValues, rt: Runtime): Promis
     threads: get<number>("threads"),
     solveTimeMs: { image: solveTime.imageMs, token: solveTime.tokenMs },
     seed: get<number | undefined>("seed"),
+    answerLength: get<number | undefined>("answer-length"),
   };
 
   const log = createLogger({ level, format, secrets: keys, write: rt.stderr });

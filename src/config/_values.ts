@@ -131,3 +131,17 @@ export function hostList(raw: string): string[] {
   for (const h of hosts) if (!/^(?:[a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63}$|^[0-9a-f:.]{2,45}$/.test(h)) throw new BadValue();
   return hosts;
 }
+
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1000, mb: 1000 ** 2, gb: 1000 ** 3 };
+
+/** A size in bytes: bare bytes or a number with KiB, MiB, GiB (or KB, MB, GB), case-insensitive. */
+export function size(min: number, max: number) {
+  return (raw: string): number => {
+    const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw.trim());
+    const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+    if (!m || unit === undefined) throw new BadValue();
+    const n = Math.floor(Number(m[1]) * unit);
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new BadValue();
+    return n;
+  };
+}

@@ -12,6 +12,8 @@ export interface Config {
   upstream: URL;
   threads: number;
   queueMax: number;
+  /** Bytes of queued task payloads (images, parameters) the queue may hold. */
+  queueMaxBytes: number;
   taskTimeoutMs: number;
   firstPoll: FirstPoll;
   /** Per-kind hard limits on threads; undefined: the fair split that lends idle capacity. */
@@ -33,6 +35,8 @@ export interface Config {
   drainTimeoutMs: number;
   stateDir: string | undefined;
   apiTokenFile: string | undefined;
+  /** Serve the task API without a credential on a non-loopback --listen. */
+  allowUnauthenticated: boolean;
   agentListen: HostPort | undefined;
   logLevel: LogLevel;
   logFormat: LogFormat;

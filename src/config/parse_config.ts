@@ -5,6 +5,7 @@ import type { Config, ConfigKey, FirstPoll, FlagValues, HostPort, Source } from 
 import { formatDuration, formatKindDurations } from "./duration.ts";
 import { formatHostPort } from "./host_port.ts";
 import { OPTIONS, type FlagSpec } from "./options.ts";
+import { DEMO_LISTEN } from "./exposure.ts";
 
 export interface ParsedConfig {
   config: Config;
@@ -23,6 +24,8 @@ export function parseConfig(flags: FlagValues, env: Record<string, string | unde
     config[spec.key] = resolved.value;
     sources[spec.key] = resolved.source;
   }
+  // The demo serves this host only unless --listen (or its variable) says otherwise.
+  if (config.demo === true && sources.listen === "default") config.listen = { ...DEMO_LISTEN };
   return { config: config as unknown as Config, sources: sources as Record<ConfigKey, Source> };
 }
 

@@ -4,6 +4,7 @@
  * not read to its end), strict UTF-8, JSON parse errors as 400 naming `body`.
  */
 import type { IncomingMessage } from "node:http";
+import type { ByteBudget } from "../base/byte_budget.ts";
 import { readCapped } from "../base/capped_read.ts";
 import { WorkerError } from "../base/errors.ts";
 
@@ -12,8 +13,15 @@ export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-/** Reads and parses a JSON body; throws 415, 413 or 400 as WorkerErrors. */
-export async function readJsonBody(req: IncomingMessage, limitBytes = DEFAULT_BODY_LIMIT): Promise<unknown> {
+/** @default 64 MiB: bodies being read at once, all connections together (32 of the largest). */
+export const DEFAULT_BODY_BUDGET = 64 * 1024 * 1024;
+
+/**
+ * Reads and parses a JSON body; throws 415, 413, 400, or 503 ERR_BUSY (nothing read, the connection
+ * closed) when `budget` has no room for it: the declared length, or the whole limit when undeclared,
+ * is taken from it while the body is read, so slow bodies cannot hold unbounded memory together.
+ */
+export async function readJsonBody(req: IncomingMessage, limitBytes = DEFAULT_BODY_LIMIT, budget?: ByteBudget): Promise<unknown> {
   const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json" && !type.endsWith("+json")) {
     throw new WorkerError("ERR_UNSUPPORTED_MEDIA_TYPE", `Expected Content-Type application/json, got ${JSON.stringify(type.slice(0, 100) || "none")}.`, {
@@ -23,9 +31,13 @@ export async function readJsonBody(req: IncomingMessage, limitBytes = DEFAULT_BO
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes);
 
-  const read = await readCapped(req, limitBytes).catch((err: unknown) => {
-    throw new WorkerError("ERR_BAD_REQUEST", "The body could not be read.", { field: "body", cause: err });
-  });
+  const reserved = Number.isFinite(declared) && declared >= 0 ? declared : limitBytes;
+  if (budget && !budget.take(reserved)) throw new WorkerError("ERR_BUSY");
+  const read = await readCapped(req, limitBytes, Number.isFinite(declared) ? declared : undefined)
+    .catch((err: unknown) => {
+      throw new WorkerError("ERR_BAD_REQUEST", "The body could not be read.", { field: "body", cause: err });
+    })
+    .finally(() => budget?.give(reserved));
   // Past the limit nothing more is read: the 413 closes the connection.
   if (read.kind === "too_large") throw tooLarge(limitBytes);
   let text: string;

@@ -8,6 +8,7 @@ import { WorkerError, type WorkerErrorCode } from "../base/errors.ts";
 /** How long a client should wait before trying again, by why it was refused. */
 const RETRY_AFTER_QUEUE_FULL_S = 5;
 const RETRY_AFTER_UNAVAILABLE_S = 10;
+const RETRY_AFTER_BUSY_S = 1;
 
 export interface HttpForm {
   status: number;
@@ -46,6 +47,8 @@ export const HTTP_FORMS: Readonly<Record<WorkerErrorCode, HttpForm>> = {
   ERR_UPSTREAM_CODE: { status: 502, title: "Bad Gateway" },
   ERR_NOT_READY: UNAVAILABLE,
   ERR_DRAINING: UNAVAILABLE,
+  // The body is not read: close rather than drain it.
+  ERR_BUSY: { status: 503, title: "Service Unavailable", headers: () => ({ "retry-after": String(RETRY_AFTER_BUSY_S), connection: "close" }) },
   ERR_STATE_DIR: UNAVAILABLE,
   ERR_STATE_DIR_BUSY: UNAVAILABLE,
 };

@@ -23,8 +23,11 @@ export interface HttpServer {
   server: Server;
   /** The bound address (the real port when asked for port 0). */
   address: HostPort;
-  /** Stops accepting, ends idle keep-alive connections, waits for in-flight requests. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, ends idle keep-alive connections, waits for in-flight requests up to `graceMs`
+   * (slow bodies, answers being written), then closes every connection left. @default graceMs 1000
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Starts listening on `at`; rejects with ERR_LISTEN (the OS error, EADDRINUSE or EACCES, as `cause`) if it cannot. */
@@ -62,9 +65,16 @@ export async function startHttpServer(
   return {
     server,
     address,
-    close: () =>
+    close: (graceMs = 1_000) =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        const closeAll = setTimeout(() => server.closeAllConnections(), graceMs);
+        // Connections that finish a response from now on are idle: close them as they get there.
+        const idle = setInterval(() => server.closeIdleConnections(), Math.max(10, Math.min(100, graceMs / 10)));
+        server.close(() => {
+          clearTimeout(closeAll);
+          clearInterval(idle);
+          resolve();
+        });
         server.closeIdleConnections();
       }),
   };

@@ -8,7 +8,8 @@ import { WorkerError } from "../base/errors.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import { isEnded, type Task } from "../tasks/task.ts";
 import { parseTaskInput } from "./task_input.ts";
-import { readJsonBody } from "./body.ts";
+import { DEFAULT_BODY_BUDGET, readJsonBody } from "./body.ts";
+import { ByteBudget } from "../base/byte_budget.ts";
 import { sendJson } from "./respond.ts";
 import { serverTiming, taskView } from "./task_json.ts";
 import type { Router } from "./router.ts";
@@ -29,12 +30,17 @@ export interface TaskRoutesOptions {
   clientKeys?: { find(key: string | undefined): unknown } | undefined;
   /** @default 2 MiB */
   bodyLimitBytes?: number;
+  /** Bytes of task bodies read at once, all connections together. @default 64 MiB */
+  bodyBudgetBytes?: number;
 }
 
 export const MAX_WAIT_S = 120;
+/** What a client waiting on a task kept across a restart is told at shutdown. */
+const RETRY_AFTER_SHUTDOWN_S = 10;
 
 export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): void {
   const authorized = bearerChecker(opts.apiToken, opts.clientKeys);
+  const bodies = new ByteBudget(opts.bodyBudgetBytes ?? DEFAULT_BODY_BUDGET);
   const guard = (req: IncomingMessage) => {
     if (!authorized(req.headers.authorization)) {
       throw new WorkerError("ERR_UNAUTHORIZED", undefined, { field: "authorization" });
@@ -44,7 +50,7 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
   router.on("POST", "/v1/tasks", async (req, res, _params, url) => {
     guard(req);
     const wait = waitSeconds(req, url);
-    const params = parseTaskInput(await readJsonBody(req, opts.bodyLimitBytes));
+    const params = parseTaskInput(await readJsonBody(req, opts.bodyLimitBytes, bodies));
     const refusal = opts.admission();
     if (refusal) throw new WorkerError(refusal.code, refusal.detail);
     const task = await opts.pool.accept(params.type, params);
@@ -99,6 +105,11 @@ async function answerAfterWait(
     if (gone.signal.aborted || res.destroyed) return;
   }
   res.setHeader("preference-applied", `wait=${waitS}`);
+  if (!isEnded(task) && pool.tasks.released) {
+    // The worker is stopping: the task is kept for the next start (or ends with `shutdown`); ask again later.
+    res.setHeader("retry-after", String(RETRY_AFTER_SHUTDOWN_S));
+    res.setHeader("connection", "close");
+  }
   sendTask(res, task);
 }
 

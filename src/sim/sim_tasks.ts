@@ -22,6 +22,8 @@ export class SimTasks {
   #nextId: number;
   balanceUsd: number;
   unsolvableRatio = 0;
+  /** Answer length in characters (memory benchmarks); undefined: 6 for images, 408 for tokens. */
+  answerLength: number | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -59,7 +61,7 @@ export class SimTasks {
       kind,
       readyAt: this.clock.now() + this.solveTimeMs[kind],
       unsolvable: this.random() < this.unsolvableRatio,
-      answer: kind === "image" ? randomString(this.random, 6, "abcdefghjkmnpqrstuvwxyz23456789") : `03AFcWeA${randomString(this.random, 400, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")}`,
+      answer: this.answerLength !== undefined ? longAnswer(this.random, this.answerLength) : kind === "image" ? randomString(this.random, 6, "abcdefghjkmnpqrstuvwxyz23456789") : `03AFcWeA${randomString(this.random, 400, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")}`,
       delivered: false,
       reported: false,
     };
@@ -82,4 +84,10 @@ export class SimTasks {
     task.delivered = true;
     this.balanceUsd = Math.max(0, Math.round((this.balanceUsd - this.pricePerSolveUsd) * 1e6) / 1e6);
   }
+}
+
+/** A distinct answer of `length` characters: a random head, then filler. */
+function longAnswer(random: Random, length: number): string {
+  const head = randomString(random, Math.min(length, 12), "abcdefghjkmnpqrstuvwxyz23456789");
+  return head + "x".repeat(length - head.length);
 }

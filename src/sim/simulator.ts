@@ -29,6 +29,8 @@ export interface SimulatorOptions {
   /** Charged on each delivered solution. @default 0.001 */
   pricePerSolveUsd?: number;
   seed?: number;
+  /** Every answer this many characters long (memory benchmarks); default: short, like the real ones. */
+  answerLength?: number;
   clock?: Clock;
   log?: Logger;
 }
@@ -57,6 +59,7 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     options.pricePerSolveUsd ?? 0.001,
     options.threads ?? 50,
   );
+  tasks.answerLength = options.answerLength;
   const keys = new Set(options.keys);
   const faults = new Map<Selector, Fault>();
   let counts: SimCounts = { requests: {}, submitted: 0, keyInQuery: 0 };

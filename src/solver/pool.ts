@@ -10,7 +10,10 @@ import { WorkerError } from "../base/errors.ts";
 import type { LoadSnapshot } from "../health/worker_health.ts";
 import { TASK_KINDS, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
-import type { TaskStore } from "../tasks/task_store.ts";
+import { payloadBytes, type TaskStore } from "../tasks/task_store.ts";
+
+/** @default for --queue-max-bytes: 256 MiB of task payloads held by open tasks. */
+export const DEFAULT_QUEUE_MAX_BYTES = 256 * 1024 * 1024;
 import { REPORT } from "../upstream/endpoints.ts";
 import { Account } from "./account.ts";
 import { Dispatcher } from "./dispatcher.ts";
@@ -111,9 +114,14 @@ export class SolverPool {
     if (core.queued >= core.o.queueMax) {
       throw new WorkerError("ERR_QUEUE_FULL", undefined, { data: { queueMax: core.o.queueMax } });
     }
+    const bytes = payloadBytes({ params });
+    const maxBytes = core.o.queueMaxBytes ?? DEFAULT_QUEUE_MAX_BYTES;
+    if (core.tasks.openBytes + bytes > maxBytes) {
+      throw new WorkerError("ERR_QUEUE_FULL", `The queue is full (its tasks hold ${core.tasks.openBytes} of ${maxBytes} bytes; this one needs ${bytes}).`);
+    }
     const now = core.clock.now();
     const task = core.newTask(core.ids.next(), type, params, now, now + core.o.taskTimeoutMs);
-    core.track(task);
+    core.track(task, bytes);
     const durable = core.o.journal?.accepted(task);
     core.enqueue(task);
     this.#dispatcher.pump();

@@ -11,7 +11,7 @@ import type { Logger } from "../base/log.ts";
 import { RepeatLimiter } from "../base/repeat_limiter.ts";
 import { Scheduler, type ScheduledJob } from "../base/scheduler.ts";
 import type { HealthFeed } from "../health/worker_health.ts";
-import { kindOf, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
+import { kindOf, withoutPayload, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
 import { TaskIdGenerator } from "../tasks/task_id.ts";
 import { TaskStore, type TaskStoreOptions } from "../tasks/task_store.ts";
@@ -27,6 +27,8 @@ export interface PoolOptions {
   log: Logger;
   threads: number;
   queueMax: number;
+  /** Payload bytes open tasks may hold together; beyond it new tasks get 429. @default 256 MiB */
+  queueMaxBytes?: number;
   taskTimeoutMs: number;
   firstPollMs: Record<TaskKind, number>;
   pollIntervalMs: number;
@@ -156,9 +158,9 @@ export class PoolCore {
     };
   }
 
-  /** Registers a task with its deadline timer (already passed: fires on the next run). */
-  track(task: Task): void {
-    this.tasks.add(task);
+  /** Registers a task with its deadline timer (already passed: fires on the next run); `bytes`: its payload size if known. */
+  track(task: Task, bytes?: number): void {
+    this.tasks.add(task, bytes);
     const delayMs = Math.max(0, task.deadlineAt - this.clock.now());
     this.timers.set(task.id, { deadline: this.scheduler.schedule(delayMs, () => this.#expire(task)) });
   }
@@ -275,6 +277,7 @@ export class PoolCore {
   end(task: Task): void {
     task.endedAt = this.clock.now();
     this.o.journal?.ended(task);
+    task.params = withoutPayload(task.params); // retained results hold no image
     this.leaveQueue(task, task.endedAt);
     const timers = this.timers.get(task.id);
     timers?.deadline.cancel();

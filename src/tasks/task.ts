@@ -23,7 +23,8 @@ export interface Task {
   readonly id: string;
   readonly type: TaskType;
   readonly kind: TaskKind;
-  readonly params: TaskParams;
+  /** Emptied of its image once the task ended (see withoutPayload): results are kept for an hour, images need not be. */
+  params: TaskParams;
   readonly createdAt: number;
   readonly deadlineAt: number;
   status: TaskStatus;
@@ -47,6 +48,11 @@ export interface TaskTiming {
   waitMs: number;
   /** When the task last entered the queue (undefined while it holds a thread or has ended). */
   queuedSince: number | undefined;
+}
+
+/** The parameters without the bulky part nothing needs after the end (an image task's image). */
+export function withoutPayload(params: TaskParams): TaskParams {
+  return params.type === "image" && params.image !== "" ? { ...params, image: "" } : params;
 }
 
 export function isEnded(task: Task): boolean {

@@ -114,7 +114,8 @@ export function classifyResponse<T>(answer: HttpAnswer, value: (request: string)
     const parsed = parseAnswer(text);
     if (!parsed) return transient("BAD_BODY", `The upstream sent an unparseable body: ${quote(text, redact)}.`, true);
     if (parsed.ok) {
-      const v = value(parsed.request);
+      // A result (a solution above all) is upstream text the client reads back: never with the key in it.
+      const v = value(redact(parsed.request));
       if (v === undefined) return transient("BAD_BODY", `The upstream sent an unexpected result: ${quote(parsed.request, redact)}.`, true);
       return { kind: "ok", value: v };
     }

@@ -116,6 +116,49 @@ describe("SIGTERM under load", () => {
     assert.ok(load.refused503 > 0, "tasks sent while draining were refused with 503");
   });
 
+  test("with a state dir, clients waiting 60 s on tasks that cannot finish are answered at the drain deadline and the process exits", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cw-drain-"));
+    sim.control.setFault("in.php", { hang: true }); // the one submit in flight never returns; the rest stay queued
+    try {
+      const { child, base } = await run(["--drain-timeout", "2s", "--state-dir", dir, "--threads", "1", "--check-timeout", "60s"]);
+      const post = () => fetch(base + "/v1/tasks?wait=60", { method: "POST", headers: { "content-type": "application/json" }, body: IMAGE });
+      const waiting: Promise<Response>[] = [post(), post(), post()];
+      const queued: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: IMAGE });
+        assert.equal(res.status, 202);
+        queued.push(((await res.json()) as { id: string }).id);
+      }
+      waiting.push(fetch(`${base}/v1/tasks/${queued[0]}?wait=60`), fetch(`${base}/v1/tasks/${queued[1]}`, { headers: { prefer: "wait=60" } }));
+      await new Promise((r) => setTimeout(r, 200)); // let the waits reach the worker (another process)
+      const exited = once(child, "exit") as Promise<[number | null, string | null]>;
+      const answeredBeforeExit: boolean[] = [];
+      let exitedYet = false;
+      void exited.then(() => (exitedYet = true));
+      child.kill("SIGTERM");
+      const answers = await Promise.all(
+        waiting.map(async (p) => {
+          const res = await p;
+          answeredBeforeExit.push(!exitedYet);
+          return { status: res.status, retryAfter: res.headers.get("retry-after"), body: (await res.json()) as { status: string } };
+        }),
+      );
+      // The waits asked for 60 s; the exit came at the 2 s drain deadline (plus the close grace), not after them.
+      const [code, signal] = await Promise.race([exited, new Promise<[string, null]>((r) => setTimeout(() => r(["still running after 20 s", null]), 20_000).unref())]);
+      assert.deepEqual([code, signal], [0, null]);
+      assert.equal(answers.length, 5);
+      for (const a of answers) {
+        assert.equal(a.status, 200, JSON.stringify(a));
+        assert.ok(["queued", "submitting"].includes(a.body.status), `answered with the task as it stands: ${JSON.stringify(a.body)}`);
+        assert.equal(a.retryAfter, "10", "told when to ask again (the task is kept for the next start)");
+      }
+      assert.ok(answeredBeforeExit.every(Boolean), "every client answered before the process went");
+    } finally {
+      sim.control.clearFaults();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("with a state dir: what the drain leaves is journaled and finished by the next start", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cw-drain-"));
     try {

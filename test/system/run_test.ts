@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { json } from "../_support/http.ts";
 import { describe, test } from "node:test";
 import { collectOutput, runCli, spawnCli, waitForStart } from "../_support/cli.ts";
@@ -51,5 +54,43 @@ describe("run", () => {
     assert.match(second.stderr, /EADDRINUSE/);
     first.kill("SIGTERM");
     await once(first, "exit");
+  });
+
+  test("safe by default: on a non-loopback --listen without a credential run exits 78 naming the flags, before listening", async () => {
+    for (const args of [["--listen", "0.0.0.0:0"], []]) {
+      const r = await runCli(["run", ...args, "--upstream", "http://127.0.0.1:9"], { CAPTCHAAI_API_KEY: KEY });
+      assert.equal(r.code, 78, r.stderr);
+      assert.match(r.stderr, /--listen 0\.0\.0\.0:\d+/);
+      assert.match(r.stderr, /--api-token-file/);
+      assert.match(r.stderr, /--allow-unauthenticated/);
+      assert.ok(!r.stderr.includes("captcha-worker started"));
+    }
+  });
+
+  test("safe by default: --allow-unauthenticated (or its variable), a token file or a client keys file lets it serve on 0.0.0.0, the credential then guarding the task API", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cw-token-"));
+    writeFileSync(join(dir, "token"), "a-token-long-enough-0123456789\n");
+    writeFileSync(join(dir, "clients"), "shop client-key-long-enough-0123456789\n");
+    try {
+      for (const [args, env] of [
+        [["--allow-unauthenticated"], {}],
+        [[], { CAPTCHA_WORKER_ALLOW_UNAUTHENTICATED: "true" }],
+        [["--api-token-file", join(dir, "token")], {}],
+        [["--client-keys-file", join(dir, "clients")], {}],
+      ] as [string[], Record<string, string>][]) {
+        const child = spawnCli(["run", "--listen", "0.0.0.0:0", "--upstream", "http://127.0.0.1:9", ...args], { CAPTCHAAI_API_KEY: KEY, ...env });
+        const { listen } = await waitForStart(child);
+        const port = listen.split(":").at(-1);
+        assert.equal((await fetch(`http://127.0.0.1:${port}/health/live`)).status, 200, "probes stay open");
+        const task = await fetch(`http://127.0.0.1:${port}/v1/tasks/nope`);
+        const guarded = args[0] === "--api-token-file" || args[0] === "--client-keys-file";
+        assert.equal(task.status, guarded ? 401 : 404, args.join(" "));
+        child.kill("SIGTERM");
+        const [code] = await once(child, "exit");
+        assert.equal(code, 0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

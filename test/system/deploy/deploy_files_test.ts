@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { requireProgram } from "../../_support/programs.ts";
+import { checkExposure } from "../../../src/config/exposure.ts";
+import { parseConfig } from "../../../src/config/parse_config.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const DEPLOY = join(ROOT, "deploy");
@@ -115,7 +117,8 @@ describe("deploy/systemd/captcha-worker.service", () => {
     assert.equal(setting("DynamicUser"), "yes");
     assert.equal(setting("StateDirectory"), "captcha-worker");
     assert.match(setting("LoadCredential") ?? "", /^captchaai-api-key:\//);
-    assert.match(setting("ExecStart") ?? "", /\brun --state-dir (?:\$\{STATE_DIRECTORY\}|%S\/captcha-worker)$/);
+    assert.match(unit, /^LoadCredential=api-token:\/etc\/captcha-worker\/api-token$/m, "the task API's token, as a credential");
+    assert.match(setting("ExecStart") ?? "", /\brun --api-token-file %d\/api-token --state-dir (?:\$\{STATE_DIRECTORY\}|%S\/captcha-worker)$/);
     const stop = setting("TimeoutStopSec");
     assert.ok(stop !== undefined, "TimeoutStopSec=");
     assert.ok(systemdSeconds(stop) > DEFAULT_DRAIN_S, `TimeoutStopSec=${stop} must exceed the ${DEFAULT_DRAIN_S}s drain`);
@@ -158,6 +161,14 @@ describe("deploy/docker/Dockerfile", () => {
     assert.ok(healthcheck, "HEALTHCHECK");
     assert.match(healthcheck, /CMD\s+\["\/captcha-worker",\s*"probe",\s*"live"\]/);
     assert.doesNotMatch(healthcheck, /curl|wget|\/bin\/sh/);
+  });
+
+  test("the image's default `run` has a token file (on 0.0.0.0 it would exit 78 without one)", () => {
+    const env = Object.fromEntries([...dockerfile.matchAll(/^ENV\s+(\w+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+    const { config } = parseConfig({}, env);
+    assert.equal(config.apiTokenFile, "/run/secrets/api-token");
+    assert.doesNotThrow(() => checkExposure(config, config.apiTokenFile !== undefined));
+    assert.throws(() => checkExposure(config, false), /--api-token-file/, "and without it the worker refuses to start");
   });
 
   test("the build context's .dockerignore sends only the executable", () => {

@@ -9,6 +9,8 @@ import { existsSync, readdirSync } from "node:fs";
 import { describe, test, type TestContext } from "node:test";
 import { ROOT } from "../../_support/cli.ts";
 import { requireOrSkip, requireProgram } from "../../_support/programs.ts";
+import { checkExposure } from "../../../src/config/exposure.ts";
+import { parseConfig } from "../../../src/config/parse_config.ts";
 
 const DIR = ROOT + "deploy/kubernetes/";
 type Doc = Record<string, any>; // parsed YAML: checked field by field below
@@ -77,6 +79,16 @@ describe("deploy/kubernetes (parsed)", () => {
     const volume = pod.volumes.find((v: Doc) => v.name === mount.name);
     assert.ok(volume.secret?.secretName, "the key file comes from a Secret");
     assert.ok(!container.env.some((e: Doc) => e.name === "CAPTCHAAI_API_KEY"), "never the key itself in the pod spec");
+    // On 0.0.0.0 the worker refuses to start without a credential: the token comes from the same Secret.
+    const tokenFile = container.env.find((e: Doc) => e.name === "CAPTCHA_WORKER_API_TOKEN_FILE")?.value as string;
+    assert.ok(tokenFile, "CAPTCHA_WORKER_API_TOKEN_FILE");
+    assert.ok(tokenFile.startsWith(mount.mountPath + "/") && volume.secret.items.some((i: Doc) => i.path === tokenFile.slice(mount.mountPath.length + 1)), "the token is a file of the Secret");
+    const secret = one(docs, "Secret");
+    assert.ok(volume.secret.items.every((i: Doc) => i.key in secret.stringData), "the example Secret has every key the pod mounts");
+    const env = Object.fromEntries(container.env.map((e: Doc) => [e.name, String(e.value)]));
+    const flags = Object.fromEntries((container.args as string[]).slice(1).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
+    const { config } = parseConfig(flags, env);
+    assert.doesNotThrow(() => checkExposure(config, config.apiTokenFile !== undefined), "the Deployment's worker starts");
     assert.ok(container.resources.requests && container.resources.limits);
     const annotations = deployment.spec.template.metadata.annotations;
     assert.equal(annotations["prometheus.io/scrape"], "true");

@@ -17,8 +17,8 @@ function rig(o: { journal?: boolean; inFlight?: number; failClose?: boolean } = 
   const idleWaiters = new Set<() => void>();
   let phase: Phase = "running";
   const closer = (name: string) => ({
-    close: async () => {
-      events.push(`${name}.close`);
+    close: async (graceMs?: number) => {
+      events.push(graceMs === undefined ? `${name}.close` : `${name}.close(${graceMs})`);
       if (o.failClose && name === "http") throw new Error("close failed");
     },
   });
@@ -56,6 +56,7 @@ function rig(o: { journal?: boolean; inFlight?: number; failClose?: boolean } = 
         return n;
       },
     },
+    waits: { releaseWaiters: () => (events.push("waits.release"), 2) },
     journal: o.journal ? closer("journal") : undefined,
     stateDir: o.journal ? "/var/lib/captcha-worker" : undefined,
     notify: { stopping: () => void events.push("notify.stopping"), ...closer("notify") },
@@ -104,13 +105,13 @@ describe("createStopLadder", () => {
     await r.clock.advance(1);
     assert.equal(await drained, 3, "what was left failed with shutdown");
     assert.equal(ladder.state, "drained");
-    assert.equal(r.events.at(-1), "pool.failAll(shutdown)");
+    assert.deepEqual(r.events.slice(-2), ["pool.failAll(shutdown)", "waits.release"]);
     assert.ok(r.logs.some((l) => l.level === "warn" && l.msg === "drain timeout: tasks failed with shutdown" && l.count === 3 && l.drain_timeout === "5s"));
 
     r.events.length = 0;
     await ladder.close();
     assert.equal(ladder.state, "closed");
-    assert.deepEqual(r.events, ["notifier.stop", "timers.stop", "http.close", "client.close", "agent.close", "notify.close", "demo.close"], "the pool is not settled twice");
+    assert.deepEqual(r.events, ["notifier.stop", "timers.stop", "waits.release", "http.close(1000)", "client.close", "agent.close", "notify.close", "demo.close"], "the pool is not settled twice");
   });
 
   test("with a journal, what is left is kept for the next start, not failed, and the journal closes after HTTP", async () => {
@@ -124,7 +125,19 @@ describe("createStopLadder", () => {
     assert.ok(r.logs.some((l) => l.msg === "drain: open tasks kept in the journal for the next start" && l.count === 2 && l.dir === "/var/lib/captcha-worker"));
     r.events.length = 0;
     await ladder.close();
-    assert.deepEqual(r.events.slice(0, 4), ["notifier.stop", "timers.stop", "http.close", "journal.close"]);
+    assert.deepEqual(r.events.slice(0, 5), ["notifier.stop", "timers.stop", "waits.release", "http.close(1000)", "journal.close"]);
+  });
+
+  test("at the drain deadline with a journal, clients waiting on kept tasks are answered before HTTP closes", async () => {
+    const r = rig({ journal: true, inFlight: 1 });
+    const ladder = createStopLadder(r.parts);
+    const drained = ladder.drain(2000);
+    await r.clock.advance(1999);
+    assert.ok(!r.events.includes("waits.release"), "not before the deadline");
+    await r.clock.advance(1);
+    await drained;
+    assert.deepEqual(r.events.slice(-2), ["pool.suspend", "waits.release"]);
+    assert.ok(r.logs.some((l) => l.msg === "drain: open tasks kept in the journal for the next start" && l.waits_answered === 2));
   });
 
   test("drain ends as soon as in-flight tasks finish, before the timeout", async () => {
@@ -149,7 +162,7 @@ describe("createStopLadder", () => {
     const b = ladder.close();
     assert.equal(a, b);
     await a;
-    assert.deepEqual(r.events, ["notifier.stop", "timers.stop", "pool.failAll(shutdown)", "http.close", "client.close", "agent.close", "notify.close", "demo.close"]);
+    assert.deepEqual(r.events, ["notifier.stop", "timers.stop", "pool.failAll(shutdown)", "waits.release", "http.close(1000)", "client.close", "agent.close", "notify.close", "demo.close"]);
   });
 });
 

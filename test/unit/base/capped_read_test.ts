@@ -72,3 +72,15 @@ describe("readCapped", () => {
     await assert.rejects(readCapped(destroyed, 10), /aborted/);
   });
 });
+
+describe("readCapped with a declared length", () => {
+  const from = (parts: string[]) => Readable.from(parts.map((p) => Buffer.from(p)));
+  test("reads into one buffer of the declared size; a longer or shorter body still reads whole, up to the cap", async () => {
+    assert.deepEqual(await readCapped(from(["ab", "cd"]), 10, 4).then((r) => r.kind === "complete" && r.body.toString()), "abcd");
+    assert.deepEqual(await readCapped(from(["ab", "cdef"]), 10, 4).then((r) => r.kind === "complete" && r.body.toString()), "abcdef", "longer than declared");
+    assert.deepEqual(await readCapped(from(["ab"]), 10, 4).then((r) => r.kind === "complete" && r.body.toString()), "ab", "shorter than declared");
+    const big = await readCapped(from(["abcd", "efgh", "ijkl"]), 10, 8);
+    assert.equal(big.kind, "too_large");
+    assert.equal(big.kind === "too_large" && big.head.toString(), "abcdefghij");
+  });
+});

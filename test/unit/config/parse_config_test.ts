@@ -11,6 +11,7 @@ const GOOD: Record<ConfigKey, [string, unknown]> = {
   upstream: ["http://127.0.0.1:8090", "http://127.0.0.1:8090/"],
   threads: ["12", 12],
   queueMax: ["50", 50],
+  queueMaxBytes: ["1GiB", 1024 ** 3],
   taskTimeoutMs: ["2m", 120_000],
   firstPoll: ["image=1s,token=2s", { imageMs: 1000, tokenMs: 2000 }],
   pollIntervalMs: ["250ms", 250],
@@ -28,6 +29,7 @@ const GOOD: Record<ConfigKey, [string, unknown]> = {
   drainTimeoutMs: ["5s", 5000],
   stateDir: ["/var/lib/captcha-worker", "/var/lib/captcha-worker"],
   apiTokenFile: ["/etc/captcha-worker/token", "/etc/captcha-worker/token"],
+  allowUnauthenticated: ["true", true],
   agentListen: [":8081", { host: "0.0.0.0", port: 8081 }],
   logLevel: ["debug", "debug"],
   logFormat: ["text", "text"],
@@ -44,6 +46,7 @@ const BAD: Partial<Record<ConfigKey, string>> = {
   upstream: "ftp://example.invalid",
   threads: "abc",
   queueMax: "0",
+  queueMaxBytes: "12 parsecs",
   taskTimeoutMs: "2 minutes",
   firstPoll: "image=5s,captcha=3s",
   pollIntervalMs: "-1s",
@@ -64,6 +67,7 @@ const BAD: Partial<Record<ConfigKey, string>> = {
   nodeId: "1024",
   callbackAllow: "http://x/",
   demo: "maybe",
+  allowUnauthenticated: "perhaps",
 };
 
 function normalize(v: unknown): unknown {

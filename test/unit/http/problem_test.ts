@@ -24,6 +24,7 @@ const EXPECTED: Record<WorkerErrorCode, { status: number; headers: Record<string
   ERR_HEADERS_TOO_LARGE: { status: 431, headers: {} },
   ERR_UPSTREAM_CODE: { status: 502, headers: {} },
   ERR_NOT_READY: { status: 503, headers: { "retry-after": "10" } },
+  ERR_BUSY: { status: 503, headers: { "retry-after": "1", connection: "close" } },
   ERR_DRAINING: { status: 503, headers: { "retry-after": "10" } },
   ERR_STATE_DIR: { status: 503, headers: { "retry-after": "10" } },
   ERR_STATE_DIR_BUSY: { status: 503, headers: { "retry-after": "10" } },

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Task } from "../../../src/tasks/task.ts";
-import { TaskStore } from "../../../src/tasks/task_store.ts";
+import { withoutPayload, type Task } from "../../../src/tasks/task.ts";
+import { payloadBytes, TaskStore } from "../../../src/tasks/task_store.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 import { makeTask } from "../../_support/tasks.ts";
 
@@ -116,5 +116,78 @@ describe("TaskStore", () => {
     }
     assert.equal(store.waiterCount, 0);
     assert.equal(clock.pendingCount, 0);
+  });
+  test("releaseWaiters (the shutdown deadline) answers every waiter at once and later waits return at once", async () => {
+    const clock = new FakeClock();
+    const store = new TaskStore(clock);
+    const [a, b] = [makeTask("a"), makeTask("b")];
+    store.add(a);
+    store.add(b);
+    const waits = [store.wait("a", 60_000), store.wait("a", 60_000), store.wait("b", 60_000)];
+    assert.equal(store.released, false);
+    assert.equal(store.releaseWaiters(), 3);
+    for (const w of waits) assert.equal(await settled(w), true);
+    assert.equal(store.waiterCount, 0);
+    assert.equal(await settled(store.wait("b", 60_000)), true, "no new wait after the deadline");
+    assert.equal(store.released, true);
+    assert.equal(a.status, "queued", "the tasks are untouched");
+  });
+});
+
+describe("TaskStore bytes", () => {
+  const withSolution = (id: string, size: number) => {
+    const t = makeTask(id);
+    t.solution = "s".repeat(size);
+    return t;
+  };
+
+  test("counts open tasks' payload bytes, moves them to finished when they end, with the result", () => {
+    const store = new TaskStore(new FakeClock());
+    const t = makeTask("a");
+    store.add(t);
+    const payload = payloadBytes(t);
+    assert.deepEqual([store.openBytes, store.finishedBytes], [payload, 0]);
+    t.solution = "x".repeat(1000);
+    end(store, t);
+    assert.deepEqual([store.openBytes, store.finishedBytes], [0, payload + 1000]);
+  });
+
+  test("beyond maxFinishedBytes the task that ended first is evicted first, until the rest fit", () => {
+    const store = new TaskStore(new FakeClock(), { maxFinishedBytes: 200_000 });
+    const tasks = ["a", "b", "c", "d"].map((id) => withSolution(id, 60_000));
+    for (const t of tasks) store.add(t);
+    for (const t of tasks) end(store, t);
+    assert.equal(store.get("a"), undefined, "the oldest ended went to make room");
+    assert.deepEqual(["b", "c", "d"].map((id) => store.get(id)?.id), ["b", "c", "d"]);
+    assert.ok(store.finishedBytes <= 200_000, `${store.finishedBytes}`);
+    assert.equal(store.finishedCount, 3);
+  });
+
+  test("an already-ended task added (restored) is retained and counted once", () => {
+    const clock = new FakeClock();
+    const store = new TaskStore(clock);
+    const t = withSolution("r", 500);
+    t.status = "solved";
+    t.endedAt = clock.now();
+    store.add(t);
+    store.ended(t);
+    assert.equal(store.openBytes, 0);
+    assert.equal(store.finishedBytes, payloadBytes(t) + 500);
+    assert.equal(store.finishedCount, 1);
+  });
+});
+
+describe("TaskStore bytes of emptied payloads", () => {
+  test("an ended task whose image was emptied counts only what it still holds", () => {
+    const store = new TaskStore(new FakeClock());
+    const t = makeTask("big");
+    t.params = { type: "image", image: "A".repeat(100_000) };
+    store.add(t);
+    assert.ok(store.openBytes >= 100_000);
+    t.params = withoutPayload(t.params);
+    t.solution = "abc";
+    end(store, t);
+    assert.equal(store.openBytes, 0);
+    assert.ok(store.finishedBytes < 100, `${store.finishedBytes}`);
   });
 });

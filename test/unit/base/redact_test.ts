@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { base64Needles, createRedactor, REDACTED } from "../../../src/base/redact.ts";
+
+const KEYS = ["0123456789abcdef0123456789abcdef", "k!e'y(w)i~th spa*ce-._/+=&<>\"\\é"];
+const lower = (s: string) => s.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase());
+
+function spellings(key: string): Record<string, string> {
+  const form = new URLSearchParams({ k: key }).toString().slice(2);
+  const out: Record<string, string> = {
+    raw: key,
+    percent: encodeURIComponent(key),
+    "percent-lower": lower(encodeURIComponent(key)),
+    form,
+    "form-lower": lower(form),
+    json: JSON.stringify(key).slice(1, -1),
+  };
+  for (let a = 0; a < 3; a++) {
+    for (let z = 0; z < 3; z++) {
+      const bytes = Buffer.concat([Buffer.from("xyz".slice(0, a)), Buffer.from(key), Buffer.from("uv".slice(0, z))]);
+      out[`base64@${a}+${z}`] = bytes.toString("base64");
+      out[`base64url@${a}+${z}`] = bytes.toString("base64url");
+    }
+  }
+  return out;
+}
+
+describe("createRedactor", () => {
+  for (const key of KEYS) {
+    for (const [name, spelled] of Object.entries(spellings(key))) {
+      test(`redacts the ${name} spelling of ${JSON.stringify(key.slice(0, 8))}`, () => {
+        const out = createRedactor([key])(`before ${spelled} after`);
+        assert.ok(out.includes(REDACTED), out);
+        assert.ok(!out.includes(key), out);
+        for (const needle of base64Needles(key)) assert.ok(!out.includes(needle), `${needle} left in ${out}`);
+      });
+    }
+  }
+
+  test("the form encoding covers the characters URLSearchParams encodes and encodeURIComponent does not", () => {
+    const key = "a!b'c(d)e~f";
+    assert.equal(new URLSearchParams({ k: key }).toString(), "k=a%21b%27c%28d%29e%7Ef");
+    assert.equal(createRedactor([key])("key=a%21b%27c%28d%29e%7ef&json=1"), `key=${REDACTED}&json=1`);
+  });
+
+  test("leaves text without the key alone, and short keys get no base64 needles", () => {
+    assert.equal(createRedactor(KEYS)("nothing to see: MDEy abc%20def"), "nothing to see: MDEy abc%20def");
+    assert.deepEqual(base64Needles("abc"), []);
+  });
+});
