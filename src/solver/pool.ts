@@ -160,6 +160,9 @@ export class SolverPool {
   balanceObserved(outcome: Outcome<number>, startedAt: number): void {
     const core = this.#core;
     if (core.abandoned) return;
+    // Reading the state turns a task-path circuit past its cool-down half-open (probation follows):
+    // the trials come every second while it is open, so its cool-down is honoured without a task.
+    void core.circuit.state;
     const reachable = outcome.kind !== "transient";
     core.o.health.balanceChecked(reachable, startedAt);
     if (!reachable) return;
