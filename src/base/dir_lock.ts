@@ -15,6 +15,19 @@ export const OWNER_FILE = ".owner";
 
 /** SQLITE_BUSY and SQLITE_LOCKED: another connection holds the lock. */
 const BUSY_CODES = new Set([5, 6]);
+/** Tries before a busy lock counts as held (about 150 ms at most, only when refused). */
+const LOCK_ATTEMPTS = 8;
+
+/**
+ * Every lock's database, strongly held until released: a DatabaseSync nobody references may be
+ * collected and closed, which would drop the lock while the process still relies on it.
+ */
+const HELD = new Set<DatabaseSync>();
+
+/** Blocks the thread for `ms` (start-up only: nothing else runs yet). */
+function pauseMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
 
 export type DirLockResult = { kind: "locked"; lock: DirLock } | { kind: "busy"; ownerPid: number | undefined };
 
@@ -29,20 +42,30 @@ export interface DirLock {
  * when the lock file cannot be created.
  */
 export function lockDir(dir: string, pid: number): DirLockResult {
-  const db = openLockFile(join(dir, LOCK_FILE));
-  try {
-    // EXCLUSIVE locking mode keeps the lock after the statement; BEGIN EXCLUSIVE takes it now;
-    // journal_mode=OFF: no `.lock-journal` beside it (nothing is ever written to this database).
-    db.exec("PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=OFF; BEGIN EXCLUSIVE");
-  } catch (err) {
-    db.close();
-    if (BUSY_CODES.has((err as { errcode?: number }).errcode ?? -1)) return { kind: "busy", ownerPid: awaitOwner(dir) };
-    throw asFsError(err);
+  let db: DatabaseSync | undefined;
+  // Two processes starting at the same instant can each hold the shared lock the other's EXCLUSIVE
+  // waits for, and both be refused: a refused one lets go and tries again after a random pause, so
+  // one of them wins. An owner that holds the lock refuses every try.
+  for (let attempt = 0; db === undefined; attempt++) {
+    const candidate = openLockFile(join(dir, LOCK_FILE));
+    try {
+      // EXCLUSIVE locking mode keeps the lock after the statement; BEGIN EXCLUSIVE takes it now;
+      // journal_mode=OFF: no `.lock-journal` beside it (nothing is ever written to this database).
+      candidate.exec("PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=OFF; BEGIN EXCLUSIVE");
+      db = candidate;
+    } catch (err) {
+      candidate.close();
+      if (!BUSY_CODES.has((err as { errcode?: number }).errcode ?? -1)) throw asFsError(err);
+      if (attempt === LOCK_ATTEMPTS - 1) return { kind: "busy", ownerPid: awaitOwner(dir) };
+      pauseMs(5 + Math.floor(Math.random() * 25));
+    }
   }
+  HELD.add(db);
   const ownerFile = join(dir, OWNER_FILE);
   try {
     writeFileSync(ownerFile, `${pid}\n`, { mode: 0o600 });
   } catch (err) {
+    HELD.delete(db);
     db.close();
     throw err;
   }
@@ -54,6 +77,7 @@ export function lockDir(dir: string, pid: number): DirLockResult {
         if (!held) return;
         held = false;
         if (readOwner(dir) === pid) rmSync(ownerFile, { force: true });
+        HELD.delete(db);
         db.close();
       },
     },
@@ -75,11 +99,10 @@ function openLockFile(path: string): DatabaseSync {
  * a little (at most 200 ms, only on this refusal path) rather than name nobody.
  */
 function awaitOwner(dir: string): number | undefined {
-  const pause = new Int32Array(new SharedArrayBuffer(4));
   for (let i = 0; ; i++) {
     const pid = readOwner(dir);
     if (pid !== undefined || i === 10) return pid;
-    Atomics.wait(pause, 0, 0, 20);
+    pauseMs(20);
   }
 }
 
