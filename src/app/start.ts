@@ -36,6 +36,9 @@ import { createAdmission } from "./admission.ts";
 import { startDemo, type Demo } from "./demo.ts";
 import { createStopLadder, type StopLadder } from "./lifecycle.ts";
 
+/** The upstream id of no task: res.php answers it with an error code, for free. */
+const PROBE_TASK_ID = "0";
+
 export interface WorkerOptions {
   config: Config;
   /** The CaptchaAI key; required unless config.demo (the demo's simulator takes only its own). */
@@ -162,7 +165,12 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     run: async (signal) => {
       const startedAt = clock.now();
       const outcome = await client.balance(signal);
-      pool.balanceObserved(outcome, startedAt);
+      // getbalance unreachable: a free res.php call about a task that does not exist tells whether
+      // the rest of the upstream answers (any protocol answer does), so a broken getbalance alone
+      // leaves the dependency degraded without making an idle worker unready. It runs on its own
+      // timeout, after this check's own may have ended it.
+      const taskPathAnswered = outcome.kind === "transient" ? (await client.poll(PROBE_TASK_ID)).kind !== "transient" : undefined;
+      pool.balanceObserved(outcome, startedAt, taskPathAnswered);
       if (outcome.kind === "ok") return { observedValue: outcome.value, observedUnit: "USD" };
       const code = "code" in outcome ? outcome.code : outcome.kind;
       throw new WorkerError("ERR_CHECK_FAILED", `getbalance failed: ${code}`);

@@ -29,6 +29,16 @@ export interface Thresholds {
   maxSaturation: number;
 }
 
+/**
+ * Whether a balance read counts as money to work with, given the last verdict: below --min-balance
+ * is low; once low, it takes `min + max($0.05, 5%)` to count as topped up again, so a balance
+ * hovering at the minimum does not flap readiness with every read.
+ */
+export function balanceFunded(wasFunded: boolean, balanceUsd: number, minBalanceUsd: number): boolean {
+  const margin = Math.max(0.05, minBalanceUsd * 0.05);
+  return balanceUsd >= (wasFunded ? minBalanceUsd : minBalanceUsd + margin);
+}
+
 /** The error rate is judged only on at least this many outcomes in the window (SPEC §3). */
 export const MIN_ERROR_RATE_OUTCOMES = 20;
 /** Saturation is judged only on at least this many in.php answers in the window. */
@@ -59,17 +69,21 @@ export function readinessIssues(input: ReadinessInput): string[] {
   // solve, the error rate) say the same thing and must not keep the trial from happening.
   if (h.streak === "cooling") issues.push(`consecutive_failures=${h.consecutiveFailures}`);
   const streakHolds = h.streak !== "ok";
+  const latest = (...ts: (number | undefined)[]) => Math.max(...ts.map((t) => t ?? Number.NEGATIVE_INFINITY));
   // Time without a solve counts while work waits: from the later of the last solve, the moment work
   // last found the worker idle (the first task after an idle spell is no alarm) and the moment the
   // upstream last came back (an outage is explained by its own issue, and its end is no new alarm).
   const busy = h.queueDepth > 0 || h.inFlight > 0;
-  if (h.lastSolveAt !== undefined && busy && !streakHolds) {
-    const waitingMs = now - Math.max(h.lastSolveAt, h.busySince ?? Number.NEGATIVE_INFINITY, h.resumedAt ?? Number.NEGATIVE_INFINITY);
+  // On probation it counts from the probation's start: a trial that solves nothing for that long
+  // has failed too, whether or not its tasks ended (its deadline).
+  if (h.lastSolveAt !== undefined && busy && h.streak !== "cooling") {
+    const waitingMs = now - latest(h.lastSolveAt, h.busySince, h.resumedAt, h.streakProbationSince);
     if (waitingMs > t.maxSecondsWithoutSolveMs) issues.push(`no_solve_for=${Math.floor(waitingMs / 1000)}s`);
   }
-  if (input.balanceUsd !== undefined && input.balanceUsd < t.minBalanceUsd) issues.push(`low_balance=$${input.balanceUsd.toFixed(2)}`);
+  if (input.balanceUsd !== undefined && !balanceFunded(!h.lowBalance, input.balanceUsd, t.minBalanceUsd)) issues.push(`low_balance=$${input.balanceUsd.toFixed(2)}`);
   if (!streakHolds && h.windowOutcomes >= MIN_ERROR_RATE_OUTCOMES && h.errorRate > t.maxErrorRate) issues.push(`error_rate=${h.errorRate.toFixed(3)}`);
-  if (h.queueDepth > 0 && h.oldestQueuedAgeMs > 2 * t.maxQueueWaitMs) issues.push(`backlog=${Math.floor(h.oldestQueuedAgeMs / 1000)}s`);
+  const queueWaitMs = queueWait(h, now);
+  if (h.queueDepth > 0 && queueWaitMs > 2 * t.maxQueueWaitMs) issues.push(`backlog=${Math.floor(queueWaitMs / 1000)}s`);
   if (h.queueDepth >= t.queueMax) issues.push(`queue_full=${h.queueDepth}`);
   if (input.extra) issues.push(...input.extra);
   return issues;
@@ -92,10 +106,20 @@ export function probationSince(h: HealthSnapshot): number | undefined {
   return b === undefined ? a : Math.max(a, b);
 }
 
+/**
+ * How long the oldest queued task has waited on a working upstream: since it was queued, or since
+ * the upstream last came back, whichever is later (an outage is its own issue; after it the queue
+ * gets the time it needs to drain before it reads as a backlog).
+ */
+function queueWait(h: HealthSnapshot, now: number): number {
+  return h.resumedAt === undefined ? h.oldestQueuedAgeMs : Math.min(h.oldestQueuedAgeMs, now - h.resumedAt);
+}
+
 /** What is worth a warning but not a 503: `/health` says warn and the HAProxy agent lowers the weight. */
 export function readinessWarnings(h: HealthSnapshot, t: Thresholds): string[] {
   const warnings: string[] = [];
-  if (h.queueDepth > 0 && h.oldestQueuedAgeMs > t.maxQueueWaitMs) warnings.push(`queue_wait=${Math.floor(h.oldestQueuedAgeMs / 1000)}s`);
+  const waitMs = queueWait(h, h.startedAt + h.uptimeMs);
+  if (h.queueDepth > 0 && waitMs > t.maxQueueWaitMs) warnings.push(`queue_wait=${Math.floor(waitMs / 1000)}s`);
   if (h.saturationSubmits >= MIN_SATURATION_SUBMITS && h.saturation > t.maxSaturation) warnings.push(`saturation=${h.saturation.toFixed(3)}`);
   return warnings;
 }

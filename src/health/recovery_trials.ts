@@ -1,15 +1,24 @@
 /**
  * The worker tries again by itself what costs nothing to try: while readiness fails for a reason a
  * balance check can settle (the upstream unreachable or its circuit open, the key refused, the
- * balance low), it re-reads the balance every second instead of waiting for the balance TTL or a
- * client's task, so recovery follows the upstream within about a second. getbalance is free, and
- * the check is single flight: a hung one is joined, not repeated.
+ * balance low), it re-reads the balance instead of waiting for the balance TTL or a client's task,
+ * so recovery follows the upstream within about a second. The check is single flight: a hung one
+ * is joined, not repeated. Transport trouble is tried every second for as long as it lasts; account
+ * trouble every second for its first minute, then less and less often (doubling to a minute), and
+ * `IP_BANNED` once a minute from the start: 2captcha-style APIs ban an address that keeps asking
+ * with a refused key or no money, and lift the ban only when it stops.
  */
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Readiness } from "./health_view.ts";
 
-/** The issues a balance check can clear. */
-export const TRIAL_ISSUES: ReadonlySet<string> = new Set(["upstream_unreachable", "circuit_open", "upstream_auth", "low_balance"]);
+/** The issues a balance check can clear: transport ones, tried every second. */
+const TRANSPORT_ISSUES: ReadonlySet<string> = new Set(["upstream_unreachable", "circuit_open"]);
+/** Account ones, tried with restraint. */
+const ACCOUNT_ISSUES: ReadonlySet<string> = new Set(["upstream_auth", "low_balance"]);
+
+/** Account trouble is tried every second for this long, then the pause doubles. */
+export const ACCOUNT_EAGER_MS = 60_000;
+export const ACCOUNT_MAX_PAUSE_MS = 60_000;
 
 export interface RecoveryTrialsOptions {
   clock: Clock;
@@ -20,22 +29,41 @@ export interface RecoveryTrialsOptions {
   everyMs?: number;
 }
 
-/** True when one of `issues` is one a balance check can clear. */
-export function needsTrial(issues: readonly string[]): boolean {
-  return issues.some((i) => TRIAL_ISSUES.has(i.split("=", 1)[0]!));
+/** What `issues` call for: a trial every tick, a restrained one, or none. */
+export function trialNeed(issues: readonly string[]): "transport" | "account" | "banned" | undefined {
+  const kinds = issues.map((i) => i.split("=", 1)[0]!);
+  if (kinds.some((k) => TRANSPORT_ISSUES.has(k))) return "transport";
+  if (issues.includes("upstream_auth=IP_BANNED")) return "banned";
+  return kinds.some((k) => ACCOUNT_ISSUES.has(k)) ? "account" : undefined;
 }
 
 /** Starts the trials' timer; stop() ends it for good. */
 export function startRecoveryTrials(o: RecoveryTrialsOptions): { stop(): void } {
+  const everyMs = o.everyMs ?? 1000;
   let timer: Timer | undefined;
   let stopped = false;
+  /** Since when account trouble (alone) has been tried, and when the next try is due. */
+  let account: { since: number; pauseMs: number; nextAt: number } | undefined;
   const tick = () => {
     timer = undefined;
     if (stopped) return;
-    if (needsTrial(o.evaluate().issues)) void o.trial();
-    timer = o.clock.setTimeout(tick, o.everyMs ?? 1000);
+    const now = o.clock.now();
+    const need = trialNeed(o.evaluate().issues);
+    if (need === "transport") void o.trial();
+    if (need === "account" || need === "banned") {
+      account ??= { since: now, pauseMs: need === "banned" ? ACCOUNT_MAX_PAUSE_MS : everyMs, nextAt: now };
+      if (now >= account.nextAt) {
+        void o.trial();
+        const eager = need === "account" && now - account.since < ACCOUNT_EAGER_MS;
+        account.pauseMs = need === "banned" ? ACCOUNT_MAX_PAUSE_MS : eager ? everyMs : Math.min(ACCOUNT_MAX_PAUSE_MS, account.pauseMs * 2);
+        account.nextAt = now + account.pauseMs;
+      }
+    } else {
+      account = undefined;
+    }
+    timer = o.clock.setTimeout(tick, everyMs);
   };
-  timer = o.clock.setTimeout(tick, o.everyMs ?? 1000);
+  timer = o.clock.setTimeout(tick, everyMs);
   return {
     stop() {
       stopped = true;

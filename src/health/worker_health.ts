@@ -29,6 +29,8 @@ export interface HealthFeed {
   submitAnswered(saturated: boolean): void;
   /** Submissions resumed after a stop for the upstream's sake (money came back). */
   resumed(): void;
+  /** A balance read, judged against --min-balance with hysteresis (see `balanceFunded`). */
+  balanceFunded(funded: boolean): void;
 }
 
 /** The solver's load, read when health is read (never pushed by timers). */
@@ -66,6 +68,8 @@ export interface HealthSnapshot extends LoadSnapshot {
   circuitHalfOpenSince: number | undefined;
   /** The last balance check failed at the transport level and nothing was solved since it started. */
   upstreamUnreachable: boolean;
+  /** The last balance read was low (it stays so until one clears the minimum with a margin). */
+  lowBalance: boolean;
   streak: StreakState;
   /** When the failure streak's probation began (undefined unless on probation). */
   streakProbationSince: number | undefined;
@@ -102,6 +106,7 @@ export class WorkerHealth implements HealthFeed {
   /** When the balance call that found the upstream unreachable started; undefined: reachable. */
   #unreachableSince: number | undefined;
   #resumedAt: number | undefined;
+  #lowBalance = false;
   #load: () => LoadSnapshot;
   readonly #listeners = new Set<() => void>();
 
@@ -164,6 +169,10 @@ export class WorkerHealth implements HealthFeed {
     this.#resumedAt = this.#clock.now();
   }
 
+  balanceFunded(funded: boolean): void {
+    this.#lowBalance = !funded;
+  }
+
   submitAnswered(saturated: boolean): void {
     this.#submits.record(this.#clock.now(), !saturated);
   }
@@ -221,6 +230,7 @@ export class WorkerHealth implements HealthFeed {
       circuit: this.#circuit,
       circuitHalfOpenSince: this.#circuitHalfOpenSince,
       upstreamUnreachable: this.#unreachableSince !== undefined,
+      lowBalance: this.#lowBalance,
       resumedAt: this.#resumedAt,
       streak: this.#streak.state,
       streakProbationSince: this.#streak.probationSince,

@@ -4,6 +4,7 @@
  * repeated; the task fails SUBMIT_UNCERTAIN instead of risking a double charge. One that surely did
  * not (refused, not connected, or the journal could not record it) goes back to the head of its queue.
  */
+import { balanceFunded } from "../health/readiness.ts";
 import type { Task } from "../tasks/task.ts";
 import { SUBMIT } from "../upstream/endpoints.ts";
 import type { Account } from "./account.ts";
@@ -55,9 +56,10 @@ export class Dispatcher {
    */
   balanceRead(balanceUsd: number): void {
     const core = this.#core;
-    const funded = balanceUsd >= (core.o.minBalanceUsd ?? 0);
+    const funded = balanceFunded(this.#funded, balanceUsd, core.o.minBalanceUsd ?? 0);
     const toppedUp = funded && !this.#funded;
     this.#funded = funded;
+    core.o.health.balanceFunded(funded);
     if (funded) for (; this.#zeroBalanceRefusals > 0; this.#zeroBalanceRefusals--) core.o.health.submitAnswered(true);
     this.#zeroBalanceRefusals = 0;
     if (!toppedUp) return;

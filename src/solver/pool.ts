@@ -153,19 +153,20 @@ export class SolverPool {
   /**
    * A balance check (started at `startedAt`) answered: the evidence recovery follows. A protocol
    * answer proves the upstream reachable: it closes a circuit its unreachability opened, and unless
-   * it refuses the key it clears a key refusal; a balance at or above --min-balance also ends the
-   * submit back-off at once (a top-up resumes submissions now, not after the back-off). A transport
-   * failure is reported to health, which calls an idle worker unreachable.
+   * it refuses the key it clears a key refusal; a top-up after a low balance also ends the submit
+   * back-off at once. A transport failure is reported to health, which calls an idle worker
+   * unreachable unless the caller's free task-path call (`taskPathAnswered`) got an answer.
    */
-  balanceObserved(outcome: Outcome<number>, startedAt: number): void {
+  balanceObserved(outcome: Outcome<number>, startedAt: number, taskPathAnswered?: boolean): void {
     const core = this.#core;
     if (core.abandoned) return;
     // Reading the state turns a task-path circuit past its cool-down half-open (probation follows):
     // the trials come every second while it is open, so its cool-down is honoured without a task.
     void core.circuit.state;
-    const reachable = outcome.kind !== "transient";
-    core.o.health.balanceChecked(reachable, startedAt);
-    if (!reachable) return;
+    // getbalance alone failing while res.php answers (`taskPathAnswered`) is a degraded dependency,
+    // not an unreachable upstream.
+    core.o.health.balanceChecked(outcome.kind !== "transient" || taskPathAnswered === true, startedAt);
+    if (outcome.kind === "transient") return;
     core.circuit.checkSucceeded();
     if (outcome.kind === "fatal_account") return this.#account.refused(outcome.code);
     this.#account.accepted();

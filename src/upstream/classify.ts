@@ -145,9 +145,10 @@ function parseAnswer(text: string): { ok: boolean; request: string } | undefined
   }
   if (text.startsWith("OK|")) return { ok: true, request: text.slice(3) };
   if (text === "OK_REPORT_RECORDED") return { ok: true, request: text };
-  if (/^(?:ERROR[_: A-Z0-9]*|[A-Z_]{4,64}|[0-9]+(?:\.[0-9]+)?)$/.test(text)) {
-    // A bare number is getbalance's plain answer; a bare code is an error or CAPCHA_NOT_READY.
-    return /^[0-9]/.test(text) ? { ok: true, request: text } : { ok: false, request: text };
+  if (/^(?:ERROR[_: A-Z0-9]*|[A-Z_]{4,64}|-?[0-9]+(?:\.[0-9]+)?)$/.test(text)) {
+    // A bare number is getbalance's plain answer (an overdrawn account may show a negative one);
+    // a bare code is an error or CAPCHA_NOT_READY.
+    return /^-?[0-9]/.test(text) ? { ok: true, request: text } : { ok: false, request: text };
   }
   return undefined;
 }

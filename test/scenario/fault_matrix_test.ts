@@ -69,9 +69,9 @@ const ROWS: Row[] = [
   { name: "none", issues: [], deps: "ok", mid: "solved" },
   { name: "`hang` on `in.php`", faults: [["in.php", { hang: true }]], issues: [], deps: "ok", mid: "failed SUBMIT_UNCERTAIN" },
   { name: "`hang` on `res.php:get`", faults: [["res.php:get", { hang: true }]], issues: ["circuit_open"], deps: "ok", mid: "submitted", end: "failed timeout" },
-  // Solved, then idle: an idle worker whose balance check cannot reach the upstream is not ready.
-  { name: "`hang` on `getbalance`", faults: [["res.php:getbalance", { hang: true }]], issues: ["upstream_unreachable"], deps: "degraded", mid: "solved" },
-  { name: "`hang` on `getbalance` from startup", faults: [["res.php:getbalance", { hang: true }]], atStartup: true, issues: ["upstream_unreachable"], deps: "down", mid: "refused 503 ERR_NOT_READY" },
+  // getbalance alone: the free res.php probe still answers, so the upstream is reachable (degraded).
+  { name: "`hang` on `getbalance`", faults: [["res.php:getbalance", { hang: true }]], issues: [], deps: "degraded", mid: "solved" },
+  { name: "`hang` on `getbalance` from startup", faults: [["res.php:getbalance", { hang: true }]], atStartup: true, issues: [], deps: "down", mid: "solved" },
   { name: "`latency_ms` 2000 on all (below the 5 s timeout)", faults: [["all", { latencyMs: 2000 }]], issues: [], deps: "ok", mid: "solved" },
   { name: "`status` 500 on all", faults: [["all", { status: 500 }]], issues: ["upstream_unreachable"], maybe: ["circuit_open"], deps: "degraded", mid: ["failed SUBMIT_UNCERTAIN", "refused 503 ERR_NOT_READY"] },
   { name: "`status` 500 on `res.php:get`", faults: [["res.php:get", { status: 500 }]], issues: ["circuit_open"], deps: "ok", mid: "submitted", end: "failed timeout" },

@@ -77,7 +77,7 @@ describe("health endpoints", () => {
       assert.equal((await json(deps)).checks.captchaai_api.status, "down");
     }, { noStartup: true, beforeWorker: (sim) => sim.control.setFault("res.php:getbalance", { hang: true }) }));
 
-  test("the balance check never slows a probe: readiness answers from the cache while the refresh hangs; idle, it is unready once that times out", () =>
+  test("the balance check never slows a probe: readiness answers from the cache while the refresh hangs; getbalance alone failing is a degraded dependency", () =>
     withHarness(async (h) => {
       h.sim.control.setFault("res.php:getbalance", { hang: true });
       await h.clock.advance(59_900); // the background refresh, 100 ms before the 60 s TTL ends
@@ -91,12 +91,20 @@ describe("health endpoints", () => {
       assert.equal(deps.checks.captchaai_api.status, "degraded", "stale-while-revalidate: the last good value kept");
       assert.equal(deps.checks.captchaai_api.stale, true);
       assert.match(deps.checks.captchaai_api.error, /No answer within 5000ms/);
+      await eventually(() => (h.sim.counts().requests["res.php:get"] ?? 0) > 0, "the free res.php probe");
+      const still = await ready(h);
+      assert.deepEqual([still.status, still.body.issues], [200, []], "res.php answers: the upstream is reachable, only getbalance is broken");
+      assert.equal((await json(await get(h, "/health"))).status, "warn");
+      h.sim.control.setFault("all", { hang: true });
+      await h.clock.advance(60_000);
+      await eventually(() => h.worker.checks.result("captchaai_api")!.refreshing, "next refresh out");
+      await advance(h.clock, 5000);
+      await advance(h.clock, 5000);
       const unready = await ready(h);
-      assert.deepEqual([unready.status, unready.body.issues], [503, ["upstream_unreachable"]], "an idle worker cannot tell the upstream reachable");
-      assert.equal((await get(h, "/health")).status, 503);
+      assert.deepEqual([unready.status, unready.body.issues], [503, ["upstream_unreachable"]], "idle, with nothing answering, it cannot tell the upstream reachable");
       h.sim.control.clearFaults();
-      await advance(h.clock, 1000);
-      await eventually(() => h.worker.view.evaluate().ready, "a trial within a second");
+      await advance(h.clock, 2000);
+      await eventually(() => h.worker.view.evaluate().ready, "a trial within a second or two");
       assert.equal((await ready(h)).status, 200);
     }));
 

@@ -238,6 +238,22 @@ describe("evidence beyond the table", () => {
     }));
 });
 
+describe("getbalance alone broken", () => {
+  test("an idle worker stays ready when only getbalance fails (res.php answers the free probe), and takes and solves work", () =>
+    withRow(HANG, async (h) => {
+      h.sim.control.setFault("res.php:getbalance", { status: 502 });
+      await advance(h.clock, 15_000, 100); // idle: no task, several failed balance checks
+      assert.equal(h.worker.checks.result("captchaai_api")!.status, "degraded");
+      assert.deepEqual(h.worker.view.evaluate().issues, [], "reachable: the free res.php probe answered");
+      const posted = await Promise.all(
+        Array.from({ length: 4 }, () => fetch(h.base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: IMAGE }).then((r) => r.status)),
+      );
+      assert.deepEqual(posted, [202, 202, 202, 202]);
+      await advance(h.clock, 3000, 100);
+      assert.equal(h.worker.health.snapshot().solved, 4);
+    }));
+});
+
 describe("upstream unreachable at start", () => {
   test("startup completes, readiness says upstream_unreachable (not ready), and a first good check clears it", async () => {
     const port = await freePort(); // nothing listens there: refused

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { readinessIssues, readinessState, readinessWarnings, type ReadinessInput, type Thresholds } from "../../../src/health/readiness.ts";
+import { balanceFunded, readinessIssues, readinessState, readinessWarnings, type ReadinessInput, type Thresholds } from "../../../src/health/readiness.ts";
 import type { HealthSnapshot } from "../../../src/health/worker_health.ts";
 
 const T: Thresholds = { maxConsecutiveFailures: 10, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 1000, maxQueueWaitMs: 60_000, maxSaturation: 0.1 };
@@ -10,7 +10,7 @@ function snap(over: Partial<HealthSnapshot> = {}): HealthSnapshot {
     queueDepth: 0, inFlight: 0, oldestQueuedAgeMs: 0, lastProgressAt: 0, startedAt: 0, uptimeMs: 1000,
     solved: 0, failed: 0, clientFailed: 0, consecutiveFailures: 0, successRate: 1, errorRate: 0, windowOutcomes: 0, windowFailed: 0, windowMs: 300_000,
     lastSolveAt: undefined, msSinceLastSolve: undefined, upstreamAuth: undefined, circuit: "closed",
-    circuitHalfOpenSince: undefined, upstreamUnreachable: false, resumedAt: undefined, streak: "ok", streakProbationSince: undefined, saturation: 0, saturationSubmits: 0, ...over,
+    circuitHalfOpenSince: undefined, upstreamUnreachable: false, lowBalance: false, resumedAt: undefined, streak: "ok", streakProbationSince: undefined, saturation: 0, saturationSubmits: 0, ...over,
   };
 }
 
@@ -31,7 +31,8 @@ describe("readinessIssues", () => {
     assert.deepEqual(issues({}, { consecutiveFailures: 10, streak: "cooling" }), ["consecutive_failures=10"]);
     assert.deepEqual(issues({}, { consecutiveFailures: 10, streak: "probation" }), [], "on probation the streak shows as the state, not an issue");
     const stuck = { consecutiveFailures: 10, errorRate: 1, windowOutcomes: 30, lastSolveAt: 0, uptimeMs: 1_000_000, inFlight: 1, busySince: 0 };
-    assert.deepEqual(issues({}, { ...stuck, streak: "probation" }), [], "the error rate and time without a solve do not keep the trial from happening");
+    assert.deepEqual(issues({}, { ...stuck, streak: "probation", streakProbationSince: 999_000 }), [], "the error rate and old time without a solve do not keep the trial from happening");
+    assert.deepEqual(issues({}, { ...stuck, streak: "probation", streakProbationSince: 399_000 }), ["no_solve_for=601s"], "a trial that solves nothing for the window has failed too (its deadline)");
     assert.deepEqual(issues({}, { ...stuck, streak: "cooling" }), ["consecutive_failures=10"]);
     assert.deepEqual(issues({}, { ...stuck, streak: "ok" }), ["no_solve_for=1000s", "error_rate=1.000"]);
   });
@@ -50,6 +51,18 @@ describe("readinessIssues", () => {
     assert.deepEqual(issues({}, { upstreamUnreachable: true }), ["upstream_unreachable"]);
     assert.deepEqual(issues({}, { queueDepth: 3, oldestQueuedAgeMs: 120_000 }), [], "at twice --max-queue-wait: fine");
     assert.deepEqual(issues({}, { queueDepth: 3, oldestQueuedAgeMs: 120_001 }), ["backlog=120s"]);
+    assert.deepEqual(issues({}, { queueDepth: 3, oldestQueuedAgeMs: 300_000, uptimeMs: 1_000_000, resumedAt: 990_000 }), [], "counted from the upstream's return, not across its outage");
+  });
+
+  test("low_balance with hysteresis: once low, it takes the minimum plus a margin to clear", () => {
+    assert.deepEqual(issues({ balanceUsd: 1.01 }, { lowBalance: false }), []);
+    assert.deepEqual(issues({ balanceUsd: 1.01 }, { lowBalance: true }), ["low_balance=$1.01"]);
+    assert.deepEqual(issues({ balanceUsd: 1.05 }, { lowBalance: true }), []);
+    assert.equal(balanceFunded(true, 0.99, 1), false);
+    assert.equal(balanceFunded(false, 1.04, 1), false);
+    assert.equal(balanceFunded(false, 1.05, 1), true);
+    assert.equal(balanceFunded(false, 105, 100), true, "5% of a large minimum");
+    assert.equal(balanceFunded(false, 104.9, 100), false);
   });
 
   test("readinessWarnings: a queue wait past --max-queue-wait, saturation past --max-saturation on enough submits", () => {

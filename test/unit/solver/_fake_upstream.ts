@@ -78,6 +78,7 @@ export class RecordingHealth implements HealthFeed {
   readonly balanceChecks: boolean[] = [];
   readonly submits: boolean[] = [];
   resumes = 0;
+  funded = true;
 
   solved(type: string): void {
     this.solvedTypes.push(type);
@@ -93,6 +94,9 @@ export class RecordingHealth implements HealthFeed {
   }
   balanceChecked(reachable: boolean): void {
     this.balanceChecks.push(reachable);
+  }
+  balanceFunded(funded: boolean): void {
+    this.funded = funded;
   }
   resumed(): void {
     this.resumes++;
