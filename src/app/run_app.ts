@@ -2,6 +2,7 @@
 import { systemClock } from "../base/clock.ts";
 import { isWorkerError } from "../base/errors.ts";
 import { createLogger } from "../base/log.ts";
+import { SecretSet } from "../base/redact.ts";
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_TEMPFAIL, type Runtime } from "../base/runtime.ts";
 import { VERSION } from "../base/version.ts";
 import type { Config } from "../config/config.ts";
@@ -13,6 +14,8 @@ export interface RunAppOptions {
   config: Config;
   /** Undefined only with --demo. */
   apiKey: string | undefined;
+  /** Re-reads the key on SIGHUP when it comes from a file. */
+  reloadApiKey?: () => string | undefined;
   apiToken: string | undefined;
   runtime: Runtime;
 }
@@ -20,20 +23,20 @@ export interface RunAppOptions {
 /** Runs the worker until a signal stopped it; resolves with the exit code (0 after a drain; 1, 75 (state dir owned by another process) or 78 when it could not start). */
 export async function runApp(o: RunAppOptions): Promise<number> {
   const { config, runtime: rt } = o;
-  const secrets = [o.apiKey, o.apiToken].filter((s): s is string => s !== undefined);
+  const secrets = new SecretSet([o.apiKey, o.apiToken]);
   const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets, write: rt.stderr });
   const clock = systemClock;
 
   let worker: Worker;
   try {
-    worker = await startWorker({ config, apiKey: o.apiKey, apiToken: o.apiToken, clock, log, env: rt.env, process: rt.process });
+    worker = await startWorker({ config, apiKey: o.apiKey, reloadApiKey: o.reloadApiKey, secrets, apiToken: o.apiToken, clock, log, env: rt.env, process: rt.process });
   } catch (err) {
     if (isWorkerError(err, "ERR_STATE_DIR_BUSY")) return EXIT_TEMPFAIL;
     return isWorkerError(err, "ERR_STATE_DIR") || isWorkerError(err, "ERR_CONFIG_INVALID") ? EXIT_CONFIG : EXIT_FAILURE;
   }
   // Signals are handled from before the start line on: whoever reads it may stop the worker at once.
   const stopped = stopOnSignal({ onSignal: rt.onSignal, exit: rt.exit, drainTimeoutMs: config.drainTimeoutMs, log }, worker);
-  // SIGHUP is always handled (Node's default would exit): it re-reads the client keys file.
+  // SIGHUP is always handled (Node's default would exit): it re-reads the client keys file and the key file.
   const offReload = rt.onReload?.(() => worker.reload());
   void stopped.finally(() => offReload?.());
   const listen = formatHostPort(worker.address);

@@ -5,7 +5,8 @@
  */
 import type { Clock } from "../base/clock.ts";
 import { WorkerError } from "../base/errors.ts";
-import { createRedactor, type Logger } from "../base/log.ts";
+import type { Logger } from "../base/log.ts";
+import { SecretSet } from "../base/redact.ts";
 import type { Config, HostPort } from "../config/config.ts";
 import { formatHostPort } from "../config/host_port.ts";
 import { HealthChecks } from "../health/checks.ts";
@@ -43,6 +44,13 @@ export interface WorkerOptions {
   config: Config;
   /** The CaptchaAI key; required unless config.demo (the demo's simulator takes only its own). */
   apiKey: string | undefined;
+  /**
+   * Re-reads the CaptchaAI key on SIGHUP (set when the key comes from a file); throws when the
+   * file cannot be read or holds no key (the old key stays in use).
+   */
+  reloadApiKey?: () => string | undefined;
+  /** The secrets the logger redacts; a re-read key is added to them. @default a set of the key alone */
+  secrets?: SecretSet;
   /** Bearer token required on the task API, if any. */
   apiToken?: string | undefined;
   clock: Clock;
@@ -101,15 +109,18 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   }
   const demo = o.config.demo ? await startDemo(o.config, clock, log) : undefined;
   const config = demo?.config ?? o.config;
-  const apiKey = demo?.apiKey ?? o.apiKey;
+  let apiKey = demo?.apiKey ?? o.apiKey;
   // --demo without a keys file: the gateway is on with one fresh demo key (printed in the banner).
   if (demo && !clientKeys) clientKeys = new ClientKeys({ path: "(demo)", text: `demo ${demo.clientKey}`, clock, log });
   if (apiKey === undefined) throw new WorkerError("ERR_NO_API_KEY", "No CaptchaAI key and no --demo");
   const health = new WorkerHealth(clock, config.errorWindowMs, { maxConsecutiveFailures: config.maxConsecutiveFailures });
   let metrics: WorkerMetrics | undefined;
+  const secrets = o.secrets ?? new SecretSet();
+  secrets.add(apiKey);
   const client = createCaptchaAiClient({
     baseUrl: o.upstreamUrl ?? config.upstream,
-    apiKey,
+    apiKey: () => apiKey!,
+    redact: secrets.redact,
     fetch: o.fetch,
     clock,
     timeoutMs: config.checkTimeoutMs,
@@ -155,7 +166,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   });
   health.setLoadSource(() => pool.load());
 
-  const checks = new HealthChecks({ clock, sanitize: createRedactor([apiKey]), random: o.random });
+  const checks = new HealthChecks({ clock, sanitize: secrets.redact, random: o.random });
   checks.register({
     name: UPSTREAM_CHECK,
     ttlMs: config.balanceTtlMs,
@@ -277,7 +288,24 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     demo,
     startup,
     gateway,
-    reload: () => (clientKeys ? void clientKeys.reload() : log.info("reload: nothing to re-read (no --client-keys-file)")),
+    reload: () => {
+      if (clientKeys) void clientKeys.reload();
+      if (o.reloadApiKey && !demo) {
+        // The new key is redacted before anything can print it; a key that cannot be read keeps the old one.
+        try {
+          const fresh = o.reloadApiKey();
+          if (fresh !== undefined && fresh !== apiKey) {
+            secrets.add(fresh);
+            apiKey = fresh;
+            log.info("reload: the CaptchaAI key was re-read; the balance is checked with it now");
+            void checks.refresh(UPSTREAM_CHECK);
+          }
+        } catch (err) {
+          log.warn("reload: the CaptchaAI key could not be re-read; the one in use stays", { err });
+        }
+      }
+      if (!clientKeys && !o.reloadApiKey) log.info("reload: nothing to re-read (no --client-keys-file, no key file)");
+    },
     get state() {
       return ladder.state;
     },

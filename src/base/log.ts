@@ -1,5 +1,5 @@
 /** Structured logging: JSON lines or text, with secrets redacted on the finished line so no caller can leak them. */
-import { createRedactor } from "./redact.ts";
+import { createRedactor, type SecretSet } from "./redact.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFormat = "json" | "text";
@@ -24,8 +24,8 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** @default "json" */
   format?: LogFormat;
-  /** Values that must never appear in output (the CaptchaAI key). */
-  secrets?: readonly string[];
+  /** Values that must never appear in output (the CaptchaAI key): a fixed list, or a set that may grow. */
+  secrets?: readonly string[] | SecretSet;
   /** Where finished lines go (one call per line, newline included). */
   write: (line: string) => void;
   /** @default () => new Date().toISOString() */
@@ -36,7 +36,8 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions): Logger {
   const minRank = LEVEL_RANK[options.level ?? "info"];
   const format = options.format ?? "json";
-  const redact = createRedactor(options.secrets ?? []);
+  const secrets = options.secrets ?? [];
+  const redact = Array.isArray(secrets) ? createRedactor(secrets as readonly string[]) : (secrets as SecretSet).redact;
   const timestamp = options.timestamp ?? (() => new Date().toISOString());
 
   const make = (bound: LogFields): Logger => {

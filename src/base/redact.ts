@@ -80,3 +80,25 @@ export function base64Needles(s: string): string[] {
 function escapeRegExp(s: string): string {
   return s.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
 }
+
+/**
+ * A set of secrets that can grow (a key re-read on SIGHUP): `redact` always covers every secret
+ * added so far, old ones included, since an old key may still turn up in an answer or a log line.
+ */
+export class SecretSet {
+  readonly #secrets: string[] = [];
+  #redact: (text: string) => string = (text) => text;
+
+  constructor(secrets: readonly (string | undefined)[] = []) {
+    for (const s of secrets) if (s) this.add(s);
+  }
+
+  add(secret: string): void {
+    if (!secret || this.#secrets.includes(secret)) return;
+    this.#secrets.push(secret);
+    this.#redact = createRedactor(this.#secrets);
+  }
+
+  /** Replaces every spelling of every secret in `text`. */
+  readonly redact = (text: string): string => this.#redact(text);
+}

@@ -17,5 +17,8 @@ export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<num
   const apiToken = loadApiToken(config, rt);
   // A credential: the bearer token, or the gateway's client keys (they authenticate /v1/tasks too).
   checkExposure(config, apiToken !== undefined || config.clientKeysFile !== undefined);
-  return runApp({ config, apiKey: key?.value, apiToken, runtime: rt });
+  // A key from a file (flag, variable or systemd credential) is re-read on SIGHUP; one from a variable cannot change.
+  const fromFile = key !== undefined && key.source !== "env:CAPTCHAAI_API_KEY" && key.source !== "demo";
+  const reloadApiKey = fromFile ? () => loadApiKey(config, flags, rt)?.value : undefined;
+  return runApp({ config, apiKey: key?.value, reloadApiKey, apiToken, runtime: rt });
 }

@@ -19,7 +19,10 @@ export type { Endpoint };
 export interface CaptchaAiClientOptions {
   /** Base URL; in.php and res.php are resolved below it. */
   baseUrl: URL;
-  apiKey: string;
+  /** The key, or where to read the current one (it may be re-read on SIGHUP). */
+  apiKey: string | (() => string);
+  /** Redacts the key (every key so far) from errors and quoted answers. @default a redactor of apiKey */
+  redact?: (text: string) => string;
   /** Puts one POST on the wire. @default nodeHttpTransport() (keep-alive node:http/https) */
   transport?: Transport;
   /** A fetch to use instead of the default transport (e.g. globalThis.fetch). */
@@ -60,7 +63,8 @@ export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClien
   const timeoutMs = o.timeoutMs ?? 5000;
   const connectTimeoutMs = o.connectTimeoutMs ?? 3000;
   const maxBody = o.maxBodyBytes ?? 65_536;
-  const redact = createRedactor([o.apiKey]);
+  const key = typeof o.apiKey === "function" ? o.apiKey : () => o.apiKey as string;
+  const redact = o.redact ?? createRedactor([key()]);
   const inUrl = new URL("in.php", o.baseUrl);
   const resUrl = new URL("res.php", o.baseUrl);
 
@@ -72,7 +76,7 @@ export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClien
     signal?: AbortSignal,
   ): Promise<Outcome<T>> {
     const started = clock.now();
-    const form = new URLSearchParams({ key: o.apiKey, json: "1", ...fields });
+    const form = new URLSearchParams({ key: key(), json: "1", ...fields });
     if (o.softId) form.set("soft_id", o.softId);
     const abort = new AbortController();
     let timedOut: "connect" | "response" | undefined;

@@ -48,3 +48,15 @@ describe("createRedactor", () => {
     assert.deepEqual(base64Needles("abc"), []);
   });
 });
+
+describe("SecretSet", () => {
+  test("redacts every secret added so far, the old ones too, and ignores empty and repeated ones", async () => {
+    const { SecretSet } = await import("../../../src/base/redact.ts");
+    const set = new SecretSet(["first-secret-0123456789", undefined, ""]);
+    assert.equal(set.redact("a first-secret-0123456789 b"), "a [REDACTED] b");
+    set.add("second-secret-9876543210");
+    set.add("second-secret-9876543210");
+    assert.equal(set.redact("first-secret-0123456789 second-secret-9876543210"), "[REDACTED] [REDACTED]");
+    assert.equal(new SecretSet().redact("nothing to hide"), "nothing to hide");
+  });
+});
