@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../base/log.ts";
-import { readParams, type Params } from "../sim/params.ts";
+import { readParams, type Params } from "../base/form_params.ts";
 import type { Task } from "../tasks/task.ts";
 import { readBody, send, type GatewayRoute } from "./_http.ts";
 import { GatewayError, taskFailureCode } from "./errors.ts";
