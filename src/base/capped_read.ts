@@ -19,54 +19,38 @@ export type CappedRead =
 export function readCapped(stream: Readable, limitBytes: number, expectedBytes?: number): Promise<CappedRead> {
   // A declared length within the cap: one buffer of that size, each chunk copied in and let go at
   // once, so a body is held once, not twice (chunks, then their concatenation).
-  if (expectedBytes !== undefined && Number.isSafeInteger(expectedBytes) && expectedBytes > 0 && expectedBytes <= limitBytes) {
-    return readInto(stream, limitBytes, Buffer.allocUnsafe(expectedBytes));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = () => {
-      stream.off("data", onData);
-      stream.off("end", onEnd);
-      stream.off("error", onError);
-      stream.off("close", onClose);
-    };
-    const onData = (chunk: Buffer | string) => {
-      const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-      if (size + buf.length > limitBytes) {
-        chunks.push(buf.subarray(0, limitBytes - size));
-        cleanup();
-        stream.pause();
-        return resolve({ kind: "too_large", head: Buffer.concat(chunks, limitBytes) });
-      }
-      size += buf.length;
-      chunks.push(buf);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve({ kind: "complete", body: Buffer.concat(chunks, size) });
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const onClose = () => onError(new Error("aborted"));
-    stream.on("data", onData);
-    stream.on("end", onEnd);
-    stream.on("error", onError);
-    stream.on("close", onClose);
-    if (stream.readableEnded) onEnd();
-    else if (stream.destroyed) onClose();
-  });
+  const declared = expectedBytes !== undefined && Number.isSafeInteger(expectedBytes) && expectedBytes > 0 && expectedBytes <= limitBytes;
+  return collect(stream, limitBytes, declared ? intoBuffer(Buffer.allocUnsafe(expectedBytes)) : intoChunks());
 }
 
-/** readCapped into `into`; a body longer than it (the sender lied) falls back to chunks up to the cap. */
-function readInto(stream: Readable, limitBytes: number, into: Buffer): Promise<CappedRead> {
+/** Where the bytes read so far are kept. */
+interface Store {
+  add(buf: Buffer): void;
+  /** The first `bytes` bytes kept. */
+  take(bytes: number): Buffer;
+}
+
+function intoChunks(): Store {
+  const chunks: Buffer[] = [];
+  return { add: (buf) => void chunks.push(buf), take: (bytes) => Buffer.concat(chunks, bytes) };
+}
+
+/** Into one preallocated buffer; a body longer than it (the sender lied) goes on in chunks. */
+function intoBuffer(into: Buffer): Store {
+  let filled = 0;
+  let overflow: Buffer[] | undefined;
+  return {
+    add(buf) {
+      if (overflow === undefined && filled + buf.length <= into.length) filled += buf.copy(into, filled);
+      else (overflow ??= []).push(buf);
+    },
+    take: (bytes) => (overflow === undefined && bytes <= filled ? into.subarray(0, bytes) : Buffer.concat([into.subarray(0, filled), ...(overflow ?? [])], bytes)),
+  };
+}
+
+function collect(stream: Readable, limitBytes: number, store: Store): Promise<CappedRead> {
   return new Promise((resolve, reject) => {
     let size = 0;
-    /** Bytes in `into`; what did not fit goes to `overflow`, in order. */
-    let filled = 0;
-    let overflow: Buffer[] | undefined;
     const cleanup = () => {
       stream.off("data", onData);
       stream.off("end", onEnd);
@@ -76,19 +60,17 @@ function readInto(stream: Readable, limitBytes: number, into: Buffer): Promise<C
     const onData = (chunk: Buffer | string) => {
       const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
       if (size + buf.length > limitBytes) {
-        const head = Buffer.concat([into.subarray(0, filled), ...(overflow ?? []), buf], limitBytes);
+        store.add(buf.subarray(0, limitBytes - size));
         cleanup();
         stream.pause();
-        return resolve({ kind: "too_large", head });
+        return resolve({ kind: "too_large", head: store.take(limitBytes) });
       }
-      if (overflow === undefined && filled + buf.length <= into.length) filled += buf.copy(into, filled);
-      else (overflow ??= []).push(buf);
       size += buf.length;
+      store.add(buf);
     };
     const onEnd = () => {
       cleanup();
-      const body = overflow === undefined ? into.subarray(0, filled) : Buffer.concat([into.subarray(0, filled), ...overflow], size);
-      resolve({ kind: "complete", body });
+      resolve({ kind: "complete", body: store.take(size) });
     };
     const onError = (err: Error) => {
       cleanup();
