@@ -1,4 +1,5 @@
 /** Dispatches the command line to a command; maps usage and configuration errors to exit codes 2 and 78. */
+import { didYouMean } from "./base/did_you_mean.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { runConfigCommand } from "./cli/config_cmd.ts";
 import { runProbeCommand } from "./cli/probe.ts";
@@ -98,12 +99,32 @@ function help(rt: Runtime): number {
 
 function parse(args: readonly string[], options: Options, allowPositionals: boolean) {
   try {
-    const parsed = parseArgs({ args: [...args], options, allowPositionals, strict: true });
+    const parsed = parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals, strict: true });
     return { values: parsed.values as FlagValues, positionals: parsed.positionals };
   } catch (err) {
-    const message = describeError(err).split("\n")[0]!.replace(/\. To specify a positional argument.*$/, "").replace(/\.$/, "");
+    let message = describeError(err).split("\n")[0]!.replace(/\. To specify a positional argument.*$/, "").replace(/\.$/, "");
+    const unknown = /^Unknown option '--([^']+)'/.exec(message)?.[1];
+    if (unknown !== undefined) message += didYouMean(unknown, Object.keys(options), (f) => `--${f}`);
     throw new WorkerError("ERR_USAGE", message, { cause: err });
   }
+}
+
+/**
+ * `--min-balance -1` as `--min-balance=-1`: parseArgs would read the value as an option; this way
+ * the option's own check refuses it with exit 78 naming the flag.
+ */
+function joinNegativeValues(args: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const name = a.startsWith("--") && !a.includes("=") ? a.slice(2) : undefined;
+    const next = args[i + 1];
+    if (name !== undefined && options[name]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 function clip(s: string): string {

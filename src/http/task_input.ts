@@ -2,6 +2,7 @@
  * Validates a task as a client sends it (SPEC §5) into typed parameters; every refusal names the
  * field. Unknown fields are refused too, so a typo (`min_lenght`) is not silently ignored.
  */
+import { didYouMean } from "../base/did_you_mean.ts";
 import { WorkerError } from "../base/errors.ts";
 import { TASK_TYPES, type TaskType } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
@@ -54,7 +55,10 @@ export function parseTaskInput(body: unknown): TaskParams {
   for (const key of Object.keys(input)) {
     if (key === "type") continue;
     const spec = Object.hasOwn(fields, key) ? fields[key] : undefined;
-    if (!spec) throw bad(key.slice(0, 64), `unknown field for a ${type} task`);
+    if (!spec) {
+      const article = /^[aeiou]/.test(type) ? "an" : "a";
+      throw bad(key.slice(0, 64), `unknown field for ${article} ${type} task${didYouMean(key.slice(0, 64), Object.keys(fields), (f) => `\`${f}\``)}`);
+    }
     if (input[key] === null || input[key] === undefined) continue;
     out[key] = spec.check(input[key], key);
   }

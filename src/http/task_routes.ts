@@ -123,7 +123,10 @@ function sendTask(res: ServerResponse, task: Task): void {
 /** `?wait=N` or `Prefer: wait=N` (RFC 7240), seconds, 0 to 120; undefined when neither is given. */
 export function waitSeconds(req: IncomingMessage, url: URL): number | undefined {
   const fromQuery = url.searchParams.get("wait");
-  const fromPrefer = /(?:^|[,;\s])wait\s*=\s*"?([^",;\s]*)/i.exec(String(req.headers.prefer ?? ""))?.[1];
+  let fromPrefer = /(?:^|[,;\s])wait\s*=\s*"?([^",;\s]*)/i.exec(String(req.headers.prefer ?? ""))?.[1];
+  // RFC 7240 §2: a preference the server does not understand (wait=abc) is ignored, not an error;
+  // the query parameter is this API's own and is checked.
+  if (fromPrefer !== undefined && !/^\d{1,6}$/.test(fromPrefer)) fromPrefer = undefined;
   const raw = fromQuery ?? fromPrefer;
   if (raw === undefined || raw === null) return undefined;
   if (!/^\d{1,6}$/.test(raw)) {

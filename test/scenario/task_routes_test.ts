@@ -116,6 +116,10 @@ describe("task API", () => {
       assert.equal((await json(await fetch(`${h.base}/v1/tasks?wait=abc`, { method: "POST", body: JSON.stringify(IMAGE), headers: { "content-type": "application/json" } }))).field, "wait");
       assert.equal((await fetch(`${h.base}/v1/tasks?wait=121`, { method: "POST", body: JSON.stringify(IMAGE), headers: { "content-type": "application/json" } })).status, 400);
       assert.equal(h.sim.counts().requests["in.php"] ?? 0, 0, "nothing bad reached the upstream");
+      // RFC 7240 §2: a preference value the server does not understand is ignored, not refused.
+      const ignored = await fetch(`${h.base}/v1/tasks`, { method: "POST", body: JSON.stringify(IMAGE), headers: { "content-type": "application/json", prefer: "wait=abc" } });
+      assert.equal(ignored.status, 202);
+      assert.equal(ignored.headers.get("preference-applied"), null);
     }));
 
   test("415 for a wrong content type, 413 over the limit with the connection closed", () =>

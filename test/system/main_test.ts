@@ -34,6 +34,16 @@ describe("main", () => {
     assert.match(r.stderr, /Run `captcha-worker --help`/);
   });
 
+  test("a misspelt flag exits 2 with the flag it resembles; a negative number after a flag is its value (exit 78 naming it)", async () => {
+    const typo = await runMain(["run", "--threds", "5"]);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /--threds.*did you mean --threads\?/);
+    const negative = await runMain(["config", "--min-balance", "-1"], { CAPTCHAAI_API_KEY: "key-0123456789abcdef" });
+    assert.equal(negative.code, 78, negative.stderr);
+    assert.match(negative.stderr, /--min-balance/);
+    assert.doesNotMatch(negative.stderr, /ambiguous/);
+  });
+
   test("an unknown flag exits 2 naming it", async () => {
     for (const argv of [["--frob"], ["run", "--frob"], ["config", "--frob=1"], ["probe", "live", "--frob"]]) {
       const r = await runMain(argv);

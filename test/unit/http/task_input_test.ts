@@ -56,6 +56,13 @@ describe("parseTaskInput", () => {
     refuses({ type: "image", image: "aGVsbG8=", __proto__x: 1, constructor: 1 }, "__proto__x");
   });
 
+  test("an unknown field suggests the known one it is closest to, with the right article", () => {
+    assert.throws(() => parseTaskInput({ type: "image", image: "aGVsbG8=", numberic: 1 }), (err: unknown) =>
+      isWorkerError(err) && err.field === "numberic" && /for an image task \(did you mean `numeric`\?\)/.test(err.message));
+    assert.throws(() => parseTaskInput({ type: "turnstile", sitekey: SITEKEY, pageurl: "https://a.example", zzzzz: 1 }), (err: unknown) =>
+      isWorkerError(err) && /for a turnstile task\.$/.test(err.message));
+  });
+
   test("refuses missing required fields", () => {
     refuses({ type: "image" }, "image");
     refuses({ type: "recaptcha_v2", pageurl: "https://a.example" }, "sitekey");
