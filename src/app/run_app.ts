@@ -14,19 +14,21 @@ export interface RunAppOptions {
   /** Undefined only with --demo. */
   apiKey: string | undefined;
   apiToken: string | undefined;
+  /** The peers' shared token (--peer-token-file), if any. */
+  peerToken?: string | undefined;
   runtime: Runtime;
 }
 
 /** Runs the worker until a signal stopped it; resolves with the exit code (0 after a drain; 1, 75 (state dir owned by another process) or 78 when it could not start). */
 export async function runApp(o: RunAppOptions): Promise<number> {
   const { config, runtime: rt } = o;
-  const secrets = [o.apiKey, o.apiToken].filter((s): s is string => s !== undefined);
+  const secrets = [o.apiKey, o.apiToken, o.peerToken].filter((s): s is string => s !== undefined);
   const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets, write: rt.stderr });
   const clock = systemClock;
 
   let worker: Worker;
   try {
-    worker = await startWorker({ config, apiKey: o.apiKey, apiToken: o.apiToken, clock, log, env: rt.env, process: rt.process });
+    worker = await startWorker({ config, apiKey: o.apiKey, apiToken: o.apiToken, peerToken: o.peerToken, clock, log, env: rt.env, process: rt.process });
   } catch (err) {
     if (isWorkerError(err, "ERR_STATE_DIR_BUSY")) return EXIT_TEMPFAIL;
     return isWorkerError(err, "ERR_STATE_DIR") || isWorkerError(err, "ERR_CONFIG_INVALID") ? EXIT_CONFIG : EXIT_FAILURE;

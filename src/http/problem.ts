@@ -47,6 +47,8 @@ export const HTTP_FORMS: Readonly<Record<WorkerErrorCode, HttpForm>> = {
   ERR_UPSTREAM_CODE: { status: 502, title: "Bad Gateway" },
   ERR_NOT_READY: UNAVAILABLE,
   ERR_DRAINING: UNAVAILABLE,
+  // A peer owns the task and does not answer (SPEC §12): poll again, the task may still end.
+  ERR_OWNER_UNAVAILABLE: { status: 503, title: "Service Unavailable", headers: (err) => ({ "retry-after": String(err.data.retryAfterS ?? RETRY_AFTER_UNAVAILABLE_S) }) },
   // The body is not read: close rather than drain it.
   ERR_BUSY: { status: 503, title: "Service Unavailable", headers: () => ({ "retry-after": String(RETRY_AFTER_BUSY_S), connection: "close" }) },
   ERR_STATE_DIR: UNAVAILABLE,
