@@ -201,3 +201,16 @@ describe("deploy/docker/Dockerfile", () => {
     assert.deepEqual(ignore, ["*", "!dist/captcha-worker"]);
   });
 });
+
+describe("deploy/systemd/env.example", () => {
+  test("every example setting parses; the scale-out ones name this node among the peers and match the HAProxy servers", () => {
+    const env = Object.fromEntries(
+      [...read("systemd/env.example").matchAll(/^#(CAPTCHA_WORKER_[A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]),
+    );
+    assert.ok(env.CAPTCHA_WORKER_NODE_ID && env.CAPTCHA_WORKER_PEERS && env.CAPTCHA_WORKER_PEER_TOKEN_FILE);
+    const { config } = parseConfig({}, env);
+    assert.ok(config.peers.some((p) => p.node === config.nodeId), "the node is one of its peers");
+    const servers = [...uncommented(read("haproxy/haproxy.cfg")).matchAll(/^\s*server \S+ (\S+) check/gm)].map((m) => m[1]);
+    for (const p of config.peers) assert.ok(servers.includes(p.url.host), `${p.url.host} is a HAProxy server`);
+  });
+});
