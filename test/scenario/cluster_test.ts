@@ -2,6 +2,7 @@
 // peer's task answered through either node, the owner down (503 + Retry-After, then the final
 // answer past the deadline), an unknown node, and the peer token checked before any task is read.
 import assert from "node:assert/strict";
+import { createServer, type IncomingMessage } from "node:http";
 import { describe, test } from "node:test";
 import { createLogger } from "../../src/base/log.ts";
 import { parseConfig } from "../../src/config/parse_config.ts";
@@ -17,6 +18,8 @@ import { testProcess } from "../_support/process_stats.ts";
 const PEER_TOKEN = "peer-token-0123456789abcdef";
 
 interface Cluster {
+  /** Requests node 5 (a server that never answers) has received. */
+  held: IncomingMessage[];
   clock: FakeClock;
   sim: Simulator;
   workers: Worker[];
@@ -24,7 +27,7 @@ interface Cluster {
   close(): Promise<void>;
 }
 
-/** Nodes 1 and 2 with each other as peers (and node 5 listed, on a closed port). */
+/** Nodes 1 and 2 with each other as peers, and node 5: a server that takes requests and never answers. */
 async function startCluster(): Promise<Cluster> {
   const clock = new FakeClock();
   const log = createLogger({ level: "error", write: () => {} });
@@ -32,6 +35,8 @@ async function startCluster(): Promise<Cluster> {
   const ports = [await freePort(), await freePort(), await freePort()];
   const peers = `1=http://127.0.0.1:${ports[0]},2=http://127.0.0.1:${ports[1]},5=http://127.0.0.1:${ports[2]}`;
   const keys = keysFile();
+  const held: IncomingMessage[] = [];
+  const silent = createServer((req) => void held.push(req)).listen(ports[2], "127.0.0.1");
   const workers: Worker[] = [];
   for (const [i, node] of [1, 2].entries()) {
     const flags = { listen: `127.0.0.1:${ports[i]}`, "node-id": String(node), peers, "client-keys-file": keys, "first-poll": "1s", "poll-interval": "1s", "task-timeout": "60s" };
@@ -40,9 +45,11 @@ async function startCluster(): Promise<Cluster> {
   }
   await eventually(() => workers.every((w) => w.view.phase !== "starting"), "startup");
   return {
-    clock, sim, workers, bases: ports.slice(0, 2).map((p) => `http://127.0.0.1:${p}`),
+    held, clock, sim, workers, bases: ports.slice(0, 2).map((p) => `http://127.0.0.1:${p}`),
     close: async () => {
       for (const w of workers) if (w.state !== "closed") await w.close();
+      silent.closeAllConnections();
+      silent.close();
       await sim.close();
     },
   };
@@ -126,14 +133,25 @@ describe("cluster: any node answers for any task", () => {
       assert.equal(v2.errorCode, "ERROR_NO_SUCH_CAPCHA_ID");
     }));
 
-  test("an id of a node not in --peers is 404; one of a listed node that never answers is 503", () =>
+  test("an id of a node not in --peers is 404; a listed node that takes the request and never answers: 503 once the forward's bound (5 s past the wait) passes", () =>
     withCluster(async (c) => {
       const idOf = (node: number) => String(123_456_789 * 1024 + node);
       assert.equal((await get(c.bases[0]!, `/v1/tasks/${idOf(7)}`)).status, 404);
       assert.equal(await (await fetch(`${c.bases[0]}/res.php?${new URLSearchParams({ key: CLIENT_KEY, action: "get", id: idOf(7) })}`)).text(), "ERROR_WRONG_CAPTCHA_ID");
-      // Node 5 is listed but nothing listens: an id made now may still end.
+      // Node 5 holds the request: the bound is on the fake clock, 5 s past the client's wait.
       const recent = String(Math.floor((c.clock.now() - 1_735_689_600_000) * 4) * 1024 + 5);
-      assert.equal((await get(c.bases[0]!, `/v1/tasks/${recent}`)).status, 503);
+      const asked = get(c.bases[0]!, `/v1/tasks/${recent}?wait=2`);
+      await eventually(() => c.held.length === 1, "node 5 got the forwarded request");
+      assert.equal(c.held[0]!.headers["x-captcha-worker-forwarded"], "1");
+      assert.equal(c.held[0]!.headers.authorization, auth.authorization, "the client's own credential, as sent");
+      let done = false;
+      void asked.then(() => (done = true));
+      await advance(c.clock, 6000);
+      assert.equal(done, false, "still waiting within wait + 5 s");
+      await advance(c.clock, 1500);
+      const r = await asked;
+      assert.equal(r.status, 503);
+      assert.ok(Number(r.headers.get("retry-after")) >= 1);
     }));
 
   test("a forwarded request with a wrong or missing peer token is refused (403) before any task is read; with the token it is answered where it lands, never forwarded again", () =>
