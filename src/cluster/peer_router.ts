@@ -10,6 +10,7 @@ import { Agent, request, type IncomingHttpHeaders, type IncomingMessage, type Ou
 import { request as httpsRequest } from "node:https";
 import type { Clock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
+import type { Counter, Registry } from "../metrics/registry.ts";
 import { createdAtOfTaskId, nodeOfTaskId } from "../tasks/task_id.ts";
 import type { RouteOutcome, TaskRouting } from "../tasks/task_routing.ts";
 
@@ -38,6 +39,7 @@ export interface PeerRouterOptions {
   log: Logger;
   /** @default FORWARD_TIMEOUT_MS */
   timeoutMs?: number;
+  registry?: Registry;
 }
 
 export class PeerRouter implements TaskRouting {
@@ -45,11 +47,17 @@ export class PeerRouter implements TaskRouting {
   readonly #peers = new Map<number, URL>();
   readonly #token: Buffer | undefined;
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  readonly #counted: Counter | undefined;
 
   constructor(o: PeerRouterOptions) {
     this.#o = o;
     for (const p of o.peers) this.#peers.set(p.node, p.url);
     this.#token = o.token === undefined ? undefined : digest(o.token);
+    this.#counted = o.registry?.counter(
+      "captcha_worker_peer_requests_total",
+      "Reads of tasks owned by another node, by outcome: forwarded (the owner answered), owner_unavailable, refused (a forwarded request with a wrong peer token).",
+      ["outcome"],
+    );
   }
 
   async route(id: string, req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<RouteOutcome> {
@@ -57,6 +65,7 @@ export class PeerRouter implements TaskRouting {
       // A peer's request: the token first, before any task is looked at; then answered here, never sent on.
       if (this.#token !== undefined && timingSafeEqual(digest(String(req.headers[PEER_TOKEN_HEADER] ?? "")), this.#token)) return { kind: "local" };
       refuse(res);
+      this.#counted?.inc({ outcome: "refused" });
       return { kind: "answered" };
     }
     const node = nodeOfTaskId(id);
@@ -65,6 +74,7 @@ export class PeerRouter implements TaskRouting {
     if (!peer) return { kind: "unknown_node" };
     try {
       await this.#forward(peer, req, res, body);
+      this.#counted?.inc({ outcome: "forwarded" });
       return { kind: "answered" };
     } catch (err) {
       if (res.headersSent) {
@@ -72,6 +82,7 @@ export class PeerRouter implements TaskRouting {
         return { kind: "answered" };
       }
       if (this.#o.log.enabled("debug")) this.#o.log.debug("task owner unreachable", { node, err });
+      this.#counted?.inc({ outcome: "owner_unavailable" });
       return this.#unreachable(id);
     }
   }

@@ -91,6 +91,7 @@ describe("cluster: any node answers for any task", () => {
       assert.equal(report.status, 200);
       assert.equal(c.workers[0]!.pool.tasks.get(created.id)?.reported, "bad");
       assert.equal(c.sim.counts().submitted, 1);
+      assert.match(await (await fetch(`${c.bases[1]}/metrics`)).text(), /^captcha_worker_peer_requests_total\{outcome="forwarded"\} 3$/m);
     }));
 
   test("the gateway's res.php get and v2 getTaskResult of node 1's task answer through node 2, with the client's own key", () =>
@@ -168,5 +169,6 @@ describe("cluster: any node answers for any task", () => {
       // Node 2 given node 1's task as if forwarded: answered locally (404), not sent back to node 1.
       const loop = await get(c.bases[1]!, `/v1/tasks/${created.id}`, { ...auth, [FORWARDED_HEADER]: "1", [PEER_TOKEN_HEADER]: PEER_TOKEN });
       assert.equal(loop.status, 404);
+      assert.match(await (await fetch(`${c.bases[0]}/metrics`)).text(), /^captcha_worker_peer_requests_total\{outcome="refused"\} 3$/m);
     }));
 });
