@@ -14,6 +14,7 @@ import { startSimulator } from "../../src/sim/simulator.ts";
 import { ROOT } from "../_support/cli.ts";
 import { freePort, pollUntil } from "../_support/net.ts";
 import { requireProgram } from "../_support/programs.ts";
+import { journalLines } from "../_support/temp_dirs.ts";
 import { kill9, spawnWorker, whenReady, type WorkerChild } from "../_support/worker_child.ts";
 
 const KEY = "cluster-test-key-5b2d00c0ffee";
@@ -129,11 +130,18 @@ describe("three workers behind HAProxy", () => {
       // Every task reached the upstream once before the kill.
       await pollUntil("60 submits upstream", () => sim.counts().submitted, { until: (n) => n === 60, timeoutMs: 15_000, intervalMs: 50 });
 
-      // Kill node 2 mid-run (solves take 2.5s); its tasks answer 503 + Retry-After through the others.
-      await kill9(workers[1]!);
+      // Kill node 2 mid-run (solves take 2.5s) once its journal holds every upstream id (a task killed
+      // between submit and that record fails SUBMIT_UNCERTAIN by design, never sent twice); its tasks
+      // then answer 503 + Retry-After through the others.
       const down = native.filter((id) => nodeOf(id) === 2);
       const downLegacy = legacy.filter((id) => nodeOf(id) === 2);
       const downV2 = v2.filter((id) => nodeOf(id) === 2);
+      const mine = [...down, ...downLegacy, ...downV2.map(String)];
+      await pollUntil("node 2's journal has every upstream id", () => {
+        const submitted = new Set(journalLines(join(dir, "state-1")).filter((r) => r.op === "submitted").map((r) => r.id));
+        return mine.every((id) => submitted.has(id));
+      }, { timeoutMs: 10_000, intervalMs: 20 });
+      await kill9(workers[1]!);
       assert.ok(down.length > 0 && downLegacy.length + downV2.length > 0);
       for (const id of down) {
         const r = await fetch(`${base}/v1/tasks/${id}`, { headers: auth });
