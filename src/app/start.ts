@@ -17,6 +17,7 @@ import { WorkerHealth } from "../health/worker_health.ts";
 import { registerHealthRoutes } from "../http/health_routes.ts";
 import { registerMetricsRoute } from "../http/metrics_route.ts";
 import { Router } from "../http/router.ts";
+import { sendProblem } from "../http/problem.ts";
 import { startHttpServer, type HttpServer, type HttpServerOptions } from "../http/server.ts";
 import { registerStatusRoute } from "../http/status_route.ts";
 import { registerTaskRoutes } from "../http/task_routes.ts";
@@ -196,7 +197,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const admission = createAdmission(view, { probationAdmits: config.threads });
   // SPEC §12: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).
   const routing = config.peers.length > 0 || o.peerToken !== undefined
-    ? new PeerRouter({ nodeId: config.nodeId, peers: config.peers, token: o.peerToken, taskTimeoutMs: config.taskTimeoutMs, clock, log: log.child({ component: "cluster" }), registry })
+    ? new PeerRouter({ nodeId: config.nodeId, peers: config.peers, token: o.peerToken, taskTimeoutMs: config.taskTimeoutMs, clock, log: log.child({ component: "cluster" }), registry, sendError: sendProblem })
     : undefined;
   // Keys from a file also authenticate /v1/tasks; the demo's own key does not lock the demo's task API.
   registerTaskRoutes(router, { pool, apiToken: o.apiToken, clientKeys: config.clientKeysFile === undefined ? undefined : clientKeys, admission, routing });

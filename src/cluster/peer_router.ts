@@ -9,6 +9,7 @@ import { timingSafeEqual, createHash } from "node:crypto";
 import { Agent, request, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Clock } from "../base/clock.ts";
+import { WorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
 import type { Counter, Registry } from "../metrics/registry.ts";
 import { createdAtOfTaskId, nodeOfTaskId } from "../tasks/task_id.ts";
@@ -40,6 +41,8 @@ export interface PeerRouterOptions {
   /** @default FORWARD_TIMEOUT_MS */
   timeoutMs?: number;
   registry?: Registry;
+  /** Writes an error as the HTTP edge does (http/problem.ts sendProblem): the refusal of a wrong peer token. */
+  sendError: (res: ServerResponse, err: WorkerError) => void;
 }
 
 export class PeerRouter implements TaskRouting {
@@ -64,7 +67,7 @@ export class PeerRouter implements TaskRouting {
     if (req.headers[FORWARDED_HEADER] !== undefined) {
       // A peer's request: the token first, before any task is looked at; then answered here, never sent on.
       if (this.#token !== undefined && timingSafeEqual(digest(String(req.headers[PEER_TOKEN_HEADER] ?? "")), this.#token)) return { kind: "local" };
-      refuse(res);
+      this.#o.sendError(res, new WorkerError("ERR_PEER_UNAUTHORIZED"));
       this.#counted?.inc({ outcome: "refused" });
       return { kind: "answered" };
     }
@@ -158,17 +161,4 @@ function waitMs(req: IncomingMessage, url: URL): number {
   const raw = url.searchParams.get("wait") ?? /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})/i.exec(String(req.headers.prefer ?? ""))?.[1];
   const n = Number(raw ?? 0);
   return Number.isFinite(n) ? Math.min(Math.max(n, 0), 120) * 1000 : 0;
-}
-
-/** A peer token that does not match: 403, nothing read. */
-function refuse(res: ServerResponse): void {
-  const text = JSON.stringify({
-    type: "https://captcha-worker.invalid/problems/err-peer-unauthorized",
-    title: "Forbidden",
-    status: 403,
-    detail: "A forwarded request needs the peers' token (--peer-token-file).",
-    code: "ERR_PEER_UNAUTHORIZED",
-  });
-  res.writeHead(403, { "content-type": "application/problem+json", "content-length": Buffer.byteLength(text), "cache-control": "no-store", connection: "close" });
-  res.end(res.req.method === "HEAD" ? undefined : text);
 }

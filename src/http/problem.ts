@@ -36,6 +36,8 @@ export const HTTP_FORMS: Readonly<Record<WorkerErrorCode, HttpForm>> = {
   ERR_BAD_REQUEST: { status: 400, title: "Bad Request" },
   ERR_UNAUTHORIZED: { status: 401, title: "Unauthorized", headers: () => ({ "www-authenticate": 'Bearer realm="captcha-worker"' }) },
   ERR_NOT_FOUND: { status: 404, title: "Not Found" },
+  // A forwarded request (SPEC §12) without the peers' token: refused before any task is read.
+  ERR_PEER_UNAUTHORIZED: { status: 403, title: "Forbidden", headers: () => ({ connection: "close" }) },
   ERR_METHOD_NOT_ALLOWED: { status: 405, title: "Method Not Allowed", headers: (err) => ({ allow: String(err.data.allow ?? "") }) },
   ERR_TIMEOUT: { status: 408, title: "Request Timeout" },
   ERR_CONFLICT: { status: 409, title: "Conflict" },
