@@ -105,6 +105,9 @@ describe("cluster: any node answers for any task", () => {
       assert.match(await (await fetch(`${c.bases[1]}/res.php`, { method: "POST", body: new URLSearchParams({ key: CLIENT_KEY, action: "get", id }) })).text(), /^OK\|/);
       const v2 = (await (await post(c.bases[1]!, "/getTaskResult", { clientKey: CLIENT_KEY, taskId: created.taskId }, {})).json()) as { status: string };
       assert.equal(v2.status, "ready");
+      // ids= all of node 1's: the owner answers the whole list.
+      const many = await (await fetch(`${c.bases[1]}/res.php?${new URLSearchParams({ key: CLIENT_KEY, action: "get", ids: `${id},${created.taskId}` })}`)).text();
+      assert.match(many, /^[a-z0-9]+\|[a-z0-9]+$/);
       // Another client's key is refused by the owner as it would be by itself.
       const wrong = await (await fetch(`${c.bases[1]}/res.php?${new URLSearchParams({ key: "nope-not-a-key", action: "get", id })}`)).text();
       assert.equal(wrong, "ERROR_KEY_DOES_NOT_EXIST");
