@@ -17,19 +17,21 @@ export interface RunAppOptions {
   /** Re-reads the key on SIGHUP when it comes from a file. */
   reloadApiKey?: () => string | undefined;
   apiToken: string | undefined;
+  /** The peers' shared token (--peer-token-file), if any. */
+  peerToken?: string | undefined;
   runtime: Runtime;
 }
 
 /** Runs the worker until a signal stopped it; resolves with the exit code (0 after a drain; 1, 75 (state dir owned by another process) or 78 when it could not start). */
 export async function runApp(o: RunAppOptions): Promise<number> {
   const { config, runtime: rt } = o;
-  const secrets = new SecretSet([o.apiKey, o.apiToken]);
+  const secrets = new SecretSet([o.apiKey, o.apiToken, o.peerToken]);
   const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets, write: rt.stderr });
   const clock = systemClock;
 
   let worker: Worker;
   try {
-    worker = await startWorker({ config, apiKey: o.apiKey, reloadApiKey: o.reloadApiKey, secrets, apiToken: o.apiToken, clock, log, env: rt.env, process: rt.process });
+    worker = await startWorker({ config, apiKey: o.apiKey, reloadApiKey: o.reloadApiKey, secrets, apiToken: o.apiToken, peerToken: o.peerToken, clock, log, env: rt.env, process: rt.process });
   } catch (err) {
     if (isWorkerError(err, "ERR_STATE_DIR_BUSY")) return EXIT_TEMPFAIL;
     return isWorkerError(err, "ERR_STATE_DIR") || isWorkerError(err, "ERR_CONFIG_INVALID") ? EXIT_CONFIG : EXIT_FAILURE;

@@ -18,6 +18,7 @@ import { WorkerHealth } from "../health/worker_health.ts";
 import { registerHealthRoutes } from "../http/health_routes.ts";
 import { registerMetricsRoute } from "../http/metrics_route.ts";
 import { Router } from "../http/router.ts";
+import { sendProblem } from "../http/problem.ts";
 import { startHttpServer, type HttpServer, type HttpServerOptions } from "../http/server.ts";
 import { registerStatusRoute } from "../http/status_route.ts";
 import { registerTaskRoutes } from "../http/task_routes.ts";
@@ -33,6 +34,7 @@ import { createCaptchaAiClient } from "../upstream/captchaai_client.ts";
 import { ClientKeys } from "../gateway/client_keys.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { createGatewayParts } from "../gateway/gateway_parts.ts";
+import { PeerRouter } from "../cluster/peer_router.ts";
 import { createAdmission } from "./admission.ts";
 import { startDemo, type Demo } from "./demo.ts";
 import { createStopLadder, type StopLadder } from "./lifecycle.ts";
@@ -55,6 +57,8 @@ export interface WorkerOptions {
   secrets?: SecretSet;
   /** Bearer token required on the task API, if any. */
   apiToken?: string | undefined;
+  /** The peers' shared token (--peer-token-file): with config.peers, reads of a peer's task are forwarded to it. */
+  peerToken?: string | undefined;
   clock: Clock;
   log: Logger;
   /** Read by systemd notify (NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID, PATH). @default {} (no notifications) */
@@ -217,14 +221,18 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   registerHealthRoutes(router, view, notifier, log);
   registerStatusRoute(router, view, log);
   const admission = createAdmission(view, { probationAdmits: config.threads });
+  // SPEC §12: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).
+  const routing = config.peers.length > 0 || o.peerToken !== undefined
+    ? new PeerRouter({ nodeId: config.nodeId, peers: config.peers, token: o.peerToken, taskTimeoutMs: config.taskTimeoutMs, clock, log: log.child({ component: "cluster" }), registry, sendError: sendProblem })
+    : undefined;
   // Keys from a file also authenticate /v1/tasks; the demo's own key does not lock the demo's task API.
-  registerTaskRoutes(router, { pool, apiToken: o.apiToken, clientKeys: config.clientKeysFile === undefined ? undefined : clientKeys, admission });
+  registerTaskRoutes(router, { pool, apiToken: o.apiToken, clientKeys: config.clientKeysFile === undefined ? undefined : clientKeys, admission, routing });
   // The 2captcha-compatible gateway (SPEC §11), on with --client-keys-file; getbalance reads the check's cache.
   const balanceUsd = () => {
     const v = checks.result(UPSTREAM_CHECK)?.value?.observedValue;
     return typeof v === "number" ? v : undefined;
   };
-  const gw = clientKeys && createGatewayParts({ pool, admission, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry });
+  const gw = clientKeys && createGatewayParts({ pool, admission, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry, routing });
   const gateway = gw?.gateway;
   for (const r of gw?.routes ?? []) router.on(r.method, r.path, r.handler);
 

@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   ERR_BUSY: "Too many request bodies are being received at once; try again shortly.",
   ERR_NOT_READY: undefined,
   ERR_DRAINING: "The worker is draining and takes no new tasks.",
+  ERR_OWNER_UNAVAILABLE: "The task's owner (node {node}) does not answer; ask again.",
+  ERR_PEER_UNAUTHORIZED: "A forwarded request needs the peers' token (--peer-token-file).",
   ERR_CONFLICT: undefined,
   ERR_TIMEOUT: "The request did not arrive in time.",
   ERR_STATE_DIR: undefined,

@@ -4,7 +4,7 @@
  * the worker (app/run_app.ts) until a signal stops it; its result is the exit code.
  */
 import type { FlagValues } from "../config/config.ts";
-import { loadApiKey, loadApiToken } from "../config/load_key.ts";
+import { loadApiKey, loadApiToken, loadPeerToken } from "../config/load_key.ts";
 import { parseConfig } from "../config/parse_config.ts";
 import { checkExposure } from "../config/exposure.ts";
 import type { Runtime } from "../base/runtime.ts";
@@ -15,10 +15,11 @@ export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<num
   const { config } = parseConfig(flags, rt.env);
   const key = loadApiKey(config, flags, rt);
   const apiToken = loadApiToken(config, rt);
+  const peerToken = loadPeerToken(config, rt);
   // A credential: the bearer token, or the gateway's client keys (they authenticate /v1/tasks too).
   checkExposure(config, apiToken !== undefined || config.clientKeysFile !== undefined);
   // A key from a file (flag, variable or systemd credential) is re-read on SIGHUP; one from a variable cannot change.
   const fromFile = key !== undefined && key.source !== "env:CAPTCHAAI_API_KEY" && key.source !== "demo";
   const reloadApiKey = fromFile ? () => loadApiKey(config, flags, rt)?.value : undefined;
-  return runApp({ config, apiKey: key?.value, reloadApiKey, apiToken, runtime: rt });
+  return runApp({ config, apiKey: key?.value, reloadApiKey, apiToken, peerToken, runtime: rt });
 }

@@ -145,3 +145,16 @@ export function size(min: number, max: number) {
     return n;
   };
 }
+
+/** --peers: `N=URL,...` (node number 0-1023 = an http(s) base URL), each number once; empty: no peers. */
+export function peers(raw: string): Config["peers"] {
+  const out: Config["peers"] = [];
+  for (const part of raw.split(",").map((x) => x.trim()).filter((x) => x !== "")) {
+    const eq = part.indexOf("=");
+    if (eq < 1) throw new BadValue();
+    const node = integer(0, 1023)(part.slice(0, eq));
+    if (out.some((p) => p.node === node)) throw new BadValue();
+    out.push({ node, url: baseUrl(part.slice(eq + 1)) });
+  }
+  return out;
+}

@@ -44,6 +44,10 @@ export interface Config {
   demo: boolean;
   /** This node's number in task ids (SPEC §12), 0 to 1023. */
   nodeId: number;
+  /** Every node of the cluster, this one included (--peers, SPEC §12); empty: this node serves only its own tasks. */
+  peers: { node: number; url: URL }[];
+  /** File holding the token peers authenticate forwarded requests with; required with --peers. */
+  peerTokenFile: string | undefined;
   /** `NAME KEY [max_in_flight=N]` per line: the gateway's clients (and bearer tokens of /v1/tasks); unset: the gateway is off. */
   clientKeysFile: string | undefined;
   /** Hosts callbacks (pingback, callbackUrl) may reach; empty: none. */

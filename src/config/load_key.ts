@@ -15,19 +15,35 @@ export function loadApiKey(config: Config, flags: FlagValues, rt: Pick<Runtime, 
 }
 
 /** The bearer token from --api-token-file, or undefined without one; throws ERR_CONFIG_INVALID naming the flag. */
-export function loadApiToken(config: Pick<Config, "apiTokenFile">, rt: Pick<Runtime, "readFile">): string | undefined {
+export function loadApiToken(config: Pick<Config, "apiTokenFile">, rt: Pick<Runtime, "readFile">, flag = "--api-token-file"): string | undefined {
   const path = config.apiTokenFile;
   if (path === undefined) return undefined;
   let token: string;
   try {
     token = rt.readFile(path).trim();
   } catch (err) {
-    throw new WorkerError("ERR_CONFIG_INVALID", `Invalid --api-token-file: cannot read ${JSON.stringify(path)} (${(err as NodeJS.ErrnoException).code ?? "unreadable"})`, {
-      field: "--api-token-file",
+    throw new WorkerError("ERR_CONFIG_INVALID", `Invalid ${flag}: cannot read ${JSON.stringify(path)} (${(err as NodeJS.ErrnoException).code ?? "unreadable"})`, {
+      field: flag,
     });
   }
   if (!/^[\x21-\x7e]{16,4096}$/.test(token)) {
-    throw new WorkerError("ERR_CONFIG_INVALID", "Invalid --api-token-file: expected one token of 16 to 4096 printable characters", { field: "--api-token-file" });
+    throw new WorkerError("ERR_CONFIG_INVALID", `Invalid ${flag}: expected one token of 16 to 4096 printable characters`, { field: flag });
   }
+  return token;
+}
+
+/**
+ * The peers' shared token from --peer-token-file (SPEC §12), or undefined without one. With --peers
+ * it is required and the list must name this node; ERR_CONFIG_INVALID otherwise.
+ */
+export function loadPeerToken(config: Pick<Config, "peerTokenFile" | "peers" | "nodeId">, rt: Pick<Runtime, "readFile">): string | undefined {
+  if (config.peers.length > 0 && !config.peers.some((p) => p.node === config.nodeId)) {
+    throw new WorkerError("ERR_CONFIG_INVALID", `Invalid --peers: it must name this node (--node-id ${config.nodeId})`, { field: "--peers" });
+  }
+  if (config.peers.length > 0 && config.peerTokenFile === undefined) {
+    throw new WorkerError("ERR_CONFIG_INVALID", "Invalid --peers: peers authenticate with --peer-token-file; set it", { field: "--peer-token-file" });
+  }
+  if (config.peerTokenFile === undefined) return undefined;
+  const token = loadApiToken({ apiTokenFile: config.peerTokenFile }, rt, "--peer-token-file");
   return token;
 }

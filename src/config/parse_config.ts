@@ -78,6 +78,7 @@ function formatValue(key: ConfigKey, value: Config[ConfigKey]): string | number 
   if (key === "listen" || key === "agentListen") return formatHostPort(value as HostPort);
   if (key === "bulkhead") return value === undefined ? "fair" : `image=${(value as { image: number }).image},token=${(value as { token: number }).token}`;
   if (key === "firstPoll") return formatKindDurations(value as FirstPoll);
+  if (key === "peers") return (value as Config["peers"]).map((p) => `${p.node}=${p.url.href}`).join(",");
   if (key.endsWith("Ms")) return formatDuration(value as number);
   return value as string | number | boolean;
 }

@@ -8,6 +8,7 @@ import type { ClientKeys } from "./client_keys.ts";
 import { Gateway, type GatewayOptions } from "./gateway.ts";
 import { legacyRoutes } from "./legacy.ts";
 import { v2Routes } from "./v2.ts";
+import type { TaskRouting } from "../tasks/task_routing.ts";
 
 export interface GatewayPartsOptions extends Pick<GatewayOptions, "pool" | "admission" | "balanceUsd"> {
   keys: ClientKeys;
@@ -16,6 +17,8 @@ export interface GatewayPartsOptions extends Pick<GatewayOptions, "pool" | "admi
   clock: Clock;
   log: Logger;
   registry: Registry;
+  /** Reads of a peer's task go to the owner (--peers, SPEC §12). */
+  routing?: TaskRouting | undefined;
 }
 
 export interface GatewayParts {
@@ -29,6 +32,6 @@ export function createGatewayParts(o: GatewayPartsOptions): GatewayParts {
   const log = o.log.child({ component: "gateway" });
   const callbacks = new Callbacks({ allow: o.callbackAllow, clock: o.clock, log, registry: o.registry });
   const gateway = new Gateway({ ...o, log, onCallback: (task) => callbacks.deliver(task) });
-  const routeOptions = { gateway, log, checkCallback: callbacks.check };
+  const routeOptions = { gateway, log, checkCallback: callbacks.check, routing: o.routing };
   return { gateway, callbacks, routes: [...legacyRoutes(routeOptions), ...v2Routes(routeOptions)] };
 }

@@ -11,6 +11,8 @@ import { readBody, send, type GatewayRoute } from "./_http.ts";
 import { GatewayError, taskFailureCode } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
 import { legacyTaskParams } from "./task_params.ts";
+import { nodeOfTaskId } from "../tasks/task_id.ts";
+import type { TaskRouting } from "../tasks/task_routing.ts";
 
 /** Most ids one `get` answers (`ids=1,2,3`). */
 export const MAX_IDS = 100;
@@ -20,7 +22,19 @@ export interface LegacyOptions {
   log: Logger;
   /** Checks a pingback URL; returns the code to refuse it with, or undefined to take it. */
   checkCallback?: (url: string) => "ERROR_BAD_PARAMETERS" | undefined;
+  /** Reads of a peer's task go to the owner (--peers, SPEC §12). */
+  routing?: TaskRouting | undefined;
 }
+
+/** The request as read, for forwarding it to a task's owner. */
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  body: Buffer | undefined;
+}
+
+/** The answer went out from elsewhere (the owner's, forwarded). */
+const ANSWERED = Symbol("answered");
 
 interface Reply {
   ok: boolean;
@@ -32,20 +46,33 @@ interface Reply {
 }
 
 export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
-  const handle = (endpoint: (p: Params) => Promise<Reply>) => async (req: IncomingMessage, res: ServerResponse, _: Record<string, string>, url: URL) => {
+  const handle = (endpoint: (p: Params, ctx: Ctx) => Promise<Reply | typeof ANSWERED>) => async (req: IncomingMessage, res: ServerResponse, _: Record<string, string>, url: URL) => {
     const body = req.method === "GET" || req.method === "HEAD" ? Buffer.alloc(0) : await readBody(req);
     if (body === "gone") return;
     const params = readParams(url, String(req.headers["content-type"] ?? ""), body === "too_large" ? Buffer.alloc(0) : body);
     if (body === "too_large") return reply(res, params, { ok: false, request: "ERROR_TOO_BIG_CAPTCHA_FILESIZE" }, true);
     if (req.method === "HEAD") return reply(res, params, { ok: false, request: "" });
-    let r: Reply;
+    let r: Reply | typeof ANSWERED;
     try {
-      r = await endpoint(params);
+      r = await endpoint(params, { req, res, body: req.method === "GET" ? undefined : body });
     } catch (err) {
       if (!(err instanceof GatewayError)) o.log.error("gateway request failed", { err, path: url.pathname });
       r = { ok: false, request: err instanceof GatewayError ? err.code : "ERROR_NO_SLOT_AVAILABLE" };
     }
-    reply(res, params, r);
+    if (r !== ANSWERED) reply(res, params, r);
+  };
+
+  /**
+   * A read of a peer's task, forwarded to its owner: undefined when this node answers. An owner that
+   * does not answer: CAPCHA_NOT_READY (a report: ERROR_REPORT_NOT_RECORDED) while the task may still
+   * end, then ERROR_WRONG_CAPTCHA_ID, as for an id of a node not in --peers.
+   */
+  const routed = async (id: string, ctx: Ctx, report: boolean): Promise<Reply | typeof ANSWERED | undefined> => {
+    const r = o.routing ? await o.routing.route(id, ctx.req, ctx.res, ctx.body) : { kind: "local" as const };
+    if (r.kind === "local") return undefined;
+    if (r.kind === "answered") return ANSWERED;
+    if (r.kind === "unknown_node" || r.final) throw new GatewayError("ERROR_WRONG_CAPTCHA_ID");
+    return report ? { ok: false, request: "ERROR_REPORT_NOT_RECORDED", bare: true } : { ok: false, request: "CAPCHA_NOT_READY" };
   };
 
   const submit = async (p: Params): Promise<Reply> => {
@@ -61,16 +88,23 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
     return { ok: true, request: task.id };
   };
 
-  const read = async (p: Params): Promise<Reply> => {
+  const read = async (p: Params, ctx: Ctx): Promise<Reply | typeof ANSWERED> => {
     const client = o.gateway.authenticate(p.get("key"));
     const action = p.get("action") ?? "";
     switch (action) {
       case "get":
       case "get2": {
         const ids = p.get("ids");
-        if (ids !== undefined && action === "get") return readMany(client, ids);
+        if (ids !== undefined && action === "get") {
+          // ids= all of one peer's: the owner answers them all; mixed nodes are answered here, id by id.
+          const nodes = new Set(ids.split(",").map((s) => nodeOfTaskId(s.trim())));
+          const only = nodes.size === 1 ? ids.split(",")[0]!.trim() : "";
+          return (only !== "" && (await routed(only, ctx, false))) || readMany(client, ids);
+        }
         const id = p.get("id") ?? "";
         if (!/^\d{1,20}$/.test(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
+        const elsewhere = await routed(id, ctx, false);
+        if (elsewhere) return elsewhere;
         const task = o.gateway.find(client, id);
         if (!task) throw new GatewayError("ERROR_WRONG_CAPTCHA_ID");
         const r = result(task);
@@ -83,6 +117,8 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
       case "reportbad": {
         const id = p.get("id") ?? "";
         if (!/^\d{1,20}$/.test(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
+        const elsewhere = await routed(id, ctx, true);
+        if (elsewhere) return elsewhere;
         const answer = await o.gateway.report(client, id, action === "reportgood");
         return { ok: answer === "OK_REPORT_RECORDED", request: answer, bare: true };
       }

@@ -3,7 +3,8 @@
  * reportIncorrect, with anti-captcha's report names too. Task objects map onto the legacy names
  * (task_params.ts), so both APIs validate alike; errors carry errorId, errorCode and errorDescription.
  */
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TaskRouting } from "../tasks/task_routing.ts";
 import type { Logger } from "../base/log.ts";
 import { readBody, send, type GatewayRoute } from "./_http.ts";
 import { CODES, errorIdOf, GatewayError, taskFailureCode, type GatewayCode } from "./errors.ts";
@@ -16,9 +17,15 @@ export interface V2Options {
   log: Logger;
   /** Checks a callbackUrl; returns the code to refuse it with, or undefined to take it. */
   checkCallback?: (url: string) => "ERROR_BAD_PARAMETERS" | undefined;
+  /** Reads of a peer's task go to the owner (--peers, SPEC §12). */
+  routing?: TaskRouting | undefined;
 }
 
 type Body = Record<string, unknown>;
+/** The request as read, for forwarding it to a task's owner. */
+type Ctx = { req: IncomingMessage; res: ServerResponse; raw: Buffer };
+/** The answer went out from elsewhere (the owner's, forwarded). */
+const ANSWERED = Symbol("answered");
 
 /** Each supported task type: the legacy method and how its fields are named there. */
 const TASK_TYPES: Record<string, { method: string; fields: Record<string, string>; fixed?: Record<string, string> }> = {
@@ -46,7 +53,7 @@ const V2_SPELLING: Partial<Record<GatewayCode, GatewayCode>> = {
 };
 
 export function v2Routes(o: V2Options): GatewayRoute[] {
-  const route = (path: string, fn: (body: Body) => Promise<Body> | Body): GatewayRoute => ({
+  const route = (path: string, fn: (body: Body, ctx: Ctx) => Promise<Body | typeof ANSWERED> | Body): GatewayRoute => ({
     method: "POST",
     path,
     handler: async (req, res, _params, url) => {
@@ -61,7 +68,8 @@ export function v2Routes(o: V2Options): GatewayRoute[] {
       }
       if (typeof body !== "object" || body === null || Array.isArray(body)) return fail(res, "ERROR_KEY_DOES_NOT_EXIST");
       try {
-        send(res, JSON.stringify({ errorId: 0, ...(await fn(body as Body)) }), "application/json");
+        const answer = await fn(body as Body, { req, res, raw });
+        if (answer !== ANSWERED) send(res, JSON.stringify({ errorId: 0, ...answer }), "application/json");
       } catch (err) {
         if (!(err instanceof GatewayError)) o.log.error("gateway request failed", { err, path: url.pathname });
         fail(res, err instanceof GatewayError ? err.code : "ERROR_NO_SLOT_AVAILABLE");
@@ -76,7 +84,26 @@ export function v2Routes(o: V2Options): GatewayRoute[] {
     if (!task) throw new GatewayError("ERROR_NO_SUCH_CAPCHA_ID");
     return { c, id, task };
   };
-  const report = (correct: boolean) => async (b: Body) => {
+  /**
+   * A read of a peer's task, forwarded to its owner: undefined when this node answers. An owner that
+   * does not answer: `processing` (a report: ERROR_REPORT_NOT_RECORDED) while the task may still end,
+   * then ERROR_NO_SUCH_CAPCHA_ID, as for an id of a node not in --peers.
+   */
+  const routed = async (b: Body, ctx: Ctx, report: boolean): Promise<Body | typeof ANSWERED | undefined> => {
+    if (!o.routing) return undefined;
+    client(b);
+    const id = typeof b.taskId === "number" ? String(b.taskId) : typeof b.taskId === "string" ? b.taskId : "";
+    if (!/^\d{1,20}$/.test(id)) return undefined;
+    const r = await o.routing.route(id, ctx.req, ctx.res, ctx.raw);
+    if (r.kind === "local") return undefined;
+    if (r.kind === "answered") return ANSWERED;
+    if (r.kind === "unknown_node" || r.final) throw new GatewayError("ERROR_NO_SUCH_CAPCHA_ID");
+    if (report) throw new GatewayError("ERROR_REPORT_NOT_RECORDED");
+    return { status: "processing" };
+  };
+  const report = (correct: boolean) => async (b: Body, ctx: Ctx) => {
+    const elsewhere = await routed(b, ctx, true);
+    if (elsewhere) return elsewhere;
     const { c, id } = taskOf(b);
     const answer = await o.gateway.report(c, id, correct);
     if (answer !== "OK_REPORT_RECORDED") throw new GatewayError(answer);
@@ -95,7 +122,9 @@ export function v2Routes(o: V2Options): GatewayRoute[] {
       const task = await o.gateway.submit(c, params);
       return { taskId: Number(task.id) };
     }),
-    route("/getTaskResult", (b) => {
+    route("/getTaskResult", async (b, ctx) => {
+      const elsewhere = await routed(b, ctx, false);
+      if (elsewhere) return elsewhere;
       const { task } = taskOf(b);
       if (task.status === "failed") throw new GatewayError(taskFailureCode(task.error?.code));
       return taskResultBody(task);

@@ -36,6 +36,8 @@ export const HTTP_FORMS: Readonly<Record<WorkerErrorCode, HttpForm>> = {
   ERR_BAD_REQUEST: { status: 400, title: "Bad Request" },
   ERR_UNAUTHORIZED: { status: 401, title: "Unauthorized", headers: () => ({ "www-authenticate": 'Bearer realm="captcha-worker"' }) },
   ERR_NOT_FOUND: { status: 404, title: "Not Found" },
+  // A forwarded request (SPEC §12) without the peers' token: refused before any task is read.
+  ERR_PEER_UNAUTHORIZED: { status: 403, title: "Forbidden", headers: () => ({ connection: "close" }) },
   ERR_METHOD_NOT_ALLOWED: { status: 405, title: "Method Not Allowed", headers: (err) => ({ allow: String(err.data.allow ?? "") }) },
   ERR_TIMEOUT: { status: 408, title: "Request Timeout" },
   ERR_CONFLICT: { status: 409, title: "Conflict" },
@@ -47,6 +49,8 @@ export const HTTP_FORMS: Readonly<Record<WorkerErrorCode, HttpForm>> = {
   ERR_UPSTREAM_CODE: { status: 502, title: "Bad Gateway" },
   ERR_NOT_READY: UNAVAILABLE,
   ERR_DRAINING: UNAVAILABLE,
+  // A peer owns the task and does not answer (SPEC §12): poll again, the task may still end.
+  ERR_OWNER_UNAVAILABLE: { status: 503, title: "Service Unavailable", headers: (err) => ({ "retry-after": String(err.data.retryAfterS ?? RETRY_AFTER_UNAVAILABLE_S) }) },
   // The body is not read: close rather than drain it.
   ERR_BUSY: { status: 503, title: "Service Unavailable", headers: () => ({ "retry-after": String(RETRY_AFTER_BUSY_S), connection: "close" }) },
   ERR_STATE_DIR: UNAVAILABLE,

@@ -13,6 +13,8 @@ import { ByteBudget } from "../base/byte_budget.ts";
 import { sendJson } from "./respond.ts";
 import { serverTiming, taskView } from "./task_json.ts";
 import type { Router } from "./router.ts";
+import { nodeOfTaskId } from "../tasks/task_id.ts";
+import type { TaskRouting } from "../tasks/task_routing.ts";
 
 /** Why the worker takes no task now; undefined when it does. */
 export interface Refusal {
@@ -32,6 +34,8 @@ export interface TaskRoutesOptions {
   bodyLimitBytes?: number;
   /** Bytes of task bodies read at once, all connections together. @default 64 MiB */
   bodyBudgetBytes?: number;
+  /** Reads of a peer's task go to the owner (--peers, SPEC §12). @default every task is this node's */
+  routing?: TaskRouting | undefined;
 }
 
 export const MAX_WAIT_S = 120;
@@ -62,6 +66,7 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
   router.on("GET", "/v1/tasks/:id", async (req, res, params, url) => {
     guard(req);
     const wait = waitSeconds(req, url);
+    if (await routedElsewhere(opts.routing, params.id!, req, res, "read")) return;
     const task = find(opts.pool, params.id!);
     if (wait === undefined) return sendTask(res, task);
     await answerAfterWait(req, res, opts.pool, task, wait);
@@ -69,6 +74,7 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
 
   router.on("POST", "/v1/tasks/:id/report", async (req, res, params) => {
     guard(req);
+    if (await routedElsewhere(opts.routing, params.id!, req, res, "report")) return;
     const body = await readJsonBody(req, 4096);
     const correct = typeof body === "object" && body !== null ? (body as Record<string, unknown>).correct : undefined;
     if (typeof correct !== "boolean") throw new WorkerError("ERR_BAD_REQUEST", "Invalid correct: expected true or false.", { field: "correct" });
@@ -80,6 +86,28 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
     }
     sendJson(res, 200, { id: task.id, reported: task.reported });
   });
+}
+
+/**
+ * True when the request was answered elsewhere (forwarded to the owner, or a peer token refused).
+ * An owner that does not answer: 503 with Retry-After while the task may still end; past its
+ * deadline the final answer (a read: failed with `owner_unavailable`; a report: 502). An id naming
+ * a node not in --peers: 404.
+ */
+async function routedElsewhere(routing: TaskRouting | undefined, id: string, req: IncomingMessage, res: ServerResponse, kind: "read" | "report"): Promise<boolean> {
+  const r = routing && id.length <= 64 ? await routing.route(id, req, res) : { kind: "local" as const };
+  if (r.kind === "local") return false;
+  if (r.kind === "answered") return true;
+  if (r.kind === "unknown_node") throw new WorkerError("ERR_NOT_FOUND", "No such task (its node is not one of --peers).");
+  const node = nodeOfTaskId(id) ?? -1;
+  if (!r.final) throw new WorkerError("ERR_OWNER_UNAVAILABLE", undefined, { data: { node, retryAfterS: r.retryAfterS } });
+  if (kind === "report") throw new WorkerError("ERR_UPSTREAM_CODE", undefined, { data: { code: "owner_unavailable" } });
+  sendJson(res, 200, {
+    id,
+    status: "failed",
+    error: { code: "owner_unavailable", message: `The task's owner (node ${node}) did not answer before the task's deadline.` },
+  });
+  return true;
 }
 
 function find(pool: SolverPool, id: string): Task {

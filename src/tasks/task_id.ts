@@ -64,3 +64,12 @@ export function nodeOfTaskId(id: string): number | undefined {
   const n = parseTaskId(id);
   return n === undefined ? undefined : n % NODES;
 }
+
+/**
+ * When `id` was made, in Unix milliseconds, from its high part (never earlier than the real
+ * creation: under bursts the part runs ahead of the clock); undefined for an id not in this scheme.
+ */
+export function createdAtOfTaskId(id: string): number | undefined {
+  const n = parseTaskId(id);
+  return n === undefined ? undefined : ID_EPOCH_MS + Math.floor(n / NODES) / STEPS_PER_MS;
+}

@@ -70,13 +70,38 @@ describe("deploy/haproxy/haproxy.cfg", () => {
     assert.match(backend, /^\s*http-check expect status 200$/m);
     assert.match(backend, /^\s*default-server .*\bagent-check\b.*\bagent-port 8081\b/m);
     const servers = backend.match(/^\s*server \S+ \S+:8080 check\b/gm) ?? [];
-    assert.equal(servers.length, 2, "two workers on :8080 with checks");
+    assert.equal(servers.length, 3, "three workers on :8080 with checks");
     // Tasks held with wait=N may take up to 120s: the proxy must not cut them off first.
     for (const side of ["client", "server"]) {
       const v = new RegExp(`^\\s*timeout ${side} (\\S+)$`, "m").exec(cfg)?.[1];
       assert.ok(v !== undefined, `timeout ${side}`);
       assert.ok(systemdSeconds(v) > 120, `timeout ${side} ${v} must exceed the 120s task wait`);
     }
+  });
+});
+
+describe("deploy/haproxy/haproxy.cfg: reads by liveness, new work by readiness (SPEC §12)", () => {
+  const cfg = uncommented(read("haproxy/haproxy.cfg"));
+  const section = (name: string) => new RegExp(`^${name}\\n((?:[ \\t].*\\n?)*)`, "m").exec(cfg)?.[1] ?? "";
+
+  test("the frontend sends task reads (GET /v1/tasks/{id}, report, res.php, getTaskResult, reports) to captcha_reads and strips the peers' headers", () => {
+    const front = section("frontend captcha");
+    assert.match(front, /^\s*use_backend captcha_reads if task_read$/m);
+    assert.match(front, /^\s*default_backend captcha_workers$/m);
+    const acl = (front.match(/^\s*acl task_read .*$/gm) ?? []).join("\n");
+    for (const p of ["/res.php", "/getTaskResult", "/reportCorrect", "/reportIncorrect"]) assert.ok(acl.includes(` ${p}`), p);
+    const re = new RegExp(/path_reg (\S+)/.exec(acl)![1]!);
+    assert.ok(re.test("/v1/tasks/123") && re.test("/v1/tasks/123/report") && !re.test("/v1/tasks"));
+    assert.match(front, /^\s*http-request del-header X-Captcha-Worker-Forwarded$/m);
+    assert.match(front, /^\s*http-request del-header X-Captcha-Worker-Peer-Token$/m);
+  });
+
+  test("captcha_reads checks /health/live and lists the same servers as captcha_workers, without stickiness", () => {
+    const reads = section("backend captcha_reads");
+    assert.match(reads, /^\s*http-check send meth GET uri \/health\/live$/m);
+    const servers = (b: string) => (b.match(/^\s*server (\S+ \S+)/gm) ?? []).map((l) => l.trim());
+    assert.deepEqual(servers(reads), servers(section("backend captcha_workers")));
+    assert.doesNotMatch(cfg, /\bstick\b|\bcookie\b/);
   });
 });
 
@@ -174,5 +199,18 @@ describe("deploy/docker/Dockerfile", () => {
   test("the build context's .dockerignore sends only the executable", () => {
     const ignore = uncommented(readFileSync(join(ROOT, ".dockerignore"), "utf8")).split("\n");
     assert.deepEqual(ignore, ["*", "!dist/captcha-worker"]);
+  });
+});
+
+describe("deploy/systemd/env.example", () => {
+  test("every example setting parses; the scale-out ones name this node among the peers and match the HAProxy servers", () => {
+    const env = Object.fromEntries(
+      [...read("systemd/env.example").matchAll(/^#(CAPTCHA_WORKER_[A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]),
+    );
+    assert.ok(env.CAPTCHA_WORKER_NODE_ID && env.CAPTCHA_WORKER_PEERS && env.CAPTCHA_WORKER_PEER_TOKEN_FILE);
+    const { config } = parseConfig({}, env);
+    assert.ok(config.peers.some((p) => p.node === config.nodeId), "the node is one of its peers");
+    const servers = [...uncommented(read("haproxy/haproxy.cfg")).matchAll(/^\s*server \S+ (\S+) check/gm)].map((m) => m[1]);
+    for (const p of config.peers) assert.ok(servers.includes(p.url.host), `${p.url.host} is a HAProxy server`);
   });
 });

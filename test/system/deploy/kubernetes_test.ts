@@ -35,10 +35,10 @@ function one(docs: Doc[], kind: string): Doc {
 }
 
 describe("deploy/kubernetes (parsed)", () => {
-  test("the Deployment's probes point at the health paths on the container's own port, with the seed's values", (t) => {
+  test("the StatefulSet's probes point at the health paths on the container's own port, with the seed's values", (t) => {
     const docs = load(t);
     if (!docs) return;
-    const deployment = one(docs, "Deployment");
+    const deployment = one(docs, "StatefulSet");
     assert.equal(deployment.spec.replicas, 3);
     const pod = deployment.spec.template.spec;
     const [container] = pod.containers;
@@ -66,7 +66,7 @@ describe("deploy/kubernetes (parsed)", () => {
   test("non-root, read-only root, no capabilities, the key from a Secret file, metrics annotated", (t) => {
     const docs = load(t);
     if (!docs) return;
-    const deployment = one(docs, "Deployment");
+    const deployment = one(docs, "StatefulSet");
     const pod = deployment.spec.template.spec;
     const [container] = pod.containers;
     assert.equal(pod.securityContext.runAsNonRoot, true);
@@ -85,28 +85,74 @@ describe("deploy/kubernetes (parsed)", () => {
     assert.ok(tokenFile.startsWith(mount.mountPath + "/") && volume.secret.items.some((i: Doc) => i.path === tokenFile.slice(mount.mountPath.length + 1)), "the token is a file of the Secret");
     const secret = one(docs, "Secret");
     assert.ok(volume.secret.items.every((i: Doc) => i.key in secret.stringData), "the example Secret has every key the pod mounts");
-    const env = Object.fromEntries(container.env.map((e: Doc) => [e.name, String(e.value)]));
+    const env = Object.fromEntries(container.env.filter((e: Doc) => e.value !== undefined).map((e: Doc) => [e.name, String(e.value)]));
     const flags = Object.fromEntries((container.args as string[]).slice(1).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
     const { config } = parseConfig(flags, env);
-    assert.doesNotThrow(() => checkExposure(config, config.apiTokenFile !== undefined), "the Deployment's worker starts");
+    assert.doesNotThrow(() => checkExposure(config, config.apiTokenFile !== undefined), "the StatefulSet's worker starts");
     assert.ok(container.resources.requests && container.resources.limits);
     const annotations = deployment.spec.template.metadata.annotations;
     assert.equal(annotations["prometheus.io/scrape"], "true");
     assert.equal(annotations["prometheus.io/path"], "/metrics");
   });
 
-  test("the Service and the PodDisruptionBudget select the Deployment's pods; kustomization lists real files", (t) => {
+  test("the Services and the PodDisruptionBudget select the StatefulSet's pods; kustomization lists real files", (t) => {
     const docs = load(t);
     if (!docs) return;
-    const labels = one(docs, "Deployment").spec.template.metadata.labels;
+    const labels = one(docs, "StatefulSet").spec.template.metadata.labels;
     const matches = (selector: Doc) => Object.entries(selector).every(([k, v]) => labels[k] === v);
-    const service = one(docs, "Service");
-    assert.ok(matches(service.spec.selector), "Service selector");
-    assert.equal(service.spec.ports[0].targetPort === "http" || service.spec.ports[0].targetPort === 8080, true);
+    for (const service of docs.filter((d) => d.kind === "Service")) {
+      assert.ok(matches(service.spec.selector), `${service.metadata.name} selector`);
+      assert.equal(service.spec.ports[0].targetPort === "http" || service.spec.ports[0].targetPort === 8080, true);
+    }
     const pdb = one(docs, "PodDisruptionBudget");
     assert.ok(matches(pdb.spec.selector.matchLabels), "PDB selector");
     const kustomization = docs.find((d) => Array.isArray(d.resources));
     assert.ok(kustomization, "a kustomization");
     for (const f of kustomization.resources) assert.ok(existsSync(DIR + f), f);
+  });
+
+  test("scale-out (SPEC §12): peers name every replica by its stable DNS name, the node id is the pod ordinal, one journal volume per replica, no emptyDir journal", (t) => {
+    const docs = load(t);
+    if (!docs) return;
+    const sts = one(docs, "StatefulSet");
+    const pod = sts.spec.template.spec;
+    const [container] = pod.containers;
+    const env = (name: string) => container.env.find((e: Doc) => e.name === name);
+    assert.equal(sts.spec.podManagementPolicy, "Parallel");
+    const peers = String(env("CAPTCHA_WORKER_PEERS").value).split(",");
+    const expected = Array.from({ length: sts.spec.replicas }, (_, i) => `${i}=http://${sts.metadata.name}-${i}.${sts.spec.serviceName}:8080`);
+    assert.deepEqual(peers, expected, "one peer per replica, by pod name and headless Service");
+    const { config } = parseConfig({}, { CAPTCHA_WORKER_PEERS: env("CAPTCHA_WORKER_PEERS").value });
+    assert.equal(config.peers.length, sts.spec.replicas);
+    assert.equal(env("CAPTCHA_WORKER_NODE_ID").valueFrom.fieldRef.fieldPath, "metadata.labels['apps.kubernetes.io/pod-index']");
+    const tokenFile = env("CAPTCHA_WORKER_PEER_TOKEN_FILE").value as string;
+    const secretVolume = pod.volumes.find((v: Doc) => v.secret);
+    assert.ok(secretVolume.secret.items.some((i: Doc) => tokenFile.endsWith("/" + i.path)), "the peer token is a file of the Secret");
+    // The journal: --state-dir on a claim of the volumeClaimTemplates, never an emptyDir.
+    const stateDir = (container.args as string[]).find((a) => a.startsWith("--state-dir="))!.slice("--state-dir=".length);
+    const mount = container.volumeMounts.find((m: Doc) => m.mountPath === stateDir);
+    assert.ok(mount, "a mount at --state-dir");
+    const claim = sts.spec.volumeClaimTemplates.find((c: Doc) => c.metadata.name === mount.name);
+    assert.ok(claim, "--state-dir is a volumeClaimTemplate: a volume per replica");
+    assert.deepEqual(claim.spec.accessModes, ["ReadWriteOnce"]);
+    assert.ok(!pod.volumes.some((v: Doc) => v.name === mount.name), "not a pod volume (an emptyDir dies with the pod)");
+    const gib = (q: string) => Number(/^(\d+)(Mi|Gi)$/.exec(q)![1]) * (q.endsWith("Gi") ? 1024 : 1);
+    const queueMiB = gib(env("CAPTCHA_WORKER_QUEUE_MAX_BYTES").value.replace("MiB", "Mi"));
+    assert.ok(gib(claim.spec.resources.requests.storage) >= 2 * (queueMiB + 64), "room for the journal and a compaction copy");
+    assert.ok(gib(container.resources.limits.memory) >= 75 + queueMiB + 64 + 3 * 64, "the memory limit holds the byte budgets");
+  });
+
+  test("Services: the headless one for peers and the reads one publish unready pods; new work goes by readiness; the PDB allows one down", (t) => {
+    const docs = load(t);
+    if (!docs) return;
+    const sts = one(docs, "StatefulSet");
+    const services = new Map(docs.filter((d) => d.kind === "Service").map((d) => [d.metadata.name, d]));
+    const peers = services.get(sts.spec.serviceName);
+    assert.ok(peers, "the StatefulSet's serviceName exists");
+    assert.equal(peers.spec.clusterIP, "None");
+    assert.equal(peers.spec.publishNotReadyAddresses, true, "an unready owner must stay resolvable");
+    assert.equal(services.get("captcha-worker-reads")?.spec.publishNotReadyAddresses, true);
+    assert.notEqual(services.get("captcha-worker")?.spec.publishNotReadyAddresses, true, "new work by readiness");
+    assert.equal(one(docs, "PodDisruptionBudget").spec.maxUnavailable, 1);
   });
 });

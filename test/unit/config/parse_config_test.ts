@@ -36,6 +36,8 @@ const GOOD: Record<ConfigKey, [string, unknown]> = {
   apiKeyFile: ["/run/key", "/run/key"],
   demo: ["true", true],
   nodeId: ["17", 17],
+  peers: ["0=http://w-0.w:8080, 1=https://w-1.w/base", [{ node: 0, url: new URL("http://w-0.w:8080/") }, { node: 1, url: new URL("https://w-1.w/base/") }]],
+  peerTokenFile: ["/etc/captcha-worker/peer-token", "/etc/captcha-worker/peer-token"],
   clientKeysFile: ["/etc/captcha-worker/clients", "/etc/captcha-worker/clients"],
   callbackAllow: ["hooks.example.com, 10.0.0.5", ["hooks.example.com", "10.0.0.5"]],
 };
@@ -65,6 +67,7 @@ const BAD: Partial<Record<ConfigKey, string>> = {
   logLevel: "verbose",
   logFormat: "xml",
   nodeId: "1024",
+  peers: "0=http://a/,0=http://b/",
   callbackAllow: "http://x/",
   demo: "maybe",
   allowUnauthenticated: "perhaps",

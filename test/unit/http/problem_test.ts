@@ -26,6 +26,8 @@ const EXPECTED: Record<WorkerErrorCode, { status: number; headers: Record<string
   ERR_NOT_READY: { status: 503, headers: { "retry-after": "10" } },
   ERR_BUSY: { status: 503, headers: { "retry-after": "1", connection: "close" } },
   ERR_DRAINING: { status: 503, headers: { "retry-after": "10" } },
+  ERR_OWNER_UNAVAILABLE: { status: 503, headers: { "retry-after": "10" } },
+  ERR_PEER_UNAUTHORIZED: { status: 403, headers: { connection: "close" } },
   ERR_STATE_DIR: { status: 503, headers: { "retry-after": "10" } },
   ERR_STATE_DIR_BUSY: { status: 503, headers: { "retry-after": "10" } },
 };

@@ -1,0 +1,164 @@
+/**
+ * Any replica answers for any task (SPEC §12): a read of a task another node owns (its number is in
+ * the id's low bits) is forwarded to that node once, with a bounded timeout, and the owner's answer
+ * is passed back byte for byte. The client's own credential travels as the client sent it (the
+ * owner checks it again); the peer token rides in its own header, so the CaptchaAI key never does.
+ * A forwarded request carries X-Captcha-Worker-Forwarded and is always answered where it lands.
+ */
+import { timingSafeEqual, createHash } from "node:crypto";
+import { Agent, request, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
+import { request as httpsRequest } from "node:https";
+import type { Clock } from "../base/clock.ts";
+import { WorkerError } from "../base/errors.ts";
+import type { Logger } from "../base/log.ts";
+import type { Counter, Registry } from "../metrics/registry.ts";
+import { createdAtOfTaskId, nodeOfTaskId } from "../tasks/task_id.ts";
+import type { RouteOutcome, TaskRouting } from "../tasks/task_routing.ts";
+
+/** Marks a request as forwarded by a peer (its value: the sender's node number); never forwarded again. */
+export const FORWARDED_HEADER = "x-captcha-worker-forwarded";
+/** The peers' shared token (--peer-token-file). */
+export const PEER_TOKEN_HEADER = "x-captcha-worker-peer-token";
+/** How long an owner may take beyond the wait the client asked for. */
+export const FORWARD_TIMEOUT_MS = 5000;
+/** The longest Retry-After told while an owner is unreachable. */
+const MAX_RETRY_AFTER_S = 5;
+/** Client headers the owner needs; nothing else is passed on (no cookies, no proxies' headers). */
+const PASSED_ON = ["authorization", "content-type", "content-length", "transfer-encoding", "prefer", "accept", "user-agent"];
+/** Hop-by-hop headers not copied from the owner's answer. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"]);
+
+export interface PeerRouterOptions {
+  nodeId: number;
+  /** Every node (this one included). */
+  peers: readonly { node: number; url: URL }[];
+  /** The shared token; undefined: forwarded requests are refused and nothing is forwarded. */
+  token: string | undefined;
+  /** --task-timeout: a task's deadline is its id's time plus this. */
+  taskTimeoutMs: number;
+  clock: Clock;
+  log: Logger;
+  /** @default FORWARD_TIMEOUT_MS */
+  timeoutMs?: number;
+  registry?: Registry;
+  /** Writes an error as the HTTP edge does (http/problem.ts sendProblem): the refusal of a wrong peer token. */
+  sendError: (res: ServerResponse, err: WorkerError) => void;
+}
+
+export class PeerRouter implements TaskRouting {
+  readonly #o: PeerRouterOptions;
+  readonly #peers = new Map<number, URL>();
+  readonly #token: Buffer | undefined;
+  readonly #agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  readonly #counted: Counter | undefined;
+
+  constructor(o: PeerRouterOptions) {
+    this.#o = o;
+    for (const p of o.peers) this.#peers.set(p.node, p.url);
+    this.#token = o.token === undefined ? undefined : digest(o.token);
+    this.#counted = o.registry?.counter(
+      "captcha_worker_peer_requests_total",
+      "Reads of tasks owned by another node, by outcome: forwarded (the owner answered), owner_unavailable, refused (a forwarded request with a wrong peer token).",
+      ["outcome"],
+    );
+  }
+
+  async route(id: string, req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<RouteOutcome> {
+    if (req.headers[FORWARDED_HEADER] !== undefined) {
+      // A peer's request: the token first, before any task is looked at; then answered here, never sent on.
+      if (this.#token !== undefined && timingSafeEqual(digest(String(req.headers[PEER_TOKEN_HEADER] ?? "")), this.#token)) return { kind: "local" };
+      this.#o.sendError(res, new WorkerError("ERR_PEER_UNAUTHORIZED"));
+      this.#counted?.inc({ outcome: "refused" });
+      return { kind: "answered" };
+    }
+    const node = nodeOfTaskId(id);
+    if (node === undefined || node === this.#o.nodeId || this.#peers.size === 0 || this.#token === undefined) return { kind: "local" };
+    const peer = this.#peers.get(node);
+    if (!peer) return { kind: "unknown_node" };
+    try {
+      await this.#forward(peer, req, res, body);
+      this.#counted?.inc({ outcome: "forwarded" });
+      return { kind: "answered" };
+    } catch (err) {
+      if (res.headersSent) {
+        res.destroy(); // the owner went away part-way through its answer
+        return { kind: "answered" };
+      }
+      if (this.#o.log.enabled("debug")) this.#o.log.debug("task owner unreachable", { node, err });
+      this.#counted?.inc({ outcome: "owner_unavailable" });
+      return this.#unreachable(id);
+    }
+  }
+
+  /** Closes the idle connections to peers. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  #unreachable(id: string): RouteOutcome {
+    const deadline = (createdAtOfTaskId(id) ?? 0) + this.#o.taskTimeoutMs;
+    const left = deadline - this.#o.clock.now();
+    return { kind: "unreachable", final: left <= 0, retryAfterS: Math.max(1, Math.min(MAX_RETRY_AFTER_S, Math.ceil(left / 1000))) };
+  }
+
+  #forward(peer: URL, req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Promise<void> {
+    const target = new URL(peer);
+    const incoming = new URL(req.url ?? "/", "http://peer.invalid");
+    target.pathname = peer.pathname.replace(/\/$/, "") + incoming.pathname;
+    target.search = incoming.search;
+    const headers = passedOn(req.headers, body);
+    headers[FORWARDED_HEADER] = String(this.#o.nodeId);
+    headers[PEER_TOKEN_HEADER] = this.#o.token!;
+    const timeoutMs = (this.#o.timeoutMs ?? FORWARD_TIMEOUT_MS) + waitMs(req, incoming);
+    return new Promise<void>((resolve, reject) => {
+      const send = target.protocol === "https:" ? httpsRequest : request;
+      const out = send(target, { method: req.method, headers, agent: target.protocol === "https:" ? undefined : this.#agent });
+      const timer = this.#o.clock.setTimeout(() => out.destroy(new Error(`no answer from the owner within ${timeoutMs}ms`)), timeoutMs);
+      const clientGone = () => out.destroy(new Error("the client went away"));
+      res.once("close", clientGone);
+      const done = (err?: Error) => {
+        timer.cancel();
+        res.off("close", clientGone);
+        if (err) reject(err);
+        else resolve();
+      };
+      out.once("error", done);
+      out.once("response", (answer) => {
+        timer.cancel();
+        const copied: OutgoingHttpHeaders = {};
+        for (const [k, v] of Object.entries(answer.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) copied[k] = v;
+        res.writeHead(answer.statusCode ?? 502, copied);
+        answer.on("data", (c: Buffer) => res.write(c));
+        answer.once("end", () => {
+          res.end();
+          done();
+        });
+        answer.once("error", done);
+      });
+      if (body !== undefined) out.end(body);
+      else if (req.method === "GET" || req.method === "HEAD") out.end();
+      else req.pipe(out);
+    });
+  }
+}
+
+function digest(s: string): Buffer {
+  return createHash("sha256").update(s).digest();
+}
+
+function passedOn(h: IncomingHttpHeaders, body: Buffer | undefined): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const k of PASSED_ON) if (h[k] !== undefined) out[k] = h[k];
+  if (body !== undefined) {
+    delete out["transfer-encoding"];
+    out["content-length"] = body.length;
+  }
+  return out;
+}
+
+/** The wait the client asked for (`?wait=N` or `Prefer: wait=N`), capped as the routes cap it; 0 without one. */
+function waitMs(req: IncomingMessage, url: URL): number {
+  const raw = url.searchParams.get("wait") ?? /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})/i.exec(String(req.headers.prefer ?? ""))?.[1];
+  const n = Number(raw ?? 0);
+  return Number.isFinite(n) ? Math.min(Math.max(n, 0), 120) * 1000 : 0;
+}
