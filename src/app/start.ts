@@ -3,6 +3,8 @@
  * journal, pool, health, checks, metrics, routes, HTTP server, HAProxy agent, systemd notify) with
  * its stop ladder. `run`, the demo and the in-process test harness all start the worker here.
  */
+import { ByteBudget } from "../base/byte_budget.ts";
+import { DEFAULT_BODY_BUDGET } from "../http/body.ts";
 import type { Clock } from "../base/clock.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
@@ -226,13 +228,15 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     ? new PeerRouter({ nodeId: config.nodeId, peers: config.peers, token: o.peerToken, taskTimeoutMs: config.taskTimeoutMs, clock, log: log.child({ component: "cluster" }), registry, sendError: sendProblem })
     : undefined;
   // Keys from a file also authenticate /v1/tasks; the demo's own key does not lock the demo's task API.
-  registerTaskRoutes(router, { pool, apiToken: o.apiToken, clientKeys: config.clientKeysFile === undefined ? undefined : clientKeys, admission, routing });
+  // One budget for request bodies being read at once, whichever API they arrive on.
+  const bodies = new ByteBudget(DEFAULT_BODY_BUDGET);
+  registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: config.clientKeysFile === undefined ? undefined : clientKeys, admission, routing });
   // The 2captcha-compatible gateway (SPEC §11), on with --client-keys-file; getbalance reads the check's cache.
   const balanceUsd = () => {
     const v = checks.result(UPSTREAM_CHECK)?.value?.observedValue;
     return typeof v === "number" ? v : undefined;
   };
-  const gw = clientKeys && createGatewayParts({ pool, admission, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry, routing });
+  const gw = clientKeys && createGatewayParts({ pool, admission, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies });
   const gateway = gw?.gateway;
   for (const r of gw?.routes ?? []) router.on(r.method, r.path, r.handler);
 

@@ -1,5 +1,6 @@
 /** The gateway's own node:http edge (private to src/gateway): handler shape, capped bodies, 200 answers as 2captcha sends them. */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type { ByteBudget } from "../base/byte_budget.ts";
 import { readCapped } from "../base/capped_read.ts";
 
 /** A route handler as the worker's router calls it. */
@@ -14,15 +15,24 @@ export interface GatewayRoute {
 /** Image uploads as multipart or base64 in JSON: room for MAX_IMAGE_BASE64 and the envelope around it. */
 export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
 
-/** The body, or "too_large" (the caller answers and the connection closes), or "gone" (the client left). */
-export async function readBody(req: IncomingMessage): Promise<Buffer | "too_large" | "gone"> {
+/**
+ * The body, or "too_large" (the caller answers and the connection closes), "busy" (the worker's
+ * shared body budget has no room: nothing read, the caller answers no-slot and closes) or "gone"
+ * (the client left). Bodies of all connections together are held to `budget`, the same one the task
+ * API reads against, before any key is looked at.
+ */
+export async function readBody(req: IncomingMessage, budget?: ByteBudget): Promise<Buffer | "too_large" | "busy" | "gone"> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > BODY_LIMIT_BYTES) return "too_large";
+  const reserved = Number.isFinite(declared) && declared >= 0 ? declared : BODY_LIMIT_BYTES;
+  if (budget && !budget.take(reserved)) return "busy";
   try {
-    const read = await readCapped(req, BODY_LIMIT_BYTES);
+    const read = await readCapped(req, BODY_LIMIT_BYTES, Number.isFinite(declared) ? declared : undefined);
     return read.kind === "complete" ? read.body : "too_large";
   } catch {
     return "gone";
+  } finally {
+    budget?.give(reserved);
   }
 }
 

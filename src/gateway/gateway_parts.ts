@@ -1,4 +1,5 @@
 /** The gateway assembled (keys, callbacks, the shared core, both APIs' routes), so the composition root wires it in a few lines. */
+import type { ByteBudget } from "../base/byte_budget.ts";
 import type { Clock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { Registry } from "../metrics/registry.ts";
@@ -19,6 +20,8 @@ export interface GatewayPartsOptions extends Pick<GatewayOptions, "pool" | "admi
   registry: Registry;
   /** Reads of a peer's task go to the owner (--peers, SPEC §12). */
   routing?: TaskRouting | undefined;
+  /** The worker's budget for request bodies being read, shared with the task API. */
+  bodies?: ByteBudget;
 }
 
 export interface GatewayParts {
@@ -32,6 +35,6 @@ export function createGatewayParts(o: GatewayPartsOptions): GatewayParts {
   const log = o.log.child({ component: "gateway" });
   const callbacks = new Callbacks({ allow: o.callbackAllow, clock: o.clock, log, registry: o.registry });
   const gateway = new Gateway({ ...o, log, onCallback: (task) => callbacks.deliver(task) });
-  const routeOptions = { gateway, log, checkCallback: callbacks.check, routing: o.routing };
+  const routeOptions = { gateway, log, checkCallback: callbacks.check, routing: o.routing, bodies: o.bodies };
   return { gateway, callbacks, routes: [...legacyRoutes(routeOptions), ...v2Routes(routeOptions)] };
 }

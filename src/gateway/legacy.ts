@@ -3,6 +3,7 @@
  * and reports. Parameters come from the query, a form, multipart (a `file` part) or a JSON body;
  * `json=1` answers {"status","request"}, otherwise `OK|...` or the bare code as text, always 200.
  */
+import type { ByteBudget } from "../base/byte_budget.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../base/log.ts";
 import { readParams, type Params } from "../base/form_params.ts";
@@ -24,6 +25,8 @@ export interface LegacyOptions {
   checkCallback?: (url: string) => "ERROR_BAD_PARAMETERS" | undefined;
   /** Reads of a peer's task go to the owner (--peers, SPEC §12). */
   routing?: TaskRouting | undefined;
+  /** The worker's budget for request bodies being read, shared with the task API. */
+  bodies?: ByteBudget;
 }
 
 /** The request as read, for forwarding it to a task's owner. */
@@ -47,10 +50,11 @@ interface Reply {
 
 export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
   const handle = (endpoint: (p: Params, ctx: Ctx) => Promise<Reply | typeof ANSWERED>) => async (req: IncomingMessage, res: ServerResponse, _: Record<string, string>, url: URL) => {
-    const body = req.method === "GET" || req.method === "HEAD" ? Buffer.alloc(0) : await readBody(req);
+    const body = req.method === "GET" || req.method === "HEAD" ? Buffer.alloc(0) : await readBody(req, o.bodies);
     if (body === "gone") return;
-    const params = readParams(url, String(req.headers["content-type"] ?? ""), body === "too_large" ? Buffer.alloc(0) : body);
+    const params = readParams(url, String(req.headers["content-type"] ?? ""), typeof body === "string" ? Buffer.alloc(0) : body);
     if (body === "too_large") return reply(res, params, { ok: false, request: "ERROR_TOO_BIG_CAPTCHA_FILESIZE" }, true);
+    if (body === "busy") return reply(res, params, { ok: false, request: "ERROR_NO_SLOT_AVAILABLE" }, true);
     if (req.method === "HEAD") return reply(res, params, { ok: false, request: "" });
     let r: Reply | typeof ANSWERED;
     try {

@@ -3,6 +3,7 @@
  * reportIncorrect, with anti-captcha's report names too. Task objects map onto the legacy names
  * (task_params.ts), so both APIs validate alike; errors carry errorId, errorCode and errorDescription.
  */
+import type { ByteBudget } from "../base/byte_budget.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TaskRouting } from "../tasks/task_routing.ts";
 import type { Logger } from "../base/log.ts";
@@ -19,6 +20,8 @@ export interface V2Options {
   checkCallback?: (url: string) => "ERROR_BAD_PARAMETERS" | undefined;
   /** Reads of a peer's task go to the owner (--peers, SPEC §12). */
   routing?: TaskRouting | undefined;
+  /** The worker's budget for request bodies being read, shared with the task API. */
+  bodies?: ByteBudget;
 }
 
 type Body = Record<string, unknown>;
@@ -57,9 +60,10 @@ export function v2Routes(o: V2Options): GatewayRoute[] {
     method: "POST",
     path,
     handler: async (req, res, _params, url) => {
-      const raw = await readBody(req);
+      const raw = await readBody(req, o.bodies);
       if (raw === "gone") return;
       if (raw === "too_large") return fail(res, "ERROR_TOO_BIG_CAPTCHA_FILESIZE", true);
+      if (raw === "busy") return fail(res, "ERROR_NO_SLOT_AVAILABLE", true);
       let body: unknown;
       try {
         body = JSON.parse(raw.toString("utf8"));

@@ -34,6 +34,8 @@ export interface TaskRoutesOptions {
   bodyLimitBytes?: number;
   /** Bytes of task bodies read at once, all connections together. @default 64 MiB */
   bodyBudgetBytes?: number;
+  /** The budget itself, when other routes (the gateway) read against the same one. */
+  bodies?: ByteBudget;
   /** Reads of a peer's task go to the owner (--peers, SPEC §12). @default every task is this node's */
   routing?: TaskRouting | undefined;
 }
@@ -44,7 +46,7 @@ const RETRY_AFTER_SHUTDOWN_S = 10;
 
 export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): void {
   const authorized = bearerChecker(opts.apiToken, opts.clientKeys);
-  const bodies = new ByteBudget(opts.bodyBudgetBytes ?? DEFAULT_BODY_BUDGET);
+  const bodies = opts.bodies ?? new ByteBudget(opts.bodyBudgetBytes ?? DEFAULT_BODY_BUDGET);
   const guard = (req: IncomingMessage) => {
     if (!authorized(req.headers.authorization)) {
       throw new WorkerError("ERR_UNAUTHORIZED", undefined, { field: "authorization" });

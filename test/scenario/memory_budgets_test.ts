@@ -12,6 +12,7 @@ import { ByteBudget } from "../../src/base/byte_budget.ts";
 import { readJsonBody } from "../../src/http/body.ts";
 import { sendProblem } from "../../src/http/problem.ts";
 import { advance, eventually, withHarness } from "../_support/harness.ts";
+import { readBody } from "../../src/gateway/_http.ts";
 import { json } from "../_support/http.ts";
 
 const KB = 1024;
@@ -103,6 +104,31 @@ describe("request body budget", () => {
       const ok = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", headers: { "content-type": "application/json" }, body });
       assert.equal(ok.status, 200);
       holders[1]!.destroy();
+      await eventually(() => budget.used === 0, "all given back");
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  test("the gateway's bodies read against the same kind of budget, before any key is looked at: past it the answer is no-slot", async () => {
+    const budget = new ByteBudget(2 * 1024 * KB);
+    const server = createServer((req, res) => {
+      void readBody(req, budget).then((body) => res.writeHead(200).end(typeof body === "string" ? body : "read"));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    const slow = (length: number): Socket => {
+      const s = connect(port, "127.0.0.1");
+      s.write(`POST /in.php HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: ${length}\r\n\r\nmethod=base64&body=`);
+      return s;
+    };
+    try {
+      const holders = [slow(1024 * KB), slow(1024 * KB)];
+      await eventually(() => budget.used === 2 * 1024 * KB, "two slow bodies hold the budget");
+      const third = await fetch(`http://127.0.0.1:${port}/in.php`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "key=x&method=base64&body=abc" });
+      assert.equal(await third.text(), "busy");
+      holders.forEach((h) => h.destroy());
       await eventually(() => budget.used === 0, "all given back");
     } finally {
       server.closeAllConnections();
