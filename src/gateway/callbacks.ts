@@ -53,6 +53,8 @@ export class Callbacks {
   readonly #allow: Set<string>;
   readonly #resolve: Resolve;
   readonly #timers = new Set<Timer>();
+  /** Ends every delivery under way at stop(). */
+  readonly #inFlight = new AbortController();
   readonly #outcomes: Counter | undefined;
   #pending = 0;
   #stopped = false;
@@ -88,11 +90,12 @@ export class Callbacks {
     void this.#attempt(task, cb.url, body, type, 0);
   }
 
-  /** Cancels waiting retries (the stop ladder). */
+  /** Cancels waiting retries and ends deliveries under way (the stop ladder): nothing keeps the process. */
   stop(): void {
     this.#stopped = true;
     for (const t of this.#timers) t.cancel();
     this.#timers.clear();
+    this.#inFlight.abort();
   }
 
   async #attempt(task: Task, url: string, body: string, type: string, attempt: number): Promise<void> {
@@ -103,7 +106,7 @@ export class Callbacks {
     } catch (err) {
       return this.#count("refused", task, err instanceof Error ? err.message : "unresolvable");
     }
-    const status = await post(u, address, body, type).catch(() => 0);
+    const status = await post(u, address, body, type, this.#inFlight.signal).catch(() => 0);
     if (status >= 200 && status < 300) return this.#count("delivered", task);
     // A redirect is not followed and a 4xx will not change: both are final, like the pingback receiver's own verdict.
     const final = status >= 300 && status < 500;
@@ -138,8 +141,12 @@ function pingbackBody(task: Task): string {
   return new URLSearchParams({ id: task.id, code }).toString();
 }
 
-/** One POST to the pinned address (SNI and Host keep the name); resolves with the status, 0 on a network error. */
-function post(u: URL, address: LookupAddress, body: string, type: string): Promise<number> {
+/**
+ * One POST to the pinned address (SNI and Host keep the name); resolves with the status, 0 on a
+ * network error. Only the status matters: the answer's body is not read, its connection is
+ * destroyed at once (a receiver that trickles an endless answer holds nothing).
+ */
+function post(u: URL, address: LookupAddress, body: string, type: string, signal: AbortSignal): Promise<number> {
   return new Promise((resolve) => {
     const opts: RequestOptions = {
       method: "POST",
@@ -149,12 +156,13 @@ function post(u: URL, address: LookupAddress, body: string, type: string): Promi
       headers: { "content-type": type, "content-length": Buffer.byteLength(body), "user-agent": "captcha-worker" },
       timeout: TIMEOUT_MS,
       agent: false,
+      signal,
       // Pinned: the connection goes to the address checked above, never to a second answer of the resolver.
       lookup: (_h, o, cb) => (o.all ? cb(null, [address]) : cb(null, address.address, address.family)),
     };
     const req = (u.protocol === "https:" ? httpsRequest : httpRequest)(opts, (res) => {
-      res.resume();
       resolve(res.statusCode ?? 0);
+      res.destroy();
     });
     req.on("timeout", () => req.destroy());
     req.on("error", () => resolve(0));

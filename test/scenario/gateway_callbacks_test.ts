@@ -123,4 +123,31 @@ describe("gateway callbacks", () => {
       assert.equal(await (await fetch(`${h.base}/res.php?key=${CLIENT_KEY}&action=get&id=12345678`)).text(), `OK|${h.worker.pool.tasks.get("12345678")!.solution}`);
     }, allowed({ "state-dir": restartDir }));
   });
+
+  test("a receiver that never finishes its answer holds nothing: the worker reads the status and hangs up", async () => {
+    const held = new Set<import("node:net").Socket>();
+    let closed = 0;
+    const drip = createServer((req, res) => {
+      held.add(req.socket);
+      req.socket.on("close", () => void closed++);
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("x"); // and never more, never the end
+      });
+    });
+    await new Promise<void>((ok) => drip.listen(0, "127.0.0.1", ok));
+    const port = (drip.address() as AddressInfo).port;
+    try {
+      await withHarness(async (h) => {
+        await inPhp(h, { method: "base64", body: PNG, pingback: `http://127.0.0.1:${port}/drip` });
+        await advance(h.clock, 2000);
+        await eventually(() => held.size === 1 && closed === 1, "the worker closed the dripping answer after its status");
+        assert.equal(h.worker.registry.render().match(/captcha_worker_callbacks_total\{outcome="delivered"\} (\d+)/)?.[1], "1");
+      }, allowed());
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise<void>((ok) => drip.close(() => ok()));
+    }
+  });
 });
