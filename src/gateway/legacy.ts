@@ -11,7 +11,7 @@ import type { Task } from "../tasks/task.ts";
 import { readBody, send, type GatewayRoute } from "./_http.ts";
 import { GatewayError, taskFailureCode } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
-import { legacyTaskParams } from "./task_params.ts";
+import { legacyTaskParams, bool } from "./task_params.ts";
 import { nodeOfTaskId } from "../tasks/task_id.ts";
 import type { TaskRouting } from "../tasks/task_routing.ts";
 
@@ -159,8 +159,8 @@ function result(task: Task): Reply {
 }
 
 function reply(res: ServerResponse, params: Params, r: Reply, close = false): void {
-  const acao = params.get("header_acao") === "1";
-  if (params.get("json") === "1") {
+  const acao = bool(params.get("header_acao") ?? "") === true;
+  if (bool(params.get("json") ?? "") === true) {
     const body: Record<string, unknown> = { status: r.ok ? 1 : 0, request: r.request };
     if (r.price !== undefined) body.price = r.price;
     return send(res, JSON.stringify(body), "application/json", { acao, close });

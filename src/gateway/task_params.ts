@@ -117,7 +117,8 @@ function optional<T>(p: LegacyParams, name: string, parse: (v: string) => T | un
   return out;
 }
 
-function bool(v: string): boolean | undefined {
+/** 2captcha's flags: 1/0, true/false (the `2captcha` npm client sends `header_acao=true`). */
+export function bool(v: string): boolean | undefined {
   const s = v.toLowerCase();
   return s === "1" || s === "true" ? true : s === "0" || s === "false" ? false : undefined;
 }

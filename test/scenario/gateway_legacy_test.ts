@@ -42,6 +42,10 @@ describe("gateway: legacy in.php / res.php", () => {
       assert.deepEqual(notReady, { status: 0, request: "CAPCHA_NOT_READY" });
       const plain = await q(h, "/res.php", { key: CLIENT_KEY, action: "get", id: body.request });
       assert.equal(plain.headers.get("access-control-allow-origin"), null);
+      // The `2captcha` npm client (run in browsers too) sends header_acao=true and json=true.
+      const spelled = await q(h, "/res.php", { key: CLIENT_KEY, action: "get", id: body.request, json: "true", header_acao: "true" });
+      assert.equal(spelled.headers.get("access-control-allow-origin"), "*");
+      assert.deepEqual(await spelled.json(), { status: 0, request: "CAPCHA_NOT_READY" });
     }, gatewayHarness()));
 
   test("in.php takes a form body, a JSON body (as the official JS client posts) and multipart with a file (method=post)", () =>
