@@ -75,12 +75,12 @@ export class Gateway {
     return task;
   }
 
-  /** The task `id` if `client` may read it (its own, a /v1/tasks one, or one restored without its owner); else undefined. */
+  /** The task `id` if `client` may read it (its own: a client sees no other client's task, nor the operator's); else undefined. */
   find(client: ClientKey, id: string): Task | undefined {
     const task = id.length <= 20 ? this.#o.pool.tasks.get(id) : undefined;
     if (!task) return undefined;
     const owner = task.params.client;
-    return owner === undefined || owner === client.name ? task : undefined;
+    return owner === client.name ? task : undefined;
   }
 
   /** reportgood / reportbad, forwarded upstream once per task. */

@@ -29,7 +29,7 @@ export interface TaskRoutesOptions {
   /** Bearer token required on the task API, if set. */
   apiToken?: string | undefined;
   /** The gateway's client keys (--client-keys-file): each is also a bearer token here, and with them a token is required. */
-  clientKeys?: { find(key: string | undefined): unknown } | undefined;
+  clientKeys?: { find(key: string | undefined): { name: string } | undefined } | undefined;
   /** @default 2 MiB */
   bodyLimitBytes?: number;
   /** Bytes of task bodies read at once, all connections together. @default 64 MiB */
@@ -47,16 +47,18 @@ const RETRY_AFTER_SHUTDOWN_S = 10;
 export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): void {
   const authorized = bearerChecker(opts.apiToken, opts.clientKeys);
   const bodies = opts.bodies ?? new ByteBudget(opts.bodyBudgetBytes ?? DEFAULT_BODY_BUDGET);
-  const guard = (req: IncomingMessage) => {
-    if (!authorized(req.headers.authorization)) {
-      throw new WorkerError("ERR_UNAUTHORIZED", undefined, { field: "authorization" });
-    }
+  const guard = (req: IncomingMessage): Caller => {
+    const caller = authorized(req.headers.authorization);
+    if (caller === undefined) throw new WorkerError("ERR_UNAUTHORIZED", undefined, { field: "authorization" });
+    return caller;
   };
 
   router.on("POST", "/v1/tasks", async (req, res, _params, url) => {
-    guard(req);
+    const caller = guard(req);
     const wait = waitSeconds(req, url);
-    const params = parseTaskInput(await readJsonBody(req, opts.bodyLimitBytes, bodies));
+    const input = parseTaskInput(await readJsonBody(req, opts.bodyLimitBytes, bodies));
+    // A client's task is its own: the gateway's reads and the checks below know it by this name.
+    const params = caller.kind === "client" ? { ...input, client: caller.name } : input;
     const refusal = opts.admission();
     if (refusal) throw new WorkerError(refusal.code, refusal.detail);
     const task = await opts.pool.accept(params.type, params);
@@ -66,21 +68,21 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
   });
 
   router.on("GET", "/v1/tasks/:id", async (req, res, params, url) => {
-    guard(req);
+    const caller = guard(req);
     const wait = waitSeconds(req, url);
     if (await routedElsewhere(opts.routing, params.id!, req, res, "read")) return;
-    const task = find(opts.pool, params.id!);
+    const task = ownTask(caller, find(opts.pool, params.id!));
     if (wait === undefined) return sendTask(res, task);
     await answerAfterWait(req, res, opts.pool, task, wait);
   });
 
   router.on("POST", "/v1/tasks/:id/report", async (req, res, params) => {
-    guard(req);
+    const caller = guard(req);
     if (await routedElsewhere(opts.routing, params.id!, req, res, "report")) return;
     const body = await readJsonBody(req, 4096);
     const correct = typeof body === "object" && body !== null ? (body as Record<string, unknown>).correct : undefined;
     if (typeof correct !== "boolean") throw new WorkerError("ERR_BAD_REQUEST", "Invalid correct: expected true or false.", { field: "correct" });
-    const task = find(opts.pool, params.id!);
+    const task = ownTask(caller, find(opts.pool, params.id!));
     const outcome = await opts.pool.report(task, correct);
     if (outcome.kind !== "ok") {
       const code = "code" in outcome ? outcome.code : outcome.kind;
@@ -174,14 +176,25 @@ export function waitSeconds(req: IncomingMessage, url: URL): number | undefined 
  * Compares tokens in constant time (both sides hashed first, so lengths leak nothing either). A
  * client key from --client-keys-file is a token too; with neither, the API is open.
  */
-export function bearerChecker(token: string | undefined, clientKeys?: { find(key: string | undefined): unknown }): (header: string | undefined) => boolean {
-  if (token === undefined && clientKeys === undefined) return () => true;
+export function bearerChecker(token: string | undefined, clientKeys?: { find(key: string | undefined): { name: string } | undefined }): (header: string | undefined) => Caller | undefined {
+  if (token === undefined && clientKeys === undefined) return () => OPERATOR;
   const expected = token === undefined ? undefined : createHash("sha256").update(token).digest();
   return (header) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-    const given = createHash("sha256").update(m?.[1] ?? "").digest();
-    const byToken = expected !== undefined && timingSafeEqual(given, expected);
-    const byClient = clientKeys !== undefined && clientKeys.find(m?.[1]) !== undefined;
-    return (byToken || byClient) && m !== null;
+    if (m === null) return undefined;
+    const given = createHash("sha256").update(m[1]!).digest();
+    if (expected !== undefined && timingSafeEqual(given, expected)) return OPERATOR;
+    const client = clientKeys?.find(m[1]);
+    return client === undefined ? undefined : { kind: "client", name: client.name };
   };
+}
+
+/** Who is asking: the operator (the API token, or an open API), or one client of --client-keys-file. */
+export type Caller = { kind: "operator" } | { kind: "client"; name: string };
+const OPERATOR: Caller = { kind: "operator" };
+
+/** A client sees only its own tasks; another's answers as unknown (404), so ids reveal nothing. */
+function ownTask(caller: Caller, task: Task): Task {
+  if (caller.kind === "client" && task.params.client !== caller.name) throw new WorkerError("ERR_NOT_FOUND", `No task ${task.id}.`);
+  return task;
 }

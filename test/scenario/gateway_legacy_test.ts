@@ -183,4 +183,17 @@ describe("gateway: legacy in.php / res.php", () => {
       assert.match(id, /^[1-9]\d*$/, "the same integer ids as the gateway, as decimal strings");
       assert.equal((await text(await q(h, "/res.php", { key: CLIENT_KEY, action: "get", id }))).body, "CAPCHA_NOT_READY", "one id scheme for both APIs");
     }, gatewayHarness()));
+
+  test("a client sees only its own tasks, whichever API made or reads them: another's is unknown (and its report refused)", () =>
+    withHarness(async (h) => {
+      const bearer = (key: string) => ({ authorization: `Bearer ${key}`, "content-type": "application/json" });
+      const bobs = (await (await fetch(`${h.base}/v1/tasks`, { method: "POST", headers: bearer(OTHER_KEY), body: JSON.stringify({ type: "image", image: PNG }) })).json()) as { id: string };
+      const alices = (await (await q(h, "/in.php", { key: CLIENT_KEY, method: "base64", body: PNG })).text()).slice(3);
+      await advance(h.clock, 3000);
+      assert.equal(await (await q(h, "/res.php", { key: CLIENT_KEY, action: "get", id: bobs.id })).text(), "ERROR_WRONG_CAPTCHA_ID", "alice cannot read bob's /v1 task");
+      assert.match(await (await q(h, "/res.php", { key: OTHER_KEY, action: "get", id: bobs.id })).text(), /^OK\|/, "bob can");
+      assert.equal((await fetch(`${h.base}/v1/tasks/${alices}`, { headers: bearer(OTHER_KEY) })).status, 404, "bob cannot read alice's task");
+      assert.equal((await fetch(`${h.base}/v1/tasks/${alices}/report`, { method: "POST", headers: bearer(OTHER_KEY), body: '{"correct":false}' })).status, 404);
+      assert.equal((await fetch(`${h.base}/v1/tasks/${alices}`, { headers: bearer(CLIENT_KEY) })).status, 200, "alice can");
+    }, gatewayHarness()));
 });

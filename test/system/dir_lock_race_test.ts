@@ -12,29 +12,33 @@ import { fileURLToPath } from "node:url";
 import { tempDir } from "../_support/temp_dirs.ts";
 
 const DIR_LOCK = fileURLToPath(new URL("../../src/base/dir_lock.ts", import.meta.url));
-// Takes the lock, drops every reference to it, makes garbage and collects it, then says what it got.
+// Takes the lock, drops every reference to it, makes garbage and collects it, says what it got,
+// and holds on until the test closes its stdin (so the two always overlap, however slow a start).
 const CHILD = `
 import { lockDir } from ${JSON.stringify(DIR_LOCK)};
 const kind = lockDir(process.argv[1], process.pid).kind;
 for (let i = 0; i < 50; i++) new Array(100000).fill(i);
 globalThis.gc?.();
-setTimeout(() => { process.stdout.write(kind); process.exit(0); }, 250);
+process.stdout.write(kind + "\\n");
+process.stdin.resume();
+process.stdin.on("end", () => process.exit(0));
 `;
 
-async function contender(dir: string): Promise<string> {
-  const child = spawn(process.execPath, ["--expose-gc", "--input-type=module", "-e", CHILD, dir], { stdio: ["ignore", "pipe", "inherit"] });
+/** Starts a contender; resolves with what it got while it still holds (or was refused). */
+async function contender(dir: string): Promise<{ kind: string; done: () => Promise<void> }> {
+  const child = spawn(process.execPath, ["--expose-gc", "--input-type=module", "-e", CHILD, dir], { stdio: ["pipe", "pipe", "inherit"] });
   let out = "";
-  child.stdout.on("data", (c) => (out += c));
-  await once(child, "exit");
-  return out;
+  await new Promise<void>((resolve) => child.stdout.on("data", (c) => ((out += c), out.includes("\n") && resolve())));
+  return { kind: out.trim(), done: async () => void (child.stdin.end(), await once(child, "exit")) };
 }
 
 describe("lockDir between processes", () => {
   test("two processes started at once on one dir: exactly one holds the lock, every round (10 rounds)", async () => {
     for (let round = 0; round < 10; round++) {
       const dir = tempDir("cw-lock-race-");
-      const kinds = (await Promise.all([contender(dir), contender(dir)])).sort();
-      assert.deepEqual(kinds, ["busy", "locked"], `round ${round}`);
+      const both = await Promise.all([contender(dir), contender(dir)]);
+      await Promise.all(both.map((c) => c.done()));
+      assert.deepEqual(both.map((c) => c.kind).sort(), ["busy", "locked"], `round ${round}`);
     }
   });
 });
