@@ -5,7 +5,7 @@
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -86,6 +86,12 @@ try {
 let size;
 try {
   size = statSync(output).size;
+  // postject writes the executable in one write, which leaves it in the page cache as large folios;
+  // every process mapping it then faults in whole folios of the runtime's text: 77 MB idle RSS
+  // instead of 60 MB (Pss_File 57 MB against 41 MB in /proc/PID/smaps_rollup). A copy (as cp, or a
+  // fresh read from disk, makes) is paged in page by page.
+  copyFileSync(output, `${output}.tmp`);
+  renameSync(`${output}.tmp`, output);
 } catch {
   fail(`pkg wrote no ${output}`);
 }
