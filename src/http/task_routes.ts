@@ -2,7 +2,6 @@
  * The task API (SPEC §5): submit, read with an optional wait (RFC 7240 `Prefer: wait=N` or
  * `?wait=N`), report. A waiting client that goes away drops only its wait, never the task.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { WorkerError } from "../base/errors.ts";
 import type { SolverPool } from "../solver/pool.ts";
@@ -143,6 +142,7 @@ export function waitSeconds(req: IncomingMessage, url: URL): number | undefined 
  */
 export function bearerChecker(token: string | undefined, clientKeys?: { find(key: string | undefined): unknown }): (header: string | undefined) => boolean {
   if (token === undefined && clientKeys === undefined) return () => true;
+  const { createHash, timingSafeEqual } = process.getBuiltinModule("node:crypto"); // only with a token: node:crypto is not loaded at start
   const expected = token === undefined ? undefined : createHash("sha256").update(token).digest();
   return (header) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
