@@ -15,7 +15,8 @@ import { benchMemory } from "./bench_memory.mjs";
 import { buildFloor } from "./bench_floor.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const BIN = ROOT + "dist/captcha-worker";
+/** BENCH_BIN: another build to measure (an earlier one, for a before/after), not rebuilt. */
+const BIN = process.env.BENCH_BIN ?? ROOT + "dist/captcha-worker";
 const KEY = "bench-key-0123456789abcdef";
 const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
@@ -75,7 +76,9 @@ async function worker(sim, extra = []) {
 /** A bare node:http server on this same runtime, answering what /health/live answers. */
 async function bareServer() {
   const port = await freePort();
-  const code = `require("node:http").createServer((req, res) => { res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" }); res.end('{"status":"ok","uptime_s":1}'); }).listen(${port}, "127.0.0.1");`;
+  // With its content-length, as the worker sends it: without one, writeHead then end() answers
+  // chunked, a third slower on this machine, and every ratio to it flattered the worker.
+  const code = `require("node:http").createServer((req, res) => { res.writeHead(200, { "content-type": "application/json", "content-length": 28, "cache-control": "no-store" }); res.end('{"status":"ok","uptime_s":1}'); }).listen(${port}, "127.0.0.1");`;
   const child = spawn(process.execPath, ["-e", code], { stdio: "ignore" });
   children.add(child);
   const url = `http://127.0.0.1:${port}`;
@@ -340,7 +343,7 @@ async function benchFigures() {
   // Start: exec to the first 200 on /health/live, worker and floor interleaved, 5 each.
   const start = { worker: [], floor: [] };
   for (let i = 0; i < 5; i++) {
-    start.worker.push(await measureStartup());
+    start.worker.push(await measureStartup([], {}, BIN));
     start.floor.push(await measureStartup([], {}, floorBin));
   }
 
@@ -409,7 +412,7 @@ const EXPLICIT = new Set(["signals"]);
 const chosen = process.argv.slice(2);
 for (const name of chosen) if (!(name in SECTIONS)) throw new Error(`unknown section ${name}; one of ${Object.keys(SECTIONS).join(", ")}`);
 const newestSource = () => Math.max(...readdirSync(ROOT + "src", { recursive: true }).map((f) => statSync(ROOT + "src/" + f).mtimeMs));
-if (!existsSync(BIN) || statSync(BIN).mtimeMs < newestSource()) {
+if (!process.env.BENCH_BIN && (!existsSync(BIN) || statSync(BIN).mtimeMs < newestSource())) {
   const r = spawnSync(process.execPath, [ROOT + "build.mjs"], { stdio: "inherit" });
   if (r.status !== 0) process.exit(1);
 }
