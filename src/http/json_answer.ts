@@ -2,7 +2,7 @@
  * A JSON answer serialised once per distinct document: a probe's body changes only when its state
  * does (or a whole second of an age passes), so the bytes and the header list are reused until the
  * document differs in any field. The compare is exact (field by field, in key order), so a change
- * shows in the very next answer; only JSON.stringify, the byte buffer and the header object are
+ * shows in the very next answer; only JSON.stringify, the byte count and the header object are
  * saved, never a check of the state.
  */
 import type { ServerResponse } from "node:http";
@@ -11,18 +11,20 @@ export class JsonAnswer {
   readonly #contentType: string;
   #doc: unknown = undefined;
   #built = false;
-  #body: Buffer = Buffer.alloc(0);
+  // A string, not a Buffer: node:http sends its headers and a string body in one write, but a
+  // Buffer body as a writev of two (a third of a probe's CPU in a profile, most of the gap to a bare server).
+  #body = "";
   #headers: string[] = [];
 
   constructor(contentType = "application/json") {
     this.#contentType = contentType;
   }
 
-  /** The bytes of `doc`, rebuilt only when `doc` differs from the last document. */
-  body(doc: unknown): Buffer {
+  /** The JSON of `doc`, rebuilt only when `doc` differs from the last document. */
+  body(doc: unknown): string {
     if (!this.#built || !sameJson(doc, this.#doc)) {
-      this.#body = Buffer.from(JSON.stringify(doc));
-      this.#headers = ["content-type", this.#contentType, "content-length", String(this.#body.length), "cache-control", "no-store"];
+      this.#body = JSON.stringify(doc);
+      this.#headers = ["content-type", this.#contentType, "content-length", String(Buffer.byteLength(this.#body)), "cache-control", "no-store"];
       this.#doc = doc;
       this.#built = true;
     }
