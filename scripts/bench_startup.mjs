@@ -19,10 +19,10 @@ function get(port) {
   });
 }
 
-export async function measureStartup(args = [], env = {}) {
+export async function measureStartup(args = [], env = {}, bin = BIN) {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(BIN, ["run", "--listen", `127.0.0.1:${port}`, "--log-level", "warn", ...args], {
+  const child = spawn(bin, ["run", "--listen", `127.0.0.1:${port}`, "--log-level", "warn", ...args], {
     env: { CAPTCHAAI_API_KEY: "bench-startup-key", ...env },
     stdio: "ignore",
   });

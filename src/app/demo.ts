@@ -2,7 +2,7 @@
  * `run --demo`: the in-process simulator the worker solves on (no key, no network), a small steady
  * stream of sample tasks of every type through the same pool as real tasks, and the banner.
  */
-import { randomBytes } from "node:crypto";
+import { loadBuiltin } from "../base/builtin.ts";
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { Config } from "../config/config.ts";
@@ -52,7 +52,7 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
   const demo: Demo = {
     simulator,
     apiKey: DEMO_KEY,
-    clientKey: `demo-${randomBytes(12).toString("hex")}`,
+    clientKey: `demo-${loadBuiltin("node:crypto").randomBytes(12).toString("hex")}`,
     config: { ...config, upstream: simulator.url, firstPoll: { imageMs: 1000, tokenMs: 3000 }, pollIntervalMs: Math.min(config.pollIntervalMs, 1000) },
     startTraffic(pool, everyMs = 2000) {
       let i = 0;

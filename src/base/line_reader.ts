@@ -3,7 +3,9 @@
  * plus the longest line, and a line over `maxLineBytes` is reported (text undefined) and skipped,
  * not buffered. The last line's `terminated` says whether a newline ended it (a crash mid-write does not).
  */
-import { open } from "node:fs/promises";
+import { loadBuiltin } from "./builtin.ts";
+// node:fs/promises (about 1 MB of RSS) loads at the first read: a worker without --state-dir never reads.
+const open = (path: string, flags: string) => loadBuiltin("node:fs/promises").open(path, flags);
 
 export interface LineReaderOptions {
   /** @default 1 MiB */

@@ -1,6 +1,6 @@
 /** One GET with a deadline on the injected clock, for `probe` and `status`: never throws, never outlives its timeout. */
+import { loadBuiltin } from "../base/builtin.ts";
 import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { readCapped } from "../base/capped_read.ts";
 import { systemClock, type Clock } from "../base/clock.ts";
 
@@ -18,7 +18,7 @@ export function httpGet(url: URL, timeoutMs: number, clock: Clock = systemClock,
       req.destroy();
       resolve(result);
     };
-    const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+    const send = url.protocol === "https:" ? loadBuiltin("node:https").request : httpRequest;
     const req = send(url, { method: "GET", headers: { "user-agent": "captcha-worker-cli", connection: "close" } }, (res) => {
       // A body over the cap is cut at the cap, and the rest not waited for (finish destroys the request).
       readCapped(res, maxBodyBytes).then(

@@ -6,9 +6,9 @@
  * followed; a few retries with back-off. The URL rides in the task's parameters, so the journal's
  * accept record keeps it: a task open across a restart still calls back when it ends.
  */
-import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import { loadBuiltin } from "../base/builtin.ts";
+import type { LookupAddress } from "node:dns";
 import { request as httpRequest, type RequestOptions } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
@@ -62,7 +62,7 @@ export class Callbacks {
   constructor(o: CallbacksOptions) {
     this.#o = o;
     this.#allow = new Set(o.allow.map(normalHost));
-    this.#resolve = o.resolve ?? ((host) => new Promise((ok, fail) => dnsLookup(host, { all: true }, (err, a) => (err ? fail(err) : ok(a)))));
+    this.#resolve = o.resolve ?? ((host) => new Promise((ok, fail) => loadBuiltin("node:dns").lookup(host, { all: true }, (err, a) => (err ? fail(err) : ok(a)))));
     this.#outcomes = o.registry?.counter("captcha_worker_callbacks_total", "Gateway callbacks by outcome (delivered, failed after retries, refused by address, dropped).", ["outcome"]);
     for (const outcome of ["delivered", "failed", "refused", "dropped"]) this.#outcomes?.init({ outcome });
   }
@@ -160,7 +160,7 @@ function post(u: URL, address: LookupAddress, body: string, type: string, signal
       // Pinned: the connection goes to the address checked above, never to a second answer of the resolver.
       lookup: (_h, o, cb) => (o.all ? cb(null, [address]) : cb(null, address.address, address.family)),
     };
-    const req = (u.protocol === "https:" ? httpsRequest : httpRequest)(opts, (res) => {
+    const req = (u.protocol === "https:" ? loadBuiltin("node:https").request : httpRequest)(opts, (res) => {
       resolve(res.statusCode ?? 0);
       res.destroy();
     });

@@ -3,11 +3,14 @@
  * `#` comments. Keys are compared in constant time (hashed first, every entry compared) and never
  * logged or echoed; errors name the line, never its text. A reload that fails keeps the keys in use.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
+import { loadBuiltin } from "../base/builtin.ts";
 import type { Clock } from "../base/clock.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
+
+// node:crypto at first use (about 2 MB of RSS): only a worker with client keys needs it.
+const crypto = () => loadBuiltin("node:crypto");
 
 export interface ClientKey {
   /** The client's name: the label of its metrics, safe to log. */
@@ -65,7 +68,7 @@ export interface ClientKeysOptions {
   mtimeMs?: (path: string) => number;
 }
 
-const sha256 = (s: string) => createHash("sha256").update(s).digest();
+const sha256 = (s: string) => crypto().createHash("sha256").update(s).digest();
 
 export class ClientKeys {
   readonly #o: ClientKeysOptions;
@@ -106,7 +109,7 @@ export class ClientKeys {
     if (key === undefined || key === "" || key.length > 4096) return undefined;
     const given = sha256(key);
     let found: ClientKey | undefined;
-    for (const e of this.#entries) if (timingSafeEqual(given, e.hash) && found === undefined) found = e.client;
+    for (const e of this.#entries) if (crypto().timingSafeEqual(given, e.hash) && found === undefined) found = e.client;
     return found;
   }
 

@@ -6,7 +6,8 @@ import type { Logger } from "../base/log.ts";
 import { dependenciesDocument, healthReport, historyDocument, liveDocument, readyDocument, startupDocument } from "../health/health_documents.ts";
 import type { HealthView } from "../health/health_view.ts";
 import type { ReadinessNotifier } from "../health/readiness_notifier.ts";
-import { sendJson } from "./respond.ts";
+import { JsonAnswer } from "./json_answer.ts";
+import type { ServerResponse } from "node:http";
 import type { Router } from "./router.ts";
 
 interface Answer {
@@ -20,7 +21,9 @@ interface Answer {
  * saying so, not a 500 and not a crash (the seed's "wrap every check" row, applied to the handler).
  */
 function guarded(log: Logger, compute: () => Answer) {
-  return (_req: unknown, res: Parameters<typeof sendJson>[0]) => {
+  // Per endpoint: the bytes are serialised again only when the document changes (json_answer.ts).
+  const answers = new Map<string, JsonAnswer>();
+  return (_req: unknown, res: ServerResponse) => {
     let out: Answer;
     try {
       out = compute();
@@ -28,7 +31,10 @@ function guarded(log: Logger, compute: () => Answer) {
       log.error("health view failed", { err });
       out = { status: 503, body: { status: "error", error: "health state unavailable" } };
     }
-    sendJson(res, out.status, out.body, out.type);
+    const type = out.type ?? "application/json";
+    let answer = answers.get(type);
+    if (!answer) answers.set(type, (answer = new JsonAnswer(type)));
+    answer.send(res, out.status, out.body);
   };
 }
 

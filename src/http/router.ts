@@ -10,7 +10,13 @@ export type Method = "GET" | "POST" | "PUT" | "DELETE";
 interface Route {
   segments: string[];
   handlers: Map<string, Handler>;
+  /** An exact path's URL, parsed once: a request target equal to the path parses to the same. */
+  url?: URL;
 }
+
+const BASE = "http://worker.invalid";
+/** Exact routes capture nothing; shared, never written. */
+const NO_PARAMS: Record<string, string> = Object.freeze({});
 
 export class Router {
   readonly #exact = new Map<string, Route>();
@@ -21,7 +27,7 @@ export class Router {
     const isPattern = path.includes("/:");
     let route = isPattern ? this.#patterns.find((r) => r.segments.join("/") === path) : this.#exact.get(path);
     if (!route) {
-      route = { segments: path.split("/"), handlers: new Map() };
+      route = { segments: path.split("/"), handlers: new Map(), ...(isPattern ? {} : { url: new URL(path, BASE) }) };
       if (isPattern) this.#patterns.push(route);
       else this.#exact.set(path, route);
     }
@@ -32,15 +38,22 @@ export class Router {
 
   /** Dispatches a request; thrown errors become problem details, never a crash. */
   handle(req: IncomingMessage, res: ServerResponse, log: Logger): void {
+    // Probes hit exact paths with no query: no URL to parse per request (nor a params object).
+    const exact = this.#exact.get(req.url ?? "");
+    if (exact) return this.#dispatch(exact, req, res, NO_PARAMS, exact.url!, log);
     let url: URL;
     try {
-      url = new URL(req.url ?? "/", "http://worker.invalid");
+      url = new URL(req.url ?? "/", BASE);
     } catch {
       return sendProblem(res, new WorkerError("ERR_BAD_REQUEST", "The request target is not a valid URL."));
     }
     const params: Record<string, string> = {};
     const route = this.#exact.get(url.pathname) ?? this.#match(url.pathname, params);
     if (!route) return sendProblem(res, new WorkerError("ERR_NOT_FOUND", undefined, { data: { path: truncate(url.pathname) } }));
+    this.#dispatch(route, req, res, params, url, log);
+  }
+
+  #dispatch(route: Route, req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL, log: Logger): void {
     const handler = route.handlers.get(req.method ?? "");
     if (!handler) {
       const allow = [...route.handlers.keys()].join(", ");

@@ -2,7 +2,7 @@
  * The task API (SPEC §5): submit, read with an optional wait (RFC 7240 `Prefer: wait=N` or
  * `?wait=N`), report. A waiting client that goes away drops only its wait, never the task.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { loadBuiltin } from "../base/builtin.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { WorkerError } from "../base/errors.ts";
 import type { SolverPool } from "../solver/pool.ts";
@@ -178,6 +178,7 @@ export function waitSeconds(req: IncomingMessage, url: URL): number | undefined 
  */
 export function bearerChecker(token: string | undefined, clientKeys?: { find(key: string | undefined): { name: string } | undefined }): (header: string | undefined) => Caller | undefined {
   if (token === undefined && clientKeys === undefined) return () => OPERATOR;
+  const { createHash, timingSafeEqual } = loadBuiltin("node:crypto"); // only with a token: node:crypto is not loaded at start
   const expected = token === undefined ? undefined : createHash("sha256").update(token).digest();
   return (header) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");

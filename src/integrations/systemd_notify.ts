@@ -4,7 +4,7 @@
  * systemd-notify(1), one at a time; the trade-off is a process per message, and the unit needs
  * NotifyAccess=all because the sender is a child.
  */
-import { spawn } from "node:child_process";
+import { loadBuiltin } from "../base/builtin.ts";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { Clock, Timer } from "../base/clock.ts";
@@ -227,7 +227,7 @@ function spawnSystemdNotify(path: string, socket: string, timeoutMs: number): (a
         resolve(r);
       };
       // The child is real process I/O, so its deadline is on the real clock (spawn's own timeout).
-      const child = spawn(path, args, {
+      const child = loadBuiltin("node:child_process").spawn(path, args, {
         env: { NOTIFY_SOCKET: socket },
         stdio: ["ignore", "ignore", "pipe"],
         timeout: timeoutMs,

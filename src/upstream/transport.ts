@@ -6,9 +6,12 @@
  * and "surely not delivered" rest on. A `fetch` (the global one, or another) can be injected instead
  * and gets the same cap on the body and the same errors, but hides its connect phase.
  */
+import { loadBuiltin } from "../base/builtin.ts";
 import type { Socket } from "node:net";
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+// node:https (with node:tls and OpenSSL's set-up, about 5 MB of RSS) loads at the first https call,
+// not at start: an http upstream never needs it.
+const https = () => loadBuiltin("node:https");
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { readCapped } from "../base/capped_read.ts";
@@ -39,14 +42,14 @@ const HEADERS = { "content-type": "application/x-www-form-urlencoded", accept: "
 
 /** node:http(s) with keep-alive connections, shared by every call of one client. */
 export function nodeHttpTransport(): Transport & { close(): void } {
-  const agents = { http: new HttpAgent({ keepAlive: true, scheduling: "lifo" }), https: new HttpsAgent({ keepAlive: true, scheduling: "lifo" }) };
+  const agents = { http: new HttpAgent({ keepAlive: true, scheduling: "lifo" }), https: undefined as import("node:https").Agent | undefined };
   const transport = (url: URL, form: string, { signal, maxBodyBytes, onWritable }: TransportCall) =>
     new Promise<TransportResponse>((resolve, reject) => {
       const secure = url.protocol === "https:";
-      const send = secure ? httpsRequest : httpRequest;
+      const send = secure ? https().request : httpRequest;
       const req = send(url, {
         method: "POST",
-        agent: secure ? agents.https : agents.http,
+        agent: secure ? (agents.https ??= new (https().Agent)({ keepAlive: true, scheduling: "lifo" })) : agents.http,
         headers: { ...HEADERS, "content-length": Buffer.byteLength(form) },
         signal,
       });
@@ -69,7 +72,7 @@ export function nodeHttpTransport(): Transport & { close(): void } {
   return Object.assign(transport, {
     close() {
       agents.http.destroy();
-      agents.https.destroy();
+      agents.https?.destroy();
     },
   });
 }
