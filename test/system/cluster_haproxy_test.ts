@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -15,6 +14,7 @@ import { ROOT } from "../_support/cli.ts";
 import { freePort, pollUntil } from "../_support/net.ts";
 import { requireProgram } from "../_support/programs.ts";
 import { journalLines } from "../_support/temp_dirs.ts";
+import { haproxyCommand } from "../_support/haproxy.ts";
 import { kill9, spawnWorker, whenReady, type WorkerChild } from "../_support/worker_child.ts";
 
 const KEY = "cluster-test-key-5b2d00c0ffee";
@@ -22,19 +22,6 @@ const CLIENT = "cluster-client-key-0123456789abcdef";
 const PEER_TOKEN = "cluster-peer-token-0123456789abcdef";
 const PNG = Buffer.alloc(200, 3).toString("base64");
 const NODES = [1, 2, 3];
-
-/** One command on HAProxy's admin socket; its answer up to EOF. */
-function haproxyCommand(socketPath: string, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(socketPath);
-    let text = "";
-    s.setEncoding("utf8");
-    s.on("data", (c: string) => (text += c));
-    s.on("end", () => resolve(text));
-    s.on("error", reject);
-    s.write(command + "\n");
-  });
-}
 
 /** `backend/server` -> status (UP, DOWN, ...) from `show stat`. */
 async function statuses(socketPath: string): Promise<Record<string, string>> {

@@ -15,6 +15,7 @@ import { collectOutput, runCli, spawnCli, waitForStart } from "../_support/cli.t
 import { advance, eventually, startHarness } from "../_support/harness.ts";
 import { json } from "../_support/http.ts";
 import { freePort, pollUntil } from "../_support/net.ts";
+import { haproxyCommand } from "../_support/haproxy.ts";
 import { requireProgram } from "../_support/programs.ts";
 
 const KEY = "haproxy-test-key-3e1f00d5a1";
@@ -107,19 +108,6 @@ describe("run --agent-listen", () => {
 
 // ---------------------------------------------------------------------------------------------
 // A real HAProxy in front of two workers run by the CLI, each on its own simulator.
-
-/** One command on HAProxy's admin socket; its answer up to EOF. */
-function haproxyCommand(socketPath: string, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(socketPath);
-    let text = "";
-    s.setEncoding("utf8");
-    s.on("data", (c: string) => (text += c));
-    s.on("end", () => resolve(text));
-    s.on("error", reject);
-    s.write(command + "\n");
-  });
-}
 
 /** One CSV line as HAProxy writes it (fields with commas are double-quoted). */
 function csvFields(line: string): string[] {

@@ -1,30 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { serverTiming, taskView } from "../../../src/http/task_json.ts";
+import { makeTask } from "../../_support/tasks.ts";
 import type { Task } from "../../../src/tasks/task.ts";
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
 function task(over: Partial<Task> = {}): Task {
-  return {
-    id: "t1",
-    type: "image",
-    kind: "image",
-    params: { type: "image", image: "aGVsbG8=" },
-    createdAt: T0,
-    deadlineAt: T0 + 180_000,
-    status: "queued",
-    upstreamId: undefined,
-    submittedAt: undefined,
-    endedAt: undefined,
-    solution: undefined,
-    error: undefined,
-    submissions: 0,
-    polls: 0,
-    reported: undefined,
-    timing: { queueMs: 0, upstreamMs: 0, waitMs: 0, queuedSince: T0 },
-    ...over,
-  };
+  return makeTask("t1", { createdAt: T0, deadlineAt: T0 + 180_000, timing: { queueMs: 0, upstreamMs: 0, waitMs: 0, queuedSince: T0 }, ...over });
 }
 
 describe("taskView", () => {
