@@ -10,28 +10,10 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { test } from "node:test";
 import { collectOutput, spawnCli, waitForStart } from "../_support/cli.ts";
+import { keySpellings } from "../_support/key_spellings.ts";
 import { startScriptedUpstream } from "../_support/scripted_upstream.ts";
 
 const KEYS = ["DISTINCT0123456789abcdef0123456789", "DISTINCT!key'with(all)~five*-._"];
-
-/** Each spelling a hostile upstream might echo, embedded in text around it. */
-function spellings(key: string): Record<string, string> {
-  const lower = (s: string) => s.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase());
-  const form = new URLSearchParams({ k: key }).toString().slice(2);
-  const out: Record<string, string> = {
-    raw: key,
-    percent: encodeURIComponent(key),
-    "percent-lower": lower(encodeURIComponent(key)),
-    form,
-    "form-lower": lower(form),
-  };
-  for (let a = 0; a < 3; a++) {
-    const bytes = Buffer.concat([Buffer.from("Zq!".slice(0, a)), Buffer.from(key), Buffer.from("tail")]);
-    out[`base64@${a}`] = bytes.toString("base64");
-    out[`base64url@${a}`] = bytes.toString("base64url");
-  }
-  return out;
-}
 
 const BITS = (s: string, alphabet: string) => [...s].map((c) => alphabet.indexOf(c).toString(2).padStart(6, "0")).join("");
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -57,7 +39,7 @@ function findKey(text: string, key: string): string[] {
 
 test("a key echoed by the upstream in any spelling never leaves the worker: solutions, error codes, HTML, health, logs", async () => {
   for (const key of KEYS) {
-    const echoes = Object.entries(spellings(key));
+    const echoes = Object.entries(keySpellings(key));
     // The search finds every spelling the upstream sends, so a clean result means redaction worked.
     for (const [name, s] of echoes) assert.notDeepEqual(findKey(`x ${s} y`, key), [], `the search finds ${name}`);
     const all = echoes.map(([, s]) => s).join(" | ");

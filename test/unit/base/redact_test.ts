@@ -1,33 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { keySpellings } from "../../_support/key_spellings.ts";
 import { base64Needles, createRedactor, REDACTED } from "../../../src/base/redact.ts";
 
 const KEYS = ["0123456789abcdef0123456789abcdef", "k!e'y(w)i~th spa*ce-._/+=&<>\"\\é"];
-const lower = (s: string) => s.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase());
-
-function spellings(key: string): Record<string, string> {
-  const form = new URLSearchParams({ k: key }).toString().slice(2);
-  const out: Record<string, string> = {
-    raw: key,
-    percent: encodeURIComponent(key),
-    "percent-lower": lower(encodeURIComponent(key)),
-    form,
-    "form-lower": lower(form),
-    json: JSON.stringify(key).slice(1, -1),
-  };
-  for (let a = 0; a < 3; a++) {
-    for (let z = 0; z < 3; z++) {
-      const bytes = Buffer.concat([Buffer.from("xyz".slice(0, a)), Buffer.from(key), Buffer.from("uv".slice(0, z))]);
-      out[`base64@${a}+${z}`] = bytes.toString("base64");
-      out[`base64url@${a}+${z}`] = bytes.toString("base64url");
-    }
-  }
-  return out;
-}
-
 describe("createRedactor", () => {
   for (const key of KEYS) {
-    for (const [name, spelled] of Object.entries(spellings(key))) {
+    for (const [name, spelled] of Object.entries(keySpellings(key))) {
       test(`redacts the ${name} spelling of ${JSON.stringify(key.slice(0, 8))}`, () => {
         const out = createRedactor([key])(`before ${spelled} after`);
         assert.ok(out.includes(REDACTED), out);

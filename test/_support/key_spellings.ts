@@ -1,0 +1,23 @@
+/** Every spelling of a key the worker must redact (issue 14): raw, percent (both cases), form (both cases), JSON, base64/base64url at each alignment. */
+const lower = (s: string) => s.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase());
+
+/** The spellings of `key`, by name, each as it would appear inside a larger text. */
+export function keySpellings(key: string): Record<string, string> {
+  const form = new URLSearchParams({ k: key }).toString().slice(2);
+  const out: Record<string, string> = {
+    raw: key,
+    percent: encodeURIComponent(key),
+    "percent-lower": lower(encodeURIComponent(key)),
+    form,
+    "form-lower": lower(form),
+    json: JSON.stringify(key).slice(1, -1),
+  };
+  for (let a = 0; a < 3; a++) {
+    for (let z = 0; z < 3; z++) {
+      const bytes = Buffer.concat([Buffer.from("xyz".slice(0, a)), Buffer.from(key), Buffer.from("uv".slice(0, z))]);
+      out[`base64@${a}+${z}`] = bytes.toString("base64");
+      out[`base64url@${a}+${z}`] = bytes.toString("base64url");
+    }
+  }
+  return out;
+}
