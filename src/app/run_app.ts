@@ -33,6 +33,8 @@ export async function runApp(o: RunAppOptions): Promise<number> {
   try {
     worker = await startWorker({ config, apiKey: o.apiKey, reloadApiKey: o.reloadApiKey, secrets, apiToken: o.apiToken, peerToken: o.peerToken, clock, log, env: rt.env, process: rt.process });
   } catch (err) {
+    // A taken address gets the one plain line a person reads, naming the flag to change (the JSON line is logged too).
+    if (isWorkerError(err, "ERR_LISTEN")) rt.stderr(`captcha-worker: ${err.message}\n`);
     if (isWorkerError(err, "ERR_STATE_DIR_BUSY")) return EXIT_TEMPFAIL;
     return isWorkerError(err, "ERR_STATE_DIR") || isWorkerError(err, "ERR_CONFIG_INVALID") ? EXIT_CONFIG : EXIT_FAILURE;
   }

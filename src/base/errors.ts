@@ -32,7 +32,7 @@ export const ERROR_CODES = {
   ERR_TIMEOUT: "The request did not arrive in time.",
   ERR_STATE_DIR: undefined,
   ERR_STATE_DIR_BUSY: undefined,
-  ERR_LISTEN: "Cannot listen{purpose} on {address}: {reason}",
+  ERR_LISTEN: "Cannot listen{purpose} on {address}: {reason}{hint}",
   ERR_INTERNAL: "The request failed inside the worker.",
 } as const satisfies Record<string, string | undefined>;
 

@@ -27,7 +27,10 @@ export function formatHostPort({ host, port }: HostPort): string {
 export function listen(server: Server, at: HostPort, options: ListenOptions = {}): Promise<HostPort> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      const data = { purpose: options.purpose ? ` ${options.purpose}` : "", address: formatHostPort(at), reason: err.code ?? err.message };
+      // The flag that sets the address, and its variable: what the operator changes to get past this.
+      const variable = options.field?.startsWith("--") ? `CAPTCHA_WORKER_${options.field.slice(2).toUpperCase().replaceAll("-", "_")}` : undefined;
+      const hint = options.field === undefined ? "" : `; choose another address with ${options.field} HOST:PORT${variable ? ` (or ${variable})` : ""}`;
+      const data = { purpose: options.purpose ? ` ${options.purpose}` : "", address: formatHostPort(at), reason: err.code ?? err.message, hint };
       reject(new WorkerError("ERR_LISTEN", undefined, { cause: err, data, field: options.field }));
     };
     server.once("error", onError);

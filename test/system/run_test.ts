@@ -46,12 +46,13 @@ describe("run", () => {
     assert.equal(code, 0);
   });
 
-  test("a port already in use is a runtime failure, exit 1", async () => {
+  test("a port already in use is a runtime failure, exit 1, with a line naming --listen and its variable", async () => {
     const first = spawnCli(["--listen", "127.0.0.1:0"], { CAPTCHAAI_API_KEY: KEY });
     const { listen } = await waitForStart(first);
     const second = await runCli(["--listen", listen], { CAPTCHAAI_API_KEY: KEY });
     assert.equal(second.code, 1);
     assert.match(second.stderr, /EADDRINUSE/);
+    assert.match(second.stderr, /^captcha-worker: Cannot listen on [^\n]*: EADDRINUSE; choose another address with --listen HOST:PORT \(or CAPTCHA_WORKER_LISTEN\)$/m);
     first.kill("SIGTERM");
     await once(first, "exit");
   });

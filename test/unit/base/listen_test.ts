@@ -22,7 +22,7 @@ describe("listen", () => {
     const second = createServer();
     await assert.rejects(listen(second, taken, { purpose: "for HAProxy agent checks", field: "--agent-listen" }), (err: unknown) => {
       assert.ok(isWorkerError(err, "ERR_LISTEN"));
-      assert.equal(err.message, `Cannot listen for HAProxy agent checks on 127.0.0.1:${taken.port}: EADDRINUSE`);
+      assert.equal(err.message, `Cannot listen for HAProxy agent checks on 127.0.0.1:${taken.port}: EADDRINUSE; choose another address with --agent-listen HOST:PORT (or CAPTCHA_WORKER_AGENT_LISTEN)`);
       assert.equal(err.field, "--agent-listen");
       assert.equal((err.cause as NodeJS.ErrnoException).code, "EADDRINUSE");
       return true;
