@@ -10,6 +10,9 @@ import { formatHostPort } from "../config/host_port.ts";
 import { stopOnSignal } from "./lifecycle.ts";
 import { startWorker, type Worker } from "./start.ts";
 
+/** How long the demo lets its sample tasks finish on Ctrl-C. */
+const DEMO_DRAIN_MS = 300;
+
 export interface RunAppOptions {
   config: Config;
   /** Undefined only with --demo. */
@@ -39,7 +42,9 @@ export async function runApp(o: RunAppOptions): Promise<number> {
     return isWorkerError(err, "ERR_STATE_DIR") || isWorkerError(err, "ERR_CONFIG_INVALID") ? EXIT_CONFIG : EXIT_FAILURE;
   }
   // Signals are handled from before the start line on: whoever reads it may stop the worker at once.
-  const stopped = stopOnSignal({ onSignal: rt.onSignal, exit: rt.exit, drainTimeoutMs: config.drainTimeoutMs, log }, worker);
+  // The demo's tasks are samples nobody waits for: Ctrl-C ends it within a second, not a drain timeout.
+  const drainTimeoutMs = config.demo ? Math.min(config.drainTimeoutMs, DEMO_DRAIN_MS) : config.drainTimeoutMs;
+  const stopped = stopOnSignal({ onSignal: rt.onSignal, exit: rt.exit, drainTimeoutMs, log }, worker);
   // SIGHUP is always handled (Node's default would exit): it re-reads the client keys file and the key file.
   const offReload = rt.onReload?.(() => worker.reload());
   void stopped.finally(() => offReload?.());

@@ -46,6 +46,18 @@ describe("run", () => {
     assert.equal(code, 0);
   });
 
+  test("Ctrl-C in the demo drains its sample tasks for at most 300 ms, not the drain timeout, and exits 0", async () => {
+    const child = spawnCli(["--demo", "--listen", "127.0.0.1:0"], {});
+    const out = collectOutput(child);
+    await waitForStart(child);
+    child.kill("SIGINT");
+    const [code] = await once(child, "exit");
+    assert.equal(code, 0);
+    const stopping = out.text().split("\n").find((l) => l.includes('"msg":"stopping"'));
+    assert.ok(stopping, out.text());
+    assert.equal(JSON.parse(stopping).drain_timeout_ms, 300);
+  });
+
   test("a port already in use is a runtime failure, exit 1, with a line naming --listen and its variable", async () => {
     const first = spawnCli(["--listen", "127.0.0.1:0"], { CAPTCHAAI_API_KEY: KEY });
     const { listen } = await waitForStart(first);
