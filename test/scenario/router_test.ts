@@ -88,7 +88,7 @@ describe("Router", () => {
     await assert.rejects(startHttpServer(http.address, new Router(), silentLogger), (err: unknown) => {
       assert.ok(isWorkerError(err, "ERR_LISTEN"));
       assert.equal(err.field, "--listen");
-      assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${http.address.port}: EADDRINUSE$`));
+      assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${http.address.port}: EADDRINUSE; choose another address with --listen HOST:PORT \\(or CAPTCHA_WORKER_LISTEN\\)$`));
       assert.equal((err.cause as NodeJS.ErrnoException).code, "EADDRINUSE");
       return true;
     });
