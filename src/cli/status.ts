@@ -33,6 +33,12 @@ export async function runStatusCommand(flags: FlagValues, rt: Runtime): Promise<
     }
   }
   const model = statusModel(readStatusDocs({ ready: docs.ready, dependencies: docs.dependencies, health: docs.health }));
-  rt.stdout(flags.json === true ? JSON.stringify({ url: base.href, ...model }, null, 2) + "\n" : renderText(model, base.href, rt.isTTY && rt.env.NO_COLOR === undefined));
+  if (flags.json === true) {
+    // Numbers as numbers for scripts; the formatted rows are the text view's.
+    const { rows: _rows, uptimeS, ...rest } = model;
+    rt.stdout(JSON.stringify({ url: base.href, ...rest, uptime_s: uptimeS ?? null }, null, 2) + "\n");
+  } else {
+    rt.stdout(renderText(model, base.href, rt.isTTY && rt.env.NO_COLOR === undefined));
+  }
   return model.ready ? EXIT_OK : EXIT_FAILURE;
 }

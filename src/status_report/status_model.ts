@@ -26,6 +26,11 @@ export interface StatusModel {
   warnings: string[];
   issues: string[];
   uptimeS: number | undefined;
+  /** The rows' numbers as numbers (seconds, dollars, ratios), for scripts; null where unknown. */
+  figures: Record<string, number | null>;
+  /** The thresholds they are judged against, in the same units. */
+  thresholds: Record<string, number | null>;
+  /** The rows as a person reads them (formatted text). */
   rows: StatusRow[];
   checks: { name: string; status: string; responseMs: number | undefined; checkedAt: string | undefined; stale: boolean; error: string | undefined }[];
 }
@@ -117,6 +122,22 @@ export function statusModel(docs: StatusDocs): StatusModel {
     warnings,
     issues,
     uptimeS: observed("uptime"),
+    figures: {
+      consecutive_failures: failures ?? null,
+      seconds_since_last_solve: sinceSolve ?? null,
+      balance_usd: balance ?? null,
+      balance_age_s: num(stats.balance_age_s) ?? null,
+      error_rate: num(stats.error_rate) ?? null,
+      window_outcomes: windowOutcomes ?? null,
+      queue_depth: num(stats.queue_depth) ?? null,
+      in_flight: num(stats.in_flight) ?? null,
+      oldest_queued_s: num(stats.oldest_queued_s) ?? null,
+      saturation: num(stats.saturation) ?? null,
+      solved: num(stats.solved) ?? null,
+      failed: num(stats.failed) ?? null,
+      success_rate: num(stats.success_rate) ?? null,
+    },
+    thresholds: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, num(v) ?? null])),
     rows,
     checks,
   };

@@ -38,7 +38,13 @@ describe("captcha-worker status", () => {
       const m = JSON.parse(r.stdout);
       assert.equal(m.ready, true);
       assert.equal(m.url, h.base + "/");
-      assert.equal(m.rows.find((x: { name: string }) => x.name === "balance").value, "$10.00 (0s old)");
+      assert.equal(m.rows, undefined, "the formatted rows are the text view's");
+      assert.equal(m.figures.balance_usd, 10);
+      assert.equal(m.figures.balance_age_s, 0);
+      assert.equal(m.figures.queue_depth, 0);
+      assert.equal(typeof m.uptime_s, "number");
+      assert.equal(m.thresholds.min_balance, 1);
+      assert.equal(m.state, "ready");
     }));
 
   test("an unreachable worker is exit 2, naming the address", async () => {
