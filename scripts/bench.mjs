@@ -10,6 +10,7 @@ import { Agent, request } from "node:http";
 import { freePort, pollUntil } from "../test/_support/net.ts";
 import { measureStartup } from "./bench_startup.mjs";
 import { benchSignals } from "./bench_signals.mjs";
+import { spawnTracked, stop } from "./bench_children.mjs";
 import { benchGateway } from "./bench_gateway.mjs";
 import { benchMemory } from "./bench_memory.mjs";
 import { buildFloor } from "./bench_floor.mjs";
@@ -20,7 +21,6 @@ const BIN = process.env.BENCH_BIN ?? ROOT + "dist/captcha-worker";
 const KEY = "bench-key-0123456789abcdef";
 const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
-const children = new Set();
 
 // --- plumbing -----------------------------------------------------------------------------------
 
@@ -45,16 +45,7 @@ function raw(method, url, { body: text, headers = {} } = {}) {
 const until = (what, fn) => pollUntil(what, fn, { timeoutMs: 20_000, intervalMs: 50 });
 
 function start(args, env = {}) {
-  const child = spawn(BIN, args, { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "ignore", "inherit"] });
-  children.add(child);
-  child.on("exit", () => children.delete(child));
-  return child;
-}
-
-async function stop(child) {
-  if (child.exitCode !== null) return;
-  child.kill("SIGTERM");
-  await once(child, "exit");
+  return spawnTracked(BIN, args, { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "ignore", "inherit"] });
 }
 
 async function simulator(extra = []) {
@@ -79,8 +70,7 @@ async function bareServer() {
   // With its content-length, as the worker sends it: without one, writeHead then end() answers
   // chunked, a third slower on this machine, and every ratio to it flattered the worker.
   const code = `require("node:http").createServer((req, res) => { res.writeHead(200, { "content-type": "application/json", "content-length": 28, "cache-control": "no-store" }); res.end('{"status":"ok","uptime_s":1}'); }).listen(${port}, "127.0.0.1");`;
-  const child = spawn(process.execPath, ["-e", code], { stdio: "ignore" });
-  children.add(child);
+  const child = spawnTracked(process.execPath, ["-e", code], { stdio: "ignore" });
   const url = `http://127.0.0.1:${port}`;
   await until("bare server", async () => (await http("GET", url + "/")).status === 200);
   return { child, url };
@@ -403,10 +393,7 @@ async function benchFigures() {
 
 /** A child on the floor executable. */
 function start_(bin, port) {
-  const child = spawn(bin, ["run", "--listen", `127.0.0.1:${port}`], { stdio: "ignore" });
-  children.add(child);
-  child.on("exit", () => children.delete(child));
-  return child;
+  return spawnTracked(bin, ["run", "--listen", `127.0.0.1:${port}`], { stdio: "ignore" });
 }
 
 // --- main ---------------------------------------------------------------------------------------
@@ -422,7 +409,6 @@ if (!process.env.BENCH_BIN && (!existsSync(BIN) || statSync(BIN).mtimeMs < newes
   const r = spawnSync(process.execPath, [ROOT + "build.mjs"], { stdio: "inherit" });
   if (r.status !== 0) process.exit(1);
 }
-process.on("exit", () => children.forEach((c) => c.kill("SIGKILL")));
 console.log(`captcha-worker bench on Node ${process.version}, ${(await import("node:os")).cpus().length} CPUs`);
 try {
   for (const [name, fn] of Object.entries(SECTIONS)) {

@@ -2,29 +2,16 @@
 // process with the default budgets: idle; 3,000 slow-body connections; 3,000 concurrent posts; a
 // flood of 2 MB bodies; 10,000 solutions of 60 KB. Run: npm run bench -- memory (or node this file;
 // MEMORY_LOADS=flood2mb,... picks loads, MEMORY_WORKER_ARGS and MEMORY_NODE_OPTIONS go to the worker).
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { connect } from "node:net";
 import { freePort, pollUntil } from "../test/_support/net.ts";
+import { spawnTracked, stop } from "./bench_children.mjs";
 
 const BIN = new URL("../dist/captcha-worker", import.meta.url).pathname;
 const KEY = "bench-memory-key-0123456789abcdef";
-const children = new Set();
-process.on("exit", () => children.forEach((c) => c.kill("SIGKILL")));
-
 function start(args, env = {}) {
-  const child = spawn(BIN, args, { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "ignore", "inherit"] });
-  children.add(child);
-  child.on("exit", () => children.delete(child));
-  return child;
-}
-
-async function stop(child) {
-  if (child.exitCode !== null) return;
-  child.kill("SIGTERM");
-  await once(child, "exit");
+  return spawnTracked(BIN, args, { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "ignore", "inherit"] });
 }
 
 function http(agent, method, url, body) {

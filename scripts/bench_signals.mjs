@@ -4,10 +4,9 @@
 // FAULT_S seconds then cleared; prints time to the first 503, 200->503 changes during the fault,
 // time back to a steady 200 after the clear, and whether liveness and the queue stayed sane.
 // SIGNALS_ROWS=hang,http500 picks rows; SIGNALS_FAULT_S=30 sets the hold.
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { Agent, request } from "node:http";
-import { freePort } from "../test/_support/net.ts";
+import { freePort, pollUntil } from "../test/_support/net.ts";
+import { killAll, spawnTracked, stop } from "./bench_children.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = ROOT + "dist/captcha-worker";
@@ -16,7 +15,6 @@ const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwA
 const FAULT_S = Number(process.env.SIGNALS_FAULT_S ?? 30);
 const AFTER_S = Number(process.env.SIGNALS_AFTER_S ?? 30);
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-const children = new Set();
 
 /** The thresholds of the issue's measurement: short windows, the seed's counts and money. */
 const THRESHOLDS = [
@@ -42,26 +40,10 @@ function http(method, url, { body, timeoutMs = 1000 } = {}) {
 
 const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what, fn, timeoutMs = 20_000) {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await delay(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const until = (what, fn) => pollUntil(what, fn, { timeoutMs: 20_000, intervalMs: 50 });
 
 function start(args, env = {}) {
-  const child = spawn(BIN, args, { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "ignore", "ignore"] });
-  children.add(child);
-  child.on("exit", () => children.delete(child));
-  return child;
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGKILL");
-  await once(child, "exit");
+  return spawnTracked(BIN, args, { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "ignore", "ignore"] });
 }
 
 async function simulator() {
@@ -159,8 +141,8 @@ async function runRow(row) {
   }
   running = false;
   await Promise.all([poller, poster]);
-  await stop(w.child);
-  if (sim) await stop(sim.child);
+  await stop(w.child, "SIGKILL");
+  if (sim) await stop(sim.child, "SIGKILL");
 
   const during = samples.filter((s) => s.at >= faultAt && s.at < clearAt);
   const first503 = during.find((s) => s.status !== 200);
@@ -196,7 +178,7 @@ export async function benchSignals() {
       console.log(`| ${r.fault} | ${r.to503} | ${r.flips} | ${r.backTo200} | ${r.healthWarn} | ${r.liveFailures} | ${r.minQueue} |`);
     }
   } finally {
-    for (const c of children) c.kill("SIGKILL");
+    killAll();
     agent.destroy();
   }
 }
