@@ -4,10 +4,10 @@
  * getbalance calls are the trials (`checkSucceeded()` closes it), so no task is risked and nothing
  * flaps. Only when getbalance works but the task path keeps failing (it re-opened before any task
  * call succeeded since a check closed it) can a real task alone tell: it then waits a cool-down
- * (10 s, doubling to 1 min, reset by a task-path success) and half-opens, letting tasks through as
+ * (10 s, doubling to 1 min, reset by a task-path success) and half-opens on its own timer, letting tasks through as
  * the trial. Failures of calls started before the circuit last closed are old news and ignored.
  */
-import type { Clock } from "./clock.ts";
+import type { Clock, Timer } from "./clock.ts";
 
 export type CircuitState = "closed" | "open" | "half_open";
 
@@ -43,6 +43,8 @@ export class CircuitBreaker {
   #coolDownMs: number;
   /** A check closed it and no task-path call has succeeded since. */
   #closedByCheck = false;
+  /** Half-opens a task-path circuit when its cool-down ends, so onChange tells it without anyone asking. */
+  #coolDownTimer: Timer | undefined;
 
   constructor(clock: Clock, options: CircuitBreakerOptions = {}) {
     this.#clock = clock;
@@ -123,11 +125,15 @@ export class CircuitBreaker {
     this.#cause = cause;
     this.#openedAt = this.#clock.now();
     this.#failures = 0;
+    this.#coolDownTimer?.cancel();
+    this.#coolDownTimer = cause === "task_path" ? this.#clock.setTimeout(() => void this.state, this.#coolDownMs) : undefined;
     if (this.#state === "open") return;
     this.#set("open");
   }
 
   #close(): void {
+    this.#coolDownTimer?.cancel();
+    this.#coolDownTimer = undefined;
     if (this.#state === "closed") return;
     this.#closedAt = this.#clock.now();
     this.#set("closed");

@@ -30,9 +30,6 @@ export class Dispatcher {
   /** Starts as many queued tasks as slots, bulkheads, the circuit and any pause allow. */
   pump(): void {
     const core = this.#core;
-    // Reading the state turns a task-path circuit past its cool-down half-open (readiness follows),
-    // also with nothing queued: probation then admits the tasks that will try it.
-    void core.circuit.state;
     if (core.state !== "running" || this.#account.refusedCode !== undefined) return;
     const now = core.clock.now();
     if (now < core.pausedUntil) return;

@@ -160,9 +160,6 @@ export class SolverPool {
   balanceObserved(outcome: Outcome<number>, startedAt: number, taskPathAnswered?: boolean): void {
     const core = this.#core;
     if (core.abandoned) return;
-    // Reading the state turns a task-path circuit past its cool-down half-open (probation follows):
-    // the trials come every second while it is open, so its cool-down is honoured without a task.
-    void core.circuit.state;
     // getbalance alone failing while res.php answers (`taskPathAnswered`) is a degraded dependency,
     // not an unreachable upstream.
     core.o.health.balanceChecked(outcome.kind !== "transient" || taskPathAnswered === true, startedAt);

@@ -73,4 +73,17 @@ describe("CircuitBreaker", () => {
     assert.equal(cb.state, "closed");
     assert.equal(cb.coolDownMs, 10_000, "a task-path success resets the cool-down");
   });
+
+  test("a task-path circuit half-opens on its own timer: onChange says so without anyone reading the state", async () => {
+    const clock = new FakeClock();
+    const changes: CircuitState[] = [];
+    const cb = new CircuitBreaker(clock, { failureThreshold: 1, coolDownMs: 10_000, onChange: (s) => changes.push(s) });
+    cb.failure();
+    cb.checkSucceeded();
+    await clock.advance(1);
+    cb.failure(); // re-opened by the task path while checks pass
+    assert.deepEqual(changes, ["open", "closed", "open"]);
+    await clock.advance(10_000);
+    assert.deepEqual(changes, ["open", "closed", "open", "half_open"], "no read needed");
+  });
 });
