@@ -199,7 +199,7 @@ describe("task API", () => {
       assert.equal((await fetch(`${h.base}/metrics`)).status, 200);
     }, { apiToken: "s3cret-token-0123456789" }));
 
-  test("report forwards reportgood/reportbad for a solved task; 409 before that; 404 for unknown ids", () =>
+  test("report forwards reportgood/reportbad for a solved task once; 409 before that and for a second report; 404 for unknown ids", () =>
     withHarness(async (h) => {
       const { id } = await json(await post(h, IMAGE));
       const early = await post(h, { correct: true }, {}, `/v1/tasks/${id}/report`);
@@ -211,6 +211,10 @@ describe("task API", () => {
       assert.equal(ok.status, 200);
       assert.deepEqual(await json(ok), { id, reported: "bad" });
       assert.equal(h.sim.counts().requests["res.php:report"], 1);
+      const again = await post(h, { correct: true }, {}, `/v1/tasks/${id}/report`);
+      assert.equal(again.status, 409, "a second report is the client's mistake, not a 502");
+      assert.match((await json(again)).detail, /already reported \(bad\)/);
+      assert.equal(h.sim.counts().requests["res.php:report"], 1, "and is not sent upstream");
       assert.equal((await post(h, { correct: true }, {}, "/v1/tasks/nope/report")).status, 404);
     }));
 
