@@ -50,6 +50,8 @@ export interface WorkerOptions {
   config: Config;
   /** The CaptchaAI key; required unless config.demo (the demo's simulator takes only its own). */
   apiKey: string | undefined;
+  /** Where the key came from (`--api-key-file /etc/key`), named when the upstream refuses it. */
+  keyOrigin?: string | undefined;
   /**
    * Re-reads the CaptchaAI key on SIGHUP (set when the key comes from a file); throws when the
    * file cannot be read or holds no key (the old key stays in use).
@@ -163,6 +165,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     random: o.random,
     minBalanceUsd: config.minBalanceUsd,
     nodeId: config.nodeId,
+    keyOrigin: demo ? undefined : o.keyOrigin,
     // Evidence (a transport failure, a refusal for money) re-reads the balance now, single flight.
     onEvidence: () => void checks.refresh(UPSTREAM_CHECK),
     onTaskEnded: (task: Task) => {
