@@ -93,7 +93,7 @@ export async function runApp(o: RunAppOptions): Promise<number> {
   });
   for (const line of pending) rt.stderr(line);
   if (worker.demo) {
-    rt.stdout(worker.demo.banner(listen));
+    rt.stdout(worker.demo.banner(worker.address));
     worker.demo.startTraffic(worker.pool);
   }
   return stopped;

@@ -171,6 +171,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     onTaskEnded: (task: Task) => {
       metrics?.taskEnded(task);
       gateway?.taskEnded(task);
+      demo?.taskEnded(task);
       if (log.enabled("debug")) log.debug("task ended", { id: task.id, type: task.type, status: task.status, code: task.error?.code });
       notifier.check();
     },

@@ -31,7 +31,7 @@ export function prepareStateDir(dir: string): void {
     const kind = kindOf(at, dir);
     if (kind === "directory") break;
     if (kind === "other") {
-      throw invalid(at === path ? `${JSON.stringify(dir)} exists and is not a directory` : `${JSON.stringify(at)} (a parent of ${JSON.stringify(dir)}) is not a directory`);
+      throw invalid(at === path ? `${JSON.stringify(dir)} exists and is not a directory (ENOTDIR)` : `${JSON.stringify(at)} (a parent of ${JSON.stringify(dir)}) is not a directory (ENOTDIR)`);
     }
     missing.unshift(at);
     if (dirname(at) === at) break;

@@ -32,7 +32,7 @@ describe("prepareStateDir", () => {
   test("a file, or a path below one, is refused naming the file", () => {
     const file = join(root, "file");
     writeFileSync(file, "x");
-    assert.match(refusal(file).message, /^Invalid --state-dir: ".*file" exists and is not a directory$/);
+    assert.match(refusal(file).message, /^Invalid --state-dir: ".*file" exists and is not a directory \(ENOTDIR\)$/);
     assert.match(refusal(join(file, "sub")).message, /".*file" \(a parent of .*\) is not a directory/);
     assert.match(refusal("").message, /empty/);
   });
