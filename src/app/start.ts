@@ -27,6 +27,7 @@ import { registerTaskRoutes } from "../http/task_routes.ts";
 import { startHaproxyAgent, type HaproxyAgent } from "../integrations/haproxy_agent.ts";
 import { startSystemdNotify } from "../integrations/systemd_notify.ts";
 import { FileJournal, type ReplayedJournal } from "../journal/file_journal.ts";
+import { watchRefusals } from "../base/dir_refusals.ts";
 import { registerProcessMetrics } from "../metrics/process_metrics.ts";
 import { Registry } from "../metrics/registry.ts";
 import { registerWorkerMetrics, type WorkerMetrics } from "../metrics/worker_metrics.ts";
@@ -219,7 +220,9 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   health.onStateChange(() => notifier.check());
 
   const registry = new Registry();
-  metrics = registerWorkerMetrics(registry, { view, readinessChanges: () => notifier.changes, config, nodeVersion: o.process.nodeVersion });
+  // Held lock: from now on a second instance refused the dir is counted (it appends to DIR/.refused).
+  const refusals = config.stateDir === undefined ? undefined : watchRefusals(config.stateDir, { clock, log: log.child({ component: "journal" }) });
+  metrics = registerWorkerMetrics(registry, { view, readinessChanges: () => notifier.changes, config, nodeVersion: o.process.nodeVersion, stateDirRefusals: () => refusals?.count ?? 0 });
   const processMetrics = registerProcessMetrics(registry, { stats: o.process, startTimeMs: health.startedAt });
 
   const router = new Router();
@@ -254,7 +257,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     stateDir: config.stateDir,
     notify: undefined as ReturnType<typeof startSystemdNotify>,
     demo,
-    timers: [trials, checks, processMetrics, ...(gw ? [gw.callbacks] : [])],
+    timers: [trials, checks, processMetrics, ...(gw ? [gw.callbacks] : []), ...(refusals ? [refusals] : [])],
     http: undefined as HttpServer | undefined,
     client,
     agent: undefined as HaproxyAgent | undefined,
