@@ -323,11 +323,11 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
           if (fresh !== undefined && fresh !== apiKey) {
             secrets.add(fresh);
             apiKey = fresh;
-            log.info("reload: the CaptchaAI key was re-read; the balance is checked with it now");
+            log.info("reload: the CaptchaAI key was re-read; the balance is checked with it now", { from: o.keyOrigin });
             void checks.refresh(UPSTREAM_CHECK);
           }
         } catch (err) {
-          log.warn("reload: the CaptchaAI key could not be re-read; the one in use stays", { err });
+          log.warn("reload: the CaptchaAI key could not be re-read; the one in use stays", { from: o.keyOrigin, err });
         }
       }
       if (!clientKeys && !o.reloadApiKey) log.info("reload: nothing to re-read (no --client-keys-file, no key file)");
