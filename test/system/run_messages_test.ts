@@ -4,12 +4,14 @@
  * error gets, and a refused key named by where it came from (never the key). Real child processes.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { startSimulator } from "../../src/sim/simulator.ts";
-import { collectOutput, runCli, spawnCli, waitForStart } from "../_support/cli.ts";
+import { BIN_TS, collectOutput, ROOT, runCli, spawnCli, waitForStart } from "../_support/cli.ts";
 import { pollUntil } from "../_support/net.ts";
+import { requireOrSkip, requireProgram } from "../_support/programs.ts";
 import { tempDir } from "../_support/temp_dirs.ts";
 import { spawnWorker } from "../_support/worker_child.ts";
 
@@ -41,6 +43,23 @@ describe("run: the start line and the messages around it", () => {
       assert.match(r.stderr, /^captcha-worker: Invalid --state-dir: [^\n]+\n$/, stateDir);
       assert.ok(!r.stderr.includes("{"), "no JSON log line");
       assert.ok(Date.now() - started < 10_000, `${stateDir} took ${Date.now() - started} ms`);
+    }
+  });
+
+  test("an unwritable --state-dir (or one it cannot create) exits 78 with one plain line naming --state-dir and EACCES", async (t) => {
+    const setpriv = requireProgram(t, "setpriv", "util-linux");
+    if (!setpriv || !requireOrSkip(t, process.getuid?.() === 0, "dropping to nobody (uid 65534) needs root")) return;
+    const dir = tempDir("cw-unwritable-");
+    chmodSync(dir, 0o755);
+    for (const stateDir of [dir, join(dir, "sub")]) {
+      const r: SpawnSyncReturns<string> = spawnSync(setpriv as string, ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "--import", "tsx", BIN_TS, "run", "--listen", "127.0.0.1:0", "--state-dir", stateDir], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", CAPTCHAAI_API_KEY: KEY },
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      assert.equal(r.status, 78, r.stderr);
+      assert.match(r.stderr, /^captcha-worker: Invalid --state-dir: [^\n]*\(EACCES: permission denied\)\n$/);
     }
   });
 
