@@ -5,7 +5,9 @@
 import { loadBuiltin } from "../base/builtin.ts";
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
-import type { Config } from "../config/config.ts";
+import type { Config, HostPort } from "../config/config.ts";
+import { formatHostPort } from "../config/host_port.ts";
+import type { Task } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
 import { startSimulator, type Simulator } from "../sim/simulator.ts";
 
@@ -39,8 +41,13 @@ export interface Demo {
   startTraffic(pool: DemoPool, everyMs?: number): void;
   /** Stops the sample tasks (the first rung of the drain). */
   stopTraffic(): void;
-  /** The lines printed on stdout once the worker listens on `listen` (host:port). */
-  banner(listen: string): string;
+  /**
+   * One info line per task that ends (sample or posted), so the terminal shows the demo at work;
+   * tasks failed by the stop itself (`shutdown`) are left to the drain's own line.
+   */
+  taskEnded(task: Task): void;
+  /** The lines printed on stdout once the worker listens on `address` (the bound one: its URLs reach it). */
+  banner(address: HostPort): string;
   close(): Promise<void>;
 }
 
@@ -68,17 +75,28 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
       };
       timer = clock.setTimeout(tick, 0);
     },
+    taskEnded(task) {
+      const tookS = Math.round(((task.endedAt ?? clock.now()) - task.createdAt) / 100) / 10;
+      if (task.status === "solved") log.info("task solved", { id: task.id, type: task.type, solution: clip(task.solution ?? ""), took_s: tookS });
+      else if (task.error?.code !== "shutdown") log.info("task failed", { id: task.id, type: task.type, code: task.error?.code, took_s: tookS });
+    },
     stopTraffic() {
       stopped = true;
       timer?.cancel();
     },
-    banner(listen) {
-      const base = `http://${listen.replace(/^0\.0\.0\.0:/, "127.0.0.1:")}`;
+    banner(address) {
+      const base = `http://${formatHostPort(reachable(address))}`;
       const sim = simulator.url.href;
+      const auth = authHeader(config);
+      const sample = JSON.stringify({ type: "image", image: SAMPLE_PNG, numeric: 1 });
       return (
-        `\nDemo: the worker solves sample tasks on the built-in simulator (no key, no network).\n` +
-        `  readiness     ${base}/health/ready\n  health report ${base}/health\n  metrics       ${base}/metrics\n  simulator     ${sim}__sim/counts\n` +
-        `Try: curl -X POST ${sim}__sim/balance -H 'content-type: application/json' -d '{"balance":0.5}'  (then watch readiness)\n` +
+        `\nDemo: the worker solves sample tasks on the built-in simulator (no key, no network); it listens on ${formatHostPort(address)}${wildcard(address) ? " (every interface)" : ""}.\n` +
+        `  status page   ${base}/\n  readiness     ${base}/health/ready\n  health report ${base}/health\n  metrics       ${base}/metrics\n  simulator     ${sim}__sim/counts\n` +
+        `\nPost a task, then read it back by its id (the read waits up to 30 s for the solution):\n` +
+        `  id=$(curl -s ${base}/v1/tasks${auth} -H 'content-type: application/json' -d '${sample}' | sed -n 's/.*"id":"\\([^"]*\\)".*/\\1/p')\n` +
+        `  curl -s${auth} "${base}/v1/tasks/$id?wait=30"\n` +
+        `Run the simulated account dry (then watch readiness and the status page):\n` +
+        `  curl -s -X POST ${sim}__sim/balance -H 'content-type: application/json' -d '{"balance":0.5}'\n` +
         (config.clientKeysFile === undefined
           ? `\n2captcha gateway, demo client key ${demo.clientKey}:\n` +
             `  curl "${base}/in.php?key=${demo.clientKey}&method=base64&body=${encodeURIComponent(SAMPLE_PNG)}&json=1"\n` +
@@ -87,10 +105,40 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
             `.in="${base}/in.php";require("2captcha-ts/dist/structs/constants/constants.js").supportedProviders.twoCaptcha.res="${base}/res.php";` +
             `new Solver("${demo.clientKey}",1000).imageCaptcha({body:"${SAMPLE_PNG}"}).then(console.log)'\n`
           : "") +
+        `\nAnother address: npm start -- --listen 127.0.0.1:9090 (the executable: captcha-worker run --demo --listen 127.0.0.1:9090).\n` +
         `Stop with Ctrl-C.\n\n`
       );
     },
     close: () => simulator.close(),
   };
   return demo;
+}
+
+/** A solution short enough for one log line (tokens run to hundreds of characters). */
+function clip(text: string): string {
+  return text.length > 32 ? `${text.slice(0, 29)}...` : text;
+}
+
+function wildcard(address: HostPort): boolean {
+  return address.host === "0.0.0.0" || address.host === "::";
+}
+
+/** The bound address as a client reaches it: on every interface, through loopback (same port). */
+function reachable(address: HostPort): HostPort {
+  if (!wildcard(address)) return address;
+  return { host: address.host === "::" ? "::1" : "127.0.0.1", port: address.port };
+}
+
+/**
+ * The task API's credential as a curl option: the token read from its file by the shell (so the
+ * banner never prints it), or a placeholder for a client key; none when the demo's API is open.
+ */
+function authHeader(config: Pick<Config, "apiTokenFile" | "clientKeysFile">): string {
+  if (config.apiTokenFile !== undefined) return ` -H "authorization: Bearer $(cat ${shellQuote(config.apiTokenFile)})"`;
+  if (config.clientKeysFile !== undefined) return ` -H 'authorization: Bearer <a key from ${config.clientKeysFile.replaceAll("'", "")}>'`;
+  return "";
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
 }

@@ -10,6 +10,8 @@ import { formatHostPort } from "../config/host_port.ts";
 import { stopOnSignal } from "./lifecycle.ts";
 import { startWorker, type Worker } from "./start.ts";
 
+/** Lines held back until the start line; a start that logs more than this writes them as they come. */
+const MAX_HELD_LINES = 1000;
 /** How long the demo lets its sample tasks finish on Ctrl-C. */
 const DEMO_DRAIN_MS = 300;
 
@@ -17,6 +19,8 @@ export interface RunAppOptions {
   config: Config;
   /** Undefined only with --demo. */
   apiKey: string | undefined;
+  /** Where the key came from, for messages (e.g. `--api-key-file /etc/key`); never the key. */
+  keyOrigin?: string | undefined;
   /** Re-reads the key on SIGHUP when it comes from a file. */
   reloadApiKey?: () => string | undefined;
   apiToken: string | undefined;
@@ -29,15 +33,43 @@ export interface RunAppOptions {
 export async function runApp(o: RunAppOptions): Promise<number> {
   const { config, runtime: rt } = o;
   const secrets = new SecretSet([o.apiKey, o.apiToken, o.peerToken]);
-  const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets, write: rt.stderr });
+  // The start line is the first line of every run: what is logged while the worker starts (the
+  // journal's replay, the systemd watchdog, the demo's simulator) is held and written just after it.
+  let held: string[] | undefined = [];
+  const release = () => {
+    const lines = held ?? [];
+    held = undefined;
+    for (const line of lines) rt.stderr(line);
+  };
+  const write = (line: string) => {
+    if (held === undefined) return rt.stderr(line);
+    held.push(line);
+    if (held.length >= MAX_HELD_LINES) release();
+  };
+  const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets, write });
   const clock = systemClock;
 
   let worker: Worker;
   try {
-    worker = await startWorker({ config, apiKey: o.apiKey, reloadApiKey: o.reloadApiKey, secrets, apiToken: o.apiToken, peerToken: o.peerToken, clock, log, env: rt.env, process: rt.process });
+    worker = await startWorker({
+      config,
+      apiKey: o.apiKey,
+      keyOrigin: o.keyOrigin,
+      reloadApiKey: o.reloadApiKey,
+      secrets,
+      apiToken: o.apiToken,
+      peerToken: o.peerToken,
+      clock,
+      log,
+      env: rt.env,
+      process: rt.process,
+    });
   } catch (err) {
-    // A taken address gets the one plain line a person reads, naming the flag to change (the JSON line is logged too).
-    if (isWorkerError(err, "ERR_LISTEN")) rt.stderr(`captcha-worker: ${err.message}\n`);
+    release();
+    // The one plain line a person reads, as for every other configuration error: a taken address
+    // names the flag to change, an unusable or owned --state-dir says why (the JSON line is logged too).
+    const plain = ["ERR_LISTEN", "ERR_STATE_DIR", "ERR_STATE_DIR_BUSY", "ERR_CONFIG_INVALID"] as const;
+    if (plain.some((code) => isWorkerError(err, code))) rt.stderr(`captcha-worker: ${(err as Error).message}\n`);
     if (isWorkerError(err, "ERR_STATE_DIR_BUSY")) return EXIT_TEMPFAIL;
     return isWorkerError(err, "ERR_STATE_DIR") || isWorkerError(err, "ERR_CONFIG_INVALID") ? EXIT_CONFIG : EXIT_FAILURE;
   }
@@ -49,6 +81,8 @@ export async function runApp(o: RunAppOptions): Promise<number> {
   const offReload = rt.onReload?.(() => worker.reload());
   void stopped.finally(() => offReload?.());
   const listen = formatHostPort(worker.address);
+  const pending = held ?? [];
+  held = undefined;
   log.info("captcha-worker started", {
     version: VERSION,
     node: rt.process.nodeVersion,
@@ -57,8 +91,9 @@ export async function runApp(o: RunAppOptions): Promise<number> {
     threads: config.threads,
     demo: config.demo,
   });
+  for (const line of pending) rt.stderr(line);
   if (worker.demo) {
-    rt.stdout(worker.demo.banner(listen));
+    rt.stdout(worker.demo.banner(worker.address));
     worker.demo.startTraffic(worker.pool);
   }
   return stopped;

@@ -27,6 +27,7 @@ import { registerTaskRoutes } from "../http/task_routes.ts";
 import { startHaproxyAgent, type HaproxyAgent } from "../integrations/haproxy_agent.ts";
 import { startSystemdNotify } from "../integrations/systemd_notify.ts";
 import { FileJournal, type ReplayedJournal } from "../journal/file_journal.ts";
+import { watchRefusals } from "../base/dir_refusals.ts";
 import { registerProcessMetrics } from "../metrics/process_metrics.ts";
 import { Registry } from "../metrics/registry.ts";
 import { registerWorkerMetrics, type WorkerMetrics } from "../metrics/worker_metrics.ts";
@@ -50,6 +51,8 @@ export interface WorkerOptions {
   config: Config;
   /** The CaptchaAI key; required unless config.demo (the demo's simulator takes only its own). */
   apiKey: string | undefined;
+  /** Where the key came from (`--api-key-file /etc/key`), named when the upstream refuses it. */
+  keyOrigin?: string | undefined;
   /**
    * Re-reads the CaptchaAI key on SIGHUP (set when the key comes from a file); throws when the
    * file cannot be read or holds no key (the old key stays in use).
@@ -163,11 +166,13 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     random: o.random,
     minBalanceUsd: config.minBalanceUsd,
     nodeId: config.nodeId,
+    keyOrigin: demo ? undefined : o.keyOrigin,
     // Evidence (a transport failure, a refusal for money) re-reads the balance now, single flight.
     onEvidence: () => void checks.refresh(UPSTREAM_CHECK),
     onTaskEnded: (task: Task) => {
       metrics?.taskEnded(task);
       gateway?.taskEnded(task);
+      demo?.taskEnded(task);
       if (log.enabled("debug")) log.debug("task ended", { id: task.id, type: task.type, status: task.status, code: task.error?.code });
       notifier.check();
     },
@@ -215,7 +220,9 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   health.onStateChange(() => notifier.check());
 
   const registry = new Registry();
-  metrics = registerWorkerMetrics(registry, { view, readinessChanges: () => notifier.changes, config, nodeVersion: o.process.nodeVersion });
+  // Held lock: from now on a second instance refused the dir is counted (it appends to DIR/.refused).
+  const refusals = config.stateDir === undefined ? undefined : watchRefusals(config.stateDir, { clock, log: log.child({ component: "journal" }) });
+  metrics = registerWorkerMetrics(registry, { view, readinessChanges: () => notifier.changes, config, nodeVersion: o.process.nodeVersion, stateDirRefusals: () => refusals?.count ?? 0 });
   const processMetrics = registerProcessMetrics(registry, { stats: o.process, startTimeMs: health.startedAt });
 
   const router = new Router();
@@ -250,7 +257,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     stateDir: config.stateDir,
     notify: undefined as ReturnType<typeof startSystemdNotify>,
     demo,
-    timers: [trials, checks, processMetrics, ...(gw ? [gw.callbacks] : [])],
+    timers: [trials, checks, processMetrics, ...(gw ? [gw.callbacks] : []), ...(refusals ? [refusals] : [])],
     http: undefined as HttpServer | undefined,
     client,
     agent: undefined as HaproxyAgent | undefined,
@@ -316,11 +323,11 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
           if (fresh !== undefined && fresh !== apiKey) {
             secrets.add(fresh);
             apiKey = fresh;
-            log.info("reload: the CaptchaAI key was re-read; the balance is checked with it now");
+            log.info("reload: the CaptchaAI key was re-read; the balance is checked with it now", { from: o.keyOrigin });
             void checks.refresh(UPSTREAM_CHECK);
           }
         } catch (err) {
-          log.warn("reload: the CaptchaAI key could not be re-read; the one in use stays", { err });
+          log.warn("reload: the CaptchaAI key could not be re-read; the one in use stays", { from: o.keyOrigin, err });
         }
       }
       if (!clientKeys && !o.reloadApiKey) log.info("reload: nothing to re-read (no --client-keys-file, no key file)");

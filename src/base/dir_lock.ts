@@ -4,11 +4,13 @@
  * (kill -9 included) and which every process on the same kernel sees: other process namespaces and
  * containers sharing the volume too. Not across hosts unless the file system carries fcntl locks
  * (NFS with lockd does; a file system without lock support does not); deleting `.lock` defeats it.
- * The owner's pid goes to `<dir>/.owner` only so a refused second process can name it.
+ * The owner's pid goes to `<dir>/.owner` only so a refused second process can name it; a refused
+ * process appends a line to `<dir>/.refused` (dir_refusals.ts) so the owner can count refusals.
  */
 import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { recordRefusal } from "./dir_refusals.ts";
 
 export const LOCK_FILE = ".lock";
 export const OWNER_FILE = ".owner";
@@ -37,8 +39,8 @@ export interface DirLock {
 }
 
 /**
- * Takes `dir`'s lock without waiting: `busy` (with the owner's pid when it wrote one) when another
- * process, or another lock in this one, holds it. Throws the file system's error (EACCES, EROFS, ...)
+ * Takes `dir`'s lock without waiting: `busy` (with the owner's pid when it wrote one, and a line
+ * appended to `.refused`) when another process, or another lock in this one, holds it. Throws the file system's error (EACCES, EROFS, ...)
  * when the lock file cannot be created.
  */
 export function lockDir(dir: string, pid: number): DirLockResult {
@@ -56,7 +58,11 @@ export function lockDir(dir: string, pid: number): DirLockResult {
     } catch (err) {
       candidate.close();
       if (!BUSY_CODES.has((err as { errcode?: number }).errcode ?? -1)) throw asFsError(err);
-      if (attempt === LOCK_ATTEMPTS - 1) return { kind: "busy", ownerPid: awaitOwner(dir) };
+      if (attempt === LOCK_ATTEMPTS - 1) {
+        const ownerPid = awaitOwner(dir);
+        recordRefusal(dir, { pid, ownerPid }); // the owner counts it: captcha_worker_state_dir_refusals_total
+        return { kind: "busy", ownerPid };
+      }
       pauseMs(5 + Math.floor(Math.random() * 25));
     }
   }

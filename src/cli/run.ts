@@ -7,12 +7,14 @@ import type { FlagValues } from "../config/config.ts";
 import { loadApiKey, loadApiToken, loadPeerToken } from "../config/load_key.ts";
 import { parseConfig } from "../config/parse_config.ts";
 import { checkExposure } from "../config/exposure.ts";
+import { prepareStateDir } from "../config/state_dir.ts";
 import type { Runtime } from "../base/runtime.ts";
 import { runApp } from "../app/run_app.ts";
 
 /** Resolves the configuration and secrets (exit 78 on a bad one), then runs the worker; resolves with its exit code. */
 export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<number> {
   const { config } = parseConfig(flags, rt.env);
+  if (config.stateDir !== undefined) prepareStateDir(config.stateDir);
   const key = loadApiKey(config, flags, rt);
   const apiToken = loadApiToken(config, rt);
   const peerToken = loadPeerToken(config, rt);
@@ -21,5 +23,5 @@ export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<num
   // A key from a file (flag, variable or systemd credential) is re-read on SIGHUP; one from a variable cannot change.
   const fromFile = key !== undefined && key.source !== "env:CAPTCHAAI_API_KEY" && key.source !== "demo";
   const reloadApiKey = fromFile ? () => loadApiKey(config, flags, rt)?.value : undefined;
-  return runApp({ config, apiKey: key?.value, reloadApiKey, apiToken, peerToken, runtime: rt });
+  return runApp({ config, apiKey: key?.value, keyOrigin: key?.origin, reloadApiKey, apiToken, peerToken, runtime: rt });
 }

@@ -13,6 +13,8 @@ export type KeySource =
 export interface ApiKey {
   value: string;
   source: KeySource;
+  /** Where it came from, for messages: `--api-key-file /etc/key`, `CAPTCHAAI_API_KEY`; never the key. */
+  origin: string;
 }
 
 export const CREDENTIAL_NAME = "captchaai-api-key";
@@ -36,7 +38,7 @@ export function resolveApiKey(opts: ResolveKeyOptions): ApiKey | undefined {
   const { env } = opts;
   if (opts.flagFile !== undefined) return fromFile(opts, opts.flagFile, "flag:--api-key-file", "--api-key-file");
   if (env.CAPTCHAAI_API_KEY !== undefined && env.CAPTCHAAI_API_KEY !== "") {
-    return { value: checkKey(env.CAPTCHAAI_API_KEY, "CAPTCHAAI_API_KEY"), source: "env:CAPTCHAAI_API_KEY" };
+    return { value: checkKey(env.CAPTCHAAI_API_KEY, "CAPTCHAAI_API_KEY"), source: "env:CAPTCHAAI_API_KEY", origin: "CAPTCHAAI_API_KEY" };
   }
   if (env.CAPTCHAAI_API_KEY_FILE) return fromFile(opts, env.CAPTCHAAI_API_KEY_FILE, "env:CAPTCHAAI_API_KEY_FILE", "CAPTCHAAI_API_KEY_FILE");
   if (env.CAPTCHA_WORKER_API_KEY_FILE) {
@@ -44,12 +46,12 @@ export function resolveApiKey(opts: ResolveKeyOptions): ApiKey | undefined {
   }
   if (env.CREDENTIALS_DIRECTORY) {
     const credential = join(env.CREDENTIALS_DIRECTORY, CREDENTIAL_NAME);
-    if (opts.exists(credential)) return fromFile(opts, credential, "systemd-credential", "$CREDENTIALS_DIRECTORY/" + CREDENTIAL_NAME);
+    if (opts.exists(credential)) return fromFile(opts, credential, "systemd-credential", "$CREDENTIALS_DIRECTORY/" + CREDENTIAL_NAME, `the systemd credential ${CREDENTIAL_NAME}`);
   }
   return undefined;
 }
 
-function fromFile(opts: ResolveKeyOptions, path: string, source: KeySource, field: string): ApiKey {
+function fromFile(opts: ResolveKeyOptions, path: string, source: KeySource, field: string, name = field): ApiKey {
   let text: string;
   try {
     text = opts.readFile(path);
@@ -60,7 +62,7 @@ function fromFile(opts: ResolveKeyOptions, path: string, source: KeySource, fiel
       cause: err,
     });
   }
-  return { value: checkKey(text.trim(), `${field} (${path})`), source };
+  return { value: checkKey(text.trim(), `${field} (${path})`), source, origin: `${name} ${path}` };
 }
 
 /** A key is one token of printable ASCII; its value is never put into the message. */

@@ -75,12 +75,16 @@ export function problemFromError(err: unknown): Problem {
   return p;
 }
 
-/** Writes `application/problem+json` (RFC 9457) with `type`, `title`, `status`, `detail`, `code`, `field`. */
+/**
+ * Writes `application/problem+json` (RFC 9457) with `type`, `title`, `status`, `detail`, `code`,
+ * `field`. The status line's reason phrase is the title (RFC 9110's: node:http would say "Payload
+ * Too Large" for 413), so one phrase is on the wire.
+ */
 export function sendProblem(res: ServerResponse, err: unknown): void {
   const problem = problemFromError(err);
   const text = problemJson(problem);
   if (res.headersSent) return void res.destroy();
-  res.writeHead(problem.status, {
+  res.writeHead(problem.status, problem.title, {
     "content-type": "application/problem+json",
     "content-length": Buffer.byteLength(text),
     "cache-control": "no-store",

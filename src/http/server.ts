@@ -1,5 +1,5 @@
 /** The node:http server with its limits set; one router, errors never escape a request. */
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { WorkerError } from "../base/errors.ts";
 import { listen, type HostPort } from "../base/listen.ts";
 import type { Logger } from "../base/log.ts";
@@ -51,6 +51,10 @@ export async function startHttpServer(
     (req, res) => router.handle(req, res, log),
   );
   server.maxConnections = options.maxConnections ?? 10_000;
+  server.on("checkContinue", (req, res) => {
+    deferContinue(req, res);
+    router.handle(req, res, log);
+  });
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     if (socket.writable && !socket.destroyed) {
       // The parser failed, so no request object says HEAD; the bytes it choked on may.
@@ -78,6 +82,24 @@ export async function startHttpServer(
         server.closeIdleConnections();
       }),
   };
+}
+
+/**
+ * `Expect: 100-continue` (RFC 9110 §10.1.1): the 100 goes out only when a handler starts reading the
+ * body, so a request refused on its headers alone (a Content-Length over the limit gets its 413, a
+ * missing token its 401) gets the final answer and no 100. Such a connection is closed after the
+ * answer: the body the client held back would otherwise be read as the next request.
+ */
+function deferContinue(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader("connection", "close");
+  const onListener = (event: string | symbol) => {
+    if (event !== "data" && event !== "readable") return;
+    req.off("newListener", onListener);
+    if (res.headersSent || res.writableEnded) return;
+    res.removeHeader("connection");
+    res.writeContinue();
+  };
+  req.on("newListener", onListener);
 }
 
 /** The problem for a request the HTTP parser gave up on. */

@@ -30,6 +30,8 @@ export interface WorkerMetricsOptions {
   config: Pick<Config, "maxConsecutiveFailures" | "maxSecondsWithoutSolveMs" | "minBalanceUsd" | "maxErrorRate" | "queueMax" | "threads" | "maxQueueWaitMs" | "maxSaturation">;
   /** For build_info, e.g. "v24.21.0". */
   nodeVersion: string;
+  /** Processes refused the --state-dir since start (the lines they appended to its `.refused`). @default always 0 */
+  stateDirRefusals?: () => number;
 }
 
 export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOptions): WorkerMetrics {
@@ -39,6 +41,11 @@ export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOption
   const solve = registry.histogram("captcha_worker_solve_duration_seconds", "Time from acceptance to solution of solved tasks.", ["type"], SOLVE_BUCKETS_S);
   const requests = registry.counter("captcha_worker_upstream_requests_total", "Upstream HTTP calls by endpoint and classified outcome.", ["endpoint", "outcome"]);
   const latency = registry.histogram("captcha_worker_upstream_request_duration_seconds", "Upstream HTTP call duration.", ["endpoint"], UPSTREAM_BUCKETS_S);
+
+  // Always present (0 without --state-dir), so the alert on it reads the same everywhere.
+  registry.counterFn("captcha_worker_state_dir_refusals_total", "Processes refused this worker's --state-dir (another instance started on it) since it started.", (set) =>
+    set(undefined, o.stateDirRefusals?.() ?? 0),
+  );
 
   // One pure evaluation per scrape, taken before any family renders, feeds every gauge below.
   let state: HealthState | undefined;

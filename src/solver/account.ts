@@ -33,6 +33,8 @@ export class Account {
     const first = this.#refusedCode === undefined;
     this.#refusedCode = code;
     this.#core.o.health.upstreamAuth(code);
-    if (first) this.#core.o.log.error("upstream refuses the key; submissions stopped", { code });
+    if (!first) return;
+    const origin = this.#core.o.keyOrigin;
+    this.#core.o.log.error(`upstream refuses the key${origin === undefined ? "" : ` from ${origin}`}; submissions stopped`, { code });
   }
 }

@@ -50,6 +50,8 @@ export interface PoolOptions {
   minBalanceUsd?: number;
   /** This node's number in task ids (--node-id, 0-1023). @default 0 */
   nodeId?: number;
+  /** Where the key came from (`--api-key-file /etc/key`), named when the upstream refuses it; never the key. */
+  keyOrigin?: string | undefined;
 }
 
 /**

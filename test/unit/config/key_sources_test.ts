@@ -19,12 +19,12 @@ function opts(env: Record<string, string>, files: Record<string, string> = {}, f
 
 describe("resolveApiKey", () => {
   test("reads CAPTCHAAI_API_KEY", () => {
-    assert.deepEqual(resolveApiKey(opts({ CAPTCHAAI_API_KEY: KEY })), { value: KEY, source: "env:CAPTCHAAI_API_KEY" });
+    assert.deepEqual(resolveApiKey(opts({ CAPTCHAAI_API_KEY: KEY })), { value: KEY, source: "env:CAPTCHAAI_API_KEY", origin: "CAPTCHAAI_API_KEY" });
   });
 
   test("reads CAPTCHAAI_API_KEY_FILE and trims the trailing newline", () => {
     const key = resolveApiKey(opts({ CAPTCHAAI_API_KEY_FILE: "/k" }, { "/k": KEY + "\n" }));
-    assert.deepEqual(key, { value: KEY, source: "env:CAPTCHAAI_API_KEY_FILE" });
+    assert.deepEqual(key, { value: KEY, source: "env:CAPTCHAAI_API_KEY_FILE", origin: "CAPTCHAAI_API_KEY_FILE /k" });
   });
 
   test("reads CAPTCHA_WORKER_API_KEY_FILE, the table's own variable for --api-key-file", () => {
@@ -36,13 +36,14 @@ describe("resolveApiKey", () => {
     const key = resolveApiKey(opts({ CREDENTIALS_DIRECTORY: "/run/credentials/captcha-worker.service" }, {
       "/run/credentials/captcha-worker.service/captchaai-api-key": KEY,
     }));
-    assert.deepEqual(key, { value: KEY, source: "systemd-credential" });
+    assert.deepEqual(key, { value: KEY, source: "systemd-credential", origin: "the systemd credential captchaai-api-key /run/credentials/captcha-worker.service/captchaai-api-key" });
   });
 
   test("--api-key-file wins over the variables, which win over the credential", () => {
     const files = { "/flag": "flagkey", "/envfile": "envfilekey", "/creds/captchaai-api-key": "credkey" };
     const env = { CAPTCHAAI_API_KEY: "envkey", CAPTCHAAI_API_KEY_FILE: "/envfile", CREDENTIALS_DIRECTORY: "/creds" };
     assert.equal(resolveApiKey(opts(env, files, "/flag"))?.value, "flagkey");
+    assert.equal(resolveApiKey(opts(env, files, "/flag"))?.origin, "--api-key-file /flag", "named for messages, the key never");
     assert.equal(resolveApiKey(opts(env, files))?.value, "envkey");
     assert.equal(resolveApiKey(opts({ ...env, CAPTCHAAI_API_KEY: "" }, files))?.value, "envfilekey");
     assert.equal(resolveApiKey(opts({ CREDENTIALS_DIRECTORY: "/creds" }, files))?.value, "credkey");
@@ -72,7 +73,7 @@ describe("resolveApiKey", () => {
 
 describe("redactKey", () => {
   test("shows only the length", () => {
-    const shown = redactKey({ value: KEY, source: "env:CAPTCHAAI_API_KEY" });
+    const shown = redactKey({ value: KEY, source: "env:CAPTCHAAI_API_KEY", origin: "CAPTCHAAI_API_KEY" });
     assert.equal(shown, "[REDACTED: 32 characters]");
     assert.equal(redactKey(undefined), null);
   });

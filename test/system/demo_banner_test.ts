@@ -1,0 +1,124 @@
+/**
+ * `run --demo` (what `npm start` runs) as a new user meets it: the banner's URLs are the bound
+ * address, its Task API commands post a task and read it back as printed (run by real curl through
+ * sh when curl is installed, else replayed with fetch), and the terminal shows sample tasks solved.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { DEMO_KEY } from "../../src/app/demo.ts";
+import { waitForStart } from "../_support/cli.ts";
+import { pollUntil } from "../_support/net.ts";
+import { which } from "../_support/programs.ts";
+import { tempDir } from "../_support/temp_dirs.ts";
+import { spawnWorker, type WorkerChild } from "../_support/worker_child.ts";
+
+const CURL = which("curl");
+
+interface Demo {
+  w: WorkerChild;
+  listen: string;
+  upstream: string;
+  banner: string;
+}
+
+async function startDemo(args: string[]): Promise<Demo> {
+  const w = spawnWorker(["run", "--demo", ...args], {});
+  let stdout = "";
+  w.child.stdout!.on("data", (c: Buffer) => void (stdout += c.toString()));
+  const { listen, lines } = await waitForStart(w.child);
+  const upstream = (JSON.parse(lines.at(-1)!) as { upstream: string }).upstream;
+  await pollUntil("the banner", () => stdout.includes("Stop with Ctrl-C."));
+  return { w, listen, upstream, banner: stdout };
+}
+
+/** The two Task API lines of the banner: the POST that sets $id, and the read. */
+function taskLines(banner: string): [string, string] {
+  const lines = banner.split("\n").map((l) => l.trim());
+  const post = lines.findIndex((l) => l.startsWith("id=$(curl "));
+  assert.ok(post >= 0, banner);
+  assert.match(lines[post + 1]!, /^curl .*\/v1\/tasks\/\$id\?wait=30"$/);
+  return [lines[post]!, lines[post + 1]!];
+}
+
+/** The task as the printed read answers it: the two lines run by sh and curl, or replayed. */
+async function runTaskLines([post, read]: [string, string]): Promise<Record<string, unknown>> {
+  if (CURL) {
+    const r = spawnSync("sh", ["-c", `${post}\n${read}`], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+  }
+  // No curl here: the same requests, read from the printed lines.
+  const headers = (line: string) =>
+    Object.fromEntries(
+      [...line.matchAll(/-H (?:'([^']*)'|"([^"]*)")/g)].map((m) => {
+        const h = (m[1] ?? m[2]!).replace(/\$\(cat '([^']*)'\)/, (_, file: string) => readFileSync(file, "utf8").trim());
+        return [h.slice(0, h.indexOf(":")), h.slice(h.indexOf(":") + 1).trim()];
+      }),
+    );
+  const postUrl = /curl -s (http:\/\/\S+)/.exec(post)![1]!;
+  const body = /-d '([^']*)'/.exec(post)![1]!;
+  const created = (await (await fetch(postUrl, { method: "POST", headers: headers(post), body })).json()) as { id: string };
+  const readUrl = /"(http:[^"]*)"/.exec(read)![1]!.replace("$id", created.id);
+  return (await (await fetch(readUrl, { headers: headers(read) })).json()) as Record<string, unknown>;
+}
+
+async function stop(d: Demo): Promise<void> {
+  d.w.child.kill("SIGINT");
+  assert.equal(await d.w.exited, 0);
+}
+
+describe("the demo's banner", () => {
+  test("names the bound address in every URL, and its printed commands post a task and read back its solution", async () => {
+    const d = await startDemo(["--listen", "127.0.0.1:0"]);
+    try {
+      const urls = [...d.banner.matchAll(/https?:\/\/([^/\s"']+)/g)].map((m) => m[1]!);
+      assert.ok(urls.length >= 8, d.banner);
+      const simulator = d.upstream.replace(/^simulator /, "");
+      for (const host of urls) assert.ok(host === d.listen || host === simulator, `${host} is neither ${d.listen} nor the simulator`);
+      assert.match(d.banner, new RegExp(`status page +http://${d.listen}/\\n`));
+      assert.match(d.banner, /npm start -- --listen 127\.0\.0\.1:9090/);
+      assert.match(d.banner, /demo client key demo-[0-9a-f]{24}/);
+
+      const status = await fetch(`http://${d.listen}/`);
+      assert.equal(status.status, 200);
+      assert.match(status.headers.get("content-type") ?? "", /text\/html/);
+
+      const task = await runTaskLines(taskLines(d.banner));
+      assert.equal(task.status, "solved", JSON.stringify(task));
+      assert.equal(task.type, "image");
+      assert.equal(typeof task.solution, "string");
+
+      // After `ready` the terminal shows the demo at work: one info line per task that ended.
+      const solved = await pollUntil("a task solved line", () => d.w.lines.find((l) => l.includes('"msg":"task solved"')), { timeoutMs: 20_000 });
+      const rec = JSON.parse(solved) as Record<string, unknown>;
+      assert.equal(rec.level, "info");
+      assert.equal(typeof rec.id, "string");
+      assert.ok(d.w.lines.findIndex((l) => l.includes('"msg":"ready"')) < d.w.lines.indexOf(solved));
+    } finally {
+      await stop(d);
+    }
+    assert.ok(!d.w.lines.join("\n").includes(DEMO_KEY), "the simulator's key is never logged");
+  });
+
+  test("on every interface with --api-token-file: URLs reach the bound port through loopback, and the printed commands carry the token from its file", async () => {
+    const dir = tempDir("cw-demo-token-");
+    const tokenFile = join(dir, "token");
+    const token = "demo-test-token-0123456789abcdef";
+    writeFileSync(tokenFile, token + "\n");
+    const d = await startDemo(["--listen", "0.0.0.0:0", "--api-token-file", tokenFile]);
+    try {
+      const port = d.listen.split(":").at(-1)!;
+      assert.match(d.banner, new RegExp(`listens on 0\\.0\\.0\\.0:${port} \\(every interface\\)`));
+      assert.match(d.banner, new RegExp(`status page +http://127\\.0\\.0\\.1:${port}/\\n`));
+      assert.ok(!d.banner.includes(token), "the banner names the token's file, not the token");
+      assert.equal((await fetch(`http://127.0.0.1:${port}/v1/tasks/nope`)).status, 401, "the token is needed");
+      const task = await runTaskLines(taskLines(d.banner));
+      assert.equal(task.status, "solved", JSON.stringify(task));
+    } finally {
+      await stop(d);
+    }
+  });
+});

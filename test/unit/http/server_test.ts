@@ -1,0 +1,133 @@
+/** The HTTP server's `Expect: 100-continue` handling and reason phrases, asserted on the bytes a raw node:net client receives. */
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { connect, type Socket } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { systemClock } from "../../../src/base/clock.ts";
+import { silentLogger } from "../../../src/base/log.ts";
+import { parseConfig } from "../../../src/config/parse_config.ts";
+import { startWorker, type Worker } from "../../../src/app/start.ts";
+import { startSimulator, type Simulator } from "../../../src/sim/simulator.ts";
+import { testProcess } from "../../_support/process_stats.ts";
+
+const KEY = "continue-key-0123456789abcdef";
+
+interface Raw {
+  socket: Socket;
+  text(): string;
+  /** Resolves once what was received matches `re`; rejects after 5 s or when the socket closes first. */
+  until(re: RegExp): Promise<void>;
+  closed: Promise<void>;
+}
+
+function raw(port: number): Raw {
+  const socket = connect(port, "127.0.0.1");
+  let text = "";
+  const waiters = new Set<() => void>();
+  socket.on("data", (c: Buffer) => {
+    text += c.toString("latin1");
+    for (const w of waiters) w();
+  });
+  const closed = once(socket, "close").then(() => {
+    for (const w of waiters) w();
+  });
+  let ended = false;
+  void closed.then(() => (ended = true));
+  return {
+    socket,
+    text: () => text,
+    closed,
+    until: (re) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${re} within 5 s; got ${JSON.stringify(text)}`)), 5000);
+        const check = () => {
+          if (re.test(text)) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            resolve();
+          } else if (ended) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            reject(new Error(`closed before ${re}; got ${JSON.stringify(text)}`));
+          }
+        };
+        waiters.add(check);
+        check();
+      }),
+  };
+}
+
+/** A whole response: its head and a body of its Content-Length. */
+const WHOLE = /HTTP\/1\.1 [2-5]\d\d [^\r]*\r\n(?:[^\r]+\r\n)*?content-length: (\d+)\r\n(?:[^\r]+\r\n)*\r\n/i;
+
+function complete(text: string): boolean {
+  const m = WHOLE.exec(text);
+  return m !== null && text.length >= m.index + m[0].length + Number(m[1]);
+}
+
+async function untilComplete(r: Raw): Promise<{ head: string; body: Record<string, unknown> }> {
+  await r.until({ test: complete } as unknown as RegExp);
+  const m = WHOLE.exec(r.text())!;
+  const body = r.text().slice(m.index + m[0].length, m.index + m[0].length + Number(m[1]));
+  return { head: r.text().slice(0, m.index + m[0].length), body: JSON.parse(body) as Record<string, unknown> };
+}
+
+describe("HTTP server", () => {
+  let sim: Simulator;
+  let worker: Worker;
+  let port: number;
+  before(async () => {
+    sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [KEY], seed: 3 });
+    const { config } = parseConfig({ listen: "127.0.0.1:0" }, {});
+    worker = await startWorker({ process: testProcess, config, upstreamUrl: sim.url, apiKey: KEY, clock: systemClock, log: silentLogger });
+    await worker.startup;
+    port = worker.address.port;
+  });
+  after(async () => {
+    await worker.close();
+    await sim.close();
+  });
+
+  test("Expect: 100-continue with a Content-Length over the limit gets 413 Content Too Large, no 100, and the connection closed", async () => {
+    const r = raw(port);
+    r.socket.write("POST /v1/tasks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 5000000\r\nexpect: 100-continue\r\n\r\n");
+    const { head, body } = await untilComplete(r);
+    assert.match(head, /^HTTP\/1\.1 413 Content Too Large\r\n/);
+    assert.doesNotMatch(r.text(), /100 Continue/i);
+    assert.match(head, /\r\nconnection: close\r\n/i);
+    assert.equal(body.title, "Content Too Large");
+    assert.equal(body.code, "ERR_BODY_TOO_LARGE");
+    await r.closed;
+  });
+
+  test("Expect: 100-continue with a body the handler reads gets 100 Continue, then its answer", async () => {
+    const r = raw(port);
+    const json = JSON.stringify({ type: "turnstile", sitekey: "0x4AAAAAAAsite", pageurl: "https://example.com/" });
+    r.socket.write(`POST /v1/tasks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${json.length}\r\nexpect: 100-continue\r\n\r\n`);
+    await r.until(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
+    r.socket.write(json);
+    const { head, body } = await untilComplete(r);
+    assert.match(head, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 202 /);
+    assert.doesNotMatch(head, /connection: close/i, "a continued request keeps its connection");
+    assert.equal(body.status, "queued");
+    r.socket.destroy();
+  });
+
+  test("Expect: 100-continue refused on its headers (wrong content type) gets its 415 and no 100", async () => {
+    const r = raw(port);
+    r.socket.write("POST /v1/tasks HTTP/1.1\r\nhost: x\r\ncontent-type: text/plain\r\ncontent-length: 10\r\nexpect: 100-continue\r\n\r\n");
+    const { head } = await untilComplete(r);
+    assert.match(head, /^HTTP\/1\.1 415 Unsupported Media Type\r\n/);
+    assert.doesNotMatch(r.text(), /100 Continue/i);
+    await r.closed;
+  });
+
+  test("a body over the limit without Expect: the status line and the problem title say Content Too Large", async () => {
+    const r = raw(port);
+    r.socket.write("POST /v1/tasks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 5000000\r\n\r\n{");
+    const { head, body } = await untilComplete(r);
+    assert.match(head, /^HTTP\/1\.1 413 Content Too Large\r\n/);
+    assert.equal(body.title, "Content Too Large");
+    r.socket.destroy();
+  });
+});
