@@ -234,6 +234,9 @@ describe("deploy/grafana", () => {
   test("the dashboard is importable: datasource input, instance variable, unique ids, a place for each panel", () => {
     assert.ok(dashboard.schemaVersion >= 36, `schemaVersion ${dashboard.schemaVersion}`);
     assert.deepEqual(dashboard.__inputs.map((i) => [i.name, i.pluginId]), [["DS_PROMETHEUS", "prometheus"]]);
+    // Provisioning has no import step to fill ${DS_PROMETHEUS}: a datasource variable of that name does.
+    const ds = dashboard.templating.list.find((v) => v.name === "DS_PROMETHEUS");
+    assert.ok(ds && (ds as unknown as { type: string }).type === "datasource" && ds.query === "prometheus", "a DS_PROMETHEUS datasource variable");
     const instance = dashboard.templating.list.find((v) => v.name === "instance");
     assert.ok(instance, "an instance variable");
     assert.match(JSON.stringify(instance.query), /label_values\(captcha_worker_build_info, instance\)/);
@@ -257,9 +260,15 @@ describe("deploy/grafana", () => {
       assert.ok(metricNames(expr).length > 0, `${panel}: no metric in ${expr}`);
     }
     const used = exprs.flatMap((e) => metricNames(e.expr));
-    for (const name of ["captcha_worker_tasks_total", "captcha_worker_upstream_request_duration_seconds_bucket", "nodejs_eventloop_lag_max_seconds"]) {
+    for (const name of [
+      "captcha_worker_tasks_total", "captcha_worker_upstream_request_duration_seconds_bucket", "nodejs_eventloop_lag_max_seconds",
+      // Issue 17: failures by outcome, circuit, dependencies, readiness changes, backlog, saturation.
+      "captcha_worker_upstream_requests_total", "captcha_worker_circuit_open", "captcha_worker_check_status", "captcha_worker_readiness_state",
+      "captcha_worker_readiness_changes_total", "captcha_worker_oldest_queued_seconds", "captcha_worker_queue_depth", "captcha_worker_saturation_ratio",
+    ]) {
       assert.ok(used.includes(name), `the dashboard shows ${name}`);
     }
+    assert.ok(exprs.some((e) => /sum by \(type, outcome\) \(rate\(captcha_worker_tasks_total\{outcome!="solved"/.test(e.expr)), "failures by type and outcome");
     if (!requireOrSkip(t, builtBinaryAvailable(), BUILD_HINT)) return;
     await assertScraped(DASHBOARD, exprs.map((x) => ({ what: x.panel, expr: x.expr, legend: x.legend })));
   });
