@@ -44,6 +44,8 @@ export interface StopParts {
   http: { close(graceMs: number): Promise<void> } | undefined;
   client: { close(): void } | undefined;
   agent: { close(): Promise<void> } | undefined;
+  /** --address-file: removed first, so a probe stops finding a worker that is going away. */
+  addressFile?: { remove(): void } | undefined;
 }
 
 export interface StopLadder {
@@ -96,6 +98,7 @@ export function createStopLadder(p: StopParts): StopLadder {
       closing ??= (async () => {
         const drained = state === "drained";
         state = "closing";
+        p.addressFile?.remove();
         p.notifier.stop();
         for (const t of p.timers) t.stop();
         if (!drained) settle();

@@ -38,6 +38,7 @@ import { ClientKeys } from "../gateway/client_keys.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { createGatewayParts } from "../gateway/gateway_parts.ts";
 import { PeerRouter } from "../cluster/peer_router.ts";
+import { recordAddress, type AddressFile } from "./address_file.ts";
 import { createAdmission } from "./admission.ts";
 import { startDemo, type Demo } from "./demo.ts";
 import { createStopLadder, type StopLadder } from "./lifecycle.ts";
@@ -261,6 +262,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     http: undefined as HttpServer | undefined,
     client,
     agent: undefined as HaproxyAgent | undefined,
+    addressFile: undefined as AddressFile | undefined,
   };
   const ladder = createStopLadder(parts);
   try {
@@ -270,6 +272,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     await ladder.close();
     throw err;
   }
+  if (config.addressFile !== undefined) parts.addressFile = recordAddress(config.addressFile, parts.http.address, log);
   if (opened) {
     // Lock held and listener bound: only now is the journal rewritten (nothing runs in between).
     try {

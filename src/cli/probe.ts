@@ -1,7 +1,11 @@
-/** `captcha-worker probe`: one GET with a deadline, exit 0 on 2xx and 1 otherwise, one line saying why (HEALTHCHECK without curl). */
+/**
+ * `captcha-worker probe`: one GET with a deadline, exit 0 on 2xx and 1 otherwise, one line saying why
+ * (HEALTHCHECK without curl). It finds the worker by --url, else the address `run` recorded in
+ * --address-file (a HEALTHCHECK sees the image's environment, not the container's --listen), else --listen.
+ */
 import { systemClock, type Clock } from "../base/clock.ts";
 import type { FlagValues, HostPort } from "../config/config.ts";
-import { formatHostPort } from "../config/host_port.ts";
+import { formatHostPort, parseHostPort } from "../config/host_port.ts";
 import { PROBE_FLAGS, type FlagSpec } from "../config/options.ts";
 import { resolveFlag } from "../config/parse_config.ts";
 import { WorkerError } from "../base/errors.ts";
@@ -27,7 +31,12 @@ export async function runProbeCommand(positionals: string[], flags: FlagValues, 
   const path = PROBE_PATHS[target];
   if (!path) throw new WorkerError("ERR_USAGE", `Unknown probe target "${target.slice(0, 40)}": expected live, ready, startup or deps`);
 
-  const { base, timeoutMs } = resolveTarget(PROBE_FLAGS, flags, rt.env);
+  const where = resolveProbeTarget(flags, rt.env, rt.readFile);
+  if ("error" in where) {
+    rt.stderr(`fail: ${where.error}\n`);
+    return EXIT_FAILURE;
+  }
+  const { base, timeoutMs } = where;
   const result = await probe(new URL(path, base), timeoutMs);
   (result.ok ? rt.stdout : rt.stderr)(result.line + "\n");
   return result.ok ? EXIT_OK : EXIT_FAILURE;
@@ -39,6 +48,34 @@ export function resolveTarget(specs: readonly FlagSpec[], flags: FlagValues, env
   const timeoutMs = value("timeout") as number;
   const url = value("url") as URL | undefined;
   return { base: url ?? defaultBase(value("listen") as HostPort), timeoutMs };
+}
+
+/**
+ * probe's target: --url; else, with --address-file set and no --listen flag, the address recorded
+ * there; else --listen. A missing address file falls through to --listen (the worker has not listened
+ * yet, or stopped cleanly); an unreadable or garbled one is an error, never a guess.
+ */
+export function resolveProbeTarget(flags: FlagValues, env: Record<string, string | undefined>, readFile: (path: string) => string): { base: URL; timeoutMs: number } | { error: string } {
+  const target = resolveTarget(PROBE_FLAGS, flags, env);
+  const resolve = (name: string) => resolveFlag(PROBE_FLAGS.find((f) => f.flag === name)!, flags, env);
+  const file = resolve("address-file").value as string | undefined;
+  if (file === undefined || resolve("url").value !== undefined || resolve("listen").source === "flag") return target;
+  const recorded = readAddressFile(file, readFile);
+  if (typeof recorded === "string") return { error: recorded };
+  return recorded ? { base: defaultBase(recorded), timeoutMs: target.timeoutMs } : target;
+}
+
+/** The address in `file`; undefined when there is no such file; a message when it cannot be used. */
+function readAddressFile(file: string, readFile: (path: string) => string): HostPort | string | undefined {
+  let text: string;
+  try {
+    text = readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    return `cannot read the address file ${file} (--address-file): ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
+  }
+  const address = parseHostPort(text.trim());
+  return address ?? `the address file ${file} (--address-file) holds no host:port: ${JSON.stringify(text.slice(0, 60))}`;
 }
 
 /** The worker's own address, with the wildcard hosts turned into loopback. */

@@ -34,6 +34,8 @@ export interface Config {
   connectTimeoutMs: number;
   drainTimeoutMs: number;
   stateDir: string | undefined;
+  /** Where `run` records its bound address for `probe` (a Docker HEALTHCHECK sees only the image's environment). */
+  addressFile: string | undefined;
   apiTokenFile: string | undefined;
   /** Serve the task API without a credential on a non-loopback --listen. */
   allowUnauthenticated: boolean;

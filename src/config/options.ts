@@ -101,6 +101,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     "on SIGTERM, how long in-flight tasks may finish", v.duration(0, 600_000)),
   option("stateDir", "state-dir", undefined, "a directory path",
     "where accepted tasks are journaled (systemd StateDirectory)", v.path),
+  option("addressFile", "address-file", undefined, "a file path",
+    "file where run records its bound address (host:port) once listening, removed at a clean exit; probe reads it first", v.path),
   option("apiTokenFile", "api-token-file", undefined, "a file path",
     "file holding the bearer token required on the task API", v.path),
   option("allowUnauthenticated", "allow-unauthenticated", "false", "true or false (1/0, yes/no)",
@@ -144,8 +146,11 @@ function timeoutFlag(def: string): FlagSpec<number> {
 
 const LISTEN_FOR_URL: FlagSpec = { ...optionSpec("listen"), placeholder: "HOST:PORT", help: "where the worker listens, for the default --url" };
 
+/** The file `run` records its bound address in: probe reads it before --listen (a HEALTHCHECK knows only the image's environment). */
+const ADDRESS_FILE_FOR_URL: FlagSpec = { ...optionSpec("addressFile"), placeholder: "FILE", help: "where run recorded its address: read before --listen" };
+
 /** `probe`'s flags. */
-export const PROBE_FLAGS: readonly FlagSpec[] = [URL_FLAG, timeoutFlag("1s"), LISTEN_FOR_URL];
+export const PROBE_FLAGS: readonly FlagSpec[] = [URL_FLAG, timeoutFlag("1s"), LISTEN_FOR_URL, ADDRESS_FILE_FOR_URL];
 
 /** `status`'s flags: probe's, a longer timeout, and --json. */
 export const STATUS_FLAGS: readonly FlagSpec[] = [

@@ -196,6 +196,21 @@ describe("deploy/docker/Dockerfile", () => {
     assert.throws(() => checkExposure(config, false), /--api-token-file/, "and without it the worker refuses to start");
   });
 
+  test("the journal: --state-dir on a VOLUME the image creates owned by 65532 (no shell for a RUN mkdir)", () => {
+    const env = Object.fromEntries([...dockerfile.matchAll(/^ENV\s+(\w+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+    const { config } = parseConfig({}, env);
+    assert.equal(config.stateDir, "/var/lib/captcha-worker");
+    assert.match(dockerfile, /^VOLUME\s+\["\/var\/lib\/captcha-worker"\]$/m);
+    assert.match(dockerfile, /^COPY\s+--from=gcr\.io\/distroless\/cc-debian12:nonroot\s+--chown=65532:65532\s+\/home\/nonroot\s+\/var\/lib\/captcha-worker$/m);
+  });
+
+  test("HEALTHCHECK finds the worker by --address-file, set in the image's environment on the writable /tmp", () => {
+    const env = Object.fromEntries([...dockerfile.matchAll(/^ENV\s+(\w+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+    assert.equal(parseConfig({}, env).config.addressFile, "/tmp/captcha-worker.address");
+    // The key-file ownership a uid-65532 image needs is spelled out where `docker run` is shown.
+    assert.match(read("docker/Dockerfile"), /chown 65532:65532/);
+  });
+
   test("the build context's .dockerignore sends only the executable", () => {
     const ignore = uncommented(readFileSync(join(ROOT, ".dockerignore"), "utf8")).split("\n");
     assert.deepEqual(ignore, ["*", "!dist/captcha-worker"]);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, test, type TestContext } from "node:test";
 import { ROOT } from "../../_support/cli.ts";
 import { requireOrSkip, requireProgram } from "../../_support/programs.ts";
@@ -74,6 +74,11 @@ describe("deploy/kubernetes (parsed)", () => {
     assert.equal(container.securityContext.readOnlyRootFilesystem, true);
     assert.equal(container.securityContext.allowPrivilegeEscalation, false);
     assert.deepEqual(container.securityContext.capabilities.drop, ["ALL"]);
+    // The image's --address-file must be writable under the read-only root: on a writable emptyDir.
+    const addressFile = /^ENV CAPTCHA_WORKER_ADDRESS_FILE=(\S+)$/m.exec(readFileSync(ROOT + "deploy/docker/Dockerfile", "utf8"))?.[1];
+    assert.ok(addressFile, "the image sets CAPTCHA_WORKER_ADDRESS_FILE");
+    const tmp = container.volumeMounts.find((m: Doc) => addressFile.startsWith(m.mountPath.replace(/\/?$/, "/")));
+    assert.ok(tmp && !tmp.readOnly && pod.volumes.find((v: Doc) => v.name === tmp.name)?.emptyDir, `${addressFile} on a writable emptyDir`);
     const keyFile = container.env.find((e: Doc) => e.name === "CAPTCHAAI_API_KEY_FILE").value;
     const mount = container.volumeMounts.find((m: Doc) => keyFile.startsWith(m.mountPath + "/"));
     const volume = pod.volumes.find((v: Doc) => v.name === mount.name);

@@ -1,8 +1,9 @@
 /**
  * The monitoring files: deploy/prometheus (alerting rules, their promtool unit tests, an example
  * scrape config) and deploy/grafana (the dashboard). promtool checks what it can; the rest is read
- * as text (no YAML parser: no dependencies). Metric names are checked against what a live worker
- * actually exposes on /metrics, not against a list kept here.
+ * as text (no YAML parser: no dependencies). Metric names, label names and label values are checked
+ * against what the built executable actually exposes on /metrics (live_scrape.ts), not against a
+ * list kept here. Each alert's runbook_url must be a Troubleshooting row of the README.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -11,8 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { startHarness } from "../../_support/harness.ts";
-import { requireProgram } from "../../_support/programs.ts";
+import { builtBinaryAvailable } from "../../_support/cli.ts";
+import { requireOrSkip, requireProgram } from "../../_support/programs.ts";
+import { BUILD_HINT, liveScrape, metricNames, unsupported } from "./live_scrape.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const ALERTS = "deploy/prometheus/alerts.yml";
@@ -23,9 +25,9 @@ const DASHBOARD = "deploy/grafana/captcha-worker.json";
 const ALERT_NAMES = [
   "CaptchaWorkerNotReady", "CaptchaWorkerBalanceLow", "CaptchaWorkerBalanceWarning", "CaptchaWorkerNoSolve",
   "CaptchaWorkerErrorRateHigh", "CaptchaWorkerCircuitOpen", "CaptchaWorkerDown",
+  "CaptchaWorkerReadinessFlapping", "CaptchaWorkerProbationFailing", "CaptchaWorkerQueueWait", "CaptchaWorkerBacklog",
+  "CaptchaWorkerSaturated", "CaptchaWorkerPeerForwardingFailing", "CaptchaWorkerCallbacksFailing", "CaptchaWorkerSecondInstanceRefused",
 ];
-/** Metric names the worker's own series use: the pattern every alert and panel query is scanned with. */
-const METRIC_NAME = /\b(captcha_worker_[a-z_]+|nodejs_[a-z_]+|process_[a-z_]+)\b/g;
 
 function read(rel: string): string {
   return readFileSync(join(ROOT, rel), "utf8");
@@ -76,11 +78,6 @@ function scalar(item: string[], key: string): string | undefined {
   return block.join(" ");
 }
 
-/** Metric names in `text` by METRIC_NAME. */
-function metricNames(text: string): string[] {
-  return [...new Set(text.match(METRIC_NAME) ?? [])];
-}
-
 /** Runs promtool from the repository root (so relative paths resolve as documented). */
 function promtool(path: string, ...args: string[]): { status: number | null; out: string } {
   const r = spawnSync(path, args, { cwd: ROOT, encoding: "utf8" });
@@ -88,35 +85,11 @@ function promtool(path: string, ...args: string[]): { status: number | null; out
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-let exposition: Promise<Set<string>> | undefined;
-/**
- * Every sample name a real worker exposes: started in-process on the simulator and scraped once.
- * A histogram `x` contributes `x_bucket`, `x_sum` and `x_count`, which queries use, besides `x`.
- */
-function exposedNames(): Promise<Set<string>> {
-  exposition ??= (async () => {
-    const h = await startHarness();
-    try {
-      const res = await fetch(`${h.base}/metrics`);
-      assert.equal(res.status, 200);
-      const names = new Set<string>();
-      for (const [, name, type] of (await res.text()).matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
-        names.add(name!);
-        if (type === "histogram" || type === "summary") for (const s of ["_bucket", "_sum", "_count"]) names.add(name + s);
-      }
-      assert.ok(names.has("captcha_worker_ready") && names.has("nodejs_eventloop_lag_seconds"), [...names].join(" "));
-      return names;
-    } finally {
-      await h.close();
-    }
-  })();
-  return exposition;
-}
-
-async function assertExposed(where: string, names: string[]): Promise<void> {
-  const exposed = await exposedNames();
-  const unknown = names.filter((n) => !exposed.has(n));
-  assert.deepEqual(unknown, [], `${where} uses metric names the worker does not expose (it exposes: ${[...exposed].sort().join(", ")})`);
+/** Fails with every name or label in `exprs` the built worker's live scrape does not have. */
+async function assertScraped(where: string, exprs: { expr: string; legend?: string; what?: string }[]): Promise<void> {
+  const scrape = await liveScrape();
+  const problems = exprs.flatMap((e) => unsupported(e.expr, scrape, e.legend).map((p) => `${e.what ?? e.expr}: ${p}`));
+  assert.deepEqual(problems, [], `${where} uses names or labels the worker does not expose`);
 }
 
 describe("deploy/prometheus", () => {
@@ -182,7 +155,39 @@ describe("deploy/prometheus", () => {
     }
   });
 
-  test("alerts and their unit tests use only metric names the worker exposes", async () => {
+  test("the scrape check catches a misspelt label, an unknown value and a grouping label no metric has", async (t) => {
+    if (!requireOrSkip(t, builtBinaryAvailable(), BUILD_HINT)) return;
+    const scrape = await liveScrape();
+    assert.deepEqual(unsupported('sum by (type, outcome) (rate(captcha_worker_tasks_total{outcome="failed"}[5m]))', scrape), []);
+    assert.equal(unsupported('captcha_worker_tasks_total{blame="worker"}', scrape).length, 1);
+    assert.equal(unsupported('captcha_worker_callbacks_total{outcome=~"failed|lost"}', scrape).length, 1);
+    assert.equal(unsupported("sum by (peer) (captcha_worker_peer_requests_total)", scrape).length, 1);
+    assert.equal(unsupported("captcha_worker_queue_depth", scrape, "{{node}}").length, 1);
+    assert.equal(unsupported("captcha_worker_no_such_total", scrape).length, 1);
+  });
+
+  test("every alert links its README Troubleshooting row (runbook_url README.md#ts-..., an id the README has) and its summary names it", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const missing: string[] = [];
+    for (const a of listItems(read(ALERTS), "alert")) {
+      const name = scalar(a, "alert");
+      const anchor = /^README\.md#([\w-]+)$/.exec(scalar(a, "runbook_url") ?? "")?.[1];
+      assert.ok(anchor, `${name}: runbook_url "README.md#<anchor>"`);
+      assert.ok((scalar(a, "summary") ?? "").includes(`README.md#${anchor}`), `${name}: the summary names README.md#${anchor}`);
+      // Not ready has no row of its own: it links the table, whose rows are the issues /health/ready lists.
+      if (name === "CaptchaWorkerNotReady") {
+        assert.equal(anchor, "troubleshooting");
+        if (!/^## Troubleshooting$/m.test(readme)) missing.push(`${name}: ## Troubleshooting`);
+        continue;
+      }
+      assert.match(anchor, /^ts-[a-z_]+$/, `${name}: a Troubleshooting row's anchor`);
+      if (!readme.includes(`id="${anchor}"`)) missing.push(`${name}: id="${anchor}"`);
+    }
+    assert.deepEqual(missing, [], "runbook anchors the README does not have");
+  });
+
+  test("alerts (exprs and summary queries) and their unit tests' series use only names, labels and label values the built worker exposes", async (t) => {
+    if (!requireOrSkip(t, builtBinaryAvailable(), BUILD_HINT)) return;
     const alerts = listItems(read(ALERTS), "alert");
     const exprNames = alerts.flatMap((a) => metricNames(scalar(a, "expr") ?? ""));
     for (const a of alerts) {
@@ -190,18 +195,22 @@ describe("deploy/prometheus", () => {
       assert.ok(metricNames(expr).length > 0 || /^up\{/.test(expr), `${scalar(a, "alert")}: no metric found in ${expr}`);
     }
     assert.ok(exprNames.includes("captcha_worker_threshold"), "the thresholds come from the worker");
-    // Exprs and the annotations' `query` templates alike.
-    await assertExposed(ALERTS, metricNames(uncommented(read(ALERTS))));
-    // A unit test on a misspelt series would pass its quiet cases for the wrong reason.
-    const series = [...uncommented(read(ALERTS_TEST)).matchAll(/series: '([a-z_]+)\{/g)].map((m) => m[1]!);
+    const exprs = alerts.map((a) => ({ what: scalar(a, "alert"), expr: scalar(a, "expr") ?? "" }));
+    // The annotations' `query` templates: printf "captcha_worker_threshold{name=\"min_balance\",...}".
+    const queries = [...uncommented(read(ALERTS)).matchAll(/printf "((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!.replaceAll('\\"', '"'));
+    assert.ok(queries.length >= 4, `${queries.length} summary queries`);
+    await assertScraped(ALERTS, [...exprs, ...queries.filter((q) => metricNames(q).length > 0).map((expr) => ({ expr, what: "query" }))]);
+    // A unit test on a misspelt series or label would pass its quiet cases for the wrong reason.
+    const series = [...uncommented(read(ALERTS_TEST)).matchAll(/series: '([a-z_]+\{[^']*\})'/g)].map((m) => m[1]!);
     assert.ok(series.length > 0);
-    await assertExposed(ALERTS_TEST, series.filter((n) => n !== "up"));
+    await assertScraped(ALERTS_TEST, series.filter((n) => !n.startsWith("up{")).map((expr) => ({ expr })));
   });
 });
 
 interface Target {
   expr?: string;
   refId?: string;
+  legendFormat?: string;
 }
 interface Panel {
   id?: number;
@@ -220,11 +229,14 @@ describe("deploy/grafana", () => {
     panels: Panel[];
   };
   const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
-  const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr ?? "" })));
+  const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr ?? "", legend: t.legendFormat ?? "" })));
 
   test("the dashboard is importable: datasource input, instance variable, unique ids, a place for each panel", () => {
     assert.ok(dashboard.schemaVersion >= 36, `schemaVersion ${dashboard.schemaVersion}`);
     assert.deepEqual(dashboard.__inputs.map((i) => [i.name, i.pluginId]), [["DS_PROMETHEUS", "prometheus"]]);
+    // Provisioning has no import step to fill ${DS_PROMETHEUS}: a datasource variable of that name does.
+    const ds = dashboard.templating.list.find((v) => v.name === "DS_PROMETHEUS");
+    assert.ok(ds && (ds as unknown as { type: string }).type === "datasource" && ds.query === "prometheus", "a DS_PROMETHEUS datasource variable");
     const instance = dashboard.templating.list.find((v) => v.name === "instance");
     assert.ok(instance, "an instance variable");
     assert.match(JSON.stringify(instance.query), /label_values\(captcha_worker_build_info, instance\)/);
@@ -241,17 +253,24 @@ describe("deploy/grafana", () => {
     assert.doesNotMatch(read(DASHBOARD), /"uid": "(?!\$\{DS_PROMETHEUS\}|-- Grafana --|captcha-worker")/);
   });
 
-  test("every panel query is filtered by $instance and uses only metric names the worker exposes", async () => {
+  test("every panel query is filtered by $instance and uses only names, labels and label values the built worker exposes", async (t) => {
     assert.ok(exprs.length >= 10, `${exprs.length} queries`);
     for (const { panel, expr } of exprs) {
       assert.match(expr, /instance=~"\$instance"/, `${panel}: ${expr}`);
       assert.ok(metricNames(expr).length > 0, `${panel}: no metric in ${expr}`);
     }
     const used = exprs.flatMap((e) => metricNames(e.expr));
-    for (const name of ["captcha_worker_tasks_total", "captcha_worker_upstream_request_duration_seconds_bucket", "nodejs_eventloop_lag_max_seconds"]) {
+    for (const name of [
+      "captcha_worker_tasks_total", "captcha_worker_upstream_request_duration_seconds_bucket", "nodejs_eventloop_lag_max_seconds",
+      // Issue 17: failures by outcome, circuit, dependencies, readiness changes, backlog, saturation.
+      "captcha_worker_upstream_requests_total", "captcha_worker_circuit_open", "captcha_worker_check_status", "captcha_worker_readiness_state",
+      "captcha_worker_readiness_changes_total", "captcha_worker_oldest_queued_seconds", "captcha_worker_queue_depth", "captcha_worker_saturation_ratio",
+    ]) {
       assert.ok(used.includes(name), `the dashboard shows ${name}`);
     }
-    await assertExposed(DASHBOARD, [...new Set(used)]);
+    assert.ok(exprs.some((e) => /sum by \(type, outcome\) \(rate\(captcha_worker_tasks_total\{outcome!="solved"/.test(e.expr)), "failures by type and outcome");
+    if (!requireOrSkip(t, builtBinaryAvailable(), BUILD_HINT)) return;
+    await assertScraped(DASHBOARD, exprs.map((x) => ({ what: x.panel, expr: x.expr, legend: x.legend })));
   });
 
   test("every panel query is valid PromQL (promtool check rules on them as recording rules)", (t) => {

@@ -28,6 +28,7 @@ const GOOD: Record<ConfigKey, [string, unknown]> = {
   connectTimeoutMs: ["1500ms", 1500],
   drainTimeoutMs: ["5s", 5000],
   stateDir: ["/var/lib/captcha-worker", "/var/lib/captcha-worker"],
+  addressFile: ["/tmp/captcha-worker.address", "/tmp/captcha-worker.address"],
   apiTokenFile: ["/etc/captcha-worker/token", "/etc/captcha-worker/token"],
   allowUnauthenticated: ["true", true],
   agentListen: [":8081", { host: "0.0.0.0", port: 8081 }],
