@@ -9,6 +9,7 @@ import type { HealthState, HealthView } from "../health/health_view.ts";
 import { READINESS_STATES, type ReadinessState } from "../health/readiness.ts";
 import type { Task } from "../tasks/task.ts";
 import { TASK_TYPES } from "../tasks/task.ts";
+import { CODE_RULES } from "../upstream/classify.ts";
 import { VERSION } from "../base/version.ts";
 import type { Endpoint, OutcomeKind } from "../upstream/endpoints.ts";
 import type { Registry } from "./registry.ts";
@@ -38,6 +39,15 @@ export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOption
   const { view, config } = o;
   const tasks = registry.counter("captcha_worker_tasks_total", "Tasks that ended, by type and outcome (solved, or the failure code class).", ["type", "outcome"]);
   for (const type of TASK_TYPES) for (const outcome of ["solved", "failed", "timeout", "shutdown"]) tasks.init({ type, outcome });
+  const failures = registry.counter(
+    "captcha_worker_task_failures_total",
+    "Failed tasks by type, code (an upstream code the worker knows, timeout, shutdown, SUBMIT_UNCERTAIN, journal, or other) and blame (worker: counts toward readiness; client: the client's input; none: a shutdown or restore).",
+    ["type", "code", "blame"],
+  );
+  for (const type of TASK_TYPES) {
+    failures.init({ type, code: "timeout", blame: "worker" });
+    failures.init({ type, code: "shutdown", blame: "none" });
+  }
   const solve = registry.histogram("captcha_worker_solve_duration_seconds", "Time from acceptance to solution of solved tasks.", ["type"], SOLVE_BUCKETS_S);
   const requests = registry.counter("captcha_worker_upstream_requests_total", "Upstream HTTP calls by endpoint and classified outcome.", ["endpoint", "outcome"]);
   const latency = registry.histogram("captcha_worker_upstream_request_duration_seconds", "Upstream HTTP call duration.", ["endpoint"], UPSTREAM_BUCKETS_S);
@@ -106,6 +116,7 @@ export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOption
     taskEnded(task) {
       const outcome = task.status === "solved" ? "solved" : task.error?.code === "timeout" || task.error?.code === "shutdown" ? task.error.code : "failed";
       tasks.inc({ type: task.type, outcome });
+      if (task.status === "failed" && task.error) failures.inc({ type: task.type, code: failureCodeLabel(task.error.code), blame: task.error.blame ?? "none" });
       if (task.status === "solved" && task.endedAt !== undefined) solve.observe({ type: task.type }, (task.endedAt - task.createdAt) / 1000);
     },
     upstreamCall(endpoint, outcome, durationMs) {
@@ -113,4 +124,12 @@ export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOption
       latency.observe({ endpoint }, durationMs / 1000);
     },
   };
+}
+
+/** The worker's own failure codes; with the upstream's known ones they bound the `code` label. */
+const OWN_CODES = new Set(["timeout", "shutdown", "SUBMIT_UNCERTAIN", "journal", "owner_unavailable"]);
+
+/** A failure code as a label value: known codes as they are, anything else (upstream free text) `other`. */
+export function failureCodeLabel(code: string): string {
+  return OWN_CODES.has(code) || Object.hasOwn(CODE_RULES, code) ? code : "other";
 }

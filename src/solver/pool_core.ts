@@ -271,7 +271,7 @@ export class PoolCore {
     this.#queued.delete(task); // its deque entry goes lazily
     this.giveBack(task);
     task.status = "failed";
-    task.error = { code, message };
+    task.error = blame ? { code, message, blame } : { code, message };
     this.end(task);
     if (blame) this.o.health.failed(task.type, code, blame);
   }

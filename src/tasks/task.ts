@@ -13,10 +13,15 @@ export function kindOf(type: TaskType): TaskKind {
   return type === "image" ? "image" : "token";
 }
 
+/** Whom a failure is charged to: the worker (its health counts it) or the client's input; unset for nobody's (a shutdown, a restore). */
+export type FailureBlame = "worker" | "client";
+
 export interface TaskError {
   /** The upstream code (e.g. ERROR_CAPTCHA_UNSOLVABLE) or `timeout` / `shutdown`. */
   code: string;
   message: string;
+  /** Set by the solver as it fails the task; not journaled (a restored failure is nobody's). */
+  blame?: FailureBlame;
 }
 
 export interface Task {

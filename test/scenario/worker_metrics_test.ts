@@ -54,4 +54,29 @@ describe("/metrics", () => {
       await h.close();
     }
   });
+
+  test("counts failures by code and blame: the client's input apart from the worker's failures, unknown codes as other", async () => {
+    const h = await startHarness();
+    try {
+      const scrape = async () => (await fetch(`${h.base}/metrics`)).text();
+      const endOne = async (code: string) => {
+        h.sim.control.setFault("in.php", { error: code });
+        const task = h.worker.pool.enqueue("image", IMAGE);
+        await advance(h.clock, 1000);
+        await eventually(() => task.status === "failed", `failed with ${code}`);
+        h.sim.control.clearFaults();
+        return task;
+      };
+      assert.equal((await endOne("ERROR_WRONG_FILE_EXTENSION")).error?.blame, "client");
+      await endOne("ERROR_SOMETHING_NEW");
+      const text = await scrape();
+      assert.equal(value(text, 'captcha_worker_task_failures_total{type="image",code="ERROR_WRONG_FILE_EXTENSION",blame="client"}'), 1);
+      assert.equal(value(text, 'captcha_worker_task_failures_total{type="image",code="other",blame="worker"}'), 1);
+      assert.equal(value(text, 'captcha_worker_tasks_total{type="image",outcome="failed"}'), 2, "both are failures in tasks_total");
+      assert.ok(!text.includes("ERROR_SOMETHING_NEW"), "upstream free text never becomes a label value");
+      assert.equal(value(text, "captcha_worker_consecutive_failures"), 1, "only the worker's failure counts toward readiness");
+    } finally {
+      await h.close();
+    }
+  });
 });

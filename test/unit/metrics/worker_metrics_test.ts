@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { HealthState } from "../../../src/health/health_view.ts";
 import { Registry } from "../../../src/metrics/registry.ts";
-import { registerWorkerMetrics } from "../../../src/metrics/worker_metrics.ts";
+import { failureCodeLabel, registerWorkerMetrics } from "../../../src/metrics/worker_metrics.ts";
 import type { Task } from "../../../src/tasks/task.ts";
 import { fixture } from "../health/_fixture.ts";
 
@@ -74,5 +74,10 @@ describe("registerWorkerMetrics", () => {
     assert.equal(value(text, 'captcha_worker_solve_duration_seconds_sum{type="image"}'), 3);
     assert.equal(value(text, 'captcha_worker_upstream_requests_total{endpoint="in.php",outcome="ok"}'), 1);
     assert.equal(value(text, 'captcha_worker_upstream_request_duration_seconds_bucket{endpoint="in.php",le="0.25"}'), 1);
+  });
+
+  test("failureCodeLabel keeps known codes and the worker's own, and bounds anything else to other", () => {
+    for (const code of ["ERROR_CAPTCHA_UNSOLVABLE", "ERROR_WRONG_FILE_EXTENSION", "timeout", "shutdown", "SUBMIT_UNCERTAIN"]) assert.equal(failureCodeLabel(code), code);
+    for (const code of ["ERROR_NEW_THING", "", "constructor", "__proto__", "a\nb"]) assert.equal(failureCodeLabel(code), "other");
   });
 });
