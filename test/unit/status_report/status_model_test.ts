@@ -4,7 +4,8 @@ import type { ReadyDocument } from "../../../src/health/health_documents.ts";
 import { readStatusDocs } from "../../../src/status_report/status_docs.ts";
 import { duration, statusModel } from "../../../src/status_report/status_model.ts";
 import { READY_DOC } from "../../_support/ready_doc.ts";
-import { renderHtml, renderText } from "../../../src/status_report/status_render.ts";
+import { renderText } from "../../../src/status_report/status_render.ts";
+import { renderHtml } from "../../../src/status_report/status_page.ts";
 
 
 describe("status model", () => {
