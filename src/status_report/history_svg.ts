@@ -29,8 +29,8 @@ export const span = (s: Pick<Stretch, "from" | "to">): string => `${hhmm(s.from)
 
 /** One line for a stretch: when, what, for how long, why. */
 export function describeStretch(s: Stretch): string {
-  const time = s.state === "ready" || s.state === "gap" ? "" : ` ${duration(s.msNotReady / 1000)} outside ready`;
-  return `${span(s)}: ${STATE_LABEL[s.state]}${time}${s.issues.length ? ` (${s.issues.join(", ")})` : ""}`;
+  const time = s.state === "ready" || s.state === "gap" ? "" : ` (${duration(s.msNotReady / 1000)} outside ready)`;
+  return `${span(s)}, ${STATE_LABEL[s.state]}${time}${s.issues.length ? `: ${s.issues.join(", ")}` : ""}`;
 }
 
 /** Minute ticks under a chart: -60m, -45m, -30m, -15m, now. */
@@ -51,11 +51,12 @@ export function timelineSvg(stretches: readonly Stretch[]): string {
   const parts = stretches.map((s) => {
     const x = s.first * STEP;
     const w = s.minutes * STEP;
-    const label = s.issues.length ? s.issues.join(", ") : STATE_LABEL[s.state];
     const room = Math.floor((w - 6) / 7.2);
-    const text = s.state !== "ready" && s.state !== "gap" && room >= 6
-      ? `<text x="${attr(x + 3)}" y="27">${escapeHtml(label.length > room ? label.slice(0, room - 1) + "…" : label)}</text>`
-      : "";
+    // The issues in full when they fit, else their kinds (low_balance), else cut.
+    const full = s.issues.length ? s.issues.join(", ") : STATE_LABEL[s.state];
+    const short = s.issues.map((i) => i.split("=", 1)[0]).join(", ") || full;
+    const label = full.length <= room ? full : short.length <= room ? short : short.slice(0, Math.max(0, room - 1)) + "…";
+    const text = s.state !== "ready" && s.state !== "gap" && room >= 6 ? `<text x="${attr(x + 3)}" y="27">${escapeHtml(label)}</text>` : "";
     return `<g class="stretch ${s.state}"><title>${escapeHtml(describeStretch(s))}</title><rect x="${attr(x)}" y="8" width="${attr(w)}" height="30"/>${text}</g>`;
   });
   return `${svgOpen("timeline", 62, "readiness over the last hour")}${parts.join("")}${axis(56)}</svg>`;

@@ -36,10 +36,17 @@ const kinds = (issues: readonly string[]) => issues.map((i) => i.split("=", 1)[0
 export function readinessStretches(view: HistoryView): Stretch[] {
   const out: Stretch[] = [];
   view.minutes.forEach(({ start, stats }, i) => {
-    const state = stats ? (worstState(stats) ?? "gap") : "gap";
+    const last = out.at(-1);
+    const worst = stats && worstState(stats);
+    if (stats && !worst && last) {
+      // A minute that holds no time yet (it began this instant) goes on with the state before it.
+      last.to = start + 60_000;
+      last.minutes++;
+      return;
+    }
+    const state = worst ?? "gap";
     const issues = stats && state !== "ready" && state !== "gap" ? stats.issues : [];
     const msNotReady = stats ? Object.entries(stats.msIn).reduce((sum, [s, ms]) => (s === "ready" ? sum : sum + ms), 0) : 0;
-    const last = out.at(-1);
     if (last && last.state === state && kinds(last.issues) === kinds(issues)) {
       last.to = start + 60_000;
       last.minutes++;

@@ -107,7 +107,7 @@ export class StatusHistory {
     this.#everyMs = o.everyMs ?? 5000;
     this.startedAt = o.clock.now();
     this.#accountedTo = this.startedAt;
-    this.#noteIssues(this.#ring.at(minuteOf(this.startedAt)));
+    this.#ring.at(minuteOf(this.startedAt));
   }
 
   /** How many minute slots are held: fixed, whatever was recorded. */
@@ -204,6 +204,7 @@ export class StatusHistory {
       }
       t = end;
     }
+    this.#ring.at(minuteOf(now)); // the current minute exists from its first instant
     this.#accountedTo = Math.max(this.#accountedTo, now);
   }
 

@@ -61,7 +61,8 @@ const MEANING: Record<string, string> = {
 
 const issueItem = (issue: string) => {
   const meaning = MEANING[issue.split("=", 1)[0]!];
-  return `<li><code>${esc(issue)}</code>${meaning ? ` <span class="meaning">${esc(meaning)}</span>` : ""}</li>`;
+  const text = meaning && esc(meaning).replace(/--[a-z-]+/g, (flag) => `<span class="flag">${flag}</span>`);
+  return `<li><code>${esc(issue)}</code>${text ? ` <span class="meaning">${text}</span>` : ""}</li>`;
 };
 
 const CSS = `
@@ -73,31 +74,41 @@ h2{font-size:1.1rem;margin:1.2rem 0 .4rem}
 .state.ok{background:#1a7f37} .state.warn{background:#9a6700} .state.fail{background:#cf222e}
 code{overflow-wrap:anywhere;background:#f3f4f6;padding:0 .25rem;border-radius:.2rem}
 ul,ol{padding-left:1.3rem;margin:.3rem 0} li{margin:.15rem 0}
-.meaning{color:#555} .meaning::before{content:"— "}
-.chips{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4rem 1.2rem}
-dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:.3rem 0}
-dl.facts dt{color:#555} dl.facts dd{margin:0;overflow-wrap:anywhere}
+.meaning{color:#555} .meaning::before{content:"— "} .flag{white-space:nowrap}
+dl.facts{display:flex;flex-wrap:wrap;gap:.2rem 1.4rem;margin:.3rem 0 .6rem}
+dl.facts dt,dl.facts dd{display:inline;margin:0} dl.facts dt{color:#555} dl.facts dd{font-weight:600;overflow-wrap:anywhere}
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;margin:.5rem 0} td,th{padding:.25rem .75rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-td{overflow-wrap:anywhere}
+td{overflow-wrap:break-word} td.mark{white-space:nowrap}
 .mark{font-weight:bold} tr.ok .mark{color:#1a7f37} tr.warn .mark{color:#9a6700} tr.fail .mark{color:#cf222e}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,320px),1fr));gap:1rem 1.5rem}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));gap:1rem 2rem}
 figure{margin:0;min-width:0} figcaption{font-size:.9rem;margin-bottom:.2rem}
 svg.chart{display:block;width:100%;height:auto;font:13px system-ui,sans-serif;background:#fafbfc}
 svg .axis text,svg .scale{fill:#57606a;font-size:12px}
 svg .base{stroke:#d0d7de} svg .threshold line{stroke:#cf222e;stroke-dasharray:4 3}
-svg polyline{fill:none;stroke-width:1.6}
+svg polyline{stroke-width:1.6}
 .stretch text{fill:#fff;font-size:12px}
 .ready rect,.sw.ready{fill:#1a7f37;background:#1a7f37} .probation rect,.sw.probation{fill:#bf8700;background:#bf8700}
 .not_ready rect,.sw.not_ready{fill:#cf222e;background:#cf222e} .starting rect,.sw.starting{fill:#6e7781;background:#6e7781}
 .draining rect,.sw.draining{fill:#8250df;background:#8250df} .gap rect,.sw.gap{fill:#eaeef2;background:#eaeef2}
 rect.solved,.sw.solved{fill:#1a7f37;background:#1a7f37} rect.failed,.sw.failed{fill:#cf222e;background:#cf222e}
-polyline.balance,circle.balance{stroke:#0969da;fill:#0969da} .sw.balance{background:#0969da}
-polyline.queue,circle.queue{stroke:#bc4c00;fill:#bc4c00} .sw.queue{background:#bc4c00}
-polyline.in_flight,circle.in_flight{stroke:#8250df;fill:#8250df} .sw.in_flight{background:#8250df}
+polyline.balance{stroke:#0969da;fill:none} circle.balance{fill:#0969da} .sw.balance{background:#0969da}
+polyline.queue{stroke:#bc4c00;fill:none} circle.queue{fill:#bc4c00} .sw.queue{background:#bc4c00}
+polyline.in_flight{stroke:#8250df;fill:none} circle.in_flight{fill:#8250df} .sw.in_flight{background:#8250df}
 .sw{display:inline-block;width:.8em;height:.8em;border-radius:.15em;margin-right:.25em;vertical-align:-.05em}
 .legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.1rem 1rem;font-size:.9rem}
 footer{color:#666;font-size:.85rem;margin-top:1.5rem}
+@media (max-width:600px){
+body{font-size:14px;padding:.75rem}
+table.stack,table.stack tbody{display:block}
+table.stack tr:first-child{display:none}
+table.stack tr{display:grid;grid-template-columns:3.2rem minmax(0,1fr);border-bottom:1px solid #ddd;padding:.25rem 0}
+table.stack td{border:0;padding:.05rem .3rem}
+table.stack td:nth-child(n+3){grid-column:2}
+table.stack td:nth-child(2){font-weight:600}
+table.stack td:empty{display:none}
+#rows td:nth-child(4)::before{content:"threshold: ";color:#555}
+}
 `;
 
 const swatch = (cls: string, text: string) => `<li><span class="sw ${cls}"></span>${esc(text)}</li>`;
@@ -120,7 +131,7 @@ function historySection(h: HistoryView, minBalance: number | null | undefined, t
 <figure><figcaption><b>Readiness</b>: outside ready ${esc(duration(notReadyMs / 1000))} of the ${esc(duration(recordedMs / 1000))} recorded</figcaption>
 ${timelineSvg(stretches)}
 <ul class="legend">${["ready", "probation", "not_ready", "starting", "draining", "gap"].map((s) => swatch(s, stateLabel(s as never))).join("")}</ul></figure>
-<figure><figcaption><b>Tasks per minute</b>: ${solvedHour} solved, ${failedHour} failed in the hour${minute ? ` (this minute ${minute.solved} and ${minute.failed})` : ""}</figcaption>
+<figure><figcaption><b>Tasks per minute</b>: ${solvedHour} solved, ${failedHour} failed in the hour${minute ? `; this minute ${minute.solved} solved, ${minute.failed} failed` : ""}</figcaption>
 ${tasksSvg(h)}
 <ul class="legend">${swatch("solved", "solved")}${swatch("failed", "failed (as /metrics counts)")}</ul></figure>
 <figure><figcaption><b>Balance</b>${minute?.balanceUsd === undefined ? "" : `: ${esc(usd(minute.balanceUsd))} now`}${typeof minBalance === "number" ? `, minimum ${esc(usd(minBalance))} (dashed)` : ""}</figcaption>
@@ -149,16 +160,17 @@ ${items.length ? `<ol id="changes">${items.join("")}</ol>` : `<p id="changes">No
 <p>All of them: <a href="/health/history">/health/history</a>.</p></section>`;
 }
 
-function factsSection(m: StatusModel, f: StatusFacts | undefined): string {
+/** The facts line under the title: where it solves, how wide, which node, which version, how long up. */
+function factsLine(m: StatusModel, f: StatusFacts | undefined): string {
   const rows: [string, string][] = [];
   if (f) {
     rows.push(["upstream", f.upstreamHost]);
-    rows.push(["simulator", f.simulator ? "yes: the built-in simulator (--demo), no real solving" : "no"]);
+    rows.push(["simulator", f.simulator ? "yes (built-in, --demo)" : "no"]);
     rows.push(["threads", String(f.threads)]);
-    rows.push(["node", f.peers > 0 ? `${f.nodeId} (one of ${f.peers} in --peers)` : String(f.nodeId)]);
+    rows.push(["node", f.peers > 0 ? `${f.nodeId} of ${f.peers} peers` : String(f.nodeId)]);
   }
-  rows.push(["version", m.version], ["uptime", duration(m.uptimeS)]);
-  return `<section><h2>This worker</h2><dl class="facts" id="facts">${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl></section>`;
+  rows.push(["version", m.version], ["up", duration(m.uptimeS)], ["health", m.overall]);
+  return `<dl class="facts" id="facts">${rows.map(([k, v]) => `<div><dt>${esc(k)}</dt> <dd>${esc(v)}</dd></div>`).join("")}</dl>`;
 }
 
 /** A page that needs no script, no external asset, and refreshes itself every `refreshS` seconds. */
@@ -180,17 +192,16 @@ export function renderHtml(m: StatusModel, refreshS = 5, extras: PageExtras = {}
 <style>${CSS}</style></head>
 <body>
 <h1>captcha-worker ${esc(m.version)} <span class="state ${stateMark}" id="state">${state}</span></h1>
+${factsLine(m, extras.facts)}
 ${why}
-<ul class="chips" id="summary"><li>Health: <b>${esc(m.overall)}</b></li><li>Up ${esc(duration(m.uptimeS))}</li></ul>
 ${warnings}
-<div class="scroll"><table id="rows"><tr><th></th><th>what</th><th>value</th><th>threshold</th></tr>
+<div class="scroll"><table id="rows" class="stack"><tr><th></th><th>what</th><th>value</th><th>threshold</th></tr>
 ${m.rows.map((r) => row(r.mark, [r.name, r.value, r.threshold])).join("\n")}
 </table></div>
 ${extras.history ? historySection(extras.history, m.thresholds.min_balance, extras.facts?.threads) : ""}
 ${extras.changes ? changesSection(extras.changes) : ""}
-${factsSection(m, extras.facts)}
 <h2>Dependencies</h2>
-<div class="scroll"><table id="checks"><tr><th></th><th>check</th><th>status</th><th>response</th><th>checked at</th><th>error</th></tr>
+<div class="scroll"><table id="checks" class="stack"><tr><th></th><th>check</th><th>status</th><th>response</th><th>checked at</th><th>error</th></tr>
 ${checks.join("\n")}
 </table></div>
 <footer>Refreshes every ${attr(refreshS)} s. Times in UTC. Machine-readable: <a href="/health/ready">/health/ready</a>, <a href="/health">/health</a>, <a href="/health/dependencies">/health/dependencies</a>, <a href="/health/history">/health/history</a>, <a href="/metrics">/metrics</a>.</footer>
