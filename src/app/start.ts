@@ -225,7 +225,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const router = new Router();
   registerMetricsRoute(router, registry);
   registerHealthRoutes(router, view, notifier, log);
-  registerStatusRoute(router, view, log, { history, notifier, config });
+  registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl });
   const admission = createAdmission(view, { probationAdmits: config.threads });
   // SPEC §12: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).
   const routing = config.peers.length > 0 || o.peerToken !== undefined

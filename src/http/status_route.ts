@@ -18,15 +18,17 @@ export interface StatusPageSources {
   history?: StatusHistory;
   notifier?: Pick<ReadinessNotifier, "history">;
   config?: Pick<Config, "upstream" | "threads" | "demo" | "nodeId" | "peers">;
+  /** The upstream actually called, when not config.upstream (tests point the worker elsewhere). */
+  upstream?: URL | undefined;
 }
 
 /** The facts a person wants first: never the key, and of the upstream URL only its host. */
-export function statusFacts(config: NonNullable<StatusPageSources["config"]>): StatusFacts {
-  return { upstreamHost: config.upstream.host, threads: config.threads, simulator: config.demo, nodeId: config.nodeId, peers: config.peers.length };
+export function statusFacts(config: NonNullable<StatusPageSources["config"]>, upstream = config.upstream): StatusFacts {
+  return { upstreamHost: upstream.host, threads: config.threads, simulator: config.demo, nodeId: config.nodeId, peers: config.peers.length };
 }
 
 export function registerStatusRoute(router: Router, view: HealthView, log: Logger, sources: StatusPageSources = {}): void {
-  const facts = sources.config && statusFacts(sources.config);
+  const facts = sources.config && statusFacts(sources.config, sources.upstream);
   router.on("GET", "/", (_req, res) => {
     let page: string;
     try {

@@ -24,12 +24,15 @@ const STATE_LABEL: Record<Stretch["state"], string> = {
 
 export const stateLabel = (s: Stretch["state"]): string => STATE_LABEL[s];
 
-/** "06:42-06:45 UTC". */
-export const span = (s: Pick<Stretch, "from" | "to">): string => `${hhmm(s.from)}–${hhmm(s.to)} UTC`;
+/** "06:42–06:45 UTC", or "06:42–now" for the stretch that goes on. */
+export const span = (s: Pick<Stretch, "from" | "to" | "ongoing">): string => `${hhmm(s.from)}–${s.ongoing ? "now" : `${hhmm(s.to)} UTC`}`;
+
+/** A stretch's time outside ready: "under 1s" rather than a rounded "0s". */
+export const outsideFor = (ms: number) => (ms > 0 && ms < 1000 ? "under 1s" : duration(ms / 1000));
 
 /** One line for a stretch: when, what, for how long, why. */
 export function describeStretch(s: Stretch): string {
-  const time = s.state === "ready" || s.state === "gap" ? "" : ` (${duration(s.msNotReady / 1000)} outside ready)`;
+  const time = s.state === "ready" || s.state === "gap" ? "" : ` (${outsideFor(s.msNotReady)} outside ready)`;
   return `${span(s)}, ${STATE_LABEL[s.state]}${time}${s.issues.length ? `: ${s.issues.join(", ")}` : ""}`;
 }
 

@@ -23,6 +23,8 @@ export interface Stretch {
   issues: string[];
   /** Milliseconds spent outside `ready` within the stretch. */
   msNotReady: number;
+  /** The stretch goes on now (it holds the current minute). */
+  ongoing: boolean;
 }
 
 /** The worst state a minute held, or undefined when it holds no time at all. */
@@ -59,10 +61,13 @@ export function readinessStretches(view: HistoryView): Stretch[] {
       }
       return;
     }
-    out.push({ from: start, to: start + 60_000, first: i, minutes: 1, state, issues: [...issues], msNotReady });
+    out.push({ from: start, to: start + 60_000, first: i, minutes: 1, state, issues: [...issues], msNotReady, ongoing: false });
   });
   // The current minute ends now, not at its end.
   const tail = out.at(-1);
-  if (tail) tail.to = Math.min(tail.to, view.now);
+  if (tail) {
+    tail.to = Math.min(tail.to, view.now);
+    tail.ongoing = true;
+  }
   return out;
 }

@@ -23,8 +23,9 @@ export interface MinuteStats {
   msIn: Record<ReadinessState, number>;
   /** The issues that held while not ready (the state's name for starting, probation, draining), latest value per kind. */
   issues: string[];
-  /** The last balance sampled in the minute (undefined: none known). */
+  /** The last balance sampled in the minute, and the lowest (undefined: none known). */
   balanceUsd: number | undefined;
+  balanceMinUsd: number | undefined;
   /** The highest queue depth and in-flight count sampled in the minute (-1: not sampled). */
   queueMax: number;
   inFlightMax: number;
@@ -59,6 +60,9 @@ export interface GaugeSample {
   balanceUsd: number | undefined;
 }
 
+/** What the sampler reads of an evaluation (the notifier publishes the same). */
+export type Evaluated = Pick<Readiness, "state" | "issues" | "snapshot" | "balanceUsd">;
+
 export interface StatusHistoryOptions {
   clock: Clock;
   /** How often the gauges (and the readiness) are sampled. @default 5000 */
@@ -71,6 +75,7 @@ const emptyStats = (): MinuteStats => ({
   msIn: Object.fromEntries(READINESS_STATES.map((s) => [s, 0])) as Record<ReadinessState, number>,
   issues: [],
   balanceUsd: undefined,
+  balanceMinUsd: undefined,
   queueMax: -1,
   inFlightMax: -1,
 });
@@ -81,6 +86,7 @@ function resetStats(s: MinuteStats): void {
   for (const k of READINESS_STATES) s.msIn[k] = 0;
   s.issues.length = 0;
   s.balanceUsd = undefined;
+  s.balanceMinUsd = undefined;
   s.queueMax = -1;
   s.inFlightMax = -1;
 }
@@ -145,29 +151,35 @@ export class StatusHistory {
     const f = gauge(g.inFlight);
     if (q !== undefined) slot.queueMax = Math.max(slot.queueMax, q);
     if (f !== undefined) slot.inFlightMax = Math.max(slot.inFlightMax, f);
-    if (g.balanceUsd !== undefined && Number.isFinite(g.balanceUsd)) slot.balanceUsd = g.balanceUsd;
+    if (g.balanceUsd !== undefined && Number.isFinite(g.balanceUsd)) {
+      slot.balanceUsd = g.balanceUsd;
+      slot.balanceMinUsd = Math.min(slot.balanceMinUsd ?? g.balanceUsd, g.balanceUsd);
+    }
   }
 
   /**
    * Samples `evaluate()` (the health view's pure evaluation) now and every `everyMs` until stop();
    * `subscribe` (the readiness notifier's) adds each published change at the moment it happens.
    */
-  start(evaluate: () => Pick<Readiness, "state" | "issues" | "snapshot" | "balanceUsd">, subscribe?: (listener: (r: ReadinessSample) => void) => () => void): void {
+  start(evaluate: () => Evaluated, subscribe?: (listener: (r: Evaluated) => void) => () => void): void {
     if (this.#running) return;
     this.#running = true;
-    this.#unsubscribe = subscribe?.((r) => this.readiness(r));
+    this.#unsubscribe = subscribe?.((r) => this.#take(r));
     const tick = () => {
       if (!this.#running) return;
       try {
-        const r = evaluate();
-        this.readiness(r);
-        this.sample({ queueDepth: r.snapshot.queueDepth, inFlight: r.snapshot.inFlight, balanceUsd: r.balanceUsd });
+        this.#take(evaluate());
       } catch {
         // A sample is worth nothing next to the worker it watches: a failed read is a gap.
       }
       this.#timer = this.#clock.setTimeout(tick, this.#everyMs);
     };
     tick();
+  }
+
+  #take(r: Evaluated): void {
+    this.readiness(r);
+    this.sample({ queueDepth: r.snapshot.queueDepth, inFlight: r.snapshot.inFlight, balanceUsd: r.balanceUsd });
   }
 
   stop(): void {

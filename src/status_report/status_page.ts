@@ -5,7 +5,7 @@
  */
 import { checkStatusForms } from "../health/check_status.ts";
 import { attr, escapeHtml as esc, hhmmss } from "./_html.ts";
-import { describeStretch, linesSvg, stateLabel, tasksSvg, timelineSvg } from "./history_svg.ts";
+import { describeStretch, linesSvg, outsideFor, stateLabel, tasksSvg, timelineSvg } from "./history_svg.ts";
 import { readinessStretches } from "./readiness_stretches.ts";
 import type { HistoryView } from "./status_history.ts";
 import { duration, type Mark, type StatusModel } from "./status_model.ts";
@@ -93,6 +93,7 @@ svg polyline{stroke-width:1.6}
 .draining rect,.sw.draining{fill:#8250df;background:#8250df} .gap rect,.sw.gap{fill:#eaeef2;background:#eaeef2}
 rect.solved,.sw.solved{fill:#1a7f37;background:#1a7f37} rect.failed,.sw.failed{fill:#cf222e;background:#cf222e}
 polyline.balance{stroke:#0969da;fill:none} circle.balance{fill:#0969da} .sw.balance{background:#0969da}
+polyline.balance_min{stroke:#54aeff;fill:none;stroke-dasharray:2 2} circle.balance_min{fill:#54aeff} .sw.balance_min{background:#54aeff}
 polyline.queue{stroke:#bc4c00;fill:none} circle.queue{fill:#bc4c00} .sw.queue{background:#bc4c00}
 polyline.in_flight{stroke:#8250df;fill:none} circle.in_flight{fill:#8250df} .sw.in_flight{background:#8250df}
 .sw{display:inline-block;width:.8em;height:.8em;border-radius:.15em;margin-right:.25em;vertical-align:-.05em}
@@ -128,15 +129,18 @@ function historySection(h: HistoryView, minBalance: number | null | undefined, t
   const count = (v: number) => String(Math.round(v));
   return `<section id="history"><h2>The last hour</h2>
 <div class="charts">
-<figure><figcaption><b>Readiness</b>: outside ready ${esc(duration(notReadyMs / 1000))} of the ${esc(duration(recordedMs / 1000))} recorded</figcaption>
+<figure><figcaption><b>Readiness</b> (each minute in the worst state it held): outside ready ${esc(outsideFor(notReadyMs))} of the ${esc(duration(recordedMs / 1000))} recorded</figcaption>
 ${timelineSvg(stretches)}
 <ul class="legend">${["ready", "probation", "not_ready", "starting", "draining", "gap"].map((s) => swatch(s, stateLabel(s as never))).join("")}</ul></figure>
 <figure><figcaption><b>Tasks per minute</b>: ${solvedHour} solved, ${failedHour} failed in the hour${minute ? `; this minute ${minute.solved} solved, ${minute.failed} failed` : ""}</figcaption>
 ${tasksSvg(h)}
 <ul class="legend">${swatch("solved", "solved")}${swatch("failed", "failed (as /metrics counts)")}</ul></figure>
-<figure><figcaption><b>Balance</b>${minute?.balanceUsd === undefined ? "" : `: ${esc(usd(minute.balanceUsd))} now`}${typeof minBalance === "number" ? `, minimum ${esc(usd(minBalance))} (dashed)` : ""}</figcaption>
-${linesSvg("balance-chart", "balance over the last hour", [{ cls: "balance", name: "balance", values: values((s) => s.balanceUsd) }], usd, starts, typeof minBalance === "number" ? { value: minBalance, name: "--min-balance" } : undefined)}
-<ul class="legend">${swatch("balance", "last balance read in each minute")}</ul></figure>
+<figure><figcaption><b>Balance</b>${minute?.balanceUsd === undefined ? "" : `: ${esc(usd(minute.balanceUsd))} at the last read`}${typeof minBalance === "number" ? `, minimum ${esc(usd(minBalance))} (dashed)` : ""}</figcaption>
+${linesSvg("balance-chart", "balance over the last hour", [
+    { cls: "balance", name: "balance", values: values((s) => s.balanceUsd) },
+    { cls: "balance_min", name: "lowest balance", values: values((s) => (s.balanceMinUsd !== undefined && s.balanceMinUsd < (s.balanceUsd ?? Infinity) ? s.balanceMinUsd : undefined)) },
+  ], usd, starts, typeof minBalance === "number" ? { value: minBalance, name: "--min-balance" } : undefined)}
+<ul class="legend">${swatch("balance", "last balance read in each minute")}${swatch("balance_min", "lowest, when lower")}</ul></figure>
 <figure><figcaption><b>Queue and in flight</b> (highest each minute)${minute && minute.queueMax >= 0 ? `: now ${minute.queueMax} queued, ${minute.inFlightMax} in flight` : ""}${threads === undefined ? "" : ` of ${threads} threads`}</figcaption>
 ${linesSvg("load-chart", "queue depth and in-flight over the last hour", [
     { cls: "queue", name: "queued", values: values((s) => peak(s.queueMax)) },

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Readiness } from "../../../src/health/health_view.ts";
 import { MINUTE_MS, RING_MINUTES } from "../../../src/status_report/history_rings.ts";
-import { MAX_ISSUE_CHARS, MAX_ISSUES, StatusHistory, type ReadinessSample } from "../../../src/status_report/status_history.ts";
+import { MAX_ISSUE_CHARS, MAX_ISSUES, StatusHistory } from "../../../src/status_report/status_history.ts";
 import { FakeClock } from "../../_support/fake_clock.ts";
 
 /** A clock at the start of a minute, so tests can count minutes. */
@@ -100,7 +100,7 @@ describe("StatusHistory", () => {
     let queue = 0;
     let state: Readiness["state"] = "ready";
     const evaluate = () => ({ state, issues: state === "ready" ? [] : ["circuit_open"], balanceUsd: 4.5, snapshot: { queueDepth: queue, inFlight: 1 } as Readiness["snapshot"] });
-    let listener: ((r: ReadinessSample) => void) | undefined;
+    let listener: ((r: ReturnType<typeof evaluate>) => void) | undefined;
     h.start(evaluate, (l) => {
       listener = l;
       return () => (listener = undefined);
@@ -110,10 +110,11 @@ describe("StatusHistory", () => {
     queue = 3;
     await clock.advance(5_000);
     state = "not_ready";
-    listener!({ state, issues: ["circuit_open"] });
+    queue = 9;
+    listener!(evaluate()); // a published change is sampled at once
     await clock.advance(1_000);
     const now = h.view().minutes.at(-1)!.stats!;
-    assert.deepEqual([now.queueMax, now.inFlightMax, now.balanceUsd], [7, 1, 4.5]);
+    assert.deepEqual([now.queueMax, now.inFlightMax, now.balanceUsd], [9, 1, 4.5]);
     assert.deepEqual([now.msIn.ready, now.msIn.not_ready], [10_000, 1_000]);
     assert.deepEqual(now.issues, ["circuit_open"]);
     h.stop();
@@ -126,5 +127,12 @@ describe("StatusHistory", () => {
     h.sample({ queueDepth: -3, inFlight: Number.NaN, balanceUsd: Number.POSITIVE_INFINITY });
     const m = h.view().minutes.at(-1)!.stats!;
     assert.deepEqual([m.queueMax, m.inFlightMax, m.balanceUsd], [-1, -1, undefined]);
+  });
+
+  test("StatusHistory keeps the minute's last balance and its lowest, so a dip between samples shows", () => {
+    const h = new StatusHistory({ clock: at0() });
+    for (const usd of [5, 0.49, 10]) h.sample({ queueDepth: 0, inFlight: 0, balanceUsd: usd });
+    const m = h.view().minutes.at(-1)!.stats!;
+    assert.deepEqual([m.balanceUsd, m.balanceMinUsd], [10, 0.49]);
   });
 });

@@ -32,8 +32,8 @@ describe("status page", () => {
       linesSvg("x", "x", [{ cls: "a", name: "a", values }], String, starts, { value: Number.NaN, name: "t" }),
       linesSvg("y", "y", [{ cls: "a", name: "a", values: starts.map(() => 2) }], String, starts),
       linesSvg("z", "z", [], String, starts, { value: Number.POSITIVE_INFINITY, name: "t" }),
-      timelineSvg([{ from: Number.NaN, to: Number.NaN, first: Number.NaN, minutes: Number.POSITIVE_INFINITY, state: "not_ready", issues: ["a"], msNotReady: Number.NaN }]),
-      tasksSvg({ now: 0, startedAt: 0, totals: { solved: 0, failed: 0, byOutcome: { failed: 0, timeout: 0, shutdown: 0 } }, minutes: [{ start: 0, stats: { solved: 1e308, failed: 1, msIn: { starting: 0, ready: 1, probation: 0, not_ready: 0, draining: 0 }, issues: [], balanceUsd: undefined, queueMax: -1, inFlightMax: -1 } }] }),
+      timelineSvg([{ from: Number.NaN, to: Number.NaN, first: Number.NaN, minutes: Number.POSITIVE_INFINITY, state: "not_ready", issues: ["a"], msNotReady: Number.NaN, ongoing: true }]),
+      tasksSvg({ now: 0, startedAt: 0, totals: { solved: 0, failed: 0, byOutcome: { failed: 0, timeout: 0, shutdown: 0 } }, minutes: [{ start: 0, stats: { solved: 1e308, failed: 1, msIn: { starting: 0, ready: 1, probation: 0, not_ready: 0, draining: 0 }, issues: [], balanceUsd: undefined, balanceMinUsd: undefined, queueMax: -1, inFlightMax: -1 } }] }),
     ]) {
       const bad = attributes(svg).filter((v) => /NaN|Infinity/.test(v));
       assert.deepEqual(bad, [], svg.slice(0, 300));
