@@ -21,7 +21,7 @@ export interface MinuteStats {
   failed: number;
   /** Milliseconds spent in each readiness state during the minute. */
   msIn: Record<ReadinessState, number>;
-  /** The issues that held while not ready (the state's name for starting, probation, draining), latest value per kind. */
+  /** The issues that held while not_ready, latest value per kind. */
   issues: string[];
   /** The last balance sampled in the minute, and the lowest (undefined: none known). */
   balanceUsd: number | undefined;
@@ -100,7 +100,7 @@ export class StatusHistory {
   readonly #ring = new MinuteRing<MinuteStats>(emptyStats, resetStats);
   readonly startedAt: number;
   #state: ReadinessState = "starting";
-  #issues: readonly string[] = ["starting"];
+  #issues: readonly string[] = [];
   /** Time is accounted to the state up to here. */
   #accountedTo: number;
   readonly #totals: TaskTotals = { solved: 0, failed: 0, byOutcome: { failed: 0, timeout: 0, shutdown: 0 } };
@@ -139,7 +139,8 @@ export class StatusHistory {
   readiness(r: ReadinessSample): void {
     this.#account(this.#clock.now());
     this.#state = r.state;
-    this.#issues = r.state === "not_ready" && r.issues.length > 0 ? [...r.issues] : r.state === "ready" ? [] : [r.state];
+    // Starting, probation and draining are their own reason; the issues explain not_ready.
+    this.#issues = r.state === "not_ready" ? [...r.issues] : [];
     this.#noteIssues(this.#ring.at(minuteOf(this.#clock.now())));
   }
 

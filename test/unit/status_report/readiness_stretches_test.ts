@@ -24,7 +24,7 @@ describe("readinessStretches", () => {
       ["gap", 53, []],
       ["ready", 2, []],
       ["not_ready", 2, ["low_balance=$0.20"]],
-      ["probation", 1, ["probation"]],
+      ["probation", 1, []],
       ["ready", 2, []],
     ]);
     assert.equal(s[2]!.msNotReady, 120_000);

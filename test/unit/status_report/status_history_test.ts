@@ -38,7 +38,7 @@ describe("StatusHistory", () => {
     const [first, second] = h.view().minutes.slice(-2).map((m) => m.stats!);
     assert.deepEqual([first!.msIn.starting, first!.msIn.ready, first!.msIn.not_ready], [10_000, 40_000, 10_000]);
     assert.deepEqual([second!.msIn.not_ready, second!.msIn.ready], [25_000, 5_000]);
-    assert.deepEqual(first!.issues, ["starting", "low_balance=$0.49"]);
+    assert.deepEqual(first!.issues, ["low_balance=$0.49"]);
     assert.deepEqual(second!.issues, ["low_balance=$0.30"], "the latest value of a kind replaces the older");
   });
 
