@@ -61,7 +61,7 @@ describe("status model", () => {
     assert.equal(row(none).value, "none yet");
     assert.equal(none.figures.success_rate, null, "no task, no rate");
     const overHttp = statusModel({ ready: doc, dependencies: {}, health: {} });
-    assert.equal(row(overHttp).value, "1 solved, 0 failed by the worker's fault (client errors not counted)");
+    assert.equal(row(overHttp).value, "1 solved, 0 worker failures (not client errors)");
     assert.equal(renderHtml(statusModel({ ready: { ...doc, stats: { ...doc.stats, solved: 0 } }, dependencies: {}, health: {} })).match(/100% (success|solved)/), null);
   });
 
