@@ -32,6 +32,7 @@ import { registerProcessMetrics } from "../metrics/process_metrics.ts";
 import { Registry } from "../metrics/registry.ts";
 import { registerWorkerMetrics, type WorkerMetrics } from "../metrics/worker_metrics.ts";
 import { SolverPool } from "../solver/pool.ts";
+import { StatusHistory } from "../status_report/status_history.ts";
 import type { Task } from "../tasks/task.ts";
 import { createCaptchaAiClient } from "../upstream/captchaai_client.ts";
 import { ClientKeys } from "../gateway/client_keys.ts";
@@ -126,6 +127,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   if (demo && !clientKeys) clientKeys = new ClientKeys({ path: "(demo)", text: `demo ${demo.clientKey}`, clock, log });
   if (apiKey === undefined) throw new WorkerError("ERR_NO_API_KEY", "No CaptchaAI key and no --demo");
   const health = new WorkerHealth(clock, config.errorWindowMs, { maxConsecutiveFailures: config.maxConsecutiveFailures });
+  const history = new StatusHistory({ clock }); // the status page's last hour
   let metrics: WorkerMetrics | undefined;
   const secrets = o.secrets ?? new SecretSet();
   secrets.add(apiKey);
@@ -172,6 +174,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     onEvidence: () => void checks.refresh(UPSTREAM_CHECK),
     onTaskEnded: (task: Task) => {
       metrics?.taskEnded(task);
+      history.taskEnded(task);
       gateway?.taskEnded(task);
       demo?.taskEnded(task);
       if (log.enabled("debug")) log.debug("task ended", { id: task.id, type: task.type, status: task.status, code: task.error?.code });
@@ -219,6 +222,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const trials = startRecoveryTrials({ clock, evaluate: () => view.evaluate(), trial: () => checks.refresh(UPSTREAM_CHECK) });
   checks.onResult(() => notifier.check());
   health.onStateChange(() => notifier.check());
+  history.start(() => view.evaluate(), (l) => notifier.subscribe(l));
 
   const registry = new Registry();
   // Held lock: from now on a second instance refused the dir is counted (it appends to DIR/.refused).
@@ -229,7 +233,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const router = new Router();
   registerMetricsRoute(router, registry);
   registerHealthRoutes(router, view, notifier, log);
-  registerStatusRoute(router, view, log);
+  registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl });
   const admission = createAdmission(view, { probationAdmits: config.threads });
   // SPEC §12: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).
   const routing = config.peers.length > 0 || o.peerToken !== undefined
@@ -258,7 +262,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     stateDir: config.stateDir,
     notify: undefined as ReturnType<typeof startSystemdNotify>,
     demo,
-    timers: [trials, checks, processMetrics, ...(gw ? [gw.callbacks] : []), ...(refusals ? [refusals] : [])],
+    timers: [trials, checks, processMetrics, history, ...(gw ? [gw.callbacks] : []), ...(refusals ? [refusals] : [])],
     http: undefined as HttpServer | undefined,
     client,
     agent: undefined as HaproxyAgent | undefined,

@@ -1,17 +1,39 @@
-/** GET / : the status page for a person (SPEC §4), rendered from the same documents the health endpoints serve. */
+/**
+ * GET / : the status page for a person (SPEC §4), rendered from the same documents the health
+ * endpoints serve, with the last hour from the status history and the changes /health/history keeps.
+ */
 import type { Logger } from "../base/log.ts";
+import type { Config } from "../config/config.ts";
 import { statusDocuments } from "../health/health_documents.ts";
 import type { HealthView } from "../health/health_view.ts";
+import type { ReadinessNotifier } from "../health/readiness_notifier.ts";
+import type { StatusHistory } from "../status_report/status_history.ts";
 import { statusModel } from "../status_report/status_model.ts";
-import { renderHtml } from "../status_report/status_render.ts";
+import { renderHtml, type StatusFacts } from "../status_report/status_page.ts";
 import { sendText } from "./respond.ts";
 import type { Router } from "./router.ts";
 
-export function registerStatusRoute(router: Router, view: HealthView, log: Logger): void {
+/** What the page adds to the health documents; each part is optional. */
+export interface StatusPageSources {
+  history?: StatusHistory;
+  notifier?: Pick<ReadinessNotifier, "history">;
+  config?: Pick<Config, "upstream" | "threads" | "demo" | "nodeId" | "peers">;
+  /** The upstream actually called, when not config.upstream (tests point the worker elsewhere). */
+  upstream?: URL | undefined;
+}
+
+/** The facts a person wants first: never the key, and of the upstream URL only its host. */
+export function statusFacts(config: NonNullable<StatusPageSources["config"]>, upstream = config.upstream): StatusFacts {
+  return { upstreamHost: upstream.host, threads: config.threads, simulator: config.demo, nodeId: config.nodeId, peers: config.peers.length };
+}
+
+export function registerStatusRoute(router: Router, view: HealthView, log: Logger, sources: StatusPageSources = {}): void {
+  const facts = sources.config && statusFacts(sources.config, sources.upstream);
   router.on("GET", "/", (_req, res) => {
     let page: string;
     try {
-      page = renderHtml(statusModel(statusDocuments(view.state())));
+      const history = sources.history?.view();
+      page = renderHtml(statusModel(statusDocuments(view.state()), { tasks: history?.totals }), 5, { history, changes: sources.notifier?.history(), facts });
     } catch (err) {
       log.error("status page failed", { err });
       page = `<!doctype html><title>captcha-worker</title><p>Health state unavailable; see <a href="/health">/health</a>.</p>`;

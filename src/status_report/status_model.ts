@@ -6,8 +6,9 @@
  */
 import type { Mark } from "../health/check_status.ts";
 import type { StatusDocs } from "./status_docs.ts";
+import type { TaskTotals } from "./status_history.ts";
 
-export type { Mark, StatusDocs };
+export type { Mark, StatusDocs, TaskTotals };
 
 export interface StatusRow {
   name: string;
@@ -38,7 +39,25 @@ export interface StatusModel {
 /** A number, or undefined for null (a value the worker does not have) and missing. */
 const num = (v: number | null | undefined): number | undefined => (typeof v === "number" ? v : undefined);
 
-export function statusModel(docs: StatusDocs): StatusModel {
+/** A count as shown: the number, or "?" when unknown, flagged when it cannot be (negative, fractional). */
+function count(n: number | undefined): { text: string; impossible: boolean } {
+  if (n === undefined) return { text: "?", impossible: false };
+  const impossible = !Number.isInteger(n) || n < 0;
+  return { text: impossible ? `${n} (impossible)` : String(n), impossible };
+}
+
+/** A ratio shown as a percentage, flagged outside 0-100%. */
+function ratio(r: number | undefined): { text: string; impossible: boolean } {
+  const impossible = r !== undefined && (r < 0 || r > 1);
+  return { text: impossible ? `${pct(r)} (impossible)` : pct(r), impossible };
+}
+
+/**
+ * The model of the documents. `tasks`, when given (in process: the status page's history, fed where
+ * /metrics is fed), gives the task totals as /metrics counts them; without it (the CLI over HTTP)
+ * the tasks row says that it counts only the failures charged to the worker.
+ */
+export function statusModel(docs: StatusDocs, extra: { tasks?: TaskTotals | undefined } = {}): StatusModel {
   const ready = docs.ready;
   const stats = ready.stats ?? {};
   const t = ready.thresholds ?? {};
@@ -51,11 +70,12 @@ export function statusModel(docs: StatusDocs): StatusModel {
 
   const rows: StatusRow[] = [];
   const failures = observed("solver:consecutiveFailures");
+  const streak = count(failures);
   rows.push({
     name: "consecutive failures",
-    value: fmt(failures),
+    value: streak.text,
     threshold: `< ${fmt(num(t.max_consecutive_failures))}`,
-    mark: has("consecutive_failures=") ? "fail" : "ok",
+    mark: has("consecutive_failures=") || streak.impossible ? "fail" : "ok",
   });
   const sinceSolve = observed("solver:secondsSinceLastSolve");
   rows.push({
@@ -73,17 +93,19 @@ export function statusModel(docs: StatusDocs): StatusModel {
     mark: has("low_balance=") ? "fail" : balance !== undefined && minBalance !== undefined && balance < 3 * minBalance ? "warn" : "ok",
   });
   const windowOutcomes = num(stats.window_outcomes);
+  const [rate, outcomes, windowFailed] = [ratio(num(stats.error_rate)), count(windowOutcomes), count(num(stats.window_failed))];
   rows.push({
     name: `error rate (${duration(num(stats.window_s))})`,
-    value: `${pct(num(stats.error_rate))} of ${fmt(windowOutcomes)} (${fmt(num(stats.window_failed))} failed)`,
+    value: `${rate.text} of ${outcomes.text} (${windowFailed.text} failed)`,
     threshold: `<= ${pct(num(t.max_error_rate))}, judged from 20`,
-    mark: has("error_rate=") ? "fail" : "ok",
+    mark: has("error_rate=") || rate.impossible || outcomes.impossible || windowFailed.impossible ? "fail" : "ok",
   });
+  const [queued, inFlight] = [count(num(stats.queue_depth)), count(num(stats.in_flight))];
   rows.push({
     name: "queue",
-    value: `${fmt(num(stats.queue_depth))} queued, ${fmt(num(stats.in_flight))} in flight`,
+    value: `${queued.text} queued, ${inFlight.text} in flight`,
     threshold: `< ${fmt(num(t.queue_max))} queued`,
-    mark: has("queue_full=") ? "fail" : "ok",
+    mark: has("queue_full=") || queued.impossible || inFlight.impossible ? "fail" : "ok",
   });
   rows.push({
     name: "oldest queued",
@@ -91,18 +113,14 @@ export function statusModel(docs: StatusDocs): StatusModel {
     threshold: `<= ${duration(num(t.max_queue_wait))} (503 at twice)`,
     mark: has("backlog=") ? "fail" : warned("queue_wait=") ? "warn" : "ok",
   });
+  const saturation = ratio(num(stats.saturation));
   rows.push({
     name: "saturation",
-    value: `${pct(num(stats.saturation))} of submits refused for threads`,
+    value: `${saturation.text} of submits refused for threads`,
     threshold: `<= ${pct(num(t.max_saturation))}`,
-    mark: warned("saturation=") ? "warn" : "ok",
+    mark: saturation.impossible ? "fail" : warned("saturation=") ? "warn" : "ok",
   });
-  rows.push({
-    name: "tasks",
-    value: `${fmt(num(stats.solved))} solved, ${fmt(num(stats.failed))} failed (${pct(num(stats.success_rate))} success)`,
-    threshold: "",
-    mark: "ok",
-  });
+  rows.push(tasksRow(extra.tasks, num(stats.solved), num(stats.failed)));
   const upstreamIssue = issues.find((i) => i.startsWith("upstream_auth=") || i === "circuit_open" || i === "upstream_unreachable");
   rows.push({ name: "upstream", value: upstreamIssue ?? "accepting calls", threshold: "", mark: upstreamIssue ? "fail" : "ok" });
 
@@ -135,11 +153,42 @@ export function statusModel(docs: StatusDocs): StatusModel {
       saturation: num(stats.saturation) ?? null,
       solved: num(stats.solved) ?? null,
       failed: num(stats.failed) ?? null,
-      success_rate: num(stats.success_rate) ?? null,
+      // The worker says 1 before any task; no task is no rate.
+      success_rate: num(stats.solved) === 0 && num(stats.failed) === 0 ? null : (num(stats.success_rate) ?? null),
     },
     thresholds: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, num(v) ?? null])),
     rows,
     checks,
+  };
+}
+
+/**
+ * Tasks since start. With the totals, failures are every task that ended unsolved, as
+ * captcha_worker_tasks_total counts them, with the share charged to the worker (what readiness
+ * judges: client input errors, shutdowns and restarts are not the worker's fault) beside them.
+ * Without, only the charged count is known and the row says so. No tasks: no success rate.
+ */
+function tasksRow(totals: TaskTotals | undefined, solvedDoc: number | undefined, chargedDoc: number | undefined): StatusRow {
+  const charged = count(chargedDoc);
+  if (totals) {
+    const [solved, failed] = [count(totals.solved), count(totals.failed)];
+    const ended = totals.solved + totals.failed;
+    const rate = ended > 0 && !solved.impossible && !failed.impossible ? `, ${pct(totals.solved / ended)} solved` : "";
+    const { timeout, shutdown } = totals.byOutcome;
+    const kinds = [timeout ? `${timeout} timed out` : "", shutdown ? `${shutdown} at shutdown` : "", `${charged.text} charged to the worker`].filter(Boolean).join(", ");
+    return {
+      name: "tasks since start",
+      value: ended === 0 ? "none yet" : `${solved.text} solved, ${failed.text} failed (${kinds})${rate}`,
+      threshold: "",
+      mark: solved.impossible || failed.impossible || charged.impossible ? "fail" : "ok",
+    };
+  }
+  const solved = count(solvedDoc);
+  return {
+    name: "tasks since start",
+    value: `${solved.text} solved, ${charged.text} worker failures (not client errors)`,
+    threshold: "",
+    mark: solved.impossible || charged.impossible ? "fail" : "ok",
   };
 }
 

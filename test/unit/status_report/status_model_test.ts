@@ -4,7 +4,8 @@ import type { ReadyDocument } from "../../../src/health/health_documents.ts";
 import { readStatusDocs } from "../../../src/status_report/status_docs.ts";
 import { duration, statusModel } from "../../../src/status_report/status_model.ts";
 import { READY_DOC } from "../../_support/ready_doc.ts";
-import { renderHtml, renderText } from "../../../src/status_report/status_render.ts";
+import { renderText } from "../../../src/status_report/status_render.ts";
+import { renderHtml } from "../../../src/status_report/status_page.ts";
 
 
 describe("status model", () => {
@@ -49,6 +50,29 @@ describe("status model", () => {
     assert.ok(renderHtml(m).includes("PROBATION"));
     const backlog = statusModel({ ready: { ...doc, status: "not_ready", state: "not_ready", issues: ["backlog=150s"] }, dependencies: {}, health: {} });
     assert.equal(backlog.rows.find((r) => r.name === "oldest queued")!.mark, "fail");
+  });
+
+  test("the tasks row counts every failure /metrics counts, with the share charged to the worker, and no success rate without tasks", () => {
+    const doc: ReadyDocument = { ...READY_DOC, stats: { ...READY_DOC.stats, solved: 1, failed: 0, success_rate: 1 } };
+    const row = (m: ReturnType<typeof statusModel>) => m.rows.find((r) => r.name === "tasks since start")!;
+    const withTotals = statusModel({ ready: doc, dependencies: {}, health: {} }, { tasks: { solved: 1, failed: 3, byOutcome: { failed: 2, timeout: 1, shutdown: 0 } } });
+    assert.deepEqual(row(withTotals), { name: "tasks since start", value: "1 solved, 3 failed (1 timed out, 0 charged to the worker), 25% solved", threshold: "", mark: "ok" });
+    const none = statusModel({ ready: { ...doc, stats: { ...doc.stats, solved: 0 } }, dependencies: {}, health: {} }, { tasks: { solved: 0, failed: 0, byOutcome: { failed: 0, timeout: 0, shutdown: 0 } } });
+    assert.equal(row(none).value, "none yet");
+    assert.equal(none.figures.success_rate, null, "no task, no rate");
+    const overHttp = statusModel({ ready: doc, dependencies: {}, health: {} });
+    assert.equal(row(overHttp).value, "1 solved, 0 worker failures (not client errors)");
+    assert.equal(renderHtml(statusModel({ ready: { ...doc, stats: { ...doc.stats, solved: 0 } }, dependencies: {}, health: {} })).match(/100% (success|solved)/), null);
+  });
+
+  test("a negative or fractional count is never marked ok", () => {
+    const m = statusModel({ ready: { ...READY_DOC, issues: [], stats: { ...READY_DOC.stats, queue_depth: -3, window_failed: 1.5, solved: -1, error_rate: 1.5 } }, dependencies: {}, health: {} });
+    const row = (name: string) => m.rows.find((r) => r.name.startsWith(name))!;
+    assert.deepEqual([row("queue").value, row("queue").mark], ["-3 (impossible) queued, 2 in flight", "fail"]);
+    assert.equal(row("error rate").mark, "fail");
+    assert.equal(row("tasks").mark, "fail");
+    const totals = statusModel({ ready: READY_DOC, dependencies: {}, health: {} }, { tasks: { solved: -2, failed: 0, byOutcome: { failed: 0, timeout: 0, shutdown: 0 } } });
+    assert.equal(totals.rows.find((r) => r.name === "tasks since start")!.mark, "fail");
   });
 
   test("durations read like people write them", () => {

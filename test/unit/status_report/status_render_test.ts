@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { statusModel } from "../../../src/status_report/status_model.ts";
 import { READY_DOC } from "../../_support/ready_doc.ts";
-import { renderHtml, renderText } from "../../../src/status_report/status_render.ts";
+import { renderText } from "../../../src/status_report/status_render.ts";
+import { renderHtml } from "../../../src/status_report/status_page.ts";
 
 
 describe("status render", () => {

@@ -1,0 +1,125 @@
+/**
+ * The last hour as inline SVG charts (no script, no external asset): the readiness timeline, solves
+ * and failures per minute, the balance, and queue depth and in-flight. Each chart is 480 units wide
+ * with a viewBox, so CSS scales it to any width; every mark has a <title> for a tooltip, and the
+ * page lists the same facts as text beside it, so nothing needs hovering.
+ */
+import { duration } from "./status_model.ts";
+import type { HistoryView } from "./status_history.ts";
+import type { Stretch } from "./readiness_stretches.ts";
+import { attr, escapeHtml, hhmm } from "./_html.ts";
+
+const W = 480;
+/** Units per minute: 60 minutes across the width. */
+const STEP = W / 60;
+
+const STATE_LABEL: Record<Stretch["state"], string> = {
+  ready: "ready",
+  probation: "probation",
+  not_ready: "not ready",
+  starting: "starting",
+  draining: "draining",
+  gap: "no record (before the start)",
+};
+
+export const stateLabel = (s: Stretch["state"]): string => STATE_LABEL[s];
+
+/** "06:42–06:45 UTC", or "06:42–now" for the stretch that goes on. */
+export const span = (s: Pick<Stretch, "from" | "to" | "ongoing">): string => `${hhmm(s.from)}–${s.ongoing ? "now" : `${hhmm(s.to)} UTC`}`;
+
+/** A stretch's time outside ready: "under 1s" rather than a rounded "0s". */
+export const outsideFor = (ms: number) => (ms > 0 && ms < 1000 ? "under 1s" : duration(ms / 1000));
+
+/** One line for a stretch: when, what, for how long, why. */
+export function describeStretch(s: Stretch): string {
+  const time = s.state === "ready" || s.state === "gap" ? "" : ` (${outsideFor(s.msNotReady)} outside ready)`;
+  return `${span(s)}, ${STATE_LABEL[s.state]}${time}${s.issues.length ? `: ${s.issues.join(", ")}` : ""}`;
+}
+
+/** Minute ticks under a chart: -60m, -45m, -30m, -15m, now. */
+function axis(y: number): string {
+  const ticks = [0, 15, 30, 45, 60].map((m) => {
+    const x = m * STEP;
+    const anchor = m === 0 ? "start" : m === 60 ? "end" : "middle";
+    return `<text x="${attr(x)}" y="${attr(y)}" text-anchor="${anchor}">${m === 60 ? "now" : `-${60 - m}m`}</text>`;
+  });
+  return `<g class="axis">${ticks.join("")}</g>`;
+}
+
+const svgOpen = (id: string, height: number, label: string) =>
+  `<svg id="${id}" class="chart" viewBox="0 0 ${W} ${height}" width="100%" role="img" aria-label="${escapeHtml(label)}" xmlns="http://www.w3.org/2000/svg">`;
+
+/** The readiness timeline: one coloured band per stretch, its reason in a tooltip and, where wide enough, as text. */
+export function timelineSvg(stretches: readonly Stretch[]): string {
+  const parts = stretches.map((s) => {
+    const x = s.first * STEP;
+    const w = s.minutes * STEP;
+    const room = Math.floor((w - 6) / 7.2);
+    // The issues in full when they fit, else their kinds (low_balance), else cut.
+    const full = s.issues.length ? s.issues.join(", ") : STATE_LABEL[s.state];
+    const short = s.issues.map((i) => i.split("=", 1)[0]).join(", ") || full;
+    const label = full.length <= room ? full : short.length <= room ? short : short.slice(0, Math.max(0, room - 1)) + "…";
+    const text = s.state !== "ready" && s.state !== "gap" && room >= 6 ? `<text x="${attr(x + 3)}" y="27">${escapeHtml(label)}</text>` : "";
+    return `<g class="stretch ${s.state}"><title>${escapeHtml(describeStretch(s))}</title><rect x="${attr(x)}" y="8" width="${attr(w)}" height="30"/>${text}</g>`;
+  });
+  return `${svgOpen("timeline", 62, "readiness over the last hour")}${parts.join("")}${axis(56)}</svg>`;
+}
+
+/** Solves (green) and failures (red) per minute, side by side. */
+export function tasksSvg(view: HistoryView): string {
+  const max = Math.max(1, ...view.minutes.map((m) => Math.max(m.stats?.solved ?? 0, m.stats?.failed ?? 0)));
+  const top = 14;
+  const h = 86;
+  const bars = view.minutes.map((m, i) => {
+    const s = m.stats;
+    if (!s || s.solved + s.failed === 0) return "";
+    const bar = (n: number, dx: number, cls: string) => {
+      const bh = (n / max) * h;
+      return n > 0 ? `<rect class="${cls}" x="${attr(i * STEP + dx)}" y="${attr(top + h - bh)}" width="3.4" height="${attr(bh)}"/>` : "";
+    };
+    return `<g><title>${escapeHtml(`${hhmm(m.start)} UTC: ${s.solved} solved, ${s.failed} failed`)}</title>${bar(s.solved, 0.5, "solved")}${bar(s.failed, 4.1, "failed")}</g>`;
+  });
+  return `${svgOpen("tasks-chart", 122, "solves and failures per minute")}<text class="scale" x="2" y="10">${max} per minute</text>` +
+    `<line class="base" x1="0" y1="${top + h}" x2="${W}" y2="${top + h}"/>${bars.join("")}${axis(116)}</svg>`;
+}
+
+export interface Series {
+  cls: string;
+  name: string;
+  values: (number | undefined)[];
+}
+
+/**
+ * Lines over the minutes, broken where a minute has no sample; a dot (with its value as tooltip)
+ * on each sample, so a lone sample shows too. `line` is a dashed reference (a threshold).
+ */
+export function linesSvg(id: string, label: string, series: readonly Series[], format: (v: number) => string, starts: readonly number[], line?: { value: number; name: string }): string {
+  const all = series.flatMap((s) => s.values.filter((v): v is number => v !== undefined && Number.isFinite(v)));
+  if (line && Number.isFinite(line.value)) all.push(line.value);
+  let lo = Math.min(0, ...all);
+  let hi = Math.max(...all, 1);
+  if (!(hi > lo)) [lo, hi] = [lo - 1, hi + 1];
+  const top = 14;
+  const h = 86;
+  const y = (v: number) => top + h - ((v - lo) / (hi - lo)) * h;
+  const x = (i: number) => i * STEP + STEP / 2;
+  const out: string[] = [];
+  if (line && Number.isFinite(line.value)) {
+    out.push(`<g class="threshold"><title>${escapeHtml(`${line.name}: ${format(line.value)}`)}</title><line x1="0" y1="${attr(y(line.value))}" x2="${W}" y2="${attr(y(line.value))}"/></g>`);
+  }
+  for (const s of series) {
+    let run: string[] = [];
+    const flush = () => {
+      if (run.length > 1) out.push(`<polyline class="${s.cls}" points="${run.join(" ")}"/>`);
+      run = [];
+    };
+    s.values.forEach((v, i) => {
+      if (v === undefined || !Number.isFinite(v)) return flush();
+      run.push(`${attr(x(i))},${attr(y(v))}`);
+      out.push(`<circle class="${s.cls}" cx="${attr(x(i))}" cy="${attr(y(v))}" r="2"><title>${escapeHtml(`${hhmm(starts[i]!)} UTC: ${s.name} ${format(v)}`)}</title></circle>`);
+    });
+    flush();
+  }
+  return `${svgOpen(id, 122, label)}<text class="scale" x="2" y="10">${escapeHtml(format(hi))}</text>` +
+    `<line class="base" x1="0" y1="${top + h}" x2="${W}" y2="${top + h}"/>${out.join("")}${axis(116)}</svg>`;
+}

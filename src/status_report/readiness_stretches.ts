@@ -1,0 +1,73 @@
+/**
+ * The readiness timeline's stretches: runs of minutes with the same worst state and the same kinds
+ * of issue. A minute shows the worst state it held at all (a 5 s fault marks its minute), and each
+ * stretch says how long the worker actually spent outside `ready` in it, so nothing is overstated.
+ */
+import type { ReadinessState } from "../health/readiness.ts";
+import type { HistoryView, MinuteStats } from "./status_history.ts";
+import { MAX_ISSUES } from "./status_history.ts";
+
+/** Worse states first: a minute that held any of them is drawn in it. */
+const WORST_FIRST: readonly ReadinessState[] = ["not_ready", "draining", "starting", "probation", "ready"];
+
+export interface Stretch {
+  /** The stretch's first minute's start and its last minute's end (ms). */
+  from: number;
+  to: number;
+  /** Index of the first minute in the view, and how many minutes it spans. */
+  first: number;
+  minutes: number;
+  /** The worst state of its minutes; "gap" where nothing was recorded (before the start). */
+  state: ReadinessState | "gap";
+  /** The issues that held (latest value of each kind). */
+  issues: string[];
+  /** Milliseconds spent outside `ready` within the stretch. */
+  msNotReady: number;
+  /** The stretch goes on now (it holds the current minute). */
+  ongoing: boolean;
+}
+
+/** The worst state a minute held, or undefined when it holds no time at all. */
+export function worstState(stats: Readonly<MinuteStats>): ReadinessState | undefined {
+  return WORST_FIRST.find((s) => stats.msIn[s] > 0);
+}
+
+const kinds = (issues: readonly string[]) => issues.map((i) => i.split("=", 1)[0]).sort().join(",");
+
+/** The view's minutes as stretches, oldest first. */
+export function readinessStretches(view: HistoryView): Stretch[] {
+  const out: Stretch[] = [];
+  view.minutes.forEach(({ start, stats }, i) => {
+    const last = out.at(-1);
+    const worst = stats && worstState(stats);
+    if (stats && !worst && last) {
+      // A minute that holds no time yet (it began this instant) goes on with the state before it.
+      last.to = start + 60_000;
+      last.minutes++;
+      return;
+    }
+    const state = worst ?? "gap";
+    const issues = stats && state !== "ready" && state !== "gap" ? stats.issues : [];
+    const msNotReady = stats ? Object.entries(stats.msIn).reduce((sum, [s, ms]) => (s === "ready" ? sum : sum + ms), 0) : 0;
+    if (last && last.state === state && kinds(last.issues) === kinds(issues)) {
+      last.to = start + 60_000;
+      last.minutes++;
+      last.msNotReady += msNotReady;
+      for (const issue of issues) {
+        const k = issue.split("=", 1)[0];
+        const at = last.issues.findIndex((x) => x.split("=", 1)[0] === k);
+        if (at >= 0) last.issues[at] = issue;
+        else if (last.issues.length < MAX_ISSUES) last.issues.push(issue);
+      }
+      return;
+    }
+    out.push({ from: start, to: start + 60_000, first: i, minutes: 1, state, issues: [...issues], msNotReady, ongoing: false });
+  });
+  // The current minute ends now, not at its end.
+  const tail = out.at(-1);
+  if (tail) {
+    tail.to = Math.min(tail.to, view.now);
+    tail.ongoing = true;
+  }
+  return out;
+}

@@ -1,0 +1,235 @@
+/**
+ * The status page's last hour, kept in process in one fixed ring of minutes: time spent in each
+ * readiness state with the issues that held, tasks solved and failed (counted as /metrics counts
+ * them: every end that is not a solve), and the balance, queue and in-flight sampled every few
+ * seconds. Time comes from the injected clock only. Memory is the ring's 60 slots, each with at
+ * most MAX_ISSUES short issue strings, whatever the worker goes through.
+ */
+import type { Clock, Timer } from "../base/clock.ts";
+import type { Readiness } from "../health/health_view.ts";
+import { READINESS_STATES, type ReadinessState } from "../health/readiness.ts";
+import { MINUTE_MS, MinuteRing, RING_MINUTES, minuteOf } from "./history_rings.ts";
+
+/** Issue strings a minute keeps (the latest value of each kind); more kinds in one minute are dropped. */
+export const MAX_ISSUES = 6;
+/** The longest issue string a minute keeps; longer ones are cut. */
+export const MAX_ISSUE_CHARS = 120;
+
+export interface MinuteStats {
+  solved: number;
+  /** Every task that ended without a solution (failed, timeout, shutdown), as captcha_worker_tasks_total counts. */
+  failed: number;
+  /** Milliseconds spent in each readiness state during the minute. */
+  msIn: Record<ReadinessState, number>;
+  /** The issues that held while not_ready, latest value per kind. */
+  issues: string[];
+  /** The last balance sampled in the minute, and the lowest (undefined: none known). */
+  balanceUsd: number | undefined;
+  balanceMinUsd: number | undefined;
+  /** The highest queue depth and in-flight count sampled in the minute (-1: not sampled). */
+  queueMax: number;
+  inFlightMax: number;
+}
+
+/** The task totals since start, by the outcome label /metrics uses. */
+export interface TaskTotals {
+  solved: number;
+  failed: number;
+  byOutcome: { failed: number; timeout: number; shutdown: number };
+}
+
+/** What the status page draws: the last hour's minutes oldest first (undefined: a gap) and the totals. */
+export interface HistoryView {
+  /** The clock's time the view was taken. */
+  now: number;
+  startedAt: number;
+  minutes: { start: number; stats: Readonly<MinuteStats> | undefined }[];
+  totals: TaskTotals;
+}
+
+/** The readiness the sampler follows: a state and its issues. */
+export interface ReadinessSample {
+  state: ReadinessState;
+  issues: readonly string[];
+}
+
+/** The gauges sampled each tick. */
+export interface GaugeSample {
+  queueDepth: number;
+  inFlight: number;
+  balanceUsd: number | undefined;
+}
+
+/** What the sampler reads of an evaluation (the notifier publishes the same). */
+export type Evaluated = Pick<Readiness, "state" | "issues" | "snapshot" | "balanceUsd">;
+
+export interface StatusHistoryOptions {
+  clock: Clock;
+  /** How often the gauges (and the readiness) are sampled. @default 5000 */
+  everyMs?: number;
+}
+
+const emptyStats = (): MinuteStats => ({
+  solved: 0,
+  failed: 0,
+  msIn: Object.fromEntries(READINESS_STATES.map((s) => [s, 0])) as Record<ReadinessState, number>,
+  issues: [],
+  balanceUsd: undefined,
+  balanceMinUsd: undefined,
+  queueMax: -1,
+  inFlightMax: -1,
+});
+
+function resetStats(s: MinuteStats): void {
+  s.solved = 0;
+  s.failed = 0;
+  for (const k of READINESS_STATES) s.msIn[k] = 0;
+  s.issues.length = 0;
+  s.balanceUsd = undefined;
+  s.balanceMinUsd = undefined;
+  s.queueMax = -1;
+  s.inFlightMax = -1;
+}
+
+/** A count a gauge may hold: a finite number, not below zero (anything else is not recorded). */
+const gauge = (v: number): number | undefined => (Number.isFinite(v) && v >= 0 ? v : undefined);
+
+export class StatusHistory {
+  readonly #clock: Clock;
+  readonly #everyMs: number;
+  readonly #ring = new MinuteRing<MinuteStats>(emptyStats, resetStats);
+  readonly startedAt: number;
+  #state: ReadinessState = "starting";
+  #issues: readonly string[] = [];
+  /** Time is accounted to the state up to here. */
+  #accountedTo: number;
+  readonly #totals: TaskTotals = { solved: 0, failed: 0, byOutcome: { failed: 0, timeout: 0, shutdown: 0 } };
+  #timer: Timer | undefined;
+  #running = false;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(o: StatusHistoryOptions) {
+    this.#clock = o.clock;
+    this.#everyMs = o.everyMs ?? 5000;
+    this.startedAt = o.clock.now();
+    this.#accountedTo = this.startedAt;
+    this.#ring.at(minuteOf(this.startedAt));
+  }
+
+  /** How many minute slots are held: fixed, whatever was recorded. */
+  get slots(): number {
+    return this.#ring.size;
+  }
+
+  /** A task ended: a solve, or a failure under the outcome /metrics gives it (failed, timeout, shutdown). */
+  taskEnded(task: { status: string; error?: { code: string } | undefined }): void {
+    const slot = this.#ring.at(minuteOf(this.#clock.now()));
+    if (task.status === "solved") {
+      this.#totals.solved++;
+      if (slot) slot.solved++;
+      return;
+    }
+    const code = task.error?.code;
+    this.#totals.failed++;
+    this.#totals.byOutcome[code === "timeout" || code === "shutdown" ? code : "failed"]++;
+    if (slot) slot.failed++;
+  }
+
+  /** The readiness now: the time since the last call is charged to the state before it. */
+  readiness(r: ReadinessSample): void {
+    this.#account(this.#clock.now());
+    this.#state = r.state;
+    // Starting, probation and draining are their own reason; the issues explain not_ready.
+    this.#issues = r.state === "not_ready" ? [...r.issues] : [];
+    this.#noteIssues(this.#ring.at(minuteOf(this.#clock.now())));
+  }
+
+  /** One sample of the gauges, into the current minute (negative or non-finite values are not recorded). */
+  sample(g: GaugeSample): void {
+    const slot = this.#ring.at(minuteOf(this.#clock.now()));
+    if (!slot) return;
+    const q = gauge(g.queueDepth);
+    const f = gauge(g.inFlight);
+    if (q !== undefined) slot.queueMax = Math.max(slot.queueMax, q);
+    if (f !== undefined) slot.inFlightMax = Math.max(slot.inFlightMax, f);
+    if (g.balanceUsd !== undefined && Number.isFinite(g.balanceUsd)) {
+      slot.balanceUsd = g.balanceUsd;
+      slot.balanceMinUsd = Math.min(slot.balanceMinUsd ?? g.balanceUsd, g.balanceUsd);
+    }
+  }
+
+  /**
+   * Samples `evaluate()` (the health view's pure evaluation) now and every `everyMs` until stop();
+   * `subscribe` (the readiness notifier's) adds each published change at the moment it happens.
+   */
+  start(evaluate: () => Evaluated, subscribe?: (listener: (r: Evaluated) => void) => () => void): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#unsubscribe = subscribe?.((r) => this.#take(r));
+    const tick = () => {
+      if (!this.#running) return;
+      try {
+        this.#take(evaluate());
+      } catch {
+        // A sample is worth nothing next to the worker it watches: a failed read is a gap.
+      }
+      this.#timer = this.#clock.setTimeout(tick, this.#everyMs);
+    };
+    tick();
+  }
+
+  #take(r: Evaluated): void {
+    this.readiness(r);
+    this.sample({ queueDepth: r.snapshot.queueDepth, inFlight: r.snapshot.inFlight, balanceUsd: r.balanceUsd });
+  }
+
+  stop(): void {
+    this.#running = false;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+  }
+
+  /** The last hour up to now (the current minute included, accounted up to now). */
+  view(): HistoryView {
+    const now = this.#clock.now();
+    this.#account(now);
+    return {
+      now,
+      startedAt: this.startedAt,
+      minutes: this.#ring.window(minuteOf(now)).map(({ minute, slot }) => ({ start: minute * MINUTE_MS, stats: slot })),
+      totals: { ...this.#totals, byOutcome: { ...this.#totals.byOutcome } },
+    };
+  }
+
+  /** Charges the time from the last accounting to `now` to the current state, minute by minute. */
+  #account(now: number): void {
+    // Only the last hour can show: older time is skipped, so the loop runs at most RING_MINUTES + 1 times.
+    let t = Math.max(this.#accountedTo, now - RING_MINUTES * MINUTE_MS);
+    while (t < now) {
+      const minute = minuteOf(t);
+      const end = Math.min(now, (minute + 1) * MINUTE_MS);
+      const slot = this.#ring.at(minute);
+      if (slot) {
+        slot.msIn[this.#state] += end - t;
+        this.#noteIssues(slot);
+      }
+      t = end;
+    }
+    this.#ring.at(minuteOf(now)); // the current minute exists from its first instant
+    this.#accountedTo = Math.max(this.#accountedTo, now);
+  }
+
+  /** Adds the current issues to a minute: the latest value of each kind, MAX_ISSUES kinds at most. */
+  #noteIssues(slot: MinuteStats | undefined): void {
+    if (!slot) return;
+    for (const raw of this.#issues) {
+      const issue = raw.length > MAX_ISSUE_CHARS ? raw.slice(0, MAX_ISSUE_CHARS - 1) + "…" : raw;
+      const kind = issue.split("=", 1)[0];
+      const i = slot.issues.findIndex((x) => x.split("=", 1)[0] === kind);
+      if (i >= 0) slot.issues[i] = issue;
+      else if (slot.issues.length < MAX_ISSUES) slot.issues.push(issue);
+    }
+  }
+}

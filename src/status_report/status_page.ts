@@ -1,0 +1,214 @@
+/**
+ * The status page: the status model as HTML, with the last hour drawn as inline SVG, the last
+ * readiness changes and the worker's facts. No script and no external asset; it refreshes itself.
+ * Everything a chart shows is also written as text, so nothing needs hovering, and it fits a phone.
+ */
+import { checkStatusForms } from "../health/check_status.ts";
+import { attr, escapeHtml as esc, hhmmss } from "./_html.ts";
+import { describeStretch, linesSvg, outsideFor, stateLabel, tasksSvg, timelineSvg } from "./history_svg.ts";
+import { readinessStretches } from "./readiness_stretches.ts";
+import type { HistoryView } from "./status_history.ts";
+import { duration, type Mark, type StatusModel } from "./status_model.ts";
+
+/** What the worker is, for the facts section: never the key, only the upstream's host. */
+export interface StatusFacts {
+  upstreamHost: string;
+  threads: number;
+  /** The upstream is the built-in simulator (--demo). */
+  simulator: boolean;
+  nodeId: number;
+  /** Nodes in --peers (0: no cluster). */
+  peers: number;
+}
+
+/** A readiness state change, as /health/history keeps it. */
+export interface PageChange {
+  at: number;
+  from: string;
+  to: string;
+  issues: readonly string[];
+}
+
+export interface PageExtras {
+  history?: HistoryView | undefined;
+  /** Newest first; the page shows the first CHANGES_SHOWN. */
+  changes?: readonly PageChange[] | undefined;
+  facts?: StatusFacts | undefined;
+}
+
+/** How many readiness changes the page lists. */
+export const CHANGES_SHOWN = 20;
+
+const SYMBOL: Record<Mark, string> = { ok: "ok", warn: "WARN", fail: "FAIL" };
+
+/** What each readiness issue (and warning) means, by its prefix, in a few words. */
+const MEANING: Record<string, string> = {
+  starting: "the first balance check has not answered yet",
+  draining: "stopping: finishing the tasks in hand",
+  upstream_auth: "the upstream refuses the CaptchaAI key",
+  upstream_unreachable: "the upstream does not answer",
+  circuit_open: "task calls to the upstream keep failing, so they are paused",
+  consecutive_failures: "too many failures in a row (--max-consecutive-failures)",
+  no_solve_for: "work is waiting and nothing was solved for too long (--max-seconds-without-solve)",
+  low_balance: "the balance is below --min-balance",
+  error_rate: "too many failures over --error-window (--max-error-rate)",
+  backlog: "the oldest queued task has waited more than twice --max-queue-wait",
+  queue_full: "the queue is full (--queue-max)",
+  state_dir: "the journal in --state-dir cannot be written",
+  queue_wait: "the oldest queued task has waited more than --max-queue-wait",
+  saturation: "many submits are refused for want of upstream threads (--max-saturation)",
+};
+
+const issueItem = (issue: string) => {
+  const meaning = MEANING[issue.split("=", 1)[0]!];
+  const text = meaning && esc(meaning).replace(/--[a-z-]+/g, (flag) => `<span class="flag">${flag}</span>`);
+  return `<li><code>${esc(issue)}</code>${text ? ` <span class="meaning">${text}</span>` : ""}</li>`;
+};
+
+const CSS = `
+*{box-sizing:border-box}
+body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:1100px;color:#222}
+h1{font-size:1.4rem;display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:.5rem 0}
+h2{font-size:1.1rem;margin:1.2rem 0 .4rem}
+.state{padding:.1rem .5rem;border-radius:.3rem;color:#fff}
+.state.ok{background:#1a7f37} .state.warn{background:#9a6700} .state.fail{background:#cf222e}
+code{overflow-wrap:anywhere;background:#f3f4f6;padding:0 .25rem;border-radius:.2rem}
+ul,ol{padding-left:1.3rem;margin:.3rem 0} li{margin:.15rem 0}
+.meaning{color:#555} .meaning::before{content:"— "} .flag{white-space:nowrap}
+dl.facts{display:flex;flex-wrap:wrap;gap:.2rem 1.4rem;margin:.3rem 0 .6rem}
+dl.facts dt,dl.facts dd{display:inline;margin:0} dl.facts dt{color:#555} dl.facts dd{font-weight:600;overflow-wrap:anywhere}
+.scroll{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;margin:.5rem 0} td,th{padding:.25rem .75rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
+td{overflow-wrap:break-word} td.mark{white-space:nowrap}
+.mark{font-weight:bold} tr.ok .mark{color:#1a7f37} tr.warn .mark{color:#9a6700} tr.fail .mark{color:#cf222e}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));gap:1rem 2rem}
+figure{margin:0;min-width:0} figcaption{font-size:.9rem;margin-bottom:.2rem}
+svg.chart{display:block;width:100%;height:auto;font:13px system-ui,sans-serif;background:#fafbfc}
+svg .axis text,svg .scale{fill:#57606a;font-size:12px}
+svg .base{stroke:#d0d7de} svg .threshold line{stroke:#cf222e;stroke-dasharray:4 3}
+svg polyline{stroke-width:1.6}
+.stretch text{fill:#fff;font-size:12px}
+.ready rect,.sw.ready{fill:#1a7f37;background:#1a7f37} .probation rect,.sw.probation{fill:#bf8700;background:#bf8700}
+.not_ready rect,.sw.not_ready{fill:#cf222e;background:#cf222e} .starting rect,.sw.starting{fill:#6e7781;background:#6e7781}
+.draining rect,.sw.draining{fill:#8250df;background:#8250df} .gap rect,.sw.gap{fill:#eaeef2;background:#eaeef2}
+rect.solved,.sw.solved{fill:#1a7f37;background:#1a7f37} rect.failed,.sw.failed{fill:#cf222e;background:#cf222e}
+polyline.balance{stroke:#0969da;fill:none} circle.balance{fill:#0969da} .sw.balance{background:#0969da}
+polyline.balance_min{stroke:#54aeff;fill:none;stroke-dasharray:2 2} circle.balance_min{fill:#54aeff} .sw.balance_min{background:#54aeff}
+polyline.queue{stroke:#bc4c00;fill:none} circle.queue{fill:#bc4c00} .sw.queue{background:#bc4c00}
+polyline.in_flight{stroke:#8250df;fill:none} circle.in_flight{fill:#8250df} .sw.in_flight{background:#8250df}
+.sw{display:inline-block;width:.8em;height:.8em;border-radius:.15em;margin-right:.25em;vertical-align:-.05em}
+.legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.1rem 1rem;font-size:.9rem}
+footer{color:#666;font-size:.85rem;margin-top:1.5rem}
+@media (max-width:600px){
+body{font-size:14px;padding:.75rem}
+table.stack,table.stack tbody{display:block}
+table.stack tr:first-child{display:none}
+table.stack tr{display:grid;grid-template-columns:3.2rem minmax(0,1fr);border-bottom:1px solid #ddd;padding:.25rem 0}
+table.stack td{border:0;padding:.05rem .3rem}
+table.stack td:nth-child(n+3){grid-column:2}
+table.stack td:nth-child(2){font-weight:600}
+table.stack td:empty{display:none}
+#rows td:nth-child(4)::before{content:"threshold: ";color:#555}
+}
+`;
+
+const swatch = (cls: string, text: string) => `<li><span class="sw ${cls}"></span>${esc(text)}</li>`;
+
+function historySection(h: HistoryView, minBalance: number | null | undefined, threads: number | undefined): string {
+  const stretches = readinessStretches(h);
+  const outside = stretches.filter((s) => s.state !== "ready" && s.state !== "gap").reverse();
+  const recordedMs = Math.max(0, h.now - Math.max(h.startedAt, h.minutes[0]?.start ?? h.startedAt));
+  const notReadyMs = stretches.reduce((sum, s) => sum + s.msNotReady, 0);
+  const starts = h.minutes.map((m) => m.start);
+  const values = (pick: (s: NonNullable<HistoryView["minutes"][number]["stats"]>) => number | undefined) => h.minutes.map((m) => (m.stats ? pick(m.stats) : undefined));
+  const peak = (v: number) => (v < 0 ? undefined : v);
+  const minute = h.minutes.at(-1)?.stats;
+  const solvedHour = h.minutes.reduce((n, m) => n + (m.stats?.solved ?? 0), 0);
+  const failedHour = h.minutes.reduce((n, m) => n + (m.stats?.failed ?? 0), 0);
+  const usd = (v: number) => `$${v.toFixed(2)}`;
+  const count = (v: number) => String(Math.round(v));
+  return `<section id="history"><h2>The last hour</h2>
+<div class="charts">
+<figure><figcaption><b>Readiness</b> (each minute in the worst state it held): outside ready ${esc(outsideFor(notReadyMs))} of the ${esc(duration(recordedMs / 1000))} recorded</figcaption>
+${timelineSvg(stretches)}
+<ul class="legend">${["ready", "probation", "not_ready", "starting", "draining", "gap"].map((s) => swatch(s, stateLabel(s as never))).join("")}</ul></figure>
+<figure><figcaption><b>Tasks per minute</b>: ${solvedHour} solved, ${failedHour} failed in the hour${minute ? `; this minute ${minute.solved} solved, ${minute.failed} failed` : ""}</figcaption>
+${tasksSvg(h)}
+<ul class="legend">${swatch("solved", "solved")}${swatch("failed", "failed (as /metrics counts)")}</ul></figure>
+<figure><figcaption><b>Balance</b>${minute?.balanceUsd === undefined ? "" : `: ${esc(usd(minute.balanceUsd))} at the last read`}${typeof minBalance === "number" ? `, minimum ${esc(usd(minBalance))} (dashed)` : ""}</figcaption>
+${linesSvg("balance-chart", "balance over the last hour", [
+    { cls: "balance", name: "balance", values: values((s) => s.balanceUsd) },
+    { cls: "balance_min", name: "lowest balance", values: values((s) => (s.balanceMinUsd !== undefined && s.balanceMinUsd < (s.balanceUsd ?? Infinity) ? s.balanceMinUsd : undefined)) },
+  ], usd, starts, typeof minBalance === "number" ? { value: minBalance, name: "--min-balance" } : undefined)}
+<ul class="legend">${swatch("balance", "last balance read in each minute")}${swatch("balance_min", "lowest, when lower")}</ul></figure>
+<figure><figcaption><b>Queue and in flight</b> (highest each minute)${minute && minute.queueMax >= 0 ? `: now ${minute.queueMax} queued, ${minute.inFlightMax} in flight` : ""}${threads === undefined ? "" : ` of ${threads} threads`}</figcaption>
+${linesSvg("load-chart", "queue depth and in-flight over the last hour", [
+    { cls: "queue", name: "queued", values: values((s) => peak(s.queueMax)) },
+    { cls: "in_flight", name: "in flight", values: values((s) => peak(s.inFlightMax)) },
+  ], count, starts)}
+<ul class="legend">${swatch("queue", "queued")}${swatch("in_flight", "in flight")}</ul></figure>
+</div>
+<h3>Outside ready in the last hour</h3>
+${outside.length ? `<ol id="stretches" reversed>${outside.map((s) => `<li class="${s.state}">${esc(describeStretch(s))}</li>`).join("")}</ol>` : `<p id="stretches">Ready all the time recorded.</p>`}
+</section>`;
+}
+
+function changesSection(changes: readonly PageChange[]): string {
+  const shown = changes.slice(0, CHANGES_SHOWN);
+  const items = shown.map((c) => {
+    const iso = Number.isFinite(c.at) ? new Date(c.at).toISOString() : "";
+    return `<li><time datetime="${esc(iso)}">${hhmmss(c.at)} UTC</time> ${esc(c.from)} → <b>${esc(c.to)}</b>${c.issues.length ? `: ${c.issues.map((i) => `<code>${esc(i)}</code>`).join(", ")}` : ""}</li>`;
+  });
+  return `<section id="changes-section"><h2>Readiness changes (last ${shown.length} of ${changes.length}, newest first)</h2>
+${items.length ? `<ol id="changes">${items.join("")}</ol>` : `<p id="changes">No change since the start.</p>`}
+<p>All of them: <a href="/health/history">/health/history</a>.</p></section>`;
+}
+
+/** The facts line under the title: where it solves, how wide, which node, which version, how long up. */
+function factsLine(m: StatusModel, f: StatusFacts | undefined): string {
+  const rows: [string, string][] = [];
+  if (f) {
+    rows.push(["upstream", f.upstreamHost]);
+    rows.push(["simulator", f.simulator ? "yes (built-in, --demo)" : "no"]);
+    rows.push(["threads", String(f.threads)]);
+    rows.push(["node", f.peers > 0 ? `${f.nodeId} of ${f.peers} peers` : String(f.nodeId)]);
+  }
+  rows.push(["version", m.version], ["up", duration(m.uptimeS)], ["health", m.overall]);
+  return `<dl class="facts" id="facts">${rows.map(([k, v]) => `<div><dt>${esc(k)}</dt> <dd>${esc(v)}</dd></div>`).join("")}</dl>`;
+}
+
+/** A page that needs no script, no external asset, and refreshes itself every `refreshS` seconds. */
+export function renderHtml(m: StatusModel, refreshS = 5, extras: PageExtras = {}): string {
+  const state = m.state === "probation" ? "PROBATION" : m.ready ? "READY" : "NOT READY";
+  const stateMark: Mark = m.state === "probation" ? "warn" : m.ready ? "ok" : "fail";
+  const row = (mark: Mark, cells: string[]) => `<tr class="${mark}"><td class="mark">${SYMBOL[mark]}</td>${cells.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`;
+  const checks = m.checks.map((c) =>
+    row(checkStatusForms(c.status).mark, [c.name, c.status + (c.stale ? " (stale)" : ""), c.responseMs === undefined ? "" : `${c.responseMs} ms`, c.checkedAt ?? "", c.error ?? ""]),
+  );
+  const why = m.issues.length
+    ? `<section id="why"><h2>Why not ready</h2><ul>${m.issues.map(issueItem).join("")}</ul></section>`
+    : `<p id="why">No readiness issues.</p>`;
+  const warnings = m.warnings.length ? `<section id="warnings"><h2>Warnings</h2><ul>${m.warnings.map(issueItem).join("")}</ul></section>` : "";
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="${attr(refreshS)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>captcha-worker: ${state}</title>
+<style>${CSS}</style></head>
+<body>
+<h1>captcha-worker ${esc(m.version)} <span class="state ${stateMark}" id="state">${state}</span></h1>
+${factsLine(m, extras.facts)}
+${why}
+${warnings}
+<div class="scroll"><table id="rows" class="stack"><tr><th></th><th>what</th><th>value</th><th>threshold</th></tr>
+${m.rows.map((r) => row(r.mark, [r.name, r.value, r.threshold])).join("\n")}
+</table></div>
+${extras.history ? historySection(extras.history, m.thresholds.min_balance, extras.facts?.threads) : ""}
+${extras.changes ? changesSection(extras.changes) : ""}
+<h2>Dependencies</h2>
+<div class="scroll"><table id="checks" class="stack"><tr><th></th><th>check</th><th>status</th><th>response</th><th>checked at</th><th>error</th></tr>
+${checks.join("\n")}
+</table></div>
+<footer>Refreshes every ${attr(refreshS)} s. Times in UTC. Machine-readable: <a href="/health/ready">/health/ready</a>, <a href="/health">/health</a>, <a href="/health/dependencies">/health/dependencies</a>, <a href="/health/history">/health/history</a>, <a href="/metrics">/metrics</a>.</footer>
+</body></html>
+`;
+}

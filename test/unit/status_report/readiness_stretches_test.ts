@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { MINUTE_MS } from "../../../src/status_report/history_rings.ts";
+import { readinessStretches } from "../../../src/status_report/readiness_stretches.ts";
+import { StatusHistory } from "../../../src/status_report/status_history.ts";
+import { FakeClock } from "../../_support/fake_clock.ts";
+
+describe("readinessStretches", () => {
+  test("readinessStretches merges minutes of one worst state and issue kinds, says how long it was outside ready, and ends now", async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1, 6, 0, 0));
+    const h = new StatusHistory({ clock });
+    h.readiness({ state: "ready", issues: [] });
+    await clock.advance(2 * MINUTE_MS);
+    h.readiness({ state: "not_ready", issues: ["low_balance=$0.49"] });
+    await clock.advance(90_000);
+    h.readiness({ state: "not_ready", issues: ["low_balance=$0.20"] });
+    await clock.advance(30_000);
+    h.readiness({ state: "probation", issues: [] });
+    await clock.advance(MINUTE_MS);
+    h.readiness({ state: "ready", issues: [] });
+    await clock.advance(MINUTE_MS + 15_000);
+    const s = readinessStretches(h.view());
+    assert.deepEqual(s.map((x) => [x.state, x.minutes, x.issues]), [
+      ["gap", 53, []],
+      ["ready", 2, []],
+      ["not_ready", 2, ["low_balance=$0.20"]],
+      ["probation", 1, []],
+      ["ready", 2, []],
+    ]);
+    assert.equal(s[2]!.msNotReady, 120_000);
+    assert.equal(s.at(-1)!.to, clock.now(), "the last stretch ends now");
+    assert.equal(s.reduce((n, x) => n + x.minutes, 0), 60);
+  });
+
+  test("readinessStretches marks a minute by the worst state it held, even briefly", async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1, 6, 0, 0));
+    const h = new StatusHistory({ clock });
+    h.readiness({ state: "ready", issues: [] });
+    await clock.advance(55_000);
+    h.readiness({ state: "not_ready", issues: ["circuit_open"] });
+    await clock.advance(2_000);
+    h.readiness({ state: "ready", issues: [] });
+    await clock.advance(2_000);
+    const last = readinessStretches(h.view()).at(-1)!;
+    assert.deepEqual([last.state, last.issues, last.msNotReady], ["not_ready", ["circuit_open"], 2_000]);
+    await clock.advance(1_000); // the next minute, at its first instant, goes on with the state before it
+    const next = readinessStretches(h.view());
+    assert.deepEqual([next.at(-1)!.state, next.at(-1)!.minutes, next.length], ["not_ready", 2, 2]);
+  });
+});

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { ReadyDocument } from "../../../src/health/health_documents.ts";
+import { MINUTE_MS } from "../../../src/status_report/history_rings.ts";
+import { linesSvg, tasksSvg, timelineSvg } from "../../../src/status_report/history_svg.ts";
+import { StatusHistory } from "../../../src/status_report/status_history.ts";
+import { statusModel } from "../../../src/status_report/status_model.ts";
+import { CHANGES_SHOWN, renderHtml, type StatusFacts } from "../../../src/status_report/status_page.ts";
+import { FakeClock } from "../../_support/fake_clock.ts";
+import { READY_DOC } from "../../_support/ready_doc.ts";
+
+const FACTS: StatusFacts = { upstreamHost: "127.0.0.1:4100", threads: 5, simulator: true, nodeId: 3, peers: 0 };
+/** Every attribute value in the page. */
+const attributes = (html: string) => [...html.matchAll(/\s[a-z-]+="([^"]*)"/g)].map((m) => m[1]!);
+
+describe("status page", () => {
+  test("renderHtml of an empty history: the charts, no NaN or Infinity anywhere, no change listed", () => {
+    const h = new StatusHistory({ clock: new FakeClock() });
+    const html = renderHtml(statusModel({ ready: READY_DOC, dependencies: {}, health: {} }, { tasks: h.view().totals }), 5, { history: h.view(), changes: [], facts: FACTS });
+    for (const id of ["timeline", "tasks-chart", "balance-chart", "load-chart"]) assert.match(html, new RegExp(`<svg id="${id}" class="chart" viewBox="0 0 480 \\d+" width="100%"`));
+    assert.ok(!/NaN|Infinity/.test(html));
+    assert.match(html, /<p id="changes">No change since the start\.<\/p>/);
+    assert.match(html, /<p id="stretches">Ready all the time recorded\.<\/p>|<ol id="stretches"/);
+    assert.ok(!/<script|src=|href="http/.test(html), "no script, no external asset");
+  });
+
+  test("the SVG charts never write NaN or Infinity into an attribute, whatever values come in", () => {
+    const starts = Array.from({ length: 60 }, (_, i) => i * MINUTE_MS);
+    const weird = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e308, -1e308, 0, undefined, 5];
+    const values = starts.map((_, i) => weird[i % weird.length]);
+    for (const svg of [
+      linesSvg("x", "x", [{ cls: "a", name: "a", values }], String, starts, { value: Number.NaN, name: "t" }),
+      linesSvg("y", "y", [{ cls: "a", name: "a", values: starts.map(() => 2) }], String, starts),
+      linesSvg("z", "z", [], String, starts, { value: Number.POSITIVE_INFINITY, name: "t" }),
+      timelineSvg([{ from: Number.NaN, to: Number.NaN, first: Number.NaN, minutes: Number.POSITIVE_INFINITY, state: "not_ready", issues: ["a"], msNotReady: Number.NaN, ongoing: true }]),
+      tasksSvg({ now: 0, startedAt: 0, totals: { solved: 0, failed: 0, byOutcome: { failed: 0, timeout: 0, shutdown: 0 } }, minutes: [{ start: 0, stats: { solved: 1e308, failed: 1, msIn: { starting: 0, ready: 1, probation: 0, not_ready: 0, draining: 0 }, issues: [], balanceUsd: undefined, balanceMinUsd: undefined, queueMax: -1, inFlightMax: -1 } }] }),
+    ]) {
+      const bad = attributes(svg).filter((v) => /NaN|Infinity/.test(v));
+      assert.deepEqual(bad, [], svg.slice(0, 300));
+    }
+  });
+
+  test("renderHtml escapes issues, facts and changes, in text and in tooltips", async () => {
+    const clock = new FakeClock();
+    const h = new StatusHistory({ clock });
+    const evil = `state_dir=<script>alert("x")</script>`;
+    h.readiness({ state: "not_ready", issues: [evil] });
+    await clock.advance(20 * MINUTE_MS);
+    const doc: ReadyDocument = { ...READY_DOC, issues: [evil], warnings: ["<b>w</b>"] };
+    const html = renderHtml(statusModel({ ready: doc, dependencies: {}, health: { releaseId: "<i>1</i>" } }), 5, {
+      history: h.view(),
+      changes: [{ at: clock.now(), from: "ready", to: "not_ready", issues: [evil] }],
+      facts: { ...FACTS, upstreamHost: "<img src=x>" },
+    });
+    assert.ok(!html.includes("<script"));
+    assert.ok(!html.includes("<img"));
+    assert.ok(!html.includes("<b>w</b>") && !html.includes("<i>1</i>"));
+    assert.ok(html.includes("&#60;script&#62;alert(&#34;x&#34;)"));
+    assert.match(html, /<g class="stretch not_ready"><title>[^<]*state_dir=&#60;script&#62;/);
+  });
+
+  test("renderHtml shows each issue as its own item with what it means, apart from health and uptime", () => {
+    const html = renderHtml(statusModel({ ready: { ...READY_DOC, issues: ["low_balance=$0.49"] }, dependencies: {}, health: { status: "fail" } }));
+    assert.match(html, /<section id="why"><h2>Why not ready<\/h2><ul><li><code>low_balance=\$0\.49<\/code> <span class="meaning">[^<]*balance is below <span class="flag">--min-balance<\/span><\/span><\/li><\/ul><\/section>/);
+    assert.match(html, /<dt>health<\/dt> <dd>fail<\/dd>/);
+    assert.ok(!/Why: low_balance=\$0\.49 Health/.test(html));
+  });
+
+  test("renderHtml draws a not-ready stretch with its reason, lists it without hovering, and lists the last 20 changes", async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1, 6, 0, 0));
+    const h = new StatusHistory({ clock });
+    h.readiness({ state: "ready", issues: [] });
+    await clock.advance(30 * MINUTE_MS);
+    h.readiness({ state: "not_ready", issues: ["low_balance=$0.49"] });
+    await clock.advance(12 * MINUTE_MS);
+    h.readiness({ state: "ready", issues: [] });
+    h.taskEnded({ status: "solved" });
+    h.taskEnded({ status: "failed", error: { code: "timeout" } });
+    h.sample({ queueDepth: 4, inFlight: 2, balanceUsd: 5 });
+    await clock.advance(MINUTE_MS);
+    const changes = Array.from({ length: 30 }, (_, i) => ({ at: clock.now() - i * 1000, from: "ready", to: "not_ready", issues: [`n=${i}`] }));
+    const html = renderHtml(statusModel({ ready: READY_DOC, dependencies: {}, health: {} }, { tasks: h.view().totals }), 5, { history: h.view(), changes, facts: FACTS });
+    assert.match(html, /<g class="stretch not_ready"><title>06:30–06:42 UTC, not ready \(12m outside ready\): low_balance=\$0\.49<\/title><rect [^>]*\/><text [^>]*>low_balance<\/text><\/g>/);
+    assert.match(html, /<ol id="stretches" reversed><li class="not_ready">06:30–06:42 UTC, not ready \(12m outside ready\): low_balance=\$0\.49<\/li><\/ol>/);
+    assert.equal((html.match(/<rect class="solved"/g) ?? []).length, 1);
+    assert.equal((html.match(/<rect class="failed"/g) ?? []).length, 1);
+    assert.match(html, /<circle class="queue" [^>]*><title>06:42 UTC: queued 4<\/title>/);
+    const listed = html.match(/<ol id="changes">([\s\S]*?)<\/ol>/)![1]!.match(/<li>/g)!.length;
+    assert.equal(listed, CHANGES_SHOWN);
+    assert.match(html, /<code>n=0<\/code>[\s\S]*<code>n=19<\/code>/);
+    assert.ok(!html.includes("<code>n=20</code>"));
+    assert.match(html, /<dt>upstream<\/dt> <dd>127\.0\.0\.1:4100<\/dd>[\s\S]*<dt>simulator<\/dt> <dd>yes[^<]*<\/dd>[\s\S]*<dt>threads<\/dt> <dd>5<\/dd>[\s\S]*<dt>node<\/dt> <dd>3<\/dd>/);
+  });
+});
