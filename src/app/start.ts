@@ -42,12 +42,8 @@ import { PeerRouter } from "../cluster/peer_router.ts";
 import { recordAddress, type AddressFile } from "./address_file.ts";
 import { createAdmission } from "./admission.ts";
 import { startDemo, type Demo } from "./demo.ts";
+import { registerUpstreamCheck } from "./upstream_check.ts";
 import { createStopLadder, type StopLadder } from "./lifecycle.ts";
-
-/** The upstream id of no task: res.php answers it with an error code, for free. */
-const PROBE_TASK_ID = "0";
-/** A getbalance slower than this gets the free res.php probe sent beside it. */
-const PROBE_AFTER_MS = 1000;
 
 export interface WorkerOptions {
   config: Config;
@@ -184,31 +180,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   health.setLoadSource(() => pool.load());
 
   const checks = new HealthChecks({ clock, sanitize: secrets.redact, random: o.random });
-  checks.register({
-    name: UPSTREAM_CHECK,
-    ttlMs: config.balanceTtlMs,
-    timeoutMs: config.checkTimeoutMs,
-    // One getbalance per TTL (and per second while a trial is due) answers both questions: is the
-    // upstream reachable, and what is left. The pool takes it as evidence either way.
-    run: async (signal) => {
-      const startedAt = clock.now();
-      // getbalance unreachable: a free res.php call about a task that does not exist tells whether
-      // the rest of the upstream answers (any protocol answer does), so a broken getbalance alone
-      // leaves the dependency degraded without making an idle worker unready. It is sent when
-      // getbalance failed, or already when it is slow to answer (so a hang costs no extra timeout);
-      // it runs on its own timeout, since this check's own may have ended it.
-      let probe: Promise<boolean> | undefined;
-      const startProbe = () => (probe ??= client.poll(PROBE_TASK_ID).then((o) => o.kind !== "transient"));
-      const hedge = clock.setTimeout(() => void startProbe(), PROBE_AFTER_MS);
-      const outcome = await client.balance(signal);
-      hedge.cancel();
-      const taskPathAnswered = outcome.kind === "transient" ? await startProbe() : undefined;
-      pool.balanceObserved(outcome, startedAt, taskPathAnswered);
-      if (outcome.kind === "ok") return { observedValue: outcome.value, observedUnit: "USD" };
-      const code = "code" in outcome ? outcome.code : outcome.kind;
-      throw new WorkerError("ERR_CHECK_FAILED", `getbalance failed: ${code}`);
-    },
-  });
+  registerUpstreamCheck(checks, { client, pool, clock, ttlMs: config.balanceTtlMs, timeoutMs: config.checkTimeoutMs });
 
   const view = new HealthView({
     clock,

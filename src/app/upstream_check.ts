@@ -1,0 +1,51 @@
+/**
+ * The one dependency check: `captchaai_api`, a `getbalance` per TTL (and per second while a recovery
+ * trial is due). It answers both questions readiness asks of the upstream, is it reachable and what
+ * is left, and hands every answer to the pool as evidence.
+ */
+import type { Clock } from "../base/clock.ts";
+import { WorkerError } from "../base/errors.ts";
+import type { HealthChecks } from "../health/checks.ts";
+import { UPSTREAM_CHECK } from "../health/health_view.ts";
+import type { SolverPool } from "../solver/pool.ts";
+import type { CaptchaAiClient } from "../upstream/captchaai_client.ts";
+
+/** The upstream id of no task: res.php answers it with an error code, for free. */
+const PROBE_TASK_ID = "0";
+/** A getbalance slower than this gets the free res.php probe sent beside it. */
+const PROBE_AFTER_MS = 1000;
+
+export interface UpstreamCheckOptions {
+  client: Pick<CaptchaAiClient, "balance" | "poll">;
+  pool: Pick<SolverPool, "balanceObserved">;
+  clock: Clock;
+  ttlMs: number;
+  timeoutMs: number;
+}
+
+export function registerUpstreamCheck(checks: HealthChecks, o: UpstreamCheckOptions): void {
+  const { client, pool, clock } = o;
+  checks.register({
+    name: UPSTREAM_CHECK,
+    ttlMs: o.ttlMs,
+    timeoutMs: o.timeoutMs,
+    run: async (signal) => {
+      const startedAt = clock.now();
+      // getbalance unreachable: a free res.php call about a task that does not exist tells whether
+      // the rest of the upstream answers (any protocol answer does), so a broken getbalance alone
+      // leaves the dependency degraded without making an idle worker unready. It is sent when
+      // getbalance failed, or already when it is slow to answer (so a hang costs no extra timeout);
+      // it runs on its own timeout, since this check's own may have ended it.
+      let probe: Promise<boolean> | undefined;
+      const startProbe = () => (probe ??= client.poll(PROBE_TASK_ID).then((answer) => answer.kind !== "transient"));
+      const hedge = clock.setTimeout(() => void startProbe(), PROBE_AFTER_MS);
+      const outcome = await client.balance(signal);
+      hedge.cancel();
+      const taskPathAnswered = outcome.kind === "transient" ? await startProbe() : undefined;
+      pool.balanceObserved(outcome, startedAt, taskPathAnswered);
+      if (outcome.kind === "ok") return { observedValue: outcome.value, observedUnit: "USD" };
+      const code = "code" in outcome ? outcome.code : outcome.kind;
+      throw new WorkerError("ERR_CHECK_FAILED", `getbalance failed: ${code}`);
+    },
+  });
+}
