@@ -7,6 +7,7 @@ import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { Config, HostPort } from "../config/config.ts";
 import { formatHostPort } from "../config/host_port.ts";
+import { formatDuration } from "../config/duration.ts";
 import type { Task } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
 import { startSimulator, type Simulator } from "../sim/simulator.ts";
@@ -95,7 +96,7 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
         `\nPost a task, then read it back by its id (the read waits up to 30 s for the solution):\n` +
         `  id=$(curl -s ${base}/v1/tasks${auth} -H 'content-type: application/json' -d '${sample}' | sed -n 's/.*"id":"\\([^"]*\\)".*/\\1/p')\n` +
         `  curl -s${auth} "${base}/v1/tasks/$id?wait=30"\n` +
-        `Run the simulated account dry (then watch readiness and the status page):\n` +
+        `Run the simulated account low (readiness and the status page follow at the next balance read, within ${formatDuration(config.balanceTtlMs)}):\n` +
         `  curl -s -X POST ${sim}__sim/balance -H 'content-type: application/json' -d '{"balance":0.5}'\n` +
         (config.clientKeysFile === undefined
           ? `\n2captcha gateway, demo client key ${demo.clientKey}:\n` +
