@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   ERR_NOT_FOUND: "No resource at {path}.",
   ERR_METHOD_NOT_ALLOWED: "{method} is not allowed here; allowed: {allow}.",
   ERR_QUEUE_FULL: "The queue is full ({queueMax} tasks waiting).",
+  ERR_CLIENT_LIMIT: "Client {client} holds {limit} open tasks, its max_in_flight; ask again when one ends.",
   ERR_BUSY: "Too many request bodies are being received at once; try again shortly.",
   ERR_NOT_READY: undefined,
   ERR_DRAINING: "The worker is draining and takes no new tasks.",

@@ -8,7 +8,8 @@ import { isWorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
 import type { Counter, Registry } from "../metrics/registry.ts";
 import type { SolverPool } from "../solver/pool.ts";
-import { isEnded, type Task } from "../tasks/task.ts";
+import type { Task } from "../tasks/task.ts";
+import type { TaskStore } from "../tasks/task_store.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
 import type { ClientKey, ClientKeys } from "./client_keys.ts";
 import { GatewayError } from "./errors.ts";
@@ -31,7 +32,6 @@ export type ReportAnswer = "OK_REPORT_RECORDED" | "ERROR_DUPLICATE_REPORT" | "ER
 export class Gateway {
   readonly keys: ClientKeys;
   readonly #o: GatewayOptions;
-  readonly #inFlight = new Map<string, number>();
   readonly #metrics: { accepted: Counter; ended: Counter; refused: Counter } | undefined;
 
   constructor(o: GatewayOptions) {
@@ -43,8 +43,8 @@ export class Gateway {
       ended: r.counter("captcha_worker_client_task_outcomes_total", "Gateway tasks that ended, by client and status (solved, failed).", ["client", "status"]),
       refused: r.counter("captcha_worker_client_refusals_total", "Gateway submits answered ERROR_NO_SLOT_AVAILABLE, by client.", ["client"]),
     };
-    r?.gauge("captcha_worker_client_in_flight", "Open gateway tasks, by client.", ["client"], (set) => {
-      for (const name of this.keys.names) set({ client: name }, this.#inFlight.get(name) ?? 0);
+    r?.gauge("captcha_worker_client_in_flight", "Open tasks, by client (gateway and /v1/tasks alike).", ["client"], (set) => {
+      for (const name of this.keys.names) set({ client: name }, o.pool.tasks.openOf(name));
     });
   }
 
@@ -61,8 +61,7 @@ export class Gateway {
    * journal that cannot take it: ERROR_NO_SLOT_AVAILABLE, 2captcha's answer when it has no capacity.
    */
   async submit(client: ClientKey, params: TaskParams): Promise<Task> {
-    const open = this.#inFlight.get(client.name) ?? 0;
-    if ((client.maxInFlight !== undefined && open >= client.maxInFlight) || this.#o.admission()) return this.#refuse(client);
+    if (overClientLimit(this.#o.pool.tasks, client) || this.#o.admission()) return this.#refuse(client);
     let task: Task;
     try {
       task = await this.#o.pool.accept(params.type, { ...params, client: client.name });
@@ -70,7 +69,6 @@ export class Gateway {
       if (isWorkerError(err, "ERR_QUEUE_FULL") || isWorkerError(err, "ERR_DRAINING") || isWorkerError(err, "ERR_STATE_DIR")) return this.#refuse(client);
       throw err;
     }
-    if (!isEnded(task)) this.#inFlight.set(client.name, (this.#inFlight.get(client.name) ?? 0) + 1);
     this.#metrics?.accepted.inc({ client: client.name });
     return task;
   }
@@ -102,13 +100,10 @@ export class Gateway {
     return this.#o.balanceUsd() ?? 0;
   }
 
-  /** The pool's end-of-task hook: frees the client's slot, counts the outcome, hands a callback on. */
+  /** The pool's end-of-task hook: counts the outcome, hands a callback on (the task store frees the client's slot). */
   taskEnded(task: Task): void {
     const name = task.params.client;
     if (name === undefined) return;
-    const open = this.#inFlight.get(name) ?? 0;
-    if (open > 1) this.#inFlight.set(name, open - 1);
-    else this.#inFlight.delete(name);
     this.#metrics?.ended.inc({ client: name, status: task.status });
     if (task.params.callback) this.#o.onCallback?.(task);
   }
@@ -117,4 +112,9 @@ export class Gateway {
     this.#metrics?.refused.inc({ client: client.name });
     throw new GatewayError("ERROR_NO_SLOT_AVAILABLE");
   }
+}
+
+/** True when `client` holds its max_in_flight open tasks already (counted by the task store over both APIs). */
+export function overClientLimit(tasks: Pick<TaskStore, "openOf">, client: Pick<ClientKey, "name" | "maxInFlight">): boolean {
+  return client.maxInFlight !== undefined && tasks.openOf(client.name) >= client.maxInFlight;
 }

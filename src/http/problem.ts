@@ -45,6 +45,7 @@ export const HTTP_FORMS: Readonly<Record<WorkerErrorCode, HttpForm>> = {
   ERR_BODY_TOO_LARGE: { status: 413, title: "Content Too Large", headers: () => ({ connection: "close" }) },
   ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported Media Type" },
   ERR_QUEUE_FULL: { status: 429, title: "Too Many Requests", headers: retryAfter(RETRY_AFTER_QUEUE_FULL_S) },
+  ERR_CLIENT_LIMIT: { status: 429, title: "Too Many Requests", headers: retryAfter(RETRY_AFTER_QUEUE_FULL_S) },
   ERR_HEADERS_TOO_LARGE: { status: 431, title: "Request Header Fields Too Large" },
   ERR_UPSTREAM_CODE: { status: 502, title: "Bad Gateway" },
   ERR_NOT_READY: UNAVAILABLE,

@@ -29,7 +29,7 @@ export interface TaskRoutesOptions {
   /** Bearer token required on the task API, if set. */
   apiToken?: string | undefined;
   /** The gateway's client keys (--client-keys-file): each is also a bearer token here, and with them a token is required. */
-  clientKeys?: { find(key: string | undefined): { name: string } | undefined } | undefined;
+  clientKeys?: { find(key: string | undefined): { name: string; maxInFlight?: number | undefined } | undefined } | undefined;
   /** @default 2 MiB */
   bodyLimitBytes?: number;
   /** Bytes of task bodies read at once, all connections together. @default 64 MiB */
@@ -61,6 +61,10 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
     const params = caller.kind === "client" ? { ...input, client: caller.name } : input;
     const refusal = opts.admission();
     if (refusal) throw new WorkerError(refusal.code, refusal.detail);
+    // A client's max_in_flight counts its open tasks from both APIs (the task store keeps the count).
+    if (caller.kind === "client" && caller.maxInFlight !== undefined && opts.pool.tasks.openOf(caller.name) >= caller.maxInFlight) {
+      throw new WorkerError("ERR_CLIENT_LIMIT", undefined, { data: { client: caller.name, limit: caller.maxInFlight } });
+    }
     const task = await opts.pool.accept(params.type, params);
     res.setHeader("location", `/v1/tasks/${task.id}`);
     if (wait === undefined) return sendJson(res, 202, { id: task.id, status: task.status });
@@ -181,7 +185,7 @@ export function waitSeconds(req: IncomingMessage, url: URL): number | undefined 
  * Compares tokens in constant time (both sides hashed first, so lengths leak nothing either). A
  * client key from --client-keys-file is a token too; with neither, the API is open.
  */
-export function bearerChecker(token: string | undefined, clientKeys?: { find(key: string | undefined): { name: string } | undefined }): (header: string | undefined) => Caller | undefined {
+export function bearerChecker(token: string | undefined, clientKeys?: TaskRoutesOptions["clientKeys"]): (header: string | undefined) => Caller | undefined {
   if (token === undefined && clientKeys === undefined) return () => OPERATOR;
   const { createHash, timingSafeEqual } = loadBuiltin("node:crypto"); // only with a token: node:crypto is not loaded at start
   const expected = token === undefined ? undefined : createHash("sha256").update(token).digest();
@@ -191,12 +195,12 @@ export function bearerChecker(token: string | undefined, clientKeys?: { find(key
     const given = createHash("sha256").update(m[1]!).digest();
     if (expected !== undefined && timingSafeEqual(given, expected)) return OPERATOR;
     const client = clientKeys?.find(m[1]);
-    return client === undefined ? undefined : { kind: "client", name: client.name };
+    return client === undefined ? undefined : { kind: "client", name: client.name, maxInFlight: client.maxInFlight };
   };
 }
 
 /** Who is asking: the operator (the API token, or an open API), or one client of --client-keys-file. */
-export type Caller = { kind: "operator" } | { kind: "client"; name: string };
+export type Caller = { kind: "operator" } | { kind: "client"; name: string; maxInFlight?: number | undefined };
 const OPERATOR: Caller = { kind: "operator" };
 
 /** A client sees only its own tasks; another's answers as unknown (404), so ids reveal nothing. */

@@ -45,6 +45,8 @@ export class TaskStore {
   readonly #bytes = new Map<string, number>();
   #openBytes = 0;
   #finishedBytes = 0;
+  /** Open tasks per client (`params.client`), whichever API took them: the clients' max_in_flight. */
+  readonly #openByClient = new Map<string, number>();
   readonly #tasks = new Map<string, Task>();
   /** Finished task ids in the order they ended (Map keeps insertion order). */
   readonly #finished = new Map<string, number>();
@@ -77,11 +79,18 @@ export class TaskStore {
     return this.#finished.size;
   }
 
+  /** Tasks of `client` not yet ended (taken by the gateway or the task API alike). */
+  openOf(client: string): number {
+    return this.#openByClient.get(client) ?? 0;
+  }
+
   /** Adds a task; `bytes`: its payload size when the caller has computed it already. */
   add(task: Task, bytes = payloadBytes(task)): void {
     this.#tasks.set(task.id, task);
     this.#bytes.set(task.id, bytes);
     this.#openBytes += bytes;
+    const client = task.params.client;
+    if (client !== undefined) this.#openByClient.set(client, this.openOf(client) + 1);
     // An ended task (restored from a journal) is kept like one that ended here.
     if (isEnded(task)) this.#markEnded(task, task.endedAt ?? this.#clock.now());
     this.#evict();
@@ -113,6 +122,12 @@ export class TaskStore {
     // What it holds now: the pool empties an ended task's image before this.
     const held = payloadBytes(task) + resultBytes(task);
     this.#openBytes -= payload;
+    const client = task.params.client;
+    if (client !== undefined) {
+      const open = this.openOf(client) - 1;
+      if (open > 0) this.#openByClient.set(client, open);
+      else this.#openByClient.delete(client);
+    }
     this.#finishedBytes += held;
     this.#bytes.set(task.id, held);
     this.#finished.set(task.id, endedAt);

@@ -166,6 +166,28 @@ describe("gateway: legacy in.php / res.php", () => {
       assert.ok(!metrics.includes(CLIENT_KEY) && !h.logs.join("\n").includes(CLIENT_KEY), "client keys never shown");
     }, { ...gatewayHarness({ "queue-max": "2", threads: "1" }) }));
 
+  test("a client's max_in_flight counts its open tasks from both APIs; the in-flight gauge does too", () =>
+    withHarness(async (h) => {
+      const v1 = () => fetch(`${h.base}/v1/tasks`, { method: "POST", headers: { authorization: `Bearer ${OTHER_KEY}`, "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: PNG }) });
+      const gauge = async () => /captcha_worker_client_in_flight\{client="bravo"\} (\d+)/.exec(await (await fetch(`${h.base}/metrics`)).text())?.[1];
+      const first = await v1();
+      assert.equal(first.status, 202, "bravo's one slot, taken through /v1/tasks");
+      const { id } = (await first.json()) as { id: string };
+      assert.equal(await gauge(), "1");
+      assert.equal((await text(await q(h, "/in.php", { key: OTHER_KEY, method: "base64", body: PNG }))).body, "ERROR_NO_SLOT_AVAILABLE", "the gateway sees it");
+      const second = await v1();
+      assert.equal(second.status, 429, "and so does /v1/tasks");
+      const problem = (await second.json()) as { code: string; detail: string };
+      assert.equal(problem.code, "ERR_CLIENT_LIMIT");
+      assert.match(problem.detail, /bravo holds 1 open tasks, its max_in_flight/);
+      assert.equal(second.headers.get("retry-after"), "5");
+      await advance(h.clock, 3000);
+      await eventually(() => h.worker.pool.tasks.get(id)?.status === "solved", "solved");
+      assert.equal(await gauge(), "0", "an ended /v1 task frees the slot once, never below 0");
+      assert.match((await text(await q(h, "/in.php", { key: OTHER_KEY, method: "base64", body: PNG }))).body, /^OK\|/);
+      assert.equal((await v1()).status, 429, "the gateway's task holds the slot for /v1/tasks too");
+    }, gatewayHarness()));
+
   test("without --client-keys-file the gateway paths answer 404", () =>
     withHarness(async (h) => {
       for (const p of ["/in.php", "/res.php", "/createTask", "/getTaskResult"]) assert.equal((await fetch(h.base + p, { method: "POST", body: "{}" })).status, 404, p);

@@ -19,6 +19,22 @@ async function settled(p: Promise<unknown>): Promise<boolean> {
 }
 
 describe("TaskStore", () => {
+  test("openOf counts each client's open tasks: up on add, down once on the end, an ended (restored) task never counted", () => {
+    const store = new TaskStore(new FakeClock());
+    const of = (client: string | undefined, id: string, over: Partial<Task> = {}) => makeTask(id, { params: { type: "image", image: "aGk=", ...(client ? { client } : {}) }, ...over });
+    const [a1, a2, b1, anon] = [of("alpha", "1"), of("alpha", "2"), of("bravo", "3"), of(undefined, "4")];
+    for (const t of [a1!, a2!, b1!, anon!]) store.add(t);
+    store.add(of("alpha", "5", { status: "solved", endedAt: 500 }));
+    assert.deepEqual([store.openOf("alpha"), store.openOf("bravo"), store.openOf("nobody")], [2, 1, 0]);
+    end(store, a1!);
+    end(store, a1!); // a second end of the same task frees nothing more
+    assert.equal(store.openOf("alpha"), 1);
+    a2!.params = withoutPayload(a2!.params); // the pool empties the image first: the client stays
+    end(store, a2!, "failed");
+    end(store, b1!);
+    assert.deepEqual([store.openOf("alpha"), store.openOf("bravo")], [0, 0]);
+  });
+
   test("holds tasks by id; open() and openCount are the tasks not yet ended", () => {
     const store = new TaskStore(new FakeClock());
     const [a, b, c] = ["a", "b", "c"].map((id) => makeTask(id));
