@@ -1,10 +1,12 @@
 /**
- * Every spelling of a secret that can reach a log line, a response or an error: raw; JSON- and
- * HTML-escaped; percent-encoded in upper, lower or mixed case (encodeURIComponent, and the form
- * encoding URLSearchParams puts on the wire, which also encodes `! ' ( ) ~` and writes a space as
- * `+`), each character in any of these spellings; and base64 / base64url at the three byte alignments
- * (the secret's bytes at offset 0, 1 or 2 of a larger base64 text: the characters that depend only
- * on the secret's bytes are the same whatever surrounds them).
+ * Every spelling of a secret that can reach a log line, a response or an error: raw, its letters in
+ * either case (an upstream that upper-cases the key it echoes still shows it); JSON-escaped (`\"`,
+ * and `\u00XX` for any character); HTML-escaped (named, decimal and hex entities for any character);
+ * percent-encoded in upper, lower or mixed case (encodeURIComponent, and the form encoding
+ * URLSearchParams puts on the wire, which also encodes `! ' ( ) ~` and writes a space as `+`), each
+ * character in any of these spellings; its bytes in hex (either case); and base64 / base64url at the
+ * three byte alignments (the secret's bytes at offset 0, 1 or 2 of a larger base64 text: the
+ * characters that depend only on the secret's bytes are the same whatever surrounds them).
  */
 
 export const REDACTED = "[REDACTED]";
@@ -19,6 +21,7 @@ export function createRedactor(secrets: readonly string[]): (text: string) => st
     if (!s) continue;
     alternatives.add(spellingPattern(s));
     for (const b of base64Needles(s)) alternatives.add(escapeRegExp(b));
+    if (Buffer.byteLength(s) >= MIN_BASE64_BYTES) alternatives.add(anyCase(Buffer.from(s, "utf8").toString("hex")));
   }
   if (alternatives.size === 0) return (text) => text;
   // Longest first, so a longer spelling is replaced whole rather than around a shorter one.
@@ -26,28 +29,32 @@ export function createRedactor(secrets: readonly string[]): (text: string) => st
   return (text) => (text.length === 0 ? text : text.replace(pattern, REDACTED));
 }
 
-/** A pattern matching `s` with each character raw, escaped or percent-encoded (any hex case). */
+/** A pattern matching `s` with each character raw (letters in either case), escaped or percent-encoded (any hex case). */
 function spellingPattern(s: string): string {
   let out = "";
   for (const ch of s) {
-    const forms = new Set<string>([escapeRegExp(ch)]);
+    const forms = new Set<string>([ch, ch.toLowerCase(), ch.toUpperCase()].map(escapeRegExp));
     const json = JSON.stringify(ch).slice(1, -1);
     if (json !== ch) forms.add(escapeRegExp(json));
+    const code = ch.codePointAt(0)!;
+    if (code <= 0xffff) forms.add("\\\\u" + anyCase(code.toString(16).padStart(4, "0")));
     forms.add(percentPattern(ch));
     if (ch === " ") forms.add("\\+");
-    for (const entity of HTML_ENTITIES[ch] ?? []) forms.add(entity);
-    out += forms.size === 1 ? [...forms][0]! : `(?:${[...forms].join("|")})`;
+    const named = NAMED_ENTITIES[ch];
+    if (named) forms.add(named);
+    forms.add(`&#0*${code};`);
+    forms.add(`&#[xX]0*${anyCase(code.toString(16))};`);
+    out += `(?:${[...forms].join("|")})`;
   }
   return out;
 }
 
-const HTML_ENTITIES: Record<string, string[]> = {
-  "&": ["&amp;", "&#0*38;", "&#[xX]0*26;"],
-  "<": ["&lt;", "&#0*60;", "&#[xX]0*3[cC];"],
-  ">": ["&gt;", "&#0*62;", "&#[xX]0*3[eE];"],
-  '"': ["&quot;", "&#0*34;", "&#[xX]0*22;"],
-  "'": ["&apos;", "&#0*39;", "&#[xX]0*27;"],
-};
+const NAMED_ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
+
+/** `text` (a pattern of plain characters) with every ASCII letter matching either case. */
+function anyCase(text: string): string {
+  return text.replace(/[a-zA-Z]/g, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`);
+}
 
 /** `%XX` for each UTF-8 byte of `ch`, each hex digit in either case. */
 function percentPattern(ch: string): string {

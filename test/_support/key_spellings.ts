@@ -1,4 +1,4 @@
-/** Every spelling of a key the worker must redact (issue 14): raw, percent (both cases), form (both cases), JSON, base64/base64url at each alignment. */
+/** Every spelling of a key the worker must redact: raw, upper case, percent (both cases), form (both cases), JSON (escapes and \u00XX), HTML entities, hex, base64/base64url at each alignment. */
 const lower = (s: string) => s.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase());
 
 /** The spellings of `key`, by name, each as it would appear inside a larger text. */
@@ -11,6 +11,12 @@ export function keySpellings(key: string): Record<string, string> {
     form,
     "form-lower": lower(form),
     json: JSON.stringify(key).slice(1, -1),
+    upper: key.toUpperCase(),
+    "json-unicode": [...key].map((c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, "0")}`).join(""),
+    "html-decimal": [...key].map((c) => `&#${c.codePointAt(0)};`).join(""),
+    "html-hex": [...key].map((c) => `&#x${c.codePointAt(0)!.toString(16).toUpperCase()};`).join(""),
+    hex: Buffer.from(key).toString("hex"),
+    "hex-upper": Buffer.from(key).toString("hex").toUpperCase(),
   };
   for (let a = 0; a < 3; a++) {
     for (let z = 0; z < 3; z++) {

@@ -1,7 +1,7 @@
 /**
- * An upstream that echoes the key back in every spelling (raw; percent-encoded in upper and lower
- * case; form-encoded as URLSearchParams writes it, `! ' ( ) ~` included; base64 and base64url at the
- * three byte alignments) in solutions, error codes and HTML pages: a real `run` process never lets
+ * An upstream that echoes the key back in every spelling (raw and upper-cased; percent-encoded in
+ * upper and lower case; form-encoded as URLSearchParams writes it, `! ' ( ) ~` included; JSON `\u`
+ * escapes; HTML decimal and hex entities; hex; base64 and base64url at the three byte alignments) in solutions, error codes and HTML pages: a real `run` process never lets
  * one out through GET /v1/tasks/{id}, the health documents, the status page, metrics or its logs.
  * The search decodes what it finds (percent escapes, base64 runs at any bit offset), so it does not
  * share the redactor's idea of what a spelling is.
@@ -30,6 +30,15 @@ function findKey(text: string, key: string): string[] {
     }
   });
   if (unescaped.includes(key)) found.push("percent-decoded");
+  if (text.toLowerCase().includes(key.toLowerCase().slice(0, 12))) found.push("any case");
+  const entities = text
+    .replace(/\\u([0-9a-fA-F]{4})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
+    .replace(/&#[xX]([0-9a-fA-F]+);/g, (_m, h: string) => String.fromCodePoint(parseInt(h, 16)))
+    .replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Number(d)));
+  if (entities.includes(key)) found.push("unicode-escapes or entities decoded");
+  for (const run of text.match(/[0-9a-fA-F]{24,}/g) ?? []) {
+    for (const start of [0, 1]) if (Buffer.from(run.slice(start), "hex").toString("latin1").includes(key)) found.push(`hex ${run.slice(0, 20)}...`);
+  }
   const keyBits = [...Buffer.from(key)].map((b) => b.toString(2).padStart(8, "0")).join("");
   for (const run of text.match(/[A-Za-z0-9+/_-]{16,}/g) ?? []) {
     if (BITS(run.replaceAll("-", "+").replaceAll("_", "/"), B64).includes(keyBits)) found.push(`base64 ${run.slice(0, 20)}...`);
