@@ -74,6 +74,9 @@ export class SolverPool {
     const now = core.clock.now();
     let oldest = now;
     for (const k of TASK_KINDS) oldest = Math.min(oldest, core.head(k)?.createdAt ?? now);
+    // A task out submitting has left its queue but still waits (a refusal puts it back at the head):
+    // counted, so the oldest wait does not dip while it is out and jump when it returns.
+    for (const task of core.holding.keys()) if (task.status === "queued") oldest = Math.min(oldest, task.createdAt);
     return {
       queueDepth: this.queueDepth,
       inFlight: this.inFlight,

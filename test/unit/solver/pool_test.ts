@@ -110,6 +110,24 @@ describe("SolverPool dispatch", () => {
     assert.equal(task.submissions, 1);
   });
 
+  test("the oldest wait counts a task out submitting: it does not dip while the head is out and jump when a refusal puts it back", async () => {
+    const { pool, upstream, clock } = rig({ threads: 1 });
+    const first = pool.enqueue("image", IMAGE);
+    await clock.advance(10_000);
+    pool.enqueue("image", IMAGE);
+    await clock.advance(5_000);
+    assert.equal(upstream.pending("submit")[0]?.arg, first.params, "the first task is out submitting");
+    assert.equal(pool.load().oldestQueuedAgeMs, 15_000, "the first task's wait, not the second's 5 s");
+    upstream.answer("submit", { kind: "back_off", code: "ERROR_NO_SLOT_AVAILABLE", message: "" });
+    await settle();
+    assert.equal(pool.load().oldestQueuedAgeMs, 15_000, "back at the head: the same wait, no jump");
+    await clock.advance(500);
+    upstream.answer("submit", OK("u1"));
+    await settle();
+    assert.equal(first.status, "submitted");
+    assert.equal(pool.load().oldestQueuedAgeMs, 5_500, "submitted: the second task is the oldest waiting");
+  });
+
   test("a submit that may have landed fails SUBMIT_UNCERTAIN and is never sent again", async () => {
     const { pool, upstream, clock, health } = rig({ threads: 1 });
     const task = pool.enqueue("image", IMAGE);
