@@ -1,6 +1,7 @@
 /** FileJournal on a real temp dir: what reaches the file, group commit, replay at open, compaction, a bad state dir. */
 import assert from "node:assert/strict";
-import { appendFileSync, mkdirSync, readFileSync, watch, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { appendFileSync, closeSync, constants, mkdirSync, openSync, readFileSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { isWorkerError } from "../../../src/base/errors.ts";
@@ -129,6 +130,24 @@ describe("FileJournal", () => {
       assert.match((err as Error).message, /--state-dir/);
       return true;
     });
+  });
+
+  test("a FIFO at the journal's name fails the start with ERR_STATE_DIR instead of hanging it (with or without a reader)", { timeout: 10_000 }, async () => {
+    const dir = tempDir();
+    execFileSync("mkfifo", [join(dir, JOURNAL_FILE)]);
+    const refused = (err: unknown) => {
+      assert.ok(isWorkerError(err, "ERR_STATE_DIR"), String(err));
+      assert.match((err as Error).message, /--state-dir\): tasks\.journal there is not a regular file$/);
+      return true;
+    };
+    // Held open for reading and writing first: a journal that opened it would wait on it forever.
+    const held = openSync(join(dir, JOURNAL_FILE), constants.O_RDWR | constants.O_NONBLOCK);
+    try {
+      await assert.rejects(FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() }), refused);
+    } finally {
+      closeSync(held);
+    }
+    await assert.rejects(FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() }), refused);
   });
 
   test("an end for a task that is not open writes nothing; a closed journal refuses durable appends with ERR_STATE_DIR", async () => {
