@@ -2,6 +2,7 @@
  * `run --demo`: the in-process simulator the worker solves on (no key, no network), a small steady
  * stream of sample tasks of every type through the same pool as real tasks, and the banner.
  */
+import { resolve } from "node:path";
 import { loadBuiltin } from "../base/builtin.ts";
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
@@ -134,7 +135,8 @@ function reachable(address: HostPort): HostPort {
  * banner never prints it), or a placeholder for a client key; none when the demo's API is open.
  */
 function authHeader(config: Pick<Config, "apiTokenFile" | "clientKeysFile">): string {
-  if (config.apiTokenFile !== undefined) return ` -H "authorization: Bearer $(cat ${shellQuote(config.apiTokenFile)})"`;
+  // Absolute: the command is pasted into another terminal, often in another directory.
+  if (config.apiTokenFile !== undefined) return ` -H "authorization: Bearer $(cat ${shellQuote(resolve(config.apiTokenFile))})"`;
   if (config.clientKeysFile !== undefined) return ` -H 'authorization: Bearer <a key from ${config.clientKeysFile.replaceAll("'", "")}>'`;
   return "";
 }
