@@ -22,7 +22,7 @@ import type { Task } from "../tasks/task.ts";
 import { DEFAULT_FINISHED_TTL_MS, DEFAULT_MAX_FINISHED } from "../tasks/task_store.ts";
 import { probeWritable, replaceDurably, stateDirError, writeWhole } from "./_state_dir_io.ts";
 import {
-  acceptRecord, applyRecord, endRecord, FORMAT_VERSION, OpenTasks, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord,
+  acceptRecord, applyRecord, endRecord, FORMAT_VERSION, OpenTasks, reportedRecord, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord,
   type JournaledTask, type ReplayReport, type Retention,
 } from "./journal_records.ts";
 
@@ -186,6 +186,12 @@ export class FileJournal implements TaskJournal {
   unsubmitted(task: Task): void {
     this.#open.unsubmitted(task.id);
     this.#appendQuietly(unsubmittedRecord(task.id));
+  }
+
+  reported(task: Task): void {
+    if (task.reported === undefined) return;
+    this.#open.reported(task.id, task.reported);
+    this.#appendQuietly(reportedRecord(task.id, task.reported));
   }
 
   ended(task: Task): void {

@@ -156,7 +156,10 @@ export class SolverPool {
     try {
       const outcome = await core.o.upstream.report(task.upstreamId, correct, core.own.signal);
       core.called(REPORT, outcome);
-      if (outcome.kind === "ok") task.reported = correct ? "good" : "bad";
+      if (outcome.kind === "ok") {
+        task.reported = correct ? "good" : "bad";
+        core.o.journal?.reported?.(task);
+      }
       return outcome;
     } finally {
       this.#reporting.delete(task);

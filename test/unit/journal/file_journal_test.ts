@@ -121,6 +121,28 @@ describe("FileJournal", () => {
     await again.close();
   });
 
+  test("a report is journaled: the restored ended task says it was reported, before and after compaction", async () => {
+    const dir = tempDir();
+    const retention = { maxFinished: 10, finishedTtlMs: 3_600_000 };
+    const { journal } = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock(), retention });
+    const t = makeTask("solved1");
+    await journal.accepted(t);
+    Object.assign(t, { status: "solved", upstreamId: "777", solution: "abc" });
+    journal.ended(t);
+    t.reported = "bad";
+    journal.reported(t);
+    await journal.close();
+    assert.equal(lines(dir).at(-1)!.op, "reported");
+    const first = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock(), retention });
+    assert.deepEqual(first.ended.map((e) => [e.id, e.reported]), [["solved1", "bad"]]);
+    assert.equal(first.report.skipped, 0);
+    await first.journal.close(); // compacted: the end record itself now carries it
+    assert.ok(!lines(dir).some((r) => r.op === "reported"), "folded into the end record");
+    const second = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock(), retention });
+    assert.deepEqual(second.ended.map((e) => [e.id, e.reported]), [["solved1", "bad"]]);
+    await second.journal.close();
+  });
+
   test("a state dir that cannot be written is ERR_STATE_DIR naming the flag", async () => {
     const file = join(tempDir(), "a-file");
     writeFileSync(file, "");
