@@ -94,7 +94,7 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
         `\nDemo: the worker solves sample tasks on the built-in simulator (no key, no network); it listens on ${formatHostPort(address)}${wildcard(address) ? " (every interface)" : ""}.\n` +
         `  status page   ${base}/\n  readiness     ${base}/health/ready\n  health report ${base}/health\n  metrics       ${base}/metrics\n  simulator     ${sim}__sim/counts\n` +
         `\nPost a task, then read it back by its id (the read waits up to 30 s for the solution):\n` +
-        `  id=$(curl -s ${base}/v1/tasks${auth} -H 'content-type: application/json' -d '${sample}' | sed -n 's/.*"id":"\\([^"]*\\)".*/\\1/p')\n` +
+        `  id=$(curl -s "${base}/v1/tasks"${auth} -H 'content-type: application/json' -d '${sample}' | sed -n 's/.*"id":"\\([^"]*\\)".*/\\1/p')\n` +
         `  curl -s${auth} "${base}/v1/tasks/$id?wait=30"\n` +
         `Run the simulated account dry (then watch readiness and the status page):\n` +
         `  curl -s -X POST ${sim}__sim/balance -H 'content-type: application/json' -d '{"balance":0.5}'\n` +

@@ -40,6 +40,8 @@ function taskLines(banner: string): [string, string] {
   const post = lines.findIndex((l) => l.startsWith("id=$(curl "));
   assert.ok(post >= 0, banner);
   assert.match(lines[post + 1]!, /^curl .*\/v1\/tasks\/\$id\?wait=30"$/);
+  // Quoted: zsh (a common login shell) globs an unquoted [::1] and stops with "no matches found".
+  assert.match(lines[post]!, /^id=\$\(curl -s "http:\/\/[^"\s]+\/v1\/tasks" /);
   return [lines[post]!, lines[post + 1]!];
 }
 
@@ -58,7 +60,7 @@ async function runTaskLines([post, read]: [string, string], cwd?: string): Promi
         return [h.slice(0, h.indexOf(":")), h.slice(h.indexOf(":") + 1).trim()];
       }),
     );
-  const postUrl = /curl -s (http:\/\/\S+)/.exec(post)![1]!;
+  const postUrl = /curl -s "(http:\/\/[^"]+)"/.exec(post)![1]!;
   const body = /-d '([^']*)'/.exec(post)![1]!;
   const created = (await (await fetch(postUrl, { method: "POST", headers: headers(post), body })).json()) as { id: string };
   const readUrl = /"(http:[^"]*)"/.exec(read)![1]!.replace("$id", created.id);
