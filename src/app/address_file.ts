@@ -1,10 +1,11 @@
 /**
  * --address-file: the bound HTTP address (`host:port`) in a small file for `probe`, because a Docker
  * HEALTHCHECK runs with the image's environment, never the container's arguments. Written
- * atomically (temporary file, then rename) once listening; removed at a clean stop. A file that
+ * atomically (a temporary file of its own, then rename) once listening; removed at a clean stop. A file that
  * cannot be written is a warning, not a failed start: the probe then falls back to --listen.
  */
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { loadBuiltin } from "../base/builtin.ts";
 import type { Logger } from "../base/log.ts";
 import type { HostPort } from "../config/config.ts";
 import { formatHostPort } from "../config/host_port.ts";
@@ -17,9 +18,11 @@ export interface AddressFile {
 /** Writes `address` to `path` (`host:port` and a newline); undefined when it could not be written. */
 export function recordAddress(path: string, address: HostPort, log: Logger): AddressFile | undefined {
   const text = formatHostPort(address) + "\n";
-  const tmp = `${path}.tmp`;
+  // A name no one can plant a link at beforehand, created exclusively (O_EXCL does not follow a link):
+  // a fixed `${path}.tmp` let whoever could write the directory have the worker overwrite any file through it.
+  const tmp = `${path}.${loadBuiltin("node:crypto").randomBytes(6).toString("hex")}.tmp`;
   try {
-    writeFileSync(tmp, text, { mode: 0o644 });
+    writeFileSync(tmp, text, { mode: 0o644, flag: "wx" });
     renameSync(tmp, path);
   } catch (err) {
     try {

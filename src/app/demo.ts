@@ -2,6 +2,7 @@
  * `run --demo`: the in-process simulator the worker solves on (no key, no network), a small steady
  * stream of sample tasks of every type through the same pool as real tasks, and the banner.
  */
+import { resolve } from "node:path";
 import { loadBuiltin } from "../base/builtin.ts";
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
@@ -94,7 +95,7 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
         `\nDemo: the worker solves sample tasks on the built-in simulator (no key, no network); it listens on ${formatHostPort(address)}${wildcard(address) ? " (every interface)" : ""}.\n` +
         `  status page   ${base}/\n  readiness     ${base}/health/ready\n  health report ${base}/health\n  metrics       ${base}/metrics\n  simulator     ${sim}__sim/counts\n` +
         `\nPost a task, then read it back by its id (the read waits up to 30 s for the solution):\n` +
-        `  id=$(curl -s ${base}/v1/tasks${auth} -H 'content-type: application/json' -d '${sample}' | sed -n 's/.*"id":"\\([^"]*\\)".*/\\1/p')\n` +
+        `  id=$(curl -s "${base}/v1/tasks"${auth} -H 'content-type: application/json' -d '${sample}' | sed -n 's/.*"id":"\\([^"]*\\)".*/\\1/p')\n` +
         `  curl -s${auth} "${base}/v1/tasks/$id?wait=30"\n` +
         `Run the simulated account low (readiness and the status page follow at the next balance read, within ${formatDuration(config.balanceTtlMs)}):\n` +
         `  curl -s -X POST ${sim}__sim/balance -H 'content-type: application/json' -d '{"balance":0.5}'\n` +
@@ -135,7 +136,8 @@ function reachable(address: HostPort): HostPort {
  * banner never prints it), or a placeholder for a client key; none when the demo's API is open.
  */
 function authHeader(config: Pick<Config, "apiTokenFile" | "clientKeysFile">): string {
-  if (config.apiTokenFile !== undefined) return ` -H "authorization: Bearer $(cat ${shellQuote(config.apiTokenFile)})"`;
+  // Absolute: the command is pasted into another terminal, often in another directory.
+  if (config.apiTokenFile !== undefined) return ` -H "authorization: Bearer $(cat ${shellQuote(resolve(config.apiTokenFile))})"`;
   if (config.clientKeysFile !== undefined) return ` -H 'authorization: Bearer <a key from ${config.clientKeysFile.replaceAll("'", "")}>'`;
   return "";
 }

@@ -69,7 +69,9 @@ export function lockDir(dir: string, pid: number): DirLockResult {
   HELD.add(db);
   const ownerFile = join(dir, OWNER_FILE);
   try {
-    writeFileSync(ownerFile, `${pid}\n`, { mode: 0o600 });
+    // A fresh file, never through whatever is at the name (a planted link would be written through).
+    rmSync(ownerFile, { force: true });
+    writeFileSync(ownerFile, `${pid}\n`, { mode: 0o600, flag: "wx" });
   } catch (err) {
     HELD.delete(db);
     db.close();

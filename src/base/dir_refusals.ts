@@ -7,8 +7,8 @@
  * appended in the instant between its read and the rename goes uncounted: a rare miss, never a
  * double count).
  */
-import { closeSync, fstatSync, openSync, statSync, writeSync } from "node:fs";
-import { open, rename, stat } from "node:fs/promises";
+import { closeSync, constants, fstatSync, lstatSync, openSync, writeSync } from "node:fs";
+import { lstat, open, rename } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Clock, Timer } from "./clock.ts";
@@ -19,6 +19,13 @@ export const REFUSED_FILE = ".refused";
 export const REFUSED_MAX_BYTES = 64 * 1024;
 /** The owner moves the file aside once it holds this much. */
 export const REFUSED_ROTATE_BYTES = 32 * 1024;
+/**
+ * `.refused` is opened without following a symbolic link and without waiting on a FIFO, and only a
+ * regular file is written or read: whoever planted another kind of file there gets neither a write
+ * through it nor a refused process that hangs instead of exiting 75.
+ */
+const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 /** How often the owner looks. @default 2 s */
 export const REFUSALS_CHECK_MS = 2_000;
 
@@ -35,8 +42,9 @@ export interface RefusalRecord {
 export function recordRefusal(dir: string, r: RefusalRecord): boolean {
   let fd: number | undefined;
   try {
-    fd = openSync(join(dir, REFUSED_FILE), "a", 0o600);
-    if (fstatSync(fd).size >= REFUSED_MAX_BYTES) return false;
+    fd = openSync(join(dir, REFUSED_FILE), APPEND_FLAGS, 0o600);
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size >= REFUSED_MAX_BYTES) return false;
     const line = JSON.stringify({ ts: new Date(r.atMs ?? Date.now()).toISOString(), pid: r.pid, host: r.host ?? hostname(), owner_pid: r.ownerPid ?? null }) + "\n";
     writeSync(fd, line);
     return true;
@@ -75,7 +83,8 @@ export function watchRefusals(dir: string, o: RefusalWatchOptions): RefusalWatch
     let size: number;
     let now: number;
     try {
-      const st = await stat(path);
+      const st = await lstat(path);
+      if (!st.isFile()) return; // a link, a FIFO, a directory: nothing a refused process writes to
       size = st.size;
       now = st.ino;
     } catch {
@@ -86,14 +95,17 @@ export function watchRefusals(dir: string, o: RefusalWatchOptions): RefusalWatch
     if (now !== ino || size < offset) offset = 0; // another file, or cut short: counted from its start
     ino = now;
     if (size > offset) {
-      const fh = await open(path, "r");
+      const fh = await open(path, READ_FLAGS);
       try {
-        const buf = Buffer.alloc(size - offset);
+        // At most what a refused process may write; a file grown past that by anyone else is read on in later looks.
+        const buf = Buffer.alloc(Math.min(size - offset, REFUSED_MAX_BYTES));
         const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
         let lines = 0;
         for (let at = buf.indexOf(0x0a); at >= 0 && at < bytesRead; at = buf.indexOf(0x0a, at + 1)) lines++;
         // A line still being written is counted once it is whole.
-        offset += buf.subarray(0, bytesRead).lastIndexOf(0x0a) + 1;
+        // A full read with no line end in it (garbage) is skipped rather than read again at every look.
+        const end = buf.subarray(0, bytesRead).lastIndexOf(0x0a);
+        offset += end >= 0 ? end + 1 : bytesRead === REFUSED_MAX_BYTES ? bytesRead : 0;
         if (lines > 0) {
           count += lines;
           o.log?.warn("another process was refused the state directory (see .refused there)", { dir, refused: lines, total: count });
@@ -136,7 +148,7 @@ export function watchRefusals(dir: string, o: RefusalWatchOptions): RefusalWatch
 
 function baseline(path: string): { offset: number; ino: number | undefined } {
   try {
-    const st = statSync(path);
+    const st = lstatSync(path);
     return { offset: st.size, ino: st.ino };
   } catch {
     return { offset: 0, ino: undefined };

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   ERR_BODY_TOO_LARGE: "The body is over the limit of {limitBytes} bytes.",
   ERR_HEADERS_TOO_LARGE: "The request line and headers are over the limit.",
   ERR_UNSUPPORTED_MEDIA_TYPE: undefined,
+  ERR_EXPECTATION_FAILED: "Only Expect: 100-continue is understood.",
   ERR_UNAUTHORIZED: "The task API needs Authorization: Bearer <token>.",
   ERR_NOT_FOUND: "No resource at {path}.",
   ERR_METHOD_NOT_ALLOWED: "{method} is not allowed here; allowed: {allow}.",

@@ -37,7 +37,7 @@ export async function runProbeCommand(positionals: string[], flags: FlagValues, 
     return EXIT_FAILURE;
   }
   const { base, timeoutMs } = where;
-  const result = await probe(new URL(path, base), timeoutMs);
+  const result = await probe(new URL(path, base), timeoutMs, systemClock, "recordedIn" in where ? where.recordedIn : undefined);
   (result.ok ? rt.stdout : rt.stderr)(result.line + "\n");
   return result.ok ? EXIT_OK : EXIT_FAILURE;
 }
@@ -55,14 +55,18 @@ export function resolveTarget(specs: readonly FlagSpec[], flags: FlagValues, env
  * there; else --listen. A missing address file falls through to --listen (the worker has not listened
  * yet, or stopped cleanly); an unreadable or garbled one is an error, never a guess.
  */
-export function resolveProbeTarget(flags: FlagValues, env: Record<string, string | undefined>, readFile: (path: string) => string): { base: URL; timeoutMs: number } | { error: string } {
+export function resolveProbeTarget(
+  flags: FlagValues,
+  env: Record<string, string | undefined>,
+  readFile: (path: string) => string,
+): { base: URL; timeoutMs: number; recordedIn?: string } | { error: string } {
   const target = resolveTarget(PROBE_FLAGS, flags, env);
   const resolve = (name: string) => resolveFlag(PROBE_FLAGS.find((f) => f.flag === name)!, flags, env);
   const file = resolve("address-file").value as string | undefined;
   if (file === undefined || resolve("url").value !== undefined || resolve("listen").source === "flag") return target;
   const recorded = readAddressFile(file, readFile);
   if (typeof recorded === "string") return { error: recorded };
-  return recorded ? { base: defaultBase(recorded), timeoutMs: target.timeoutMs } : target;
+  return recorded ? { base: defaultBase(recorded), timeoutMs: target.timeoutMs, recordedIn: file } : target;
 }
 
 /** The address in `file`; undefined when there is no such file; a message when it cannot be used. */
@@ -84,13 +88,20 @@ export function defaultBase(listen: HostPort): URL {
   return new URL(`http://${formatHostPort({ host, port: listen.port })}/`);
 }
 
-/** GETs `url` once; never throws, never outlives `timeoutMs` on `clock`. */
-export async function probe(url: URL, timeoutMs: number, clock: Clock = systemClock): Promise<ProbeResult> {
+/**
+ * GETs `url` once; never throws, never outlives `timeoutMs` on `clock`. With `recordedIn` (the address
+ * came from that address file, which a killed worker leaves behind) a 2xx counts only as a
+ * captcha-worker's health answer: whatever took the port since must not pass for the worker.
+ */
+export async function probe(url: URL, timeoutMs: number, clock: Clock = systemClock, recordedIn?: string): Promise<ProbeResult> {
   const where = `GET ${url.href}`;
   const r = await httpGet(url, timeoutMs, clock, 4096);
   if ("error" in r) return { ok: false, line: r.error.startsWith("no answer") ? `fail: ${where}: ${r.error}` : `fail: ${where}: ${r.error} after ${r.ms}ms` };
   const ok = r.status >= 200 && r.status < 300;
   const why = summarize(r.body);
+  if (ok && recordedIn !== undefined && why === "") {
+    return { ok: false, line: `fail: ${where} answered ${r.status} in ${r.ms}ms, but not as a captcha-worker: the address file ${recordedIn} (--address-file) may be left from a stopped worker` };
+  }
   return { ok, line: `${ok ? "ok" : "fail"}: ${where} answered ${r.status} in ${r.ms}ms${why ? ` (${why})` : ""}` };
 }
 

@@ -3,7 +3,7 @@
  * naming the flag) like any other: it must be a directory, created here (one level at a time, so a
  * path under /proc fails at once where Node's recursive mkdir loops) and readable and writable.
  */
-import { accessSync, constants, mkdirSync, statSync } from "node:fs";
+import { accessSync, constants, lstatSync, mkdirSync, readlinkSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { WorkerError } from "../base/errors.ts";
 
@@ -42,6 +42,8 @@ export function prepareStateDir(dir: string): void {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "EEXIST" && kindOf(at, dir) === "directory") continue; // another process made it meanwhile
+      const target = code === "EEXIST" ? danglingTarget(at) : undefined;
+      if (target !== undefined) throw invalid(`${JSON.stringify(at)} is a symbolic link to ${JSON.stringify(target)}, which does not exist`, err);
       throw invalid(`cannot create ${JSON.stringify(at)}${why(err)}`, err);
     }
   }
@@ -60,6 +62,15 @@ function kindOf(path: string, dir: string): "directory" | "other" | "missing" {
     // ENOTDIR: a parent is a file; the walk up finds it and names it.
     if (code === "ENOENT" || code === "ENOTDIR") return "missing";
     throw invalid(`cannot look at ${JSON.stringify(path === resolve(dir) ? dir : path)}${why(err)}`, err);
+  }
+}
+
+/** Where `path` points when it is a symbolic link (the only way a path is missing yet exists). */
+function danglingTarget(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

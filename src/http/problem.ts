@@ -44,6 +44,8 @@ export const HTTP_FORMS: Readonly<Record<WorkerErrorCode, HttpForm>> = {
   // A body refused part-way is not read to its end: close instead of draining megabytes.
   ERR_BODY_TOO_LARGE: { status: 413, title: "Content Too Large", headers: () => ({ connection: "close" }) },
   ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported Media Type" },
+  // The body the client held back is not read: close rather than parse it as the next request.
+  ERR_EXPECTATION_FAILED: { status: 417, title: "Expectation Failed", headers: () => ({ connection: "close" }) },
   ERR_QUEUE_FULL: { status: 429, title: "Too Many Requests", headers: retryAfter(RETRY_AFTER_QUEUE_FULL_S) },
   ERR_CLIENT_LIMIT: { status: 429, title: "Too Many Requests", headers: retryAfter(RETRY_AFTER_QUEUE_FULL_S) },
   ERR_HEADERS_TOO_LARGE: { status: 431, title: "Request Header Fields Too Large" },

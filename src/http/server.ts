@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { WorkerError } from "../base/errors.ts";
 import { listen, type HostPort } from "../base/listen.ts";
 import type { Logger } from "../base/log.ts";
-import { rawProblemResponse } from "./problem.ts";
+import { rawProblemResponse, sendProblem } from "./problem.ts";
 import type { Router } from "./router.ts";
 
 export interface HttpServerOptions {
@@ -55,6 +55,8 @@ export async function startHttpServer(
     deferContinue(req, res);
     router.handle(req, res, log);
   });
+  // Any other expectation: Node's bare 417 kept the connection open, so a body sent anyway was parsed as a request.
+  server.on("checkExpectation", (_req, res) => sendProblem(res, new WorkerError("ERR_EXPECTATION_FAILED")));
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     if (socket.writable && !socket.destroyed) {
       // The parser failed, so no request object says HEAD; the bytes it choked on may.

@@ -10,6 +10,7 @@
  *   {"op":"unsubmitted","id"}                                         the submit surely did not land
  *   {"op":"end","id","status","type","created_at","ended_at",         solved or failed, with its outcome
  *     "upstream_id"?,"solution"?,"error"?:{"code","message"}}         (version 1: id and status only)
+ *   {"op":"reported","id","reported":"good"|"bad"}                    a solved task's report went upstream
  *
  * A task with an upstream id is polled by it after a restart; a task whose submit may have landed
  * (a `submitting` with nothing after it) is `uncertain` and fails with SUBMIT_UNCERTAIN rather than
@@ -69,6 +70,10 @@ export function submittedRecord(id: string, upstreamId: string | undefined): str
 
 export function unsubmittedRecord(id: string): string {
   return JSON.stringify({ op: "unsubmitted", id });
+}
+
+export function reportedRecord(id: string, reported: "good" | "bad"): string {
+  return JSON.stringify({ op: "reported", id, reported });
 }
 
 export function endRecord(task: RecordedTask): string {
@@ -149,6 +154,12 @@ export class OpenTasks {
     return wasOpen;
   }
 
+  /** A retained ended task was reported upstream: its kept end record says so (compaction keeps it). */
+  reported(id: string, reported: "good" | "bad"): void {
+    const e = this.#ended.get(id);
+    if (e) e.line = JSON.stringify({ ...(JSON.parse(e.line) as EndRecord), reported });
+  }
+
   /** Drops ended tasks past their retention (time or count, oldest first). */
   evict(now: number): void {
     const oldest = now - this.#retention.finishedTtlMs;
@@ -172,7 +183,7 @@ export class OpenTasks {
       const r = JSON.parse(line) as EndRecord;
       return {
         id: r.id, type: r.type, status: r.status, createdAt: r.created_at, endedAt: r.ended_at, upstreamId: r.upstream_id,
-        solution: r.solution, error: r.error,
+        solution: r.solution, error: r.error, ...(r.reported === "good" || r.reported === "bad" ? { reported: r.reported } : {}),
       };
     });
   }
@@ -204,6 +215,7 @@ interface EndRecord {
   upstream_id?: string;
   solution?: string;
   error?: { code: string; message: string };
+  reported?: unknown;
 }
 
 /** What one line did to the replay: applied, skipped (cannot be applied), or a format header. */
@@ -237,6 +249,10 @@ export function applyRecord(tasks: OpenTasks, line: string, now: number): LineEf
     case "end":
       if (r.status !== "solved" && r.status !== "failed") return { kind: "skipped" };
       tasks.end(id, isRestorableEnd(r) ? { line, endedAt: r.ended_at as number } : undefined, now);
+      return { kind: "applied" };
+    case "reported":
+      if (r.reported !== "good" && r.reported !== "bad") return { kind: "skipped" };
+      tasks.reported(id, r.reported);
       return { kind: "applied" };
     default:
       return { kind: "skipped" };

@@ -26,6 +26,8 @@ export interface EndedTask {
   upstreamId: string | undefined;
   solution: string | undefined;
   error: { code: string; message: string } | undefined;
+  /** Its report went upstream before the restart: a second one is a duplicate. */
+  reported?: "good" | "bad" | undefined;
 }
 
 /** What the solver tells the journal; src/journal/journal_records.ts describes the records. */
@@ -35,4 +37,6 @@ export interface TaskJournal {
   submitted(task: Task): void;
   unsubmitted(task: Task): void;
   ended(task: Task): void;
+  /** A solved task's report went upstream (so it is not sent again after a restart). */
+  reported?(task: Task): void;
 }

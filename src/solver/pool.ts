@@ -32,6 +32,8 @@ export class SolverPool {
   readonly #account: Account;
   readonly #poller: Poller;
   readonly #dispatcher: Dispatcher;
+  /** Tasks whose report is with the upstream now: a second report meanwhile is a duplicate, not a second call. */
+  readonly #reporting = new WeakSet<Task>();
 
   constructor(options: PoolOptions) {
     this.#core = new PoolCore(options);
@@ -141,16 +143,30 @@ export class SolverPool {
     return restoreTasks(this.#core, this.#poller, replayed, ended);
   }
 
-  /** Forwards reportgood/reportbad for a solved task (cancelled by suspend and failAll). */
+  /**
+   * Forwards reportgood/reportbad for a solved task (cancelled by suspend and failAll), once: a task
+   * already reported, or with a report under way, gets ERROR_DUPLICATE_REPORT without an upstream call.
+   */
   async report(task: Task, correct: boolean): Promise<Outcome<string>> {
     const core = this.#core;
     if (task.status !== "solved" || task.upstreamId === undefined) {
       throw new WorkerError("ERR_CONFLICT", `Task ${task.id} is ${task.status}; only solved tasks can be reported.`);
     }
-    const outcome = await core.o.upstream.report(task.upstreamId, correct, core.own.signal);
-    core.called(REPORT, outcome);
-    if (outcome.kind === "ok") task.reported = correct ? "good" : "bad";
-    return outcome;
+    if (task.reported !== undefined || this.#reporting.has(task)) {
+      return { kind: "task_failed", code: "ERROR_DUPLICATE_REPORT", message: "The task was already reported.", blame: "client" };
+    }
+    this.#reporting.add(task);
+    try {
+      const outcome = await core.o.upstream.report(task.upstreamId, correct, core.own.signal);
+      core.called(REPORT, outcome);
+      if (outcome.kind === "ok") {
+        task.reported = correct ? "good" : "bad";
+        core.o.journal?.reported?.(task);
+      }
+      return outcome;
+    } finally {
+      this.#reporting.delete(task);
+    }
   }
 
   /**

@@ -28,7 +28,7 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
     if (core.tasks.get(e.id)) continue;
     // Its parameters are not kept once it ended: nothing reads them again (GET shows the outcome).
     const task = core.newTask(e.id, e.type, { type: e.type } as ReplayedTask["params"], e.createdAt, e.endedAt);
-    Object.assign(task, { status: e.status, upstreamId: e.upstreamId, solution: e.solution, error: e.error, endedAt: e.endedAt });
+    Object.assign(task, { status: e.status, upstreamId: e.upstreamId, solution: e.solution, error: e.error, endedAt: e.endedAt, reported: e.reported });
     task.timing.queuedSince = undefined;
     core.tasks.add(task);
     core.tasks.ended(task, e.endedAt);

@@ -218,6 +218,16 @@ describe("task API", () => {
       assert.equal((await post(h, { correct: true }, {}, "/v1/tasks/nope/report")).status, 404);
     }));
 
+  test("two reports of a task at once: one is forwarded upstream (200), the other is 409 and never sent", () =>
+    withHarness(async (h) => {
+      const { id } = await json(await post(h, IMAGE));
+      await advance(h.clock, 5000);
+      await eventually(() => h.worker.pool.tasks.get(id)?.status === "solved", "solved");
+      const both = await Promise.all([post(h, { correct: false }, {}, `/v1/tasks/${id}/report`), post(h, { correct: true }, {}, `/v1/tasks/${id}/report`)]);
+      assert.deepEqual(both.map((r) => r.status).sort(), [200, 409]);
+      assert.equal(h.sim.counts().requests["res.php:report"], 1, "one report upstream");
+    }));
+
   test("finished tasks are forgotten after the retention time and then answer 404", () =>
     withHarness(async (h) => {
       const { id } = await json(await post(h, IMAGE));

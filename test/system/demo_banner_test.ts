@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, test } from "node:test";
 import { DEMO_KEY } from "../../src/app/demo.ts";
-import { waitForStart } from "../_support/cli.ts";
+import { ROOT, waitForStart } from "../_support/cli.ts";
 import { pollUntil } from "../_support/net.ts";
 import { which } from "../_support/programs.ts";
 import { tempDir } from "../_support/temp_dirs.ts";
@@ -40,13 +40,15 @@ function taskLines(banner: string): [string, string] {
   const post = lines.findIndex((l) => l.startsWith("id=$(curl "));
   assert.ok(post >= 0, banner);
   assert.match(lines[post + 1]!, /^curl .*\/v1\/tasks\/\$id\?wait=30"$/);
+  // Quoted: zsh (a common login shell) globs an unquoted [::1] and stops with "no matches found".
+  assert.match(lines[post]!, /^id=\$\(curl -s "http:\/\/[^"\s]+\/v1\/tasks" /);
   return [lines[post]!, lines[post + 1]!];
 }
 
 /** The task as the printed read answers it: the two lines run by sh and curl, or replayed. */
-async function runTaskLines([post, read]: [string, string]): Promise<Record<string, unknown>> {
+async function runTaskLines([post, read]: [string, string], cwd?: string): Promise<Record<string, unknown>> {
   if (CURL) {
-    const r = spawnSync("sh", ["-c", `${post}\n${read}`], { encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync("sh", ["-c", `${post}\n${read}`], { encoding: "utf8", timeout: 60_000, cwd });
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as Record<string, unknown>;
   }
@@ -58,7 +60,7 @@ async function runTaskLines([post, read]: [string, string]): Promise<Record<stri
         return [h.slice(0, h.indexOf(":")), h.slice(h.indexOf(":") + 1).trim()];
       }),
     );
-  const postUrl = /curl -s (http:\/\/\S+)/.exec(post)![1]!;
+  const postUrl = /curl -s "(http:\/\/[^"]+)"/.exec(post)![1]!;
   const body = /-d '([^']*)'/.exec(post)![1]!;
   const created = (await (await fetch(postUrl, { method: "POST", headers: headers(post), body })).json()) as { id: string };
   const readUrl = /"(http:[^"]*)"/.exec(read)![1]!.replace("$id", created.id);
@@ -116,6 +118,20 @@ describe("the demo's banner", () => {
       assert.ok(!d.banner.includes(token), "the banner names the token's file, not the token");
       assert.equal((await fetch(`http://127.0.0.1:${port}/v1/tasks/nope`)).status, 401, "the token is needed");
       const task = await runTaskLines(taskLines(d.banner));
+      assert.equal(task.status, "solved", JSON.stringify(task));
+    } finally {
+      await stop(d);
+    }
+  });
+
+  test("a relative --api-token-file is printed as an absolute path, so the commands work pasted in another directory", async () => {
+    const dir = tempDir("cw-demo-token-");
+    const tokenFile = join(dir, "token");
+    writeFileSync(tokenFile, "demo-test-token-0123456789abcdef\n");
+    const d = await startDemo(["--listen", "127.0.0.1:0", "--api-token-file", relative(ROOT, tokenFile)]);
+    try {
+      assert.ok(d.banner.includes(`$(cat '${tokenFile}')`), d.banner);
+      const task = await runTaskLines(taskLines(d.banner), tempDir("cw-demo-elsewhere-"));
       assert.equal(task.status, "solved", JSON.stringify(task));
     } finally {
       await stop(d);

@@ -109,6 +109,34 @@ describe("the worker with --state-dir", () => {
     assert.equal(submitsBefore, 1);
   });
 
+  test("a report survives a restart: the restored task answers a second report 409 and nothing goes upstream", async () => {
+    const dir = tempDir();
+    const h = await startHarness({ flags: { "state-dir": dir } });
+    const report = (base: string, id: string) =>
+      fetch(`${base}/v1/tasks/${id}/report`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ correct: false }) });
+    let id: string;
+    try {
+      const created = await fetch(h.base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: Buffer.alloc(150, 7).toString("base64") }) });
+      id = ((await created.json()) as { id: string }).id;
+      await h.clock.advance(5000);
+      await eventually(() => h.worker.pool.tasks.get(id)?.status === "solved", "solved");
+      assert.equal((await report(h.base, id)).status, 200);
+      await eventually(() => lines(dir).some((r) => r.op === "reported" && r.id === id), "the report journaled");
+    } finally {
+      await h.close();
+    }
+    const h2 = await startHarness({ flags: { "state-dir": dir }, sim: {} });
+    try {
+      assert.equal(h2.worker.pool.tasks.get(id)?.reported, "bad");
+      const again = await report(h2.base, id);
+      assert.equal(again.status, 409);
+      assert.match(((await again.json()) as { detail: string }).detail, /already reported \(bad\)/);
+      assert.equal(h2.sim.counts().requests["res.php:report"] ?? 0, 0, "not sent upstream again");
+    } finally {
+      await h2.close();
+    }
+  });
+
   test("a full state dir: the task is refused with 503 naming it, readiness says so, and both recover when space returns", async (t) => {
     const mnt = tempDir();
     const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt]).status === 0;

@@ -5,7 +5,8 @@
  * pass, once the worker is gone and only a stale file is left.
  */
 import assert from "node:assert/strict";
-import { spawnSync, type ChildProcess } from "node:child_process";
+import { execFile, spawnSync, type ChildProcess } from "node:child_process";
+import { createServer } from "node:http";
 import { once } from "node:events";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -36,6 +37,15 @@ function healthcheck(env: Record<string, string>): { code: number | null; out: s
   const r = spawnSync(BUILT_BIN, ["probe", "live"], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, encoding: "utf8", timeout: 10_000 });
   if (r.error) throw r.error;
   return { code: r.status, out: r.stdout + r.stderr };
+}
+
+/** healthcheck without blocking this process, for when the port's answer comes from a server in it. */
+function healthcheckAsync(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    execFile(BUILT_BIN, ["probe", "live"], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, encoding: "utf8", timeout: 10_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: unknown }).code as number | null) : 0, out: stdout + stderr });
+    });
+  });
 }
 
 async function startWorker(env: Record<string, string>): Promise<{ child: ChildProcess; listen: string }> {
@@ -79,6 +89,18 @@ describe("deploy/docker HEALTHCHECK: probe finds the worker however its address 
     const r = healthcheck(env);
     assert.equal(r.code, 1, r.out);
     assert.match(r.out, new RegExp(`^fail: GET http://${listen.replaceAll(".", "\\.")}/health/live: .*ECONNREFUSED`));
+
+    // Something else takes the port (any server answering 200): it does not pass for the worker.
+    const port = Number(listen.slice(listen.lastIndexOf(":") + 1));
+    const other = createServer((_req, res) => void res.end("OK"));
+    await new Promise<void>((r) => other.listen(port, "127.0.0.1", r));
+    try {
+      const taken = await healthcheckAsync(env);
+      assert.equal(taken.code, 1, taken.out);
+      assert.match(taken.out, /answered 200 .*but not as a captcha-worker: the address file .* \(--address-file\) may be left from a stopped worker/);
+    } finally {
+      await new Promise((r) => other.close(r));
+    }
 
     // A garbled file is not guessed around either.
     writeFileSync(env.CAPTCHA_WORKER_ADDRESS_FILE!, "not an address\n");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { recordAddress } from "../../../src/app/address_file.ts";
@@ -54,5 +54,17 @@ describe("recordAddress", () => {
     assert.equal(rec.address_file, path);
     assert.match(String(rec.msg), /--listen/);
     t.diagnostic(String(rec.msg));
+  });
+
+  test("a link planted at the old temporary name is not written through", () => {
+    const dir = tempDir("cw-address-");
+    const victim = join(tempDir("cw-address-victim-"), "precious");
+    writeFileSync(victim, "precious\n");
+    const path = join(dir, "a");
+    symlinkSync(victim, `${path}.tmp`);
+    assert.ok(recordAddress(path, { host: "127.0.0.1", port: 9000 }, capture().log));
+    assert.equal(readFileSync(victim, "utf8"), "precious\n");
+    assert.equal(readFileSync(path, "utf8"), "127.0.0.1:9000\n");
+    assert.deepEqual(readdirSync(dir).sort(), ["a", "a.tmp"], "no temporary file of ours left");
   });
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { lockDir } from "../../../src/base/dir_lock.ts";
@@ -66,6 +67,53 @@ describe("state dir refusals", () => {
     recordRefusal(dir, { pid: 7, ownerPid: 9 });
     await watch.check();
     assert.equal(watch.count, 601);
+    watch.stop();
+  });
+
+  test("a .refused that is a symbolic link is neither written through by a refused process nor read by the owner", async () => {
+    const dir = tempDir("cw-refusals-");
+    const victim = join(tempDir("cw-refusals-victim-"), "precious");
+    writeFileSync(victim, "precious\n");
+    const watch = watchRefusals(dir, { clock: new FakeClock() });
+    symlinkSync(victim, refused(dir));
+    assert.equal(recordRefusal(dir, { pid: 1, ownerPid: 2 }), false);
+    assert.equal(readFileSync(victim, "utf8"), "precious\n");
+    appendFileSync(victim, '{"pid":3}\n'.repeat(3));
+    await watch.check();
+    assert.equal(watch.count, 0, "lines in the link's target are not refusals");
+    watch.stop();
+  });
+
+  test("a .refused that is a FIFO or a directory: the refused process returns at once, the owner keeps counting nothing and does not throw", async () => {
+    const dir = tempDir("cw-refusals-");
+    execFileSync("mkfifo", [refused(dir)]);
+    const watch = watchRefusals(dir, { clock: new FakeClock() });
+    const reader = openSync(refused(dir), constants.O_RDONLY | constants.O_NONBLOCK);
+    assert.equal(recordRefusal(dir, { pid: 1, ownerPid: 2 }), false, "nothing is written into a FIFO");
+    closeSync(reader);
+    assert.equal(recordRefusal(dir, { pid: 1, ownerPid: 2 }), false, "no reader: no wait for one");
+    await watch.check();
+    assert.equal(watch.count, 0);
+    const other = tempDir("cw-refusals-");
+    mkdirSync(refused(other));
+    const watch2 = watchRefusals(other, { clock: new FakeClock() });
+    assert.equal(recordRefusal(other, { pid: 1, ownerPid: 2 }), false);
+    await watch2.check();
+    assert.equal(watch2.count, 0);
+    watch.stop();
+    watch2.stop();
+  });
+
+  test("a garbage file with no line end grown past the limits is read 64 KiB at a time, counted as nothing and moved aside", async () => {
+    const dir = tempDir("cw-refusals-");
+    const watch = watchRefusals(dir, { clock: new FakeClock() });
+    writeFileSync(refused(dir), "x".repeat(REFUSED_MAX_BYTES * 3));
+    await watch.check();
+    assert.equal(watch.count, 0);
+    assert.equal(existsSync(refused(dir)), false, "moved aside, not read again at every look");
+    recordRefusal(dir, { pid: 7, ownerPid: 9 });
+    await watch.check();
+    assert.equal(watch.count, 1);
     watch.stop();
   });
 });

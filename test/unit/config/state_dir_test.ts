@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -39,5 +39,12 @@ describe("prepareStateDir", () => {
 
   test("a path under /proc is refused at once (Node's recursive mkdir would loop there)", () => {
     assert.match(refusal("/proc/captcha-worker/state").message, /cannot create "\/proc\/captcha-worker" \(ENOENT/);
+  });
+
+  test("a link to nowhere is named with its target, not a bare EEXIST", () => {
+    const link = join(root, "dangling");
+    symlinkSync(join(root, "nowhere", "state"), link);
+    assert.match(refusal(link).message, /^Invalid --state-dir: ".*dangling" is a symbolic link to ".*nowhere\/state", which does not exist$/);
+    assert.match(refusal(join(link, "sub")).message, /".*dangling" is a symbolic link to/);
   });
 });

@@ -20,6 +20,7 @@ const EXPECTED: Record<WorkerErrorCode, { status: number; headers: Record<string
   ERR_CONFLICT: { status: 409, headers: {} },
   ERR_BODY_TOO_LARGE: { status: 413, headers: { connection: "close" } },
   ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, headers: {} },
+  ERR_EXPECTATION_FAILED: { status: 417, headers: { connection: "close" } },
   ERR_QUEUE_FULL: { status: 429, headers: { "retry-after": "5" } },
   ERR_CLIENT_LIMIT: { status: 429, headers: { "retry-after": "5" } },
   ERR_HEADERS_TOO_LARGE: { status: 431, headers: {} },

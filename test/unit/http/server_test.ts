@@ -100,6 +100,16 @@ describe("HTTP server", () => {
     await r.closed;
   });
 
+  test("an expectation other than 100-continue gets a 417 problem and the connection closed, so a body sent anyway is never read as a request", async () => {
+    const r = raw(port);
+    r.socket.write("POST /v1/tasks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 5\r\nexpect: something-else\r\n\r\n");
+    const { head, body } = await untilComplete(r);
+    assert.match(head, /^HTTP\/1\.1 417 Expectation Failed\r\n/);
+    assert.match(head, /\r\nconnection: close\r\n/i);
+    assert.equal(body.code, "ERR_EXPECTATION_FAILED");
+    await r.closed;
+  });
+
   test("Expect: 100-continue with a body the handler reads gets 100 Continue, then its answer", async () => {
     const r = raw(port);
     const json = JSON.stringify({ type: "turnstile", sitekey: "0x4AAAAAAAsite", pageurl: "https://example.com/" });

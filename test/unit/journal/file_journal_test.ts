@@ -1,6 +1,7 @@
 /** FileJournal on a real temp dir: what reaches the file, group commit, replay at open, compaction, a bad state dir. */
 import assert from "node:assert/strict";
-import { appendFileSync, mkdirSync, readFileSync, watch, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { appendFileSync, closeSync, constants, mkdirSync, openSync, readFileSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { isWorkerError } from "../../../src/base/errors.ts";
@@ -120,6 +121,28 @@ describe("FileJournal", () => {
     await again.close();
   });
 
+  test("a report is journaled: the restored ended task says it was reported, before and after compaction", async () => {
+    const dir = tempDir();
+    const retention = { maxFinished: 10, finishedTtlMs: 3_600_000 };
+    const { journal } = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock(), retention });
+    const t = makeTask("solved1");
+    await journal.accepted(t);
+    Object.assign(t, { status: "solved", upstreamId: "777", solution: "abc" });
+    journal.ended(t);
+    t.reported = "bad";
+    journal.reported(t);
+    await journal.close();
+    assert.equal(lines(dir).at(-1)!.op, "reported");
+    const first = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock(), retention });
+    assert.deepEqual(first.ended.map((e) => [e.id, e.reported]), [["solved1", "bad"]]);
+    assert.equal(first.report.skipped, 0);
+    await first.journal.close(); // compacted: the end record itself now carries it
+    assert.ok(!lines(dir).some((r) => r.op === "reported"), "folded into the end record");
+    const second = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock(), retention });
+    assert.deepEqual(second.ended.map((e) => [e.id, e.reported]), [["solved1", "bad"]]);
+    await second.journal.close();
+  });
+
   test("a state dir that cannot be written is ERR_STATE_DIR naming the flag", async () => {
     const file = join(tempDir(), "a-file");
     writeFileSync(file, "");
@@ -129,6 +152,24 @@ describe("FileJournal", () => {
       assert.match((err as Error).message, /--state-dir/);
       return true;
     });
+  });
+
+  test("a FIFO at the journal's name fails the start with ERR_STATE_DIR instead of hanging it (with or without a reader)", { timeout: 10_000 }, async () => {
+    const dir = tempDir();
+    execFileSync("mkfifo", [join(dir, JOURNAL_FILE)]);
+    const refused = (err: unknown) => {
+      assert.ok(isWorkerError(err, "ERR_STATE_DIR"), String(err));
+      assert.match((err as Error).message, /--state-dir\): tasks\.journal there is not a regular file$/);
+      return true;
+    };
+    // Held open for reading and writing first: a journal that opened it would wait on it forever.
+    const held = openSync(join(dir, JOURNAL_FILE), constants.O_RDWR | constants.O_NONBLOCK);
+    try {
+      await assert.rejects(FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() }), refused);
+    } finally {
+      closeSync(held);
+    }
+    await assert.rejects(FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() }), refused);
   });
 
   test("an end for a task that is not open writes nothing; a closed journal refuses durable appends with ERR_STATE_DIR", async () => {
