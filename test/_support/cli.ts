@@ -59,13 +59,22 @@ export async function runCli(args: string[], env: Record<string, string> = {}, t
 /** Spawns the CLI from source (or the built binary with `bin`), with a clean environment plus `env`. */
 export function spawnCli(args: string[], env: Record<string, string> = {}, bin?: string): ChildProcess {
   const base = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
-  if (bin) return spawn(bin, args, { env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  return spawn(process.execPath, ["--import", "tsx", BIN_TS, ...args], {
-    cwd: ROOT,
-    env: { ...base, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = bin
+    ? spawn(bin, args, { env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] })
+    : spawn(process.execPath, ["--import", "tsx", BIN_TS, ...args], { cwd: ROOT, env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  spawned.add(child);
+  child.once("exit", () => spawned.delete(child));
+  return child;
 }
+
+/**
+ * Workers a test file started and has not seen exit: killed when the file's process exits, so a
+ * test that failed before its cleanup cannot leave a worker holding the run open (or a port taken).
+ */
+const spawned = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of spawned) child.kill("SIGKILL");
+});
 
 /** Waits for the worker's start line on stderr and returns its listen address and every line so far. */
 export async function waitForStart(child: ChildProcess, timeoutMs = 20_000): Promise<{ listen: string; lines: string[] }> {

@@ -164,7 +164,7 @@ interface RunningWorker {
   output: () => string;
 }
 
-async function spawnWorker(sim: Simulator): Promise<RunningWorker> {
+async function spawnWorker(sim: Simulator, children: ChildProcess[]): Promise<RunningWorker> {
   const child = spawnCli(
     [
       "run", "--listen", "127.0.0.1:0", "--agent-listen", "127.0.0.1:0", "--upstream", sim.url.href,
@@ -172,10 +172,15 @@ async function spawnWorker(sim: Simulator): Promise<RunningWorker> {
     ],
     { CAPTCHAAI_API_KEY: KEY },
   );
+  children.push(child); // killed by the test's after hook, even when the start fails
   const out = collectOutput(child);
   const { listen, lines } = await waitForStart(child);
-  const agentLog = lines.map((l) => JSON.parse(l) as { msg?: string; listen?: string }).find((r) => r.msg === "haproxy agent listening");
-  assert.ok(agentLog?.listen, "the agent logs where it listens before the start line");
+  assert.ok(!lines.slice(0, -1).some((l) => l.includes("haproxy agent listening")), "nothing before the start line");
+  // What was logged while starting follows the start line: the agent's own line names its port.
+  const agentLog = await pollUntil("the agent's listen line", async () =>
+    out.text().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { msg?: string; listen?: string }).find((r) => r.msg === "haproxy agent listening"),
+  );
+  assert.ok(agentLog.listen, "the agent logs where it listens");
   return { child, http: `http://${listen}`, agentPort: Number(agentLog.listen.split(":").pop()), output: out.text };
 }
 
@@ -204,8 +209,7 @@ describe("HAProxy in front of two workers", () => {
 
     for (let i = 0; i < 2; i++) sims.push(await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [KEY], solveTimeMs: { image: 200, token: 1000 }, seed: 5 + i }));
     const [simA, simB] = sims as [Simulator, Simulator];
-    const [a, b] = await Promise.all([spawnWorker(simA), spawnWorker(simB)]);
-    children.push(a.child, b.child);
+    const [a, b] = await Promise.all([spawnWorker(simA, children), spawnWorker(simB, children)]);
 
     const socketPath = join(dir, "admin.sock");
     const frontendPort = await freePort();
