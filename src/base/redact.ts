@@ -1,6 +1,6 @@
 /**
- * Every spelling of a secret that can reach a log line, a response or an error: raw; JSON- and
- * HTML-escaped; percent-encoded in upper, lower or mixed case (encodeURIComponent, and the form
+ * Every spelling of a secret that can reach a log line, a response or an error: raw, its letters in
+ * either case (an upstream's error codes are upper case); JSON- and HTML-escaped; percent-encoded in upper, lower or mixed case (encodeURIComponent, and the form
  * encoding URLSearchParams puts on the wire, which also encodes `! ' ( ) ~` and writes a space as
  * `+`), each character in any of these spellings; and base64 / base64url at the three byte alignments
  * (the secret's bytes at offset 0, 1 or 2 of a larger base64 text: the characters that depend only
@@ -26,11 +26,13 @@ export function createRedactor(secrets: readonly string[]): (text: string) => st
   return (text) => (text.length === 0 ? text : text.replace(pattern, REDACTED));
 }
 
-/** A pattern matching `s` with each character raw, escaped or percent-encoded (any hex case). */
+/** A pattern matching `s` with each character raw (either letter case), escaped or percent-encoded (any hex case). */
 function spellingPattern(s: string): string {
   let out = "";
   for (const ch of s) {
     const forms = new Set<string>([escapeRegExp(ch)]);
+    // Letters in either case: an upstream's error codes are upper case, and a hex key is the same key in both.
+    for (const other of [ch.toUpperCase(), ch.toLowerCase()]) if ([...other].length === 1) forms.add(escapeRegExp(other));
     const json = JSON.stringify(ch).slice(1, -1);
     if (json !== ch) forms.add(escapeRegExp(json));
     forms.add(percentPattern(ch));

@@ -1,4 +1,4 @@
-/** Every spelling of a key the worker must redact (issue 14): raw, percent (both cases), form (both cases), JSON, base64/base64url at each alignment. */
+/** Every spelling of a key the worker must redact (issue 14): raw (in any letter case), percent (both cases), form (both cases), JSON, base64/base64url at each alignment. */
 const lower = (s: string) => s.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase());
 
 /** The spellings of `key`, by name, each as it would appear inside a larger text. */
@@ -6,6 +6,9 @@ export function keySpellings(key: string): Record<string, string> {
   const form = new URLSearchParams({ k: key }).toString().slice(2);
   const out: Record<string, string> = {
     raw: key,
+    // An upstream's error codes are upper case: a hex key echoed in one is still the key.
+    upper: key.toUpperCase(),
+    mixed: [...key].map((c, i) => (i % 2 ? c.toUpperCase() : c.toLowerCase())).join(""),
     percent: encodeURIComponent(key),
     "percent-lower": lower(encodeURIComponent(key)),
     form,

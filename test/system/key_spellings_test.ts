@@ -1,5 +1,5 @@
 /**
- * An upstream that echoes the key back in every spelling (raw; percent-encoded in upper and lower
+ * An upstream that echoes the key back in every spelling (raw, in any letter case; percent-encoded in upper and lower
  * case; form-encoded as URLSearchParams writes it, `! ' ( ) ~` included; base64 and base64url at the
  * three byte alignments) in solutions, error codes and HTML pages: a real `run` process never lets
  * one out through GET /v1/tasks/{id}, the health documents, the status page, metrics or its logs.
@@ -22,6 +22,8 @@ const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 function findKey(text: string, key: string): string[] {
   const found: string[] = [];
   if (text.includes(key) || text.includes(key.slice(0, 12))) found.push("raw");
+  const folded = text.toLowerCase();
+  if (folded.includes(key.toLowerCase()) || folded.includes(key.slice(0, 12).toLowerCase())) found.push("raw in another letter case");
   const unescaped = text.replace(/\+/g, " ").replace(/(?:%[0-9a-fA-F]{2})+/g, (m) => {
     try {
       return decodeURIComponent(m);
