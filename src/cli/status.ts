@@ -35,8 +35,10 @@ export async function runStatusCommand(flags: FlagValues, rt: Runtime): Promise<
   const model = statusModel(readStatusDocs({ ready: docs.ready, dependencies: docs.dependencies, health: docs.health }));
   if (flags.json === true) {
     // Numbers as numbers for scripts; the formatted rows are the text view's.
-    const { rows: _rows, uptimeS, ...rest } = model;
-    rt.stdout(JSON.stringify({ url: base.href, ...rest, uptime_s: uptimeS ?? null }, null, 2) + "\n");
+    const { rows: _rows, uptimeS, checks, ...rest } = model;
+    // The checks spelled as /health/dependencies spells them (snake case), like the rest of this document.
+    const snakeChecks = checks.map((c) => ({ name: c.name, status: c.status, response_ms: c.responseMs, checked_at: c.checkedAt, stale: c.stale, error: c.error }));
+    rt.stdout(JSON.stringify({ url: base.href, ...rest, checks: snakeChecks, uptime_s: uptimeS ?? null }, null, 2) + "\n");
   } else {
     rt.stdout(renderText(model, base.href, rt.isTTY && rt.env.NO_COLOR === undefined));
   }

@@ -55,6 +55,11 @@ describe("captcha-worker status", () => {
       assert.equal(typeof m.uptime_s, "number");
       assert.equal(m.thresholds.min_balance, 1);
       assert.equal(m.state, "ready");
+      // The checks in the same spelling as the rest and as /health/dependencies: snake case.
+      const [check] = m.checks;
+      assert.deepEqual(Object.keys(check).sort(), ["checked_at", "name", "response_ms", "stale", "status"]);
+      assert.equal(check.name, "captchaai_api");
+      assert.equal(typeof check.response_ms, "number");
     }));
 
   test("an unreachable worker is exit 2, naming the address", async () => {
