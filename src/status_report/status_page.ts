@@ -73,13 +73,13 @@ h2{font-size:1.1rem;margin:1.2rem 0 .4rem}
 .state{padding:.1rem .5rem;border-radius:.3rem;color:#fff}
 .state.ok{background:#1a7f37} .state.warn{background:#9a6700} .state.fail{background:#cf222e}
 code{overflow-wrap:anywhere;background:#f3f4f6;padding:0 .25rem;border-radius:.2rem}
-ul,ol{padding-left:1.3rem;margin:.3rem 0} li{margin:.15rem 0}
+ul,ol{padding-left:1.3rem;margin:.3rem 0} li{margin:.15rem 0;overflow-wrap:anywhere}
 .meaning{color:#555} .meaning::before{content:"— "} .flag{white-space:nowrap}
 dl.facts{display:flex;flex-wrap:wrap;gap:.2rem 1.4rem;margin:.3rem 0 .6rem}
 dl.facts dt,dl.facts dd{display:inline;margin:0} dl.facts dt{color:#555} dl.facts dd{font-weight:600;overflow-wrap:anywhere}
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;margin:.5rem 0} td,th{padding:.25rem .75rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-td{overflow-wrap:break-word} td.mark{white-space:nowrap}
+td{overflow-wrap:anywhere} td.mark{white-space:nowrap}
 .mark{font-weight:bold} tr.ok .mark{color:#1a7f37} tr.warn .mark{color:#9a6700} tr.fail .mark{color:#cf222e}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));gap:1rem 2rem}
 figure{margin:0;min-width:0} figcaption{font-size:.9rem;margin-bottom:.2rem}
