@@ -33,6 +33,8 @@ export interface PageExtras {
   history?: HistoryView | undefined;
   /** Newest first; the page shows the first CHANGES_SHOWN. */
   changes?: readonly PageChange[] | undefined;
+  /** State changes since the start (captcha_worker_readiness_changes_total); `changes` keeps only the last ones. */
+  changesTotal?: number | undefined;
   facts?: StatusFacts | undefined;
 }
 
@@ -153,15 +155,16 @@ ${outside.length ? `<ol id="stretches" reversed>${outside.map((s) => `<li class=
 </section>`;
 }
 
-function changesSection(changes: readonly PageChange[]): string {
+function changesSection(changes: readonly PageChange[], total = changes.length): string {
   const shown = changes.slice(0, CHANGES_SHOWN);
+  const all = Math.max(total, changes.length);
   const items = shown.map((c) => {
     const iso = Number.isFinite(c.at) ? new Date(c.at).toISOString() : "";
     return `<li><time datetime="${esc(iso)}">${hhmmss(c.at)} UTC</time> ${esc(c.from)} → <b>${esc(c.to)}</b>${c.issues.length ? `: ${c.issues.map((i) => `<code>${esc(i)}</code>`).join(", ")}` : ""}</li>`;
   });
-  return `<section id="changes-section"><h2>Readiness changes (last ${shown.length} of ${changes.length}, newest first)</h2>
+  return `<section id="changes-section"><h2>Readiness changes (last ${shown.length} of ${all} since the start, newest first)</h2>
 ${items.length ? `<ol id="changes">${items.join("")}</ol>` : `<p id="changes">No change since the start.</p>`}
-<p>All of them: <a href="/health/history">/health/history</a>.</p></section>`;
+<p>${all > changes.length ? `The last ${changes.length}` : "All of them"}: <a href="/health/history">/health/history</a>.</p></section>`;
 }
 
 /** The facts line under the title: where it solves, how wide, which node, which version, how long up. */
@@ -203,7 +206,7 @@ ${warnings}
 ${m.rows.map((r) => row(r.mark, [r.name, r.value, r.threshold])).join("\n")}
 </table></div>
 ${extras.history ? historySection(extras.history, m.thresholds.min_balance, extras.facts?.threads) : ""}
-${extras.changes ? changesSection(extras.changes) : ""}
+${extras.changes ? changesSection(extras.changes, extras.changesTotal) : ""}
 <h2>Dependencies</h2>
 <div class="scroll"><table id="checks" class="stack"><tr><th></th><th>check</th><th>status</th><th>response</th><th>checked at</th><th>error</th></tr>
 ${checks.join("\n")}

@@ -102,4 +102,14 @@ describe("status page", () => {
     assert.ok(Number(ten[1]) < Number(base[1]) && Number(base[1]) < Number(minus[1]), `the base line is at zero, between $10 and $-5: ${ten[1]} ${base[1]} ${minus[1]}`);
     assert.doesNotMatch(linesSvg("c", "c", [{ cls: "q", name: "q", values: starts.map(() => 3) }], String, starts), /<text class="scale"[^>]*>0<\/text>/, "no floor label when it is zero");
   });
+  test("the changes' heading counts every change since the start, not only the 100 that /health/history keeps", () => {
+    const kept = Array.from({ length: 100 }, (_, i) => ({ at: i * 1000, from: i % 2 ? "ready" : "not_ready", to: i % 2 ? "not_ready" : "ready", issues: [] }));
+    const model = statusModel({ ready: READY_DOC, dependencies: {}, health: {} });
+    const flapped = renderHtml(model, 5, { changes: kept, changesTotal: 1673 });
+    assert.match(flapped, /<h2>Readiness changes \(last 20 of 1673 since the start, newest first\)<\/h2>/);
+    assert.match(flapped, /The last 100: <a href="\/health\/history">/, "not \"all of them\"");
+    const few = renderHtml(model, 5, { changes: kept.slice(0, 3), changesTotal: 3 });
+    assert.match(few, /<h2>Readiness changes \(last 3 of 3 since the start, newest first\)<\/h2>/);
+    assert.match(few, /All of them: <a href="\/health\/history">/);
+  });
 });
