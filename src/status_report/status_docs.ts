@@ -21,7 +21,7 @@ const num = (v: unknown): number | undefined => (typeof v === "number" && Number
 /** Text for a terminal: a server's control characters (escape sequences, CR, BEL, C1) become "?". */
 const clean = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
 const str = (v: unknown): string | undefined => (typeof v === "string" ? clean(v) : undefined);
-/** The most issues (or warnings) kept: a worker has a dozen kinds; more is a server to distrust. */
+/** The most issues, warnings or checks kept: a worker has a dozen issue kinds and one check; more is a server to distrust. */
 const MAX_LISTED = 100;
 const list = (v: unknown): string[] | undefined => {
   if (!Array.isArray(v)) return undefined;
@@ -43,7 +43,7 @@ function numbers<K extends string>(v: unknown, keys: readonly K[]): { [P in K]?:
 export function readStatusDocs(raw: { ready: unknown; dependencies: unknown; health: unknown }): StatusDocs {
   const ready = obj(raw.ready);
   const checks: Record<string, Lenient<DependenciesDocument["checks"][string]>> = {};
-  for (const [name, v] of Object.entries(obj(obj(raw.dependencies).checks))) {
+  for (const [name, v] of Object.entries(obj(obj(raw.dependencies).checks)).slice(0, MAX_LISTED)) {
     const c = obj(v);
     checks[clean(name)] = {
       status: oneOf(c.status, ["ok", "degraded", "down"] as const),
@@ -55,7 +55,7 @@ export function readStatusDocs(raw: { ready: unknown; dependencies: unknown; hea
   }
   const health = obj(raw.health);
   const items: Record<string, Lenient<HealthReport["checks"][string]>> = {};
-  for (const [key, v] of Object.entries(obj(health.checks))) {
+  for (const [key, v] of Object.entries(obj(health.checks)).slice(0, MAX_LISTED)) {
     if (Array.isArray(v)) items[clean(key)] = v.map((i) => ({ observedValue: num(obj(i).observedValue) }));
   }
   return {

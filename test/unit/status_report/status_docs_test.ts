@@ -58,5 +58,7 @@ describe("readStatusDocs", () => {
     assert.equal(docs.ready.issues?.[0], "?]0;pwned??[2J?[31mEVIL??fake line?");
     assert.ok((docs.ready.issues?.length ?? 0) <= 101, `at most 100 issues and a line saying how many more: ${docs.ready.issues?.length}`);
     assert.equal(docs.ready.issues?.at(-1), "(and 402 more)");
+    const many = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`c${i}`, { status: "ok" }]));
+    assert.equal(Object.keys(readStatusDocs({ ready: {}, dependencies: { checks: many }, health: { checks: many } }).dependencies.checks ?? {}).length, 100, "at most 100 checks");
   });
 });
