@@ -36,8 +36,5 @@ step("node:test", process.execPath, [
   "--test",
   `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
   "--test-timeout=120000",
-  // A file whose tests have ended exits even if something it started still holds its event loop
-  // (a failed test's child process, a server): one broken cleanup cannot hang the whole run.
-  "--test-force-exit",
   ...(files.length ? files : ["test/**/*_test.ts"]),
 ]);

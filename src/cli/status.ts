@@ -19,12 +19,14 @@ export async function runStatusCommand(flags: FlagValues, rt: Runtime): Promise<
   const paths = { ready: "/health/ready", dependencies: "/health/dependencies", health: "/health" } as const;
   const answers = await Promise.all(Object.values(paths).map((p) => httpGet(new URL(p, base), timeoutMs)));
   const docs: Record<string, unknown> = {};
+  let readyStatus = 0;
   for (const [i, key] of Object.keys(paths).entries()) {
     const a = answers[i]!;
     if ("error" in a) {
       rt.stderr(`captcha-worker status: ${base.href} unreachable: ${a.error}\n`);
       return EXIT_UNREACHABLE;
     }
+    if (key === "ready") readyStatus = a.status;
     try {
       docs[key] = JSON.parse(a.body);
     } catch {
@@ -32,11 +34,19 @@ export async function runStatusCommand(flags: FlagValues, rt: Runtime): Promise<
       return EXIT_UNREACHABLE;
     }
   }
-  const model = statusModel(readStatusDocs({ ready: docs.ready, dependencies: docs.dependencies, health: docs.health }));
+  const read = readStatusDocs({ ready: docs.ready, dependencies: docs.dependencies, health: docs.health });
+  if (read.ready.status === undefined && read.ready.state === undefined) {
+    // JSON, but no readiness in it (another service's health endpoint on that port): not a worker.
+    rt.stderr(`captcha-worker status: ${new URL(paths.ready, base).href} answered ${readyStatus} without a readiness status; is this a captcha-worker?\n`);
+    return EXIT_UNREACHABLE;
+  }
+  const model = statusModel(read);
   if (flags.json === true) {
     // Numbers as numbers for scripts; the formatted rows are the text view's.
-    const { rows: _rows, uptimeS, ...rest } = model;
-    rt.stdout(JSON.stringify({ url: base.href, ...rest, uptime_s: uptimeS ?? null }, null, 2) + "\n");
+    const { rows: _rows, uptimeS, checks, ...rest } = model;
+    // The checks spelled as /health/dependencies spells them (snake case), like the rest of this document.
+    const snakeChecks = checks.map((c) => ({ name: c.name, status: c.status, response_ms: c.responseMs, checked_at: c.checkedAt, stale: c.stale, error: c.error }));
+    rt.stdout(JSON.stringify({ url: base.href, ...rest, checks: snakeChecks, uptime_s: uptimeS ?? null }, null, 2) + "\n");
   } else {
     rt.stdout(renderText(model, base.href, rt.isTTY && rt.env.NO_COLOR === undefined));
   }

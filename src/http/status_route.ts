@@ -16,7 +16,7 @@ import type { Router } from "./router.ts";
 /** What the page adds to the health documents; each part is optional. */
 export interface StatusPageSources {
   history?: StatusHistory;
-  notifier?: Pick<ReadinessNotifier, "history">;
+  notifier?: Pick<ReadinessNotifier, "history"> & Partial<Pick<ReadinessNotifier, "changes">>;
   config?: Pick<Config, "upstream" | "threads" | "demo" | "nodeId" | "peers">;
   /** The upstream actually called, when not config.upstream (tests point the worker elsewhere). */
   upstream?: URL | undefined;
@@ -27,13 +27,17 @@ export function statusFacts(config: NonNullable<StatusPageSources["config"]>, up
   return { upstreamHost: upstream.host, threads: config.threads, simulator: config.demo, nodeId: config.nodeId, peers: config.peers.length };
 }
 
+/** Every state change since the start (the notifier's history keeps only the last ones). */
+const changesSinceStart = (n: StatusPageSources["notifier"]): number | undefined =>
+  n?.changes && Object.values(n.changes).reduce((sum, k) => sum + k, 0);
+
 export function registerStatusRoute(router: Router, view: HealthView, log: Logger, sources: StatusPageSources = {}): void {
   const facts = sources.config && statusFacts(sources.config, sources.upstream);
   router.on("GET", "/", (_req, res) => {
     let page: string;
     try {
       const history = sources.history?.view();
-      page = renderHtml(statusModel(statusDocuments(view.state()), { tasks: history?.totals }), 5, { history, changes: sources.notifier?.history(), facts });
+      page = renderHtml(statusModel(statusDocuments(view.state()), { tasks: history?.totals }), 5, { history, changes: sources.notifier?.history(), changesTotal: changesSinceStart(sources.notifier), facts });
     } catch (err) {
       log.error("status page failed", { err });
       page = `<!doctype html><title>captcha-worker</title><p>Health state unavailable; see <a href="/health">/health</a>.</p>`;

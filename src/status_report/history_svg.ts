@@ -120,6 +120,9 @@ export function linesSvg(id: string, label: string, series: readonly Series[], f
     });
     flush();
   }
-  return `${svgOpen(id, 122, label)}<text class="scale" x="2" y="10">${escapeHtml(format(hi))}</text>` +
-    `<line class="base" x1="0" y1="${top + h}" x2="${W}" y2="${top + h}"/>${out.join("")}${axis(116)}</svg>`;
+  // The base line is zero; below it (an overdrawn balance) the floor is labelled, so it never reads as zero.
+  const base = attr(y(Math.max(lo, 0)));
+  const floor = lo < 0 ? `<text class="scale" x="2" y="${top + h - 3}">${escapeHtml(format(lo))}</text>` : "";
+  return `${svgOpen(id, 122, label)}<text class="scale" x="2" y="10">${escapeHtml(format(hi))}</text>${floor}` +
+    `<line class="base" x1="0" y1="${base}" x2="${W}" y2="${base}"/>${out.join("")}${axis(116)}</svg>`;
 }

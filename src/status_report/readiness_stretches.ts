@@ -23,7 +23,7 @@ export interface Stretch {
   issues: string[];
   /** Milliseconds spent outside `ready` within the stretch. */
   msNotReady: number;
-  /** The stretch goes on now (it holds the current minute). */
+  /** The stretch goes on now: it holds the current minute and the worker is in its state now. */
   ongoing: boolean;
 }
 
@@ -63,11 +63,12 @@ export function readinessStretches(view: HistoryView): Stretch[] {
     }
     out.push({ from: start, to: start + 60_000, first: i, minutes: 1, state, issues: [...issues], msNotReady, ongoing: false });
   });
-  // The current minute ends now, not at its end.
+  // The current minute ends now, not at its end. A minute is drawn in the worst state it held, so
+  // the last stretch may be one the worker has already left: it goes on only if the state still holds.
   const tail = out.at(-1);
   if (tail) {
     tail.to = Math.min(tail.to, view.now);
-    tail.ongoing = true;
+    tail.ongoing = view.state === undefined || view.state === tail.state;
   }
   return out;
 }

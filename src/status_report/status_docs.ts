@@ -1,8 +1,8 @@
 /**
  * The documents the status model reads, typed: in process they are the health documents as built;
  * over HTTP (`captcha-worker status`) they are parsed JSON from a worker of any version, so
- * `readStatusDocs` keeps each field only when it has its type. Every field may be missing: a missing
- * value shows as "?", never as a throw.
+ * `readStatusDocs` keeps each field only when it has its type, and its text without control characters
+ * (it goes to a terminal). Every field may be missing: a missing value shows as "?", never as a throw.
  */
 import type { DependenciesDocument, HealthReport, ReadyDocument } from "../health/health_documents.ts";
 
@@ -18,7 +18,17 @@ export interface StatusDocs {
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {});
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+/** Text for a terminal: a server's control characters (escape sequences, CR, BEL, C1) become "?". */
+const clean = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+const str = (v: unknown): string | undefined => (typeof v === "string" ? clean(v) : undefined);
+/** The most issues, warnings or checks kept: a worker has a dozen issue kinds and one check; more is a server to distrust. */
+const MAX_LISTED = 100;
+const list = (v: unknown): string[] | undefined => {
+  if (!Array.isArray(v)) return undefined;
+  const out = v.slice(0, MAX_LISTED).map((x) => clean(String(x)));
+  if (v.length > MAX_LISTED) out.push(`(and ${v.length - MAX_LISTED} more)`);
+  return out;
+};
 const oneOf = <T extends string>(v: unknown, allowed: readonly T[]): T | undefined => (allowed.includes(v as T) ? (v as T) : undefined);
 
 /** Fields of an object that are numbers, by name. */
@@ -33,9 +43,9 @@ function numbers<K extends string>(v: unknown, keys: readonly K[]): { [P in K]?:
 export function readStatusDocs(raw: { ready: unknown; dependencies: unknown; health: unknown }): StatusDocs {
   const ready = obj(raw.ready);
   const checks: Record<string, Lenient<DependenciesDocument["checks"][string]>> = {};
-  for (const [name, v] of Object.entries(obj(obj(raw.dependencies).checks))) {
+  for (const [name, v] of Object.entries(obj(obj(raw.dependencies).checks)).slice(0, MAX_LISTED)) {
     const c = obj(v);
-    checks[name] = {
+    checks[clean(name)] = {
       status: oneOf(c.status, ["ok", "degraded", "down"] as const),
       response_ms: num(c.response_ms),
       checked_at: str(c.checked_at),
@@ -45,15 +55,15 @@ export function readStatusDocs(raw: { ready: unknown; dependencies: unknown; hea
   }
   const health = obj(raw.health);
   const items: Record<string, Lenient<HealthReport["checks"][string]>> = {};
-  for (const [key, v] of Object.entries(obj(health.checks))) {
-    if (Array.isArray(v)) items[key] = v.map((i) => ({ observedValue: num(obj(i).observedValue) }));
+  for (const [key, v] of Object.entries(obj(health.checks)).slice(0, MAX_LISTED)) {
+    if (Array.isArray(v)) items[clean(key)] = v.map((i) => ({ observedValue: num(obj(i).observedValue) }));
   }
   return {
     ready: {
       status: oneOf(ready.status, ["ready", "not_ready"] as const),
       state: oneOf(ready.state, ["starting", "ready", "probation", "not_ready", "draining"] as const),
-      issues: Array.isArray(ready.issues) ? ready.issues.map(String) : undefined,
-      warnings: Array.isArray(ready.warnings) ? ready.warnings.map(String) : undefined,
+      issues: list(ready.issues),
+      warnings: list(ready.warnings),
       stats: numbers(ready.stats, [
         "solved", "failed", "success_rate", "error_rate", "balance", "balance_age_s", "queue_depth", "in_flight", "window_s", "window_outcomes", "window_failed",
         "oldest_queued_s", "saturation",

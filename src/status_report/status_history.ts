@@ -43,6 +43,8 @@ export interface HistoryView {
   /** The clock's time the view was taken. */
   now: number;
   startedAt: number;
+  /** The readiness state now (a stretch of another state is over, though its minute is drawn in it). */
+  state?: ReadinessState;
   minutes: { start: number; stats: Readonly<MinuteStats> | undefined }[];
   totals: TaskTotals;
 }
@@ -198,6 +200,7 @@ export class StatusHistory {
     return {
       now,
       startedAt: this.startedAt,
+      state: this.#state,
       minutes: this.#ring.window(minuteOf(now)).map(({ minute, slot }) => ({ start: minute * MINUTE_MS, stats: slot })),
       totals: { ...this.#totals, byOutcome: { ...this.#totals.byOutcome } },
     };

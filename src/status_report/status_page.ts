@@ -33,6 +33,8 @@ export interface PageExtras {
   history?: HistoryView | undefined;
   /** Newest first; the page shows the first CHANGES_SHOWN. */
   changes?: readonly PageChange[] | undefined;
+  /** State changes since the start (captcha_worker_readiness_changes_total); `changes` keeps only the last ones. */
+  changesTotal?: number | undefined;
   facts?: StatusFacts | undefined;
 }
 
@@ -73,13 +75,13 @@ h2{font-size:1.1rem;margin:1.2rem 0 .4rem}
 .state{padding:.1rem .5rem;border-radius:.3rem;color:#fff}
 .state.ok{background:#1a7f37} .state.warn{background:#9a6700} .state.fail{background:#cf222e}
 code{overflow-wrap:anywhere;background:#f3f4f6;padding:0 .25rem;border-radius:.2rem}
-ul,ol{padding-left:1.3rem;margin:.3rem 0} li{margin:.15rem 0}
+ul,ol{padding-left:1.3rem;margin:.3rem 0} li{margin:.15rem 0;overflow-wrap:anywhere}
 .meaning{color:#555} .meaning::before{content:"— "} .flag{white-space:nowrap}
 dl.facts{display:flex;flex-wrap:wrap;gap:.2rem 1.4rem;margin:.3rem 0 .6rem}
 dl.facts dt,dl.facts dd{display:inline;margin:0} dl.facts dt{color:#555} dl.facts dd{font-weight:600;overflow-wrap:anywhere}
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;margin:.5rem 0} td,th{padding:.25rem .75rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-td{overflow-wrap:break-word} td.mark{white-space:nowrap}
+td{overflow-wrap:anywhere} td.mark{white-space:nowrap}
 .mark{font-weight:bold} tr.ok .mark{color:#1a7f37} tr.warn .mark{color:#9a6700} tr.fail .mark{color:#cf222e}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));gap:1rem 2rem}
 figure{margin:0;min-width:0} figcaption{font-size:.9rem;margin-bottom:.2rem}
@@ -153,15 +155,16 @@ ${outside.length ? `<ol id="stretches" reversed>${outside.map((s) => `<li class=
 </section>`;
 }
 
-function changesSection(changes: readonly PageChange[]): string {
+function changesSection(changes: readonly PageChange[], total = changes.length): string {
   const shown = changes.slice(0, CHANGES_SHOWN);
+  const all = Math.max(total, changes.length);
   const items = shown.map((c) => {
     const iso = Number.isFinite(c.at) ? new Date(c.at).toISOString() : "";
     return `<li><time datetime="${esc(iso)}">${hhmmss(c.at)} UTC</time> ${esc(c.from)} → <b>${esc(c.to)}</b>${c.issues.length ? `: ${c.issues.map((i) => `<code>${esc(i)}</code>`).join(", ")}` : ""}</li>`;
   });
-  return `<section id="changes-section"><h2>Readiness changes (last ${shown.length} of ${changes.length}, newest first)</h2>
+  return `<section id="changes-section"><h2>Readiness changes (last ${shown.length} of ${all} since the start, newest first)</h2>
 ${items.length ? `<ol id="changes">${items.join("")}</ol>` : `<p id="changes">No change since the start.</p>`}
-<p>All of them: <a href="/health/history">/health/history</a>.</p></section>`;
+<p>${all > changes.length ? `The last ${changes.length}` : "All of them"}: <a href="/health/history">/health/history</a>.</p></section>`;
 }
 
 /** The facts line under the title: where it solves, how wide, which node, which version, how long up. */
@@ -203,7 +206,7 @@ ${warnings}
 ${m.rows.map((r) => row(r.mark, [r.name, r.value, r.threshold])).join("\n")}
 </table></div>
 ${extras.history ? historySection(extras.history, m.thresholds.min_balance, extras.facts?.threads) : ""}
-${extras.changes ? changesSection(extras.changes) : ""}
+${extras.changes ? changesSection(extras.changes, extras.changesTotal) : ""}
 <h2>Dependencies</h2>
 <div class="scroll"><table id="checks" class="stack"><tr><th></th><th>check</th><th>status</th><th>response</th><th>checked at</th><th>error</th></tr>
 ${checks.join("\n")}

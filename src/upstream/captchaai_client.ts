@@ -130,9 +130,11 @@ function idValue(request: string): string | undefined {
   return /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : undefined;
 }
 
+/** A balance is a decimal number ("12.5", "-3.20", "1e-7"): Number() alone would also take 0x10, 0b101 and 0o7. */
 function balanceValue(request: string): number | undefined {
-  const n = Number(request.trim());
-  return request.trim() !== "" && Number.isFinite(n) ? n : undefined;
+  const text = request.trim();
+  const n = Number(text);
+  return /^-?\d+(?:\.\d+)?(?:e[+-]?\d+)?$/i.test(text) && Number.isFinite(n) ? n : undefined;
 }
 
 interface FailedCall {

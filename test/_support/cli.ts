@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { after } from "node:test";
 import type { Runtime, StopSignal } from "../../src/base/runtime.ts";
 import { main } from "../../src/main.ts";
 import { testProcess } from "./process_stats.ts";
@@ -68,11 +69,11 @@ export function spawnCli(args: string[], env: Record<string, string> = {}, bin?:
 }
 
 /**
- * Workers a test file started and has not seen exit: killed when the file's process exits, so a
+ * Workers a test file started and has not seen exit: killed once the file's tests have ended, so a
  * test that failed before its cleanup cannot leave a worker holding the run open (or a port taken).
  */
 const spawned = new Set<ChildProcess>();
-process.once("exit", () => {
+after(() => {
   for (const child of spawned) child.kill("SIGKILL");
 });
 

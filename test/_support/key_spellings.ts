@@ -6,12 +6,14 @@ export function keySpellings(key: string): Record<string, string> {
   const form = new URLSearchParams({ k: key }).toString().slice(2);
   const out: Record<string, string> = {
     raw: key,
+    // An upstream's error codes are upper case: a hex key echoed in one is still the key.
+    upper: key.toUpperCase(),
+    mixed: [...key].map((c, i) => (i % 2 ? c.toUpperCase() : c.toLowerCase())).join(""),
     percent: encodeURIComponent(key),
     "percent-lower": lower(encodeURIComponent(key)),
     form,
     "form-lower": lower(form),
     json: JSON.stringify(key).slice(1, -1),
-    upper: key.toUpperCase(),
     "json-unicode": [...key].map((c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, "0")}`).join(""),
     "html-decimal": [...key].map((c) => `&#${c.codePointAt(0)};`).join(""),
     "html-hex": [...key].map((c) => `&#x${c.codePointAt(0)!.toString(16).toUpperCase()};`).join(""),

@@ -157,6 +157,22 @@ describe("CaptchaAI client request shape and transport failures", () => {
     assert.ok(up.requests.every((q) => !q.url.includes(KEY)));
   });
 
+  test("a balance is a decimal number: hex, binary, octal or Infinity spellings are a bad body, not a balance", async () => {
+    const c = createCaptchaAiClient({ baseUrl: up.url, apiKey: KEY });
+    const cases: [string, number | undefined][] = [
+      ['{"status":1,"request":"12.5"}', 12.5], ['{"status":1,"request":7}', 7], ['{"status":1,"request":"-3.20"}', -3.2],
+      ['{"status":1,"request":1e-7}', 1e-7], ["4.25", 4.25],
+      ['{"status":1,"request":"0x10"}', undefined], ['{"status":1,"request":"0b101"}', undefined], ['{"status":1,"request":"0o7"}', undefined],
+      ['{"status":1,"request":"Infinity"}', undefined], ['{"status":1,"request":" "}', undefined], ['{"status":1,"request":"1e400"}', undefined],
+    ];
+    for (const [body, want] of cases) {
+      up.answer((_r, res) => res.end(body));
+      const r = await c.balance();
+      if (want === undefined) assert.deepEqual([r.kind, (r as { code?: string }).code], ["transient", "BAD_BODY"], body);
+      else assert.deepEqual(r, { kind: "ok", value: want }, body);
+    }
+  });
+
   test("maps each task kind to the protocol's fields", () => {
     assert.deepEqual(taskToForm({ type: "image", image: "aGk=", phrase: true, regsense: false, numeric: 2, calc: true, min_len: 3, max_len: 8, lang: "en", textinstructions: "red" }), {
       method: "base64", body: "aGk=", phrase: "1", regsense: "0", numeric: "2", calc: "1", min_len: "3", max_len: "8", lang: "en", textinstructions: "red",

@@ -22,6 +22,8 @@ const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 function findKey(text: string, key: string): string[] {
   const found: string[] = [];
   if (text.includes(key) || text.includes(key.slice(0, 12))) found.push("raw");
+  const folded = text.toLowerCase();
+  if (folded.includes(key.toLowerCase()) || folded.includes(key.slice(0, 12).toLowerCase())) found.push("raw in another letter case");
   const unescaped = text.replace(/\+/g, " ").replace(/(?:%[0-9a-fA-F]{2})+/g, (m) => {
     try {
       return decodeURIComponent(m);
@@ -30,7 +32,6 @@ function findKey(text: string, key: string): string[] {
     }
   });
   if (unescaped.includes(key)) found.push("percent-decoded");
-  if (text.toLowerCase().includes(key.toLowerCase().slice(0, 12))) found.push("any case");
   const entities = text
     .replace(/\\u([0-9a-fA-F]{4})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
     .replace(/&#[xX]([0-9a-fA-F]+);/g, (_m, h: string) => String.fromCodePoint(parseInt(h, 16)))

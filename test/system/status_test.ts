@@ -55,12 +55,40 @@ describe("captcha-worker status", () => {
       assert.equal(typeof m.uptime_s, "number");
       assert.equal(m.thresholds.min_balance, 1);
       assert.equal(m.state, "ready");
+      // The checks in the same spelling as the rest and as /health/dependencies: snake case.
+      const [check] = m.checks;
+      assert.deepEqual(Object.keys(check).sort(), ["checked_at", "name", "response_ms", "stale", "status"]);
+      assert.equal(check.name, "captchaai_api");
+      assert.equal(typeof check.response_ms, "number");
     }));
 
   test("an unreachable worker is exit 2, naming the address", async () => {
     const r = await runMain(["status", "--url", "http://127.0.0.1:9/", "--timeout", "500ms"]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /http:\/\/127\.0\.0\.1:9\/ unreachable: ECONNREFUSED/);
+  });
+
+  test("a server that is not a worker is exit 2 (JSON without a readiness status, or not JSON), never a table of question marks", async () => {
+    const { createServer } = await import("node:http");
+    let body = "";
+    const server = createServer((_req, res) => void res.writeHead(200, { "content-type": "application/json" }).end(body));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+    try {
+      for (const answer of ['{"status":"UP"}', "null", "[]", "{}", '"ready"', "<html>hi</html>"]) {
+        body = answer;
+        for (const json of [[], ["--json"]]) {
+          const r = await runMain(["status", "--url", url, ...json]);
+          assert.equal(r.code, 2, `${answer} ${json}: ${r.stdout}${r.stderr}`);
+          assert.equal(r.stdout, "");
+          assert.match(r.stderr, /\/health\/ready answered 200 .*; is this a captcha-worker\?/);
+        }
+      }
+      body = '{"status":"ready"}'; // an older worker's bare document is still a worker
+      assert.equal((await runMain(["status", "--url", url])).code, 0);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 
   test("a bad --timeout is exit 78 naming the flag", async () => {

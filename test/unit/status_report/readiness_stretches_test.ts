@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { MINUTE_MS } from "../../../src/status_report/history_rings.ts";
+import { describeStretch } from "../../../src/status_report/history_svg.ts";
 import { readinessStretches } from "../../../src/status_report/readiness_stretches.ts";
 import { StatusHistory } from "../../../src/status_report/status_history.ts";
 import { FakeClock } from "../../_support/fake_clock.ts";
@@ -46,5 +47,22 @@ describe("readinessStretches", () => {
     await clock.advance(1_000); // the next minute, at its first instant, goes on with the state before it
     const next = readinessStretches(h.view());
     assert.deepEqual([next.at(-1)!.state, next.at(-1)!.minutes, next.length], ["not_ready", 2, 2]);
+  });
+  test("readinessStretches says a stretch goes on (\"–now\") only while the worker is still in its state", async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1, 6, 0, 0));
+    const h = new StatusHistory({ clock });
+    h.readiness({ state: "ready", issues: [] });
+    await clock.advance(50_000);
+    h.readiness({ state: "not_ready", issues: ["upstream_unreachable"] });
+    await clock.advance(11_000); // 1 s into the next minute
+    h.readiness({ state: "ready", issues: [] });
+    await clock.advance(30_000);
+    const last = readinessStretches(h.view()).at(-1)!;
+    assert.equal(last.state, "not_ready", "the minutes are drawn in the worst state they held");
+    assert.equal(last.ongoing, false, "but the worker is ready again: the stretch is over");
+    assert.equal(describeStretch(last), "06:00–06:01 UTC, not ready (11s outside ready): upstream_unreachable");
+    h.readiness({ state: "not_ready", issues: ["circuit_open"] });
+    await clock.advance(1_000);
+    assert.equal(readinessStretches(h.view()).at(-1)!.ongoing, true, "and goes on when the worker is in it now");
   });
 });

@@ -39,4 +39,26 @@ describe("readStatusDocs", () => {
       assert.deepEqual(d.dependencies.checks, {});
     }
   });
+  test("readStatusDocs makes text from a server safe for a terminal: no control characters, a bounded list of issues", () => {
+    const esc = "\u001b]0;pwned\u0007\u001b[2J\u001b[31mEVIL\r\nfake line\u009b";
+    const docs = readStatusDocs({
+      ready: { status: "not_ready", issues: [esc, { a: 1 }, ...Array.from({ length: 500 }, (_, i) => `i${i}`)], warnings: [esc] },
+      dependencies: { checks: { [esc]: { status: "down", error: esc, checked_at: esc } } },
+      health: { status: "pass", releaseId: esc, checks: { [esc]: [{ observedValue: 1 }] } },
+    });
+    const texts = [
+      ...(docs.ready.issues ?? []),
+      ...(docs.ready.warnings ?? []),
+      ...Object.keys(docs.dependencies.checks ?? {}),
+      ...Object.values(docs.dependencies.checks ?? {}).flatMap((c) => [c?.error ?? "", c?.checked_at ?? ""]),
+      docs.health.releaseId ?? "",
+      ...Object.keys(docs.health.checks ?? {}),
+    ];
+    for (const t of texts) assert.doesNotMatch(t, /[\u0000-\u001f\u007f-\u009f]/, `no control character in ${JSON.stringify(t)}`);
+    assert.equal(docs.ready.issues?.[0], "?]0;pwned??[2J?[31mEVIL??fake line?");
+    assert.ok((docs.ready.issues?.length ?? 0) <= 101, `at most 100 issues and a line saying how many more: ${docs.ready.issues?.length}`);
+    assert.equal(docs.ready.issues?.at(-1), "(and 402 more)");
+    const many = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`c${i}`, { status: "ok" }]));
+    assert.equal(Object.keys(readStatusDocs({ ready: {}, dependencies: { checks: many }, health: { checks: many } }).dependencies.checks ?? {}).length, 100, "at most 100 checks");
+  });
 });

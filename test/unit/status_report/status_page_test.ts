@@ -91,4 +91,25 @@ describe("status page", () => {
     assert.ok(!html.includes("<code>n=20</code>"));
     assert.match(html, /<dt>upstream<\/dt> <dd>127\.0\.0\.1:4100<\/dd>[\s\S]*<dt>simulator<\/dt> <dd>yes[^<]*<\/dd>[\s\S]*<dt>threads<\/dt> <dd>5<\/dd>[\s\S]*<dt>node<\/dt> <dd>3<\/dd>/);
   });
+  test("a chart with a value below zero (an overdrawn balance) marks zero and labels its floor, so its baseline does not read as $0", () => {
+    const starts = Array.from({ length: 60 }, (_, i) => i * MINUTE_MS);
+    const usd = (v: number) => `$${v.toFixed(2)}`;
+    const svg = linesSvg("b", "b", [{ cls: "balance", name: "balance", values: starts.map((_, i) => (i < 30 ? 10 : -5)) }], usd, starts);
+    assert.match(svg, /<text class="scale"[^>]*>\$-5\.00<\/text>/, "the floor is labelled");
+    const base = /<line class="base" x1="0" y1="([\d.]+)"/.exec(svg)!;
+    const ten = /cy="([\d.]+)" r="2"><title>00:00 UTC: balance \$10\.00/.exec(svg)!;
+    const minus = /cy="([\d.]+)" r="2"><title>00:30 UTC: balance \$-5\.00/.exec(svg)!;
+    assert.ok(Number(ten[1]) < Number(base[1]) && Number(base[1]) < Number(minus[1]), `the base line is at zero, between $10 and $-5: ${ten[1]} ${base[1]} ${minus[1]}`);
+    assert.doesNotMatch(linesSvg("c", "c", [{ cls: "q", name: "q", values: starts.map(() => 3) }], String, starts), /<text class="scale"[^>]*>0<\/text>/, "no floor label when it is zero");
+  });
+  test("the changes' heading counts every change since the start, not only the 100 that /health/history keeps", () => {
+    const kept = Array.from({ length: 100 }, (_, i) => ({ at: i * 1000, from: i % 2 ? "ready" : "not_ready", to: i % 2 ? "not_ready" : "ready", issues: [] }));
+    const model = statusModel({ ready: READY_DOC, dependencies: {}, health: {} });
+    const flapped = renderHtml(model, 5, { changes: kept, changesTotal: 1673 });
+    assert.match(flapped, /<h2>Readiness changes \(last 20 of 1673 since the start, newest first\)<\/h2>/);
+    assert.match(flapped, /The last 100: <a href="\/health\/history">/, "not \"all of them\"");
+    const few = renderHtml(model, 5, { changes: kept.slice(0, 3), changesTotal: 3 });
+    assert.match(few, /<h2>Readiness changes \(last 3 of 3 since the start, newest first\)<\/h2>/);
+    assert.match(few, /All of them: <a href="\/health\/history">/);
+  });
 });
