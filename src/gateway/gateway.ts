@@ -9,7 +9,6 @@ import type { Logger } from "../base/log.ts";
 import type { Counter, Registry } from "../metrics/registry.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import type { Task } from "../tasks/task.ts";
-import type { TaskStore } from "../tasks/task_store.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
 import type { ClientKey, ClientKeys } from "./client_keys.ts";
 import { GatewayError } from "./errors.ts";
@@ -61,7 +60,7 @@ export class Gateway {
    * journal that cannot take it: ERROR_NO_SLOT_AVAILABLE, 2captcha's answer when it has no capacity.
    */
   async submit(client: ClientKey, params: TaskParams): Promise<Task> {
-    if (overClientLimit(this.#o.pool.tasks, client) || this.#o.admission()) return this.#refuse(client);
+    if (this.#o.pool.tasks.atClientLimit(client.name, client.maxInFlight) || this.#o.admission()) return this.#refuse(client);
     let task: Task;
     try {
       task = await this.#o.pool.accept(params.type, { ...params, client: client.name });
@@ -112,9 +111,4 @@ export class Gateway {
     this.#metrics?.refused.inc({ client: client.name });
     throw new GatewayError("ERROR_NO_SLOT_AVAILABLE");
   }
-}
-
-/** True when `client` holds its max_in_flight open tasks already (counted by the task store over both APIs). */
-export function overClientLimit(tasks: Pick<TaskStore, "openOf">, client: Pick<ClientKey, "name" | "maxInFlight">): boolean {
-  return client.maxInFlight !== undefined && tasks.openOf(client.name) >= client.maxInFlight;
 }

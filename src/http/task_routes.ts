@@ -61,9 +61,9 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
     const params = caller.kind === "client" ? { ...input, client: caller.name } : input;
     const refusal = opts.admission();
     if (refusal) throw new WorkerError(refusal.code, refusal.detail);
-    // A client's max_in_flight counts its open tasks from both APIs (the task store keeps the count).
-    if (caller.kind === "client" && caller.maxInFlight !== undefined && opts.pool.tasks.openOf(caller.name) >= caller.maxInFlight) {
-      throw new WorkerError("ERR_CLIENT_LIMIT", undefined, { data: { client: caller.name, limit: caller.maxInFlight } });
+    // No await between this check and accept's synchronous admission: two requests at once cannot both pass.
+    if (caller.kind === "client" && opts.pool.tasks.atClientLimit(caller.name, caller.maxInFlight)) {
+      throw new WorkerError("ERR_CLIENT_LIMIT", undefined, { data: { client: caller.name, limit: caller.maxInFlight! } });
     }
     const task = await opts.pool.accept(params.type, params);
     res.setHeader("location", `/v1/tasks/${task.id}`);

@@ -84,6 +84,11 @@ export class TaskStore {
     return this.#openByClient.get(client) ?? 0;
   }
 
+  /** True when `client` holds `maxInFlight` open tasks already (no limit: never); both APIs ask this before accepting. */
+  atClientLimit(client: string, maxInFlight: number | undefined): boolean {
+    return maxInFlight !== undefined && this.openOf(client) >= maxInFlight;
+  }
+
   /** Adds a task; `bytes`: its payload size when the caller has computed it already. */
   add(task: Task, bytes = payloadBytes(task)): void {
     this.#tasks.set(task.id, task);

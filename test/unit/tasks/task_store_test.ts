@@ -26,6 +26,7 @@ describe("TaskStore", () => {
     for (const t of [a1!, a2!, b1!, anon!]) store.add(t);
     store.add(of("alpha", "5", { status: "solved", endedAt: 500 }));
     assert.deepEqual([store.openOf("alpha"), store.openOf("bravo"), store.openOf("nobody")], [2, 1, 0]);
+    assert.deepEqual([store.atClientLimit("alpha", 2), store.atClientLimit("alpha", 3), store.atClientLimit("alpha", undefined), store.atClientLimit("nobody", 0)], [true, false, false, true]);
     end(store, a1!);
     end(store, a1!); // a second end of the same task frees nothing more
     assert.equal(store.openOf("alpha"), 1);
