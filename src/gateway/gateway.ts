@@ -80,11 +80,10 @@ export class Gateway {
     return owner === client.name ? task : undefined;
   }
 
-  /** reportgood / reportbad, forwarded upstream once per task. */
+  /** reportgood / reportbad, forwarded upstream once per task (the pool answers a second one ERROR_DUPLICATE_REPORT). */
   async report(client: ClientKey, id: string, correct: boolean): Promise<ReportAnswer> {
     const task = this.find(client, id);
     if (!task || task.status !== "solved" || task.upstreamId === undefined) return "ERROR_WRONG_CAPTCHA_ID";
-    if (task.reported !== undefined) return "ERROR_DUPLICATE_REPORT";
     try {
       const outcome = await this.#o.pool.report(task, correct);
       if (outcome.kind === "ok") return "OK_REPORT_RECORDED";

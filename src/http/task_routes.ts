@@ -87,14 +87,13 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
     const correct = typeof body === "object" && body !== null ? (body as Record<string, unknown>).correct : undefined;
     if (typeof correct !== "boolean") throw new WorkerError("ERR_BAD_REQUEST", "Invalid correct: expected true or false.", { field: "correct" });
     const task = ownTask(caller, find(opts.pool, params.id!));
-    // A task is reported once: a second report is the client's mistake (409), not an upstream fault,
-    // and is not sent upstream (as the gateway answers ERROR_DUPLICATE_REPORT).
-    const already = `Task ${task.id} was already reported (${task.reported}); a task is reported once.`;
-    if (task.reported !== undefined) throw new WorkerError("ERR_CONFLICT", already);
     const outcome = await opts.pool.report(task, correct);
     if (outcome.kind !== "ok") {
       const code = "code" in outcome ? outcome.code : outcome.kind;
-      if (code === "ERROR_DUPLICATE_REPORT") throw new WorkerError("ERR_CONFLICT", `Task ${task.id} was already reported; a task is reported once.`);
+      // A second report (the pool sends a task's report upstream once) is the client's mistake, not an upstream fault.
+      if (code === "ERROR_DUPLICATE_REPORT") {
+        throw new WorkerError("ERR_CONFLICT", `Task ${task.id} was already reported${task.reported ? ` (${task.reported})` : ""}; a task is reported once.`);
+      }
       throw new WorkerError("ERR_UPSTREAM_CODE", undefined, { data: { code } });
     }
     sendJson(res, 200, { id: task.id, reported: task.reported });

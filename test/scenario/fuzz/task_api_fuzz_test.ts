@@ -340,7 +340,7 @@ function assertReply(c: Case, reply: Reply, where: string): void {
     return;
   }
   const status = reply.status;
-  // A report of a solved task that the upstream refuses (e.g. ERROR_DUPLICATE_REPORT) is a 502 by design.
+  // A report of a solved task that the upstream refuses (ERROR_REPORT_NOT_RECORDED, say) is a 502 by design.
   const upstreamRefusedReport = status === 502 && c.path.includes("/report");
   assert.ok(ALLOWED(status) || upstreamRefusedReport, `${where}: status ${status} ${reply.body?.slice(0, 300)}`);
   if (c.overLimit) assert.equal(status, 413, `${where}: over the limit`);

@@ -337,4 +337,41 @@ describe("SolverPool lifecycle", () => {
     assert.ok(call.signal);
     assert.equal(task.reported, "bad");
   });
+
+  test("report sends a task's report upstream once: a second one, during or after the first, is ERROR_DUPLICATE_REPORT with no call", async () => {
+    const { pool, upstream, clock } = rig();
+    const task = pool.enqueue("image", IMAGE);
+    upstream.answer("submit", OK("u1"));
+    await clock.advance(5000);
+    upstream.answer("poll", OK("answer"));
+    await settle();
+    const first = pool.report(task, true);
+    const pendingDuring = pool.report(task, false);
+    await settle();
+    assert.equal(upstream.pending("report").length, 1, "one call upstream while the first is under way");
+    upstream.answer("report", OK("OK_REPORT_RECORDED"));
+    const during = await pendingDuring;
+    assert.deepEqual([during.kind, "code" in during ? during.code : undefined], ["task_failed", "ERROR_DUPLICATE_REPORT"]);
+    assert.equal((await first).kind, "ok");
+    const after = await pool.report(task, false);
+    assert.equal("code" in after ? after.code : undefined, "ERROR_DUPLICATE_REPORT");
+    assert.equal(upstream.count("report"), 1);
+    assert.equal(task.reported, "good", "the second report changes nothing");
+  });
+
+  test("report: a report the upstream refused may be sent again", async () => {
+    const { pool, upstream, clock } = rig();
+    const task = pool.enqueue("image", IMAGE);
+    upstream.answer("submit", OK("u1"));
+    await clock.advance(5000);
+    upstream.answer("poll", OK("answer"));
+    await settle();
+    const refused = pool.report(task, true);
+    upstream.answer("report", { kind: "transient", code: "timeout", message: "", maybeDelivered: true });
+    assert.notEqual((await refused).kind, "ok");
+    const again = pool.report(task, true);
+    upstream.answer("report", OK("OK_REPORT_RECORDED"));
+    assert.equal((await again).kind, "ok");
+    assert.equal(upstream.count("report"), 2);
+  });
 });
