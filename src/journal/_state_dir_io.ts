@@ -1,6 +1,6 @@
-/** The journal's file-system steps that need no journal state: whole writes, the write probe, directory fsync, its errors. */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, unlinkSync, write, writeFileSync } from "node:fs";
-import { join } from "node:path";
+/** The journal's file-system steps that need no journal state: whole writes, the write and journal-file probes, directory fsync, its errors. */
+import { closeSync, constants, fstatSync, fsyncSync, openSync, renameSync, rmSync, unlinkSync, write, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { WorkerError } from "../base/errors.ts";
 
 export const STATE_DIR_FLAG = "--state-dir";
@@ -34,6 +34,28 @@ export function probeWritable(dir: string, pid: number): void {
     unlinkSync(probe);
   }
 }
+
+/**
+ * Opens (creating) the journal file for appending and checks it is a regular file. Non-blocking, so
+ * a FIFO planted at the name fails the start with a line instead of hanging it for good (ENXIO when
+ * nothing reads it; a regular-file check when something does).
+ */
+export function probeJournalFile(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENXIO") throw notRegular(path);
+    throw err;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw notRegular(path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const notRegular = (path: string) => new Error(`${basename(path)} there is not a regular file`);
 
 export function syncDir(dir: string): void {
   const fd = openSync(dir, "r");

@@ -8,7 +8,7 @@
  * fsync, rename, fsync the directory) once the caller also holds its listener; it is compacted again
  * once ended tasks dominate it.
  */
-import { closeSync, constants, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { Backoff } from "../base/backoff.ts";
 import { lockDir, type DirLock } from "../base/dir_lock.ts";
@@ -20,7 +20,7 @@ import type { Logger } from "../base/log.ts";
 import type { EndedTask, TaskJournal } from "../solver/journal_port.ts";
 import type { Task } from "../tasks/task.ts";
 import { DEFAULT_FINISHED_TTL_MS, DEFAULT_MAX_FINISHED } from "../tasks/task_store.ts";
-import { probeWritable, replaceDurably, stateDirError, writeWhole } from "./_state_dir_io.ts";
+import { probeJournalFile, probeWritable, replaceDurably, stateDirError, writeWhole } from "./_state_dir_io.ts";
 import {
   acceptRecord, applyRecord, endRecord, FORMAT_VERSION, OpenTasks, reportedRecord, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord,
   type JournaledTask, type ReplayReport, type Retention,
@@ -111,15 +111,8 @@ export class FileJournal implements TaskJournal {
     try {
       try {
         probeWritable(dir, pid);
-        // EISDIR, EPERM (immutable), EACCES: said now, not at the first task. Non-blocking, so a FIFO
-        // put there fails the start with a line instead of hanging it (before the start line) for good.
-        const fd = openSync(journal.#path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o600);
-        const regular = fstatSync(fd).isFile();
-        closeSync(fd);
-        if (!regular) throw new Error(`${JOURNAL_FILE} there is not a regular file`);
+        probeJournalFile(journal.#path); // EISDIR, EPERM (immutable), EACCES, a FIFO: said now, not at the first task
       } catch (err) {
-        // ENXIO: a FIFO nothing reads (one something reads is refused just above).
-        if ((err as NodeJS.ErrnoException).code === "ENXIO") throw stateDirError(dir, "Cannot write the state directory", new Error(`${JOURNAL_FILE} there is not a regular file`));
         throw stateDirError(dir, "Cannot write the state directory", err);
       }
       const report = await journal.#replayFile();
