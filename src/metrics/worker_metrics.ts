@@ -41,7 +41,7 @@ export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOption
   for (const type of TASK_TYPES) for (const outcome of ["solved", "failed", "timeout", "shutdown"]) tasks.init({ type, outcome });
   const failures = registry.counter(
     "captcha_worker_task_failures_total",
-    "Failed tasks by type, code (an upstream code the worker knows, timeout, shutdown, SUBMIT_UNCERTAIN, journal, or other) and blame (worker: counts toward readiness; client: the client's input; none: a shutdown or restore).",
+    "Failed tasks by type, code (an upstream code the worker knows, timeout, shutdown, SUBMIT_UNCERTAIN, journal, or other) and blame (worker: counts toward readiness; client: the client's input; none: a shutdown, a restore or a task the journal could not record).",
     ["type", "code", "blame"],
   );
   for (const type of TASK_TYPES) {
@@ -127,7 +127,7 @@ export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOption
 }
 
 /** The worker's own failure codes; with the upstream's known ones they bound the `code` label. */
-const OWN_CODES = new Set(["timeout", "shutdown", "SUBMIT_UNCERTAIN", "journal", "owner_unavailable"]);
+const OWN_CODES = new Set(["timeout", "shutdown", "SUBMIT_UNCERTAIN", "journal"]);
 
 /** A failure code as a label value: known codes as they are, anything else (upstream free text) `other`. */
 export function failureCodeLabel(code: string): string {

@@ -78,6 +78,8 @@ describe("registerWorkerMetrics", () => {
 
   test("failureCodeLabel keeps known codes and the worker's own, and bounds anything else to other", () => {
     for (const code of ["ERROR_CAPTCHA_UNSOLVABLE", "ERROR_WRONG_FILE_EXTENSION", "timeout", "shutdown", "SUBMIT_UNCERTAIN"]) assert.equal(failureCodeLabel(code), code);
-    for (const code of ["ERROR_NEW_THING", "", "constructor", "__proto__", "a\nb"]) assert.equal(failureCodeLabel(code), "other");
+    for (const code of ["journal"]) assert.equal(failureCodeLabel(code), code);
+    // owner_unavailable is a forwarded read's answer, never a failure of a task this worker holds.
+    for (const code of ["ERROR_NEW_THING", "", "constructor", "__proto__", "a\nb", "owner_unavailable"]) assert.equal(failureCodeLabel(code), "other");
   });
 });
