@@ -143,7 +143,7 @@ ${linesSvg("balance-chart", "balance over the last hour", [
     { cls: "balance_min", name: "lowest balance", values: values((s) => (s.balanceMinUsd !== undefined && s.balanceMinUsd < (s.balanceUsd ?? Infinity) ? s.balanceMinUsd : undefined)) },
   ], usd, starts, typeof minBalance === "number" ? { value: minBalance, name: "--min-balance" } : undefined)}
 <ul class="legend">${swatch("balance", "last balance read in each minute")}${swatch("balance_min", "lowest, when lower")}</ul></figure>
-<figure><figcaption><b>Queue and in flight</b> (highest each minute)${minute && minute.queueMax >= 0 ? `: now ${minute.queueMax} queued, ${minute.inFlightMax} in flight` : ""}${threads === undefined ? "" : ` of ${threads} threads`}</figcaption>
+<figure><figcaption><b>Queue and in flight</b> (highest each minute)${minute && minute.queueMax >= 0 ? `: this minute up to ${minute.queueMax} queued, ${minute.inFlightMax} in flight` : ""}${threads === undefined ? "" : ` of ${threads} threads`}</figcaption>
 ${linesSvg("load-chart", "queue depth and in-flight over the last hour", [
     { cls: "queue", name: "queued", values: values((s) => peak(s.queueMax)) },
     { cls: "in_flight", name: "in flight", values: values((s) => peak(s.inFlightMax)) },

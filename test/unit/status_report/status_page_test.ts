@@ -59,6 +59,16 @@ describe("status page", () => {
     assert.match(html, /<g class="stretch not_ready"><title>[^<]*state_dir=&#60;script&#62;/);
   });
 
+  test("renderHtml's load caption gives the minute's highest queue and in-flight as such, not as the values now", () => {
+    const clock = new FakeClock();
+    const h = new StatusHistory({ clock });
+    h.sample({ queueDepth: 7, inFlight: 5, balanceUsd: 1 });
+    h.sample({ queueDepth: 0, inFlight: 1, balanceUsd: 1 });
+    const html = renderHtml(statusModel({ ready: READY_DOC, dependencies: {}, health: {} }), 5, { history: h.view(), facts: FACTS });
+    assert.match(html, /<b>Queue and in flight<\/b> \(highest each minute\): this minute up to 7 queued, 5 in flight of 5 threads/);
+    assert.ok(!/now 7 queued/.test(html));
+  });
+
   test("renderHtml shows each issue as its own item with what it means, apart from health and uptime", () => {
     const html = renderHtml(statusModel({ ready: { ...READY_DOC, issues: ["low_balance=$0.49"] }, dependencies: {}, health: { status: "fail" } }));
     assert.match(html, /<section id="why"><h2>Why not ready<\/h2><ul><li><code>low_balance=\$0\.49<\/code> <span class="meaning">[^<]*balance is below <span class="flag">--min-balance<\/span><\/span><\/li><\/ul><\/section>/);
