@@ -56,7 +56,7 @@ export function recordRefusal(dir: string, r: RefusalRecord): boolean {
 }
 
 export interface RefusalWatch {
-  /** Refusal lines seen appear since the watch began. */
+  /** Refusal lines that appeared since the watch began. */
   readonly count: number;
   /** One look now (single flight); the timer calls it too. */
   check(): Promise<void>;

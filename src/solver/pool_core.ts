@@ -11,7 +11,7 @@ import type { Logger } from "../base/log.ts";
 import { RepeatLimiter } from "../base/repeat_limiter.ts";
 import { Scheduler, type ScheduledJob } from "../base/scheduler.ts";
 import type { HealthFeed } from "../health/worker_health.ts";
-import { kindOf, withoutPayload, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
+import { kindOf, withoutPayload, type FailureBlame, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
 import { TaskIdGenerator } from "../tasks/task_id.ts";
 import { TaskStore, type TaskStoreOptions } from "../tasks/task_store.ts";
@@ -267,7 +267,7 @@ export class PoolCore {
     if (this.holding.size === 0) for (const w of [...this.idleWaiters]) w();
   }
 
-  fail(task: Task, code: string, message: string, blame: "worker" | "client" | undefined): void {
+  fail(task: Task, code: string, message: string, blame: FailureBlame | undefined): void {
     this.#queued.delete(task); // its deque entry goes lazily
     this.giveBack(task);
     task.status = "failed";

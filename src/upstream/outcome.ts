@@ -1,10 +1,11 @@
 /** A classified upstream answer: what the solver acts on, with the upstream's code kept. */
+import type { FailureBlame } from "../tasks/task.ts";
 import type { OutcomeKind } from "./endpoints.ts";
 
 export type { OutcomeKind };
 
-/** Who a failure is charged to: only "worker" failures (upstream trouble, timeouts) move health. */
-export type Blame = "worker" | "client";
+/** Who a failure is charged to: only "worker" failures (upstream trouble, timeouts) move health. The task's own type, so the two cannot drift. */
+export type Blame = FailureBlame;
 
 export type Outcome<T> =
   | { kind: "ok"; value: T }
