@@ -99,10 +99,32 @@ export async function probe(url: URL, timeoutMs: number, clock: Clock = systemCl
   if ("error" in r) return { ok: false, line: r.error.startsWith("no answer") ? `fail: ${where}: ${r.error}` : `fail: ${where}: ${r.error} after ${r.ms}ms` };
   const ok = r.status >= 200 && r.status < 300;
   const why = summarize(r.body);
-  if (ok && recordedIn !== undefined && why === "") {
+  if (ok && recordedIn !== undefined && !isWorkerAnswer(url.pathname, r.body)) {
     return { ok: false, line: `fail: ${where} answered ${r.status} in ${r.ms}ms, but not as a captcha-worker: the address file ${recordedIn} (--address-file) may be left from a stopped worker` };
   }
   return { ok, line: `${ok ? "ok" : "fail"}: ${where} answered ${r.status} in ${r.ms}ms${why ? ` (${why})` : ""}` };
+}
+
+/**
+ * The 2xx document a worker answers on each probe path, told by its status and a field only it has
+ * (a `{"status":"ok"}` from whatever health endpoint took the port is not one).
+ */
+const WORKER_ANSWERS: Record<string, (doc: Record<string, unknown>) => boolean> = {
+  "/health/live": (d) => d.status === "ok" && typeof d.uptime_s === "number",
+  "/health/ready": (d) => d.status === "ready" && typeof d.state === "string" && typeof d.stats === "object" && d.stats !== null,
+  "/health/startup": (d) => d.status === "started",
+  "/health/dependencies": (d) => d.status === "ok" && typeof d.checks === "object" && d.checks !== null,
+};
+
+/** Whether `body` is the document a captcha-worker answers 2xx with on `path`. */
+export function isWorkerAnswer(path: string, body: string): boolean {
+  const accepts = WORKER_ANSWERS[path];
+  try {
+    const doc: unknown = JSON.parse(body);
+    return accepts !== undefined && typeof doc === "object" && doc !== null && accepts(doc as Record<string, unknown>);
+  } catch {
+    return false;
+  }
 }
 
 /** The body's status and issues, if it is one of ours. */

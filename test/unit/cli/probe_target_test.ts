@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { resolveProbeTarget } from "../../../src/cli/probe.ts";
+import { isWorkerAnswer, resolveProbeTarget } from "../../../src/cli/probe.ts";
 
 const FILE = "/tmp/captcha-worker.address";
 
@@ -44,5 +44,28 @@ describe("resolveProbeTarget", () => {
       assert.ok("error" in r, JSON.stringify(r));
       assert.match(r.error, /\/tmp\/captcha-worker\.address \(--address-file\)/);
     }
+  });
+});
+
+describe("isWorkerAnswer", () => {
+  test("a worker's 2xx documents pass; another service's health JSON on the port does not", () => {
+    const ours: [string, unknown][] = [
+      ["/health/live", { status: "ok", uptime_s: 12 }],
+      ["/health/ready", { status: "ready", state: "probation", issues: [], warnings: [], stats: { solved: 0 }, thresholds: {} }],
+      ["/health/startup", { status: "started" }],
+      ["/health/dependencies", { status: "ok", checks: { upstream: { status: "ok" } } }],
+    ];
+    for (const [path, doc] of ours) assert.equal(isWorkerAnswer(path, JSON.stringify(doc)), true, path);
+    const others: [string, string][] = [
+      ["/health/live", `{"status":"ok"}`], // any generic health endpoint
+      ["/health/live", `{"status":"UP"}`],
+      ["/health/ready", `{"status":"ok","uptime_s":3}`], // a live answer is not a ready one
+      ["/health/ready", `{"status":"ready"}`],
+      ["/health/dependencies", `{"status":"ok"}`],
+      ["/health/live", "OK"],
+      ["/health/live", "null"],
+      ["/elsewhere", `{"status":"ok","uptime_s":1}`],
+    ];
+    for (const [path, body] of others) assert.equal(isWorkerAnswer(path, body), false, `${path} ${body}`);
   });
 });
