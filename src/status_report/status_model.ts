@@ -10,6 +10,9 @@ import type { TaskTotals } from "./status_history.ts";
 
 export type { Mark, StatusDocs, TaskTotals };
 
+/** How a row's mark is written, in the terminal and on the page alike. */
+export const MARK_SYMBOL: Readonly<Record<Mark, string>> = { ok: "ok", warn: "WARN", fail: "FAIL" };
+
 export interface StatusRow {
   name: string;
   value: string;

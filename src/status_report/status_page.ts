@@ -8,7 +8,7 @@ import { attr, escapeHtml as esc, hhmmss } from "./_html.ts";
 import { describeStretch, linesSvg, outsideFor, stateLabel, tasksSvg, timelineSvg } from "./history_svg.ts";
 import { readinessStretches } from "./readiness_stretches.ts";
 import type { HistoryView } from "./status_history.ts";
-import { duration, type Mark, type StatusModel } from "./status_model.ts";
+import { duration, MARK_SYMBOL, type Mark, type StatusModel } from "./status_model.ts";
 
 /** What the worker is, for the facts section: never the key, only the upstream's host. */
 export interface StatusFacts {
@@ -40,8 +40,6 @@ export interface PageExtras {
 
 /** How many readiness changes the page lists. */
 export const CHANGES_SHOWN = 20;
-
-const SYMBOL: Record<Mark, string> = { ok: "ok", warn: "WARN", fail: "FAIL" };
 
 /** What each readiness issue (and warning) means, by its prefix, in a few words. */
 const MEANING: Record<string, string> = {
@@ -184,7 +182,7 @@ function factsLine(m: StatusModel, f: StatusFacts | undefined): string {
 export function renderHtml(m: StatusModel, refreshS = 5, extras: PageExtras = {}): string {
   const state = m.state === "probation" ? "PROBATION" : m.ready ? "READY" : "NOT READY";
   const stateMark: Mark = m.state === "probation" ? "warn" : m.ready ? "ok" : "fail";
-  const row = (mark: Mark, cells: string[]) => `<tr class="${mark}"><td class="mark">${SYMBOL[mark]}</td>${cells.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`;
+  const row = (mark: Mark, cells: string[]) => `<tr class="${mark}"><td class="mark">${MARK_SYMBOL[mark]}</td>${cells.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`;
   const checks = m.checks.map((c) =>
     row(checkStatusForms(c.status).mark, [c.name, c.status + (c.stale ? " (stale)" : ""), c.responseMs === undefined ? "" : `${c.responseMs} ms`, c.checkedAt ?? "", c.error ?? ""]),
   );

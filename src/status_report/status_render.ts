@@ -1,8 +1,7 @@
 /** The status model as a compact table for a terminal (colour only when asked); the HTML page is status_page.ts. */
 import { checkStatusForms } from "../health/check_status.ts";
-import { duration, type Mark, type StatusModel } from "./status_model.ts";
+import { duration, MARK_SYMBOL, type Mark, type StatusModel } from "./status_model.ts";
 
-const SYMBOL: Record<Mark, string> = { ok: "ok", warn: "WARN", fail: "FAIL" };
 const COLOUR: Record<Mark, string> = { ok: "\x1b[32m", warn: "\x1b[33m", fail: "\x1b[31m" };
 const RESET = "\x1b[0m";
 
@@ -18,7 +17,7 @@ export function renderText(m: StatusModel, target: string, colour: boolean): str
   const w2 = Math.max(...rows.map((r) => r[2].length));
   lines.push("");
   for (const [name, value, threshold, mark] of rows) {
-    lines.push(`  ${paint(mark, SYMBOL[mark].padEnd(4))}  ${name.padEnd(w0)}  ${value.padEnd(w1)}  ${threshold.padEnd(w2)}`.trimEnd());
+    lines.push(`  ${paint(mark, MARK_SYMBOL[mark].padEnd(4))}  ${name.padEnd(w0)}  ${value.padEnd(w1)}  ${threshold.padEnd(w2)}`.trimEnd());
   }
   lines.push("");
   for (const c of m.checks) {
@@ -26,7 +25,7 @@ export function renderText(m: StatusModel, target: string, colour: boolean): str
     const detail = [c.responseMs === undefined ? undefined : `${c.responseMs}ms`, c.stale ? "stale" : undefined, c.checkedAt ? `checked ${c.checkedAt}` : undefined, c.error]
       .filter(Boolean)
       .join(", ");
-    lines.push(`  ${paint(mark, SYMBOL[mark].padEnd(4))}  check ${c.name}: ${c.status}${detail ? ` (${detail})` : ""}`);
+    lines.push(`  ${paint(mark, MARK_SYMBOL[mark].padEnd(4))}  check ${c.name}: ${c.status}${detail ? ` (${detail})` : ""}`);
   }
   return lines.join("\n") + "\n";
 }
