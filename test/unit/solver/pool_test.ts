@@ -338,13 +338,19 @@ describe("SolverPool lifecycle", () => {
     assert.equal(task.reported, "bad");
   });
 
-  test("report sends a task's report upstream once: a second one, during or after the first, is ERROR_DUPLICATE_REPORT with no call", async () => {
-    const { pool, upstream, clock } = rig();
-    const task = pool.enqueue("image", IMAGE);
-    upstream.answer("submit", OK("u1"));
-    await clock.advance(5000);
-    upstream.answer("poll", OK("answer"));
+  /** A pool holding one image task solved upstream as u1. */
+  async function solvedRig() {
+    const r = rig();
+    const task = r.pool.enqueue("image", IMAGE);
+    r.upstream.answer("submit", OK("u1"));
+    await r.clock.advance(5000);
+    r.upstream.answer("poll", OK("answer"));
     await settle();
+    return { ...r, task };
+  }
+
+  test("report sends a task's report upstream once: a second one, during or after the first, is ERROR_DUPLICATE_REPORT with no call", async () => {
+    const { pool, upstream, task } = await solvedRig();
     const first = pool.report(task, true);
     const pendingDuring = pool.report(task, false);
     await settle();
@@ -360,12 +366,7 @@ describe("SolverPool lifecycle", () => {
   });
 
   test("report: a report the upstream refused may be sent again", async () => {
-    const { pool, upstream, clock } = rig();
-    const task = pool.enqueue("image", IMAGE);
-    upstream.answer("submit", OK("u1"));
-    await clock.advance(5000);
-    upstream.answer("poll", OK("answer"));
-    await settle();
+    const { pool, upstream, task } = await solvedRig();
     const refused = pool.report(task, true);
     upstream.answer("report", { kind: "transient", code: "timeout", message: "", maybeDelivered: true });
     assert.notEqual((await refused).kind, "ok");
