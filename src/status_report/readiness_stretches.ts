@@ -5,7 +5,7 @@
  */
 import type { ReadinessState } from "../health/readiness.ts";
 import type { HistoryView, MinuteStats } from "./status_history.ts";
-import { MAX_ISSUES } from "./status_history.ts";
+import { noteIssue } from "./status_history.ts";
 
 /** Worse states first: a minute that held any of them is drawn in it. */
 const WORST_FIRST: readonly ReadinessState[] = ["not_ready", "draining", "starting", "probation", "ready"];
@@ -53,12 +53,7 @@ export function readinessStretches(view: HistoryView): Stretch[] {
       last.to = start + 60_000;
       last.minutes++;
       last.msNotReady += msNotReady;
-      for (const issue of issues) {
-        const k = issue.split("=", 1)[0];
-        const at = last.issues.findIndex((x) => x.split("=", 1)[0] === k);
-        if (at >= 0) last.issues[at] = issue;
-        else if (last.issues.length < MAX_ISSUES) last.issues.push(issue);
-      }
+      for (const issue of issues) noteIssue(last.issues, issue);
       return;
     }
     out.push({ from: start, to: start + 60_000, first: i, minutes: 1, state, issues: [...issues], msNotReady, ongoing: false });

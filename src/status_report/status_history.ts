@@ -93,6 +93,14 @@ function resetStats(s: MinuteStats): void {
   s.inFlightMax = -1;
 }
 
+/** Adds `issue` to `issues` in place: replaces the value of its kind (the part before `=`), or appends it while under MAX_ISSUES. */
+export function noteIssue(issues: string[], issue: string): void {
+  const kind = issue.split("=", 1)[0];
+  const i = issues.findIndex((x) => x.split("=", 1)[0] === kind);
+  if (i >= 0) issues[i] = issue;
+  else if (issues.length < MAX_ISSUES) issues.push(issue);
+}
+
 /** A count a gauge may hold: a finite number, not below zero (anything else is not recorded). */
 const gauge = (v: number): number | undefined => (Number.isFinite(v) && v >= 0 ? v : undefined);
 
@@ -228,11 +236,7 @@ export class StatusHistory {
   #noteIssues(slot: MinuteStats | undefined): void {
     if (!slot) return;
     for (const raw of this.#issues) {
-      const issue = raw.length > MAX_ISSUE_CHARS ? raw.slice(0, MAX_ISSUE_CHARS - 1) + "…" : raw;
-      const kind = issue.split("=", 1)[0];
-      const i = slot.issues.findIndex((x) => x.split("=", 1)[0] === kind);
-      if (i >= 0) slot.issues[i] = issue;
-      else if (slot.issues.length < MAX_ISSUES) slot.issues.push(issue);
+      noteIssue(slot.issues, raw.length > MAX_ISSUE_CHARS ? raw.slice(0, MAX_ISSUE_CHARS - 1) + "…" : raw);
     }
   }
 }

@@ -2,13 +2,23 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Readiness } from "../../../src/health/health_view.ts";
 import { MINUTE_MS, RING_MINUTES } from "../../../src/status_report/history_rings.ts";
-import { MAX_ISSUE_CHARS, MAX_ISSUES, StatusHistory } from "../../../src/status_report/status_history.ts";
+import { MAX_ISSUE_CHARS, MAX_ISSUES, noteIssue, StatusHistory } from "../../../src/status_report/status_history.ts";
 import { FakeClock } from "../../_support/fake_clock.ts";
 
 /** A clock at the start of a minute, so tests can count minutes. */
 const at0 = () => new FakeClock(Date.UTC(2026, 0, 1, 6, 0, 0));
 
 describe("StatusHistory", () => {
+  test("noteIssue keeps the latest value of each kind and at most MAX_ISSUES kinds", () => {
+    const issues: string[] = [];
+    for (const i of ["backlog=10s", "low_balance=$0.4", "backlog=20s", "circuit_open"]) noteIssue(issues, i);
+    assert.deepEqual(issues, ["backlog=20s", "low_balance=$0.4", "circuit_open"]);
+    for (let k = 0; k < 2 * MAX_ISSUES; k++) noteIssue(issues, `kind${k}=1`);
+    assert.equal(issues.length, MAX_ISSUES);
+    noteIssue(issues, "low_balance=$0.1");
+    assert.equal(issues[1], "low_balance=$0.1", "a known kind is still updated when full");
+  });
+
   test("StatusHistory counts solves and failures in the minute they end, and failures by the outcome /metrics gives them", async () => {
     const clock = at0();
     const h = new StatusHistory({ clock });
