@@ -119,7 +119,7 @@ export function readyDocument(r: Readiness, t: Thresholds): ReadyDocument {
       window_s: Math.round(s.windowMs / 1000),
       window_outcomes: s.windowOutcomes,
       window_failed: s.windowFailed,
-      oldest_queued_s: s.queueDepth > 0 ? Math.floor(s.oldestQueuedAgeMs / 1000) : 0,
+      oldest_queued_s: Math.max(0, Math.floor(s.oldestQueuedAgeMs / 1000)), // a task out submitting waits too
       saturation: round(s.saturation, 3),
     },
     thresholds: {
@@ -189,7 +189,7 @@ export function healthReport(state: HealthState): HealthReport {
     ),
     "solver:queueDepth": item("solver", "component", s.queueDepth, "tasks", s.queueDepth < t.queueMax),
     "solver:inFlight": item("solver", "component", s.inFlight, "tasks", true),
-    "solver:oldestQueued": warnItem("solver", s.queueDepth > 0 ? Math.floor(s.oldestQueuedAgeMs / 1000) : 0, "s", "queue_wait=", "backlog="),
+    "solver:oldestQueued": warnItem("solver", Math.max(0, Math.floor(s.oldestQueuedAgeMs / 1000)), "s", "queue_wait=", "backlog="),
     "solver:saturation": warnItem("solver", round(s.saturation, 3), "ratio", "saturation="),
     "solver:liveness": item("solver", "component", live.stalledMs, "ms", live.ok),
     "uptime": item("process", "system", live.uptimeS, "s", true),

@@ -83,7 +83,7 @@ export function readinessIssues(input: ReadinessInput): string[] {
   if (input.balanceUsd !== undefined && !balanceFunded(!h.lowBalance, input.balanceUsd, t.minBalanceUsd)) issues.push(`low_balance=$${input.balanceUsd.toFixed(2)}`);
   if (!streakHolds && h.windowOutcomes >= MIN_ERROR_RATE_OUTCOMES && h.errorRate > t.maxErrorRate) issues.push(`error_rate=${h.errorRate.toFixed(3)}`);
   const queueWaitMs = queueWait(h, now);
-  if (h.queueDepth > 0 && queueWaitMs > 2 * t.maxQueueWaitMs) issues.push(`backlog=${Math.floor(queueWaitMs / 1000)}s`);
+  if (queueWaitMs > 2 * t.maxQueueWaitMs) issues.push(`backlog=${Math.floor(queueWaitMs / 1000)}s`);
   if (h.queueDepth >= t.queueMax) issues.push(`queue_full=${h.queueDepth}`);
   if (input.extra) issues.push(...input.extra);
   return issues;
@@ -109,7 +109,8 @@ export function probationSince(h: HealthSnapshot): number | undefined {
 /**
  * How long the oldest queued task has waited on a working upstream: since it was queued, or since
  * the upstream last came back, whichever is later (an outage is its own issue; after it the queue
- * gets the time it needs to drain before it reads as a backlog).
+ * gets the time it needs to drain before it reads as a backlog). Not gated on queueDepth: a task out
+ * submitting has left the queue but still waits (the load's oldestQueuedAgeMs is 0 when none does).
  */
 function queueWait(h: HealthSnapshot, now: number): number {
   return h.resumedAt === undefined ? h.oldestQueuedAgeMs : Math.min(h.oldestQueuedAgeMs, now - h.resumedAt);
@@ -119,7 +120,7 @@ function queueWait(h: HealthSnapshot, now: number): number {
 export function readinessWarnings(h: HealthSnapshot, t: Thresholds): string[] {
   const warnings: string[] = [];
   const waitMs = queueWait(h, h.startedAt + h.uptimeMs);
-  if (h.queueDepth > 0 && waitMs > t.maxQueueWaitMs) warnings.push(`queue_wait=${Math.floor(waitMs / 1000)}s`);
+  if (waitMs > t.maxQueueWaitMs) warnings.push(`queue_wait=${Math.floor(waitMs / 1000)}s`);
   if (h.saturationSubmits >= MIN_SATURATION_SUBMITS && h.saturation > t.maxSaturation) warnings.push(`saturation=${h.saturation.toFixed(3)}`);
   return warnings;
 }

@@ -37,6 +37,7 @@ export interface HealthFeed {
 export interface LoadSnapshot {
   queueDepth: number;
   inFlight: number;
+  /** How long the oldest task waiting to be submitted has waited, one out submitting included; 0 when none waits. */
   oldestQueuedAgeMs: number;
   /** When the solver's scheduler last made progress. */
   lastProgressAt: number;

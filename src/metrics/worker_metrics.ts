@@ -84,8 +84,8 @@ export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOption
   registry.gauge("captcha_worker_readiness_state", "1 for the readiness state the worker is in (starting, ready, probation, not_ready, draining).", ["state"], (set) => {
     if (state !== undefined) for (const s of READINESS_STATES) set({ state: s }, state.readiness.state === s ? 1 : 0);
   });
-  gauge("captcha_worker_oldest_queued_seconds", "How long the oldest queued task has waited (0 with an empty queue).", (s) =>
-    s.readiness.snapshot.queueDepth > 0 ? s.readiness.snapshot.oldestQueuedAgeMs / 1000 : 0,
+  gauge("captcha_worker_oldest_queued_seconds", "How long the oldest waiting task has waited, one out submitting included (0 when none waits).", (s) =>
+    Math.max(0, s.readiness.snapshot.oldestQueuedAgeMs / 1000),
   );
   gauge("captcha_worker_saturation_ratio", "Share of in.php answers over --error-window refusing for want of threads.", (s) => s.readiness.snapshot.saturation);
   if (o.readinessChanges) {

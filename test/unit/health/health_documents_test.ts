@@ -44,6 +44,14 @@ describe("health documents", () => {
     });
   });
 
+  test("readyDocument: oldest_queued_s counts a lone task out submitting (the queue reads 0, the task still waits)", async () => {
+    const f = fixture();
+    f.view.setPhase("running");
+    f.setLoad({ queueDepth: 0, inFlight: 1, oldestQueuedAgeMs: 42_500 });
+    await f.setBalance(10);
+    assert.equal(readyDocument(f.view.evaluate(), THRESHOLDS).stats.oldest_queued_s, 42);
+  });
+
   test("readyDocument: null balance and age before the first balance read", () => {
     const f = fixture();
     const doc = readyDocument(f.view.evaluate(), THRESHOLDS);

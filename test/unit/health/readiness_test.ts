@@ -72,6 +72,13 @@ describe("readinessIssues", () => {
     assert.deepEqual(readinessWarnings(snap({ saturation: 0.1, saturationSubmits: 100 }), T), []);
   });
 
+  test("a lone task out submitting still waits: its queue wait warns and becomes a backlog though the queue reads empty", () => {
+    const out = { queueDepth: 0, inFlight: 1 };
+    assert.deepEqual(readinessWarnings(snap({ ...out, oldestQueuedAgeMs: 60_001 }), T), ["queue_wait=60s"]);
+    assert.deepEqual(issues({}, { ...out, oldestQueuedAgeMs: 120_001 }), ["backlog=120s"]);
+    assert.deepEqual(readinessWarnings(snap({ queueDepth: 0, inFlight: 1, oldestQueuedAgeMs: 0 }), T), [], "nothing waits: no wait");
+  });
+
   test("no_solve_for only after a first solve and only while work waits (the seed's startup row)", () => {
     const at = (over: Partial<HealthSnapshot>) => ({ uptimeMs: 1_000_000, ...over });
     assert.deepEqual(issues({}, at({ lastSolveAt: undefined, queueDepth: 5 })), [], "never solved: not judged");
