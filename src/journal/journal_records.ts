@@ -9,7 +9,8 @@
  *   {"op":"submitted","id","upstream_id"}                             the upstream's id
  *   {"op":"unsubmitted","id"}                                         the submit surely did not land
  *   {"op":"end","id","status","type","created_at","ended_at",         solved or failed, with its outcome
- *     "upstream_id"?,"solution"?,"error"?:{"code","message"}}         (version 1: id and status only)
+ *     "upstream_id"?,"solution"?,"error"?:{"code","message"},        (version 1: id and status only)
+ *     "client"?,"reported"?}                                          its client; folded-in report
  *   {"op":"reported","id","reported":"good"|"bad"}                    a solved task's report went upstream
  *
  * A task with an upstream id is polled by it after a restart; a task whose submit may have landed
@@ -82,6 +83,8 @@ export function endRecord(task: RecordedTask): string {
     ...(task.upstreamId !== undefined ? { upstream_id: task.upstreamId } : {}),
     ...(task.solution !== undefined ? { solution: task.solution } : {}),
     ...(task.error ? { error: { code: task.error.code, message: task.error.message } } : {}),
+    // Whose it is: after a restart a client still reads its own ended task (and no other client can).
+    ...(task.params.client !== undefined ? { client: task.params.client } : {}),
   });
 }
 
@@ -184,6 +187,7 @@ export class OpenTasks {
       return {
         id: r.id, type: r.type, status: r.status, createdAt: r.created_at, endedAt: r.ended_at, upstreamId: r.upstream_id,
         solution: r.solution, error: r.error, ...(r.reported === "good" || r.reported === "bad" ? { reported: r.reported } : {}),
+        ...(typeof r.client === "string" ? { client: r.client } : {}),
       };
     });
   }
@@ -216,6 +220,7 @@ interface EndRecord {
   solution?: string;
   error?: { code: string; message: string };
   reported?: unknown;
+  client?: unknown;
 }
 
 /** What one line did to the replay: applied, skipped (cannot be applied), or a format header. */

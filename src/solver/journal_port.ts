@@ -28,6 +28,8 @@ export interface EndedTask {
   error: { code: string; message: string } | undefined;
   /** Its report went upstream before the restart: a second one is a duplicate. */
   reported?: "good" | "bad" | undefined;
+  /** The --client-keys-file client it belongs to (it alone may read it); undefined: the operator's. */
+  client?: string | undefined;
 }
 
 /** What the solver tells the journal; src/journal/journal_records.ts describes the records. */

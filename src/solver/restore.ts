@@ -26,8 +26,9 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
   for (const t of [...ended, ...replayed]) core.ids.observe(t.id);
   for (const e of [...ended].sort((a, b) => a.endedAt - b.endedAt)) {
     if (core.tasks.get(e.id)) continue;
-    // Its parameters are not kept once it ended: nothing reads them again (GET shows the outcome).
-    const task = core.newTask(e.id, e.type, { type: e.type } as ReplayedTask["params"], e.createdAt, e.endedAt);
+    // Its parameters are not kept once it ended (GET shows the outcome), only whose it is.
+    const params = { type: e.type, ...(e.client !== undefined ? { client: e.client } : {}) } as ReplayedTask["params"];
+    const task = core.newTask(e.id, e.type, params, e.createdAt, e.endedAt);
     Object.assign(task, { status: e.status, upstreamId: e.upstreamId, solution: e.solution, error: e.error, endedAt: e.endedAt, reported: e.reported });
     task.timing.queuedSince = undefined;
     core.tasks.add(task);

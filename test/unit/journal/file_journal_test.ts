@@ -121,6 +121,22 @@ describe("FileJournal", () => {
     await again.close();
   });
 
+  test("an ended task keeps its client across a restart (the client alone may read it then); the operator's has none", async () => {
+    const dir = tempDir();
+    const { journal } = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() });
+    const mine = makeTask("c1", { params: { type: "image", image: "aGk=", client: "alpha" } });
+    const operators = makeTask("o1");
+    for (const t of [mine, operators]) {
+      await journal.accepted(t);
+      Object.assign(t, { status: "solved", upstreamId: "7", solution: "abc" });
+      journal.ended(t);
+    }
+    await journal.close();
+    const { ended, journal: again } = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() });
+    assert.deepEqual(ended.map((e) => [e.id, e.client]), [["c1", "alpha"], ["o1", undefined]]);
+    await again.close();
+  });
+
   test("a report is journaled: the restored ended task says it was reported, before and after compaction", async () => {
     const dir = tempDir();
     const retention = { maxFinished: 10, finishedTtlMs: 3_600_000 };

@@ -99,6 +99,14 @@ describe("SolverPool restore", () => {
     assert.equal(pool.tasks.get("s"), undefined, "gone an hour after it ended, not an hour after the restart");
     assert.ok(pool.tasks.get("f"));
   });
+
+  test("an ended task restored from the journal stays its client's (only that client may read it), and holds none of its slots", () => {
+    const { pool, clock } = rig();
+    const now = clock.now();
+    pool.restore([], [{ id: "c", type: "image", status: "solved", createdAt: now - 9000, endedAt: now - 5000, upstreamId: "u1", solution: "ABC", error: undefined, client: "alpha" }]);
+    assert.equal(pool.tasks.get("c")!.params.client, "alpha");
+    assert.equal(pool.tasks.openOf("alpha"), 0);
+  });
 });
 
 describe("SolverPool task ids", () => {
