@@ -39,7 +39,7 @@ export class Gateway {
     const r = o.registry;
     this.#metrics = r && {
       accepted: r.counter("captcha_worker_client_tasks_total", "Gateway tasks accepted, by client (NAME in --client-keys-file).", ["client"]),
-      ended: r.counter("captcha_worker_client_task_outcomes_total", "Gateway tasks that ended, by client and status (solved, failed).", ["client", "status"]),
+      ended: r.counter("captcha_worker_client_task_outcomes_total", "Tasks of a client that ended, by client and status (solved, failed): gateway and /v1/tasks alike, unlike client_tasks_total.", ["client", "status"]),
       refused: r.counter("captcha_worker_client_refusals_total", "Gateway submits answered ERROR_NO_SLOT_AVAILABLE, by client.", ["client"]),
     };
     r?.gauge("captcha_worker_client_in_flight", "Open tasks, by client (gateway and /v1/tasks alike).", ["client"], (set) => {
