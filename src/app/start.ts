@@ -30,6 +30,7 @@ import { FileJournal, type ReplayedJournal } from "../journal/file_journal.ts";
 import { watchRefusals } from "../base/dir_refusals.ts";
 import { registerProcessMetrics } from "../metrics/process_metrics.ts";
 import { Registry } from "../metrics/registry.ts";
+import { ClientMetrics } from "../metrics/client_metrics.ts";
 import { registerWorkerMetrics, type WorkerMetrics } from "../metrics/worker_metrics.ts";
 import { SolverPool } from "../solver/pool.ts";
 import { StatusHistory } from "../status_report/status_history.ts";
@@ -125,6 +126,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const health = new WorkerHealth(clock, config.errorWindowMs, { maxConsecutiveFailures: config.maxConsecutiveFailures });
   const history = new StatusHistory({ clock }); // the status page's last hour
   let metrics: WorkerMetrics | undefined;
+  let clientMetrics: ClientMetrics | undefined;
   const secrets = o.secrets ?? new SecretSet();
   secrets.add(apiKey);
   const client = createCaptchaAiClient({
@@ -170,6 +172,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     onEvidence: () => void checks.refresh(UPSTREAM_CHECK),
     onTaskEnded: (task: Task) => {
       metrics?.taskEnded(task);
+      clientMetrics?.ended(task);
       history.taskEnded(task);
       gateway?.taskEnded(task);
       demo?.taskEnded(task);
@@ -214,13 +217,15 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   // Keys from a file also authenticate /v1/tasks; the demo's own key does not lock the demo's task API.
   // One budget for request bodies being read at once, whichever API they arrive on.
   const bodies = new ByteBudget(DEFAULT_BODY_BUDGET);
-  registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: config.clientKeysFile === undefined ? undefined : clientKeys, admission, routing });
+  const keys = clientKeys;
+  clientMetrics = keys && new ClientMetrics(registry, { names: () => keys.names, openOf: (name) => pool.tasks.openOf(name) });
+  registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: config.clientKeysFile === undefined ? undefined : clientKeys, clientMetrics, admission, routing });
   // The 2captcha-compatible gateway (SPEC §11), on with --client-keys-file; getbalance reads the check's cache.
   const balanceUsd = () => {
     const v = checks.result(UPSTREAM_CHECK)?.value?.observedValue;
     return typeof v === "number" ? v : undefined;
   };
-  const gw = clientKeys && createGatewayParts({ pool, admission, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies });
+  const gw = clientKeys && createGatewayParts({ pool, admission, balanceUsd, keys: clientKeys, clientMetrics, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies });
   const gateway = gw?.gateway;
   for (const r of gw?.routes ?? []) router.on(r.method, r.path, r.handler);
 

@@ -6,7 +6,7 @@
  */
 import { isWorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
-import type { Counter, Registry } from "../metrics/registry.ts";
+import type { ClientMetrics } from "../metrics/client_metrics.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import type { Task } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
@@ -21,7 +21,8 @@ export interface GatewayOptions {
   /** The balance from the health check's cache (never a call per request); undefined before the first read. */
   balanceUsd: () => number | undefined;
   log: Logger;
-  registry?: Registry;
+  /** Per-client counters, shared with /v1/tasks. */
+  clientMetrics?: ClientMetrics | undefined;
   /** Called with each gateway task that ended and asked for a callback. */
   onCallback?: (task: Task) => void;
 }
@@ -31,20 +32,10 @@ export type ReportAnswer = "OK_REPORT_RECORDED" | "ERROR_DUPLICATE_REPORT" | "ER
 export class Gateway {
   readonly keys: ClientKeys;
   readonly #o: GatewayOptions;
-  readonly #metrics: { accepted: Counter; ended: Counter; refused: Counter } | undefined;
 
   constructor(o: GatewayOptions) {
     this.#o = o;
     this.keys = o.keys;
-    const r = o.registry;
-    this.#metrics = r && {
-      accepted: r.counter("captcha_worker_client_tasks_total", "Gateway tasks accepted, by client (NAME in --client-keys-file).", ["client"]),
-      ended: r.counter("captcha_worker_client_task_outcomes_total", "Tasks of a client that ended, by client and status (solved, failed): gateway and /v1/tasks alike, unlike client_tasks_total.", ["client", "status"]),
-      refused: r.counter("captcha_worker_client_refusals_total", "Gateway submits answered ERROR_NO_SLOT_AVAILABLE, by client.", ["client"]),
-    };
-    r?.gauge("captcha_worker_client_in_flight", "Open tasks, by client (gateway and /v1/tasks alike).", ["client"], (set) => {
-      for (const name of this.keys.names) set({ client: name }, o.pool.tasks.openOf(name));
-    });
   }
 
   /** The client holding `key`; ERROR_KEY_DOES_NOT_EXIST for a missing or unknown one. */
@@ -68,7 +59,7 @@ export class Gateway {
       if (isWorkerError(err, "ERR_QUEUE_FULL") || isWorkerError(err, "ERR_DRAINING") || isWorkerError(err, "ERR_STATE_DIR")) return this.#refuse(client);
       throw err;
     }
-    this.#metrics?.accepted.inc({ client: client.name });
+    this.#o.clientMetrics?.accepted(client.name);
     return task;
   }
 
@@ -98,16 +89,15 @@ export class Gateway {
     return this.#o.balanceUsd() ?? 0;
   }
 
-  /** The pool's end-of-task hook: counts the outcome, hands a callback on (the task store frees the client's slot). */
+  /** The pool's end-of-task hook: hands a callback on (the task store frees the client's slot; ClientMetrics counts the outcome). */
   taskEnded(task: Task): void {
     const name = task.params.client;
     if (name === undefined) return;
-    this.#metrics?.ended.inc({ client: name, status: task.status });
     if (task.params.callback) this.#o.onCallback?.(task);
   }
 
   #refuse(client: ClientKey): never {
-    this.#metrics?.refused.inc({ client: client.name });
+    this.#o.clientMetrics?.refused(client.name);
     throw new GatewayError("ERROR_NO_SLOT_AVAILABLE");
   }
 }

@@ -11,7 +11,7 @@ import { legacyRoutes } from "./legacy.ts";
 import { v2Routes } from "./v2.ts";
 import type { TaskRouting } from "../tasks/task_routing.ts";
 
-export interface GatewayPartsOptions extends Pick<GatewayOptions, "pool" | "admission" | "balanceUsd"> {
+export interface GatewayPartsOptions extends Pick<GatewayOptions, "pool" | "admission" | "balanceUsd" | "clientMetrics"> {
   keys: ClientKeys;
   /** --callback-allow */
   callbackAllow: readonly string[];

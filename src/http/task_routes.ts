@@ -4,7 +4,8 @@
  */
 import { loadBuiltin } from "../base/builtin.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { WorkerError } from "../base/errors.ts";
+import { isWorkerError, WorkerError, type WorkerErrorCode } from "../base/errors.ts";
+import type { ClientMetrics } from "../metrics/client_metrics.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import { isEnded, type Task } from "../tasks/task.ts";
 import { parseTaskInput } from "./task_input.ts";
@@ -36,11 +37,15 @@ export interface TaskRoutesOptions {
   bodyBudgetBytes?: number;
   /** The budget itself, when other routes (the gateway) read against the same one. */
   bodies?: ByteBudget;
+  /** Per-client counters, shared with the gateway (with --client-keys-file). */
+  clientMetrics?: Pick<ClientMetrics, "accepted" | "refused"> | undefined;
   /** Reads of a peer's task go to the owner (--peers, SPEC §12). @default every task is this node's */
   routing?: TaskRouting | undefined;
 }
 
 export const MAX_WAIT_S = 120;
+/** A submit refused for want of capacity: counted per client as the gateway's ERROR_NO_SLOT_AVAILABLE is. */
+const REFUSALS: readonly WorkerErrorCode[] = ["ERR_NOT_READY", "ERR_DRAINING", "ERR_QUEUE_FULL", "ERR_CLIENT_LIMIT", "ERR_STATE_DIR"];
 /** What a client waiting on a task kept across a restart is told at shutdown. */
 const RETRY_AFTER_SHUTDOWN_S = 10;
 
@@ -59,13 +64,20 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
     const input = parseTaskInput(await readJsonBody(req, opts.bodyLimitBytes, bodies));
     // A client's task is its own: the gateway's reads and the checks below know it by this name.
     const params = caller.kind === "client" ? { ...input, client: caller.name } : input;
-    const refusal = opts.admission();
-    if (refusal) throw new WorkerError(refusal.code, refusal.detail);
-    // No await between this check and accept's synchronous admission: two requests at once cannot both pass.
-    if (caller.kind === "client" && opts.pool.tasks.atClientLimit(caller.name, caller.maxInFlight)) {
-      throw new WorkerError("ERR_CLIENT_LIMIT", undefined, { data: { client: caller.name, limit: caller.maxInFlight! } });
+    let task: Task;
+    try {
+      const refusal = opts.admission();
+      if (refusal) throw new WorkerError(refusal.code, refusal.detail);
+      // No await between this check and accept's synchronous admission: two requests at once cannot both pass.
+      if (caller.kind === "client" && opts.pool.tasks.atClientLimit(caller.name, caller.maxInFlight)) {
+        throw new WorkerError("ERR_CLIENT_LIMIT", undefined, { data: { client: caller.name, limit: caller.maxInFlight! } });
+      }
+      task = await opts.pool.accept(params.type, params);
+    } catch (err) {
+      if (caller.kind === "client" && REFUSALS.some((code) => isWorkerError(err, code))) opts.clientMetrics?.refused(caller.name);
+      throw err;
     }
-    const task = await opts.pool.accept(params.type, params);
+    if (caller.kind === "client") opts.clientMetrics?.accepted(caller.name);
     res.setHeader("location", `/v1/tasks/${task.id}`);
     if (wait === undefined) return sendJson(res, 202, { id: task.id, status: task.status });
     await answerAfterWait(req, res, opts.pool, task, wait);

@@ -186,6 +186,11 @@ describe("gateway: legacy in.php / res.php", () => {
       assert.equal(await gauge(), "0", "an ended /v1 task frees the slot once, never below 0");
       assert.match((await text(await q(h, "/in.php", { key: OTHER_KEY, method: "base64", body: PNG }))).body, /^OK\|/);
       assert.equal((await v1()).status, 429, "the gateway's task holds the slot for /v1/tasks too");
+      // The per-client counters follow the client over both APIs.
+      const metrics = await (await fetch(`${h.base}/metrics`)).text();
+      assert.match(metrics, /^captcha_worker_client_tasks_total\{client="bravo"\} 2$/m, "one /v1 and one gateway task accepted");
+      assert.match(metrics, /^captcha_worker_client_refusals_total\{client="bravo"\} 3$/m, "one gateway and two /v1 refusals");
+      assert.match(metrics, /^captcha_worker_client_task_outcomes_total\{client="bravo",status="solved"\} 1$/m);
     }, gatewayHarness()));
 
   test("without --client-keys-file the gateway paths answer 404", () =>
