@@ -20,8 +20,8 @@ interface Raw {
   closed: Promise<void>;
 }
 
-function raw(port: number): Raw {
-  const socket = connect(port, "127.0.0.1");
+function raw(port: number, allowHalfOpen = false): Raw {
+  const socket = connect({ port, host: "127.0.0.1", allowHalfOpen });
   let text = "";
   const waiters = new Set<() => void>();
   socket.on("data", (c: Buffer) => {
@@ -139,5 +139,20 @@ describe("HTTP server", () => {
     assert.match(head, /^HTTP\/1\.1 413 Content Too Large\r\n/);
     assert.equal(body.title, "Content Too Large");
     r.socket.destroy();
+  });
+
+  test("a client still sending its body when the 413 goes out reads the answer, not a reset: the socket is half-closed, then closed", async () => {
+    const r = raw(port, true); // keeps writing after the server's FIN, as an uploading client does
+    const errors: string[] = [];
+    r.socket.on("error", (err: NodeJS.ErrnoException) => errors.push(err.code ?? err.message));
+    r.socket.write("POST /v1/tasks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 5000000\r\n\r\n");
+    r.socket.write(Buffer.alloc(256 * 1024, 0x41)); // unread by the server: a close now would be a reset
+    const { head } = await untilComplete(r);
+    assert.match(head, /^HTTP\/1\.1 413 Content Too Large\r\n/);
+    // The upload goes on after the answer: the connection is still there to take it, not reset.
+    await new Promise<void>((resolve, reject) => r.socket.write(Buffer.alloc(64 * 1024, 0x41), (err) => (err ? reject(err) : resolve())));
+    assert.deepEqual(errors, []);
+    r.socket.end(); // the client gives up its upload; the server had closed its side already
+    await r.closed;
   });
 });
