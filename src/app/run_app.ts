@@ -1,5 +1,5 @@
 /** `run` from start to exit: the worker started, the start line, the demo's banner and traffic, then the stop ladder on a signal (SPEC §8). */
-import { systemClock } from "../base/clock.ts";
+import { systemClock, type Clock } from "../base/clock.ts";
 import { isWorkerError } from "../base/errors.ts";
 import { createLogger } from "../base/log.ts";
 import { SecretSet } from "../base/redact.ts";
@@ -8,10 +8,13 @@ import { VERSION } from "../base/version.ts";
 import type { Config } from "../config/config.ts";
 import { formatHostPort } from "../config/host_port.ts";
 import { stopOnSignal } from "./lifecycle.ts";
-import { startWorker, type Worker } from "./start.ts";
+import { startWorker, type Worker, type WorkerOptions } from "./start.ts";
+import { formatDuration } from "../config/duration.ts";
 
 /** Lines held back until the start line; a start that logs more than this writes them as they come. */
 const MAX_HELD_LINES = 1000;
+/** A start slower than this (a journal replay on a slow disk, a hung mount) writes what it held, and says it is still starting. */
+export const SLOW_START_MS = 10_000;
 /** How long the demo lets its sample tasks finish on Ctrl-C. */
 const DEMO_DRAIN_MS = 300;
 
@@ -27,6 +30,10 @@ export interface RunAppOptions {
   /** The peers' shared token (--peer-token-file), if any. */
   peerToken?: string | undefined;
   runtime: Runtime;
+  /** @default the system clock */
+  clock?: Clock;
+  /** Starts the worker. @default startWorker (tests slow it down) */
+  start?: (o: WorkerOptions) => Promise<Worker>;
 }
 
 /** Runs the worker until a signal stopped it; resolves with the exit code (0 after a drain; 1, 75 (state dir owned by another process) or 78 when it could not start). */
@@ -47,11 +54,17 @@ export async function runApp(o: RunAppOptions): Promise<number> {
     if (held.length >= MAX_HELD_LINES) release();
   };
   const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets, write });
-  const clock = systemClock;
+  const clock = o.clock ?? systemClock;
+  // Holding lines must not hide a start that hangs: past SLOW_START_MS they go out, with a word why.
+  const slow = clock.setTimeout(() => {
+    if (held === undefined) return;
+    release();
+    log.warn("still starting: what it logged so far is above; the start line follows once it listens", { after: formatDuration(SLOW_START_MS) });
+  }, SLOW_START_MS);
 
   let worker: Worker;
   try {
-    worker = await startWorker({
+    worker = await (o.start ?? startWorker)({
       config,
       apiKey: o.apiKey,
       keyOrigin: o.keyOrigin,
@@ -65,6 +78,7 @@ export async function runApp(o: RunAppOptions): Promise<number> {
       process: rt.process,
     });
   } catch (err) {
+    slow.cancel();
     release();
     // The one plain line a person reads, as for every other configuration error: a taken address
     // names the flag to change, an unusable or owned --state-dir says why (the JSON line is logged too).
@@ -73,6 +87,7 @@ export async function runApp(o: RunAppOptions): Promise<number> {
     if (isWorkerError(err, "ERR_STATE_DIR_BUSY")) return EXIT_TEMPFAIL;
     return isWorkerError(err, "ERR_STATE_DIR") || isWorkerError(err, "ERR_CONFIG_INVALID") ? EXIT_CONFIG : EXIT_FAILURE;
   }
+  slow.cancel();
   // Signals are handled from before the start line on: whoever reads it may stop the worker at once.
   // The demo's tasks are samples nobody waits for: Ctrl-C ends it within a second, not a drain timeout.
   const drainTimeoutMs = config.demo ? Math.min(config.drainTimeoutMs, DEMO_DRAIN_MS) : config.drainTimeoutMs;
