@@ -6,14 +6,14 @@
  * A forwarded request carries X-Captcha-Worker-Forwarded and is always answered where it lands.
  */
 import { timingSafeEqual, createHash } from "node:crypto";
-import { Agent, request, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
+import { Agent, request, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Clock } from "../base/clock.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
 import type { Counter, Registry } from "../metrics/registry.ts";
 import { createdAtOfTaskId, nodeOfTaskId } from "../tasks/task_id.ts";
-import type { RouteOutcome, TaskRouting } from "../tasks/task_routing.ts";
+import type { AskOutcome, OwnerQuestion, RouteOutcome, TaskRouting } from "../tasks/task_routing.ts";
 
 /** Marks a request as forwarded by a peer (its value: the sender's node number); never forwarded again. */
 export const FORWARDED_HEADER = "x-captcha-worker-forwarded";
@@ -21,6 +21,8 @@ export const FORWARDED_HEADER = "x-captcha-worker-forwarded";
 export const PEER_TOKEN_HEADER = "x-captcha-worker-peer-token";
 /** How long an owner may take beyond the wait the client asked for. */
 export const FORWARD_TIMEOUT_MS = 5000;
+/** The most of an owner's answer to a question (ask) that is read; a longer one counts as no answer. */
+const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 /** The longest Retry-After told while an owner is unreachable. */
 const MAX_RETRY_AFTER_S = 5;
 /** Client headers the owner needs; nothing else is passed on (no cookies, no proxies' headers). */
@@ -64,13 +66,8 @@ export class PeerRouter implements TaskRouting {
   }
 
   async route(id: string, req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<RouteOutcome> {
-    if (req.headers[FORWARDED_HEADER] !== undefined) {
-      // A peer's request: the token first, before any task is looked at; then answered here, never sent on.
-      if (this.#token !== undefined && timingSafeEqual(digest(String(req.headers[PEER_TOKEN_HEADER] ?? "")), this.#token)) return { kind: "local" };
-      this.#o.sendError(res, new WorkerError("ERR_PEER_UNAUTHORIZED"));
-      this.#counted?.inc({ outcome: "refused" });
-      return { kind: "answered" };
-    }
+    const peerRequest = this.#peerRequest(req, res);
+    if (peerRequest) return { kind: peerRequest };
     const node = nodeOfTaskId(id);
     if (node === undefined || node === this.#o.nodeId || this.#peers.size === 0 || this.#token === undefined) return { kind: "local" };
     const peer = this.#peers.get(node);
@@ -90,54 +87,122 @@ export class PeerRouter implements TaskRouting {
     }
   }
 
+  async ask(questions: readonly OwnerQuestion[], req: IncomingMessage, res: ServerResponse): Promise<{ kind: "answered" } | { kind: "asked"; outcomes: AskOutcome[] }> {
+    const peerRequest = this.#peerRequest(req, res);
+    if (peerRequest === "answered") return { kind: "answered" };
+    if (peerRequest === "local") return { kind: "asked", outcomes: questions.map(() => ({ kind: "local" })) };
+    return { kind: "asked", outcomes: await Promise.all(questions.map((q) => this.#ask(q, req, res))) };
+  }
+
+  /**
+   * A peer's request (it carries FORWARDED_HEADER): the token first, before any task is looked at;
+   * "local" (answered here, never sent on) or "answered" (refused with 403). undefined: a client's.
+   */
+  #peerRequest(req: IncomingMessage, res: ServerResponse): "local" | "answered" | undefined {
+    if (req.headers[FORWARDED_HEADER] === undefined) return undefined;
+    if (this.#token !== undefined && timingSafeEqual(digest(String(req.headers[PEER_TOKEN_HEADER] ?? "")), this.#token)) return "local";
+    this.#o.sendError(res, new WorkerError("ERR_PEER_UNAUTHORIZED"));
+    this.#counted?.inc({ outcome: "refused" });
+    return "answered";
+  }
+
   /** Closes the idle connections to peers. */
   close(): void {
     this.#agent.destroy();
   }
 
-  #unreachable(id: string): RouteOutcome {
+  #unreachable(id: string): RouteOutcome & { kind: "unreachable" } {
     const deadline = (createdAtOfTaskId(id) ?? 0) + this.#o.taskTimeoutMs;
     const left = deadline - this.#o.clock.now();
     return { kind: "unreachable", final: left <= 0, retryAfterS: Math.max(1, Math.min(MAX_RETRY_AFTER_S, Math.ceil(left / 1000))) };
   }
 
   #forward(peer: URL, req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Promise<void> {
-    const target = new URL(peer);
     const incoming = new URL(req.url ?? "/", "http://peer.invalid");
-    target.pathname = peer.pathname.replace(/\/$/, "") + incoming.pathname;
-    target.search = incoming.search;
-    const headers = passedOn(req.headers, body);
-    headers[FORWARDED_HEADER] = String(this.#o.nodeId);
-    headers[PEER_TOKEN_HEADER] = this.#o.token!;
     const timeoutMs = (this.#o.timeoutMs ?? FORWARD_TIMEOUT_MS) + waitMs(req, incoming);
-    return new Promise<void>((resolve, reject) => {
-      const send = target.protocol === "https:" ? httpsRequest : request;
-      const out = send(target, { method: req.method, headers, agent: target.protocol === "https:" ? undefined : this.#agent });
-      const timer = this.#o.clock.setTimeout(() => out.destroy(new Error(`no answer from the owner within ${timeoutMs}ms`)), timeoutMs);
-      const clientGone = () => out.destroy(new Error("the client went away"));
-      res.once("close", clientGone);
-      const done = (err?: Error) => {
-        timer.cancel();
-        res.off("close", clientGone);
-        if (err) reject(err);
-        else resolve();
-      };
-      out.once("error", done);
-      out.once("response", (answer) => {
-        timer.cancel();
-        const copied: OutgoingHttpHeaders = {};
-        for (const [k, v] of Object.entries(answer.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) copied[k] = v;
-        res.writeHead(answer.statusCode ?? 502, copied);
-        answer.on("data", (c: Buffer) => res.write(c));
-        answer.once("end", () => {
-          res.end();
-          done();
-        });
-        answer.once("error", done);
-      });
+    return this.#exchange<void>(peer, incoming.pathname + incoming.search, req.method ?? "GET", passedOn(req.headers, body), res, timeoutMs, (out) => {
       if (body !== undefined) out.end(body);
       else if (req.method === "GET" || req.method === "HEAD") out.end();
       else req.pipe(out);
+    }, (answer, settle, timer) => {
+      timer.cancel(); // the owner's answer streams through as long as it takes
+      const copied: OutgoingHttpHeaders = {};
+      for (const [k, v] of Object.entries(answer.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) copied[k] = v;
+      res.writeHead(answer.statusCode ?? 502, copied);
+      answer.on("data", (c: Buffer) => res.write(c));
+      answer.once("end", () => {
+        res.end();
+        settle(undefined, undefined);
+      });
+    });
+  }
+
+  /** One question to its owner, the answer read whole (at most MAX_ANSWER_BYTES) within the forward's bound. */
+  async #ask(q: OwnerQuestion, req: IncomingMessage, res: ServerResponse): Promise<AskOutcome> {
+    const node = nodeOfTaskId(q.ids[0] ?? "");
+    if (node === undefined || node === this.#o.nodeId || this.#peers.size === 0 || this.#token === undefined) return { kind: "local" };
+    const peer = this.#peers.get(node);
+    if (!peer) return { kind: "unknown_node" };
+    const body = Buffer.from(q.form.toString());
+    const headers: OutgoingHttpHeaders = { "content-type": "application/x-www-form-urlencoded", "content-length": body.length };
+    if (req.headers["user-agent"] !== undefined) headers["user-agent"] = req.headers["user-agent"];
+    try {
+      const answer = await this.#exchange<{ status: number; body: string }>(peer, q.path, "POST", headers, res, this.#o.timeoutMs ?? FORWARD_TIMEOUT_MS, (out) => out.end(body), (answer, settle) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        answer.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_ANSWER_BYTES) answer.destroy(new Error(`the owner's answer is over ${MAX_ANSWER_BYTES} bytes`));
+          else chunks.push(c);
+        });
+        answer.once("end", () => settle(undefined, { status: answer.statusCode ?? 502, body: Buffer.concat(chunks).toString("utf8") }));
+      });
+      this.#counted?.inc({ outcome: "forwarded" });
+      return { kind: "answer", ...answer };
+    } catch (err) {
+      if (this.#o.log.enabled("debug")) this.#o.log.debug("task owner unreachable", { node, err });
+      this.#counted?.inc({ outcome: "owner_unavailable" });
+      return { kind: "unreachable", final: q.ids.map((id) => this.#unreachable(id).final) };
+    }
+  }
+
+  /**
+   * One request to a peer (path and query as given, on the peer's base URL) with the peer headers,
+   * bounded by `timeoutMs` on the clock and given up when the client goes away. `receive` reads the
+   * answer and settles; the bound runs until it settles unless `receive` cancels it.
+   */
+  #exchange<T>(
+    peer: URL, pathAndQuery: string, method: string, headers: OutgoingHttpHeaders, res: ServerResponse, timeoutMs: number,
+    send: (out: ClientRequest) => void,
+    receive: (answer: IncomingMessage, settle: (err: Error | undefined, value: T | undefined) => void, timer: { cancel(): void }) => void,
+  ): Promise<T> {
+    const target = new URL(peer);
+    const wanted = new URL(pathAndQuery, "http://peer.invalid");
+    target.pathname = peer.pathname.replace(/\/$/, "") + wanted.pathname;
+    target.search = wanted.search;
+    headers[FORWARDED_HEADER] = String(this.#o.nodeId);
+    headers[PEER_TOKEN_HEADER] = this.#o.token!;
+    return new Promise<T>((resolve, reject) => {
+      const https = target.protocol === "https:";
+      const out = (https ? httpsRequest : request)(target, { method, headers, agent: https ? undefined : this.#agent });
+      const timer = this.#o.clock.setTimeout(() => out.destroy(new Error(`no answer from the owner within ${timeoutMs}ms`)), timeoutMs);
+      const clientGone = () => out.destroy(new Error("the client went away"));
+      res.once("close", clientGone);
+      let settled = false;
+      const settle = (err: Error | undefined, value: T | undefined) => {
+        if (settled) return;
+        settled = true;
+        timer.cancel();
+        res.off("close", clientGone);
+        if (err) reject(err);
+        else resolve(value as T);
+      };
+      out.once("error", (err) => settle(err, undefined));
+      out.once("response", (answer) => {
+        answer.once("error", (err) => settle(err, undefined));
+        receive(answer, settle, timer);
+      });
+      send(out);
     });
   }
 }

@@ -99,12 +99,7 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
       case "get":
       case "get2": {
         const ids = p.get("ids");
-        if (ids !== undefined && action === "get") {
-          // ids= all of one peer's: the owner answers them all; mixed nodes are answered here, id by id.
-          const nodes = new Set(ids.split(",").map((s) => nodeOfTaskId(s.trim())));
-          const only = nodes.size === 1 ? ids.split(",")[0]!.trim() : "";
-          return (only !== "" && (await routed(only, ctx, false))) || readMany(client, ids);
-        }
+        if (ids !== undefined && action === "get") return readMany(client, p.get("key") ?? "", ids, ctx);
         const id = p.get("id") ?? "";
         if (!/^\d{1,20}$/.test(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
         const elsewhere = await routed(id, ctx, false);
@@ -132,15 +127,42 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
         throw new GatewayError("ERROR_BAD_PARAMETERS");
     }
 
-    function readMany(client: ReturnType<Gateway["authenticate"]>, ids: string): Reply {
-      const list = ids.split(",").map((s) => s.trim());
-      if (list.length > MAX_IDS || list.some((id) => !/^\d{1,20}$/.test(id))) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
-      const answers = list.map((id) => {
-        const task = o.gateway.find(client, id);
-        return task ? result(task).request : "ERROR_WRONG_CAPTCHA_ID";
-      });
-      return { ok: true, request: answers.join("|"), bare: true };
+  };
+
+  /**
+   * `ids=`: this node's ids answered here, each other node asked for its own (one request per owner,
+   * `res.php?action=get&ids=...` with the client's key, all at once), the answers put back in the
+   * client's order. An owner that does not answer: its ids read as routed() reads one id.
+   */
+  const readMany = async (client: ReturnType<Gateway["authenticate"]>, key: string, ids: string, ctx: Ctx): Promise<Reply | typeof ANSWERED> => {
+    const list = ids.split(",").map((s) => s.trim());
+    if (list.length > MAX_IDS || list.some((id) => !/^\d{1,20}$/.test(id))) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
+    const byNode = new Map<number | undefined, string[]>();
+    for (const id of list) {
+      const node = nodeOfTaskId(id);
+      byNode.set(node, [...(byNode.get(node) ?? []), id]);
     }
+    const groups = [...byNode.values()];
+    const questions = groups.map((g) => ({ ids: g, path: "/res.php", form: new URLSearchParams({ key, action: "get", ids: g.join(",") }) }));
+    const asked = o.routing ? await o.routing.ask(questions, ctx.req, ctx.res) : { kind: "asked" as const, outcomes: questions.map(() => ({ kind: "local" as const })) };
+    if (asked.kind === "answered") return ANSWERED;
+    const answers = new Map<string, string>();
+    asked.outcomes.forEach((r, n) => {
+      const group = groups[n]!;
+      const theirs = r.kind === "answer" && r.status === 200 ? r.body.split("|") : [];
+      // One owner holding the whole list: its answer is the answer, as it gave it (a solution may hold "|").
+      if (r.kind === "answer" && r.status === 200 && groups.length === 1) return void answers.set("", r.body);
+      if (r.kind === "answer" && theirs.length !== group.length) o.log.warn("a task owner's answer to ids= is unusable (not 200, or not one part per id)", { status: r.status, ids: group.length, parts: theirs.length });
+      group.forEach((id, i) => {
+        if (r.kind === "local") {
+          const task = o.gateway.find(client, id);
+          answers.set(id, task ? result(task).request : "ERROR_WRONG_CAPTCHA_ID");
+        } else if (r.kind === "answer" && theirs.length === group.length) answers.set(id, theirs[i]!);
+        else if (r.kind === "unknown_node" || (r.kind === "unreachable" && r.final[i])) answers.set(id, "ERROR_WRONG_CAPTCHA_ID");
+        else answers.set(id, "CAPCHA_NOT_READY");
+      });
+    });
+    return { ok: true, request: answers.get("") ?? list.map((id) => answers.get(id)!).join("|"), bare: true };
   };
 
   return [

@@ -1,7 +1,9 @@
 /**
  * The seam between the read routes (/v1/tasks/{id}, the gateway's res.php and getTaskResult, the
  * reports) and the cluster (SPEC §12): a read of a task another node owns is handed to the router,
- * which forwards it to the owner and writes the owner's answer, or says why it could not.
+ * which forwards it to the owner and writes the owner's answer, or says why it could not. A read of
+ * several nodes' tasks at once (the gateway's `ids=`) asks each owner a question of its own and
+ * gets the answers back to assemble.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 
@@ -15,10 +17,32 @@ export type RouteOutcome =
   /** The id names a node that is not in --peers. */
   | { kind: "unknown_node" };
 
+/** A request for one owner about some of its tasks: POST `path` with `form` as its urlencoded body. */
+export interface OwnerQuestion {
+  /** The tasks asked about, all of one node. */
+  ids: readonly string[];
+  path: string;
+  form: URLSearchParams;
+}
+
+export type AskOutcome =
+  /** This node answers these ids itself (its own, a forwarded request, or no peers). */
+  | { kind: "local" }
+  /** The owner's answer. */
+  | { kind: "answer"; status: number; body: string }
+  /** The owner did not answer; `final[i]`: ids[i]'s deadline has passed. */
+  | { kind: "unreachable"; final: readonly boolean[] }
+  | { kind: "unknown_node" };
+
 export interface TaskRouting {
   /**
    * Routes a read of task `id`. `body`: the bytes the route has already read (the gateway's
    * parameters); without it a POST's body is streamed to the owner unread.
    */
   route(id: string, req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<RouteOutcome>;
+  /**
+   * Asks each question's owner concurrently, one request per question. "answered": `req` is a
+   * forwarded request with a wrong peer token, refused on `res`; otherwise one outcome per question.
+   */
+  ask(questions: readonly OwnerQuestion[], req: IncomingMessage, res: ServerResponse): Promise<{ kind: "answered" } | { kind: "asked"; outcomes: AskOutcome[] }>;
 }
