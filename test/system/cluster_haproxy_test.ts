@@ -2,7 +2,8 @@
 // state dir, one shared simulated CaptchaAI account) behind a real HAProxy using the shipped
 // deploy/haproxy/haproxy.cfg (addresses, ports and check intervals changed; round robin, no
 // stickiness). Tasks of both APIs posted and polled through it; one worker killed with -9 and
-// restarted on its state dir; a wrong peer token; every worker unready with reads still answered.
+// restarted on its state dir; ids= reads mixing the nodes' tasks; a wrong peer token; every worker
+// unready with reads still answered.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -141,6 +142,16 @@ describe("three workers behind HAProxy", () => {
         const body = await (await fetch(`${base}/getTaskResult`, { method: "POST", body: JSON.stringify({ clientKey: CLIENT, taskId: id }) })).json();
         assert.deepEqual(body, { errorId: 0, status: "processing" });
       }
+      // One ids= read of every gateway task, the three nodes' mixed, through the balancer: one answer per
+      // id in order; the dead node's not ready, none unknown.
+      const mixedIds = [...legacy, ...v2.map(String)].reverse();
+      const mixed = (await (await fetch(`${base}/res.php?${new URLSearchParams({ key: CLIENT, action: "get", ids: mixedIds.join(",") })}`)).text()).split("|");
+      assert.equal(mixed.length, mixedIds.length);
+      assert.equal(new Set(mixedIds.map(nodeOf)).size, 3);
+      mixedIds.forEach((id, i) => {
+        if (nodeOf(id) === 2) assert.equal(mixed[i], "CAPCHA_NOT_READY", `id ${id} of the dead node`);
+        else assert.doesNotMatch(mixed[i]!, /^ERROR_/, `id ${id} of a live node`);
+      });
 
       // A peer with the wrong token is refused, whichever worker it asks.
       const forged = await fetch(`http://127.0.0.1:${ports[0]}/v1/tasks/${native.find((id) => nodeOf(id) === 1)}`, {
@@ -168,6 +179,15 @@ describe("three workers behind HAProxy", () => {
         return seen.size;
       }, { until: (n) => n === 60, timeoutMs: 40_000, intervalMs: 250 });
       assert.equal(sim.counts().submitted, 60, "no task reached the upstream twice");
+      // ids= of all three nodes through the balancer once all are solved: each id's own get answer, in order, text and json=1.
+      const gatewayIds = [...legacy, ...v2.map(String)].reverse();
+      assert.equal(new Set(gatewayIds.map(nodeOf)).size, 3);
+      const each = await Promise.all(gatewayIds.map(async (id) => (await (await fetch(`${base}/res.php?${new URLSearchParams({ key: CLIENT, action: "get", id })}`)).text()).replace(/^OK\|/, "")));
+      for (let i = 0; i < 3; i++) {
+        assert.equal(await (await fetch(`${base}/res.php?${new URLSearchParams({ key: CLIENT, action: "get", ids: gatewayIds.join(",") })}`)).text(), each.join("|"));
+      }
+      const json = await (await fetch(`${base}/res.php`, { method: "POST", body: new URLSearchParams({ key: CLIENT, action: "get", ids: gatewayIds.join(","), json: "1" }) })).json();
+      assert.deepEqual(json, { status: 1, request: each.join("|") });
 
       // The shared account runs dry with tasks running: every replica goes unready, reads still answer.
       await pollUntil("six servers UP again", () => statuses(socketPath), { until: allUp, timeoutMs: 15_000, intervalMs: 100 });
