@@ -137,7 +137,7 @@ export class PeerRouter implements TaskRouting {
     });
   }
 
-  /** One question to its owner, the answer read whole (at most MAX_ANSWER_BYTES) within the forward's bound. */
+  /** One question to its owner, its 2xx answer read whole (at most MAX_ANSWER_BYTES) within the forward's bound. */
   async #ask(q: OwnerQuestion, req: IncomingMessage, res: ServerResponse): Promise<AskOutcome> {
     const node = nodeOfTaskId(q.ids[0] ?? "");
     if (node === undefined || node === this.#o.nodeId || this.#peers.size === 0 || this.#token === undefined) return { kind: "local" };
@@ -147,7 +147,7 @@ export class PeerRouter implements TaskRouting {
     const headers: OutgoingHttpHeaders = { "content-type": "application/x-www-form-urlencoded", "content-length": body.length };
     if (req.headers["user-agent"] !== undefined) headers["user-agent"] = req.headers["user-agent"];
     try {
-      const answer = await this.#exchange<{ status: number; body: string }>(peer, q.path, "POST", headers, res, this.#o.timeoutMs ?? FORWARD_TIMEOUT_MS, (out) => out.end(body), (answer, settle) => {
+      const answer = await this.#exchange<string>(peer, q.path, "POST", headers, res, this.#o.timeoutMs ?? FORWARD_TIMEOUT_MS, (out) => out.end(body), (answer, settle) => {
         const chunks: Buffer[] = [];
         let size = 0;
         answer.on("data", (c: Buffer) => {
@@ -155,10 +155,14 @@ export class PeerRouter implements TaskRouting {
           if (size > MAX_ANSWER_BYTES) answer.destroy(new Error(`the owner's answer is over ${MAX_ANSWER_BYTES} bytes`));
           else chunks.push(c);
         });
-        answer.once("end", () => settle(undefined, { status: answer.statusCode ?? 502, body: Buffer.concat(chunks).toString("utf8") }));
+        answer.once("end", () => {
+          const status = answer.statusCode ?? 502;
+          if (status >= 200 && status < 300) settle(undefined, Buffer.concat(chunks).toString("utf8"));
+          else settle(new Error(`the owner answered ${status}`), undefined);
+        });
       });
       this.#counted?.inc({ outcome: "forwarded" });
-      return { kind: "answer", ...answer };
+      return { kind: "answer", body: answer };
     } catch (err) {
       if (this.#o.log.enabled("debug")) this.#o.log.debug("task owner unreachable", { node, err });
       this.#counted?.inc({ outcome: "owner_unavailable" });

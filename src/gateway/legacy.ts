@@ -13,7 +13,7 @@ import { GatewayError, taskFailureCode } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
 import { legacyTaskParams, bool } from "./task_params.ts";
 import { nodeOfTaskId } from "../tasks/task_id.ts";
-import type { TaskRouting } from "../tasks/task_routing.ts";
+import type { AskOutcome, TaskRouting } from "../tasks/task_routing.ts";
 
 /** Most ids one `get` answers (`ids=1,2,3`). */
 export const MAX_IDS = 100;
@@ -132,7 +132,8 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
   /**
    * `ids=`: this node's ids answered here, each other node asked for its own (one request per owner,
    * `res.php?action=get&ids=...` with the client's key, all at once), the answers put back in the
-   * client's order. An owner that does not answer: its ids read as routed() reads one id.
+   * client's order. An owner that does not answer: its ids read as routed() reads one id. An owner's
+   * answer that is not one part per id (a solution holding "|") is asked again, an id at a time.
    */
   const readMany = async (client: ReturnType<Gateway["authenticate"]>, key: string, ids: string, ctx: Ctx): Promise<Reply | typeof ANSWERED> => {
     const list = ids.split(",").map((s) => s.trim());
@@ -143,26 +144,41 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
       byNode.set(node, [...(byNode.get(node) ?? []), id]);
     }
     const groups = [...byNode.values()];
-    const questions = groups.map((g) => ({ ids: g, path: "/res.php", form: new URLSearchParams({ key, action: "get", ids: g.join(",") }) }));
-    const asked = o.routing ? await o.routing.ask(questions, ctx.req, ctx.res) : { kind: "asked" as const, outcomes: questions.map(() => ({ kind: "local" as const })) };
-    if (asked.kind === "answered") return ANSWERED;
+    const asked = await ask(groups.map((g) => ({ ids: g, form: { key, action: "get", ids: g.join(",") } })), ctx);
+    if (asked === ANSWERED) return ANSWERED;
+    // One owner holding the whole list: its answer is the answer, as it gave it.
+    if (groups.length === 1 && asked[0]!.kind === "answer") return { ok: true, request: asked[0]!.body, bare: true };
     const answers = new Map<string, string>();
-    asked.outcomes.forEach((r, n) => {
+    const again: string[] = [];
+    asked.forEach((r, n) => {
       const group = groups[n]!;
-      const theirs = r.kind === "answer" && r.status === 200 ? r.body.split("|") : [];
-      // One owner holding the whole list: its answer is the answer, as it gave it (a solution may hold "|").
-      if (r.kind === "answer" && r.status === 200 && groups.length === 1) return void answers.set("", r.body);
-      if (r.kind === "answer" && theirs.length !== group.length) o.log.warn("a task owner's answer to ids= is unusable (not 200, or not one part per id)", { status: r.status, ids: group.length, parts: theirs.length });
-      group.forEach((id, i) => {
-        if (r.kind === "local") {
-          const task = o.gateway.find(client, id);
-          answers.set(id, task ? result(task).request : "ERROR_WRONG_CAPTCHA_ID");
-        } else if (r.kind === "answer" && theirs.length === group.length) answers.set(id, theirs[i]!);
-        else if (r.kind === "unknown_node" || (r.kind === "unreachable" && r.final[i])) answers.set(id, "ERROR_WRONG_CAPTCHA_ID");
-        else answers.set(id, "CAPCHA_NOT_READY");
-      });
+      const parts = r.kind === "answer" ? r.body.split("|") : undefined;
+      if (parts && parts.length !== group.length) return void again.push(...group);
+      group.forEach((id, i) => answers.set(id, parts ? parts[i]! : answerOf(client, id, r, i)));
     });
-    return { ok: true, request: answers.get("") ?? list.map((id) => answers.get(id)!).join("|"), bare: true };
+    if (again.length > 0) {
+      const singles = await ask(again.map((id) => ({ ids: [id], form: { key, action: "get", id } })), ctx);
+      if (singles === ANSWERED) return ANSWERED;
+      singles.forEach((r, n) => answers.set(again[n]!, r.kind === "answer" ? r.body.replace(/^OK\|/, "") : answerOf(client, again[n]!, r, 0)));
+    }
+    return { ok: true, request: list.map((id) => answers.get(id)!).join("|"), bare: true };
+  };
+
+  /** Asks each owner its question (POST /res.php); a node's own ids come back "local". */
+  const ask = async (questions: { ids: string[]; form: Record<string, string> }[], ctx: Ctx): Promise<AskOutcome[] | typeof ANSWERED> => {
+    const qs = questions.map((q) => ({ ids: q.ids, path: "/res.php", form: new URLSearchParams(q.form) }));
+    if (!o.routing) return qs.map(() => ({ kind: "local" }));
+    const r = await o.routing.ask(qs, ctx.req, ctx.res);
+    return r.kind === "answered" ? ANSWERED : r.outcomes;
+  };
+
+  /** Id `i` of an owner's question as `get` reads it when the owner did not give its answer. */
+  const answerOf = (client: ReturnType<Gateway["authenticate"]>, id: string, r: AskOutcome, i: number): string => {
+    if (r.kind === "local") {
+      const task = o.gateway.find(client, id);
+      return task ? result(task).request : "ERROR_WRONG_CAPTCHA_ID";
+    }
+    return r.kind === "unknown_node" || (r.kind === "unreachable" && r.final[i]) ? "ERROR_WRONG_CAPTCHA_ID" : "CAPCHA_NOT_READY";
   };
 
   return [

@@ -28,8 +28,8 @@ export interface OwnerQuestion {
 export type AskOutcome =
   /** This node answers these ids itself (its own, a forwarded request, or no peers). */
   | { kind: "local" }
-  /** The owner's answer. */
-  | { kind: "answer"; status: number; body: string }
+  /** The owner's answer (a 2xx; anything else counts as no answer). */
+  | { kind: "answer"; body: string }
   /** The owner did not answer; `final[i]`: ids[i]'s deadline has passed. */
   | { kind: "unreachable"; final: readonly boolean[] }
   | { kind: "unknown_node" };

@@ -2,7 +2,7 @@
 // read, answered through any node in the client's order (this node's ids here, each other owner
 // asked once for its own), owners down or silent, and another client's ids never leaking.
 // Nodes 1, 2 and 3 are real workers on one fake clock and one simulator; 5 and 6 take requests and
-// never answer.
+// never answer; 8 is a scripted node whose solutions hold "|"; 9 answers every request 503.
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage } from "node:http";
 import { describe, test } from "node:test";
@@ -21,6 +21,8 @@ import { testProcess } from "../_support/process_stats.ts";
 const PEER_TOKEN = "peer-token-ids-0123456789abcdef";
 const REAL = [1, 2, 3];
 const SILENT = [5, 6];
+const SCRIPTED = 8;
+const FAILING = 9;
 
 interface Cluster {
   clock: FakeClock;
@@ -30,6 +32,15 @@ interface Cluster {
   bases: string[];
   /** Requests the silent nodes 5 and 6 have received. */
   held: IncomingMessage[];
+  /** The form bodies node 8 has received. */
+  scripted: URLSearchParams[];
+}
+
+/** Node 8's answer: a task's solution is its id's last digits around a "|". */
+function scriptedAnswer(form: URLSearchParams): string {
+  const solution = (id: string) => `${id.slice(-4, -2)}|${id.slice(-2)}`;
+  const ids = form.get("ids");
+  return ids !== null ? ids.split(",").map(solution).join("|") : `OK|${solution(form.get("id") ?? "")}`;
 }
 
 async function withCluster(fn: (c: Cluster) => Promise<void>): Promise<void> {
@@ -37,11 +48,22 @@ async function withCluster(fn: (c: Cluster) => Promise<void>): Promise<void> {
   const log = createLogger({ level: "error", write: () => {} });
   const sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [SIM_KEY], clock, seed: 4, solveTimeMs: { image: 500, token: 500 } });
   const ports = new Map<number, number>();
-  for (const n of [...REAL, ...SILENT]) ports.set(n, await freePort());
+  for (const n of [...REAL, ...SILENT, SCRIPTED, FAILING]) ports.set(n, await freePort());
   const peers = [...ports].map(([n, p]) => `${n}=http://127.0.0.1:${p}`).join(",");
   const keys = keysFile();
   const held: IncomingMessage[] = [];
+  const scripted: URLSearchParams[] = [];
   const silent = SILENT.map((n) => createServer((req) => void held.push(req)).listen(ports.get(n), "127.0.0.1"));
+  silent.push(createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const form = new URLSearchParams(Buffer.concat(chunks).toString());
+      scripted.push(form);
+      res.end(req.headers[PEER_TOKEN_HEADER] === PEER_TOKEN ? scriptedAnswer(form) : "ERR");
+    });
+  }).listen(ports.get(SCRIPTED), "127.0.0.1"));
+  silent.push(createServer((req, res) => req.resume().on("end", () => res.writeHead(503).end("ERROR_NO_SLOT_AVAILABLE"))).listen(ports.get(FAILING), "127.0.0.1"));
   const workers: Worker[] = [];
   try {
     for (const node of REAL) {
@@ -50,7 +72,7 @@ async function withCluster(fn: (c: Cluster) => Promise<void>): Promise<void> {
       workers.push(await startWorker({ process: testProcess, config, upstreamUrl: sim.url, apiKey: SIM_KEY, clock, log, peerToken: PEER_TOKEN, random: () => 0.5 }));
     }
     await eventually(() => workers.every((w) => w.view.phase !== "starting"), "startup");
-    await fn({ clock, sim, workers, bases: REAL.map((n) => `http://127.0.0.1:${ports.get(n)}`), held });
+    await fn({ clock, sim, workers, bases: REAL.map((n) => `http://127.0.0.1:${ports.get(n)}`), held, scripted });
   } finally {
     for (const w of workers) if (w.state !== "closed") await w.close();
     for (const s of silent) {
@@ -159,5 +181,25 @@ describe("gateway ids= across the cluster", () => {
       await advance(c.clock, 1000);
       await eventually(() => answer !== undefined, "answered");
       assert.equal(answer, `CAPCHA_NOT_READY|${c.workers[0]!.pool.tasks.get(mine)!.solution}|CAPCHA_NOT_READY`);
+    }));
+
+  test("an owner whose answer does not split into one part per id (a solution holding \"|\") is asked again an id at a time; an owner answering 503 counts as not answering", () =>
+    withCluster(async (c) => {
+      const [a] = c.bases as [string];
+      const mine = await submit(a);
+      await advance(c.clock, 3000);
+      await eventually(() => c.workers[0]!.pool.tasks.get(mine)?.status === "solved", "solved");
+      const solved = c.workers[0]!.pool.tasks.get(mine)!.solution!;
+      const x = idOf(c, SCRIPTED);
+      const y = String(Number(x) + 1024 * 77);
+      const z = idOf(c, FAILING);
+      const want = `${x.slice(-4, -2)}|${x.slice(-2)}|${solved}|CAPCHA_NOT_READY|${y.slice(-4, -2)}|${y.slice(-2)}`;
+      assert.equal(await ids(a, [x, mine, z, y]), want);
+      // One question for both of node 8's ids, then one per id; the client's key in each body.
+      assert.deepEqual(c.scripted.map((f) => [f.get("key"), f.get("action")]), Array(3).fill([CLIENT_KEY, "get"]));
+      assert.equal(c.scripted[0]!.get("ids"), `${x},${y}`);
+      assert.deepEqual(c.scripted.slice(1).map((f) => f.get("id")).sort(), [x, y].sort());
+      await c.clock.advance(60_000);
+      assert.equal(await ids(a, [z, mine]), `ERROR_WRONG_CAPTCHA_ID|${solved}`, "node 9's id past its deadline");
     }));
 });
