@@ -91,7 +91,7 @@ export class PeerRouter implements TaskRouting {
     const peerRequest = this.#peerRequest(req, res);
     if (peerRequest === "answered") return { kind: "answered" };
     if (peerRequest === "local") return { kind: "asked", outcomes: questions.map(() => ({ kind: "local" })) };
-    return { kind: "asked", outcomes: await Promise.all(questions.map((q) => this.#ask(q, req, res))) };
+    return { kind: "asked", outcomes: await whileClientStays(res, (outs) => Promise.all(questions.map((q) => this.#ask(q, req, outs)))) };
   }
 
   /**
@@ -120,7 +120,7 @@ export class PeerRouter implements TaskRouting {
   #forward(peer: URL, req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Promise<void> {
     const incoming = new URL(req.url ?? "/", "http://peer.invalid");
     const timeoutMs = (this.#o.timeoutMs ?? FORWARD_TIMEOUT_MS) + waitMs(req, incoming);
-    return this.#exchange<void>(peer, incoming.pathname + incoming.search, req.method ?? "GET", passedOn(req.headers, body), res, timeoutMs, (out) => {
+    return whileClientStays(res, (outs) => this.#exchange<void>(peer, incoming.pathname + incoming.search, req.method ?? "GET", passedOn(req.headers, body), outs, timeoutMs, (out) => {
       if (body !== undefined) out.end(body);
       else if (req.method === "GET" || req.method === "HEAD") out.end();
       else req.pipe(out);
@@ -134,11 +134,11 @@ export class PeerRouter implements TaskRouting {
         res.end();
         settle(undefined, undefined);
       });
-    });
+    }));
   }
 
   /** One question to its owner, its 2xx answer read whole (at most MAX_ANSWER_BYTES) within the forward's bound. */
-  async #ask(q: OwnerQuestion, req: IncomingMessage, res: ServerResponse): Promise<AskOutcome> {
+  async #ask(q: OwnerQuestion, req: IncomingMessage, outs: Set<ClientRequest>): Promise<AskOutcome> {
     const node = nodeOfTaskId(q.ids[0] ?? "");
     if (node === undefined || node === this.#o.nodeId || this.#peers.size === 0 || this.#token === undefined) return { kind: "local" };
     const peer = this.#peers.get(node);
@@ -147,7 +147,7 @@ export class PeerRouter implements TaskRouting {
     const headers: OutgoingHttpHeaders = { "content-type": "application/x-www-form-urlencoded", "content-length": body.length };
     if (req.headers["user-agent"] !== undefined) headers["user-agent"] = req.headers["user-agent"];
     try {
-      const answer = await this.#exchange<string>(peer, q.path, "POST", headers, res, this.#o.timeoutMs ?? FORWARD_TIMEOUT_MS, (out) => out.end(body), (answer, settle) => {
+      const answer = await this.#exchange<string>(peer, q.path, "POST", headers, outs, this.#o.timeoutMs ?? FORWARD_TIMEOUT_MS, (out) => out.end(body), (answer, settle) => {
         const chunks: Buffer[] = [];
         let size = 0;
         answer.on("data", (c: Buffer) => {
@@ -172,11 +172,11 @@ export class PeerRouter implements TaskRouting {
 
   /**
    * One request to a peer (path and query as given, on the peer's base URL) with the peer headers,
-   * bounded by `timeoutMs` on the clock and given up when the client goes away. `receive` reads the
-   * answer and settles; the bound runs until it settles unless `receive` cancels it.
+   * bounded by `timeoutMs` on the clock, kept in `outs` while out (see whileClientStays). `receive`
+   * reads the answer and settles; the bound runs until it settles unless `receive` cancels it.
    */
   #exchange<T>(
-    peer: URL, pathAndQuery: string, method: string, headers: OutgoingHttpHeaders, res: ServerResponse, timeoutMs: number,
+    peer: URL, pathAndQuery: string, method: string, headers: OutgoingHttpHeaders, outs: Set<ClientRequest>, timeoutMs: number,
     send: (out: ClientRequest) => void,
     receive: (answer: IncomingMessage, settle: (err: Error | undefined, value: T | undefined) => void, timer: { cancel(): void }) => void,
   ): Promise<T> {
@@ -190,14 +190,13 @@ export class PeerRouter implements TaskRouting {
       const https = target.protocol === "https:";
       const out = (https ? httpsRequest : request)(target, { method, headers, agent: https ? undefined : this.#agent });
       const timer = this.#o.clock.setTimeout(() => out.destroy(new Error(`no answer from the owner within ${timeoutMs}ms`)), timeoutMs);
-      const clientGone = () => out.destroy(new Error("the client went away"));
-      res.once("close", clientGone);
+      outs.add(out);
       let settled = false;
       const settle = (err: Error | undefined, value: T | undefined) => {
         if (settled) return;
         settled = true;
         timer.cancel();
-        res.off("close", clientGone);
+        outs.delete(out);
         if (err) reject(err);
         else resolve(value as T);
       };
@@ -208,6 +207,20 @@ export class PeerRouter implements TaskRouting {
       });
       send(out);
     });
+  }
+}
+
+/** Runs requests to peers that are given up when the client goes away: one listener on its response, however many requests. */
+async function whileClientStays<T>(res: ServerResponse, run: (outs: Set<ClientRequest>) => Promise<T>): Promise<T> {
+  const outs = new Set<ClientRequest>();
+  const gone = () => {
+    for (const out of outs) out.destroy(new Error("the client went away"));
+  };
+  res.once("close", gone);
+  try {
+    return await run(outs);
+  } finally {
+    res.off("close", gone);
   }
 }
 
