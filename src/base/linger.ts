@@ -12,13 +12,18 @@ export const LINGER_MS = 1_000;
  * refusal part-way, or on the headers alone), closing the socket with unread bytes makes the kernel
  * send a reset, which can reach the client before it has read the answer and destroy it there. So the
  * socket is half-closed (the answer, then FIN) and destroyed a second later, by when the client has
- * the answer. Call before the answer is ended; a request whose body was read whole is left alone.
+ * the answer; nothing more of the body is read meanwhile. Call before the answer is ended; a request
+ * whose body was read whole is left alone.
  * A request the client sends after the body meanwhile is not handled (see http/server.ts).
  */
 export function lingerBeforeClose(res: ServerResponse): void {
   if (res.req.complete) return;
   const socket = res.socket;
   if (!socket) return;
+  // node:http reads a body nobody read to its end once the answer is sent (to reach the next
+  // request), at line rate for the whole linger; a read of nothing marks it read, so what arrives
+  // stops at the request's buffer and the socket's, and the client's upload stalls instead.
+  res.req.read(0);
   // node:http ends a `connection: close` response with socket.destroySoon(): end, then destroy.
   socket.destroySoon = () => {
     socket.end();

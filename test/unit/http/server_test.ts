@@ -177,4 +177,46 @@ describe("HTTP server", () => {
     assert.equal(tasks(), before, "no task accepted from a request whose answer could not be written");
     assert.equal((r.text().match(/^HTTP\/1\.1 /gm) ?? []).length, 1, "one answer on the connection");
   });
+
+  test("a body refused on its declared length is not read while the connection lingers: the client's upload stalls, it is not drained at line rate", async () => {
+    const r = raw(port, true);
+    const declared = 1024 * 1024 * 1024;
+    r.socket.write(`POST /v1/tasks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${declared}\r\n\r\n`);
+    const { head } = await untilComplete(r);
+    assert.match(head, /^HTTP\/1\.1 413 Content Too Large\r\n/);
+    // Upload as fast as the connection takes it, until the server drops it a second later.
+    let written = 0;
+    r.socket.on("error", () => {});
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    const pump = () => {
+      while (r.socket.writable) {
+        written += chunk.length;
+        if (!r.socket.write(chunk)) return void r.socket.once("drain", pump);
+      }
+    };
+    pump();
+    await r.closed;
+    // Only what the sockets' buffers hold (a few MiB) went out; drained, it would have been hundreds.
+    assert.ok(written < 64 * 1024 * 1024, `${written >> 20} MiB taken by a connection that refused its body`);
+  });
+
+  test("a request pipelined after a small body answered 417 is never handled: the answer said close, so its own answer could not be sent", async () => {
+    const r = raw(port, true);
+    const json = JSON.stringify({ type: "turnstile", sitekey: "0x4AAAAAAAsite", pageurl: "https://example.com/" });
+    const tasks = () => worker.pool.tasks.openCount + worker.pool.tasks.finishedCount;
+    const before = tasks();
+    // Sent at once: the body and the next request reach the parser in one read.
+    r.socket.write(
+      "POST /v1/tasks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 5\r\nexpect: something-else\r\n\r\n{\"a\":" +
+        `POST /v1/tasks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${json.length}\r\n\r\n${json}`,
+    );
+    const { head } = await untilComplete(r);
+    assert.match(head, /^HTTP\/1\.1 417 Expectation Failed\r\n/);
+    r.socket.on("error", () => {});
+    const poke = setInterval(() => void (r.socket.writable && r.socket.write("\r\n", () => {})), 50);
+    await r.closed;
+    clearInterval(poke);
+    assert.equal(tasks(), before, "no task accepted from a request whose answer could not be written");
+    assert.equal((r.text().match(/^HTTP\/1\.1 /gm) ?? []).length, 1, "one answer on the connection");
+  });
 });
