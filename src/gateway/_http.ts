@@ -2,6 +2,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { ByteBudget } from "../base/byte_budget.ts";
 import { readCapped } from "../base/capped_read.ts";
+import { lingerBeforeClose } from "../base/linger.ts";
 
 /** A route handler as the worker's router calls it. */
 export type GatewayHandler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
@@ -41,7 +42,10 @@ export function send(res: ServerResponse, text: string, contentType: string, o: 
   if (res.headersSent || res.destroyed) return;
   const headers: OutgoingHttpHeaders = { "content-type": contentType, "content-length": Buffer.byteLength(text), "cache-control": "no-store" };
   if (o.acao) headers["access-control-allow-origin"] = "*";
-  if (o.close) headers.connection = "close";
+  if (o.close) {
+    headers.connection = "close";
+    lingerBeforeClose(res); // an upload refused part-way reads its answer, not a reset
+  }
   res.writeHead(200, headers);
   res.end(res.req.method === "HEAD" ? undefined : text);
 }

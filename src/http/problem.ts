@@ -4,6 +4,7 @@
  */
 import type { ServerResponse } from "node:http";
 import { WorkerError, type WorkerErrorCode } from "../base/errors.ts";
+import { lingerBeforeClose } from "../base/linger.ts";
 
 /** How long a client should wait before trying again, by why it was refused. */
 const RETRY_AFTER_QUEUE_FULL_S = 5;
@@ -88,7 +89,7 @@ export function sendProblem(res: ServerResponse, err: unknown): void {
   const text = problemJson(problem);
   if (res.headersSent) return void res.destroy();
   const closing = (problem.headers as Record<string, string>).connection === "close" || res.getHeader("connection") === "close";
-  if (closing && !res.req.complete) lingerBeforeClose(res);
+  if (closing) lingerBeforeClose(res);
   res.writeHead(problem.status, problem.title, {
     "content-type": "application/problem+json",
     "content-length": Buffer.byteLength(text),
@@ -96,28 +97,6 @@ export function sendProblem(res: ServerResponse, err: unknown): void {
     ...problem.headers,
   });
   res.end(res.req.method === "HEAD" ? undefined : text);
-}
-
-/** How long a connection closed with its request body unread stays open after the answer. */
-const LINGER_MS = 1_000;
-
-/**
- * A connection closed after an answer while the client may still be sending its body (a 413 part-way,
- * a refusal on the headers alone): closing the socket with unread bytes makes the kernel send a reset,
- * which can reach the client before it has read the answer and destroy it there. So the socket is
- * half-closed (the answer, then FIN) and destroyed a second later, by when the client has the answer;
- * nothing more is read meanwhile (the request stays paused), so the lingering costs no memory.
- */
-function lingerBeforeClose(res: ServerResponse): void {
-  const socket = res.socket;
-  if (!socket) return;
-  // node:http ends a `connection: close` response with socket.destroySoon(): end, then destroy.
-  socket.destroySoon = () => {
-    socket.end();
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-    timer.unref();
-    socket.once("close", () => clearTimeout(timer));
-  };
 }
 
 /**

@@ -48,10 +48,13 @@ export async function startHttpServer(
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
       maxHeaderSize: options.maxHeaderSize ?? 16_384,
     },
-    (req, res) => router.handle(req, res, log),
+    (req, res) => {
+      if (!closedAfterAnswer(req)) router.handle(req, res, log);
+    },
   );
   server.maxConnections = options.maxConnections ?? 10_000;
   server.on("checkContinue", (req, res) => {
+    if (closedAfterAnswer(req)) return;
     deferContinue(req, res);
     router.handle(req, res, log);
   });
@@ -102,6 +105,18 @@ function deferContinue(req: IncomingMessage, res: ServerResponse): void {
     res.writeContinue();
   };
   req.on("newListener", onListener);
+}
+
+/**
+ * A request read from a connection the server has already ended (an answer said `connection: close`
+ * and the socket lingers to let the client read it; see problem.ts): its answer could never be sent,
+ * so it is not handled (a task it would create would be one the client never hears of). The
+ * connection is dropped at once.
+ */
+function closedAfterAnswer(req: IncomingMessage): boolean {
+  if (!req.socket.writableEnded) return false;
+  req.socket.destroy();
+  return true;
 }
 
 /** The problem for a request the HTTP parser gave up on. */

@@ -3,7 +3,7 @@
  * the gateway's in.php/createTask and /v1/tasks with the client's key as its bearer token.
  * Label values are the configured names only, never keys.
  */
-import type { Task } from "../tasks/task.ts";
+import { WITHDRAWN_CODE, type Task } from "../tasks/task.ts";
 import type { Counter, Registry } from "./registry.ts";
 
 export interface ClientMetricsOptions {
@@ -39,8 +39,12 @@ export class ClientMetrics {
     this.#refused.inc({ client });
   }
 
-  /** A task ended: counted for its client, if it has one. */
+  /**
+   * A task ended: counted for its client, if it has one; not one the journal could not record (the
+   * client was answered a refusal, counted as such, and never had its id).
+   */
   ended(task: Task): void {
-    if (task.params.client !== undefined) this.#ended.inc({ client: task.params.client, status: task.status });
+    if (task.params.client === undefined || task.error?.code === WITHDRAWN_CODE) return;
+    this.#ended.inc({ client: task.params.client, status: task.status });
   }
 }

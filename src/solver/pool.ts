@@ -8,7 +8,7 @@
 import type { CircuitBreaker } from "../base/circuit_breaker.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { LoadSnapshot } from "../health/worker_health.ts";
-import { TASK_KINDS, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
+import { TASK_KINDS, WITHDRAWN_CODE, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
 import { payloadBytes, type TaskStore } from "../tasks/task_store.ts";
 
@@ -106,7 +106,7 @@ export class SolverPool {
       await durable;
     } catch (err) {
       // Its submit waits on a write in the same failed batch, so it cannot have been sent.
-      if (task.status === "queued") this.#core.fail(task, "journal", "The task could not be recorded; it was withdrawn.", undefined);
+      if (task.status === "queued") this.#core.fail(task, WITHDRAWN_CODE, "The task could not be recorded; it was withdrawn.", undefined);
       throw err;
     }
     return task;

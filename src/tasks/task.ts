@@ -16,6 +16,9 @@ export function kindOf(type: TaskType): TaskKind {
 /** Whom a failure is charged to: the worker (its health counts it) or the client's input; unset for nobody's (a shutdown, a restore). */
 export type FailureBlame = "worker" | "client";
 
+/** The error code of a task withdrawn because the journal could not record it: refused to its client, who never had its id. */
+export const WITHDRAWN_CODE = "journal";
+
 export interface TaskError {
   /** The upstream code (e.g. ERROR_CAPTCHA_UNSOLVABLE) or `timeout` / `shutdown`. */
   code: string;

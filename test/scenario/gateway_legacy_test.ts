@@ -1,5 +1,7 @@
 // The legacy 2captcha API (in.php/res.php) on the worker, with plain HTTP: each method, action and error.
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { connect } from "node:net";
 import { describe, test } from "node:test";
 import { CLIENT_KEY, gatewayHarness, OTHER_KEY, PNG } from "../_support/gateway.ts";
 import { advance, eventually, withHarness, type Harness } from "../_support/harness.ts";
@@ -222,5 +224,25 @@ describe("gateway: legacy in.php / res.php", () => {
       assert.equal((await fetch(`${h.base}/v1/tasks/${alices}`, { headers: bearer(OTHER_KEY) })).status, 404, "bob cannot read alice's task");
       assert.equal((await fetch(`${h.base}/v1/tasks/${alices}/report`, { method: "POST", headers: bearer(OTHER_KEY), body: '{"correct":false}' })).status, 404);
       assert.equal((await fetch(`${h.base}/v1/tasks/${alices}`, { headers: bearer(CLIENT_KEY) })).status, 200, "alice can");
+    }, gatewayHarness()));
+
+  test("an upload over the limit still being sent when ERROR_TOO_BIG_CAPTCHA_FILESIZE goes out: the client reads it, the connection half-closed, not reset", () =>
+    withHarness(async (h) => {
+      const socket = connect({ port: Number(new URL(h.base).port), host: "127.0.0.1", allowHalfOpen: true });
+      const errors: string[] = [];
+      socket.on("error", (err: NodeJS.ErrnoException) => errors.push(err.code ?? err.message));
+      let received = "";
+      socket.on("data", (c: Buffer) => (received += c.toString("latin1")));
+      const ended = once(socket, "end");
+      socket.write("POST /in.php HTTP/1.1\r\nhost: x\r\ncontent-type: multipart/form-data; boundary=zz\r\ntransfer-encoding: chunked\r\n\r\n");
+      const chunk = Buffer.alloc(256 * 1024, 0x41);
+      socket.write(`${(16 * chunk.length).toString(16)}\r\n`);
+      for (let i = 0; i < 16; i++) socket.write(chunk); // 4 MiB of one chunk: past the limit, the rest unread
+      await ended; // the answer, then the server's FIN
+      assert.match(received, /^HTTP\/1\.1 200 OK\r\n[^]*connection: close\r\n[^]*\r\n\r\nERROR_TOO_BIG_CAPTCHA_FILESIZE$/i);
+      // The upload goes on after the answer: the connection is still there to take it.
+      await new Promise<void>((resolve, reject) => socket.write(Buffer.alloc(64 * 1024, 0x41), (err) => (err ? reject(err) : resolve())));
+      assert.deepEqual(errors, []);
+      socket.destroy();
     }, gatewayHarness()));
 });

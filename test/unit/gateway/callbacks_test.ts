@@ -42,4 +42,24 @@ describe("Callbacks", () => {
     assert.equal(resolved, 1);
     assert.match(registry.render(), /captcha_worker_callbacks_total\{outcome="refused"\} 1/);
   });
+
+  test("a task the journal could not record is not called back: its client was answered ERROR_NO_SLOT_AVAILABLE and never had its id", async () => {
+    const registry = new Registry();
+    let resolved = 0;
+    const cb = new Callbacks({
+      allow: ["hooks.example.com"],
+      clock: new FakeClock(),
+      log: silentLogger,
+      registry,
+      resolve: async () => {
+        resolved++;
+        return [{ address: "93.184.216.34", family: 4 }];
+      },
+    });
+    const params = { type: "image" as const, image: "aGk=", client: "alpha", callback: { url: "http://hooks.example.com/x", format: "pingback" as const } };
+    cb.deliver(makeTask("78", { status: "failed", params, error: { code: "journal", message: "The task could not be recorded; it was withdrawn." } }));
+    await settle();
+    assert.equal(resolved, 0, "no delivery attempted");
+    assert.doesNotMatch(registry.render(), /captcha_worker_callbacks_total\{outcome="[a-z]+"\} [1-9]/);
+  });
 });

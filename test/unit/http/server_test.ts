@@ -1,6 +1,5 @@
 /** The HTTP server's `Expect: 100-continue` handling and reason phrases, asserted on the bytes a raw node:net client receives. */
 import assert from "node:assert/strict";
-import { once } from "node:events";
 import { connect, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { systemClock } from "../../../src/base/clock.ts";
@@ -28,7 +27,8 @@ function raw(port: number, allowHalfOpen = false): Raw {
     text += c.toString("latin1");
     for (const w of waiters) w();
   });
-  const closed = once(socket, "close").then(() => {
+  // Not events.once: an error before the close (a reset the test provokes) would reject it.
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve())).then(() => {
     for (const w of waiters) w();
   });
   let ended = false;
@@ -154,5 +154,69 @@ describe("HTTP server", () => {
     assert.deepEqual(errors, []);
     r.socket.end(); // the client gives up its upload; the server had closed its side already
     await r.closed;
+  });
+
+  test("a request pipelined after a body answered 413 on its headers is never handled: the lingering connection said close, so its answer could not be sent", async () => {
+    const r = raw(port, true);
+    const declared = 3 * 1024 * 1024;
+    const json = JSON.stringify({ type: "turnstile", sitekey: "0x4AAAAAAAsite", pageurl: "https://example.com/" });
+    const tasks = () => worker.pool.tasks.openCount + worker.pool.tasks.finishedCount;
+    const before = tasks();
+    r.socket.write(`POST /v1/tasks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${declared}\r\n\r\n`);
+    const { head } = await untilComplete(r);
+    assert.match(head, /^HTTP\/1\.1 413 Content Too Large\r\n/);
+    // The whole declared body, then a second request on the same connection.
+    r.socket.write(Buffer.alloc(declared, 0x20));
+    r.socket.write(`POST /v1/tasks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${json.length}\r\n\r\n${json}`);
+    // The server's close is silent once it has read everything; a write after it is reset. Empty
+    // lines between requests are allowed, so these are no third request.
+    r.socket.on("error", () => {});
+    const poke = setInterval(() => void (r.socket.writable && r.socket.write("\r\n", () => {})), 50);
+    await r.closed; // by a reset (EPIPE or ECONNRESET): the server dropped the connection
+    clearInterval(poke);
+    assert.equal(tasks(), before, "no task accepted from a request whose answer could not be written");
+    assert.equal((r.text().match(/^HTTP\/1\.1 /gm) ?? []).length, 1, "one answer on the connection");
+  });
+
+  test("a body refused on its declared length is not read while the connection lingers: the client's upload stalls, it is not drained at line rate", async () => {
+    const r = raw(port, true);
+    const declared = 1024 * 1024 * 1024;
+    r.socket.write(`POST /v1/tasks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${declared}\r\n\r\n`);
+    const { head } = await untilComplete(r);
+    assert.match(head, /^HTTP\/1\.1 413 Content Too Large\r\n/);
+    // Upload as fast as the connection takes it, until the server drops it a second later.
+    let written = 0;
+    r.socket.on("error", () => {});
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    const pump = () => {
+      while (r.socket.writable) {
+        written += chunk.length;
+        if (!r.socket.write(chunk)) return void r.socket.once("drain", pump);
+      }
+    };
+    pump();
+    await r.closed;
+    // Only what the sockets' buffers hold (a few MiB) went out; drained, it would have been hundreds.
+    assert.ok(written < 64 * 1024 * 1024, `${written >> 20} MiB taken by a connection that refused its body`);
+  });
+
+  test("a request pipelined after a small body answered 417 is never handled: the answer said close, so its own answer could not be sent", async () => {
+    const r = raw(port, true);
+    const json = JSON.stringify({ type: "turnstile", sitekey: "0x4AAAAAAAsite", pageurl: "https://example.com/" });
+    const tasks = () => worker.pool.tasks.openCount + worker.pool.tasks.finishedCount;
+    const before = tasks();
+    // Sent at once: the body and the next request reach the parser in one read.
+    r.socket.write(
+      "POST /v1/tasks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 5\r\nexpect: something-else\r\n\r\n{\"a\":" +
+        `POST /v1/tasks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${json.length}\r\n\r\n${json}`,
+    );
+    const { head } = await untilComplete(r);
+    assert.match(head, /^HTTP\/1\.1 417 Expectation Failed\r\n/);
+    r.socket.on("error", () => {});
+    const poke = setInterval(() => void (r.socket.writable && r.socket.write("\r\n", () => {})), 50);
+    await r.closed;
+    clearInterval(poke);
+    assert.equal(tasks(), before, "no task accepted from a request whose answer could not be written");
+    assert.equal((r.text().match(/^HTTP\/1\.1 /gm) ?? []).length, 1, "one answer on the connection");
   });
 });

@@ -29,4 +29,15 @@ describe("ClientMetrics", () => {
     assert.ok(line(text, 'captcha_worker_client_in_flight{client="charlie"}'));
     assert.equal(line(text, 'captcha_worker_client_in_flight{client="alpha"}'), undefined);
   });
+
+  test("a task the journal could not record is the client's refusal, not also its outcome: it was withdrawn and the client never had its id", () => {
+    const r = new Registry();
+    const m = new ClientMetrics(r, { names: () => ["alpha"], openOf: () => 0 });
+    const withdrawn = makeTask("1", { status: "failed", params: { type: "image", image: "", client: "alpha" }, error: { code: "journal", message: "withdrawn"} });
+    m.refused("alpha"); // what the gateway and /v1/tasks count when accept throws ERR_STATE_DIR
+    m.ended(withdrawn); // the pool's end hook sees the withdrawn task too
+    const text = r.render();
+    assert.equal(line(text, 'captcha_worker_client_refusals_total{client="alpha"}'), 'captcha_worker_client_refusals_total{client="alpha"} 1');
+    assert.ok(!text.includes("captcha_worker_client_task_outcomes_total{"), "no outcome for a task never given to the client");
+  });
 });
