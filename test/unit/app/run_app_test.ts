@@ -38,14 +38,20 @@ function hangingStart() {
   return { start, fail };
 }
 
+/** runApp on a fake clock with a start that hangs until `fail()`. */
+async function beginRun() {
+  const clock = new FakeClock();
+  const { rt, err } = fakeRuntime();
+  const { start, fail } = hangingStart();
+  const { config } = parseConfig({ listen: "127.0.0.1:0" }, {});
+  const exited = runApp({ config, apiKey: "k".repeat(32), apiToken: undefined, runtime: rt, clock, start });
+  await settle();
+  return { clock, err, fail, exited };
+}
+
 describe("runApp", () => {
   test("a start slower than SLOW_START_MS writes what it held back and says it is still starting, rather than nothing", async () => {
-    const clock = new FakeClock();
-    const { rt, err } = fakeRuntime();
-    const { start, fail } = hangingStart();
-    const { config } = parseConfig({ listen: "127.0.0.1:0" }, {});
-    const exited = runApp({ config, apiKey: "k".repeat(32), apiToken: undefined, runtime: rt, clock, start });
-    await settle();
+    const { clock, err, fail, exited } = await beginRun();
     await clock.advance(SLOW_START_MS - 1);
     assert.deepEqual(err, [], "held: the start line is meant to come first");
     await clock.advance(1);
@@ -60,12 +66,7 @@ describe("runApp", () => {
   });
 
   test("a start that ends before SLOW_START_MS never says it is still starting", async () => {
-    const clock = new FakeClock();
-    const { rt, err } = fakeRuntime();
-    const { start, fail } = hangingStart();
-    const { config } = parseConfig({ listen: "127.0.0.1:0" }, {});
-    const exited = runApp({ config, apiKey: "k".repeat(32), apiToken: undefined, runtime: rt, clock, start });
-    await settle();
+    const { clock, err, fail, exited } = await beginRun();
     fail();
     assert.equal(await exited, 78);
     await clock.advance(2 * SLOW_START_MS);
