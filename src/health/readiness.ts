@@ -40,6 +40,11 @@ export function balanceFunded(wasFunded: boolean, balanceUsd: number, minBalance
 }
 
 /** The error rate is judged only on at least this many outcomes in the window (SPEC §3). */
+/** An issue's kind, the part before `=` (`low_balance=$0.42` -> `low_balance`; `circuit_open` as it is). */
+export function issueKind(issue: string): string {
+  return issue.split("=", 1)[0]!;
+}
+
 export const MIN_ERROR_RATE_OUTCOMES = 20;
 /** Saturation is judged only on at least this many in.php answers in the window. */
 export const MIN_SATURATION_SUBMITS = 10;

@@ -9,7 +9,7 @@
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { HealthView, Readiness } from "./health_view.ts";
-import { READINESS_STATES, type ReadinessState } from "./readiness.ts";
+import { issueKind, READINESS_STATES, type ReadinessState } from "./readiness.ts";
 
 export type ReadinessListener = (r: Readiness) => void;
 
@@ -136,5 +136,5 @@ export class ReadinessNotifier {
 }
 
 function keyOf(r: Readiness): string {
-  return `${r.state}:${r.issues.map((i) => i.split("=", 1)[0]).join(",")}`;
+  return `${r.state}:${r.issues.map(issueKind).join(",")}`;
 }

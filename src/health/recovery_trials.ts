@@ -10,6 +10,7 @@
  */
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Readiness } from "./health_view.ts";
+import { issueKind } from "./readiness.ts";
 
 /** The issues a balance check can clear: transport ones, tried every second. */
 const TRANSPORT_ISSUES: ReadonlySet<string> = new Set(["upstream_unreachable", "circuit_open"]);
@@ -31,7 +32,7 @@ export interface RecoveryTrialsOptions {
 
 /** What `issues` call for: a trial every tick, a restrained one, or none. */
 export function trialNeed(issues: readonly string[]): "transport" | "account" | "banned" | undefined {
-  const kinds = issues.map((i) => i.split("=", 1)[0]!);
+  const kinds = issues.map(issueKind);
   if (kinds.some((k) => TRANSPORT_ISSUES.has(k))) return "transport";
   if (issues.includes("upstream_auth=IP_BANNED")) return "banned";
   return kinds.some((k) => ACCOUNT_ISSUES.has(k)) ? "account" : undefined;

@@ -4,6 +4,7 @@
  * with a viewBox, so CSS scales it to any width; every mark has a <title> for a tooltip, and the
  * page lists the same facts as text beside it, so nothing needs hovering.
  */
+import { issueKind } from "../health/readiness.ts";
 import { duration } from "./status_model.ts";
 import type { HistoryView } from "./status_history.ts";
 import type { Stretch } from "./readiness_stretches.ts";
@@ -57,7 +58,7 @@ export function timelineSvg(stretches: readonly Stretch[]): string {
     const room = Math.floor((w - 6) / 7.2);
     // The issues in full when they fit, else their kinds (low_balance), else cut.
     const full = s.issues.length ? s.issues.join(", ") : STATE_LABEL[s.state];
-    const short = s.issues.map((i) => i.split("=", 1)[0]).join(", ") || full;
+    const short = s.issues.map(issueKind).join(", ") || full;
     const label = full.length <= room ? full : short.length <= room ? short : short.slice(0, Math.max(0, room - 1)) + "…";
     const text = s.state !== "ready" && s.state !== "gap" && room >= 6 ? `<text x="${attr(x + 3)}" y="27">${escapeHtml(label)}</text>` : "";
     return `<g class="stretch ${s.state}"><title>${escapeHtml(describeStretch(s))}</title><rect x="${attr(x)}" y="8" width="${attr(w)}" height="30"/>${text}</g>`;

@@ -3,7 +3,7 @@
  * of issue. A minute shows the worst state it held at all (a 5 s fault marks its minute), and each
  * stretch says how long the worker actually spent outside `ready` in it, so nothing is overstated.
  */
-import type { ReadinessState } from "../health/readiness.ts";
+import { issueKind, type ReadinessState } from "../health/readiness.ts";
 import type { HistoryView, MinuteStats } from "./status_history.ts";
 import { noteIssue } from "./status_history.ts";
 
@@ -32,7 +32,7 @@ export function worstState(stats: Readonly<MinuteStats>): ReadinessState | undef
   return WORST_FIRST.find((s) => stats.msIn[s] > 0);
 }
 
-const kinds = (issues: readonly string[]) => issues.map((i) => i.split("=", 1)[0]).sort().join(",");
+const kinds = (issues: readonly string[]) => issues.map(issueKind).sort().join(",");
 
 /** The view's minutes as stretches, oldest first. */
 export function readinessStretches(view: HistoryView): Stretch[] {

@@ -7,7 +7,7 @@
  */
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Readiness } from "../health/health_view.ts";
-import { READINESS_STATES, type ReadinessState } from "../health/readiness.ts";
+import { issueKind, READINESS_STATES, type ReadinessState } from "../health/readiness.ts";
 import { MINUTE_MS, MinuteRing, RING_MINUTES, minuteOf } from "./history_rings.ts";
 
 /** Issue strings a minute keeps (the latest value of each kind); more kinds in one minute are dropped. */
@@ -95,8 +95,8 @@ function resetStats(s: MinuteStats): void {
 
 /** Adds `issue` to `issues` in place: replaces the value of its kind (the part before `=`), or appends it while under MAX_ISSUES. */
 export function noteIssue(issues: string[], issue: string): void {
-  const kind = issue.split("=", 1)[0];
-  const i = issues.findIndex((x) => x.split("=", 1)[0] === kind);
+  const kind = issueKind(issue);
+  const i = issues.findIndex((x) => issueKind(x) === kind);
   if (i >= 0) issues[i] = issue;
   else if (issues.length < MAX_ISSUES) issues.push(issue);
 }

@@ -4,6 +4,7 @@
  * Everything a chart shows is also written as text, so nothing needs hovering, and it fits a phone.
  */
 import { checkStatusForms } from "../health/check_status.ts";
+import { issueKind } from "../health/readiness.ts";
 import { attr, escapeHtml as esc, hhmmss } from "./_html.ts";
 import { describeStretch, linesSvg, outsideFor, stateLabel, tasksSvg, timelineSvg } from "./history_svg.ts";
 import { readinessStretches } from "./readiness_stretches.ts";
@@ -60,7 +61,7 @@ const MEANING: Record<string, string> = {
 };
 
 const issueItem = (issue: string) => {
-  const meaning = MEANING[issue.split("=", 1)[0]!];
+  const meaning = MEANING[issueKind(issue)];
   const text = meaning && esc(meaning).replace(/--[a-z-]+/g, (flag) => `<span class="flag">${flag}</span>`);
   return `<li><code>${esc(issue)}</code>${text ? ` <span class="meaning">${text}</span>` : ""}</li>`;
 };
