@@ -13,7 +13,7 @@ import { isIP } from "node:net";
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { Counter, Registry } from "../metrics/registry.ts";
-import { WITHDRAWN_CODE, type Task } from "../tasks/task.ts";
+import { isWithdrawn, type Task } from "../tasks/task.ts";
 import { taskFailureCode } from "./errors.ts";
 import { taskResultBody } from "./v2_result.ts";
 
@@ -83,7 +83,7 @@ export class Callbacks {
   deliver(task: Task): void {
     const cb = task.params.callback;
     // A task the journal could not record was withdrawn: its client was refused and never had its id.
-    if (!cb || this.#stopped || task.error?.code === WITHDRAWN_CODE) return;
+    if (!cb || this.#stopped || isWithdrawn(task)) return;
     if (this.#pending >= MAX_PENDING) return this.#count("dropped", task, "too many callbacks waiting");
     this.#pending++;
     const body = cb.format === "pingback" ? pingbackBody(task) : JSON.stringify({ taskId: Number(task.id), ...taskResultBody(task) });

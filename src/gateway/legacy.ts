@@ -141,7 +141,9 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
     const byNode = new Map<number | undefined, string[]>();
     for (const id of list) {
       const node = nodeOfTaskId(id);
-      byNode.set(node, [...(byNode.get(node) ?? []), id]);
+      const group = byNode.get(node);
+      if (group) group.push(id);
+      else byNode.set(node, [id]);
     }
     const groups = [...byNode.values()];
     const asked = await ask(groups.map((g) => ({ ids: g, form: { key, action: "get", ids: g.join(",") } })), ctx);

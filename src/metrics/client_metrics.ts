@@ -3,7 +3,7 @@
  * the gateway's in.php/createTask and /v1/tasks with the client's key as its bearer token.
  * Label values are the configured names only, never keys.
  */
-import { WITHDRAWN_CODE, type Task } from "../tasks/task.ts";
+import { isWithdrawn, type Task } from "../tasks/task.ts";
 import type { Counter, Registry } from "./registry.ts";
 
 export interface ClientMetricsOptions {
@@ -44,7 +44,7 @@ export class ClientMetrics {
    * client was answered a refusal, counted as such, and never had its id).
    */
   ended(task: Task): void {
-    if (task.params.client === undefined || task.error?.code === WITHDRAWN_CODE) return;
+    if (task.params.client === undefined || isWithdrawn(task)) return;
     this.#ended.inc({ client: task.params.client, status: task.status });
   }
 }

@@ -19,6 +19,11 @@ export type FailureBlame = "worker" | "client";
 /** The error code of a task withdrawn because the journal could not record it: refused to its client, who never had its id. */
 export const WITHDRAWN_CODE = "journal";
 
+/** A task withdrawn at acceptance (WITHDRAWN_CODE): no client's task, so no client's outcome or callback. */
+export function isWithdrawn(task: Pick<Task, "error">): boolean {
+  return task.error?.code === WITHDRAWN_CODE;
+}
+
 export interface TaskError {
   /** The upstream code (e.g. ERROR_CAPTCHA_UNSOLVABLE) or `timeout` / `shutdown`. */
   code: string;
