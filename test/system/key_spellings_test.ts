@@ -11,6 +11,7 @@ import { once } from "node:events";
 import { test } from "node:test";
 import { collectOutput, spawnCli, waitForStart } from "../_support/cli.ts";
 import { keySpellings } from "../_support/key_spellings.ts";
+import { pollUntil } from "../_support/net.ts";
 import { startScriptedUpstream } from "../_support/scripted_upstream.ts";
 
 const KEYS = ["DISTINCT0123456789abcdef0123456789", "DISTINCT!key'with(all)~five*-._"];
@@ -91,7 +92,10 @@ test("a key echoed by the upstream in any spelling never leaves the worker: solu
       }
       assert.ok(results.filter((r) => r.startsWith("solved")).length >= 2, results.join("\n"));
       assert.ok(results.filter((r) => r.includes("[REDACTED]")).length >= echoes.length, results.join("\n"));
-      await new Promise((r) => setTimeout(r, 1200)); // a second balance check, with a different echo
+      // A second balance check, with a different echo, before the health documents are read.
+      const balanceChecks = () => upstream.requests.filter((r) => new URLSearchParams(r.body).get("action") === "getbalance").length;
+      const seen = balanceChecks();
+      await pollUntil("another balance check", () => balanceChecks() > seen, { timeoutMs: 5_000 });
       for (const path of ["/", "/health", "/health/ready", "/health/dependencies", "/metrics", "/?format=json"]) await get(path);
       child.kill("SIGTERM");
       assert.deepEqual(await exited, [0, null]);
