@@ -191,7 +191,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     checks,
     thresholds: config,
     stallMs: Math.max(60_000, 3 * config.pollIntervalMs),
-    extraIssues: () => (journal?.error === undefined ? [] : [`state_dir=${journal.error}`]),
+    extraIssues: () => (journal?.error === undefined ? [] : [{ kind: "state_dir", reason: journal.error }]),
   });
   const notifier = new ReadinessNotifier({ view, clock, log, onPassing: () => health.markReady() });
   const trials = startRecoveryTrials({ clock, evaluate: () => view.evaluate(), trial: () => checks.refresh(UPSTREAM_CHECK) });
