@@ -218,7 +218,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   // One budget for request bodies being read at once, whichever API they arrive on.
   const bodies = new ByteBudget(DEFAULT_BODY_BUDGET);
   const keys = clientKeys;
-  clientMetrics = keys && new ClientMetrics(registry, { names: () => keys.names, openOf: (name) => pool.tasks.openOf(name) });
+  clientMetrics = keys && new ClientMetrics(registry, { names: () => keys.names, openOf: (name) => pool.openOf(name) });
   registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: config.clientKeysFile === undefined ? undefined : clientKeys, clientMetrics, admission, routing });
   // The 2captcha-compatible gateway (SPEC §11), on with --client-keys-file; getbalance reads the check's cache.
   const balanceUsd = () => {
@@ -234,7 +234,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     view,
     notifier,
     pool,
-    waits: pool.tasks,
+    waits: pool,
     journal,
     stateDir: config.stateDir,
     notify: undefined as ReturnType<typeof startSystemdNotify>,

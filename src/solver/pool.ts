@@ -10,7 +10,7 @@ import { WorkerError } from "../base/errors.ts";
 import type { LoadSnapshot } from "../health/worker_health.ts";
 import { TASK_KINDS, WITHDRAWN_CODE, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
-import { payloadBytes, type TaskStore } from "../tasks/task_store.ts";
+import { payloadBytes } from "../tasks/task_store.ts";
 
 /** @default for --queue-max-bytes: 256 MiB of task payloads held by open tasks. */
 export const DEFAULT_QUEUE_MAX_BYTES = 256 * 1024 * 1024;
@@ -27,6 +27,20 @@ import type { Outcome } from "./upstream_port.ts";
 export { SUBMIT_UNCERTAIN } from "./pool_core.ts";
 export type { PoolOptions, PoolState, RestoreResult };
 
+/** What the pool's task store holds (memory budgets, leak checks). */
+export interface StoredTasks {
+  /** Tasks not yet ended. */
+  open: number;
+  /** Ended tasks kept for their clients to read. */
+  finished: number;
+  /** Payload bytes of the open tasks (the queue's byte budget). */
+  openBytes: number;
+  /** Bytes the ended tasks hold. */
+  finishedBytes: number;
+  /** Clients waiting on a task's end. */
+  waiters: number;
+}
+
 export class SolverPool {
   readonly #core: PoolCore;
   readonly #account: Account;
@@ -42,9 +56,46 @@ export class SolverPool {
     this.#dispatcher = new Dispatcher(this.#core, this.#poller, this.#account);
   }
 
-  /** Every task by id, open or recently ended. */
-  get tasks(): TaskStore {
-    return this.#core.tasks;
+  /** The task `id`, open or recently ended (retention); undefined when unknown or forgotten. */
+  find(id: string): Task | undefined {
+    return this.#core.tasks.get(id);
+  }
+
+  /**
+   * Resolves when task `id` ends, `timeoutMs` passes or `signal` aborts (a client gone away: only
+   * its wait is dropped, never the task); at once after releaseWaiters.
+   */
+  wait(id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.#core.tasks.wait(id, timeoutMs, signal);
+  }
+
+  /**
+   * The shutdown deadline: every client waiting on a task gets it as it stands now, and no new wait
+   * begins. Returns how many were waiting.
+   */
+  releaseWaiters(): number {
+    return this.#core.tasks.releaseWaiters();
+  }
+
+  /** Whether releaseWaiters was called: open tasks will not progress in this process. */
+  get released(): boolean {
+    return this.#core.tasks.released;
+  }
+
+  /** Tasks of `client` not yet ended, whichever API took them. */
+  openOf(client: string): number {
+    return this.#core.tasks.openOf(client);
+  }
+
+  /** True when `client` holds `maxInFlight` open tasks already (no limit: never); every API asks this before accepting. */
+  atClientLimit(client: string, maxInFlight: number | undefined): boolean {
+    return this.#core.tasks.atClientLimit(client, maxInFlight);
+  }
+
+  /** What the pool holds now: tasks open and ended (kept for their clients), their bytes, and clients waiting. */
+  get stored(): StoredTasks {
+    const t = this.#core.tasks;
+    return { open: t.openCount, finished: t.finishedCount, openBytes: t.openBytes, finishedBytes: t.finishedBytes, waiters: t.waiterCount };
   }
 
   /** The upstream circuit breaker (for readiness and tests). */

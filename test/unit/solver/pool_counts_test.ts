@@ -63,7 +63,7 @@ async function runSeed(seed: number): Promise<void> {
     upstreamId: random() < 0.5 ? `u-r${i}` : undefined, uncertain: random() < 0.3, submissions: 1,
   }));
   pool.restore(restored);
-  for (const r of restored) tasks.push(pool.tasks.get(r.id)!);
+  for (const r of restored) tasks.push(pool.find(r.id)!);
   for (let step = 0; step < 300; step++) {
     const roll = random();
     if (roll < 0.3) {

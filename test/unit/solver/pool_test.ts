@@ -52,7 +52,7 @@ describe("SolverPool admission", () => {
     pool.enqueue("image", IMAGE);
     assert.equal(pool.queueDepth, 2);
     assert.equal(codeOf(() => pool.enqueue("image", IMAGE)), "ERR_QUEUE_FULL");
-    assert.equal(pool.tasks.get(first.id), first);
+    assert.equal(pool.find(first.id), first);
   });
 
   test("accept resolves with the queued task when there is no journal", async () => {
