@@ -2,8 +2,8 @@
  * The solver pool: bounded FIFO queues per kind, at most `threads` tasks holding an upstream slot,
  * polls and deadlines on one scheduler, and the upstream's trouble handled per SPEC §6 (back-off
  * pauses submissions, fatal account codes stop them, transport failures feed a circuit breaker).
- * This facade admits tasks, forwards reports and runs the lifecycle; dispatcher.ts, poller.ts,
- * account.ts, restore.ts and drain.ts do the rest over the state in pool_core.ts.
+ * This facade admits tasks, forwards reports and runs the lifecycle; its private parts (_dispatcher,
+ * _poller, _account, _restore, _drain, _bulkhead) do the rest over the state in _pool_core.ts.
  */
 import type { CircuitBreaker } from "../base/circuit_breaker.ts";
 import { WorkerError } from "../base/errors.ts";
@@ -15,16 +15,16 @@ import { payloadBytes } from "../tasks/task_store.ts";
 /** @default for --queue-max-bytes: 256 MiB of task payloads held by open tasks. */
 export const DEFAULT_QUEUE_MAX_BYTES = 256 * 1024 * 1024;
 import { REPORT } from "../upstream/endpoints.ts";
-import { Account } from "./account.ts";
-import { Dispatcher } from "./dispatcher.ts";
-import { failAll, stopAccepting, suspend, whenIdle } from "./drain.ts";
+import { Account } from "./_account.ts";
+import { Dispatcher } from "./_dispatcher.ts";
+import { failAll, stopAccepting, suspend, whenIdle } from "./_drain.ts";
 import type { EndedTask, ReplayedTask } from "./journal_port.ts";
-import { Poller } from "./poller.ts";
-import { PoolCore, type PoolOptions, type PoolState } from "./pool_core.ts";
-import { restoreTasks, type RestoreResult } from "./restore.ts";
+import { Poller } from "./_poller.ts";
+import { PoolCore, type PoolOptions, type PoolState } from "./_pool_core.ts";
+import { restoreTasks, type RestoreResult } from "./_restore.ts";
 import type { Outcome } from "./upstream_port.ts";
 
-export { SUBMIT_UNCERTAIN } from "./pool_core.ts";
+export { SUBMIT_UNCERTAIN } from "./_pool_core.ts";
 export type { PoolOptions, PoolState, RestoreResult };
 
 /** What the pool's task store holds (memory budgets, leak checks). */
@@ -50,7 +50,8 @@ export class SolverPool {
   readonly #reporting = new WeakSet<Task>();
 
   constructor(options: PoolOptions) {
-    this.#core = new PoolCore(options);
+    // The core asks the dispatcher to pump whenever something frees; it never does before this constructor returns.
+    this.#core = new PoolCore(options, () => this.#dispatcher.pump());
     this.#account = new Account(this.#core);
     this.#poller = new Poller(this.#core, this.#account);
     this.#dispatcher = new Dispatcher(this.#core, this.#poller, this.#account);

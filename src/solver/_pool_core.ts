@@ -16,7 +16,7 @@ import type { TaskParams } from "../tasks/task_params.ts";
 import { TaskIdGenerator } from "../tasks/task_id.ts";
 import { TaskStore, type TaskStoreOptions } from "../tasks/task_store.ts";
 import { SUBMIT, type Endpoint } from "../upstream/endpoints.ts";
-import { Bulkhead, type BulkheadLimits } from "./bulkhead.ts";
+import { Bulkhead, type BulkheadLimits } from "./_bulkhead.ts";
 import type { TaskJournal } from "./journal_port.ts";
 import type { Outcome, SolverUpstream } from "./upstream_port.ts";
 
@@ -86,16 +86,18 @@ export class PoolCore {
   readonly idleWaiters = new Set<() => void>();
   /** Live queued tasks (the deques may also hold ended ones, dropped lazily at their heads). */
   readonly #queued = new Set<Task>();
-  /** When work last started waiting on an idle pool (nothing queued, nothing in flight). */
-  busySince: number | undefined;
-  state: PoolState = "running";
-  pausedUntil = 0;
-  resumeJob: ScheduledJob | undefined;
-  /** Starts what may start now; the dispatcher sets it. */
-  pump: () => void = () => {};
+  /** Starts what may start now (the dispatcher's pump). */
+  readonly #pump: () => void;
+  #busySince: number | undefined;
+  #state: PoolState = "running";
+  /** Submissions wait until then (a back-off or an open circuit); #resumeJob pumps again at that time. */
+  #pausedUntil = 0;
+  #resumeJob: ScheduledJob | undefined;
 
-  constructor(options: PoolOptions) {
+  /** `pump`: starts what may start; called whenever a slot frees, a pause ends or the circuit lets calls through. */
+  constructor(options: PoolOptions, pump: () => void) {
     this.o = options;
+    this.#pump = pump;
     this.clock = options.clock;
     this.scheduler = new Scheduler(options.clock, (err) => options.log.error("scheduled job failed", { err }));
     this.tasks = new TaskStore(options.clock, options.retention);
@@ -112,6 +114,31 @@ export class PoolCore {
     });
   }
 
+  /** Starts what may start now: a slot freed, a pause ended, the key works again, tasks came back. */
+  pump(): void {
+    this.#pump();
+  }
+
+  /** Where the pool is in its life: running, draining, suspended or stopped. */
+  get state(): PoolState {
+    return this.#state;
+  }
+
+  /** The pool moves on in its life (drain.ts): draining, suspended, stopped. */
+  enter(state: Exclude<PoolState, "running">): void {
+    this.#state = state;
+  }
+
+  /** When work last started waiting on an idle pool (nothing queued, nothing in flight). */
+  get busySince(): number | undefined {
+    return this.#busySince;
+  }
+
+  /** Work waits from `at` (restored tasks wait from the restart, not from before it). */
+  busyFrom(at: number): void {
+    this.#busySince = at;
+  }
+
   /** Live queued tasks: derived from the set, so no path can make it drift or go negative. */
   get queued(): number {
     return this.#queued.size;
@@ -119,7 +146,7 @@ export class PoolCore {
 
   /** Puts `task` in its queue (at the front after a refusal); notes when an idle pool got work. */
   enqueue(task: Task, front = false): void {
-    if (this.#queued.size === 0 && this.holding.size === 0) this.busySince = this.clock.now();
+    if (this.#queued.size === 0 && this.holding.size === 0) this.#busySince = this.clock.now();
     this.#queued.add(task);
     if (front) this.queues[task.kind].unshift(task);
     else this.queues[task.kind].push(task);
@@ -136,7 +163,7 @@ export class PoolCore {
 
   /** Calls made now are abandoned (their answers dropped): the pool was suspended or stopped. */
   get abandoned(): boolean {
-    return this.state === "suspended" || this.state === "stopped";
+    return this.#state === "suspended" || this.#state === "stopped";
   }
 
   newTask(id: string, type: TaskType, params: TaskParams, createdAt: number, deadlineAt: number): Task {
@@ -184,16 +211,35 @@ export class PoolCore {
     this.own.abort();
   }
 
-  /** Pauses submissions for `ms` (the longer pause wins). */
+  /** Whether submissions are paused at `now` (a back-off or an open circuit's cool-down). */
+  pausedAt(now: number): boolean {
+    return now < this.#pausedUntil;
+  }
+
+  /** Pauses submissions for `ms` (the longer pause wins); the pump runs again when it ends. */
   pauseFor(ms: number): void {
     const until = this.clock.now() + ms;
-    if (this.resumeJob && until <= this.pausedUntil) return;
-    this.pausedUntil = until;
-    this.resumeJob?.cancel();
-    this.resumeJob = this.scheduler.schedule(ms, () => {
-      this.resumeJob = undefined;
+    if (this.#resumeJob && until <= this.#pausedUntil) return;
+    this.#pausedUntil = until;
+    this.#resumeJob?.cancel();
+    this.#resumeJob = this.scheduler.schedule(ms, () => {
+      this.#resumeJob = undefined;
       this.pump();
     });
+  }
+
+  /** Ends a pending pause now (the money came back); the caller pumps. A pause already over stays as it is. */
+  clearPause(): void {
+    if (this.#resumeJob === undefined) return;
+    this.#resumeJob.cancel();
+    this.#resumeJob = undefined;
+    this.#pausedUntil = 0;
+  }
+
+  /** Stops every timer (deadlines, polls, the pause's end): suspend and failAll. */
+  stopTimers(): void {
+    this.scheduler.stop();
+    this.#resumeJob = undefined;
   }
 
   /**

@@ -7,9 +7,9 @@
 import { balanceFunded } from "../health/readiness.ts";
 import type { Task } from "../tasks/task.ts";
 import { SUBMIT } from "../upstream/endpoints.ts";
-import type { Account } from "./account.ts";
-import { SUBMIT_UNCERTAIN, type PoolCore } from "./pool_core.ts";
-import type { Poller } from "./poller.ts";
+import type { Account } from "./_account.ts";
+import { SUBMIT_UNCERTAIN, type PoolCore } from "./_pool_core.ts";
+import type { Poller } from "./_poller.ts";
 
 export class Dispatcher {
   readonly #core: PoolCore;
@@ -24,7 +24,6 @@ export class Dispatcher {
     this.#core = core;
     this.#poller = poller;
     this.#account = account;
-    core.pump = () => this.pump();
   }
 
   /** Starts as many queued tasks as slots, bulkheads, the circuit and any pause allow. */
@@ -32,7 +31,7 @@ export class Dispatcher {
     const core = this.#core;
     if (core.state !== "running" || this.#account.refusedCode !== undefined) return;
     const now = core.clock.now();
-    if (now < core.pausedUntil) return;
+    if (core.pausedAt(now)) return;
     for (;;) {
       const kind = core.bulkhead.pick((k) => core.head(k)?.createdAt);
       if (kind === undefined) return;
@@ -62,11 +61,7 @@ export class Dispatcher {
     if (!toppedUp) return;
     core.o.health.resumed();
     core.submitBackoff.reset();
-    if (core.resumeJob !== undefined && core.circuit.state === "closed") {
-      core.resumeJob.cancel();
-      core.resumeJob = undefined;
-      core.pausedUntil = 0;
-    }
+    if (core.circuit.state === "closed") core.clearPause();
     this.pump();
   }
 
@@ -76,7 +71,7 @@ export class Dispatcher {
    */
   #backOff(): void {
     const core = this.#core;
-    if (core.clock.now() < core.pausedUntil) return;
+    if (core.pausedAt(core.clock.now())) return;
     core.pauseFor(core.submitBackoff.next());
   }
 

@@ -5,8 +5,8 @@
  */
 import type { Task } from "../tasks/task.ts";
 import { POLL } from "../upstream/endpoints.ts";
-import type { Account } from "./account.ts";
-import type { PoolCore } from "./pool_core.ts";
+import type { Account } from "./_account.ts";
+import type { PoolCore } from "./_pool_core.ts";
 
 const UNSOLVABLE = "ERROR_CAPTCHA_UNSOLVABLE";
 
