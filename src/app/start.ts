@@ -34,7 +34,7 @@ import { ClientMetrics } from "../metrics/client_metrics.ts";
 import { registerWorkerMetrics, type WorkerMetrics } from "../metrics/worker_metrics.ts";
 import { SolverPool } from "../solver/pool.ts";
 import { StatusHistory } from "../status_report/status_history.ts";
-import type { Task } from "../tasks/task.ts";
+import { TaskEndHub } from "../tasks/task_end_hub.ts";
 import { createCaptchaAiClient } from "../upstream/captchaai_client.ts";
 import { ClientKeys } from "../gateway/client_keys.ts";
 import type { Gateway } from "../gateway/gateway.ts";
@@ -97,6 +97,8 @@ export interface Worker extends StopLadder {
   startup: Promise<void>;
   /** The 2captcha-compatible gateway, with --client-keys-file. */
   gateway: Gateway | undefined;
+  /** Where each task's end is published: subscribe to hear every task that ends from now on. */
+  taskEnds: TaskEndHub;
   /** SIGHUP: re-reads the client keys file (a failed read keeps the keys in use); without one, logs that there is nothing to reload. */
   reload(): void;
 }
@@ -117,7 +119,9 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     log.error("cannot use the client keys", { err });
     throw err;
   }
+  const taskEnds = new TaskEndHub(log.child({ component: "solver" }));
   const demo = o.config.demo ? await startDemo(o.config, clock, log) : undefined;
+  if (demo) taskEnds.subscribe((task) => demo.taskEnded(task));
   const config = demo?.config ?? o.config;
   let apiKey = demo?.apiKey ?? o.apiKey;
   // --demo without a keys file: the gateway is on with one fresh demo key (printed in the banner).
@@ -125,8 +129,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   if (apiKey === undefined) throw new WorkerError("ERR_NO_API_KEY", "No CaptchaAI key and no --demo");
   const health = new WorkerHealth(clock, config.errorWindowMs, { maxConsecutiveFailures: config.maxConsecutiveFailures });
   const history = new StatusHistory({ clock }); // the status page's last hour
-  let metrics: WorkerMetrics | undefined;
-  let clientMetrics: ClientMetrics | undefined;
+  taskEnds.subscribe((task) => history.taskEnded(task));
+  let metricsOf: WorkerMetrics | undefined;
   const secrets = o.secrets ?? new SecretSet();
   secrets.add(apiKey);
   const client = createCaptchaAiClient({
@@ -137,7 +141,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     clock,
     timeoutMs: config.checkTimeoutMs,
     connectTimeoutMs: config.connectTimeoutMs,
-    onCall: (endpoint, kind, ms) => metrics?.upstreamCall(endpoint, kind, ms),
+    onCall: (endpoint, kind, ms) => metricsOf?.upstreamCall(endpoint, kind, ms),
   });
 
   // --state-dir: lock it and replay the journal (read-only) before anything is accepted (exit 78 unusable, 75 owned).
@@ -157,28 +161,24 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     upstream: client,
     health,
     log: log.child({ component: "solver" }),
-    threads: config.threads,
-    queueMax: config.queueMax,
-    queueMaxBytes: config.queueMaxBytes,
-    taskTimeoutMs: config.taskTimeoutMs,
-    firstPollMs: { image: config.firstPoll.imageMs, token: config.firstPoll.tokenMs },
-    pollIntervalMs: config.pollIntervalMs,
-    bulkhead: config.bulkhead,
-    random: o.random,
-    minBalanceUsd: config.minBalanceUsd,
-    nodeId: config.nodeId,
-    keyOrigin: demo ? undefined : o.keyOrigin,
-    // Evidence (a transport failure, a refusal for money) re-reads the balance now, single flight.
-    onEvidence: () => void checks.refresh(UPSTREAM_CHECK),
-    onTaskEnded: (task: Task) => {
-      metrics?.taskEnded(task);
-      clientMetrics?.ended(task);
-      history.taskEnded(task);
-      gateway?.taskEnded(task);
-      demo?.taskEnded(task);
-      if (log.enabled("debug")) log.debug("task ended", { id: task.id, type: task.type, status: task.status, code: task.error?.code });
-      notifier.check();
+    limits: { threads: config.threads, queueMax: config.queueMax, queueMaxBytes: config.queueMaxBytes, bulkhead: config.bulkhead },
+    timing: {
+      taskTimeoutMs: config.taskTimeoutMs,
+      firstPollMs: { image: config.firstPoll.imageMs, token: config.firstPoll.tokenMs },
+      pollIntervalMs: config.pollIntervalMs,
     },
+    account: {
+      minBalanceUsd: config.minBalanceUsd,
+      keyOrigin: demo ? undefined : o.keyOrigin,
+      // Evidence (a transport failure, a refusal for money) re-reads the balance now, single flight.
+      onEvidence: () => void checks.refresh(UPSTREAM_CHECK),
+    },
+    taskEnds,
+    random: o.random,
+    nodeId: config.nodeId,
+  });
+  taskEnds.subscribe((task) => {
+    if (log.enabled("debug")) log.debug("task ended", { id: task.id, type: task.type, status: task.status, code: task.error?.code });
   });
   health.setLoadSource(() => pool.load());
 
@@ -194,6 +194,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     extraIssues: () => (journal?.error === undefined ? [] : [`state_dir=${journal.error}`]),
   });
   const notifier = new ReadinessNotifier({ view, clock, log, onPassing: () => health.markReady() });
+  taskEnds.subscribe(() => notifier.check());
   const trials = startRecoveryTrials({ clock, evaluate: () => view.evaluate(), trial: () => checks.refresh(UPSTREAM_CHECK) });
   checks.onResult(() => notifier.check());
   health.onStateChange(() => notifier.check());
@@ -202,7 +203,9 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const registry = new Registry();
   // Held lock: from now on a second instance refused the dir is counted (it appends to DIR/.refused).
   const refusals = config.stateDir === undefined ? undefined : watchRefusals(config.stateDir, { clock, log: log.child({ component: "journal" }) });
-  metrics = registerWorkerMetrics(registry, { view, readinessChanges: () => notifier.changes, config, nodeVersion: o.process.nodeVersion, stateDirRefusals: () => refusals?.count ?? 0 });
+  const metrics: WorkerMetrics = registerWorkerMetrics(registry, { view, readinessChanges: () => notifier.changes, config, nodeVersion: o.process.nodeVersion, stateDirRefusals: () => refusals?.count ?? 0 });
+  metricsOf = metrics;
+  taskEnds.subscribe((task) => metrics.taskEnded(task));
   const processMetrics = registerProcessMetrics(registry, { stats: o.process, startTimeMs: health.startedAt });
 
   const router = new Router();
@@ -218,7 +221,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   // One budget for request bodies being read at once, whichever API they arrive on.
   const bodies = new ByteBudget(DEFAULT_BODY_BUDGET);
   const keys = clientKeys;
-  clientMetrics = keys && new ClientMetrics(registry, { names: () => keys.names, openOf: (name) => pool.openOf(name) });
+  const clientMetrics = keys && new ClientMetrics(registry, { names: () => keys.names, openOf: (name) => pool.openOf(name) });
+  if (clientMetrics) taskEnds.subscribe((task) => clientMetrics.ended(task));
   registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: config.clientKeysFile === undefined ? undefined : clientKeys, clientMetrics, admission, routing });
   // The 2captcha-compatible gateway (SPEC §11), on with --client-keys-file; getbalance reads the check's cache.
   const balanceUsd = () => {
@@ -227,6 +231,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   };
   const gw = clientKeys && createGatewayParts({ pool, admission, balanceUsd, keys: clientKeys, clientMetrics, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies });
   const gateway = gw?.gateway;
+  if (gateway) taskEnds.subscribe((task) => gateway.taskEnded(task));
   for (const r of gw?.routes ?? []) router.on(r.method, r.path, r.handler);
 
   const parts = {
@@ -298,6 +303,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     demo,
     startup,
     gateway,
+    taskEnds,
     reload: () => {
       if (clientKeys) void clientKeys.reload();
       if (o.reloadApiKey && !demo) {

@@ -34,7 +34,7 @@ export class Account {
     this.#refusedCode = code;
     this.#core.o.health.upstreamAuth(code);
     if (!first) return;
-    const origin = this.#core.o.keyOrigin;
+    const origin = this.#core.o.account?.keyOrigin;
     this.#core.o.log.error(`upstream refuses the key${origin === undefined ? "" : ` from ${origin}`}; submissions stopped`, { code });
   }
 }

@@ -52,7 +52,7 @@ export class Dispatcher {
    */
   balanceRead(balanceUsd: number): void {
     const core = this.#core;
-    const funded = balanceFunded(this.#funded, balanceUsd, core.o.minBalanceUsd ?? 0);
+    const funded = balanceFunded(this.#funded, balanceUsd, core.o.account?.minBalanceUsd ?? 0);
     const toppedUp = funded && !this.#funded;
     this.#funded = funded;
     core.o.health.balanceFunded(funded);
@@ -83,10 +83,10 @@ export class Dispatcher {
     const core = this.#core;
     if (code === "ERROR_ZERO_BALANCE") {
       this.#zeroBalanceRefusals++;
-      core.o.onEvidence?.();
+      core.o.account?.onEvidence?.();
     } else if (code === "ERROR_NO_SLOT_AVAILABLE") {
       core.o.health.submitAnswered(true);
-      core.o.onEvidence?.();
+      core.o.account?.onEvidence?.();
     }
   }
 
@@ -117,7 +117,7 @@ export class Dispatcher {
         task.upstreamId = outcome.value;
         task.submittedAt = core.clock.now();
         journal?.submitted(task);
-        this.#poller.schedule(task, core.o.firstPollMs[task.kind]);
+        this.#poller.schedule(task, core.o.timing.firstPollMs[task.kind]);
         return;
       case "fatal_account":
         core.requeue(task);

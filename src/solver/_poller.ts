@@ -31,7 +31,7 @@ export class Poller {
 
   async #poll(task: Task): Promise<void> {
     const core = this.#core;
-    const intervalMs = core.o.pollIntervalMs;
+    const intervalMs = core.o.timing.pollIntervalMs;
     if (task.status !== "submitted") return;
     if (!core.circuit.tryAcquire()) {
       this.schedule(task, Math.max(intervalMs, core.circuit.retryInMs));

@@ -7,59 +7,16 @@ import { Backoff } from "../base/backoff.ts";
 import { CircuitBreaker, type CircuitState } from "../base/circuit_breaker.ts";
 import type { Clock } from "../base/clock.ts";
 import { Deque } from "../base/deque.ts";
-import type { Logger } from "../base/log.ts";
 import { RepeatLimiter } from "../base/repeat_limiter.ts";
 import { Scheduler, type ScheduledJob } from "../base/scheduler.ts";
-import type { HealthFeed } from "../health/worker_health.ts";
 import { kindOf, withoutPayload, type FailureBlame, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
 import { TaskIdGenerator } from "../tasks/task_id.ts";
-import { TaskStore, type TaskStoreOptions } from "../tasks/task_store.ts";
+import { TaskStore } from "../tasks/task_store.ts";
 import { SUBMIT, type Endpoint } from "../upstream/endpoints.ts";
-import { Bulkhead, type BulkheadLimits } from "./_bulkhead.ts";
-import type { TaskJournal } from "./journal_port.ts";
-import type { Outcome, SolverUpstream } from "./upstream_port.ts";
-
-export interface PoolOptions {
-  clock: Clock;
-  upstream: SolverUpstream;
-  health: HealthFeed;
-  log: Logger;
-  threads: number;
-  queueMax: number;
-  /** Payload bytes open tasks may hold together; beyond it new tasks get 429. @default 256 MiB */
-  queueMaxBytes?: number;
-  taskTimeoutMs: number;
-  firstPollMs: Record<TaskKind, number>;
-  pollIntervalMs: number;
-  /** Hard per-kind limits; undefined: a fair split that lends idle capacity. */
-  bulkhead?: BulkheadLimits | undefined;
-  retention?: TaskStoreOptions;
-  /** @default Math.random (jitter) */
-  random?: () => number;
-  /** Called once per task when it ends (metrics, logs). */
-  onTaskEnded?: (task: Task) => void;
-  /** With --state-dir: where acceptance, submission and the end of each task are recorded. */
-  journal?: TaskJournal | undefined;
-  /**
-   * Evidence that the upstream may be in trouble (a transport failure, a refusal for money or
-   * threads): the owner re-reads the balance now, single flight, and the decision follows the answer.
-   */
-  onEvidence?: () => void;
-  /** Below this balance a refusal reads as money running out, above it as saturation. @default 0 */
-  minBalanceUsd?: number;
-  /** This node's number in task ids (--node-id, 0-1023). @default 0 */
-  nodeId?: number;
-  /** Where the key came from (`--api-key-file /etc/key`), named when the upstream refuses it; never the key. */
-  keyOrigin?: string | undefined;
-}
-
-/**
- * running: takes, submits and polls tasks. draining: takes and submits none, in-flight tasks go on.
- * suspended: every timer stopped and every call cancelled, open tasks left as they are (a journal
- * keeps them). stopped: every task ended.
- */
-export type PoolState = "running" | "draining" | "suspended" | "stopped";
+import { Bulkhead } from "./_bulkhead.ts";
+import type { PoolOptions, PoolState } from "./pool_options.ts";
+import type { Outcome } from "./upstream_port.ts";
 
 /** The code a task fails with when its submit may have reached the upstream without an answer. */
 export const SUBMIT_UNCERTAIN = "SUBMIT_UNCERTAIN";
@@ -103,7 +60,7 @@ export class PoolCore {
     this.tasks = new TaskStore(options.clock, options.retention);
     this.ids = new TaskIdGenerator({ now: () => options.clock.now(), nodeId: options.nodeId });
     this.repeats = new RepeatLimiter(options.log, options.clock);
-    this.bulkhead = new Bulkhead(options.threads, options.bulkhead);
+    this.bulkhead = new Bulkhead(options.limits.threads, options.limits.bulkhead);
     this.submitBackoff = new Backoff({ baseMs: 1000, maxMs: 60_000, random: options.random ?? Math.random });
     this.circuit = new CircuitBreaker(options.clock, {
       onChange: (state: CircuitState) => {
@@ -276,7 +233,7 @@ export class PoolCore {
   noteTransport(outcome: Outcome<unknown>, startedAt: number): void {
     if (outcome.kind !== "transient") return this.circuit.success();
     this.circuit.failure(startedAt);
-    this.o.onEvidence?.();
+    this.o.account?.onEvidence?.();
   }
 
   /** The oldest live queued task of `kind`, dropping ended ones from the front. */
@@ -332,12 +289,12 @@ export class PoolCore {
     timers?.next?.cancel();
     this.timers.delete(task.id);
     this.tasks.ended(task);
-    this.o.onTaskEnded?.(task);
+    this.o.taskEnds?.publish(task);
     this.pump();
   }
 
   #expire(task: Task): void {
     if (task.status === "solved" || task.status === "failed") return;
-    this.fail(task, "timeout", `Not solved within ${this.o.taskTimeoutMs}ms.`, "worker");
+    this.fail(task, "timeout", `Not solved within ${this.o.timing.taskTimeoutMs}ms.`, "worker");
   }
 }

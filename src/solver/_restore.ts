@@ -47,7 +47,7 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
       task.upstreamId = r.upstreamId;
       task.timing.queuedSince = undefined;
       core.hold(task);
-      poller.schedule(task, core.o.pollIntervalMs);
+      poller.schedule(task, core.o.timing.pollIntervalMs);
       counts.polled++;
     } else if (r.uncertain) {
       core.fail(task, SUBMIT_UNCERTAIN, "The worker stopped while submitting; not repeated, to avoid a double charge.", undefined);

@@ -11,21 +11,19 @@ import type { LoadSnapshot } from "../health/worker_health.ts";
 import { TASK_KINDS, WITHDRAWN_CODE, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_params.ts";
 import { payloadBytes } from "../tasks/task_store.ts";
-
-/** @default for --queue-max-bytes: 256 MiB of task payloads held by open tasks. */
-export const DEFAULT_QUEUE_MAX_BYTES = 256 * 1024 * 1024;
 import { REPORT } from "../upstream/endpoints.ts";
 import { Account } from "./_account.ts";
 import { Dispatcher } from "./_dispatcher.ts";
 import { failAll, stopAccepting, suspend, whenIdle } from "./_drain.ts";
 import type { EndedTask, ReplayedTask } from "./journal_port.ts";
 import { Poller } from "./_poller.ts";
-import { PoolCore, type PoolOptions, type PoolState } from "./_pool_core.ts";
+import { PoolCore } from "./_pool_core.ts";
 import { restoreTasks, type RestoreResult } from "./_restore.ts";
+import { DEFAULT_QUEUE_MAX_BYTES, type PoolOptions, type PoolState } from "./pool_options.ts";
 import type { Outcome } from "./upstream_port.ts";
 
 export { SUBMIT_UNCERTAIN } from "./_pool_core.ts";
-export type { PoolOptions, PoolState, RestoreResult };
+export type { RestoreResult };
 
 /** What the pool's task store holds (memory budgets, leak checks). */
 export interface StoredTasks {
@@ -168,16 +166,17 @@ export class SolverPool {
   #admit(type: TaskType, params: TaskParams): { task: Task; durable: Promise<void> | undefined } {
     const core = this.#core;
     if (core.state !== "running") throw new WorkerError("ERR_DRAINING");
-    if (core.queued >= core.o.queueMax) {
-      throw new WorkerError("ERR_QUEUE_FULL", undefined, { data: { queueMax: core.o.queueMax } });
+    const limits = core.o.limits;
+    if (core.queued >= limits.queueMax) {
+      throw new WorkerError("ERR_QUEUE_FULL", undefined, { data: { queueMax: limits.queueMax } });
     }
     const bytes = payloadBytes({ params });
-    const maxBytes = core.o.queueMaxBytes ?? DEFAULT_QUEUE_MAX_BYTES;
+    const maxBytes = limits.queueMaxBytes ?? DEFAULT_QUEUE_MAX_BYTES;
     if (core.tasks.openBytes + bytes > maxBytes) {
       throw new WorkerError("ERR_QUEUE_FULL", `The queue is full (its tasks hold ${core.tasks.openBytes} of ${maxBytes} bytes; this one needs ${bytes}).`);
     }
     const now = core.clock.now();
-    const task = core.newTask(core.ids.next(), type, params, now, now + core.o.taskTimeoutMs);
+    const task = core.newTask(core.ids.next(), type, params, now, now + core.o.timing.taskTimeoutMs);
     core.track(task, bytes);
     const durable = core.o.journal?.accepted(task);
     core.enqueue(task);

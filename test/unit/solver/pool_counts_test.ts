@@ -53,8 +53,8 @@ async function runSeed(seed: number): Promise<void> {
   const upstream = new FakeUpstream();
   const pool = new SolverPool({
     clock, upstream, health: new RecordingHealth(), log: silentLogger,
-    threads: 1 + Math.floor(random() * 4), queueMax: 8, taskTimeoutMs: 60_000,
-    firstPollMs: { image: 1000, token: 3000 }, pollIntervalMs: 1000, random,
+    limits: { threads: 1 + Math.floor(random() * 4), queueMax: 8 },
+    timing: { taskTimeoutMs: 60_000, firstPollMs: { image: 1000, token: 3000 }, pollIntervalMs: 1000 }, random,
   });
   const tasks: Task[] = [];
   const now = clock.now();

@@ -43,11 +43,8 @@ function rig() {
     journal,
     health: new RecordingHealth(),
     log: silentLogger,
-    threads: 4,
-    queueMax: 10,
-    taskTimeoutMs: 180_000,
-    firstPollMs: { image: 5000, token: 15_000 },
-    pollIntervalMs: 5000,
+    limits: { threads: 4, queueMax: 10 },
+    timing: { taskTimeoutMs: 180_000, firstPollMs: { image: 5000, token: 15_000 }, pollIntervalMs: 5000 },
     random: () => 0,
   });
   return { clock, upstream, journal, pool };
