@@ -1,7 +1,8 @@
 /**
  * The house rules of src/ (README, "Where things live"), checked on the code itself: imports flow
  * down the layers (a folder imports only from folders below it, or from the same-floor neighbour the
- * table names), no file imports itself round a circle, and no file passes 350 lines.
+ * table names), no file imports itself round a circle, a `_` file is private to its folder, and no
+ * file passes 350 lines.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -65,6 +66,16 @@ describe("src/ layout", () => {
     };
     for (const f of files) visit(f, []);
     assert.deepEqual(circles, []);
+  });
+
+  test("a file starting with _ is imported only from its own folder", () => {
+    const leaks: string[] = [];
+    for (const [file, deps] of graph) {
+      for (const dep of deps) {
+        if (dep.split("/").pop()!.startsWith("_") && dirname(dep) !== dirname(file)) leaks.push(`${relative(SRC, file)} -> ${relative(SRC, dep)}`);
+      }
+    }
+    assert.deepEqual(leaks, []);
   });
 
   test("no file over 350 lines", () => {
