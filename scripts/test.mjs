@@ -1,6 +1,11 @@
 // `npm test`: typecheck, build the executable, then node:test through tsx, all under the pinned Node 24.
-// Extra arguments are test files or globs (default: every test/**/*_test.ts). `npm run test:unit`
-// (`--unit`) runs test/unit alone, without the typecheck and the build: the fast loop.
+// The unit files (test/unit) run in ONE process (`--test-isolation=none`: every file imported by one
+// tsx start, its tests run one after another), then the scenario and system files with a process
+// each, two at a time (they start servers, workers and outside programs). A tsx start per unit file
+// was most of the unit loop's time, and most of what a busy machine stretched (README, Tests).
+// Extra arguments are test files or globs, each run in its own process as before. `npm run test:unit`
+// (`--unit`) runs test/unit alone (or the files given, in one process), without the typecheck and the
+// build: the fast loop.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
@@ -22,19 +27,26 @@ function step(name, cmd, args, env = {}) {
   console.log(`${name}: ok in ${took}s`);
 }
 
+const UNIT = "test/unit/**/*_test.ts";
+const NODE_TEST = ["--import", "tsx", "--test", "--test-timeout=120000"];
+/** Every unit file in this one process: node:test imports them all, then runs their tests in turn. */
+const oneProcess = (files) => [...NODE_TEST, "--test-isolation=none", ...files];
+/** A process per file, TEST_CONCURRENCY (2) at a time. */
+const processEach = (files) => [...NODE_TEST, `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...files];
+
 const unit = process.argv.includes("--unit");
 const files = process.argv.slice(2).filter((a) => a !== "--unit");
 if (unit) {
   process.env.SKIP_TYPECHECK = "1";
   process.env.SKIP_BUILD = "1";
-  if (files.length === 0) files.push("test/unit/**/*_test.ts");
 }
 if (!process.env.SKIP_TYPECHECK) step("typecheck", process.execPath, ["node_modules/typescript/bin/tsc", "--noEmit", "-p", "tsconfig.json"]);
 if (!process.env.SKIP_BUILD) step("build", process.execPath, ["build.mjs"]);
-step("node:test", process.execPath, [
-  "--import", "tsx",
-  "--test",
-  `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
-  "--test-timeout=120000",
-  ...(files.length ? files : ["test/**/*_test.ts"]),
-]);
+if (unit) {
+  step("node:test (unit, one process)", process.execPath, oneProcess(files.length ? files : [UNIT]));
+} else if (files.length) {
+  step("node:test", process.execPath, processEach(files));
+} else {
+  step("node:test (unit, one process)", process.execPath, oneProcess([UNIT]));
+  step("node:test (scenario and system, a process each)", process.execPath, processEach(["test/scenario/**/*_test.ts", "test/system/**/*_test.ts"]));
+}

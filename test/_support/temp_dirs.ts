@@ -6,14 +6,13 @@ import { after } from "node:test";
 import { JOURNAL_FILE } from "../../src/journal/file_journal.ts";
 
 const dirs: string[] = [];
-let registered = false;
+// Registered as this module loads, so on the file's root (with the unit files in one process, on the
+// run's): registered at the first call, inside a test, it ran when that test ended and every
+// directory made after it was left behind.
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/** A new empty directory under the system's temp dir, removed when the test file ends. */
+/** A new empty directory under the system's temp dir, removed when the test file (or the one-process unit run) ends. */
 export function tempDir(prefix = "cw-journal-"): string {
-  if (!registered) {
-    registered = true;
-    after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-  }
   const d = mkdtempSync(join(tmpdir(), prefix));
   dirs.push(d);
   return d;
