@@ -1,7 +1,7 @@
 // npm run bench [-- section...]: the performance figures of the README, measured on the built
 // executable against the built-in simulator, each speed figure as a ratio to a bare node:http
 // server started by the same Node runtime in the same run. Sections: figures (issue 18), startup, solve, health,
-// metrics, balance, journal, gateway, memory, figures (issue 18's table, first; default: all); signals only when named. wrk (Debian package wrk) drives the HTTP load where a fair
+// metrics, balance, journal, gateway, keys, memory, figures (issue 18's table, first; default: all); signals only when named. wrk (Debian package wrk) drives the HTTP load where a fair
 // generator matters; paced probes come from this process.
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
@@ -13,6 +13,7 @@ import { benchSignals } from "./bench_signals.mjs";
 import { spawnTracked, stop } from "./bench_children.mjs";
 import { benchGateway } from "./bench_gateway.mjs";
 import { benchMemory } from "./bench_memory.mjs";
+import { benchKeys } from "./bench_keys.mjs";
 import { buildFloor } from "./bench_floor.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -407,7 +408,8 @@ function start_(bin, port) {
 // --- main ---------------------------------------------------------------------------------------
 
 const gateway = () => benchGateway({ simulator, worker, http, raw, stop, quantile, ms, workerMs, PNG });
-const SECTIONS = { figures: benchFigures, startup: benchStartup, solve: benchSolve, health: benchHealth, metrics: benchMetrics, balance: benchBalance, journal: benchJournal, gateway, memory: benchMemory, signals: benchSignals };
+const keys = () => benchKeys({ simulator, http, start, stop, quantile, ms, freePort, KEY, BIN });
+const SECTIONS = { figures: benchFigures, startup: benchStartup, solve: benchSolve, health: benchHealth, metrics: benchMetrics, balance: benchBalance, journal: benchJournal, gateway, keys, memory: benchMemory, signals: benchSignals };
 /** Run only when named: they take minutes of real time. */
 const EXPLICIT = new Set(["signals"]);
 const chosen = process.argv.slice(2);

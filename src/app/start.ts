@@ -109,8 +109,10 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const secrets = o.secrets ?? new SecretSet();
   secrets.add(apiKey);
   const w: Wiring = { config, clock, log, taskEnds, started: demo ? [demo] : [] };
+  if (clientKeys) w.started.push(clientKeys); // stop(): its modification-time checks
 
   const opened = await openJournal(w, o.process.pid).catch(async (err: unknown) => {
+    clientKeys?.stop();
     await demo?.close();
     throw err;
   });

@@ -1,16 +1,23 @@
 /**
- * The gateway's clients from --client-keys-file (SPEC §11): `NAME KEY [max_in_flight=N]` a line,
- * `#` comments. Keys are compared in constant time (hashed first, every entry compared) and never
- * logged or echoed; errors name the line, never its text. A reload that fails keeps the keys in use.
+ * The gateway's clients from --client-keys-file (README, Use your existing client): `NAME KEY
+ * [max_in_flight=N]` a line, `#` comments. Keys are never logged or echoed; errors name the line,
+ * never its text. Parsing is linear (duplicates are found in Sets). The first read happens at start,
+ * before anything listens; a reload (SIGHUP, or a changed modification time seen by a timer, never
+ * by a request) reads the file asynchronously and parses it a slice of lines per event-loop turn,
+ * so requests and probes are answered meanwhile, with the keys in use until the new ones are whole.
+ * A reload that fails keeps the keys in use and logs why.
  */
-import { readFileSync, statSync } from "node:fs";
+import { readFile, readFileSync, stat, statSync } from "node:fs";
 import { loadBuiltin } from "../base/builtin.ts";
-import type { Clock } from "../base/clock.ts";
+import type { Clock, Timer } from "../base/clock.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
 
 // node:crypto at first use (about 2 MB of RSS): only a worker with client keys needs it.
 const crypto = () => loadBuiltin("node:crypto");
+// node:fs's callbacks (the thread pool reads and stats), not node:fs/promises: no module loaded for it.
+const readLater = (path: string) => new Promise<string>((resolve, reject) => readFile(path, "utf8", (err, text) => (err ? reject(err) : resolve(text))));
+const mtimeLater = (path: string) => new Promise<number>((resolve, reject) => stat(path, (err, st) => (err ? reject(err) : resolve(st.mtimeMs))));
 
 export interface ClientKey {
   /** The client's name: the label of its metrics, safe to log. */
@@ -19,25 +26,40 @@ export interface ClientKey {
   readonly maxInFlight: number | undefined;
 }
 
-interface Entry {
-  client: ClientKey;
-  hash: Buffer;
-}
-
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const KEY = /^[\x21-\x7e]{8,256}$/;
-/** How often at most the file's modification time is looked at (Kubernetes updates Secrets without a signal). */
+/** A presented key longer than this is no key of the file's (at most 256), and is not even hashed. */
+const MAX_GIVEN_KEY_CHARS = 4096;
+/** How often the file's modification time is looked at (Kubernetes updates Secrets without a signal). */
 export const MTIME_CHECK_MS = 1000;
+/** Lines parsed, or keys hashed, per event-loop turn during a reload: a millisecond or two of work. */
+export const LINES_PER_TURN = 1000;
 
-/** Parses the file's text; throws ERR_CONFIG_INVALID naming the line (never quoting it: it holds a key). */
-export function parseClientKeys(text: string): ClientKey[] & { keys: string[] } {
-  const out: ClientKey[] = [];
+interface Parsed {
+  clients: ClientKey[];
+  keys: string[];
+}
+
+/**
+ * Parses the file's text a line at a time, pausing (yield) every LINES_PER_TURN lines; throws
+ * ERR_CONFIG_INVALID naming the line (never quoting it: it holds a key).
+ */
+function* parseSteps(text: string): Generator<void, Parsed> {
+  const clients: ClientKey[] = [];
   const keys: string[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.replace(/(?:^|\s)#.*$/, "").trim();
+  const names = new Set<string>();
+  const seen = new Set<string>();
+  let n = 0;
+  for (let start = 0; start <= text.length; ) {
+    const nl = text.indexOf("\n", start);
+    const end = nl === -1 ? text.length : nl;
+    const raw = text.slice(start, end);
+    const line = (raw.includes("#") ? raw.replace(/(?:^|\s)#.*$/, "") : raw).trim();
+    start = end + 1;
+    n++;
+    if (n % LINES_PER_TURN === 0) yield;
     if (line === "") continue;
-    const bad = (why: string) => new WorkerError("ERR_CONFIG_INVALID", `Invalid --client-keys-file line ${i + 1}: ${why}`, { field: "--client-keys-file" });
+    const bad = (why: string) => new WorkerError("ERR_CONFIG_INVALID", `Invalid --client-keys-file line ${n}: ${why}`, { field: "--client-keys-file" });
     const [name, key, ...extra] = line.split(/\s+/);
     if (!NAME.test(name!)) throw bad("expected NAME KEY [max_in_flight=N], NAME of 1 to 64 letters, digits, _ . or -");
     if (key === undefined || !KEY.test(key)) throw bad("expected a KEY of 8 to 256 printable characters after the name");
@@ -47,12 +69,36 @@ export function parseClientKeys(text: string): ClientKey[] & { keys: string[] } 
       if (!m || Number(m[1]) < 1) throw bad("expected max_in_flight=N (N from 1 to 9999999) after the key");
       maxInFlight = Number(m[1]);
     }
-    if (out.some((c) => c.name === name)) throw bad(`the name ${name} appears twice`);
-    if (keys.includes(key)) throw bad("a key appears twice");
-    out.push({ name: name!, maxInFlight });
+    if (names.has(name!)) throw bad(`the name ${name} appears twice`);
+    if (seen.has(key)) throw bad("a key appears twice");
+    names.add(name!);
+    seen.add(key);
+    clients.push({ name: name!, maxInFlight });
     keys.push(key);
   }
-  return Object.assign(out, { keys });
+  return { clients, keys };
+}
+
+/** Parses the file's text; throws ERR_CONFIG_INVALID naming the line (never quoting it: it holds a key). */
+export function parseClientKeys(text: string): ClientKey[] & { keys: string[] } {
+  const { clients, keys } = runNow(parseSteps(text));
+  return Object.assign(clients, { keys });
+}
+
+function runNow<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Runs `steps`, letting the event loop take a turn (timers, sockets, then this) at each pause. */
+async function runInTurns<T>(steps: Generator<void, T>): Promise<T> {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 export interface ClientKeysOptions {
@@ -62,40 +108,91 @@ export interface ClientKeysOptions {
   text?: string;
   clock: Clock;
   log: Logger;
-  /** @default fs.readFileSync(path, "utf8") */
+  /** @default fs.readFileSync(path, "utf8") at start, fs.readFile(path, "utf8") for a reload */
   readFile?: (path: string) => string;
-  /** The file's modification time in ms. @default fs.statSync(path).mtimeMs */
+  /** The file's modification time in ms. @default fs.statSync at start, fs.stat for a check */
   mtimeMs?: (path: string) => number;
 }
 
-const sha256 = (s: string) => crypto().createHash("sha256").update(s).digest();
+/**
+ * The map's key: the SHA-256 digest of a client key, so a lookup is one hash and one Map probe
+ * whatever the number of keys, and still constant-time where it matters: the Map hashes and
+ * compares the digest of the presented key, never the key, so any time a string comparison saves
+ * or spends depends on that digest alone. A caller cannot steer a guess's digest towards a stored
+ * one (each further leading byte in common costs 256 times the tries), and sharing leading digest
+ * bytes brings a guess no closer to the key (SHA-256 has no known preimage shortcut): timing tells
+ * nothing about the key, as with bearerChecker's comparison of digests (http/task_routes.ts).
+ */
+const digestOf = (key: string) => {
+  const c = crypto();
+  // crypto.hash (Node 20.12, 21.7): one call, a third of createHash's time for a short key.
+  return typeof c.hash === "function" ? c.hash("sha256", key, "base64") : c.createHash("sha256").update(key).digest("base64");
+};
+
+interface Loaded {
+  clients: readonly ClientKey[];
+  byDigest: ReadonlyMap<string, ClientKey>;
+  /** For the onLoad listeners only: the keys themselves are not kept. */
+  keys: readonly string[];
+}
+
+function* loadSteps(text: string): Generator<void, Loaded> {
+  const { clients, keys } = yield* parseSteps(text);
+  const byDigest = new Map<string, ClientKey>();
+  for (let i = 0; i < keys.length; i++) {
+    byDigest.set(digestOf(keys[i]!), clients[i]!);
+    if ((i + 1) % LINES_PER_TURN === 0) yield;
+  }
+  return { clients, keys, byDigest };
+}
 
 export class ClientKeys {
   readonly #o: ClientKeysOptions;
-  readonly #read: (path: string) => string;
-  readonly #mtime: (path: string) => number;
-  #entries: Entry[] = [];
-  #mtimeMs = Number.NaN;
-  #checkedAt = Number.NEGATIVE_INFINITY;
+  readonly #read: (path: string) => string | Promise<string>;
+  readonly #mtime: (path: string) => number | Promise<number>;
+  #clients: readonly ClientKey[] = [];
+  #byDigest: ReadonlyMap<string, ClientKey> = new Map();
+  /** The modification time of the file the last load read, whether it parsed or not: changes after it start a reload. */
+  #triedMtimeMs = Number.NaN;
   #listeners: ((keys: readonly string[]) => void)[] = [];
+  /** The reload running or last run; reloads run one at a time. */
+  #last: Promise<boolean> = Promise.resolve(true);
+  /** A reload asked for that has not started reading yet: another request joins it. */
+  #waiting: Promise<boolean> | undefined;
+  #checking: Promise<void> = Promise.resolve();
+  #timer: Timer | undefined;
+  #stopped = false;
 
-  /** Reads the file at once; throws ERR_CONFIG_INVALID when it cannot be read or parsed (exit 78 at start). */
+  /**
+   * Reads the file at once (at start, before anything listens); throws ERR_CONFIG_INVALID when it
+   * cannot be read or parsed (exit 78). A file (not `text`) is then watched for a new modification time.
+   */
   constructor(o: ClientKeysOptions) {
     this.#o = o;
     const text = o.text;
-    this.#read = text !== undefined ? () => text : (o.readFile ?? ((p) => readFileSync(p, "utf8")));
-    this.#mtime = text !== undefined ? () => 0 : (o.mtimeMs ?? ((p) => statSync(p).mtimeMs));
-    this.#load();
+    const readNow = text !== undefined ? () => text : (o.readFile ?? ((p: string) => readFileSync(p, "utf8")));
+    const mtimeNow = text !== undefined ? () => 0 : (o.mtimeMs ?? ((p: string) => statSync(p).mtimeMs));
+    this.#read = text !== undefined ? readNow : (o.readFile ?? readLater);
+    this.#mtime = text !== undefined ? mtimeNow : (o.mtimeMs ?? mtimeLater);
+    let read: string;
+    try {
+      this.#triedMtimeMs = mtimeNow(o.path);
+      read = readNow(o.path);
+    } catch (err) {
+      throw unreadable(o.path, err);
+    }
+    this.#use(runNow(loadSteps(read)));
+    if (text === undefined) this.#watch();
   }
 
   /** How many clients the file names. */
   get size(): number {
-    return this.#entries.length;
+    return this.#clients.length;
   }
 
   /** The names, for metrics (never the keys). */
   get names(): string[] {
-    return this.#entries.map((e) => e.client.name);
+    return this.#clients.map((c) => c.name);
   }
 
   /** Called with the keys after every (re)load: the hook a log redactor or another credential check takes. */
@@ -103,21 +200,51 @@ export class ClientKeys {
     this.#listeners.push(listener);
   }
 
-  /** The client holding `key`, or undefined; constant time in the key (every entry is compared). */
+  /** The client holding `key`, or undefined: one hash and one Map lookup, whatever the number of keys. */
   find(key: string | undefined): ClientKey | undefined {
-    this.#reloadIfChanged();
-    if (key === undefined || key === "" || key.length > 4096) return undefined;
-    const given = sha256(key);
-    let found: ClientKey | undefined;
-    for (const e of this.#entries) if (crypto().timingSafeEqual(given, e.hash) && found === undefined) found = e.client;
-    return found;
+    if (key === undefined || key === "" || key.length > MAX_GIVEN_KEY_CHARS) return undefined;
+    return this.#byDigest.get(digestOf(key));
   }
 
-  /** Re-reads the file (SIGHUP); on failure logs and keeps the keys in use. Returns whether it loaded. */
-  reload(): boolean {
+  /**
+   * Re-reads the file (SIGHUP) in the background; resolves with whether it loaded. On failure it
+   * logs why and the keys in use stay. Asked during a reload, another runs after it (the file may
+   * have changed since it was read).
+   */
+  reload(): Promise<boolean> {
+    if (this.#waiting) return this.#waiting;
+    const run = this.#last.then(() => {
+      this.#waiting = undefined;
+      return this.#reloadNow();
+    });
+    this.#waiting = run;
+    this.#last = run;
+    return run;
+  }
+
+  /** Resolves once no modification-time check or reload is running. */
+  async settled(): Promise<void> {
+    await this.#checking;
+    await this.#last;
+  }
+
+  /** Stops watching the modification time (the worker stops). */
+  stop(): void {
+    this.#stopped = true;
+    this.#timer?.cancel();
+  }
+
+  async #reloadNow(): Promise<boolean> {
     try {
-      this.#load();
-      this.#o.log.info("client keys loaded", { clients: this.#entries.length });
+      let text: string;
+      try {
+        this.#triedMtimeMs = await this.#mtime(this.#o.path);
+        text = await this.#read(this.#o.path);
+      } catch (err) {
+        throw unreadable(this.#o.path, err);
+      }
+      this.#use(await runInTurns(loadSteps(text)));
+      this.#o.log.info("client keys loaded", { clients: this.#clients.length });
       return true;
     } catch (err) {
       this.#o.log.warn("client keys not reloaded; the previous ones stay in use", { err: err instanceof WorkerError ? err.message : "unreadable" });
@@ -125,33 +252,34 @@ export class ClientKeys {
     }
   }
 
-  #reloadIfChanged(): void {
-    const now = this.#o.clock.now();
-    if (now - this.#checkedAt < MTIME_CHECK_MS) return;
-    this.#checkedAt = now;
+  /** Swaps the keys in use for `loaded`, whole, in one step. */
+  #use(loaded: Loaded): void {
+    this.#clients = loaded.clients;
+    this.#byDigest = loaded.byDigest;
+    for (const l of this.#listeners) l(loaded.keys);
+  }
+
+  /** Looks at the modification time every MTIME_CHECK_MS, the next look after this one (and its reload) ends. */
+  #watch(): void {
+    if (this.#stopped) return;
+    this.#timer = this.#o.clock.setTimeout(() => {
+      this.#checking = this.#checkMtime().finally(() => this.#watch());
+    }, MTIME_CHECK_MS);
+  }
+
+  async #checkMtime(): Promise<void> {
+    if (this.#waiting) return; // a reload about to read the file anyway
     let mtime: number;
     try {
-      mtime = this.#mtime(this.#o.path);
+      mtime = await this.#mtime(this.#o.path);
     } catch {
       return; // gone for a moment (a Secret's symlink swap): keep what is loaded
     }
-    if (mtime !== this.#mtimeMs) this.reload();
+    if (mtime !== this.#triedMtimeMs) await this.reload();
   }
+}
 
-  #load(): void {
-    let text: string;
-    let mtime = Number.NaN;
-    try {
-      mtime = this.#mtime(this.#o.path);
-      text = this.#read(this.#o.path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
-      throw new WorkerError("ERR_CONFIG_INVALID", `Invalid --client-keys-file: cannot read ${JSON.stringify(this.#o.path)} (${code})`, { field: "--client-keys-file" });
-    }
-    const parsed = parseClientKeys(text);
-    this.#entries = parsed.map((client, i) => ({ client, hash: sha256(parsed.keys[i]!) }));
-    this.#mtimeMs = mtime;
-    this.#checkedAt = this.#o.clock.now();
-    for (const l of this.#listeners) l(parsed.keys);
-  }
+function unreadable(path: string, err: unknown): WorkerError {
+  const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
+  return new WorkerError("ERR_CONFIG_INVALID", `Invalid --client-keys-file: cannot read ${JSON.stringify(path)} (${code})`, { field: "--client-keys-file" });
 }
