@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TaskRouting } from "../tasks/task_routing.ts";
 import type { Logger } from "../base/log.ts";
 import { readBody, send, type GatewayRoute } from "./_http.ts";
-import { CODES, errorIdOf, GatewayError, taskFailureCode, type GatewayCode } from "./errors.ts";
+import { GatewayError, taskFailureCode, v2Error, type GatewayCode } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
 import { legacyTaskParams } from "./task_params.ts";
 import { taskResultBody } from "./v2_result.ts";
@@ -45,14 +45,6 @@ const TASK_TYPES: Record<string, { method: string; fields: Record<string, string
     fixed: { version: "v3" },
   },
   TurnstileTaskProxyless: { method: "turnstile", fields: { websiteURL: "pageurl", websiteKey: "sitekey", action: "action", data: "data" } },
-};
-
-/** Legacy codes that API v2 spells otherwise. */
-const V2_SPELLING: Partial<Record<GatewayCode, GatewayCode>> = {
-  ERROR_GOOGLEKEY: "ERROR_RECAPTCHA_INVALID_SITEKEY",
-  ERROR_PAGEURL: "ERROR_BAD_PARAMETERS",
-  ERROR_WRONG_ID_FORMAT: "ERROR_NO_SUCH_CAPCHA_ID",
-  ERROR_WRONG_CAPTCHA_ID: "ERROR_NO_SUCH_CAPCHA_ID",
 };
 
 export function v2Routes(o: V2Options): GatewayRoute[] {
@@ -163,6 +155,5 @@ export function toLegacy(task: unknown): Map<string, string> {
 }
 
 function fail(res: ServerResponse, legacy: GatewayCode, close = false): void {
-  const code = V2_SPELLING[legacy] ?? legacy;
-  send(res, JSON.stringify({ errorId: errorIdOf(code), errorCode: code, errorDescription: CODES[code][1] }), "application/json", { close });
+  send(res, JSON.stringify(v2Error(legacy)), "application/json", { close });
 }

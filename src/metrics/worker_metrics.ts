@@ -9,7 +9,7 @@ import type { HealthState, HealthView } from "../health/health_view.ts";
 import { READINESS_STATES, type ReadinessState } from "../health/readiness.ts";
 import type { Task } from "../tasks/task.ts";
 import { TASK_TYPES } from "../tasks/task.ts";
-import { CODE_RULES } from "../upstream/classify.ts";
+import { registryRow } from "../base/error_registry.ts";
 import { VERSION } from "../base/version.ts";
 import type { Endpoint, OutcomeKind } from "../upstream/endpoints.ts";
 import type { Registry } from "./registry.ts";
@@ -126,10 +126,8 @@ export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOption
   };
 }
 
-/** The worker's own failure codes; with the upstream's known ones they bound the `code` label. */
-const OWN_CODES = new Set(["timeout", "shutdown", "SUBMIT_UNCERTAIN", "journal"]);
-
-/** A failure code as a label value: known codes as they are, anything else (upstream free text) `other`. */
+/** A failure code as a label value: registered codes as they are, anything else (upstream free text) `other`. */
 export function failureCodeLabel(code: string): string {
-  return OWN_CODES.has(code) || Object.hasOwn(CODE_RULES, code) ? code : "other";
+  const row = registryRow(code);
+  return (row?.family === "task" && !row.relayed) || (row?.family === "protocol" && row.upstream !== undefined) ? code : "other";
 }
