@@ -9,7 +9,7 @@ import type { Logger } from "../base/log.ts";
 import type { ClientMetrics } from "../metrics/client_metrics.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import type { Task } from "../tasks/task.ts";
-import type { TaskParams } from "../tasks/task_params.ts";
+import type { TaskParams } from "../tasks/task_catalogue.ts";
 import type { ClientKey, ClientKeys } from "./client_keys.ts";
 import { GatewayError } from "./errors.ts";
 

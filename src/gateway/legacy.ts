@@ -9,9 +9,10 @@ import type { Logger } from "../base/log.ts";
 import { readParams, type Params } from "../base/form_params.ts";
 import type { Task } from "../tasks/task.ts";
 import { readBody, send, type GatewayRoute } from "./_http.ts";
-import { GatewayError, taskFailureCode } from "./errors.ts";
+import { GatewayError, refusalError, taskFailureCode } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
-import { legacyTaskParams, bool } from "./task_params.ts";
+import { readLegacyTask } from "../tasks/task_input.ts";
+import { textFlag } from "../tasks/task_fields.ts";
 import { nodeOfTaskId } from "../tasks/task_id.ts";
 import type { AskOutcome, TaskRouting } from "../tasks/task_routing.ts";
 
@@ -46,6 +47,8 @@ interface Reply {
   bare?: boolean;
   /** get2's price. */
   price?: string;
+  /** json=1's `error_text` (2captcha's): what was wrong, naming the field. */
+  errorText?: string | undefined;
 }
 
 export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
@@ -61,7 +64,7 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
       r = await endpoint(params, { req, res, body: req.method === "GET" ? undefined : body });
     } catch (err) {
       if (!(err instanceof GatewayError)) o.log.error("gateway request failed", { err, path: url.pathname });
-      r = { ok: false, request: err instanceof GatewayError ? err.code : "ERROR_NO_SLOT_AVAILABLE" };
+      r = err instanceof GatewayError ? { ok: false, request: err.code, errorText: err.detail } : { ok: false, request: "ERROR_NO_SLOT_AVAILABLE" };
     }
     if (r !== ANSWERED) reply(res, params, r);
   };
@@ -81,7 +84,9 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
 
   const submit = async (p: Params): Promise<Reply> => {
     const client = o.gateway.authenticate(p.get("key"));
-    const params = legacyTaskParams(p);
+    const verdict = readLegacyTask(p);
+    if (!verdict.ok) throw refusalError(verdict.refusal);
+    const params = verdict.params;
     const pingback = p.get("pingback");
     if (pingback) {
       const refused = o.checkCallback ? o.checkCallback(pingback) : "ERROR_BAD_PARAMETERS";
@@ -199,10 +204,11 @@ function result(task: Task): Reply {
 }
 
 function reply(res: ServerResponse, params: Params, r: Reply, close = false): void {
-  const acao = bool(params.get("header_acao") ?? "") === true;
-  if (bool(params.get("json") ?? "") === true) {
+  const acao = textFlag(params.get("header_acao") ?? "") === true;
+  if (textFlag(params.get("json") ?? "") === true) {
     const body: Record<string, unknown> = { status: r.ok ? 1 : 0, request: r.request };
     if (r.price !== undefined) body.price = r.price;
+    if (r.errorText !== undefined) body.error_text = r.errorText;
     return send(res, JSON.stringify(body), "application/json", { acao, close });
   }
   const text = !r.ok || r.bare ? r.request : r.price !== undefined ? `OK|${r.request}|${r.price}` : `OK|${r.request}`;

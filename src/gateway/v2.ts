@@ -8,9 +8,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TaskRouting } from "../tasks/task_routing.ts";
 import type { Logger } from "../base/log.ts";
 import { readBody, send, type GatewayRoute } from "./_http.ts";
-import { GatewayError, taskFailureCode, v2Error, type GatewayCode } from "./errors.ts";
+import { GatewayError, refusalError, taskFailureCode, v2Error, type GatewayCode } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
-import { legacyTaskParams } from "./task_params.ts";
+import { readV2Task } from "../tasks/task_input.ts";
 import { taskResultBody } from "./v2_result.ts";
 
 export interface V2Options {
@@ -29,23 +29,6 @@ type Body = Record<string, unknown>;
 type Ctx = { req: IncomingMessage; res: ServerResponse; raw: Buffer };
 /** The answer went out from elsewhere (the owner's, forwarded). */
 const ANSWERED = Symbol("answered");
-
-/** Each supported task type: the legacy method and how its fields are named there. */
-const TASK_TYPES: Record<string, { method: string; fields: Record<string, string>; fixed?: Record<string, string> }> = {
-  ImageToTextTask: {
-    method: "base64",
-    fields: { body: "body", phrase: "phrase", case: "regsense", numeric: "numeric", math: "calc", minLength: "min_len", maxLength: "max_len", comment: "textinstructions", lang: "lang" },
-  },
-  RecaptchaV2TaskProxyless: { method: "userrecaptcha", fields: { websiteURL: "pageurl", websiteKey: "googlekey", isInvisible: "invisible" } },
-  NoCaptchaTaskProxyless: { method: "userrecaptcha", fields: { websiteURL: "pageurl", websiteKey: "googlekey", isInvisible: "invisible" } },
-  RecaptchaV2EnterpriseTaskProxyless: { method: "userrecaptcha", fields: { websiteURL: "pageurl", websiteKey: "googlekey", isInvisible: "invisible" }, fixed: { enterprise: "1" } },
-  RecaptchaV3TaskProxyless: {
-    method: "userrecaptcha",
-    fields: { websiteURL: "pageurl", websiteKey: "googlekey", minScore: "min_score", pageAction: "action", isEnterprise: "enterprise" },
-    fixed: { version: "v3" },
-  },
-  TurnstileTaskProxyless: { method: "turnstile", fields: { websiteURL: "pageurl", websiteKey: "sitekey", action: "action", data: "data" } },
-};
 
 export function v2Routes(o: V2Options): GatewayRoute[] {
   const route = (path: string, fn: (body: Body, ctx: Ctx) => Promise<Body | typeof ANSWERED> | Body): GatewayRoute => ({
@@ -68,7 +51,8 @@ export function v2Routes(o: V2Options): GatewayRoute[] {
         if (answer !== ANSWERED) send(res, JSON.stringify({ errorId: 0, ...answer }), "application/json");
       } catch (err) {
         if (!(err instanceof GatewayError)) o.log.error("gateway request failed", { err, path: url.pathname });
-        fail(res, err instanceof GatewayError ? err.code : "ERROR_NO_SLOT_AVAILABLE");
+        if (err instanceof GatewayError) fail(res, err.code, false, err.detail);
+        else fail(res, "ERROR_NO_SLOT_AVAILABLE");
       }
     },
   });
@@ -109,7 +93,9 @@ export function v2Routes(o: V2Options): GatewayRoute[] {
   return [
     route("/createTask", async (b) => {
       const c = client(b);
-      const params = legacyTaskParams(toLegacy(b.task));
+      const verdict = readV2Task(b.task);
+      if (!verdict.ok) throw refusalError(verdict.refusal);
+      const params = verdict.params;
       if (b.callbackUrl !== undefined && b.callbackUrl !== "") {
         const refused = typeof b.callbackUrl !== "string" ? "ERROR_BAD_PARAMETERS" : o.checkCallback ? o.checkCallback(b.callbackUrl) : "ERROR_BAD_PARAMETERS";
         if (refused) throw new GatewayError(refused);
@@ -137,23 +123,6 @@ export function v2Routes(o: V2Options): GatewayRoute[] {
   ];
 }
 
-/** A v2 task object as legacy parameters; ERROR_TASK_ABSENT / ERROR_TASK_NOT_SUPPORTED when it is none of ours. */
-export function toLegacy(task: unknown): Map<string, string> {
-  if (typeof task !== "object" || task === null || Array.isArray(task)) throw new GatewayError("ERROR_TASK_ABSENT");
-  const t = task as Body;
-  const spec = typeof t.type === "string" && Object.hasOwn(TASK_TYPES, t.type) ? TASK_TYPES[t.type]! : undefined;
-  if (!spec) throw new GatewayError("ERROR_TASK_NOT_SUPPORTED");
-  const out = new Map<string, string>([["method", spec.method], ...Object.entries(spec.fixed ?? {})]);
-  for (const [from, to] of Object.entries(spec.fields)) {
-    const v = t[from];
-    if (v === undefined || v === null) continue;
-    if (typeof v === "boolean") out.set(to, v ? "1" : "0");
-    else if (typeof v === "string" || (typeof v === "number" && Number.isFinite(v))) out.set(to, String(v));
-    else throw new GatewayError("ERROR_BAD_PARAMETERS");
-  }
-  return out;
-}
-
-function fail(res: ServerResponse, legacy: GatewayCode, close = false): void {
-  send(res, JSON.stringify(v2Error(legacy)), "application/json", { close });
+function fail(res: ServerResponse, legacy: GatewayCode, close = false, detail?: string): void {
+  send(res, JSON.stringify(v2Error(legacy, detail)), "application/json", { close });
 }

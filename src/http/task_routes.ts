@@ -8,7 +8,7 @@ import { isWorkerError, WorkerError, type WorkerErrorCode } from "../base/errors
 import type { ClientMetrics } from "../metrics/client_metrics.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import { isEnded, type Task } from "../tasks/task.ts";
-import { parseTaskInput } from "./task_input.ts";
+import { describeRefusal, readNativeTask } from "../tasks/task_input.ts";
 import { DEFAULT_BODY_BUDGET, readJsonBody } from "./body.ts";
 import { ByteBudget } from "../base/byte_budget.ts";
 import { sendJson } from "./respond.ts";
@@ -61,7 +61,9 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
   router.on("POST", "/v1/tasks", async (req, res, _params, url) => {
     const caller = guard(req);
     const wait = waitSeconds(req, url);
-    const input = parseTaskInput(await readJsonBody(req, opts.bodyLimitBytes, bodies));
+    const verdict = readNativeTask(await readJsonBody(req, opts.bodyLimitBytes, bodies));
+    if (!verdict.ok) throw new WorkerError("ERR_BAD_REQUEST", describeRefusal(verdict.refusal), { field: verdict.refusal.field });
+    const input = verdict.params;
     // A client's task is its own: the gateway's reads and the checks below know it by this name.
     const params = caller.kind === "client" ? { ...input, client: caller.name } : input;
     let task: Task;

@@ -8,7 +8,7 @@ import { checkStatusForms } from "../health/check_status.ts";
 import type { HealthState, HealthView } from "../health/health_view.ts";
 import { READINESS_STATES, type ReadinessState } from "../health/readiness.ts";
 import type { Task } from "../tasks/task.ts";
-import { TASK_TYPES } from "../tasks/task.ts";
+import { TASK_TYPES } from "../tasks/task_catalogue.ts";
 import { registryRow } from "../base/error_registry.ts";
 import { VERSION } from "../base/version.ts";
 import type { Endpoint, OutcomeKind } from "../upstream/endpoints.ts";

@@ -8,8 +8,9 @@
 import type { CircuitBreaker } from "../base/circuit_breaker.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { LoadSnapshot } from "../health/worker_health.ts";
-import { TASK_KINDS, WITHDRAWN_CODE, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
-import type { TaskParams } from "../tasks/task_params.ts";
+import { TASK_KINDS, WITHDRAWN_CODE, type Task } from "../tasks/task.ts";
+import { type TaskKind, type TaskType } from "../tasks/task_catalogue.ts";
+import type { TaskParams } from "../tasks/task_catalogue.ts";
 import { payloadBytes, type TaskStore } from "../tasks/task_store.ts";
 
 /** @default for --queue-max-bytes: 256 MiB of task payloads held by open tasks. */

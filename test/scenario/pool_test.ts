@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SUBMIT_UNCERTAIN } from "../../src/solver/pool.ts";
 import type { Task } from "../../src/tasks/task.ts";
-import type { TaskParams } from "../../src/tasks/task_params.ts";
+import type { TaskParams } from "../../src/tasks/task_catalogue.ts";
 import { advance, eventually, startHarness } from "../_support/harness.ts";
 
 const IMAGE: TaskParams = { type: "image", image: Buffer.alloc(150, 2).toString("base64") };

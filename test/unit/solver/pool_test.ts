@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { WorkerError } from "../../../src/base/errors.ts";
 import { silentLogger } from "../../../src/base/log.ts";
 import { SolverPool, SUBMIT_UNCERTAIN, type PoolOptions } from "../../../src/solver/pool.ts";
-import type { TaskParams } from "../../../src/tasks/task_params.ts";
+import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 import { FakeUpstream, RecordingHealth } from "./_fake_upstream.ts";
 
