@@ -40,11 +40,15 @@ export interface Simulator {
   address: HostPort;
   control: SimControl;
   counts(): SimCounts;
+  /** The last forms in.php received (at most 200, oldest first), each without its key: what tests compare with the documented form. */
+  submits(): Record<string, string>[];
   close(): Promise<void>;
 }
 
 const BODY_LIMIT = 4 * 1024 * 1024;
 const MAX_IMAGE_BYTES = 600 * 1024;
+/** in.php forms kept for submits(). */
+const MAX_SUBMITS = 200;
 
 /** Starts the simulator on `at`; rejects with ERR_LISTEN if it cannot listen there. */
 export async function startSimulator(at: HostPort, options: SimulatorOptions): Promise<Simulator> {
@@ -64,6 +68,7 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
   const faults = new Map<Selector, Fault>();
   let counts: SimCounts = { requests: {}, submitted: 0, keyInQuery: 0 };
   const hung = new Set<ServerResponse>();
+  let submits: Record<string, string>[] = [];
   const sockets = new Set<Socket>();
 
   const control: SimControl = {
@@ -78,6 +83,7 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     reset: () => {
       control.clearFaults();
       counts = { requests: {}, submitted: 0, keyInQuery: 0 };
+      submits = [];
     },
     state: () => ({ faults: Object.fromEntries(faults), balanceUsd: tasks.balanceUsd, unsolvableRatio: tasks.unsolvableRatio, tasks: tasks.size }),
   };
@@ -104,7 +110,7 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
 
   function route(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     const url = new URL(req.url ?? "/", "http://sim.invalid");
-    if (url.pathname.startsWith("/__sim/")) return handleControl(req, res, url, body, control, () => counts);
+    if (url.pathname.startsWith("/__sim/")) return handleControl(req, res, url, body, control, () => counts, () => submits);
     if (url.pathname !== "/in.php" && url.pathname !== "/res.php") {
       counts.requests.other = (counts.requests.other ?? 0) + 1;
       res.writeHead(404, { "content-type": "text/plain" }).end("Not Found");
@@ -112,6 +118,11 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     }
     const params = readParams(url, String(req.headers["content-type"] ?? ""), body);
     if (url.searchParams.has("key")) counts.keyInQuery++;
+    if (url.pathname === "/in.php") {
+      // Long values (images) kept as their head and length: 200 forms must not hold 200 images.
+      const form = Object.fromEntries([...params].filter(([k]) => k !== "key").map(([k, v]) => [k, v.length > 4096 ? `${v.slice(0, 64)}...(${v.length} chars)` : v]));
+      submits = submits.length >= MAX_SUBMITS ? [...submits.slice(1), form] : [...submits, form];
+    }
     const selector = selectorOf(url.pathname, params.get("action"));
     counts.requests[selector] = (counts.requests[selector] ?? 0) + 1;
     const fault = faults.get(selector as Selector) ?? faults.get("all");
@@ -204,6 +215,7 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     address,
     control,
     counts: () => structuredClone(counts),
+    submits: () => structuredClone(submits),
     close: () =>
       new Promise<void>((resolve) => {
         control.clearFaults();

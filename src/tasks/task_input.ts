@@ -32,16 +32,26 @@ const refuse = (field: string, code: ProtocolCode, why: string, name = field): T
 /** A value as found, and the name it was found under. */
 type Found = { value: unknown; name: string } | undefined;
 
+type Api = "native" | "legacy" | "v2";
+
+/** What `api` calls a field (the name a refusal of a missing one uses). */
+function nameIn(api: Api, field: string, spec: FieldSpec | undefined): string {
+  if (api === "legacy") return spec?.legacy?.[0] ?? field;
+  if (api === "v2") return spec?.v2[0] ?? field;
+  return field;
+}
+
 /**
  * Reads each field of `entry` with `find`, checks the rules and adds the values `fixed` implies.
  * `form`: how the values arrived.
  */
-function readFields(entry: TaskTypeSpec, form: FieldForm, find: (field: string, spec: FieldSpec) => Found, fixed?: Readonly<Record<string, unknown>>): TaskVerdict {
+function readFields(entry: TaskTypeSpec, api: Api, find: (field: string, spec: FieldSpec) => Found, fixed?: Readonly<Record<string, unknown>>): TaskVerdict {
   const out: Record<string, unknown> = { type: entry.type };
+  const form: FieldForm = api === "native" ? "json" : "text";
   for (const [field, spec] of Object.entries(entry.fields)) {
     const found = find(field, spec);
     if (found === undefined) {
-      if (spec.required) return misfit(field, field, spec, "missing", "is required");
+      if (spec.required) return misfit(field, nameIn(api, field, spec), spec, "missing", "is required");
       continue;
     }
     const v = spec.read(found.value, form);
@@ -50,7 +60,7 @@ function readFields(entry: TaskTypeSpec, form: FieldForm, find: (field: string, 
   }
   for (const [field, value] of Object.entries(fixed ?? {})) out[field] = value;
   const broken = entry.check?.(out);
-  if (broken) return misfit(broken.field, broken.field, entry.fields[broken.field], "invalid", broken.why);
+  if (broken) return misfit(broken.field, nameIn(api, broken.field, entry.fields[broken.field]), entry.fields[broken.field], "invalid", broken.why);
   return { ok: true, params: out as unknown as TaskParams };
 }
 
@@ -71,7 +81,7 @@ export function readNativeTask(body: unknown): TaskVerdict {
     const article = /^[aeiou]/.test(entry.type) ? "an" : "a";
     return refuse(name, "ERROR_BAD_PARAMETERS", `unknown field for ${article} ${entry.type} task${didYouMean(name, Object.keys(entry.fields), (f) => `\`${f}\``)}`);
   }
-  return readFields(entry, "json", (field) => {
+  return readFields(entry, "native", (field) => {
     const v = input[field];
     return v === null || v === undefined ? undefined : { value: v, name: field };
   });
@@ -99,7 +109,7 @@ export function readLegacyTask(p: LegacyParams): TaskVerdict {
     const allowed = [...new Set(candidates.flatMap((e) => e.legacy.when?.[name] ?? values))].filter((v) => v !== "");
     return refuse(name, "ERROR_BAD_PARAMETERS", `expected one of ${allowed.join(", ")} with method=${method}`);
   }
-  return readFields(entry, "text", (field, spec) => {
+  return readFields(entry, "legacy", (field, spec) => {
     for (const name of spec.legacy ?? [field]) {
       const v = name === "body" || name === "file" ? p.get(name) : textOf(p, name);
       if (v !== undefined && v !== "") return { value: v, name };
@@ -124,7 +134,7 @@ export function readV2Task(task: unknown): TaskVerdict {
   const named = typeof t.type === "string" ? V2_TYPES.get(t.type) : undefined;
   if (!named) return refuse("type", "ERROR_TASK_NOT_SUPPORTED", `expected one of ${[...V2_TYPES.keys()].join(", ")}`);
   let bad: TaskVerdict | undefined;
-  const verdict = readFields(named.entry, "text", (field, spec) => {
+  const verdict = readFields(named.entry, "v2", (field, spec) => {
     for (const name of spec.v2) {
       const v = Object.hasOwn(t, name) ? t[name] : undefined;
       if (v === undefined || v === null) continue;

@@ -3,7 +3,7 @@ import { bool, image, int, pattern, text } from "../task_fields.ts";
 import type { TaskTypeSpec } from "../task_type_spec.ts";
 
 const fields = {
-  image: image({ required: true, legacy: ["file", "body"], v2: "body", upstream: "body", code: { missing: "ERROR_ZERO_CAPTCHA_FILESIZE", empty: "ERROR_ZERO_CAPTCHA_FILESIZE", too_large: "ERROR_TOO_BIG_CAPTCHA_FILESIZE", not_base64: "ERROR_IMAGE_TYPE_NOT_SUPPORTED", invalid: "ERROR_IMAGE_TYPE_NOT_SUPPORTED" } }),
+  image: image({ required: true, legacy: ["body", "file"], v2: "body", upstream: "body", code: { missing: "ERROR_ZERO_CAPTCHA_FILESIZE", empty: "ERROR_ZERO_CAPTCHA_FILESIZE", too_large: "ERROR_TOO_BIG_CAPTCHA_FILESIZE", not_base64: "ERROR_IMAGE_TYPE_NOT_SUPPORTED", invalid: "ERROR_IMAGE_TYPE_NOT_SUPPORTED" } }),
   phrase: bool({ v2: "phrase" }),
   regsense: bool({ v2: "case" }),
   /** 0 any, 1 digits, 2 letters, 3 digits or letters, 4 digits and letters. */

@@ -45,9 +45,11 @@ describe("readLegacyTask", () => {
     assert.equal(codeOf(image("not*base64")), "ERROR_IMAGE_TYPE_NOT_SUPPORTED");
   });
 
-  test("method=post reads the image from the file part, then body", () => {
-    const v = verdict({ method: "post", file: "aGVsbG8=", body: "ignored" });
+  test("method=post reads the image from a file part; a missing image is named as the API documents it (body)", () => {
+    const v = verdict({ method: "post", file: "aGVsbG8=" });
     assert.ok(v.ok && v.params.type === "image" && v.params.image === "aGVsbG8=");
+    const missing = verdict({ method: "post" });
+    assert.ok(!missing.ok && missing.refusal.field === "image" && missing.refusal.name === "body" && missing.refusal.code === "ERROR_ZERO_CAPTCHA_FILESIZE");
   });
 });
 
