@@ -9,7 +9,7 @@ import type { ClientKeys } from "./client_keys.ts";
 import { Gateway, type GatewayOptions } from "./gateway.ts";
 import { legacyRoutes } from "./legacy.ts";
 import { v2Routes } from "./v2.ts";
-import type { TaskRouting } from "../tasks/task_routing.ts";
+import type { TaskRouting } from "../http/task_routing.ts";
 
 export interface GatewayPartsOptions extends Pick<GatewayOptions, "pool" | "admission" | "balanceUsd" | "clientMetrics"> {
   keys: ClientKeys;

@@ -14,7 +14,7 @@ import type { Gateway } from "./gateway.ts";
 import { readLegacyTask } from "../tasks/task_input.ts";
 import { textFlag } from "../tasks/task_fields.ts";
 import { nodeOfTaskId } from "../tasks/task_id.ts";
-import type { AskOutcome, TaskRouting } from "../tasks/task_routing.ts";
+import type { AskOutcome, TaskRouting } from "../http/task_routing.ts";
 
 /** Most ids one `get` answers (`ids=1,2,3`). */
 export const MAX_IDS = 100;

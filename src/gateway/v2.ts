@@ -5,7 +5,7 @@
  */
 import type { ByteBudget } from "../base/byte_budget.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { TaskRouting } from "../tasks/task_routing.ts";
+import type { TaskRouting } from "../http/task_routing.ts";
 import type { Logger } from "../base/log.ts";
 import { readBody, send, type GatewayRoute } from "./_http.ts";
 import { GatewayError, refusalError, taskFailureCode, v2Error, type GatewayCode } from "./errors.ts";

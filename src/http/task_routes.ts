@@ -15,7 +15,7 @@ import { sendJson } from "./respond.ts";
 import { serverTiming, taskView } from "./task_json.ts";
 import type { Router } from "./router.ts";
 import { nodeOfTaskId } from "../tasks/task_id.ts";
-import type { TaskRouting } from "../tasks/task_routing.ts";
+import type { TaskRouting } from "./task_routing.ts";
 
 /** Why the worker takes no task now; undefined when it does. */
 export interface Refusal {

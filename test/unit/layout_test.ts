@@ -13,7 +13,7 @@ const SRC = fileURLToPath(new URL("../../src/", import.meta.url));
 
 /** The floor of each top-level room: higher floors may import lower ones. */
 const FLOORS: Record<string, number> = {
-  "bin.ts": 10, "main.ts": 9, cli: 8, app: 7, http: 6, integrations: 6, gateway: 6, cluster: 6,
+  "bin.ts": 12, "main.ts": 11, cli: 10, app: 9, gateway: 8, cluster: 8, http: 7, integrations: 7, intake: 6,
   metrics: 5, journal: 5, status_report: 5, solver: 4, health: 4, upstream: 3, sim: 3, tasks: 2, config: 2, base: 1,
 };
 /** Same-floor imports the README's table allows: the solver reports to health; the simulator names the protocol's endpoints. */
