@@ -227,7 +227,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   };
   const gw = clientKeys && createGatewayParts({ pool, admission, balanceUsd, keys: clientKeys, clientMetrics, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies });
   const gateway = gw?.gateway;
-  for (const r of gw?.routes ?? []) router.on(r.method, r.path, r.handler);
+  gw?.mount(router);
 
   const parts = {
     log,

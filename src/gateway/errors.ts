@@ -2,7 +2,9 @@
  * 2captcha's error codes as the gateway answers them, from the registry (error_registry.ts): the
  * string of the legacy API and the errorId/errorCode/errorDescription of API v2.
  */
-import { gatewayFailureCode, PROTOCOL_CODES, type ProtocolCode } from "../base/error_registry.ts";
+import { gatewayFailureCode, PROTOCOL_CODES, WORKER_CODES, type ProtocolCode } from "../base/error_registry.ts";
+import { isWorkerError } from "../base/errors.ts";
+import type { Logger } from "../base/log.ts";
 import { describeRefusal, type TaskRefusal } from "../tasks/task_input.ts";
 
 export type GatewayCode = ProtocolCode;
@@ -32,3 +34,19 @@ export function refusalError(r: TaskRefusal): GatewayError {
 
 /** How a failed task reads to a 2captcha client (the registry says which codes pass as they are). */
 export const taskFailureCode = gatewayFailureCode;
+
+/**
+ * What a gateway route threw, as a 2captcha answer: a GatewayError as it is; a worker error (a body
+ * too large, the body budget full, a refusal at intake) as the registry reads it, closing the
+ * connection where its HTTP form does; anything else is unexpected (logged) and reads as no slot.
+ */
+export function gatewayAnswerOf(err: unknown, log: Logger, path: string | undefined): { code: GatewayCode; detail?: string | undefined; close: boolean } {
+  if (err instanceof GatewayError) return { code: err.code, detail: err.detail, close: false };
+  if (isWorkerError(err)) {
+    const row = WORKER_CODES[err.code];
+    if (row.http.status >= 500 && row.http.status !== 503) log.error("gateway request failed", { err, path: path?.slice(0, 200) });
+    return { code: row.gateway, close: row.http.close === true };
+  }
+  log.error("gateway request failed", { err, path: path?.slice(0, 200) });
+  return { code: "ERROR_NO_SLOT_AVAILABLE", close: false };
+}

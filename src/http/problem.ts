@@ -5,7 +5,7 @@
 import type { ServerResponse } from "node:http";
 import { WORKER_CODES, type HttpForm as RegistryHttpForm } from "../base/error_registry.ts";
 import { WorkerError, type WorkerErrorCode } from "../base/errors.ts";
-import { lingerBeforeClose } from "../base/linger.ts";
+import { lingerBeforeClose } from "./linger.ts";
 
 /** A code's HTTP form as headers: the registry's data (error_registry.ts) rendered for one error. */
 export interface HttpForm {

@@ -11,7 +11,7 @@ import { formatHostPort, listen, type HostPort } from "../base/listen.ts";
 import { silentLogger, type Logger } from "../base/log.ts";
 import { handleControl } from "./control_routes.ts";
 import { HTML_PAGE, type Fault, type Selector } from "./faults.ts";
-import { readParams, type Params } from "../base/form_params.ts";
+import { readParams, type Params } from "../upstream/protocol_params.ts";
 import { mulberry32, type Random } from "./prng.ts";
 import type { SimControl, SimCounts } from "./sim_control.ts";
 import { SimTasks } from "./sim_tasks.ts";
