@@ -6,6 +6,7 @@
 import { formatErrorMessage } from "../base/errors.ts";
 import type { Readiness } from "../health/health_view.ts";
 import type { Phase } from "../health/readiness.ts";
+import { formatIssue } from "../health/readiness_issue.ts";
 import type { Refusal } from "../http/task_routes.ts";
 
 /** What admission reads of the health view. */
@@ -36,7 +37,7 @@ export function createAdmission(view: AdmissionView, o: AdmissionOptions): () =>
     }
     if (r.ready) return undefined;
     // A full queue is answered by the pool with 429, not as unreadiness.
-    const blocking = r.issues.filter((i) => !i.startsWith("queue_full="));
-    return blocking.length === 0 ? undefined : { code: "ERR_NOT_READY", detail: `Not ready: ${blocking.join(", ")}.` };
+    const blocking = r.issues.filter((i) => i.kind !== "queue_full");
+    return blocking.length === 0 ? undefined : { code: "ERR_NOT_READY", detail: `Not ready: ${blocking.map(formatIssue).join(", ")}.` };
   };
 }

@@ -41,8 +41,8 @@ export interface Demo {
   clientKey: string;
   /** Starts one sample task every `everyMs` (the first at once). */
   startTraffic(pool: DemoPool, everyMs?: number): void;
-  /** Stops the sample tasks (the first rung of the drain). */
-  stopTraffic(): void;
+  /** The drain begins (its first rung): no more sample tasks. */
+  stopping(): void;
   /**
    * One info line per task that ends (sample or posted), so the terminal shows the demo at work;
    * tasks failed by the stop itself (`shutdown`) are left to the drain's own line.
@@ -82,7 +82,7 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
       if (task.status === "solved") log.info("task solved", { id: task.id, type: task.type, solution: clip(task.solution ?? ""), took_s: tookS });
       else if (task.error?.code !== "shutdown") log.info("task failed", { id: task.id, type: task.type, code: task.error?.code, took_s: tookS });
     },
-    stopTraffic() {
+    stopping() {
       stopped = true;
       timer?.cancel();
     },

@@ -3,8 +3,9 @@
  * systemd STOPPING=1, demo traffic stops, readiness `draining` and new tasks 503 (the pool stops
  * accepting), in-flight tasks get --drain-timeout, what is left stays in the journal (--state-dir)
  * or fails with `shutdown`, clients still waiting on a task get it as it stands (with `Retry-After`),
- * then the HTTP server (closing every connection after a short grace), the journal, the upstream client, the HAProxy
- * agent, systemd notify and the demo's simulator close; exit 0. A second signal exits at once.
+ * then the HTTP server (closing every connection after a short grace) and the journal close, then
+ * every other part in the reverse order it started (systemd notify, the HAProxy agent, the upstream
+ * client, the demo's simulator); exit 0. A second signal exits at once.
  */
 import { formatDuration } from "../config/duration.ts";
 import type { Logger } from "../base/log.ts";
@@ -18,10 +19,23 @@ const SHUTDOWN_MESSAGE = "The worker shut down before the task finished.";
 /** After the drain, how long responses in progress get before every connection is closed. */
 export const HTTP_CLOSE_GRACE_MS = 1_000;
 
-/** What the ladder stops; parts the worker runs without are undefined. */
+/**
+ * A part of the running worker the ladder stops, by what it does on each rung (each optional).
+ * The ladder visits the parts in the reverse order they started: the last one started stops first.
+ */
+export interface StopPart {
+  /** Rung 1, the drain begins: tell the outside (systemd STOPPING=1) or stop making work (the demo's traffic). */
+  stopping?(): void;
+  /** First on close: a timer (dependency checks, process metrics, the status history) or a file (--address-file, so a probe stops finding a worker that is going away). */
+  stop?(): void;
+  /** Last, once HTTP and the journal closed: the upstream client, the HAProxy agent, systemd notify, the demo's simulator. */
+  close?(): Promise<void> | void;
+}
+
+/** What the ladder stops. */
 export interface StopParts {
   log: Logger;
-  view: { readonly phase: Phase; setPhase(phase: Phase): void };
+  view: { setPhase(phase: Phase): void };
   /** Publishes the readiness change (log line, systemd STATUS, HAProxy) and stops its re-check timer. */
   notifier: { check(): void; stop(): void };
   pool: {
@@ -30,22 +44,15 @@ export interface StopParts {
     idle(timeoutMs: number): Promise<void>;
     suspend(): number;
     failAll(code: string, message: string): number;
+    /** Clients waiting on a task (`?wait=`, `Prefer: wait`): answered at the drain deadline with the task as it stands. */
+    releaseWaiters(): number;
   };
-  /** Clients waiting on a task (`?wait=`, `Prefer: wait`): answered at the drain deadline with the task as it stands. */
-  waits: { releaseWaiters(): number };
-  /** With --state-dir: open tasks stay in it for the next start instead of failing with `shutdown`. */
-  journal: { close(): Promise<void> } | undefined;
-  stateDir: string | undefined;
-  notify: { stopping(): void; close(): Promise<void> } | undefined;
-  demo: { stopTraffic(): void; close(): Promise<void> } | undefined;
-  /** Background timers: dependency checks, process metrics. */
-  timers: ReadonlyArray<{ stop(): void }>;
-  /** Stops listening, answers what is in progress within `graceMs`, then closes every connection. */
-  http: { close(graceMs: number): Promise<void> } | undefined;
-  client: { close(): void } | undefined;
-  agent: { close(): Promise<void> } | undefined;
-  /** --address-file: removed first, so a probe stops finding a worker that is going away. */
-  addressFile?: { remove(): void } | undefined;
+  /** With --state-dir (`dir`): open tasks stay in it for the next start instead of failing with `shutdown`. */
+  journal: { readonly dir: string; close(): Promise<void> } | undefined;
+  /** Once listening: stops listening, answers what is in progress within `graceMs`, then closes every connection. */
+  http?: { close(graceMs: number): Promise<void> } | undefined;
+  /** Every other part, in the order it started (the list may grow until the start ends). */
+  started: readonly StopPart[];
 }
 
 export interface StopLadder {
@@ -71,8 +78,7 @@ export function createStopLadder(p: StopParts): StopLadder {
     beginDrain() {
       if (state !== "running") return;
       state = "draining";
-      p.notify?.stopping();
-      p.demo?.stopTraffic();
+      for (const part of lastFirst(p.started)) part.stopping?.();
       p.view.setPhase("draining");
       p.notifier.check();
       const failed = p.pool.stopAccepting();
@@ -85,12 +91,12 @@ export function createStopLadder(p: StopParts): StopLadder {
       state = "drained";
       if (p.journal) {
         const left = p.pool.suspend();
-        const answered = p.waits.releaseWaiters();
-        if (left > 0) p.log.info("drain: open tasks kept in the journal for the next start", { count: left, dir: p.stateDir, waits_answered: answered });
+        const answered = p.pool.releaseWaiters();
+        if (left > 0) p.log.info("drain: open tasks kept in the journal for the next start", { count: left, dir: p.journal.dir, waits_answered: answered });
         return 0;
       }
       const left = p.pool.failAll("shutdown", SHUTDOWN_MESSAGE);
-      p.waits.releaseWaiters();
+      p.pool.releaseWaiters();
       if (left > 0) p.log.warn("drain timeout: tasks failed with shutdown", { count: left, drain_timeout: formatDuration(timeoutMs) });
       return left;
     },
@@ -98,23 +104,23 @@ export function createStopLadder(p: StopParts): StopLadder {
       closing ??= (async () => {
         const drained = state === "drained";
         state = "closing";
-        p.addressFile?.remove();
+        for (const part of lastFirst(p.started)) part.stop?.();
         p.notifier.stop();
-        for (const t of p.timers) t.stop();
         if (!drained) settle();
-        p.waits.releaseWaiters();
+        p.pool.releaseWaiters();
         await p.http?.close(HTTP_CLOSE_GRACE_MS);
         await p.journal?.close();
-        p.client?.close();
-        await p.agent?.close();
-        await p.notify?.close();
-        await p.demo?.close();
+        for (const part of lastFirst(p.started)) await part.close?.();
         state = "closed";
       })();
       return closing;
     },
   };
   return ladder;
+}
+
+function lastFirst<T>(items: readonly T[]): T[] {
+  return [...items].reverse();
 }
 
 export interface SignalOptions {

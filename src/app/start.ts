@@ -1,50 +1,36 @@
 /**
  * THE composition root: the whole worker assembled from its parts (demo simulator, upstream client,
  * journal, pool, health, checks, metrics, routes, HTTP server, HAProxy agent, systemd notify) with
- * its stop ladder. `run`, the demo and the in-process test harness all start the worker here.
+ * its stop ladder, as a list of wiring steps (_wiring.ts). `run`, the demo and the in-process test
+ * harness all start the worker here.
  */
-import { ByteBudget } from "../base/byte_budget.ts";
-import { DEFAULT_BODY_BUDGET } from "../http/body.ts";
 import type { Clock } from "../base/clock.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
+import type { ProcessStats } from "../base/process_stats.ts";
 import { SecretSet } from "../base/redact.ts";
 import type { Config, HostPort } from "../config/config.ts";
 import { formatHostPort } from "../config/host_port.ts";
-import { HealthChecks } from "../health/checks.ts";
-import { HealthView, UPSTREAM_CHECK } from "../health/health_view.ts";
-import { ReadinessNotifier } from "../health/readiness_notifier.ts";
-import { startRecoveryTrials } from "../health/recovery_trials.ts";
-import type { ProcessStats } from "../base/process_stats.ts";
-import { WorkerHealth } from "../health/worker_health.ts";
-import { registerHealthRoutes } from "../http/health_routes.ts";
-import { registerMetricsRoute } from "../http/metrics_route.ts";
-import { Router } from "../http/router.ts";
-import { sendProblem } from "../http/problem.ts";
-import { startHttpServer, type HttpServer, type HttpServerOptions } from "../http/server.ts";
-import { registerStatusRoute } from "../http/status_route.ts";
-import { registerTaskRoutes } from "../http/task_routes.ts";
-import { startHaproxyAgent, type HaproxyAgent } from "../integrations/haproxy_agent.ts";
-import { startSystemdNotify } from "../integrations/systemd_notify.ts";
-import { FileJournal, type ReplayedJournal } from "../journal/file_journal.ts";
-import { watchRefusals } from "../base/dir_refusals.ts";
-import { registerProcessMetrics } from "../metrics/process_metrics.ts";
-import { Registry } from "../metrics/registry.ts";
-import { ClientMetrics } from "../metrics/client_metrics.ts";
-import { registerWorkerMetrics, type WorkerMetrics } from "../metrics/worker_metrics.ts";
-import { SolverPool } from "../solver/pool.ts";
-import { StatusHistory } from "../status_report/status_history.ts";
-import type { Task } from "../tasks/task.ts";
-import { createCaptchaAiClient } from "../upstream/captchaai_client.ts";
 import { ClientKeys } from "../gateway/client_keys.ts";
 import type { Gateway } from "../gateway/gateway.ts";
-import { createGatewayParts } from "../gateway/gateway_parts.ts";
-import { PeerRouter } from "../cluster/peer_router.ts";
-import { recordAddress, type AddressFile } from "./address_file.ts";
-import { createAdmission } from "./admission.ts";
+import type { HealthChecks } from "../health/checks.ts";
+import { UPSTREAM_CHECK, type HealthView } from "../health/health_view.ts";
+import type { ReadinessNotifier } from "../health/readiness_notifier.ts";
+import type { WorkerHealth } from "../health/worker_health.ts";
+import type { Router } from "../http/router.ts";
+import { startHttpServer, type HttpServerOptions } from "../http/server.ts";
+import { startHaproxyAgent, type HaproxyAgent } from "../integrations/haproxy_agent.ts";
+import { startSystemdNotify } from "../integrations/systemd_notify.ts";
+import type { ReplayedJournal } from "../journal/file_journal.ts";
+import type { Registry } from "../metrics/registry.ts";
+import type { WorkerMetrics } from "../metrics/worker_metrics.ts";
+import type { SolverPool } from "../solver/pool.ts";
+import { TaskEndHub } from "../tasks/task_end_hub.ts";
+import { createCaptchaAiClient, type CaptchaAiClient } from "../upstream/captchaai_client.ts";
+import { createHealth, createMetrics, createSolver, openJournal, registerRoutes, type HealthParts, type Wiring } from "./_wiring.ts";
+import { recordAddress } from "./address_file.ts";
 import { startDemo, type Demo } from "./demo.ts";
-import { registerUpstreamCheck } from "./upstream_check.ts";
-import { createStopLadder, type StopLadder } from "./lifecycle.ts";
+import { createStopLadder, type StopLadder, type StopParts } from "./lifecycle.ts";
 
 export interface WorkerOptions {
   config: Config;
@@ -97,6 +83,8 @@ export interface Worker extends StopLadder {
   startup: Promise<void>;
   /** The 2captcha-compatible gateway, with --client-keys-file. */
   gateway: Gateway | undefined;
+  /** Where each task's end is published: subscribe to hear every task that ends from now on. */
+  taskEnds: TaskEndHub;
   /** SIGHUP: re-reads the client keys file (a failed read keeps the keys in use); without one, logs that there is nothing to reload. */
   reload(): void;
 }
@@ -109,211 +97,60 @@ export interface Worker extends StopLadder {
  */
 export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const { clock, log } = o;
-  let clientKeys: ClientKeys | undefined;
-  try {
-    // Read first: a bad keys file exits 78 before anything starts. Never logged: it holds keys.
-    clientKeys = o.config.clientKeysFile === undefined ? undefined : new ClientKeys({ path: o.config.clientKeysFile, clock, log: log.child({ component: "gateway" }) });
-  } catch (err) {
-    log.error("cannot use the client keys", { err });
-    throw err;
-  }
+  const fileKeys = readClientKeys(o);
+  const taskEnds = new TaskEndHub(log.child({ component: "solver" }));
   const demo = o.config.demo ? await startDemo(o.config, clock, log) : undefined;
+  if (demo) taskEnds.subscribe((task) => demo.taskEnded(task));
   const config = demo?.config ?? o.config;
-  let apiKey = demo?.apiKey ?? o.apiKey;
   // --demo without a keys file: the gateway is on with one fresh demo key (printed in the banner).
-  if (demo && !clientKeys) clientKeys = new ClientKeys({ path: "(demo)", text: `demo ${demo.clientKey}`, clock, log });
+  const clientKeys = fileKeys ?? (demo && new ClientKeys({ path: "(demo)", text: `demo ${demo.clientKey}`, clock, log }));
+  const apiKey = demo?.apiKey ?? o.apiKey;
   if (apiKey === undefined) throw new WorkerError("ERR_NO_API_KEY", "No CaptchaAI key and no --demo");
-  const health = new WorkerHealth(clock, config.errorWindowMs, { maxConsecutiveFailures: config.maxConsecutiveFailures });
-  const history = new StatusHistory({ clock }); // the status page's last hour
-  let metrics: WorkerMetrics | undefined;
-  let clientMetrics: ClientMetrics | undefined;
   const secrets = o.secrets ?? new SecretSet();
   secrets.add(apiKey);
-  const client = createCaptchaAiClient({
-    baseUrl: o.upstreamUrl ?? config.upstream,
-    apiKey: () => apiKey!,
-    redact: secrets.redact,
-    fetch: o.fetch,
-    clock,
-    timeoutMs: config.checkTimeoutMs,
-    connectTimeoutMs: config.connectTimeoutMs,
-    onCall: (endpoint, kind, ms) => metrics?.upstreamCall(endpoint, kind, ms),
-  });
+  const w: Wiring = { config, clock, log, taskEnds, started: demo ? [demo] : [] };
 
-  // --state-dir: lock it and replay the journal (read-only) before anything is accepted (exit 78 unusable, 75 owned).
-  let opened: ReplayedJournal | undefined;
-  try {
-    opened = config.stateDir === undefined ? undefined : await FileJournal.replay(config.stateDir, { log: log.child({ component: "journal" }), clock, pid: o.process.pid });
-  } catch (err) {
-    log.error("cannot use the state directory", { err });
-    client.close();
+  const opened = await openJournal(w, o.process.pid).catch(async (err: unknown) => {
     await demo?.close();
     throw err;
-  }
+  });
   const journal = opened?.journal;
-  const pool = new SolverPool({
-    journal,
-    clock,
-    upstream: client,
-    health,
-    log: log.child({ component: "solver" }),
-    threads: config.threads,
-    queueMax: config.queueMax,
-    queueMaxBytes: config.queueMaxBytes,
-    taskTimeoutMs: config.taskTimeoutMs,
-    firstPollMs: { image: config.firstPoll.imageMs, token: config.firstPoll.tokenMs },
-    pollIntervalMs: config.pollIntervalMs,
-    bulkhead: config.bulkhead,
-    random: o.random,
-    minBalanceUsd: config.minBalanceUsd,
-    nodeId: config.nodeId,
-    keyOrigin: demo ? undefined : o.keyOrigin,
-    // Evidence (a transport failure, a refusal for money) re-reads the balance now, single flight.
-    onEvidence: () => void checks.refresh(UPSTREAM_CHECK),
-    onTaskEnded: (task: Task) => {
-      metrics?.taskEnded(task);
-      clientMetrics?.ended(task);
-      history.taskEnded(task);
-      gateway?.taskEnded(task);
-      demo?.taskEnded(task);
-      if (log.enabled("debug")) log.debug("task ended", { id: task.id, type: task.type, status: task.status, code: task.error?.code });
-      notifier.check();
-    },
-  });
-  health.setLoadSource(() => pool.load());
-
-  const checks = new HealthChecks({ clock, sanitize: secrets.redact, random: o.random });
-  registerUpstreamCheck(checks, { client, pool, clock, ttlMs: config.balanceTtlMs, timeoutMs: config.checkTimeoutMs });
-
-  const view = new HealthView({
-    clock,
-    health,
-    checks,
-    thresholds: config,
-    stallMs: Math.max(60_000, 3 * config.pollIntervalMs),
-    extraIssues: () => (journal?.error === undefined ? [] : [`state_dir=${journal.error}`]),
-  });
-  const notifier = new ReadinessNotifier({ view, clock, log, onPassing: () => health.markReady() });
-  const trials = startRecoveryTrials({ clock, evaluate: () => view.evaluate(), trial: () => checks.refresh(UPSTREAM_CHECK) });
-  checks.onResult(() => notifier.check());
-  health.onStateChange(() => notifier.check());
-  history.start(() => view.evaluate(), (l) => notifier.subscribe(l));
-
-  const registry = new Registry();
-  // Held lock: from now on a second instance refused the dir is counted (it appends to DIR/.refused).
-  const refusals = config.stateDir === undefined ? undefined : watchRefusals(config.stateDir, { clock, log: log.child({ component: "journal" }) });
-  metrics = registerWorkerMetrics(registry, { view, readinessChanges: () => notifier.changes, config, nodeVersion: o.process.nodeVersion, stateDirRefusals: () => refusals?.count ?? 0 });
-  const processMetrics = registerProcessMetrics(registry, { stats: o.process, startTimeMs: health.startedAt });
-
-  const router = new Router();
-  registerMetricsRoute(router, registry);
-  registerHealthRoutes(router, view, notifier, log);
-  registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl });
-  const admission = createAdmission(view, { probationAdmits: config.threads });
-  // SPEC §12: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).
-  const routing = config.peers.length > 0 || o.peerToken !== undefined
-    ? new PeerRouter({ nodeId: config.nodeId, peers: config.peers, token: o.peerToken, taskTimeoutMs: config.taskTimeoutMs, clock, log: log.child({ component: "cluster" }), registry, sendError: sendProblem })
-    : undefined;
-  // Keys from a file also authenticate /v1/tasks; the demo's own key does not lock the demo's task API.
-  // One budget for request bodies being read at once, whichever API they arrive on.
-  const bodies = new ByteBudget(DEFAULT_BODY_BUDGET);
-  const keys = clientKeys;
-  clientMetrics = keys && new ClientMetrics(registry, { names: () => keys.names, openOf: (name) => pool.tasks.openOf(name) });
-  registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: config.clientKeysFile === undefined ? undefined : clientKeys, clientMetrics, admission, routing });
-  // The 2captcha-compatible gateway (SPEC §11), on with --client-keys-file; getbalance reads the check's cache.
-  const balanceUsd = () => {
-    const v = checks.result(UPSTREAM_CHECK)?.value?.observedValue;
-    return typeof v === "number" ? v : undefined;
-  };
-  const gw = clientKeys && createGatewayParts({ pool, admission, balanceUsd, keys: clientKeys, clientMetrics, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies });
-  const gateway = gw?.gateway;
-  gw?.mount(router);
-
-  const parts = {
-    log,
-    view,
-    notifier,
+  const health = createHealth(w, { secrets, journal, random: o.random });
+  const metrics = createMetrics(w, { health, process: o.process });
+  const upstream = createUpstream(w, o, { apiKey, rereadKey: demo ? undefined : o.reloadApiKey, secrets, metrics: metrics.metrics });
+  const pool = createSolver(w, { client: upstream.client, health, journal, keyOrigin: demo ? undefined : o.keyOrigin, random: o.random });
+  const { router, gateway } = registerRoutes(w, {
     pool,
-    waits: pool.tasks,
-    journal,
-    stateDir: config.stateDir,
-    notify: undefined as ReturnType<typeof startSystemdNotify>,
-    demo,
-    timers: [trials, checks, processMetrics, history, ...(gw ? [gw.callbacks] : []), ...(refusals ? [refusals] : [])],
-    http: undefined as HttpServer | undefined,
-    client,
-    agent: undefined as HaproxyAgent | undefined,
-    addressFile: undefined as AddressFile | undefined,
-  };
-  const ladder = createStopLadder(parts);
-  try {
-    parts.http = await startHttpServer(config.listen, router, log, o.http);
-  } catch (err) {
-    log.error("cannot listen", { listen: formatHostPort(config.listen), err });
-    await ladder.close();
-    throw err;
-  }
-  if (config.addressFile !== undefined) parts.addressFile = recordAddress(config.addressFile, parts.http.address, log);
-  if (opened) {
-    // Lock held and listener bound: only now is the journal rewritten (nothing runs in between).
-    try {
-      opened.journal.start();
-    } catch (err) {
-      log.error("cannot use the state directory", { err });
-      await ladder.close();
-      throw err;
-    }
-    const restored = pool.restore(opened.replayed, opened.ended);
-    const r = opened.report;
-    log.info("journal replayed", { dir: config.stateDir, format: r.version, records: r.records, skipped: r.skipped, torn: r.torn, ...restored });
-  }
-  const startup = checks.start().then(() => {
-    if (ladder.state !== "running") return; // a start that failed after this began: nothing to announce
-    if (view.phase === "starting") view.setPhase("running");
-    notifier.check();
-    notifier.start();
+    health,
+    metrics,
+    clientKeys,
+    keysFromFile: config.clientKeysFile !== undefined,
+    apiToken: o.apiToken,
+    peerToken: o.peerToken,
+    upstreamUrl: o.upstreamUrl,
   });
-  if (config.agentListen) {
-    try {
-      parts.agent = await startHaproxyAgent({ listen: config.agentListen, view, threads: config.threads, queueMax: config.queueMax, log });
-    } catch (err) {
-      log.error("cannot listen for HAProxy agent checks", { listen: formatHostPort(config.agentListen), err });
-      await ladder.close();
-      throw err;
-    }
-  }
-  parts.notify = startSystemdNotify({ env: o.env ?? {}, clock, log, view, readiness: notifier, startup, pid: o.process.pid });
+  const parts: StopParts = { log, view: health.view, notifier: health.notifier, pool, journal, started: w.started };
+  const ladder = createStopLadder(parts);
+  const { address, agent, startup } = await startListeners(w, o, { parts, ladder, router, health, pool, opened });
 
   return {
-    address: parts.http.address,
+    address,
     config,
     pool,
-    health,
-    checks,
-    view,
-    notifier,
+    health: health.health,
+    checks: health.checks,
+    view: health.view,
+    notifier: health.notifier,
     router,
-    registry,
-    agent: parts.agent,
+    registry: metrics.registry,
+    agent,
     demo,
     startup,
     gateway,
+    taskEnds,
     reload: () => {
       if (clientKeys) void clientKeys.reload();
-      if (o.reloadApiKey && !demo) {
-        // The new key is redacted before anything can print it; a key that cannot be read keeps the old one.
-        try {
-          const fresh = o.reloadApiKey();
-          if (fresh !== undefined && fresh !== apiKey) {
-            secrets.add(fresh);
-            apiKey = fresh;
-            log.info("reload: the CaptchaAI key was re-read; the balance is checked with it now", { from: o.keyOrigin });
-            void checks.refresh(UPSTREAM_CHECK);
-          }
-        } catch (err) {
-          log.warn("reload: the CaptchaAI key could not be re-read; the one in use stays", { from: o.keyOrigin, err });
-        }
-      }
+      if (upstream.reloadKey?.()) void health.checks.refresh(UPSTREAM_CHECK);
       if (!clientKeys && !o.reloadApiKey) log.info("reload: nothing to re-read (no --client-keys-file, no key file)");
     },
     get state() {
@@ -323,4 +160,109 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     drain: ladder.drain,
     close: ladder.close,
   };
+}
+
+/** Read first: a bad keys file exits 78 before anything starts. Never logged: it holds keys. */
+function readClientKeys(o: WorkerOptions): ClientKeys | undefined {
+  const path = o.config.clientKeysFile;
+  try {
+    return path === undefined ? undefined : new ClientKeys({ path, clock: o.clock, log: o.log.child({ component: "gateway" }) });
+  } catch (err) {
+    o.log.error("cannot use the client keys", { err });
+    throw err;
+  }
+}
+
+/**
+ * The CaptchaAI client, its calls timed into the metrics (`apiKey` is in `secrets` already).
+ * `reloadKey` (with `rereadKey`: a key from a file, never the demo's) re-reads the key on SIGHUP and
+ * says whether it changed; the new key is redacted before anything can print it, and a key that
+ * cannot be read keeps the old one.
+ */
+function createUpstream(
+  w: Wiring,
+  o: WorkerOptions,
+  x: { apiKey: string; rereadKey: (() => string | undefined) | undefined; secrets: SecretSet; metrics: WorkerMetrics },
+): { client: CaptchaAiClient; reloadKey: (() => boolean) | undefined } {
+  const { config, clock, log } = w;
+  const reread = x.rereadKey;
+  let apiKey = x.apiKey;
+  const client = createCaptchaAiClient({
+    baseUrl: o.upstreamUrl ?? config.upstream,
+    apiKey: () => apiKey,
+    redact: x.secrets.redact,
+    fetch: o.fetch,
+    clock,
+    timeoutMs: config.checkTimeoutMs,
+    connectTimeoutMs: config.connectTimeoutMs,
+    onCall: (endpoint, kind, ms) => x.metrics.upstreamCall(endpoint, kind, ms),
+  });
+  w.started.push(client);
+  const reloadKey = reread && ((): boolean => {
+    try {
+      const fresh = reread();
+      if (fresh === undefined || fresh === apiKey) return false;
+      x.secrets.add(fresh);
+      apiKey = fresh;
+      log.info("reload: the CaptchaAI key was re-read; the balance is checked with it now", { from: o.keyOrigin });
+      return true;
+    } catch (err) {
+      log.warn("reload: the CaptchaAI key could not be re-read; the one in use stays", { from: o.keyOrigin, err });
+      return false;
+    }
+  });
+  return { client, reloadKey };
+}
+
+/**
+ * The outside gets the worker: the HTTP listener (and --address-file), then the journal rewritten and
+ * its tasks restored, the first dependency check, the HAProxy agent and systemd notify. A failure
+ * closes everything through the ladder and rejects.
+ */
+async function startListeners(
+  w: Wiring,
+  o: WorkerOptions,
+  x: { parts: StopParts; ladder: StopLadder; router: Router; health: HealthParts; pool: SolverPool; opened: ReplayedJournal | undefined },
+): Promise<{ address: HostPort; agent: HaproxyAgent | undefined; startup: Promise<void> }> {
+  const { config, clock, log } = w;
+  const { ladder, opened } = x;
+  const { view, notifier, checks } = x.health;
+  // What failed is logged, everything started so far closes, and the start rejects with the error.
+  const fail = async (message: string, err: unknown, fields: Record<string, unknown> = {}): Promise<never> => {
+    log.error(message, { ...fields, err });
+    await ladder.close();
+    throw err;
+  };
+  const http = await startHttpServer(config.listen, x.router, log, o.http).catch((err: unknown) => fail("cannot listen", err, { listen: formatHostPort(config.listen) }));
+  x.parts.http = http;
+  const addressFile = config.addressFile === undefined ? undefined : recordAddress(config.addressFile, http.address, log);
+  if (addressFile) w.started.push({ stop: () => addressFile.remove() });
+  if (opened) {
+    // Lock held and listener bound: only now is the journal rewritten (nothing runs in between).
+    try {
+      opened.journal.start();
+    } catch (err) {
+      await fail("cannot use the state directory", err);
+    }
+    const restored = x.pool.restore(opened.replayed, opened.ended);
+    const r = opened.report;
+    log.info("journal replayed", { dir: config.stateDir, format: r.version, records: r.records, skipped: r.skipped, torn: r.torn, ...restored });
+  }
+  const startup = checks.start().then(() => {
+    if (ladder.state !== "running") return; // a start that failed after this began: nothing to announce
+    if (view.phase === "starting") view.setPhase("running");
+    notifier.check();
+    notifier.start();
+  });
+  let agent: HaproxyAgent | undefined;
+  if (config.agentListen) {
+    const listen = config.agentListen;
+    agent = await startHaproxyAgent({ listen, view, threads: config.threads, queueMax: config.queueMax, log }).catch((err: unknown) =>
+      fail("cannot listen for HAProxy agent checks", err, { listen: formatHostPort(listen) }),
+    );
+    w.started.push(agent);
+  }
+  const notify = startSystemdNotify({ env: o.env ?? {}, clock, log, view, readiness: notifier, startup, pid: o.process.pid });
+  if (notify) w.started.push(notify);
+  return { address: http.address, agent, startup };
 }

@@ -5,3 +5,12 @@
  * nothing of the process's state.
  */
 export const loadBuiltin: typeof process.getBuiltinModule = (id: string) => process.getBuiltinModule(id as never);
+
+/**
+ * The built-ins only some runs need, reached through loadBuiltin alone, never by a value `import`:
+ * esbuild hoists every `require` of the bundle to its top, so one such import anywhere loads the
+ * module at every start (node:https brings node:tls and OpenSSL's set-up, about 5 MB of RSS).
+ * test/unit/layout_test.ts checks the source for such imports and test/system/startup_builtins_test.ts
+ * checks what an idle bundle has loaded.
+ */
+export const ON_DEMAND_BUILTINS = ["crypto", "https", "tls", "sqlite", "dns", "child_process", "zlib", "fs/promises", "os"] as const;

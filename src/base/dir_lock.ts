@@ -9,7 +9,8 @@
  */
 import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
+import { loadBuiltin } from "./builtin.ts";
 import { recordRefusal } from "./dir_refusals.ts";
 
 export const LOCK_FILE = ".lock";
@@ -96,7 +97,8 @@ function openLockFile(path: string): DatabaseSync {
   // Created owner-only first; closing this descriptor is harmless only because no lock is held yet.
   closeSync(openSync(path, "a", 0o600));
   try {
-    return new DatabaseSync(path, { timeout: 0 });
+    // node:sqlite is loaded here, with --state-dir only: a worker without one never loads it (base/builtin.ts).
+    return new (loadBuiltin("node:sqlite").DatabaseSync)(path, { timeout: 0 });
   } catch (err) {
     throw asFsError(err);
   }

@@ -8,11 +8,13 @@
  * double count).
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, writeSync } from "node:fs";
-import { lstat, open, rename } from "node:fs/promises";
-import { hostname } from "node:os";
 import { join } from "node:path";
+import { loadBuiltin } from "./builtin.ts";
 import type { Clock, Timer } from "./clock.ts";
 import type { Logger } from "./log.ts";
+
+/** Loaded at first use, with --state-dir only (base/builtin.ts). */
+const fsp = () => loadBuiltin("node:fs/promises");
 
 export const REFUSED_FILE = ".refused";
 /** A refused process appends only below this size. */
@@ -45,7 +47,7 @@ export function recordRefusal(dir: string, r: RefusalRecord): boolean {
     fd = openSync(join(dir, REFUSED_FILE), APPEND_FLAGS, 0o600);
     const st = fstatSync(fd);
     if (!st.isFile() || st.size >= REFUSED_MAX_BYTES) return false;
-    const line = JSON.stringify({ ts: new Date(r.atMs ?? Date.now()).toISOString(), pid: r.pid, host: r.host ?? hostname(), owner_pid: r.ownerPid ?? null }) + "\n";
+    const line = JSON.stringify({ ts: new Date(r.atMs ?? Date.now()).toISOString(), pid: r.pid, host: r.host ?? loadBuiltin("node:os").hostname(), owner_pid: r.ownerPid ?? null }) + "\n";
     writeSync(fd, line);
     return true;
   } catch {
@@ -83,7 +85,7 @@ export function watchRefusals(dir: string, o: RefusalWatchOptions): RefusalWatch
     let size: number;
     let now: number;
     try {
-      const st = await lstat(path);
+      const st = await fsp().lstat(path);
       if (!st.isFile()) return; // a link, a FIFO, a directory: nothing a refused process writes to
       size = st.size;
       now = st.ino;
@@ -95,7 +97,7 @@ export function watchRefusals(dir: string, o: RefusalWatchOptions): RefusalWatch
     if (now !== ino || size < offset) offset = 0; // another file, or cut short: counted from its start
     ino = now;
     if (size > offset) {
-      const fh = await open(path, READ_FLAGS);
+      const fh = await fsp().open(path, READ_FLAGS);
       try {
         // At most what a refused process may write; a file grown past that by anyone else is read on in later looks.
         const buf = Buffer.alloc(Math.min(size - offset, REFUSED_MAX_BYTES));
@@ -115,7 +117,7 @@ export function watchRefusals(dir: string, o: RefusalWatchOptions): RefusalWatch
       }
     }
     if (offset >= REFUSED_ROTATE_BYTES) {
-      await rename(path, path + ".1");
+      await fsp().rename(path, path + ".1");
       offset = 0;
       ino = undefined;
     }

@@ -5,9 +5,9 @@
  * owner checks it again); the peer token rides in its own header, so the CaptchaAI key never does.
  * A forwarded request carries X-Captcha-Worker-Forwarded and is always answered where it lands.
  */
-import { timingSafeEqual, createHash } from "node:crypto";
 import { Agent, request, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
-import { request as httpsRequest } from "node:https";
+// node:crypto (the token) and node:https (an https peer) load at first use, never at start (base/builtin.ts).
+import { loadBuiltin } from "../base/builtin.ts";
 import type { Clock } from "../base/clock.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
@@ -100,7 +100,7 @@ export class PeerRouter implements TaskRouting {
    */
   #peerRequest(req: IncomingMessage, res: ServerResponse): "local" | "answered" | undefined {
     if (req.headers[FORWARDED_HEADER] === undefined) return undefined;
-    if (this.#token !== undefined && timingSafeEqual(digest(String(req.headers[PEER_TOKEN_HEADER] ?? "")), this.#token)) return "local";
+    if (this.#token !== undefined && loadBuiltin("node:crypto").timingSafeEqual(digest(String(req.headers[PEER_TOKEN_HEADER] ?? "")), this.#token)) return "local";
     this.#o.sendError(res, new WorkerError("ERR_PEER_UNAUTHORIZED"));
     this.#counted?.inc({ outcome: "refused" });
     return "answered";
@@ -188,7 +188,7 @@ export class PeerRouter implements TaskRouting {
     headers[PEER_TOKEN_HEADER] = this.#o.token!;
     return new Promise<T>((resolve, reject) => {
       const https = target.protocol === "https:";
-      const out = (https ? httpsRequest : request)(target, { method, headers, agent: https ? undefined : this.#agent });
+      const out = (https ? loadBuiltin("node:https").request : request)(target, { method, headers, agent: https ? undefined : this.#agent });
       const timer = this.#o.clock.setTimeout(() => out.destroy(new Error(`no answer from the owner within ${timeoutMs}ms`)), timeoutMs);
       outs.add(out);
       let settled = false;
@@ -225,7 +225,7 @@ async function whileClientStays<T>(res: ServerResponse, run: (outs: Set<ClientRe
 }
 
 function digest(s: string): Buffer {
-  return createHash("sha256").update(s).digest();
+  return loadBuiltin("node:crypto").createHash("sha256").update(s).digest();
 }
 
 function passedOn(h: IncomingHttpHeaders, body: Buffer | undefined): OutgoingHttpHeaders {

@@ -14,7 +14,7 @@ import type { ClientKey, ClientKeys } from "./client_keys.ts";
 import { GatewayError } from "./errors.ts";
 
 export interface GatewayOptions {
-  pool: Pick<SolverPool, "accept" | "report" | "tasks">;
+  pool: Pick<SolverPool, "accept" | "report" | "find" | "atClientLimit">;
   /** The same check every /v1/tasks submit runs (readiness, probation, draining); a refusal is ERROR_NO_SLOT_AVAILABLE. */
   admission: () => { code: string } | undefined;
   keys: ClientKeys;
@@ -51,7 +51,7 @@ export class Gateway {
    * journal that cannot take it: ERROR_NO_SLOT_AVAILABLE, 2captcha's answer when it has no capacity.
    */
   async submit(client: ClientKey, params: TaskParams): Promise<Task> {
-    if (this.#o.pool.tasks.atClientLimit(client.name, client.maxInFlight) || this.#o.admission()) return this.#refuse(client);
+    if (this.#o.pool.atClientLimit(client.name, client.maxInFlight) || this.#o.admission()) return this.#refuse(client);
     let task: Task;
     try {
       task = await this.#o.pool.accept(params.type, { ...params, client: client.name });
@@ -65,7 +65,7 @@ export class Gateway {
 
   /** The task `id` if `client` may read it (its own: a client sees no other client's task, nor the operator's); else undefined. */
   find(client: ClientKey, id: string): Task | undefined {
-    const task = id.length <= 20 ? this.#o.pool.tasks.get(id) : undefined;
+    const task = id.length <= 20 ? this.#o.pool.find(id) : undefined;
     if (!task) return undefined;
     const owner = task.params.client;
     return owner === client.name ? task : undefined;

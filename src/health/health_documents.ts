@@ -9,6 +9,7 @@ import type { CheckResult } from "./checks.ts";
 import type { HealthState, Liveness, Readiness } from "./health_view.ts";
 import { UPSTREAM_CHECK } from "./health_view.ts";
 import type { Phase, ReadinessState, Thresholds } from "./readiness.ts";
+import { formatIssue, unhandledKind, type ReadinessFinding } from "./readiness_issue.ts";
 import type { ReadinessChange } from "./readiness_notifier.ts";
 
 /** GET /health/live. */
@@ -105,8 +106,8 @@ export function readyDocument(r: Readiness, t: Thresholds): ReadyDocument {
   return {
     status: r.ready ? "ready" : "not_ready",
     state: r.state,
-    issues: r.issues,
-    warnings: r.warnings,
+    issues: r.issues.map(formatIssue),
+    warnings: r.warnings.map(formatIssue),
     stats: {
       solved: s.solved,
       failed: s.failed,
@@ -141,7 +142,7 @@ export interface HistoryDocument {
 }
 
 export function historyDocument(state: ReadinessState, changes: readonly ReadinessChange[]): HistoryDocument {
-  return { state, changes: changes.map((c) => ({ at: new Date(c.at).toISOString(), from: c.from, to: c.to, issues: c.issues })) };
+  return { state, changes: changes.map((c) => ({ at: new Date(c.at).toISOString(), from: c.from, to: c.to, issues: c.issues.map(formatIssue) })) };
 }
 
 const SEVERITY: Record<CheckStatus, number> = { ok: 0, degraded: 1, down: 2 };
@@ -173,24 +174,24 @@ export function healthReport(state: HealthState): HealthReport {
   const item = (componentId: string, componentType: string, observedValue: number | null, observedUnit: string, ok: boolean): HealthCheckItem[] => [
     { componentId, componentType, observedValue, observedUnit, status: ok ? "pass" : "fail", time },
   ];
-  const failing = (prefix: string) => r.issues.some((i) => i.startsWith(prefix));
-  const warned = (prefix: string) => r.warnings.some((i) => i.startsWith(prefix));
-  const warnItem = (componentId: string, observedValue: number, observedUnit: string, warnPrefix: string, failPrefix?: string): HealthCheckItem[] => [{
+  const failing = new Set(r.issues.map(reportItemOf));
+  const warned = new Set(r.warnings.map(reportItemOf));
+  const warnItem = (key: ReportItem, componentId: string, observedValue: number, observedUnit: string): HealthCheckItem[] => [{
     componentId, componentType: "component", observedValue, observedUnit, time,
-    status: failPrefix !== undefined && failing(failPrefix) ? "fail" : warned(warnPrefix) ? "warn" : "pass",
+    status: failing.has(key) ? "fail" : warned.has(key) ? "warn" : "pass",
   }];
   const checks: Record<string, HealthCheckItem[]> = {
-    "solver:consecutiveFailures": item("solver", "component", s.consecutiveFailures, "failures", !failing("consecutive_failures=")),
-    "solver:errorRate": item("solver", "component", round(s.errorRate, 3), "ratio", !failing("error_rate=")),
+    "solver:consecutiveFailures": item("solver", "component", s.consecutiveFailures, "failures", !failing.has("solver:consecutiveFailures")),
+    "solver:errorRate": item("solver", "component", round(s.errorRate, 3), "ratio", !failing.has("solver:errorRate")),
     "solver:secondsSinceLastSolve": item(
       "solver", "component",
       s.msSinceLastSolve === undefined ? null : Math.floor(s.msSinceLastSolve / 1000), "s",
-      !failing("no_solve_for="),
+      !failing.has("solver:secondsSinceLastSolve"),
     ),
     "solver:queueDepth": item("solver", "component", s.queueDepth, "tasks", s.queueDepth < t.queueMax),
     "solver:inFlight": item("solver", "component", s.inFlight, "tasks", true),
-    "solver:oldestQueued": warnItem("solver", Math.max(0, Math.floor(s.oldestQueuedAgeMs / 1000)), "s", "queue_wait=", "backlog="),
-    "solver:saturation": warnItem("solver", round(s.saturation, 3), "ratio", "saturation="),
+    "solver:oldestQueued": warnItem("solver:oldestQueued", "solver", Math.max(0, Math.floor(s.oldestQueuedAgeMs / 1000)), "s"),
+    "solver:saturation": warnItem("solver:saturation", "solver", round(s.saturation, 3), "ratio"),
     "solver:liveness": item("solver", "component", live.stalledMs, "ms", live.ok),
     "uptime": item("process", "system", live.uptimeS, "s", true),
   };
@@ -214,9 +215,44 @@ export function healthReport(state: HealthState): HealthReport {
     releaseId: VERSION,
     serviceId: PRODUCT,
     description: "CAPTCHA-solving worker for the CaptchaAI API",
-    ...(r.issues.length + r.warnings.length > 0 ? { output: [...r.issues, ...r.warnings].join(", ") } : {}),
+    ...(r.issues.length + r.warnings.length > 0 ? { output: [...r.issues, ...r.warnings].map(formatIssue).join(", ") } : {}),
     checks,
   };
+}
+
+/** The /health solver items an issue fails or a warning warns. */
+type ReportItem = "solver:consecutiveFailures" | "solver:errorRate" | "solver:secondsSinceLastSolve" | "solver:oldestQueued" | "solver:saturation";
+
+/**
+ * The solver item of /health an issue fails (a warning: warns), or undefined for none. The queue
+ * depth and the balance items compare their own figures with the thresholds; the rest are about the
+ * worker or its upstream as a whole, and show in `output`.
+ */
+function reportItemOf(f: ReadinessFinding): ReportItem | undefined {
+  switch (f.kind) {
+    case "consecutive_failures":
+      return "solver:consecutiveFailures";
+    case "error_rate":
+      return "solver:errorRate";
+    case "no_solve_for":
+      return "solver:secondsSinceLastSolve";
+    case "backlog":
+    case "queue_wait":
+      return "solver:oldestQueued";
+    case "saturation":
+      return "solver:saturation";
+    case "starting":
+    case "draining":
+    case "upstream_auth":
+    case "upstream_unreachable":
+    case "circuit_open":
+    case "low_balance":
+    case "queue_full":
+    case "state_dir":
+      return undefined;
+    default:
+      return unhandledKind(f);
+  }
 }
 
 /** The three documents the status page and `status` read, from one evaluation. */

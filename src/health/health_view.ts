@@ -6,6 +6,7 @@
 import type { Clock } from "../base/clock.ts";
 import type { CheckResult, HealthChecks } from "./checks.ts";
 import { probationSince, readinessIssues, readinessState, readinessWarnings, type Phase, type ReadinessState, type Thresholds } from "./readiness.ts";
+import type { ReadinessIssue, ReadinessWarning } from "./readiness_issue.ts";
 import type { HealthSnapshot, WorkerHealth } from "./worker_health.ts";
 
 export const UPSTREAM_CHECK = "captchaai_api";
@@ -16,10 +17,10 @@ export interface Readiness {
   state: ReadinessState;
   /** Readiness passes: `ready` or `probation`. */
   ready: boolean;
-  /** The SPEC §4 issue strings, empty when ready. */
-  issues: string[];
-  /** Worth a `warn` on /health and a lower HAProxy weight, not a 503 (`queue_wait=Ns`, `saturation=R`). */
-  warnings: string[];
+  /** Why readiness fails, empty when ready (`formatIssue` writes each as the documents carry it). */
+  issues: ReadinessIssue[];
+  /** Worth a `warn` on /health and a lower HAProxy weight, not a 503 (`queue_wait`, `saturation`). */
+  warnings: ReadinessWarning[];
   /** When the current probation began (undefined unless on probation). */
   probationSince: number | undefined;
   snapshot: HealthSnapshot;
@@ -51,7 +52,7 @@ export interface HealthViewOptions {
   /** No scheduler progress for this long while work is pending means the solver loop is stuck. */
   stallMs: number;
   /** Extra issues from other parts (e.g. the journal's state dir). */
-  extraIssues?: () => readonly string[];
+  extraIssues?: () => readonly ReadinessIssue[];
 }
 
 export class HealthView {

@@ -1,9 +1,10 @@
 /**
- * Readiness rules (SPEC §3/§4) turned into the exact issue strings, the readiness state and the
- * warnings. Pure: the caller passes the health snapshot, the cached balance and the lifecycle phase,
- * so a probe never waits on I/O. Every issue has a way back that needs no restart and no client
+ * Readiness rules (SPEC §3/§4) turned into typed issues and warnings (readiness_issue.ts formats
+ * them) and the readiness state. Pure: the caller passes the health snapshot, the cached balance and
+ * the lifecycle phase, so a probe never waits on I/O. Every issue has a way back that needs no restart and no client
  * traffic (the README's readiness table says which).
  */
+import type { ReadinessIssue, ReadinessWarning } from "./readiness_issue.ts";
 import type { HealthSnapshot } from "./worker_health.ts";
 
 export type Phase = "starting" | "running" | "draining";
@@ -40,11 +41,6 @@ export function balanceFunded(wasFunded: boolean, balanceUsd: number, minBalance
 }
 
 /** The error rate is judged only on at least this many outcomes in the window (SPEC §3). */
-/** An issue's kind, the part before `=` (`low_balance=$0.42` -> `low_balance`; `circuit_open` as it is). */
-export function issueKind(issue: string): string {
-  return issue.split("=", 1)[0]!;
-}
-
 export const MIN_ERROR_RATE_OUTCOMES = 20;
 /** Saturation is judged only on at least this many in.php answers in the window. */
 export const MIN_SATURATION_SUBMITS = 10;
@@ -56,23 +52,23 @@ export interface ReadinessInput {
   balanceUsd: number | undefined;
   thresholds: Thresholds;
   /** Extra issues from other parts (e.g. the journal's state dir). */
-  extra?: readonly string[];
+  extra?: readonly ReadinessIssue[];
 }
 
 /** The readiness issues, empty when ready; order is stable (most fundamental first). */
-export function readinessIssues(input: ReadinessInput): string[] {
+export function readinessIssues(input: ReadinessInput): ReadinessIssue[] {
   const { health: h, thresholds: t } = input;
   const now = h.startedAt + h.uptimeMs;
-  const issues: string[] = [];
-  if (input.phase === "starting") issues.push("starting");
-  if (input.phase === "draining") issues.push("draining");
-  if (h.upstreamAuth !== undefined) issues.push(`upstream_auth=${h.upstreamAuth}`);
-  if (h.upstreamUnreachable) issues.push("upstream_unreachable");
-  if (h.circuit === "open") issues.push("circuit_open");
+  const issues: ReadinessIssue[] = [];
+  if (input.phase === "starting") issues.push({ kind: "starting" });
+  if (input.phase === "draining") issues.push({ kind: "draining" });
+  if (h.upstreamAuth !== undefined) issues.push({ kind: "upstream_auth", code: h.upstreamAuth });
+  if (h.upstreamUnreachable) issues.push({ kind: "upstream_unreachable" });
+  if (h.circuit === "open") issues.push({ kind: "circuit_open" });
   // On probation the streak is being tried by real tasks; it shows as the readiness state instead.
   // While the streak holds (cooling or on trial), the other task-evidence rules (time without a
   // solve, the error rate) say the same thing and must not keep the trial from happening.
-  if (h.streak === "cooling") issues.push(`consecutive_failures=${h.consecutiveFailures}`);
+  if (h.streak === "cooling") issues.push({ kind: "consecutive_failures", failures: h.consecutiveFailures });
   const streakHolds = h.streak !== "ok";
   const latest = (...ts: (number | undefined)[]) => Math.max(...ts.map((t) => t ?? Number.NEGATIVE_INFINITY));
   // Time without a solve counts while work waits: from the later of the last solve, the moment work
@@ -83,19 +79,19 @@ export function readinessIssues(input: ReadinessInput): string[] {
   // has failed too, whether or not its tasks ended (its deadline).
   if (h.lastSolveAt !== undefined && busy && h.streak !== "cooling") {
     const waitingMs = now - latest(h.lastSolveAt, h.busySince, h.resumedAt, h.streakProbationSince);
-    if (waitingMs > t.maxSecondsWithoutSolveMs) issues.push(`no_solve_for=${Math.floor(waitingMs / 1000)}s`);
+    if (waitingMs > t.maxSecondsWithoutSolveMs) issues.push({ kind: "no_solve_for", waitedMs: waitingMs });
   }
-  if (input.balanceUsd !== undefined && !balanceFunded(!h.lowBalance, input.balanceUsd, t.minBalanceUsd)) issues.push(`low_balance=$${input.balanceUsd.toFixed(2)}`);
-  if (!streakHolds && h.windowOutcomes >= MIN_ERROR_RATE_OUTCOMES && h.errorRate > t.maxErrorRate) issues.push(`error_rate=${h.errorRate.toFixed(3)}`);
+  if (input.balanceUsd !== undefined && !balanceFunded(!h.lowBalance, input.balanceUsd, t.minBalanceUsd)) issues.push({ kind: "low_balance", balanceUsd: input.balanceUsd });
+  if (!streakHolds && h.windowOutcomes >= MIN_ERROR_RATE_OUTCOMES && h.errorRate > t.maxErrorRate) issues.push({ kind: "error_rate", rate: h.errorRate });
   const queueWaitMs = queueWait(h, now);
-  if (queueWaitMs > 2 * t.maxQueueWaitMs) issues.push(`backlog=${Math.floor(queueWaitMs / 1000)}s`);
-  if (h.queueDepth >= t.queueMax) issues.push(`queue_full=${h.queueDepth}`);
+  if (queueWaitMs > 2 * t.maxQueueWaitMs) issues.push({ kind: "backlog", waitedMs: queueWaitMs });
+  if (h.queueDepth >= t.queueMax) issues.push({ kind: "queue_full", depth: h.queueDepth });
   if (input.extra) issues.push(...input.extra);
   return issues;
 }
 
 /** The state the issues and the snapshot put the worker in. */
-export function readinessState(phase: Phase, issues: readonly string[], h: HealthSnapshot): ReadinessState {
+export function readinessState(phase: Phase, issues: readonly ReadinessIssue[], h: HealthSnapshot): ReadinessState {
   if (phase === "starting") return "starting";
   if (phase === "draining") return "draining";
   if (issues.length > 0) return "not_ready";
@@ -122,10 +118,10 @@ function queueWait(h: HealthSnapshot, now: number): number {
 }
 
 /** What is worth a warning but not a 503: `/health` says warn and the HAProxy agent lowers the weight. */
-export function readinessWarnings(h: HealthSnapshot, t: Thresholds): string[] {
-  const warnings: string[] = [];
+export function readinessWarnings(h: HealthSnapshot, t: Thresholds): ReadinessWarning[] {
+  const warnings: ReadinessWarning[] = [];
   const waitMs = queueWait(h, h.startedAt + h.uptimeMs);
-  if (waitMs > t.maxQueueWaitMs) warnings.push(`queue_wait=${Math.floor(waitMs / 1000)}s`);
-  if (h.saturationSubmits >= MIN_SATURATION_SUBMITS && h.saturation > t.maxSaturation) warnings.push(`saturation=${h.saturation.toFixed(3)}`);
+  if (waitMs > t.maxQueueWaitMs) warnings.push({ kind: "queue_wait", waitedMs: waitMs });
+  if (h.saturationSubmits >= MIN_SATURATION_SUBMITS && h.saturation > t.maxSaturation) warnings.push({ kind: "saturation", ratio: h.saturation });
   return warnings;
 }

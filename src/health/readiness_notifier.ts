@@ -9,7 +9,8 @@
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { HealthView, Readiness } from "./health_view.ts";
-import { issueKind, READINESS_STATES, type ReadinessState } from "./readiness.ts";
+import { READINESS_STATES, type ReadinessState } from "./readiness.ts";
+import { formatIssue, type ReadinessIssue } from "./readiness_issue.ts";
 
 export type ReadinessListener = (r: Readiness) => void;
 
@@ -18,7 +19,7 @@ export interface ReadinessChange {
   at: number;
   from: ReadinessState;
   to: ReadinessState;
-  issues: string[];
+  issues: ReadinessIssue[];
 }
 
 /** How many state changes /health/history keeps. */
@@ -97,7 +98,7 @@ export class ReadinessNotifier {
     if (from !== r.state) this.#record(from, r);
     if (r.state === "probation") this.#o.log.info("probation: a few tasks will tell whether the fault cleared", { issues: [] });
     else if (r.ready) this.#o.log.info("ready", { issues: [] });
-    else this.#o.log.warn("not ready", { issues: r.issues });
+    else this.#o.log.warn("not ready", { issues: r.issues.map(formatIssue) });
     for (const l of this.#listeners) {
       try {
         l(r);
@@ -136,5 +137,5 @@ export class ReadinessNotifier {
 }
 
 function keyOf(r: Readiness): string {
-  return `${r.state}:${r.issues.map(issueKind).join(",")}`;
+  return `${r.state}:${r.issues.map((i) => i.kind).join(",")}`;
 }

@@ -10,12 +10,7 @@
  */
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Readiness } from "./health_view.ts";
-import { issueKind } from "./readiness.ts";
-
-/** The issues a balance check can clear: transport ones, tried every second. */
-const TRANSPORT_ISSUES: ReadonlySet<string> = new Set(["upstream_unreachable", "circuit_open"]);
-/** Account ones, tried with restraint. */
-const ACCOUNT_ISSUES: ReadonlySet<string> = new Set(["upstream_auth", "low_balance"]);
+import { unhandledKind, type ReadinessIssue } from "./readiness_issue.ts";
 
 /** Account trouble is tried every second for this long, then the pause doubles. */
 export const ACCOUNT_EAGER_MS = 60_000;
@@ -30,12 +25,43 @@ export interface RecoveryTrialsOptions {
   everyMs?: number;
 }
 
+export type TrialNeed = "transport" | "account" | "banned";
+
+/**
+ * What one issue calls for: transport trouble a trial every tick, account trouble (a refused key, a
+ * low balance) a restrained one, a banned address one a minute; undefined for what a balance check
+ * cannot settle.
+ */
+function needOf(issue: ReadinessIssue): TrialNeed | undefined {
+  switch (issue.kind) {
+    case "upstream_unreachable":
+    case "circuit_open":
+      return "transport";
+    case "upstream_auth":
+      return issue.code === "IP_BANNED" ? "banned" : "account";
+    case "low_balance":
+      return "account";
+    case "starting":
+    case "draining":
+    case "consecutive_failures":
+    case "no_solve_for":
+    case "error_rate":
+    case "backlog":
+    case "queue_full":
+    case "state_dir":
+      return undefined;
+    default:
+      return unhandledKind(issue);
+  }
+}
+
+/** Most urgent first: transport trouble is tried every second whatever else holds. */
+const URGENCY: readonly TrialNeed[] = ["transport", "banned", "account"];
+
 /** What `issues` call for: a trial every tick, a restrained one, or none. */
-export function trialNeed(issues: readonly string[]): "transport" | "account" | "banned" | undefined {
-  const kinds = issues.map(issueKind);
-  if (kinds.some((k) => TRANSPORT_ISSUES.has(k))) return "transport";
-  if (issues.includes("upstream_auth=IP_BANNED")) return "banned";
-  return kinds.some((k) => ACCOUNT_ISSUES.has(k)) ? "account" : undefined;
+export function trialNeed(issues: readonly ReadinessIssue[]): TrialNeed | undefined {
+  const needs = new Set(issues.map(needOf));
+  return URGENCY.find((n) => needs.has(n));
 }
 
 /** Starts the trials' timer; stop() ends it for good. */

@@ -71,7 +71,7 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
       const refusal = opts.admission();
       if (refusal) throw new WorkerError(refusal.code, refusal.detail);
       // No await between this check and accept's synchronous admission: two requests at once cannot both pass.
-      if (caller.kind === "client" && opts.pool.tasks.atClientLimit(caller.name, caller.maxInFlight)) {
+      if (caller.kind === "client" && opts.pool.atClientLimit(caller.name, caller.maxInFlight)) {
         throw new WorkerError("ERR_CLIENT_LIMIT", undefined, { data: { client: caller.name, limit: caller.maxInFlight! } });
       }
       task = await opts.pool.accept(params.type, params);
@@ -137,7 +137,7 @@ async function routedElsewhere(routing: TaskRouting | undefined, id: string, req
 }
 
 function find(pool: SolverPool, id: string): Task {
-  const task = id.length <= 64 ? pool.tasks.get(id) : undefined;
+  const task = id.length <= 64 ? pool.find(id) : undefined;
   if (!task) throw new WorkerError("ERR_NOT_FOUND", "No such task (unknown, or finished long enough ago to be forgotten).");
   return task;
 }
@@ -154,12 +154,12 @@ async function answerAfterWait(
     const gone = new AbortController();
     const onClose = () => gone.abort();
     res.once("close", onClose);
-    await pool.tasks.wait(task.id, waitS * 1000, gone.signal);
+    await pool.wait(task.id, waitS * 1000, gone.signal);
     res.off("close", onClose);
     if (gone.signal.aborted || res.destroyed) return;
   }
   res.setHeader("preference-applied", `wait=${waitS}`);
-  if (!isEnded(task) && pool.tasks.released) {
+  if (!isEnded(task) && pool.released) {
     // The worker is stopping: the task is kept for the next start (or ends with `shutdown`); ask again later.
     res.setHeader("retry-after", String(RETRY_AFTER_SHUTDOWN_S));
     res.setHeader("connection", "close");

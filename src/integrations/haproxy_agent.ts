@@ -6,6 +6,7 @@ import { createServer, type Socket } from "node:net";
 import { formatHostPort, listen, type HostPort } from "../base/listen.ts";
 import type { HealthView } from "../health/health_view.ts";
 import type { Phase, ReadinessState } from "../health/readiness.ts";
+import { formatIssue, type ReadinessIssue, type ReadinessWarning } from "../health/readiness_issue.ts";
 import type { Logger } from "../base/log.ts";
 
 /** HAProxy reads the reason into its stats page: keep it one short printable line. */
@@ -24,9 +25,9 @@ export interface AgentState {
   ready: boolean;
   /** The readiness state (probation lowers the weight). @default "ready" when ready */
   state?: ReadinessState;
-  issues: readonly string[];
+  issues: readonly ReadinessIssue[];
   /** Readiness warnings (`queue_wait`, `saturation`): they lower the weight. */
-  warnings?: readonly string[];
+  warnings?: readonly ReadinessWarning[];
   inFlight: number;
   queueDepth: number;
   threads: number;
@@ -69,7 +70,7 @@ export function agentLine(s: AgentState): string {
   if (s.phase === "draining") return "drain\n";
   if (!s.ready) {
     // Printable ASCII only: a control character would end the line early.
-    const reason = (s.issues.length > 0 ? s.issues.join(",") : "not_ready").replace(/[^\x21-\x7e]/g, "_").slice(0, MAX_REASON_CHARS);
+    const reason = (s.issues.length > 0 ? s.issues.map(formatIssue).join(",") : "not_ready").replace(/[^\x21-\x7e]/g, "_").slice(0, MAX_REASON_CHARS);
     return `down #${reason}\n`;
   }
   let weight = freeCapacityPercent(s);

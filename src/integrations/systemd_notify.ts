@@ -9,6 +9,7 @@ import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { Clock, Timer } from "../base/clock.ts";
 import type { HealthView, Readiness } from "../health/health_view.ts";
+import { formatIssue } from "../health/readiness_issue.ts";
 import type { ReadinessNotifier } from "../health/readiness_notifier.ts";
 import type { Logger } from "../base/log.ts";
 
@@ -179,9 +180,9 @@ export function startSystemdNotify(o: SystemdNotifyOptions): SystemdNotifier | u
 export function statusLine(r: Readiness): string {
   const s = r.snapshot;
   let line: string;
-  if (r.issues.includes("draining")) line = `draining: ${s.inFlight} in flight`;
+  if (r.issues.some((i) => i.kind === "draining")) line = `draining: ${s.inFlight} in flight`;
   else if (r.ready) line = `ready: ${s.queueDepth} queued, ${s.inFlight} in flight`;
-  else line = `not ready: ${r.issues.join(", ")}`;
+  else line = `not ready: ${r.issues.map(formatIssue).join(", ")}`;
   return line.replace(/[\r\n]+/g, " ");
 }
 

@@ -135,6 +135,11 @@ export class FileJournal implements TaskJournal {
     return r;
   }
 
+  /** The state directory (--state-dir) it lives in. */
+  get dir(): string {
+    return this.#dir;
+  }
+
   /** Set while the last write failed (full disk, I/O error): a readiness issue. */
   get error(): string | undefined {
     return this.#error;

@@ -2,8 +2,8 @@
  * The solver pool: bounded FIFO queues per kind, at most `threads` tasks holding an upstream slot,
  * polls and deadlines on one scheduler, and the upstream's trouble handled per SPEC §6 (back-off
  * pauses submissions, fatal account codes stop them, transport failures feed a circuit breaker).
- * This facade admits tasks, forwards reports and runs the lifecycle; dispatcher.ts, poller.ts,
- * account.ts, restore.ts and drain.ts do the rest over the state in pool_core.ts.
+ * This facade admits tasks, forwards reports and runs the lifecycle; its private parts (_dispatcher,
+ * _poller, _account, _restore, _drain, _bulkhead) do the rest over the state in _pool_core.ts.
  */
 import type { CircuitBreaker } from "../base/circuit_breaker.ts";
 import { WorkerError } from "../base/errors.ts";
@@ -11,22 +11,34 @@ import type { LoadSnapshot } from "../health/worker_health.ts";
 import { TASK_KINDS, WITHDRAWN_CODE, type Task } from "../tasks/task.ts";
 import { type TaskKind, type TaskType } from "../tasks/task_catalogue.ts";
 import type { TaskParams } from "../tasks/task_catalogue.ts";
-import { payloadBytes, type TaskStore } from "../tasks/task_store.ts";
-
-/** @default for --queue-max-bytes: 256 MiB of task payloads held by open tasks. */
-export const DEFAULT_QUEUE_MAX_BYTES = 256 * 1024 * 1024;
+import { payloadBytes } from "../tasks/task_store.ts";
 import { REPORT } from "../upstream/endpoints.ts";
-import { Account } from "./account.ts";
-import { Dispatcher } from "./dispatcher.ts";
-import { failAll, stopAccepting, suspend, whenIdle } from "./drain.ts";
+import { Account } from "./_account.ts";
+import { Dispatcher } from "./_dispatcher.ts";
+import { failAll, stopAccepting, suspend, whenIdle } from "./_drain.ts";
 import type { EndedTask, ReplayedTask } from "./journal_port.ts";
-import { Poller } from "./poller.ts";
-import { PoolCore, type PoolOptions, type PoolState } from "./pool_core.ts";
-import { restoreTasks, type RestoreResult } from "./restore.ts";
+import { Poller } from "./_poller.ts";
+import { PoolCore } from "./_pool_core.ts";
+import { restoreTasks, type RestoreResult } from "./_restore.ts";
+import { DEFAULT_QUEUE_MAX_BYTES, type PoolOptions, type PoolState } from "./pool_options.ts";
 import type { Outcome } from "./upstream_port.ts";
 
-export { SUBMIT_UNCERTAIN } from "./pool_core.ts";
-export type { PoolOptions, PoolState, RestoreResult };
+export { SUBMIT_UNCERTAIN } from "./_pool_core.ts";
+export type { RestoreResult };
+
+/** What the pool's task store holds (memory budgets, leak checks). */
+export interface StoredTasks {
+  /** Tasks not yet ended. */
+  open: number;
+  /** Ended tasks kept for their clients to read. */
+  finished: number;
+  /** Payload bytes of the open tasks (the queue's byte budget). */
+  openBytes: number;
+  /** Bytes the ended tasks hold. */
+  finishedBytes: number;
+  /** Clients waiting on a task's end. */
+  waiters: number;
+}
 
 export class SolverPool {
   readonly #core: PoolCore;
@@ -37,15 +49,53 @@ export class SolverPool {
   readonly #reporting = new WeakSet<Task>();
 
   constructor(options: PoolOptions) {
-    this.#core = new PoolCore(options);
+    // The core asks the dispatcher to pump whenever something frees; it never does before this constructor returns.
+    this.#core = new PoolCore(options, () => this.#dispatcher.pump());
     this.#account = new Account(this.#core);
     this.#poller = new Poller(this.#core, this.#account);
     this.#dispatcher = new Dispatcher(this.#core, this.#poller, this.#account);
   }
 
-  /** Every task by id, open or recently ended. */
-  get tasks(): TaskStore {
-    return this.#core.tasks;
+  /** The task `id`, open or recently ended (retention); undefined when unknown or forgotten. */
+  find(id: string): Task | undefined {
+    return this.#core.tasks.get(id);
+  }
+
+  /**
+   * Resolves when task `id` ends, `timeoutMs` passes or `signal` aborts (a client gone away: only
+   * its wait is dropped, never the task); at once after releaseWaiters.
+   */
+  wait(id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.#core.tasks.wait(id, timeoutMs, signal);
+  }
+
+  /**
+   * The shutdown deadline: every client waiting on a task gets it as it stands now, and no new wait
+   * begins. Returns how many were waiting.
+   */
+  releaseWaiters(): number {
+    return this.#core.tasks.releaseWaiters();
+  }
+
+  /** Whether releaseWaiters was called: open tasks will not progress in this process. */
+  get released(): boolean {
+    return this.#core.tasks.released;
+  }
+
+  /** Tasks of `client` not yet ended, whichever API took them. */
+  openOf(client: string): number {
+    return this.#core.tasks.openOf(client);
+  }
+
+  /** True when `client` holds `maxInFlight` open tasks already (no limit: never); every API asks this before accepting. */
+  atClientLimit(client: string, maxInFlight: number | undefined): boolean {
+    return this.#core.tasks.atClientLimit(client, maxInFlight);
+  }
+
+  /** What the pool holds now: tasks open and ended (kept for their clients), their bytes, and clients waiting. */
+  get stored(): StoredTasks {
+    const t = this.#core.tasks;
+    return { open: t.openCount, finished: t.finishedCount, openBytes: t.openBytes, finishedBytes: t.finishedBytes, waiters: t.waiterCount };
   }
 
   /** The upstream circuit breaker (for readiness and tests). */
@@ -117,16 +167,17 @@ export class SolverPool {
   #admit(type: TaskType, params: TaskParams): { task: Task; durable: Promise<void> | undefined } {
     const core = this.#core;
     if (core.state !== "running") throw new WorkerError("ERR_DRAINING");
-    if (core.queued >= core.o.queueMax) {
-      throw new WorkerError("ERR_QUEUE_FULL", undefined, { data: { queueMax: core.o.queueMax } });
+    const limits = core.o.limits;
+    if (core.queued >= limits.queueMax) {
+      throw new WorkerError("ERR_QUEUE_FULL", undefined, { data: { queueMax: limits.queueMax } });
     }
     const bytes = payloadBytes({ params });
-    const maxBytes = core.o.queueMaxBytes ?? DEFAULT_QUEUE_MAX_BYTES;
+    const maxBytes = limits.queueMaxBytes ?? DEFAULT_QUEUE_MAX_BYTES;
     if (core.tasks.openBytes + bytes > maxBytes) {
       throw new WorkerError("ERR_QUEUE_FULL", `The queue is full (its tasks hold ${core.tasks.openBytes} of ${maxBytes} bytes; this one needs ${bytes}).`);
     }
     const now = core.clock.now();
-    const task = core.newTask(core.ids.next(), type, params, now, now + core.o.taskTimeoutMs);
+    const task = core.newTask(core.ids.next(), type, params, now, now + core.o.timing.taskTimeoutMs);
     core.track(task, bytes);
     const durable = core.o.journal?.accepted(task);
     core.enqueue(task);

@@ -4,7 +4,7 @@
  * with a viewBox, so CSS scales it to any width; every mark has a <title> for a tooltip, and the
  * page lists the same facts as text beside it, so nothing needs hovering.
  */
-import { issueKind } from "../health/readiness.ts";
+import { formatIssue } from "../health/readiness_issue.ts";
 import { duration } from "./status_model.ts";
 import type { HistoryView } from "./status_history.ts";
 import type { Stretch } from "./readiness_stretches.ts";
@@ -34,7 +34,7 @@ export const outsideFor = (ms: number) => (ms > 0 && ms < 1000 ? "under 1s" : du
 /** One line for a stretch: when, what, for how long, why. */
 export function describeStretch(s: Stretch): string {
   const time = s.state === "ready" || s.state === "gap" ? "" : ` (${outsideFor(s.msNotReady)} outside ready)`;
-  return `${span(s)}, ${STATE_LABEL[s.state]}${time}${s.issues.length ? `: ${s.issues.join(", ")}` : ""}`;
+  return `${span(s)}, ${STATE_LABEL[s.state]}${time}${s.issues.length ? `: ${s.issues.map(formatIssue).join(", ")}` : ""}`;
 }
 
 /** Minute ticks under a chart: -60m, -45m, -30m, -15m, now. */
@@ -57,8 +57,8 @@ export function timelineSvg(stretches: readonly Stretch[]): string {
     const w = s.minutes * STEP;
     const room = Math.floor((w - 6) / 7.2);
     // The issues in full when they fit, else their kinds (low_balance), else cut.
-    const full = s.issues.length ? s.issues.join(", ") : STATE_LABEL[s.state];
-    const short = s.issues.map(issueKind).join(", ") || full;
+    const full = s.issues.length ? s.issues.map(formatIssue).join(", ") : STATE_LABEL[s.state];
+    const short = s.issues.map((i) => i.kind).join(", ") || full;
     const label = full.length <= room ? full : short.length <= room ? short : short.slice(0, Math.max(0, room - 1)) + "…";
     const text = s.state !== "ready" && s.state !== "gap" && room >= 6 ? `<text x="${attr(x + 3)}" y="27">${escapeHtml(label)}</text>` : "";
     return `<g class="stretch ${s.state}"><title>${escapeHtml(describeStretch(s))}</title><rect x="${attr(x)}" y="8" width="${attr(w)}" height="30"/>${text}</g>`;

@@ -3,7 +3,8 @@
  * of issue. A minute shows the worst state it held at all (a 5 s fault marks its minute), and each
  * stretch says how long the worker actually spent outside `ready` in it, so nothing is overstated.
  */
-import { issueKind, type ReadinessState } from "../health/readiness.ts";
+import type { ReadinessState } from "../health/readiness.ts";
+import type { ReadinessIssue } from "../health/readiness_issue.ts";
 import type { HistoryView, MinuteStats } from "./status_history.ts";
 import { noteIssue } from "./status_history.ts";
 
@@ -20,7 +21,7 @@ export interface Stretch {
   /** The worst state of its minutes; "gap" where nothing was recorded (before the start). */
   state: ReadinessState | "gap";
   /** The issues that held (latest value of each kind). */
-  issues: string[];
+  issues: ReadinessIssue[];
   /** Milliseconds spent outside `ready` within the stretch. */
   msNotReady: number;
   /** The stretch goes on now: it holds the current minute and the worker is in its state now. */
@@ -32,7 +33,7 @@ export function worstState(stats: Readonly<MinuteStats>): ReadinessState | undef
   return WORST_FIRST.find((s) => stats.msIn[s] > 0);
 }
 
-const kinds = (issues: readonly string[]) => issues.map(issueKind).sort().join(",");
+const kinds = (issues: readonly ReadinessIssue[]) => issues.map((i) => i.kind).sort().join(",");
 
 /** The view's minutes as stretches, oldest first. */
 export function readinessStretches(view: HistoryView): Stretch[] {

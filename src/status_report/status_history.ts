@@ -3,16 +3,17 @@
  * readiness state with the issues that held, tasks solved and failed (counted as /metrics counts
  * them: every end that is not a solve), and the balance, queue and in-flight sampled every few
  * seconds. Time comes from the injected clock only. Memory is the ring's 60 slots, each with at
- * most MAX_ISSUES short issue strings, whatever the worker goes through.
+ * most MAX_ISSUES issues of bounded text, whatever the worker goes through.
  */
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Readiness } from "../health/health_view.ts";
-import { issueKind, READINESS_STATES, type ReadinessState } from "../health/readiness.ts";
+import { READINESS_STATES, type ReadinessState } from "../health/readiness.ts";
+import { formatIssue, unhandledKind, type ReadinessIssue } from "../health/readiness_issue.ts";
 import { MINUTE_MS, MinuteRing, RING_MINUTES, minuteOf } from "./history_rings.ts";
 
-/** Issue strings a minute keeps (the latest value of each kind); more kinds in one minute are dropped. */
+/** Issues a minute keeps (the latest value of each kind); more kinds in one minute are dropped. */
 export const MAX_ISSUES = 6;
-/** The longest issue string a minute keeps; longer ones are cut. */
+/** The longest issue text a minute keeps; an issue whose text is longer has its free text cut. */
 export const MAX_ISSUE_CHARS = 120;
 
 export interface MinuteStats {
@@ -22,7 +23,7 @@ export interface MinuteStats {
   /** Milliseconds spent in each readiness state during the minute. */
   msIn: Record<ReadinessState, number>;
   /** The issues that held while not_ready, latest value per kind. */
-  issues: string[];
+  issues: ReadinessIssue[];
   /** The last balance sampled in the minute, and the lowest (undefined: none known). */
   balanceUsd: number | undefined;
   balanceMinUsd: number | undefined;
@@ -52,7 +53,7 @@ export interface HistoryView {
 /** The readiness the sampler follows: a state and its issues. */
 export interface ReadinessSample {
   state: ReadinessState;
-  issues: readonly string[];
+  issues: readonly ReadinessIssue[];
 }
 
 /** The gauges sampled each tick. */
@@ -93,12 +94,40 @@ function resetStats(s: MinuteStats): void {
   s.inFlightMax = -1;
 }
 
-/** Adds `issue` to `issues` in place: replaces the value of its kind (the part before `=`), or appends it while under MAX_ISSUES. */
-export function noteIssue(issues: string[], issue: string): void {
-  const kind = issueKind(issue);
-  const i = issues.findIndex((x) => issueKind(x) === kind);
+/** Adds `issue` to `issues` in place: replaces the value of its kind, or appends it while under MAX_ISSUES. */
+export function noteIssue(issues: ReadinessIssue[], issue: ReadinessIssue): void {
+  const i = issues.findIndex((x) => x.kind === issue.kind);
   if (i >= 0) issues[i] = issue;
   else if (issues.length < MAX_ISSUES) issues.push(issue);
+}
+
+/**
+ * The issue with its free text (an upstream's code, a state dir's error) cut so that its text is at
+ * most MAX_ISSUE_CHARS long, ending in "…"; the numbers of the other kinds are short already.
+ */
+export function clipIssue(issue: ReadinessIssue): ReadinessIssue {
+  const over = formatIssue(issue).length - MAX_ISSUE_CHARS;
+  if (over <= 0) return issue;
+  const cut = (text: string) => text.slice(0, Math.max(0, text.length - over - 1)) + "…";
+  switch (issue.kind) {
+    case "upstream_auth":
+      return { kind: issue.kind, code: cut(issue.code) };
+    case "state_dir":
+      return { kind: issue.kind, reason: cut(issue.reason) };
+    case "starting":
+    case "draining":
+    case "upstream_unreachable":
+    case "circuit_open":
+    case "consecutive_failures":
+    case "no_solve_for":
+    case "low_balance":
+    case "error_rate":
+    case "backlog":
+    case "queue_full":
+      return issue;
+    default:
+      return unhandledKind(issue);
+  }
 }
 
 /** A count a gauge may hold: a finite number, not below zero (anything else is not recorded). */
@@ -110,7 +139,7 @@ export class StatusHistory {
   readonly #ring = new MinuteRing<MinuteStats>(emptyStats, resetStats);
   readonly startedAt: number;
   #state: ReadinessState = "starting";
-  #issues: readonly string[] = [];
+  #issues: readonly ReadinessIssue[] = [];
   /** Time is accounted to the state up to here. */
   #accountedTo: number;
   readonly #totals: TaskTotals = { solved: 0, failed: 0, byOutcome: { failed: 0, timeout: 0, shutdown: 0 } };
@@ -150,7 +179,7 @@ export class StatusHistory {
     this.#account(this.#clock.now());
     this.#state = r.state;
     // Starting, probation and draining are their own reason; the issues explain not_ready.
-    this.#issues = r.state === "not_ready" ? [...r.issues] : [];
+    this.#issues = r.state === "not_ready" ? r.issues.map(clipIssue) : [];
     this.#noteIssues(this.#ring.at(minuteOf(this.#clock.now())));
   }
 
@@ -235,8 +264,6 @@ export class StatusHistory {
   /** Adds the current issues to a minute: the latest value of each kind, MAX_ISSUES kinds at most. */
   #noteIssues(slot: MinuteStats | undefined): void {
     if (!slot) return;
-    for (const raw of this.#issues) {
-      noteIssue(slot.issues, raw.length > MAX_ISSUE_CHARS ? raw.slice(0, MAX_ISSUE_CHARS - 1) + "…" : raw);
-    }
+    for (const issue of this.#issues) noteIssue(slot.issues, issue);
   }
 }

@@ -5,6 +5,7 @@
  * Every mark comes from the readiness issues, the worker's own verdict, never from a second opinion.
  */
 import type { Mark } from "../health/check_status.ts";
+import { isIssue, isWarning, parseIssue, unhandledKind, type ReadinessFinding } from "../health/readiness_issue.ts";
 import type { StatusDocs } from "./status_docs.ts";
 import type { TaskTotals } from "./status_history.ts";
 
@@ -67,8 +68,9 @@ export function statusModel(docs: StatusDocs, extra: { tasks?: TaskTotals | unde
   const health = docs.health;
   const issues = ready.issues ?? [];
   const warnings = ready.warnings ?? [];
-  const has = (prefix: string) => issues.some((i) => i.startsWith(prefix));
-  const warned = (prefix: string) => warnings.some((i) => i.startsWith(prefix));
+  const failing = new Set(issues.map(parseIssue).filter((f) => f !== undefined && isIssue(f)).map(rowOf));
+  const warned = new Set(warnings.map(parseIssue).filter((f) => f !== undefined && isWarning(f)).map(rowOf));
+  const has = (row: Row) => failing.has(row);
   const observed = (key: string) => num(health.checks?.[key]?.[0]?.observedValue);
 
   const rows: StatusRow[] = [];
@@ -78,14 +80,14 @@ export function statusModel(docs: StatusDocs, extra: { tasks?: TaskTotals | unde
     name: "consecutive failures",
     value: streak.text,
     threshold: `< ${fmt(num(t.max_consecutive_failures))}`,
-    mark: has("consecutive_failures=") || streak.impossible ? "fail" : "ok",
+    mark: has("streak") || streak.impossible ? "fail" : "ok",
   });
   const sinceSolve = observed("solver:secondsSinceLastSolve");
   rows.push({
     name: "since last solve",
     value: sinceSolve === undefined ? "-" : duration(sinceSolve),
     threshold: `<= ${duration(num(t.max_seconds_without_solve))} while busy`,
-    mark: has("no_solve_for=") ? "fail" : "ok",
+    mark: has("solve") ? "fail" : "ok",
   });
   const balance = num(stats.balance);
   const minBalance = num(t.min_balance);
@@ -93,7 +95,7 @@ export function statusModel(docs: StatusDocs, extra: { tasks?: TaskTotals | unde
     name: "balance",
     value: balance === undefined ? "unknown" : `$${balance.toFixed(2)} (${duration(num(stats.balance_age_s))} old)`,
     threshold: `>= $${minBalance === undefined ? "?" : minBalance.toFixed(2)}`,
-    mark: has("low_balance=") ? "fail" : balance !== undefined && minBalance !== undefined && balance < 3 * minBalance ? "warn" : "ok",
+    mark: has("balance") ? "fail" : balance !== undefined && minBalance !== undefined && balance < 3 * minBalance ? "warn" : "ok",
   });
   const windowOutcomes = num(stats.window_outcomes);
   const [rate, outcomes, windowFailed] = [ratio(num(stats.error_rate)), count(windowOutcomes), count(num(stats.window_failed))];
@@ -101,30 +103,33 @@ export function statusModel(docs: StatusDocs, extra: { tasks?: TaskTotals | unde
     name: `error rate (${duration(num(stats.window_s))})`,
     value: `${rate.text} of ${outcomes.text} (${windowFailed.text} failed)`,
     threshold: `<= ${pct(num(t.max_error_rate))}, judged from 20`,
-    mark: has("error_rate=") || rate.impossible || outcomes.impossible || windowFailed.impossible ? "fail" : "ok",
+    mark: has("errors") || rate.impossible || outcomes.impossible || windowFailed.impossible ? "fail" : "ok",
   });
   const [queued, inFlight] = [count(num(stats.queue_depth)), count(num(stats.in_flight))];
   rows.push({
     name: "queue",
     value: `${queued.text} queued, ${inFlight.text} in flight`,
     threshold: `< ${fmt(num(t.queue_max))} queued`,
-    mark: has("queue_full=") || queued.impossible || inFlight.impossible ? "fail" : "ok",
+    mark: has("queue") || queued.impossible || inFlight.impossible ? "fail" : "ok",
   });
   rows.push({
     name: "oldest queued",
     value: duration(num(stats.oldest_queued_s)),
     threshold: `<= ${duration(num(t.max_queue_wait))} (503 at twice)`,
-    mark: has("backlog=") ? "fail" : warned("queue_wait=") ? "warn" : "ok",
+    mark: has("oldest") ? "fail" : warned.has("oldest") ? "warn" : "ok",
   });
   const saturation = ratio(num(stats.saturation));
   rows.push({
     name: "saturation",
     value: `${saturation.text} of submits refused for threads`,
     threshold: `<= ${pct(num(t.max_saturation))}`,
-    mark: saturation.impossible ? "fail" : warned("saturation=") ? "warn" : "ok",
+    mark: saturation.impossible ? "fail" : warned.has("saturation") ? "warn" : "ok",
   });
   rows.push(tasksRow(extra.tasks, num(stats.solved), num(stats.failed)));
-  const upstreamIssue = issues.find((i) => i.startsWith("upstream_auth=") || i === "circuit_open" || i === "upstream_unreachable");
+  const upstreamIssue = issues.find((i) => {
+    const f = parseIssue(i);
+    return f !== undefined && isIssue(f) && rowOf(f) === "upstream";
+  });
   rows.push({ name: "upstream", value: upstreamIssue ?? "accepting calls", threshold: "", mark: upstreamIssue ? "fail" : "ok" });
 
   const checks = Object.entries(docs.dependencies.checks ?? {}).map(([name, c]) => ({
@@ -163,6 +168,40 @@ export function statusModel(docs: StatusDocs, extra: { tasks?: TaskTotals | unde
     rows,
     checks,
   };
+}
+
+/** The rows a readiness issue or warning marks (the status of the worker's lifecycle and journal show as the state and the "why" list). */
+type Row = "streak" | "solve" | "balance" | "errors" | "queue" | "oldest" | "saturation" | "upstream";
+
+/** The row an issue fails (a warning: warns), or undefined for none. */
+function rowOf(f: ReadinessFinding): Row | undefined {
+  switch (f.kind) {
+    case "consecutive_failures":
+      return "streak";
+    case "no_solve_for":
+      return "solve";
+    case "low_balance":
+      return "balance";
+    case "error_rate":
+      return "errors";
+    case "queue_full":
+      return "queue";
+    case "backlog":
+    case "queue_wait":
+      return "oldest";
+    case "saturation":
+      return "saturation";
+    case "upstream_auth":
+    case "circuit_open":
+    case "upstream_unreachable":
+      return "upstream";
+    case "starting":
+    case "draining":
+    case "state_dir":
+      return undefined;
+    default:
+      return unhandledKind(f);
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  * Everything a chart shows is also written as text, so nothing needs hovering, and it fits a phone.
  */
 import { checkStatusForms } from "../health/check_status.ts";
-import { issueKind } from "../health/readiness.ts";
+import { formatIssue, parseIssue, type FindingKind, type ReadinessIssue } from "../health/readiness_issue.ts";
 import { attr, escapeHtml as esc, hhmmss } from "./_html.ts";
 import { describeStretch, linesSvg, outsideFor, stateLabel, tasksSvg, timelineSvg } from "./history_svg.ts";
 import { readinessStretches } from "./readiness_stretches.ts";
@@ -27,7 +27,7 @@ export interface PageChange {
   at: number;
   from: string;
   to: string;
-  issues: readonly string[];
+  issues: readonly ReadinessIssue[];
 }
 
 export interface PageExtras {
@@ -42,8 +42,8 @@ export interface PageExtras {
 /** How many readiness changes the page lists. */
 export const CHANGES_SHOWN = 20;
 
-/** What each readiness issue (and warning) means, by its prefix, in a few words. */
-const MEANING: Record<string, string> = {
+/** What each readiness issue (and warning) means, by its kind, in a few words. */
+const MEANING: Record<FindingKind, string> = {
   starting: "the first balance check has not answered yet",
   draining: "stopping: finishing the tasks in hand",
   upstream_auth: "the upstream refuses the CaptchaAI key",
@@ -60,8 +60,10 @@ const MEANING: Record<string, string> = {
   saturation: "many submits are refused for want of upstream threads (--max-saturation)",
 };
 
+/** An issue or warning as the documents write it, with its meaning when this version knows its kind. */
 const issueItem = (issue: string) => {
-  const meaning = MEANING[issueKind(issue)];
+  const kind = parseIssue(issue)?.kind;
+  const meaning = kind && MEANING[kind];
   const text = meaning && esc(meaning).replace(/--[a-z-]+/g, (flag) => `<span class="flag">${flag}</span>`);
   return `<li><code>${esc(issue)}</code>${text ? ` <span class="meaning">${text}</span>` : ""}</li>`;
 };
@@ -159,7 +161,7 @@ function changesSection(changes: readonly PageChange[], total = changes.length):
   const all = Math.max(total, changes.length);
   const items = shown.map((c) => {
     const iso = Number.isFinite(c.at) ? new Date(c.at).toISOString() : "";
-    return `<li><time datetime="${esc(iso)}">${hhmmss(c.at)} UTC</time> ${esc(c.from)} → <b>${esc(c.to)}</b>${c.issues.length ? `: ${c.issues.map((i) => `<code>${esc(i)}</code>`).join(", ")}` : ""}</li>`;
+    return `<li><time datetime="${esc(iso)}">${hhmmss(c.at)} UTC</time> ${esc(c.from)} → <b>${esc(c.to)}</b>${c.issues.length ? `: ${c.issues.map((i) => `<code>${esc(formatIssue(i))}</code>`).join(", ")}` : ""}</li>`;
   });
   return `<section id="changes-section"><h2>Readiness changes (last ${shown.length} of ${all} since the start, newest first)</h2>
 ${items.length ? `<ol id="changes">${items.join("")}</ol>` : `<p id="changes">No change since the start.</p>`}

@@ -110,8 +110,8 @@ describe("gateway ids= across the cluster", () => {
       const pending = "CAPCHA_NOT_READY|CAPCHA_NOT_READY|ERROR_WRONG_CAPTCHA_ID|CAPCHA_NOT_READY|ERROR_WRONG_CAPTCHA_ID|CAPCHA_NOT_READY|ERROR_WRONG_CAPTCHA_ID";
       for (const base of c.bases) assert.equal(await ids(base, list), pending, `through ${base}`);
       await advance(c.clock, 3000);
-      await eventually(() => [on1, on1b].every((id) => c.workers[0]!.pool.tasks.get(id)?.status === "solved") && c.workers[1]!.pool.tasks.get(on2)?.status === "solved" && c.workers[2]!.pool.tasks.get(on3)?.status === "solved", "all solved");
-      const solution = (w: number, id: string) => c.workers[w]!.pool.tasks.get(id)!.solution!;
+      await eventually(() => [on1, on1b].every((id) => c.workers[0]!.pool.find(id)?.status === "solved") && c.workers[1]!.pool.find(on2)?.status === "solved" && c.workers[2]!.pool.find(on3)?.status === "solved", "all solved");
+      const solution = (w: number, id: string) => c.workers[w]!.pool.find(id)!.solution!;
       const want = [solution(2, on3), solution(0, on1), "ERROR_WRONG_CAPTCHA_ID", solution(1, on2), "ERROR_WRONG_CAPTCHA_ID", solution(0, on1b), "ERROR_WRONG_CAPTCHA_ID"].join("|");
       assert.equal(new Set([solution(2, on3), solution(0, on1), solution(1, on2), solution(0, on1b)]).size, 4, "distinct solutions, so the order shows");
       for (const base of c.bases) assert.equal(await ids(base, list), want, `through ${base}`);
@@ -131,12 +131,12 @@ describe("gateway ids= across the cluster", () => {
       const mine = await submit(a);
       const theirs3 = await submit(d, OTHER_KEY);
       await advance(c.clock, 3000);
-      await eventually(() => c.workers[2]!.pool.tasks.get(theirs3)?.status === "solved" && c.workers[0]!.pool.tasks.get(mine)?.status === "solved", "solved");
-      const mineSolved = c.workers[0]!.pool.tasks.get(mine)!.solution!;
+      await eventually(() => c.workers[2]!.pool.find(theirs3)?.status === "solved" && c.workers[0]!.pool.find(mine)?.status === "solved", "solved");
+      const mineSolved = c.workers[0]!.pool.find(mine)!.solution!;
       assert.equal(await ids(b, [theirs3, mine]), `ERROR_WRONG_CAPTCHA_ID|${mineSolved}`);
       assert.equal(await ids(d, [mine, theirs3]), `${mineSolved}|ERROR_WRONG_CAPTCHA_ID`);
       // Its owner reads it to its own client.
-      const theirsSolved = c.workers[2]!.pool.tasks.get(theirs3)!.solution!;
+      const theirsSolved = c.workers[2]!.pool.find(theirs3)!.solution!;
       assert.equal(await (await res(b, { key: OTHER_KEY, action: "get", ids: `${theirs3},${mine}` })).text(), `${theirsSolved}|ERROR_WRONG_CAPTCHA_ID`);
       assert.equal(await (await res(b, { key: "not-a-client-key", action: "get", ids: `${theirs3},${mine}` })).text(), "ERROR_KEY_DOES_NOT_EXIST");
       const forged = await res(a, { key: OTHER_KEY, action: "get", ids: `${theirs3},${mine}` }, { [FORWARDED_HEADER]: "2", [PEER_TOKEN_HEADER]: "not-the-token" });
@@ -152,8 +152,8 @@ describe("gateway ids= across the cluster", () => {
       const on3 = await submit(d);
       await c.workers[2]!.close();
       await advance(c.clock, 3000);
-      await eventually(() => c.workers[0]!.pool.tasks.get(on1)?.status === "solved", "solved");
-      const solved = c.workers[0]!.pool.tasks.get(on1)!.solution!;
+      await eventually(() => c.workers[0]!.pool.find(on1)?.status === "solved", "solved");
+      const solved = c.workers[0]!.pool.find(on1)!.solution!;
       assert.equal(await ids(b, [on3, on1]), `CAPCHA_NOT_READY|${solved}`);
       assert.deepEqual(await (await res(b, { key: CLIENT_KEY, action: "get", ids: `${on3},${on1}`, json: "1" })).json(), { status: 1, request: `CAPCHA_NOT_READY|${solved}` });
       assert.equal(await ids(a, [on3, on3]), "CAPCHA_NOT_READY|CAPCHA_NOT_READY", "only the down node's ids: one answer per id");
@@ -180,7 +180,7 @@ describe("gateway ids= across the cluster", () => {
       assert.equal(answer, undefined, "still within the bound");
       await advance(c.clock, 1000);
       await eventually(() => answer !== undefined, "answered");
-      assert.equal(answer, `CAPCHA_NOT_READY|${c.workers[0]!.pool.tasks.get(mine)!.solution}|CAPCHA_NOT_READY`);
+      assert.equal(answer, `CAPCHA_NOT_READY|${c.workers[0]!.pool.find(mine)!.solution}|CAPCHA_NOT_READY`);
     }));
 
   test("an owner whose answer does not split into one part per id (a solution holding \"|\") is asked again an id at a time; an owner answering 503 counts as not answering", () =>
@@ -188,8 +188,8 @@ describe("gateway ids= across the cluster", () => {
       const [a] = c.bases as [string];
       const mine = await submit(a);
       await advance(c.clock, 3000);
-      await eventually(() => c.workers[0]!.pool.tasks.get(mine)?.status === "solved", "solved");
-      const solved = c.workers[0]!.pool.tasks.get(mine)!.solution!;
+      await eventually(() => c.workers[0]!.pool.find(mine)?.status === "solved", "solved");
+      const solved = c.workers[0]!.pool.find(mine)!.solution!;
       const x = idOf(c, SCRIPTED);
       const y = String(Number(x) + 1024 * 77);
       const z = idOf(c, FAILING);

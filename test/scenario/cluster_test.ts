@@ -74,7 +74,7 @@ describe("cluster: any node answers for any task", () => {
     withCluster(async (c) => {
       const created = (await (await post(c.bases[0]!, "/v1/tasks", { type: "image", image: PNG })).json()) as { id: string };
       assert.equal(Number(created.id) % 1024, 1);
-      assert.equal(c.workers[1]!.pool.tasks.get(created.id), undefined);
+      assert.equal(c.workers[1]!.pool.find(created.id), undefined);
       const pending = await get(c.bases[1]!, `/v1/tasks/${created.id}`);
       assert.equal(pending.status, 200);
       const viaOwner = (await (await get(c.bases[0]!, `/v1/tasks/${created.id}`)).json()) as { id: string; status: string };
@@ -89,7 +89,7 @@ describe("cluster: any node answers for any task", () => {
       assert.equal(body.status, "solved");
       const report = await post(c.bases[1]!, `/v1/tasks/${created.id}/report`, { correct: false });
       assert.equal(report.status, 200);
-      assert.equal(c.workers[0]!.pool.tasks.get(created.id)?.reported, "bad");
+      assert.equal(c.workers[0]!.pool.find(created.id)?.reported, "bad");
       assert.equal(c.sim.counts().submitted, 1);
       assert.match(await (await fetch(`${c.bases[1]}/metrics`)).text(), /^captcha_worker_peer_requests_total\{outcome="forwarded"\} 3$/m);
     }));
@@ -101,7 +101,7 @@ describe("cluster: any node answers for any task", () => {
       const created = (await (await post(c.bases[0]!, "/createTask", { clientKey: CLIENT_KEY, task: { type: "ImageToTextTask", body: PNG } }, {})).json()) as { taskId: number };
       assert.equal(await (await fetch(`${c.bases[1]}/res.php?${new URLSearchParams({ key: CLIENT_KEY, action: "get", id })}`)).text(), "CAPCHA_NOT_READY");
       await advance(c.clock, 3000);
-      await eventually(() => c.workers[0]!.pool.tasks.get(id)?.status === "solved", "solved");
+      await eventually(() => c.workers[0]!.pool.find(id)?.status === "solved", "solved");
       assert.match(await (await fetch(`${c.bases[1]}/res.php`, { method: "POST", body: new URLSearchParams({ key: CLIENT_KEY, action: "get", id }) })).text(), /^OK\|/);
       const v2 = (await (await post(c.bases[1]!, "/getTaskResult", { clientKey: CLIENT_KEY, taskId: created.taskId }, {})).json()) as { status: string };
       assert.equal(v2.status, "ready");

@@ -55,7 +55,7 @@ describe("gateway callbacks", () => {
       assert.equal(hits[0]!.type, "application/x-www-form-urlencoded");
       const form = new URLSearchParams(hits[0]!.body);
       assert.equal(form.get("id"), id);
-      assert.equal(form.get("code"), h.worker.pool.tasks.get(id)!.solution);
+      assert.equal(form.get("code"), h.worker.pool.find(id)!.solution);
     }, allowed()));
 
   test("callbackUrl POSTs the getTaskResult answer as JSON with taskId", () =>
@@ -120,7 +120,7 @@ describe("gateway callbacks", () => {
       await settle(h, 1, 3000);
       assert.equal(hits[0]!.path, "/after-restart");
       assert.equal(new URLSearchParams(hits[0]!.body).get("id"), "12345678");
-      assert.equal(await (await fetch(`${h.base}/res.php?key=${CLIENT_KEY}&action=get&id=12345678`)).text(), `OK|${h.worker.pool.tasks.get("12345678")!.solution}`);
+      assert.equal(await (await fetch(`${h.base}/res.php?key=${CLIENT_KEY}&action=get&id=12345678`)).text(), `OK|${h.worker.pool.find("12345678")!.solution}`);
     }, allowed({ "state-dir": restartDir }));
   });
 

@@ -14,7 +14,7 @@ async function solvedId(h: Harness, params: Record<string, string>): Promise<str
   assert.match(r.body, /^OK\|\d+$/);
   const id = r.body.slice(3);
   await advance(h.clock, 2000);
-  await eventually(() => h.worker.pool.tasks.get(id)?.status === "solved", "solved");
+  await eventually(() => h.worker.pool.find(id)?.status === "solved", "solved");
   return id;
 }
 
@@ -28,9 +28,9 @@ describe("gateway: legacy in.php / res.php", () => {
       assert.ok(Number.isSafeInteger(Number(id)));
       assert.equal((await text(await q(h, "/res.php", { key: CLIENT_KEY, action: "get", id }))).body, "CAPCHA_NOT_READY");
       await advance(h.clock, 2000);
-      await eventually(() => h.worker.pool.tasks.get(id)?.status === "solved", "solved");
+      await eventually(() => h.worker.pool.find(id)?.status === "solved", "solved");
       assert.match((await text(await q(h, "/res.php", { key: CLIENT_KEY, action: "get", id }))).body, /^OK\|[a-z0-9]{6}$/);
-      assert.equal(h.worker.pool.tasks.get(id)?.params.type, "image");
+      assert.equal(h.worker.pool.find(id)?.params.type, "image");
     }, gatewayHarness()));
 
   test("json=1 answers {status, request}; header_acao=1 adds Access-Control-Allow-Origin", () =>
@@ -62,13 +62,13 @@ describe("gateway: legacy in.php / res.php", () => {
       fd.set("file", new Blob([Buffer.alloc(200, 7)], { type: "image/png" }), "captcha.png");
       const multi = await text(await fetch(`${h.base}/in.php`, { method: "POST", body: fd }));
       assert.match(multi.body, /^OK\|\d+$/);
-      const task = h.worker.pool.tasks.get(multi.body.slice(3))!;
+      const task = h.worker.pool.find(multi.body.slice(3))!;
       assert.equal(task.params.type === "image" && Buffer.from(task.params.image, "base64").length, 200);
     }, gatewayHarness()));
 
   test("userrecaptcha (v2, invisible, enterprise; v3 with action and min_score) and turnstile (action, data) become the worker's task types", () =>
     withHarness(async (h) => {
-      const submit = async (p: Record<string, string>) => h.worker.pool.tasks.get((await text(await q(h, "/in.php", { key: CLIENT_KEY, ...p }))).body.slice(3))!.params;
+      const submit = async (p: Record<string, string>) => h.worker.pool.find((await text(await q(h, "/in.php", { key: CLIENT_KEY, ...p }))).body.slice(3))!.params;
       const page = "https://example.com/login";
       assert.deepEqual(await submit({ method: "userrecaptcha", googlekey: "6Le-sitekey-abc", pageurl: page, invisible: "1", enterprise: "1" }),
         { type: "recaptcha_v2", sitekey: "6Le-sitekey-abc", pageurl: page, invisible: true, enterprise: true, client: "alpha" });
@@ -184,7 +184,7 @@ describe("gateway: legacy in.php / res.php", () => {
       assert.match(problem.detail, /bravo holds 1 open tasks, its max_in_flight/);
       assert.equal(second.headers.get("retry-after"), "5");
       await advance(h.clock, 3000);
-      await eventually(() => h.worker.pool.tasks.get(id)?.status === "solved", "solved");
+      await eventually(() => h.worker.pool.find(id)?.status === "solved", "solved");
       assert.equal(await gauge(), "0", "an ended /v1 task frees the slot once, never below 0");
       assert.match((await text(await q(h, "/in.php", { key: OTHER_KEY, method: "base64", body: PNG }))).body, /^OK\|/);
       assert.equal((await v1()).status, 429, "the gateway's task holds the slot for /v1/tasks too");

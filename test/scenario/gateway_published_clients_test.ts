@@ -18,8 +18,8 @@ async function through<T>(h: Harness, work: Promise<T>): Promise<T> {
   let settled = false;
   const p = work.finally(() => void (settled = true));
   p.catch(() => {});
-  await eventually(() => settled || h.worker.pool.tasks.openCount > 0, "a task or an answer");
-  for (let i = 0; i < 200 && h.worker.pool.tasks.openCount > 0 && !settled; i++) await advance(h.clock, 500);
+  await eventually(() => settled || h.worker.pool.stored.open > 0, "a task or an answer");
+  for (let i = 0; i < 200 && h.worker.pool.stored.open > 0 && !settled; i++) await advance(h.clock, 500);
   return p;
 }
 
@@ -64,7 +64,7 @@ describe("2captcha-ts through the gateway", () => {
   test("2captcha-ts raises ERROR_NO_SLOT_AVAILABLE to its caller (code 11), with no retry of its own", async () => {
     const solver = new TsSolver(OTHER_KEY, 5); // max_in_flight=1
     const first = through(h, solver.imageCaptcha({ body: PNG } as never));
-    await eventually(() => h.worker.pool.tasks.openCount > 0, "bravo's first task");
+    await eventually(() => h.worker.pool.stored.open > 0, "bravo's first task");
     await assert.rejects(solver.imageCaptcha({ body: PNG } as never), (e: ApiError) => e.err === "ERROR_NO_SLOT_AVAILABLE" && e.code === 11);
     await first;
   });
@@ -88,8 +88,8 @@ describe("2captcha (furry/2captcha) through the gateway", () => {
     const b = (await through(h, solver.imageCaptcha!(PNG))) as { id: string };
     await solver.goodReport!(a.id);
     await solver.report!(b.id);
-    assert.equal(h.worker.pool.tasks.get(a.id)?.reported, "good");
-    assert.equal(h.worker.pool.tasks.get(b.id)?.reported, "bad");
+    assert.equal(h.worker.pool.find(a.id)?.reported, "good");
+    assert.equal(h.worker.pool.find(b.id)?.reported, "bad");
   });
 
   test("2captcha: a wrong key is refused with ERROR_KEY_DOES_NOT_EXIST", async () => {
@@ -99,7 +99,7 @@ describe("2captcha (furry/2captcha) through the gateway", () => {
   test("2captcha raises ERROR_NO_SLOT_AVAILABLE to its caller (code 11), with no retry of its own", async () => {
     const solver = new JsSolver(OTHER_KEY, 5);
     const first = through(h, solver.imageCaptcha!(PNG));
-    await eventually(() => h.worker.pool.tasks.openCount > 0, "bravo's first task");
+    await eventually(() => h.worker.pool.stored.open > 0, "bravo's first task");
     await assert.rejects(solver.imageCaptcha!(PNG), (e: ApiError) => e.err === "ERROR_NO_SLOT_AVAILABLE" && e.code === 11);
     await first;
   });

@@ -18,7 +18,7 @@ async function solved(h: Harness, task: Record<string, unknown>): Promise<number
   assert.equal(created.errorId, 0, JSON.stringify(created));
   const id = created.taskId as number;
   await advance(h.clock, 2000);
-  await eventually(() => h.worker.pool.tasks.get(String(id))?.status === "solved", "solved");
+  await eventually(() => h.worker.pool.find(String(id))?.status === "solved", "solved");
   return id;
 }
 
@@ -28,10 +28,10 @@ describe("gateway: API v2", () => {
       const created = await call(h, "createTask", { clientKey: CLIENT_KEY, task: { type: "ImageToTextTask", body: PNG, numeric: 1, case: true, math: false, minLength: 4, maxLength: 8, comment: "red letters" }, softId: 123, languagePool: "en" });
       assert.equal(created.errorId, 0);
       assert.ok(Number.isSafeInteger(created.taskId) && (created.taskId as number) > 0);
-      assert.deepEqual(h.worker.pool.tasks.get(String(created.taskId))!.params, { type: "image", image: PNG, numeric: 1, regsense: true, calc: false, min_len: 4, max_len: 8, textinstructions: "red letters", client: "alpha" });
+      assert.deepEqual(h.worker.pool.find(String(created.taskId))!.params, { type: "image", image: PNG, numeric: 1, regsense: true, calc: false, min_len: 4, max_len: 8, textinstructions: "red letters", client: "alpha" });
       assert.deepEqual(await call(h, "getTaskResult", { clientKey: CLIENT_KEY, taskId: created.taskId }), { errorId: 0, status: "processing" });
       await advance(h.clock, 2000);
-      await eventually(() => h.worker.pool.tasks.get(String(created.taskId))?.status === "solved", "solved");
+      await eventually(() => h.worker.pool.find(String(created.taskId))?.status === "solved", "solved");
       const r = await call(h, "getTaskResult", { clientKey: CLIENT_KEY, taskId: String(created.taskId) });
       assert.equal(r.status, "ready");
       assert.match((r.solution as { text: string }).text, /^[a-z0-9]{6}$/);
@@ -42,7 +42,7 @@ describe("gateway: API v2", () => {
 
   test("reCAPTCHA v2, v2 Enterprise, v3 and Turnstile tasks map to the worker's types; solutions carry gRecaptchaResponse or token", () =>
     withHarness(async (h) => {
-      const params = async (task: Record<string, unknown>) => h.worker.pool.tasks.get(String((await call(h, "createTask", { clientKey: CLIENT_KEY, task })).taskId))!.params;
+      const params = async (task: Record<string, unknown>) => h.worker.pool.find(String((await call(h, "createTask", { clientKey: CLIENT_KEY, task })).taskId))!.params;
       assert.deepEqual(await params({ type: "RecaptchaV2TaskProxyless", websiteURL: PAGE, websiteKey: "6Le-sitekey-abc", isInvisible: true }),
         { type: "recaptcha_v2", sitekey: "6Le-sitekey-abc", pageurl: PAGE, invisible: true, client: "alpha" });
       assert.deepEqual(await params({ type: "RecaptchaV2EnterpriseTaskProxyless", websiteURL: PAGE, websiteKey: "6Le-sitekey-abc" }),
@@ -65,8 +65,8 @@ describe("gateway: API v2", () => {
       for (let i = 0; i < 5; i++) ids.push(await solved(h, { type: "ImageToTextTask", body: PNG }));
       const methods = ["reportCorrect", "reportIncorrect", "reportIncorrectImageCaptcha", "reportIncorrectRecaptcha", "reportCorrectRecaptcha"];
       for (const [i, m] of methods.entries()) assert.deepEqual(await call(h, m, { clientKey: CLIENT_KEY, taskId: ids[i] }), { errorId: 0, status: "success" }, m);
-      assert.equal(h.worker.pool.tasks.get(String(ids[0]))!.reported, "good");
-      assert.equal(h.worker.pool.tasks.get(String(ids[1]))!.reported, "bad");
+      assert.equal(h.worker.pool.find(String(ids[0]))!.reported, "good");
+      assert.equal(h.worker.pool.find(String(ids[1]))!.reported, "bad");
       assert.equal((await call(h, "reportCorrect", { clientKey: CLIENT_KEY, taskId: ids[0] })).errorCode, "ERROR_DUPLICATE_REPORT");
     }, gatewayHarness()));
 
@@ -110,7 +110,7 @@ describe("gateway: API v2", () => {
       h.sim.control.setUnsolvableRatio(1);
       const { taskId } = await call(h, "createTask", { clientKey: CLIENT_KEY, task: { type: "ImageToTextTask", body: PNG } });
       assert.equal((await call(h, "getTaskResult", { clientKey: OTHER_KEY, taskId })).errorCode, "ERROR_NO_SUCH_CAPCHA_ID");
-      for (let i = 0; i < 10 && h.worker.pool.tasks.get(String(taskId))?.status !== "failed"; i++) await advance(h.clock, 2000);
+      for (let i = 0; i < 10 && h.worker.pool.find(String(taskId))?.status !== "failed"; i++) await advance(h.clock, 2000);
       const r = await call(h, "getTaskResult", { clientKey: CLIENT_KEY, taskId });
       assert.deepEqual([r.errorId, r.errorCode], [12, "ERROR_CAPTCHA_UNSOLVABLE"]);
     }, gatewayHarness()));

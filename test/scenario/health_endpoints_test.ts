@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { HealthChecks } from "../../src/health/checks.ts";
 import { HealthView } from "../../src/health/health_view.ts";
+import { formatIssue } from "../../src/health/readiness_issue.ts";
 import { WorkerHealth } from "../../src/health/worker_health.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
 import { advance, eventually, withHarness, type Harness } from "../_support/harness.ts";
@@ -221,7 +222,7 @@ describe("health endpoints", () => {
       h.worker.pool.enqueue("image", IMAGE);
       assert.deepEqual((await ready(h)).body.issues, ["queue_full=2"]);
       const changes: string[][] = [];
-      h.worker.notifier.subscribe((r) => changes.push(r.issues));
+      h.worker.notifier.subscribe((r) => changes.push(r.issues.map(formatIssue)));
       h.worker.beginDrain();
       assert.equal(changes[0]![0], "draining", "published at once, before anything else");
       assert.deepEqual((await ready(h)).body.issues, ["draining"]);

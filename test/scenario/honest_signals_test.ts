@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { formatIssue } from "../../src/health/readiness_issue.ts";
 import type { Simulator } from "../../src/sim/simulator.ts";
 import { advance, eventually, startHarness, type Harness } from "../_support/harness.ts";
 import { freePort } from "../_support/net.ts";
@@ -155,7 +156,7 @@ describe("honest signals under each fault (issue 13's table)", () => {
       assert.ok(r.flips >= 1 && r.flips <= 2, `200->503 changes: ${r.flips}`);
       assert.ok(r.backTo200 <= 20, `back to 200: ${r.backTo200} (a state the worker can leave)`);
       const history = h.worker.notifier.history();
-      t.diagnostic(JSON.stringify(history.map((c) => [c.at - history.at(-1)!.at, c.to, c.issues.join(" ")])));
+      t.diagnostic(JSON.stringify(history.map((c) => [c.at - history.at(-1)!.at, c.to, c.issues.map(formatIssue).join(" ")])));
       assert.ok(history.some((c) => c.to === "probation"), "it went on probation");
     });
   });
@@ -214,9 +215,9 @@ describe("evidence beyond the table", () => {
       for (let i = 0; i < 3; i++) h.worker.pool.enqueue("image", { type: "image", image: "aGVsbG8=" });
       await advance(h.clock, 60_000, 500);
       const r = h.worker.view.evaluate();
-      assert.equal(r.ready, true, `saturation is no reason to refuse work outright: ${r.issues}`);
+      assert.equal(r.ready, true, `saturation is no reason to refuse work outright: ${r.issues.map(formatIssue)}`);
       assert.ok(r.snapshot.saturation > 0.9 && r.snapshot.saturationSubmits >= 10, `saturation ${r.snapshot.saturation} over ${r.snapshot.saturationSubmits}`);
-      assert.deepEqual(r.warnings, ["saturation=1.000"]);
+      assert.deepEqual(r.warnings.map(formatIssue), ["saturation=1.000"]);
       const report = (await (await fetch(h.base + "/health")).json()) as { status: string; checks: Record<string, { status: string }[]> };
       assert.equal(report.status, "warn");
       assert.equal(report.checks["solver:saturation"]![0]!.status, "warn");
@@ -234,7 +235,7 @@ describe("evidence beyond the table", () => {
       assert.ok(h.worker.health.snapshot().saturationSubmits >= 1);
       h.sim.control.setBalance(0.2);
       await advance(h.clock, 2000, 100);
-      assert.deepEqual(h.worker.view.evaluate().issues, ["low_balance=$0.20"]);
+      assert.deepEqual(h.worker.view.evaluate().issues.map(formatIssue), ["low_balance=$0.20"]);
     }));
 });
 

@@ -233,7 +233,7 @@ describe("HTTP hardening", () => {
         assert.ok(s.sent() < head.length + body.length, "the body never completed");
         assertProblem(s.received(), 408);
       }
-      assert.equal(rig.worker.pool.tasks.openCount, 0, "no task was accepted");
+      assert.equal(rig.worker.pool.stored.open, 0, "no task was accepted");
       assert.equal(rig.sim.counts().requests["in.php"] ?? 0, 0);
       await assertPrompt(rig.port, "/health/live");
     }));
@@ -334,7 +334,7 @@ describe("HTTP hardening", () => {
         assertProblem(c.received(), 400);
       }
       await assertPrompt(rig.port, "/health/live");
-      assert.equal(rig.worker.pool.tasks.openCount, 0);
+      assert.equal(rig.worker.pool.stored.open, 0);
     }));
 });
 

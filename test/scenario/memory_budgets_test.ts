@@ -29,7 +29,7 @@ describe("--queue-max-bytes", () => {
           assert.equal(res.status, 202);
           accepted.push((await json(res)).id);
         }
-        assert.ok(h.worker.pool.tasks.openBytes > 800 * KB);
+        assert.ok(h.worker.pool.stored.openBytes > 800 * KB);
         const full = await post(image(400 * KB, 9));
         assert.equal(full.status, 429);
         assert.equal(full.headers.get("retry-after"), "5");
@@ -39,8 +39,8 @@ describe("--queue-max-bytes", () => {
         assert.equal((await post(image(4 * KB, 3))).status, 202, "a small task still fits");
         // Both big tasks end: their payload bytes leave the budget and a big one fits again.
         await advance(h.clock, 12_000);
-        await eventually(() => accepted.every((id) => h.worker.pool.tasks.get(id)?.status === "solved"), "solved");
-        assert.ok(h.worker.pool.tasks.openBytes < 400 * KB);
+        await eventually(() => accepted.every((id) => h.worker.pool.find(id)?.status === "solved"), "solved");
+        assert.ok(h.worker.pool.stored.openBytes < 400 * KB);
         assert.equal((await post(image(400 * KB, 9))).status, 202);
       },
       { flags: { "queue-max-bytes": "1MiB", threads: "5" } },
@@ -54,11 +54,11 @@ describe("retained results", () => {
         const res = await fetch(h.base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(image(4 * KB)) });
         const { id } = await json(res);
         await advance(h.clock, 6000);
-        await eventually(() => h.worker.pool.tasks.get(id)?.status === "solved", "solved");
+        await eventually(() => h.worker.pool.find(id)?.status === "solved", "solved");
         const got = await json(await fetch(`${h.base}/v1/tasks/${id}`));
         assert.equal(got.solution.length, 60_000);
-        assert.ok(h.worker.pool.tasks.finishedBytes >= 60_000, "the solution counts");
-        assert.ok(h.worker.pool.tasks.finishedBytes < 60_000 + 1024, `the image does not (emptied at the end): ${h.worker.pool.tasks.finishedBytes}`);
+        assert.ok(h.worker.pool.stored.finishedBytes >= 60_000, "the solution counts");
+        assert.ok(h.worker.pool.stored.finishedBytes < 60_000 + 1024, `the image does not (emptied at the end): ${h.worker.pool.stored.finishedBytes}`);
       },
       { sim: { answerLength: 60_000 } },
     ));

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { formatIssue } from "../../src/health/readiness_issue.ts";
 import { SUBMIT_UNCERTAIN } from "../../src/solver/pool.ts";
 import type { Task } from "../../src/tasks/task.ts";
 import type { TaskParams } from "../../src/tasks/task_catalogue.ts";
@@ -84,7 +85,7 @@ describe("SolverPool against the simulator", () => {
       h.sim.control.setFault("all", { error: "ERROR_WRONG_USER_KEY" });
       const task = h.worker.pool.enqueue("image", IMAGE);
       await eventually(() => h.worker.health.snapshot().upstreamAuth === "ERROR_WRONG_USER_KEY", "auth");
-      assert.deepEqual(h.worker.view.evaluate().issues, ["upstream_auth=ERROR_WRONG_USER_KEY"]);
+      assert.deepEqual(h.worker.view.evaluate().issues.map(formatIssue), ["upstream_auth=ERROR_WRONG_USER_KEY"]);
       const before = h.sim.counts().requests["in.php"]!;
       await advance(h.clock, 2000);
       assert.equal(h.sim.counts().requests["in.php"], before, "no submissions while the key is refused");
@@ -108,7 +109,7 @@ describe("SolverPool against the simulator", () => {
       const tasks = [1, 2].map(() => h.worker.pool.enqueue("image", IMAGE));
       for (let i = 0; i < 40 && h.worker.pool.circuit.state !== "open"; i++) await advance(h.clock, 1000);
       assert.equal(h.worker.pool.circuit.state, "open");
-      assert.ok(h.worker.view.evaluate().issues.includes("circuit_open"));
+      assert.ok(h.worker.view.evaluate().issues.some((i) => i.kind === "circuit_open"));
       const during = h.sim.counts().requests["in.php"]!;
       await advance(h.clock, 2000);
       assert.equal(h.sim.counts().requests["in.php"], during, "short-circuited while open");

@@ -19,7 +19,7 @@ describe("task API", () => {
       assert.equal(status, "queued");
       assert.equal(res.headers.get("location"), `/v1/tasks/${id}`);
       await advance(h.clock, 5000);
-      await eventually(() => h.worker.pool.tasks.get(id)?.status === "solved", "solved");
+      await eventually(() => h.worker.pool.find(id)?.status === "solved", "solved");
       const got = await json(await fetch(`${h.base}/v1/tasks/${id}`));
       assert.equal(got.status, "solved");
       assert.equal(got.type, "image");
@@ -35,10 +35,10 @@ describe("task API", () => {
       const open = await fetch(`${h.base}/v1/tasks/${first.id}`);
       assert.equal(open.headers.get("server-timing"), null, "no timing before the end");
       await advance(h.clock, 5000);
-      await eventually(() => h.worker.pool.tasks.get(first.id)?.status === "solved", "first solved");
+      await eventually(() => h.worker.pool.find(first.id)?.status === "solved", "first solved");
       await eventually(() => h.worker.pool.inFlight === 1, "second submitted");
       await advance(h.clock, 5000);
-      await eventually(() => h.worker.pool.tasks.get(second.id)?.status === "solved", "second solved");
+      await eventually(() => h.worker.pool.find(second.id)?.status === "solved", "second solved");
       // The fake clock stands still during real I/O, so upstream calls take 0 ms here.
       const timing = async (id: string) => (await fetch(`${h.base}/v1/tasks/${id}`)).headers.get("server-timing");
       assert.equal(await timing(first.id), "queue;dur=0.00, upstream;dur=0.00, poll-wait;dur=5000.00, worker;dur=0.00, total;dur=5000.00");
@@ -60,11 +60,11 @@ describe("task API", () => {
     withHarness(async (h) => {
       const { id } = await json(await post(h, IMAGE));
       const pending = fetch(`${h.base}/v1/tasks/${id}?wait=2`);
-      await eventually(() => h.worker.pool.tasks.waiterCount === 1, "waiting");
+      await eventually(() => h.worker.pool.stored.waiters === 1, "waiting");
       await h.clock.advance(2000);
       const body = await json(await pending);
       assert.equal(body.status, "submitted");
-      assert.equal(h.worker.pool.tasks.waiterCount, 0);
+      assert.equal(h.worker.pool.stored.waiters, 0);
     }));
 
   test("a waiting client that disconnects leaves the task running and no waiter behind", () =>
@@ -73,15 +73,15 @@ describe("task API", () => {
       const pending = post(h, IMAGE, { prefer: "wait=100" }).catch(() => "aborted");
       void pending;
       const req = fetch(`${h.base}/v1/tasks`, { method: "POST", body: JSON.stringify(IMAGE), headers: { "content-type": "application/json", prefer: "wait=100" }, signal: abort.signal }).catch(() => "aborted");
-      await eventually(() => h.worker.pool.tasks.waiterCount === 2, "two waiting");
+      await eventually(() => h.worker.pool.stored.waiters === 2, "two waiting");
       abort.abort();
       assert.equal(await req, "aborted");
-      await eventually(() => h.worker.pool.tasks.waiterCount === 1, "the gone client's waiter dropped");
+      await eventually(() => h.worker.pool.stored.waiters === 1, "the gone client's waiter dropped");
       await advance(h.clock, 5000);
       await pending;
-      await eventually(() => [...h.worker.pool.tasks.open()].length === 0, "both tasks ended");
+      await eventually(() => h.worker.pool.stored.open === 0, "both tasks ended");
       assert.equal(h.sim.counts().submitted, 2);
-      assert.equal(h.worker.pool.tasks.waiterCount, 0);
+      assert.equal(h.worker.pool.stored.waiters, 0);
     }));
 
   test("validation: 400 problem details naming the field", () =>
@@ -205,7 +205,7 @@ describe("task API", () => {
       const early = await post(h, { correct: true }, {}, `/v1/tasks/${id}/report`);
       assert.equal(early.status, 409);
       await advance(h.clock, 5000);
-      await eventually(() => h.worker.pool.tasks.get(id)?.status === "solved", "solved");
+      await eventually(() => h.worker.pool.find(id)?.status === "solved", "solved");
       assert.equal((await json(await post(h, { correct: "yes" }, {}, `/v1/tasks/${id}/report`))).field, "correct");
       const ok = await post(h, { correct: false }, {}, `/v1/tasks/${id}/report`);
       assert.equal(ok.status, 200);
@@ -222,7 +222,7 @@ describe("task API", () => {
     withHarness(async (h) => {
       const { id } = await json(await post(h, IMAGE));
       await advance(h.clock, 5000);
-      await eventually(() => h.worker.pool.tasks.get(id)?.status === "solved", "solved");
+      await eventually(() => h.worker.pool.find(id)?.status === "solved", "solved");
       const both = await Promise.all([post(h, { correct: false }, {}, `/v1/tasks/${id}/report`), post(h, { correct: true }, {}, `/v1/tasks/${id}/report`)]);
       assert.deepEqual(both.map((r) => r.status).sort(), [200, 409]);
       assert.equal(h.sim.counts().requests["res.php:report"], 1, "one report upstream");
@@ -232,7 +232,7 @@ describe("task API", () => {
     withHarness(async (h) => {
       const { id } = await json(await post(h, IMAGE));
       await advance(h.clock, 5000);
-      await eventually(() => h.worker.pool.tasks.get(id)?.status === "solved", "solved");
+      await eventually(() => h.worker.pool.find(id)?.status === "solved", "solved");
       await h.clock.advance(3_600_000);
       assert.equal((await fetch(`${h.base}/v1/tasks/${id}`)).status, 404);
     }));

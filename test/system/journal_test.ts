@@ -56,8 +56,8 @@ describe("the worker with --state-dir", () => {
       const replayed = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "journal replayed")!;
       assert.equal(replayed.skipped, 2);
       assert.equal(replayed.queued, 1);
-      assert.equal(h.worker.pool.tasks.get("no-params"), undefined);
-      assert.ok(h.worker.pool.tasks.get("ok"));
+      assert.equal(h.worker.pool.find("no-params"), undefined);
+      assert.ok(h.worker.pool.find("ok"));
     } finally {
       await h.close();
     }
@@ -85,11 +85,11 @@ describe("the worker with --state-dir", () => {
     const a = (await (await post()).json()) as { id: string };
     assert.ok(lines(dir).some((r) => r.op === "accept" && r.id === a.id), "on disk when the 202 arrived");
     const b = (await (await post()).json()) as { id: string };
-    await eventually(() => h.worker.pool.tasks.get(a.id)?.status === "submitted", "a submitted");
+    await eventually(() => h.worker.pool.find(a.id)?.status === "submitted", "a submitted");
     await eventually(() => lines(dir).some((r) => r.op === "submitted" && r.id === a.id), "its upstream id recorded");
     // Drain: with a journal, the queued task is kept, not failed with `shutdown`.
     h.worker.beginDrain();
-    assert.equal(h.worker.pool.tasks.get(b.id)!.status, "queued");
+    assert.equal(h.worker.pool.find(b.id)!.status, "queued");
     const drained = h.worker.drain(0); // no time to finish: the submitted task stays open
     await h.clock.advance(1);
     assert.equal(await drained, 0, "nothing failed with shutdown");
@@ -101,8 +101,8 @@ describe("the worker with --state-dir", () => {
       const restored = h2.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "journal replayed")!;
       assert.equal(restored.polled, 1);
       assert.equal(restored.queued, 1);
-      assert.equal(h2.worker.pool.tasks.get(a.id)!.status, "submitted", "polled by its upstream id, not submitted again");
-      assert.equal(h2.worker.pool.tasks.get(b.id)!.status, "queued");
+      assert.equal(h2.worker.pool.find(a.id)!.status, "submitted", "polled by its upstream id, not submitted again");
+      assert.equal(h2.worker.pool.find(b.id)!.status, "queued");
     } finally {
       await h2.close();
     }
@@ -119,7 +119,7 @@ describe("the worker with --state-dir", () => {
       const created = await fetch(h.base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: Buffer.alloc(150, 7).toString("base64") }) });
       id = ((await created.json()) as { id: string }).id;
       await h.clock.advance(5000);
-      await eventually(() => h.worker.pool.tasks.get(id)?.status === "solved", "solved");
+      await eventually(() => h.worker.pool.find(id)?.status === "solved", "solved");
       assert.equal((await report(h.base, id)).status, 200);
       await eventually(() => lines(dir).some((r) => r.op === "reported" && r.id === id), "the report journaled");
     } finally {
@@ -127,7 +127,7 @@ describe("the worker with --state-dir", () => {
     }
     const h2 = await startHarness({ flags: { "state-dir": dir }, sim: {} });
     try {
-      assert.equal(h2.worker.pool.tasks.get(id)?.reported, "bad");
+      assert.equal(h2.worker.pool.find(id)?.reported, "bad");
       const again = await report(h2.base, id);
       assert.equal(again.status, 409);
       assert.match(((await again.json()) as { detail: string }).detail, /already reported \(bad\)/);

@@ -37,7 +37,7 @@ test("Prometheus scrapes the worker and answers captcha_worker_ready and captcha
     const res = await fetch(h.base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: Buffer.alloc(150, 1).toString("base64") }) });
     const { id } = (await res.json()) as { id: string };
     await advance(h.clock, 5000);
-    await eventually(() => h.worker.pool.tasks.get(id)?.status === "solved", "solved");
+    await eventually(() => h.worker.pool.find(id)?.status === "solved", "solved");
 
     const up = await pollUntil("the target up", () => query('up{job="captcha-worker"} == 1'), PROMETHEUS_PACE);
     assert.equal(up[0]!.value[1], "1");

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
+import { formatIssue, type ReadinessIssue } from "../../src/health/readiness_issue.ts";
 import { launchChromium } from "../_support/chromium_page.ts";
 import { requireProgram } from "../_support/programs.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
@@ -19,16 +20,18 @@ test("the status page with its longest texts has nothing wider than the viewport
   const chromiumPath = requireProgram(t, "chromium", "chromium");
   if (!chromiumPath) return;
   const code = `ERROR_${"X".repeat(58)}`; // the longest code the classifier keeps (64 characters)
-  const long = `state_dir=${"E".repeat(MAX_ISSUE_CHARS)}`;
+  const longIssue: ReadinessIssue = { kind: "state_dir", reason: "E".repeat(MAX_ISSUE_CHARS) };
+  const codeIssue: ReadinessIssue = { kind: "upstream_auth", code };
+  const long = formatIssue(longIssue);
   const clock = new FakeClock(Date.UTC(2026, 0, 1, 6, 0, 0));
   const history = new StatusHistory({ clock });
-  history.readiness({ state: "not_ready", issues: [long, `upstream_auth=${code}`] });
+  history.readiness({ state: "not_ready", issues: [longIssue, codeIssue] });
   await clock.advance(90_000);
   const ready = { ...READY_DOC, status: "not_ready" as const, state: "not_ready" as const, issues: [long, `upstream_auth=${code}`] };
   const dependencies = { status: "down" as const, checks: { captchaai_api: { status: "down" as const, response_ms: null, checked_at: "2026-01-01T06:01:30.000Z", stale: true, error: `getbalance failed: ${code}` } } };
   const html = renderHtml(statusModel({ ready, dependencies, health: {} }, { tasks: history.view().totals }), 5, {
     history: history.view(),
-    changes: [{ at: clock.now(), from: "ready", to: "not_ready", issues: [long, `upstream_auth=${code}`] }],
+    changes: [{ at: clock.now(), from: "ready", to: "not_ready", issues: [longIssue, codeIssue] }],
     facts: { upstreamHost: `${"a".repeat(63)}.example.com:443`, threads: 5, simulator: false, nodeId: 1023, peers: 12 },
   });
   const server = createServer((_req, res) => void res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html));

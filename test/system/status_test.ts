@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { formatIssue } from "../../src/health/readiness_issue.ts";
 import { runMain, waitForStart } from "../_support/cli.ts";
 import { launchChromium } from "../_support/chromium_page.ts";
 import { advance, eventually, withHarness, type Harness } from "../_support/harness.ts";
@@ -22,7 +23,7 @@ function counterSum(metrics: string, name: string, labels: RegExp): number {
 async function drainBalance(h: Harness) {
   h.sim.control.setBalance(0);
   await h.clock.advance(59_900);
-  await eventually(() => h.worker.view.evaluate().issues.includes("low_balance=$0.00"), "low balance seen");
+  await eventually(() => h.worker.view.evaluate().issues.map(formatIssue).includes("low_balance=$0.00"), "low balance seen");
 }
 
 describe("captcha-worker status", () => {

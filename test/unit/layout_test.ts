@@ -1,13 +1,16 @@
 /**
  * The house rules of src/ (README, "Where things live"), checked on the code itself: imports flow
  * down the layers (a folder imports only from folders below it, or from the same-floor neighbour the
- * table names), no file imports itself round a circle, and no file passes 350 lines.
+ * table names), no file imports itself round a circle, a `_` file is private to its folder, no
+ * file passes 350 lines, and no built-in that only some runs need is imported at the top (README,
+ * Performance).
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { ON_DEMAND_BUILTINS } from "../../src/base/builtin.ts";
 
 const SRC = fileURLToPath(new URL("../../src/", import.meta.url));
 
@@ -67,8 +70,59 @@ describe("src/ layout", () => {
     assert.deepEqual(circles, []);
   });
 
+  test("a file starting with _ is imported only from its own folder", () => {
+    const leaks: string[] = [];
+    for (const [file, deps] of graph) {
+      for (const dep of deps) {
+        if (dep.split("/").pop()!.startsWith("_") && dirname(dep) !== dirname(file)) leaks.push(`${relative(SRC, file)} -> ${relative(SRC, dep)}`);
+      }
+    }
+    assert.deepEqual(leaks, []);
+  });
+
   test("no file over 350 lines", () => {
     const big = files.filter((f) => readFileSync(f, "utf8").split("\n").length > 351).map((f) => relative(SRC, f));
     assert.deepEqual(big, []);
+  });
+});
+
+/**
+ * A value import of a built-in from ON_DEMAND_BUILTINS (src/base/builtin.ts): esbuild hoists it to
+ * the bundle's top, so the module loads at every start. `import type` is erased and fine; reach the
+ * module through loadBuiltin at first use instead. `import { type X }` is refused too: under
+ * verbatimModuleSyntax it stays an `import {} from`, which still loads the module.
+ */
+const EAGER_BUILTIN = new RegExp(
+  String.raw`^[ \t]*(?:import|export)\s+(?!type\s)(?:[^;]*?\sfrom\s+)?["'](?:node:)?(${ON_DEMAND_BUILTINS.join("|")})["']`,
+  "gm",
+);
+/** Files allowed a value import of one of them, each with why it is needed on every start: none today. */
+const ALWAYS_NEEDED: Record<string, string> = {};
+
+/** `file: import of node:x` for each value import of an on-demand built-in in `text`. */
+function eagerBuiltinImports(file: string, text: string): string[] {
+  return [...text.matchAll(EAGER_BUILTIN)].map((m) => `${file}: imports node:${m[1]} at the top`);
+}
+
+describe("start-up cost", () => {
+  test("the static check sees value imports (any spelling) and lets type-only ones by", () => {
+    const text = [
+      `import { createHash } from "node:crypto";`,
+      `import {\n  request,\n  type RequestOptions,\n} from "https";`,
+      `import * as zlib from "node:zlib";`,
+      `import "node:dns";`,
+      `export { spawn } from "node:child_process";`,
+      `import { type DatabaseSync } from "node:sqlite";`,
+      `import type { Socket } from "node:tls";`,
+      `import type { LookupAddress } from "node:dns";`,
+      `import { readFileSync } from "node:fs";`,
+      `const https = () => loadBuiltin("node:https");`,
+    ].join("\n");
+    assert.deepEqual(eagerBuiltinImports("x.ts", text), ["crypto", "https", "zlib", "dns", "child_process", "sqlite"].map((m) => `x.ts: imports node:${m} at the top`));
+  });
+
+  test(`no file in src/ imports a built-in only some runs need (${ON_DEMAND_BUILTINS.join(", ")}) but through loadBuiltin`, () => {
+    const eager = files.filter((f) => ALWAYS_NEEDED[relative(SRC, f)] === undefined).flatMap((f) => eagerBuiltinImports(relative(SRC, f), readFileSync(f, "utf8")));
+    assert.deepEqual(eager, []);
   });
 });

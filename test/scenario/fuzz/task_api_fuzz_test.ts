@@ -411,16 +411,16 @@ describe("task API, fuzzed", () => {
       assert.equal(Object.getPrototypeOf({}), Object.prototype);
       const heapAfter = process.memoryUsage().heapUsed;
       assert.ok(heapAfter - heapBefore < 256 * 1024 * 1024, `the heap grew by ${Math.round((heapAfter - heapBefore) / 1048576)} MiB`);
-      assert.ok(h.worker.pool.tasks.openCount <= THREADS + QUEUE_MAX, `open tasks are bounded by threads + queue: ${h.worker.pool.tasks.openCount}`);
+      assert.ok(h.worker.pool.stored.open <= THREADS + QUEUE_MAX, `open tasks are bounded by threads + queue: ${h.worker.pool.stored.open}`);
 
       // Everything accepted ends (solved, or failed by its timeout); then a normal task still solves.
       await advance(h.clock, 200_000, 1000);
-      assert.equal(h.worker.pool.tasks.openCount, 0, "every accepted task ended");
+      assert.equal(h.worker.pool.stored.open, 0, "every accepted task ended");
       const res = await fetch(`${h.base}/v1/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: IMAGE_B64 }) });
       assert.equal(res.status, 202, `a normal task after the fuzz: ${res.status}`);
       const { id } = await json(res);
       await advance(h.clock, 5000);
-      await eventually(() => h.worker.pool.tasks.get(id)?.status === "solved", "the normal task solved");
+      await eventually(() => h.worker.pool.find(id)?.status === "solved", "the normal task solved");
       const got = await json(await fetch(`${h.base}/v1/tasks/${id}`));
       assert.equal(got.status, "solved");
       assert.equal(await probe(port, "/health/live"), 200);

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createAdmission, type AdmissionView } from "../../../src/app/admission.ts";
 import type { Phase } from "../../../src/health/readiness.ts";
+import type { ReadinessIssue } from "../../../src/health/readiness_issue.ts";
 
-function view(phase: Phase, ready: boolean, issues: string[] = []): AdmissionView & { evaluations: number } {
+function view(phase: Phase, ready: boolean, issues: ReadinessIssue[] = []): AdmissionView & { evaluations: number } {
   return {
     phase,
     evaluations: 0,
@@ -22,20 +23,20 @@ describe("createAdmission", () => {
   });
 
   test("refuses with ERR_DRAINING while draining, without evaluating readiness", () => {
-    const v = view("draining", false, ["draining"]);
+    const v = view("draining", false, [{ kind: "draining" }]);
     assert.deepEqual(createAdmission(v, OPTS)(), { code: "ERR_DRAINING", detail: "The worker is draining and takes no new tasks." });
     assert.equal(v.evaluations, 0);
   });
 
   test("refuses with ERR_NOT_READY naming the blocking issues", () => {
-    const refusal = createAdmission(view("running", false, ["low_balance=$0.42", "circuit_open"]), OPTS)();
+    const refusal = createAdmission(view("running", false, [{ kind: "low_balance", balanceUsd: 0.42 }, { kind: "circuit_open" }]), OPTS)();
     assert.equal(refusal?.code, "ERR_NOT_READY");
     assert.match(refusal!.detail, /low_balance=\$0\.42, circuit_open/);
   });
 
   test("a full queue alone is not a refusal (the pool answers 429), but does not hide other issues", () => {
-    assert.equal(createAdmission(view("running", false, ["queue_full=1000"]), OPTS)(), undefined);
-    const refusal = createAdmission(view("running", false, ["queue_full=1000", "starting"]), OPTS)();
+    assert.equal(createAdmission(view("running", false, [{ kind: "queue_full", depth: 1000 }]), OPTS)(), undefined);
+    const refusal = createAdmission(view("running", false, [{ kind: "queue_full", depth: 1000 }, { kind: "starting" }]), OPTS)();
     assert.equal(refusal?.code, "ERR_NOT_READY");
     assert.ok(!refusal!.detail.includes("queue_full"));
   });

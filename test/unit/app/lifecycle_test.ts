@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { createLogger } from "../../../src/base/log.ts";
 import type { StopSignal } from "../../../src/base/runtime.ts";
 import type { Phase } from "../../../src/health/readiness.ts";
-import { createStopLadder, stopOnSignal, type StopParts } from "../../../src/app/lifecycle.ts";
+import { createStopLadder, stopOnSignal, type StopPart, type StopParts } from "../../../src/app/lifecycle.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 
 /** Parts that record what the ladder does to them, in order; the pool's idle() runs on the fake clock. */
@@ -25,9 +25,6 @@ function rig(o: { journal?: boolean; inFlight?: number; failClose?: boolean } = 
   const parts: StopParts = {
     log,
     view: {
-      get phase() {
-        return phase;
-      },
       setPhase: (p) => {
         phase = p;
         events.push(`view.${p}`);
@@ -55,16 +52,18 @@ function rig(o: { journal?: boolean; inFlight?: number; failClose?: boolean } = 
         open = 0;
         return n;
       },
+      releaseWaiters: () => (events.push("waits.release"), 2),
     },
-    waits: { releaseWaiters: () => (events.push("waits.release"), 2) },
-    journal: o.journal ? closer("journal") : undefined,
-    stateDir: o.journal ? "/var/lib/captcha-worker" : undefined,
-    notify: { stopping: () => void events.push("notify.stopping"), ...closer("notify") },
-    demo: { stopTraffic: () => void events.push("demo.stopTraffic"), ...closer("demo") },
-    timers: [{ stop: () => void events.push("timers.stop") }],
+    journal: o.journal ? { dir: "/var/lib/captcha-worker", ...closer("journal") } : undefined,
     http: closer("http"),
-    client: { close: () => void events.push("client.close") },
-    agent: closer("agent"),
+    // In the order the worker starts them; the ladder visits them last first.
+    started: [
+      { stopping: () => void events.push("demo.stopping"), ...closer("demo") },
+      closer("client"),
+      { stop: () => void events.push("timers.stop") },
+      closer("agent"),
+      { stopping: () => void events.push("notify.stopping"), ...closer("notify") },
+    ],
   };
   const finishInFlight = () => {
     inFlight = 0;
@@ -99,7 +98,7 @@ describe("createStopLadder", () => {
     assert.equal(ladder.state, "running");
     const drained = ladder.drain(5000);
     assert.equal(ladder.state, "draining");
-    assert.deepEqual(r.events, ["notify.stopping", "demo.stopTraffic", "view.draining", "notifier.check", "pool.stopAccepting", "pool.idle(5000)"]);
+    assert.deepEqual(r.events, ["notify.stopping", "demo.stopping", "view.draining", "notifier.check", "pool.stopAccepting", "pool.idle(5000)"]);
     await r.clock.advance(4999);
     assert.equal(ladder.state, "draining", "still waiting for in-flight tasks");
     await r.clock.advance(1);
@@ -111,7 +110,7 @@ describe("createStopLadder", () => {
     r.events.length = 0;
     await ladder.close();
     assert.equal(ladder.state, "closed");
-    assert.deepEqual(r.events, ["notifier.stop", "timers.stop", "waits.release", "http.close(1000)", "client.close", "agent.close", "notify.close", "demo.close"], "the pool is not settled twice");
+    assert.deepEqual(r.events, ["timers.stop", "notifier.stop", "waits.release", "http.close(1000)", "notify.close", "agent.close", "client.close", "demo.close"], "the pool is not settled twice");
   });
 
   test("with a journal, what is left is kept for the next start, not failed, and the journal closes after HTTP", async () => {
@@ -125,7 +124,7 @@ describe("createStopLadder", () => {
     assert.ok(r.logs.some((l) => l.msg === "drain: open tasks kept in the journal for the next start" && l.count === 2 && l.dir === "/var/lib/captcha-worker"));
     r.events.length = 0;
     await ladder.close();
-    assert.deepEqual(r.events.slice(0, 5), ["notifier.stop", "timers.stop", "waits.release", "http.close(1000)", "journal.close"]);
+    assert.deepEqual(r.events.slice(0, 5), ["timers.stop", "notifier.stop", "waits.release", "http.close(1000)", "journal.close"]);
   });
 
   test("at the drain deadline with a journal, clients waiting on kept tasks are answered before HTTP closes", async () => {
@@ -162,7 +161,21 @@ describe("createStopLadder", () => {
     const b = ladder.close();
     assert.equal(a, b);
     await a;
-    assert.deepEqual(r.events, ["notifier.stop", "timers.stop", "pool.failAll(shutdown)", "waits.release", "http.close(1000)", "client.close", "agent.close", "notify.close", "demo.close"]);
+    assert.deepEqual(r.events, ["timers.stop", "notifier.stop", "pool.failAll(shutdown)", "waits.release", "http.close(1000)", "notify.close", "agent.close", "client.close", "demo.close"]);
+  });
+});
+
+describe("createStopLadder's started parts", () => {
+  test("a part that starts after the ladder was made is stopped and closed too, before the ones started earlier", async () => {
+    const r = rig();
+    const ladder = createStopLadder(r.parts);
+    (r.parts.started as StopPart[]).push({ stopping: () => void r.events.push("late.stopping"), stop: () => void r.events.push("late.stop"), close: () => void r.events.push("late.close") });
+    ladder.beginDrain();
+    assert.deepEqual(r.events.slice(0, 3), ["late.stopping", "notify.stopping", "demo.stopping"]);
+    r.events.length = 0;
+    await ladder.close();
+    assert.equal(r.events[0], "late.stop");
+    assert.deepEqual(r.events.slice(-5), ["late.close", "notify.close", "agent.close", "client.close", "demo.close"]);
   });
 });
 

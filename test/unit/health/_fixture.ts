@@ -2,12 +2,13 @@
 import { HealthChecks } from "../../../src/health/checks.ts";
 import { HealthView, UPSTREAM_CHECK } from "../../../src/health/health_view.ts";
 import type { Thresholds } from "../../../src/health/readiness.ts";
+import type { ReadinessIssue } from "../../../src/health/readiness_issue.ts";
 import { WorkerHealth, type LoadSnapshot } from "../../../src/health/worker_health.ts";
 import { FakeClock } from "../../_support/fake_clock.ts";
 
 export const THRESHOLDS: Thresholds = { maxConsecutiveFailures: 3, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10, maxQueueWaitMs: 60_000, maxSaturation: 0.1 };
 
-export function fixture(o: { extraIssues?: () => readonly string[] } = {}) {
+export function fixture(o: { extraIssues?: () => readonly ReadinessIssue[] } = {}) {
   const clock = new FakeClock();
   const health = new WorkerHealth(clock, 300_000, { maxConsecutiveFailures: THRESHOLDS.maxConsecutiveFailures });
   let load: LoadSnapshot = { queueDepth: 0, inFlight: 0, oldestQueuedAgeMs: 0, lastProgressAt: clock.now() };

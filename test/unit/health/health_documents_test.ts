@@ -5,6 +5,7 @@ import {
 } from "../../../src/health/health_documents.ts";
 import type { CheckResult } from "../../../src/health/checks.ts";
 import { VERSION } from "../../../src/base/version.ts";
+import { isIssue, parseIssue, type ReadinessIssue, type ReadinessWarning } from "../../../src/health/readiness_issue.ts";
 import { fixture, THRESHOLDS } from "./_fixture.ts";
 
 const check = (over: Partial<CheckResult>): CheckResult => ({
@@ -99,5 +100,35 @@ describe("health documents", () => {
     await f.setBalance(5);
     const s = f.view.state();
     assert.deepEqual(statusDocuments(s), { ready: readyDocument(s.readiness, s.thresholds), dependencies: dependenciesDocument(s.checks), health: healthReport(s) });
+  });
+
+  test("healthReport: each issue fails its solver item and each warning warns it; the documents carry their texts", async () => {
+    const f = fixture();
+    f.view.setPhase("running");
+    await f.setBalance(5);
+    const s = f.view.state();
+    const solverMarks = (issues: ReadinessIssue[], warnings: ReadinessWarning[]) => {
+      const report = healthReport({ ...s, readiness: { ...s.readiness, issues, warnings, ready: issues.length === 0 } });
+      const marked = Object.entries(report.checks).filter(([k, [item]]) => k.startsWith("solver:") && item!.status !== "pass");
+      return { marks: Object.fromEntries(marked.map(([k, [item]]) => [k, item!.status])), output: report.output };
+    };
+    const CASES: [string, Record<string, string>][] = [
+      ["consecutive_failures=3", { "solver:consecutiveFailures": "fail" }],
+      ["error_rate=0.600", { "solver:errorRate": "fail" }],
+      ["no_solve_for=601s", { "solver:secondsSinceLastSolve": "fail" }],
+      ["backlog=121s", { "solver:oldestQueued": "fail" }],
+      ["queue_wait=61s", { "solver:oldestQueued": "warn" }],
+      ["saturation=0.300", { "solver:saturation": "warn" }],
+      ["starting", {}], ["draining", {}], ["upstream_auth=IP_BANNED", {}], ["upstream_unreachable", {}], ["circuit_open", {}],
+      ["low_balance=$0.42", {}], ["queue_full=10", {}], ["state_dir=EIO", {}],
+    ];
+    for (const [text, expected] of CASES) {
+      const f = parseIssue(text)!;
+      const got = isIssue(f) ? solverMarks([f], []) : solverMarks([], [f]);
+      assert.deepEqual(got, { marks: expected, output: text }, text);
+    }
+    const both = healthReport({ ...s, readiness: { ...s.readiness, issues: [{ kind: "backlog", waitedMs: 121_000 }], warnings: [{ kind: "queue_wait", waitedMs: 121_000 }] } });
+    assert.equal(both.checks["solver:oldestQueued"]![0]!.status, "fail", "a failure outranks a warning");
+    assert.equal(both.output, "backlog=121s, queue_wait=121s");
   });
 });

@@ -10,28 +10,28 @@ describe("HealthView", () => {
     const a = f.view.evaluate();
     const b = f.view.evaluate();
     assert.deepEqual(a, b);
-    assert.deepEqual(a.issues, ["low_balance=$0.50"]);
+    assert.deepEqual(a.issues, [{ kind: "low_balance", balanceUsd: 0.5 }]);
     assert.equal(a.ready, false);
     assert.equal(a.phase, "running");
   });
 
   test("HealthView.evaluate reports starting until the phase is set, and draining after", () => {
     const f = fixture();
-    assert.deepEqual(f.view.evaluate().issues.slice(0, 1), ["starting"]);
+    assert.deepEqual(f.view.evaluate().issues.slice(0, 1), [{ kind: "starting" }]);
     f.view.setPhase("draining");
-    assert.deepEqual(f.view.evaluate().issues.slice(0, 1), ["draining"]);
+    assert.deepEqual(f.view.evaluate().issues.slice(0, 1), [{ kind: "draining" }]);
     assert.equal(f.view.evaluate().phase, "draining");
   });
 
   test("HealthView.evaluate reads the balance and its age from the upstream check, and extra issues from outside", async () => {
-    const f = fixture({ extraIssues: () => ["state_dir=EACCES"] });
+    const f = fixture({ extraIssues: () => [{ kind: "state_dir", reason: "EACCES" }] });
     f.view.setPhase("running");
     await f.setBalance(12.5);
     await f.clock.advance(30_000);
     const r = f.view.evaluate();
     assert.equal(r.balanceUsd, 12.5);
     assert.equal(r.balanceAgeMs, 30_000);
-    assert.deepEqual(r.issues, ["state_dir=EACCES"]);
+    assert.deepEqual(r.issues, [{ kind: "state_dir", reason: "EACCES" }]);
   });
 
   test("HealthView.live fails only when work is pending and progress is overdue past stallMs", async () => {

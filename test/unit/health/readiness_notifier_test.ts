@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createLogger } from "../../../src/base/log.ts";
+import { formatIssue } from "../../../src/health/readiness_issue.ts";
 import { ReadinessNotifier } from "../../../src/health/readiness_notifier.ts";
 import { fixture } from "./_fixture.ts";
 
@@ -10,14 +11,14 @@ function setup(everyMs?: number) {
   const log = createLogger({ level: "debug", write: (l) => lines.push(JSON.parse(l)) });
   const notifier = new ReadinessNotifier({ view: f.view, clock: f.clock, log, ...(everyMs === undefined ? {} : { everyMs }) });
   const published: string[][] = [];
-  notifier.subscribe((r) => published.push(r.issues));
+  notifier.subscribe((r) => published.push(r.issues.map(formatIssue)));
   return { ...f, notifier, lines, published };
 }
 
 describe("ReadinessNotifier", () => {
   test("ReadinessNotifier takes the starting state silently: the first line of a start is its first transition", () => {
     const s = setup();
-    assert.deepEqual(s.notifier.last.issues, ["starting"]);
+    assert.deepEqual(s.notifier.last.issues, [{ kind: "starting" }]);
     s.notifier.check();
     assert.equal(s.lines.length, 0);
     s.view.setPhase("running");

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { balanceFunded, readinessIssues, readinessState, readinessWarnings, type ReadinessInput, type Thresholds } from "../../../src/health/readiness.ts";
+import { formatIssue } from "../../../src/health/readiness_issue.ts";
 import type { HealthSnapshot } from "../../../src/health/worker_health.ts";
+import { issues as typed } from "../../_support/readiness_issues.ts";
 
 const T: Thresholds = { maxConsecutiveFailures: 10, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 1000, maxQueueWaitMs: 60_000, maxSaturation: 0.1 };
 
@@ -14,8 +16,10 @@ function snap(over: Partial<HealthSnapshot> = {}): HealthSnapshot {
   };
 }
 
+const warnings = (h: HealthSnapshot, t: Thresholds): string[] => readinessWarnings(h, t).map(formatIssue);
+
 function issues(over: Partial<ReadinessInput> = {}, h: Partial<HealthSnapshot> = {}): string[] {
-  return readinessIssues({ phase: "running", health: snap(h), balanceUsd: 12.34, thresholds: T, ...over });
+  return readinessIssues({ phase: "running", health: snap(h), balanceUsd: 12.34, thresholds: T, ...over }).map(formatIssue);
 }
 
 describe("readinessIssues", () => {
@@ -41,10 +45,10 @@ describe("readinessIssues", () => {
     const h = snap({ streak: "probation" });
     assert.equal(readinessState("running", [], h), "probation");
     assert.equal(readinessState("running", [], snap({ circuit: "half_open" })), "probation");
-    assert.equal(readinessState("running", ["low_balance=$0.10"], h), "not_ready");
+    assert.equal(readinessState("running", typed("low_balance=$0.10"), h), "not_ready");
     assert.equal(readinessState("running", [], snap()), "ready");
-    assert.equal(readinessState("starting", ["starting"], h), "starting");
-    assert.equal(readinessState("draining", ["draining"], h), "draining");
+    assert.equal(readinessState("starting", typed("starting"), h), "starting");
+    assert.equal(readinessState("draining", typed("draining"), h), "draining");
   });
 
   test("upstream_unreachable and backlog", () => {
@@ -66,17 +70,17 @@ describe("readinessIssues", () => {
   });
 
   test("readinessWarnings: a queue wait past --max-queue-wait, saturation past --max-saturation on enough submits", () => {
-    assert.deepEqual(readinessWarnings(snap({ queueDepth: 1, oldestQueuedAgeMs: 60_001 }), T), ["queue_wait=60s"]);
-    assert.deepEqual(readinessWarnings(snap({ saturation: 0.5, saturationSubmits: 9 }), T), [], "too few submits to judge");
-    assert.deepEqual(readinessWarnings(snap({ saturation: 0.2, saturationSubmits: 10 }), T), ["saturation=0.200"]);
-    assert.deepEqual(readinessWarnings(snap({ saturation: 0.1, saturationSubmits: 100 }), T), []);
+    assert.deepEqual(warnings(snap({ queueDepth: 1, oldestQueuedAgeMs: 60_001 }), T), ["queue_wait=60s"]);
+    assert.deepEqual(warnings(snap({ saturation: 0.5, saturationSubmits: 9 }), T), [], "too few submits to judge");
+    assert.deepEqual(warnings(snap({ saturation: 0.2, saturationSubmits: 10 }), T), ["saturation=0.200"]);
+    assert.deepEqual(warnings(snap({ saturation: 0.1, saturationSubmits: 100 }), T), []);
   });
 
   test("a lone task out submitting still waits: its queue wait warns and becomes a backlog though the queue reads empty", () => {
     const out = { queueDepth: 0, inFlight: 1 };
-    assert.deepEqual(readinessWarnings(snap({ ...out, oldestQueuedAgeMs: 60_001 }), T), ["queue_wait=60s"]);
+    assert.deepEqual(warnings(snap({ ...out, oldestQueuedAgeMs: 60_001 }), T), ["queue_wait=60s"]);
     assert.deepEqual(issues({}, { ...out, oldestQueuedAgeMs: 120_001 }), ["backlog=120s"]);
-    assert.deepEqual(readinessWarnings(snap({ queueDepth: 0, inFlight: 1, oldestQueuedAgeMs: 0 }), T), [], "nothing waits: no wait");
+    assert.deepEqual(warnings(snap({ queueDepth: 0, inFlight: 1, oldestQueuedAgeMs: 0 }), T), [], "nothing waits: no wait");
   });
 
   test("no_solve_for only after a first solve and only while work waits (the seed's startup row)", () => {
@@ -114,7 +118,7 @@ describe("readinessIssues", () => {
 
   test("several at once, in a stable order, plus extra issues", () => {
     assert.deepEqual(
-      issues({ balanceUsd: 0, extra: ["state_dir=ENOSPC"] }, { circuit: "open", consecutiveFailures: 12, streak: "cooling" }),
+      issues({ balanceUsd: 0, extra: typed("state_dir=ENOSPC") }, { circuit: "open", consecutiveFailures: 12, streak: "cooling" }),
       ["circuit_open", "consecutive_failures=12", "low_balance=$0.00", "state_dir=ENOSPC"],
     );
   });

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { startRecoveryTrials, trialNeed } from "../../../src/health/recovery_trials.ts";
+import type { ReadinessIssue } from "../../../src/health/readiness_issue.ts";
 import { FakeClock } from "../../_support/fake_clock.ts";
+import { issues as typed } from "../../_support/readiness_issues.ts";
 
-function rig(issues: () => string[]) {
+function rig(issues: () => ReadinessIssue[]) {
   const clock = new FakeClock();
   const at: number[] = [];
   const trials = startRecoveryTrials({ clock, evaluate: () => ({ issues: issues() }), trial: async () => void at.push(clock.now()) });
@@ -12,27 +14,27 @@ function rig(issues: () => string[]) {
 
 describe("recovery trials", () => {
   test("trialNeed: transport issues first, IP_BANNED apart, other account issues, else none", () => {
-    assert.equal(trialNeed(["low_balance=$0.10", "circuit_open"]), "transport");
-    assert.equal(trialNeed(["upstream_unreachable"]), "transport");
-    assert.equal(trialNeed(["upstream_auth=IP_BANNED"]), "banned");
-    assert.equal(trialNeed(["upstream_auth=ERROR_WRONG_USER_KEY"]), "account");
-    assert.equal(trialNeed(["low_balance=$0.10"]), "account");
-    assert.equal(trialNeed(["consecutive_failures=10", "no_solve_for=700s"]), undefined, "only a task can tell these");
+    assert.equal(trialNeed(typed("low_balance=$0.10", "circuit_open")), "transport");
+    assert.equal(trialNeed(typed("upstream_unreachable")), "transport");
+    assert.equal(trialNeed(typed("upstream_auth=IP_BANNED")), "banned");
+    assert.equal(trialNeed(typed("upstream_auth=ERROR_WRONG_USER_KEY")), "account");
+    assert.equal(trialNeed(typed("low_balance=$0.10")), "account");
+    assert.equal(trialNeed(typed("consecutive_failures=10", "no_solve_for=700s")), undefined, "only a task can tell these");
   });
 
   test("transport trouble is tried every second for as long as it lasts; nothing when ready", async () => {
-    let issues = ["upstream_unreachable"];
+    let issues = typed("upstream_unreachable");
     const r = rig(() => issues);
     await r.clock.advance(300_000);
     assert.equal(r.at.length, 300);
-    issues = [];
+    issues = typed();
     await r.clock.advance(60_000);
     assert.equal(r.at.length, 300);
     r.trials.stop();
   });
 
   test("account trouble: every second for a minute, then doubling pauses up to a minute; afresh after it clears", async () => {
-    let issues = ["upstream_auth=ERROR_WRONG_USER_KEY"];
+    let issues = typed("upstream_auth=ERROR_WRONG_USER_KEY");
     const r = rig(() => issues);
     await r.clock.advance(60_000);
     assert.equal(r.at.length, 60, "eager for the first minute");
@@ -40,17 +42,17 @@ describe("recovery trials", () => {
     const gaps = r.at.slice(60).map((t, i) => t - r.at[59 + i]!);
     assert.deepEqual(gaps.slice(0, 7), [1000, 2000, 4000, 8000, 16_000, 32_000, 60_000]);
     assert.ok(gaps.every((g) => g <= 60_000));
-    issues = [];
+    issues = typed();
     await r.clock.advance(5000);
     const before = r.at.length;
-    issues = ["low_balance=$0.20"];
+    issues = typed("low_balance=$0.20");
     await r.clock.advance(5000);
     assert.equal(r.at.length - before, 5, "a new spell of trouble is eager again");
     r.trials.stop();
   });
 
   test("IP_BANNED is tried once a minute from the start: asking more keeps the ban going", async () => {
-    const r = rig(() => ["upstream_auth=IP_BANNED"]);
+    const r = rig(() => typed("upstream_auth=IP_BANNED"));
     const t0 = r.clock.now();
     await r.clock.advance(300_000);
     assert.deepEqual(r.at.map((t) => t - t0), [1000, 61_000, 121_000, 181_000, 241_000]);

@@ -160,7 +160,7 @@ describe("HTTP server", () => {
     const r = raw(port, true);
     const declared = 3 * 1024 * 1024;
     const json = JSON.stringify({ type: "turnstile", sitekey: "0x4AAAAAAAsite", pageurl: "https://example.com/" });
-    const tasks = () => worker.pool.tasks.openCount + worker.pool.tasks.finishedCount;
+    const tasks = () => worker.pool.stored.open + worker.pool.stored.finished;
     const before = tasks();
     r.socket.write(`POST /v1/tasks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${declared}\r\n\r\n`);
     const { head } = await untilComplete(r);
@@ -203,7 +203,7 @@ describe("HTTP server", () => {
   test("a request pipelined after a small body answered 417 is never handled: the answer said close, so its own answer could not be sent", async () => {
     const r = raw(port, true);
     const json = JSON.stringify({ type: "turnstile", sitekey: "0x4AAAAAAAsite", pageurl: "https://example.com/" });
-    const tasks = () => worker.pool.tasks.openCount + worker.pool.tasks.finishedCount;
+    const tasks = () => worker.pool.stored.open + worker.pool.stored.finished;
     const before = tasks();
     // Sent at once: the body and the next request reach the parser in one read.
     r.socket.write(

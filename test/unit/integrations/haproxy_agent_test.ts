@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { agentLine, freeCapacityPercent, type AgentState } from "../../../src/integrations/haproxy_agent.ts";
+import { issues } from "../../_support/readiness_issues.ts";
 
 const IDLE: AgentState = { phase: "running", ready: true, issues: [], inFlight: 0, queueDepth: 0, threads: 5, queueMax: 1000 };
 
@@ -10,17 +11,17 @@ describe("agentLine", () => {
   });
 
   test("agentLine answers drain while draining, whatever the readiness", () => {
-    assert.equal(agentLine({ ...IDLE, phase: "draining", ready: false, issues: ["draining"] }), "drain\n");
+    assert.equal(agentLine({ ...IDLE, phase: "draining", ready: false, issues: issues("draining") }), "drain\n");
     assert.equal(agentLine({ ...IDLE, phase: "draining" }), "drain\n");
   });
 
   test("agentLine answers down with every issue after ' #', one short printable line", () => {
-    assert.equal(agentLine({ ...IDLE, ready: false, issues: ["low_balance=$0.42"] }), "down #low_balance=$0.42\n");
-    assert.equal(agentLine({ ...IDLE, phase: "starting", ready: false, issues: ["starting"] }), "down #starting\n");
-    assert.equal(agentLine({ ...IDLE, ready: false, issues: ["circuit_open", "error_rate=0.600"] }), "down #circuit_open,error_rate=0.600\n");
-    const long = agentLine({ ...IDLE, ready: false, issues: ["bad\nline with spaces\r", "x".repeat(500)] });
+    assert.equal(agentLine({ ...IDLE, ready: false, issues: issues("low_balance=$0.42") }), "down #low_balance=$0.42\n");
+    assert.equal(agentLine({ ...IDLE, phase: "starting", ready: false, issues: issues("starting") }), "down #starting\n");
+    assert.equal(agentLine({ ...IDLE, ready: false, issues: issues("circuit_open", "error_rate=0.600") }), "down #circuit_open,error_rate=0.600\n");
+    const long = agentLine({ ...IDLE, ready: false, issues: [{ kind: "state_dir", reason: "bad\nline with spaces\r" }, { kind: "upstream_auth", code: "x".repeat(500) }] });
     assert.match(long, /^down #[\x21-\x7e]{1,100}\n$/);
-    assert.ok(long.startsWith("down #bad_line_with_spaces_,xxx"));
+    assert.ok(long.startsWith("down #state_dir=bad_line_with_spaces_,upstream_auth=xxx"));
     assert.equal(agentLine({ ...IDLE, ready: false, issues: [] }), "down #not_ready\n");
   });
 

@@ -10,6 +10,7 @@ import { ReadinessNotifier } from "../../../src/health/readiness_notifier.ts";
 import { WorkerHealth } from "../../../src/health/worker_health.ts";
 import { startSystemdNotify, statusLine, type NotifyResult } from "../../../src/integrations/systemd_notify.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
+import { issues } from "../../_support/readiness_issues.ts";
 
 const PID = 4242;
 
@@ -144,12 +145,12 @@ describe("statusLine", () => {
 
   test("statusLine says ready with the load, not ready with every issue, draining with what is in flight", () => {
     assert.equal(statusLine(readiness({})), "ready: 2 queued, 3 in flight");
-    assert.equal(statusLine(readiness({ ready: false, issues: ["low_balance=$0.42", "circuit_open"] })), "not ready: low_balance=$0.42, circuit_open");
-    assert.equal(statusLine(readiness({ phase: "draining", ready: false, issues: ["draining"] })), "draining: 3 in flight");
+    assert.equal(statusLine(readiness({ ready: false, issues: issues("low_balance=$0.42", "circuit_open") })), "not ready: low_balance=$0.42, circuit_open");
+    assert.equal(statusLine(readiness({ phase: "draining", ready: false, issues: issues("draining") })), "draining: 3 in flight");
   });
 
   test("statusLine keeps STATUS= one line: newlines in an issue become spaces", () => {
-    assert.equal(statusLine(readiness({ ready: false, issues: ["a\r\nb"] })), "not ready: a b");
+    assert.equal(statusLine(readiness({ ready: false, issues: [{ kind: "state_dir", reason: "a\r\nb" }] })), "not ready: state_dir=a b");
   });
 });
 

@@ -53,8 +53,8 @@ async function runSeed(seed: number): Promise<void> {
   const upstream = new FakeUpstream();
   const pool = new SolverPool({
     clock, upstream, health: new RecordingHealth(), log: silentLogger,
-    threads: 1 + Math.floor(random() * 4), queueMax: 8, taskTimeoutMs: 60_000,
-    firstPollMs: { image: 1000, token: 3000 }, pollIntervalMs: 1000, random,
+    limits: { threads: 1 + Math.floor(random() * 4), queueMax: 8 },
+    timing: { taskTimeoutMs: 60_000, firstPollMs: { image: 1000, token: 3000 }, pollIntervalMs: 1000 }, random,
   });
   const tasks: Task[] = [];
   const now = clock.now();
@@ -63,7 +63,7 @@ async function runSeed(seed: number): Promise<void> {
     upstreamId: random() < 0.5 ? `u-r${i}` : undefined, uncertain: random() < 0.3, submissions: 1,
   }));
   pool.restore(restored);
-  for (const r of restored) tasks.push(pool.tasks.get(r.id)!);
+  for (const r of restored) tasks.push(pool.find(r.id)!);
   for (let step = 0; step < 300; step++) {
     const roll = random();
     if (roll < 0.3) {

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { WorkerError } from "../../../src/base/errors.ts";
 import { silentLogger } from "../../../src/base/log.ts";
-import { SolverPool, SUBMIT_UNCERTAIN, type PoolOptions } from "../../../src/solver/pool.ts";
+import { SolverPool, SUBMIT_UNCERTAIN } from "../../../src/solver/pool.ts";
+import type { PoolAccount, PoolLimits, PoolTiming } from "../../../src/solver/pool_options.ts";
+import { TaskEndHub } from "../../../src/tasks/task_end_hub.ts";
 import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 import { FakeUpstream, RecordingHealth } from "./_fake_upstream.ts";
@@ -12,7 +14,7 @@ const TOKEN: TaskParams = { type: "turnstile", sitekey: "0x4AAAAAAAunit", pageur
 const OK = (value: string) => ({ kind: "ok" as const, value });
 const NOT_READY = { kind: "not_ready" as const };
 
-function rig(options: Partial<PoolOptions> = {}) {
+function rig(options: { limits?: Partial<PoolLimits>; timing?: Partial<PoolTiming>; account?: PoolAccount } = {}) {
   const clock = new FakeClock();
   const upstream = new FakeUpstream();
   const health = new RecordingHealth();
@@ -21,13 +23,10 @@ function rig(options: Partial<PoolOptions> = {}) {
     upstream,
     health,
     log: silentLogger,
-    threads: 2,
-    queueMax: 10,
-    taskTimeoutMs: 180_000,
-    firstPollMs: { image: 5000, token: 15_000 },
-    pollIntervalMs: 5000,
+    limits: { threads: 2, queueMax: 10, ...options.limits },
+    timing: { taskTimeoutMs: 180_000, firstPollMs: { image: 5000, token: 15_000 }, pollIntervalMs: 5000, ...options.timing },
+    account: options.account,
     random: () => 0,
-    ...options,
   });
   return { clock, upstream, health, pool };
 }
@@ -43,7 +42,7 @@ function codeOf(fn: () => unknown): string | undefined {
 
 describe("SolverPool admission", () => {
   test("enqueue queues a task and submits it at once; a full queue is ERR_QUEUE_FULL", async () => {
-    const { pool, upstream } = rig({ threads: 1, queueMax: 2 });
+    const { pool, upstream } = rig({ limits: { threads: 1, queueMax: 2 } });
     const first = pool.enqueue("image", IMAGE);
     assert.equal(first.status, "queued");
     assert.deepEqual(upstream.pending("submit").map((c) => c.arg), [IMAGE]);
@@ -52,7 +51,7 @@ describe("SolverPool admission", () => {
     pool.enqueue("image", IMAGE);
     assert.equal(pool.queueDepth, 2);
     assert.equal(codeOf(() => pool.enqueue("image", IMAGE)), "ERR_QUEUE_FULL");
-    assert.equal(pool.tasks.get(first.id), first);
+    assert.equal(pool.find(first.id), first);
   });
 
   test("accept resolves with the queued task when there is no journal", async () => {
@@ -65,7 +64,7 @@ describe("SolverPool admission", () => {
 
 describe("SolverPool dispatch", () => {
   test("never holds more than `threads` slots; a solved task frees its slot for the next", async () => {
-    const { pool, upstream, clock, health } = rig({ threads: 2 });
+    const { pool, upstream, clock, health } = rig({ limits: { threads: 2 } });
     const tasks = [1, 2, 3, 4, 5].map(() => pool.enqueue("image", IMAGE));
     assert.equal(upstream.pending("submit").length, 2);
     assert.equal(pool.inFlight, 2);
@@ -88,7 +87,7 @@ describe("SolverPool dispatch", () => {
   });
 
   test("a refusal requeues the task at the head and pauses submissions for the back-off", async () => {
-    const { pool, upstream, clock } = rig({ threads: 1 });
+    const { pool, upstream, clock } = rig({ limits: { threads: 1 } });
     const task = pool.enqueue("image", IMAGE);
     upstream.answer("submit", { kind: "back_off", code: "ERROR_NO_SLOT_AVAILABLE", message: "" });
     await settle();
@@ -111,7 +110,7 @@ describe("SolverPool dispatch", () => {
   });
 
   test("the oldest wait counts a task out submitting: it does not dip while the head is out and jump when a refusal puts it back", async () => {
-    const { pool, upstream, clock } = rig({ threads: 1 });
+    const { pool, upstream, clock } = rig({ limits: { threads: 1 } });
     const first = pool.enqueue("image", IMAGE);
     await clock.advance(10_000);
     pool.enqueue("image", IMAGE);
@@ -129,7 +128,7 @@ describe("SolverPool dispatch", () => {
   });
 
   test("a submit that may have landed fails SUBMIT_UNCERTAIN and is never sent again", async () => {
-    const { pool, upstream, clock, health } = rig({ threads: 1 });
+    const { pool, upstream, clock, health } = rig({ limits: { threads: 1 } });
     const task = pool.enqueue("image", IMAGE);
     upstream.answer("submit", { kind: "transient", code: "TIMEOUT", message: "", maybeDelivered: true });
     await settle();
@@ -142,7 +141,7 @@ describe("SolverPool dispatch", () => {
   });
 
   test("a connect timeout (not delivered) requeues the task and submits it again after the back-off", async () => {
-    const { pool, upstream, clock, health } = rig({ threads: 1 });
+    const { pool, upstream, clock, health } = rig({ limits: { threads: 1 } });
     const task = pool.enqueue("image", IMAGE);
     upstream.answer("submit", { kind: "transient", code: "CONNECT_TIMEOUT", message: "", maybeDelivered: false });
     await settle();
@@ -163,6 +162,30 @@ describe("SolverPool dispatch", () => {
     await settle();
     assert.equal(task.error?.code, "ERROR_ZERO_CAPTCHA_FILESIZE");
     assert.deepEqual(health.failures, [["ERROR_ZERO_CAPTCHA_FILESIZE", "client"]]);
+  });
+});
+
+describe("SolverPool task ends", () => {
+  test("each task that ends is published once to taskEnds, already ended, solved or failed alike", async () => {
+    const clock = new FakeClock();
+    const upstream = new FakeUpstream();
+    const hub = new TaskEndHub(silentLogger);
+    const ended: Array<[string, string, boolean]> = [];
+    hub.subscribe((t) => ended.push([t.id, t.status, t.endedAt !== undefined]));
+    const pool = new SolverPool({
+      clock, upstream, health: new RecordingHealth(), log: silentLogger, taskEnds: hub, random: () => 0,
+      limits: { threads: 2, queueMax: 10 },
+      timing: { taskTimeoutMs: 180_000, firstPollMs: { image: 5000, token: 15_000 }, pollIntervalMs: 5000 },
+    });
+    const solved = pool.enqueue("image", IMAGE);
+    const refused = pool.enqueue("image", IMAGE);
+    upstream.answer("submit", OK("u1"));
+    upstream.answer("submit", { kind: "task_failed", code: "ERROR_ZERO_CAPTCHA_FILESIZE", message: "", blame: "client" });
+    await clock.advance(5000);
+    upstream.answer("poll", OK("abc"));
+    await settle();
+    pool.failAll("shutdown", "bye");
+    assert.deepEqual(ended, [[refused.id, "failed", true], [solved.id, "solved", true]]);
   });
 });
 
@@ -188,7 +211,7 @@ describe("SolverPool polling", () => {
   });
 
   test("polls every interval and fails the task at its deadline, giving the slot back", async () => {
-    const { pool, upstream, clock } = rig({ taskTimeoutMs: 20_000 });
+    const { pool, upstream, clock } = rig({ timing: { taskTimeoutMs: 20_000 } });
     const task = pool.enqueue("turnstile", TOKEN);
     upstream.answer("submit", OK("u1"));
     await clock.advance(15_000);
@@ -204,7 +227,7 @@ describe("SolverPool polling", () => {
 
 describe("SolverPool account", () => {
   test("a fatal key code stops submissions; the next balance check that answers resumes them", async () => {
-    const { pool, upstream, clock, health } = rig({ threads: 1 });
+    const { pool, upstream, clock, health } = rig({ limits: { threads: 1 } });
     const task = pool.enqueue("image", IMAGE);
     upstream.answer("submit", { kind: "fatal_account", code: "ERROR_WRONG_USER_KEY", message: "" });
     await settle();
@@ -223,7 +246,7 @@ describe("SolverPool account", () => {
   });
 
   test("a balance check's verdicts stop and resume submissions; a transport failure leaves the key state alone", async () => {
-    const { pool, upstream, health, clock } = rig({ threads: 1 });
+    const { pool, upstream, health, clock } = rig({ limits: { threads: 1 } });
     pool.balanceObserved({ kind: "fatal_account", code: "ERROR_IP_NOT_ALLOWED", message: "" }, clock.now());
     pool.enqueue("image", IMAGE);
     assert.equal(upstream.count("submit"), 0);
@@ -238,7 +261,7 @@ describe("SolverPool account", () => {
 
 describe("SolverPool balance evidence", () => {
   test("a good balance read does not cut short the back-off after a refusal for threads", async () => {
-    const { pool, upstream, clock, health } = rig({ threads: 1, minBalanceUsd: 1 });
+    const { pool, upstream, clock, health } = rig({ limits: { threads: 1 }, account: { minBalanceUsd: 1 } });
     pool.enqueue("image", IMAGE);
     upstream.answer("submit", { kind: "back_off", code: "ERROR_NO_SLOT_AVAILABLE", message: "" });
     await settle();
@@ -252,7 +275,7 @@ describe("SolverPool balance evidence", () => {
   });
 
   test("a top-up after a low balance ends the back-off at once", async () => {
-    const { pool, upstream, clock, health } = rig({ threads: 1, minBalanceUsd: 1 });
+    const { pool, upstream, clock, health } = rig({ limits: { threads: 1 }, account: { minBalanceUsd: 1 } });
     pool.enqueue("image", IMAGE);
     upstream.answer("submit", { kind: "back_off", code: "ERROR_ZERO_BALANCE", message: "" });
     await settle();
@@ -268,7 +291,7 @@ describe("SolverPool balance evidence", () => {
 
 describe("SolverPool lifecycle", () => {
   test("draining: queued tasks fail with shutdown, new ones are refused, in-flight ones finish", async () => {
-    const { pool, upstream, clock } = rig({ threads: 1 });
+    const { pool, upstream, clock } = rig({ limits: { threads: 1 } });
     const held = pool.enqueue("image", IMAGE);
     const queued = pool.enqueue("image", IMAGE);
     upstream.answer("submit", OK("u1"));
@@ -287,7 +310,7 @@ describe("SolverPool lifecycle", () => {
   });
 
   test("suspend aborts the calls in flight, drops their answers and leaves the tasks open", async () => {
-    const { pool, upstream, clock } = rig({ threads: 2 });
+    const { pool, upstream, clock } = rig({ limits: { threads: 2 } });
     const polling = pool.enqueue("image", IMAGE);
     const submitting = pool.enqueue("image", IMAGE);
     upstream.answer("submit", OK("u1"));
@@ -308,7 +331,7 @@ describe("SolverPool lifecycle", () => {
   });
 
   test("failAll fails every open task, aborts their calls and the pool's own", async () => {
-    const { pool, upstream, clock } = rig({ threads: 1 });
+    const { pool, upstream, clock } = rig({ limits: { threads: 1 } });
     const a = pool.enqueue("image", IMAGE);
     const b = pool.enqueue("image", IMAGE);
     const submit = upstream.pending("submit")[0]!;

@@ -43,11 +43,8 @@ function rig() {
     journal,
     health: new RecordingHealth(),
     log: silentLogger,
-    threads: 4,
-    queueMax: 10,
-    taskTimeoutMs: 180_000,
-    firstPollMs: { image: 5000, token: 15_000 },
-    pollIntervalMs: 5000,
+    limits: { threads: 4, queueMax: 10 },
+    timing: { taskTimeoutMs: 180_000, firstPollMs: { image: 5000, token: 15_000 }, pollIntervalMs: 5000 },
     random: () => 0,
   });
   return { clock, upstream, journal, pool };
@@ -69,9 +66,9 @@ describe("SolverPool restore", () => {
       replayed("queued-early", now, { createdAt: now - 5000 }),
     ]);
     assert.deepEqual(counts, { polled: 1, queued: 2, uncertain: 1, expired: 1, ended: 0 });
-    assert.equal(pool.tasks.get("uncertain")?.error?.code, SUBMIT_UNCERTAIN);
-    assert.equal(pool.tasks.get("expired")?.error?.code, "timeout");
-    assert.equal(pool.tasks.get("held")?.status, "submitted");
+    assert.equal(pool.find("uncertain")?.error?.code, SUBMIT_UNCERTAIN);
+    assert.equal(pool.find("expired")?.error?.code, "timeout");
+    assert.equal(pool.find("held")?.status, "submitted");
     await settle();
     assert.deepEqual(journal.records.filter((r) => r.startsWith("submitting")), ["submitting queued-early", "submitting queued-late"]);
     assert.equal(upstream.count("poll"), 0);
@@ -88,24 +85,24 @@ describe("SolverPool restore", () => {
       { id: "f", type: "turnstile", status: "failed", createdAt: now - 9000, endedAt: now - 4000, upstreamId: undefined, solution: undefined, error: { code: "ERROR_X", message: "m" } },
     ]);
     assert.equal(counts.ended, 2);
-    const s = pool.tasks.get("s")!;
+    const s = pool.find("s")!;
     assert.deepEqual([s.status, s.solution, s.upstreamId, s.endedAt], ["solved", "ABC", "u1", now - 5000]);
-    assert.deepEqual(pool.tasks.get("f")!.error, { code: "ERROR_X", message: "m" });
+    assert.deepEqual(pool.find("f")!.error, { code: "ERROR_X", message: "m" });
     assert.equal(pool.queueDepth, 0);
     await settle();
     assert.deepEqual(journal.records, [], "the journal already holds them");
     assert.equal(upstream.count("submit"), 0);
     await clock.advance(3_600_000 - 5000 + 1);
-    assert.equal(pool.tasks.get("s"), undefined, "gone an hour after it ended, not an hour after the restart");
-    assert.ok(pool.tasks.get("f"));
+    assert.equal(pool.find("s"), undefined, "gone an hour after it ended, not an hour after the restart");
+    assert.ok(pool.find("f"));
   });
 
   test("an ended task restored from the journal stays its client's (only that client may read it), and holds none of its slots", () => {
     const { pool, clock } = rig();
     const now = clock.now();
     pool.restore([], [{ id: "c", type: "image", status: "solved", createdAt: now - 9000, endedAt: now - 5000, upstreamId: "u1", solution: "ABC", error: undefined, client: "alpha" }]);
-    assert.equal(pool.tasks.get("c")!.params.client, "alpha");
-    assert.equal(pool.tasks.openOf("alpha"), 0);
+    assert.equal(pool.find("c")!.params.client, "alpha");
+    assert.equal(pool.openOf("alpha"), 0);
   });
 });
 
@@ -115,7 +112,7 @@ describe("SolverPool task ids", () => {
     const now = clock.now();
     const ahead = String((Math.floor((now - Date.UTC(2025, 0, 1)) * 4) + 1_000_000) * 1024 + 5); // a burst ran the old process ahead of the clock
     pool.restore([replayed(ahead, now), replayed("3f1c2a9e-8d7b-4c6a-9f0e-1b2c3d4e5f60", now)]);
-    assert.ok(pool.tasks.get("3f1c2a9e-8d7b-4c6a-9f0e-1b2c3d4e5f60"), "an old UUID id still answers");
+    assert.ok(pool.find("3f1c2a9e-8d7b-4c6a-9f0e-1b2c3d4e5f60"), "an old UUID id still answers");
     const id = pool.enqueue("image", IMAGE).id;
     assert.match(id, /^[1-9]\d*$/);
     assert.ok(Number(id) > Number(ahead) && Number.isSafeInteger(Number(id)));

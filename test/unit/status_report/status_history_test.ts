@@ -2,21 +2,34 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Readiness } from "../../../src/health/health_view.ts";
 import { MINUTE_MS, RING_MINUTES } from "../../../src/status_report/history_rings.ts";
-import { MAX_ISSUE_CHARS, MAX_ISSUES, noteIssue, StatusHistory } from "../../../src/status_report/status_history.ts";
+import { formatIssue, type ReadinessIssue } from "../../../src/health/readiness_issue.ts";
+import { clipIssue, MAX_ISSUE_CHARS, MAX_ISSUES, noteIssue, StatusHistory } from "../../../src/status_report/status_history.ts";
 import { FakeClock } from "../../_support/fake_clock.ts";
+import { issues } from "../../_support/readiness_issues.ts";
 
 /** A clock at the start of a minute, so tests can count minutes. */
 const at0 = () => new FakeClock(Date.UTC(2026, 0, 1, 6, 0, 0));
 
 describe("StatusHistory", () => {
   test("noteIssue keeps the latest value of each kind and at most MAX_ISSUES kinds", () => {
-    const issues: string[] = [];
-    for (const i of ["backlog=10s", "low_balance=$0.4", "backlog=20s", "circuit_open"]) noteIssue(issues, i);
-    assert.deepEqual(issues, ["backlog=20s", "low_balance=$0.4", "circuit_open"]);
-    for (let k = 0; k < 2 * MAX_ISSUES; k++) noteIssue(issues, `kind${k}=1`);
-    assert.equal(issues.length, MAX_ISSUES);
-    noteIssue(issues, "low_balance=$0.1");
-    assert.equal(issues[1], "low_balance=$0.1", "a known kind is still updated when full");
+    const kept: ReadinessIssue[] = [];
+    for (const i of issues("backlog=10s", "low_balance=$0.40", "backlog=20s", "circuit_open")) noteIssue(kept, i);
+    assert.deepEqual(kept.map(formatIssue), ["backlog=20s", "low_balance=$0.40", "circuit_open"]);
+    for (const i of issues("starting", "draining", "upstream_unreachable", "queue_full=3", "state_dir=EIO", "error_rate=0.600")) noteIssue(kept, i);
+    assert.equal(kept.length, MAX_ISSUES);
+    noteIssue(kept, { kind: "low_balance", balanceUsd: 0.1 });
+    assert.equal(formatIssue(kept[1]!), "low_balance=$0.10", "a known kind is still updated when full");
+  });
+
+  test("clipIssue cuts an issue's free text so its text is MAX_ISSUE_CHARS long, ending in an ellipsis; short ones and numbers stay", () => {
+    const text = `state_dir=${"E".repeat(200)}`;
+    const clipped = formatIssue(clipIssue({ kind: "state_dir", reason: "E".repeat(200) }));
+    assert.equal(clipped, text.slice(0, MAX_ISSUE_CHARS - 1) + "…");
+    assert.equal(clipped.length, MAX_ISSUE_CHARS);
+    assert.equal(formatIssue(clipIssue({ kind: "upstream_auth", code: "X".repeat(500) })).length, MAX_ISSUE_CHARS);
+    const short: ReadinessIssue = { kind: "upstream_auth", code: "IP_BANNED" };
+    assert.equal(clipIssue(short), short);
+    assert.deepEqual(clipIssue({ kind: "queue_full", depth: 1000 }), { kind: "queue_full", depth: 1000 });
   });
 
   test("StatusHistory counts solves and failures in the minute they end, and failures by the outcome /metrics gives them", async () => {
@@ -39,17 +52,17 @@ describe("StatusHistory", () => {
     await clock.advance(10_000);
     h.readiness({ state: "ready", issues: [] });
     await clock.advance(40_000);
-    h.readiness({ state: "not_ready", issues: ["low_balance=$0.49"] });
+    h.readiness({ state: "not_ready", issues: issues("low_balance=$0.49") });
     await clock.advance(30_000); // 10 s in the first minute, 20 s in the second
-    h.readiness({ state: "not_ready", issues: ["low_balance=$0.30"] });
+    h.readiness({ state: "not_ready", issues: issues("low_balance=$0.30") });
     await clock.advance(5_000);
     h.readiness({ state: "ready", issues: [] });
     await clock.advance(5_000);
     const [first, second] = h.view().minutes.slice(-2).map((m) => m.stats!);
     assert.deepEqual([first!.msIn.starting, first!.msIn.ready, first!.msIn.not_ready], [10_000, 40_000, 10_000]);
     assert.deepEqual([second!.msIn.not_ready, second!.msIn.ready], [25_000, 5_000]);
-    assert.deepEqual(first!.issues, ["low_balance=$0.49"]);
-    assert.deepEqual(second!.issues, ["low_balance=$0.30"], "the latest value of a kind replaces the older");
+    assert.deepEqual(first!.issues.map(formatIssue), ["low_balance=$0.49"]);
+    assert.deepEqual(second!.issues.map(formatIssue), ["low_balance=$0.30"], "the latest value of a kind replaces the older");
   });
 
   test("StatusHistory shows the minutes before its start and unsampled gauges as gaps, and counts as zero where nothing ended", async () => {
@@ -87,8 +100,10 @@ describe("StatusHistory", () => {
     const clock = at0();
     const h = new StatusHistory({ clock });
     const long = "x".repeat(10_000);
+    const others = issues("starting", "draining", "upstream_unreachable", "circuit_open", "queue_full=3", "error_rate=0.600", "backlog=200s", "no_solve_for=700s");
     for (let i = 0; i < 3 * 60 * 12; i++) {
-      h.readiness(i % 2 ? { state: "ready", issues: [] } : { state: "not_ready", issues: [`kind${i % 50}=${long}`, `other${i % 7}`] });
+      const varied: ReadinessIssue[] = [{ kind: "state_dir", reason: `${i}${long}` }, { kind: "upstream_auth", code: long }, others[i % others.length]!, others[i % 5]!];
+      h.readiness(i % 2 ? { state: "ready", issues: [] } : { state: "not_ready", issues: varied });
       h.taskEnded({ status: i % 3 ? "solved" : "failed" });
       h.sample({ queueDepth: i, inFlight: i % 5, balanceUsd: i });
       await clock.advance(5_000);
@@ -99,7 +114,7 @@ describe("StatusHistory", () => {
     for (const m of v.minutes) {
       assert.ok(m.stats, "every minute of the last hour is recorded");
       assert.ok(m.stats.issues.length <= MAX_ISSUES);
-      assert.ok(m.stats.issues.every((i) => i.length <= MAX_ISSUE_CHARS));
+      assert.ok(m.stats.issues.every((i) => formatIssue(i).length <= MAX_ISSUE_CHARS));
       assert.equal(Object.values(m.stats.msIn).reduce((a, b) => a + b, 0) <= MINUTE_MS, true);
     }
   });
@@ -109,7 +124,7 @@ describe("StatusHistory", () => {
     const h = new StatusHistory({ clock });
     let queue = 0;
     let state: Readiness["state"] = "ready";
-    const evaluate = () => ({ state, issues: state === "ready" ? [] : ["circuit_open"], balanceUsd: 4.5, snapshot: { queueDepth: queue, inFlight: 1 } as Readiness["snapshot"] });
+    const evaluate = () => ({ state, issues: state === "ready" ? [] : issues("circuit_open"), balanceUsd: 4.5, snapshot: { queueDepth: queue, inFlight: 1 } as Readiness["snapshot"] });
     let listener: ((r: ReturnType<typeof evaluate>) => void) | undefined;
     h.start(evaluate, (l) => {
       listener = l;
@@ -126,7 +141,7 @@ describe("StatusHistory", () => {
     const now = h.view().minutes.at(-1)!.stats!;
     assert.deepEqual([now.queueMax, now.inFlightMax, now.balanceUsd], [9, 1, 4.5]);
     assert.deepEqual([now.msIn.ready, now.msIn.not_ready], [10_000, 1_000]);
-    assert.deepEqual(now.issues, ["circuit_open"]);
+    assert.deepEqual(now.issues.map(formatIssue), ["circuit_open"]);
     h.stop();
     assert.equal(clock.pendingCount, 0, "no timer left");
     assert.equal(listener, undefined, "unsubscribed");

@@ -24,6 +24,35 @@ describe("status model", () => {
     assert.deepEqual(m.checks, [{ name: "captchaai_api", status: "degraded", responseMs: 12, checkedAt: undefined, stale: true, error: "boom" }]);
   });
 
+  test("each issue fails its row and each warning warns it; a text this version does not know is listed and marks nothing", () => {
+    const quiet: ReadyDocument = { ...READY_DOC, issues: [], warnings: [], stats: { ...READY_DOC.stats, balance: 10 } };
+    const marked = (issues: string[], warnings: string[] = []) => {
+      const m = statusModel({ ready: { ...quiet, issues, warnings }, dependencies: {}, health: {} });
+      return Object.fromEntries(m.rows.filter((r) => r.mark !== "ok").map((r) => [r.name.replace(/ \(.*/, ""), r.mark]));
+    };
+    assert.deepEqual(marked([]), {});
+    const ISSUES: [string, Record<string, string>][] = [
+      ["consecutive_failures=10", { "consecutive failures": "fail" }],
+      ["no_solve_for=601s", { "since last solve": "fail" }],
+      ["low_balance=$0.42", { balance: "fail" }],
+      ["error_rate=0.600", { "error rate": "fail" }],
+      ["queue_full=1000", { queue: "fail" }],
+      ["backlog=150s", { "oldest queued": "fail" }],
+      ["upstream_auth=ERROR_WRONG_USER_KEY", { upstream: "fail" }],
+      ["upstream_unreachable", { upstream: "fail" }],
+      ["circuit_open", { upstream: "fail" }],
+      ["starting", {}], ["draining", {}], ["state_dir=EACCES", {}],
+      ["kind_from_a_newer_worker=1", {}], ["low_balance", {}], ["queue_wait=75s", {}],
+    ];
+    for (const [issue, expected] of ISSUES) assert.deepEqual(marked([issue]), expected, issue);
+    assert.deepEqual(marked([], ["queue_wait=75s"]), { "oldest queued": "warn" });
+    assert.deepEqual(marked([], ["saturation=0.300"]), { saturation: "warn" });
+    assert.deepEqual(marked([], ["backlog=150s", "circuit_open"]), {}, "an issue among the warnings marks nothing");
+    const m = statusModel({ ready: { ...quiet, issues: ["state_dir=EACCES", "upstream_unreachable"] }, dependencies: {}, health: {} });
+    assert.equal(m.rows.find((r) => r.name === "upstream")!.value, "upstream_unreachable");
+    assert.deepEqual(m.issues, ["state_dir=EACCES", "upstream_unreachable"]);
+  });
+
   test("a balance under three times the minimum is a warning before it is a failure", () => {
     const m = statusModel({ ready: { ...READY_DOC, issues: [], stats: { ...READY_DOC.stats, balance: 2.5 } }, dependencies: {}, health: {} });
     assert.equal(m.rows.find((r) => r.name === "balance")!.mark, "warn");

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ReadyDocument } from "../../../src/health/health_documents.ts";
+import { formatIssue, type ReadinessIssue } from "../../../src/health/readiness_issue.ts";
 import { MINUTE_MS } from "../../../src/status_report/history_rings.ts";
 import { linesSvg, tasksSvg, timelineSvg } from "../../../src/status_report/history_svg.ts";
 import { StatusHistory } from "../../../src/status_report/status_history.ts";
 import { statusModel } from "../../../src/status_report/status_model.ts";
 import { CHANGES_SHOWN, renderHtml, type StatusFacts } from "../../../src/status_report/status_page.ts";
 import { FakeClock } from "../../_support/fake_clock.ts";
+import { issues } from "../../_support/readiness_issues.ts";
 import { READY_DOC } from "../../_support/ready_doc.ts";
 
 const FACTS: StatusFacts = { upstreamHost: "127.0.0.1:4100", threads: 5, simulator: true, nodeId: 3, peers: 0 };
@@ -32,7 +34,7 @@ describe("status page", () => {
       linesSvg("x", "x", [{ cls: "a", name: "a", values }], String, starts, { value: Number.NaN, name: "t" }),
       linesSvg("y", "y", [{ cls: "a", name: "a", values: starts.map(() => 2) }], String, starts),
       linesSvg("z", "z", [], String, starts, { value: Number.POSITIVE_INFINITY, name: "t" }),
-      timelineSvg([{ from: Number.NaN, to: Number.NaN, first: Number.NaN, minutes: Number.POSITIVE_INFINITY, state: "not_ready", issues: ["a"], msNotReady: Number.NaN, ongoing: true }]),
+      timelineSvg([{ from: Number.NaN, to: Number.NaN, first: Number.NaN, minutes: Number.POSITIVE_INFINITY, state: "not_ready", issues: [{ kind: "circuit_open" }], msNotReady: Number.NaN, ongoing: true }]),
       tasksSvg({ now: 0, startedAt: 0, totals: { solved: 0, failed: 0, byOutcome: { failed: 0, timeout: 0, shutdown: 0 } }, minutes: [{ start: 0, stats: { solved: 1e308, failed: 1, msIn: { starting: 0, ready: 1, probation: 0, not_ready: 0, draining: 0 }, issues: [], balanceUsd: undefined, balanceMinUsd: undefined, queueMax: -1, inFlightMax: -1 } }] }),
     ]) {
       const bad = attributes(svg).filter((v) => /NaN|Infinity/.test(v));
@@ -43,13 +45,14 @@ describe("status page", () => {
   test("renderHtml escapes issues, facts and changes, in text and in tooltips", async () => {
     const clock = new FakeClock();
     const h = new StatusHistory({ clock });
-    const evil = `state_dir=<script>alert("x")</script>`;
-    h.readiness({ state: "not_ready", issues: [evil] });
+    const evilIssue: ReadinessIssue = { kind: "state_dir", reason: `<script>alert("x")</script>` };
+    const evil = formatIssue(evilIssue);
+    h.readiness({ state: "not_ready", issues: [evilIssue] });
     await clock.advance(20 * MINUTE_MS);
     const doc: ReadyDocument = { ...READY_DOC, issues: [evil], warnings: ["<b>w</b>"] };
     const html = renderHtml(statusModel({ ready: doc, dependencies: {}, health: { releaseId: "<i>1</i>" } }), 5, {
       history: h.view(),
-      changes: [{ at: clock.now(), from: "ready", to: "not_ready", issues: [evil] }],
+      changes: [{ at: clock.now(), from: "ready", to: "not_ready", issues: [evilIssue] }],
       facts: { ...FACTS, upstreamHost: "<img src=x>" },
     });
     assert.ok(!html.includes("<script"));
@@ -81,14 +84,14 @@ describe("status page", () => {
     const h = new StatusHistory({ clock });
     h.readiness({ state: "ready", issues: [] });
     await clock.advance(30 * MINUTE_MS);
-    h.readiness({ state: "not_ready", issues: ["low_balance=$0.49"] });
+    h.readiness({ state: "not_ready", issues: issues("low_balance=$0.49") });
     await clock.advance(12 * MINUTE_MS);
     h.readiness({ state: "ready", issues: [] });
     h.taskEnded({ status: "solved" });
     h.taskEnded({ status: "failed", error: { code: "timeout" } });
     h.sample({ queueDepth: 4, inFlight: 2, balanceUsd: 5 });
     await clock.advance(MINUTE_MS);
-    const changes = Array.from({ length: 30 }, (_, i) => ({ at: clock.now() - i * 1000, from: "ready", to: "not_ready", issues: [`n=${i}`] }));
+    const changes = Array.from({ length: 30 }, (_, i) => ({ at: clock.now() - i * 1000, from: "ready", to: "not_ready", issues: [{ kind: "queue_full" as const, depth: i }] }));
     const html = renderHtml(statusModel({ ready: READY_DOC, dependencies: {}, health: {} }, { tasks: h.view().totals }), 5, { history: h.view(), changes, facts: FACTS });
     assert.match(html, /<g class="stretch not_ready"><title>06:30–06:42 UTC, not ready \(12m outside ready\): low_balance=\$0\.49<\/title><rect [^>]*\/><text [^>]*>low_balance<\/text><\/g>/);
     assert.match(html, /<ol id="stretches" reversed><li class="not_ready">06:30–06:42 UTC, not ready \(12m outside ready\): low_balance=\$0\.49<\/li><\/ol>/);
@@ -97,8 +100,8 @@ describe("status page", () => {
     assert.match(html, /<circle class="queue" [^>]*><title>06:42 UTC: queued 4<\/title>/);
     const listed = html.match(/<ol id="changes">([\s\S]*?)<\/ol>/)![1]!.match(/<li>/g)!.length;
     assert.equal(listed, CHANGES_SHOWN);
-    assert.match(html, /<code>n=0<\/code>[\s\S]*<code>n=19<\/code>/);
-    assert.ok(!html.includes("<code>n=20</code>"));
+    assert.match(html, /<code>queue_full=0<\/code>[\s\S]*<code>queue_full=19<\/code>/);
+    assert.ok(!html.includes("<code>queue_full=20</code>"));
     assert.match(html, /<dt>upstream<\/dt> <dd>127\.0\.0\.1:4100<\/dd>[\s\S]*<dt>simulator<\/dt> <dd>yes[^<]*<\/dd>[\s\S]*<dt>threads<\/dt> <dd>5<\/dd>[\s\S]*<dt>node<\/dt> <dd>3<\/dd>/);
   });
   test("a chart with a value below zero (an overdrawn balance) marks zero and labels its floor, so its baseline does not read as $0", () => {

@@ -4,7 +4,7 @@
  * recovery trials re-read the balance every second, and the first answer that is not a key refusal
  * clears it (`accepted()`), so a fixed key is back within about a second.
  */
-import type { PoolCore } from "./pool_core.ts";
+import type { PoolCore } from "./_pool_core.ts";
 
 export class Account {
   readonly #core: PoolCore;
@@ -34,7 +34,7 @@ export class Account {
     this.#refusedCode = code;
     this.#core.o.health.upstreamAuth(code);
     if (!first) return;
-    const origin = this.#core.o.keyOrigin;
+    const origin = this.#core.o.account?.keyOrigin;
     this.#core.o.log.error(`upstream refuses the key${origin === undefined ? "" : ` from ${origin}`}; submissions stopped`, { code });
   }
 }

@@ -5,8 +5,8 @@
  * Ended tasks the journal kept are answered again as they ended, until their retention ends.
  */
 import type { EndedTask, ReplayedTask } from "./journal_port.ts";
-import { SUBMIT_UNCERTAIN, type PoolCore } from "./pool_core.ts";
-import type { Poller } from "./poller.ts";
+import { SUBMIT_UNCERTAIN, type PoolCore } from "./_pool_core.ts";
+import type { Poller } from "./_poller.ts";
 
 /** How the replayed tasks were taken back. */
 export interface RestoreResult {
@@ -47,7 +47,7 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
       task.upstreamId = r.upstreamId;
       task.timing.queuedSince = undefined;
       core.hold(task);
-      poller.schedule(task, core.o.pollIntervalMs);
+      poller.schedule(task, core.o.timing.pollIntervalMs);
       counts.polled++;
     } else if (r.uncertain) {
       core.fail(task, SUBMIT_UNCERTAIN, "The worker stopped while submitting; not repeated, to avoid a double charge.", undefined);
@@ -58,7 +58,7 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
     }
   }
   // The restored work waits from now: the time the worker was down is not time without a solve.
-  if (core.queued > 0 || core.holding.size > 0) core.busySince = now;
+  if (core.queued > 0 || core.holding.size > 0) core.busyFrom(now);
   core.pump();
   return counts;
 }

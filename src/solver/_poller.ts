@@ -5,8 +5,8 @@
  */
 import type { Task } from "../tasks/task.ts";
 import { POLL } from "../upstream/endpoints.ts";
-import type { Account } from "./account.ts";
-import type { PoolCore } from "./pool_core.ts";
+import type { Account } from "./_account.ts";
+import type { PoolCore } from "./_pool_core.ts";
 
 const UNSOLVABLE = "ERROR_CAPTCHA_UNSOLVABLE";
 
@@ -31,7 +31,7 @@ export class Poller {
 
   async #poll(task: Task): Promise<void> {
     const core = this.#core;
-    const intervalMs = core.o.pollIntervalMs;
+    const intervalMs = core.o.timing.pollIntervalMs;
     if (task.status !== "submitted") return;
     if (!core.circuit.tryAcquire()) {
       this.schedule(task, Math.max(intervalMs, core.circuit.retryInMs));

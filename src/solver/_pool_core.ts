@@ -7,60 +7,17 @@ import { Backoff } from "../base/backoff.ts";
 import { CircuitBreaker, type CircuitState } from "../base/circuit_breaker.ts";
 import type { Clock } from "../base/clock.ts";
 import { Deque } from "../base/deque.ts";
-import type { Logger } from "../base/log.ts";
 import { RepeatLimiter } from "../base/repeat_limiter.ts";
 import { Scheduler, type ScheduledJob } from "../base/scheduler.ts";
-import type { HealthFeed } from "../health/worker_health.ts";
 import { withoutPayload, type FailureBlame, type Task } from "../tasks/task.ts";
 import { kindOf, type TaskKind, type TaskType } from "../tasks/task_catalogue.ts";
 import type { TaskParams } from "../tasks/task_catalogue.ts";
 import { TaskIdGenerator } from "../tasks/task_id.ts";
-import { TaskStore, type TaskStoreOptions } from "../tasks/task_store.ts";
+import { TaskStore } from "../tasks/task_store.ts";
 import { SUBMIT, type Endpoint } from "../upstream/endpoints.ts";
-import { Bulkhead, type BulkheadLimits } from "./bulkhead.ts";
-import type { TaskJournal } from "./journal_port.ts";
-import type { Outcome, SolverUpstream } from "./upstream_port.ts";
-
-export interface PoolOptions {
-  clock: Clock;
-  upstream: SolverUpstream;
-  health: HealthFeed;
-  log: Logger;
-  threads: number;
-  queueMax: number;
-  /** Payload bytes open tasks may hold together; beyond it new tasks get 429. @default 256 MiB */
-  queueMaxBytes?: number;
-  taskTimeoutMs: number;
-  firstPollMs: Record<TaskKind, number>;
-  pollIntervalMs: number;
-  /** Hard per-kind limits; undefined: a fair split that lends idle capacity. */
-  bulkhead?: BulkheadLimits | undefined;
-  retention?: TaskStoreOptions;
-  /** @default Math.random (jitter) */
-  random?: () => number;
-  /** Called once per task when it ends (metrics, logs). */
-  onTaskEnded?: (task: Task) => void;
-  /** With --state-dir: where acceptance, submission and the end of each task are recorded. */
-  journal?: TaskJournal | undefined;
-  /**
-   * Evidence that the upstream may be in trouble (a transport failure, a refusal for money or
-   * threads): the owner re-reads the balance now, single flight, and the decision follows the answer.
-   */
-  onEvidence?: () => void;
-  /** Below this balance a refusal reads as money running out, above it as saturation. @default 0 */
-  minBalanceUsd?: number;
-  /** This node's number in task ids (--node-id, 0-1023). @default 0 */
-  nodeId?: number;
-  /** Where the key came from (`--api-key-file /etc/key`), named when the upstream refuses it; never the key. */
-  keyOrigin?: string | undefined;
-}
-
-/**
- * running: takes, submits and polls tasks. draining: takes and submits none, in-flight tasks go on.
- * suspended: every timer stopped and every call cancelled, open tasks left as they are (a journal
- * keeps them). stopped: every task ended.
- */
-export type PoolState = "running" | "draining" | "suspended" | "stopped";
+import { Bulkhead } from "./_bulkhead.ts";
+import type { PoolOptions, PoolState } from "./pool_options.ts";
+import type { Outcome } from "./upstream_port.ts";
 
 /** The code a task fails with when its submit may have reached the upstream without an answer. */
 export const SUBMIT_UNCERTAIN = "SUBMIT_UNCERTAIN";
@@ -87,22 +44,24 @@ export class PoolCore {
   readonly idleWaiters = new Set<() => void>();
   /** Live queued tasks (the deques may also hold ended ones, dropped lazily at their heads). */
   readonly #queued = new Set<Task>();
-  /** When work last started waiting on an idle pool (nothing queued, nothing in flight). */
-  busySince: number | undefined;
-  state: PoolState = "running";
-  pausedUntil = 0;
-  resumeJob: ScheduledJob | undefined;
-  /** Starts what may start now; the dispatcher sets it. */
-  pump: () => void = () => {};
+  /** Starts what may start now (the dispatcher's pump). */
+  readonly #pump: () => void;
+  #busySince: number | undefined;
+  #state: PoolState = "running";
+  /** Submissions wait until then (a back-off or an open circuit); #resumeJob pumps again at that time. */
+  #pausedUntil = 0;
+  #resumeJob: ScheduledJob | undefined;
 
-  constructor(options: PoolOptions) {
+  /** `pump`: starts what may start; called whenever a slot frees, a pause ends or the circuit lets calls through. */
+  constructor(options: PoolOptions, pump: () => void) {
     this.o = options;
+    this.#pump = pump;
     this.clock = options.clock;
     this.scheduler = new Scheduler(options.clock, (err) => options.log.error("scheduled job failed", { err }));
     this.tasks = new TaskStore(options.clock, options.retention);
     this.ids = new TaskIdGenerator({ now: () => options.clock.now(), nodeId: options.nodeId });
     this.repeats = new RepeatLimiter(options.log, options.clock);
-    this.bulkhead = new Bulkhead(options.threads, options.bulkhead);
+    this.bulkhead = new Bulkhead(options.limits.threads, options.limits.bulkhead);
     this.submitBackoff = new Backoff({ baseMs: 1000, maxMs: 60_000, random: options.random ?? Math.random });
     this.circuit = new CircuitBreaker(options.clock, {
       onChange: (state: CircuitState) => {
@@ -113,6 +72,31 @@ export class PoolCore {
     });
   }
 
+  /** Starts what may start now: a slot freed, a pause ended, the key works again, tasks came back. */
+  pump(): void {
+    this.#pump();
+  }
+
+  /** Where the pool is in its life: running, draining, suspended or stopped. */
+  get state(): PoolState {
+    return this.#state;
+  }
+
+  /** The pool moves on in its life (drain.ts): draining, suspended, stopped. */
+  enter(state: Exclude<PoolState, "running">): void {
+    this.#state = state;
+  }
+
+  /** When work last started waiting on an idle pool (nothing queued, nothing in flight). */
+  get busySince(): number | undefined {
+    return this.#busySince;
+  }
+
+  /** Work waits from `at` (restored tasks wait from the restart, not from before it). */
+  busyFrom(at: number): void {
+    this.#busySince = at;
+  }
+
   /** Live queued tasks: derived from the set, so no path can make it drift or go negative. */
   get queued(): number {
     return this.#queued.size;
@@ -120,7 +104,7 @@ export class PoolCore {
 
   /** Puts `task` in its queue (at the front after a refusal); notes when an idle pool got work. */
   enqueue(task: Task, front = false): void {
-    if (this.#queued.size === 0 && this.holding.size === 0) this.busySince = this.clock.now();
+    if (this.#queued.size === 0 && this.holding.size === 0) this.#busySince = this.clock.now();
     this.#queued.add(task);
     if (front) this.queues[task.kind].unshift(task);
     else this.queues[task.kind].push(task);
@@ -137,7 +121,7 @@ export class PoolCore {
 
   /** Calls made now are abandoned (their answers dropped): the pool was suspended or stopped. */
   get abandoned(): boolean {
-    return this.state === "suspended" || this.state === "stopped";
+    return this.#state === "suspended" || this.#state === "stopped";
   }
 
   newTask(id: string, type: TaskType, params: TaskParams, createdAt: number, deadlineAt: number): Task {
@@ -185,16 +169,35 @@ export class PoolCore {
     this.own.abort();
   }
 
-  /** Pauses submissions for `ms` (the longer pause wins). */
+  /** Whether submissions are paused at `now` (a back-off or an open circuit's cool-down). */
+  pausedAt(now: number): boolean {
+    return now < this.#pausedUntil;
+  }
+
+  /** Pauses submissions for `ms` (the longer pause wins); the pump runs again when it ends. */
   pauseFor(ms: number): void {
     const until = this.clock.now() + ms;
-    if (this.resumeJob && until <= this.pausedUntil) return;
-    this.pausedUntil = until;
-    this.resumeJob?.cancel();
-    this.resumeJob = this.scheduler.schedule(ms, () => {
-      this.resumeJob = undefined;
+    if (this.#resumeJob && until <= this.#pausedUntil) return;
+    this.#pausedUntil = until;
+    this.#resumeJob?.cancel();
+    this.#resumeJob = this.scheduler.schedule(ms, () => {
+      this.#resumeJob = undefined;
       this.pump();
     });
+  }
+
+  /** Ends a pending pause now (the money came back); the caller pumps. A pause already over stays as it is. */
+  clearPause(): void {
+    if (this.#resumeJob === undefined) return;
+    this.#resumeJob.cancel();
+    this.#resumeJob = undefined;
+    this.#pausedUntil = 0;
+  }
+
+  /** Stops every timer (deadlines, polls, the pause's end): suspend and failAll. */
+  stopTimers(): void {
+    this.scheduler.stop();
+    this.#resumeJob = undefined;
   }
 
   /**
@@ -231,7 +234,7 @@ export class PoolCore {
   noteTransport(outcome: Outcome<unknown>, startedAt: number): void {
     if (outcome.kind !== "transient") return this.circuit.success();
     this.circuit.failure(startedAt);
-    this.o.onEvidence?.();
+    this.o.account?.onEvidence?.();
   }
 
   /** The oldest live queued task of `kind`, dropping ended ones from the front. */
@@ -287,12 +290,12 @@ export class PoolCore {
     timers?.next?.cancel();
     this.timers.delete(task.id);
     this.tasks.ended(task);
-    this.o.onTaskEnded?.(task);
+    this.o.taskEnds?.publish(task);
     this.pump();
   }
 
   #expire(task: Task): void {
     if (task.status === "solved" || task.status === "failed") return;
-    this.fail(task, "timeout", `Not solved within ${this.o.taskTimeoutMs}ms.`, "worker");
+    this.fail(task, "timeout", `Not solved within ${this.o.timing.taskTimeoutMs}ms.`, "worker");
   }
 }

@@ -3,7 +3,7 @@
  * `shutdown`, or stay in the journal); idle waits for the slots to empty; suspend leaves open tasks
  * to the journal; failAll ends them. Suspend and failAll cancel the upstream calls they abandon.
  */
-import type { PoolCore } from "./pool_core.ts";
+import type { PoolCore } from "./_pool_core.ts";
 
 /**
  * Stops taking tasks (the API answers 503) and submitting queued ones, which fail at once with
@@ -11,7 +11,7 @@ import type { PoolCore } from "./pool_core.ts";
  * in-flight tasks go on. Returns how many failed.
  */
 export function stopAccepting(core: PoolCore): number {
-  if (core.state === "running") core.state = "draining";
+  if (core.state === "running") core.enter("draining");
   if (core.o.journal) return 0; // queued tasks stay in the journal for the next start
   let n = 0;
   for (const task of [...core.tasks.open()]) {
@@ -39,26 +39,21 @@ export function whenIdle(core: PoolCore, timeoutMs: number): Promise<void> {
 /** Stops every timer and cancels every call, leaving open tasks as they are: with a journal, the next start takes them up. Returns how many. */
 export function suspend(core: PoolCore): number {
   const open = [...core.tasks.open()].length;
-  if (core.state !== "stopped") core.state = "suspended";
-  stopTimers(core);
+  if (core.state !== "stopped") core.enter("suspended");
+  core.stopTimers();
   core.abortAll();
   return open;
 }
 
 /** Fails every task not yet ended with `code` (e.g. `shutdown`), cancels their calls and stops all timers. */
 export function failAll(core: PoolCore, code: string, message: string): number {
-  core.state = "stopped";
+  core.enter("stopped");
   core.abortAll();
   let n = 0;
   for (const task of [...core.tasks.open()]) {
     core.fail(task, code, message, undefined);
     n++;
   }
-  stopTimers(core);
+  core.stopTimers();
   return n;
-}
-
-function stopTimers(core: PoolCore): void {
-  core.scheduler.stop();
-  core.resumeJob = undefined;
 }

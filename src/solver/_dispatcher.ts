@@ -7,9 +7,9 @@
 import { balanceFunded } from "../health/readiness.ts";
 import type { Task } from "../tasks/task.ts";
 import { SUBMIT } from "../upstream/endpoints.ts";
-import type { Account } from "./account.ts";
-import { SUBMIT_UNCERTAIN, type PoolCore } from "./pool_core.ts";
-import type { Poller } from "./poller.ts";
+import type { Account } from "./_account.ts";
+import { SUBMIT_UNCERTAIN, type PoolCore } from "./_pool_core.ts";
+import type { Poller } from "./_poller.ts";
 
 export class Dispatcher {
   readonly #core: PoolCore;
@@ -24,7 +24,6 @@ export class Dispatcher {
     this.#core = core;
     this.#poller = poller;
     this.#account = account;
-    core.pump = () => this.pump();
   }
 
   /** Starts as many queued tasks as slots, bulkheads, the circuit and any pause allow. */
@@ -32,7 +31,7 @@ export class Dispatcher {
     const core = this.#core;
     if (core.state !== "running" || this.#account.refusedCode !== undefined) return;
     const now = core.clock.now();
-    if (now < core.pausedUntil) return;
+    if (core.pausedAt(now)) return;
     for (;;) {
       const kind = core.bulkhead.pick((k) => core.head(k)?.createdAt);
       if (kind === undefined) return;
@@ -53,7 +52,7 @@ export class Dispatcher {
    */
   balanceRead(balanceUsd: number): void {
     const core = this.#core;
-    const funded = balanceFunded(this.#funded, balanceUsd, core.o.minBalanceUsd ?? 0);
+    const funded = balanceFunded(this.#funded, balanceUsd, core.o.account?.minBalanceUsd ?? 0);
     const toppedUp = funded && !this.#funded;
     this.#funded = funded;
     core.o.health.balanceFunded(funded);
@@ -62,11 +61,7 @@ export class Dispatcher {
     if (!toppedUp) return;
     core.o.health.resumed();
     core.submitBackoff.reset();
-    if (core.resumeJob !== undefined && core.circuit.state === "closed") {
-      core.resumeJob.cancel();
-      core.resumeJob = undefined;
-      core.pausedUntil = 0;
-    }
+    if (core.circuit.state === "closed") core.clearPause();
     this.pump();
   }
 
@@ -76,7 +71,7 @@ export class Dispatcher {
    */
   #backOff(): void {
     const core = this.#core;
-    if (core.clock.now() < core.pausedUntil) return;
+    if (core.pausedAt(core.clock.now())) return;
     core.pauseFor(core.submitBackoff.next());
   }
 
@@ -88,10 +83,10 @@ export class Dispatcher {
     const core = this.#core;
     if (code === "ERROR_ZERO_BALANCE") {
       this.#zeroBalanceRefusals++;
-      core.o.onEvidence?.();
+      core.o.account?.onEvidence?.();
     } else if (code === "ERROR_NO_SLOT_AVAILABLE") {
       core.o.health.submitAnswered(true);
-      core.o.onEvidence?.();
+      core.o.account?.onEvidence?.();
     }
   }
 
@@ -122,7 +117,7 @@ export class Dispatcher {
         task.upstreamId = outcome.value;
         task.submittedAt = core.clock.now();
         journal?.submitted(task);
-        this.#poller.schedule(task, core.o.firstPollMs[task.kind]);
+        this.#poller.schedule(task, core.o.timing.firstPollMs[task.kind]);
         return;
       case "fatal_account":
         core.requeue(task);

@@ -1,0 +1,79 @@
+/**
+ * What the solver pool is built with: its ports (clock, upstream, health, journal, where task ends
+ * go), how much it takes on (limits), when it polls and gives up (timing), and what it knows of the
+ * account; and the states of its life.
+ */
+import type { Clock } from "../base/clock.ts";
+import type { Logger } from "../base/log.ts";
+import type { HealthFeed } from "../health/worker_health.ts";
+import type { TaskKind } from "../tasks/task_catalogue.ts";
+import type { TaskEndHub } from "../tasks/task_end_hub.ts";
+import type { TaskStoreOptions } from "../tasks/task_store.ts";
+import type { BulkheadLimits } from "./_bulkhead.ts";
+import type { TaskJournal } from "./journal_port.ts";
+import type { SolverUpstream } from "./upstream_port.ts";
+
+/** @default for --queue-max-bytes: 256 MiB of task payloads held by open tasks. */
+export const DEFAULT_QUEUE_MAX_BYTES = 256 * 1024 * 1024;
+
+/** How much the pool takes on at once. */
+export interface PoolLimits {
+  /** Tasks holding an upstream slot at once (--threads). */
+  threads: number;
+  /** Queued tasks beyond which new ones get 429 (--queue-max). */
+  queueMax: number;
+  /** Payload bytes open tasks may hold together; beyond it new tasks get 429. @default 256 MiB */
+  queueMaxBytes?: number | undefined;
+  /** Hard per-kind limits (--bulkhead); undefined: a fair split that lends idle capacity. */
+  bulkhead?: BulkheadLimits | undefined;
+}
+
+/** When the pool polls a submitted task and when it gives a task up. */
+export interface PoolTiming {
+  /** From acceptance to the `timeout` failure (--task-timeout). */
+  taskTimeoutMs: number;
+  /** The first poll after a submit, per kind (--first-poll). */
+  firstPollMs: Record<TaskKind, number>;
+  /** Between later polls (--poll-interval). */
+  pollIntervalMs: number;
+}
+
+/** What the pool knows of the CaptchaAI account and asks of its owner. */
+export interface PoolAccount {
+  /** Below this balance a refusal reads as money running out, above it as saturation. @default 0 */
+  minBalanceUsd?: number | undefined;
+  /** Where the key came from (`--api-key-file /etc/key`), named when the upstream refuses it; never the key. */
+  keyOrigin?: string | undefined;
+  /**
+   * Evidence that the upstream may be in trouble (a transport failure, a refusal for money or
+   * threads): the owner re-reads the balance now, single flight, and the decision follows the answer.
+   */
+  onEvidence?: (() => void) | undefined;
+}
+
+export interface PoolOptions {
+  clock: Clock;
+  upstream: SolverUpstream;
+  health: HealthFeed;
+  log: Logger;
+  limits: PoolLimits;
+  timing: PoolTiming;
+  account?: PoolAccount;
+  /** How long ended tasks are kept for their clients to read. @default the TaskStore's */
+  retention?: TaskStoreOptions;
+  /** Where each task's end is published, once (metrics, logs, callbacks, readiness). */
+  taskEnds?: Pick<TaskEndHub, "publish"> | undefined;
+  /** With --state-dir: where acceptance, submission and the end of each task are recorded. */
+  journal?: TaskJournal | undefined;
+  /** This node's number in task ids (--node-id, 0-1023). @default 0 */
+  nodeId?: number | undefined;
+  /** @default Math.random (jitter) */
+  random?: (() => number) | undefined;
+}
+
+/**
+ * running: takes, submits and polls tasks. draining: takes and submits none, in-flight tasks go on.
+ * suspended: every timer stopped and every call cancelled, open tasks left as they are (a journal
+ * keeps them). stopped: every task ended.
+ */
+export type PoolState = "running" | "draining" | "suspended" | "stopped";
