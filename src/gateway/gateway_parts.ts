@@ -11,7 +11,7 @@ import { renderV2Error, v2Routes } from "./v2.ts";
 import type { Router } from "../http/router.ts";
 import type { TaskRouting } from "../http/task_routing.ts";
 
-export interface GatewayPartsOptions extends Pick<GatewayOptions, "pool" | "admission" | "balanceUsd" | "clientMetrics"> {
+export interface GatewayPartsOptions extends Pick<GatewayOptions, "pool" | "submit" | "balanceUsd"> {
   keys: ClientKeys;
   /** --callback-allow */
   callbackAllow: readonly string[];
