@@ -2,6 +2,7 @@
  * The task API (SPEC §5): submit, read with an optional wait (RFC 7240 `Prefer: wait=N` or
  * `?wait=N`), report. A waiting client that goes away drops only its wait, never the task.
  */
+import type { TaskFailureCode } from "../base/error_registry.ts";
 import { loadBuiltin } from "../base/builtin.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isWorkerError, WorkerError, type WorkerErrorCode } from "../base/errors.ts";
@@ -120,13 +121,13 @@ const UNROUTED: Record<"read" | "report", UnroutedAnswers<Record<string, unknown
   read: {
     unknownNode,
     pending,
-    final: (id) => ({ id, status: "failed", error: { code: "owner_unavailable", message: `The task's owner (node ${ownerOf(id)}) did not answer before the task's deadline.` } }),
+    final: (id) => ({ id, status: "failed", error: { code: "owner_unavailable" satisfies TaskFailureCode, message: `The task's owner (node ${ownerOf(id)}) did not answer before the task's deadline.` } }),
   },
   report: {
     unknownNode,
     pending,
     final: () => {
-      throw new WorkerError("ERR_UPSTREAM_CODE", undefined, { data: { code: "owner_unavailable" } });
+      throw new WorkerError("ERR_UPSTREAM_CODE", undefined, { data: { code: "owner_unavailable" satisfies TaskFailureCode } });
     },
   },
 };

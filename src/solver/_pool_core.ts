@@ -3,6 +3,7 @@
  * and the steps every part takes on a task (hold a slot, give it back, requeue, fail, end) and on an
  * upstream call (timing, log, circuit). Private to src/solver: the SolverPool facade is the API.
  */
+import type { TaskFailureCode } from "../base/error_registry.ts";
 import { Backoff } from "../base/backoff.ts";
 import { CircuitBreaker, type CircuitState } from "../base/circuit_breaker.ts";
 import type { Clock } from "../base/clock.ts";
@@ -20,7 +21,7 @@ import type { PoolOptions, PoolState } from "./pool_options.ts";
 import type { Outcome } from "./upstream_port.ts";
 
 /** The code a task fails with when its submit may have reached the upstream without an answer. */
-export const SUBMIT_UNCERTAIN = "SUBMIT_UNCERTAIN";
+export const SUBMIT_UNCERTAIN = "SUBMIT_UNCERTAIN" satisfies TaskFailureCode;
 
 export class PoolCore {
   readonly o: PoolOptions;
@@ -296,6 +297,6 @@ export class PoolCore {
 
   #expire(task: Task): void {
     if (task.status === "solved" || task.status === "failed") return;
-    this.fail(task, "timeout", `Not solved within ${this.o.timing.taskTimeoutMs}ms.`, "worker");
+    this.fail(task, "timeout" satisfies TaskFailureCode, `Not solved within ${this.o.timing.taskTimeoutMs}ms.`, "worker");
   }
 }

@@ -1,4 +1,5 @@
 /** A task as the worker tracks it, from acceptance to its end: types, kinds, timing. */
+import type { TaskFailureCode } from "../base/error_registry.ts";
 import { catalogueEntry, type TaskKind, type TaskParams, type TaskType } from "./task_catalogue.ts";
 
 export type TaskStatus = "queued" | "submitted" | "solved" | "failed";
@@ -10,7 +11,7 @@ export const TASK_KINDS: readonly TaskKind[] = ["image", "token"];
 export type FailureBlame = "worker" | "client";
 
 /** The error code of a task withdrawn because the journal could not record it: refused to its client, who never had its id. */
-export const WITHDRAWN_CODE = "journal";
+export const WITHDRAWN_CODE = "journal" satisfies TaskFailureCode;
 
 /** A task withdrawn at acceptance (WITHDRAWN_CODE): no client's task, so no client's outcome or callback. */
 export function isWithdrawn(task: Pick<Task, "error">): boolean {

@@ -80,6 +80,16 @@ describe("src/ layout", () => {
     assert.deepEqual(leaks, []);
   });
 
+  test("the core knows no HTTP: no node:http(s) or node:net import under tasks/, solver/, health/, intake/, and under upstream/ only in its transport", () => {
+    const core = new Set(["tasks", "solver", "health", "intake", "upstream"]);
+    const allowed = new Set(["upstream/transport.ts"]);
+    const leaks = files
+      .filter((f) => core.has(room(f)) && !allowed.has(relative(SRC, f)))
+      .filter((f) => /^[ \t]*(?:import|export)\s[^;]*?["']node:(?:http|https|net|tls)["']/m.test(readFileSync(f, "utf8")))
+      .map((f) => relative(SRC, f));
+    assert.deepEqual(leaks, []);
+  });
+
   test("no file over 350 lines", () => {
     const big = files.filter((f) => readFileSync(f, "utf8").split("\n").length > 351).map((f) => relative(SRC, f));
     assert.deepEqual(big, []);
