@@ -21,6 +21,8 @@ export async function runSimulateCommand(flags: FlagValues, rt: Runtime): Promis
   const level = get<LogLevel>("log-level");
   const format = get<LogFormat>("log-format");
   const keys = resolveRepeated(spec("key"), flags) as string[];
+  const idleMs = get<number | undefined>("idle-timeout");
+  const onIdle = get<"close" | "reset">("idle-mode");
   const options = {
     keys,
     balanceUsd: get<number>("balance"),
@@ -29,6 +31,7 @@ export async function runSimulateCommand(flags: FlagValues, rt: Runtime): Promis
     solveTimeMs: { image: solveTime.imageMs, token: solveTime.tokenMs },
     seed: get<number | undefined>("seed"),
     answerLength: get<number | undefined>("answer-length"),
+    idleTimeout: idleMs === undefined ? undefined : { idleMs, onIdle },
   };
 
   const log = createLogger({ level, format, secrets: keys, write: rt.stderr });

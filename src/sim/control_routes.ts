@@ -1,6 +1,7 @@
 /**
  * The simulator's control API under /__sim/ (JSON in and out, no key needed): faults per endpoint,
- * balance, unsolvable ratio, reset, the counts of everything received and the last in.php forms.
+ * balance, unsolvable ratio, the idle timeout of keep-alive connections, reset, the counts of
+ * everything received and the last in.php forms.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isSelector, parseFault, SELECTORS } from "./faults.ts";
@@ -49,11 +50,24 @@ export function handleControl(req: IncomingMessage, res: ServerResponse, url: UR
       if (typeof input.balance !== "number" || !Number.isFinite(input.balance)) return send(400, { error: "balance: a number" });
       control.setBalance(input.balance);
       return send(200, control.state());
+    case "POST /__sim/idle-timeout": {
+      const idleMs = input.idle_ms ?? input.idleMs;
+      const onIdle = input.on_idle ?? input.onIdle ?? "close";
+      if (typeof idleMs !== "number" || !Number.isInteger(idleMs) || idleMs < 1 || idleMs > 3_600_000) return send(400, { error: "idle_ms: 1 to 3600000" });
+      const closeLatencyMs = input.close_latency_ms ?? input.closeLatencyMs ?? 0;
+      if (onIdle !== "close" && onIdle !== "reset") return send(400, { error: "on_idle: close or reset" });
+      if (typeof closeLatencyMs !== "number" || !Number.isInteger(closeLatencyMs) || closeLatencyMs < 0 || closeLatencyMs > 60_000) return send(400, { error: "close_latency_ms: 0 to 60000" });
+      control.setIdleTimeout({ idleMs, onIdle, closeLatencyMs });
+      return send(200, control.state());
+    }
+    case "DELETE /__sim/idle-timeout":
+      control.setIdleTimeout(undefined);
+      return send(200, control.state());
     case "POST /__sim/unsolvable":
       if (typeof input.ratio !== "number" || !(input.ratio >= 0 && input.ratio <= 1)) return send(400, { error: "ratio: 0 to 1" });
       control.setUnsolvableRatio(input.ratio);
       return send(200, control.state());
     default:
-      return send(404, { error: "unknown control endpoint", endpoints: ["GET counts", "GET submits", "GET state", "POST reset", "POST faults", "DELETE faults", "POST balance", "POST unsolvable"] });
+      return send(404, { error: "unknown control endpoint", endpoints: ["GET counts", "GET submits", "GET state", "POST reset", "POST faults", "DELETE faults", "POST balance", "POST unsolvable", "POST idle-timeout", "DELETE idle-timeout"] });
   }
 }

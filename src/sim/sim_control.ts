@@ -1,5 +1,6 @@
 /** What the simulator's control API reads and changes: its faults, balance, unsolvable ratio and counts. */
 import type { Fault, Selector } from "./faults.ts";
+import type { IdleTimeout } from "./idle_connections.ts";
 
 export interface SimCounts {
   /** Requests by endpoint selector (`in.php`, `res.php:get`, ...; `other` for anything else). */
@@ -8,6 +9,10 @@ export interface SimCounts {
   submitted: number;
   /** Requests that carried `key` in the URL's query string. */
   keyInQuery: number;
+  /** Connections closed after the idle timeout (an unannounced one, see setIdleTimeout). */
+  idleClosed: number;
+  /** Requests that arrived on a connection idle past that timeout: closed or reset unanswered, never counted above. */
+  staleDropped: number;
 }
 
 export interface SimState {
@@ -15,6 +20,8 @@ export interface SimState {
   balanceUsd: number;
   unsolvableRatio: number;
   tasks: number;
+  /** The unannounced idle timeout in force; null: Node's own (5 s, announced). */
+  idleTimeout: IdleTimeout | null;
 }
 
 export interface SimControl {
@@ -22,6 +29,8 @@ export interface SimControl {
   clearFaults(): void;
   setBalance(usd: number): void;
   setUnsolvableRatio(ratio: number): void;
+  /** An idle timeout without a `Keep-Alive` hint, on the simulator's clock; undefined: Node's own again. */
+  setIdleTimeout(mode: IdleTimeout | undefined): void;
   /** Clears faults and counts (tasks and balance stay). */
   reset(): void;
   state(): SimState;

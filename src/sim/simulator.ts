@@ -10,6 +10,7 @@ import { systemClock, type Clock } from "../base/clock.ts";
 import { formatHostPort, listen, type HostPort } from "../base/listen.ts";
 import { silentLogger, type Logger } from "../base/log.ts";
 import { handleControl } from "./control_routes.ts";
+import { IdleConnections, type IdleTimeout } from "./idle_connections.ts";
 import { HTML_PAGE, type Fault, type Selector } from "./faults.ts";
 import { readParams, type Params } from "../upstream/protocol_params.ts";
 import { mulberry32, type Random } from "./prng.ts";
@@ -31,6 +32,8 @@ export interface SimulatorOptions {
   seed?: number;
   /** Every answer this many characters long (memory benchmarks); default: short, like the real ones. */
   answerLength?: number;
+  /** An idle timeout never announced in a `Keep-Alive` header, on `clock`. @default Node's own: 5 s, announced */
+  idleTimeout?: IdleTimeout;
   clock?: Clock;
   log?: Logger;
 }
@@ -66,7 +69,8 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
   tasks.answerLength = options.answerLength;
   const keys = new Set(options.keys);
   const faults = new Map<Selector, Fault>();
-  let counts: SimCounts = { requests: {}, submitted: 0, keyInQuery: 0 };
+  const noCounts = (): SimCounts => ({ requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0 });
+  let counts = noCounts();
   const hung = new Set<ServerResponse>();
   let submits: Record<string, string>[] = [];
   const sockets = new Set<Socket>();
@@ -80,15 +84,24 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     },
     setBalance: (usd) => void (tasks.balanceUsd = usd),
     setUnsolvableRatio: (ratio) => void (tasks.unsolvableRatio = Math.min(1, Math.max(0, ratio))),
+    setIdleTimeout: (mode) => idle.set(mode),
     reset: () => {
       control.clearFaults();
-      counts = { requests: {}, submitted: 0, keyInQuery: 0 };
+      counts = noCounts();
       submits = [];
     },
-    state: () => ({ faults: Object.fromEntries(faults), balanceUsd: tasks.balanceUsd, unsolvableRatio: tasks.unsolvableRatio, tasks: tasks.size }),
+    state: () => ({
+      faults: Object.fromEntries(faults),
+      balanceUsd: tasks.balanceUsd,
+      unsolvableRatio: tasks.unsolvableRatio,
+      tasks: tasks.size,
+      idleTimeout: idle.mode ?? null,
+    }),
   };
 
   const server = createServer({ requestTimeout: 0 }, (req, res) => {
+    if (idle.refuses(req.socket)) return;
+    res.once("finish", () => idle.answered(req.socket));
     readCapped(req, BODY_LIMIT).then(
       (read) => {
         if (read.kind === "too_large") return void res.destroy();
@@ -107,6 +120,7 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     s.once("close", () => sockets.delete(s));
   });
   server.on("clientError", (_err, socket) => socket.destroy());
+  const idle = new IdleConnections(server, clock, options.idleTimeout, (what) => void (what === "request" ? counts.staleDropped++ : counts.idleClosed++));
 
   function route(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     const url = new URL(req.url ?? "/", "http://sim.invalid");

@@ -3,7 +3,9 @@
  * only in a POST form body (never in a URL), every call bounded by a connect timeout and a response
  * timeout on the injected clock, every answer classified (never thrown), bodies read with a size cap.
  * A call that never got a connection to write on is known undelivered (`maybeDelivered: false`), so
- * a submit can be retried; once the request may be on the wire, it may have been delivered.
+ * a submit can be retried; once the request may be on the wire, it may have been delivered. The
+ * calls whose semantics are idempotent (polls, balance, reports) are sent once more, on a new
+ * connection, when a reused keep-alive connection turns out to have been closed; a submit never is.
  */
 import { systemClock, type Clock } from "../base/clock.ts";
 import { createRedactor } from "../base/log.ts";
@@ -12,7 +14,7 @@ import { BALANCE, POLL, REPORT, SUBMIT, type Endpoint, type OutcomeKind } from "
 import type { Outcome } from "./outcome.ts";
 import type { TaskParams } from "../tasks/task_catalogue.ts";
 import { taskToForm } from "./task_form.ts";
-import { fetchTransport, nodeHttpTransport, type Transport } from "./transport.ts";
+import { fetchTransport, nodeHttpTransport, StaleConnectionError, type Transport, type TransportResponse } from "./transport.ts";
 
 export type { Endpoint };
 
@@ -56,8 +58,17 @@ export interface CaptchaAiClient {
 /** Error codes of failed connections: the request surely never reached the upstream. */
 const NOT_DELIVERED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT", "ERR_INVALID_URL"]);
 
+/**
+ * The calls asked twice when a kept-alive connection went stale under the first (RFC 9112, 9.3.1:
+ * only a request known to be idempotent may be retried). A poll or a balance read changes nothing.
+ * A report is recorded once per task: the 2captcha API answers a second one ERROR_DUPLICATE_REPORT
+ * and refunds nothing twice, so at worst the retry is told it was already recorded. A submit
+ * (in.php) starts a paid task: never repeated.
+ */
+const IDEMPOTENT: ReadonlySet<Endpoint> = new Set([POLL, BALANCE, REPORT]);
+
 export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClient {
-  const own = o.transport === undefined && o.fetch === undefined ? nodeHttpTransport() : undefined;
+  const own = o.transport === undefined && o.fetch === undefined ? nodeHttpTransport({ clock: o.clock }) : undefined;
   const transport = o.transport ?? (o.fetch ? fetchTransport(o.fetch) : own!);
   const clock = o.clock ?? systemClock;
   const timeoutMs = o.timeoutMs ?? 5000;
@@ -85,10 +96,12 @@ export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClien
       timedOut = "response";
       abort.abort();
     }, timeoutMs);
-    const connectTimer = clock.setTimeout(() => {
-      timedOut = "connect";
-      abort.abort();
-    }, connectTimeoutMs);
+    const armConnect = () =>
+      clock.setTimeout(() => {
+        timedOut = "connect";
+        abort.abort();
+      }, connectTimeoutMs);
+    let connectTimer = armConnect();
     const onWritable = () => {
       writable = true;
       connectTimer.cancel();
@@ -98,7 +111,19 @@ export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClien
     let outcome: Outcome<T>;
     try {
       if (signal?.aborted) abort.abort();
-      const res = await transport(url, form.toString(), { signal: abort.signal, maxBodyBytes: maxBody, onWritable });
+      const body = form.toString();
+      const send = (newConnection: boolean) => transport(url, body, { signal: abort.signal, maxBodyBytes: maxBody, onWritable, newConnection });
+      let res: TransportResponse;
+      try {
+        res = await send(false);
+      } catch (err) {
+        if (!(err instanceof StaleConnectionError && IDEMPOTENT.has(endpoint)) || abort.signal.aborted) throw err;
+        // One more time on a new connection, within the same overall timeout: one call, one outcome.
+        writable = false;
+        connectTimer.cancel();
+        connectTimer = armConnect();
+        res = await send(true);
+      }
       outcome =
         res.body === undefined
           ? { kind: "transient", code: "BAD_BODY", message: `The upstream body is over ${maxBody} bytes.`, maybeDelivered: true }

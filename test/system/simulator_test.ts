@@ -8,8 +8,10 @@ import { after, before, describe, test } from "node:test";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { isWorkerError } from "../../src/base/errors.ts";
 import { spawnCli } from "../_support/cli.ts";
-import { FakeClock } from "../_support/fake_clock.ts";
-import { json } from "../_support/http.ts";
+import { Agent, request } from "node:http";
+import type { IdleTimeout } from "../../src/sim/idle_connections.ts";
+import { FakeClock, settle } from "../_support/fake_clock.ts";
+import { json, type Json } from "../_support/http.ts";
 import { requireProgram } from "../_support/programs.ts";
 
 const KEY = "sim-test-key";
@@ -125,7 +127,7 @@ describe("simulator protocol", () => {
     assert.ok(counts.requests["in.php"] > 0 && counts.requests["res.php:getbalance"] > 0 && counts.submitted > 0);
     assert.equal(counts.keyInQuery, 1, "only the query-string test above");
     await ctl("reset");
-    assert.deepEqual(await json(await ctl("counts", undefined, "GET")), { requests: {}, submitted: 0, keyInQuery: 0 });
+    assert.deepEqual(await json(await ctl("counts", undefined, "GET")), { requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0 });
     assert.equal((await ctl("nothing-here", undefined, "GET")).status, 404);
   });
 
@@ -137,6 +139,96 @@ describe("simulator protocol", () => {
     assert.equal((await fetch(inUrl(), form({ key: KEY, method: "base64", body: B64 }))).status, 200);
     sim.control.clearFaults();
     await assert.rejects(hung);
+  });
+});
+
+describe("simulator idle timeout", () => {
+  /** One POST on `agent` (a kept-alive connection when one is free): its status and Keep-Alive header, or the error's code. */
+  const post = (url: URL, agent: Agent) =>
+    new Promise<{ status: number; keepAlive: string | undefined; reused: boolean } | { error: string; reused: boolean }>((resolve) => {
+      const req = request(new URL("res.php", url), { method: "POST", agent, headers: { "content-type": "application/x-www-form-urlencoded" } }, (res) => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode!, keepAlive: res.headers["keep-alive"] as string | undefined, reused: req.reusedSocket }));
+      });
+      req.on("error", (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? "UNKNOWN", reused: req.reusedSocket }));
+      req.end("key=k&action=getbalance");
+    });
+  const withSim = async (idleTimeout: IdleTimeout | undefined, fn: (s: Simulator, clock: FakeClock, agent: Agent) => Promise<void>) => {
+    const clock = new FakeClock();
+    const s = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [], clock, idleTimeout });
+    const agent = new Agent({ keepAlive: true });
+    try {
+      await fn(s, clock, agent);
+    } finally {
+      agent.destroy();
+      await s.close();
+    }
+  };
+
+  test("by default Node's own: 5 s, announced in a Keep-Alive header", async () => {
+    await withSim(undefined, async (s, _clock, agent) => {
+      assert.deepEqual(await post(s.url, agent), { status: 200, keepAlive: "timeout=5", reused: false });
+      assert.equal(s.control.state().idleTimeout, null);
+    });
+  });
+
+  test("close: an idle connection is closed at the timeout on the simulator's clock, unannounced", async () => {
+    await withSim({ idleMs: 1000, onIdle: "close" }, async (s, clock, agent) => {
+      assert.deepEqual(await post(s.url, agent), { status: 200, keepAlive: undefined, reused: false });
+      await clock.advance(999);
+      assert.deepEqual(await post(s.url, agent), { status: 200, keepAlive: undefined, reused: true });
+      await clock.advance(1000);
+      for (let i = 0; i < 1000 && Object.keys(agent.freeSockets).length > 0; i++) await settle(1); // the close reaches the client
+      assert.equal(s.counts().idleClosed, 1);
+      assert.deepEqual(await post(s.url, agent), { status: 200, keepAlive: undefined, reused: false }, "the client saw the close");
+    });
+  });
+
+  test("close with a latency: a request sent before the close reached the client is closed unanswered, not counted", async () => {
+    await withSim({ idleMs: 1000, onIdle: "close", closeLatencyMs: 100 }, async (s, clock, agent) => {
+      await post(s.url, agent);
+      await clock.advance(1050);
+      assert.deepEqual(await post(s.url, agent), { error: "ECONNRESET", reused: true });
+      assert.deepEqual([s.counts().requests["res.php:getbalance"], s.counts().staleDropped], [1, 1]);
+    });
+  });
+
+  test("reset: the connection stays open; a request on it after the timeout is reset, one at the timeout answered", async () => {
+    await withSim({ idleMs: 1000, onIdle: "reset" }, async (s, clock, agent) => {
+      await post(s.url, agent);
+      await clock.advance(1000);
+      assert.deepEqual(await post(s.url, agent), { status: 200, keepAlive: undefined, reused: true });
+      await clock.advance(1001);
+      assert.deepEqual(await post(s.url, agent), { error: "ECONNRESET", reused: true });
+      assert.deepEqual([s.counts().requests["res.php:getbalance"], s.counts().staleDropped, s.counts().idleClosed], [2, 1, 0]);
+    });
+  });
+
+  test("the control API sets it, shows it and restores Node's own", async () => {
+    await withSim(undefined, async (s, clock, agent) => {
+      // Each control call on a connection of its own: a kept-alive one would meet the reset it sets.
+      const ctl = (body?: unknown, method = "POST") =>
+        new Promise<{ status: number; state: Json }>((resolve, reject) => {
+          const req = request(new URL("__sim/idle-timeout", s.url), { method, agent: false }, (res) => {
+            let text = "";
+            res.on("data", (c: Buffer) => (text += c));
+            res.on("end", () => resolve({ status: res.statusCode!, state: JSON.parse(text) }));
+          });
+          req.on("error", reject);
+          req.end(body === undefined ? undefined : JSON.stringify(body));
+        });
+      const set = await ctl({ idle_ms: 1000, on_idle: "reset" });
+      assert.equal(set.status, 200);
+      assert.deepEqual(set.state.idleTimeout, { idleMs: 1000, onIdle: "reset", closeLatencyMs: 0 });
+      await post(s.url, agent);
+      await clock.advance(1001);
+      assert.deepEqual(await post(s.url, agent), { error: "ECONNRESET", reused: true });
+      for (const bad of [{}, { idle_ms: 0 }, { idle_ms: 1000, on_idle: "drop" }, { idle_ms: 1000, close_latency_ms: -1 }]) {
+        assert.equal((await ctl(bad)).status, 400, JSON.stringify(bad));
+      }
+      assert.equal((await ctl(undefined, "DELETE")).state.idleTimeout, null);
+      assert.equal(((await post(s.url, agent)) as { keepAlive: string }).keepAlive, "timeout=5");
+    });
   });
 });
 
@@ -201,8 +293,27 @@ describe("captcha-worker simulate", () => {
     assert.equal(code, 0);
   });
 
+  test("--idle-timeout and --idle-mode set an unannounced idle timeout", async () => {
+    const child = spawnCli(["simulate", "--listen", "127.0.0.1:0", "--idle-timeout", "1500ms", "--idle-mode", "reset"]);
+    const listen = await new Promise<string>((resolve, reject) => {
+      let buf = "";
+      child.stderr!.on("data", (c: Buffer) => {
+        buf += c;
+        const m = /"msg":"simulator started","listen":"([^"]+)"/.exec(buf);
+        if (m) resolve(m[1]!);
+      });
+      child.once("exit", () => reject(new Error(buf)));
+    });
+    const state = await json(await fetch(`http://${listen}/__sim/state`));
+    assert.deepEqual(state.idleTimeout, { idleMs: 1500, onIdle: "reset" });
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  });
+
   test("bad flags exit 78 naming them; unknown flags exit 2", async () => {
     for (const [args, code, pattern] of [
+      [["simulate", "--idle-timeout", "soon"], 78, /--idle-timeout/],
+      [["simulate", "--idle-mode", "drop"], 78, /--idle-mode/],
       [["simulate", "--threads", "0"], 78, /--threads/],
       [["simulate", "--solve-time", "soon"], 78, /--solve-time/],
       [["simulate", "--listen", "nope"], 78, /--listen/],
