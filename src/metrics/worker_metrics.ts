@@ -28,7 +28,7 @@ export interface WorkerMetricsOptions {
   view: Pick<HealthView, "state">;
   /** The readiness state changes so far, by the state entered. */
   readinessChanges?: () => Readonly<Record<ReadinessState, number>>;
-  config: Pick<Config, "maxConsecutiveFailures" | "maxSecondsWithoutSolveMs" | "minBalanceUsd" | "maxErrorRate" | "queueMax" | "threads" | "maxQueueWaitMs" | "maxSaturation">;
+  config: Pick<Config, "maxConsecutiveFailures" | "maxWithoutSolveMs" | "minBalanceUsd" | "maxErrorRate" | "queueMax" | "threads" | "maxQueueWaitMs" | "maxSaturation">;
   /** For build_info, e.g. "v24.21.0". */
   nodeVersion: string;
   /** Processes refused the --state-dir since start (the lines they appended to its `.refused`). @default always 0 */
@@ -99,7 +99,7 @@ export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOption
   });
   const thresholds: Record<string, number> = {
     max_consecutive_failures: config.maxConsecutiveFailures,
-    max_seconds_without_solve: config.maxSecondsWithoutSolveMs / 1000,
+    max_seconds_without_solve: config.maxWithoutSolveMs / 1000,
     min_balance: config.minBalanceUsd,
     max_error_rate: config.maxErrorRate,
     queue_max: config.queueMax,
