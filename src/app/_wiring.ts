@@ -35,7 +35,8 @@ import { SolverPool } from "../solver/pool.ts";
 import { StatusHistory } from "../status_report/status_history.ts";
 import type { TaskEndHub } from "../tasks/task_end_hub.ts";
 import type { CaptchaAiClient } from "../upstream/captchaai_client.ts";
-import { createAdmission } from "./admission.ts";
+import { createAdmission } from "../intake/admission.ts";
+import { createIntake } from "../intake/submit_task.ts";
 import type { StopPart } from "./lifecycle.ts";
 import { registerUpstreamCheck } from "./upstream_check.ts";
 
@@ -191,16 +192,17 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   const clientMetrics = clientKeys && new ClientMetrics(registry, { names: () => clientKeys.names, openOf: (name) => pool.openOf(name) });
   if (clientMetrics) w.taskEnds.subscribe((task) => clientMetrics.ended(task));
   // Keys from a file also authenticate /v1/tasks; the demo's own key does not lock the demo's task API.
-  registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: o.keysFromFile ? clientKeys : undefined, clientMetrics, admission, routing });
+  const submit = createIntake({ pool, admission, clientMetrics });
+  registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: o.keysFromFile ? clientKeys : undefined, submit, routing });
   if (!clientKeys) return { router, gateway: undefined };
   // The 2captcha-compatible gateway (SPEC §11); getbalance reads the check's cache.
   const balanceUsd = () => {
     const v = checks.result(UPSTREAM_CHECK)?.value?.observedValue;
     return typeof v === "number" ? v : undefined;
   };
-  const gw = createGatewayParts({ pool, admission, balanceUsd, keys: clientKeys, clientMetrics, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies });
+  const gw = createGatewayParts({ pool, submit, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies });
   w.taskEnds.subscribe((task) => gw.gateway.taskEnded(task));
   w.started.push(gw.callbacks);
-  for (const r of gw.routes) router.on(r.method, r.path, r.handler);
+  gw.mount(router);
   return { router, gateway: gw.gateway };
 }

@@ -10,7 +10,7 @@ import type { Config, HostPort } from "../config/config.ts";
 import { formatHostPort } from "../config/host_port.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { Task } from "../tasks/task.ts";
-import type { TaskParams } from "../tasks/task_params.ts";
+import type { TaskParams } from "../tasks/task_catalogue.ts";
 import { startSimulator, type Simulator } from "../sim/simulator.ts";
 
 /** The only key the demo's simulator takes: the demo never sends a real key anywhere. */

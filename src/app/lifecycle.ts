@@ -7,6 +7,7 @@
  * every other part in the reverse order it started (systemd notify, the HAProxy agent, the upstream
  * client, the demo's simulator); exit 0. A second signal exits at once.
  */
+import type { TaskFailureCode } from "../base/error_registry.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { Logger } from "../base/log.ts";
 import { EXIT_FAILURE, EXIT_OK, type SignalSource, type StopSignal } from "../base/runtime.ts";
@@ -69,7 +70,7 @@ export interface StopLadder {
 export function createStopLadder(p: StopParts): StopLadder {
   let state: LadderState = "running";
   let closing: Promise<void> | undefined;
-  const settle = (): number => (p.journal ? (p.pool.suspend(), 0) : p.pool.failAll("shutdown", SHUTDOWN_MESSAGE));
+  const settle = (): number => (p.journal ? (p.pool.suspend(), 0) : p.pool.failAll("shutdown" satisfies TaskFailureCode, SHUTDOWN_MESSAGE));
 
   const ladder: StopLadder = {
     get state() {
@@ -95,7 +96,7 @@ export function createStopLadder(p: StopParts): StopLadder {
         if (left > 0) p.log.info("drain: open tasks kept in the journal for the next start", { count: left, dir: p.journal.dir, waits_answered: answered });
         return 0;
       }
-      const left = p.pool.failAll("shutdown", SHUTDOWN_MESSAGE);
+      const left = p.pool.failAll("shutdown" satisfies TaskFailureCode, SHUTDOWN_MESSAGE);
       p.pool.releaseWaiters();
       if (left > 0) p.log.warn("drain timeout: tasks failed with shutdown", { count: left, drain_timeout: formatDuration(timeoutMs) });
       return left;

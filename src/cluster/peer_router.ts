@@ -13,7 +13,7 @@ import { WorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
 import type { Counter, Registry } from "../metrics/registry.ts";
 import { createdAtOfTaskId, nodeOfTaskId } from "../tasks/task_id.ts";
-import type { AskOutcome, OwnerQuestion, RouteOutcome, TaskRouting } from "../tasks/task_routing.ts";
+import type { AskOutcome, OwnerQuestion, RouteOutcome, TaskRouting } from "../http/task_routing.ts";
 
 /** Marks a request as forwarded by a peer (its value: the sender's node number); never forwarded again. */
 export const FORWARDED_HEADER = "x-captcha-worker-forwarded";

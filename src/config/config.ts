@@ -20,7 +20,7 @@ export interface Config {
   bulkhead: { image: number; token: number } | undefined;
   pollIntervalMs: number;
   maxConsecutiveFailures: number;
-  maxSecondsWithoutSolveMs: number;
+  maxWithoutSolveMs: number;
   minBalanceUsd: number;
   maxErrorRate: number;
   errorWindowMs: number;

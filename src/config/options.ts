@@ -37,95 +37,95 @@ function envName(flag: string): string {
   return ENV_PREFIX + flag.toUpperCase().replaceAll("-", "_");
 }
 
+/** A row of the run/config table: its value kind says what it allows (once), and parses. */
 function option<K extends ConfigKey>(
   key: K,
   flag: string,
   def: string | undefined,
-  allowed: string,
   help: string,
-  parse: (raw: string) => Config[K],
+  value: v.Value<Config[K]>,
   extra: { boolean?: true } = {},
 ): OptionSpec<K> {
-  return { key, flag, env: envName(flag), default: def, allowed, help, parse, placeholder: extra.boolean ? undefined : "VALUE", ...extra };
+  return { key, flag, env: envName(flag), default: def, allowed: value.allowed, help, parse: value.parse, placeholder: extra.boolean ? undefined : "VALUE", ...extra };
 }
 
-function flag<T>(spec: Omit<FlagSpec<T>, "env"> & { env?: string }): FlagSpec<T> {
-  return { env: undefined, ...spec };
+function flag<T>(spec: Omit<FlagSpec<T>, "env" | "allowed" | "parse"> & { env?: string; value: v.Value<T>; allowed?: string }): FlagSpec<T> {
+  const { value, ...rest } = spec;
+  return { env: undefined, allowed: value.allowed, parse: value.parse, ...rest };
 }
 
-const HOST_PORT_ALLOWED = "host:port, [ipv6]:port or :port (port 0-65535)";
 const FIRST_POLL_MAX_MS = 600_000;
 const SOLVE_TIME_MAX_MS = 3_600_000;
 
 /** Every option of `run` and `config`, its default and its parser, in the order of SPEC §3. */
 export const OPTIONS: readonly OptionSpec[] = [
-  option("listen", "listen", "0.0.0.0:8080", HOST_PORT_ALLOWED,
+  option("listen", "listen", "0.0.0.0:8080",
     "HTTP address for health, metrics, task API and status page", v.hostPort),
-  option("upstream", "upstream", "https://ocr.captchaai.com", "an http:// or https:// base URL without credentials, query or fragment",
+  option("upstream", "upstream", "https://ocr.captchaai.com",
     "CaptchaAI base URL (in.php and res.php below it)", v.baseUrl),
-  option("threads", "threads", "5", "a whole number from 1 to 1000",
+  option("threads", "threads", "5",
     "max concurrent upstream solves (the plan's thread count)", v.integer(1, 1000)),
-  option("queueMax", "queue-max", "1000", "a whole number from 1 to 1000000",
+  option("queueMax", "queue-max", "1000",
     "max queued tasks; beyond it new tasks get 429", v.integer(1, 1_000_000)),
-  option("queueMaxBytes", "queue-max-bytes", "256MiB", "a size from 1MiB to 64GiB (bytes, or with KiB, MiB, GiB, KB, MB, GB)",
+  option("queueMaxBytes", "queue-max-bytes", "256MiB",
     "max bytes of queued task payloads; beyond it new tasks get 429", v.size(1024 * 1024, 64 * 1024 ** 3)),
-  option("taskTimeoutMs", "task-timeout", "180s", v.durationAllowed(1000, 3_600_000),
+  option("taskTimeoutMs", "task-timeout", "180s",
     "a task not solved by then fails with `timeout`", v.duration(1000, 3_600_000)),
-  option("firstPoll", "first-poll", "image=5s,token=15s", `one duration, or image=DUR,token=DUR (each 0s to 10m)`,
+  option("firstPoll", "first-poll", "image=5s,token=15s",
     "wait before the first res.php poll", v.kindDurations(FIRST_POLL_MAX_MS, { imageMs: 5_000, tokenMs: 15_000 })),
-  option("pollIntervalMs", "poll-interval", "5s", v.durationAllowed(10, 600_000),
+  option("pollIntervalMs", "poll-interval", "5s",
     "wait between polls", v.duration(10, 600_000)),
-  option("bulkhead", "bulkhead", "fair", "fair, or image=N,token=N (each 1 to 1000)",
+  option("bulkhead", "bulkhead", "fair",
     "threads per kind: fair = half each, lending idle capacity; image=N,token=N = hard caps", v.bulkhead),
-  option("maxConsecutiveFailures", "max-consecutive-failures", "10", "a whole number from 1 to 1000000",
+  option("maxConsecutiveFailures", "max-consecutive-failures", "10",
     "readiness fails at this many failures in a row", v.integer(1, 1_000_000)),
-  option("maxSecondsWithoutSolveMs", "max-seconds-without-solve", "600s", v.durationAllowed(1000, 604_800_000),
+  option("maxWithoutSolveMs", "max-seconds-without-solve", "600s",
     "readiness fails when no solve for this long (after a first solve, while work waits)", v.duration(1000, 604_800_000)),
-  option("minBalanceUsd", "min-balance", "1.0", "a number of USD from 0 to 1000000",
-    "readiness fails below this balance (USD)", v.decimal(0, 1_000_000)),
-  option("maxErrorRate", "max-error-rate", "0.5", "a ratio from 0 to 1",
-    "readiness fails above this failure ratio over --error-window (20+ outcomes)", v.decimal(0, 1)),
-  option("errorWindowMs", "error-window", "5m", v.durationAllowed(10_000, 86_400_000),
+  option("minBalanceUsd", "min-balance", "1.0",
+    "readiness fails below this balance (USD)", v.decimal(0, 1_000_000, "a number of USD")),
+  option("maxErrorRate", "max-error-rate", "0.5",
+    "readiness fails above this failure ratio over --error-window (20+ outcomes)", v.decimal(0, 1, "a ratio")),
+  option("errorWindowMs", "error-window", "5m",
     "sliding window for the error rate", v.duration(10_000, 86_400_000)),
-  option("maxQueueWaitMs", "max-queue-wait", "60s", v.durationAllowed(1000, 86_400_000),
+  option("maxQueueWaitMs", "max-queue-wait", "60s",
     "the oldest queued task waiting longer: /health warns; twice as long: not ready (`backlog`)", v.duration(1000, 86_400_000)),
-  option("maxSaturation", "max-saturation", "0.1", "a ratio from 0 to 1",
-    "/health warns above this share of submits refused for want of threads (over --error-window)", v.decimal(0, 1)),
-  option("balanceTtlMs", "balance-ttl", "60s", v.durationAllowed(1000, 86_400_000),
+  option("maxSaturation", "max-saturation", "0.1",
+    "/health warns above this share of submits refused for want of threads (over --error-window)", v.decimal(0, 1, "a ratio")),
+  option("balanceTtlMs", "balance-ttl", "60s",
     "balance cache time-to-live (stale served while one refresh runs)", v.duration(1000, 86_400_000)),
-  option("checkTimeoutMs", "check-timeout", "5s", v.durationAllowed(100, 60_000),
+  option("checkTimeoutMs", "check-timeout", "5s",
     "upper bound on any single dependency check", v.duration(100, 60_000)),
-  option("connectTimeoutMs", "connect-timeout", "3s", v.durationAllowed(100, 60_000),
+  option("connectTimeoutMs", "connect-timeout", "3s",
     "upstream connect timeout (TCP connect, TLS handshake included): a submit that never connected is retried", v.duration(100, 60_000)),
-  option("drainTimeoutMs", "drain-timeout", "25s", v.durationAllowed(0, 600_000),
+  option("drainTimeoutMs", "drain-timeout", "25s",
     "on SIGTERM, how long in-flight tasks may finish", v.duration(0, 600_000)),
-  option("stateDir", "state-dir", undefined, "a directory path",
-    "where accepted tasks are journaled (systemd StateDirectory)", v.path),
-  option("addressFile", "address-file", undefined, "a file path",
-    "file where run records its bound address (host:port) once listening, removed at a clean exit; probe reads it first", v.path),
-  option("apiTokenFile", "api-token-file", undefined, "a file path",
-    "file holding the bearer token required on the task API", v.path),
-  option("allowUnauthenticated", "allow-unauthenticated", "false", "true or false (1/0, yes/no)",
+  option("stateDir", "state-dir", undefined,
+    "where accepted tasks are journaled (systemd StateDirectory)", v.path("directory")),
+  option("addressFile", "address-file", undefined,
+    "file where run records its bound address (host:port) once listening, removed at a clean exit; probe reads it first", v.path("file")),
+  option("apiTokenFile", "api-token-file", undefined,
+    "file holding the bearer token required on the task API", v.path("file")),
+  option("allowUnauthenticated", "allow-unauthenticated", "false",
     "serve the task API without --api-token-file on a non-loopback --listen (a private network only)", v.boolean, { boolean: true }),
-  option("agentListen", "agent-listen", undefined, "host:port, [ipv6]:port or :port",
+  option("agentListen", "agent-listen", undefined,
     "TCP address for the HAProxy agent-check responder", v.hostPort),
-  option("logLevel", "log-level", "info", "debug, info, warn or error",
+  option("logLevel", "log-level", "info",
     "least severe level logged", v.oneOf(["debug", "info", "warn", "error"] as const)),
-  option("logFormat", "log-format", "json", "json or text",
+  option("logFormat", "log-format", "json",
     "json (one object a line) or text (for people)", v.oneOf(["json", "text"] as const)),
-  option("apiKeyFile", "api-key-file", undefined, "a file path",
-    "file holding the CaptchaAI key (also CAPTCHAAI_API_KEY_FILE)", v.path),
-  option("demo", "demo", "false", "true or false (1/0, yes/no)",
+  option("apiKeyFile", "api-key-file", undefined,
+    "file holding the CaptchaAI key (also CAPTCHAAI_API_KEY_FILE)", v.path("file")),
+  option("demo", "demo", "false",
     "run on the built-in simulator with sample traffic; no key needed", v.boolean, { boolean: true }),
-  option("nodeId", "node-id", "0", "a whole number from 0 to 1023",
+  option("nodeId", "node-id", "0",
     "this node's number, kept in the low 10 bits of every task id", v.integer(0, 1023)),
-  option("peers", "peers", "", "N=URL,... (node 0-1023 = http(s) base URL, this node included)",
+  option("peers", "peers", "",
     "every node of the cluster: reads of a peer's task are forwarded to it; empty: own tasks only", v.peers),
-  option("peerTokenFile", "peer-token-file", undefined, "a file path",
-    "file holding the token shared by the peers (required with --peers)", v.path),
-  option("clientKeysFile", "client-keys-file", undefined, "a file path",
-    "the gateway's clients, `NAME KEY [max_in_flight=N]` a line; also bearer tokens of the task API; unset: gateway off", v.path),
-  option("callbackAllow", "callback-allow", "", "comma-separated host names or IP addresses",
+  option("peerTokenFile", "peer-token-file", undefined,
+    "file holding the token shared by the peers (required with --peers)", v.path("file")),
+  option("clientKeysFile", "client-keys-file", undefined,
+    "the gateway's clients, `NAME KEY [max_in_flight=N]` a line; also bearer tokens of the task API; unset: gateway off", v.path("file")),
+  option("callbackAllow", "callback-allow", "",
     "hosts that pingback/callbackUrl may reach (name and resolved address); empty: none", v.hostList),
 ];
 
@@ -136,12 +136,10 @@ export function optionSpec<K extends ConfigKey>(key: K): OptionSpec<K> {
   return BY_KEY.get(key) as OptionSpec<K>;
 }
 
-const URL_FLAG = flag({ flag: "url", placeholder: "URL", default: undefined, defaultHelp: "http://<--listen>", allowed: "an http:// or https:// URL",
-  help: "base URL of the worker (0.0.0.0 and :: become loopback)", parse: v.httpUrl });
+const URL_FLAG = flag({ flag: "url", placeholder: "URL", default: undefined, defaultHelp: "http://<--listen>", help: "base URL of the worker (0.0.0.0 and :: become loopback)", value: v.httpUrl });
 
 function timeoutFlag(def: string): FlagSpec<number> {
-  return flag({ flag: "timeout", placeholder: "DUR", default: def, allowed: "a duration from 10ms to 60s",
-    help: "give up after this long, like a kubelet", parse: v.duration(10, 60_000) });
+  return flag({ flag: "timeout", placeholder: "DUR", default: def, help: "give up after this long, like a kubelet", value: v.duration(10, 60_000) });
 }
 
 const LISTEN_FOR_URL: FlagSpec = { ...optionSpec("listen"), placeholder: "HOST:PORT", help: "where the worker listens, for the default --url" };
@@ -157,29 +155,22 @@ export const STATUS_FLAGS: readonly FlagSpec[] = [
   URL_FLAG,
   timeoutFlag("2s"),
   LISTEN_FOR_URL,
-  flag({ flag: "json", boolean: true, default: "false", allowed: "a switch", help: "print the model as JSON", parse: v.boolean }),
+  flag({ flag: "json", boolean: true, default: "false", help: "print the model as JSON", value: v.boolean }),
 ];
 
 /** `simulate`'s flags (no variables: the simulator is a test tool). */
 export const SIMULATE_FLAGS: readonly FlagSpec[] = [
-  flag({ flag: "listen", placeholder: "HOST:PORT", default: "127.0.0.1:8090", allowed: HOST_PORT_ALLOWED, help: "address to listen on", parse: v.hostPort }),
-  flag({ flag: "key", placeholder: "KEY", default: undefined, defaultHelp: "any key", multiple: true, secret: true, allowed: "1 to 256 printable characters",
-    help: "an accepted key (repeat for more); others get ERROR_WRONG_USER_KEY", parse: v.simKey }),
-  flag({ flag: "balance", placeholder: "USD", default: "10", allowed: "a number from 0 to 1000000000", help: "starting balance", parse: v.number(0, 1e9) }),
-  flag({ flag: "price", placeholder: "USD", default: "0.001", allowed: "a number from 0 to 1000", help: "charged per delivered solution", parse: v.number(0, 1000) }),
-  flag({ flag: "threads", placeholder: "N", default: "50", allowed: "a whole number from 1 to 100000",
-    help: "unsolved tasks per key; beyond: ERROR_NO_SLOT_AVAILABLE", parse: v.number(1, 100_000, true) }),
-  flag({ flag: "solve-time", placeholder: "DUR", default: "image=3s,token=10s", allowed: "one duration, or image=DUR,token=DUR (each 0s to 1h)",
-    help: "how long a task stays CAPCHA_NOT_READY", parse: v.kindDurations(SOLVE_TIME_MAX_MS, { imageMs: 3000, tokenMs: 10_000 }) }),
-  flag({ flag: "seed", placeholder: "N", default: undefined, defaultHelp: "random", allowed: "a whole number from 0 to 4294967295",
-    help: "makes ids, answers and random faults repeat", parse: v.number(0, 2 ** 32 - 1, true) }),
-  flag({ flag: "answer-length", placeholder: "N", default: undefined, defaultHelp: "short", allowed: "a whole number from 1 to 1000000",
-    help: "every answer this many characters long (memory benchmarks)", parse: v.number(1, 1_000_000, true) }),
-  flag({ flag: "idle-timeout", placeholder: "DUR", default: undefined, defaultHelp: "5s, announced in Keep-Alive", allowed: v.durationAllowed(1, 3_600_000),
-    help: "keep-alive idle timeout, never announced (as many load balancers); see --idle-mode", parse: v.duration(1, 3_600_000) }),
-  flag({ flag: "idle-mode", placeholder: "MODE", default: "close", allowed: "close or reset",
-    help: "with --idle-timeout: close idle connections, or reset a request arriving on one", parse: v.oneOf(["close", "reset"] as const) }),
-  flag({ flag: "log-level", placeholder: "LEVEL", default: "info", allowed: "debug, info, warn or error", help: "least severe level logged",
-    parse: v.oneOf(["debug", "info", "warn", "error"] as const) }),
-  flag({ flag: "log-format", placeholder: "FORMAT", default: "json", allowed: "json or text", help: "json or text", parse: v.oneOf(["json", "text"] as const) }),
+  flag({ flag: "listen", placeholder: "HOST:PORT", default: "127.0.0.1:8090", help: "address to listen on", value: v.hostPort }),
+  flag({ flag: "key", placeholder: "KEY", default: undefined, defaultHelp: "any key", multiple: true, secret: true, help: "an accepted key (repeat for more); others get ERROR_WRONG_USER_KEY", value: v.simKey }),
+  flag({ flag: "balance", placeholder: "USD", default: "10", help: "starting balance", value: v.decimal(0, 1e9) }),
+  flag({ flag: "price", placeholder: "USD", default: "0.001", help: "charged per delivered solution", value: v.decimal(0, 1000) }),
+  flag({ flag: "threads", placeholder: "N", default: "50", help: "unsolved tasks per key; beyond: ERROR_NO_SLOT_AVAILABLE", value: v.integer(1, 100_000) }),
+  flag({ flag: "solve-time", placeholder: "DUR", default: "image=3s,token=10s", help: "how long a task stays CAPCHA_NOT_READY", value: v.kindDurations(SOLVE_TIME_MAX_MS, { imageMs: 3000, tokenMs: 10_000 }) }),
+  flag({ flag: "seed", placeholder: "N", default: undefined, defaultHelp: "random", help: "makes ids, answers and random faults repeat", value: v.integer(0, 2 ** 32 - 1) }),
+  flag({ flag: "answer-length", placeholder: "N", default: undefined, defaultHelp: "short", help: "every answer this many characters long (memory benchmarks)", value: v.integer(1, 1_000_000) }),
+  flag({ flag: "idle-timeout", placeholder: "DUR", default: undefined, defaultHelp: "5s, announced in Keep-Alive", help: "keep-alive idle timeout, never announced (as many load balancers); see --idle-mode", value: v.duration(1, 3_600_000) }),
+  flag({ flag: "idle-mode", placeholder: "MODE", default: "close", help: "with --idle-timeout: close idle connections, or reset a request arriving on one", value: v.oneOf(["close", "reset"] as const) }),
+  flag({ flag: "log-level", placeholder: "LEVEL", default: "info", help: "least severe level logged",
+    value: v.oneOf(["debug", "info", "warn", "error"] as const) }),
+  flag({ flag: "log-format", placeholder: "FORMAT", default: "json", help: "json or text", value: v.oneOf(["json", "text"] as const) }),
 ];

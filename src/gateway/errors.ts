@@ -1,46 +1,52 @@
 /**
- * 2captcha's error codes as the gateway answers them: the string of the legacy API and the
- * errorId/errorDescription of API v2 (2captcha's API v2 error table), one row per code.
+ * 2captcha's error codes as the gateway answers them, from the registry (error_registry.ts): the
+ * string of the legacy API and the errorId/errorCode/errorDescription of API v2.
  */
+import { gatewayFailureCode, PROTOCOL_CODES, WORKER_CODES, type ProtocolCode } from "../base/error_registry.ts";
+import { isWorkerError } from "../base/errors.ts";
+import type { Logger } from "../base/log.ts";
+import { describeRefusal, type TaskRefusal } from "../tasks/task_input.ts";
 
-export const CODES = {
-  ERROR_KEY_DOES_NOT_EXIST: [1, "The client key does not exist."],
-  ERROR_NO_SLOT_AVAILABLE: [2, "No slot available: the worker is not ready or its queue is full; retry later."],
-  ERROR_ZERO_CAPTCHA_FILESIZE: [3, "The image is empty."],
-  ERROR_TOO_BIG_CAPTCHA_FILESIZE: [4, "The image is over the size limit."],
-  ERROR_ZERO_BALANCE: [10, "The balance is zero."],
-  ERROR_CAPTCHA_UNSOLVABLE: [12, "The captcha could not be solved."],
-  ERROR_BAD_DUPLICATES: [13, "Not enough matching answers."],
-  ERROR_NO_SUCH_METHOD: [14, "No such method."],
-  ERROR_IMAGE_TYPE_NOT_SUPPORTED: [15, "The image is not valid base64 or not an image."],
-  ERROR_NO_SUCH_CAPCHA_ID: [16, "No such task id."],
-  ERROR_TASK_ABSENT: [22, "The task is missing."],
-  ERROR_TASK_NOT_SUPPORTED: [23, "This task type is not supported."],
-  ERROR_RECAPTCHA_INVALID_SITEKEY: [31, "The sitekey is missing or malformed."],
-  ERROR_BAD_PARAMETERS: [110, "A parameter is missing or malformed."],
-  ERROR_GOOGLEKEY: [110, "The googlekey (sitekey) is missing or malformed."],
-  ERROR_PAGEURL: [110, "The pageurl is missing or malformed."],
-  ERROR_WRONG_ID_FORMAT: [16, "The id must be digits only."],
-  ERROR_WRONG_CAPTCHA_ID: [16, "No such task id."],
-  ERROR_EMPTY_ACTION: [110, "The action is missing."],
-  ERROR_DUPLICATE_REPORT: [110, "The task was already reported."],
-  ERROR_REPORT_NOT_RECORDED: [110, "The report could not be recorded."],
-  ERROR_CALLBACK_NOT_ALLOWED: [110, "Callbacks are allowed only to hosts the operator named (--callback-allow)."],
-} as const satisfies Record<string, readonly [number, string]>;
-
-export type GatewayCode = keyof typeof CODES;
+export type GatewayCode = ProtocolCode;
 
 /** A refusal in 2captcha's terms; both APIs render it (legacy: the code string; v2: errorId and code). */
 export class GatewayError extends Error {
   override readonly name = "GatewayError";
-  constructor(readonly code: GatewayCode) {
-    super(CODES[code][1]);
+  /** `detail`: what was wrong, naming the field (2captcha's json=1 `error_text`); the code's meaning without one. */
+  constructor(readonly code: GatewayCode, readonly detail?: string) {
+    super(detail ?? PROTOCOL_CODES[code].meaning);
   }
 }
 
-export const errorIdOf = (code: GatewayCode): number => CODES[code][0];
+export const errorIdOf = (code: GatewayCode): number => PROTOCOL_CODES[code].errorId;
 
-/** How a failed task reads to a 2captcha client: its own per-task codes pass, the worker's reasons (timeout, shutdown) read as unsolvable. */
-export function taskFailureCode(code: string | undefined): GatewayCode {
-  return code === "ERROR_BAD_DUPLICATES" ? "ERROR_BAD_DUPLICATES" : "ERROR_CAPTCHA_UNSOLVABLE";
+/** API v2's body for a refusal: its errorId, its v2 spelling and its description. */
+export function v2Error(code: GatewayCode, detail?: string): { errorId: number; errorCode: string; errorDescription: string } {
+  const row = PROTOCOL_CODES[code];
+  const spelled = (row.v2 ?? code) as GatewayCode;
+  return { errorId: PROTOCOL_CODES[spelled]?.errorId ?? row.errorId, errorCode: spelled, errorDescription: detail ?? PROTOCOL_CODES[spelled]?.meaning ?? row.meaning };
+}
+
+/** A refused task in 2captcha's terms: its code, and the sentence naming the field as this API named it. */
+export function refusalError(r: TaskRefusal): GatewayError {
+  return new GatewayError(r.code, describeRefusal(r));
+}
+
+/** How a failed task reads to a 2captcha client (the registry says which codes pass as they are). */
+export const taskFailureCode = gatewayFailureCode;
+
+/**
+ * What a gateway route threw, as a 2captcha answer: a GatewayError as it is; a worker error (a body
+ * too large, the body budget full, a refusal at intake) as the registry reads it, closing the
+ * connection where its HTTP form does; anything else is unexpected (logged) and reads as no slot.
+ */
+export function gatewayAnswerOf(err: unknown, log: Logger, path: string | undefined): { code: GatewayCode; detail?: string | undefined; close: boolean } {
+  if (err instanceof GatewayError) return { code: err.code, detail: err.detail, close: false };
+  if (isWorkerError(err)) {
+    const row = WORKER_CODES[err.code];
+    if (row.http.status >= 500 && row.http.status !== 503) log.error("gateway request failed", { err, path: path?.slice(0, 200) });
+    return { code: row.gateway, close: row.http.close === true };
+  }
+  log.error("gateway request failed", { err, path: path?.slice(0, 200) });
+  return { code: "ERROR_NO_SLOT_AVAILABLE", close: false };
 }

@@ -1,28 +1,26 @@
 /**
- * What both 2captcha-compatible APIs share (SPEC §11): client authentication, admission into the
- * same pool as /v1/tasks (durable before the id is answered), a per-client in-flight limit, reads
- * limited to the client's own tasks, reports, the cached balance, per-client metrics, and the hand
- * off to callbacks when a task ends. Every refusal is a GatewayError in 2captcha's terms.
+ * What both 2captcha-compatible APIs share: client authentication, submits through the one intake
+ * (the same as /v1/tasks: admission, the client's limit, durable before the id is answered), reads
+ * limited to the client's own tasks, reports, the cached balance, and the hand off to callbacks when
+ * a task ends. A refusal is a GatewayError in 2captcha's terms, or an intake refusal the gateway's
+ * error renderers read as ERROR_NO_SLOT_AVAILABLE.
  */
-import { isWorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
-import type { ClientMetrics } from "../metrics/client_metrics.ts";
+import type { SubmitTask } from "../intake/submit_task.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import type { Task } from "../tasks/task.ts";
-import type { TaskParams } from "../tasks/task_params.ts";
+import type { TaskParams } from "../tasks/task_catalogue.ts";
 import type { ClientKey, ClientKeys } from "./client_keys.ts";
 import { GatewayError } from "./errors.ts";
 
 export interface GatewayOptions {
-  pool: Pick<SolverPool, "accept" | "report" | "find" | "atClientLimit">;
-  /** The same check every /v1/tasks submit runs (readiness, probation, draining); a refusal is ERROR_NO_SLOT_AVAILABLE. */
-  admission: () => { code: string } | undefined;
+  pool: Pick<SolverPool, "report" | "find">;
+  /** The one intake every API submits through. */
+  submit: SubmitTask;
   keys: ClientKeys;
   /** The balance from the health check's cache (never a call per request); undefined before the first read. */
   balanceUsd: () => number | undefined;
   log: Logger;
-  /** Per-client counters, shared with /v1/tasks. */
-  clientMetrics?: ClientMetrics | undefined;
   /** Called with each gateway task that ended and asked for a callback. */
   onCallback?: (task: Task) => void;
 }
@@ -50,17 +48,8 @@ export class Gateway {
    * id it answers survives a crash. Not ready, draining, a full queue, the client's own limit or a
    * journal that cannot take it: ERROR_NO_SLOT_AVAILABLE, 2captcha's answer when it has no capacity.
    */
-  async submit(client: ClientKey, params: TaskParams): Promise<Task> {
-    if (this.#o.pool.atClientLimit(client.name, client.maxInFlight) || this.#o.admission()) return this.#refuse(client);
-    let task: Task;
-    try {
-      task = await this.#o.pool.accept(params.type, { ...params, client: client.name });
-    } catch (err) {
-      if (isWorkerError(err, "ERR_QUEUE_FULL") || isWorkerError(err, "ERR_DRAINING") || isWorkerError(err, "ERR_STATE_DIR")) return this.#refuse(client);
-      throw err;
-    }
-    this.#o.clientMetrics?.accepted(client.name);
-    return task;
+  submit(client: ClientKey, params: TaskParams): Promise<Task> {
+    return this.#o.submit({ kind: "client", name: client.name, maxInFlight: client.maxInFlight }, params);
   }
 
   /** The task `id` if `client` may read it (its own: a client sees no other client's task, nor the operator's); else undefined. */
@@ -94,10 +83,5 @@ export class Gateway {
     const name = task.params.client;
     if (name === undefined) return;
     if (task.params.callback) this.#o.onCallback?.(task);
-  }
-
-  #refuse(client: ClientKey): never {
-    this.#o.clientMetrics?.refused(client.name);
-    throw new GatewayError("ERROR_NO_SLOT_AVAILABLE");
   }
 }

@@ -3,15 +3,15 @@ import type { ByteBudget } from "../base/byte_budget.ts";
 import type { Clock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { Registry } from "../metrics/registry.ts";
-import type { GatewayRoute } from "./_http.ts";
 import { Callbacks } from "./callbacks.ts";
 import type { ClientKeys } from "./client_keys.ts";
 import { Gateway, type GatewayOptions } from "./gateway.ts";
-import { legacyRoutes } from "./legacy.ts";
-import { v2Routes } from "./v2.ts";
-import type { TaskRouting } from "../tasks/task_routing.ts";
+import { legacyRoutes, renderLegacyError } from "./legacy.ts";
+import { renderV2Error, v2Routes } from "./v2.ts";
+import type { Router } from "../http/router.ts";
+import type { TaskRouting } from "../http/task_routing.ts";
 
-export interface GatewayPartsOptions extends Pick<GatewayOptions, "pool" | "admission" | "balanceUsd" | "clientMetrics"> {
+export interface GatewayPartsOptions extends Pick<GatewayOptions, "pool" | "submit" | "balanceUsd"> {
   keys: ClientKeys;
   /** --callback-allow */
   callbackAllow: readonly string[];
@@ -27,8 +27,8 @@ export interface GatewayPartsOptions extends Pick<GatewayOptions, "pool" | "admi
 export interface GatewayParts {
   gateway: Gateway;
   callbacks: Callbacks;
-  /** /in.php, /res.php and API v2's methods, for the worker's router. */
-  routes: GatewayRoute[];
+  /** Mounts /in.php, /res.php and API v2's methods on the worker's router, each API with its own error renderer. */
+  mount(router: Router): void;
 }
 
 export function createGatewayParts(o: GatewayPartsOptions): GatewayParts {
@@ -36,5 +36,9 @@ export function createGatewayParts(o: GatewayPartsOptions): GatewayParts {
   const callbacks = new Callbacks({ allow: o.callbackAllow, clock: o.clock, log, registry: o.registry });
   const gateway = new Gateway({ ...o, log, onCallback: (task) => callbacks.deliver(task) });
   const routeOptions = { gateway, log, checkCallback: callbacks.check, routing: o.routing, bodies: o.bodies };
-  return { gateway, callbacks, routes: [...legacyRoutes(routeOptions), ...v2Routes(routeOptions)] };
+  return {
+    gateway,
+    callbacks,
+    mount: (router) => void router.mount(legacyRoutes(routeOptions), renderLegacyError).mount(v2Routes(routeOptions), renderV2Error),
+  };
 }

@@ -6,14 +6,20 @@
 import type { ByteBudget } from "../base/byte_budget.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../base/log.ts";
-import { readParams, type Params } from "../base/form_params.ts";
+import { readParams, type Params } from "../upstream/protocol_params.ts";
 import type { Task } from "../tasks/task.ts";
-import { readBody, send, type GatewayRoute } from "./_http.ts";
-import { GatewayError, taskFailureCode } from "./errors.ts";
+import { readBody } from "../http/body.ts";
+import { sendText } from "../http/respond.ts";
+import type { RouteSpec } from "../http/router.ts";
+import { ANSWERED, routeElsewhere, type AskOutcome, type RequestCtx, type TaskRouting, type UnroutedAnswers } from "../http/task_routing.ts";
+import { gatewayAnswerOf, GatewayError, refusalError, taskFailureCode } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
-import { legacyTaskParams, bool } from "./task_params.ts";
+import { readLegacyTask } from "../tasks/task_input.ts";
+import { textFlag } from "../tasks/task_fields.ts";
 import { nodeOfTaskId } from "../tasks/task_id.ts";
-import type { AskOutcome, TaskRouting } from "../tasks/task_routing.ts";
+
+/** Image uploads as multipart, form or base64 in JSON: room for the largest image and the envelope around it. */
+export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
 
 /** Most ids one `get` answers (`ids=1,2,3`). */
 export const MAX_IDS = 100;
@@ -29,16 +35,6 @@ export interface LegacyOptions {
   bodies?: ByteBudget;
 }
 
-/** The request as read, for forwarding it to a task's owner. */
-interface Ctx {
-  req: IncomingMessage;
-  res: ServerResponse;
-  body: Buffer | undefined;
-}
-
-/** The answer went out from elsewhere (the owner's, forwarded). */
-const ANSWERED = Symbol("answered");
-
 interface Reply {
   ok: boolean;
   request: string;
@@ -46,42 +42,31 @@ interface Reply {
   bare?: boolean;
   /** get2's price. */
   price?: string;
+  /** json=1's `error_text` (2captcha's): what was wrong, naming the field. */
+  errorText?: string | undefined;
 }
 
-export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
-  const handle = (endpoint: (p: Params, ctx: Ctx) => Promise<Reply | typeof ANSWERED>) => async (req: IncomingMessage, res: ServerResponse, _: Record<string, string>, url: URL) => {
-    const body = req.method === "GET" || req.method === "HEAD" ? Buffer.alloc(0) : await readBody(req, o.bodies);
-    if (body === "gone") return;
-    const params = readParams(url, String(req.headers["content-type"] ?? ""), typeof body === "string" ? Buffer.alloc(0) : body);
-    if (body === "too_large") return reply(res, params, { ok: false, request: "ERROR_TOO_BIG_CAPTCHA_FILESIZE" }, true);
-    if (body === "busy") return reply(res, params, { ok: false, request: "ERROR_NO_SLOT_AVAILABLE" }, true);
+/** The legacy routes, mounted with renderLegacyError (the router answers what they throw in 2captcha's terms). */
+export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
+  const handle = (endpoint: (p: Params, ctx: RequestCtx) => Promise<Reply | typeof ANSWERED>) => async (req: IncomingMessage, res: ServerResponse, _: Record<string, string>, url: URL) => {
+    // Until the body is read, an error answers in the form the query asks for (json=1).
+    PARAMS.set(req, readParams(url, "", Buffer.alloc(0)));
+    const body = req.method === "GET" || req.method === "HEAD" ? undefined : await readBody(req, BODY_LIMIT_BYTES, o.bodies);
+    const params = readParams(url, String(req.headers["content-type"] ?? ""), body ?? Buffer.alloc(0));
+    PARAMS.set(req, params);
     if (req.method === "HEAD") return reply(res, params, { ok: false, request: "" });
-    let r: Reply | typeof ANSWERED;
-    try {
-      r = await endpoint(params, { req, res, body: req.method === "GET" ? undefined : body });
-    } catch (err) {
-      if (!(err instanceof GatewayError)) o.log.error("gateway request failed", { err, path: url.pathname });
-      r = { ok: false, request: err instanceof GatewayError ? err.code : "ERROR_NO_SLOT_AVAILABLE" };
-    }
+    const r = await endpoint(params, { req, res, body });
     if (r !== ANSWERED) reply(res, params, r);
   };
 
-  /**
-   * A read of a peer's task, forwarded to its owner: undefined when this node answers. An owner that
-   * does not answer: CAPCHA_NOT_READY (a report: ERROR_REPORT_NOT_RECORDED) while the task may still
-   * end, then ERROR_WRONG_CAPTCHA_ID, as for an id of a node not in --peers.
-   */
-  const routed = async (id: string, ctx: Ctx, report: boolean): Promise<Reply | typeof ANSWERED | undefined> => {
-    const r = o.routing ? await o.routing.route(id, ctx.req, ctx.res, ctx.body) : { kind: "local" as const };
-    if (r.kind === "local") return undefined;
-    if (r.kind === "answered") return ANSWERED;
-    if (r.kind === "unknown_node" || r.final) throw new GatewayError("ERROR_WRONG_CAPTCHA_ID");
-    return report ? { ok: false, request: "ERROR_REPORT_NOT_RECORDED", bare: true } : { ok: false, request: "CAPCHA_NOT_READY" };
-  };
+  /** A read of a peer's task, forwarded to its owner: undefined when this node answers (see UNROUTED). */
+  const routed = (id: string, ctx: RequestCtx, report: boolean) => routeElsewhere(o.routing, id, ctx, report ? UNROUTED.report : UNROUTED.read);
 
   const submit = async (p: Params): Promise<Reply> => {
     const client = o.gateway.authenticate(p.get("key"));
-    const params = legacyTaskParams(p);
+    const verdict = readLegacyTask(p);
+    if (!verdict.ok) throw refusalError(verdict.refusal);
+    const params = verdict.params;
     const pingback = p.get("pingback");
     if (pingback) {
       const refused = o.checkCallback ? o.checkCallback(pingback) : "ERROR_BAD_PARAMETERS";
@@ -92,7 +77,7 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
     return { ok: true, request: task.id };
   };
 
-  const read = async (p: Params, ctx: Ctx): Promise<Reply | typeof ANSWERED> => {
+  const read = async (p: Params, ctx: RequestCtx): Promise<Reply | typeof ANSWERED> => {
     const client = o.gateway.authenticate(p.get("key"));
     const action = p.get("action") ?? "";
     switch (action) {
@@ -135,7 +120,7 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
    * client's order. An owner that does not answer: its ids read as routed() reads one id. An owner's
    * answer that is not one part per id (a solution holding "|") is asked again, an id at a time.
    */
-  const readMany = async (client: ReturnType<Gateway["authenticate"]>, key: string, ids: string, ctx: Ctx): Promise<Reply | typeof ANSWERED> => {
+  const readMany = async (client: ReturnType<Gateway["authenticate"]>, key: string, ids: string, ctx: RequestCtx): Promise<Reply | typeof ANSWERED> => {
     const list = ids.split(",").map((s) => s.trim());
     if (list.length > MAX_IDS || list.some((id) => !/^\d{1,20}$/.test(id))) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
     const byNode = new Map<number | undefined, string[]>();
@@ -167,7 +152,7 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
   };
 
   /** Asks each owner its question (POST /res.php); a node's own ids come back "local". */
-  const ask = async (questions: { ids: string[]; form: Record<string, string> }[], ctx: Ctx): Promise<AskOutcome[] | typeof ANSWERED> => {
+  const ask = async (questions: { ids: string[]; form: Record<string, string> }[], ctx: RequestCtx): Promise<AskOutcome[] | typeof ANSWERED> => {
     const qs = questions.map((q) => ({ ids: q.ids, path: "/res.php", form: new URLSearchParams(q.form) }));
     if (!o.routing) return qs.map(() => ({ kind: "local" }));
     const r = await o.routing.ask(qs, ctx.req, ctx.res);
@@ -191,6 +176,28 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
   ];
 }
 
+/**
+ * A read or report of a peer's task its owner did not answer: CAPCHA_NOT_READY (a report:
+ * ERROR_REPORT_NOT_RECORDED) while the task may still end, then ERROR_WRONG_CAPTCHA_ID, as for an id
+ * of a node not in --peers.
+ */
+const gone = (): never => {
+  throw new GatewayError("ERROR_WRONG_CAPTCHA_ID");
+};
+const UNROUTED: Record<"read" | "report", UnroutedAnswers<Reply>> = {
+  read: { unknownNode: gone, final: gone, pending: () => ({ ok: false, request: "CAPCHA_NOT_READY" }) },
+  report: { unknownNode: gone, final: gone, pending: () => ({ ok: false, request: "ERROR_REPORT_NOT_RECORDED", bare: true }) },
+};
+
+/** Each request's parameters, for the error renderer (json=1, header_acao). */
+const PARAMS = new WeakMap<IncomingMessage, Params>();
+
+/** Answers what a legacy route threw as 2captcha does: the code (and json=1's error_text), always 200. */
+export function renderLegacyError(res: ServerResponse, err: unknown, log: Logger): void {
+  const a = gatewayAnswerOf(err, log, res.req.url);
+  reply(res, PARAMS.get(res.req) ?? new Map(), { ok: false, request: a.code, errorText: a.detail }, a.close);
+}
+
 /** A task as `get` answers it. */
 function result(task: Task): Reply {
   if (task.status === "solved") return { ok: true, request: task.solution ?? "" };
@@ -198,13 +205,17 @@ function result(task: Task): Reply {
   return { ok: false, request: "CAPCHA_NOT_READY" };
 }
 
+/** Writes a 200 (2captcha answers errors with 200 too), with `Access-Control-Allow-Origin: *` when asked. */
 function reply(res: ServerResponse, params: Params, r: Reply, close = false): void {
-  const acao = bool(params.get("header_acao") ?? "") === true;
-  if (bool(params.get("json") ?? "") === true) {
+  const headers: Record<string, string> = {};
+  if (textFlag(params.get("header_acao") ?? "") === true) headers["access-control-allow-origin"] = "*";
+  if (close) headers.connection = "close";
+  if (textFlag(params.get("json") ?? "") === true) {
     const body: Record<string, unknown> = { status: r.ok ? 1 : 0, request: r.request };
     if (r.price !== undefined) body.price = r.price;
-    return send(res, JSON.stringify(body), "application/json", { acao, close });
+    if (r.errorText !== undefined) body.error_text = r.errorText;
+    return sendText(res, 200, JSON.stringify(body), "application/json", headers);
   }
   const text = !r.ok || r.bare ? r.request : r.price !== undefined ? `OK|${r.request}|${r.price}` : `OK|${r.request}`;
-  send(res, text, "text/plain; charset=utf-8", { acao, close });
+  sendText(res, 200, text, "text/plain; charset=utf-8", headers);
 }

@@ -1,16 +1,19 @@
 /**
- * 2captcha's JSON API v2 (SPEC §11): createTask, getTaskResult, getBalance, reportCorrect and
- * reportIncorrect, with anti-captcha's report names too. Task objects map onto the legacy names
- * (task_params.ts), so both APIs validate alike; errors carry errorId, errorCode and errorDescription.
+ * 2captcha's JSON API v2: createTask, getTaskResult, getBalance, reportCorrect and reportIncorrect,
+ * with anti-captcha's report names too. Task objects are read through the task catalogue, as every
+ * API's tasks are; errors carry errorId, errorCode and errorDescription.
  */
 import type { ByteBudget } from "../base/byte_budget.ts";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { TaskRouting } from "../tasks/task_routing.ts";
+import type { ServerResponse } from "node:http";
 import type { Logger } from "../base/log.ts";
-import { readBody, send, type GatewayRoute } from "./_http.ts";
-import { CODES, errorIdOf, GatewayError, taskFailureCode, type GatewayCode } from "./errors.ts";
+import { readBody } from "../http/body.ts";
+import { sendText } from "../http/respond.ts";
+import type { RouteSpec } from "../http/router.ts";
+import { ANSWERED, routeElsewhere, type RequestCtx, type TaskRouting, type UnroutedAnswers } from "../http/task_routing.ts";
+import { gatewayAnswerOf, GatewayError, refusalError, taskFailureCode, v2Error } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
-import { legacyTaskParams } from "./task_params.ts";
+import { BODY_LIMIT_BYTES } from "./legacy.ts";
+import { readV2Task } from "../tasks/task_input.ts";
 import { taskResultBody } from "./v2_result.ts";
 
 export interface V2Options {
@@ -25,59 +28,24 @@ export interface V2Options {
 }
 
 type Body = Record<string, unknown>;
-/** The request as read, for forwarding it to a task's owner. */
-type Ctx = { req: IncomingMessage; res: ServerResponse; raw: Buffer };
-/** The answer went out from elsewhere (the owner's, forwarded). */
-const ANSWERED = Symbol("answered");
 
-/** Each supported task type: the legacy method and how its fields are named there. */
-const TASK_TYPES: Record<string, { method: string; fields: Record<string, string>; fixed?: Record<string, string> }> = {
-  ImageToTextTask: {
-    method: "base64",
-    fields: { body: "body", phrase: "phrase", case: "regsense", numeric: "numeric", math: "calc", minLength: "min_len", maxLength: "max_len", comment: "textinstructions", lang: "lang" },
-  },
-  RecaptchaV2TaskProxyless: { method: "userrecaptcha", fields: { websiteURL: "pageurl", websiteKey: "googlekey", isInvisible: "invisible" } },
-  NoCaptchaTaskProxyless: { method: "userrecaptcha", fields: { websiteURL: "pageurl", websiteKey: "googlekey", isInvisible: "invisible" } },
-  RecaptchaV2EnterpriseTaskProxyless: { method: "userrecaptcha", fields: { websiteURL: "pageurl", websiteKey: "googlekey", isInvisible: "invisible" }, fixed: { enterprise: "1" } },
-  RecaptchaV3TaskProxyless: {
-    method: "userrecaptcha",
-    fields: { websiteURL: "pageurl", websiteKey: "googlekey", minScore: "min_score", pageAction: "action", isEnterprise: "enterprise" },
-    fixed: { version: "v3" },
-  },
-  TurnstileTaskProxyless: { method: "turnstile", fields: { websiteURL: "pageurl", websiteKey: "sitekey", action: "action", data: "data" } },
-};
-
-/** Legacy codes that API v2 spells otherwise. */
-const V2_SPELLING: Partial<Record<GatewayCode, GatewayCode>> = {
-  ERROR_GOOGLEKEY: "ERROR_RECAPTCHA_INVALID_SITEKEY",
-  ERROR_PAGEURL: "ERROR_BAD_PARAMETERS",
-  ERROR_WRONG_ID_FORMAT: "ERROR_NO_SUCH_CAPCHA_ID",
-  ERROR_WRONG_CAPTCHA_ID: "ERROR_NO_SUCH_CAPCHA_ID",
-};
-
-export function v2Routes(o: V2Options): GatewayRoute[] {
-  const route = (path: string, fn: (body: Body, ctx: Ctx) => Promise<Body | typeof ANSWERED> | Body): GatewayRoute => ({
+/** The JSON API's routes, mounted with renderV2Error (the router answers what they throw as errorId/errorCode). */
+export function v2Routes(o: V2Options): RouteSpec[] {
+  const route = (path: string, fn: (body: Body, ctx: RequestCtx) => Promise<Body | typeof ANSWERED> | Body): RouteSpec => ({
     method: "POST",
     path,
-    handler: async (req, res, _params, url) => {
-      const raw = await readBody(req, o.bodies);
-      if (raw === "gone") return;
-      if (raw === "too_large") return fail(res, "ERROR_TOO_BIG_CAPTCHA_FILESIZE", true);
-      if (raw === "busy") return fail(res, "ERROR_NO_SLOT_AVAILABLE", true);
+    handler: async (req, res) => {
+      const raw = await readBody(req, BODY_LIMIT_BYTES, o.bodies);
       let body: unknown;
       try {
         body = JSON.parse(raw.toString("utf8"));
       } catch {
         body = undefined;
       }
-      if (typeof body !== "object" || body === null || Array.isArray(body)) return fail(res, "ERROR_KEY_DOES_NOT_EXIST");
-      try {
-        const answer = await fn(body as Body, { req, res, raw });
-        if (answer !== ANSWERED) send(res, JSON.stringify({ errorId: 0, ...answer }), "application/json");
-      } catch (err) {
-        if (!(err instanceof GatewayError)) o.log.error("gateway request failed", { err, path: url.pathname });
-        fail(res, err instanceof GatewayError ? err.code : "ERROR_NO_SLOT_AVAILABLE");
-      }
+      // 2captcha answers a body it cannot read as a request without a key.
+      if (typeof body !== "object" || body === null || Array.isArray(body)) throw new GatewayError("ERROR_KEY_DOES_NOT_EXIST");
+      const answer = await fn(body as Body, { req, res, body: raw });
+      if (answer !== ANSWERED) sendText(res, 200, JSON.stringify({ errorId: 0, ...answer }), "application/json");
     },
   });
   const client = (b: Body) => o.gateway.authenticate(typeof b.clientKey === "string" ? b.clientKey : undefined);
@@ -88,24 +56,15 @@ export function v2Routes(o: V2Options): GatewayRoute[] {
     if (!task) throw new GatewayError("ERROR_NO_SUCH_CAPCHA_ID");
     return { c, id, task };
   };
-  /**
-   * A read of a peer's task, forwarded to its owner: undefined when this node answers. An owner that
-   * does not answer: `processing` (a report: ERROR_REPORT_NOT_RECORDED) while the task may still end,
-   * then ERROR_NO_SUCH_CAPCHA_ID, as for an id of a node not in --peers.
-   */
-  const routed = async (b: Body, ctx: Ctx, report: boolean): Promise<Body | typeof ANSWERED | undefined> => {
+  /** A read of a peer's task, forwarded to its owner: undefined when this node answers (see UNROUTED). */
+  const routed = async (b: Body, ctx: RequestCtx, report: boolean): Promise<Body | typeof ANSWERED | undefined> => {
     if (!o.routing) return undefined;
     client(b);
     const id = typeof b.taskId === "number" ? String(b.taskId) : typeof b.taskId === "string" ? b.taskId : "";
     if (!/^\d{1,20}$/.test(id)) return undefined;
-    const r = await o.routing.route(id, ctx.req, ctx.res, ctx.raw);
-    if (r.kind === "local") return undefined;
-    if (r.kind === "answered") return ANSWERED;
-    if (r.kind === "unknown_node" || r.final) throw new GatewayError("ERROR_NO_SUCH_CAPCHA_ID");
-    if (report) throw new GatewayError("ERROR_REPORT_NOT_RECORDED");
-    return { status: "processing" };
+    return routeElsewhere(o.routing, id, ctx, report ? UNROUTED.report : UNROUTED.read);
   };
-  const report = (correct: boolean) => async (b: Body, ctx: Ctx) => {
+  const report = (correct: boolean) => async (b: Body, ctx: RequestCtx) => {
     const elsewhere = await routed(b, ctx, true);
     if (elsewhere) return elsewhere;
     const { c, id } = taskOf(b);
@@ -117,7 +76,9 @@ export function v2Routes(o: V2Options): GatewayRoute[] {
   return [
     route("/createTask", async (b) => {
       const c = client(b);
-      const params = legacyTaskParams(toLegacy(b.task));
+      const verdict = readV2Task(b.task);
+      if (!verdict.ok) throw refusalError(verdict.refusal);
+      const params = verdict.params;
       if (b.callbackUrl !== undefined && b.callbackUrl !== "") {
         const refused = typeof b.callbackUrl !== "string" ? "ERROR_BAD_PARAMETERS" : o.checkCallback ? o.checkCallback(b.callbackUrl) : "ERROR_BAD_PARAMETERS";
         if (refused) throw new GatewayError(refused);
@@ -145,24 +106,21 @@ export function v2Routes(o: V2Options): GatewayRoute[] {
   ];
 }
 
-/** A v2 task object as legacy parameters; ERROR_TASK_ABSENT / ERROR_TASK_NOT_SUPPORTED when it is none of ours. */
-export function toLegacy(task: unknown): Map<string, string> {
-  if (typeof task !== "object" || task === null || Array.isArray(task)) throw new GatewayError("ERROR_TASK_ABSENT");
-  const t = task as Body;
-  const spec = typeof t.type === "string" && Object.hasOwn(TASK_TYPES, t.type) ? TASK_TYPES[t.type]! : undefined;
-  if (!spec) throw new GatewayError("ERROR_TASK_NOT_SUPPORTED");
-  const out = new Map<string, string>([["method", spec.method], ...Object.entries(spec.fixed ?? {})]);
-  for (const [from, to] of Object.entries(spec.fields)) {
-    const v = t[from];
-    if (v === undefined || v === null) continue;
-    if (typeof v === "boolean") out.set(to, v ? "1" : "0");
-    else if (typeof v === "string" || (typeof v === "number" && Number.isFinite(v))) out.set(to, String(v));
-    else throw new GatewayError("ERROR_BAD_PARAMETERS");
-  }
-  return out;
-}
+/**
+ * A read or report of a peer's task its owner did not answer: `processing` (a report:
+ * ERROR_REPORT_NOT_RECORDED) while the task may still end, then ERROR_NO_SUCH_CAPCHA_ID, as for an
+ * id of a node not in --peers.
+ */
+const fails = (code: "ERROR_NO_SUCH_CAPCHA_ID" | "ERROR_REPORT_NOT_RECORDED") => (): never => {
+  throw new GatewayError(code);
+};
+const UNROUTED: Record<"read" | "report", UnroutedAnswers<Body>> = {
+  read: { unknownNode: fails("ERROR_NO_SUCH_CAPCHA_ID"), final: fails("ERROR_NO_SUCH_CAPCHA_ID"), pending: () => ({ status: "processing" }) },
+  report: { unknownNode: fails("ERROR_NO_SUCH_CAPCHA_ID"), final: fails("ERROR_NO_SUCH_CAPCHA_ID"), pending: fails("ERROR_REPORT_NOT_RECORDED") },
+};
 
-function fail(res: ServerResponse, legacy: GatewayCode, close = false): void {
-  const code = V2_SPELLING[legacy] ?? legacy;
-  send(res, JSON.stringify({ errorId: errorIdOf(code), errorCode: code, errorDescription: CODES[code][1] }), "application/json", { close });
+/** Answers what a JSON-API route threw as 2captcha does: errorId, errorCode and errorDescription, with status 200. */
+export function renderV2Error(res: ServerResponse, err: unknown, log: Logger): void {
+  const a = gatewayAnswerOf(err, log, res.req.url);
+  sendText(res, 200, JSON.stringify(v2Error(a.code, a.detail)), "application/json", a.close ? { connection: "close" } : undefined);
 }

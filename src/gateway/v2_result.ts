@@ -1,6 +1,6 @@
 /** A task as API v2 shows its result: getTaskResult's answer and the callbackUrl body. */
 import type { Task } from "../tasks/task.ts";
-import { CODES, errorIdOf, taskFailureCode } from "./errors.ts";
+import { taskFailureCode, v2Error } from "./errors.ts";
 
 /**
  * processing; ready with the solution (`text` for images, `gRecaptchaResponse` and `token` for
@@ -9,8 +9,7 @@ import { CODES, errorIdOf, taskFailureCode } from "./errors.ts";
  */
 export function taskResultBody(task: Task): Record<string, unknown> {
   if (task.status === "failed") {
-    const code = taskFailureCode(task.error?.code);
-    return { errorId: errorIdOf(code), errorCode: code, errorDescription: CODES[code][1] };
+    return v2Error(taskFailureCode(task.error?.code));
   }
   if (task.status !== "solved") return { errorId: 0, status: "processing" };
   const answer = task.solution ?? "";

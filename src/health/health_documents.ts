@@ -125,7 +125,7 @@ export function readyDocument(r: Readiness, t: Thresholds): ReadyDocument {
     },
     thresholds: {
       max_consecutive_failures: t.maxConsecutiveFailures,
-      max_seconds_without_solve: Math.round(t.maxSecondsWithoutSolveMs / 1000),
+      max_seconds_without_solve: Math.round(t.maxWithoutSolveMs / 1000),
       min_balance: t.minBalanceUsd,
       max_error_rate: t.maxErrorRate,
       queue_max: t.queueMax,

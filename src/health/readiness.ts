@@ -20,7 +20,7 @@ export const READINESS_STATES: readonly ReadinessState[] = ["starting", "ready",
 
 export interface Thresholds {
   maxConsecutiveFailures: number;
-  maxSecondsWithoutSolveMs: number;
+  maxWithoutSolveMs: number;
   minBalanceUsd: number;
   maxErrorRate: number;
   queueMax: number;
@@ -79,7 +79,7 @@ export function readinessIssues(input: ReadinessInput): ReadinessIssue[] {
   // has failed too, whether or not its tasks ended (its deadline).
   if (h.lastSolveAt !== undefined && busy && h.streak !== "cooling") {
     const waitingMs = now - latest(h.lastSolveAt, h.busySince, h.resumedAt, h.streakProbationSince);
-    if (waitingMs > t.maxSecondsWithoutSolveMs) issues.push({ kind: "no_solve_for", waitedMs: waitingMs });
+    if (waitingMs > t.maxWithoutSolveMs) issues.push({ kind: "no_solve_for", waitedMs: waitingMs });
   }
   if (input.balanceUsd !== undefined && !balanceFunded(!h.lowBalance, input.balanceUsd, t.minBalanceUsd)) issues.push({ kind: "low_balance", balanceUsd: input.balanceUsd });
   if (!streakHolds && h.windowOutcomes >= MIN_ERROR_RATE_OUTCOMES && h.errorRate > t.maxErrorRate) issues.push({ kind: "error_rate", rate: h.errorRate });

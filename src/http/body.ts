@@ -17,20 +17,15 @@ const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 export const DEFAULT_BODY_BUDGET = 64 * 1024 * 1024;
 
 /**
- * Reads and parses a JSON body; throws 415, 413, 400, or 503 ERR_BUSY (nothing read, the connection
- * closed) when `budget` has no room for it: the declared length, or the whole limit when undeclared,
- * is taken from it while the body is read, so slow bodies cannot hold unbounded memory together.
+ * Reads a body whole, or throws: 413 ERR_BODY_TOO_LARGE past `limitBytes` (declared or streamed;
+ * nothing more is read, the answer closes the connection), 503 ERR_BUSY when `budget` has no room
+ * for it (nothing read): the declared length, or the whole limit when undeclared, is taken from it
+ * while the body is read, so slow bodies cannot hold unbounded memory together. A client gone
+ * part-way is ERR_BAD_REQUEST naming `body` (its answer is never written).
  */
-export async function readJsonBody(req: IncomingMessage, limitBytes = DEFAULT_BODY_LIMIT, budget?: ByteBudget): Promise<unknown> {
-  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type !== "application/json" && !type.endsWith("+json")) {
-    throw new WorkerError("ERR_UNSUPPORTED_MEDIA_TYPE", `Expected Content-Type application/json, got ${JSON.stringify(type.slice(0, 100) || "none")}.`, {
-      field: "content-type",
-    });
-  }
+export async function readBody(req: IncomingMessage, limitBytes = DEFAULT_BODY_LIMIT, budget?: ByteBudget): Promise<Buffer> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes);
-
   const reserved = Number.isFinite(declared) && declared >= 0 ? declared : limitBytes;
   if (budget && !budget.take(reserved)) throw new WorkerError("ERR_BUSY");
   const read = await readCapped(req, limitBytes, Number.isFinite(declared) ? declared : undefined)
@@ -40,9 +35,21 @@ export async function readJsonBody(req: IncomingMessage, limitBytes = DEFAULT_BO
     .finally(() => budget?.give(reserved));
   // Past the limit nothing more is read: the 413 closes the connection.
   if (read.kind === "too_large") throw tooLarge(limitBytes);
+  return read.body;
+}
+
+/** Reads and parses a JSON body (readBody's limits); throws 415 for another content type, 400 for what is not JSON. */
+export async function readJsonBody(req: IncomingMessage, limitBytes = DEFAULT_BODY_LIMIT, budget?: ByteBudget): Promise<unknown> {
+  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/json" && !type.endsWith("+json")) {
+    throw new WorkerError("ERR_UNSUPPORTED_MEDIA_TYPE", `Expected Content-Type application/json, got ${JSON.stringify(type.slice(0, 100) || "none")}.`, {
+      field: "content-type",
+    });
+  }
+  const body = await readBody(req, limitBytes, budget);
   let text: string;
   try {
-    text = decoder.decode(read.body);
+    text = decoder.decode(body);
   } catch {
     throw new WorkerError("ERR_BAD_REQUEST", "The body is not valid UTF-8.", { field: "body" });
   }

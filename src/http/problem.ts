@@ -1,16 +1,13 @@
 /**
- * Errors become HTTP only here: one table from each code to its whole HTTP form (status, title,
- * headers), and RFC 9457 problem details with a stable `code` and, for bad input, `field`.
+ * Errors become HTTP only here: each code's HTTP form (status, title, headers) as the registry
+ * gives it, and RFC 9457 problem details with a stable `code` and, for bad input, `field`.
  */
 import type { ServerResponse } from "node:http";
+import { WORKER_CODES, type HttpForm as RegistryHttpForm } from "../base/error_registry.ts";
 import { WorkerError, type WorkerErrorCode } from "../base/errors.ts";
-import { lingerBeforeClose } from "../base/linger.ts";
+import { lingerBeforeClose } from "./linger.ts";
 
-/** How long a client should wait before trying again, by why it was refused. */
-const RETRY_AFTER_QUEUE_FULL_S = 5;
-const RETRY_AFTER_UNAVAILABLE_S = 10;
-const RETRY_AFTER_BUSY_S = 1;
-
+/** A code's HTTP form as headers: the registry's data (error_registry.ts) rendered for one error. */
 export interface HttpForm {
   status: number;
   title: string;
@@ -18,48 +15,27 @@ export interface HttpForm {
   headers?: (err: WorkerError) => Record<string, string>;
 }
 
-const retryAfter = (seconds: number) => () => ({ "retry-after": String(seconds) });
-const INTERNAL: HttpForm = { status: 500, title: "Internal Server Error" };
-const UNAVAILABLE: HttpForm = { status: 503, title: "Service Unavailable", headers: retryAfter(RETRY_AFTER_UNAVAILABLE_S) };
+function httpForm(row: RegistryHttpForm): HttpForm {
+  const { status, title, retryAfterS, close, allow, bearerChallenge } = row;
+  if (retryAfterS === undefined && !close && !allow && !bearerChallenge) return { status, title };
+  return {
+    status,
+    title,
+    headers: (err) => {
+      const h: Record<string, string> = {};
+      if (retryAfterS !== undefined) h["retry-after"] = String(retryAfterS === "data" ? (err.data.retryAfterS ?? 10) : retryAfterS);
+      if (allow) h.allow = String(err.data.allow ?? "");
+      if (bearerChallenge) h["www-authenticate"] = 'Bearer realm="captcha-worker"';
+      if (close) h.connection = "close";
+      return h;
+    },
+  };
+}
 
-/**
- * Every code's HTTP form (hono's HTTPException.getResponse idea). Codes that never reach a client
- * (usage, configuration, listen, checks) answer as the 500 they would be if one did.
- */
-export const HTTP_FORMS: Readonly<Record<WorkerErrorCode, HttpForm>> = {
-  ERR_USAGE: INTERNAL,
-  ERR_CONFIG_INVALID: INTERNAL,
-  ERR_NO_API_KEY: INTERNAL,
-  ERR_CHECK_TIMEOUT: INTERNAL,
-  ERR_CHECK_FAILED: INTERNAL,
-  ERR_LISTEN: INTERNAL,
-  ERR_INTERNAL: INTERNAL,
-  ERR_BAD_REQUEST: { status: 400, title: "Bad Request" },
-  ERR_UNAUTHORIZED: { status: 401, title: "Unauthorized", headers: () => ({ "www-authenticate": 'Bearer realm="captcha-worker"' }) },
-  ERR_NOT_FOUND: { status: 404, title: "Not Found" },
-  // A forwarded request (SPEC §12) without the peers' token: refused before any task is read.
-  ERR_PEER_UNAUTHORIZED: { status: 403, title: "Forbidden", headers: () => ({ connection: "close" }) },
-  ERR_METHOD_NOT_ALLOWED: { status: 405, title: "Method Not Allowed", headers: (err) => ({ allow: String(err.data.allow ?? "") }) },
-  ERR_TIMEOUT: { status: 408, title: "Request Timeout" },
-  ERR_CONFLICT: { status: 409, title: "Conflict" },
-  // A body refused part-way is not read to its end: close instead of draining megabytes.
-  ERR_BODY_TOO_LARGE: { status: 413, title: "Content Too Large", headers: () => ({ connection: "close" }) },
-  ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported Media Type" },
-  // The body the client held back is not read: close rather than parse it as the next request.
-  ERR_EXPECTATION_FAILED: { status: 417, title: "Expectation Failed", headers: () => ({ connection: "close" }) },
-  ERR_QUEUE_FULL: { status: 429, title: "Too Many Requests", headers: retryAfter(RETRY_AFTER_QUEUE_FULL_S) },
-  ERR_CLIENT_LIMIT: { status: 429, title: "Too Many Requests", headers: retryAfter(RETRY_AFTER_QUEUE_FULL_S) },
-  ERR_HEADERS_TOO_LARGE: { status: 431, title: "Request Header Fields Too Large" },
-  ERR_UPSTREAM_CODE: { status: 502, title: "Bad Gateway" },
-  ERR_NOT_READY: UNAVAILABLE,
-  ERR_DRAINING: UNAVAILABLE,
-  // A peer owns the task and does not answer (SPEC §12): poll again, the task may still end.
-  ERR_OWNER_UNAVAILABLE: { status: 503, title: "Service Unavailable", headers: (err) => ({ "retry-after": String(err.data.retryAfterS ?? RETRY_AFTER_UNAVAILABLE_S) }) },
-  // The body is not read: close rather than drain it.
-  ERR_BUSY: { status: 503, title: "Service Unavailable", headers: () => ({ "retry-after": String(RETRY_AFTER_BUSY_S), connection: "close" }) },
-  ERR_STATE_DIR: UNAVAILABLE,
-  ERR_STATE_DIR_BUSY: UNAVAILABLE,
-};
+/** Every worker code's HTTP form, from the registry (hono's HTTPException.getResponse idea). */
+export const HTTP_FORMS: Readonly<Record<WorkerErrorCode, HttpForm>> = Object.fromEntries(
+  Object.entries(WORKER_CODES).map(([code, row]) => [code, httpForm(row.http)]),
+) as Record<WorkerErrorCode, HttpForm>;
 
 export interface Problem {
   status: number;

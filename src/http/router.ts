@@ -1,4 +1,8 @@
-/** A tiny router: exact paths and `:param` segments, HEAD served by GET, 404/405 with `Allow`, no 500 leaks. */
+/**
+ * A tiny router: exact paths and `:param` segments, HEAD served by GET, 404/405 with `Allow`, no 500
+ * leaks. Routes answer a thrown error as problem details, or mounted with their API's own renderer
+ * (the 2captcha gateway's dialects), as hono's `app.route()` with its `onError`.
+ */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../base/log.ts";
 import { WorkerError } from "../base/errors.ts";
@@ -6,10 +10,24 @@ import { problemFromError, sendProblem } from "./problem.ts";
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => void | Promise<void>;
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
+/** Answers an error a handler threw, in the terms of the API the route belongs to. */
+export type ErrorRenderer = (res: ServerResponse, err: unknown, log: Logger) => void;
+
+/** A route to mount: method, path and handler. */
+export interface RouteSpec {
+  method: Method;
+  path: string;
+  handler: Handler;
+}
+
+interface Entry {
+  handler: Handler;
+  renderError: ErrorRenderer;
+}
 
 interface Route {
   segments: string[];
-  handlers: Map<string, Handler>;
+  handlers: Map<string, Entry>;
   /** An exact path's URL, parsed once: a request target equal to the path parses to the same. */
   url?: URL;
 }
@@ -22,8 +40,8 @@ export class Router {
   readonly #exact = new Map<string, Route>();
   readonly #patterns: Route[] = [];
 
-  /** Registers `handler` for `method` on `path` (segments starting with `:` capture). */
-  on(method: Method, path: string, handler: Handler): this {
+  /** Registers `handler` for `method` on `path` (segments starting with `:` capture); its errors answer as problem details. */
+  on(method: Method, path: string, handler: Handler, renderError: ErrorRenderer = renderProblem): this {
     const isPattern = path.includes("/:");
     let route = isPattern ? this.#patterns.find((r) => r.segments.join("/") === path) : this.#exact.get(path);
     if (!route) {
@@ -31,8 +49,14 @@ export class Router {
       if (isPattern) this.#patterns.push(route);
       else this.#exact.set(path, route);
     }
-    route.handlers.set(method, handler);
-    if (method === "GET") route.handlers.set("HEAD", handler);
+    route.handlers.set(method, { handler, renderError });
+    if (method === "GET") route.handlers.set("HEAD", { handler, renderError });
+    return this;
+  }
+
+  /** Registers `routes` whose errors `renderError` answers, in their API's own terms. */
+  mount(routes: readonly RouteSpec[], renderError: ErrorRenderer): this {
+    for (const r of routes) this.on(r.method, r.path, r.handler, renderError);
     return this;
   }
 
@@ -54,16 +78,24 @@ export class Router {
   }
 
   #dispatch(route: Route, req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL, log: Logger): void {
-    const handler = route.handlers.get(req.method ?? "");
-    if (!handler) {
+    const entry = route.handlers.get(req.method ?? "");
+    if (!entry) {
       const allow = [...route.handlers.keys()].join(", ");
       return sendProblem(res, new WorkerError("ERR_METHOD_NOT_ALLOWED", undefined, { data: { method: truncate(req.method ?? ""), allow } }));
     }
+    const fail = (err: unknown) => {
+      try {
+        entry.renderError(res, err, log);
+      } catch (renderErr) {
+        log.error("request failed", { err: renderErr, path: res.req.url?.slice(0, 200) });
+        if (!res.headersSent) res.destroy();
+      }
+    };
     try {
-      const result = handler(req, res, params, url);
-      if (result) result.catch((err: unknown) => fail(res, err, log));
+      const result = entry.handler(req, res, params, url);
+      if (result) result.catch(fail);
     } catch (err) {
-      fail(res, err, log);
+      fail(err);
     }
   }
 
@@ -88,8 +120,8 @@ export class Router {
   }
 }
 
-/** Answers a thrown error; only the unexpected (a 500) is logged, refusals such as 503 are the worker's answer. */
-function fail(res: ServerResponse, err: unknown, log: Logger): void {
+/** Answers a thrown error as problem details; only the unexpected (a 500) is logged, refusals such as 503 are the worker's answer. */
+export function renderProblem(res: ServerResponse, err: unknown, log: Logger): void {
   if (problemFromError(err).status === 500) log.error("request failed", { err, path: res.req.url?.slice(0, 200) });
   sendProblem(res, err);
 }

@@ -2,31 +2,27 @@
  * The task API (SPEC §5): submit, read with an optional wait (RFC 7240 `Prefer: wait=N` or
  * `?wait=N`), report. A waiting client that goes away drops only its wait, never the task.
  */
+import type { TaskFailureCode } from "../base/error_registry.ts";
 import { loadBuiltin } from "../base/builtin.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isWorkerError, WorkerError, type WorkerErrorCode } from "../base/errors.ts";
 import type { ClientMetrics } from "../metrics/client_metrics.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import { isEnded, type Task } from "../tasks/task.ts";
-import { parseTaskInput } from "./task_input.ts";
+import { describeRefusal, readNativeTask } from "../tasks/task_input.ts";
 import { DEFAULT_BODY_BUDGET, readJsonBody } from "./body.ts";
 import { ByteBudget } from "../base/byte_budget.ts";
 import { sendJson } from "./respond.ts";
 import { serverTiming, taskView } from "./task_json.ts";
 import type { Router } from "./router.ts";
 import { nodeOfTaskId } from "../tasks/task_id.ts";
-import type { TaskRouting } from "../tasks/task_routing.ts";
-
-/** Why the worker takes no task now; undefined when it does. */
-export interface Refusal {
-  code: "ERR_NOT_READY" | "ERR_DRAINING";
-  detail: string;
-}
+import { ANSWERED, routeElsewhere, type TaskRouting, type UnroutedAnswers } from "./task_routing.ts";
+import { OPERATOR, type Caller, type SubmitTask } from "../intake/submit_task.ts";
 
 export interface TaskRoutesOptions {
   pool: SolverPool;
-  /** Checked on every submit (readiness, draining). */
-  admission: () => Refusal | undefined;
+  /** The one intake every API submits through (admission, the client's limit, acceptance, counts). */
+  submit: SubmitTask;
   /** Bearer token required on the task API, if set. */
   apiToken?: string | undefined;
   /** The gateway's client keys (--client-keys-file): each is also a bearer token here, and with them a token is required. */
@@ -37,15 +33,11 @@ export interface TaskRoutesOptions {
   bodyBudgetBytes?: number;
   /** The budget itself, when other routes (the gateway) read against the same one. */
   bodies?: ByteBudget;
-  /** Per-client counters, shared with the gateway (with --client-keys-file). */
-  clientMetrics?: Pick<ClientMetrics, "accepted" | "refused"> | undefined;
   /** Reads of a peer's task go to the owner (--peers, SPEC §12). @default every task is this node's */
   routing?: TaskRouting | undefined;
 }
 
 export const MAX_WAIT_S = 120;
-/** A submit refused for want of capacity: counted per client as the gateway's ERROR_NO_SLOT_AVAILABLE is. */
-const REFUSALS: readonly WorkerErrorCode[] = ["ERR_NOT_READY", "ERR_DRAINING", "ERR_QUEUE_FULL", "ERR_CLIENT_LIMIT", "ERR_STATE_DIR"];
 /** What a client waiting on a task kept across a restart is told at shutdown. */
 const RETRY_AFTER_SHUTDOWN_S = 10;
 
@@ -61,23 +53,9 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
   router.on("POST", "/v1/tasks", async (req, res, _params, url) => {
     const caller = guard(req);
     const wait = waitSeconds(req, url);
-    const input = parseTaskInput(await readJsonBody(req, opts.bodyLimitBytes, bodies));
-    // A client's task is its own: the gateway's reads and the checks below know it by this name.
-    const params = caller.kind === "client" ? { ...input, client: caller.name } : input;
-    let task: Task;
-    try {
-      const refusal = opts.admission();
-      if (refusal) throw new WorkerError(refusal.code, refusal.detail);
-      // No await between this check and accept's synchronous admission: two requests at once cannot both pass.
-      if (caller.kind === "client" && opts.pool.atClientLimit(caller.name, caller.maxInFlight)) {
-        throw new WorkerError("ERR_CLIENT_LIMIT", undefined, { data: { client: caller.name, limit: caller.maxInFlight! } });
-      }
-      task = await opts.pool.accept(params.type, params);
-    } catch (err) {
-      if (caller.kind === "client" && REFUSALS.some((code) => isWorkerError(err, code))) opts.clientMetrics?.refused(caller.name);
-      throw err;
-    }
-    if (caller.kind === "client") opts.clientMetrics?.accepted(caller.name);
+    const verdict = readNativeTask(await readJsonBody(req, opts.bodyLimitBytes, bodies));
+    if (!verdict.ok) throw new WorkerError("ERR_BAD_REQUEST", describeRefusal(verdict.refusal), { field: verdict.refusal.field });
+    const task = await opts.submit(caller, verdict.params);
     res.setHeader("location", `/v1/tasks/${task.id}`);
     if (wait === undefined) return sendJson(res, 202, { id: task.id, status: task.status });
     await answerAfterWait(req, res, opts.pool, task, wait);
@@ -113,26 +91,46 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
 }
 
 /**
- * True when the request was answered elsewhere (forwarded to the owner, or a peer token refused).
- * An owner that does not answer: 503 with Retry-After while the task may still end; past its
- * deadline the final answer (a read: failed with `owner_unavailable`; a report: 502). An id naming
- * a node not in --peers: 404.
+ * True when the request was answered elsewhere (forwarded to the owner, or a peer token refused);
+ * else the task is this node's. What the task API answers when the owner could not be asked: see
+ * UNROUTED.
  */
 async function routedElsewhere(routing: TaskRouting | undefined, id: string, req: IncomingMessage, res: ServerResponse, kind: "read" | "report"): Promise<boolean> {
-  const r = routing && id.length <= 64 ? await routing.route(id, req, res) : { kind: "local" as const };
-  if (r.kind === "local") return false;
-  if (r.kind === "answered") return true;
-  if (r.kind === "unknown_node") throw new WorkerError("ERR_NOT_FOUND", "No such task (its node is not one of --peers).");
-  const node = nodeOfTaskId(id) ?? -1;
-  if (!r.final) throw new WorkerError("ERR_OWNER_UNAVAILABLE", undefined, { data: { node, retryAfterS: r.retryAfterS } });
-  if (kind === "report") throw new WorkerError("ERR_UPSTREAM_CODE", undefined, { data: { code: "owner_unavailable" } });
-  sendJson(res, 200, {
-    id,
-    status: "failed",
-    error: { code: "owner_unavailable", message: `The task's owner (node ${node}) did not answer before the task's deadline.` },
-  });
+  if (id.length > 64) return false;
+  const r = await routeElsewhere(routing, id, { req, res }, UNROUTED[kind]);
+  if (r === ANSWERED) return true;
+  if (r === undefined) return false;
+  sendJson(res, 200, r);
   return true;
 }
+
+const ownerOf = (id: string) => nodeOfTaskId(id) ?? -1;
+const pending = (id: string, retryAfterS: number): never => {
+  throw new WorkerError("ERR_OWNER_UNAVAILABLE", undefined, { data: { node: ownerOf(id), retryAfterS } });
+};
+const unknownNode = (): never => {
+  throw new WorkerError("ERR_NOT_FOUND", "No such task (its node is not one of --peers).");
+};
+
+/**
+ * A read or report of a peer's task its owner did not answer: 503 with Retry-After while the task may
+ * still end; past its deadline the final answer (a read: failed with `owner_unavailable`; a report:
+ * 502). An id naming a node not in --peers: 404.
+ */
+const UNROUTED: Record<"read" | "report", UnroutedAnswers<Record<string, unknown>>> = {
+  read: {
+    unknownNode,
+    pending,
+    final: (id) => ({ id, status: "failed", error: { code: "owner_unavailable" satisfies TaskFailureCode, message: `The task's owner (node ${ownerOf(id)}) did not answer before the task's deadline.` } }),
+  },
+  report: {
+    unknownNode,
+    pending,
+    final: () => {
+      throw new WorkerError("ERR_UPSTREAM_CODE", undefined, { data: { code: "owner_unavailable" satisfies TaskFailureCode } });
+    },
+  },
+};
 
 function find(pool: SolverPool, id: string): Task {
   const task = id.length <= 64 ? pool.find(id) : undefined;
@@ -210,9 +208,6 @@ export function bearerChecker(token: string | undefined, clientKeys?: TaskRoutes
   };
 }
 
-/** Who is asking: the operator (the API token, or an open API), or one client of --client-keys-file. */
-export type Caller = { kind: "operator" } | { kind: "client"; name: string; maxInFlight?: number | undefined };
-const OPERATOR: Caller = { kind: "operator" };
 
 /** A client sees only its own tasks; another's answers as unknown (404), so ids reveal nothing. */
 function ownTask(caller: Caller, task: Task): Task {

@@ -20,8 +20,9 @@
  * is skipped and counted, never fatal.
  */
 import type { EndedTask, ReplayedTask } from "../solver/journal_port.ts";
-import { TASK_TYPES, type Task, type TaskType } from "../tasks/task.ts";
-import type { TaskParams } from "../tasks/task_params.ts";
+import { type Task } from "../tasks/task.ts";
+import { TASK_TYPES, type TaskType } from "../tasks/task_catalogue.ts";
+import type { TaskParams } from "../tasks/task_catalogue.ts";
 
 /** The format this worker writes; it reads this and every older one. */
 export const FORMAT_VERSION = 2;

@@ -8,8 +8,8 @@ import { checkStatusForms } from "../health/check_status.ts";
 import type { HealthState, HealthView } from "../health/health_view.ts";
 import { READINESS_STATES, type ReadinessState } from "../health/readiness.ts";
 import type { Task } from "../tasks/task.ts";
-import { TASK_TYPES } from "../tasks/task.ts";
-import { CODE_RULES } from "../upstream/classify.ts";
+import { TASK_TYPES } from "../tasks/task_catalogue.ts";
+import { registryRow } from "../base/error_registry.ts";
 import { VERSION } from "../base/version.ts";
 import type { Endpoint, OutcomeKind } from "../upstream/endpoints.ts";
 import type { Registry } from "./registry.ts";
@@ -28,7 +28,7 @@ export interface WorkerMetricsOptions {
   view: Pick<HealthView, "state">;
   /** The readiness state changes so far, by the state entered. */
   readinessChanges?: () => Readonly<Record<ReadinessState, number>>;
-  config: Pick<Config, "maxConsecutiveFailures" | "maxSecondsWithoutSolveMs" | "minBalanceUsd" | "maxErrorRate" | "queueMax" | "threads" | "maxQueueWaitMs" | "maxSaturation">;
+  config: Pick<Config, "maxConsecutiveFailures" | "maxWithoutSolveMs" | "minBalanceUsd" | "maxErrorRate" | "queueMax" | "threads" | "maxQueueWaitMs" | "maxSaturation">;
   /** For build_info, e.g. "v24.21.0". */
   nodeVersion: string;
   /** Processes refused the --state-dir since start (the lines they appended to its `.refused`). @default always 0 */
@@ -99,7 +99,7 @@ export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOption
   });
   const thresholds: Record<string, number> = {
     max_consecutive_failures: config.maxConsecutiveFailures,
-    max_seconds_without_solve: config.maxSecondsWithoutSolveMs / 1000,
+    max_seconds_without_solve: config.maxWithoutSolveMs / 1000,
     min_balance: config.minBalanceUsd,
     max_error_rate: config.maxErrorRate,
     queue_max: config.queueMax,
@@ -126,10 +126,8 @@ export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOption
   };
 }
 
-/** The worker's own failure codes; with the upstream's known ones they bound the `code` label. */
-const OWN_CODES = new Set(["timeout", "shutdown", "SUBMIT_UNCERTAIN", "journal"]);
-
-/** A failure code as a label value: known codes as they are, anything else (upstream free text) `other`. */
+/** A failure code as a label value: registered codes as they are, anything else (upstream free text) `other`. */
 export function failureCodeLabel(code: string): string {
-  return OWN_CODES.has(code) || Object.hasOwn(CODE_RULES, code) ? code : "other";
+  const row = registryRow(code);
+  return (row?.family === "task" && !row.relayed) || (row?.family === "protocol" && row.upstream !== undefined) ? code : "other";
 }

@@ -1,13 +1,13 @@
 /**
  * The simulator's control API under /__sim/ (JSON in and out, no key needed): faults per endpoint,
- * balance, unsolvable ratio, the idle timeout of keep-alive connections, reset, and the counts of
- * everything received.
+ * balance, unsolvable ratio, the idle timeout of keep-alive connections, reset, the counts of
+ * everything received and the last in.php forms.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isSelector, parseFault, SELECTORS } from "./faults.ts";
 import type { SimControl, SimCounts } from "./sim_control.ts";
 
-export function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, control: SimControl, counts: () => SimCounts): void {
+export function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, control: SimControl, counts: () => SimCounts, submits: () => Record<string, string>[]): void {
   const send = (status: number, value: unknown) => {
     const text = JSON.stringify(value);
     res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text);
@@ -26,6 +26,8 @@ export function handleControl(req: IncomingMessage, res: ServerResponse, url: UR
   switch (route) {
     case "GET /__sim/counts":
       return send(200, counts());
+    case "GET /__sim/submits":
+      return send(200, submits());
     case "GET /__sim/state":
       return send(200, control.state());
     case "POST /__sim/reset":
@@ -66,6 +68,6 @@ export function handleControl(req: IncomingMessage, res: ServerResponse, url: UR
       control.setUnsolvableRatio(input.ratio);
       return send(200, control.state());
     default:
-      return send(404, { error: "unknown control endpoint", endpoints: ["GET counts", "GET state", "POST reset", "POST faults", "DELETE faults", "POST balance", "POST unsolvable", "POST idle-timeout", "DELETE idle-timeout"] });
+      return send(404, { error: "unknown control endpoint", endpoints: ["GET counts", "GET submits", "GET state", "POST reset", "POST faults", "DELETE faults", "POST balance", "POST unsolvable", "POST idle-timeout", "DELETE idle-timeout"] });
   }
 }

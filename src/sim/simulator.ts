@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from "../base/log.ts";
 import { handleControl } from "./control_routes.ts";
 import { IdleConnections, type IdleTimeout } from "./idle_connections.ts";
 import { HTML_PAGE, type Fault, type Selector } from "./faults.ts";
-import { readParams, type Params } from "../base/form_params.ts";
+import { readParams, type Params } from "../upstream/protocol_params.ts";
 import { mulberry32, type Random } from "./prng.ts";
 import type { SimControl, SimCounts } from "./sim_control.ts";
 import { SimTasks } from "./sim_tasks.ts";
@@ -43,11 +43,15 @@ export interface Simulator {
   address: HostPort;
   control: SimControl;
   counts(): SimCounts;
+  /** The last forms in.php received (at most 200, oldest first), each without its key: what tests compare with the documented form. */
+  submits(): Record<string, string>[];
   close(): Promise<void>;
 }
 
 const BODY_LIMIT = 4 * 1024 * 1024;
 const MAX_IMAGE_BYTES = 600 * 1024;
+/** in.php forms kept for submits(). */
+const MAX_SUBMITS = 200;
 
 /** Starts the simulator on `at`; rejects with ERR_LISTEN if it cannot listen there. */
 export async function startSimulator(at: HostPort, options: SimulatorOptions): Promise<Simulator> {
@@ -68,6 +72,7 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
   const noCounts = (): SimCounts => ({ requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0 });
   let counts = noCounts();
   const hung = new Set<ServerResponse>();
+  let submits: Record<string, string>[] = [];
   const sockets = new Set<Socket>();
 
   const control: SimControl = {
@@ -83,6 +88,7 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     reset: () => {
       control.clearFaults();
       counts = noCounts();
+      submits = [];
     },
     state: () => ({
       faults: Object.fromEntries(faults),
@@ -118,7 +124,7 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
 
   function route(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     const url = new URL(req.url ?? "/", "http://sim.invalid");
-    if (url.pathname.startsWith("/__sim/")) return handleControl(req, res, url, body, control, () => counts);
+    if (url.pathname.startsWith("/__sim/")) return handleControl(req, res, url, body, control, () => counts, () => submits);
     if (url.pathname !== "/in.php" && url.pathname !== "/res.php") {
       counts.requests.other = (counts.requests.other ?? 0) + 1;
       res.writeHead(404, { "content-type": "text/plain" }).end("Not Found");
@@ -126,6 +132,11 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     }
     const params = readParams(url, String(req.headers["content-type"] ?? ""), body);
     if (url.searchParams.has("key")) counts.keyInQuery++;
+    if (url.pathname === "/in.php") {
+      // Long values (images) kept as their head and length: 200 forms must not hold 200 images.
+      const form = Object.fromEntries([...params].filter(([k]) => k !== "key").map(([k, v]) => [k, v.length > 4096 ? `${v.slice(0, 64)}...(${v.length} chars)` : v]));
+      submits = submits.length >= MAX_SUBMITS ? [...submits.slice(1), form] : [...submits, form];
+    }
     const selector = selectorOf(url.pathname, params.get("action"));
     counts.requests[selector] = (counts.requests[selector] ?? 0) + 1;
     const fault = faults.get(selector as Selector) ?? faults.get("all");
@@ -218,6 +229,7 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     address,
     control,
     counts: () => structuredClone(counts),
+    submits: () => structuredClone(submits),
     close: () =>
       new Promise<void>((resolve) => {
         control.clearFaults();

@@ -5,7 +5,7 @@
  * borrowed slot returns to its owner as soon as it frees, so a flood of slow token tasks delays
  * image tasks by at most one token solve instead of starving them.
  */
-import type { TaskKind } from "../tasks/task.ts";
+import type { TaskKind } from "../tasks/task_catalogue.ts";
 
 export type BulkheadLimits = Record<TaskKind, number>;
 

@@ -3,6 +3,7 @@
  * `shutdown`, or stay in the journal); idle waits for the slots to empty; suspend leaves open tasks
  * to the journal; failAll ends them. Suspend and failAll cancel the upstream calls they abandon.
  */
+import type { TaskFailureCode } from "../base/error_registry.ts";
 import type { PoolCore } from "./_pool_core.ts";
 
 /**
@@ -16,7 +17,7 @@ export function stopAccepting(core: PoolCore): number {
   let n = 0;
   for (const task of [...core.tasks.open()]) {
     if (task.status !== "queued" || core.holding.has(task)) continue;
-    core.fail(task, "shutdown", "The worker is shutting down; the task was never submitted.", undefined);
+    core.fail(task, "shutdown" satisfies TaskFailureCode, "The worker is shutting down; the task was never submitted.", undefined);
     n++;
   }
   return n;

@@ -3,14 +3,16 @@
  * and the steps every part takes on a task (hold a slot, give it back, requeue, fail, end) and on an
  * upstream call (timing, log, circuit). Private to src/solver: the SolverPool facade is the API.
  */
+import type { TaskFailureCode } from "../base/error_registry.ts";
 import { Backoff } from "../base/backoff.ts";
 import { CircuitBreaker, type CircuitState } from "../base/circuit_breaker.ts";
 import type { Clock } from "../base/clock.ts";
 import { Deque } from "../base/deque.ts";
 import { RepeatLimiter } from "../base/repeat_limiter.ts";
 import { Scheduler, type ScheduledJob } from "../base/scheduler.ts";
-import { kindOf, withoutPayload, type FailureBlame, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
-import type { TaskParams } from "../tasks/task_params.ts";
+import { withoutPayload, type FailureBlame, type Task } from "../tasks/task.ts";
+import { kindOf, type TaskKind, type TaskType } from "../tasks/task_catalogue.ts";
+import type { TaskParams } from "../tasks/task_catalogue.ts";
 import { TaskIdGenerator } from "../tasks/task_id.ts";
 import { TaskStore } from "../tasks/task_store.ts";
 import { SUBMIT, type Endpoint } from "../upstream/endpoints.ts";
@@ -19,7 +21,7 @@ import type { PoolOptions, PoolState } from "./pool_options.ts";
 import type { Outcome } from "./upstream_port.ts";
 
 /** The code a task fails with when its submit may have reached the upstream without an answer. */
-export const SUBMIT_UNCERTAIN = "SUBMIT_UNCERTAIN";
+export const SUBMIT_UNCERTAIN = "SUBMIT_UNCERTAIN" satisfies TaskFailureCode;
 
 export class PoolCore {
   readonly o: PoolOptions;
@@ -295,6 +297,6 @@ export class PoolCore {
 
   #expire(task: Task): void {
     if (task.status === "solved" || task.status === "failed") return;
-    this.fail(task, "timeout", `Not solved within ${this.o.timing.taskTimeoutMs}ms.`, "worker");
+    this.fail(task, "timeout" satisfies TaskFailureCode, `Not solved within ${this.o.timing.taskTimeoutMs}ms.`, "worker");
   }
 }

@@ -4,6 +4,7 @@
  * those past their deadline fail with `timeout`, the rest are queued again in their original order.
  * Ended tasks the journal kept are answered again as they ended, until their retention ends.
  */
+import type { TaskFailureCode } from "../base/error_registry.ts";
 import type { EndedTask, ReplayedTask } from "./journal_port.ts";
 import { SUBMIT_UNCERTAIN, type PoolCore } from "./_pool_core.ts";
 import type { Poller } from "./_poller.ts";
@@ -40,7 +41,7 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
     task.submissions = r.submissions;
     core.track(task);
     if (r.deadlineAt <= now) {
-      core.fail(task, "timeout", "The deadline passed while the worker was down.", undefined);
+      core.fail(task, "timeout" satisfies TaskFailureCode, "The deadline passed while the worker was down.", undefined);
       counts.expired++;
     } else if (r.upstreamId !== undefined) {
       task.status = "submitted";

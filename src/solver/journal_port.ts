@@ -1,6 +1,7 @@
 /** What the solver needs of a task journal (--state-dir), and what it gets back from one at start. */
-import type { Task, TaskType } from "../tasks/task.ts";
-import type { TaskParams } from "../tasks/task_params.ts";
+import type { Task } from "../tasks/task.ts";
+import type { TaskType } from "../tasks/task_catalogue.ts";
+import type { TaskParams } from "../tasks/task_catalogue.ts";
 
 /** A task found open in the journal at start. */
 export interface ReplayedTask {

@@ -8,8 +8,9 @@
 import type { CircuitBreaker } from "../base/circuit_breaker.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { LoadSnapshot } from "../health/worker_health.ts";
-import { TASK_KINDS, WITHDRAWN_CODE, type Task, type TaskKind, type TaskType } from "../tasks/task.ts";
-import type { TaskParams } from "../tasks/task_params.ts";
+import { TASK_KINDS, WITHDRAWN_CODE, type Task } from "../tasks/task.ts";
+import { type TaskKind, type TaskType } from "../tasks/task_catalogue.ts";
+import type { TaskParams } from "../tasks/task_catalogue.ts";
 import { payloadBytes } from "../tasks/task_store.ts";
 import { REPORT } from "../upstream/endpoints.ts";
 import { Account } from "./_account.ts";

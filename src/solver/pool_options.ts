@@ -6,7 +6,7 @@
 import type { Clock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { HealthFeed } from "../health/worker_health.ts";
-import type { TaskKind } from "../tasks/task.ts";
+import type { TaskKind } from "../tasks/task_catalogue.ts";
 import type { TaskEndHub } from "../tasks/task_end_hub.ts";
 import type { TaskStoreOptions } from "../tasks/task_store.ts";
 import type { BulkheadLimits } from "./_bulkhead.ts";

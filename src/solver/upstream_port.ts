@@ -2,7 +2,7 @@
  * What the solver needs of the upstream: four calls returning classified outcomes, never throwing.
  * Each takes the signal that cancels it: the pool aborts the calls it abandons (suspend, failAll).
  */
-import type { TaskParams } from "../tasks/task_params.ts";
+import type { TaskParams } from "../tasks/task_catalogue.ts";
 import type { Outcome } from "../upstream/outcome.ts";
 
 export type { Outcome };

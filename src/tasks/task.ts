@@ -1,23 +1,17 @@
 /** A task as the worker tracks it, from acceptance to its end: types, kinds, timing. */
-import type { TaskParams } from "./task_params.ts";
+import type { TaskFailureCode } from "../base/error_registry.ts";
+import { catalogueEntry, type TaskKind, type TaskParams, type TaskType } from "./task_catalogue.ts";
 
-export type TaskType = "image" | "recaptcha_v2" | "recaptcha_v3" | "turnstile";
-export type TaskKind = "image" | "token";
 export type TaskStatus = "queued" | "submitted" | "solved" | "failed";
 
-export const TASK_TYPES: readonly TaskType[] = ["image", "recaptcha_v2", "recaptcha_v3", "turnstile"];
+/** Image tasks are quick; token tasks have longer solves (first polls and bulkheads split on this). */
 export const TASK_KINDS: readonly TaskKind[] = ["image", "token"];
-
-/** Image tasks are quick; reCAPTCHA and Turnstile are token tasks with longer solves (bulkheads split on this). */
-export function kindOf(type: TaskType): TaskKind {
-  return type === "image" ? "image" : "token";
-}
 
 /** Whom a failure is charged to: the worker (its health counts it) or the client's input; unset for nobody's (a shutdown, a restore). */
 export type FailureBlame = "worker" | "client";
 
 /** The error code of a task withdrawn because the journal could not record it: refused to its client, who never had its id. */
-export const WITHDRAWN_CODE = "journal";
+export const WITHDRAWN_CODE = "journal" satisfies TaskFailureCode;
 
 /** A task withdrawn at acceptance (WITHDRAWN_CODE): no client's task, so no client's outcome or callback. */
 export function isWithdrawn(task: Pick<Task, "error">): boolean {
@@ -63,9 +57,15 @@ export interface TaskTiming {
   queuedSince: number | undefined;
 }
 
-/** The parameters without the bulky part nothing needs after the end (an image task's image). */
+/** The parameters without the bulky part nothing needs after the end (the catalogue's payload fields: images). */
 export function withoutPayload(params: TaskParams): TaskParams {
-  return params.type === "image" && params.image !== "" ? { ...params, image: "" } : params;
+  const fields = catalogueEntry(params.type)?.fields ?? {};
+  let out: Record<string, unknown> | undefined;
+  for (const [name, spec] of Object.entries(fields)) {
+    const v = (params as unknown as Record<string, unknown>)[name];
+    if (spec.payload && v !== undefined && v !== "") (out ??= { ...params })[name] = "";
+  }
+  return (out ?? params) as unknown as TaskParams;
 }
 
 export function isEnded(task: Task): boolean {

@@ -12,7 +12,7 @@ import { createRedactor } from "../base/log.ts";
 import { classifyResponse } from "./classify.ts";
 import { BALANCE, POLL, REPORT, SUBMIT, type Endpoint, type OutcomeKind } from "./endpoints.ts";
 import type { Outcome } from "./outcome.ts";
-import type { TaskParams } from "../tasks/task_params.ts";
+import type { TaskParams } from "../tasks/task_catalogue.ts";
 import { taskToForm } from "./task_form.ts";
 import { fetchTransport, nodeHttpTransport, StaleConnectionError, type Transport, type TransportResponse } from "./transport.ts";
 

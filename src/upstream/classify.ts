@@ -4,64 +4,22 @@
  * however hostile, makes it throw. Codes from the 2captcha API reference (in.php and res.php error
  * tables) and CaptchaAI's error-code page, which uses ERROR_ZERO_BALANCE also for "no free threads".
  */
+import { PROTOCOL_CODES } from "../base/error_registry.ts";
 import type { Blame, Failure, Outcome } from "./outcome.ts";
 
 type Rule = { kind: "fatal_account" } | { kind: "back_off" } | { kind: "task_failed"; blame: Blame } | { kind: "transient" };
 
-const FATAL: Rule = { kind: "fatal_account" };
-const BACK_OFF: Rule = { kind: "back_off" };
-const CLIENT: Rule = { kind: "task_failed", blame: "client" };
-const WORKER: Rule = { kind: "task_failed", blame: "worker" };
-const TRANSIENT: Rule = { kind: "transient" };
-
-/** The documented codes. Unknown ERROR_* codes fail only their task, charged to the worker. */
-export const CODE_RULES: Readonly<Record<string, Rule>> = {
-  // The key or the caller's IP is refused: nothing will work until an operator acts.
-  ERROR_WRONG_USER_KEY: FATAL,
-  ERROR_KEY_DOES_NOT_EXIST: FATAL,
-  ERROR_IP_NOT_ALLOWED: FATAL,
-  ERROR_IP_ADDRES: FATAL, // res.php's spelling of "IP not allowed"
-  IP_BANNED: FATAL,
-  ERROR_ACCOUNT_SUSPENDED: FATAL,
-  // Capacity or money: pause submissions, keep the tasks.
-  ERROR_ZERO_BALANCE: BACK_OFF,
-  ERROR_NO_SLOT_AVAILABLE: BACK_OFF,
-  MAX_USER_TURN: BACK_OFF,
-  "ERROR: 1001": BACK_OFF,
-  "ERROR: 1002": BACK_OFF,
-  "ERROR: 1003": BACK_OFF,
-  "ERROR: 1004": BACK_OFF,
-  "ERROR: 1005": BACK_OFF,
-  TOO_MANY_BAD_IMAGES: BACK_OFF,
-  // The client's input: the task fails, the worker's health is not blamed.
-  ERROR_ZERO_CAPTCHA_FILESIZE: CLIENT,
-  ERROR_TOO_BIG_CAPTCHA_FILESIZE: CLIENT,
-  ERROR_WRONG_FILE_EXTENSION: CLIENT,
-  ERROR_IMAGE_TYPE_NOT_SUPPORTED: CLIENT,
-  ERROR_UPLOAD: CLIENT,
-  ERROR_CAPTCHAIMAGE_BLOCKED: CLIENT,
-  ERROR_PAGEURL: CLIENT,
-  ERROR_GOOGLEKEY: CLIENT,
-  ERROR_WRONG_GOOGLEKEY: CLIENT,
-  ERROR_SITEKEY: CLIENT,
-  ERROR_BAD_TOKEN_OR_PAGEURL: CLIENT,
-  ERROR_BAD_PARAMETERS: CLIENT,
-  ERROR_BAD_PROXY: CLIENT,
-  ERROR_PROXY_FORMAT: CLIENT,
-  ERROR_PROXY_CONNECTION_FAILED: CLIENT,
-  ERROR_TOKEN_EXPIRED: CLIENT,
-  ERROR_EMPTY_METHOD: WORKER,
-  ERROR_EMPTY_ACTION: WORKER,
-  ERROR_WRONG_ID_FORMAT: WORKER,
-  ERROR_WRONG_CAPTCHA_ID: WORKER,
-  ERROR_CAPTCHA_UNSOLVABLE: WORKER,
-  ERROR_BAD_DUPLICATES: WORKER,
-  ERROR_DUPLICATE_REPORT: WORKER,
-  ERROR_REPORT_NOT_RECORDED: WORKER,
-  // The upstream's own trouble.
-  ERROR_INTERNAL_SERVER_ERROR: TRANSIENT,
-  ERROR_SERVER_ERROR: TRANSIENT,
-};
+/**
+ * The documented codes and what each does, from the registry (error_registry.ts). Unknown ERROR_*
+ * codes fail only their task, charged to the worker.
+ */
+export const CODE_RULES: Readonly<Record<string, Rule>> = Object.fromEntries(
+  Object.entries(PROTOCOL_CODES).flatMap(([code, row]): [string, Rule][] => {
+    if (row.upstream === undefined) return [];
+    if (row.upstream === "task_failed") return [[code, { kind: "task_failed", blame: row.blame === "client" ? "client" : "worker" }]];
+    return [[code, { kind: row.upstream }]];
+  }),
+);
 
 export const NOT_READY = "CAPCHA_NOT_READY";
 const MAX_QUOTE = 200;

@@ -266,7 +266,7 @@ describe("liveness", () => {
   test("503 only when work is pending and the scheduler is overdue past the stall limit", () => {
     const clock = new FakeClock();
     const health = new WorkerHealth(clock, 60_000);
-    const view = new HealthView({ clock, health, checks: new HealthChecks({ clock }), thresholds: { maxConsecutiveFailures: 10, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10, maxQueueWaitMs: 60_000, maxSaturation: 0.1 }, stallMs: 60_000 });
+    const view = new HealthView({ clock, health, checks: new HealthChecks({ clock }), thresholds: { maxConsecutiveFailures: 10, maxWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10, maxQueueWaitMs: 60_000, maxSaturation: 0.1 }, stallMs: 60_000 });
     let load = { queueDepth: 0, inFlight: 0, oldestQueuedAgeMs: 0, lastProgressAt: clock.now() - 3_600_000 };
     health.setLoadSource(() => load);
     assert.equal(view.live().ok, true, "no work pending: a quiet scheduler is fine");

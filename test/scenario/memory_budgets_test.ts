@@ -12,7 +12,7 @@ import { ByteBudget } from "../../src/base/byte_budget.ts";
 import { readJsonBody } from "../../src/http/body.ts";
 import { sendProblem } from "../../src/http/problem.ts";
 import { advance, eventually, withHarness } from "../_support/harness.ts";
-import { readBody } from "../../src/gateway/_http.ts";
+import { readBody } from "../../src/http/body.ts";
 import { json } from "../_support/http.ts";
 
 const KB = 1024;
@@ -114,7 +114,10 @@ describe("request body budget", () => {
   test("the gateway's bodies read against the same kind of budget, before any key is looked at: past it the answer is no-slot", async () => {
     const budget = new ByteBudget(2 * 1024 * KB);
     const server = createServer((req, res) => {
-      void readBody(req, budget).then((body) => res.writeHead(200).end(typeof body === "string" ? body : "read"));
+      readBody(req, 3 * 1024 * KB, budget).then(
+        () => res.writeHead(200).end("read"),
+        (err: { code?: string }) => res.writeHead(200).end(err.code === "ERR_BUSY" ? "busy" : String(err.code)),
+      );
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const { port } = server.address() as AddressInfo;

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { formatIssue } from "../../src/health/readiness_issue.ts";
 import { SUBMIT_UNCERTAIN } from "../../src/solver/pool.ts";
 import type { Task } from "../../src/tasks/task.ts";
-import type { TaskParams } from "../../src/tasks/task_params.ts";
+import type { TaskParams } from "../../src/tasks/task_catalogue.ts";
 import { advance, eventually, startHarness } from "../_support/harness.ts";
 
 const IMAGE: TaskParams = { type: "image", image: Buffer.alloc(150, 2).toString("base64") };

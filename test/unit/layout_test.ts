@@ -16,7 +16,7 @@ const SRC = fileURLToPath(new URL("../../src/", import.meta.url));
 
 /** The floor of each top-level room: higher floors may import lower ones. */
 const FLOORS: Record<string, number> = {
-  "bin.ts": 10, "main.ts": 9, cli: 8, app: 7, http: 6, integrations: 6, gateway: 6, cluster: 6,
+  "bin.ts": 12, "main.ts": 11, cli: 10, app: 9, gateway: 8, cluster: 8, http: 7, integrations: 7, intake: 6,
   metrics: 5, journal: 5, status_report: 5, solver: 4, health: 4, upstream: 3, sim: 3, tasks: 2, config: 2, base: 1,
 };
 /** Same-floor imports the README's table allows: the solver reports to health; the simulator names the protocol's endpoints. */
@@ -77,6 +77,16 @@ describe("src/ layout", () => {
         if (dep.split("/").pop()!.startsWith("_") && dirname(dep) !== dirname(file)) leaks.push(`${relative(SRC, file)} -> ${relative(SRC, dep)}`);
       }
     }
+    assert.deepEqual(leaks, []);
+  });
+
+  test("the core knows no HTTP: no node:http(s) or node:net import under tasks/, solver/, health/, intake/, and under upstream/ only in its transport", () => {
+    const core = new Set(["tasks", "solver", "health", "intake", "upstream"]);
+    const allowed = new Set(["upstream/transport.ts"]);
+    const leaks = files
+      .filter((f) => core.has(room(f)) && !allowed.has(relative(SRC, f)))
+      .filter((f) => /^[ \t]*(?:import|export)\s[^;]*?["']node:(?:http|https|net|tls)["']/m.test(readFileSync(f, "utf8")))
+      .map((f) => relative(SRC, f));
     assert.deepEqual(leaks, []);
   });
 

@@ -12,7 +12,7 @@ import { mulberry32, type Random } from "../../../src/sim/prng.ts";
 import { classifyCode, classifyResponse, CODE_RULES } from "../../../src/upstream/classify.ts";
 import { createCaptchaAiClient } from "../../../src/upstream/captchaai_client.ts";
 import type { Outcome } from "../../../src/upstream/outcome.ts";
-import type { TaskParams } from "../../../src/tasks/task_params.ts";
+import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
 import { FakeClock } from "../../_support/fake_clock.ts";
 import { startScriptedUpstream } from "../../_support/scripted_upstream.ts";
 

@@ -17,7 +17,7 @@ const GOOD: Record<ConfigKey, [string, unknown]> = {
   pollIntervalMs: ["250ms", 250],
   bulkhead: ["image=2,token=3", { image: 2, token: 3 }],
   maxConsecutiveFailures: ["3", 3],
-  maxSecondsWithoutSolveMs: ["90", 90_000],
+  maxWithoutSolveMs: ["90", 90_000],
   minBalanceUsd: ["2.5", 2.5],
   maxErrorRate: ["0.25", 0.25],
   errorWindowMs: ["1h", 3_600_000],
@@ -55,7 +55,7 @@ const BAD: Partial<Record<ConfigKey, string>> = {
   pollIntervalMs: "-1s",
   bulkhead: "image=2",
   maxConsecutiveFailures: "1.5",
-  maxSecondsWithoutSolveMs: "0",
+  maxWithoutSolveMs: "0",
   minBalanceUsd: "-1",
   maxErrorRate: "1.5",
   errorWindowMs: "5",
@@ -90,7 +90,7 @@ describe("parseConfig", () => {
     assert.equal(config.pollIntervalMs, 5000);
     assert.equal(config.bulkhead, undefined);
     assert.equal(config.maxConsecutiveFailures, 10);
-    assert.equal(config.maxSecondsWithoutSolveMs, 600_000);
+    assert.equal(config.maxWithoutSolveMs, 600_000);
     assert.equal(config.minBalanceUsd, 1.0);
     assert.equal(config.maxErrorRate, 0.5);
     assert.equal(config.errorWindowMs, 300_000);

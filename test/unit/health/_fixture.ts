@@ -6,7 +6,7 @@ import type { ReadinessIssue } from "../../../src/health/readiness_issue.ts";
 import { WorkerHealth, type LoadSnapshot } from "../../../src/health/worker_health.ts";
 import { FakeClock } from "../../_support/fake_clock.ts";
 
-export const THRESHOLDS: Thresholds = { maxConsecutiveFailures: 3, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10, maxQueueWaitMs: 60_000, maxSaturation: 0.1 };
+export const THRESHOLDS: Thresholds = { maxConsecutiveFailures: 3, maxWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10, maxQueueWaitMs: 60_000, maxSaturation: 0.1 };
 
 export function fixture(o: { extraIssues?: () => readonly ReadinessIssue[] } = {}) {
   const clock = new FakeClock();

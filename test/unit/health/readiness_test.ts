@@ -5,7 +5,7 @@ import { formatIssue } from "../../../src/health/readiness_issue.ts";
 import type { HealthSnapshot } from "../../../src/health/worker_health.ts";
 import { issues as typed } from "../../_support/readiness_issues.ts";
 
-const T: Thresholds = { maxConsecutiveFailures: 10, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 1000, maxQueueWaitMs: 60_000, maxSaturation: 0.1 };
+const T: Thresholds = { maxConsecutiveFailures: 10, maxWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 1000, maxQueueWaitMs: 60_000, maxSaturation: 0.1 };
 
 function snap(over: Partial<HealthSnapshot> = {}): HealthSnapshot {
   return {

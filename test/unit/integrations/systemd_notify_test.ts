@@ -28,7 +28,7 @@ function fakeView(clock: FakeClock, log: Logger) {
   const health = new WorkerHealth(clock, 60_000);
   let stalled = false;
   health.setLoadSource(() => ({ queueDepth: 1, inFlight: 0, oldestQueuedAgeMs: 0, lastProgressAt: stalled ? clock.now() - 61_000 : clock.now() }));
-  const thresholds = { maxConsecutiveFailures: 10, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10, maxQueueWaitMs: 60_000, maxSaturation: 0.1 };
+  const thresholds = { maxConsecutiveFailures: 10, maxWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10, maxQueueWaitMs: 60_000, maxSaturation: 0.1 };
   const view = new HealthView({ clock, health, checks: new HealthChecks({ clock }), thresholds, stallMs: 60_000 });
   view.setPhase("running");
   const readiness = new ReadinessNotifier({ view, clock, log });
@@ -161,7 +161,7 @@ describe("startSystemdNotify and readiness", () => {
     const sent: string[][] = [];
     const spawnNotify = async (args: string[]) => (sent.push(args), { code: 0 });
     const health = new WorkerHealth(clock, 60_000);
-    const view = new HealthView({ clock, health, checks: new HealthChecks({ clock }), thresholds: { maxConsecutiveFailures: 10, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10, maxQueueWaitMs: 60_000, maxSaturation: 0.1 }, stallMs: 60_000 });
+    const view = new HealthView({ clock, health, checks: new HealthChecks({ clock }), thresholds: { maxConsecutiveFailures: 10, maxWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10, maxQueueWaitMs: 60_000, maxSaturation: 0.1 }, stallMs: 60_000 });
     const readiness = new ReadinessNotifier({ view, clock, log });
     let started!: () => void;
     const startup = new Promise<void>((r) => (started = r));

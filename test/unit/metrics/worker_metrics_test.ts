@@ -6,7 +6,7 @@ import { failureCodeLabel, registerWorkerMetrics } from "../../../src/metrics/wo
 import type { Task } from "../../../src/tasks/task.ts";
 import { fixture } from "../health/_fixture.ts";
 
-const CONFIG = { maxConsecutiveFailures: 3, maxSecondsWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10, threads: 5, maxQueueWaitMs: 60_000, maxSaturation: 0.1 };
+const CONFIG = { maxConsecutiveFailures: 3, maxWithoutSolveMs: 600_000, minBalanceUsd: 1, maxErrorRate: 0.5, queueMax: 10, threads: 5, maxQueueWaitMs: 60_000, maxSaturation: 0.1 };
 
 function value(text: string, series: string): number | undefined {
   const line = text.split("\n").find((l) => l.startsWith(series + " "));

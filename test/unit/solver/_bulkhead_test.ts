@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Bulkhead } from "../../../src/solver/_bulkhead.ts";
-import type { TaskKind } from "../../../src/tasks/task.ts";
+import type { TaskKind } from "../../../src/tasks/task_catalogue.ts";
 
 const heads = (image?: number, token?: number) => (k: TaskKind) => (k === "image" ? image : token);
 

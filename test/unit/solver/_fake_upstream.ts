@@ -2,7 +2,7 @@
 import type { CircuitState } from "../../../src/base/circuit_breaker.ts";
 import type { HealthFeed } from "../../../src/health/worker_health.ts";
 import type { Outcome, SolverUpstream } from "../../../src/solver/upstream_port.ts";
-import type { TaskParams } from "../../../src/tasks/task_params.ts";
+import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
 
 export type Method = "submit" | "poll" | "balance" | "report";
 

@@ -11,7 +11,7 @@ import { silentLogger } from "../../../src/base/log.ts";
 import { SolverPool } from "../../../src/solver/pool.ts";
 import type { Outcome } from "../../../src/solver/upstream_port.ts";
 import type { Task } from "../../../src/tasks/task.ts";
-import type { TaskParams } from "../../../src/tasks/task_params.ts";
+import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
 import { mulberry32 } from "../../../src/sim/prng.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 import { FakeUpstream, RecordingHealth } from "./_fake_upstream.ts";

@@ -5,7 +5,7 @@ import { silentLogger } from "../../../src/base/log.ts";
 import { SolverPool, SUBMIT_UNCERTAIN } from "../../../src/solver/pool.ts";
 import type { PoolAccount, PoolLimits, PoolTiming } from "../../../src/solver/pool_options.ts";
 import { TaskEndHub } from "../../../src/tasks/task_end_hub.ts";
-import type { TaskParams } from "../../../src/tasks/task_params.ts";
+import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 import { FakeUpstream, RecordingHealth } from "./_fake_upstream.ts";
 

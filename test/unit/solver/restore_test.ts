@@ -4,7 +4,7 @@ import { silentLogger } from "../../../src/base/log.ts";
 import type { ReplayedTask, TaskJournal } from "../../../src/solver/journal_port.ts";
 import { SolverPool, SUBMIT_UNCERTAIN } from "../../../src/solver/pool.ts";
 import type { Task } from "../../../src/tasks/task.ts";
-import type { TaskParams } from "../../../src/tasks/task_params.ts";
+import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 import { FakeUpstream, RecordingHealth } from "./_fake_upstream.ts";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { isEnded, kindOf, TASK_TYPES } from "../../../src/tasks/task.ts";
+import { isEnded } from "../../../src/tasks/task.ts";
+import { kindOf, TASK_TYPES } from "../../../src/tasks/task_catalogue.ts";
 import { makeTask } from "../../_support/tasks.ts";
 
 describe("task", () => {

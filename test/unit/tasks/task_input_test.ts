@@ -1,20 +1,31 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { isWorkerError } from "../../../src/base/errors.ts";
-import { parseTaskInput } from "../../../src/http/task_input.ts";
+import { readNativeTask, type TaskVerdict } from "../../../src/tasks/task_input.ts";
+import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
 
 const SITEKEY = "6Le-wvkSAAAAAPBMRTvw0Q4Muexq9bi0DJwx_mJ-";
 
-/** Asserts a 400-class refusal naming `field`. */
-function refuses(body: unknown, field: string): void {
-  assert.throws(
-    () => parseTaskInput(body),
-    (err: unknown) => isWorkerError(err, "ERR_BAD_REQUEST") && err.field === field,
-    `expected a refusal naming ${field} for ${JSON.stringify(body).slice(0, 80)}`,
-  );
+/** The parameters of an accepted task; fails the test on a refusal. */
+function parseTaskInput(body: unknown): TaskParams {
+  const v = readNativeTask(body);
+  if (!v.ok) assert.fail(`refused: ${JSON.stringify(v.refusal)}`);
+  return v.params;
 }
 
-describe("parseTaskInput", () => {
+/** Asserts a refusal naming `field`. */
+function refuses(body: unknown, field: string): void {
+  const v: TaskVerdict = readNativeTask(body);
+  assert.ok(!v.ok && v.refusal.field === field, `expected a refusal naming ${field} for ${JSON.stringify(body).slice(0, 80)}, got ${JSON.stringify(v)}`);
+}
+
+/** The refusal's sentence, as the task API's 400 says it. */
+function refusalText(body: unknown): string {
+  const v = readNativeTask(body);
+  assert.ok(!v.ok);
+  return `Invalid ${v.refusal.name}: ${v.refusal.why}.`;
+}
+
+describe("readNativeTask", () => {
   test("an image task with its options becomes typed parameters", () => {
     const params = parseTaskInput({ type: "image", image: "aGVsbG8=", phrase: true, numeric: 1, min_len: 2, max_len: 6, lang: "en", textinstructions: "type it" });
     assert.deepEqual(params, { type: "image", image: "aGVsbG8=", phrase: true, numeric: 1, min_len: 2, max_len: 6, lang: "en", textinstructions: "type it" });
@@ -57,10 +68,9 @@ describe("parseTaskInput", () => {
   });
 
   test("an unknown field suggests the known one it is closest to, with the right article", () => {
-    assert.throws(() => parseTaskInput({ type: "image", image: "aGVsbG8=", numberic: 1 }), (err: unknown) =>
-      isWorkerError(err) && err.field === "numberic" && /for an image task \(did you mean `numeric`\?\)/.test(err.message));
-    assert.throws(() => parseTaskInput({ type: "turnstile", sitekey: SITEKEY, pageurl: "https://a.example", zzzzz: 1 }), (err: unknown) =>
-      isWorkerError(err) && /for a turnstile task\.$/.test(err.message));
+    refuses({ type: "image", image: "aGVsbG8=", numberic: 1 }, "numberic");
+    assert.match(refusalText({ type: "image", image: "aGVsbG8=", numberic: 1 }), /for an image task \(did you mean `numeric`\?\)/);
+    assert.match(refusalText({ type: "turnstile", sitekey: SITEKEY, pageurl: "https://a.example", zzzzz: 1 }), /for a turnstile task\.$/);
   });
 
   test("refuses missing required fields", () => {

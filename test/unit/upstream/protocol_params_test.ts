@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { parseMultipart, readParams } from "../../../src/base/form_params.ts";
+import { parseMultipart, readParams } from "../../../src/upstream/protocol_params.ts";
 
 const url = (q = "") => new URL(`http://sim.invalid/in.php${q}`);
 

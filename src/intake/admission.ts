@@ -1,13 +1,18 @@
 /**
- * Task admission: whether the worker takes a new task now (SPEC §5 backpressure). Not ready or
- * draining: 503. On probation: the first `probationAdmits` tasks (--threads) since it began are
- * taken, the rest 503 until an outcome decides. A full queue is the pool's 429, not a refusal here.
+ * Task admission: whether the worker takes a new task now (README, Task API: backpressure). Not
+ * ready or draining: 503. On probation: the first `probationAdmits` tasks (--threads) since it began
+ * are taken, the rest 503 until an outcome decides. A full queue is the pool's 429, not a refusal here.
  */
 import { formatErrorMessage } from "../base/errors.ts";
 import type { Readiness } from "../health/health_view.ts";
 import type { Phase } from "../health/readiness.ts";
 import { formatIssue } from "../health/readiness_issue.ts";
-import type { Refusal } from "../http/task_routes.ts";
+
+/** Why the worker takes no task now (503 with Retry-After); the detail says which issues hold. */
+export interface Refusal {
+  code: "ERR_NOT_READY" | "ERR_DRAINING";
+  detail: string;
+}
 
 /** What admission reads of the health view. */
 export interface AdmissionView {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { createAdmission, type AdmissionView } from "../../../src/app/admission.ts";
+import { createAdmission, type AdmissionView } from "../../../src/intake/admission.ts";
 import type { Phase } from "../../../src/health/readiness.ts";
 import type { ReadinessIssue } from "../../../src/health/readiness_issue.ts";
 

@@ -46,3 +46,44 @@ export interface TaskRouting {
    */
   ask(questions: readonly OwnerQuestion[], req: IncomingMessage, res: ServerResponse): Promise<{ kind: "answered" } | { kind: "asked"; outcomes: AskOutcome[] }>;
 }
+
+/** A request as a route has read it, for forwarding it to a task's owner. `body`: the bytes already read, if any. */
+export interface RequestCtx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  body?: Buffer | undefined;
+}
+
+/** The answer went out from elsewhere (the owner's, forwarded; or a peer token refused). */
+export const ANSWERED = Symbol("answered");
+
+/**
+ * How one API answers a read or report it could not route to the task's owner: the id names a node
+ * not in --peers; the owner did not answer before the task's deadline (the task cannot end any more);
+ * the owner did not answer yet (the task may still end: ask again in `retryAfterS`). Each may throw
+ * the API's own error instead of returning an answer.
+ */
+export interface UnroutedAnswers<T> {
+  unknownNode: (id: string) => T;
+  final: (id: string) => T;
+  pending: (id: string, retryAfterS: number) => T;
+}
+
+/**
+ * Routes a read of task `id`: undefined when this node answers it, ANSWERED when the answer was
+ * written elsewhere, else the API's answer from `answers`.
+ */
+export async function routeElsewhere<T>(routing: TaskRouting | undefined, id: string, ctx: RequestCtx, answers: UnroutedAnswers<T>): Promise<T | typeof ANSWERED | undefined> {
+  if (!routing) return undefined;
+  const r = await routing.route(id, ctx.req, ctx.res, ctx.body);
+  switch (r.kind) {
+    case "local":
+      return undefined;
+    case "answered":
+      return ANSWERED;
+    case "unknown_node":
+      return answers.unknownNode(id);
+    case "unreachable":
+      return r.final ? answers.final(id) : answers.pending(id, r.retryAfterS);
+  }
+}

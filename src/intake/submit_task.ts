@@ -1,0 +1,58 @@
+/**
+ * The one intake every API submits through (the task API, in.php and createTask): admission
+ * (readiness, probation, draining), the client's own limit, acceptance into the pool (a full queue,
+ * the journal that must hold the task before its id is answered) and the per-client counts, in
+ * that order for all. A refusal is a WorkerError whose code is one of INTAKE_REFUSALS; each API
+ * renders it in its own terms (503 or 429 with Retry-After; 2captcha's ERROR_NO_SLOT_AVAILABLE).
+ */
+import { isWorkerError, WorkerError, type WorkerErrorCode } from "../base/errors.ts";
+import type { ClientMetrics } from "../metrics/client_metrics.ts";
+import type { SolverPool } from "../solver/pool.ts";
+import type { Task } from "../tasks/task.ts";
+import type { TaskParams } from "../tasks/task_catalogue.ts";
+import type { Refusal } from "./admission.ts";
+
+/** Who is asking: the operator (the API token, or an open API), or one client of --client-keys-file. */
+export type Caller = { kind: "operator" } | { kind: "client"; name: string; maxInFlight?: number | undefined };
+
+export const OPERATOR: Caller = { kind: "operator" };
+
+/** Every way the intake refuses a task for want of capacity: counted per client, whichever API it came by. */
+export const INTAKE_REFUSALS = ["ERR_NOT_READY", "ERR_DRAINING", "ERR_QUEUE_FULL", "ERR_CLIENT_LIMIT", "ERR_STATE_DIR"] as const satisfies readonly WorkerErrorCode[];
+export type IntakeRefusal = (typeof INTAKE_REFUSALS)[number];
+
+export interface IntakeOptions {
+  pool: Pick<SolverPool, "accept" | "atClientLimit">;
+  /** Checked on every submit (readiness, probation, draining). */
+  admission: () => Refusal | undefined;
+  /** Per-client counters (with --client-keys-file). */
+  clientMetrics?: Pick<ClientMetrics, "accepted" | "refused"> | undefined;
+}
+
+/** Submits a task for a caller: resolves with the task once it is taken (journaled with --state-dir), or throws one of INTAKE_REFUSALS. */
+export type SubmitTask = (caller: Caller, params: TaskParams) => Promise<Task>;
+
+export function isIntakeRefusal(err: unknown): err is WorkerError & { code: IntakeRefusal } {
+  return isWorkerError(err) && (INTAKE_REFUSALS as readonly string[]).includes(err.code);
+}
+
+export function createIntake(o: IntakeOptions): SubmitTask {
+  return async (caller, params) => {
+    // A client's task is its own: reads and the client's limit know it by this name.
+    const owned = caller.kind === "client" ? { ...params, client: caller.name } : params;
+    try {
+      const refusal = o.admission();
+      if (refusal) throw new WorkerError(refusal.code, refusal.detail);
+      // No await between this check and accept's synchronous admission: two requests at once cannot both pass.
+      if (caller.kind === "client" && o.pool.atClientLimit(caller.name, caller.maxInFlight)) {
+        throw new WorkerError("ERR_CLIENT_LIMIT", undefined, { data: { client: caller.name, limit: caller.maxInFlight ?? 0 } });
+      }
+      const task = await o.pool.accept(owned.type, owned);
+      if (caller.kind === "client") o.clientMetrics?.accepted(caller.name);
+      return task;
+    } catch (err) {
+      if (caller.kind === "client" && isIntakeRefusal(err)) o.clientMetrics?.refused(caller.name);
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { isWorkerError, WorkerError } from "../../../src/base/errors.ts";
+import { createIntake, INTAKE_REFUSALS, type Caller } from "../../../src/intake/submit_task.ts";
+import type { Refusal } from "../../../src/intake/admission.ts";
+import type { Task } from "../../../src/tasks/task.ts";
+import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
+
+/** A pool port that records what it was asked and answers as told. */
+function fakePool(o: { atLimit?: boolean; accept?: (p: TaskParams) => Task | Error } = {}) {
+  const calls: string[] = [];
+  const accepted: TaskParams[] = [];
+  return {
+    calls,
+    accepted,
+    atClientLimit(name: string, max: number | undefined) {
+      calls.push(`limit:${name}:${max}`);
+      return o.atLimit ?? false;
+    },
+    async accept(_type: string, params: TaskParams) {
+      calls.push("accept");
+      const r = o.accept?.(params) ?? ({ id: "1", params } as unknown as Task);
+      if (r instanceof Error) throw r;
+      accepted.push(params);
+      return r;
+    },
+  };
+}
+
+function counts() {
+  const seen: string[] = [];
+  return { seen, accepted: (n: string) => void seen.push(`accepted:${n}`), refused: (n: string) => void seen.push(`refused:${n}`) };
+}
+
+const ALPHA: Caller = { kind: "client", name: "alpha", maxInFlight: 2 };
+const IMAGE: TaskParams = { type: "image", image: "aGVsbG8=" };
+const rejects = (p: Promise<unknown>, code: string) => assert.rejects(p, (err: unknown) => isWorkerError(err) && err.code === code);
+
+describe("createIntake", () => {
+  test("one order for every API: admission, then the client's limit, then the pool; the client's name goes with the task", async () => {
+    const pool = fakePool();
+    const c = counts();
+    const submit = createIntake({ pool, admission: () => undefined, clientMetrics: c });
+    await submit(ALPHA, IMAGE);
+    assert.deepEqual(pool.calls, ["limit:alpha:2", "accept"]);
+    assert.deepEqual(pool.accepted, [{ type: "image", image: "aGVsbG8=", client: "alpha" }]);
+    assert.deepEqual(c.seen, ["accepted:alpha"]);
+  });
+
+  test("not ready refuses before the client's limit is looked at; the refusal is counted for the client", async () => {
+    const pool = fakePool({ atLimit: true });
+    const c = counts();
+    const refusal: Refusal = { code: "ERR_NOT_READY", detail: "Not ready: circuit_open." };
+    const submit = createIntake({ pool, admission: () => refusal, clientMetrics: c });
+    await rejects(submit(ALPHA, IMAGE), "ERR_NOT_READY");
+    assert.deepEqual(pool.calls, []);
+    assert.deepEqual(c.seen, ["refused:alpha"]);
+  });
+
+  test("a client at its limit is refused with ERR_CLIENT_LIMIT naming the limit; the pool is not asked", async () => {
+    const pool = fakePool({ atLimit: true });
+    const submit = createIntake({ pool, admission: () => undefined });
+    await assert.rejects(submit(ALPHA, IMAGE), (err: unknown) => isWorkerError(err, "ERR_CLIENT_LIMIT") && err.data.limit === 2);
+    assert.deepEqual(pool.calls, ["limit:alpha:2"]);
+  });
+
+  test("the pool's refusals (a full queue, the state dir) are refusals like the others; anything else is not counted as one", async () => {
+    for (const code of ["ERR_QUEUE_FULL", "ERR_STATE_DIR", "ERR_DRAINING"] as const) {
+      const c = counts();
+      const submit = createIntake({ pool: fakePool({ accept: () => new WorkerError(code) }), admission: () => undefined, clientMetrics: c });
+      await rejects(submit(ALPHA, IMAGE), code);
+      assert.deepEqual(c.seen, ["refused:alpha"], code);
+      assert.ok((INTAKE_REFUSALS as readonly string[]).includes(code));
+    }
+    const c = counts();
+    const submit = createIntake({ pool: fakePool({ accept: () => new Error("disk on fire") }), admission: () => undefined, clientMetrics: c });
+    await assert.rejects(submit(ALPHA, IMAGE), /disk on fire/);
+    assert.deepEqual(c.seen, []);
+  });
+
+  test("the operator has no limit and no counts; its task carries no client", async () => {
+    const pool = fakePool({ atLimit: true });
+    const c = counts();
+    await createIntake({ pool, admission: () => undefined, clientMetrics: c })({ kind: "operator" }, IMAGE);
+    assert.deepEqual(pool.calls, ["accept"]);
+    assert.deepEqual(pool.accepted, [IMAGE]);
+    assert.deepEqual(c.seen, []);
+  });
+});
