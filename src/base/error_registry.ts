@@ -164,6 +164,7 @@ const TASK = {
   SUBMIT_UNCERTAIN: t("The submit may have reached the upstream without an answer; not repeated, to avoid a double charge.", "worker"),
   owner_unavailable: { ...t("The task's owner node did not answer before the task's deadline.", "nobody"), relayed: true },
   journal: t("The task could not be recorded in --state-dir; it was withdrawn before anyone had its id.", "nobody"),
+  BAD_SOLUTION: t("The upstream answered success with what does not read as the type's solution.", "worker"),
 } as const satisfies Record<string, TaskRow>;
 
 export type TaskFailureCode = keyof typeof TASK;

@@ -6,6 +6,7 @@
  * followed; a few retries with back-off. The URL rides in the task's parameters, so the journal's
  * accept record keeps it: a task open across a restart still calls back when it ends.
  */
+import { solutionIn, solutionText } from "../tasks/task_catalogue.ts";
 import { loadBuiltin } from "../base/builtin.ts";
 import type { LookupAddress } from "node:dns";
 import { request as httpRequest, type RequestOptions } from "node:http";
@@ -138,7 +139,7 @@ export class Callbacks {
 
 /** The legacy pingback: `id` and `code` (the answer, or the error code), form-encoded. */
 function pingbackBody(task: Task): string {
-  const code = task.status === "solved" ? (task.solution ?? "") : taskFailureCode(task.error?.code);
+  const code = task.status === "solved" ? solutionText(solutionIn(task, "legacy") ?? "") : taskFailureCode(task.error?.code);
   return new URLSearchParams({ id: task.id, code }).toString();
 }
 

@@ -15,6 +15,7 @@ import { ANSWERED, routeElsewhere, type AskOutcome, type RequestCtx, type TaskRo
 import { gatewayAnswerOf, GatewayError, refusalError, taskFailureCode } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
 import { readLegacyTask } from "../tasks/task_input.ts";
+import { solutionIn, solutionText } from "../tasks/task_catalogue.ts";
 import { textFlag } from "../tasks/task_fields.ts";
 import { nodeOfTaskId } from "../tasks/task_id.ts";
 
@@ -37,7 +38,10 @@ export interface LegacyOptions {
 
 interface Reply {
   ok: boolean;
-  request: string;
+  /** Text, or a solution's several values (json=1 carries them as an object, json=0 as JSON text). */
+  request: string | Readonly<Record<string, unknown>>;
+  /** The user agent a solution was made with (2captcha's json=1 `useragent`, beside the request). */
+  useragent?: string | undefined;
   /** Plain text without `OK|` (getbalance and the report answers). */
   bare?: boolean;
   /** get2's price. */
@@ -163,7 +167,7 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
   const answerOf = (client: ReturnType<Gateway["authenticate"]>, id: string, r: AskOutcome, i: number): string => {
     if (r.kind === "local") {
       const task = o.gateway.find(client, id);
-      return task ? result(task).request : "ERROR_WRONG_CAPTCHA_ID";
+      return task ? solutionText(result(task).request) : "ERROR_WRONG_CAPTCHA_ID";
     }
     return r.kind === "unknown_node" || (r.kind === "unreachable" && r.final[i]) ? "ERROR_WRONG_CAPTCHA_ID" : "CAPCHA_NOT_READY";
   };
@@ -200,7 +204,7 @@ export function renderLegacyError(res: ServerResponse, err: unknown, log: Logger
 
 /** A task as `get` answers it. */
 function result(task: Task): Reply {
-  if (task.status === "solved") return { ok: true, request: task.solution ?? "" };
+  if (task.status === "solved") return { ok: true, request: solutionIn(task, "legacy") ?? "", useragent: task.useragent };
   if (task.status === "failed") return { ok: false, request: taskFailureCode(task.error?.code) };
   return { ok: false, request: "CAPCHA_NOT_READY" };
 }
@@ -212,10 +216,12 @@ function reply(res: ServerResponse, params: Params, r: Reply, close = false): vo
   if (close) headers.connection = "close";
   if (textFlag(params.get("json") ?? "") === true) {
     const body: Record<string, unknown> = { status: r.ok ? 1 : 0, request: r.request };
+    if (r.useragent !== undefined) body.useragent = r.useragent;
     if (r.price !== undefined) body.price = r.price;
     if (r.errorText !== undefined) body.error_text = r.errorText;
     return sendText(res, 200, JSON.stringify(body), "application/json", headers);
   }
-  const text = !r.ok || r.bare ? r.request : r.price !== undefined ? `OK|${r.request}|${r.price}` : `OK|${r.request}`;
+  const request = solutionText(r.request);
+  const text = !r.ok || r.bare ? request : r.price !== undefined ? `OK|${request}|${r.price}` : `OK|${request}`;
   sendText(res, 200, text, "text/plain; charset=utf-8", headers);
 }

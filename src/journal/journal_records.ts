@@ -19,6 +19,8 @@
  * retention. A record that cannot be applied (not JSON, a missing or mistyped field, an unknown op)
  * is skipped and counted, never fatal.
  */
+import { TaskProxy } from "../tasks/task_proxy.ts";
+import type { SolutionValue } from "../tasks/task_solution.ts";
 import type { EndedTask, ReplayedTask } from "../solver/journal_port.ts";
 import { type Task } from "../tasks/task.ts";
 import { TASK_TYPES, type TaskType } from "../tasks/task_catalogue.ts";
@@ -49,7 +51,7 @@ export interface Retention {
 }
 
 /** The fields of a task its records carry. */
-type RecordedTask = Pick<Task, "id" | "type" | "params" | "createdAt" | "deadlineAt" | "status" | "upstreamId" | "error" | "solution" | "endedAt">;
+type RecordedTask = Pick<Task, "id" | "type" | "params" | "createdAt" | "deadlineAt" | "status" | "upstreamId" | "error" | "solution" | "endedAt"> & { useragent?: string | undefined };
 
 export function formatRecord(): string {
   return JSON.stringify({ op: "format", version: FORMAT_VERSION });
@@ -58,8 +60,10 @@ export function formatRecord(): string {
 /** What an accept record holds of a task. */
 export type AcceptedTask = Pick<Task, "id" | "type" | "params" | "createdAt" | "deadlineAt">;
 
+/** The accept record; a task's proxy goes in whole (its password too: a restored task is submitted through the same proxy). */
 export function acceptRecord(task: AcceptedTask): string {
-  return JSON.stringify({ op: "accept", id: task.id, type: task.type, params: task.params, created_at: task.createdAt, deadline_at: task.deadlineAt });
+  const params = task.params.proxy ? { ...task.params, proxy: task.params.proxy.toRecord() } : task.params;
+  return JSON.stringify({ op: "accept", id: task.id, type: task.type, params, created_at: task.createdAt, deadline_at: task.deadlineAt });
 }
 
 export function submittingRecord(id: string): string {
@@ -83,6 +87,7 @@ export function endRecord(task: RecordedTask): string {
     op: "end", id: task.id, status: task.status, type: task.type, created_at: task.createdAt, ended_at: task.endedAt,
     ...(task.upstreamId !== undefined ? { upstream_id: task.upstreamId } : {}),
     ...(task.solution !== undefined ? { solution: task.solution } : {}),
+    ...(task.useragent !== undefined ? { useragent: task.useragent } : {}),
     ...(task.error ? { error: { code: task.error.code, message: task.error.message } } : {}),
     // Whose it is: after a restart a client still reads its own ended task (and no other client can).
     ...(task.params.client !== undefined ? { client: task.params.client } : {}),
@@ -187,7 +192,8 @@ export class OpenTasks {
       const r = JSON.parse(line) as EndRecord;
       return {
         id: r.id, type: r.type, status: r.status, createdAt: r.created_at, endedAt: r.ended_at, upstreamId: r.upstream_id,
-        solution: r.solution, error: r.error, ...(r.reported === "good" || r.reported === "bad" ? { reported: r.reported } : {}),
+        solution: r.solution, ...(typeof r.useragent === "string" ? { useragent: r.useragent } : {}), error: r.error,
+        ...(r.reported === "good" || r.reported === "bad" ? { reported: r.reported } : {}),
         ...(typeof r.client === "string" ? { client: r.client } : {}),
       };
     });
@@ -218,7 +224,8 @@ interface EndRecord {
   created_at: number;
   ended_at: number;
   upstream_id?: string;
-  solution?: string;
+  solution?: SolutionValue;
+  useragent?: string;
   error?: { code: string; message: string };
   reported?: unknown;
   client?: unknown;
@@ -240,7 +247,7 @@ export function applyRecord(tasks: OpenTasks, line: string, now: number): LineEf
   switch (r.op) {
     case "accept":
       if (!isTaskType(r.type) || !isParams(r.params, r.type) || !isTime(r.created_at) || !isTime(r.deadline_at)) return { kind: "skipped" };
-      tasks.accept({ id, type: r.type, params: r.params as TaskParams, createdAt: r.created_at as number, deadlineAt: r.deadline_at as number });
+      tasks.accept({ id, type: r.type, params: withProxy(r.params as Record<string, unknown>), createdAt: r.created_at as number, deadlineAt: r.deadline_at as number });
       return { kind: "applied" };
     case "submitting":
       tasks.submitting(id);
@@ -269,13 +276,21 @@ export function applyRecord(tasks: OpenTasks, line: string, now: number): LineEf
 function isRestorableEnd(r: Record<string, unknown>): boolean {
   if (!isTaskType(r.type) || !isTime(r.created_at) || !isTime(r.ended_at)) return false;
   if (r.upstream_id !== undefined && typeof r.upstream_id !== "string") return false;
-  if (r.status === "solved") return typeof r.solution === "string";
+  if (r.status === "solved") return typeof r.solution === "string" || (typeof r.solution === "object" && r.solution !== null && !Array.isArray(r.solution));
   const e = r.error as Record<string, unknown> | undefined;
   return typeof e === "object" && e !== null && typeof e.code === "string" && typeof e.message === "string";
 }
 
 const isTaskType = (v: unknown): v is TaskType => typeof v === "string" && (TASK_TYPES as readonly string[]).includes(v);
 const isTime = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
+/** An accept record's params as the solver takes them: a recorded proxy becomes a TaskProxy again (an unreadable one: none). */
+function withProxy(p: Record<string, unknown>): TaskParams {
+  if (p.proxy === undefined) return p as unknown as TaskParams;
+  const proxy = TaskProxy.fromRecord(p.proxy);
+  const { proxy: _recorded, ...rest } = p;
+  return (proxy ? { ...rest, proxy } : rest) as unknown as TaskParams;
+}
+
 const isParams = (v: unknown, type: TaskType): boolean =>
   typeof v === "object" && v !== null && !Array.isArray(v) && (v as Record<string, unknown>).type === type;
 

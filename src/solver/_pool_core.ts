@@ -138,6 +138,7 @@ export class PoolCore {
       submittedAt: undefined,
       endedAt: undefined,
       solution: undefined,
+      useragent: undefined,
       error: undefined,
       submissions: 0,
       polls: 0,
