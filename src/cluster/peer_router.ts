@@ -5,12 +5,12 @@
  * owner checks it again); the peer token rides in its own header, so the CaptchaAI key never does.
  * A forwarded request carries X-Captcha-Worker-Forwarded and is always answered where it lands.
  */
-import { timingSafeEqual, createHash } from "node:crypto";
 import { Agent, request, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Clock } from "../base/clock.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
+import { secretMatcher } from "../base/secret_match.ts";
 import type { Counter, Registry } from "../metrics/registry.ts";
 import { createdAtOfTaskId, nodeOfTaskId } from "../tasks/task_id.ts";
 import type { AskOutcome, OwnerQuestion, RouteOutcome, TaskRouting } from "../http/task_routing.ts";
@@ -50,14 +50,14 @@ export interface PeerRouterOptions {
 export class PeerRouter implements TaskRouting {
   readonly #o: PeerRouterOptions;
   readonly #peers = new Map<number, URL>();
-  readonly #token: Buffer | undefined;
+  readonly #token: ((candidate: string) => boolean) | undefined;
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 64 });
   readonly #counted: Counter | undefined;
 
   constructor(o: PeerRouterOptions) {
     this.#o = o;
     for (const p of o.peers) this.#peers.set(p.node, p.url);
-    this.#token = o.token === undefined ? undefined : digest(o.token);
+    this.#token = o.token === undefined ? undefined : secretMatcher(o.token);
     this.#counted = o.registry?.counter(
       "captcha_worker_peer_requests_total",
       "Reads of tasks owned by another node, by outcome: forwarded (the owner answered), owner_unavailable, refused (a forwarded request with a wrong peer token).",
@@ -65,7 +65,7 @@ export class PeerRouter implements TaskRouting {
     );
   }
 
-  async route(id: string, req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<RouteOutcome> {
+  async route(id: string, req: IncomingMessage, res: ServerResponse, body?: Buffer, waitS = 0): Promise<RouteOutcome> {
     const peerRequest = this.#peerRequest(req, res);
     if (peerRequest) return { kind: peerRequest };
     const node = nodeOfTaskId(id);
@@ -73,7 +73,7 @@ export class PeerRouter implements TaskRouting {
     const peer = this.#peers.get(node);
     if (!peer) return { kind: "unknown_node" };
     try {
-      await this.#forward(peer, req, res, body);
+      await this.#forward(peer, req, res, body, waitS);
       this.#counted?.inc({ outcome: "forwarded" });
       return { kind: "answered" };
     } catch (err) {
@@ -100,7 +100,7 @@ export class PeerRouter implements TaskRouting {
    */
   #peerRequest(req: IncomingMessage, res: ServerResponse): "local" | "answered" | undefined {
     if (req.headers[FORWARDED_HEADER] === undefined) return undefined;
-    if (this.#token !== undefined && timingSafeEqual(digest(String(req.headers[PEER_TOKEN_HEADER] ?? "")), this.#token)) return "local";
+    if (this.#token?.(String(req.headers[PEER_TOKEN_HEADER] ?? ""))) return "local";
     this.#o.sendError(res, new WorkerError("ERR_PEER_UNAUTHORIZED"));
     this.#counted?.inc({ outcome: "refused" });
     return "answered";
@@ -117,9 +117,9 @@ export class PeerRouter implements TaskRouting {
     return { kind: "unreachable", final: left <= 0, retryAfterS: Math.max(1, Math.min(MAX_RETRY_AFTER_S, Math.ceil(left / 1000))) };
   }
 
-  #forward(peer: URL, req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Promise<void> {
+  #forward(peer: URL, req: IncomingMessage, res: ServerResponse, body: Buffer | undefined, waitS: number): Promise<void> {
     const incoming = new URL(req.url ?? "/", "http://peer.invalid");
-    const timeoutMs = (this.#o.timeoutMs ?? FORWARD_TIMEOUT_MS) + waitMs(req, incoming);
+    const timeoutMs = (this.#o.timeoutMs ?? FORWARD_TIMEOUT_MS) + waitS * 1000;
     return whileClientStays(res, (outs) => this.#exchange<void>(peer, incoming.pathname + incoming.search, req.method ?? "GET", passedOn(req.headers, body), outs, timeoutMs, (out) => {
       if (body !== undefined) out.end(body);
       else if (req.method === "GET" || req.method === "HEAD") out.end();
@@ -224,10 +224,6 @@ async function whileClientStays<T>(res: ServerResponse, run: (outs: Set<ClientRe
   }
 }
 
-function digest(s: string): Buffer {
-  return createHash("sha256").update(s).digest();
-}
-
 function passedOn(h: IncomingHttpHeaders, body: Buffer | undefined): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const k of PASSED_ON) if (h[k] !== undefined) out[k] = h[k];
@@ -236,11 +232,4 @@ function passedOn(h: IncomingHttpHeaders, body: Buffer | undefined): OutgoingHtt
     out["content-length"] = body.length;
   }
   return out;
-}
-
-/** The wait the client asked for (`?wait=N` or `Prefer: wait=N`), capped as the routes cap it; 0 without one. */
-function waitMs(req: IncomingMessage, url: URL): number {
-  const raw = url.searchParams.get("wait") ?? /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})/i.exec(String(req.headers.prefer ?? ""))?.[1];
-  const n = Number(raw ?? 0);
-  return Number.isFinite(n) ? Math.min(Math.max(n, 0), 120) * 1000 : 0;
 }

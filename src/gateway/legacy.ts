@@ -13,7 +13,7 @@ import { GatewayError, refusalError, taskFailureCode } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
 import { readLegacyTask } from "../tasks/task_input.ts";
 import { textFlag } from "../tasks/task_fields.ts";
-import { nodeOfTaskId } from "../tasks/task_id.ts";
+import { isTaskId, nodeOfTaskId } from "../tasks/task_id.ts";
 import type { AskOutcome, TaskRouting } from "../http/task_routing.ts";
 
 /** Most ids one `get` answers (`ids=1,2,3`). */
@@ -106,7 +106,7 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
         const ids = p.get("ids");
         if (ids !== undefined && action === "get") return readMany(client, p.get("key") ?? "", ids, ctx);
         const id = p.get("id") ?? "";
-        if (!/^\d{1,20}$/.test(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
+        if (!isTaskId(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
         const elsewhere = await routed(id, ctx, false);
         if (elsewhere) return elsewhere;
         const task = o.gateway.find(client, id);
@@ -120,7 +120,7 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
       case "reportgood":
       case "reportbad": {
         const id = p.get("id") ?? "";
-        if (!/^\d{1,20}$/.test(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
+        if (!isTaskId(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
         const elsewhere = await routed(id, ctx, true);
         if (elsewhere) return elsewhere;
         const answer = await o.gateway.report(client, id, action === "reportgood");
@@ -142,7 +142,7 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
    */
   const readMany = async (client: ReturnType<Gateway["authenticate"]>, key: string, ids: string, ctx: Ctx): Promise<Reply | typeof ANSWERED> => {
     const list = ids.split(",").map((s) => s.trim());
-    if (list.length > MAX_IDS || list.some((id) => !/^\d{1,20}$/.test(id))) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
+    if (list.length > MAX_IDS || list.some((id) => !isTaskId(id))) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
     const byNode = new Map<number | undefined, string[]>();
     for (const id of list) {
       const node = nodeOfTaskId(id);

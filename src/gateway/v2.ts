@@ -11,6 +11,7 @@ import { readBody, send, type GatewayRoute } from "./_http.ts";
 import { GatewayError, refusalError, taskFailureCode, v2Error, type GatewayCode } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
 import { readV2Task } from "../tasks/task_input.ts";
+import { isTaskId } from "../tasks/task_id.ts";
 import { taskResultBody } from "./v2_result.ts";
 
 export interface V2Options {
@@ -60,7 +61,7 @@ export function v2Routes(o: V2Options): GatewayRoute[] {
   const taskOf = (b: Body) => {
     const c = client(b);
     const id = typeof b.taskId === "number" ? String(b.taskId) : typeof b.taskId === "string" ? b.taskId : "";
-    const task = /^\d{1,20}$/.test(id) ? o.gateway.find(c, id) : undefined;
+    const task = isTaskId(id) ? o.gateway.find(c, id) : undefined;
     if (!task) throw new GatewayError("ERROR_NO_SUCH_CAPCHA_ID");
     return { c, id, task };
   };
@@ -73,7 +74,7 @@ export function v2Routes(o: V2Options): GatewayRoute[] {
     if (!o.routing) return undefined;
     client(b);
     const id = typeof b.taskId === "number" ? String(b.taskId) : typeof b.taskId === "string" ? b.taskId : "";
-    if (!/^\d{1,20}$/.test(id)) return undefined;
+    if (!isTaskId(id)) return undefined;
     const r = await o.routing.route(id, ctx.req, ctx.res, ctx.raw);
     if (r.kind === "local") return undefined;
     if (r.kind === "answered") return ANSWERED;

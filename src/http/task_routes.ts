@@ -2,7 +2,6 @@
  * The task API (SPEC §5): submit, read with an optional wait (RFC 7240 `Prefer: wait=N` or
  * `?wait=N`), report. A waiting client that goes away drops only its wait, never the task.
  */
-import { loadBuiltin } from "../base/builtin.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isWorkerError, WorkerError, type WorkerErrorCode } from "../base/errors.ts";
 import type { ClientMetrics } from "../metrics/client_metrics.ts";
@@ -14,7 +13,9 @@ import { ByteBudget } from "../base/byte_budget.ts";
 import { sendJson } from "./respond.ts";
 import { serverTiming, taskView } from "./task_json.ts";
 import type { Router } from "./router.ts";
-import { nodeOfTaskId } from "../tasks/task_id.ts";
+import { isTaskId, nodeOfTaskId } from "../tasks/task_id.ts";
+import { sha256, digestsMatch } from "../base/secret_match.ts";
+import { waitSeconds } from "./wait_param.ts";
 import type { TaskRouting } from "./task_routing.ts";
 
 /** Why the worker takes no task now; undefined when it does. */
@@ -43,7 +44,6 @@ export interface TaskRoutesOptions {
   routing?: TaskRouting | undefined;
 }
 
-export const MAX_WAIT_S = 120;
 /** A submit refused for want of capacity: counted per client as the gateway's ERROR_NO_SLOT_AVAILABLE is. */
 const REFUSALS: readonly WorkerErrorCode[] = ["ERR_NOT_READY", "ERR_DRAINING", "ERR_QUEUE_FULL", "ERR_CLIENT_LIMIT", "ERR_STATE_DIR"];
 /** What a client waiting on a task kept across a restart is told at shutdown. */
@@ -88,7 +88,7 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
   router.on("GET", "/v1/tasks/:id", async (req, res, params, url) => {
     const caller = guard(req);
     const wait = waitSeconds(req, url);
-    if (await routedElsewhere(opts.routing, params.id!, req, res, "read")) return;
+    if (await routedElsewhere(opts.routing, params.id!, req, res, wait ?? 0)) return;
     const task = ownTask(caller, find(opts.pool, params.id!));
     if (wait === undefined) return sendTask(res, task);
     await answerAfterWait(req, res, opts.pool, task, wait);
@@ -115,13 +115,15 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
 }
 
 /**
- * True when the request was answered elsewhere (forwarded to the owner, or a peer token refused).
+ * True when the request was answered elsewhere (forwarded to the owner, or a peer token refused);
+ * `waitS`: a read's wait (0 for none), or "report".
  * An owner that does not answer: 503 with Retry-After while the task may still end; past its
  * deadline the final answer (a read: failed with `owner_unavailable`; a report: 502). An id naming
  * a node not in --peers: 404.
  */
-async function routedElsewhere(routing: TaskRouting | undefined, id: string, req: IncomingMessage, res: ServerResponse, kind: "read" | "report"): Promise<boolean> {
-  const r = routing && id.length <= 64 ? await routing.route(id, req, res) : { kind: "local" as const };
+async function routedElsewhere(routing: TaskRouting | undefined, id: string, req: IncomingMessage, res: ServerResponse, waitS: number | "report"): Promise<boolean> {
+  const r = routing && isTaskId(id) ? await routing.route(id, req, res, undefined, waitS === "report" ? 0 : waitS) : { kind: "local" as const };
+  const kind = waitS === "report" ? "report" : "read";
   if (r.kind === "local") return false;
   if (r.kind === "answered") return true;
   if (r.kind === "unknown_node") throw new WorkerError("ERR_NOT_FOUND", "No such task (its node is not one of --peers).");
@@ -137,7 +139,7 @@ async function routedElsewhere(routing: TaskRouting | undefined, id: string, req
 }
 
 function find(pool: SolverPool, id: string): Task {
-  const task = id.length <= 64 ? pool.tasks.get(id) : undefined;
+  const task = isTaskId(id) ? pool.tasks.get(id) : undefined;
   if (!task) throw new WorkerError("ERR_NOT_FOUND", "No such task (unknown, or finished long enough ago to be forgotten).");
   return task;
 }
@@ -174,39 +176,17 @@ function sendTask(res: ServerResponse, task: Task): void {
   sendJson(res, 200, taskView(task));
 }
 
-/** `?wait=N` or `Prefer: wait=N` (RFC 7240), seconds, 0 to 120; undefined when neither is given. */
-export function waitSeconds(req: IncomingMessage, url: URL): number | undefined {
-  const fromQuery = url.searchParams.get("wait");
-  let fromPrefer = /(?:^|[,;\s])wait\s*=\s*"?([^",;\s]*)/i.exec(String(req.headers.prefer ?? ""))?.[1];
-  // RFC 7240 §2: a preference the server does not understand (wait=abc) is ignored, not an error;
-  // the query parameter is this API's own and is checked.
-  if (fromPrefer !== undefined && !/^\d{1,6}$/.test(fromPrefer)) fromPrefer = undefined;
-  const raw = fromQuery ?? fromPrefer;
-  if (raw === undefined || raw === null) return undefined;
-  if (!/^\d{1,6}$/.test(raw)) {
-    throw new WorkerError("ERR_BAD_REQUEST", `Invalid wait: expected whole seconds from 0 to ${MAX_WAIT_S}.`, { field: "wait" });
-  }
-  // RFC 7240 lets a server honour less than asked; a query value over the cap is the caller's mistake.
-  const n = Number(raw);
-  if (fromQuery !== null && n > MAX_WAIT_S) {
-    throw new WorkerError("ERR_BAD_REQUEST", `Invalid wait: expected whole seconds from 0 to ${MAX_WAIT_S}.`, { field: "wait" });
-  }
-  return Math.min(n, MAX_WAIT_S);
-}
-
 /**
  * Compares tokens in constant time (both sides hashed first, so lengths leak nothing either). A
  * client key from --client-keys-file is a token too; with neither, the API is open.
  */
 export function bearerChecker(token: string | undefined, clientKeys?: TaskRoutesOptions["clientKeys"]): (header: string | undefined) => Caller | undefined {
   if (token === undefined && clientKeys === undefined) return () => OPERATOR;
-  const { createHash, timingSafeEqual } = loadBuiltin("node:crypto"); // only with a token: node:crypto is not loaded at start
-  const expected = token === undefined ? undefined : createHash("sha256").update(token).digest();
+  const expected = token === undefined ? undefined : sha256(token); // only with a token: node:crypto is not loaded at start
   return (header) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
     if (m === null) return undefined;
-    const given = createHash("sha256").update(m[1]!).digest();
-    if (expected !== undefined && timingSafeEqual(given, expected)) return OPERATOR;
+    if (expected !== undefined && digestsMatch(sha256(m[1]!), expected)) return OPERATOR;
     const client = clientKeys?.find(m[1]);
     return client === undefined ? undefined : { kind: "client", name: client.name, maxInFlight: client.maxInFlight };
   };

@@ -37,9 +37,11 @@ export type AskOutcome =
 export interface TaskRouting {
   /**
    * Routes a read of task `id`. `body`: the bytes the route has already read (the gateway's
-   * parameters); without it a POST's body is streamed to the owner unread.
+   * parameters); without it a POST's body is streamed to the owner unread. `waitS`: the wait the
+   * owner will honour (the task API's `wait`, as http/wait_param.ts reads it), which lengthens the
+   * forward's bound. @default 0
    */
-  route(id: string, req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<RouteOutcome>;
+  route(id: string, req: IncomingMessage, res: ServerResponse, body?: Buffer, waitS?: number): Promise<RouteOutcome>;
   /**
    * Asks each question's owner concurrently, one request per question. "answered": `req` is a
    * forwarded request with a wrong peer token, refused on `res`; otherwise one outcome per question.
