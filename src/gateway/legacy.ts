@@ -78,7 +78,7 @@ export function legacyRoutes(o: LegacyOptions): GatewayRoute[] {
     const r = o.routing ? await o.routing.route(id, ctx.req, ctx.res, ctx.body) : { kind: "local" as const };
     if (r.kind === "local") return undefined;
     if (r.kind === "answered") return ANSWERED;
-    if (r.kind === "unknown_node" || r.final) throw new GatewayError("ERROR_WRONG_CAPTCHA_ID");
+    if (r.kind === "unknown_node" || (r.kind === "unreachable" && r.final)) throw new GatewayError("ERROR_WRONG_CAPTCHA_ID");
     return report ? { ok: false, request: "ERROR_REPORT_NOT_RECORDED", bare: true } : { ok: false, request: "CAPCHA_NOT_READY" };
   };
 

@@ -78,7 +78,7 @@ export function v2Routes(o: V2Options): GatewayRoute[] {
     const r = await o.routing.route(id, ctx.req, ctx.res, ctx.raw);
     if (r.kind === "local") return undefined;
     if (r.kind === "answered") return ANSWERED;
-    if (r.kind === "unknown_node" || r.final) throw new GatewayError("ERROR_NO_SUCH_CAPCHA_ID");
+    if (r.kind === "unknown_node" || (r.kind === "unreachable" && r.final)) throw new GatewayError("ERROR_NO_SUCH_CAPCHA_ID");
     if (report) throw new GatewayError("ERROR_REPORT_NOT_RECORDED");
     return { status: "processing" };
   };

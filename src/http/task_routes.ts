@@ -88,7 +88,7 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
   router.on("GET", "/v1/tasks/:id", async (req, res, params, url) => {
     const caller = guard(req);
     const wait = waitSeconds(req, url);
-    if (await routedElsewhere(opts.routing, params.id!, req, res, wait ?? 0)) return;
+    if (await routedElsewhere(opts.routing, caller, params.id!, req, res, wait ?? 0)) return;
     const task = ownTask(caller, find(opts.pool, params.id!));
     if (wait === undefined) return sendTask(res, task);
     await answerAfterWait(req, res, opts.pool, task, wait);
@@ -96,7 +96,7 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
 
   router.on("POST", "/v1/tasks/:id/report", async (req, res, params) => {
     const caller = guard(req);
-    if (await routedElsewhere(opts.routing, params.id!, req, res, "report")) return;
+    if (await routedElsewhere(opts.routing, caller, params.id!, req, res, "report")) return;
     const body = await readJsonBody(req, 4096);
     const correct = typeof body === "object" && body !== null ? (body as Record<string, unknown>).correct : undefined;
     if (typeof correct !== "boolean") throw new WorkerError("ERR_BAD_REQUEST", "Invalid correct: expected true or false.", { field: "correct" });
@@ -119,14 +119,15 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
  * `waitS`: a read's wait (0 for none), or "report".
  * An owner that does not answer: 503 with Retry-After while the task may still end; past its
  * deadline the final answer (a read: failed with `owner_unavailable`; a report: 502). An id naming
- * a node not in --peers: 404.
+ * a node not in --peers: 404. A wait past the caller's cap of forwarded waits: 429 with Retry-After.
  */
-async function routedElsewhere(routing: TaskRouting | undefined, id: string, req: IncomingMessage, res: ServerResponse, waitS: number | "report"): Promise<boolean> {
+async function routedElsewhere(routing: TaskRouting | undefined, caller: Caller, id: string, req: IncomingMessage, res: ServerResponse, waitS: number | "report"): Promise<boolean> {
   const r = routing && isTaskId(id) ? await routing.route(id, req, res, undefined, waitS === "report" ? 0 : waitS) : { kind: "local" as const };
   const kind = waitS === "report" ? "report" : "read";
   if (r.kind === "local") return false;
   if (r.kind === "answered") return true;
   if (r.kind === "unknown_node") throw new WorkerError("ERR_NOT_FOUND", "No such task (its node is not one of --peers).");
+  if (r.kind === "busy") throw new WorkerError("ERR_TOO_MANY_WAITS", undefined, { data: { caller: caller.kind === "client" ? `Client ${caller.name}` : "The operator's token", limit: r.limit } });
   const node = nodeOfTaskId(id) ?? -1;
   if (!r.final) throw new WorkerError("ERR_OWNER_UNAVAILABLE", undefined, { data: { node, retryAfterS: r.retryAfterS } });
   if (kind === "report") throw new WorkerError("ERR_UPSTREAM_CODE", undefined, { data: { code: "owner_unavailable" } });

@@ -10,12 +10,17 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 export type RouteOutcome =
   /** This node answers: it owns the id, the request was forwarded to it already, or there are no peers. */
   | { kind: "local" }
-  /** The answer was written (the owner's, or a refused peer token). */
+  /** The answer was written (the owner's, a refused peer token, or this node's wrong --peers). */
   | { kind: "answered" }
   /** The owner did not answer. `final`: the task's deadline has passed, so it cannot end any more. */
   | { kind: "unreachable"; final: boolean; retryAfterS: number }
   /** The id names a node that is not in --peers. */
-  | { kind: "unknown_node" };
+  | { kind: "unknown_node" }
+  /**
+   * Not forwarded: the client already has `limit` waiting reads forwarded at once (README, Scaling
+   * out). The task API answers 429 with Retry-After; the gateway's reads never wait, so never get it.
+   */
+  | { kind: "busy"; limit: number; retryAfterS: number };
 
 /** A request for one owner about some of its tasks: POST `path` with `form` as its urlencoded body. */
 export interface OwnerQuestion {
@@ -38,8 +43,8 @@ export interface TaskRouting {
   /**
    * Routes a read of task `id`. `body`: the bytes the route has already read (the gateway's
    * parameters); without it a POST's body is streamed to the owner unread. `waitS`: the wait the
-   * owner will honour (the task API's `wait`, as http/wait_param.ts reads it), which lengthens the
-   * forward's bound. @default 0
+   * owner will honour (the task API's `wait`, as http/wait_param.ts reads it): it lengthens the
+   * forward's bound and counts toward the client's cap of forwarded waits. @default 0
    */
   route(id: string, req: IncomingMessage, res: ServerResponse, body?: Buffer, waitS?: number): Promise<RouteOutcome>;
   /**
