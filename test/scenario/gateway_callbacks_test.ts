@@ -3,12 +3,13 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createTcpServer, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { JOURNAL_FILE } from "../../src/journal/file_journal.ts";
 import { CLIENT_KEY, gatewayHarness, PNG } from "../_support/gateway.ts";
 import { advance, eventually, withHarness, type Harness } from "../_support/harness.ts";
+import type { FakeClock } from "../_support/fake_clock.ts";
 import { journalLines, tempDir } from "../_support/temp_dirs.ts";
 
 interface Hit {
@@ -148,6 +149,50 @@ describe("gateway callbacks", () => {
     } finally {
       for (const s of held) s.destroy();
       await new Promise<void>((ok) => drip.close(() => ok()));
+    }
+  });
+
+  test("a receiver trickling its status line a byte every 3 s is cut at each attempt's 10 s deadline on the worker's clock; after the last attempt the callback fails and frees its slot", async () => {
+    const status = Buffer.from("HTTP/1.1 200 OK\r\n");
+    const held: { socket: Socket; at: number; sent: number }[] = [];
+    let closed = 0;
+    let clock: FakeClock | undefined;
+    const trickle = createTcpServer((socket) => {
+      held.push({ socket, at: clock!.now(), sent: 0 });
+      socket.on("error", () => {});
+      socket.once("close", () => void closed++);
+      socket.resume();
+    });
+    await new Promise<void>((ok) => trickle.listen(0, "127.0.0.1", ok));
+    const drip = () => {
+      for (const h of held) if (!h.socket.destroyed && h.sent < status.length) h.socket.write(status.subarray(h.sent, ++h.sent));
+    };
+    const gauge = (h: Harness, name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(h.worker.registry.render())?.[1]);
+    try {
+      await withHarness(async (h) => {
+        clock = h.clock;
+        await inPhp(h, { method: "base64", body: PNG, pingback: `http://127.0.0.1:${(trickle.address() as AddressInfo).port}/slow` });
+        await advance(h.clock, 2000);
+        await eventually(() => held.length === 1, "the first attempt connected");
+        assert.equal(gauge(h, "captcha_worker_callbacks_pending"), 1);
+        const started = held[0]!.at;
+        for (let t = 3000; t <= 9000; t += 3000) {
+          await advance(h.clock, started + t - h.clock.now());
+          drip();
+          assert.equal(closed, 0, `still within the deadline ${t} ms in`);
+        }
+        await advance(h.clock, started + 10_250 - h.clock.now());
+        await eventually(() => closed === 1, "the attempt cut at its deadline");
+        // Four more attempts (5, 15, 45 and 180 s apart), each cut at its deadline too; then the slot is free.
+        await advance(h.clock, 300_000, 1000);
+        await eventually(() => closed === 5, "five attempts, each cut");
+        assert.equal(held.length, 5);
+        assert.equal(gauge(h, "captcha_worker_callbacks_pending"), 0);
+        assert.match(h.worker.registry.render(), /^captcha_worker_callbacks_total\{outcome="failed"\} 1$/m);
+      }, allowed());
+    } finally {
+      for (const h of held) h.socket.destroy();
+      await new Promise<void>((ok) => trickle.close(() => ok()));
     }
   });
 });
