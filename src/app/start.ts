@@ -225,7 +225,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     const v = checks.result(UPSTREAM_CHECK)?.value?.observedValue;
     return typeof v === "number" ? v : undefined;
   };
-  const gw = clientKeys && createGatewayParts({ pool, admission, balanceUsd, keys: clientKeys, clientMetrics, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies });
+  const gw = clientKeys && createGatewayParts({ pool, admission, balanceUsd, keys: clientKeys, clientMetrics, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies, journal });
   const gateway = gw?.gateway;
   for (const r of gw?.routes ?? []) router.on(r.method, r.path, r.handler);
 
@@ -264,6 +264,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       throw err;
     }
     const restored = pool.restore(opened.replayed, opened.ended);
+    gw?.callbacks.resume(opened.callbacks, (id) => pool.tasks.get(id)); // callbacks owed before the restart
     const r = opened.report;
     log.info("journal replayed", { dir: config.stateDir, format: r.version, records: r.records, skipped: r.skipped, torn: r.torn, ...restored });
   }

@@ -4,9 +4,9 @@
  * POSTed when a gateway task ends. Only to hosts named in --callback-allow; the name is resolved
  * once and the connection pinned to that address, which must be public unless the operator named
  * the address itself; no redirect is followed; a few retries with back-off, each attempt under a
- * total deadline on the injected clock (a receiver trickling its answer cannot hold one). The URL
- * rides in the task's parameters, so the journal's accept record keeps it: a task open across a
- * restart still calls back when it ends.
+ * total deadline on the injected clock (a receiver trickling its answer cannot hold one). With
+ * --state-dir each attempt is journaled before it is made and a settled callback says so, so a
+ * callback still owed at a stop or a crash is resumed at the next start, never past its attempts.
  */
 import { loadBuiltin } from "../base/builtin.ts";
 import type { LookupAddress } from "node:dns";
@@ -15,14 +15,15 @@ import { isIP } from "node:net";
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import { sendRequest } from "../http/http_client.ts";
+import type { PendingCallback } from "../journal/callback_records.ts";
 import type { Counter, Registry } from "../metrics/registry.ts";
-import { isWithdrawn, type Task } from "../tasks/task.ts";
+import { isEnded, isWithdrawn, type Task } from "../tasks/task.ts";
 import { taskFailureCode } from "./errors.ts";
 import { taskResultBody } from "./v2_result.ts";
 
 /** Waits before the 2nd, 3rd, ... attempt: five attempts over about four minutes. */
 export const RETRY_DELAYS_MS = [5_000, 15_000, 45_000, 180_000];
-/** Attempts per callback. */
+/** Attempts per callback, however many restarts come between them. */
 export const MAX_ATTEMPTS = RETRY_DELAYS_MS.length + 1;
 /** Deliveries waiting at once; beyond, new ones are dropped (and counted). */
 export const MAX_PENDING = 10_000;
@@ -30,6 +31,13 @@ export const MAX_PENDING = 10_000;
 export const ATTEMPT_TIMEOUT_MS = 10_000;
 
 export type Resolve = (host: string) => Promise<LookupAddress[]>;
+
+/** Where attempts are recorded (the task journal, with --state-dir): see src/journal/callback_records.ts. */
+export interface CallbackJournal {
+  /** Attempt `attempt` (1-based) is about to be made; resolves once recorded (rejects if it cannot be). */
+  callbackAttempt(id: string, attempt: number): Promise<void>;
+  callbackSettled(id: string, outcome: string): void;
+}
 
 export interface CallbacksOptions {
   /** --callback-allow: host names and IP literals, lower-cased. */
@@ -39,6 +47,8 @@ export interface CallbacksOptions {
   registry?: Registry;
   /** @default dns.lookup with all addresses */
   resolve?: Resolve;
+  /** Records attempts so a restart resumes what is still owed. @default none: a stop loses what is pending */
+  journal?: CallbackJournal | undefined;
 }
 
 /** One callback owed: where, what, and for which task. */
@@ -102,6 +112,26 @@ export class Callbacks {
     this.#start(task, cb.url, cb.format, 0);
   }
 
+  /**
+   * Takes up the callbacks the journal found still owed at start (`find`: the restored ended task):
+   * each resumes at once with the attempts it has left; one whose attempts were all made settles as failed.
+   */
+  resume(pending: readonly PendingCallback[], find: (id: string) => Task | undefined): void {
+    for (const p of pending) {
+      const task = find(p.id);
+      if (!task || !isEnded(task)) {
+        this.#o.journal?.callbackSettled(p.id, "failed"); // its task is gone: nothing to send
+        continue;
+      }
+      if (p.attempts >= MAX_ATTEMPTS) {
+        this.#o.journal?.callbackSettled(task.id, "failed");
+        this.#outcomes?.inc({ outcome: "failed" });
+        continue;
+      }
+      this.#start(task, p.url, p.format, p.attempts);
+    }
+  }
+
   /** Cancels waiting retries and ends deliveries under way (the stop ladder): nothing keeps the process. */
   stop(): void {
     this.#stopped = true;
@@ -118,7 +148,7 @@ export class Callbacks {
     void this.#attempt({ task, url, body, type }, attemptsMade);
   }
 
-  /** Attempt number `made + 1`: then delivered, retried later, or settled. */
+  /** Attempt number `made + 1`: recorded first, then sent; then delivered, retried later, or settled. */
   async #attempt(d: Delivery, made: number): Promise<void> {
     const u = new URL(d.url);
     let address: LookupAddress;
@@ -127,13 +157,17 @@ export class Callbacks {
     } catch (err) {
       return this.#settle("refused", d.task, err instanceof Error ? err.message : "unresolvable");
     }
-    if (this.#stopped) return this.#settle("failed", d.task, "the worker stopped");
+    if (this.#stopped) return this.#leftOwed(d.task);
+    // Recorded before it is sent: a crash mid-attempt counts it, so a restart never makes a sixth.
+    await this.#o.journal?.callbackAttempt(d.task.id, made + 1).catch(() => {}); // a failing state dir must not also lose the callback
+    if (this.#stopped) return this.#leftOwed(d.task);
     const status = await this.#post(u, address, d);
     if (status >= 200 && status < 300) return this.#settle("delivered", d.task);
     // A redirect is not followed and a 4xx will not change: both are final, like the pingback receiver's own verdict.
     const final = status >= 300 && status < 500;
     const why = status === 0 ? "no answer" : `HTTP ${status}`;
-    if (final || made + 1 >= MAX_ATTEMPTS || this.#stopped) return this.#settle("failed", d.task, why);
+    if (final || made + 1 >= MAX_ATTEMPTS) return this.#settle("failed", d.task, why);
+    if (this.#stopped) return this.#leftOwed(d.task, why);
     const timer = this.#o.clock.setTimeout(() => {
       this.#timers.delete(timer);
       void this.#attempt(d, made + 1);
@@ -172,8 +206,15 @@ export class Callbacks {
 
   #settle(outcome: Outcome, task: Task, why?: string): void {
     if (outcome !== "dropped") this.#pending--;
+    this.#o.journal?.callbackSettled(task.id, outcome);
     this.#outcomes?.inc({ outcome });
     if (outcome !== "delivered") this.#o.log.warn("callback not delivered", { id: task.id, client: task.params.client, outcome, why });
+  }
+
+  /** Stopping: with a journal the callback stays owed and the next start resumes it; without one it is lost (failed). */
+  #leftOwed(task: Task, why = "the worker stopped"): void {
+    if (!this.#o.journal) return this.#settle("failed", task, why);
+    this.#pending--;
   }
 }
 

@@ -41,10 +41,18 @@ after(() => new Promise<void>((ok) => receiver.close(() => ok())));
 const allowed = (extra: Record<string, string> = {}) => gatewayHarness({ "callback-allow": "127.0.0.1", ...extra });
 const inPhp = async (h: Harness, params: Record<string, string>) => (await (await fetch(`${h.base}/in.php?${new URLSearchParams({ key: CLIENT_KEY, ...params })}`)).text());
 
+/**
+ * Advances `ms`, then on in small steps until `n` callbacks arrived (at most 30 s more): a submit and
+ * a callback each wait for the journal's fsync, which a busy disk can make late for the clock.
+ */
 async function settle(h: Harness, n: number, ms = 2000) {
   await advance(h.clock, ms);
+  for (let extra = 0; hits.length < n && extra < 30_000; extra += 250) await advance(h.clock, 250);
   await eventually(() => hits.length >= n, `${n} callback(s)`);
 }
+
+/** Real I/O (a journal fsync, then the POST) with the fake clock still: more event-loop turns than `eventually`'s default. */
+const seen = (cond: () => boolean, what: string) => eventually(cond, what, 500_000);
 
 describe("gateway callbacks", () => {
   test("pingback POSTs a form with id and code (the answer) when the task is solved", () =>
@@ -123,6 +131,42 @@ describe("gateway callbacks", () => {
       assert.equal(new URLSearchParams(hits[0]!.body).get("id"), "12345678");
       assert.equal(await (await fetch(`${h.base}/res.php?key=${CLIENT_KEY}&action=get&id=12345678`)).text(), `OK|${h.worker.pool.tasks.get("12345678")!.solution}`);
     }, allowed({ "state-dir": restartDir }));
+  });
+
+  test("with --state-dir a callback still owed at a stop resumes at the next start with the attempts it has left: five in all, then none", async () => {
+    const dir = tempDir();
+    hits = [];
+    script = Array.from({ length: 10 }, () => 503);
+    const owed = () => hits.filter((x) => x.path === "/owed").length;
+    const pending = (h: Harness) => /^captcha_worker_callbacks_pending (\d+)$/m.exec(h.worker.registry.render())?.[1];
+    try {
+      await withHarness(async (h) => {
+        await inPhp(h, { method: "base64", body: PNG, pingback: `${hook}/owed` });
+        await settle(h, 1);
+        await advance(h.clock, 6000);
+        await seen(() => owed() === 2, "the second attempt");
+        assert.equal(pending(h), "1");
+      }, allowed({ "state-dir": dir }));
+      // Stopped while its third attempt waited 15 s: the next start makes it at once, then the last two
+      // (45 and 180 s apart; each advance overshoots by less than the next wait).
+      await withHarness(async (h) => {
+        await seen(() => owed() === 3, "resumed at start");
+        await advance(h.clock, 60_000, 1000);
+        await seen(() => owed() === 4, "the fourth attempt");
+        await advance(h.clock, 200_000, 5000);
+        await seen(() => owed() === 5, "the fifth attempt");
+        await advance(h.clock, 600_000, 20_000);
+        assert.equal(owed(), 5, "never a sixth");
+        assert.equal(pending(h), "0");
+        assert.match(h.worker.registry.render(), /^captcha_worker_callbacks_total\{outcome="failed"\} 1$/m);
+      }, allowed({ "state-dir": dir }));
+      await withHarness(async (h) => {
+        await advance(h.clock, 10_000);
+        assert.equal(owed(), 5, "settled: not resumed again");
+      }, allowed({ "state-dir": dir }));
+    } finally {
+      script = [];
+    }
   });
 
   test("a receiver that never finishes its answer holds nothing: the worker reads the status and hangs up", async () => {
