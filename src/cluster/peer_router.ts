@@ -19,7 +19,7 @@ import { secretMatcher } from "../base/secret_match.ts";
 import type { Counter, Registry } from "../metrics/registry.ts";
 import { createdAtOfTaskId, nodeOfTaskId } from "../tasks/task_id.ts";
 import { sendRequest, type HttpAnswer } from "../http/http_client.ts";
-import type { AskOutcome, OwnerQuestion, RouteOutcome, TaskRouting } from "../http/task_routing.ts";
+import type { AskOutcome, ForwardedWait, OwnerQuestion, RouteOutcome, TaskRouting } from "../http/task_routing.ts";
 import { forwardedHeaders, FORWARDED_HEADER, NODE_HEADER, PEER_TOKEN_HEADER, requestTarget, sendOwnerAnswer } from "./_forwarding.ts";
 
 export { FORWARDED_HEADER, NODE_HEADER, PEER_TOKEN_HEADER } from "./_forwarding.ts";
@@ -66,7 +66,7 @@ export class PeerRouter implements TaskRouting {
   readonly #reads = new Agent({ keepAlive: true, maxSockets: READ_SOCKETS });
   /** Waiting reads have their own connections (bounded by the per-client cap), so they never queue reads. */
   readonly #waits = new Agent({ keepAlive: true });
-  /** Forwarded waits under way per client credential. */
+  /** Forwarded waits under way per caller. */
   readonly #waiting = new Map<string, number>();
   #waitsOut = 0;
   readonly #counted: Counter | undefined;
@@ -86,7 +86,7 @@ export class PeerRouter implements TaskRouting {
     o.registry?.gauge("captcha_worker_peer_waits", "Waiting reads forwarded to their owners now.", [], (set) => set(undefined, this.#waitsOut));
   }
 
-  async route(id: string, req: IncomingMessage, res: ServerResponse, body?: Buffer, waitS = 0): Promise<RouteOutcome> {
+  async route(id: string, req: IncomingMessage, res: ServerResponse, body?: Buffer, wait?: ForwardedWait): Promise<RouteOutcome> {
     const peerRequest = this.#peerRequest(req, res);
     if (peerRequest) return { kind: peerRequest };
     const node = nodeOfTaskId(id);
@@ -94,9 +94,9 @@ export class PeerRouter implements TaskRouting {
     const peer = this.#peers.get(node);
     if (!peer) return { kind: "unknown_node" };
     const incoming = new URL(req.url ?? "/", "http://peer.invalid");
-    const waitMs = waitS * 1000;
+    const waitMs = (wait?.seconds ?? 0) * 1000;
     const limit = this.#o.maxWaitsPerClient ?? MAX_FORWARDED_WAITS;
-    const who = String(req.headers.authorization ?? "");
+    const who = wait?.caller ?? "";
     if (waitMs > 0 && (this.#waiting.get(who) ?? 0) >= limit) {
       this.#count("busy");
       return { kind: "busy", limit, retryAfterS: BUSY_RETRY_AFTER_S };

@@ -122,7 +122,8 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
  * a node not in --peers: 404. A wait past the caller's cap of forwarded waits: 429 with Retry-After.
  */
 async function routedElsewhere(routing: TaskRouting | undefined, caller: Caller, id: string, req: IncomingMessage, res: ServerResponse, waitS: number | "report"): Promise<boolean> {
-  const r = routing && isTaskId(id) ? await routing.route(id, req, res, undefined, waitS === "report" ? 0 : waitS) : { kind: "local" as const };
+  const wait = waitS !== "report" && waitS > 0 ? { seconds: waitS, caller: caller.kind === "client" ? `client ${caller.name}` : "operator" } : undefined;
+  const r = routing && isTaskId(id) ? await routing.route(id, req, res, undefined, wait) : { kind: "local" as const };
   const kind = waitS === "report" ? "report" : "read";
   if (r.kind === "local") return false;
   if (r.kind === "answered") return true;

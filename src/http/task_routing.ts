@@ -22,6 +22,13 @@ export type RouteOutcome =
    */
   | { kind: "busy"; limit: number; retryAfterS: number };
 
+/** A read that waits: how long, and for whom (the cap counts per caller, whichever credential spelling it sends). */
+export interface ForwardedWait {
+  seconds: number;
+  /** The caller's stable name: a client's name, or the operator. */
+  caller: string;
+}
+
 /** A request for one owner about some of its tasks: POST `path` with `form` as its urlencoded body. */
 export interface OwnerQuestion {
   /** The tasks asked about, all of one node. */
@@ -42,11 +49,11 @@ export type AskOutcome =
 export interface TaskRouting {
   /**
    * Routes a read of task `id`. `body`: the bytes the route has already read (the gateway's
-   * parameters); without it a POST's body is streamed to the owner unread. `waitS`: the wait the
-   * owner will honour (the task API's `wait`, as http/wait_param.ts reads it): it lengthens the
-   * forward's bound and counts toward the client's cap of forwarded waits. @default 0
+   * parameters); without it a POST's body is streamed to the owner unread. `wait`: the wait the
+   * owner will honour (the task API's, as http/wait_param.ts reads it), which lengthens the
+   * forward's bound and counts toward its caller's cap of forwarded waits. @default no wait
    */
-  route(id: string, req: IncomingMessage, res: ServerResponse, body?: Buffer, waitS?: number): Promise<RouteOutcome>;
+  route(id: string, req: IncomingMessage, res: ServerResponse, body?: Buffer, wait?: ForwardedWait): Promise<RouteOutcome>;
   /**
    * Asks each question's owner concurrently, one request per question. "answered": `req` is a
    * forwarded request with a wrong peer token, refused on `res`; otherwise one outcome per question.
