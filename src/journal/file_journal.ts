@@ -17,10 +17,7 @@ import type { EndedTask, TaskJournal } from "../solver/journal_port.ts";
 import type { Task } from "../tasks/task.ts";
 import { DEFAULT_FINISHED_TTL_MS, DEFAULT_MAX_FINISHED } from "../tasks/task_store.ts";
 import { probeJournalFile, probeWritable, replaceDurably, STATE_DIR_FLAG as FLAG, stateDirError, writeWhole } from "./_state_dir_io.ts";
-import {
-  acceptRecord, applyRecord, endRecord, FORMAT_VERSION, OpenTasks, reportedRecord, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord,
-  type JournaledTask, type ReplayReport, type Retention,
-} from "./journal_records.ts";
+import { acceptRecord, applyRecord, endRecord, FORMAT_VERSION, OpenTasks, reportedRecord, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord, type JournaledTask, type ReplayReport, type Retention } from "./journal_records.ts";
 import { callbackAttemptRecord, callbackSettledRecord, type PendingCallback } from "./callback_records.ts";
 
 export const JOURNAL_FILE = "tasks.journal";
