@@ -3,6 +3,7 @@
  * from one made later): it subscribes what it makes to the task-end hub and adds what must be
  * stopped to the stop ladder's list (`started`), where the part is made.
  */
+import type { Callbacks } from "../gateway/callbacks.ts";
 import { ByteBudget } from "../base/byte_budget.ts";
 import type { Clock } from "../base/clock.ts";
 import { watchRefusals } from "../base/dir_refusals.ts";
@@ -170,10 +171,12 @@ export interface RouteOptions {
   peerToken: string | undefined;
   /** The upstream the status page names. */
   upstreamUrl: URL | undefined;
+  /** With --state-dir: where callbacks owed are kept across a restart. */
+  journal: FileJournal | undefined;
 }
 
 /** Every route: metrics, health, status, the task API and, with client keys, the 2captcha-compatible gateway. */
-export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; gateway: Gateway | undefined } {
+export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; gateway: Gateway | undefined; callbacks: Callbacks | undefined } {
   const { config, clock, log } = w;
   const { pool, clientKeys } = o;
   const { view, notifier, history, checks } = o.health;
@@ -194,15 +197,15 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   // Keys from a file also authenticate /v1/tasks; the demo's own key does not lock the demo's task API.
   const submit = createIntake({ pool, admission, clientMetrics });
   registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: o.keysFromFile ? clientKeys : undefined, submit, routing });
-  if (!clientKeys) return { router, gateway: undefined };
+  if (!clientKeys) return { router, gateway: undefined, callbacks: undefined };
   // The 2captcha-compatible gateway (SPEC §11); getbalance reads the check's cache.
   const balanceUsd = () => {
     const v = checks.result(UPSTREAM_CHECK)?.value?.observedValue;
     return typeof v === "number" ? v : undefined;
   };
-  const gw = createGatewayParts({ pool, submit, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies });
+  const gw = createGatewayParts({ pool, submit, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies, journal: o.journal });
   w.taskEnds.subscribe((task) => gw.gateway.taskEnded(task));
   w.started.push(gw.callbacks);
   gw.mount(router);
-  return { router, gateway: gw.gateway };
+  return { router, gateway: gw.gateway, callbacks: gw.callbacks };
 }

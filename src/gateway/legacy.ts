@@ -17,7 +17,7 @@ import type { Gateway } from "./gateway.ts";
 import { readLegacyTask } from "../tasks/task_input.ts";
 import { solutionIn, solutionText } from "../tasks/task_catalogue.ts";
 import { textFlag } from "../tasks/task_fields.ts";
-import { nodeOfTaskId } from "../tasks/task_id.ts";
+import { isTaskId, nodeOfTaskId } from "../tasks/task_id.ts";
 
 /** Image uploads as multipart, form or base64 in JSON: room for the largest image and the envelope around it. */
 export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
@@ -90,7 +90,7 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
         const ids = p.get("ids");
         if (ids !== undefined && action === "get") return readMany(client, p.get("key") ?? "", ids, ctx);
         const id = p.get("id") ?? "";
-        if (!/^\d{1,20}$/.test(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
+        if (!isTaskId(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
         const elsewhere = await routed(id, ctx, false);
         if (elsewhere) return elsewhere;
         const task = o.gateway.find(client, id);
@@ -104,7 +104,7 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
       case "reportgood":
       case "reportbad": {
         const id = p.get("id") ?? "";
-        if (!/^\d{1,20}$/.test(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
+        if (!isTaskId(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
         const elsewhere = await routed(id, ctx, true);
         if (elsewhere) return elsewhere;
         const answer = await o.gateway.report(client, id, action === "reportgood");
@@ -126,7 +126,7 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
    */
   const readMany = async (client: ReturnType<Gateway["authenticate"]>, key: string, ids: string, ctx: RequestCtx): Promise<Reply | typeof ANSWERED> => {
     const list = ids.split(",").map((s) => s.trim());
-    if (list.length > MAX_IDS || list.some((id) => !/^\d{1,20}$/.test(id))) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
+    if (list.length > MAX_IDS || list.some((id) => !isTaskId(id))) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
     const byNode = new Map<number | undefined, string[]>();
     for (const id of list) {
       const node = nodeOfTaskId(id);

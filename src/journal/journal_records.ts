@@ -12,6 +12,13 @@
  *     "upstream_id"?,"solution"?,"error"?:{"code","message"},        (version 1: id and status only)
  *     "client"?,"reported"?}                                          its client; folded-in report
  *   {"op":"reported","id","reported":"good"|"bad"}                    a solved task's report went upstream
+ *   {"op":"callback_attempt","id","attempt"}                          a gateway callback's attempt N (1-based)
+ *                                                                     is made: durable before it is sent
+ *   {"op":"callback_settled","id","outcome"}                          delivered, failed for good, refused
+ *
+ * An end record of a task that asked for a callback carries it (`"callback":{"url","format",
+ * "attempts"?}`) until the callback settles, so a delivery pending at a stop or a crash is resumed
+ * at the next start with the attempts it has left.
  *
  * A task with an upstream id is polled by it after a restart; a task whose submit may have landed
  * (a `submitting` with nothing after it) is `uncertain` and fails with SUBMIT_UNCERTAIN rather than
@@ -25,6 +32,7 @@ import type { EndedTask, ReplayedTask } from "../solver/journal_port.ts";
 import { type Task } from "../tasks/task.ts";
 import { TASK_TYPES, type TaskType } from "../tasks/task_catalogue.ts";
 import type { TaskParams } from "../tasks/task_catalogue.ts";
+import { isCallback, type PendingCallback } from "./callback_records.ts";
 
 /** The format this worker writes; it reads this and every older one. */
 export const FORMAT_VERSION = 2;
@@ -91,6 +99,8 @@ export function endRecord(task: RecordedTask): string {
     ...(task.error ? { error: { code: task.error.code, message: task.error.message } } : {}),
     // Whose it is: after a restart a client still reads its own ended task (and no other client can).
     ...(task.params.client !== undefined ? { client: task.params.client } : {}),
+    // Its callback is still to be delivered: kept until callback_settled, so a restart resumes it.
+    ...(task.params.callback !== undefined ? { callback: { url: task.params.callback.url, format: task.params.callback.format } } : {}),
   });
 }
 
@@ -169,6 +179,37 @@ export class OpenTasks {
     if (e) e.line = JSON.stringify({ ...(JSON.parse(e.line) as EndRecord), reported });
   }
 
+  /** Attempt `attempt` of a retained ended task's callback was begun: its kept end record counts it. */
+  callbackAttempt(id: string, attempt: number): void {
+    this.#editEnded(id, (r) => {
+      if (isCallback(r.callback)) r.callback = { ...r.callback, attempts: Math.max(attempt, r.callback.attempts ?? 0) };
+    });
+  }
+
+  /** A retained ended task's callback settled: its kept end record no longer asks for it. */
+  callbackSettled(id: string): void {
+    this.#editEnded(id, (r) => void delete r.callback);
+  }
+
+  /** The retained ended tasks whose callbacks have not settled, oldest first. */
+  pendingCallbacks(): PendingCallback[] {
+    const out: PendingCallback[] = [];
+    for (const [id, { line }] of this.#ended) {
+      if (!line.includes('"callback":')) continue; // most ended tasks have none: no parse
+      const cb = (JSON.parse(line) as EndRecord).callback;
+      if (isCallback(cb)) out.push({ id, url: cb.url, format: cb.format, attempts: cb.attempts ?? 0 });
+    }
+    return out;
+  }
+
+  #editEnded(id: string, edit: (r: EndRecord) => void): void {
+    const e = this.#ended.get(id);
+    if (!e) return;
+    const r = JSON.parse(e.line) as EndRecord;
+    edit(r);
+    e.line = JSON.stringify(r);
+  }
+
   /** Drops ended tasks past their retention (time or count, oldest first). */
   evict(now: number): void {
     const oldest = now - this.#retention.finishedTtlMs;
@@ -229,6 +270,7 @@ interface EndRecord {
   error?: { code: string; message: string };
   reported?: unknown;
   client?: unknown;
+  callback?: unknown;
 }
 
 /** What one line did to the replay: applied, skipped (cannot be applied), or a format header. */
@@ -262,6 +304,13 @@ export function applyRecord(tasks: OpenTasks, line: string, now: number): LineEf
     case "end":
       if (r.status !== "solved" && r.status !== "failed") return { kind: "skipped" };
       tasks.end(id, isRestorableEnd(r) ? { line, endedAt: r.ended_at as number } : undefined, now);
+      return { kind: "applied" };
+    case "callback_attempt":
+      if (!Number.isSafeInteger(r.attempt) || (r.attempt as number) < 1) return { kind: "skipped" };
+      tasks.callbackAttempt(id, r.attempt as number);
+      return { kind: "applied" };
+    case "callback_settled":
+      tasks.callbackSettled(id);
       return { kind: "applied" };
     case "reported":
       if (r.reported !== "good" && r.reported !== "bad") return { kind: "skipped" };

@@ -52,6 +52,16 @@ export class TaskIdGenerator {
   }
 }
 
+/**
+ * Whether `id` has the shape of a task id, the one guard every API and the cluster apply before
+ * looking a task up: decimal digits, 1 to 20 of them (the 2captcha protocol's ids are numbers; ours
+ * are at most 16 digits), or a UUID, the id older journals wrote (README, Use your existing client:
+ * Ids): such tasks still replay and answer.
+ */
+export function isTaskId(id: string): boolean {
+  return /^\d{1,20}$/.test(id) || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id);
+}
+
 /** The id as a number when it is one of ours (a positive safe integer in decimal), else undefined (a UUID from an older journal). */
 export function parseTaskId(id: string): number | undefined {
   if (!/^[1-9]\d{0,15}$/.test(id)) return undefined;
