@@ -5,6 +5,7 @@
  * whole record and fails its callers. Start is two steps: replay() locks the dir and streams the file (read-only),
  * start() compacts it (write new, fsync, rename, fsync the directory) once the caller holds its listener too.
  */
+import { applyRecord } from "./apply_record.ts";
 import { closeSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { Backoff } from "../base/backoff.ts";
@@ -17,7 +18,7 @@ import type { EndedTask, TaskJournal } from "../solver/journal_port.ts";
 import type { Task } from "../tasks/task.ts";
 import { DEFAULT_FINISHED_TTL_MS, DEFAULT_MAX_FINISHED } from "../tasks/task_store.ts";
 import { probeJournalFile, probeWritable, replaceDurably, STATE_DIR_FLAG as FLAG, stateDirError, writeWhole } from "./_state_dir_io.ts";
-import { acceptRecord, applyRecord, endRecord, FORMAT_VERSION, OpenTasks, reportedRecord, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord, type JournaledTask, type ReplayReport, type Retention } from "./journal_records.ts";
+import { acceptRecord, endRecord, FORMAT_VERSION, OpenTasks, reportedRecord, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord, type JournaledTask, type ReplayReport, type Retention } from "./journal_records.ts";
 import { callbackAttemptRecord, callbackSettledRecord, type PendingCallback } from "./callback_records.ts";
 
 export const JOURNAL_FILE = "tasks.journal";

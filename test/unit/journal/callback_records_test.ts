@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { applyRecord } from "../../../src/journal/apply_record.ts";
 import { describe, test } from "node:test";
 import { callbackAttemptRecord, callbackSettledRecord } from "../../../src/journal/callback_records.ts";
-import { acceptRecord, applyRecord, endRecord, OpenTasks } from "../../../src/journal/journal_records.ts";
+import { acceptRecord, endRecord, OpenTasks } from "../../../src/journal/journal_records.ts";
 import { makeTask } from "../../_support/tasks.ts";
 
 const RETENTION = { maxFinished: 10_000, finishedTtlMs: 3_600_000 };

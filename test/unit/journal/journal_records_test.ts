@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { applyRecord } from "../../../src/journal/apply_record.ts";
 import { describe, test } from "node:test";
 import {
-  acceptRecord, applyRecord, endRecord, formatRecord, OpenTasks, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord,
+  acceptRecord, endRecord, formatRecord, OpenTasks, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord,
   type Retention,
 } from "../../../src/journal/journal_records.ts";
 import { makeTask } from "../../_support/tasks.ts";
