@@ -3,6 +3,7 @@
  * from one made later): it subscribes what it makes to the task-end hub and adds what must be
  * stopped to the stop ladder's list (`started`), where the part is made.
  */
+import { registerTypesRoute } from "../http/types_route.ts";
 import type { Callbacks } from "../gateway/callbacks.ts";
 import { ByteBudget } from "../base/byte_budget.ts";
 import type { Clock } from "../base/clock.ts";
@@ -185,6 +186,7 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   registerMetricsRoute(router, registry);
   registerHealthRoutes(router, view, notifier, log);
   registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl });
+  registerTypesRoute(router);
   const admission = createAdmission(view, { probationAdmits: config.threads });
   // SPEC §12: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).
   const routing = config.peers.length > 0 || o.peerToken !== undefined

@@ -158,6 +158,11 @@ export const STATUS_FLAGS: readonly FlagSpec[] = [
   flag({ flag: "json", boolean: true, default: "false", help: "print the model as JSON", value: v.boolean }),
 ];
 
+/** `types`'s flags. */
+export const TYPES_FLAGS: readonly FlagSpec[] = [
+  flag({ flag: "json", boolean: true, default: "false", help: "print the types as JSON (what GET /v1/types answers)", value: v.boolean }),
+];
+
 /** `simulate`'s flags (no variables: the simulator is a test tool). */
 export const SIMULATE_FLAGS: readonly FlagSpec[] = [
   flag({ flag: "listen", placeholder: "HOST:PORT", default: "127.0.0.1:8090", help: "address to listen on", value: v.hostPort }),
