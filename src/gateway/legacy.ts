@@ -24,6 +24,24 @@ export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
 
 /** Most ids one `get` answers (`ids=1,2,3`). */
 export const MAX_IDS = 100;
+/** Most peer questions (one per owner node) one client's `ids=` reads have out at once. */
+export const PEER_QUESTIONS_PER_CLIENT = 16;
+/** An owner not asked, or whose answer did not read: its ids are not ready (until their deadline, as one id's read). */
+const PENDING: AskOutcome = { kind: "unreachable", final: [] };
+
+/** A reply's request as one line of text (json=0): a list is its parts joined by `|`, as 2captcha's `ids=` answer. */
+const textOf = (request: Reply["request"]): string => (Array.isArray(request) ? request.join("|") : solutionText(request as Record<string, unknown> | string));
+
+/** An owner's `answers=list` answer (`{"status":1,"request":[...]}`), one text per id; undefined when it is not that. */
+function listOf(body: string, count: number): string[] | undefined {
+  try {
+    const v = JSON.parse(body) as { request?: unknown };
+    const list = v.request;
+    return Array.isArray(list) && list.length === count && list.every((x) => typeof x === "string") ? (list as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface LegacyOptions {
   gateway: Gateway;
@@ -38,8 +56,8 @@ export interface LegacyOptions {
 
 interface Reply {
   ok: boolean;
-  /** Text, or a solution's several values (json=1 carries them as an object, json=0 as JSON text). */
-  request: string | Readonly<Record<string, unknown>>;
+  /** Text, or a solution's several values (json=1 carries them as an object, json=0 as JSON text); `answers=list`: one text per id. */
+  request: string | Readonly<Record<string, unknown>> | readonly string[];
   /** The user agent a solution was made with (2captcha's json=1 `useragent`, beside the request). */
   useragent?: string | undefined;
   /** Plain text without `OK|` (getbalance and the report answers). */
@@ -88,7 +106,7 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
       case "get":
       case "get2": {
         const ids = p.get("ids");
-        if (ids !== undefined && action === "get") return readMany(client, p.get("key") ?? "", ids, ctx);
+        if (ids !== undefined && action === "get") return readMany(client, p.get("key") ?? "", ids, ctx, p.get("answers") === "list");
         const id = p.get("id") ?? "";
         if (!isTaskId(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
         const elsewhere = await routed(id, ctx, false);
@@ -120,13 +138,16 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
 
   /**
    * `ids=`: this node's ids answered here, each other node asked for its own (one request per owner,
-   * `res.php?action=get&ids=...` with the client's key, all at once), the answers put back in the
-   * client's order. An owner that does not answer: its ids read as routed() reads one id. An owner's
-   * answer that is not one part per id (a solution holding "|") is asked again, an id at a time.
+   * `res.php?action=get&ids=...&answers=list` with the client's key, all at once: the owner answers a
+   * JSON list, one answer per id, so a solution holding "|" splits cleanly), the answers put back in
+   * the client's order. An owner that does not answer, or answers what is not one answer per id: its
+   * ids read as routed() reads one id. A client has at most PEER_QUESTIONS_PER_CLIENT questions out
+   * at once; an owner past that is not asked (its ids read CAPCHA_NOT_READY).
    */
-  const readMany = async (client: ReturnType<Gateway["authenticate"]>, key: string, ids: string, ctx: RequestCtx): Promise<Reply | typeof ANSWERED> => {
+  const readMany = async (client: ReturnType<Gateway["authenticate"]>, key: string, ids: string, ctx: RequestCtx, asList: boolean): Promise<Reply | typeof ANSWERED> => {
     const list = ids.split(",").map((s) => s.trim());
     if (list.length > MAX_IDS || list.some((id) => !isTaskId(id))) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
+    if (asList) return { ok: true, request: list.map((id) => localAnswer(client, id)) };
     const byNode = new Map<number | undefined, string[]>();
     for (const id of list) {
       const node = nodeOfTaskId(id);
@@ -135,25 +156,40 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
       else byNode.set(node, [id]);
     }
     const groups = [...byNode.values()];
-    const asked = await ask(groups.map((g) => ({ ids: g, form: { key, action: "get", ids: g.join(",") } })), ctx);
+    const asked = await askBounded(client.name, groups.map((g) => ({ ids: g, form: { key, action: "get", ids: g.join(","), json: "1", answers: "list" } })), ctx);
     if (asked === ANSWERED) return ANSWERED;
-    // One owner holding the whole list: its answer is the answer, as it gave it.
-    if (groups.length === 1 && asked[0]!.kind === "answer") return { ok: true, request: asked[0]!.body, bare: true };
     const answers = new Map<string, string>();
-    const again: string[] = [];
     asked.forEach((r, n) => {
       const group = groups[n]!;
-      const parts = r.kind === "answer" ? r.body.split("|") : undefined;
-      if (parts && parts.length !== group.length) return void again.push(...group);
-      group.forEach((id, i) => answers.set(id, parts ? parts[i]! : answerOf(client, id, r, i)));
+      const parts = r.kind === "answer" ? listOf(r.body, group.length) : undefined;
+      group.forEach((id, i) => answers.set(id, parts ? parts[i]! : answerOf(client, id, r.kind === "answer" ? PENDING : r, i)));
     });
-    if (again.length > 0) {
-      const singles = await ask(again.map((id) => ({ ids: [id], form: { key, action: "get", id } })), ctx);
-      if (singles === ANSWERED) return ANSWERED;
-      singles.forEach((r, n) => answers.set(again[n]!, r.kind === "answer" ? r.body.replace(/^OK\|/, "") : answerOf(client, again[n]!, r, 0)));
-    }
     return { ok: true, request: list.map((id) => answers.get(id)!).join("|"), bare: true };
   };
+
+  /** How `get` reads one of this node's own ids. */
+  const localAnswer = (client: ReturnType<Gateway["authenticate"]>, id: string): string => {
+    const task = o.gateway.find(client, id);
+    return task ? textOf(result(task).request) : "ERROR_WRONG_CAPTCHA_ID";
+  };
+
+  /** ask(), at most PEER_QUESTIONS_PER_CLIENT out at once per client: the questions past it are not sent (their ids read CAPCHA_NOT_READY). */
+  const askBounded = async (name: string, questions: { ids: string[]; form: Record<string, string> }[], ctx: RequestCtx): Promise<AskOutcome[] | typeof ANSWERED> => {
+    const out = questionsOut.get(name) ?? 0;
+    const room = Math.max(0, PEER_QUESTIONS_PER_CLIENT - out);
+    const sent = questions.slice(0, room);
+    questionsOut.set(name, out + sent.length);
+    try {
+      const asked = await ask(sent, ctx);
+      return asked === ANSWERED ? ANSWERED : [...asked, ...questions.slice(room).map(() => PENDING)];
+    } finally {
+      const left = (questionsOut.get(name) ?? sent.length) - sent.length;
+      if (left > 0) questionsOut.set(name, left);
+      else questionsOut.delete(name);
+    }
+  };
+  /** Peer questions each client has out now. */
+  const questionsOut = new Map<string, number>();
 
   /** Asks each owner its question (POST /res.php); a node's own ids come back "local". */
   const ask = async (questions: { ids: string[]; form: Record<string, string> }[], ctx: RequestCtx): Promise<AskOutcome[] | typeof ANSWERED> => {
@@ -165,10 +201,7 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
 
   /** Id `i` of an owner's question as `get` reads it when the owner did not give its answer. */
   const answerOf = (client: ReturnType<Gateway["authenticate"]>, id: string, r: AskOutcome, i: number): string => {
-    if (r.kind === "local") {
-      const task = o.gateway.find(client, id);
-      return task ? solutionText(result(task).request) : "ERROR_WRONG_CAPTCHA_ID";
-    }
+    if (r.kind === "local") return localAnswer(client, id);
     return r.kind === "unknown_node" || (r.kind === "unreachable" && r.final[i]) ? "ERROR_WRONG_CAPTCHA_ID" : "CAPCHA_NOT_READY";
   };
 
@@ -221,7 +254,7 @@ function reply(res: ServerResponse, params: Params, r: Reply, close = false): vo
     if (r.errorText !== undefined) body.error_text = r.errorText;
     return sendText(res, 200, JSON.stringify(body), "application/json", headers);
   }
-  const request = solutionText(r.request);
+  const request = textOf(r.request);
   const text = !r.ok || r.bare ? request : r.price !== undefined ? `OK|${request}|${r.price}` : `OK|${request}`;
   sendText(res, 200, text, "text/plain; charset=utf-8", headers);
 }

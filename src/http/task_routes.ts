@@ -139,9 +139,17 @@ const UNROUTED: Record<"read" | "report", UnroutedAnswers<Record<string, unknown
   },
 };
 
+/**
+ * The one answer for a task a caller cannot read: unknown, forgotten, or another client's, alike byte
+ * for byte but for the id, so a 404 tells a client nothing of other clients' tasks.
+ */
+function noTask(id: string): WorkerError {
+  return new WorkerError("ERR_NOT_FOUND", `No task ${id.slice(0, 64)} (unknown, forgotten an hour after it ended, or another client's).`);
+}
+
 function find(pool: SolverPool, id: string): Task {
   const task = isTaskId(id) ? pool.find(id) : undefined;
-  if (!task) throw new WorkerError("ERR_NOT_FOUND", "No such task (unknown, or finished long enough ago to be forgotten).");
+  if (!task) throw noTask(id);
   return task;
 }
 
@@ -196,6 +204,6 @@ export function bearerChecker(token: string | undefined, clientKeys?: TaskRoutes
 
 /** A client sees only its own tasks; another's answers as unknown (404), so ids reveal nothing. */
 function ownTask(caller: Caller, task: Task): Task {
-  if (caller.kind === "client" && task.params.client !== caller.name) throw new WorkerError("ERR_NOT_FOUND", `No task ${task.id}.`);
+  if (caller.kind === "client" && task.params.client !== caller.name) throw noTask(task.id);
   return task;
 }
