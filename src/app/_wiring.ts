@@ -188,7 +188,7 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl });
   registerTypesRoute(router);
   const admission = createAdmission(view, { probationAdmits: config.threads });
-  // SPEC §12: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).
+  // README, Scaling out: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).
   const routing = config.peers.length > 0 || o.peerToken !== undefined
     ? new PeerRouter({ nodeId: config.nodeId, peers: config.peers, token: o.peerToken, taskTimeoutMs: config.taskTimeoutMs, clock, log: log.child({ component: "cluster" }), registry, sendError: sendProblem })
     : undefined;
@@ -200,7 +200,7 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   const submit = createIntake({ pool, admission, clientMetrics });
   registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: o.keysFromFile ? clientKeys : undefined, submit, routing });
   if (!clientKeys) return { router, gateway: undefined, callbacks: undefined };
-  // The 2captcha-compatible gateway (SPEC §11); getbalance reads the check's cache.
+  // The 2captcha-compatible gateway (README, Use your existing client); getbalance reads the check's cache.
   const balanceUsd = () => {
     const v = checks.result(UPSTREAM_CHECK)?.value?.observedValue;
     return typeof v === "number" ? v : undefined;

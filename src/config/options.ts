@@ -57,7 +57,7 @@ function flag<T>(spec: Omit<FlagSpec<T>, "env" | "allowed" | "parse"> & { env?: 
 const FIRST_POLL_MAX_MS = 600_000;
 const SOLVE_TIME_MAX_MS = 3_600_000;
 
-/** Every option of `run` and `config`, its default and its parser, in the order of SPEC §3. */
+/** Every option of `run` and `config`, its default and its parser, in the order of the README's Configuration table. */
 export const OPTIONS: readonly OptionSpec[] = [
   option("listen", "listen", "0.0.0.0:8080",
     "HTTP address for health, metrics, task API and status page", v.hostPort),

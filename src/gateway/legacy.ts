@@ -1,5 +1,5 @@
 /**
- * 2captcha's legacy API (SPEC §11): /in.php submits, /res.php reads (get, get2, ids=), the balance
+ * 2captcha's legacy API (README, Use your existing client): /in.php submits, /res.php reads (get, get2, ids=), the balance
  * and reports. Parameters come from the query, a form, multipart (a `file` part) or a JSON body;
  * `json=1` answers {"status","request"}, otherwise `OK|...` or the bare code as text, always 200.
  */
@@ -48,7 +48,7 @@ export interface LegacyOptions {
   log: Logger;
   /** Checks a pingback URL; returns the code to refuse it with, or undefined to take it. */
   checkCallback?: (url: string) => "ERROR_BAD_PARAMETERS" | undefined;
-  /** Reads of a peer's task go to the owner (--peers, SPEC §12). */
+  /** Reads of a peer's task go to the owner (--peers, README, Scaling out). */
   routing?: TaskRouting | undefined;
   /** The worker's budget for request bodies being read, shared with the task API. */
   bodies?: ByteBudget;

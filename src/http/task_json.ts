@@ -15,7 +15,7 @@ export function serverTiming(task: Task): string | undefined {
   return `queue;dur=${f(t.queueMs)}, upstream;dur=${f(t.upstreamMs)}, poll-wait;dur=${f(t.waitMs)}, worker;dur=${f(worker)}, total;dur=${f(total)}`;
 }
 
-/** The task as GET /v1/tasks/{id} shows it (SPEC §5). */
+/** The task as GET /v1/tasks/{id} shows it (README, Task API). */
 export function taskView(task: Task): Record<string, unknown> {
   const view: Record<string, unknown> = {
     id: task.id,

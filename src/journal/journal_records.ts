@@ -1,5 +1,5 @@
 /**
- * The task journal's records (SPEC §8), one JSON object a line, and what they mean: the open and
+ * The task journal's records (README, Durability), one JSON object a line, and what they mean: the open and
  * the retained ended tasks they leave behind, replayed one record at a time, and the few lines
  * compaction keeps for them. Pure (no fs): src/journal/file_journal.ts reads and writes.
  *

@@ -1,5 +1,5 @@
 /**
- * Restore: takes back the open tasks of a journal after a restart (SPEC §8). Those the upstream
+ * Restore: takes back the open tasks of a journal after a restart (README, Durability). Those the upstream
  * holds are polled by their id, those whose submit may have landed fail with SUBMIT_UNCERTAIN,
  * those past their deadline fail with `timeout`, the rest are queued again in their original order.
  * Ended tasks the journal kept are answered again as they ended, until their retention ends.

@@ -1,5 +1,5 @@
 /**
- * Task ids for both APIs (SPEC §11, §12): positive integers no larger than 2^53-1, so clients that
+ * Task ids for both APIs (README, Use your existing client and Scaling out): positive integers no larger than 2^53-1, so clients that
  * parse JSON numbers or compare `taskId > 0` take them. The high part counts quarter-milliseconds
  * since 2025-01-01 (never backwards, borrowing ahead under bursts); the low 10 bits are the node.
  * The trade-off: more than 4000 ids a second run ahead of the clock, so a restart seeds from the
