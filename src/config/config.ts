@@ -43,6 +43,8 @@ export interface Config {
   logLevel: LogLevel;
   logFormat: LogFormat;
   apiKeyFile: string | undefined;
+  /** The providers file (README, Providers); unset: one provider, CaptchaAI at --upstream with the key flags and --threads. */
+  providersFile: string | undefined;
   demo: boolean;
   /** This node's number in task ids (README, Scaling out), 0 to 1023. */
   nodeId: number;

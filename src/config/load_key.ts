@@ -5,7 +5,7 @@ import { KEY_SOURCES_HELP, resolveApiKey, type ApiKey } from "./key_sources.ts";
 import type { Runtime } from "../base/runtime.ts";
 
 /** The key, or undefined in demo mode without one; throws ERR_NO_API_KEY otherwise. */
-export function loadApiKey(config: Config, flags: FlagValues, rt: Pick<Runtime, "env" | "readFile" | "exists">): ApiKey | undefined {
+export function loadApiKey(config: Pick<Config, "demo">, flags: FlagValues, rt: Pick<Runtime, "env" | "readFile" | "exists">): ApiKey | undefined {
   const flagFile = typeof flags["api-key-file"] === "string" ? flags["api-key-file"] : undefined;
   const key = resolveApiKey({ flagFile, env: rt.env, readFile: rt.readFile, exists: rt.exists });
   if (!key && !config.demo) {

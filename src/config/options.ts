@@ -115,6 +115,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     "json (one object a line) or text (for people)", v.oneOf(["json", "text"] as const)),
   option("apiKeyFile", "api-key-file", undefined,
     "file holding the CaptchaAI key (also CAPTCHAAI_API_KEY_FILE)", v.path("file")),
+  option("providersFile", "providers-file", undefined,
+    "the solving accounts, one a line in order of preference (README, Providers); unset: one, CaptchaAI at --upstream with --threads", v.path("file")),
   option("demo", "demo", "false",
     "run on the built-in simulator with sample traffic; no key needed", v.boolean, { boolean: true }),
   option("nodeId", "node-id", "0",
