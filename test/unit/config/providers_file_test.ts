@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { isWorkerError, type WorkerError } from "../../../src/base/errors.ts";
 import {
@@ -27,7 +28,7 @@ const FILES: Record<string, string> = {
   "/etc/captcha-worker/capsolver.key": CAP_KEY,
 };
 
-const EXAMPLE = `# the README's example
+const EXAMPLE = `# a plan, a legacy overflow and a v2 one
 captchaai legacy https://ocr.captchaai.com key-file=/run/credentials/captcha-worker.service/captchaai threads=10
 
 2captcha  legacy https://2captcha.com      key-file=/etc/captcha-worker/2captcha.key price=2.99 daily-budget=20   # overflow
@@ -78,7 +79,7 @@ function refuses(text: string, line: number, field: string | undefined, why: Reg
 }
 
 describe("providers file: what a line says", () => {
-  test("the README's example: three providers in file order, keys read and trimmed, defaults filled in", () => {
+  test("three providers in file order, keys read and trimmed, defaults filled in", () => {
     const [cai, two, cap] = load(EXAMPLE);
     assert.deepEqual(
       { ...cai!, url: cai!.url.href },
@@ -98,6 +99,23 @@ describe("providers file: what a line says", () => {
     assert.equal(cap!.dialect, "capsolver");
     assert.equal(cap!.afterMs, 10_000);
     assert.equal(cap!.key, CAP_KEY);
+  });
+
+  test("the README's Providers example parses as it says", () => {
+    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+    const block = /```\n(# \/etc\/captcha-worker\/providers\n[^`]*)```/.exec(readme)?.[1];
+    assert.ok(block, "the example in README, Providers");
+    const creds = "/run/credentials/captcha-worker.service";
+    const files = { [`${creds}/captchaai`]: CAI_KEY, "/etc/captcha-worker/2captcha.key": TWO_KEY, "/etc/captcha-worker/capsolver.key": CAP_KEY };
+    const ps = load(block, { CREDENTIALS_DIRECTORY: creds }, files);
+    assert.deepEqual(ps.map((p) => [p.name, p.protocol, p.dialect, p.threads, p.price, p.afterMs]), [
+      ["captchaai", "legacy", "captchaai", 10, undefined, 5000],
+      ["2captcha", "legacy", "2captcha", undefined, 2.99, 5000],
+      ["capsolver", "v2", "capsolver", undefined, 1.2, 10_000],
+    ]);
+    assert.equal(ps[0]!.keyFile, `${creds}/captchaai`, "a relative key-file: the systemd credential");
+    assert.deepEqual(ps[2]!.typePrices, { turnstile: 1 });
+    assert.deepEqual(ps[2]!.types, ["recaptcha_v2", "recaptcha_v3", "turnstile"]);
   });
 
   test("dialect defaults: legacy with threads= captchaai, legacy per solve 2captcha, v2 anticaptcha; each may be given", () => {
