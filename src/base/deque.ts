@@ -31,6 +31,23 @@ export class Deque<T> {
     return item;
   }
 
+  /** The item at `index` from the front (0: the head). */
+  at(index: number): T | undefined {
+    return index < 0 || index >= this.#size ? undefined : this.#items[(this.#head + index) & (this.#items.length - 1)];
+  }
+
+  /** Removes the item at `index` from the front, moving the ones before it back one place: O(index). */
+  removeAt(index: number): T | undefined {
+    if (index < 0 || index >= this.#size) return undefined;
+    const mask = this.#items.length - 1;
+    const item = this.#items[(this.#head + index) & mask];
+    for (let i = index; i > 0; i--) this.#items[(this.#head + i) & mask] = this.#items[(this.#head + i - 1) & mask];
+    this.#items[this.#head] = undefined;
+    this.#head = (this.#head + 1) & mask;
+    this.#size--;
+    return item;
+  }
+
   peek(): T | undefined {
     return this.#size === 0 ? undefined : this.#items[this.#head];
   }

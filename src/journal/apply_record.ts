@@ -26,7 +26,7 @@ export function applyRecord(tasks: OpenTasks, line: string, now: number): LineEf
       tasks.accept({ id, type: r.type, params: withProxy(r.params as Record<string, unknown>), createdAt: r.created_at as number, deadlineAt: r.deadline_at as number });
       return { kind: "applied" };
     case "submitting":
-      tasks.submitting(id);
+      tasks.submitting(id, typeof r.provider === "string" ? r.provider : undefined);
       return { kind: "applied" };
     case "submitted":
       if (typeof r.upstream_id !== "string") return { kind: "skipped" };

@@ -166,8 +166,8 @@ export class FileJournal implements TaskJournal {
   }
 
   submitting(task: Task): Promise<void> {
-    this.#open.submitting(task.id);
-    return this.#append(submittingRecord(task.id));
+    this.#open.submitting(task.id, task.provider);
+    return this.#append(submittingRecord(task.id, task.provider));
   }
 
   submitted(task: Task): void {

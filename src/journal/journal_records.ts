@@ -58,7 +58,7 @@ export interface Retention {
 }
 
 /** The fields of a task its records carry. */
-type RecordedTask = Pick<Task, "id" | "type" | "params" | "createdAt" | "deadlineAt" | "status" | "upstreamId" | "error" | "solution" | "endedAt"> & { useragent?: string | undefined };
+type RecordedTask = Pick<Task, "id" | "type" | "params" | "createdAt" | "deadlineAt" | "status" | "upstreamId" | "error" | "solution" | "endedAt" | "provider" | "costUsd"> & { useragent?: string | undefined };
 
 export function formatRecord(): string {
   return JSON.stringify({ op: "format", version: FORMAT_VERSION });
@@ -73,8 +73,9 @@ export function acceptRecord(task: AcceptedTask): string {
   return JSON.stringify({ op: "accept", id: task.id, type: task.type, params, created_at: task.createdAt, deadline_at: task.deadlineAt });
 }
 
-export function submittingRecord(id: string): string {
-  return JSON.stringify({ op: "submitting", id });
+/** A submit is about to be sent to `provider` (polls and reports go there after a restart; none named: the first). */
+export function submittingRecord(id: string, provider?: string): string {
+  return JSON.stringify(provider === undefined ? { op: "submitting", id } : { op: "submitting", id, provider });
 }
 
 export function submittedRecord(id: string, upstreamId: string | undefined): string {
@@ -93,6 +94,8 @@ export function endRecord(task: RecordedTask): string {
   return JSON.stringify({
     op: "end", id: task.id, status: task.status, type: task.type, created_at: task.createdAt, ended_at: task.endedAt,
     ...(task.upstreamId !== undefined ? { upstream_id: task.upstreamId } : {}),
+    ...(task.provider !== undefined ? { provider: task.provider } : {}),
+    ...(task.costUsd !== undefined ? { cost_usd: task.costUsd } : {}),
     ...(task.solution !== undefined ? { solution: task.solution } : {}),
     ...(task.useragent !== undefined ? { useragent: task.useragent } : {}),
     ...(task.error ? { error: { code: task.error.code, message: task.error.message } } : {}),
@@ -111,6 +114,8 @@ interface OpenEntry {
   task: AcceptedTask;
   submitting: boolean;
   upstreamId: string | undefined;
+  /** The provider the last submit went to. */
+  provider: string | undefined;
   submissions: number;
 }
 
@@ -136,12 +141,14 @@ export class OpenTasks {
   }
 
   accept(task: AcceptedTask): void {
-    this.#entries.set(task.id, { task, submitting: false, upstreamId: undefined, submissions: 0 });
+    this.#entries.set(task.id, { task, submitting: false, upstreamId: undefined, provider: undefined, submissions: 0 });
   }
 
-  submitting(id: string): void {
+  submitting(id: string, provider?: string): void {
     const e = this.#entries.get(id);
-    if (e) e.submitting = true;
+    if (!e) return;
+    e.submitting = true;
+    if (provider !== undefined) e.provider = provider;
   }
 
   submitted(id: string, upstreamId: string | undefined): void {
@@ -223,6 +230,7 @@ export class OpenTasks {
     return [...this.#entries.values()].map(({ task: t, ...e }) => ({
       id: t.id, type: t.type, params: t.params, createdAt: t.createdAt, deadlineAt: t.deadlineAt,
       upstreamId: e.upstreamId, uncertain: e.submitting && e.upstreamId === undefined, submissions: e.submissions,
+      ...(e.provider !== undefined ? { provider: e.provider } : {}),
     }));
   }
 
@@ -232,6 +240,7 @@ export class OpenTasks {
       const r = JSON.parse(line) as EndRecord;
       return {
         id: r.id, type: r.type, status: r.status, createdAt: r.created_at, endedAt: r.ended_at, upstreamId: r.upstream_id,
+        ...(typeof r.provider === "string" ? { provider: r.provider } : {}),
         solution: r.solution, ...(typeof r.useragent === "string" ? { useragent: r.useragent } : {}), error: r.error,
         ...(r.reported === "good" || r.reported === "bad" ? { reported: r.reported } : {}),
         ...(typeof r.client === "string" ? { client: r.client } : {}),
@@ -251,7 +260,7 @@ export class OpenTasks {
       // Earlier submits that landed (then came back unsolvable) still count toward the one retry.
       const earlier = e.submissions - (e.upstreamId === undefined ? 0 : 1);
       for (let i = 0; i < earlier; i++) yield* [submittingRecord(id), submittedRecord(id, "earlier"), unsubmittedRecord(id)];
-      if (e.submitting || e.upstreamId !== undefined) yield submittingRecord(id);
+      if (e.submitting || e.upstreamId !== undefined) yield submittingRecord(id, e.provider);
       if (e.upstreamId !== undefined) yield submittedRecord(id, e.upstreamId);
     }
   }
@@ -270,6 +279,7 @@ interface EndRecord {
   reported?: unknown;
   client?: unknown;
   callback?: unknown;
+  provider?: unknown;
 }
 
 /** Compact once the file holds `compactAfter` records since the last compaction and they outnumber the kept tasks 4 to 1. */

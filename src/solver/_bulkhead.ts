@@ -53,6 +53,11 @@ export class Bulkhead {
     return imageOk ? "image" : tokenOk ? "token" : undefined;
   }
 
+  /** Whether a task of `kind` may start now (`otherWaiting`: the other kind has tasks queued). */
+  may(kind: TaskKind, otherWaiting: boolean): boolean {
+    return this.total < this.#threads && this.#may(kind, otherWaiting);
+  }
+
   acquire(kind: TaskKind): void {
     this.#inFlight[kind]++;
   }

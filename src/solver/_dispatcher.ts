@@ -1,96 +1,130 @@
 /**
- * Dispatch: the pump that gives queued tasks their upstream slots (bulkheads, circuit, pauses) and
- * the submit of each. Trade-off: a submit whose request may have reached the upstream is never
- * repeated; the task fails SUBMIT_UNCERTAIN instead of risking a double charge. One that surely did
- * not (refused, not connected, or the journal could not record it) goes back to the head of its queue.
+ * Dispatch: the pump that gives queued tasks a provider's slot, and the submit of each. A task goes
+ * to the first provider, in order, that takes its type, is well (its key works, its circuit lets
+ * calls through, no trouble pause), has room (a free slot, budget left) and whose `after` the task
+ * has waited, unless every provider before it is out of the running (README, Providers). Trade-off:
+ * a submit whose request may have reached the upstream is never repeated, here or elsewhere; the
+ * task fails SUBMIT_UNCERTAIN instead of risking a double charge. One that surely did not goes back
+ * to the head of its queue, for the next provider at once or, after a thread plan's "no free
+ * thread", for the same plan until the task has waited long enough to overflow.
  */
-import { balanceFunded } from "../health/readiness.ts";
 import type { Task } from "../tasks/task.ts";
+import type { TaskKind } from "../tasks/task_catalogue.ts";
 import { SUBMIT } from "../upstream/endpoints.ts";
-import type { Account } from "./_account.ts";
+import type { Lane } from "./_lane.ts";
 import { SUBMIT_UNCERTAIN, type PoolCore } from "./_pool_core.ts";
 import type { Poller } from "./_poller.ts";
+
+/** How far into each queue the pump looks past a head no provider can take yet (its type waits on a busy plan, say). */
+const LOOKAHEAD = 64;
+
+/** What a lane says of a task now: take it, it is busy (the task may wait for it), or it is out of the running. */
+type Verdict = "take" | "busy" | "out";
 
 export class Dispatcher {
   readonly #core: PoolCore;
   readonly #poller: Poller;
-  readonly #account: Account;
-  /** ERROR_ZERO_BALANCE answers whose meaning (money or threads) waits on the next balance read. */
-  #zeroBalanceRefusals = 0;
-  /** The last balance read was at or above --min-balance. */
-  #funded = true;
+  /** The pump scheduled for when a waiting task's `after` runs out. */
+  #wake: { at: number; cancel(): void } | undefined;
 
-  constructor(core: PoolCore, poller: Poller, account: Account) {
+  constructor(core: PoolCore, poller: Poller) {
     this.#core = core;
     this.#poller = poller;
-    this.#account = account;
   }
 
-  /** Starts as many queued tasks as slots, bulkheads, the circuit and any pause allow. */
+  /** Starts as many queued tasks as the lanes take now; wakes again when a waiting task may overflow. */
   pump(): void {
     const core = this.#core;
-    if (core.state !== "running" || this.#account.refusedCode !== undefined) return;
+    if (core.state !== "running") return;
     const now = core.clock.now();
-    if (core.pausedAt(now)) return;
+    let wakeAt = Number.POSITIVE_INFINITY;
+    const blocked: Record<TaskKind, number> = { image: 0, token: 0 };
     for (;;) {
-      const kind = core.bulkhead.pick((k) => core.head(k)?.createdAt);
-      if (kind === undefined) return;
-      // Open: a good check (upstream cause) or the cool-down's end (task path) pumps again.
-      if (!core.circuit.tryAcquire()) return void core.pauseFor(core.circuit.retryInMs);
-      const task = core.dequeue(kind)!;
+      const pick = this.#next(now, blocked, (at) => (wakeAt = Math.min(wakeAt, at)));
+      if (!pick) break;
+      const { task, lane, index } = pick;
+      core.takeFromQueue(task, index);
       core.leaveQueue(task, now);
-      core.hold(task);
-      void this.#submit(task);
+      core.hold(task, lane);
+      void this.#submit(task, lane);
+    }
+    this.#wakeAt(wakeAt, now);
+  }
+
+  /**
+   * The oldest task some lane takes now, looking past heads no lane takes yet (at most LOOKAHEAD a
+   * queue); `later(at)` learns when a task waiting on `after` may overflow.
+   */
+  #next(now: number, blocked: Record<TaskKind, number>, later: (at: number) => void): { task: Task; lane: Lane; index: number } | undefined {
+    const core = this.#core;
+    const cursors: Record<TaskKind, number> = { image: blocked.image, token: blocked.token };
+    for (;;) {
+      const image = core.queuedAt("image", cursors.image);
+      const token = core.queuedAt("token", cursors.token);
+      if (!image && !token) return undefined;
+      const kind: TaskKind = !token || (image && image.task.createdAt <= token.task.createdAt) ? "image" : "token";
+      const candidate = (kind === "image" ? image : token)!;
+      const lane = this.#laneFor(candidate.task, now, later);
+      if (lane) return { task: candidate.task, lane, index: candidate.index };
+      cursors[kind] = candidate.index + 1;
+      if (cursors[kind] >= LOOKAHEAD) cursors[kind] = Number.POSITIVE_INFINITY;
     }
   }
 
-  /**
-   * A balance was read. Refusals for money (`ERROR_ZERO_BALANCE`) waiting on it count as saturation
-   * when there is money (CaptchaAI says "zero balance" for "no free threads" too). When the money
-   * comes back (a top-up after a low balance), the submit back-off ends now, so submissions resume
-   * at once; a refusal for threads keeps its back-off (that is what the back-off is for).
-   */
-  balanceRead(balanceUsd: number): void {
+  /** The lane that takes `task` now, if any; a task waiting on a busy lane before it learns when it may overflow. */
+  #laneFor(task: Task, now: number, later: (at: number) => void): Lane | undefined {
     const core = this.#core;
-    const funded = balanceFunded(this.#funded, balanceUsd, core.o.account?.minBalanceUsd ?? 0);
-    const toppedUp = funded && !this.#funded;
-    this.#funded = funded;
-    core.o.health.balanceFunded(funded);
-    if (funded) for (; this.#zeroBalanceRefusals > 0; this.#zeroBalanceRefusals--) core.o.health.submitAnswered(true);
-    this.#zeroBalanceRefusals = 0;
-    if (!toppedUp) return;
-    core.o.health.resumed();
-    core.submitBackoff.reset();
-    if (core.circuit.state === "closed") core.clearPause();
-    this.pump();
-  }
-
-  /**
-   * One step of the submit back-off per round of refusals: the tasks refused together while a
-   * pause is already set (they were all in flight at once) do not each lengthen it.
-   */
-  #backOff(): void {
-    const core = this.#core;
-    if (core.pausedAt(core.clock.now())) return;
-    core.pauseFor(core.submitBackoff.next());
-  }
-
-  /**
-   * A refusal for threads counts as saturation; one for money is decided by the balance, re-read now
-   * (evidence, not the TTL): below --min-balance readiness says low_balance, above it saturation.
-   */
-  #refusedFor(code: string): void {
-    const core = this.#core;
-    if (code === "ERROR_ZERO_BALANCE") {
-      this.#zeroBalanceRefusals++;
-      core.o.account?.onEvidence?.();
-    } else if (code === "ERROR_NO_SLOT_AVAILABLE") {
-      core.o.health.submitAnswered(true);
-      core.o.account?.onEvidence?.();
+    let waiting = false;
+    for (const lane of core.lanes) {
+      const v = this.#verdict(lane, task, now);
+      // An open circuit's cool-down ends on its own clock: pump then (a good check pumps earlier).
+      if (lane.circuit.state === "open" && lane.takes(task.type)) later(now + Math.max(1, lane.circuit.retryInMs));
+      if (v === "out") continue;
+      const waited = now - task.createdAt >= lane.afterMs;
+      if (v === "take" && (!waiting || waited)) {
+        // The circuit's half-open trial counts the call it lets through.
+        if (lane.circuit.tryAcquire()) return lane;
+        continue;
+      }
+      if (v === "take" && !waited) later(task.createdAt + lane.afterMs);
+      waiting = true;
     }
+    return undefined;
   }
 
-  async #submit(task: Task): Promise<void> {
+  /** Whether `lane` takes `task` now, is busy (a slot, a plan's "no free thread"), or is out of the running for it. */
+  #verdict(lane: Lane, task: Task, now: number): Verdict {
+    if (!lane.takes(task.type) || lane.unsupported(task.type, now)) return "out";
+    if (lane.refusedCode !== undefined || lane.circuit.state === "open") return "out";
+    if (!lane.affords(task.type, now)) return "out";
+    const paused = lane.pausedAt(now);
+    if (paused === "trouble") return "out";
+    if (paused === "capacity") return "busy";
+    const otherKind: TaskKind = task.kind === "image" ? "token" : "image";
+    return lane.hasRoom(task.kind, this.#core.queuedOf(otherKind) > 0) ? "take" : "busy";
+  }
+
+  /** Pumps again at `at` (a task's `after` ends), keeping the earliest wake. */
+  #wakeAt(at: number, now: number): void {
+    if (!Number.isFinite(at)) return;
+    if (this.#wake && this.#wake.at <= at && this.#wake.at > now) return;
+    this.#wake?.cancel();
+    const job = this.#core.scheduler.schedule(Math.max(0, at - now), () => {
+      this.#wake = undefined;
+      this.pump();
+    });
+    this.#wake = { at, cancel: () => job.cancel() };
+  }
+
+  /**
+   * A balance of `lane` was read: refusals for money waiting on it count as saturation when there
+   * is money (CaptchaAI says "zero balance" for "no free threads" too); a top-up ends the back-off.
+   */
+  balanceRead(lane: Lane, balanceUsd: number): void {
+    lane.balanceRead(balanceUsd);
+  }
+
+  async #submit(task: Task, lane: Lane): Promise<void> {
     const core = this.#core;
     const journal = core.o.journal;
     if (journal) {
@@ -100,18 +134,18 @@ export class Dispatcher {
         // Not recorded, so not sent: a crash now could not tell whether it landed. Wait and retry.
         if (task.status !== "queued" || core.abandoned) return;
         core.requeue(task);
-        this.#backOff();
+        lane.backOff();
         return;
       }
       if (task.status !== "queued" || core.abandoned) return; // expired or shut down meanwhile; the slot is back
     }
-    const outcome = await core.callFor(task, SUBMIT, (signal) => core.o.upstream.submit(task.params, signal));
+    const outcome = await core.callFor(task, lane, SUBMIT, (signal) => lane.upstream.submit(task.params, signal));
     // Expired or shut down while the request was out: the slot was given back already.
     if (outcome === undefined || task.status !== "queued") return;
     switch (outcome.kind) {
       case "ok":
-        core.o.health.submitAnswered(false);
-        core.submitBackoff.reset();
+        lane.health.submitAnswered(false);
+        lane.submitBackoff.reset();
         task.status = "submitted";
         task.submissions++;
         task.upstreamId = outcome.value;
@@ -121,7 +155,7 @@ export class Dispatcher {
         return;
       case "fatal_account":
         core.requeue(task);
-        this.#account.refused(outcome.code);
+        lane.refused(outcome.code);
         return;
       case "transient":
         if (outcome.maybeDelivered) {
@@ -129,21 +163,23 @@ export class Dispatcher {
           core.fail(task, SUBMIT_UNCERTAIN, `The submit may have reached the upstream (${outcome.code}); not repeated, to avoid a double charge.`, "worker");
           return;
         }
+        // Surely not delivered: this provider steps aside for a while, the next may take the task at once.
         core.requeue(task);
-        this.#backOff();
+        lane.backOff("trouble");
         return;
       case "task_failed":
         core.release(task);
         core.fail(task, outcome.code, outcome.message, outcome.blame);
         return;
       case "back_off":
-        this.#refusedFor(outcome.code);
+        lane.refusedFor(outcome.code);
         core.requeue(task);
-        this.#backOff();
+        // A thread plan's refusal: wait for its threads (the task overflows after `after`); a per-solve account's: step aside.
+        lane.backOff(lane.plan ? "capacity" : "trouble");
         return;
       case "not_ready":
         core.requeue(task);
-        this.#backOff();
+        lane.backOff();
         return;
     }
   }

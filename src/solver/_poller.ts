@@ -7,18 +7,15 @@ import type { TaskFailureCode } from "../base/error_registry.ts";
 import { catalogueEntry } from "../tasks/task_catalogue.ts";
 import type { Task } from "../tasks/task.ts";
 import { POLL } from "../upstream/endpoints.ts";
-import type { Account } from "./_account.ts";
 import type { PoolCore } from "./_pool_core.ts";
 
 const UNSOLVABLE = "ERROR_CAPTCHA_UNSOLVABLE";
 
 export class Poller {
   readonly #core: PoolCore;
-  readonly #account: Account;
 
-  constructor(core: PoolCore, account: Account) {
+  constructor(core: PoolCore) {
     this.#core = core;
-    this.#account = account;
   }
 
   /** Polls `task` after `delayMs`, or at its deadline if that comes first. */
@@ -35,12 +32,14 @@ export class Poller {
     const core = this.#core;
     const intervalMs = core.o.timing.pollIntervalMs;
     if (task.status !== "submitted") return;
-    if (!core.circuit.tryAcquire()) {
-      this.schedule(task, Math.max(intervalMs, core.circuit.retryInMs));
+    // Polls go to the provider that took the task, whatever happens to the others.
+    const lane = core.laneOf(task);
+    if (!lane.circuit.tryAcquire()) {
+      this.schedule(task, Math.max(intervalMs, lane.circuit.retryInMs));
       return;
     }
     task.polls++;
-    const outcome = await core.callFor(task, POLL, (signal) => core.o.upstream.poll(task.upstreamId!, signal));
+    const outcome = await core.callFor(task, lane, POLL, (signal) => lane.upstream.poll(task.upstreamId!, signal));
     if (outcome === undefined || task.status !== "submitted") return;
     switch (outcome.kind) {
       case "ok": {
@@ -55,7 +54,8 @@ export class Poller {
         task.solution = solution.value;
         task.useragent = solution.useragent;
         core.end(task);
-        core.o.health.solved(task.type, task.endedAt! - task.createdAt);
+        lane.health.solved(task.type, task.endedAt! - task.createdAt);
+        core.charge(task, lane);
         return;
       }
       case "task_failed":
@@ -71,7 +71,7 @@ export class Poller {
         core.fail(task, outcome.code, outcome.message, outcome.blame);
         return;
       case "fatal_account":
-        this.#account.refused(outcome.code);
+        lane.refused(outcome.code);
         this.schedule(task, Math.max(intervalMs, 5_000));
         return;
       case "back_off":

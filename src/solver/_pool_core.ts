@@ -1,11 +1,10 @@
 /**
- * What the parts of the solver pool share: its options, queues, slots, timers and lifecycle state,
- * and the steps every part takes on a task (hold a slot, give it back, requeue, fail, end) and on an
- * upstream call (timing, log, circuit). Private to src/solver: the SolverPool facade is the API.
+ * What the parts of the solver pool share: its options, queues, the provider lanes (each with its
+ * slots, circuit and back-off: _lane.ts), timers and lifecycle state, and the steps every part
+ * takes on a task (hold a lane's slot, give it back, requeue, fail, end) and on an upstream call
+ * (timing, log, the lane's circuit). Private to src/solver: the SolverPool facade is the API.
  */
 import type { TaskFailureCode } from "../base/error_registry.ts";
-import { Backoff } from "../base/backoff.ts";
-import { CircuitBreaker, type CircuitState } from "../base/circuit_breaker.ts";
 import type { Clock } from "../base/clock.ts";
 import { Deque } from "../base/deque.ts";
 import { RepeatLimiter } from "../base/repeat_limiter.ts";
@@ -16,8 +15,8 @@ import type { TaskParams } from "../tasks/task_catalogue.ts";
 import { TaskIdGenerator } from "../tasks/task_id.ts";
 import { TaskStore } from "../tasks/task_store.ts";
 import { SUBMIT, type Endpoint } from "../upstream/endpoints.ts";
-import { Bulkhead } from "./_bulkhead.ts";
-import type { PoolOptions, PoolState } from "./pool_options.ts";
+import { Lane, utcDay } from "./_lane.ts";
+import type { LaneOptions, PoolOptions, PoolState } from "./pool_options.ts";
 import type { Outcome } from "./upstream_port.ts";
 
 /** The code a task fails with when its submit may have reached the upstream without an answer. */
@@ -30,28 +29,25 @@ export class PoolCore {
   readonly tasks: TaskStore;
   /** New task ids (README, Scaling out): integers, unique across restarts, the node in the low bits. */
   readonly ids: TaskIdGenerator;
-  readonly circuit: CircuitBreaker;
-  readonly bulkhead: Bulkhead;
+  /** The providers, in order of preference (one without a providers file). */
+  readonly lanes: readonly Lane[];
   readonly repeats: RepeatLimiter;
   readonly queues: Record<TaskKind, Deque<Task>> = { image: new Deque(), token: new Deque() };
-  /** Pauses submissions after refusals (README, How the worker treats the upstream). */
-  readonly submitBackoff: Backoff;
   /** Per open task: its deadline and its next poll. */
   readonly timers = new Map<string, { deadline: ScheduledJob; next?: ScheduledJob }>();
-  /** Tasks holding an upstream slot (submitting or submitted), each with what cancels its calls. */
-  readonly holding = new Map<Task, AbortController>();
+  /** Tasks holding a lane's slot (submitting or submitted), each with its lane and what cancels its calls. */
+  readonly holding = new Map<Task, { lane: Lane; controller: AbortController }>();
   /** Cancels the pool's own calls (the key re-check, reports). */
   readonly own = new AbortController();
   readonly idleWaiters = new Set<() => void>();
   /** Live queued tasks (the deques may also hold ended ones, dropped lazily at their heads). */
   readonly #queued = new Set<Task>();
+  /** Live queued tasks per kind. */
+  readonly #queuedKinds: Record<TaskKind, number> = { image: 0, token: 0 };
   /** Starts what may start now (the dispatcher's pump). */
   readonly #pump: () => void;
   #busySince: number | undefined;
   #state: PoolState = "running";
-  /** Submissions wait until then (a back-off or an open circuit); #resumeJob pumps again at that time. */
-  #pausedUntil = 0;
-  #resumeJob: ScheduledJob | undefined;
 
   /** `pump`: starts what may start; called whenever a slot frees, a pause ends or the circuit lets calls through. */
   constructor(options: PoolOptions, pump: () => void) {
@@ -62,15 +58,25 @@ export class PoolCore {
     this.tasks = new TaskStore(options.clock, options.retention);
     this.ids = new TaskIdGenerator({ now: () => options.clock.now(), nodeId: options.nodeId });
     this.repeats = new RepeatLimiter(options.log, options.clock);
-    this.bulkhead = new Bulkhead(options.limits.threads, options.limits.bulkhead);
-    this.submitBackoff = new Backoff({ baseMs: 1000, maxMs: 60_000, random: options.random ?? Math.random });
-    this.circuit = new CircuitBreaker(options.clock, {
-      onChange: (state: CircuitState) => {
-        options.health.circuit(state);
-        options.log.warn("upstream circuit " + state.replace("_", "-"), { circuit: state, cause: this.circuit.cause });
-        if (state !== "open") this.pump();
-      },
-    });
+    const ctx = { clock: options.clock, scheduler: this.scheduler, log: options.log, random: options.random ?? Math.random, pump: () => this.pump() };
+    this.lanes = lanesOf(options).map((o) => new Lane(o, ctx));
+  }
+
+  /** The lane named `name` (a task's provider); the first when it names none or one no longer there. */
+  lane(name: string | undefined): Lane {
+    return (name === undefined ? undefined : this.lanes.find((l) => l.name === name)) ?? this.lanes[0]!;
+  }
+
+  /** The lane whose slot `task` holds, or its provider's. */
+  laneOf(task: Task): Lane {
+    return this.holding.get(task)?.lane ?? this.lane(task.provider);
+  }
+
+  /** Tasks holding a slot, all lanes together. */
+  get inFlight(): number {
+    let n = 0;
+    for (const l of this.lanes) n += l.bulkhead.total;
+    return n;
   }
 
   /** Starts what may start now: a slot freed, a pause ended, the key works again, tasks came back. */
@@ -103,21 +109,41 @@ export class PoolCore {
     return this.#queued.size;
   }
 
+  /** Live queued tasks of `kind`. */
+  queuedOf(kind: TaskKind): number {
+    return this.#queuedKinds[kind];
+  }
+
   /** Puts `task` in its queue (at the front after a refusal); notes when an idle pool got work. */
   enqueue(task: Task, front = false): void {
     if (this.#queued.size === 0 && this.holding.size === 0) this.#busySince = this.clock.now();
+    if (!this.#queued.has(task)) this.#queuedKinds[task.kind]++;
     this.#queued.add(task);
     if (front) this.queues[task.kind].unshift(task);
     else this.queues[task.kind].push(task);
   }
 
-  /** Takes the oldest live queued task of `kind` out of its queue. */
-  dequeue(kind: TaskKind): Task | undefined {
-    const task = this.head(kind);
-    if (task === undefined) return undefined;
-    this.queues[kind].shift();
-    this.#queued.delete(task);
-    return task;
+  /** The first live queued task of `kind` at position `from` or later, and its position. */
+  queuedAt(kind: TaskKind, from: number): { task: Task; index: number } | undefined {
+    const q = this.queues[kind];
+    if (from === 0) this.head(kind); // drops ended entries at the front for good
+    for (let i = from; i < q.length; i++) {
+      const task = q.at(i)!;
+      if (task.status === "queued" && this.#queued.has(task)) return { task, index: i };
+    }
+    return undefined;
+  }
+
+  /** Takes `task`, found at `index` of its queue, out of it. */
+  takeFromQueue(task: Task, index: number): void {
+    const q = this.queues[task.kind];
+    if (index === 0) q.shift();
+    else q.removeAt(index);
+    this.#unqueue(task);
+  }
+
+  #unqueue(task: Task): void {
+    if (this.#queued.delete(task)) this.#queuedKinds[task.kind]--;
   }
 
   /** Calls made now are abandoned (their answers dropped): the pool was suspended or stopped. */
@@ -154,59 +180,35 @@ export class PoolCore {
     this.timers.set(task.id, { deadline: this.scheduler.schedule(delayMs, () => this.#expire(task)) });
   }
 
-  /** Gives `task` an upstream slot and the AbortController of its calls. */
-  hold(task: Task): void {
-    this.holding.set(task, new AbortController());
-    this.bulkhead.acquire(task.kind);
+  /** Gives `task` a slot of `lane` and the AbortController of its calls; the task is that provider's now. */
+  hold(task: Task, lane: Lane): void {
+    this.holding.set(task, { lane, controller: new AbortController() });
+    lane.bulkhead.acquire(task.kind);
+    task.provider = lane.name;
   }
 
   /** The signal that cancels `task`'s calls (the pool's own when it holds no slot). */
   signalOf(task: Task): AbortSignal {
-    return this.holding.get(task)?.signal ?? this.own.signal;
+    return this.holding.get(task)?.controller.signal ?? this.own.signal;
   }
 
   /** Cancels every call under way: the tasks' and the pool's own. */
   abortAll(): void {
-    for (const controller of this.holding.values()) controller.abort();
+    for (const h of this.holding.values()) h.controller.abort();
     this.own.abort();
   }
 
-  /** Whether submissions are paused at `now` (a back-off or an open circuit's cool-down). */
-  pausedAt(now: number): boolean {
-    return now < this.#pausedUntil;
-  }
-
-  /** Pauses submissions for `ms` (the longer pause wins); the pump runs again when it ends. */
-  pauseFor(ms: number): void {
-    const until = this.clock.now() + ms;
-    if (this.#resumeJob && until <= this.#pausedUntil) return;
-    this.#pausedUntil = until;
-    this.#resumeJob?.cancel();
-    this.#resumeJob = this.scheduler.schedule(ms, () => {
-      this.#resumeJob = undefined;
-      this.pump();
-    });
-  }
-
-  /** Ends a pending pause now (the money came back); the caller pumps. A pause already over stays as it is. */
-  clearPause(): void {
-    if (this.#resumeJob === undefined) return;
-    this.#resumeJob.cancel();
-    this.#resumeJob = undefined;
-    this.#pausedUntil = 0;
-  }
-
-  /** Stops every timer (deadlines, polls, the pause's end): suspend and failAll. */
+  /** Stops every timer (deadlines, polls, the lanes' pauses): suspend and failAll. */
   stopTimers(): void {
     this.scheduler.stop();
-    this.#resumeJob = undefined;
+    for (const l of this.lanes) l.dropTimers();
   }
 
   /**
    * An upstream call made for `task` with its signal: its time goes to the task's timing, its answer
    * to the log and the circuit. Undefined when the pool abandoned the call meanwhile.
    */
-  async callFor<T>(task: Task, endpoint: Endpoint, call: (signal: AbortSignal) => Promise<Outcome<T>>): Promise<Outcome<T> | undefined> {
+  async callFor<T>(task: Task, lane: Lane, endpoint: Endpoint, call: (signal: AbortSignal) => Promise<Outcome<T>>): Promise<Outcome<T> | undefined> {
     const started = this.clock.now();
     const outcome = await call(this.signalOf(task));
     if (this.abandoned) {
@@ -216,27 +218,27 @@ export class PoolCore {
       return undefined;
     }
     task.timing.upstreamMs += this.clock.now() - started;
-    this.called(endpoint, outcome);
-    this.noteTransport(outcome, started);
+    this.called(lane, endpoint, outcome);
+    this.noteTransport(lane, outcome, started);
     return outcome;
   }
 
-  /** Every upstream answer's trouble to the log, rate-limited per endpoint and code. */
-  called(endpoint: Endpoint, outcome: Outcome<unknown>): void {
+  /** Every upstream answer's trouble to the log, rate-limited per provider, endpoint and code. */
+  called(lane: Lane, endpoint: Endpoint, outcome: Outcome<unknown>): void {
     if (outcome.kind === "ok" || outcome.kind === "not_ready") return;
     if (outcome.kind === "task_failed" && outcome.blame === "client") return; // the task's own debug line says it
     const what = outcome.kind === "back_off" ? "upstream asks to back off; submissions paused" : `upstream ${outcome.kind.replace("_", " ")}`;
-    this.repeats.warn(`${endpoint} ${outcome.code}`, what, { endpoint, code: outcome.code, message: outcome.message });
+    this.repeats.warn(`${lane.name} ${endpoint} ${outcome.code}`, what, { endpoint, code: outcome.code, message: outcome.message, ...lane.tag });
   }
 
   /**
-   * A task-path answer feeds the circuit breaker: a protocol answer closes it, a transport failure
-   * counts toward opening it and asks for a balance check at once (is the whole upstream down?).
+   * A task-path answer feeds its lane's circuit breaker: a protocol answer closes it, a transport
+   * failure counts toward opening it and asks for a balance check at once (is that upstream down?).
    */
-  noteTransport(outcome: Outcome<unknown>, startedAt: number): void {
-    if (outcome.kind !== "transient") return this.circuit.success();
-    this.circuit.failure(startedAt);
-    this.o.account?.onEvidence?.();
+  noteTransport(lane: Lane, outcome: Outcome<unknown>, startedAt: number): void {
+    if (outcome.kind !== "transient") return lane.circuit.success();
+    lane.circuit.failure(startedAt);
+    lane.options.onEvidence?.();
   }
 
   /** The oldest live queued task of `kind`, dropping ended ones from the front. */
@@ -268,18 +270,31 @@ export class PoolCore {
 
   /** Gives the slot back (idempotent); the last one wakes the idle waiters. */
   giveBack(task: Task): void {
-    if (!this.holding.delete(task)) return;
-    this.bulkhead.release(task.kind);
+    const held = this.holding.get(task);
+    if (!held) return;
+    this.holding.delete(task);
+    held.lane.bulkhead.release(task.kind);
     if (this.holding.size === 0) for (const w of [...this.idleWaiters]) w();
   }
 
+  /** A solve charged to its provider at that provider's price (a thread plan's cost nothing); the total goes to the journal. */
+  charge(task: Task, lane: Lane): void {
+    const usd = lane.priceUsd(task.type);
+    if (usd <= 0) return;
+    const now = this.clock.now();
+    const total = lane.spend(usd, now);
+    task.costUsd = usd;
+    this.o.onSpend?.(lane.name, utcDay(now), total);
+  }
+
   fail(task: Task, code: string, message: string, blame: FailureBlame | undefined): void {
-    this.#queued.delete(task); // its deque entry goes lazily
+    this.#unqueue(task); // its deque entry goes lazily
     this.giveBack(task);
     task.status = "failed";
     task.error = blame ? { code, message, blame } : { code, message };
     this.end(task);
-    if (blame) this.o.health.failed(task.type, code, blame);
+    // Charged to the provider that had it; a task that never left the queue, to the first.
+    if (blame) this.lane(task.provider).health.failed(task.type, code, blame);
   }
 
   end(task: Task): void {
@@ -300,4 +315,11 @@ export class PoolCore {
     if (task.status === "solved" || task.status === "failed") return;
     this.fail(task, "timeout" satisfies TaskFailureCode, `Not solved within ${this.o.timing.taskTimeoutMs}ms.`, "worker");
   }
+}
+
+/** The lanes the options describe: its providers, or one lane of the lone upstream. */
+function lanesOf(o: PoolOptions): readonly LaneOptions[] {
+  if (o.providers && o.providers.length > 0) return o.providers;
+  if (!o.upstream || !o.health) throw new Error("A solver pool needs its providers, or an upstream and a health feed.");
+  return [{ name: "captchaai", upstream: o.upstream, health: o.health, threads: o.limits.threads ?? 5, bulkhead: o.limits.bulkhead, ...o.account }];
 }

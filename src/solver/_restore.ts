@@ -30,7 +30,7 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
     // Its parameters are not kept once it ended (GET shows the outcome), only whose it is.
     const params = { type: e.type, ...(e.client !== undefined ? { client: e.client } : {}) } as ReplayedTask["params"];
     const task = core.newTask(e.id, e.type, params, e.createdAt, e.endedAt);
-    Object.assign(task, { status: e.status, upstreamId: e.upstreamId, solution: e.solution, useragent: e.useragent, error: e.error, endedAt: e.endedAt, reported: e.reported });
+    Object.assign(task, { status: e.status, upstreamId: e.upstreamId, solution: e.solution, useragent: e.useragent, error: e.error, endedAt: e.endedAt, reported: e.reported, provider: e.provider });
     task.timing.queuedSince = undefined;
     core.tasks.add(task);
     core.tasks.ended(task, e.endedAt);
@@ -47,7 +47,8 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
       task.status = "submitted";
       task.upstreamId = r.upstreamId;
       task.timing.queuedSince = undefined;
-      core.hold(task);
+      // Polled where it was submitted (an older journal names no provider: the first).
+      core.hold(task, core.lane(r.provider));
       poller.schedule(task, core.o.timing.pollIntervalMs);
       counts.polled++;
     } else if (r.uncertain) {

@@ -16,6 +16,8 @@ export interface ReplayedTask {
   /** A submit was under way at the crash and its fate is unknown. */
   uncertain: boolean;
   submissions: number;
+  /** The provider its last submit went to; undefined in an older journal (the first). */
+  provider?: string | undefined;
 }
 
 /** A task found ended in the journal within its retention: answered again as before the restart. */
@@ -27,6 +29,8 @@ export interface EndedTask {
   endedAt: number;
   upstreamId: string | undefined;
   solution: SolutionValue | undefined;
+  /** The provider that took it (polls and reports go there); undefined in an older journal. */
+  provider?: string | undefined;
   useragent?: string | undefined;
   error: { code: string; message: string } | undefined;
   /** Its report went upstream before the restart: a second one is a duplicate. */

@@ -5,7 +5,8 @@
  * This facade admits tasks, forwards reports and runs the lifecycle; its private parts (_dispatcher,
  * _poller, _account, _restore, _drain, _bulkhead) do the rest over the state in _pool_core.ts.
  */
-import type { CircuitBreaker } from "../base/circuit_breaker.ts";
+import type { CircuitBreaker, CircuitState } from "../base/circuit_breaker.ts";
+import type { PauseReason } from "./_lane.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { LoadSnapshot } from "../health/worker_health.ts";
 import { TASK_KINDS, WITHDRAWN_CODE, type Task } from "../tasks/task.ts";
@@ -13,7 +14,6 @@ import { type TaskKind, type TaskType } from "../tasks/task_catalogue.ts";
 import type { TaskParams } from "../tasks/task_catalogue.ts";
 import { payloadBytes } from "../tasks/task_store.ts";
 import { REPORT } from "../upstream/endpoints.ts";
-import { Account } from "./_account.ts";
 import { Dispatcher } from "./_dispatcher.ts";
 import { failAll, stopAccepting, suspend, whenIdle } from "./_drain.ts";
 import type { EndedTask, ReplayedTask } from "./journal_port.ts";
@@ -40,9 +40,29 @@ export interface StoredTasks {
   waiters: number;
 }
 
+/** One provider as the pool sees it now. */
+export interface ProviderState {
+  name: string;
+  /** Tasks holding its slots. */
+  busy: number;
+  /** Its slots: a plan's threads or a per-solve account's cap. */
+  limit: number;
+  /** A thread plan's threads; undefined for a per-solve account. */
+  plan: number | undefined;
+  circuit: CircuitState;
+  /** The key refusal it answered, while it lasts. */
+  refusedCode: string | undefined;
+  /** Why its submissions are paused now, if they are. */
+  paused: PauseReason | undefined;
+  spentTodayUsd: number;
+  /** Budget left today; undefined without a budget. */
+  budgetLeftUsd: number | undefined;
+  /** Gone from the providers file: takes no new task. */
+  removed: boolean;
+}
+
 export class SolverPool {
   readonly #core: PoolCore;
-  readonly #account: Account;
   readonly #poller: Poller;
   readonly #dispatcher: Dispatcher;
   /** Tasks whose report is with the upstream now: a second report meanwhile is a duplicate, not a second call. */
@@ -51,9 +71,8 @@ export class SolverPool {
   constructor(options: PoolOptions) {
     // The core asks the dispatcher to pump whenever something frees; it never does before this constructor returns.
     this.#core = new PoolCore(options, () => this.#dispatcher.pump());
-    this.#account = new Account(this.#core);
-    this.#poller = new Poller(this.#core, this.#account);
-    this.#dispatcher = new Dispatcher(this.#core, this.#poller, this.#account);
+    this.#poller = new Poller(this.#core);
+    this.#dispatcher = new Dispatcher(this.#core, this.#poller);
   }
 
   /** The task `id`, open or recently ended (retention); undefined when unknown or forgotten. */
@@ -98,9 +117,33 @@ export class SolverPool {
     return { open: t.openCount, finished: t.finishedCount, openBytes: t.openBytes, finishedBytes: t.finishedBytes, waiters: t.waiterCount };
   }
 
-  /** The upstream circuit breaker (for readiness and tests). */
+  /** The first provider's circuit breaker (the lone upstream's, without a providers file: readiness and tests). */
   get circuit(): CircuitBreaker {
-    return this.#core.circuit;
+    return this.#core.lanes[0]!.circuit;
+  }
+
+  /** The providers' names, in order of preference. */
+  get providers(): readonly string[] {
+    return this.#core.lanes.map((l) => l.name);
+  }
+
+  /** What the pool knows of one provider now (metrics, the status page, the HAProxy weight). */
+  provider(name: string): ProviderState | undefined {
+    const lane = this.#core.lanes.find((l) => l.name === name);
+    if (!lane) return undefined;
+    const now = this.#core.clock.now();
+    return {
+      name: lane.name,
+      busy: lane.bulkhead.total,
+      limit: lane.threads,
+      plan: lane.plan ? lane.threads : undefined,
+      circuit: lane.circuit.state,
+      refusedCode: lane.refusedCode,
+      paused: lane.pausedAt(now),
+      spentTodayUsd: lane.spentTodayUsd(now),
+      budgetLeftUsd: lane.budgetLeftUsd(now),
+      removed: lane.removed,
+    };
   }
 
   /** Where the pool is in its life: running, draining, suspended or stopped. */
@@ -113,12 +156,14 @@ export class SolverPool {
   }
 
   get inFlight(): number {
-    return this.#core.bulkhead.total;
+    return this.#core.inFlight;
   }
 
-  /** In-flight count per kind (for the bulkhead's metrics and tests). */
+  /** In-flight count per kind, all providers together (for the bulkhead's metrics and tests). */
   inFlightOf(kind: TaskKind): number {
-    return this.#core.bulkhead.inFlight(kind);
+    let n = 0;
+    for (const l of this.#core.lanes) n += l.bulkhead.inFlight(kind);
+    return n;
   }
 
   /** Load as health reads it, computed now. */
@@ -209,8 +254,10 @@ export class SolverPool {
     }
     this.#reporting.add(task);
     try {
-      const outcome = await core.o.upstream.report(task.upstreamId, correct, core.own.signal);
-      core.called(REPORT, outcome);
+      // Reports go to the provider that solved the task, in its protocol.
+      const lane = core.lane(task.provider);
+      const outcome = await lane.upstream.report(task.upstreamId, correct, core.own.signal);
+      core.called(lane, REPORT, outcome);
       if (outcome.kind === "ok") {
         task.reported = correct ? "good" : "bad";
         core.o.journal?.reported?.(task);
@@ -228,18 +275,19 @@ export class SolverPool {
    * back-off at once. A transport failure is reported to health, which calls an idle worker
    * unreachable unless the caller's free task-path call (`taskPathAnswered`) got an answer.
    */
-  balanceObserved(outcome: Outcome<number>, startedAt: number, taskPathAnswered?: boolean): void {
+  balanceObserved(outcome: Outcome<number>, startedAt: number, taskPathAnswered?: boolean, provider?: string): void {
     const core = this.#core;
     if (core.abandoned) return;
+    const lane = core.lane(provider);
     // getbalance alone failing while res.php answers (`taskPathAnswered`) is a degraded dependency,
     // not an unreachable upstream.
-    core.o.health.balanceChecked(outcome.kind !== "transient" || taskPathAnswered === true, startedAt);
+    lane.health.balanceChecked(outcome.kind !== "transient" || taskPathAnswered === true, startedAt);
     if (outcome.kind === "transient") return;
-    core.circuit.checkSucceeded();
-    if (outcome.kind === "fatal_account") return this.#account.refused(outcome.code);
-    this.#account.accepted();
+    lane.circuit.checkSucceeded();
+    if (outcome.kind === "fatal_account") return lane.refused(outcome.code);
+    lane.accepted();
     if (outcome.kind !== "ok") return;
-    this.#dispatcher.balanceRead(outcome.value);
+    this.#dispatcher.balanceRead(lane, outcome.value);
   }
 
   /**

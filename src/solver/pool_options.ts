@@ -6,7 +6,7 @@
 import type { Clock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { HealthFeed } from "../health/worker_health.ts";
-import type { TaskKind } from "../tasks/task_catalogue.ts";
+import type { TaskKind, TaskType } from "../tasks/task_catalogue.ts";
 import type { TaskEndHub } from "../tasks/task_end_hub.ts";
 import type { TaskStoreOptions } from "../tasks/task_store.ts";
 import type { BulkheadLimits } from "./_bulkhead.ts";
@@ -18,8 +18,8 @@ export const DEFAULT_QUEUE_MAX_BYTES = 256 * 1024 * 1024;
 
 /** How much the pool takes on at once. */
 export interface PoolLimits {
-  /** Tasks holding an upstream slot at once (--threads). */
-  threads: number;
+  /** Tasks holding an upstream slot at once (--threads), for the lone provider built without `providers`. */
+  threads?: number;
   /** Queued tasks beyond which new ones get 429 (--queue-max). */
   queueMax: number;
   /** Payload bytes open tasks may hold together; beyond it new tasks get 429. @default 256 MiB */
@@ -51,11 +51,44 @@ export interface PoolAccount {
   onEvidence?: (() => void) | undefined;
 }
 
-export interface PoolOptions {
-  clock: Clock;
+/** One provider's lane (README, Providers): its client, its health, its slots and what it costs. */
+export interface LaneOptions {
+  name: string;
   upstream: SolverUpstream;
   health: HealthFeed;
+  /** Tasks it holds at once: a plan's threads, or a per-solve account's cap. */
+  threads: number;
+  /** Hard per-kind limits within `threads`; undefined: the fair split. */
+  bulkhead?: BulkheadLimits | undefined;
+  /** A thread plan (its capacity refusals mean "wait for a thread") rather than a per-solve account. @default true */
+  plan?: boolean;
+  /** How long a task waits for the providers before this one before it takes the task. @default 0 */
+  afterMs?: number;
+  /** The types it takes (its types= and its protocol's). @default every type */
+  takes?: ((type: TaskType) => boolean) | undefined;
+  /** USD per solve of a type. @default 0 (a thread plan) */
+  priceUsd?: ((type: TaskType) => number) | undefined;
+  /** Spend per UTC day past which it takes no new task. @default none */
+  dailyBudgetUsd?: number | undefined;
+  /** Below this balance a refusal reads as money running out, above it as saturation. @default 0 */
+  minBalanceUsd?: number | undefined;
+  /** Where its key came from, named when the upstream refuses it; never the key. */
+  keyOrigin?: string | undefined;
+  /** Evidence of trouble (a transport failure, a refusal for money or threads): re-read its balance now. */
+  onEvidence?: (() => void) | undefined;
+  /** Its log lines name it (there are several providers). */
+  named?: boolean;
+}
+
+export interface PoolOptions {
+  clock: Clock;
+  /** The providers in order of preference; without: one lane of `upstream`, `health`, `limits` and `account`. */
+  providers?: readonly LaneOptions[] | undefined;
+  upstream?: SolverUpstream;
+  health?: HealthFeed;
   log: Logger;
+  /** A solve charged to a provider: today's total, for the journal (spend survives a restart). */
+  onSpend?: ((provider: string, day: string, totalUsd: number) => void) | undefined;
   limits: PoolLimits;
   timing: PoolTiming;
   account?: PoolAccount;

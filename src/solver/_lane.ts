@@ -1,0 +1,254 @@
+/**
+ * One provider's lane in the pool: its upstream client and everything the pool knows of that account
+ * on its own (README, Providers): its circuit, its slots (a thread plan's threads, split by bulkhead),
+ * its submit back-off, a refused key, whether its money is there, the types it answered it does not
+ * take, and what it spent today. The dispatcher asks each lane in order whether it can take a task.
+ */
+import { Backoff } from "../base/backoff.ts";
+import { CircuitBreaker, type CircuitState } from "../base/circuit_breaker.ts";
+import type { Clock } from "../base/clock.ts";
+import type { Logger } from "../base/log.ts";
+import type { ScheduledJob, Scheduler } from "../base/scheduler.ts";
+import { balanceFunded } from "../health/readiness.ts";
+import type { HealthFeed } from "../health/worker_health.ts";
+import type { TaskKind, TaskType } from "../tasks/task_catalogue.ts";
+import { Bulkhead, type BulkheadLimits } from "./_bulkhead.ts";
+import type { LaneOptions } from "./pool_options.ts";
+import type { SolverUpstream } from "./upstream_port.ts";
+
+/** How long a type the upstream answered "not supported" is not sent to that provider again. */
+export const UNSUPPORTED_FOR_MS = 10 * 60_000;
+
+/** Why a lane's submissions are paused: a plan's "no free thread" keeps the lane in line (tasks wait for it), anything else steps it aside. */
+export type PauseReason = "capacity" | "trouble";
+
+export class Lane {
+  readonly name: string;
+  readonly upstream: SolverUpstream;
+  readonly health: HealthFeed;
+  readonly circuit: CircuitBreaker;
+  readonly bulkhead: Bulkhead;
+  readonly submitBackoff: Backoff;
+  readonly #o: LaneOptions;
+  readonly #clock: Clock;
+  readonly #scheduler: Scheduler;
+  readonly #log: Logger;
+  readonly #pump: () => void;
+  #pausedUntil = 0;
+  #pauseReason: PauseReason = "trouble";
+  #resumeJob: ScheduledJob | undefined;
+  #refusedCode: string | undefined;
+  /** ERROR_ZERO_BALANCE answers whose meaning (money or threads) waits on the next balance read. */
+  #zeroBalanceRefusals = 0;
+  /** The last balance read was at or above the minimum. */
+  #funded = true;
+  /** Types this provider answered "not supported", until when. */
+  readonly #unsupported = new Map<string, number>();
+  /** Spend this UTC day: the day (YYYY-MM-DD) and the dollars. */
+  #spend = { day: "", usd: 0 };
+  /** Removed by a reload: takes no new task, still polls and reports the ones it holds. */
+  removed = false;
+
+  constructor(o: LaneOptions, ctx: { clock: Clock; scheduler: Scheduler; log: Logger; random: () => number; pump: () => void }) {
+    this.#o = o;
+    this.name = o.name;
+    this.upstream = o.upstream;
+    this.health = o.health;
+    this.#clock = ctx.clock;
+    this.#scheduler = ctx.scheduler;
+    this.#log = ctx.log;
+    this.#pump = ctx.pump;
+    this.bulkhead = new Bulkhead(o.threads, o.bulkhead);
+    this.submitBackoff = new Backoff({ baseMs: 1000, maxMs: 60_000, random: ctx.random });
+    this.circuit = new CircuitBreaker(ctx.clock, {
+      onChange: (state: CircuitState) => {
+        o.health.circuit(state);
+        ctx.log.warn("upstream circuit " + state.replace("_", "-"), { circuit: state, cause: this.circuit.cause, ...this.tag });
+        if (state !== "open") ctx.pump();
+      },
+    });
+  }
+
+  /** The provider named in log fields, when there are several (a lone provider's lines stay as they were). */
+  get tag(): { provider?: string } {
+    return this.#o.named ? { provider: this.name } : {};
+  }
+
+  get afterMs(): number {
+    return this.#o.afterMs ?? 0;
+  }
+
+  get threads(): number {
+    return this.#o.threads;
+  }
+
+  get options(): LaneOptions {
+    return this.#o;
+  }
+
+  /** Whether this provider takes `type` at all (its types= and its dialect), not counting what it refused lately. */
+  takes(type: TaskType): boolean {
+    return !this.removed && (this.#o.takes?.(type) ?? true);
+  }
+
+  /** Whether it answered `type` "not supported" lately. */
+  unsupported(type: TaskType, now: number): boolean {
+    const until = this.#unsupported.get(type);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.#unsupported.delete(type);
+    return false;
+  }
+
+  /** Marks `type` unsupported here for UNSUPPORTED_FOR_MS: tasks of it go elsewhere meanwhile. */
+  markUnsupported(type: TaskType, code: string): void {
+    const first = !this.#unsupported.has(type);
+    this.#unsupported.set(type, this.#clock.now() + UNSUPPORTED_FOR_MS);
+    if (first) this.#log.warn("upstream does not take this type; it goes elsewhere for a while", { type, code, forS: UNSUPPORTED_FOR_MS / 1000, ...this.tag });
+  }
+
+  /** The fatal code the upstream last refused the key with; undefined while the key works. */
+  get refusedCode(): string | undefined {
+    return this.#refusedCode;
+  }
+
+  /** The key works again (a getbalance answered without refusing it): submissions resume. */
+  accepted(): void {
+    if (this.#refusedCode === undefined) return;
+    this.#log.info("upstream accepts the key again; submissions resume", { was: this.#refusedCode, ...this.tag });
+    this.#refusedCode = undefined;
+    this.health.upstreamAuth(undefined);
+    this.#pump();
+  }
+
+  /** A fatal account code: stop submitting here until a balance check sees the key work. */
+  refused(code: string): void {
+    const first = this.#refusedCode === undefined;
+    this.#refusedCode = code;
+    this.health.upstreamAuth(code);
+    if (!first) return;
+    const origin = this.#o.keyOrigin;
+    this.#log.error(`upstream refuses the key${origin === undefined ? "" : ` from ${origin}`}; submissions stopped`, { code, ...this.tag });
+  }
+
+  /** Whether its submissions are paused at `now`, and why. */
+  pausedAt(now: number): PauseReason | undefined {
+    return now < this.#pausedUntil ? this.#pauseReason : undefined;
+  }
+
+  /** Pauses submissions for `ms` (the longer pause wins); the pump runs again when it ends. */
+  pauseFor(ms: number, reason: PauseReason = "trouble"): void {
+    const until = this.#clock.now() + ms;
+    if (this.#resumeJob && until <= this.#pausedUntil) return;
+    this.#pausedUntil = until;
+    this.#pauseReason = reason;
+    this.#resumeJob?.cancel();
+    this.#resumeJob = this.#scheduler.schedule(ms, () => {
+      this.#resumeJob = undefined;
+      this.#pump();
+    });
+  }
+
+  /** One step of the submit back-off per round of refusals (tasks refused together do not each lengthen it). */
+  backOff(reason: PauseReason = "trouble"): void {
+    if (this.pausedAt(this.#clock.now()) !== undefined) return;
+    this.pauseFor(this.submitBackoff.next(), reason);
+  }
+
+  /** Ends a pending pause now (the money came back). */
+  clearPause(): void {
+    if (this.#resumeJob === undefined) return;
+    this.#resumeJob.cancel();
+    this.#resumeJob = undefined;
+    this.#pausedUntil = 0;
+  }
+
+  /** Forgets the pause's timer (the scheduler stopped). */
+  dropTimers(): void {
+    this.#resumeJob = undefined;
+  }
+
+  /**
+   * A refusal for threads counts as saturation; one for money is decided by the balance, re-read now
+   * (evidence, not the TTL): below the minimum readiness says low_balance, above it saturation.
+   */
+  refusedFor(code: string): void {
+    if (code === "ERROR_ZERO_BALANCE") {
+      this.#zeroBalanceRefusals++;
+      this.#o.onEvidence?.();
+    } else if (code === "ERROR_NO_SLOT_AVAILABLE") {
+      this.health.submitAnswered(true);
+      this.#o.onEvidence?.();
+    }
+  }
+
+  /**
+   * A balance was read. Refusals for money waiting on it count as saturation when there is money
+   * (CaptchaAI says "zero balance" for "no free threads" too). When the money comes back, the
+   * submit back-off ends now; a refusal for threads keeps its back-off.
+   */
+  balanceRead(balanceUsd: number): void {
+    const funded = balanceFunded(this.#funded, balanceUsd, this.#o.minBalanceUsd ?? 0);
+    const toppedUp = funded && !this.#funded;
+    this.#funded = funded;
+    this.health.balanceFunded(funded);
+    if (funded) for (; this.#zeroBalanceRefusals > 0; this.#zeroBalanceRefusals--) this.health.submitAnswered(true);
+    this.#zeroBalanceRefusals = 0;
+    if (!toppedUp) return;
+    this.health.resumed();
+    this.submitBackoff.reset();
+    if (this.circuit.state === "closed") this.clearPause();
+    this.#pump();
+  }
+
+  /** The last balance read was at or above the minimum. */
+  get funded(): boolean {
+    return this.#funded;
+  }
+
+  /** A thread plan (no cost per solve; capacity refusals mean "wait for a thread"), or a per-solve account. */
+  get plan(): boolean {
+    return this.#o.plan ?? true;
+  }
+
+  /** What one solve of `type` costs here (0 on a thread plan). */
+  priceUsd(type: TaskType): number {
+    return this.#o.priceUsd?.(type) ?? 0;
+  }
+
+  /** Spent today (UTC), in USD. */
+  spentTodayUsd(now: number): number {
+    return this.#spend.day === utcDay(now) ? this.#spend.usd : 0;
+  }
+
+  /** Budget left today; undefined without a budget. */
+  budgetLeftUsd(now: number): number | undefined {
+    const budget = this.#o.dailyBudgetUsd;
+    return budget === undefined ? undefined : Math.max(0, budget - this.spentTodayUsd(now));
+  }
+
+  /** A solve charged at `usd` (or restored from the journal: `day` given). Returns today's total. */
+  spend(usd: number, at: number, day = utcDay(at)): number {
+    if (this.#spend.day !== day) this.#spend = { day, usd: 0 };
+    this.#spend.usd = Math.round((this.#spend.usd + usd) * 1e6) / 1e6;
+    return this.#spend.usd;
+  }
+
+  /** Whether a task of `type` fits today's budget. */
+  affords(type: TaskType, now: number): boolean {
+    const left = this.budgetLeftUsd(now);
+    return left === undefined || left >= this.priceUsd(type) - 1e-9;
+  }
+
+  /** May it be asked for `kind` now: healthy (key, circuit), not paused for trouble, room for the kind. */
+  hasRoom(kind: TaskKind, otherKindWaiting: boolean): boolean {
+    return this.bulkhead.may(kind, otherKindWaiting);
+  }
+}
+
+/** The UTC day of `ms` as YYYY-MM-DD (budgets turn with it). */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export type { BulkheadLimits };
