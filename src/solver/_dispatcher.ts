@@ -156,6 +156,7 @@ export class Dispatcher {
       case "fatal_account":
         core.requeue(task);
         lane.refused(outcome.code);
+        this.pump(); // another provider may take it now
         return;
       case "transient":
         if (outcome.maybeDelivered) {
@@ -166,6 +167,7 @@ export class Dispatcher {
         // Surely not delivered: this provider steps aside for a while, the next may take the task at once.
         core.requeue(task);
         lane.backOff("trouble");
+        this.pump();
         return;
       case "task_failed":
         core.release(task);
@@ -176,6 +178,7 @@ export class Dispatcher {
         core.requeue(task);
         // A thread plan's refusal: wait for its threads (the task overflows after `after`); a per-solve account's: step aside.
         lane.backOff(lane.plan ? "capacity" : "trouble");
+        this.pump();
         return;
       case "not_ready":
         core.requeue(task);

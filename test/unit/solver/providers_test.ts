@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { silentLogger } from "../../../src/base/log.ts";
+import { SolverPool, SUBMIT_UNCERTAIN } from "../../../src/solver/pool.ts";
+import type { LaneOptions } from "../../../src/solver/pool_options.ts";
+import type { TaskParams, TaskType } from "../../../src/tasks/task_catalogue.ts";
+import { FakeClock, settle } from "../../_support/fake_clock.ts";
+import { FakeUpstream, RecordingHealth } from "./_fake_upstream.ts";
+
+const IMAGE: TaskParams = { type: "image", image: "aGVsbG8=" };
+const GEETEST: TaskParams = { type: "geetest", gt: "g".repeat(32), challenge: "c".repeat(32), pageurl: "https://example.com/" };
+const OK = (value: string) => ({ kind: "ok" as const, value });
+
+interface Provider {
+  name: string;
+  upstream: FakeUpstream;
+  health: RecordingHealth;
+}
+
+/** A pool over a thread plan `plan` (2 threads) and, behind it, per-solve `paid` ($2 per 1000, after 5 s) and `spare` (after 10 s). */
+function rig(o: { plan?: Partial<LaneOptions>; paid?: Partial<LaneOptions>; spare?: Partial<LaneOptions> } = {}) {
+  const clock = new FakeClock();
+  const spends: [string, string, number][] = [];
+  const make = (name: string): Provider => ({ name, upstream: new FakeUpstream(), health: new RecordingHealth() });
+  const [plan, paid, spare] = [make("plan"), make("paid"), make("spare")];
+  const lanes: LaneOptions[] = [
+    { name: "plan", upstream: plan.upstream, health: plan.health, threads: 2, named: true, ...o.plan },
+    { name: "paid", upstream: paid.upstream, health: paid.health, threads: 50, plan: false, afterMs: 5000, priceUsd: () => 0.002, named: true, ...o.paid },
+    { name: "spare", upstream: spare.upstream, health: spare.health, threads: 50, plan: false, afterMs: 10_000, priceUsd: () => 0.001, named: true, ...o.spare },
+  ];
+  const pool = new SolverPool({
+    clock,
+    providers: lanes,
+    log: silentLogger,
+    limits: { queueMax: 100 },
+    timing: { taskTimeoutMs: 180_000, firstPollMs: { image: 5000, token: 15_000 }, pollIntervalMs: 5000 },
+    onSpend: (provider, day, usd) => void spends.push([provider, day, usd]),
+    random: () => 0,
+  });
+  return { clock, pool, plan, paid, spare, spends };
+}
+
+describe("SolverPool providers", () => {
+  test("a thread plan takes work first; a burst past its threads overflows to the next provider only after that provider's `after`", async () => {
+    const { pool, clock, plan, paid, spare } = rig();
+    const tasks = [1, 2, 3, 4].map(() => pool.enqueue("image", IMAGE));
+    assert.equal(plan.upstream.pending("submit").length, 2, "the plan's two threads");
+    assert.equal(paid.upstream.pending("submit").length, 0, "the paid provider waits its after");
+    await clock.advance(4999);
+    assert.equal(paid.upstream.pending("submit").length, 0);
+    await clock.advance(1);
+    assert.equal(paid.upstream.pending("submit").length, 2, "overflow once the tasks waited 5 s");
+    assert.equal(spare.upstream.count("submit"), 0);
+    assert.deepEqual(tasks.map((t) => t.provider), ["plan", "plan", "paid", "paid"]);
+  });
+
+  test("polls, reports and the solve's charge go to the provider that took the task; spend is counted per UTC day", async () => {
+    const { pool, clock, plan, paid, spends } = rig({ plan: { threads: 1 } });
+    pool.enqueue("image", IMAGE);
+    const t = pool.enqueue("image", IMAGE);
+    plan.upstream.answer("submit", OK("p1"));
+    await clock.advance(5000);
+    paid.upstream.answer("submit", OK("x1"));
+    await settle();
+    await clock.advance(5000);
+    assert.equal(paid.upstream.pending("poll").length, 1);
+    paid.upstream.answer("poll", OK("ANSWER"));
+    await settle();
+    assert.equal(t.status, "solved");
+    assert.equal(t.provider, "paid");
+    assert.equal(t.costUsd, 0.002);
+    assert.deepEqual(spends, [["paid", new Date(clock.now()).toISOString().slice(0, 10), 0.002]]);
+    assert.equal(pool.provider("paid")!.spentTodayUsd, 0.002);
+    const report = pool.report(t, false);
+    assert.equal(paid.upstream.pending("report").length, 1, "the report goes where the task was solved");
+    assert.equal(plan.upstream.pending("report").length, 0);
+    paid.upstream.answer("report", OK("OK_REPORT_RECORDED"));
+    assert.equal((await report).kind, "ok");
+  });
+
+  test("a submit that surely did not arrive (refused connection) moves to the next provider at once, without waiting its after", async () => {
+    const { pool, clock, plan, paid } = rig();
+    const t = pool.enqueue("image", IMAGE);
+    plan.upstream.answer("submit", { kind: "transient", code: "NETWORK", message: "ECONNREFUSED", maybeDelivered: false });
+    await settle();
+    assert.equal(paid.upstream.pending("submit").length, 1, "at once");
+    assert.equal(clock.now() - t.createdAt, 0);
+    assert.equal(t.provider, "paid");
+  });
+
+  test("a submit that may have arrived is never sent elsewhere: SUBMIT_UNCERTAIN", async () => {
+    const { pool, plan, paid } = rig();
+    const t = pool.enqueue("image", IMAGE);
+    plan.upstream.answer("submit", { kind: "transient", code: "TIMEOUT", message: "timed out", maybeDelivered: true });
+    await settle();
+    assert.equal(t.status, "failed");
+    assert.equal(t.error?.code, SUBMIT_UNCERTAIN);
+    assert.equal(paid.upstream.count("submit"), 0);
+  });
+
+  test("a refused key takes the provider out: new work goes to the next at once, and comes back when its key works", async () => {
+    const { pool, plan, paid } = rig();
+    pool.enqueue("image", IMAGE);
+    plan.upstream.answer("submit", { kind: "fatal_account", code: "ERROR_KEY_DOES_NOT_EXIST", message: "no key" });
+    await settle();
+    assert.equal(paid.upstream.pending("submit").length, 1);
+    assert.equal(plan.health.auth, "ERROR_KEY_DOES_NOT_EXIST");
+    pool.balanceObserved({ kind: "ok", value: 5 }, 0, undefined, "plan");
+    pool.enqueue("image", IMAGE);
+    assert.equal(plan.upstream.pending("submit").length, 1, "the plan takes work again");
+  });
+
+  test("a thread plan's 'no free thread' keeps the task for the plan until it has waited its overflow time", async () => {
+    const { pool, clock, plan, paid } = rig();
+    const t = pool.enqueue("image", IMAGE);
+    plan.upstream.answer("submit", { kind: "back_off", code: "ERROR_ZERO_BALANCE", message: "no free threads" });
+    await settle();
+    assert.equal(paid.upstream.count("submit"), 0, "not at once: a plan refusal is a wait");
+    await clock.advance(5000);
+    assert.equal(paid.upstream.pending("submit").length + plan.upstream.pending("submit").length, 1);
+    assert.ok(t.provider === "paid" || t.provider === "plan");
+  });
+
+  test("a per-solve provider's refusal (no slot) moves the task on at once", async () => {
+    const { pool, clock, paid, spare } = rig({ plan: { takes: () => false } });
+    const t = pool.enqueue("image", IMAGE);
+    assert.equal(paid.upstream.pending("submit").length, 1, "no earlier provider takes images: no wait");
+    paid.upstream.answer("submit", { kind: "back_off", code: "ERROR_NO_SLOT_AVAILABLE", message: "no slot" });
+    await settle();
+    assert.equal(spare.upstream.pending("submit").length, 1);
+    assert.equal(clock.now() - t.createdAt, 0);
+  });
+
+  test("a type a provider does not take goes to one that does, at once", async () => {
+    const { pool, plan, paid } = rig({ plan: { takes: (type: TaskType) => type !== "geetest" } });
+    const t = pool.enqueue("geetest", GEETEST);
+    assert.equal(plan.upstream.count("submit"), 0);
+    assert.equal(paid.upstream.pending("submit").length, 1);
+    assert.equal(t.provider, "paid");
+  });
+
+  test("a daily budget reached stops a provider taking new work until the UTC day turns", async () => {
+    const { pool, clock, paid, spare } = rig({ plan: { takes: () => false }, paid: { dailyBudgetUsd: 0.002 } });
+    const first = pool.enqueue("image", IMAGE);
+    paid.upstream.answer("submit", OK("1"));
+    await settle();
+    await clock.advance(5000);
+    paid.upstream.answer("poll", OK("A"));
+    await settle();
+    assert.equal(first.status, "solved");
+    assert.equal(pool.provider("paid")!.budgetLeftUsd, 0);
+    pool.enqueue("image", IMAGE);
+    assert.equal(paid.upstream.count("submit"), 1, "budget spent: no more");
+    assert.equal(spare.upstream.pending("submit").length, 1, "the next provider takes it");
+  });
+});
