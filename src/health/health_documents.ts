@@ -249,6 +249,7 @@ function reportItemOf(f: ReadinessFinding): ReportItem | undefined {
     case "low_balance":
     case "queue_full":
     case "state_dir":
+    case "provider_down":
       return undefined;
     default:
       return unhandledKind(f);

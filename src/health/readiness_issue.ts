@@ -26,14 +26,25 @@ export type ReadinessIssue =
   | { kind: "backlog"; waitedMs: number }
   | { kind: "queue_full"; depth: number }
   /** The journal in --state-dir cannot be written: the error. */
-  | { kind: "state_dir"; reason: string };
+  | { kind: "state_dir"; reason: string }
+  /** With several providers, none can take work: each one's reason (README, Providers). */
+  | ProviderDown;
+
+/** One of several providers cannot take work: its name and its first reason (`paid:upstream_auth=ERROR_KEY_DOES_NOT_EXIST`, `spare:budget`). */
+export interface ProviderDown {
+  kind: "provider_down";
+  provider: string;
+  reason: string;
+}
 
 /** Worth a `warn` on /health and a lower HAProxy weight, not a 503. */
 export type ReadinessWarning =
   /** The oldest queued task has waited this long (more than --max-queue-wait). */
   | { kind: "queue_wait"; waitedMs: number }
   /** The share of submits refused for want of threads, 0 to 1. */
-  | { kind: "saturation"; ratio: number };
+  | { kind: "saturation"; ratio: number }
+  /** One provider cannot take work while another can (README, Providers). */
+  | ProviderDown;
 
 export type IssueKind = ReadinessIssue["kind"];
 export type WarningKind = ReadinessWarning["kind"];
@@ -41,8 +52,8 @@ export type WarningKind = ReadinessWarning["kind"];
 export type ReadinessFinding = ReadinessIssue | ReadinessWarning;
 export type FindingKind = ReadinessFinding["kind"];
 
-/** Every kind, issue or warning (a Record, so the compiler insists on each). */
-const FINDING_KINDS: Record<FindingKind, "issue" | "warning"> = {
+/** Every kind, issue or warning or both (a Record, so the compiler insists on each). */
+const FINDING_KINDS: Record<FindingKind, "issue" | "warning" | "both"> = {
   starting: "issue",
   draining: "issue",
   upstream_auth: "issue",
@@ -55,12 +66,13 @@ const FINDING_KINDS: Record<FindingKind, "issue" | "warning"> = {
   backlog: "issue",
   queue_full: "issue",
   state_dir: "issue",
+  provider_down: "both",
   queue_wait: "warning",
   saturation: "warning",
 };
 
-export const ISSUE_KINDS = Object.keys(FINDING_KINDS).filter((k) => FINDING_KINDS[k as FindingKind] === "issue") as IssueKind[];
-export const WARNING_KINDS = Object.keys(FINDING_KINDS).filter((k) => FINDING_KINDS[k as FindingKind] === "warning") as WarningKind[];
+export const ISSUE_KINDS = Object.keys(FINDING_KINDS).filter((k) => FINDING_KINDS[k as FindingKind] !== "warning") as IssueKind[];
+export const WARNING_KINDS = Object.keys(FINDING_KINDS).filter((k) => FINDING_KINDS[k as FindingKind] !== "issue") as WarningKind[];
 
 /** For the `default` of an exhaustive `switch`: the compiler rejects the call while a kind is left unhandled. */
 export function unhandledKind(value: never): never {
@@ -97,6 +109,8 @@ export function formatIssue(issue: ReadinessFinding): string {
       return `queue_wait=${seconds(issue.waitedMs)}`;
     case "saturation":
       return `saturation=${issue.ratio.toFixed(3)}`;
+    case "provider_down":
+      return `provider_down=${issue.provider}:${issue.reason}`;
     default:
       return unhandledKind(issue);
   }
@@ -105,8 +119,8 @@ export function formatIssue(issue: ReadinessFinding): string {
 const isFindingKind = (s: string): s is FindingKind => Object.hasOwn(FINDING_KINDS, s);
 
 /** Whether a finding is an issue (fails readiness) rather than a warning. */
-export const isIssue = (f: ReadinessFinding): f is ReadinessIssue => FINDING_KINDS[f.kind] === "issue";
-export const isWarning = (f: ReadinessFinding): f is ReadinessWarning => FINDING_KINDS[f.kind] === "warning";
+export const isIssue = (f: ReadinessFinding): f is ReadinessIssue => FINDING_KINDS[f.kind] !== "warning";
+export const isWarning = (f: ReadinessFinding): f is ReadinessWarning => FINDING_KINDS[f.kind] !== "issue";
 const WHOLE = /^\d+$/;
 const DECIMAL = /^\d+(?:\.\d+)?$/;
 const SECONDS = /^(\d+)s$/;
@@ -152,6 +166,10 @@ export function parseIssue(text: string): ReadinessFinding | undefined {
       return decimal === undefined ? undefined : { kind, rate: decimal };
     case "saturation":
       return decimal === undefined ? undefined : { kind, ratio: decimal };
+    case "provider_down": {
+      const colon = value?.indexOf(":") ?? -1;
+      return value === undefined || colon < 1 || colon === value.length - 1 ? undefined : { kind, provider: value.slice(0, colon), reason: value.slice(colon + 1) };
+    }
     default:
       return unhandledKind(kind);
   }

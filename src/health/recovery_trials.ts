@@ -49,6 +49,8 @@ function needOf(issue: ReadinessIssue): TrialNeed | undefined {
     case "backlog":
     case "queue_full":
     case "state_dir":
+    // Each provider's own trials re-check it (one RecoveryTrials per provider, over its own issues).
+    case "provider_down":
       return undefined;
     default:
       return unhandledKind(issue);

@@ -114,6 +114,8 @@ export function clipIssue(issue: ReadinessIssue): ReadinessIssue {
       return { kind: issue.kind, code: cut(issue.code) };
     case "state_dir":
       return { kind: issue.kind, reason: cut(issue.reason) };
+    case "provider_down":
+      return { kind: issue.kind, provider: issue.provider, reason: cut(issue.reason) };
     case "starting":
     case "draining":
     case "upstream_unreachable":

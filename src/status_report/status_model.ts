@@ -194,6 +194,7 @@ function rowOf(f: ReadinessFinding): Row | undefined {
     case "upstream_auth":
     case "circuit_open":
     case "upstream_unreachable":
+    case "provider_down":
       return "upstream";
     case "starting":
     case "draining":

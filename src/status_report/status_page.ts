@@ -58,6 +58,7 @@ const MEANING: Record<FindingKind, string> = {
   state_dir: "the journal in --state-dir cannot be written",
   queue_wait: "the oldest queued task has waited more than --max-queue-wait",
   saturation: "many submits are refused for want of upstream threads (--max-saturation)",
+  provider_down: "this provider cannot take work now (its reason follows its name)",
 };
 
 /** An issue or warning as the documents write it, with its meaning when this version knows its kind. */
