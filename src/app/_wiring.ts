@@ -17,7 +17,15 @@ import type { ClientKeys } from "../gateway/client_keys.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { createGatewayParts } from "../gateway/gateway_parts.ts";
 import { HealthChecks } from "../health/checks.ts";
-import { HealthView, UPSTREAM_CHECK } from "../health/health_view.ts";
+import { HealthView, UPSTREAM_CHECK, type ProviderHealth } from "../health/health_view.ts";
+import { DEFAULT_PROVIDER_NAME, solvePriceUsd, takesType, type ProviderSpec } from "../config/providers.ts";
+import type { TaskType } from "../tasks/task_catalogue.ts";
+
+/** Whether a provider's protocol and dialect have the type at all: 2captcha's in.php has no Cloudflare Challenge nor BLS (CaptchaAI's own). */
+function protocolTakes(spec: ProviderSpec, type: TaskType): boolean {
+  if (spec.protocol === "legacy") return spec.dialect === "captchaai" || (type !== "cloudflare_challenge" && type !== "bls");
+  return false; // the JSON-API providers arrive with their client
+}
 import { ReadinessNotifier } from "../health/readiness_notifier.ts";
 import { startRecoveryTrials } from "../health/recovery_trials.ts";
 import { WorkerHealth } from "../health/worker_health.ts";
@@ -64,7 +72,10 @@ export async function openJournal(w: Omit<Wiring, "taskEnds" | "started">, pid: 
 }
 
 export interface HealthParts {
+  /** The first (or only) provider's health. */
   health: WorkerHealth;
+  /** Each provider's health and check, in order of preference. */
+  providers: ProviderHealth[];
   checks: HealthChecks;
   view: HealthView;
   /** Publishes readiness transitions (log line, systemd STATUS); check() after a state change. */
@@ -73,30 +84,46 @@ export interface HealthParts {
   history: StatusHistory;
 }
 
-/** Health: the worker's state, its dependency checks, readiness (re-evaluated as each task ends), the recovery trials and the status history. */
-export function createHealth(w: Wiring, o: { secrets: SecretSet; journal: FileJournal | undefined; random?: (() => number) | undefined }): HealthParts {
+/** A provider's dependency check: `captchaai_api` for the default provider, `NAME_api` for each of a providers file. */
+export const checkNameOf = (provider: string): string => (provider === DEFAULT_PROVIDER_NAME ? UPSTREAM_CHECK : `${provider}_api`);
+
+/**
+ * Health: each provider's state (one without a providers file), the dependency checks, readiness
+ * over them (re-evaluated as each task ends), each provider's recovery trials and the status history.
+ */
+export function createHealth(w: Wiring, o: { secrets: SecretSet; journal: FileJournal | undefined; random?: (() => number) | undefined; providers: readonly string[]; extra?: (provider: string) => readonly string[] }): HealthParts {
   const { config, clock, log } = w;
-  const health = new WorkerHealth(clock, config.errorWindowMs, { maxConsecutiveFailures: config.maxConsecutiveFailures });
+  const providers: ProviderHealth[] = o.providers.map((name) => ({
+    name,
+    health: new WorkerHealth(clock, config.errorWindowMs, { maxConsecutiveFailures: config.maxConsecutiveFailures }),
+    check: checkNameOf(name),
+    extra: () => o.extra?.(name) ?? [],
+  }));
+  const health = providers[0]!.health;
   const checks = new HealthChecks({ clock, sanitize: o.secrets.redact, random: o.random });
   const journal = o.journal;
   const view = new HealthView({
     clock,
     health,
+    providers,
     checks,
     thresholds: config,
     stallMs: Math.max(60_000, 3 * config.pollIntervalMs),
     extraIssues: () => (journal?.error === undefined ? [] : [{ kind: "state_dir", reason: journal.error }]),
   });
-  const notifier = new ReadinessNotifier({ view, clock, log, onPassing: () => health.markReady() });
-  const trials = startRecoveryTrials({ clock, evaluate: () => view.evaluate(), trial: () => checks.refresh(UPSTREAM_CHECK) });
+  const notifier = new ReadinessNotifier({ view, clock, log, onPassing: () => providers.forEach((p) => p.health.markReady()) });
+  // Each provider's trouble is tried again by re-reading its own balance (one provider: the worker's issues, as ever).
+  const trials = providers.map((p) =>
+    startRecoveryTrials({ clock, evaluate: () => (providers.length > 1 ? { issues: view.providerIssues(p.name) } : view.evaluate()), trial: () => checks.refresh(p.check) }),
+  );
   checks.onResult(() => notifier.check());
-  health.onStateChange(() => notifier.check());
+  for (const p of providers) p.health.onStateChange(() => notifier.check());
   const history = new StatusHistory({ clock });
   history.start(() => view.evaluate(), (l) => notifier.subscribe(l));
   w.taskEnds.subscribe((task) => history.taskEnded(task));
   w.taskEnds.subscribe(() => notifier.check());
-  w.started.push(trials, checks, history);
-  return { health, checks, view, notifier, history };
+  w.started.push(...trials, checks, history);
+  return { health, providers, checks, view, notifier, history };
 }
 
 export interface MetricsParts {
@@ -117,35 +144,59 @@ export function createMetrics(w: Wiring, o: { health: HealthParts; process: Proc
   return { registry, metrics };
 }
 
-export interface SolverOptions {
+/** One provider with its client, ready for the solver. */
+export interface ProviderPart {
+  spec: ProviderSpec;
   client: CaptchaAiClient;
+}
+
+/** A per-solve account's slots: no plan caps it, the worker does (README, Providers). */
+export const PER_SOLVE_IN_FLIGHT = 100;
+
+export interface SolverOptions {
+  /** The providers in order of preference, each with its client. */
+  providers: readonly ProviderPart[];
   health: HealthParts;
   journal: FileJournal | undefined;
-  /** Where the key came from, named when the upstream refuses it (undefined with --demo). */
-  keyOrigin: string | undefined;
+  /** Where each key came from is named when its upstream refuses it; not with --demo. */
+  namesKeyOrigin: boolean;
   random?: (() => number) | undefined;
+  /** A solve charged to a provider: today's total (the journal keeps it). */
+  onSpend?: (provider: string, day: string, totalUsd: number) => void;
 }
 
 /** The solver pool, publishing each task's end; its load feeds health, and the balance check feeds it. */
 export function createSolver(w: Wiring, o: SolverOptions): SolverPool {
   const { config, clock, log } = w;
   const { health, checks } = o.health;
+  const several = o.providers.length > 1;
   const pool = new SolverPool({
     clock,
-    upstream: o.client,
-    health,
+    providers: o.providers.map(({ spec, client }, i) => ({
+      name: spec.name,
+      upstream: client,
+      health: o.health.providers[i]!.health,
+      threads: spec.threads ?? PER_SOLVE_IN_FLIGHT,
+      // --bulkhead's hard caps are the first provider's (the lone one without a providers file).
+      bulkhead: i === 0 ? config.bulkhead : undefined,
+      plan: spec.threads !== undefined,
+      afterMs: i === 0 ? 0 : spec.afterMs,
+      takes: (type) => takesType(spec, type) && protocolTakes(spec, type),
+      priceUsd: (type) => solvePriceUsd(spec, type),
+      dailyBudgetUsd: spec.dailyBudgetUsd,
+      minBalanceUsd: config.minBalanceUsd,
+      keyOrigin: o.namesKeyOrigin ? spec.keyOrigin : undefined,
+      // Evidence (a transport failure, a refusal for money) re-reads that provider's balance now, single flight.
+      onEvidence: () => void checks.refresh(checkNameOf(spec.name)),
+      named: several,
+    })),
     log: log.child({ component: "solver" }),
-    limits: { threads: config.threads, queueMax: config.queueMax, queueMaxBytes: config.queueMaxBytes, bulkhead: config.bulkhead },
+    onSpend: o.onSpend,
+    limits: { queueMax: config.queueMax, queueMaxBytes: config.queueMaxBytes },
     timing: {
       taskTimeoutMs: config.taskTimeoutMs,
       firstPollMs: { image: config.firstPoll.imageMs, token: config.firstPoll.tokenMs },
       pollIntervalMs: config.pollIntervalMs,
-    },
-    account: {
-      minBalanceUsd: config.minBalanceUsd,
-      keyOrigin: o.keyOrigin,
-      // Evidence (a transport failure, a refusal for money) re-reads the balance now, single flight.
-      onEvidence: () => void checks.refresh(UPSTREAM_CHECK),
     },
     taskEnds: w.taskEnds,
     journal: o.journal,
@@ -155,8 +206,10 @@ export function createSolver(w: Wiring, o: SolverOptions): SolverPool {
   w.taskEnds.subscribe((task) => {
     if (log.enabled("debug")) log.debug("task ended", { id: task.id, type: task.type, status: task.status, code: task.error?.code });
   });
-  health.setLoadSource(() => pool.load());
-  registerUpstreamCheck(checks, { client: o.client, pool, clock, ttlMs: config.balanceTtlMs, timeoutMs: config.checkTimeoutMs });
+  for (const p of o.health.providers) p.health.setLoadSource(() => pool.load());
+  for (const { spec, client } of o.providers) {
+    registerUpstreamCheck(checks, { client, pool, clock, ttlMs: config.balanceTtlMs, timeoutMs: config.checkTimeoutMs, name: checkNameOf(spec.name), provider: spec.name });
+  }
   return pool;
 }
 

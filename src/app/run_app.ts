@@ -1,4 +1,5 @@
 /** `run` from start to exit: the worker started, the start line, the demo's banner and traffic, then the stop ladder on a signal (README, Operator guide). */
+import type { ProviderSpec } from "../config/providers.ts";
 import { systemClock, type Clock } from "../base/clock.ts";
 import { isWorkerError } from "../base/errors.ts";
 import { createLogger } from "../base/log.ts";
@@ -29,6 +30,8 @@ export interface RunAppOptions {
   apiToken: string | undefined;
   /** The peers' shared token (--peer-token-file), if any. */
   peerToken?: string | undefined;
+  /** A providers file's providers with their keys (README, Providers). */
+  providers?: readonly ProviderSpec[] | undefined;
   runtime: Runtime;
   /** @default the system clock */
   clock?: Clock;
@@ -39,7 +42,7 @@ export interface RunAppOptions {
 /** Runs the worker until a signal stopped it; resolves with the exit code (0 after a drain; 1, 75 (state dir owned by another process) or 78 when it could not start). */
 export async function runApp(o: RunAppOptions): Promise<number> {
   const { config, runtime: rt } = o;
-  const secrets = new SecretSet([o.apiKey, o.apiToken, o.peerToken]);
+  const secrets = new SecretSet([o.apiKey, o.apiToken, o.peerToken, ...(o.providers ?? []).map((p) => p.key)]);
   // The start line is the first line of every run: what is logged while the worker starts (the
   // journal's replay, the systemd watchdog, the demo's simulator) is held and written just after it.
   let held: string[] | undefined = [];
@@ -72,6 +75,7 @@ export async function runApp(o: RunAppOptions): Promise<number> {
       secrets,
       apiToken: o.apiToken,
       peerToken: o.peerToken,
+      providers: o.providers,
       clock,
       log,
       env: rt.env,

@@ -27,8 +27,9 @@ import type { Registry } from "../metrics/registry.ts";
 import type { WorkerMetrics } from "../metrics/worker_metrics.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import { TaskEndHub } from "../tasks/task_end_hub.ts";
-import { createCaptchaAiClient, type CaptchaAiClient } from "../upstream/captchaai_client.ts";
-import { createHealth, createMetrics, createSolver, openJournal, registerRoutes, type HealthParts, type Wiring } from "./_wiring.ts";
+import { createCaptchaAiClient } from "../upstream/captchaai_client.ts";
+import { createHealth, createMetrics, createSolver, openJournal, registerRoutes, type HealthParts, type ProviderPart, type Wiring } from "./_wiring.ts";
+import { DEFAULT_PROVIDER_NAME, type ProviderSpec } from "../config/providers.ts";
 import { recordAddress } from "./address_file.ts";
 import { startDemo, type Demo } from "./demo.ts";
 import { createStopLadder, type StopLadder, type StopParts } from "./lifecycle.ts";
@@ -58,6 +59,8 @@ export interface WorkerOptions {
   process: ProcessStats;
   /** The CaptchaAI base URL. @default config.upstream (the simulator's with --demo) */
   upstreamUrl?: URL;
+  /** A providers file's providers, each with its key (README, Providers); undefined: the one of --upstream and the CaptchaAI key. */
+  providers?: readonly ProviderSpec[] | undefined;
   /** Replaces the default keep-alive node:http(s) transport (tests inject one). @default undefined */
   fetch?: typeof fetch;
   http?: HttpServerOptions;
@@ -118,10 +121,15 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     throw err;
   });
   const journal = opened?.journal;
-  const health = createHealth(w, { secrets, journal, random: o.random });
+  const specs = providerSpecs(o, config, apiKey, demo !== undefined);
+  for (const spec of specs) if (spec.key !== "") secrets.add(spec.key);
+  let pool: SolverPool | undefined;
+  // A provider past its daily budget takes no new task: a reason of its own beside the health rules.
+  const spent = (name: string) => (pool?.provider(name)?.budgetLeftUsd === 0 ? ["budget"] : []);
+  const health = createHealth(w, { secrets, journal, random: o.random, providers: specs.map((s) => s.name), extra: spent });
   const metrics = createMetrics(w, { health, process: o.process });
-  const upstream = createUpstream(w, o, { apiKey, rereadKey: demo ? undefined : o.reloadApiKey, secrets, metrics: metrics.metrics });
-  const pool = createSolver(w, { client: upstream.client, health, journal, keyOrigin: demo ? undefined : o.keyOrigin, random: o.random });
+  const upstream = createUpstreams(w, o, { specs, rereadKey: demo ? undefined : o.reloadApiKey, secrets, metrics: metrics.metrics });
+  pool = createSolver(w, { providers: upstream.providers, health, journal, namesKeyOrigin: demo === undefined, random: o.random, onSpend: (p, day, usd) => journal?.spent(p, day, usd) });
   const { router, gateway, callbacks } = registerRoutes(w, {
     pool,
     health,
@@ -154,7 +162,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     taskEnds,
     reload: () => {
       if (clientKeys) void clientKeys.reload();
-      if (upstream.reloadKey?.()) void health.checks.refresh(UPSTREAM_CHECK);
+      if (upstream.reloadKey?.()) void health.checks.refresh(health.providers[0]!.check);
       if (!clientKeys && !o.reloadApiKey) log.info("reload: nothing to re-read (no --client-keys-file, no key file)");
     },
     get state() {
@@ -178,36 +186,42 @@ function readClientKeys(o: WorkerOptions): ClientKeys | undefined {
 }
 
 /**
- * The CaptchaAI client, its calls timed into the metrics (`apiKey` is in `secrets` already).
- * `reloadKey` (with `rereadKey`: a key from a file, never the demo's) re-reads the key on SIGHUP and
- * says whether it changed; the new key is redacted before anything can print it, and a key that
- * cannot be read keeps the old one.
+ * A client per provider, its calls timed into the metrics (every key is in `secrets` already). The
+ * lone provider without a providers file is the CaptchaAI client of --upstream and the CaptchaAI key;
+ * `reloadKey` (a key from a file, never the demo's) re-reads that key on SIGHUP and says whether it
+ * changed: the new key is redacted before anything can print it, and one that cannot be read keeps
+ * the old one.
  */
-function createUpstream(
+function createUpstreams(
   w: Wiring,
   o: WorkerOptions,
-  x: { apiKey: string; rereadKey: (() => string | undefined) | undefined; secrets: SecretSet; metrics: WorkerMetrics },
-): { client: CaptchaAiClient; reloadKey: (() => boolean) | undefined } {
+  x: { specs: readonly ProviderSpec[]; rereadKey: (() => string | undefined) | undefined; secrets: SecretSet; metrics: WorkerMetrics },
+): { providers: ProviderPart[]; reloadKey: (() => boolean) | undefined } {
   const { config, clock, log } = w;
-  const reread = x.rereadKey;
-  let apiKey = x.apiKey;
-  const client = createCaptchaAiClient({
-    baseUrl: o.upstreamUrl ?? config.upstream,
-    apiKey: () => apiKey,
-    redact: x.secrets.redact,
-    fetch: o.fetch,
-    clock,
-    timeoutMs: config.checkTimeoutMs,
-    connectTimeoutMs: config.connectTimeoutMs,
-    onCall: (endpoint, kind, ms) => x.metrics.upstreamCall(endpoint, kind, ms),
+  const keys = new Map(x.specs.map((s) => [s.name, s.key]));
+  const providers = x.specs.map((spec) => {
+    if (spec.protocol !== "legacy") throw new WorkerError("ERR_CONFIG_INVALID", `Invalid --providers-file line ${spec.line ?? "?"}: the ${spec.protocol} protocol is not available in this build`, { field: "--providers-file" });
+    const client = createCaptchaAiClient({
+      baseUrl: spec.url,
+      apiKey: () => keys.get(spec.name)!,
+      redact: x.secrets.redact,
+      fetch: o.fetch,
+      clock,
+      timeoutMs: config.checkTimeoutMs,
+      connectTimeoutMs: config.connectTimeoutMs,
+      onCall: (endpoint, kind, ms) => x.metrics.upstreamCall(endpoint, kind, ms),
+    });
+    w.started.push(client);
+    return { spec, client };
   });
-  w.started.push(client);
+  const reread = x.rereadKey;
+  const first = x.specs[0]!.name;
   const reloadKey = reread && ((): boolean => {
     try {
       const fresh = reread();
-      if (fresh === undefined || fresh === apiKey) return false;
+      if (fresh === undefined || fresh === keys.get(first)) return false;
       x.secrets.add(fresh);
-      apiKey = fresh;
+      keys.set(first, fresh);
       log.info("reload: the CaptchaAI key was re-read; the balance is checked with it now", { from: o.keyOrigin });
       return true;
     } catch (err) {
@@ -215,7 +229,16 @@ function createUpstream(
       return false;
     }
   });
-  return { client, reloadKey };
+  return { providers, reloadKey };
+}
+
+/** The providers: a providers file's, or the one of --upstream, the CaptchaAI key and --threads (the demo's simulator with --demo). */
+function providerSpecs(o: WorkerOptions, config: Config, apiKey: string, demo: boolean): ProviderSpec[] {
+  if (o.providers && o.providers.length > 0 && !demo) return [...o.providers];
+  return [{
+    name: DEFAULT_PROVIDER_NAME, protocol: "legacy", dialect: "captchaai", url: o.upstreamUrl ?? config.upstream, threads: config.threads, price: undefined,
+    typePrices: {}, afterMs: 0, dailyBudgetUsd: undefined, types: undefined, key: apiKey, keyOrigin: o.keyOrigin ?? "", keySource: "env:CAPTCHAAI_API_KEY", keyFile: undefined, line: undefined,
+  }];
 }
 
 /**
@@ -248,7 +271,7 @@ async function startListeners(
     } catch (err) {
       await fail("cannot use the state directory", err);
     }
-    const restored = x.pool.restore(opened.replayed, opened.ended);
+    const restored = x.pool.restore(opened.replayed, opened.ended, opened.spends);
     x.callbacks?.resume(opened.callbacks, (id) => x.pool.find(id)); // callbacks owed before the restart
     const r = opened.report;
     log.info("journal replayed", { dir: config.stateDir, format: r.version, records: r.records, skipped: r.skipped, torn: r.torn, ...restored });

@@ -18,6 +18,10 @@ const PROBE_AFTER_MS = 1000;
 export interface UpstreamCheckOptions {
   client: Pick<CaptchaAiClient, "balance" | "poll">;
   pool: Pick<SolverPool, "balanceObserved">;
+  /** The check's name (`captchaai_api`, `NAME_api`). @default captchaai_api */
+  name?: string;
+  /** The provider it checks (its lane in the pool). @default the first */
+  provider?: string;
   clock: Clock;
   ttlMs: number;
   timeoutMs: number;
@@ -26,7 +30,7 @@ export interface UpstreamCheckOptions {
 export function registerUpstreamCheck(checks: HealthChecks, o: UpstreamCheckOptions): void {
   const { client, pool, clock } = o;
   checks.register({
-    name: UPSTREAM_CHECK,
+    name: o.name ?? UPSTREAM_CHECK,
     ttlMs: o.ttlMs,
     timeoutMs: o.timeoutMs,
     run: async (signal) => {
@@ -42,7 +46,7 @@ export function registerUpstreamCheck(checks: HealthChecks, o: UpstreamCheckOpti
       const outcome = await client.balance(signal);
       hedge.cancel();
       const taskPathAnswered = outcome.kind === "transient" ? await startProbe() : undefined;
-      pool.balanceObserved(outcome, startedAt, taskPathAnswered);
+      pool.balanceObserved(outcome, startedAt, taskPathAnswered, o.provider);
       if (outcome.kind === "ok") return { observedValue: outcome.value, observedUnit: "USD" };
       const code = "code" in outcome ? outcome.code : outcome.kind;
       throw new WorkerError("ERR_CHECK_FAILED", `getbalance failed: ${code}`);

@@ -18,15 +18,14 @@ export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<num
   const { config } = parseConfig(flags, rt.env);
   if (config.stateDir !== undefined) prepareStateDir(config.stateDir);
   // Every provider and its key (README, Providers), checked before anything starts: a bad providers file exits 78.
-  // Until the solver routes across providers the CaptchaAI client below serves --upstream with the CaptchaAI key.
-  loadProviders(config, flags, rt, TASK_TYPES);
-  const key = loadApiKey(config, flags, rt);
+  const providers = config.providersFile === undefined ? undefined : loadProviders(config, flags, rt, TASK_TYPES);
+  const key = providers ? { value: providers[0]!.key, origin: providers[0]!.keyOrigin, source: "key-file" as const } : loadApiKey(config, flags, rt);
   const apiToken = loadApiToken(config, rt);
   const peerToken = loadPeerToken(config, rt);
   // A credential: the bearer token, or the gateway's client keys (they authenticate /v1/tasks too).
   checkExposure(config, apiToken !== undefined || config.clientKeysFile !== undefined);
   // A key from a file (flag, variable or systemd credential) is re-read on SIGHUP; one from a variable cannot change.
-  const fromFile = key !== undefined && key.source !== "env:CAPTCHAAI_API_KEY" && key.source !== "demo";
+  const fromFile = !providers && key !== undefined && key.source !== "env:CAPTCHAAI_API_KEY" && key.source !== "demo";
   const reloadApiKey = fromFile ? () => loadApiKey(config, flags, rt)?.value : undefined;
-  return runApp({ config, apiKey: key?.value, keyOrigin: key?.origin, reloadApiKey, apiToken, peerToken, runtime: rt });
+  return runApp({ config, apiKey: key?.value, keyOrigin: key?.origin, reloadApiKey, apiToken, peerToken, providers, runtime: rt });
 }

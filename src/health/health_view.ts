@@ -8,6 +8,7 @@ import type { CheckResult, HealthChecks } from "./checks.ts";
 import { probationSince, readinessIssues, readinessState, readinessWarnings, type Phase, type ReadinessState, type Thresholds } from "./readiness.ts";
 import type { ReadinessIssue, ReadinessWarning } from "./readiness_issue.ts";
 import type { HealthSnapshot, WorkerHealth } from "./worker_health.ts";
+import { providerIssues, providersReadiness, type ProviderReading } from "./provider_readiness.ts";
 
 export const UPSTREAM_CHECK = "captchaai_api";
 
@@ -44,9 +45,21 @@ export interface HealthState {
   thresholds: Thresholds;
 }
 
+/** One provider's health as the view reads it: its state, its dependency check, and reasons of its own (a spent budget). */
+export interface ProviderHealth {
+  name: string;
+  health: WorkerHealth;
+  /** Its dependency check's name (`captchaai_api`, `NAME_api`). */
+  check: string;
+  extra?: () => readonly string[];
+}
+
 export interface HealthViewOptions {
   clock: Clock;
+  /** The first (or only) provider's health. */
   health: WorkerHealth;
+  /** Several providers (README, Providers): readiness over all of them. @default the one of `health` and captchaai_api */
+  providers?: readonly ProviderHealth[];
   checks: HealthChecks;
   thresholds: Thresholds;
   /** No scheduler progress for this long while work is pending means the solver loop is stuck. */
@@ -83,7 +96,54 @@ export class HealthView {
 
   /** Readiness now, with its issues and the numbers behind them. */
   evaluate(): Readiness {
-    return this.#readiness(this.#o.health.snapshot(), this.#o.checks.result(UPSTREAM_CHECK));
+    if (this.#several) return this.#severalReadiness(this.#o.checks.results());
+    return this.#readiness(this.#o.health.snapshot(), this.#o.checks.result(this.#firstCheck));
+  }
+
+  /** One provider's own issues now (its recovery trials read them); [] for a name it does not know. */
+  providerIssues(name: string): ReadinessIssue[] {
+    const p = this.#o.providers?.find((x) => x.name === name);
+    if (!p) return name === this.#firstName ? this.evaluate().issues : [];
+    return providerIssues(this.#reading(p, this.#o.checks.results()), this.#o.thresholds);
+  }
+
+  get #several(): boolean {
+    return (this.#o.providers?.length ?? 0) > 1;
+  }
+
+  get #firstCheck(): string {
+    return this.#o.providers?.[0]?.check ?? UPSTREAM_CHECK;
+  }
+
+  get #firstName(): string {
+    return this.#o.providers?.[0]?.name ?? "captchaai";
+  }
+
+  #reading(p: ProviderHealth, checks: readonly CheckResult[]): ProviderReading {
+    const value = checks.find((c) => c.name === p.check)?.value?.observedValue;
+    return { name: p.name, snapshot: p.health.snapshot(), balanceUsd: typeof value === "number" ? value : undefined, extra: p.extra?.() ?? [] };
+  }
+
+  #severalReadiness(checks: readonly CheckResult[]): Readiness {
+    const readings = this.#o.providers!.map((p) => this.#reading(p, checks));
+    const v = providersReadiness(this.#phase, readings, this.#o.thresholds, this.#o.extraIssues?.());
+    const onTrial = (s: HealthSnapshot) => s.streak === "probation" || s.circuit === "half_open";
+    const state: ReadinessState =
+      this.#phase === "starting" ? "starting" : this.#phase === "draining" ? "draining" : v.issues.length > 0 ? "not_ready" : v.usable.every((u) => onTrial(u.snapshot)) ? "probation" : "ready";
+    const first = checks.find((c) => c.name === this.#firstCheck);
+    const balanceUsd = readings[0]!.balanceUsd;
+    const since = v.usable.map((u) => probationSince(u.snapshot)).filter((t): t is number => t !== undefined);
+    return {
+      phase: this.#phase,
+      state,
+      ready: state === "ready" || state === "probation",
+      issues: v.issues,
+      warnings: v.warnings,
+      probationSince: state === "probation" && since.length > 0 ? Math.max(...since) : undefined,
+      snapshot: v.total,
+      balanceUsd,
+      balanceAgeMs: balanceUsd === undefined || first?.valueAt === undefined ? undefined : this.#o.clock.now() - first.valueAt,
+    };
   }
 
   /** Every dependency check's latest result. */
@@ -98,7 +158,7 @@ export class HealthView {
     const checks = this.#o.checks.results();
     return {
       at,
-      readiness: this.#readiness(snapshot, checks.find((c) => c.name === UPSTREAM_CHECK)),
+      readiness: this.#several ? this.#severalReadiness(checks) : this.#readiness(snapshot, checks.find((c) => c.name === this.#firstCheck)),
       live: liveness(snapshot, at, this.#o.stallMs),
       checks,
       thresholds: this.#o.thresholds,

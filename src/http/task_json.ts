@@ -2,6 +2,9 @@
 import type { Task } from "../tasks/task.ts";
 import { solutionIn } from "../tasks/task_catalogue.ts";
 
+/** The provider without a providers file (config/providers.ts DEFAULT_PROVIDER_NAME): not named in task views. */
+const DEFAULT_PROVIDER = "captchaai";
+
 /**
  * An ended task's `Server-Timing` header (RFC-less but browser-shown W3C Server Timing): queue,
  * upstream calls, the poll schedule's planned waits, and `worker`, the time the worker itself added.
@@ -30,6 +33,8 @@ export function taskView(task: Task): Record<string, unknown> {
     if (typeof solution === "string" && task.useragent !== undefined) view.useragent = task.useragent;
   }
   if (task.error !== undefined) view.error = { code: task.error.code, message: task.error.message };
+  // Who solved it (README, Providers); the lone default provider is not named.
+  if (task.provider !== undefined && task.provider !== DEFAULT_PROVIDER) view.provider = task.provider;
   if (task.status === "solved" && task.endedAt !== undefined) view.solved_at = new Date(task.endedAt).toISOString();
   if (task.status === "failed" && task.endedAt !== undefined) view.failed_at = new Date(task.endedAt).toISOString();
   return view;

@@ -18,6 +18,11 @@ export function applyRecord(tasks: OpenTasks, line: string, now: number): LineEf
   const r = parseRecord(line);
   if (!r) return { kind: "skipped" };
   if (r.op === "format") return Number.isSafeInteger(r.version) && (r.version as number) >= 1 ? { kind: "format", version: r.version as number } : { kind: "skipped" };
+  if (r.op === "spend") {
+    if (typeof r.provider !== "string" || typeof r.day !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(r.day) || typeof r.usd !== "number" || !(r.usd >= 0)) return { kind: "skipped" };
+    tasks.spent(r.provider, r.day, r.usd);
+    return { kind: "applied" };
+  }
   const id = r.id;
   if (typeof id !== "string" || id === "") return { kind: "skipped" };
   switch (r.op) {

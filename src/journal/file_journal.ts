@@ -18,7 +18,7 @@ import type { EndedTask, TaskJournal } from "../solver/journal_port.ts";
 import type { Task } from "../tasks/task.ts";
 import { DEFAULT_FINISHED_TTL_MS, DEFAULT_MAX_FINISHED } from "../tasks/task_store.ts";
 import { probeJournalFile, probeWritable, replaceDurably, STATE_DIR_FLAG as FLAG, stateDirError, writeWhole } from "./_state_dir_io.ts";
-import { acceptRecord, endRecord, FORMAT_VERSION, OpenTasks, reportedRecord, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord, type JournaledTask, type ReplayReport, type Retention } from "./journal_records.ts";
+import { acceptRecord, endRecord, FORMAT_VERSION, OpenTasks, reportedRecord, shouldCompact, spendRecord, submittedRecord, submittingRecord, unsubmittedRecord, type JournaledTask, type ReplayReport, type Retention } from "./journal_records.ts";
 import { callbackAttemptRecord, callbackSettledRecord, type PendingCallback } from "./callback_records.ts";
 
 export const JOURNAL_FILE = "tasks.journal";
@@ -43,6 +43,8 @@ export interface ReplayedJournal {
   replayed: JournaledTask[];
   ended: EndedTask[];
   callbacks: PendingCallback[];
+  /** Each provider's spend on its latest day (budgets survive a restart). */
+  spends: { provider: string; day: string; usd: number }[];
   report: ReplayReport;
 }
 
@@ -57,10 +59,8 @@ export class FileJournal implements TaskJournal {
   #recheck: Timer | undefined;
   readonly #recheckDelays = new Backoff({ baseMs: 1000, maxMs: 30_000, jitter: "none" }); // 1 s after the failure, doubling to 30 s
   readonly #open: OpenTasks;
-  /** The journal's descriptor (O_APPEND) once started. */
-  #fd: number | undefined;
-  /** Bytes of whole records in the file: where a failed write is cut back to. */
-  #size = 0;
+  #fd: number | undefined; // the journal's descriptor (O_APPEND) once started
+  #size = 0; // bytes of whole records in the file: where a failed write is cut back to
   #queue: { text: string; resolve: () => void; reject: (err: Error) => void }[] = [];
   #flushing = false;
   #recordsSinceCompaction = 0;
@@ -82,10 +82,9 @@ export class FileJournal implements TaskJournal {
   }
 
   /**
-   * Locks the state dir (creating it), checks it can be written and streams the journal in, writing
-   * nothing to it. Throws ERR_STATE_DIR_BUSY when another process owns the dir, ERR_STATE_DIR naming
-   * --state-dir when it or its journal cannot be used or was written by a newer worker. Records
-   * that cannot be applied (a torn last line, a bad field) are skipped and reported.
+   * Locks the state dir (creating it), checks it can be written and streams the journal in, writing nothing to it.
+   * Throws ERR_STATE_DIR_BUSY when another process owns the dir, ERR_STATE_DIR naming --state-dir when it or its
+   * journal cannot be used or was written by a newer worker. Records that cannot be applied are skipped, reported.
    */
   static async replay(dir: string, options: JournalOptions): Promise<ReplayedJournal> {
     const pid = options.pid ?? process.pid;
@@ -110,7 +109,7 @@ export class FileJournal implements TaskJournal {
         throw stateDirError(dir, "Cannot write the state directory", err);
       }
       const report = await journal.#replayFile();
-      return { journal, replayed: journal.#open.replayed(), ended: journal.#open.endedTasks(), callbacks: journal.#open.pendingCallbacks(), report };
+      return { journal, replayed: journal.#open.replayed(), ended: journal.#open.endedTasks(), callbacks: journal.#open.pendingCallbacks(), spends: journal.#open.spends(), report };
     } catch (err) {
       lock.release();
       throw err;
@@ -143,10 +142,7 @@ export class FileJournal implements TaskJournal {
     return this.#open.size;
   }
 
-  /**
-   * Compacts the file to the kept tasks and opens it for appending; records made before wait for
-   * the compaction, which holds them. Throws ERR_STATE_DIR when the directory refuses.
-   */
+  /** Compacts the file to the kept tasks and opens it for appending (earlier records wait for it); throws ERR_STATE_DIR when the dir refuses. */
   start(): void {
     if (this.#fd !== undefined || this.#closed) return;
     try {
@@ -168,6 +164,12 @@ export class FileJournal implements TaskJournal {
   submitting(task: Task): Promise<void> {
     this.#open.submitting(task.id, task.provider);
     return this.#append(submittingRecord(task.id, task.provider));
+  }
+
+  /** A provider's spend today so far: kept for the next start. */
+  spent(provider: string, day: string, usd: number): void {
+    this.#open.spent(provider, day, usd);
+    this.#appendQuietly(spendRecord(provider, day, usd));
   }
 
   submitted(task: Task): void {
@@ -308,10 +310,7 @@ export class FileJournal implements TaskJournal {
     }
   }
 
-  /**
-   * While writes fail, readiness says so and no task is accepted, so no write would ever succeed
-   * to clear it: re-check the directory itself, 1 s after the failure, doubling to 30 s.
-   */
+  /** While writes fail no task is accepted, so no write could clear it: re-check the dir itself, 1 s after, doubling to 30 s. */
   #scheduleRecheck(): void {
     if (this.#recheck || this.#closed) return;
     this.#recheck = this.#clock.setTimeout(() => {

@@ -86,6 +86,11 @@ export function unsubmittedRecord(id: string): string {
   return JSON.stringify({ op: "unsubmitted", id });
 }
 
+/** A provider's spend for a UTC day so far (README, Providers: budgets survive a restart). */
+export function spendRecord(provider: string, day: string, usd: number): string {
+  return JSON.stringify({ op: "spend", provider, day, usd });
+}
+
 export function reportedRecord(id: string, reported: "good" | "bad"): string {
   return JSON.stringify({ op: "reported", id, reported });
 }
@@ -124,6 +129,8 @@ interface OpenEntry {
  * state, and the ended ones within `retention` (oldest dropped first), each with its end record.
  */
 export class OpenTasks {
+  /** Each provider's spend on its latest day. */
+  readonly #spend = new Map<string, { day: string; usd: number }>();
   readonly #entries = new Map<string, OpenEntry>();
   readonly #ended = new Map<string, { line: string; endedAt: number }>();
   readonly #retention: Retention;
@@ -252,8 +259,19 @@ export class OpenTasks {
    * Compaction's choice: the format line, the retained end records, the fewest records that replay
    * to the same open tasks. One line at a time, so the file is written without being held whole.
    */
+  /** A provider's spend today so far (the latest record wins). */
+  spent(provider: string, day: string, usd: number): void {
+    this.#spend.set(provider, { day, usd });
+  }
+
+  /** Each provider's latest spend. */
+  spends(): { provider: string; day: string; usd: number }[] {
+    return [...this.#spend].map(([provider, s]) => ({ provider, ...s }));
+  }
+
   *compacted(): Generator<string> {
     yield formatRecord();
+    for (const s of this.spends()) yield spendRecord(s.provider, s.day, s.usd);
     for (const { line } of this.#ended.values()) yield line;
     for (const [id, e] of this.#entries) {
       yield acceptRecord(e.task);

@@ -46,6 +46,8 @@ export class Lane {
   readonly #unsupported = new Map<string, number>();
   /** Spend this UTC day: the day (YYYY-MM-DD) and the dollars. */
   #spend = { day: "", usd: 0 };
+  /** What the tasks it holds will cost if solved: a budget counts them before they are charged. */
+  #committedUsd = 0;
   /** Removed by a reload: takes no new task, still polls and reports the ones it holds. */
   removed = false;
 
@@ -234,10 +236,20 @@ export class Lane {
     return this.#spend.usd;
   }
 
-  /** Whether a task of `type` fits today's budget. */
+  /** Whether a task of `type` fits today's budget, counting what the tasks it holds will cost. */
   affords(type: TaskType, now: number): boolean {
     const left = this.budgetLeftUsd(now);
-    return left === undefined || left >= this.priceUsd(type) - 1e-9;
+    return left === undefined || left - this.#committedUsd >= this.priceUsd(type) - 1e-9;
+  }
+
+  /** A task of `type` took a slot: its price is committed until it ends or comes back. */
+  commit(type: TaskType): void {
+    this.#committedUsd += this.priceUsd(type);
+  }
+
+  /** A task of `type` gave its slot back: its price is no longer committed (a solve is charged apart). */
+  uncommit(type: TaskType): void {
+    this.#committedUsd = Math.max(0, this.#committedUsd - this.priceUsd(type));
   }
 
   /** May it be asked for `kind` now: healthy (key, circuit), not paused for trouble, room for the kind. */

@@ -43,19 +43,21 @@ export class Poller {
     if (outcome === undefined || task.status !== "submitted") return;
     switch (outcome.kind) {
       case "ok": {
-        core.release(task);
         const solution = catalogueEntry(task.type)?.solution.parse(outcome.value.request, outcome.value.fields);
         if (solution === undefined) {
           // A success the family's solution cannot be read from: polling again reads the same answer.
+          core.release(task);
           core.fail(task, "BAD_SOLUTION" satisfies TaskFailureCode, `The upstream's answer is not a ${task.type} solution.`, "worker");
           return;
         }
+        // Charged before its slot frees: the budget is right before the next task is given out.
+        core.charge(task, lane);
+        core.release(task);
         task.status = "solved";
         task.solution = solution.value;
         task.useragent = solution.useragent;
         core.end(task);
         lane.health.solved(task.type, task.endedAt! - task.createdAt);
-        core.charge(task, lane);
         return;
       }
       case "task_failed":

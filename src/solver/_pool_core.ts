@@ -184,6 +184,7 @@ export class PoolCore {
   hold(task: Task, lane: Lane): void {
     this.holding.set(task, { lane, controller: new AbortController() });
     lane.bulkhead.acquire(task.kind);
+    lane.commit(task.type);
     task.provider = lane.name;
   }
 
@@ -274,6 +275,7 @@ export class PoolCore {
     if (!held) return;
     this.holding.delete(task);
     held.lane.bulkhead.release(task.kind);
+    held.lane.uncommit(task.type);
     if (this.holding.size === 0) for (const w of [...this.idleWaiters]) w();
   }
 

@@ -236,7 +236,10 @@ export class SolverPool {
    * deadline fail with `timeout`, the rest are queued again in their original order; `ended` ones
    * are answered again as they ended.
    */
-  restore(replayed: readonly ReplayedTask[], ended: readonly EndedTask[] = []): RestoreResult {
+  restore(replayed: readonly ReplayedTask[], ended: readonly EndedTask[] = [], spends: readonly { provider: string; day: string; usd: number }[] = []): RestoreResult {
+    // Today's spend comes back first, so a budget spent before the restart stays spent.
+    const now = this.#core.clock.now();
+    for (const s of spends) this.#core.lanes.find((l) => l.name === s.provider)?.spend(s.usd, now, s.day);
     return restoreTasks(this.#core, this.#poller, replayed, ended);
   }
 

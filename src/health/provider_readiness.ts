@@ -1,0 +1,93 @@
+/**
+ * Readiness over several providers (README, Providers): the rules that judge an upstream (its key,
+ * reachability, circuit, failure streak, error rate, balance) apply to each provider on its own; the
+ * worker can take work while one provider can, the others then only warn (`provider_down`); when
+ * none can, each one's reason is an issue. What is about the worker as a whole (starting, draining,
+ * the queue, time without a solve, the state dir) is judged once, on the totals.
+ */
+import { readinessIssues, readinessWarnings, type Phase, type Thresholds } from "./readiness.ts";
+import type { ProviderDown, ReadinessIssue, ReadinessWarning } from "./readiness_issue.ts";
+import { formatIssue } from "./readiness_issue.ts";
+import type { HealthSnapshot } from "./worker_health.ts";
+
+/** The issue kinds that judge one provider, not the worker. */
+const PROVIDER_KINDS = new Set<ReadinessIssue["kind"]>(["upstream_auth", "upstream_unreachable", "circuit_open", "consecutive_failures", "low_balance", "error_rate"]);
+
+/** One provider as readiness reads it. */
+export interface ProviderReading {
+  name: string;
+  snapshot: HealthSnapshot;
+  balanceUsd: number | undefined;
+  /** Issues of its own beyond the rules' (its budget spent today: `budget`). */
+  extra: readonly string[];
+}
+
+/** One provider's verdict: the issues that keep it from taking work (empty: it can). */
+export function providerIssues(p: ProviderReading, thresholds: Thresholds): ReadinessIssue[] {
+  const own = readinessIssues({ phase: "running", health: p.snapshot, balanceUsd: p.balanceUsd, thresholds }).filter((i) => PROVIDER_KINDS.has(i.kind));
+  return own;
+}
+
+/** Why a provider is down, as `provider_down` says it: its first issue's text, or its own extra reason. */
+function down(p: ProviderReading, issues: readonly ReadinessIssue[]): ProviderDown {
+  return { kind: "provider_down", provider: p.name, reason: issues[0] ? formatIssue(issues[0]) : p.extra[0]! };
+}
+
+/** The snapshot of the worker as a whole: the providers' totals, its load, none of one upstream's states. */
+export function totalSnapshot(snapshots: readonly HealthSnapshot[]): HealthSnapshot {
+  const first = snapshots[0]!;
+  const sum = (f: (s: HealthSnapshot) => number) => snapshots.reduce((n, s) => n + f(s), 0);
+  const solved = sum((s) => s.solved);
+  const failed = sum((s) => s.failed);
+  const windowOutcomes = sum((s) => s.windowOutcomes);
+  const windowFailed = sum((s) => s.windowFailed);
+  const saturationSubmits = sum((s) => s.saturationSubmits);
+  const lastSolves = snapshots.map((s) => s.lastSolveAt).filter((t): t is number => t !== undefined);
+  const lastSolveAt = lastSolves.length === 0 ? undefined : Math.max(...lastSolves);
+  const now = first.startedAt + first.uptimeMs;
+  const resumes = snapshots.map((s) => s.resumedAt).filter((t): t is number => t !== undefined);
+  return {
+    ...first,
+    solved,
+    failed,
+    clientFailed: sum((s) => s.clientFailed),
+    consecutiveFailures: Math.min(...snapshots.map((s) => s.consecutiveFailures)),
+    successRate: solved + failed === 0 ? 1 : solved / (solved + failed),
+    errorRate: windowOutcomes === 0 ? 0 : windowFailed / windowOutcomes,
+    windowOutcomes,
+    windowFailed,
+    lastSolveAt,
+    msSinceLastSolve: lastSolveAt === undefined ? undefined : now - lastSolveAt,
+    upstreamAuth: undefined,
+    circuit: "closed",
+    circuitHalfOpenSince: undefined,
+    upstreamUnreachable: false,
+    lowBalance: false,
+    streak: "ok",
+    streakProbationSince: undefined,
+    resumedAt: resumes.length === 0 ? undefined : Math.max(...resumes),
+    saturation: saturationSubmits === 0 ? 0 : sum((s) => s.saturation * s.saturationSubmits) / saturationSubmits,
+    saturationSubmits,
+  };
+}
+
+export interface ProvidersVerdict {
+  issues: ReadinessIssue[];
+  warnings: ReadinessWarning[];
+  /** The providers that can take work now; every one of them on trial: the worker is on probation. */
+  usable: readonly ProviderReading[];
+  total: HealthSnapshot;
+}
+
+/** The worker's readiness over its providers. */
+export function providersReadiness(phase: Phase, providers: readonly ProviderReading[], thresholds: Thresholds, extra: readonly ReadinessIssue[] = []): ProvidersVerdict {
+  const total = totalSnapshot(providers.map((p) => p.snapshot));
+  const judged = providers.map((p) => ({ p, issues: providerIssues(p, thresholds) }));
+  const usable = judged.filter((j) => j.issues.length === 0 && j.p.extra.length === 0).map((j) => j.p);
+  const downs = judged.filter((j) => j.issues.length > 0 || j.p.extra.length > 0).map((j) => down(j.p, j.issues));
+  const issues = readinessIssues({ phase, health: total, balanceUsd: undefined, thresholds, extra }).filter((i) => !PROVIDER_KINDS.has(i.kind));
+  const warnings: ReadinessWarning[] = readinessWarnings(total, thresholds);
+  if (usable.length === 0) issues.push(...downs);
+  else warnings.push(...downs);
+  return { issues, warnings, usable, total };
+}

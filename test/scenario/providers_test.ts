@@ -1,0 +1,128 @@
+// Several providers behind one worker (README, Providers): a CaptchaAI-like thread plan first and a
+// pay-per-solve legacy provider behind it, each a real simulator over real sockets on one fake clock.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { createLogger } from "../../src/base/log.ts";
+import { parseConfig } from "../../src/config/parse_config.ts";
+import type { ProviderSpec } from "../../src/config/providers.ts";
+import { startWorker, type Worker } from "../../src/app/start.ts";
+import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
+import { FakeClock } from "../_support/fake_clock.ts";
+import { PNG } from "../_support/gateway.ts";
+import { advance, eventually } from "../_support/harness.ts";
+import { testProcess } from "../_support/process_stats.ts";
+
+const PLAN_KEY = "plan-key-0123456789abcdef0123456";
+const PAID_KEY = "paid-key-0123456789abcdef0123456";
+
+interface Rig {
+  clock: FakeClock;
+  plan: Simulator;
+  paid: Simulator;
+  worker: Worker;
+  base: string;
+  logs: string[];
+}
+
+function spec(name: string, url: URL, key: string, more: Partial<ProviderSpec>): ProviderSpec {
+  return {
+    name, protocol: "legacy", dialect: "captchaai", url, threads: undefined, price: undefined, typePrices: {}, afterMs: 5000, dailyBudgetUsd: undefined,
+    types: undefined, key, keyOrigin: `key-file /etc/${name}.key`, keySource: "key-file", keyFile: `/etc/${name}.key`, line: 1, ...more,
+  } as ProviderSpec;
+}
+
+async function withProviders(fn: (r: Rig) => Promise<void>, o: { paidBudget?: number } = {}): Promise<void> {
+  const clock = new FakeClock();
+  const logs: string[] = [];
+  const log = createLogger({ level: "debug", write: (l) => logs.push(l), secrets: [PLAN_KEY, PAID_KEY] });
+  // The plan's solves take 20 s, so a burst holds its two threads past the paid provider's 5 s `after`.
+  const plan = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [PLAN_KEY], clock, seed: 1, threads: 2, solveTimeMs: { image: 20_000, token: 20_000 } });
+  const paid = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [PAID_KEY], clock, seed: 2, solveTimeMs: { image: 2000, token: 2000 } });
+  const { config } = parseConfig({ listen: "127.0.0.1:0", "first-poll": "1s", "poll-interval": "1s" }, {});
+  const providers = [
+    spec("plan", plan.url, PLAN_KEY, { threads: 2 }),
+    spec("paid", paid.url, PAID_KEY, { dialect: "2captcha", price: 2, dailyBudgetUsd: o.paidBudget }),
+  ];
+  const worker = await startWorker({ process: testProcess, config, apiKey: PLAN_KEY, providers, clock, log, random: () => 0.5 });
+  try {
+    await eventually(() => worker.view.phase !== "starting", "startup");
+    await fn({ clock, plan, paid, worker, base: `http://127.0.0.1:${worker.address.port}`, logs });
+  } finally {
+    await worker.close();
+    await plan.close();
+    await paid.close();
+  }
+}
+
+const post = async (r: Rig) => {
+  const res = await fetch(`${r.base}/v1/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: PNG }) });
+  assert.equal(res.status, 202);
+  return ((await res.json()) as { id: string }).id;
+};
+const ready = async (r: Rig) => {
+  const res = await fetch(`${r.base}/health/ready`);
+  return { status: res.status, body: (await res.json()) as { issues: string[] } };
+};
+
+describe("providers", () => {
+  test("a burst past the plan's threads overflows to the paid provider after its `after`, and every task is solved; each provider has its check", () =>
+    withProviders(async (r) => {
+      const ids = await Promise.all(Array.from({ length: 6 }, () => post(r)));
+      await eventually(() => r.plan.counts().submitted === 2, "the plan's two threads");
+      assert.equal(r.paid.counts().submitted, 0);
+      await advance(r.clock, 5000);
+      await eventually(() => r.paid.counts().submitted === 4, "overflow after 5 s");
+      await advance(r.clock, 25_000);
+      await eventually(() => ids.every((id) => r.worker.pool.find(id)?.status === "solved"), "all solved");
+      const byProvider = ids.map((id) => r.worker.pool.find(id)!.provider);
+      assert.deepEqual(byProvider.filter((p) => p === "plan").length + byProvider.filter((p) => p === "paid").length, 6);
+      const deps = (await (await fetch(`${r.base}/health/dependencies`)).json()) as { checks: Record<string, unknown> };
+      assert.deepEqual(Object.keys(deps.checks).sort(), ["paid_api", "plan_api"]);
+      const task = (await (await fetch(`${r.base}/v1/tasks/${ids[5]}`)).json()) as { provider?: string };
+      assert.ok(task.provider === "plan" || task.provider === "paid");
+    }));
+
+  test("the plan refusing its key moves new work to the next provider at once; readiness stays 200 with a provider_down warning", () =>
+    withProviders(async (r) => {
+      r.plan.control.setFault("in.php", { error: "ERROR_KEY_DOES_NOT_EXIST" });
+      const first = await post(r);
+      await eventually(() => r.paid.counts().submitted === 1, "the paid provider at once");
+      assert.equal(r.worker.pool.find(first)!.provider, "paid");
+      const second = await post(r);
+      await eventually(() => r.paid.counts().submitted === 2, "the next too");
+      assert.equal(r.plan.counts().submitted, 0);
+      const state = await ready(r);
+      assert.equal(state.status, 200);
+      const health = (await (await fetch(`${r.base}/health`)).json()) as { status: string; output?: string };
+      assert.equal(health.status, "warn");
+      assert.ok(r.worker.view.evaluate().warnings.some((w) => w.kind === "provider_down" && w.provider === "plan"));
+      await advance(r.clock, 5000);
+      await eventually(() => [first, second].every((id) => r.worker.pool.find(id)?.status === "solved"), "solved elsewhere");
+      assert.equal(r.worker.pool.find(first)!.costUsd, 0.002);
+    }));
+
+  test("with every provider down readiness fails, naming each one's reason", () =>
+    withProviders(async (r) => {
+      r.plan.control.setFault("all", { error: "ERROR_KEY_DOES_NOT_EXIST" });
+      r.paid.control.setFault("all", { error: "ERROR_KEY_DOES_NOT_EXIST" });
+      await post(r);
+      await advance(r.clock, 2000);
+      await eventually(() => r.worker.view.evaluate().issues.length === 2, "both down");
+      const state = await ready(r);
+      assert.equal(state.status, 503);
+      assert.deepEqual(state.body.issues.sort(), ["provider_down=paid:upstream_auth=ERROR_KEY_DOES_NOT_EXIST", "provider_down=plan:upstream_auth=ERROR_KEY_DOES_NOT_EXIST"]);
+    }));
+
+  test("a daily budget reached stops the paid provider: the burst waits for the plan, and the budget survives in the worker", () =>
+    withProviders(async (r) => {
+      const ids = await Promise.all(Array.from({ length: 4 }, () => post(r)));
+      await advance(r.clock, 5000);
+      await eventually(() => r.paid.counts().submitted === 1, "one paid solve fits the budget");
+      await advance(r.clock, 3000);
+      await eventually(() => r.worker.pool.provider("paid")!.budgetLeftUsd === 0, "spent");
+      assert.equal(r.paid.counts().submitted, 1);
+      assert.ok(r.worker.view.evaluate().warnings.some((w) => w.kind === "provider_down" && w.provider === "paid" && w.reason === "budget"));
+      await advance(r.clock, 60_000);
+      await eventually(() => ids.every((id) => r.worker.pool.find(id)?.status === "solved"), "all solved by the plan meanwhile");
+    }, { paidBudget: 0.002 }));
+});
