@@ -39,6 +39,7 @@ import { registerTaskRoutes } from "../http/task_routes.ts";
 import { FileJournal, type ReplayedJournal } from "../journal/file_journal.ts";
 import { ClientMetrics } from "../metrics/client_metrics.ts";
 import { registerProcessMetrics } from "../metrics/process_metrics.ts";
+import { registerProviderMetrics } from "../metrics/provider_metrics.ts";
 import { Registry } from "../metrics/registry.ts";
 import { registerWorkerMetrics, type WorkerMetrics } from "../metrics/worker_metrics.ts";
 import { SolverPool } from "../solver/pool.ts";
@@ -240,6 +241,8 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   registerHealthRoutes(router, view, notifier, log);
   registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl });
   registerTypesRoute(router);
+  const providerMetrics = registerProviderMetrics(registry, { pool, up: (name) => view.providerUp(name) });
+  w.taskEnds.subscribe((task) => providerMetrics.taskEnded(task));
   const admission = createAdmission(view, { probationAdmits: config.threads });
   // README, Scaling out: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).
   const routing = config.peers.length > 0 || o.peerToken !== undefined
@@ -255,7 +258,7 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   if (!clientKeys) return { router, gateway: undefined, callbacks: undefined };
   // The 2captcha-compatible gateway (README, Use your existing client); getbalance reads the check's cache.
   const balanceUsd = () => {
-    const v = checks.result(UPSTREAM_CHECK)?.value?.observedValue;
+    const v = checks.result(o.health.providers[0]!.check)?.value?.observedValue;
     return typeof v === "number" ? v : undefined;
   };
   const gw = createGatewayParts({ pool, submit, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies, journal: o.journal });

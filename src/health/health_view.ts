@@ -107,6 +107,14 @@ export class HealthView {
     return providerIssues(this.#reading(p, this.#o.checks.results()), this.#o.thresholds);
   }
 
+  /** Whether a provider can take new work: none of its own issues and no reason of its own (its budget spent). */
+  providerUp(name: string): boolean {
+    const p = this.#o.providers?.find((x) => x.name === name);
+    if (!p) return name === this.#firstName && this.evaluate().issues.length === 0;
+    const reading = this.#reading(p, this.#o.checks.results());
+    return reading.extra.length === 0 && providerIssues(reading, this.#o.thresholds).length === 0;
+  }
+
   get #several(): boolean {
     return (this.#o.providers?.length ?? 0) > 1;
   }

@@ -224,6 +224,11 @@ export class Lane {
   }
 
   /** Budget left today; undefined without a budget. */
+  /** Its daily budget; undefined without one. */
+  get dailyBudgetUsd(): number | undefined {
+    return this.#o.dailyBudgetUsd;
+  }
+
   budgetLeftUsd(now: number): number | undefined {
     const budget = this.#o.dailyBudgetUsd;
     return budget === undefined ? undefined : Math.max(0, budget - this.spentTodayUsd(now));

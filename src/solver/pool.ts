@@ -57,6 +57,8 @@ export interface ProviderState {
   spentTodayUsd: number;
   /** Budget left today; undefined without a budget. */
   budgetLeftUsd: number | undefined;
+  /** Its daily budget; undefined without one. */
+  dailyBudgetUsd: number | undefined;
   /** Gone from the providers file: takes no new task. */
   removed: boolean;
 }
@@ -142,6 +144,7 @@ export class SolverPool {
       paused: lane.pausedAt(now),
       spentTodayUsd: lane.spentTodayUsd(now),
       budgetLeftUsd: lane.budgetLeftUsd(now),
+      dailyBudgetUsd: lane.dailyBudgetUsd,
       removed: lane.removed,
     };
   }

@@ -11,6 +11,7 @@ import { FakeClock } from "../_support/fake_clock.ts";
 import { PNG } from "../_support/gateway.ts";
 import { advance, eventually } from "../_support/harness.ts";
 import { testProcess } from "../_support/process_stats.ts";
+import { promtoolFindings } from "../_support/promtool.ts";
 
 const PLAN_KEY = "plan-key-0123456789abcdef0123456";
 const PAID_KEY = "paid-key-0123456789abcdef0123456";
@@ -59,23 +60,45 @@ const post = async (r: Rig) => {
   assert.equal(res.status, 202);
   return ((await res.json()) as { id: string }).id;
 };
+const metrics = async (r: Rig) => (await fetch(`${r.base}/metrics`)).text();
+/** One sample's value from the exposition; undefined when the series is absent. */
+const sample = (text: string, series: string): number | undefined => {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
 const ready = async (r: Rig) => {
   const res = await fetch(`${r.base}/health/ready`);
   return { status: res.status, body: (await res.json()) as { issues: string[] } };
 };
 
 describe("providers", () => {
-  test("a burst past the plan's threads overflows to the paid provider after its `after`, and every task is solved; each provider has its check", () =>
+  test("a burst past the plan's threads overflows to the paid provider after its `after`, and every task is solved; each provider has its check and its metrics", (t) =>
     withProviders(async (r) => {
       const ids = await Promise.all(Array.from({ length: 6 }, () => post(r)));
       await eventually(() => r.plan.counts().submitted === 2, "the plan's two threads");
       assert.equal(r.paid.counts().submitted, 0);
+      const busy = await metrics(r);
+      assert.equal(sample(busy, 'captcha_worker_provider_threads{provider="plan",state="busy"}'), 2);
+      assert.equal(sample(busy, 'captcha_worker_provider_threads{provider="plan",state="plan"}'), 2);
+      assert.equal(sample(busy, 'captcha_worker_provider_threads{provider="paid",state="busy"}'), 0);
+      assert.equal(sample(busy, 'captcha_worker_provider_threads{provider="paid",state="plan"}'), undefined, "a per-solve account has no plan");
+      assert.equal(sample(busy, 'captcha_worker_provider_up{provider="plan"}'), 1);
+      assert.equal(sample(busy, 'captcha_worker_provider_up{provider="paid"}'), 1);
+      assert.equal(sample(busy, 'captcha_worker_provider_spend_usd_total{provider="paid"}'), 0);
       await advance(r.clock, 5000);
       await eventually(() => r.paid.counts().submitted === 4, "overflow after 5 s");
       await advance(r.clock, 25_000);
       await eventually(() => ids.every((id) => r.worker.pool.find(id)?.status === "solved"), "all solved");
       const byProvider = ids.map((id) => r.worker.pool.find(id)!.provider);
-      assert.deepEqual(byProvider.filter((p) => p === "plan").length + byProvider.filter((p) => p === "paid").length, 6);
+      const paidSolves = byProvider.filter((p) => p === "paid").length;
+      assert.deepEqual(byProvider.filter((p) => p === "plan").length + paidSolves, 6);
+      const text = await metrics(r);
+      assert.equal(promtoolFindings(t, text) ?? "", "");
+      assert.equal(sample(text, 'captcha_worker_provider_tasks_total{provider="paid",type="image",outcome="solved"}'), paidSolves);
+      assert.equal(sample(text, 'captcha_worker_provider_tasks_total{provider="plan",type="image",outcome="solved"}'), 6 - paidSolves);
+      // 2captcha's $2 per 1000 image solves: $0.002 each.
+      assert.ok(Math.abs(sample(text, 'captcha_worker_provider_spend_usd_total{provider="paid"}')! - 0.002 * paidSolves) < 1e-9);
+      assert.equal(sample(text, 'captcha_worker_provider_budget_remaining_usd{provider="paid"}'), undefined, "no budget, no series");
       const deps = (await (await fetch(`${r.base}/health/dependencies`)).json()) as { checks: Record<string, unknown> };
       assert.deepEqual(Object.keys(deps.checks).sort(), ["paid_api", "plan_api"]);
       const task = (await (await fetch(`${r.base}/v1/tasks/${ids[5]}`)).json()) as { provider?: string };
@@ -111,6 +134,9 @@ describe("providers", () => {
       const state = await ready(r);
       assert.equal(state.status, 503);
       assert.deepEqual(state.body.issues.sort(), ["provider_down=paid:upstream_auth=ERROR_KEY_DOES_NOT_EXIST", "provider_down=plan:upstream_auth=ERROR_KEY_DOES_NOT_EXIST"]);
+      const text = await metrics(r);
+      assert.equal(sample(text, 'captcha_worker_provider_up{provider="plan"}'), 0);
+      assert.equal(sample(text, 'captcha_worker_provider_up{provider="paid"}'), 0);
     }));
 
   test("a daily budget reached stops the paid provider: the burst waits for the plan, and the budget survives in the worker", () =>
@@ -122,6 +148,10 @@ describe("providers", () => {
       await eventually(() => r.worker.pool.provider("paid")!.budgetLeftUsd === 0, "spent");
       assert.equal(r.paid.counts().submitted, 1);
       assert.ok(r.worker.view.evaluate().warnings.some((w) => w.kind === "provider_down" && w.provider === "paid" && w.reason === "budget"));
+      const spent = await metrics(r);
+      assert.equal(sample(spent, 'captcha_worker_provider_budget_remaining_usd{provider="paid"}'), 0);
+      assert.equal(sample(spent, 'captcha_worker_provider_up{provider="paid"}'), 0, "a spent budget takes no work");
+      assert.equal(sample(spent, 'captcha_worker_provider_up{provider="plan"}'), 1);
       await advance(r.clock, 60_000);
       await eventually(() => ids.every((id) => r.worker.pool.find(id)?.status === "solved"), "all solved by the plan meanwhile");
     }, { paidBudget: 0.002 }));

@@ -13,6 +13,8 @@ const SPEC_NAMES = [
   "captcha_worker_check_status", "captcha_worker_threshold", "captcha_worker_circuit_open", "captcha_worker_build_info",
   "process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds", "process_open_fds",
   "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes",
+  "captcha_worker_provider_up", "captcha_worker_provider_tasks_total", "captcha_worker_provider_spend_usd_total",
+  "captcha_worker_provider_budget_remaining_usd", "captcha_worker_provider_threads",
 ];
 
 function value(text: string, series: string): number | undefined {
@@ -34,6 +36,8 @@ describe("/metrics", () => {
       assert.equal(value(text0, "captcha_worker_balance_usd"), 10);
       assert.equal(value(text0, 'captcha_worker_threshold{name="min_balance"}'), 1);
       assert.equal(value(text0, 'captcha_worker_check_status{check="captchaai_api"}'), 1);
+      // Without a providers file the one provider is captchaai.
+      assert.equal(value(text0, 'captcha_worker_provider_up{provider="captchaai"}'), 1);
 
       const tasks = [1, 2, 3].map(() => h.worker.pool.enqueue("image", IMAGE));
       await advance(h.clock, 5000);
@@ -43,6 +47,7 @@ describe("/metrics", () => {
       const text = await (await fetch(`${h.base}/metrics`)).text();
       assert.equal(promtoolFindings(t, text) ?? "", "");
       assert.equal(value(text, 'captcha_worker_tasks_total{type="image",outcome="solved"}'), 3);
+      assert.equal(value(text, 'captcha_worker_provider_tasks_total{provider="captchaai",type="image",outcome="solved"}'), 3);
       assert.equal(value(text, 'captcha_worker_solve_duration_seconds_count{type="image"}'), 3);
       assert.equal(value(text, 'captcha_worker_solve_duration_seconds_bucket{type="image",le="5"}'), 3);
       assert.equal(value(text, 'captcha_worker_upstream_requests_total{endpoint="in.php",outcome="ok"}'), 3);

@@ -1,0 +1,56 @@
+/**
+ * Each provider's metrics (README, Providers; Metrics): whether it can take work, its tasks by
+ * type and outcome, what it cost, its budget left today and its threads. Provider names come from
+ * the providers file (a closed set); one provider without a file is `captchaai`.
+ */
+import type { SolverPool } from "../solver/pool.ts";
+import type { Task } from "../tasks/task.ts";
+import type { Registry } from "./registry.ts";
+
+export interface ProviderMetricsOptions {
+  pool: Pick<SolverPool, "providers" | "provider">;
+  /** Whether a provider can take work now (its own issues and reasons, none). */
+  up: (provider: string) => boolean;
+}
+
+/** Registers the families; the returned hook counts each ended task for its provider. */
+export function registerProviderMetrics(registry: Registry, o: ProviderMetricsOptions): { taskEnded(task: Task): void } {
+  const names = o.pool.providers;
+  // The order of preference and the billing, for alerts that ask whether the fallback does the work.
+  const info = registry.gauge("captcha_worker_provider_info", "1 per provider: its rank in the order of preference (1 is first) and its billing (plan: a thread plan; per_solve: a price per solve).", ["provider", "rank", "billing"]);
+  names.forEach((provider, i) => info.set({ provider, rank: String(i + 1), billing: o.pool.provider(provider)?.plan === undefined ? "per_solve" : "plan" }, 1));
+  registry.gauge("captcha_worker_provider_up", "1 while the provider can take new work (its key works, its circuit lets calls through, its budget is not spent).", ["provider"], (set) => {
+    for (const provider of names) set({ provider }, o.up(provider) ? 1 : 0);
+  });
+  const tasks = registry.counter("captcha_worker_provider_tasks_total", "Tasks that ended at a provider (the one that took them), by type and outcome (solved or failed).", ["provider", "type", "outcome"]);
+  const spend = registry.counter("captcha_worker_provider_spend_usd_total", "Dollars the solves at a per-solve provider cost (its price per type), since start.", ["provider"]);
+  for (const provider of names) spend.init({ provider });
+  registry.gauge("captcha_worker_provider_budget_usd", "A provider's daily budget (per replica), for the providers that have one.", ["provider"], (set) => {
+    for (const provider of names) {
+      const budget = o.pool.provider(provider)?.dailyBudgetUsd;
+      if (budget !== undefined) set({ provider }, budget);
+    }
+  });
+  registry.gauge("captcha_worker_provider_budget_remaining_usd", "What is left of a provider's daily budget today (UTC), for the providers that have one.", ["provider"], (set) => {
+    for (const provider of names) {
+      const left = o.pool.provider(provider)?.budgetLeftUsd;
+      if (left !== undefined) set({ provider }, left);
+    }
+  });
+  registry.gauge("captcha_worker_provider_threads", "A provider's threads: busy (tasks it holds), limit (what this replica uses now), plan (a thread plan's threads).", ["provider", "state"], (set) => {
+    for (const provider of names) {
+      const p = o.pool.provider(provider);
+      if (!p) continue;
+      set({ provider, state: "busy" }, p.busy);
+      set({ provider, state: "limit" }, p.limit);
+      if (p.plan !== undefined) set({ provider, state: "plan" }, p.plan);
+    }
+  });
+  return {
+    taskEnded(task) {
+      if (task.provider === undefined) return; // never left the queue: no provider's
+      tasks.inc({ provider: task.provider, type: task.type, outcome: task.status === "solved" ? "solved" : "failed" });
+      if (task.costUsd !== undefined) spend.inc({ provider: task.provider }, task.costUsd);
+    },
+  };
+}
