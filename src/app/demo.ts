@@ -13,9 +13,13 @@ import { formatDuration } from "../config/duration.ts";
 import type { Task } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_catalogue.ts";
 import { startSimulator, type Simulator } from "../sim/simulator.ts";
+import { DEFAULT_PROVIDER_NAME, type ProviderSpec } from "../config/providers.ts";
 
 /** The only key the demo's simulator takes: the demo never sends a real key anywhere. */
 export const DEMO_KEY = "demo-key-for-the-built-in-simulator";
+
+/** --demo-overflow (README, Providers): the simulated plan's threads, the overflow's price per 1000 solves, wait and daily budget. */
+export const OVERFLOW_DEMO = { planThreads: 2, name: "2captcha", priceUsd: 2.99, afterMs: 5000, dailyBudgetUsd: 1, everyMs: 1000 } as const;
 
 /** A 1x1 PNG, enough for the simulator (which does not read images). */
 const SAMPLE_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
@@ -35,6 +39,10 @@ export interface DemoPool {
 
 export interface Demo {
   simulator: Simulator;
+  /** With --demo-overflow: the per-solve simulator behind the plan. */
+  overflow: Simulator | undefined;
+  /** With --demo-overflow: the two providers (the plan, then the per-solve one); undefined: the one of the config. */
+  providers: ProviderSpec[] | undefined;
   /** The worker's config pointed at the simulator, with short polls so solves show quickly. */
   config: Config;
   apiKey: string;
@@ -56,15 +64,32 @@ export interface Demo {
 
 /** Starts the demo's simulator on a loopback port. */
 export async function startDemo(config: Config, clock: Clock, log: Logger): Promise<Demo> {
-  const simulator = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [DEMO_KEY], solveTimeMs: { image: 2000, token: 6000 }, balanceUsd: 5, log });
+  const overflowing = config.demoOverflow;
+  const solveTimeMs = { image: 2000, token: 6000 };
+  const simulator = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [DEMO_KEY], solveTimeMs, balanceUsd: 5, log, threads: overflowing ? OVERFLOW_DEMO.planThreads : undefined });
+  const overflow = overflowing
+    ? await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [DEMO_KEY], solveTimeMs, balanceUsd: 5, log }).catch(async (err: unknown) => {
+        await simulator.close();
+        throw err;
+      })
+    : undefined;
+  const demoProvider = (more: Partial<ProviderSpec> & Pick<ProviderSpec, "name" | "url">): ProviderSpec => ({
+    protocol: "legacy", dialect: "captchaai", threads: undefined, price: undefined, typePrices: {}, afterMs: 0, dailyBudgetUsd: undefined, types: undefined,
+    key: DEMO_KEY, keyOrigin: "the demo's simulator", keySource: "demo", keyFile: undefined, line: undefined, ...more,
+  } as ProviderSpec);
   let timer: Timer | undefined;
   let stopped = false;
   const demo: Demo = {
     simulator,
+    overflow,
+    providers: overflow && [
+      demoProvider({ name: DEFAULT_PROVIDER_NAME, url: simulator.url, threads: OVERFLOW_DEMO.planThreads }),
+      demoProvider({ name: OVERFLOW_DEMO.name, url: overflow.url, dialect: "2captcha", price: OVERFLOW_DEMO.priceUsd, afterMs: OVERFLOW_DEMO.afterMs, dailyBudgetUsd: OVERFLOW_DEMO.dailyBudgetUsd }),
+    ],
     apiKey: DEMO_KEY,
     clientKey: `demo-${loadBuiltin("node:crypto").randomBytes(12).toString("hex")}`,
     config: { ...config, upstream: simulator.url, firstPoll: { imageMs: 1000, tokenMs: 3000 }, pollIntervalMs: Math.min(config.pollIntervalMs, 1000) },
-    startTraffic(pool, everyMs = 2000) {
+    startTraffic(pool, everyMs = overflowing ? OVERFLOW_DEMO.everyMs : 2000) {
       let i = 0;
       const tick = () => {
         if (stopped) return;
@@ -80,8 +105,10 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
     },
     taskEnded(task) {
       const tookS = Math.round(((task.endedAt ?? clock.now()) - task.createdAt) / 100) / 10;
-      if (task.status === "solved") log.info("task solved", { id: task.id, type: task.type, solution: clip(solutionText(solutionIn(task, "native") ?? "")), took_s: tookS });
-      else if (task.error?.code !== "shutdown") log.info("task failed", { id: task.id, type: task.type, code: task.error?.code, took_s: tookS });
+      // With two providers each line names the one that took the task.
+      const by = overflowing && task.provider !== undefined ? { provider: task.provider } : {};
+      if (task.status === "solved") log.info("task solved", { id: task.id, type: task.type, ...by, solution: clip(solutionText(solutionIn(task, "native") ?? "")), took_s: tookS });
+      else if (task.error?.code !== "shutdown") log.info("task failed", { id: task.id, type: task.type, ...by, code: task.error?.code, took_s: tookS });
     },
     stopping() {
       stopped = true;
@@ -95,6 +122,12 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
       return (
         `\nDemo: the worker solves sample tasks on the built-in simulator (no key, no network); it listens on ${formatHostPort(address)}${wildcard(address) ? " (every interface)" : ""}.\n` +
         `  status page   ${base}/\n  readiness     ${base}/health/ready\n  health report ${base}/health\n  metrics       ${base}/metrics\n  simulator     ${sim}__sim/counts\n` +
+        (overflow
+          ? `\nOverflow: the simulated CaptchaAI plan has ${OVERFLOW_DEMO.planThreads} threads and a sample task arrives every ${formatDuration(OVERFLOW_DEMO.everyMs)}; a task that waits ` +
+            `${formatDuration(OVERFLOW_DEMO.afterMs)} for them goes to the per-solve ${OVERFLOW_DEMO.name} simulator ($${OVERFLOW_DEMO.priceUsd} per 1000, daily budget $${OVERFLOW_DEMO.dailyBudgetUsd.toFixed(2)}).\n` +
+            `  Each task line names its provider; watch both on the status page and in ${base}/metrics (captcha_worker_provider_*).\n` +
+            `  ${OVERFLOW_DEMO.name} simulator ${overflow.url.href}__sim/counts\n`
+          : "") +
         `\nPost a task, then read it back by its id (the read waits up to 30 s for the solution):\n` +
         `  id=$(curl -s "${base}/v1/tasks"${auth} -H 'content-type: application/json' -d '${sample}' | sed -n 's/.*"id":"\\([^"]*\\)".*/\\1/p')\n` +
         `  curl -s${auth} "${base}/v1/tasks/$id?wait=30"\n` +
@@ -112,7 +145,9 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
         `Stop with Ctrl-C.\n\n`
       );
     },
-    close: () => simulator.close(),
+    close: async () => {
+      await Promise.all([simulator.close(), overflow?.close()]);
+    },
   };
   return demo;
 }

@@ -121,7 +121,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     throw err;
   });
   const journal = opened?.journal;
-  const specs = providerSpecs(o, config, apiKey, demo !== undefined);
+  const specs = demo?.providers ?? providerSpecs(o, config, apiKey, demo !== undefined);
   for (const spec of specs) if (spec.key !== "") secrets.add(spec.key);
   let pool: SolverPool | undefined;
   // A provider past its daily budget takes no new task: a reason of its own beside the health rules.

@@ -4,6 +4,7 @@
  * the worker (app/run_app.ts) until a signal stops it; its result is the exit code.
  */
 import type { FlagValues } from "../config/config.ts";
+import { WorkerError } from "../base/errors.ts";
 import { loadApiKey, loadApiToken, loadPeerToken } from "../config/load_key.ts";
 import { parseConfig } from "../config/parse_config.ts";
 import { loadProviders } from "../config/providers.ts";
@@ -16,6 +17,7 @@ import { runApp } from "../app/run_app.ts";
 /** Resolves the configuration and secrets (exit 78 on a bad one), then runs the worker; resolves with its exit code. */
 export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<number> {
   const { config } = parseConfig(flags, rt.env);
+  if (config.demoOverflow && !config.demo) throw new WorkerError("ERR_CONFIG_INVALID", "Invalid --demo-overflow (env CAPTCHA_WORKER_DEMO_OVERFLOW): only with --demo", { field: "--demo-overflow" });
   if (config.stateDir !== undefined) prepareStateDir(config.stateDir);
   // Every provider and its key (README, Providers), checked before anything starts: a bad providers file exits 78.
   const providers = config.providersFile === undefined ? undefined : loadProviders(config, flags, rt, TASK_TYPES);

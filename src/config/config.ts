@@ -46,6 +46,8 @@ export interface Config {
   /** The providers file (README, Providers); unset: one provider, CaptchaAI at --upstream with the key flags and --threads. */
   providersFile: string | undefined;
   demo: boolean;
+  /** With --demo: two simulated providers, a small plan and a per-solve overflow. */
+  demoOverflow: boolean;
   /** This node's number in task ids (README, Scaling out), 0 to 1023. */
   nodeId: number;
   /** Every node of the cluster, this one included (--peers, README, Scaling out); empty: this node serves only its own tasks. */

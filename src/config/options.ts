@@ -119,6 +119,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     "the solving accounts, one a line in order of preference (README, Providers); unset: one, CaptchaAI at --upstream with --threads", v.path("file")),
   option("demo", "demo", "false",
     "run on the built-in simulator with sample traffic; no key needed", v.boolean, { boolean: true }),
+  option("demoOverflow", "demo-overflow", "false",
+    "with --demo: a 2-thread simulated CaptchaAI plan and a per-solve simulated 2captcha behind it, to watch overflow (README, Providers)", v.boolean, { boolean: true }),
   option("nodeId", "node-id", "0",
     "this node's number, kept in the low 10 bits of every task id", v.integer(0, 1023)),
   option("peers", "peers", "",

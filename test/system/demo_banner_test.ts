@@ -137,4 +137,25 @@ describe("the demo's banner", () => {
       await stop(d);
     }
   });
+
+  test("--demo-overflow: a 2-thread plan and a per-solve simulator behind it; the banner says how, and tasks overflow to it after 5 s, each line naming its provider", async () => {
+    const d = await startDemo(["--listen", "127.0.0.1:0", "--demo-overflow"]);
+    try {
+      assert.match(d.banner, /Overflow: the simulated CaptchaAI plan has 2 threads and a sample task arrives every 1s; a task that waits 5s for them goes to the per-solve 2captcha simulator \(\$2\.99 per 1000, daily budget \$1\.00\)/);
+      assert.match(d.banner, /2captcha simulator http:\/\/127\.0\.0\.1:\d+\/__sim\/counts/);
+      const deps = (await (await fetch(`http://${d.listen}/health/dependencies`)).json()) as { checks: Record<string, unknown> };
+      assert.deepEqual(Object.keys(deps.checks).sort(), ["2captcha_api", "captchaai_api"]);
+      const solvedBy = (provider: string) => d.w.lines.some((l) => l.includes('"msg":"task solved"') && l.includes(`"provider":"${provider}"`));
+      await pollUntil("solves on the plan and on the overflow", () => solvedBy("captchaai") && solvedBy("2captcha"), { timeoutMs: 40_000 });
+      const metrics = await (await fetch(`http://${d.listen}/metrics`)).text();
+      assert.match(metrics, /^captcha_worker_provider_threads\{provider="captchaai",state="plan"\} 2$/m);
+      assert.match(metrics, /^captcha_worker_provider_budget_usd\{provider="2captcha"\} 1$/m);
+      const spent = Number(/^captcha_worker_provider_spend_usd_total\{provider="2captcha"\} (\S+)$/m.exec(metrics)?.[1]);
+      assert.ok(spent > 0 && spent <= 1, `spent ${spent}`);
+      assert.equal((await fetch(`http://${d.listen}/health/ready`)).status, 200);
+    } finally {
+      await stop(d);
+    }
+    assert.ok(!d.w.lines.join("\n").includes(DEMO_KEY), "the simulators' key is never logged");
+  });
 });

@@ -26,4 +26,11 @@ describe("runRunCommand", () => {
     assert.equal(r.code, 78);
     assert.match(r.stderr, /--connect-timeout \(env CAPTCHA_WORKER_CONNECT_TIMEOUT\)/);
   });
+
+  test("--demo-overflow without --demo exits 78 naming the flag", async () => {
+    const r = await runMain(["run", "--demo-overflow"], { CAPTCHAAI_API_KEY: KEY });
+    assert.equal(r.code, 78);
+    assert.match(r.stderr, /--demo-overflow \(env CAPTCHA_WORKER_DEMO_OVERFLOW\): only with --demo/);
+    assert.ok(!r.stderr.includes("captcha-worker started"));
+  });
 });

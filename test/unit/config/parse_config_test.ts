@@ -37,6 +37,7 @@ const GOOD: Record<ConfigKey, [string, unknown]> = {
   apiKeyFile: ["/run/key", "/run/key"],
   providersFile: ["/etc/captcha-worker/providers", "/etc/captcha-worker/providers"],
   demo: ["true", true],
+  demoOverflow: ["true", true],
   nodeId: ["17", 17],
   peers: ["0=http://w-0.w:8080, 1=https://w-1.w/base", [{ node: 0, url: new URL("http://w-0.w:8080/") }, { node: 1, url: new URL("https://w-1.w/base/") }]],
   peerTokenFile: ["/etc/captcha-worker/peer-token", "/etc/captcha-worker/peer-token"],
