@@ -10,8 +10,8 @@ import { pollUntil } from "../_support/net.ts";
 import { tempDir } from "../_support/temp_dirs.ts";
 import { spawnWorker } from "../_support/worker_child.ts";
 
-const OLD = "old-captchaai-key-revoked-0123456";
-const NEW = "new-captchaai-key-current-6543210";
+const OLD = "old-captchaai-key-revoked-012345";
+const NEW = "new-captchaai-key-current-654321";
 
 let sim: Simulator;
 before(async () => {
