@@ -155,7 +155,7 @@ test("the CaptchaAI key appears in no output, log line, response body or header,
       corpus.push({ where: `captcha-worker ${argv.join(" ")} (exit ${r.code})`, text: r.stdout + r.stderr });
       assert.equal(r.code, exit, `${argv.join(" ")}: ${r.stdout}${r.stderr}`);
     }
-    assert.match(corpus.find((c) => c.where.startsWith("captcha-worker config (exit 0)"))!.text, /\[REDACTED: 36 characters\]/);
+    assert.match(corpus.find((c) => c.where.startsWith("captcha-worker config (exit 0)"))!.text, /\[REDACTED: 32 characters\]/);
     assert.ok(corpus.some((c) => c.where === "captcha-worker config (exit 78)"), "a malformed key is refused");
   } finally {
     await worker.close();
