@@ -17,7 +17,7 @@ const FAULT_S = Number(process.env.SIGNALS_FAULT_S ?? 30);
 const AFTER_S = Number(process.env.SIGNALS_AFTER_S ?? 30);
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-/** The thresholds of the measurement: short windows, the seed's counts and money. */
+/** The thresholds of the measurement: short windows, the default counts and money (10 failures, $1.00). */
 const THRESHOLDS = [
   "--max-consecutive-failures", "10", "--max-seconds-without-solve", "10s", "--min-balance", "1.0",
   "--balance-ttl", "2s", "--error-window", "30s", "--first-poll", "500ms", "--poll-interval", "500ms",

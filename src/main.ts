@@ -6,10 +6,11 @@ import { runProbeCommand } from "./cli/probe.ts";
 import { runRunCommand } from "./cli/run.ts";
 import { runSimulateCommand } from "./cli/simulate.ts";
 import { runStatusCommand } from "./cli/status.ts";
+import { runTypesCommand } from "./cli/types.ts";
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Runtime } from "./base/runtime.ts";
 import { COMMANDS, usage, usageHint } from "./cli/usage.ts";
 import type { FlagValues } from "./config/config.ts";
-import { OPTIONS, PROBE_FLAGS, SIMULATE_FLAGS, STATUS_FLAGS, type FlagSpec } from "./config/options.ts";
+import { OPTIONS, PROBE_FLAGS, SIMULATE_FLAGS, STATUS_FLAGS, TYPES_FLAGS, type FlagSpec } from "./config/options.ts";
 import { describeError, isWorkerError, WorkerError } from "./base/errors.ts";
 import { PRODUCT, VERSION } from "./base/version.ts";
 
@@ -27,6 +28,7 @@ const WORKER_OPTIONS = argOptions(OPTIONS);
 const PROBE_OPTIONS = argOptions(PROBE_FLAGS);
 const STATUS_OPTIONS = argOptions(STATUS_FLAGS);
 const SIMULATE_OPTIONS = argOptions(SIMULATE_FLAGS);
+const TYPES_OPTIONS = argOptions(TYPES_FLAGS);
 
 /** Runs one command line to completion and returns the exit code. */
 export async function main(argv: readonly string[], rt: Runtime): Promise<number> {
@@ -78,6 +80,11 @@ async function dispatch(argv: readonly string[], rt: Runtime): Promise<number> {
       const { values } = parse(rest, SIMULATE_OPTIONS, false);
       if (values.help) return help(rt);
       return runSimulateCommand(values, rt);
+    }
+    case "types": {
+      const { values } = parse(rest, TYPES_OPTIONS, false);
+      if (values.help) return help(rt);
+      return runTypesCommand({ json: values.json === true }, rt);
     }
     case "config": {
       const { values } = parse(rest, WORKER_OPTIONS, false);

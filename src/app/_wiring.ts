@@ -3,6 +3,8 @@
  * from one made later): it subscribes what it makes to the task-end hub and adds what must be
  * stopped to the stop ladder's list (`started`), where the part is made.
  */
+import { registerTypesRoute } from "../http/types_route.ts";
+import type { Callbacks } from "../gateway/callbacks.ts";
 import { ByteBudget } from "../base/byte_budget.ts";
 import type { Clock } from "../base/clock.ts";
 import { watchRefusals } from "../base/dir_refusals.ts";
@@ -185,10 +187,12 @@ export interface RouteOptions {
   peerToken: string | undefined;
   /** The upstream the status page names. */
   upstreamUrl: URL | undefined;
+  /** With --state-dir: where callbacks owed are kept across a restart. */
+  journal: FileJournal | undefined;
 }
 
 /** Every route: metrics, health, status, the task API and, with client keys, the 2captcha-compatible gateway. */
-export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; gateway: Gateway | undefined } {
+export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; gateway: Gateway | undefined; callbacks: Callbacks | undefined } {
   const { config, clock, log } = w;
   const { pool, clientKeys } = o;
   const { view, notifier, history, checks, unsupported } = o.health;
@@ -197,8 +201,9 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   registerMetricsRoute(router, registry);
   registerHealthRoutes(router, view, notifier, log);
   registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl, unsupported });
+  registerTypesRoute(router);
   const admission = createAdmission(view, { probationAdmits: config.threads });
-  // SPEC §12: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).
+  // README, Scaling out: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).
   const routing = config.peers.length > 0 || o.peerToken !== undefined
     ? new PeerRouter({ nodeId: config.nodeId, peers: config.peers, token: o.peerToken, taskTimeoutMs: config.taskTimeoutMs, clock, log: log.child({ component: "cluster" }), registry, sendError: sendProblem })
     : undefined;
@@ -209,15 +214,15 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   // Keys from a file also authenticate /v1/tasks; the demo's own key does not lock the demo's task API.
   const submit = createIntake({ pool, admission, clientMetrics, unsupported });
   registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: o.keysFromFile ? clientKeys : undefined, submit, routing });
-  if (!clientKeys) return { router, gateway: undefined };
-  // The 2captcha-compatible gateway (SPEC §11); getbalance reads the check's cache.
+  if (!clientKeys) return { router, gateway: undefined, callbacks: undefined };
+  // The 2captcha-compatible gateway (README, Use your existing client); getbalance reads the check's cache.
   const balanceUsd = () => {
     const v = checks.result(UPSTREAM_CHECK)?.value?.observedValue;
     return typeof v === "number" ? v : undefined;
   };
-  const gw = createGatewayParts({ pool, submit, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies });
+  const gw = createGatewayParts({ pool, submit, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies, journal: o.journal });
   w.taskEnds.subscribe((task) => gw.gateway.taskEnded(task));
   w.started.push(gw.callbacks);
   gw.mount(router);
-  return { router, gateway: gw.gateway };
+  return { router, gateway: gw.gateway, callbacks: gw.callbacks };
 }

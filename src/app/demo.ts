@@ -2,6 +2,7 @@
  * `run --demo`: the in-process simulator the worker solves on (no key, no network), a small steady
  * stream of sample tasks of every type through the same pool as real tasks, and the banner.
  */
+import { solutionIn, solutionText } from "../tasks/task_catalogue.ts";
 import { resolve } from "node:path";
 import { loadBuiltin } from "../base/builtin.ts";
 import type { Clock, Timer } from "../base/clock.ts";
@@ -79,7 +80,7 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
     },
     taskEnded(task) {
       const tookS = Math.round(((task.endedAt ?? clock.now()) - task.createdAt) / 100) / 10;
-      if (task.status === "solved") log.info("task solved", { id: task.id, type: task.type, solution: clip(task.solution ?? ""), took_s: tookS });
+      if (task.status === "solved") log.info("task solved", { id: task.id, type: task.type, solution: clip(solutionText(solutionIn(task, "native") ?? "")), took_s: tookS });
       else if (task.error?.code !== "shutdown") log.info("task failed", { id: task.id, type: task.type, code: task.error?.code, took_s: tookS });
     },
     stopping() {

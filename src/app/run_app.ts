@@ -1,4 +1,4 @@
-/** `run` from start to exit: the worker started, the start line, the demo's banner and traffic, then the stop ladder on a signal (SPEC §8). */
+/** `run` from start to exit: the worker started, the start line, the demo's banner and traffic, then the stop ladder on a signal (README, Operator guide). */
 import { systemClock, type Clock } from "../base/clock.ts";
 import { isWorkerError } from "../base/errors.ts";
 import { createLogger } from "../base/log.ts";

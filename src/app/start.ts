@@ -4,6 +4,7 @@
  * its stop ladder, as a list of wiring steps (_wiring.ts). `run`, the demo and the in-process test
  * harness all start the worker here.
  */
+import type { Callbacks } from "../gateway/callbacks.ts";
 import type { Clock } from "../base/clock.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
@@ -121,7 +122,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const metrics = createMetrics(w, { health, process: o.process });
   const upstream = createUpstream(w, o, { apiKey, rereadKey: demo ? undefined : o.reloadApiKey, secrets, metrics: metrics.metrics });
   const pool = createSolver(w, { client: upstream.client, health, journal, keyOrigin: demo ? undefined : o.keyOrigin, random: o.random });
-  const { router, gateway } = registerRoutes(w, {
+  const { router, gateway, callbacks } = registerRoutes(w, {
     pool,
     health,
     metrics,
@@ -130,10 +131,11 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     apiToken: o.apiToken,
     peerToken: o.peerToken,
     upstreamUrl: o.upstreamUrl,
+    journal,
   });
   const parts: StopParts = { log, view: health.view, notifier: health.notifier, pool, journal, started: w.started };
   const ladder = createStopLadder(parts);
-  const { address, agent, startup } = await startListeners(w, o, { parts, ladder, router, health, pool, opened });
+  const { address, agent, startup } = await startListeners(w, o, { parts, ladder, router, health, pool, opened, callbacks });
 
   return {
     address,
@@ -224,7 +226,7 @@ function createUpstream(
 async function startListeners(
   w: Wiring,
   o: WorkerOptions,
-  x: { parts: StopParts; ladder: StopLadder; router: Router; health: HealthParts; pool: SolverPool; opened: ReplayedJournal | undefined },
+  x: { parts: StopParts; ladder: StopLadder; router: Router; health: HealthParts; pool: SolverPool; opened: ReplayedJournal | undefined; callbacks: Callbacks | undefined },
 ): Promise<{ address: HostPort; agent: HaproxyAgent | undefined; startup: Promise<void> }> {
   const { config, clock, log } = w;
   const { ladder, opened } = x;
@@ -247,6 +249,7 @@ async function startListeners(
       await fail("cannot use the state directory", err);
     }
     const restored = x.pool.restore(opened.replayed, opened.ended);
+    x.callbacks?.resume(opened.callbacks, (id) => x.pool.find(id)); // callbacks owed before the restart
     const r = opened.report;
     log.info("journal replayed", { dir: config.stateDir, format: r.version, records: r.records, skipped: r.skipped, torn: r.torn, ...restored });
   }

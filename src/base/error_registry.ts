@@ -168,6 +168,12 @@ const WORKER = {
   ERR_OWNER_UNAVAILABLE: w("The task's owner (node {node}) does not answer; ask again.", { status: 503, title: "Service Unavailable", retryAfterS: "data" }, "ERROR_NO_SLOT_AVAILABLE", "nobody"),
   // A forwarded request without the peers' token: refused before any task is read.
   ERR_PEER_UNAUTHORIZED: w("A forwarded request needs the peers' token (--peer-token-file).", { status: 403, title: "Forbidden", close: true }, "ERROR_KEY_DOES_NOT_EXIST"),
+  // A forwarded request meant for another node id (the sender's --peers maps that node to this node's address): RFC 9110 §15.5.20.
+  ERR_PEER_MISADDRESSED: w("This is node {node}, but the request was meant for node {expected}: the sending node's --peers maps node {expected} to this node's address.", { status: 421, title: "Misdirected Request" }, "ERROR_NO_SLOT_AVAILABLE", "nobody"),
+  // The client's side of that refusal: this node's --peers is wrong, so the owner cannot be asked.
+  ERR_OWNER_MISADDRESSED: w("This node's --peers sends node {node}'s tasks to {url}, but the worker there is node {actual}; the operator must correct --peers.", { status: 502, title: "Bad Gateway" }, "ERROR_NO_SLOT_AVAILABLE", "nobody"),
+  // A client's waiting reads forwarded to other nodes at once, past the cap: the rest ask again shortly (README, Scaling out).
+  ERR_TOO_MANY_WAITS: w("{caller} has {limit} waiting reads forwarded to other nodes already; ask again in a moment.", { status: 429, title: "Too Many Requests", retryAfterS: 1 }, "ERROR_NO_SLOT_AVAILABLE", "client"),
   ERR_CONFLICT: w(undefined, { status: 409, title: "Conflict" }, "ERROR_DUPLICATE_REPORT"),
   ERR_TIMEOUT: w("The request did not arrive in time.", { status: 408, title: "Request Timeout" }, "ERROR_BAD_PARAMETERS"),
   ERR_STATE_DIR: w(undefined, UNAVAILABLE, "ERROR_NO_SLOT_AVAILABLE", "nobody"),
@@ -185,6 +191,7 @@ const TASK = {
   SUBMIT_UNCERTAIN: t("The submit may have reached the upstream without an answer; not repeated, to avoid a double charge.", "worker"),
   owner_unavailable: { ...t("The task's owner node did not answer before the task's deadline.", "nobody"), relayed: true },
   journal: t("The task could not be recorded in --state-dir; it was withdrawn before anyone had its id.", "nobody"),
+  BAD_SOLUTION: t("The upstream answered success with what does not read as the type's solution.", "worker"),
 } as const satisfies Record<string, TaskRow>;
 
 export type TaskFailureCode = keyof typeof TASK;

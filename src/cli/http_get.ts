@@ -1,33 +1,21 @@
-/** One GET with a deadline on the injected clock, for `probe` and `status`: never throws, never outlives its timeout. */
-import { loadBuiltin } from "../base/builtin.ts";
-import { request as httpRequest } from "node:http";
-import { readCapped } from "../base/capped_read.ts";
+/** One GET for `probe` and `status` through the worker's HTTP client (http/http_client.ts): never throws, never outlives its timeout. */
 import { systemClock, type Clock } from "../base/clock.ts";
+import { HttpClientError, sendRequest } from "../http/http_client.ts";
 
 export type GetResult = { status: number; body: string; ms: number } | { error: string; ms: number };
 
-export function httpGet(url: URL, timeoutMs: number, clock: Clock = systemClock, maxBodyBytes = 1 << 20): Promise<GetResult> {
+/** A body over `maxBodyBytes` is cut there; the rest is not waited for. */
+export async function httpGet(url: URL, timeoutMs: number, clock: Clock = systemClock, maxBodyBytes = 1 << 20): Promise<GetResult> {
   const started = clock.now();
   const ms = () => Math.round(clock.now() - started);
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (result: GetResult) => {
-      if (done) return;
-      done = true;
-      timer.cancel();
-      req.destroy();
-      resolve(result);
-    };
-    const send = url.protocol === "https:" ? loadBuiltin("node:https").request : httpRequest;
-    const req = send(url, { method: "GET", headers: { "user-agent": "captcha-worker-cli", connection: "close" } }, (res) => {
-      // A body over the cap is cut at the cap, and the rest not waited for (finish destroys the request).
-      readCapped(res, maxBodyBytes).then(
-        (read) => finish({ status: res.statusCode ?? 0, body: (read.kind === "complete" ? read.body : read.head).toString("utf8"), ms: ms() }),
-        (err: Error) => finish({ error: err.message, ms: ms() }),
-      );
+  try {
+    const answer = await sendRequest(url, {
+      clock, timeoutMs, maxAnswerBytes: maxBodyBytes, overCap: "cut", agent: false,
+      headers: { "user-agent": "captcha-worker-cli", connection: "close" },
     });
-    const timer = clock.setTimeout(() => finish({ error: `no answer within ${timeoutMs}ms`, ms: ms() }), timeoutMs);
-    req.on("error", (err: NodeJS.ErrnoException) => finish({ error: err.code ?? err.message, ms: ms() }));
-    req.end();
-  });
+    return { status: answer.status, body: answer.body.toString("utf8"), ms: ms() };
+  } catch (err) {
+    const kind = err instanceof HttpClientError ? err.kind : "network";
+    return { error: kind === "timeout" ? `no answer within ${timeoutMs}ms` : (err as Error).message, ms: ms() };
+  }
 }

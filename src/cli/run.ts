@@ -6,6 +6,8 @@
 import type { FlagValues } from "../config/config.ts";
 import { loadApiKey, loadApiToken, loadPeerToken } from "../config/load_key.ts";
 import { parseConfig } from "../config/parse_config.ts";
+import { loadProviders } from "../config/providers.ts";
+import { TASK_TYPES } from "../tasks/task_catalogue.ts";
 import { checkExposure } from "../config/exposure.ts";
 import { prepareStateDir } from "../config/state_dir.ts";
 import type { Runtime } from "../base/runtime.ts";
@@ -15,6 +17,9 @@ import { runApp } from "../app/run_app.ts";
 export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<number> {
   const { config } = parseConfig(flags, rt.env);
   if (config.stateDir !== undefined) prepareStateDir(config.stateDir);
+  // Every provider and its key (README, Providers), checked before anything starts: a bad providers file exits 78.
+  // Until the solver routes across providers the CaptchaAI client below serves --upstream with the CaptchaAI key.
+  loadProviders(config, flags, rt, TASK_TYPES);
   const key = loadApiKey(config, flags, rt);
   const apiToken = loadApiToken(config, rt);
   const peerToken = loadPeerToken(config, rt);

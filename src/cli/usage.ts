@@ -18,6 +18,7 @@ export const COMMANDS: readonly CommandHelp[] = [
     synopsis: "status [--url URL] [--timeout DUR] [--json]",
     summary: "show a running worker's state, checks and thresholds; exit 0 ready, 1 not ready, 2 unreachable",
   },
+  { name: "types", synopsis: "types [--json]", summary: "list every task type, its fields and its names in each API (no worker needed)" },
   {
     name: "probe",
     synopsis: "probe <live|ready|startup|deps> [--url URL] [--timeout DUR]",

@@ -1,34 +1,41 @@
 /**
- * Any replica answers for any task (SPEC §12): a read of a task another node owns (its number is in
- * the id's low bits) is forwarded to that node once, with a bounded timeout, and the owner's answer
- * is passed back byte for byte. The client's own credential travels as the client sent it (the
- * owner checks it again); the peer token rides in its own header, so the CaptchaAI key never does.
- * A forwarded request carries X-Captcha-Worker-Forwarded and is always answered where it lands.
+ * Any replica answers for any task (README, Scaling out): a read of a task another node owns (its
+ * number is in the id's low bits) is forwarded to that node once, within a bound that covers the
+ * whole exchange (queueing for a socket included), and the owner's answer is passed back as it is.
+ * The client's own credential travels as the client sent it (the owner checks it again); the peer
+ * token rides in its own header, so the CaptchaAI key never does. A forwarded request carries
+ * X-Captcha-Worker-Forwarded and is always answered where it lands, and names the node it is meant
+ * for, so a wrong --peers map is refused instead of answered as an unknown task. Waiting reads use
+ * their own connections and are capped per client, so one client's long-polls never hold the
+ * sockets another client's read needs.
  */
-import { Agent, request, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
-// node:crypto (the token) and node:https (an https peer) load at first use, never at start (base/builtin.ts).
-import { loadBuiltin } from "../base/builtin.ts";
+import { Agent, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
+import type { Readable } from "node:stream";
 import type { Clock } from "../base/clock.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
+import { RepeatLimiter } from "../base/repeat_limiter.ts";
+import { secretMatcher } from "../base/secret_match.ts";
 import type { Counter, Registry } from "../metrics/registry.ts";
 import { createdAtOfTaskId, nodeOfTaskId } from "../tasks/task_id.ts";
-import type { AskOutcome, OwnerQuestion, RouteOutcome, TaskRouting } from "../http/task_routing.ts";
+import { sendRequest, type HttpAnswer } from "../http/http_client.ts";
+import type { AskOutcome, ForwardedWait, OwnerQuestion, RouteOutcome, TaskRouting } from "../http/task_routing.ts";
+import { forwardedHeaders, FORWARDED_HEADER, NODE_HEADER, PEER_TOKEN_HEADER, requestTarget, sendOwnerAnswer } from "./_forwarding.ts";
 
-/** Marks a request as forwarded by a peer (its value: the sender's node number); never forwarded again. */
-export const FORWARDED_HEADER = "x-captcha-worker-forwarded";
-/** The peers' shared token (--peer-token-file). */
-export const PEER_TOKEN_HEADER = "x-captcha-worker-peer-token";
+export { FORWARDED_HEADER, NODE_HEADER, PEER_TOKEN_HEADER } from "./_forwarding.ts";
+
 /** How long an owner may take beyond the wait the client asked for. */
 export const FORWARD_TIMEOUT_MS = 5000;
-/** The most of an owner's answer to a question (ask) that is read; a longer one counts as no answer. */
+/** A client's waiting reads forwarded at once, at most; past it the task API answers 429 (README, Scaling out). */
+export const MAX_FORWARDED_WAITS = 8;
+/** Sockets to one peer for reads that do not wait (the owner answers them at once). */
+const READ_SOCKETS = 64;
+/** The most of an owner's answer that is read; a longer one counts as no answer. */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 /** The longest Retry-After told while an owner is unreachable. */
 const MAX_RETRY_AFTER_S = 5;
-/** Client headers the owner needs; nothing else is passed on (no cookies, no proxies' headers). */
-const PASSED_ON = ["authorization", "content-type", "content-length", "transfer-encoding", "prefer", "accept", "user-agent"];
-/** Hop-by-hop headers not copied from the owner's answer. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"]);
+/** Retry-After for a wait past MAX_FORWARDED_WAITS: about when one of the client's waits may end. */
+const BUSY_RETRY_AFTER_S = 1;
 
 export interface PeerRouterOptions {
   nodeId: number;
@@ -42,48 +49,80 @@ export interface PeerRouterOptions {
   log: Logger;
   /** @default FORWARD_TIMEOUT_MS */
   timeoutMs?: number;
+  /** @default MAX_FORWARDED_WAITS */
+  maxWaitsPerClient?: number;
   registry?: Registry;
-  /** Writes an error as the HTTP edge does (http/problem.ts sendProblem): the refusal of a wrong peer token. */
+  /** Writes an error as the HTTP edge does (http/problem.ts sendProblem): the refusal of a wrong peer token or node. */
   sendError: (res: ServerResponse, err: WorkerError) => void;
 }
+
+type Outcome = "forwarded" | "owner_unavailable" | "refused" | "misaddressed" | "busy";
 
 export class PeerRouter implements TaskRouting {
   readonly #o: PeerRouterOptions;
   readonly #peers = new Map<number, URL>();
-  readonly #token: Buffer | undefined;
-  readonly #agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  readonly #tokenMatches: ((candidate: string) => boolean) | undefined;
+  /** Reads answered at once share a bounded pool; queueing in it counts against each read's bound. */
+  readonly #reads = new Agent({ keepAlive: true, maxSockets: READ_SOCKETS });
+  /** Waiting reads have their own connections (bounded by the per-client cap), so they never queue reads. */
+  readonly #waits = new Agent({ keepAlive: true });
+  /** Forwarded waits under way per caller. */
+  readonly #waiting = new Map<string, number>();
+  #waitsOut = 0;
   readonly #counted: Counter | undefined;
+  readonly #warnings: RepeatLimiter;
 
   constructor(o: PeerRouterOptions) {
     this.#o = o;
     for (const p of o.peers) this.#peers.set(p.node, p.url);
-    this.#token = o.token === undefined ? undefined : digest(o.token);
+    this.#tokenMatches = o.token === undefined ? undefined : secretMatcher(o.token);
+    this.#warnings = new RepeatLimiter(o.log, o.clock);
     this.#counted = o.registry?.counter(
       "captcha_worker_peer_requests_total",
-      "Reads of tasks owned by another node, by outcome: forwarded (the owner answered), owner_unavailable, refused (a forwarded request with a wrong peer token).",
+      "Reads of tasks owned by another node, by outcome: forwarded (the owner answered), owner_unavailable, refused (a forwarded request with a wrong peer token), misaddressed (a forwarded request for another node id, either side: a wrong --peers map), busy (a waiting read past the client's cap, not forwarded).",
       ["outcome"],
     );
+    for (const outcome of ["forwarded", "owner_unavailable", "refused", "misaddressed", "busy"]) this.#counted?.init({ outcome });
+    o.registry?.gauge("captcha_worker_peer_waits", "Waiting reads forwarded to their owners now.", [], (set) => set(undefined, this.#waitsOut));
   }
 
-  async route(id: string, req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<RouteOutcome> {
+  async route(id: string, req: IncomingMessage, res: ServerResponse, body?: Buffer, wait?: ForwardedWait): Promise<RouteOutcome> {
     const peerRequest = this.#peerRequest(req, res);
     if (peerRequest) return { kind: peerRequest };
     const node = nodeOfTaskId(id);
-    if (node === undefined || node === this.#o.nodeId || this.#peers.size === 0 || this.#token === undefined) return { kind: "local" };
+    if (node === undefined || node === this.#o.nodeId || this.#peers.size === 0 || !this.#tokenMatches) return { kind: "local" };
     const peer = this.#peers.get(node);
     if (!peer) return { kind: "unknown_node" };
+    const incoming = new URL(req.url ?? "/", "http://peer.invalid");
+    const waitMs = (wait?.seconds ?? 0) * 1000;
+    const limit = this.#o.maxWaitsPerClient ?? MAX_FORWARDED_WAITS;
+    const who = wait?.caller ?? "";
+    if (waitMs > 0 && (this.#waiting.get(who) ?? 0) >= limit) {
+      this.#count("busy");
+      return { kind: "busy", limit, retryAfterS: BUSY_RETRY_AFTER_S };
+    }
+    if (waitMs > 0) this.#hold(who, +1);
+    const streamed: Readable | undefined = body === undefined && req.method !== "GET" && req.method !== "HEAD" ? req : undefined;
     try {
-      await this.#forward(peer, req, res, body);
-      this.#counted?.inc({ outcome: "forwarded" });
+      const answer = await whileClientStays(res, (signal) => this.#send(peer, node, incoming.pathname + incoming.search, {
+        method: req.method ?? "GET", headers: forwardedHeaders(req.headers, body), body: body ?? streamed, signal,
+        timeoutMs: (this.#o.timeoutMs ?? FORWARD_TIMEOUT_MS) + waitMs, agent: waitMs > 0 ? this.#waits : this.#reads,
+      }));
+      const actual = this.#misaddressed(answer, node, peer);
+      if (actual === undefined) {
+        this.#count("forwarded");
+        sendOwnerAnswer(res, answer);
+      } else {
+        // This node's --peers is wrong: said to the client as such, never read as an unknown task.
+        this.#o.sendError(res, new WorkerError("ERR_OWNER_MISADDRESSED", undefined, { data: { node, url: peer.href, actual } }));
+      }
       return { kind: "answered" };
     } catch (err) {
-      if (res.headersSent) {
-        res.destroy(); // the owner went away part-way through its answer
-        return { kind: "answered" };
-      }
       if (this.#o.log.enabled("debug")) this.#o.log.debug("task owner unreachable", { node, err });
-      this.#counted?.inc({ outcome: "owner_unavailable" });
+      this.#count("owner_unavailable");
       return this.#unreachable(id);
+    } finally {
+      if (waitMs > 0) this.#hold(who, -1);
     }
   }
 
@@ -91,24 +130,38 @@ export class PeerRouter implements TaskRouting {
     const peerRequest = this.#peerRequest(req, res);
     if (peerRequest === "answered") return { kind: "answered" };
     if (peerRequest === "local") return { kind: "asked", outcomes: questions.map(() => ({ kind: "local" })) };
-    return { kind: "asked", outcomes: await whileClientStays(res, (outs) => Promise.all(questions.map((q) => this.#ask(q, req, outs)))) };
-  }
-
-  /**
-   * A peer's request (it carries FORWARDED_HEADER): the token first, before any task is looked at;
-   * "local" (answered here, never sent on) or "answered" (refused with 403). undefined: a client's.
-   */
-  #peerRequest(req: IncomingMessage, res: ServerResponse): "local" | "answered" | undefined {
-    if (req.headers[FORWARDED_HEADER] === undefined) return undefined;
-    if (this.#token !== undefined && loadBuiltin("node:crypto").timingSafeEqual(digest(String(req.headers[PEER_TOKEN_HEADER] ?? "")), this.#token)) return "local";
-    this.#o.sendError(res, new WorkerError("ERR_PEER_UNAUTHORIZED"));
-    this.#counted?.inc({ outcome: "refused" });
-    return "answered";
+    return { kind: "asked", outcomes: await whileClientStays(res, (signal) => Promise.all(questions.map((q) => this.#ask(q, req, signal)))) };
   }
 
   /** Closes the idle connections to peers. */
   close(): void {
-    this.#agent.destroy();
+    this.#reads.destroy();
+    this.#waits.destroy();
+  }
+
+  /**
+   * A peer's request (it carries FORWARDED_HEADER): the token first, before any task is looked at,
+   * then the node it was meant for; "local" (answered here, never sent on) or "answered" (refused:
+   * 403, or 421 for another node id). undefined: a client's.
+   */
+  #peerRequest(req: IncomingMessage, res: ServerResponse): "local" | "answered" | undefined {
+    if (req.headers[FORWARDED_HEADER] === undefined) return undefined;
+    if (!this.#tokenMatches?.(String(req.headers[PEER_TOKEN_HEADER] ?? ""))) {
+      this.#o.sendError(res, new WorkerError("ERR_PEER_UNAUTHORIZED"));
+      this.#count("refused");
+      return "answered";
+    }
+    const expected = req.headers[NODE_HEADER];
+    // A sender that names no node (an older version) is answered as before.
+    if (expected === undefined || expected === String(this.#o.nodeId)) return "local";
+    const from = String(req.headers[FORWARDED_HEADER]);
+    this.#warnings.warn(`misaddressed:${from}:${String(expected)}`, "a peer forwarded a request meant for another node: its --peers maps that node to this node's address", {
+      node: this.#o.nodeId, expected: String(expected), from,
+    });
+    this.#count("misaddressed");
+    res.setHeader(NODE_HEADER, String(this.#o.nodeId));
+    this.#o.sendError(res, new WorkerError("ERR_PEER_MISADDRESSED", undefined, { data: { node: this.#o.nodeId, expected: String(expected) } }));
+    return "answered";
   }
 
   #unreachable(id: string): RouteOutcome & { kind: "unreachable" } {
@@ -117,130 +170,73 @@ export class PeerRouter implements TaskRouting {
     return { kind: "unreachable", final: left <= 0, retryAfterS: Math.max(1, Math.min(MAX_RETRY_AFTER_S, Math.ceil(left / 1000))) };
   }
 
-  #forward(peer: URL, req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Promise<void> {
-    const incoming = new URL(req.url ?? "/", "http://peer.invalid");
-    const timeoutMs = (this.#o.timeoutMs ?? FORWARD_TIMEOUT_MS) + waitMs(req, incoming);
-    return whileClientStays(res, (outs) => this.#exchange<void>(peer, incoming.pathname + incoming.search, req.method ?? "GET", passedOn(req.headers, body), outs, timeoutMs, (out) => {
-      if (body !== undefined) out.end(body);
-      else if (req.method === "GET" || req.method === "HEAD") out.end();
-      else req.pipe(out);
-    }, (answer, settle, timer) => {
-      timer.cancel(); // the owner's answer streams through as long as it takes
-      const copied: OutgoingHttpHeaders = {};
-      for (const [k, v] of Object.entries(answer.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) copied[k] = v;
-      res.writeHead(answer.statusCode ?? 502, copied);
-      answer.on("data", (c: Buffer) => res.write(c));
-      answer.once("end", () => {
-        res.end();
-        settle(undefined, undefined);
-      });
-    }));
-  }
-
-  /** One question to its owner, its 2xx answer read whole (at most MAX_ANSWER_BYTES) within the forward's bound. */
-  async #ask(q: OwnerQuestion, req: IncomingMessage, outs: Set<ClientRequest>): Promise<AskOutcome> {
+  /** One question to its owner, its 2xx answer read whole within the forward's bound. */
+  async #ask(q: OwnerQuestion, req: IncomingMessage, signal: AbortSignal): Promise<AskOutcome> {
     const node = nodeOfTaskId(q.ids[0] ?? "");
-    if (node === undefined || node === this.#o.nodeId || this.#peers.size === 0 || this.#token === undefined) return { kind: "local" };
+    if (node === undefined || node === this.#o.nodeId || this.#peers.size === 0 || !this.#tokenMatches) return { kind: "local" };
     const peer = this.#peers.get(node);
     if (!peer) return { kind: "unknown_node" };
     const body = Buffer.from(q.form.toString());
     const headers: OutgoingHttpHeaders = { "content-type": "application/x-www-form-urlencoded", "content-length": body.length };
     if (req.headers["user-agent"] !== undefined) headers["user-agent"] = req.headers["user-agent"];
     try {
-      const answer = await this.#exchange<string>(peer, q.path, "POST", headers, outs, this.#o.timeoutMs ?? FORWARD_TIMEOUT_MS, (out) => out.end(body), (answer, settle) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        answer.on("data", (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_ANSWER_BYTES) answer.destroy(new Error(`the owner's answer is over ${MAX_ANSWER_BYTES} bytes`));
-          else chunks.push(c);
-        });
-        answer.once("end", () => {
-          const status = answer.statusCode ?? 502;
-          if (status >= 200 && status < 300) settle(undefined, Buffer.concat(chunks).toString("utf8"));
-          else settle(new Error(`the owner answered ${status}`), undefined);
-        });
-      });
-      this.#counted?.inc({ outcome: "forwarded" });
-      return { kind: "answer", body: answer };
+      const answer = await this.#send(peer, node, q.path, { method: "POST", headers, body, signal, timeoutMs: this.#o.timeoutMs ?? FORWARD_TIMEOUT_MS, agent: this.#reads });
+      if (this.#misaddressed(answer, node, peer) !== undefined) throw new Error(`the peer at ${peer.href} is not node ${node}`);
+      if (answer.status < 200 || answer.status >= 300) throw new Error(`the owner answered ${answer.status}`);
+      this.#count("forwarded");
+      return { kind: "answer", body: answer.body.toString("utf8") };
     } catch (err) {
       if (this.#o.log.enabled("debug")) this.#o.log.debug("task owner unreachable", { node, err });
-      this.#counted?.inc({ outcome: "owner_unavailable" });
+      this.#count("owner_unavailable");
       return { kind: "unreachable", final: q.ids.map((id) => this.#unreachable(id).final) };
     }
   }
 
-  /**
-   * One request to a peer (path and query as given, on the peer's base URL) with the peer headers,
-   * bounded by `timeoutMs` on the clock, kept in `outs` while out (see whileClientStays). `receive`
-   * reads the answer and settles; the bound runs until it settles unless `receive` cancels it.
-   */
-  #exchange<T>(
-    peer: URL, pathAndQuery: string, method: string, headers: OutgoingHttpHeaders, outs: Set<ClientRequest>, timeoutMs: number,
-    send: (out: ClientRequest) => void,
-    receive: (answer: IncomingMessage, settle: (err: Error | undefined, value: T | undefined) => void, timer: { cancel(): void }) => void,
-  ): Promise<T> {
-    const target = new URL(peer);
-    const wanted = new URL(pathAndQuery, "http://peer.invalid");
-    target.pathname = peer.pathname.replace(/\/$/, "") + wanted.pathname;
-    target.search = wanted.search;
-    headers[FORWARDED_HEADER] = String(this.#o.nodeId);
-    headers[PEER_TOKEN_HEADER] = this.#o.token!;
-    return new Promise<T>((resolve, reject) => {
-      const https = target.protocol === "https:";
-      const out = (https ? loadBuiltin("node:https").request : request)(target, { method, headers, agent: https ? undefined : this.#agent });
-      const timer = this.#o.clock.setTimeout(() => out.destroy(new Error(`no answer from the owner within ${timeoutMs}ms`)), timeoutMs);
-      outs.add(out);
-      let settled = false;
-      const settle = (err: Error | undefined, value: T | undefined) => {
-        if (settled) return;
-        settled = true;
-        timer.cancel();
-        outs.delete(out);
-        if (err) reject(err);
-        else resolve(value as T);
-      };
-      out.once("error", (err) => settle(err, undefined));
-      out.once("response", (answer) => {
-        answer.once("error", (err) => settle(err, undefined));
-        receive(answer, settle, timer);
-      });
-      send(out);
+  /** One request to a peer (path and query on its base URL) with the peer headers and the node it is meant for. */
+  #send(peer: URL, node: number, pathAndQuery: string, o: { method: string; headers: OutgoingHttpHeaders; body: Buffer | Readable | undefined; signal: AbortSignal; timeoutMs: number; agent: Agent }): Promise<HttpAnswer> {
+    const target = requestTarget(peer, pathAndQuery);
+    o.headers[FORWARDED_HEADER] = String(this.#o.nodeId);
+    o.headers[PEER_TOKEN_HEADER] = this.#o.token!;
+    o.headers[NODE_HEADER] = String(node);
+    return sendRequest(target, {
+      ...o, clock: this.#o.clock, maxAnswerBytes: MAX_ANSWER_BYTES,
+      // https peers use node's global https agent (loaded only then).
+      agent: target.protocol === "https:" ? undefined : o.agent,
     });
   }
+
+  /**
+   * The node that answered, when the answer is its refusal of a request meant for another node
+   * (logged and counted here too: this node's --peers is the wrong one); undefined otherwise.
+   */
+  #misaddressed(answer: HttpAnswer, node: number, peer: URL): string | undefined {
+    const actual = answer.headers[NODE_HEADER];
+    if (answer.status !== 421 || typeof actual !== "string") return undefined;
+    this.#warnings.warn(`misaddressed-peer:${node}`, "--peers names the wrong address for a node: the peer there is another node", { expected: node, url: peer.href, actual });
+    this.#count("misaddressed");
+    return actual;
+  }
+
+  #hold(who: string, by: 1 | -1): void {
+    const n = (this.#waiting.get(who) ?? 0) + by;
+    if (n > 0) this.#waiting.set(who, n);
+    else this.#waiting.delete(who);
+    this.#waitsOut += by;
+  }
+
+  #count(outcome: Outcome): void {
+    this.#counted?.inc({ outcome });
+  }
 }
 
-/** Runs requests to peers that are given up when the client goes away: one listener on its response, however many requests. */
-async function whileClientStays<T>(res: ServerResponse, run: (outs: Set<ClientRequest>) => Promise<T>): Promise<T> {
-  const outs = new Set<ClientRequest>();
-  const gone = () => {
-    for (const out of outs) out.destroy(new Error("the client went away"));
-  };
-  res.once("close", gone);
+/** Runs requests to peers under a signal that aborts when the client goes away: one listener on its response, however many requests. */
+async function whileClientStays<T>(res: ServerResponse, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const gone = new AbortController();
+  const onClose = () => gone.abort(new Error("the client went away"));
+  res.once("close", onClose);
   try {
-    return await run(outs);
+    return await run(gone.signal);
   } finally {
-    res.off("close", gone);
+    res.off("close", onClose);
   }
-}
-
-function digest(s: string): Buffer {
-  return loadBuiltin("node:crypto").createHash("sha256").update(s).digest();
-}
-
-function passedOn(h: IncomingHttpHeaders, body: Buffer | undefined): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (const k of PASSED_ON) if (h[k] !== undefined) out[k] = h[k];
-  if (body !== undefined) {
-    delete out["transfer-encoding"];
-    out["content-length"] = body.length;
-  }
-  return out;
-}
-
-/** The wait the client asked for (`?wait=N` or `Prefer: wait=N`), capped as the routes cap it; 0 without one. */
-function waitMs(req: IncomingMessage, url: URL): number {
-  const raw = url.searchParams.get("wait") ?? /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})/i.exec(String(req.headers.prefer ?? ""))?.[1];
-  const n = Number(raw ?? 0);
-  return Number.isFinite(n) ? Math.min(Math.max(n, 0), 120) * 1000 : 0;
 }

@@ -15,6 +15,8 @@ export interface ApiKey {
   source: KeySource;
   /** Where it came from, for messages: `--api-key-file /etc/key`, `CAPTCHAAI_API_KEY`; never the key. */
   origin: string;
+  /** The file it was read from; undefined: a variable (fixed for the life of the process). */
+  path?: string;
 }
 
 export const CREDENTIAL_NAME = "captchaai-api-key";
@@ -62,25 +64,29 @@ function fromFile(opts: ResolveKeyOptions, path: string, source: KeySource, fiel
       cause: err,
     });
   }
-  return { value: checkKey(text.trim(), `${field} (${path})`), source, origin: `${name} ${path}` };
+  return { value: checkKey(text.trim(), `${field} (${path})`), source, origin: `${name} ${path}`, path };
 }
 
 /** A key is one token of printable ASCII; its value is never put into the message. */
 function checkKey(value: string, field: string): string {
-  if (value.length === 0) {
-    throw new WorkerError("ERR_CONFIG_INVALID", `Invalid ${field}: the CaptchaAI key is empty`, { field });
-  }
-  if (value.length > 256 || !/^[\x21-\x7e]+$/.test(value)) {
-    throw new WorkerError(
-      "ERR_CONFIG_INVALID",
-      `Invalid ${field}: expected one line of 1 to 256 printable characters without spaces, got ${value.length} characters that are not`,
-      { field },
-    );
-  }
+  const problem = keyProblem(value, "the CaptchaAI key");
+  if (problem !== undefined) throw new WorkerError("ERR_CONFIG_INVALID", `Invalid ${field}: ${problem}`, { field });
   return value;
 }
 
+/**
+ * Why `value` (a key file's trimmed text) is no key, in words that never quote it; undefined when it
+ * is one: one token of 1 to 256 printable ASCII characters. `what` names the key (`the CaptchaAI key`).
+ */
+export function keyProblem(value: string, what: string): string | undefined {
+  if (value.length === 0) return `${what} is empty`;
+  if (value.length > 256 || !/^[\x21-\x7e]+$/.test(value)) {
+    return `expected one line of 1 to 256 printable characters without spaces, got ${value.length} characters that are not`;
+  }
+  return undefined;
+}
+
 /** How the key is shown anywhere outside the process. */
-export function redactKey(key: ApiKey | undefined): string | null {
+export function redactKey(key: ApiKey | Pick<ApiKey, "value"> | undefined): string | null {
   return key ? `[REDACTED: ${key.value.length} characters]` : null;
 }

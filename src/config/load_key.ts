@@ -5,7 +5,7 @@ import { KEY_SOURCES_HELP, resolveApiKey, type ApiKey } from "./key_sources.ts";
 import type { Runtime } from "../base/runtime.ts";
 
 /** The key, or undefined in demo mode without one; throws ERR_NO_API_KEY otherwise. */
-export function loadApiKey(config: Config, flags: FlagValues, rt: Pick<Runtime, "env" | "readFile" | "exists">): ApiKey | undefined {
+export function loadApiKey(config: Pick<Config, "demo">, flags: FlagValues, rt: Pick<Runtime, "env" | "readFile" | "exists">): ApiKey | undefined {
   const flagFile = typeof flags["api-key-file"] === "string" ? flags["api-key-file"] : undefined;
   const key = resolveApiKey({ flagFile, env: rt.env, readFile: rt.readFile, exists: rt.exists });
   if (!key && !config.demo) {
@@ -33,7 +33,7 @@ export function loadApiToken(config: Pick<Config, "apiTokenFile">, rt: Pick<Runt
 }
 
 /**
- * The peers' shared token from --peer-token-file (SPEC §12), or undefined without one. With --peers
+ * The peers' shared token from --peer-token-file (README, Scaling out), or undefined without one. With --peers
  * it is required and the list must name this node; ERR_CONFIG_INVALID otherwise.
  */
 export function loadPeerToken(config: Pick<Config, "peerTokenFile" | "peers" | "nodeId">, rt: Pick<Runtime, "readFile">): string | undefined {

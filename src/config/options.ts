@@ -57,7 +57,7 @@ function flag<T>(spec: Omit<FlagSpec<T>, "env" | "allowed" | "parse"> & { env?: 
 const FIRST_POLL_MAX_MS = 600_000;
 const SOLVE_TIME_MAX_MS = 3_600_000;
 
-/** Every option of `run` and `config`, its default and its parser, in the order of SPEC §3. */
+/** Every option of `run` and `config`, its default and its parser, in the order of the README's Configuration table. */
 export const OPTIONS: readonly OptionSpec[] = [
   option("listen", "listen", "0.0.0.0:8080",
     "HTTP address for health, metrics, task API and status page", v.hostPort),
@@ -115,6 +115,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     "json (one object a line) or text (for people)", v.oneOf(["json", "text"] as const)),
   option("apiKeyFile", "api-key-file", undefined,
     "file holding the CaptchaAI key (also CAPTCHAAI_API_KEY_FILE)", v.path("file")),
+  option("providersFile", "providers-file", undefined,
+    "the solving accounts, one a line in order of preference (README, Providers); unset: one, CaptchaAI at --upstream with --threads", v.path("file")),
   option("demo", "demo", "false",
     "run on the built-in simulator with sample traffic; no key needed", v.boolean, { boolean: true }),
   option("nodeId", "node-id", "0",
@@ -156,6 +158,11 @@ export const STATUS_FLAGS: readonly FlagSpec[] = [
   timeoutFlag("2s"),
   LISTEN_FOR_URL,
   flag({ flag: "json", boolean: true, default: "false", help: "print the model as JSON", value: v.boolean }),
+];
+
+/** `types`'s flags. */
+export const TYPES_FLAGS: readonly FlagSpec[] = [
+  flag({ flag: "json", boolean: true, default: "false", help: "print the types as JSON (what GET /v1/types answers)", value: v.boolean }),
 ];
 
 /** `simulate`'s flags (no variables: the simulator is a test tool). */

@@ -10,6 +10,7 @@ import type { SubmitTask } from "../intake/submit_task.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import type { Task } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_catalogue.ts";
+import { isTaskId } from "../tasks/task_id.ts";
 import type { ClientKey, ClientKeys } from "./client_keys.ts";
 import { GatewayError } from "./errors.ts";
 
@@ -54,7 +55,7 @@ export class Gateway {
 
   /** The task `id` if `client` may read it (its own: a client sees no other client's task, nor the operator's); else undefined. */
   find(client: ClientKey, id: string): Task | undefined {
-    const task = id.length <= 20 ? this.#o.pool.find(id) : undefined;
+    const task = isTaskId(id) ? this.#o.pool.find(id) : undefined;
     if (!task) return undefined;
     const owner = task.params.client;
     return owner === client.name ? task : undefined;

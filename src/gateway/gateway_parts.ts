@@ -3,7 +3,7 @@ import type { ByteBudget } from "../base/byte_budget.ts";
 import type { Clock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { Registry } from "../metrics/registry.ts";
-import { Callbacks } from "./callbacks.ts";
+import { Callbacks, type CallbackJournal } from "./callbacks.ts";
 import type { ClientKeys } from "./client_keys.ts";
 import { Gateway, type GatewayOptions } from "./gateway.ts";
 import { legacyRoutes, renderLegacyError } from "./legacy.ts";
@@ -18,10 +18,12 @@ export interface GatewayPartsOptions extends Pick<GatewayOptions, "pool" | "subm
   clock: Clock;
   log: Logger;
   registry: Registry;
-  /** Reads of a peer's task go to the owner (--peers, SPEC §12). */
+  /** Reads of a peer's task go to the owner (--peers, README, Scaling out). */
   routing?: TaskRouting | undefined;
   /** The worker's budget for request bodies being read, shared with the task API. */
   bodies?: ByteBudget;
+  /** With --state-dir: callbacks' attempts are journaled, so a restart resumes what is owed. */
+  journal?: CallbackJournal | undefined;
 }
 
 export interface GatewayParts {
@@ -33,7 +35,7 @@ export interface GatewayParts {
 
 export function createGatewayParts(o: GatewayPartsOptions): GatewayParts {
   const log = o.log.child({ component: "gateway" });
-  const callbacks = new Callbacks({ allow: o.callbackAllow, clock: o.clock, log, registry: o.registry });
+  const callbacks = new Callbacks({ allow: o.callbackAllow, clock: o.clock, log, registry: o.registry, journal: o.journal });
   const gateway = new Gateway({ ...o, log, onCallback: (task) => callbacks.deliver(task) });
   const routeOptions = { gateway, log, checkCallback: callbacks.check, routing: o.routing, bodies: o.bodies };
   return {

@@ -1,5 +1,5 @@
 /**
- * 2captcha's legacy API (SPEC §11): /in.php submits, /res.php reads (get, get2, ids=), the balance
+ * 2captcha's legacy API (README, Use your existing client): /in.php submits, /res.php reads (get, get2, ids=), the balance
  * and reports. Parameters come from the query, a form, multipart (a `file` part) or a JSON body;
  * `json=1` answers {"status","request"}, otherwise `OK|...` or the bare code as text, always 200.
  */
@@ -15,21 +15,40 @@ import { ANSWERED, routeElsewhere, type AskOutcome, type RequestCtx, type TaskRo
 import { gatewayAnswerOf, GatewayError, refusalError, taskFailureCode } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
 import { readLegacyTask } from "../tasks/task_input.ts";
+import { solutionIn, solutionText } from "../tasks/task_catalogue.ts";
 import { textFlag } from "../tasks/task_fields.ts";
-import { nodeOfTaskId } from "../tasks/task_id.ts";
+import { isTaskId, nodeOfTaskId } from "../tasks/task_id.ts";
 
 /** Image uploads as multipart, form or base64 in JSON: room for the largest image and the envelope around it. */
 export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
 
 /** Most ids one `get` answers (`ids=1,2,3`). */
 export const MAX_IDS = 100;
+/** Most peer questions (one per owner node) one client's `ids=` reads have out at once. */
+export const PEER_QUESTIONS_PER_CLIENT = 16;
+/** An owner not asked, or whose answer did not read: its ids are not ready (until their deadline, as one id's read). */
+const PENDING: AskOutcome = { kind: "unreachable", final: [] };
+
+/** A reply's request as one line of text (json=0): a list is its parts joined by `|`, as 2captcha's `ids=` answer. */
+const textOf = (request: Reply["request"]): string => (Array.isArray(request) ? request.join("|") : solutionText(request as Record<string, unknown> | string));
+
+/** An owner's `answers=list` answer (`{"status":1,"request":[...]}`), one text per id; undefined when it is not that. */
+function listOf(body: string, count: number): string[] | undefined {
+  try {
+    const v = JSON.parse(body) as { request?: unknown };
+    const list = v.request;
+    return Array.isArray(list) && list.length === count && list.every((x) => typeof x === "string") ? (list as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface LegacyOptions {
   gateway: Gateway;
   log: Logger;
   /** Checks a pingback URL; returns the code to refuse it with, or undefined to take it. */
   checkCallback?: (url: string) => "ERROR_BAD_PARAMETERS" | undefined;
-  /** Reads of a peer's task go to the owner (--peers, SPEC §12). */
+  /** Reads of a peer's task go to the owner (--peers, README, Scaling out). */
   routing?: TaskRouting | undefined;
   /** The worker's budget for request bodies being read, shared with the task API. */
   bodies?: ByteBudget;
@@ -37,7 +56,10 @@ export interface LegacyOptions {
 
 interface Reply {
   ok: boolean;
-  request: string;
+  /** Text, or a solution's several values (json=1 carries them as an object, json=0 as JSON text); `answers=list`: one text per id. */
+  request: string | Readonly<Record<string, unknown>> | readonly string[];
+  /** The user agent a solution was made with (2captcha's json=1 `useragent`, beside the request). */
+  useragent?: string | undefined;
   /** Plain text without `OK|` (getbalance and the report answers). */
   bare?: boolean;
   /** get2's price. */
@@ -84,9 +106,9 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
       case "get":
       case "get2": {
         const ids = p.get("ids");
-        if (ids !== undefined && action === "get") return readMany(client, p.get("key") ?? "", ids, ctx);
+        if (ids !== undefined && action === "get") return readMany(client, p.get("key") ?? "", ids, ctx, p.get("answers") === "list");
         const id = p.get("id") ?? "";
-        if (!/^\d{1,20}$/.test(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
+        if (!isTaskId(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
         const elsewhere = await routed(id, ctx, false);
         if (elsewhere) return elsewhere;
         const task = o.gateway.find(client, id);
@@ -100,7 +122,7 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
       case "reportgood":
       case "reportbad": {
         const id = p.get("id") ?? "";
-        if (!/^\d{1,20}$/.test(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
+        if (!isTaskId(id)) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
         const elsewhere = await routed(id, ctx, true);
         if (elsewhere) return elsewhere;
         const answer = await o.gateway.report(client, id, action === "reportgood");
@@ -116,13 +138,15 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
 
   /**
    * `ids=`: this node's ids answered here, each other node asked for its own (one request per owner,
-   * `res.php?action=get&ids=...` with the client's key, all at once), the answers put back in the
-   * client's order. An owner that does not answer: its ids read as routed() reads one id. An owner's
-   * answer that is not one part per id (a solution holding "|") is asked again, an id at a time.
+   * `res.php?action=get&ids=...&answers=list` with the client's key, all at once: the owner answers a
+   * JSON list, one answer per id, so a solution holding "|" splits cleanly), the answers put back in
+   * the client's order. An owner that does not answer, or answers what is not one answer per id: its
+   * ids read as routed() reads one id. A client has at most PEER_QUESTIONS_PER_CLIENT questions out
+   * at once; an owner past that is not asked (its ids read CAPCHA_NOT_READY).
    */
-  const readMany = async (client: ReturnType<Gateway["authenticate"]>, key: string, ids: string, ctx: RequestCtx): Promise<Reply | typeof ANSWERED> => {
+  const readMany = async (client: ReturnType<Gateway["authenticate"]>, key: string, ids: string, ctx: RequestCtx, asList: boolean): Promise<Reply | typeof ANSWERED> => {
     const list = ids.split(",").map((s) => s.trim());
-    if (list.length > MAX_IDS || list.some((id) => !/^\d{1,20}$/.test(id))) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
+    if (list.length > MAX_IDS || list.some((id) => !isTaskId(id))) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
     const byNode = new Map<number | undefined, string[]>();
     for (const id of list) {
       const node = nodeOfTaskId(id);
@@ -131,25 +155,41 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
       else byNode.set(node, [id]);
     }
     const groups = [...byNode.values()];
-    const asked = await ask(groups.map((g) => ({ ids: g, form: { key, action: "get", ids: g.join(",") } })), ctx);
+    const asked = await askBounded(client.name, groups.map((g) => ({ ids: g, form: { key, action: "get", ids: g.join(","), json: "1", answers: "list" } })), ctx);
     if (asked === ANSWERED) return ANSWERED;
-    // One owner holding the whole list: its answer is the answer, as it gave it.
-    if (groups.length === 1 && asked[0]!.kind === "answer") return { ok: true, request: asked[0]!.body, bare: true };
     const answers = new Map<string, string>();
-    const again: string[] = [];
     asked.forEach((r, n) => {
       const group = groups[n]!;
-      const parts = r.kind === "answer" ? r.body.split("|") : undefined;
-      if (parts && parts.length !== group.length) return void again.push(...group);
-      group.forEach((id, i) => answers.set(id, parts ? parts[i]! : answerOf(client, id, r, i)));
+      const parts = r.kind === "answer" ? listOf(r.body, group.length) : undefined;
+      group.forEach((id, i) => answers.set(id, parts ? parts[i]! : answerOf(client, id, r.kind === "answer" ? PENDING : r, i)));
     });
-    if (again.length > 0) {
-      const singles = await ask(again.map((id) => ({ ids: [id], form: { key, action: "get", id } })), ctx);
-      if (singles === ANSWERED) return ANSWERED;
-      singles.forEach((r, n) => answers.set(again[n]!, r.kind === "answer" ? r.body.replace(/^OK\|/, "") : answerOf(client, again[n]!, r, 0)));
-    }
-    return { ok: true, request: list.map((id) => answers.get(id)!).join("|"), bare: true };
+    const request = list.map((id) => answers.get(id)!);
+    return asList ? { ok: true, request } : { ok: true, request: request.join("|"), bare: true };
   };
+
+  /** How `get` reads one of this node's own ids. */
+  const localAnswer = (client: ReturnType<Gateway["authenticate"]>, id: string): string => {
+    const task = o.gateway.find(client, id);
+    return task ? textOf(result(task).request) : "ERROR_WRONG_CAPTCHA_ID";
+  };
+
+  /** ask(), at most PEER_QUESTIONS_PER_CLIENT out at once per client: the questions past it are not sent (their ids read CAPCHA_NOT_READY). */
+  const askBounded = async (name: string, questions: { ids: string[]; form: Record<string, string> }[], ctx: RequestCtx): Promise<AskOutcome[] | typeof ANSWERED> => {
+    const out = questionsOut.get(name) ?? 0;
+    const room = Math.max(0, PEER_QUESTIONS_PER_CLIENT - out);
+    const sent = questions.slice(0, room);
+    questionsOut.set(name, out + sent.length);
+    try {
+      const asked = await ask(sent, ctx);
+      return asked === ANSWERED ? ANSWERED : [...asked, ...questions.slice(room).map(() => PENDING)];
+    } finally {
+      const left = (questionsOut.get(name) ?? sent.length) - sent.length;
+      if (left > 0) questionsOut.set(name, left);
+      else questionsOut.delete(name);
+    }
+  };
+  /** Peer questions each client has out now. */
+  const questionsOut = new Map<string, number>();
 
   /** Asks each owner its question (POST /res.php); a node's own ids come back "local". */
   const ask = async (questions: { ids: string[]; form: Record<string, string> }[], ctx: RequestCtx): Promise<AskOutcome[] | typeof ANSWERED> => {
@@ -161,10 +201,7 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
 
   /** Id `i` of an owner's question as `get` reads it when the owner did not give its answer. */
   const answerOf = (client: ReturnType<Gateway["authenticate"]>, id: string, r: AskOutcome, i: number): string => {
-    if (r.kind === "local") {
-      const task = o.gateway.find(client, id);
-      return task ? result(task).request : "ERROR_WRONG_CAPTCHA_ID";
-    }
+    if (r.kind === "local") return localAnswer(client, id);
     return r.kind === "unknown_node" || (r.kind === "unreachable" && r.final[i]) ? "ERROR_WRONG_CAPTCHA_ID" : "CAPCHA_NOT_READY";
   };
 
@@ -200,7 +237,7 @@ export function renderLegacyError(res: ServerResponse, err: unknown, log: Logger
 
 /** A task as `get` answers it. */
 function result(task: Task): Reply {
-  if (task.status === "solved") return { ok: true, request: task.solution ?? "" };
+  if (task.status === "solved") return { ok: true, request: solutionIn(task, "legacy") ?? "", useragent: task.useragent };
   if (task.status === "failed") return { ok: false, request: taskFailureCode(task.error?.code) };
   return { ok: false, request: "CAPCHA_NOT_READY" };
 }
@@ -212,10 +249,12 @@ function reply(res: ServerResponse, params: Params, r: Reply, close = false): vo
   if (close) headers.connection = "close";
   if (textFlag(params.get("json") ?? "") === true) {
     const body: Record<string, unknown> = { status: r.ok ? 1 : 0, request: r.request };
+    if (r.useragent !== undefined) body.useragent = r.useragent;
     if (r.price !== undefined) body.price = r.price;
     if (r.errorText !== undefined) body.error_text = r.errorText;
     return sendText(res, 200, JSON.stringify(body), "application/json", headers);
   }
-  const text = !r.ok || r.bare ? r.request : r.price !== undefined ? `OK|${r.request}|${r.price}` : `OK|${r.request}`;
+  const request = textOf(r.request);
+  const text = !r.ok || r.bare ? request : r.price !== undefined ? `OK|${request}|${r.price}` : `OK|${request}`;
   sendText(res, 200, text, "text/plain; charset=utf-8", headers);
 }

@@ -14,6 +14,7 @@ import { gatewayAnswerOf, GatewayError, refusalError, taskFailureCode, v2Error }
 import type { Gateway } from "./gateway.ts";
 import { BODY_LIMIT_BYTES } from "./legacy.ts";
 import { readV2Task } from "../tasks/task_input.ts";
+import { isTaskId } from "../tasks/task_id.ts";
 import { taskResultBody } from "./v2_result.ts";
 
 export interface V2Options {
@@ -21,7 +22,7 @@ export interface V2Options {
   log: Logger;
   /** Checks a callbackUrl; returns the code to refuse it with, or undefined to take it. */
   checkCallback?: (url: string) => "ERROR_BAD_PARAMETERS" | undefined;
-  /** Reads of a peer's task go to the owner (--peers, SPEC §12). */
+  /** Reads of a peer's task go to the owner (--peers, README, Scaling out). */
   routing?: TaskRouting | undefined;
   /** The worker's budget for request bodies being read, shared with the task API. */
   bodies?: ByteBudget;
@@ -52,7 +53,7 @@ export function v2Routes(o: V2Options): RouteSpec[] {
   const taskOf = (b: Body) => {
     const c = client(b);
     const id = typeof b.taskId === "number" ? String(b.taskId) : typeof b.taskId === "string" ? b.taskId : "";
-    const task = /^\d{1,20}$/.test(id) ? o.gateway.find(c, id) : undefined;
+    const task = isTaskId(id) ? o.gateway.find(c, id) : undefined;
     if (!task) throw new GatewayError("ERROR_NO_SUCH_CAPCHA_ID");
     return { c, id, task };
   };
@@ -61,7 +62,7 @@ export function v2Routes(o: V2Options): RouteSpec[] {
     if (!o.routing) return undefined;
     client(b);
     const id = typeof b.taskId === "number" ? String(b.taskId) : typeof b.taskId === "string" ? b.taskId : "";
-    if (!/^\d{1,20}$/.test(id)) return undefined;
+    if (!isTaskId(id)) return undefined;
     return routeElsewhere(o.routing, id, ctx, report ? UNROUTED.report : UNROUTED.read);
   };
   const report = (correct: boolean) => async (b: Body, ctx: RequestCtx) => {

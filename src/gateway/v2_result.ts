@@ -1,19 +1,20 @@
 /** A task as API v2 shows its result: getTaskResult's answer and the callbackUrl body. */
 import type { Task } from "../tasks/task.ts";
+import { solutionIn } from "../tasks/task_catalogue.ts";
 import { taskFailureCode, v2Error } from "./errors.ts";
 
 /**
- * processing; ready with the solution (`text` for images, `gRecaptchaResponse` and `token` for
- * reCAPTCHA, `token` for Turnstile), cost, times in Unix seconds and solveCount; or a failed task's
- * error. Cost is "0": CaptchaAI is paid by the thread, not by the solve.
+ * processing; ready with the solution in the JSON API's shape (the catalogue's: `text` for
+ * images, `gRecaptchaResponse` and `token` for reCAPTCHA, `token` for Turnstile, GeeTest's values
+ * ..., `userAgent` where the upstream gave one), cost, times in Unix seconds and solveCount; or a
+ * failed task's error. Cost is "0": CaptchaAI is paid by the thread, not by the solve.
  */
 export function taskResultBody(task: Task): Record<string, unknown> {
   if (task.status === "failed") {
     return v2Error(taskFailureCode(task.error?.code));
   }
   if (task.status !== "solved") return { errorId: 0, status: "processing" };
-  const answer = task.solution ?? "";
-  const solution = task.type === "image" ? { text: answer } : task.type === "turnstile" ? { token: answer } : { gRecaptchaResponse: answer, token: answer };
+  const solution = solutionIn(task, "v2");
   return {
     errorId: 0,
     status: "ready",

@@ -1,5 +1,5 @@
 /**
- * The health documents the endpoints serve (SPEC §4), typed, and pure builders from the evaluated
+ * The health documents the endpoints serve (README, Health endpoints), typed, and pure builders from the evaluated
  * state: the HTTP edge only serialises them and picks the status code from their `status`, and the
  * status page and the `status` command read the same types.
  */
@@ -135,7 +135,7 @@ export function readyDocument(r: Readiness, t: Thresholds): ReadyDocument {
   };
 }
 
-/** GET /health/history: the last readiness state changes, newest first (SPEC §13). */
+/** GET /health/history: the last readiness state changes, newest first (README, Health endpoints). */
 export interface HistoryDocument {
   state: ReadinessState;
   changes: { at: string; from: ReadinessState; to: ReadinessState; issues: string[] }[];

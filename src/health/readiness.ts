@@ -1,5 +1,5 @@
 /**
- * Readiness rules (SPEC §3/§4) turned into typed issues and warnings (readiness_issue.ts formats
+ * Readiness rules (README, Readiness) turned into typed issues and warnings (readiness_issue.ts formats
  * them) and the readiness state. Pure: the caller passes the health snapshot, the cached balance and
  * the lifecycle phase, so a probe never waits on I/O. Every issue has a way back that needs no restart and no client
  * traffic (the README's readiness table says which).
@@ -40,7 +40,7 @@ export function balanceFunded(wasFunded: boolean, balanceUsd: number, minBalance
   return balanceUsd >= (wasFunded ? minBalanceUsd : minBalanceUsd + margin);
 }
 
-/** The error rate is judged only on at least this many outcomes in the window (SPEC §3). */
+/** The error rate is judged only on at least this many outcomes in the window (README, Configuration: --max-error-rate). */
 export const MIN_ERROR_RATE_OUTCOMES = 20;
 /** Saturation is judged only on at least this many in.php answers in the window. */
 export const MIN_SATURATION_SUBMITS = 10;

@@ -14,7 +14,7 @@ import { formatIssue, type ReadinessIssue } from "./readiness_issue.ts";
 
 export type ReadinessListener = (r: Readiness) => void;
 
-/** One readiness state change, as GET /health/history shows it (SPEC §13). */
+/** One readiness state change, as GET /health/history shows it (README, Health endpoints). */
 export interface ReadinessChange {
   at: number;
   from: ReadinessState;

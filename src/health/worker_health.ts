@@ -1,5 +1,5 @@
 /**
- * The worker's health state: what the seed tracks (totals, consecutive failures, last solve) plus a
+ * The worker's health state: the classic three (totals, consecutive failures, last solve) plus a
  * sliding-window error rate, the upstream's account, reachability and circuit state, the share of
  * submits refused for want of threads, and the solver's load read at call time. Client-caused
  * failures (bad image, bad sitekey) never count against the worker.
@@ -61,7 +61,7 @@ export interface HealthSnapshot extends LoadSnapshot {
   /** The --error-window the rate is judged over. */
   windowMs: number;
   lastSolveAt: number | undefined;
-  /** Since the last solve, or undefined before the first one (the seed's troubleshooting row). */
+  /** Since the last solve, or undefined before the first one (README, Troubleshooting: "no solve for N seconds"). */
   msSinceLastSolve: number | undefined;
   upstreamAuth: string | undefined;
   circuit: CircuitState;

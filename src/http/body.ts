@@ -8,7 +8,7 @@ import type { ByteBudget } from "../base/byte_budget.ts";
 import { readCapped } from "../base/capped_read.ts";
 import { WorkerError } from "../base/errors.ts";
 
-/** @default 2 MiB (SPEC §5) */
+/** @default 2 MiB (README, Task API) */
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });

@@ -1,5 +1,5 @@
 /**
- * The health endpoints (SPEC §4): each serialises one document built from the pure health view and
+ * The health endpoints (README, Health endpoints): each serialises one document built from the pure health view and
  * takes its status code from the document's status; never awaits I/O, never answers 500.
  */
 import type { Logger } from "../base/log.ts";
@@ -18,7 +18,7 @@ interface Answer {
 
 /**
  * A handler that cannot fail: if computing the view throws (it should not), the answer is a 503
- * saying so, not a 500 and not a crash (the seed's "wrap every check" row, applied to the handler).
+ * saying so, not a 500 and not a crash (a check wrapper, applied to the handler: a probe never answers 500).
  */
 function guarded(log: Logger, compute: () => Answer) {
   // Per endpoint: the bytes are serialised again only when the document changes (json_answer.ts).

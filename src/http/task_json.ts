@@ -1,5 +1,6 @@
 /** A task's HTTP shapes: the JSON body GET /v1/tasks/{id} answers and its `Server-Timing` header. */
 import type { Task } from "../tasks/task.ts";
+import { solutionIn } from "../tasks/task_catalogue.ts";
 
 /**
  * An ended task's `Server-Timing` header (RFC-less but browser-shown W3C Server Timing): queue,
@@ -14,7 +15,7 @@ export function serverTiming(task: Task): string | undefined {
   return `queue;dur=${f(t.queueMs)}, upstream;dur=${f(t.upstreamMs)}, poll-wait;dur=${f(t.waitMs)}, worker;dur=${f(worker)}, total;dur=${f(total)}`;
 }
 
-/** The task as GET /v1/tasks/{id} shows it (SPEC §5). */
+/** The task as GET /v1/tasks/{id} shows it (README, Task API). */
 export function taskView(task: Task): Record<string, unknown> {
   const view: Record<string, unknown> = {
     id: task.id,
@@ -22,7 +23,12 @@ export function taskView(task: Task): Record<string, unknown> {
     status: task.status,
     created_at: new Date(task.createdAt).toISOString(),
   };
-  if (task.solution !== undefined) view.solution = task.solution;
+  const solution = solutionIn(task, "native");
+  if (solution !== undefined) {
+    view.solution = solution;
+    // One text: the user agent beside it (several values carry it inside).
+    if (typeof solution === "string" && task.useragent !== undefined) view.useragent = task.useragent;
+  }
   if (task.error !== undefined) view.error = { code: task.error.code, message: task.error.message };
   if (task.status === "solved" && task.endedAt !== undefined) view.solved_at = new Date(task.endedAt).toISOString();
   if (task.status === "failed" && task.endedAt !== undefined) view.failed_at = new Date(task.endedAt).toISOString();

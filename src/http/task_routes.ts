@@ -1,9 +1,8 @@
 /**
- * The task API (SPEC §5): submit, read with an optional wait (RFC 7240 `Prefer: wait=N` or
+ * The task API (README, Task API): submit, read with an optional wait (RFC 7240 `Prefer: wait=N` or
  * `?wait=N`), report. A waiting client that goes away drops only its wait, never the task.
  */
 import type { TaskFailureCode } from "../base/error_registry.ts";
-import { loadBuiltin } from "../base/builtin.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isWorkerError, WorkerError, type WorkerErrorCode } from "../base/errors.ts";
 import type { ClientMetrics } from "../metrics/client_metrics.ts";
@@ -15,7 +14,9 @@ import { ByteBudget } from "../base/byte_budget.ts";
 import { sendJson } from "./respond.ts";
 import { serverTiming, taskView } from "./task_json.ts";
 import type { Router } from "./router.ts";
-import { nodeOfTaskId } from "../tasks/task_id.ts";
+import { isTaskId, nodeOfTaskId } from "../tasks/task_id.ts";
+import { sha256, digestsMatch } from "../base/secret_match.ts";
+import { waitSeconds } from "./wait_param.ts";
 import { ANSWERED, routeElsewhere, type TaskRouting, type UnroutedAnswers } from "./task_routing.ts";
 import { OPERATOR, type Caller, type SubmitTask } from "../intake/submit_task.ts";
 
@@ -33,11 +34,10 @@ export interface TaskRoutesOptions {
   bodyBudgetBytes?: number;
   /** The budget itself, when other routes (the gateway) read against the same one. */
   bodies?: ByteBudget;
-  /** Reads of a peer's task go to the owner (--peers, SPEC §12). @default every task is this node's */
+  /** Reads of a peer's task go to the owner (--peers, README, Scaling out). @default every task is this node's */
   routing?: TaskRouting | undefined;
 }
 
-export const MAX_WAIT_S = 120;
 /** What a client waiting on a task kept across a restart is told at shutdown. */
 const RETRY_AFTER_SHUTDOWN_S = 10;
 
@@ -64,7 +64,7 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
   router.on("GET", "/v1/tasks/:id", async (req, res, params, url) => {
     const caller = guard(req);
     const wait = waitSeconds(req, url);
-    if (await routedElsewhere(opts.routing, params.id!, req, res, "read")) return;
+    if (await routedElsewhere(opts.routing, caller, params.id!, req, res, wait ?? 0)) return;
     const task = ownTask(caller, find(opts.pool, params.id!));
     if (wait === undefined) return sendTask(res, task);
     await answerAfterWait(req, res, opts.pool, task, wait);
@@ -72,7 +72,7 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
 
   router.on("POST", "/v1/tasks/:id/report", async (req, res, params) => {
     const caller = guard(req);
-    if (await routedElsewhere(opts.routing, params.id!, req, res, "report")) return;
+    if (await routedElsewhere(opts.routing, caller, params.id!, req, res, "report")) return;
     const body = await readJsonBody(req, 4096);
     const correct = typeof body === "object" && body !== null ? (body as Record<string, unknown>).correct : undefined;
     if (typeof correct !== "boolean") throw new WorkerError("ERR_BAD_REQUEST", "Invalid correct: expected true or false.", { field: "correct" });
@@ -95,9 +95,11 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
  * else the task is this node's. What the task API answers when the owner could not be asked: see
  * UNROUTED.
  */
-async function routedElsewhere(routing: TaskRouting | undefined, id: string, req: IncomingMessage, res: ServerResponse, kind: "read" | "report"): Promise<boolean> {
-  if (id.length > 64) return false;
-  const r = await routeElsewhere(routing, id, { req, res }, UNROUTED[kind]);
+async function routedElsewhere(routing: TaskRouting | undefined, caller: Caller, id: string, req: IncomingMessage, res: ServerResponse, waitS: number | "report"): Promise<boolean> {
+  if (!isTaskId(id)) return false;
+  const wait = waitS !== "report" && waitS > 0 ? { seconds: waitS, caller: callerName(caller) } : undefined;
+  const answers = waitS === "report" ? UNROUTED.report : { ...UNROUTED.read, busy: tooManyWaits(caller) };
+  const r = await routeElsewhere(routing, id, { req, res }, answers, wait);
   if (r === ANSWERED) return true;
   if (r === undefined) return false;
   sendJson(res, 200, r);
@@ -107,6 +109,11 @@ async function routedElsewhere(routing: TaskRouting | undefined, id: string, req
 const ownerOf = (id: string) => nodeOfTaskId(id) ?? -1;
 const pending = (id: string, retryAfterS: number): never => {
   throw new WorkerError("ERR_OWNER_UNAVAILABLE", undefined, { data: { node: ownerOf(id), retryAfterS } });
+};
+/** The caller's stable name for the cap of forwarded waits (whichever credential spelling it sent). */
+const callerName = (caller: Caller) => (caller.kind === "client" ? `client ${caller.name}` : "operator");
+const tooManyWaits = (caller: Caller) => (_id: string, limit: number): never => {
+  throw new WorkerError("ERR_TOO_MANY_WAITS", undefined, { data: { caller: caller.kind === "client" ? `Client ${caller.name}` : "The operator's token", limit } });
 };
 const unknownNode = (): never => {
   throw new WorkerError("ERR_NOT_FOUND", "No such task (its node is not one of --peers).");
@@ -132,9 +139,17 @@ const UNROUTED: Record<"read" | "report", UnroutedAnswers<Record<string, unknown
   },
 };
 
+/**
+ * The one answer for a task a caller cannot read: unknown, forgotten, or another client's, alike byte
+ * for byte but for the id, so a 404 tells a client nothing of other clients' tasks.
+ */
+function noTask(id: string): WorkerError {
+  return new WorkerError("ERR_NOT_FOUND", `No task ${id.slice(0, 64)} (unknown, forgotten an hour after it ended, or another client's).`);
+}
+
 function find(pool: SolverPool, id: string): Task {
-  const task = id.length <= 64 ? pool.find(id) : undefined;
-  if (!task) throw new WorkerError("ERR_NOT_FOUND", "No such task (unknown, or finished long enough ago to be forgotten).");
+  const task = isTaskId(id) ? pool.find(id) : undefined;
+  if (!task) throw noTask(id);
   return task;
 }
 
@@ -170,39 +185,17 @@ function sendTask(res: ServerResponse, task: Task): void {
   sendJson(res, 200, taskView(task));
 }
 
-/** `?wait=N` or `Prefer: wait=N` (RFC 7240), seconds, 0 to 120; undefined when neither is given. */
-export function waitSeconds(req: IncomingMessage, url: URL): number | undefined {
-  const fromQuery = url.searchParams.get("wait");
-  let fromPrefer = /(?:^|[,;\s])wait\s*=\s*"?([^",;\s]*)/i.exec(String(req.headers.prefer ?? ""))?.[1];
-  // RFC 7240 §2: a preference the server does not understand (wait=abc) is ignored, not an error;
-  // the query parameter is this API's own and is checked.
-  if (fromPrefer !== undefined && !/^\d{1,6}$/.test(fromPrefer)) fromPrefer = undefined;
-  const raw = fromQuery ?? fromPrefer;
-  if (raw === undefined || raw === null) return undefined;
-  if (!/^\d{1,6}$/.test(raw)) {
-    throw new WorkerError("ERR_BAD_REQUEST", `Invalid wait: expected whole seconds from 0 to ${MAX_WAIT_S}.`, { field: "wait" });
-  }
-  // RFC 7240 lets a server honour less than asked; a query value over the cap is the caller's mistake.
-  const n = Number(raw);
-  if (fromQuery !== null && n > MAX_WAIT_S) {
-    throw new WorkerError("ERR_BAD_REQUEST", `Invalid wait: expected whole seconds from 0 to ${MAX_WAIT_S}.`, { field: "wait" });
-  }
-  return Math.min(n, MAX_WAIT_S);
-}
-
 /**
  * Compares tokens in constant time (both sides hashed first, so lengths leak nothing either). A
  * client key from --client-keys-file is a token too; with neither, the API is open.
  */
 export function bearerChecker(token: string | undefined, clientKeys?: TaskRoutesOptions["clientKeys"]): (header: string | undefined) => Caller | undefined {
   if (token === undefined && clientKeys === undefined) return () => OPERATOR;
-  const { createHash, timingSafeEqual } = loadBuiltin("node:crypto"); // only with a token: node:crypto is not loaded at start
-  const expected = token === undefined ? undefined : createHash("sha256").update(token).digest();
+  const expected = token === undefined ? undefined : sha256(token); // only with a token: node:crypto is not loaded at start
   return (header) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
     if (m === null) return undefined;
-    const given = createHash("sha256").update(m[1]!).digest();
-    if (expected !== undefined && timingSafeEqual(given, expected)) return OPERATOR;
+    if (expected !== undefined && digestsMatch(sha256(m[1]!), expected)) return OPERATOR;
     const client = clientKeys?.find(m[1]);
     return client === undefined ? undefined : { kind: "client", name: client.name, maxInFlight: client.maxInFlight };
   };
@@ -211,6 +204,6 @@ export function bearerChecker(token: string | undefined, clientKeys?: TaskRoutes
 
 /** A client sees only its own tasks; another's answers as unknown (404), so ids reveal nothing. */
 function ownTask(caller: Caller, task: Task): Task {
-  if (caller.kind === "client" && task.params.client !== caller.name) throw new WorkerError("ERR_NOT_FOUND", `No task ${task.id}.`);
+  if (caller.kind === "client" && task.params.client !== caller.name) throw noTask(task.id);
   return task;
 }

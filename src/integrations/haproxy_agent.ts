@@ -1,5 +1,5 @@
 /**
- * The HAProxy agent-check responder (`--agent-listen`, SPEC §8): one line per TCP connection, then
+ * The HAProxy agent-check responder (`--agent-listen`, README "HAProxy"): one line per TCP connection, then
  * close; the line is computed from state in memory, so an agent check costs no I/O and never waits.
  */
 import { createServer, type Socket } from "node:net";

@@ -1,30 +1,25 @@
 /**
- * The task journal under --state-dir (SPEC §8): one append-only file of the records that
- * src/journal/journal_records.ts describes, owned by one process at a time (src/base/dir_lock.ts).
- * Durable records wait for an fsync; appends that arrive while one is running share the next one
- * (group commit), so a burst of submits costs a few fsyncs, not one each. Every write is checked
- * whole: a short or failed one is cut back to the last whole record and fails its callers. Start is
- * two steps: replay() locks the dir and streams the file (read-only), start() compacts it (write new,
- * fsync, rename, fsync the directory) once the caller also holds its listener; it is compacted again
- * once ended tasks dominate it.
+ * The task journal under --state-dir (README, Durability): one append-only file of the records of journal_records.ts,
+ * owned by one process at a time (base/dir_lock.ts). Durable records wait for an fsync; appends arriving while one
+ * runs share the next (group commit). Every write is checked whole: a short or failed one is cut back to the last
+ * whole record and fails its callers. Start is two steps: replay() locks the dir and streams the file (read-only),
+ * start() compacts it (write new, fsync, rename, fsync the directory) once the caller holds its listener too.
  */
+import { applyRecord } from "./apply_record.ts";
 import { closeSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { Backoff } from "../base/backoff.ts";
 import { lockDir, type DirLock } from "../base/dir_lock.ts";
 import { WorkerError } from "../base/errors.ts";
-import { STATE_DIR_FLAG as FLAG } from "./_state_dir_io.ts";
 import type { Clock, Timer } from "../base/clock.ts";
 import { readLines } from "../base/line_reader.ts";
 import type { Logger } from "../base/log.ts";
 import type { EndedTask, TaskJournal } from "../solver/journal_port.ts";
 import type { Task } from "../tasks/task.ts";
 import { DEFAULT_FINISHED_TTL_MS, DEFAULT_MAX_FINISHED } from "../tasks/task_store.ts";
-import { probeJournalFile, probeWritable, replaceDurably, stateDirError, writeWhole } from "./_state_dir_io.ts";
-import {
-  acceptRecord, applyRecord, endRecord, FORMAT_VERSION, OpenTasks, reportedRecord, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord,
-  type JournaledTask, type ReplayReport, type Retention,
-} from "./journal_records.ts";
+import { probeJournalFile, probeWritable, replaceDurably, STATE_DIR_FLAG as FLAG, stateDirError, writeWhole } from "./_state_dir_io.ts";
+import { acceptRecord, endRecord, FORMAT_VERSION, OpenTasks, reportedRecord, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord, type JournaledTask, type ReplayReport, type Retention } from "./journal_records.ts";
+import { callbackAttemptRecord, callbackSettledRecord, type PendingCallback } from "./callback_records.ts";
 
 export const JOURNAL_FILE = "tasks.journal";
 /** Unreadable records named one by one in the log; the rest only counted. */
@@ -42,11 +37,12 @@ export interface JournalOptions {
   retention?: Retention;
 }
 
-/** What replay() found: the journal (locked, not yet started), the open and ended tasks. */
+/** What replay() found: the journal (locked, not yet started), the open and ended tasks, the callbacks still owed. */
 export interface ReplayedJournal {
   journal: FileJournal;
   replayed: JournaledTask[];
   ended: EndedTask[];
+  callbacks: PendingCallback[];
   report: ReplayReport;
 }
 
@@ -59,8 +55,7 @@ export class FileJournal implements TaskJournal {
   readonly #pid: number;
   readonly #lock: DirLock;
   #recheck: Timer | undefined;
-  /** 1 s after the failure, doubling to 30 s. */
-  readonly #recheckDelays = new Backoff({ baseMs: 1000, maxMs: 30_000, jitter: "none" });
+  readonly #recheckDelays = new Backoff({ baseMs: 1000, maxMs: 30_000, jitter: "none" }); // 1 s after the failure, doubling to 30 s
   readonly #open: OpenTasks;
   /** The journal's descriptor (O_APPEND) once started. */
   #fd: number | undefined;
@@ -73,8 +68,7 @@ export class FileJournal implements TaskJournal {
   #closed = false;
   /** The group commit under way (resolved when none is). */
   #current: Promise<void> = Promise.resolve();
-  /** fsyncs done, for tests and the benchmark. */
-  syncs = 0;
+  syncs = 0; // fsyncs done, for tests and the benchmark
 
   private constructor(dir: string, lock: DirLock, options: JournalOptions) {
     this.#dir = dir;
@@ -116,7 +110,7 @@ export class FileJournal implements TaskJournal {
         throw stateDirError(dir, "Cannot write the state directory", err);
       }
       const report = await journal.#replayFile();
-      return { journal, replayed: journal.#open.replayed(), ended: journal.#open.endedTasks(), report };
+      return { journal, replayed: journal.#open.replayed(), ended: journal.#open.endedTasks(), callbacks: journal.#open.pendingCallbacks(), report };
     } catch (err) {
       lock.release();
       throw err;
@@ -200,6 +194,18 @@ export class FileJournal implements TaskJournal {
     this.#appendQuietly(line);
   }
 
+  /** Attempt `attempt` (1-based) of task `id`'s callback is about to be made; resolves once the file holds it. */
+  callbackAttempt(id: string, attempt: number): Promise<void> {
+    this.#open.callbackAttempt(id, attempt);
+    return this.#append(callbackAttemptRecord(id, attempt));
+  }
+
+  /** Task `id`'s callback is settled (delivered, failed for good, refused): not resumed after a restart. */
+  callbackSettled(id: string, outcome: string): void {
+    this.#open.callbackSettled(id);
+    this.#appendQuietly(callbackSettledRecord(id, outcome));
+  }
+
   /** Flushes what is queued, closes the file and releases the dir; open tasks stay in it for the next start. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -214,8 +220,6 @@ export class FileJournal implements TaskJournal {
     this.#fd = undefined;
     this.#lock.release();
   }
-
-  // ---------------------------------------------------------------------------------------------
 
   /** Streams the file one record at a time into #open; never the whole file in memory. */
   async #replayFile(): Promise<ReplayReport> {
@@ -342,5 +346,4 @@ export class FileJournal implements TaskJournal {
     replaceDurably(this.#dir, this.#path, this.#open.compacted());
     this.#recordsSinceCompaction = 0;
   }
-
 }

@@ -1,5 +1,5 @@
 /**
- * The task journal's records (SPEC §8), one JSON object a line, and what they mean: the open and
+ * The task journal's records (README, Durability), one JSON object a line, and what they mean: the open and
  * the retained ended tasks they leave behind, replayed one record at a time, and the few lines
  * compaction keeps for them. Pure (no fs): src/journal/file_journal.ts reads and writes.
  *
@@ -12,17 +12,26 @@
  *     "upstream_id"?,"solution"?,"error"?:{"code","message"},        (version 1: id and status only)
  *     "client"?,"reported"?}                                          its client; folded-in report
  *   {"op":"reported","id","reported":"good"|"bad"}                    a solved task's report went upstream
+ *   {"op":"callback_attempt","id","attempt"}                          a gateway callback's attempt N (1-based)
+ *                                                                     is made: durable before it is sent
+ *   {"op":"callback_settled","id","outcome"}                          delivered, failed for good, refused
+ *
+ * An end record of a task that asked for a callback carries it (`"callback":{"url","format",
+ * "attempts"?}`) until the callback settles, so a delivery pending at a stop or a crash is resumed
+ * at the next start with the attempts it has left.
  *
  * A task with an upstream id is polled by it after a restart; a task whose submit may have landed
  * (a `submitting` with nothing after it) is `uncertain` and fails with SUBMIT_UNCERTAIN rather than
  * risk a second charge; the rest are queued again. An ended task is answered again within its
  * retention. A record that cannot be applied (not JSON, a missing or mistyped field, an unknown op)
- * is skipped and counted, never fatal.
+ * is skipped and counted, never fatal (apply_record.ts).
  */
+import type { SolutionValue } from "../tasks/task_solution.ts";
 import type { EndedTask, ReplayedTask } from "../solver/journal_port.ts";
 import { type Task } from "../tasks/task.ts";
-import { TASK_TYPES, type TaskType } from "../tasks/task_catalogue.ts";
+import type { TaskType } from "../tasks/task_catalogue.ts";
 import type { TaskParams } from "../tasks/task_catalogue.ts";
+import { isCallback, type PendingCallback } from "./callback_records.ts";
 
 /** The format this worker writes; it reads this and every older one. */
 export const FORMAT_VERSION = 2;
@@ -49,7 +58,7 @@ export interface Retention {
 }
 
 /** The fields of a task its records carry. */
-type RecordedTask = Pick<Task, "id" | "type" | "params" | "createdAt" | "deadlineAt" | "status" | "upstreamId" | "error" | "solution" | "endedAt">;
+type RecordedTask = Pick<Task, "id" | "type" | "params" | "createdAt" | "deadlineAt" | "status" | "upstreamId" | "error" | "solution" | "endedAt"> & { useragent?: string | undefined };
 
 export function formatRecord(): string {
   return JSON.stringify({ op: "format", version: FORMAT_VERSION });
@@ -58,8 +67,10 @@ export function formatRecord(): string {
 /** What an accept record holds of a task. */
 export type AcceptedTask = Pick<Task, "id" | "type" | "params" | "createdAt" | "deadlineAt">;
 
+/** The accept record; a task's proxy goes in whole (its password too: a restored task is submitted through the same proxy). */
 export function acceptRecord(task: AcceptedTask): string {
-  return JSON.stringify({ op: "accept", id: task.id, type: task.type, params: task.params, created_at: task.createdAt, deadline_at: task.deadlineAt });
+  const params = task.params.proxy ? { ...task.params, proxy: task.params.proxy.toRecord() } : task.params;
+  return JSON.stringify({ op: "accept", id: task.id, type: task.type, params, created_at: task.createdAt, deadline_at: task.deadlineAt });
 }
 
 export function submittingRecord(id: string): string {
@@ -83,9 +94,12 @@ export function endRecord(task: RecordedTask): string {
     op: "end", id: task.id, status: task.status, type: task.type, created_at: task.createdAt, ended_at: task.endedAt,
     ...(task.upstreamId !== undefined ? { upstream_id: task.upstreamId } : {}),
     ...(task.solution !== undefined ? { solution: task.solution } : {}),
+    ...(task.useragent !== undefined ? { useragent: task.useragent } : {}),
     ...(task.error ? { error: { code: task.error.code, message: task.error.message } } : {}),
     // Whose it is: after a restart a client still reads its own ended task (and no other client can).
     ...(task.params.client !== undefined ? { client: task.params.client } : {}),
+    // Its callback is still to be delivered: kept until callback_settled, so a restart resumes it.
+    ...(task.params.callback !== undefined ? { callback: { url: task.params.callback.url, format: task.params.callback.format } } : {}),
   });
 }
 
@@ -164,6 +178,37 @@ export class OpenTasks {
     if (e) e.line = JSON.stringify({ ...(JSON.parse(e.line) as EndRecord), reported });
   }
 
+  /** Attempt `attempt` of a retained ended task's callback was begun: its kept end record counts it. */
+  callbackAttempt(id: string, attempt: number): void {
+    this.#editEnded(id, (r) => {
+      if (isCallback(r.callback)) r.callback = { ...r.callback, attempts: Math.max(attempt, r.callback.attempts ?? 0) };
+    });
+  }
+
+  /** A retained ended task's callback settled: its kept end record no longer asks for it. */
+  callbackSettled(id: string): void {
+    this.#editEnded(id, (r) => void delete r.callback);
+  }
+
+  /** The retained ended tasks whose callbacks have not settled, oldest first. */
+  pendingCallbacks(): PendingCallback[] {
+    const out: PendingCallback[] = [];
+    for (const [id, { line }] of this.#ended) {
+      if (!line.includes('"callback":')) continue; // most ended tasks have none: no parse
+      const cb = (JSON.parse(line) as EndRecord).callback;
+      if (isCallback(cb)) out.push({ id, url: cb.url, format: cb.format, attempts: cb.attempts ?? 0 });
+    }
+    return out;
+  }
+
+  #editEnded(id: string, edit: (r: EndRecord) => void): void {
+    const e = this.#ended.get(id);
+    if (!e) return;
+    const r = JSON.parse(e.line) as EndRecord;
+    edit(r);
+    e.line = JSON.stringify(r);
+  }
+
   /** Drops ended tasks past their retention (time or count, oldest first). */
   evict(now: number): void {
     const oldest = now - this.#retention.finishedTtlMs;
@@ -187,7 +232,8 @@ export class OpenTasks {
       const r = JSON.parse(line) as EndRecord;
       return {
         id: r.id, type: r.type, status: r.status, createdAt: r.created_at, endedAt: r.ended_at, upstreamId: r.upstream_id,
-        solution: r.solution, error: r.error, ...(r.reported === "good" || r.reported === "bad" ? { reported: r.reported } : {}),
+        solution: r.solution, ...(typeof r.useragent === "string" ? { useragent: r.useragent } : {}), error: r.error,
+        ...(r.reported === "good" || r.reported === "bad" ? { reported: r.reported } : {}),
         ...(typeof r.client === "string" ? { client: r.client } : {}),
       };
     });
@@ -218,77 +264,15 @@ interface EndRecord {
   created_at: number;
   ended_at: number;
   upstream_id?: string;
-  solution?: string;
+  solution?: SolutionValue;
+  useragent?: string;
   error?: { code: string; message: string };
   reported?: unknown;
   client?: unknown;
+  callback?: unknown;
 }
-
-/** What one line did to the replay: applied, skipped (cannot be applied), or a format header. */
-export type LineEffect = { kind: "applied" } | { kind: "skipped" } | { kind: "format"; version: number };
-
-/**
- * Applies one record to `tasks`. Records in file order; a record for a task not (or no longer)
- * open changes nothing; one that cannot be applied is skipped, never thrown. `now` times retention.
- */
-export function applyRecord(tasks: OpenTasks, line: string, now: number): LineEffect {
-  const r = parseRecord(line);
-  if (!r) return { kind: "skipped" };
-  if (r.op === "format") return Number.isSafeInteger(r.version) && (r.version as number) >= 1 ? { kind: "format", version: r.version as number } : { kind: "skipped" };
-  const id = r.id;
-  if (typeof id !== "string" || id === "") return { kind: "skipped" };
-  switch (r.op) {
-    case "accept":
-      if (!isTaskType(r.type) || !isParams(r.params, r.type) || !isTime(r.created_at) || !isTime(r.deadline_at)) return { kind: "skipped" };
-      tasks.accept({ id, type: r.type, params: r.params as TaskParams, createdAt: r.created_at as number, deadlineAt: r.deadline_at as number });
-      return { kind: "applied" };
-    case "submitting":
-      tasks.submitting(id);
-      return { kind: "applied" };
-    case "submitted":
-      if (typeof r.upstream_id !== "string") return { kind: "skipped" };
-      tasks.submitted(id, r.upstream_id);
-      return { kind: "applied" };
-    case "unsubmitted":
-      tasks.unsubmitted(id);
-      return { kind: "applied" };
-    case "end":
-      if (r.status !== "solved" && r.status !== "failed") return { kind: "skipped" };
-      tasks.end(id, isRestorableEnd(r) ? { line, endedAt: r.ended_at as number } : undefined, now);
-      return { kind: "applied" };
-    case "reported":
-      if (r.reported !== "good" && r.reported !== "bad") return { kind: "skipped" };
-      tasks.reported(id, r.reported);
-      return { kind: "applied" };
-    default:
-      return { kind: "skipped" };
-  }
-}
-
-/** An end record that says enough to answer the task again (version 2; version 1 only closes it). */
-function isRestorableEnd(r: Record<string, unknown>): boolean {
-  if (!isTaskType(r.type) || !isTime(r.created_at) || !isTime(r.ended_at)) return false;
-  if (r.upstream_id !== undefined && typeof r.upstream_id !== "string") return false;
-  if (r.status === "solved") return typeof r.solution === "string";
-  const e = r.error as Record<string, unknown> | undefined;
-  return typeof e === "object" && e !== null && typeof e.code === "string" && typeof e.message === "string";
-}
-
-const isTaskType = (v: unknown): v is TaskType => typeof v === "string" && (TASK_TYPES as readonly string[]).includes(v);
-const isTime = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
-const isParams = (v: unknown, type: TaskType): boolean =>
-  typeof v === "object" && v !== null && !Array.isArray(v) && (v as Record<string, unknown>).type === type;
 
 /** Compact once the file holds `compactAfter` records since the last compaction and they outnumber the kept tasks 4 to 1. */
 export function shouldCompact(recordsSinceCompaction: number, compactAfter: number, keptTasks: number): boolean {
   return recordsSinceCompaction > compactAfter && recordsSinceCompaction > 4 * keptTasks;
-}
-
-function parseRecord(line: string): Record<string, unknown> | undefined {
-  try {
-    const r = JSON.parse(line) as unknown;
-    return typeof r === "object" && r !== null && !Array.isArray(r) ? (r as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,5 +1,5 @@
 /**
- * A CaptchaAI-protocol simulator (SPEC §7): in.php and res.php as the real service answers them,
+ * A CaptchaAI-protocol simulator (README, Simulator): in.php and res.php as the real service answers them,
  * with faults injected per endpoint and counts of everything received, so tests, benchmarks and the
  * demo need no paid key. Nothing a client sends can crash it.
  */

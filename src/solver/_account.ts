@@ -1,6 +1,6 @@
 /**
  * The account: a fatal key code (wrong key, IP not allowed, suspended) stops submissions until the
- * key works again (SPEC §6). Nothing here polls: while readiness says `upstream_auth`, the worker's
+ * key works again (README, How the worker treats the upstream). Nothing here polls: while readiness says `upstream_auth`, the worker's
  * recovery trials re-read the balance every second, and the first answer that is not a key refusal
  * clears it (`accepted()`), so a fixed key is back within about a second.
  */

@@ -3,6 +3,8 @@
  * first-poll delay, then every poll interval (longer while the upstream asks to back off), never
  * past the task's deadline. An unsolvable answer is submitted once more, deliberately.
  */
+import type { TaskFailureCode } from "../base/error_registry.ts";
+import { catalogueEntry } from "../tasks/task_catalogue.ts";
 import type { Task } from "../tasks/task.ts";
 import { POLL } from "../upstream/endpoints.ts";
 import type { Account } from "./_account.ts";
@@ -41,13 +43,21 @@ export class Poller {
     const outcome = await core.callFor(task, POLL, (signal) => core.o.upstream.poll(task.upstreamId!, signal));
     if (outcome === undefined || task.status !== "submitted") return;
     switch (outcome.kind) {
-      case "ok":
+      case "ok": {
         core.release(task);
+        const solution = catalogueEntry(task.type)?.solution.parse(outcome.value.request, outcome.value.fields);
+        if (solution === undefined) {
+          // A success the family's solution cannot be read from: polling again reads the same answer.
+          core.fail(task, "BAD_SOLUTION" satisfies TaskFailureCode, `The upstream's answer is not a ${task.type} solution.`, "worker");
+          return;
+        }
         task.status = "solved";
-        task.solution = outcome.value;
+        task.solution = solution.value;
+        task.useragent = solution.useragent;
         core.end(task);
         core.o.health.solved(task.type, task.endedAt! - task.createdAt);
         return;
+      }
       case "task_failed":
         core.release(task);
         if (outcome.code === UNSOLVABLE && task.submissions < 2 && task.deadlineAt > core.clock.now()) {

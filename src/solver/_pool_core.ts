@@ -28,13 +28,13 @@ export class PoolCore {
   readonly clock: Clock;
   readonly scheduler: Scheduler;
   readonly tasks: TaskStore;
-  /** New task ids (SPEC §12): integers, unique across restarts, the node in the low bits. */
+  /** New task ids (README, Scaling out): integers, unique across restarts, the node in the low bits. */
   readonly ids: TaskIdGenerator;
   readonly circuit: CircuitBreaker;
   readonly bulkhead: Bulkhead;
   readonly repeats: RepeatLimiter;
   readonly queues: Record<TaskKind, Deque<Task>> = { image: new Deque(), token: new Deque() };
-  /** Pauses submissions after refusals (SPEC §6). */
+  /** Pauses submissions after refusals (README, How the worker treats the upstream). */
   readonly submitBackoff: Backoff;
   /** Per open task: its deadline and its next poll. */
   readonly timers = new Map<string, { deadline: ScheduledJob; next?: ScheduledJob }>();
@@ -138,6 +138,7 @@ export class PoolCore {
       submittedAt: undefined,
       endedAt: undefined,
       solution: undefined,
+      useragent: undefined,
       error: undefined,
       submissions: 0,
       polls: 0,

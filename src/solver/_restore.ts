@@ -1,5 +1,5 @@
 /**
- * Restore: takes back the open tasks of a journal after a restart (SPEC §8). Those the upstream
+ * Restore: takes back the open tasks of a journal after a restart (README, Durability). Those the upstream
  * holds are polled by their id, those whose submit may have landed fail with SUBMIT_UNCERTAIN,
  * those past their deadline fail with `timeout`, the rest are queued again in their original order.
  * Ended tasks the journal kept are answered again as they ended, until their retention ends.
@@ -30,7 +30,7 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
     // Its parameters are not kept once it ended (GET shows the outcome), only whose it is.
     const params = { type: e.type, ...(e.client !== undefined ? { client: e.client } : {}) } as ReplayedTask["params"];
     const task = core.newTask(e.id, e.type, params, e.createdAt, e.endedAt);
-    Object.assign(task, { status: e.status, upstreamId: e.upstreamId, solution: e.solution, error: e.error, endedAt: e.endedAt, reported: e.reported });
+    Object.assign(task, { status: e.status, upstreamId: e.upstreamId, solution: e.solution, useragent: e.useragent, error: e.error, endedAt: e.endedAt, reported: e.reported });
     task.timing.queuedSince = undefined;
     core.tasks.add(task);
     core.tasks.ended(task, e.endedAt);

@@ -1,4 +1,5 @@
 /** What the solver needs of a task journal (--state-dir), and what it gets back from one at start. */
+import type { SolutionValue } from "../tasks/task_solution.ts";
 import type { Task } from "../tasks/task.ts";
 import type { TaskType } from "../tasks/task_catalogue.ts";
 import type { TaskParams } from "../tasks/task_catalogue.ts";
@@ -25,7 +26,8 @@ export interface EndedTask {
   createdAt: number;
   endedAt: number;
   upstreamId: string | undefined;
-  solution: string | undefined;
+  solution: SolutionValue | undefined;
+  useragent?: string | undefined;
   error: { code: string; message: string } | undefined;
   /** Its report went upstream before the restart: a second one is a duplicate. */
   reported?: "good" | "bad" | undefined;

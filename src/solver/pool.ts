@@ -1,6 +1,6 @@
 /**
  * The solver pool: bounded FIFO queues per kind, at most `threads` tasks holding an upstream slot,
- * polls and deadlines on one scheduler, and the upstream's trouble handled per SPEC §6 (back-off
+ * polls and deadlines on one scheduler, and the upstream's trouble handled as README "How the worker treats the upstream" says (back-off
  * pauses submissions, fatal account codes stop them, transport failures feed a circuit breaker).
  * This facade admits tasks, forwards reports and runs the lifecycle; its private parts (_dispatcher,
  * _poller, _account, _restore, _drain, _bulkhead) do the rest over the state in _pool_core.ts.

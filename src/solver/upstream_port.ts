@@ -4,12 +4,15 @@
  */
 import type { TaskParams } from "../tasks/task_catalogue.ts";
 import type { Outcome } from "../upstream/outcome.ts";
+import type { RawAnswer } from "../upstream/classify.ts";
+
+export type { RawAnswer };
 
 export type { Outcome };
 
 export interface SolverUpstream {
   submit(params: TaskParams, signal?: AbortSignal): Promise<Outcome<string>>;
-  poll(upstreamId: string, signal?: AbortSignal): Promise<Outcome<string>>;
+  poll(upstreamId: string, signal?: AbortSignal): Promise<Outcome<RawAnswer>>;
   balance(signal?: AbortSignal): Promise<Outcome<number>>;
   report(upstreamId: string, correct: boolean, signal?: AbortSignal): Promise<Outcome<string>>;
 }

@@ -1,5 +1,6 @@
 /** A task as the worker tracks it, from acceptance to its end: types, kinds, timing. */
 import type { TaskFailureCode } from "../base/error_registry.ts";
+import type { SolutionValue } from "./task_solution.ts";
 import { catalogueEntry, type TaskKind, type TaskParams, type TaskType } from "./task_catalogue.ts";
 
 export type TaskStatus = "queued" | "submitted" | "solved" | "failed";
@@ -38,7 +39,9 @@ export interface Task {
   upstreamId: string | undefined;
   submittedAt: number | undefined;
   endedAt: number | undefined;
-  solution: string | undefined;
+  solution: SolutionValue | undefined;
+  /** The user agent the upstream solved with, when it said (the client must browse with it). */
+  useragent: string | undefined;
   error: TaskError | undefined;
   /** Submits the upstream accepted (2 at most: one retry after ERROR_CAPTCHA_UNSOLVABLE); refused ones do not count. */
   submissions: number;
@@ -63,7 +66,7 @@ export function withoutPayload(params: TaskParams): TaskParams {
   let out: Record<string, unknown> | undefined;
   for (const [name, spec] of Object.entries(fields)) {
     const v = (params as unknown as Record<string, unknown>)[name];
-    if (spec.payload && v !== undefined && v !== "") (out ??= { ...params })[name] = "";
+    if (spec.payload && v !== undefined && v !== "" && !(Array.isArray(v) && v.length === 0)) (out ??= { ...params })[name] = Array.isArray(v) ? [] : "";
   }
   return (out ?? params) as unknown as TaskParams;
 }

@@ -8,14 +8,20 @@
  */
 import type { FieldSpec } from "./task_fields.ts";
 import type { TaskKind, TaskTypeSpec } from "./task_type_spec.ts";
-import { IMAGE } from "./catalogue/image.ts";
+import type { TaskProxy } from "./task_proxy.ts";
+import type { SolutionValue } from "./task_solution.ts";
+import { CLOUDFLARE_CHALLENGE, TURNSTILE } from "./catalogue/cloudflare.ts";
+import { GEETEST, GEETEST_V4 } from "./catalogue/geetest.ts";
+import { BLS, GRID, IMAGE } from "./catalogue/image.ts";
 import { RECAPTCHA_V2, RECAPTCHA_V3 } from "./catalogue/recaptcha.ts";
-import { TURNSTILE } from "./catalogue/turnstile.ts";
+import { CAPTCHAFOX, FRIENDLY_CAPTCHA, LEMIN } from "./catalogue/tokens.ts";
 
-export type { Fields, TaskKind, TaskTypeSpec, V2Name } from "./task_type_spec.ts";
+export type { ApiName, Fields, ProxyRule, TaskKind, TaskTypeSpec } from "./task_type_spec.ts";
 
 /** Every type, in the order /v1/types lists them. */
-export const CATALOGUE = [IMAGE, RECAPTCHA_V2, RECAPTCHA_V3, TURNSTILE] as const;
+export const CATALOGUE = [
+  IMAGE, GRID, BLS, RECAPTCHA_V2, RECAPTCHA_V3, TURNSTILE, CLOUDFLARE_CHALLENGE, GEETEST, GEETEST_V4, CAPTCHAFOX, FRIENDLY_CAPTCHA, LEMIN,
+] as const;
 
 type Entry = (typeof CATALOGUE)[number];
 export type TaskType = Entry["type"];
@@ -30,9 +36,12 @@ export type ParamsOf<E extends TaskTypeSpec> = { type: E["type"] } & { [K in Req
 
 /**
  * Who asked and where to tell them (gateway tasks): kept with the parameters so the journal's
- * accept record carries both across a restart. Never sent upstream.
+ * accept record carries both across a restart. Never sent upstream. And the proxy the task is
+ * solved through (token types), which is.
  */
 export interface TaskOrigin {
+  /** The proxy the upstream solves through; its password never serialises (task_proxy.ts). */
+  proxy?: TaskProxy;
   /** The client's name from --client-keys-file. */
   client?: string;
   /** Where the result is POSTed when the task ends, in the form of the API it came in by. */
@@ -57,4 +66,17 @@ export function isTaskType(v: unknown): v is TaskType {
 /** A task type's kind. */
 export function kindOf(type: TaskType): TaskKind {
   return BY_TYPE.get(type)!.kind;
+}
+
+/** A solved task's solution in one API's shape (task_solution.ts says which); undefined before it is solved. */
+export function solutionIn(task: { type: TaskType; solution?: SolutionValue | undefined; useragent?: string | undefined }, api: "native" | "legacy" | "v2"): SolutionValue | Record<string, unknown> | undefined {
+  if (task.solution === undefined) return undefined;
+  const spec = BY_TYPE.get(task.type)!.solution;
+  const s = { value: task.solution, useragent: task.useragent };
+  return api === "native" ? spec.native(s) : api === "legacy" ? spec.legacy(s) : spec.v2(s);
+}
+
+/** The solution as one line of text (2captcha's json=0 answers, pingbacks, logs): text as it is, several values as JSON. */
+export function solutionText(value: SolutionValue | Record<string, unknown>): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
 }

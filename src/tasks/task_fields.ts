@@ -6,8 +6,11 @@
  */
 import type { ProtocolCode } from "../base/error_registry.ts";
 
-/** How a value arrived: a JSON value (the task API), or text (2captcha's forms, and API v2's values as text). */
-export type FieldForm = "json" | "text";
+/**
+ * How a value arrived: a JSON value (the task API: strict), text (2captcha's forms), or loose JSON
+ * (the JSON API: a value or its text, as 2captcha's and anti-captcha's clients send either).
+ */
+export type FieldForm = "json" | "text" | "loose";
 
 /** Why a value was refused; each field says which protocol code a 2captcha client reads for each. */
 export type RefusalReason = "missing" | "invalid" | "empty" | "too_large" | "not_base64" | "too_small";
@@ -40,8 +43,11 @@ export interface FieldSpec<T = unknown, R extends boolean = boolean> {
   readonly codes: Partial<Record<RefusalReason, ProtocolCode>>;
   /** Dropped once the task ended (an image): results are kept for an hour, payloads need not be. */
   readonly payload: boolean;
+  /** The legacy API sends it as several parameters (each legacy name one item of a list). */
+  readonly many?: boolean;
   read(value: unknown, form: FieldForm): T | Misfit;
-  write(value: T): string;
+  /** Its in.php fields: `name` with the value as text, or several for a list. */
+  write(value: T, name: string): Record<string, string>;
   describe(): FieldDescription;
 }
 
@@ -71,6 +77,17 @@ function spec<T, R extends boolean>(
   describe: Omit<FieldDescription, "required">,
   payload = false,
 ): FieldSpec<T, R> {
+  return specWith(n, read, (v, name) => ({ [name]: write(v) }), describe, payload);
+}
+
+function specWith<T, R extends boolean>(
+  n: FieldNames<R>,
+  read: FieldSpec<T, R>["read"],
+  write: FieldSpec<T, R>["write"],
+  describe: Omit<FieldDescription, "required">,
+  payload = false,
+  many = false,
+): FieldSpec<T, R> {
   const codes = typeof n.code === "string" ? { missing: n.code, invalid: n.code, empty: n.code, too_large: n.code, not_base64: n.code, too_small: n.code } : (n.code ?? {});
   return {
     required: (n.required ?? false) as R,
@@ -79,6 +96,7 @@ function spec<T, R extends boolean>(
     upstream: n.upstream,
     codes,
     payload,
+    ...(many ? { many } : {}),
     read,
     write,
     describe: () => ({ ...describe, required: n.required ?? false }),
@@ -94,7 +112,7 @@ export function textFlag(v: string): boolean | undefined {
 /** A flag: true/false (and 0/1) as JSON; 1/0/true/false as text. Sent as 1 or 0. */
 export function bool<R extends boolean = false>(n: FieldNames<R> = {}): FieldSpec<boolean, R> {
   return spec(n, (v, form) => {
-    const flag = form === "json" ? (typeof v === "boolean" ? v : v === 0 || v === 1 ? v === 1 : undefined) : textFlag(String(v));
+    const flag = typeof v === "boolean" ? v : v === 0 || v === 1 ? v === 1 : form !== "json" && typeof v === "string" ? textFlag(v) : undefined;
     return flag ?? misfit("expected true or false");
   }, (v) => (v ? "1" : "0"), { kind: "boolean" });
 }
@@ -103,7 +121,7 @@ export function bool<R extends boolean = false>(n: FieldNames<R> = {}): FieldSpe
 export function int<R extends boolean = false>(min: number, max: number, n: FieldNames<R> = {}): FieldSpec<number, R> {
   const why = `expected a whole number from ${min} to ${max}`;
   return spec(n, (v, form) => {
-    const x = form === "json" ? v : /^\d{1,9}$/.test(String(v)) ? Number(v) : Number.NaN;
+    const x = typeof v === "string" && form !== "json" ? (/^\d{1,9}$/.test(v) ? Number(v) : Number.NaN) : form === "text" ? Number.NaN : v;
     return typeof x === "number" && Number.isInteger(x) && x >= min && x <= max ? x : misfit(why);
   }, String, { kind: "integer", min, max });
 }
@@ -112,7 +130,7 @@ export function int<R extends boolean = false>(min: number, max: number, n: Fiel
 export function decimal<R extends boolean = false>(min: number, max: number, n: FieldNames<R> = {}): FieldSpec<number, R> {
   const why = `expected a number from ${min} to ${max}`;
   return spec(n, (v, form) => {
-    const x = form === "json" ? v : /^\d{0,9}(?:\.\d{1,9})?$/.test(String(v)) && String(v) !== "" ? Number(v) : Number.NaN;
+    const x = typeof v === "string" && form !== "json" ? (/^\d{0,9}(?:\.\d{1,9})?$/.test(v) && v !== "" ? Number(v) : Number.NaN) : form === "text" ? Number.NaN : v;
     return typeof x === "number" && Number.isFinite(x) && x >= min && x <= max ? x : misfit(why);
   }, String, { kind: "number", min, max });
 }
@@ -120,7 +138,10 @@ export function decimal<R extends boolean = false>(min: number, max: number, n: 
 /** Free text of `min` to `max` characters, without control characters. */
 export function text<R extends boolean = false>(min: number, max: number, n: FieldNames<R> = {}): FieldSpec<string, R> {
   const why = `expected a string of ${min} to ${max} characters`;
-  return spec(n, (v) => (typeof v === "string" && v.length >= min && v.length <= max ? (CONTROL.test(v) ? misfit("must not hold control characters") : v) : misfit(why)), (v) => v, {
+  return spec(n, (raw, form) => {
+    const v = form === "loose" && typeof raw === "number" ? String(raw) : raw;
+    return typeof v === "string" && v.length >= min && v.length <= max ? (CONTROL.test(v) ? misfit("must not hold control characters") : v) : misfit(why);
+  }, (v) => v, {
     kind: "string",
     min,
     max,
@@ -129,7 +150,10 @@ export function text<R extends boolean = false>(min: number, max: number, n: Fie
 
 /** A string matching `re` (described as `what`); `lower`: kept lower-cased. */
 export function pattern<R extends boolean = false>(re: RegExp, what: string, n: FieldNames<R> & { lower?: boolean } = {}): FieldSpec<string, R> {
-  return spec(n, (v) => (typeof v === "string" && re.test(v) ? (n.lower ? v.toLowerCase() : v) : misfit(`expected ${what}`)), (v) => v, {
+  return spec(n, (raw, form) => {
+    const v = form === "loose" && typeof raw === "number" ? String(raw) : raw;
+    return typeof v === "string" && re.test(v) ? (n.lower ? v.toLowerCase() : v) : misfit(`expected ${what}`);
+  }, (v) => v, {
     kind: "string",
     pattern: re.source,
   });
@@ -165,8 +189,7 @@ export const MIN_IMAGE_BYTES = 100;
  * `too_small` (a 2captcha client reads ERROR_ZERO_CAPTCHA_FILESIZE unless the field says otherwise).
  */
 export function image<R extends boolean = false>(n: FieldNames<R> = {}): FieldSpec<string, R> {
-  const code = typeof n.code === "string" || n.code?.too_small !== undefined ? n.code : { ...n.code, too_small: "ERROR_ZERO_CAPTCHA_FILESIZE" as const };
-  return spec({ ...n, code }, (v, form) => {
+  return spec(tooSmallIsZeroSize(n), (v, form) => {
     if (typeof v !== "string") return misfit("expected a base64 string");
     let b64 = v.startsWith("data:") ? v.slice(v.indexOf(",") + 1) : v;
     b64 = form === "text" ? b64.replace(/[\r\n\t]+/g, "").replaceAll(" ", "+") : b64.replace(/\s+/g, "");
@@ -177,4 +200,32 @@ export function image<R extends boolean = false>(n: FieldNames<R> = {}): FieldSp
     if (bytes < MIN_IMAGE_BYTES) return misfit(`is ${bytes} bytes, under the ${MIN_IMAGE_BYTES}-byte minimum`, "too_small");
     return b64.replaceAll("-", "+").replaceAll("_", "/");
   }, (v) => v, { kind: "base64", max: MAX_IMAGE_BASE64 }, true);
+}
+
+/** An image's field names with ERROR_ZERO_CAPTCHA_FILESIZE for `too_small` unless they say otherwise (2captcha's and CaptchaAI's code). */
+function tooSmallIsZeroSize<N extends FieldNames<boolean>>(n: N): N {
+  return typeof n.code === "string" || n.code?.too_small !== undefined ? n : { ...n, code: { ...n.code, too_small: "ERROR_ZERO_CAPTCHA_FILESIZE" } };
+}
+
+/** A browser's User-Agent header: 1 to 512 characters (the upstream solves with it). */
+export function userAgent(): FieldSpec<string, false> {
+  return text(1, 512, { legacy: ["userAgent", "useragent", "user_agent"], v2: "userAgent", upstream: "userAgent" });
+}
+
+/**
+ * `count` base64 images in order (BLS's nine cells): a JSON list, or in the legacy API one parameter
+ * per image (its legacy names, in order); sent on as those parameters.
+ */
+export function imageList<R extends boolean = false>(count: number, n: FieldNames<R> & { legacy: readonly string[] }): FieldSpec<string[], R> {
+  const one = image();
+  return specWith(tooSmallIsZeroSize(n), (v, form) => {
+    if (!Array.isArray(v) || v.length !== count) return misfit(`expected a list of ${count} base64 images`);
+    const out: string[] = [];
+    for (const item of v) {
+      const r = one.read(item, form === "json" ? "json" : "text");
+      if (isMisfit(r)) return misfit(`holds an image that ${r.why}`, r.misfit);
+      out.push(r);
+    }
+    return out;
+  }, (v) => Object.fromEntries(v.map((img, i) => [n.legacy[i]!, img])), { kind: "base64[]", min: count, max: count }, true, true);
 }

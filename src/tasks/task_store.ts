@@ -33,7 +33,8 @@ export function payloadBytes(task: Pick<Task, "params">): number {
 
 /** What an ended task holds beyond its parameters: its solution or error. */
 function resultBytes(task: Task): number {
-  return (task.solution?.length ?? 0) + (task.error ? task.error.code.length + task.error.message.length : 0);
+  const solution = task.solution === undefined ? 0 : typeof task.solution === "string" ? task.solution.length : JSON.stringify(task.solution).length;
+  return solution + (task.useragent?.length ?? 0) + (task.error ? task.error.code.length + task.error.message.length : 0);
 }
 
 export class TaskStore {

@@ -9,10 +9,11 @@
  */
 import { systemClock, type Clock } from "../base/clock.ts";
 import { createRedactor } from "../base/log.ts";
-import { classifyResponse } from "./classify.ts";
+import { classifyAnswer, type RawAnswer } from "./classify.ts";
 import { BALANCE, POLL, REPORT, SUBMIT, type Endpoint, type OutcomeKind } from "./endpoints.ts";
 import type { Outcome } from "./outcome.ts";
 import type { TaskParams } from "../tasks/task_catalogue.ts";
+import type { TaskProxy } from "../tasks/task_proxy.ts";
 import { taskToForm } from "./task_form.ts";
 import { fetchTransport, nodeHttpTransport, StaleConnectionError, type Transport, type TransportResponse } from "./transport.ts";
 
@@ -48,7 +49,7 @@ export interface CaptchaAiClientOptions {
 
 export interface CaptchaAiClient {
   submit(task: TaskParams, signal?: AbortSignal): Promise<Outcome<string>>;
-  poll(id: string, signal?: AbortSignal): Promise<Outcome<string>>;
+  poll(id: string, signal?: AbortSignal): Promise<Outcome<RawAnswer>>;
   balance(signal?: AbortSignal): Promise<Outcome<number>>;
   report(id: string, correct: boolean, signal?: AbortSignal): Promise<Outcome<string>>;
   /** Closes idle upstream connections. */
@@ -83,10 +84,13 @@ export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClien
     endpoint: Endpoint,
     url: URL,
     fields: Record<string, string>,
-    value: (request: string) => T | undefined,
+    value: (answer: RawAnswer) => T | undefined,
     signal?: AbortSignal,
+    proxy?: TaskProxy,
   ): Promise<Outcome<T>> {
     const started = clock.now();
+    // A task's proxy password is redacted from what the upstream echoes of this call, on top of the key.
+    const callRedact = proxy ? (t: string) => proxy.redact(redact(t)) : redact;
     const form = new URLSearchParams({ key: key(), json: "1", ...fields });
     if (o.softId) form.set("soft_id", o.softId);
     const abort = new AbortController();
@@ -127,7 +131,7 @@ export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClien
       outcome =
         res.body === undefined
           ? { kind: "transient", code: "BAD_BODY", message: `The upstream body is over ${maxBody} bytes.`, maybeDelivered: true }
-          : classifyResponse({ status: res.status, contentType: res.contentType, body: res.body }, value, { redact });
+          : classifyAnswer({ status: res.status, contentType: res.contentType, body: res.body }, value, { redact: callRedact });
     } catch (err) {
       outcome = transportFailure(err, { timedOut, writable, timeoutMs, connectTimeoutMs, endpoint, callerAborted: signal?.aborted === true });
     } finally {
@@ -140,13 +144,18 @@ export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClien
   }
 
   return {
-    submit: (task, signal) => call(SUBMIT, inUrl, taskToForm(task), idValue, signal),
-    poll: (id, signal) => call(POLL, resUrl, { action: "get", id }, (r) => (r.length > 0 ? r : undefined), signal),
-    balance: (signal) => call(BALANCE, resUrl, { action: "getbalance" }, balanceValue, signal),
+    submit: (task, signal) => call(SUBMIT, inUrl, taskToForm(task), text(idValue), signal, task.proxy),
+    poll: (id, signal) => call(POLL, resUrl, { action: "get", id }, (a) => (a.request === "" ? undefined : a), signal),
+    balance: (signal) => call(BALANCE, resUrl, { action: "getbalance" }, text(balanceValue), signal),
     report: (id, correct, signal) =>
-      call(REPORT, resUrl, { action: correct ? "reportgood" : "reportbad", id }, (r) => r, signal),
+      call(REPORT, resUrl, { action: correct ? "reportgood" : "reportbad", id }, text((r) => r), signal),
     close: () => own?.close(),
   };
+}
+
+/** A value read from the answer's text (a number as text); an answer that is not text is none. */
+function text<T>(value: (request: string) => T | undefined): (a: RawAnswer) => T | undefined {
+  return (a) => (typeof a.request === "string" ? value(a.request) : undefined);
 }
 
 /** Upstream ids are strings even when JSON sends a number. */

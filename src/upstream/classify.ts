@@ -1,5 +1,5 @@
 /**
- * Every CaptchaAI / 2captcha answer becomes one class (SPEC §6): ok, not_ready, fatal_account,
+ * Every CaptchaAI / 2captcha answer becomes one class (README, How the worker treats the upstream): ok, not_ready, fatal_account,
  * back_off, transient or task_failed, with the upstream's code kept. Pure and total: no input,
  * however hostile, makes it throw. Codes from the 2captcha API reference (in.php and res.php error
  * tables) and CaptchaAI's error-code page, which uses ERROR_ZERO_BALANCE also for "no free threads".
@@ -68,6 +68,21 @@ export function classifyCode(rawCode: string, redact: (t: string) => string = (t
  * success into the result (an id, a solution, a balance), or returns undefined when it is malformed.
  */
 export function classifyResponse<T>(answer: HttpAnswer, value: (request: string) => T | undefined, options: ClassifyOptions = {}): Outcome<T> {
+  return classifyAnswer(answer, (a) => (typeof a.request === "string" ? value(a.request) : undefined), options);
+}
+
+/**
+ * A successful answer as it came: `request` a text or, in json=1, whatever JSON value the upstream
+ * sent (GeeTest's answer is an object), and the answer's other top-level fields (`user_agent`).
+ * Every string in both is redacted.
+ */
+export interface RawAnswer {
+  request: unknown;
+  fields: Readonly<Record<string, unknown>>;
+}
+
+/** classifyResponse for answers whose `request` may be more than text (a poll's solution). */
+export function classifyAnswer<T>(answer: HttpAnswer, value: (a: RawAnswer) => T | undefined, options: ClassifyOptions = {}): Outcome<T> {
   const redact = options.redact ?? ((t: string) => t);
   try {
     const { status, body } = answer;
@@ -84,18 +99,31 @@ export function classifyResponse<T>(answer: HttpAnswer, value: (request: string)
     if (!parsed) return transient("BAD_BODY", `The upstream sent an unparseable body: ${quote(text, redact)}.`, true);
     if (parsed.ok) {
       // A result (a solution above all) is upstream text the client reads back: never with the key in it.
-      const v = value(redact(parsed.request));
-      if (v === undefined) return transient("BAD_BODY", `The upstream sent an unexpected result: ${quote(parsed.request, redact)}.`, true);
+      const v = value({ request: redactDeep(parsed.request, redact), fields: redactDeep(parsed.fields, redact) as Record<string, unknown> });
+      if (v === undefined) return transient("BAD_BODY", `The upstream sent an unexpected result: ${quote(textOf(parsed.request), redact)}.`, true);
       return { kind: "ok", value: v };
     }
+    if (typeof parsed.request !== "string") return transient("BAD_BODY", `The upstream sent an unparseable error: ${quote(textOf(parsed.request), redact)}.`, true);
     return classifyCode(parsed.request, redact);
   } catch {
     return transient("BAD_BODY", "The upstream sent a body that could not be read.", true);
   }
 }
 
-/** The `json=1` shape `{"status":1,"request":...}`, or the plain `OK|...` / bare code form. */
-function parseAnswer(text: string): { ok: boolean; request: string } | undefined {
+/** Every string in a JSON value redacted (a depth-bounded copy; deeper values are dropped). */
+function redactDeep(v: unknown, redact: (t: string) => string, depth = 0): unknown {
+  if (typeof v === "string") return redact(v);
+  if (typeof v !== "object" || v === null || depth > 4) return typeof v === "object" ? undefined : v;
+  if (Array.isArray(v)) return v.map((x) => redactDeep(x, redact, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (k !== "__proto__") out[k] = redactDeep(x, redact, depth + 1);
+  return out;
+}
+
+const textOf = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v) ?? String(v));
+
+/** The `json=1` shape `{"status":1,"request":...}` (its other fields kept), or the plain `OK|...` / bare code form. */
+function parseAnswer(text: string): { ok: boolean; request: unknown; fields: Record<string, unknown> } | undefined {
   if (text.startsWith("{")) {
     let json: unknown;
     try {
@@ -107,17 +135,20 @@ function parseAnswer(text: string): { ok: boolean; request: string } | undefined
     const o = json as Record<string, unknown>;
     const request = Object.hasOwn(o, "request") ? o.request : undefined;
     const status = Object.hasOwn(o, "status") ? o.status : undefined;
-    if (typeof request !== "string" && typeof request !== "number") return undefined;
     const ok = status === 1 || status === "1";
     if (!ok && status !== 0 && status !== "0") return undefined;
-    return { ok, request: String(request) };
+    const fields = Object.fromEntries(Object.entries(o).filter(([k]) => k !== "request" && k !== "status"));
+    if (typeof request === "string" || typeof request === "number") return { ok, request: String(request), fields };
+    // GeeTest's and Lemin's solutions are objects (2captcha's reference: "always JSON").
+    if (ok && typeof request === "object" && request !== null) return { ok, request, fields };
+    return undefined;
   }
-  if (text.startsWith("OK|")) return { ok: true, request: text.slice(3) };
-  if (text === "OK_REPORT_RECORDED") return { ok: true, request: text };
+  if (text.startsWith("OK|")) return { ok: true, request: text.slice(3), fields: {} };
+  if (text === "OK_REPORT_RECORDED") return { ok: true, request: text, fields: {} };
   if (/^(?:ERROR[_: A-Z0-9]*|[A-Z_]{4,64}|-?[0-9]+(?:\.[0-9]+)?)$/.test(text)) {
     // A bare number is getbalance's plain answer (an overdrawn account may show a negative one);
     // a bare code is an error or CAPCHA_NOT_READY.
-    return /^-?[0-9]/.test(text) ? { ok: true, request: text } : { ok: false, request: text };
+    return /^-?[0-9]/.test(text) ? { ok: true, request: text, fields: {} } : { ok: false, request: text, fields: {} };
   }
   return undefined;
 }

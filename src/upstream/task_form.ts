@@ -1,4 +1,4 @@
-/** The in.php form CaptchaAI receives for a task, built from its catalogue entry (the upstream's method and field names). */
+/** The in.php form CaptchaAI receives for a task, built from its catalogue entry (the upstream's method and field names) and its proxy. */
 import { catalogueEntry, type TaskParams } from "../tasks/task_catalogue.ts";
 
 /** The in.php fields for `task` (without key, json and soft_id, which the client adds); never the task's origin. */
@@ -9,7 +9,8 @@ export function taskToForm(task: TaskParams): Record<string, string> {
   for (const [field, spec] of Object.entries(entry.fields)) {
     const v = values[field];
     const name = spec.upstream === undefined ? (spec.legacy?.[0] ?? field) : spec.upstream;
-    if (v !== undefined && name !== null) form[name] = spec.write(v);
+    if (v !== undefined && name !== null) Object.assign(form, spec.write(v, name));
   }
+  if (task.proxy) Object.assign(form, task.proxy.upstreamFields());
   return form;
 }

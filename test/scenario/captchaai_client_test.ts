@@ -32,7 +32,7 @@ describe("CaptchaAI client against the simulator", () => {
     await clock.advance(5000);
     const solved = await c.poll(id);
     assert.equal(solved.kind, "ok");
-    assert.match((solved as { value: string }).value, /^[a-z0-9]{6}$/);
+    assert.match((solved as { value: { request: string } }).value.request, /^[a-z0-9]{6}$/);
     assert.deepEqual(calls.slice(-3), [["in.php", "ok"], ["res.php:get", "not_ready"], ["res.php:get", "ok"]]);
   });
 
@@ -48,7 +48,7 @@ describe("CaptchaAI client against the simulator", () => {
       await clock.advance(15_000);
       const r = await c.poll((s as { value: string }).value);
       assert.equal(r.kind, "ok", task.type);
-      assert.ok((r as { value: string }).value.length > 100);
+      assert.ok((r as { value: { request: string } }).value.request.length > 100);
     }
   });
 

@@ -1,4 +1,4 @@
-// The gateway's res.php?action=get&ids=... over a cluster (SPEC §12): ids of several nodes in one
+// The gateway's res.php?action=get&ids=... over a cluster (README, Scaling out): ids of several nodes in one
 // read, answered through any node in the client's order (this node's ids here, each other owner
 // asked once for its own), owners down or silent, and another client's ids never leaking.
 // Nodes 1, 2 and 3 are real workers on one fake clock and one simulator; 5 and 6 take requests and
@@ -34,12 +34,15 @@ interface Cluster {
   held: IncomingMessage[];
   /** The form bodies node 8 has received. */
   scripted: URLSearchParams[];
+  /** "plain": node 8 answers as an older worker would, `a|b` even when asked for a list. */
+  scriptedMode: "list" | "plain";
 }
 
-/** Node 8's answer: a task's solution is its id's last digits around a "|". */
-function scriptedAnswer(form: URLSearchParams): string {
+/** Node 8's answer: a task's solution is its id's last digits around a "|"; asked for a list, a JSON list (a worker's `answers=list`). */
+function scriptedAnswer(form: URLSearchParams, mode: Cluster["scriptedMode"]): string {
   const solution = (id: string) => `${id.slice(-4, -2)}|${id.slice(-2)}`;
   const ids = form.get("ids");
+  if (ids !== null && form.get("answers") === "list" && mode === "list") return JSON.stringify({ status: 1, request: ids.split(",").map(solution) });
   return ids !== null ? ids.split(",").map(solution).join("|") : `OK|${solution(form.get("id") ?? "")}`;
 }
 
@@ -53,6 +56,7 @@ async function withCluster(fn: (c: Cluster) => Promise<void>): Promise<void> {
   const keys = keysFile();
   const held: IncomingMessage[] = [];
   const scripted: URLSearchParams[] = [];
+  const cluster = { scriptedMode: "list" } as Cluster;
   const silent = SILENT.map((n) => createServer((req) => void held.push(req)).listen(ports.get(n), "127.0.0.1"));
   silent.push(createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -60,7 +64,7 @@ async function withCluster(fn: (c: Cluster) => Promise<void>): Promise<void> {
     req.on("end", () => {
       const form = new URLSearchParams(Buffer.concat(chunks).toString());
       scripted.push(form);
-      res.end(req.headers[PEER_TOKEN_HEADER] === PEER_TOKEN ? scriptedAnswer(form) : "ERR");
+      res.end(req.headers[PEER_TOKEN_HEADER] === PEER_TOKEN ? scriptedAnswer(form, cluster.scriptedMode) : "ERR");
     });
   }).listen(ports.get(SCRIPTED), "127.0.0.1"));
   silent.push(createServer((req, res) => req.resume().on("end", () => res.writeHead(503).end("ERROR_NO_SLOT_AVAILABLE"))).listen(ports.get(FAILING), "127.0.0.1"));
@@ -72,7 +76,8 @@ async function withCluster(fn: (c: Cluster) => Promise<void>): Promise<void> {
       workers.push(await startWorker({ process: testProcess, config, upstreamUrl: sim.url, apiKey: SIM_KEY, clock, log, peerToken: PEER_TOKEN, random: () => 0.5 }));
     }
     await eventually(() => workers.every((w) => w.view.phase !== "starting"), "startup");
-    await fn({ clock, sim, workers, bases: REAL.map((n) => `http://127.0.0.1:${ports.get(n)}`), held, scripted });
+    Object.assign(cluster, { clock, sim, workers, bases: REAL.map((n) => `http://127.0.0.1:${ports.get(n)}`), held, scripted });
+    await fn(cluster);
   } finally {
     for (const w of workers) if (w.state !== "closed") await w.close();
     for (const s of silent) {
@@ -183,7 +188,7 @@ describe("gateway ids= across the cluster", () => {
       assert.equal(answer, `CAPCHA_NOT_READY|${c.workers[0]!.pool.find(mine)!.solution}|CAPCHA_NOT_READY`);
     }));
 
-  test("an owner whose answer does not split into one part per id (a solution holding \"|\") is asked again an id at a time; an owner answering 503 counts as not answering", () =>
+  test("an owner is asked once for all its ids and answers a list, so a solution holding \"|\" splits cleanly: one peer request per owner, never one per id; an owner answering 503 counts as not answering", () =>
     withCluster(async (c) => {
       const [a] = c.bases as [string];
       const mine = await submit(a);
@@ -195,11 +200,9 @@ describe("gateway ids= across the cluster", () => {
       const z = idOf(c, FAILING);
       const want = `${x.slice(-4, -2)}|${x.slice(-2)}|${solved}|CAPCHA_NOT_READY|${y.slice(-4, -2)}|${y.slice(-2)}`;
       assert.equal(await ids(a, [x, mine, z, y]), want);
-      // One question for both of node 8's ids, then one per id; the client's key in each body.
-      assert.deepEqual(c.scripted.map((f) => [f.get("key"), f.get("action")]), Array(3).fill([CLIENT_KEY, "get"]));
-      assert.equal(c.scripted[0]!.get("ids"), `${x},${y}`);
-      assert.deepEqual(c.scripted.slice(1).map((f) => f.get("id")).sort(), [x, y].sort());
-      // Twenty of node 8's ids asked again at once: no listener piles up on the client's response.
+      // One question for both of node 8's ids, the client's key in its body; no question per id.
+      assert.deepEqual(c.scripted.map((f) => [f.get("key"), f.get("action"), f.get("ids"), f.get("answers")]), [[CLIENT_KEY, "get", `${x},${y}`, "list"]]);
+      // Twenty of node 8's ids: still one question; no listener piles up on the client's response.
       const warnings: Error[] = [];
       const onWarning = (w: Error) => void warnings.push(w);
       process.on("warning", onWarning);
@@ -211,7 +214,27 @@ describe("gateway ids= across the cluster", () => {
         process.off("warning", onWarning);
       }
       assert.deepEqual(warnings.map((w) => w.name), []);
+      assert.equal(c.scripted.length, 2, "one more question for twenty ids");
       await c.clock.advance(60_000);
       assert.equal(await ids(a, [z, mine]), `ERROR_WRONG_CAPTCHA_ID|${solved}`, "node 9's id past its deadline");
+    }));
+
+  test("an owner's answer that is not one answer per id reads as not ready, never asked again; a client's questions out at once are bounded", () =>
+    withCluster(async (c) => {
+      const [a] = c.bases as [string];
+      const x = idOf(c, SCRIPTED);
+      // Node 8 asked without answers=list would answer "a|b": the worker asks for a list and reads anything else as no answer.
+      c.scriptedMode = "plain";
+      assert.equal(await ids(a, [x, String(Number(x) + 1024)]), "CAPCHA_NOT_READY|CAPCHA_NOT_READY");
+      assert.equal(c.scripted.length, 1, "one question, no singles");
+      // Forty reads of node 5's (silent) ids at once from one client: at most PEER_QUESTIONS_PER_CLIENT questions reach it.
+      const silentId = idOf(c, SILENT[0]!);
+      const before = c.held.length;
+      const reads = Array.from({ length: 40 }, () => ids(a, [silentId]));
+      await eventually(() => c.held.length - before >= 16, "16 questions held");
+      for (let i = 0; i < 200; i++) await new Promise((r) => setImmediate(r));
+      assert.equal(c.held.length - before, 16, "the client's other reads do not ask");
+      await advance(c.clock, 6000);
+      assert.deepEqual([...new Set(await Promise.all(reads))], ["CAPCHA_NOT_READY"]);
     }));
 });

@@ -1,4 +1,4 @@
-// Two workers as one cluster (SPEC §12), in-process on one fake clock and one simulator: reads of a
+// Two workers as one cluster (README, Scaling out), in-process on one fake clock and one simulator: reads of a
 // peer's task answered through either node, the owner down (503 + Retry-After, then the final
 // answer past the deadline), an unknown node, and the peer token checked before any task is read.
 import assert from "node:assert/strict";
@@ -8,9 +8,9 @@ import { createLogger } from "../../src/base/log.ts";
 import { parseConfig } from "../../src/config/parse_config.ts";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { startWorker, type Worker } from "../../src/app/start.ts";
-import { FORWARDED_HEADER, PEER_TOKEN_HEADER } from "../../src/cluster/peer_router.ts";
+import { FORWARDED_HEADER, MAX_FORWARDED_WAITS, NODE_HEADER, PEER_TOKEN_HEADER } from "../../src/cluster/peer_router.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
-import { CLIENT_KEY, keysFile, PNG } from "../_support/gateway.ts";
+import { CLIENT_KEY, keysFile, OTHER_KEY, PNG } from "../_support/gateway.ts";
 import { advance, eventually, SIM_KEY } from "../_support/harness.ts";
 import { freePort } from "../_support/net.ts";
 import { testProcess } from "../_support/process_stats.ts";
@@ -20,6 +20,8 @@ const PEER_TOKEN = "peer-token-0123456789abcdef";
 interface Cluster {
   /** Requests node 5 (a server that never answers) has received. */
   held: IncomingMessage[];
+  /** Each worker's warning and error lines. */
+  logs: string[][];
   clock: FakeClock;
   sim: Simulator;
   workers: Worker[];
@@ -27,10 +29,13 @@ interface Cluster {
   close(): Promise<void>;
 }
 
-/** Nodes 1 and 2 with each other as peers, and node 5: a server that takes requests and never answers. */
-async function startCluster(): Promise<Cluster> {
+/**
+ * Nodes 1 and 2 with each other as peers, and node 5: a server that takes requests and never
+ * answers. `misdirected`: node 2's --peers names node 1's address for node 5 (a wrong map).
+ */
+async function startCluster(misdirected = false): Promise<Cluster> {
   const clock = new FakeClock();
-  const log = createLogger({ level: "error", write: () => {} });
+  const logs: string[][] = [[], []];
   const sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [SIM_KEY], clock, seed: 3, solveTimeMs: { image: 500, token: 500 } });
   const ports = [await freePort(), await freePort(), await freePort()];
   const peers = `1=http://127.0.0.1:${ports[0]},2=http://127.0.0.1:${ports[1]},5=http://127.0.0.1:${ports[2]}`;
@@ -39,13 +44,15 @@ async function startCluster(): Promise<Cluster> {
   const silent = createServer((req) => void held.push(req)).listen(ports[2], "127.0.0.1");
   const workers: Worker[] = [];
   for (const [i, node] of [1, 2].entries()) {
-    const flags = { listen: `127.0.0.1:${ports[i]}`, "node-id": String(node), peers, "client-keys-file": keys, "first-poll": "1s", "poll-interval": "1s", "task-timeout": "60s" };
+    const log = createLogger({ level: "warn", write: (l) => void logs[i]!.push(l) });
+    const map = misdirected && node === 2 ? peers.replace(`5=http://127.0.0.1:${ports[2]}`, `5=http://127.0.0.1:${ports[0]}`) : peers;
+    const flags = { listen: `127.0.0.1:${ports[i]}`, "node-id": String(node), peers: map, "client-keys-file": keys, "first-poll": "1s", "poll-interval": "1s", "task-timeout": "60s" };
     const { config } = parseConfig(flags, {});
     workers.push(await startWorker({ process: testProcess, config, upstreamUrl: sim.url, apiKey: SIM_KEY, clock, log, apiToken: PEER_TOKEN + "-api", peerToken: PEER_TOKEN, random: () => 0.5 }));
   }
   await eventually(() => workers.every((w) => w.view.phase !== "starting"), "startup");
   return {
-    held, clock, sim, workers, bases: ports.slice(0, 2).map((p) => `http://127.0.0.1:${p}`),
+    held, logs, clock, sim, workers, bases: ports.slice(0, 2).map((p) => `http://127.0.0.1:${p}`),
     close: async () => {
       for (const w of workers) if (w.state !== "closed") await w.close();
       silent.closeAllConnections();
@@ -55,8 +62,8 @@ async function startCluster(): Promise<Cluster> {
   };
 }
 
-async function withCluster(fn: (c: Cluster) => Promise<void>): Promise<void> {
-  const c = await startCluster();
+async function withCluster(fn: (c: Cluster) => Promise<void>, misdirected = false): Promise<void> {
+  const c = await startCluster(misdirected);
   try {
     await fn(c);
   } finally {
@@ -174,4 +181,69 @@ describe("cluster: any node answers for any task", () => {
       assert.equal(loop.status, 404);
       assert.match(await (await fetch(`${c.bases[0]}/metrics`)).text(), /^captcha_worker_peer_requests_total\{outcome="refused"\} 3$/m);
     }));
+
+  test("a client's waits forwarded at once are capped: past the cap the task API answers 429 with Retry-After and the gateway not ready, holding nothing; reads without a wait and another client's waits are forwarded", () =>
+    withCluster(async (c) => {
+      const alpha = { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" };
+      const bravo = { authorization: `Bearer ${OTHER_KEY}`, "content-type": "application/json" };
+      const ids: string[] = [];
+      for (let i = 0; i <= MAX_FORWARDED_WAITS; i++) ids.push(((await (await post(c.bases[0]!, "/v1/tasks", { type: "image", image: PNG }, alpha)).json()) as { id: string }).id);
+      const bravoId = ((await (await post(c.bases[0]!, "/v1/tasks", { type: "image", image: PNG }, bravo)).json()) as { id: string }).id;
+      const waits = ids.slice(0, MAX_FORWARDED_WAITS).map((id) => get(c.bases[1]!, `/v1/tasks/${id}?wait=60`, alpha));
+      const forwarded = () => Number(/^captcha_worker_peer_waits (\d+)$/m.exec(c.workers[1]!.registry.render())?.[1]);
+      await eventually(() => forwarded() === MAX_FORWARDED_WAITS, "alpha's waits forwarded");
+      // The cap is the client's, however it spells its credential or asks for the wait.
+      const spellings: [string, Record<string, string>][] = [["?wait=60", alpha], ["", { ...alpha, prefer: "wait=30" }], ["?wait=5", { ...alpha, authorization: `bearer   ${CLIENT_KEY}` }]];
+      for (const [query, headers] of spellings) {
+        const past = await get(c.bases[1]!, `/v1/tasks/${ids[MAX_FORWARDED_WAITS]}${query}`, headers);
+        assert.equal(past.status, 429);
+        assert.equal(past.headers.get("retry-after"), "1");
+        assert.equal(((await past.json()) as { code: string }).code, "ERR_TOO_MANY_WAITS");
+      }
+      assert.equal(forwarded(), MAX_FORWARDED_WAITS, "nothing more forwarded");
+      // The gateway's reads never wait, so a wait= in one neither lengthens nor counts.
+      const gateway = await fetch(`${c.bases[1]}/res.php?${new URLSearchParams({ key: CLIENT_KEY, action: "get", id: ids[MAX_FORWARDED_WAITS]!, wait: "30" })}`);
+      assert.equal(await gateway.text(), "CAPCHA_NOT_READY");
+      const now = await get(c.bases[1]!, `/v1/tasks/${ids[MAX_FORWARDED_WAITS]}`, alpha);
+      assert.equal(now.status, 200, "a read without a wait is forwarded as ever");
+      await now.body?.cancel();
+      const other = get(c.bases[1]!, `/v1/tasks/${bravoId}?wait=60`, bravo);
+      await eventually(() => forwarded() === MAX_FORWARDED_WAITS + 1, "bravo's wait forwarded");
+      await advance(c.clock, 3000);
+      for (const r of [...(await Promise.all(waits)), await other]) {
+        assert.equal(r.status, 200);
+        assert.equal(((await r.json()) as { status: string }).status, "solved");
+      }
+      assert.equal(forwarded(), 0);
+      assert.match(c.workers[1]!.registry.render(), /^captcha_worker_peer_requests_total\{outcome="busy"\} 3$/m);
+    }));
+
+  test("a forwarded request names the node it is meant for: with node 2's --peers sending node 5's reads to node 1, node 1 refuses them (421 ERR_PEER_MISADDRESSED) and node 2 answers 502 ERR_OWNER_MISADDRESSED, never a 404; both log it once and count it", () =>
+    withCluster(async (c) => {
+      const recent = String(Math.floor((c.clock.now() - 1_735_689_600_000) * 4) * 1024 + 5);
+      for (let i = 0; i < 3; i++) {
+        const r = await get(c.bases[1]!, `/v1/tasks/${recent}`);
+        assert.equal(r.status, 502);
+        const problem = (await r.json()) as { code: string; detail: string };
+        assert.equal(problem.code, "ERR_OWNER_MISADDRESSED");
+        assert.match(problem.detail, new RegExp(`node 5's tasks to ${c.bases[0]}/, but the worker there is node 1`));
+      }
+      const gateway = await fetch(`${c.bases[1]}/res.php?${new URLSearchParams({ key: CLIENT_KEY, action: "get", id: recent })}`);
+      assert.equal(gateway.status, 502, "the gateway's read gets the same answer");
+      await gateway.body?.cancel();
+      // ids= asks the owner a question: its refusal reads as no answer (not ready), counted and logged the same.
+      assert.equal(await (await fetch(`${c.bases[1]}/res.php?${new URLSearchParams({ key: CLIENT_KEY, action: "get", ids: `${recent},${recent}` })}`)).text(), "CAPCHA_NOT_READY|CAPCHA_NOT_READY");
+      assert.equal(c.held.length, 0, "node 5 itself was never asked");
+      // What node 1 answers the peer: 421, naming itself.
+      const direct = await get(c.bases[0]!, `/v1/tasks/${recent}`, { ...auth, [FORWARDED_HEADER]: "2", [PEER_TOKEN_HEADER]: PEER_TOKEN, [NODE_HEADER]: "5" });
+      assert.equal(direct.status, 421);
+      assert.equal(direct.headers.get(NODE_HEADER), "1");
+      assert.equal(((await direct.json()) as { code: string }).code, "ERR_PEER_MISADDRESSED");
+      const counted = c.workers.map((w) => /^captcha_worker_peer_requests_total\{outcome="misaddressed"\} (\d+)$/m.exec(w.registry.render())?.[1]);
+      // Node 1: five from node 2 and the direct one twice (fetch retries a 421 once on a new connection, as the Fetch standard says).
+      assert.deepEqual(counted, ["7", "5"]);
+      const said = c.logs.map((lines) => lines.filter((l) => l.includes("meant for another node") || l.includes("wrong address")).length);
+      assert.deepEqual(said, [1, 1], "one line on each node however many requests (rate-limited)");
+      assert.match(c.logs[1]!.find((l) => l.includes("wrong address"))!, /"expected":5.*"actual":"1"/);
+    }, true));
 });

@@ -19,7 +19,7 @@ async function ready(h: Harness): Promise<{ status: number; body: any }> {
 }
 
 describe("health endpoints", () => {
-  test("a healthy worker: every endpoint 200 with the SPEC shapes, no-store, HEAD too", () =>
+  test("a healthy worker: every endpoint 200 with the documented shapes, no-store, HEAD too", () =>
     withHarness(async (h) => {
       const live = await get(h, "/health/live");
       assert.equal(live.status, 200);

@@ -3,7 +3,7 @@
  * at 2/s through its HTTP API while readiness is read every 100 ms; each fault is held 30 s, then
  * cleared. Asserted per row: time to the first 503, 200->503 changes during the fault, time back to a
  * steady 200 after the clear, liveness throughout, and a queue depth that never goes below zero.
- * The thresholds are the issue's (short windows, the seed's counts and money); the speed comes from
+ * The thresholds are the issue's (short windows, the classic counts and money); the speed comes from
  * evidence, not from shorter thresholds. `npm run bench -- signals` measures the same in real time.
  */
 import assert from "node:assert/strict";

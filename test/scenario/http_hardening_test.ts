@@ -166,7 +166,7 @@ function parseAnswer(text: string): { status: number; headers: Record<string, st
   return { status, headers, body: body ? JSON.parse(body) : undefined };
 }
 
-/** A raw error answer is RFC 9457 problem details like every other error answer (SPEC §4). */
+/** A raw error answer is RFC 9457 problem details like every other error answer (README, Health endpoints). */
 function assertProblem(text: string, status: number): void {
   const a = parseAnswer(text);
   assert.equal(a.status, status, JSON.stringify(text.slice(0, 200)));

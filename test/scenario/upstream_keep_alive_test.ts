@@ -50,7 +50,7 @@ describe("CaptchaAI client on a kept-alive connection the upstream closed", () =
   }
 
   for (const [endpoint, call, want] of [
-    ["res.php:get", (c) => c.poll("777"), { kind: "ok", value: "abc123" }],
+    ["res.php:get", (c) => c.poll("777"), { kind: "ok", value: { request: "abc123", fields: {} } }],
     ["res.php:getbalance", (c) => c.balance(), { kind: "ok", value: 4.5 }],
     ["res.php:report", (c) => c.report("777", false), { kind: "ok", value: "777" }],
   ] as const satisfies ReadonlyArray<readonly [Endpoint, (c: ReturnType<typeof createCaptchaAiClient>) => Promise<unknown>, unknown]>) {

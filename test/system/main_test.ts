@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { OPTIONS } from "../../src/config/options.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { packageVersion, runCli, runMain } from "../_support/cli.ts";
+import { tempDir } from "../_support/temp_dirs.ts";
 
 const KEY = "f00dfeedf00dfeedf00dfeedf00dfeed";
 
@@ -101,12 +104,57 @@ describe("main", () => {
     assert.equal(JSON.parse(r.stdout).api_key.source, "none");
   });
 
+  test("config lists the providers: without a file the one CaptchaAI provider, with one each line's, every key redacted", async () => {
+    const alone = JSON.parse((await runMain(["config", "--threads", "8", "--api-key-file", "/run/k"], {}, { "/run/k": KEY })).stdout);
+    assert.equal(alone.providers.length, 1);
+    assert.deepEqual(alone.providers[0], {
+      name: "captchaai", protocol: "legacy", dialect: "captchaai", url: "https://ocr.captchaai.com/", threads: 8, price: null, prices: {}, after: "5s",
+      daily_budget: null, types: "all", key: "[REDACTED: 32 characters]", key_source: "flag:--api-key-file", key_origin: "--api-key-file /run/k", line: null,
+    });
+    const capKey = "CAP-5ec2e75ec2e75ec2e75ec2e75ec2e7";
+    const files = {
+      "/etc/cw/providers": `captchaai legacy https://ocr.captchaai.com key-file=/etc/cw/cai threads=10\ncapsolver v2 https://api.capsolver.com key-file=/etc/cw/cap dialect=capsolver price=1.2 price.image=0.4 after=10s daily-budget=20 types=image,turnstile\n`,
+      "/etc/cw/cai": KEY,
+      "/etc/cw/cap": capKey + "\n",
+    };
+    const r = await runMain(["config"], { CAPTCHA_WORKER_PROVIDERS_FILE: "/etc/cw/providers" }, files);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.options["providers-file"], { value: "/etc/cw/providers", source: "env", env: "CAPTCHA_WORKER_PROVIDERS_FILE" });
+    assert.deepEqual(out.api_key, { value: null, source: "none" }, "the CaptchaAI key's own sources serve only the default provider");
+    assert.deepEqual(out.providers.map((p: { name: string }) => p.name), ["captchaai", "capsolver"]);
+    assert.deepEqual(out.providers[1], {
+      name: "capsolver", protocol: "v2", dialect: "capsolver", url: "https://api.capsolver.com/", threads: null, price: 1.2, prices: { image: 0.4 }, after: "10s",
+      daily_budget: 20, types: ["image", "turnstile"], key: `[REDACTED: ${capKey.length} characters]`, key_source: "key-file", key_origin: "key-file /etc/cw/cap", line: 2,
+    });
+    for (const k of [KEY, capKey]) assert.ok(!r.stdout.includes(k) && !r.stderr.includes(k));
+  });
+
+  test("a bad providers file: run and config exit 78 naming the file, the line and the field, quoting no key", async () => {
+    const files = { "/p": `# providers\nok legacy https://ocr.captchaai.com key-file=/k threads=2\nbad legacy https://2captcha.com key-file=/k threads=2 price=1 ${KEY}=1\n`, "/k": KEY };
+    for (const cmd of ["config", "run"]) {
+      const r = await runMain([cmd, "--providers-file", "/p"], {}, files);
+      assert.equal(r.code, 78, `${cmd}: ${r.stderr}`);
+      assert.match(r.stderr, /Invalid --providers-file "\/p" line 3: word 7 is an unknown field/);
+      assert.ok(!r.stderr.includes(KEY));
+      assert.equal(r.stdout, "");
+    }
+    const noKey = await runMain(["run", "--providers-file", "/p"], {}, { "/p": "ok legacy https://ocr.captchaai.com key-file=/gone threads=2\n" });
+    assert.equal(noKey.code, 78);
+    assert.match(noKey.stderr, /line 1, field key-file: cannot read "\/gone" \(ENOENT\)/);
+  });
+
   test("the real process exits with the same codes", async () => {
     assert.equal((await runCli(["frobnicate"])).code, 2);
     assert.equal((await runCli(["config", "--threads=abc"], { CAPTCHAAI_API_KEY: KEY })).code, 78);
     const noKey = await runCli(["run"]);
     assert.equal(noKey.code, 78);
     assert.match(noKey.stderr, /CAPTCHAAI_API_KEY/);
+    const dir = tempDir("cw-providers-");
+    writeFileSync(join(dir, "providers"), "p legacy https://2captcha.com key-file=missing.key price=2.99 daily-budget=ten\n");
+    const badFile = await runCli(["run", "--providers-file", join(dir, "providers")]);
+    assert.equal(badFile.code, 78, badFile.stderr);
+    assert.match(badFile.stderr, /line 1, field daily-budget: expected USD from 0 to 1000000/);
     assert.equal((await runCli(["--version"])).code, 0);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The CaptchaAI key never leaves the process (SPEC §3): every command, every endpoint, task
+ * The CaptchaAI key never leaves the process (README, Configuration): every command, every endpoint, task
  * successes and failures, upstream faults, and an upstream that echoes the key back in its
  * answers; then everything printed, logged and answered is searched for the key, raw, URL-encoded
  * and base64-encoded, and for a distinctive part of it.
@@ -140,6 +140,12 @@ test("the CaptchaAI key appears in no output, log line, response body or header,
       [78, ["config"], { CAPTCHAAI_API_KEY: `${KEY} ${KEY}` }],
       [78, ["config", "--threads", "many"], env],
       [78, ["run", "--threads", "0"], env],
+      // The providers file: keys read from key-files, listed redacted; a key pasted anywhere in a bad line is never quoted.
+      [0, ["config", "--providers-file", "/p"], {}, { "/p": "cai legacy https://ocr.captchaai.com key-file=/run/key threads=2\n", "/run/key": KEY }],
+      [78, ["config", "--providers-file", "/p"], {}, { "/p": `cai legacy https://ocr.captchaai.com/?key=${KEY} key-file=/run/key threads=2\n`, "/run/key": KEY }],
+      [78, ["run", "--providers-file", "/p"], {}, { "/p": `cai legacy https://ocr.captchaai.com key-file=/run/key threads=2 ${KEY}\n`, "/run/key": KEY }],
+      [78, ["run", "--providers-file", "/p"], {}, { "/p": `${KEY} legacy https://ocr.captchaai.com key-file=/run/key threads=${KEY}\n`, "/run/key": KEY }],
+      [78, ["config", "--providers-file", "/p"], {}, { "/p": "cai legacy https://ocr.captchaai.com key-file=/run/key threads=2\n", "/run/key": `${KEY} ${KEY}` }],
       [2, ["run", "--no-such-flag"], env],
       [0, ["--help"], env],
       [0, ["--version"], env],

@@ -1,5 +1,5 @@
 /**
- * Seeded fuzzing of the upstream answer classification (SPEC §6): hostile bodies, statuses and
+ * Seeded fuzzing of the upstream answer classification (README, How the worker treats the upstream): hostile bodies, statuses and
  * content types straight into `classifyResponse`/`classifyCode`, then a smaller end-to-end part
  * where a scripted upstream on port 0 answers the real client with the same kind of garbage.
  * FUZZ_SEED and FUZZ_CASES repeat or widen a run; a failure names its seed and case.
@@ -265,7 +265,12 @@ describe("upstream answer classification, fuzzed", () => {
         }
         if (c.kind === "ok" && call === "submit") assert.match(c.value as string, /^[A-Za-z0-9_-]{1,64}$/, where);
         if (c.kind === "ok" && call === "balance") assert.ok(Number.isFinite(c.value), where);
-        if (c.kind === "ok" && call === "poll") assert.ok((c.value as string).length > 0, where);
+        if (c.kind === "ok" && call === "poll") {
+          // A poll's request is the solution as it came: text (never empty) or an object, the key redacted from both.
+          const request = (c.value as { request: unknown }).request;
+          assert.ok(typeof request === "object" ? request !== null : String(request).length > 0, where);
+          assert.ok(!JSON.stringify(c.value).includes(KEY), `${where}: the key never reaches a solution`);
+        }
         seen.set(c.kind, (seen.get(c.kind) ?? 0) + 1);
       }
       for (const req of upstream.requests) assert.ok(!req.url.includes(KEY), "the key never rides in a URL");

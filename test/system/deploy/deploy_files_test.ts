@@ -80,7 +80,7 @@ describe("deploy/haproxy/haproxy.cfg", () => {
   });
 });
 
-describe("deploy/haproxy/haproxy.cfg: reads by liveness, new work by readiness (SPEC §12)", () => {
+describe("deploy/haproxy/haproxy.cfg: reads by liveness, new work by readiness (README, Scaling out)", () => {
   const cfg = uncommented(read("haproxy/haproxy.cfg"));
   const section = (name: string) => new RegExp(`^${name}\\n((?:[ \\t].*\\n?)*)`, "m").exec(cfg)?.[1] ?? "";
 

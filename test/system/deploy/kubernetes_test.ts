@@ -1,7 +1,7 @@
 /**
  * deploy/kubernetes parsed as YAML (python3-yaml, Debian package python3-yaml: no YAML parser among
  * our dependencies, and none is wanted at run time) and checked structurally: probes on the right
- * paths and the container's own port, the seed's probe values, the drain, the security context.
+ * paths and the container's own port, the classic probe values, the drain, the security context.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -35,7 +35,7 @@ function one(docs: Doc[], kind: string): Doc {
 }
 
 describe("deploy/kubernetes (parsed)", () => {
-  test("the StatefulSet's probes point at the health paths on the container's own port, with the seed's values", (t) => {
+  test("the StatefulSet's probes point at the health paths on the container's own port, with the classic values", (t) => {
     const docs = load(t);
     if (!docs) return;
     const deployment = one(docs, "StatefulSet");
@@ -57,7 +57,7 @@ describe("deploy/kubernetes (parsed)", () => {
       assert.ok(probe.httpGet.port === "http" || probe.httpGet.port === 8080, `${name} port`);
       assert.equal(probe.periodSeconds, period, `${name} periodSeconds`);
       assert.equal(probe.failureThreshold, failures, `${name} failureThreshold`);
-      assert.equal(probe.timeoutSeconds, 1, `${name} timeoutSeconds (the kubelet's 1 s, which the seed's Express handler could overrun)`);
+      assert.equal(probe.timeoutSeconds, 1, `${name} timeoutSeconds (the kubelet's 1 s, which the classic Express handler could overrun)`);
     }
     const drainS = Number(/^(\d+)s$/.exec(env.CAPTCHA_WORKER_DRAIN_TIMEOUT ?? "25s")![1]);
     assert.ok(pod.terminationGracePeriodSeconds > drainS + container.readinessProbe.periodSeconds, "grace above the drain plus a readiness period");
@@ -116,7 +116,7 @@ describe("deploy/kubernetes (parsed)", () => {
     for (const f of kustomization.resources) assert.ok(existsSync(DIR + f), f);
   });
 
-  test("scale-out (SPEC §12): peers name every replica by its stable DNS name, the node id is the pod ordinal, one journal volume per replica, no emptyDir journal", (t) => {
+  test("scale-out (README, Scaling out): peers name every replica by its stable DNS name, the node id is the pod ordinal, one journal volume per replica, no emptyDir journal", (t) => {
     const docs = load(t);
     if (!docs) return;
     const sts = one(docs, "StatefulSet");

@@ -24,7 +24,7 @@ describe("resolveApiKey", () => {
 
   test("reads CAPTCHAAI_API_KEY_FILE and trims the trailing newline", () => {
     const key = resolveApiKey(opts({ CAPTCHAAI_API_KEY_FILE: "/k" }, { "/k": KEY + "\n" }));
-    assert.deepEqual(key, { value: KEY, source: "env:CAPTCHAAI_API_KEY_FILE", origin: "CAPTCHAAI_API_KEY_FILE /k" });
+    assert.deepEqual(key, { value: KEY, source: "env:CAPTCHAAI_API_KEY_FILE", origin: "CAPTCHAAI_API_KEY_FILE /k", path: "/k" });
   });
 
   test("reads CAPTCHA_WORKER_API_KEY_FILE, the table's own variable for --api-key-file", () => {
@@ -36,7 +36,9 @@ describe("resolveApiKey", () => {
     const key = resolveApiKey(opts({ CREDENTIALS_DIRECTORY: "/run/credentials/captcha-worker.service" }, {
       "/run/credentials/captcha-worker.service/captchaai-api-key": KEY,
     }));
-    assert.deepEqual(key, { value: KEY, source: "systemd-credential", origin: "the systemd credential captchaai-api-key /run/credentials/captcha-worker.service/captchaai-api-key" });
+    assert.deepEqual(key, { value: KEY, source: "systemd-credential", origin: "the systemd credential captchaai-api-key /run/credentials/captcha-worker.service/captchaai-api-key",
+      path: "/run/credentials/captcha-worker.service/captchaai-api-key",
+    });
   });
 
   test("--api-key-file wins over the variables, which win over the credential", () => {

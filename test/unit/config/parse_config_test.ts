@@ -35,6 +35,7 @@ const GOOD: Record<ConfigKey, [string, unknown]> = {
   logLevel: ["debug", "debug"],
   logFormat: ["text", "text"],
   apiKeyFile: ["/run/key", "/run/key"],
+  providersFile: ["/etc/captcha-worker/providers", "/etc/captcha-worker/providers"],
   demo: ["true", true],
   nodeId: ["17", 17],
   peers: ["0=http://w-0.w:8080, 1=https://w-1.w/base", [{ node: 0, url: new URL("http://w-0.w:8080/") }, { node: 1, url: new URL("https://w-1.w/base/") }]],
@@ -79,7 +80,7 @@ function normalize(v: unknown): unknown {
 }
 
 describe("parseConfig", () => {
-  test("gives SPEC §3 defaults with source default", () => {
+  test("gives the README's Configuration defaults with source default", () => {
     const { config, sources } = parseConfig({}, {});
     assert.deepEqual(config.listen, { host: "0.0.0.0", port: 8080 });
     assert.equal(config.upstream.href, "https://ocr.captchaai.com/");

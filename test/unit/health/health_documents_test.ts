@@ -14,7 +14,7 @@ const check = (over: Partial<CheckResult>): CheckResult => ({
 });
 
 describe("health documents", () => {
-  test("liveDocument and startupDocument: the SPEC shapes", () => {
+  test("liveDocument and startupDocument: the documented shapes", () => {
     assert.deepEqual(liveDocument({ ok: true, uptimeS: 7, stalledMs: 10 }), { status: "ok", uptime_s: 7 });
     assert.deepEqual(liveDocument({ ok: false, uptimeS: 70, stalledMs: 61_500 }), { status: "stuck", uptime_s: 70, stalled_s: 61 });
     assert.deepEqual(startupDocument("starting"), { status: "starting" });
@@ -22,7 +22,7 @@ describe("health documents", () => {
     assert.deepEqual(startupDocument("draining"), { status: "started" });
   });
 
-  test("readyDocument: status, issues, stats rounded, thresholds in the SPEC's units", async () => {
+  test("readyDocument: status, issues, stats rounded, thresholds in the documented units", async () => {
     const f = fixture();
     f.view.setPhase("running");
     f.setLoad({ queueDepth: 2, inFlight: 1 });

@@ -83,7 +83,7 @@ describe("readinessIssues", () => {
     assert.deepEqual(warnings(snap({ queueDepth: 0, inFlight: 1, oldestQueuedAgeMs: 0 }), T), [], "nothing waits: no wait");
   });
 
-  test("no_solve_for only after a first solve and only while work waits (the seed's startup row)", () => {
+  test("no_solve_for only after a first solve and only while work waits (the classic startup row)", () => {
     const at = (over: Partial<HealthSnapshot>) => ({ uptimeMs: 1_000_000, ...over });
     assert.deepEqual(issues({}, at({ lastSolveAt: undefined, queueDepth: 5 })), [], "never solved: not judged");
     assert.deepEqual(issues({}, at({ lastSolveAt: 0, queueDepth: 0, inFlight: 0 })), [], "idle: not judged");

@@ -31,6 +31,9 @@ const EXPECTED: Record<WorkerErrorCode, { status: number; headers: Record<string
   ERR_DRAINING: { status: 503, headers: { "retry-after": "10" } },
   ERR_OWNER_UNAVAILABLE: { status: 503, headers: { "retry-after": "10" } },
   ERR_PEER_UNAUTHORIZED: { status: 403, headers: { connection: "close" } },
+  ERR_PEER_MISADDRESSED: { status: 421, headers: {} },
+  ERR_OWNER_MISADDRESSED: { status: 502, headers: {} },
+  ERR_TOO_MANY_WAITS: { status: 429, headers: { "retry-after": "1" } },
   ERR_STATE_DIR: { status: 503, headers: { "retry-after": "10" } },
   ERR_STATE_DIR_BUSY: { status: 503, headers: { "retry-after": "10" } },
 };

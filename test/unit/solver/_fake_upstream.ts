@@ -1,7 +1,7 @@
 /** Fakes of the pool's own ports for unit tests: an upstream whose calls the test answers, and a health feed that records. */
 import type { CircuitState } from "../../../src/base/circuit_breaker.ts";
 import type { HealthFeed } from "../../../src/health/worker_health.ts";
-import type { Outcome, SolverUpstream } from "../../../src/solver/upstream_port.ts";
+import type { Outcome, RawAnswer, SolverUpstream } from "../../../src/solver/upstream_port.ts";
 import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
 
 export type Method = "submit" | "poll" | "balance" | "report";
@@ -22,8 +22,10 @@ export class FakeUpstream implements SolverUpstream {
   submit(params: TaskParams, signal?: AbortSignal): Promise<Outcome<string>> {
     return this.#call("submit", params, signal);
   }
-  poll(upstreamId: string, signal?: AbortSignal): Promise<Outcome<string>> {
-    return this.#call("poll", upstreamId, signal);
+  /** A test answers a poll with the solution's text, as the upstream's `request`. */
+  async poll(upstreamId: string, signal?: AbortSignal): Promise<Outcome<RawAnswer>> {
+    const o = await this.#call<unknown>("poll", upstreamId, signal);
+    return o.kind === "ok" && typeof o.value === "string" ? { kind: "ok", value: { request: o.value, fields: {} } } : (o as Outcome<RawAnswer>);
   }
   balance(signal?: AbortSignal): Promise<Outcome<number>> {
     return this.#call("balance", undefined, signal);

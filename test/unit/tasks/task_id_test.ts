@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { MAX_NODE_ID, nodeOfTaskId, parseTaskId, TaskIdGenerator } from "../../../src/tasks/task_id.ts";
+import { isTaskId, MAX_NODE_ID, nodeOfTaskId, parseTaskId, TaskIdGenerator } from "../../../src/tasks/task_id.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -59,5 +59,10 @@ describe("TaskIdGenerator", () => {
     assert.equal(parseTaskId("9007199254740993"), undefined);
     assert.equal(parseTaskId("12345"), 12345);
     assert.equal(nodeOfTaskId("3f1c2a9e-8d7b-4c6a-9f0e-1b2c3d4e5f60"), undefined);
+  });
+
+  test("isTaskId, the one guard of every API and the cluster: 1 to 20 digits, or an older journal's UUID", () => {
+    for (const id of ["1", "12345678901234567890", "3f1c2a9e-8d7b-4c6a-9f0e-1b2c3d4e5f60", new TaskIdGenerator({ now: () => T0, nodeId: 9 }).next()]) assert.equal(isTaskId(id), true, id);
+    for (const id of ["", "123456789012345678901", "12a", "-5", " 12", "12\n", "3F1C2A9E-8D7B-4C6A-9F0E-1B2C3D4E5F60", "x".repeat(64), "../etc"]) assert.equal(isTaskId(id), false, id);
   });
 });

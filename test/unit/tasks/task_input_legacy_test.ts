@@ -15,9 +15,9 @@ const code = (o: Record<string, string>) => codeOf(verdict(o));
 const image = (body: string) => verdict({ method: "base64", body });
 
 describe("readLegacyTask", () => {
-  test("readLegacyTask ignores what 2captcha ignores (soft_id, header_acao, proxy, userAgent) and reads booleans as 1/0/true/false", () => {
-    assert.deepEqual(p({ method: "userrecaptcha", googlekey: "6Le-sitekey-abc", pageurl: "https://a.example/", invisible: "false", soft_id: "3898", proxy: "x", userAgent: "y" }),
-      { type: "recaptcha_v2", sitekey: "6Le-sitekey-abc", pageurl: "https://a.example/", invisible: false });
+  test("readLegacyTask ignores what 2captcha ignores (soft_id, header_acao) and reads booleans as 1/0/true/false; a user agent is taken", () => {
+    assert.deepEqual(p({ method: "userrecaptcha", googlekey: "6Le-sitekey-abc", pageurl: "https://a.example/", invisible: "false", soft_id: "3898", header_acao: "1", userAgent: "Mozilla/5.0" }),
+      { type: "recaptcha_v2", sitekey: "6Le-sitekey-abc", pageurl: "https://a.example/", invisible: false, useragent: "Mozilla/5.0" });
     assert.equal(code({ method: "userrecaptcha", googlekey: "6Le-sitekey-abc", pageurl: "https://a.example/", invisible: "maybe" }), "ERROR_BAD_PARAMETERS");
   });
 
@@ -74,6 +74,6 @@ describe("readV2Task", () => {
     assert.equal(codeOf(readV2Task(undefined)), "ERROR_TASK_ABSENT");
     assert.equal(codeOf(readV2Task({ type: "HCaptchaTaskProxyless" })), "ERROR_TASK_NOT_SUPPORTED");
     const v = readV2Task({ type: "RecaptchaV2TaskProxyless", websiteURL: "https://a.example/", websiteKey: { nested: 1 } });
-    assert.ok(!v.ok && v.refusal.code === "ERROR_BAD_PARAMETERS" && v.refusal.name === "websiteKey" && v.refusal.field === "sitekey");
+    assert.ok(!v.ok && v.refusal.code === "ERROR_GOOGLEKEY" && v.refusal.name === "websiteKey" && v.refusal.field === "sitekey");
   });
 });

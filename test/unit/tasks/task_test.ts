@@ -7,7 +7,8 @@ import { makeTask } from "../../_support/tasks.ts";
 describe("task", () => {
   test("kindOf: image tasks are the image kind, every token task type the token kind", () => {
     assert.deepEqual(Object.fromEntries(TASK_TYPES.map((t) => [t, kindOf(t)])), {
-      image: "image", recaptcha_v2: "token", recaptcha_v3: "token", turnstile: "token",
+      image: "image", grid: "image", bls: "image", recaptcha_v2: "token", recaptcha_v3: "token", turnstile: "token", cloudflare_challenge: "token",
+      geetest: "token", geetest_v4: "token", captchafox: "token", friendly_captcha: "token", lemin: "token",
     });
   });
 
