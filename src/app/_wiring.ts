@@ -28,6 +28,7 @@ function protocolTakes(spec: ProviderSpec, type: TaskType): boolean {
 }
 import { ReadinessNotifier } from "../health/readiness_notifier.ts";
 import { startRecoveryTrials } from "../health/recovery_trials.ts";
+import { UnsupportedTypes } from "../health/unsupported_types.ts";
 import { WorkerHealth } from "../health/worker_health.ts";
 import { DEFAULT_BODY_BUDGET } from "../http/body.ts";
 import { registerHealthRoutes } from "../http/health_routes.ts";
@@ -83,6 +84,8 @@ export interface HealthParts {
   notifier: ReadinessNotifier;
   /** The status page's last hour. */
   history: StatusHistory;
+  /** Task types the upstream refused lately as unsupported (refused at submit for a while; never readiness). */
+  unsupported: UnsupportedTypes;
 }
 
 /** A provider's dependency check: `captchaai_api` for the default provider, `NAME_api` for each of a providers file. */
@@ -123,8 +126,13 @@ export function createHealth(w: Wiring, o: { secrets: SecretSet; journal: FileJo
   history.start(() => view.evaluate(), (l) => notifier.subscribe(l));
   w.taskEnds.subscribe((task) => history.taskEnded(task));
   w.taskEnds.subscribe(() => notifier.check());
+  const unsupported = new UnsupportedTypes(clock, {
+    onLearned: (type, code, refuseForMs) =>
+      log.warn("the upstream does not take this task type; new tasks of it are refused at submit for a while, then one is tried again", { type, code, refuse_for_s: refuseForMs / 1000 }),
+  });
+  w.taskEnds.subscribe((task) => unsupported.taskEnded(task));
   w.started.push(...trials, checks, history);
-  return { health, providers, checks, view, notifier, history };
+  return { health, providers, checks, view, notifier, history, unsupported };
 }
 
 export interface MetricsParts {
@@ -138,7 +146,14 @@ export function createMetrics(w: Wiring, o: { health: HealthParts; process: Proc
   const registry = new Registry();
   const refusals = config.stateDir === undefined ? undefined : watchRefusals(config.stateDir, { clock: w.clock, log: w.log.child({ component: "journal" }) });
   const { view, notifier, health } = o.health;
-  const metrics = registerWorkerMetrics(registry, { view, readinessChanges: () => notifier.changes, config, nodeVersion: o.process.nodeVersion, stateDirRefusals: () => refusals?.count ?? 0 });
+  const metrics = registerWorkerMetrics(registry, {
+    view,
+    readinessChanges: () => notifier.changes,
+    config,
+    nodeVersion: o.process.nodeVersion,
+    stateDirRefusals: () => refusals?.count ?? 0,
+    unsupported: () => o.health.unsupported.counts(),
+  });
   w.taskEnds.subscribe((task) => metrics.taskEnded(task));
   const processMetrics = registerProcessMetrics(registry, { stats: o.process, startTimeMs: health.startedAt });
   w.started.push(processMetrics, ...(refusals ? [refusals] : []));
@@ -234,12 +249,12 @@ export interface RouteOptions {
 export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; gateway: Gateway | undefined; callbacks: Callbacks | undefined } {
   const { config, clock, log } = w;
   const { pool, clientKeys } = o;
-  const { view, notifier, history, checks } = o.health;
+  const { view, notifier, history, checks, unsupported } = o.health;
   const { registry } = o.metrics;
   const router = new Router();
   registerMetricsRoute(router, registry);
   registerHealthRoutes(router, view, notifier, log);
-  registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl });
+  registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl, unsupported });
   registerTypesRoute(router);
   const providerMetrics = registerProviderMetrics(registry, { pool, up: (name) => view.providerUp(name) });
   w.taskEnds.subscribe((task) => providerMetrics.taskEnded(task));
@@ -253,7 +268,7 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   const clientMetrics = clientKeys && new ClientMetrics(registry, { names: () => clientKeys.names, openOf: (name) => pool.openOf(name) });
   if (clientMetrics) w.taskEnds.subscribe((task) => clientMetrics.ended(task));
   // Keys from a file also authenticate /v1/tasks; the demo's own key does not lock the demo's task API.
-  const submit = createIntake({ pool, admission, clientMetrics });
+  const submit = createIntake({ pool, admission, clientMetrics, unsupported });
   registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: o.keysFromFile ? clientKeys : undefined, submit, routing });
   if (!clientKeys) return { router, gateway: undefined, callbacks: undefined };
   // The 2captcha-compatible gateway (README, Use your existing client); getbalance reads the check's cache.

@@ -16,13 +16,13 @@ import { startSimulator, type Simulator } from "../sim/simulator.ts";
 import { DEFAULT_PROVIDER_NAME, type ProviderSpec } from "../config/providers.ts";
 
 /** The only key the demo's simulator takes: the demo never sends a real key anywhere. */
-export const DEMO_KEY = "demo-key-for-the-built-in-simulator";
+export const DEMO_KEY = "demo-key-of-the-built-in-sim-001";
 
 /** --demo-overflow (README, Providers): the simulated plan's threads, the overflow's price per 1000 solves, wait and daily budget. */
 export const OVERFLOW_DEMO = { planThreads: 2, name: "2captcha", priceUsd: 2.99, afterMs: 5000, dailyBudgetUsd: 1, everyMs: 1000 } as const;
 
-/** A 1x1 PNG, enough for the simulator (which does not read images). */
-const SAMPLE_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+/** A real 16x16 grey PNG of 117 bytes (the upstream refuses images under 100 bytes, and files that are no jpg, png or gif). */
+const SAMPLE_PNG = "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAAAAAA6mKC9AAAAIXRFWHRDb21tZW50AGNhcHRjaGEtd29ya2VyIGRlbW8gaW1hZ2VFQfHiAAAAD0lEQVR4nGNoQAMMI1sAAAUMgAFaSOXNAAAAAElFTkSuQmCC";
 
 const SAMPLES: readonly TaskParams[] = [
   { type: "image", image: SAMPLE_PNG, numeric: 1, min_len: 4, max_len: 6 },

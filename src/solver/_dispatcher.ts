@@ -9,7 +9,7 @@
  * thread", for the same plan until the task has waited long enough to overflow.
  */
 import type { Task } from "../tasks/task.ts";
-import type { TaskKind } from "../tasks/task_catalogue.ts";
+import type { TaskKind, TaskType } from "../tasks/task_catalogue.ts";
 import { SUBMIT } from "../upstream/endpoints.ts";
 import type { Lane } from "./_lane.ts";
 import { SUBMIT_UNCERTAIN, type PoolCore } from "./_pool_core.ts";
@@ -104,6 +104,35 @@ export class Dispatcher {
     return lane.hasRoom(task.kind, this.#core.queuedOf(otherKind) > 0) ? "take" : "busy";
   }
 
+  /**
+   * `lane` answered that it does not take `task`'s type (README, Providers): with several providers
+   * that provider is skipped for the type a while and the task moves on at once, blaming no one;
+   * true when it did. When no other provider may take the type, the task fails with the upstream's
+   * code (false), and so do the tasks of the type still queued, which no provider would take now.
+   * One provider alone keeps the worker's own refusal at submit and its probes (nothing is marked).
+   */
+  #unsupportedElsewhere(task: Task, lane: Lane, code: string, message: string): boolean {
+    const core = this.#core;
+    if (core.lanes.length < 2) return false;
+    lane.markUnsupported(task.type, code);
+    const now = core.clock.now();
+    const elsewhere = (type: TaskType) => core.lanes.some((l) => l.takes(type) && !l.unsupported(type, now));
+    if (elsewhere(task.type)) {
+      core.requeue(task);
+      this.pump();
+      return true;
+    }
+    for (let i = 0, next = core.queuedAt(task.kind, 0); next; next = core.queuedAt(task.kind, i)) {
+      i = next.index + 1;
+      if (next.task.type !== task.type) continue;
+      core.takeFromQueue(next.task, next.index);
+      core.leaveQueue(next.task, now);
+      i = next.index;
+      core.fail(next.task, code, message, "nobody");
+    }
+    return false;
+  }
+
   /** Pumps again at `at` (a task's `after` ends), keeping the earliest wake. */
   #wakeAt(at: number, now: number): void {
     if (!Number.isFinite(at)) return;
@@ -170,6 +199,7 @@ export class Dispatcher {
         this.pump();
         return;
       case "task_failed":
+        if (outcome.blame === "nobody" && this.#unsupportedElsewhere(task, lane, outcome.code, outcome.message)) return;
         core.release(task);
         core.fail(task, outcome.code, outcome.message, outcome.blame);
         return;

@@ -289,7 +289,9 @@ export class PoolCore {
     this.o.onSpend?.(lane.name, utcDay(now), total);
   }
 
-  fail(task: Task, code: string, message: string, blame: FailureBlame | undefined): void {
+  /** Fails `task`; `blame` undefined or "nobody": charged to nobody (a shutdown, a type the upstream does not take). */
+  fail(task: Task, code: string, message: string, charged: FailureBlame | "nobody" | undefined): void {
+    const blame = charged === "nobody" ? undefined : charged;
     this.#unqueue(task); // its deque entry goes lazily
     this.giveBack(task);
     task.status = "failed";

@@ -155,4 +155,27 @@ describe("providers", () => {
       await advance(r.clock, 60_000);
       await eventually(() => ids.every((id) => r.worker.pool.find(id)?.status === "solved"), "all solved by the plan meanwhile");
     }, { paidBudget: 0.002 }));
+
+  test("the plan answering that it does not take GeeTest: the task is solved by the next provider at once, nothing is charged, readiness stays 200 and /v1/tasks keeps taking GeeTest", () =>
+    withProviders(async (r) => {
+      r.plan.control.setUnsupported(["geetest"]);
+      const geetest = { type: "geetest", gt: "f".repeat(32), challenge: "c".repeat(32), pageurl: "https://example.com/login" };
+      const postGeetest = async () => {
+        const res = await fetch(`${r.base}/v1/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(geetest) });
+        assert.equal(res.status, 202, await res.clone().text());
+        return ((await res.json()) as { id: string }).id;
+      };
+      const first = await postGeetest();
+      await eventually(() => r.paid.counts().submitted === 1, "the paid provider at once");
+      assert.equal(r.plan.counts().unsupportedRefusals, 1);
+      const second = await postGeetest();
+      await eventually(() => r.paid.counts().submitted === 2, "straight to the paid provider");
+      assert.equal(r.plan.counts().unsupportedRefusals, 1, "the plan is not asked again for a while");
+      await advance(r.clock, 5000);
+      await eventually(() => [first, second].every((id) => r.worker.pool.find(id)?.status === "solved"), "both solved");
+      assert.equal((await ready(r)).status, 200);
+      assert.equal(r.worker.view.evaluate().warnings.length, 0, "a type refused is no provider trouble");
+      const text = await metrics(r);
+      assert.equal(sample(text, 'captcha_worker_provider_tasks_total{provider="paid",type="geetest",outcome="solved"}'), 2);
+    }));
 });

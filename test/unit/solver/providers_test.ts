@@ -153,4 +153,46 @@ describe("SolverPool providers", () => {
     assert.equal(paid.upstream.count("submit"), 1, "budget spent: no more");
     assert.equal(spare.upstream.pending("submit").length, 1, "the next provider takes it");
   });
+
+  test("a provider answering that it does not take a type moves the task to the next at once, blaming no one, and is skipped for that type a while", async () => {
+    const { pool, clock, plan, paid } = rig();
+    const t = pool.enqueue("geetest", GEETEST);
+    plan.upstream.answer("submit", { kind: "task_failed", code: "ERROR_METHOD_CALL", message: "no such method", blame: "nobody" });
+    await settle();
+    assert.equal(paid.upstream.pending("submit").length, 1, "at once, without waiting its after");
+    assert.equal(t.provider, "paid");
+    assert.equal(t.status, "queued");
+    assert.deepEqual(plan.health.failures, [], "nothing charged to the plan's health");
+    pool.enqueue("geetest", GEETEST);
+    assert.equal(plan.upstream.count("submit"), 1, "the plan is not asked again for geetest");
+    pool.enqueue("image", IMAGE);
+    assert.equal(plan.upstream.count("submit"), 2, "other types still go to the plan");
+    await clock.advance(10 * 60_000);
+    pool.enqueue("geetest", GEETEST);
+    assert.equal(plan.upstream.count("submit"), 3, "after a while it is asked again");
+  });
+
+  test("when no provider takes the type, the task fails with the upstream's code charged to nobody, and so do queued tasks of the type", async () => {
+    const one = { afterMs: 0, threads: 1 };
+    const { pool, plan, paid, spare } = rig({ plan: { threads: 1 }, paid: one, spare: one });
+    const tasks = [1, 2, 3, 4].map(() => pool.enqueue("geetest", GEETEST));
+    assert.deepEqual(tasks.map((t) => t.provider), ["plan", "paid", "spare", undefined], "one each, the fourth queued");
+    const refuse = (u: FakeUpstream) => u.answer("submit", { kind: "task_failed", code: "ERROR_METHOD_CALL", message: "no such method", blame: "nobody" });
+    refuse(plan.upstream);
+    await settle();
+    refuse(paid.upstream);
+    await settle();
+    assert.ok(tasks.every((t) => t.status === "queued"), "the spare provider may still take the type");
+    refuse(spare.upstream);
+    await settle();
+    for (const t of tasks) {
+      assert.equal(t.status, "failed");
+      assert.equal(t.error?.code, "ERROR_METHOD_CALL");
+      assert.equal(t.error?.blame, undefined, "charged to nobody");
+    }
+    assert.deepEqual([plan, paid, spare].map((p) => p.health.failures), [[], [], []], "nobody's failure");
+    assert.equal([plan, paid, spare].reduce((n, p) => n + p.upstream.count("submit"), 0), 3, "each provider asked once");
+    const image = pool.enqueue("image", IMAGE);
+    assert.equal(image.provider, "plan", "other types go on as before");
+  });
 });
