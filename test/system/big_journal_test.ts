@@ -3,6 +3,7 @@
  * tasks and a few open ones is streamed, not read whole. The worker starts, takes up the open tasks,
  * compacts the file, and its peak RSS (VmHWM) stays far below the file's size.
  */
+import { randomUUID } from "node:crypto";
 import assert from "node:assert/strict";
 import { closeSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -35,7 +36,8 @@ function writeBigJournal(path: string, now: number): string[] {
       }
       written += writeSync(fd, text);
     }
-    const open = ["open-1", "open-2", "open-3"];
+    // Version 1 journals named tasks by UUID: the ids a client of that version holds.
+    const open = [randomUUID(), randomUUID(), randomUUID()];
     for (const id of open) writeSync(fd, JSON.stringify({ op: "accept", id, type: "image", params: { type: "image", image }, created_at: now, deadline_at: now + 600_000 }) + "\n");
     return open;
   } finally {
