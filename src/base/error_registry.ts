@@ -10,8 +10,12 @@
 /** Whom a failure is charged to: the worker's health, the client's input, or nobody (a shutdown, an operator's act). */
 export type Blame = "worker" | "client" | "nobody";
 
-/** What an upstream answer carrying a protocol code does (the 2captcha API's error tables, CaptchaAI's error page). */
-export type UpstreamClass = "fatal_account" | "back_off" | "task_failed" | "transient";
+/**
+ * What an upstream answer carrying a protocol code does (the 2captcha API's error tables, CaptchaAI's
+ * error page). `unsupported`: the upstream does not take this task type (now); the task fails,
+ * charged to nobody, and new tasks of the type are refused at intake for a while.
+ */
+export type UpstreamClass = "fatal_account" | "back_off" | "task_failed" | "transient" | "unsupported";
 
 /** The task API's HTTP form of a worker error: status, title (RFC 9110 reason phrase) and the headers it needs. */
 export interface HttpForm {
@@ -63,6 +67,8 @@ const FATAL = { upstream: "fatal_account" } as const;
 const BACK_OFF = { upstream: "back_off" } as const;
 const FAILS = { upstream: "task_failed" } as const;
 const TRANSIENT = { upstream: "transient" } as const;
+/** The task's type is not taken: a failed task reads so to a 2captcha client too. */
+const UNSUPPORTED = { upstream: "unsupported", task: "as_is" } as const;
 
 /** The protocol's codes: what the upstream answers and what the gateway answers its clients. */
 const PROTOCOL = {
@@ -72,11 +78,13 @@ const PROTOCOL = {
   ERROR_IP_NOT_ALLOWED: p(1, "Requests from this IP address are not allowed.", "nobody", FATAL),
   ERROR_IP_ADDRES: p(1, "Requests from this IP address are not allowed.", "nobody", FATAL),
   IP_BANNED: p(1, "The IP address is banned after repeated bad keys.", "nobody", FATAL),
+  ERROR_IP_BANNED: p(1, "The IP address is banned.", "nobody", FATAL),
   ERROR_ACCOUNT_SUSPENDED: p(1, "The account is suspended.", "nobody", FATAL),
   // Capacity or money: submissions pause, tasks stay queued.
   ERROR_NO_SLOT_AVAILABLE: p(2, "No slot available: the worker is not ready or its queue is full; retry later.", "nobody", BACK_OFF),
   ERROR_ZERO_BALANCE: p(10, "The balance is zero (CaptchaAI: or no free threads).", "nobody", BACK_OFF),
   MAX_USER_TURN: p(2, "Too many requests; wait before sending more.", "nobody", BACK_OFF),
+  ERROR_TOO_MUCH_REQUESTS: p(2, "Too many requests; wait before sending more.", "nobody", BACK_OFF),
   "ERROR: 1001": p(2, "Too many no-slot answers; blocked for a while.", "nobody", BACK_OFF),
   "ERROR: 1002": p(2, "Too many zero-balance answers; blocked for a while.", "nobody", BACK_OFF),
   "ERROR: 1003": p(2, "Too many no-slot answers; blocked for a while.", "nobody", BACK_OFF),
@@ -84,7 +92,8 @@ const PROTOCOL = {
   "ERROR: 1005": p(2, "Too many result requests; blocked for a while.", "nobody", BACK_OFF),
   TOO_MANY_BAD_IMAGES: p(2, "Too many images the service could not read; blocked for a while.", "nobody", BACK_OFF),
   // The client's input: the task fails, the worker's health is not blamed.
-  ERROR_ZERO_CAPTCHA_FILESIZE: p(3, "The image is empty.", "client", FAILS),
+  ERROR_ZERO_CAPTCHA_FILESIZE: p(3, "The image is empty or under the size limit (100 bytes).", "client", FAILS),
+  ERROR_EMPTY_CAPTCHA: p(3, "The captcha sent was empty.", "client", FAILS),
   ERROR_TOO_BIG_CAPTCHA_FILESIZE: p(4, "The image is over the size limit.", "client", FAILS),
   ERROR_WRONG_FILE_EXTENSION: p(15, "The image's file type is not one the service takes.", "client", FAILS),
   ERROR_IMAGE_TYPE_NOT_SUPPORTED: p(15, "The image is not valid base64 or not an image.", "client", FAILS),
@@ -100,6 +109,7 @@ const PROTOCOL = {
   ERROR_PROXY_FORMAT: p(110, "The proxy is malformed.", "client", FAILS),
   ERROR_PROXY_CONNECTION_FAILED: p(110, "The proxy could not be reached.", "client", FAILS),
   ERROR_TOKEN_EXPIRED: p(110, "The challenge expired before it was solved.", "client", FAILS),
+  ERROR_DOMAIN_NOT_ALLOWED: p(110, "The page's domain is not allowed.", "client", FAILS),
   // A task the upstream could not do, or a protocol slip of the worker's own.
   ERROR_CAPTCHA_UNSOLVABLE: p(12, "The captcha could not be solved.", "worker", { ...FAILS, task: "as_is" }),
   ERROR_BAD_DUPLICATES: p(13, "Not enough matching answers.", "worker", { ...FAILS, task: "as_is" }),
@@ -107,16 +117,20 @@ const PROTOCOL = {
   ERROR_EMPTY_ACTION: p(110, "The action is missing.", "worker", FAILS),
   ERROR_WRONG_ID_FORMAT: p(16, "The id must be digits only.", "worker", { ...FAILS, v2: "ERROR_NO_SUCH_CAPCHA_ID" }),
   ERROR_WRONG_CAPTCHA_ID: p(16, "No such task id.", "worker", { ...FAILS, v2: "ERROR_NO_SUCH_CAPCHA_ID" }),
+  // API v2's spelling; from the upstream, a poll of an id it forgot (expired, or never recorded).
+  ERROR_NO_SUCH_CAPCHA_ID: p(16, "No such task id.", "worker", FAILS),
   ERROR_DUPLICATE_REPORT: p(110, "The task was already reported.", "worker", FAILS),
   ERROR_REPORT_NOT_RECORDED: p(110, "The report could not be recorded.", "worker", FAILS),
   // The upstream's own trouble.
   ERROR_INTERNAL_SERVER_ERROR: p(2, "The service had an internal error.", "worker", TRANSIENT),
   ERROR_SERVER_ERROR: p(2, "The service had an internal error.", "worker", TRANSIENT),
+  // The upstream does not take the task's type: nobody's fault; the type is refused at intake for a while.
+  ERROR_METHOD_CALL: p(23, "The service does not serve this method (any more).", "nobody", { ...UNSUPPORTED, v2: "ERROR_TASK_NOT_SUPPORTED" }),
+  ERROR_NO_SUCH_METHOD: p(14, "No such method.", "nobody", UNSUPPORTED),
+  ERROR_TASK_NOT_SUPPORTED: p(23, "This task type is not supported.", "nobody", UNSUPPORTED),
+  ERROR_TASK_TYPE_DEPRECATED: p(23, "This task type is no longer supported.", "nobody", UNSUPPORTED),
   // What only the gateway answers.
-  ERROR_NO_SUCH_METHOD: p(14, "No such method.", "client"),
-  ERROR_NO_SUCH_CAPCHA_ID: p(16, "No such task id.", "client"),
   ERROR_TASK_ABSENT: p(22, "The task is missing.", "client"),
-  ERROR_TASK_NOT_SUPPORTED: p(23, "This task type is not supported.", "client"),
   ERROR_RECAPTCHA_INVALID_SITEKEY: p(31, "The sitekey is missing or malformed.", "client"),
   ERROR_CALLBACK_NOT_ALLOWED: p(110, "Callbacks are allowed only to hosts the operator named (--callback-allow).", "client"),
 } as const satisfies Record<string, ProtocolRow>;
@@ -144,6 +158,13 @@ const WORKER = {
   ERR_BUSY: w("Too many request bodies are being received at once; try again shortly.", { status: 503, title: "Service Unavailable", retryAfterS: 1, close: true }, "ERROR_NO_SLOT_AVAILABLE", "nobody"),
   ERR_NOT_READY: w(undefined, UNAVAILABLE, "ERROR_NO_SLOT_AVAILABLE", "nobody"),
   ERR_DRAINING: w("The worker is draining and takes no new tasks.", UNAVAILABLE, "ERROR_NO_SLOT_AVAILABLE", "nobody"),
+  // The upstream refused the type lately (an `unsupported` answer): 2captcha answers ERROR_METHOD_CALL for a method it no longer serves.
+  ERR_TYPE_UNSUPPORTED: w(
+    "The upstream does not take {type} tasks ({code}); they are refused for {retryAfterS} s more, then one is tried again.",
+    { status: 422, title: "Unprocessable Content", retryAfterS: "data" },
+    "ERROR_METHOD_CALL",
+    "nobody",
+  ),
   ERR_OWNER_UNAVAILABLE: w("The task's owner (node {node}) does not answer; ask again.", { status: 503, title: "Service Unavailable", retryAfterS: "data" }, "ERROR_NO_SLOT_AVAILABLE", "nobody"),
   // A forwarded request without the peers' token: refused before any task is read.
   ERR_PEER_UNAUTHORIZED: w("A forwarded request needs the peers' token (--peer-token-file).", { status: 403, title: "Forbidden", close: true }, "ERROR_KEY_DOES_NOT_EXIST"),

@@ -273,7 +273,9 @@ export class PoolCore {
     if (this.holding.size === 0) for (const w of [...this.idleWaiters]) w();
   }
 
-  fail(task: Task, code: string, message: string, blame: FailureBlame | undefined): void {
+  /** Fails `task`; `blame` undefined or "nobody": charged to nobody (a shutdown, a type the upstream does not take). */
+  fail(task: Task, code: string, message: string, charged: FailureBlame | "nobody" | undefined): void {
+    const blame = charged === "nobody" ? undefined : charged;
     this.#queued.delete(task); // its deque entry goes lazily
     this.giveBack(task);
     task.status = "failed";

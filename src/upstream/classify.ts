@@ -7,19 +7,28 @@
 import { PROTOCOL_CODES } from "../base/error_registry.ts";
 import type { Blame, Failure, Outcome } from "./outcome.ts";
 
-type Rule = { kind: "fatal_account" } | { kind: "back_off" } | { kind: "task_failed"; blame: Blame } | { kind: "transient" };
+type Rule = { kind: "fatal_account" } | { kind: "back_off" } | { kind: "task_failed"; blame: Blame | "nobody" } | { kind: "transient" };
 
 /**
  * The documented codes and what each does, from the registry (error_registry.ts). Unknown ERROR_*
- * codes fail only their task, charged to the worker.
+ * codes fail only their task, charged to the worker; a type the upstream does not take
+ * (`unsupported`) fails its task charged to nobody.
  */
 export const CODE_RULES: Readonly<Record<string, Rule>> = Object.fromEntries(
   Object.entries(PROTOCOL_CODES).flatMap(([code, row]): [string, Rule][] => {
     if (row.upstream === undefined) return [];
     if (row.upstream === "task_failed") return [[code, { kind: "task_failed", blame: row.blame === "client" ? "client" : "worker" }]];
+    if (row.upstream === "unsupported") return [[code, { kind: "task_failed", blame: "nobody" }]];
     return [[code, { kind: row.upstream }]];
   }),
 );
+
+/**
+ * An answer in words saying the task's type is not taken ("Unsupported captcha type", as CapSolver
+ * answers a misnamed task type; "captcha type not supported"): read as ERROR_TASK_NOT_SUPPORTED.
+ */
+const UNSUPPORTED_TEXT = /unsupported[\s_-]+(?:captcha|task|method)(?:[\s_-]+type)?|(?:captcha|task)[\s_-]+type[\s_-]+(?:is[\s_-]+)?not[\s_-]+supported/i;
+const UNSUPPORTED_CODE = "ERROR_TASK_NOT_SUPPORTED";
 
 export const NOT_READY = "CAPCHA_NOT_READY";
 const MAX_QUOTE = 200;
@@ -41,6 +50,7 @@ export function classifyCode(rawCode: string, redact: (t: string) => string = (t
   if (code === NOT_READY) return { kind: "not_ready" };
   const rule = Object.hasOwn(CODE_RULES, code) ? CODE_RULES[code]! : undefined;
   const message = `The upstream answered ${quote(code, redact)}.`;
+  if (!rule && UNSUPPORTED_TEXT.test(code)) return { kind: "task_failed", code: UNSUPPORTED_CODE, message, blame: "nobody" };
   // An unknown code is upstream text shown as the task's error.code: redacted like any quote.
   if (!rule) return { kind: "task_failed", code: safeCode(redact(code)), message, blame: "worker" };
   switch (rule.kind) {
@@ -85,6 +95,7 @@ export function classifyAnswer<T>(answer: HttpAnswer, value: (a: RawAnswer) => T
       return transient("HTML_BODY", `The upstream sent an HTML page: ${quote(text, redact)}.`, true);
     }
     const parsed = parseAnswer(text);
+    if (!parsed && UNSUPPORTED_TEXT.test(text.slice(0, 512))) return classifyCode(text.slice(0, 512), redact);
     if (!parsed) return transient("BAD_BODY", `The upstream sent an unparseable body: ${quote(text, redact)}.`, true);
     if (parsed.ok) {
       // A result (a solution above all) is upstream text the client reads back: never with the key in it.

@@ -14,7 +14,8 @@ export type Outcome<T> =
   | { kind: "back_off"; code: string; message: string }
   /** `maybeDelivered`: the request may have reached the upstream (a submit must then not be repeated). */
   | { kind: "transient"; code: string; message: string; maybeDelivered: boolean }
-  | { kind: "task_failed"; code: string; message: string; blame: Blame };
+  /** `blame` "nobody": the upstream does not take the task's type (an `unsupported` code); neither health nor the client is charged. */
+  | { kind: "task_failed"; code: string; message: string; blame: Blame | "nobody" };
 
 /** Any failure outcome. */
 export type Failure = Exclude<Outcome<never>, { kind: "ok" }>;

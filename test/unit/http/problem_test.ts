@@ -24,6 +24,7 @@ const EXPECTED: Record<WorkerErrorCode, { status: number; headers: Record<string
   ERR_QUEUE_FULL: { status: 429, headers: { "retry-after": "5" } },
   ERR_CLIENT_LIMIT: { status: 429, headers: { "retry-after": "5" } },
   ERR_HEADERS_TOO_LARGE: { status: 431, headers: {} },
+  ERR_TYPE_UNSUPPORTED: { status: 422, headers: { "retry-after": "10" } },
   ERR_UPSTREAM_CODE: { status: 502, headers: {} },
   ERR_NOT_READY: { status: 503, headers: { "retry-after": "10" } },
   ERR_BUSY: { status: 503, headers: { "retry-after": "1", connection: "close" } },

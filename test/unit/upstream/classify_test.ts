@@ -32,6 +32,17 @@ describe("classifyCode", () => {
     ["ERROR_BAD_PARAMETERS", "task_failed", "client"],
     ["ERROR_BAD_TOKEN_OR_PAGEURL", "task_failed", "client"],
     ["ERROR_SOMETHING_NEW", "task_failed", "worker"],
+    // CaptchaAI's error page, its examples and the blog's decision tree (README, How the worker treats the upstream)
+    ["ERROR_EMPTY_CAPTCHA", "task_failed", "client"],
+    ["ERROR_TOO_MUCH_REQUESTS", "back_off"],
+    ["ERROR_IP_BANNED", "fatal_account"],
+    ["ERROR_DOMAIN_NOT_ALLOWED", "task_failed", "client"],
+    ["ERROR_NO_SUCH_CAPCHA_ID", "task_failed", "worker"],
+    // A type the upstream does not take: nobody's fault
+    ["ERROR_METHOD_CALL", "task_failed", "nobody"],
+    ["ERROR_TASK_NOT_SUPPORTED", "task_failed", "nobody"],
+    ["ERROR_TASK_TYPE_DEPRECATED", "task_failed", "nobody"],
+    ["ERROR_NO_SUCH_METHOD", "task_failed", "nobody"],
   ];
   for (const [code, kind, blame] of table) {
     test(`${code} is ${kind}${blame ? ` (${blame})` : ""}`, () => {
@@ -41,6 +52,15 @@ describe("classifyCode", () => {
       if (c.kind !== "not_ready") assert.ok(c.code.startsWith(code.slice(0, 6)), c.code);
     });
   }
+
+  test("an answer in words saying the type is unsupported is ERROR_TASK_NOT_SUPPORTED, charged to nobody, quoted in the message", () => {
+    for (const text of ["Unsupported captcha type", "ERROR_UNSUPPORTED_CAPTCHA_TYPE", "unsupported task type: TurnstileTaskProxyLess", "Captcha type is not supported"]) {
+      const c = classifyCode(text);
+      assert.deepEqual({ kind: c.kind, code: (c as { code: string }).code, blame: (c as { blame: string }).blame }, { kind: "task_failed", code: "ERROR_TASK_NOT_SUPPORTED", blame: "nobody" }, text);
+      assert.ok((c as { message: string }).message.includes(JSON.stringify(text)), text);
+    }
+    assert.equal((classifyCode("ERROR_SUPPORT_TICKET") as { code: string }).code, "ERROR_SUPPORT_TICKET", "other words stay the worker's unknown code");
+  });
 
   test("CAPCHA_NOT_READY is not_ready", () => assert.deepEqual(classifyCode("CAPCHA_NOT_READY"), { kind: "not_ready" }));
 
@@ -65,6 +85,14 @@ describe("classifyResponse", () => {
     assert.equal(classifyResponse(answer("CAPCHA_NOT_READY"), id).kind, "not_ready");
     assert.equal(classifyResponse(answer("ERROR_WRONG_USER_KEY"), id).kind, "fatal_account");
     assert.deepEqual(classifyResponse(answer("3.1415"), (r) => Number(r)), { kind: "ok", value: 3.1415 });
+  });
+
+  test("an unsupported-type answer in json=1 or as plain text fails the task, charged to nobody", () => {
+    const json = classifyResponse(answer('{"status":0,"request":"Unsupported captcha type"}'), id);
+    assert.deepEqual(pick(json), { kind: "task_failed", code: "ERROR_TASK_NOT_SUPPORTED" });
+    assert.equal((json as { blame: string }).blame, "nobody");
+    assert.deepEqual(pick(classifyResponse(answer("Unsupported captcha type", 200), id)), { kind: "task_failed", code: "ERROR_TASK_NOT_SUPPORTED" });
+    assert.deepEqual(pick(classifyResponse(answer('{"status":0,"request":"ERROR_METHOD_CALL"}'), id)), { kind: "task_failed", code: "ERROR_METHOD_CALL" });
   });
 
   test("HTTP statuses: 429 backs off, 503 is transient and undelivered, other 5xx may have been delivered", () => {
