@@ -16,9 +16,9 @@ export { DIALECTS, type Dialect, type DialectName };
 
 /** How each dialect takes a task's proxy. */
 const PROXY_FORM: Readonly<Record<Dialect, (p: TaskProxy) => Record<string, string | number>>> = {
+  // anti-captcha's task pages list http ("usual http/https proxy"), socks4 and socks5.
   anticaptcha: (p) => p.v2Fields({ httpsAsHttp: true }),
-  // 2captcha's API v2 lists http, socks4 and socks5 as anti-captcha does (2captcha.com/api-docs, "Using proxies").
-  "2captcha": (p) => p.v2Fields({ httpsAsHttp: true }),
+  "2captcha": (p) => p.v2Fields(),
   capmonster: (p) => p.v2Fields(),
   capsolver: (p) => ({ proxy: p.colonForm() }),
 };

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
+import type { SolverUpstream } from "../../src/solver/upstream_port.ts";
 import { catalogueEntry, type TaskParams } from "../../src/tasks/task_catalogue.ts";
 import { DIALECTS, v2TaskFor, type Dialect } from "../../src/tasks/task_dialects.ts";
 import { TaskProxy } from "../../src/tasks/task_proxy.ts";
@@ -314,6 +315,8 @@ describe("createProviderClient", () => {
     up.answer(scriptedV2("capsolver", clock, { key: KEY }).handler);
     const v2 = createProviderClient({ protocol: "v2", dialect: "capsolver", url: up.url, key: KEY }, { clock });
     assert.equal(v2.protocol, "v2");
+    const port: SolverUpstream = v2; // either client is the solver's port as it is
+    assert.equal(typeof port.poll, "function");
     valueOf(await v2.submit({ type: "turnstile", sitekey: "0x4AAAAAAA", pageurl: URL_ }));
     assert.equal(JSON.parse(up.requests.at(-1)!.body).task.type, "AntiTurnstileTaskProxyLess");
     v2.close();

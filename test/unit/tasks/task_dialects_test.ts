@@ -108,7 +108,7 @@ const BODIES: Partial<Record<keyof typeof TASKS, Partial<Record<Dialect, Record<
 /** Each dialect's proxy fields for an HTTPS proxy with a login. */
 const PROXIED: Record<Dialect, Record<string, unknown>> = {
   anticaptcha: { proxyType: "http", proxyAddress: "10.1.2.3", proxyPort: 8080, proxyLogin: "alice", proxyPassword: "s3cret" },
-  "2captcha": { proxyType: "http", proxyAddress: "10.1.2.3", proxyPort: 8080, proxyLogin: "alice", proxyPassword: "s3cret" },
+  "2captcha": { proxyType: "https", proxyAddress: "10.1.2.3", proxyPort: 8080, proxyLogin: "alice", proxyPassword: "s3cret" },
   capmonster: { proxyType: "https", proxyAddress: "10.1.2.3", proxyPort: 8080, proxyLogin: "alice", proxyPassword: "s3cret" },
   capsolver: { proxy: "https:10.1.2.3:8080:alice:s3cret" },
 };
