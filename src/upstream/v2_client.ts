@@ -141,7 +141,8 @@ export function createV2Client(o: V2ClientOptions): V2Client {
         const id = taskIdOf(r.taskId);
         if (id === undefined) return undefined;
         remember(types, id, params.type);
-        // CapSolver answers some recognition tasks in createTask itself (status ready, its solution).
+        // CapSolver answers recognition tasks (ImageToTextTask) in createTask itself: status ready, the
+        // solution beside the taskId (docs.capsolver.com, createTask: "synchronous task response").
         if (r.status === "ready" && isObject(r.solution)) remember(early, id, answerOf(r));
         return { kind: "ok", value: id };
       }, signal, params.proxy);
@@ -154,7 +155,7 @@ export function createV2Client(o: V2ClientOptions): V2Client {
       }
       return call<RawAnswer>(POLL, "getTaskResult", { taskId: wireId(id) }, (r) => {
         if (r.status === "ready") return isObject(r.solution) ? { kind: "ok", value: answerOf(r) } : undefined;
-        // anti-captcha and 2captcha say processing; CapSolver also idle (queued).
+        // anti-captcha and 2captcha say processing; CapSolver also idle (queued: its getTaskResult page).
         if (r.status === "processing" || r.status === "idle") return { kind: "not_ready" };
         return undefined;
       }, signal);
