@@ -6,7 +6,8 @@ import { DIALECTS, dialectsFor, dialectTakes, solutionFromV2, v2TaskFor, type Di
 import { readV2Task } from "../../../src/tasks/task_input.ts";
 import { TaskProxy } from "../../../src/tasks/task_proxy.ts";
 
-const IMG = "aGVsbG8gd29ybGQ=";
+/** An image of 120 bytes: the intake refuses one under 100 (2captcha and CaptchaAI do). */
+const IMG = Buffer.alloc(120, 7).toString("base64");
 const URL_ = "https://example.com/login";
 const proxyOf = (type: string) => TaskProxy.parse("alice:s3cret@10.1.2.3:8080", type) as TaskProxy;
 
