@@ -54,6 +54,7 @@ export function v2TaskFor(params: TaskParams, dialect: Dialect): Record<string, 
   const variant = variantFor(entry, dialect, values);
   const typeName = params.proxy ? variant?.proxied : variant?.proxyless;
   if (variant === undefined || typeName === undefined) return undefined;
+  if (params.proxy && variant.proxiedNeeds?.some((field) => values[field] === undefined)) return undefined;
   const task: Record<string, unknown> = { type: typeName };
   for (const [path, value] of Object.entries(variant.fixed ?? {})) setPath(task, path, copy(value));
   for (const [field, spec] of Object.entries(entry.fields)) {

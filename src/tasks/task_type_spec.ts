@@ -39,11 +39,13 @@ export type JsonValue = string | number | boolean | null | readonly JsonValue[] 
  * among several (`{ enterprise: true }`: the first that matches wins), values always sent
  * (`version: 4`; a dotted name nests: `initParameters.riskType`), and fields sent under another
  * name than the field's first JSON-API name: one or several names (dotted ones nest), or null for
- * a field the dialect does not take.
+ * a field the dialect does not take. `proxiedNeeds`: fields a task must have to go with a proxy
+ * under this name (anti-captcha's proxied GeeTest and reCAPTCHA tasks require a userAgent).
  */
 export interface DialectName {
   readonly proxyless?: string;
   readonly proxied?: string;
+  readonly proxiedNeeds?: readonly string[];
   readonly when?: Readonly<Record<string, string | number | boolean>>;
   readonly fixed?: Readonly<Record<string, JsonValue>>;
   readonly fields?: Readonly<Record<string, string | readonly string[] | null>>;

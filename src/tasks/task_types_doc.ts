@@ -78,7 +78,7 @@ function dialectCell(names: readonly DialectName[] | undefined): string {
     const when = Object.entries(n.when ?? {}).map(([k, v]) => `${k}=${String(v)}: `).join("");
     const parts = n.proxied !== undefined && n.proxied === n.proxyless
       ? [`${code(n.proxied)} (with or without a proxy)`]
-      : [n.proxyless && code(n.proxyless), n.proxied && `${code(n.proxied)} (proxy)`].filter((x): x is string => !!x);
+      : [n.proxyless && code(n.proxyless), n.proxied && `${code(n.proxied)} (proxy${n.proxiedNeeds?.length ? ` and ${n.proxiedNeeds.map(code).join(", ")}` : ""})`].filter((x): x is string => !!x);
     return when + parts.join(", ");
   }).join("; ");
 }

@@ -235,7 +235,7 @@ describe("JSON-API client: every answer becomes its class", () => {
     const p = proxy();
     const c = createV2Client({ baseUrl: up.url, dialect: "anticaptcha", apiKey: KEY, clock });
     provider.next("createTask", 200, refusal("ERROR_PROXY_NOT_AUTHORISED", `proxy alice:pr0xy-pa55@10.1.2.3 refused for key ${KEY}`));
-    const r = await c.submit({ type: "recaptcha_v2", sitekey: "6Le-sitekey-abc", pageurl: URL_, proxy: p });
+    const r = await c.submit({ type: "recaptcha_v2", sitekey: "6Le-sitekey-abc", pageurl: URL_, useragent: "UA/1", proxy: p });
     assert.deepEqual(kindCode(r), ["task_failed", "ERROR_PROXY_NOT_AUTHORISED"]);
     const message = (r as { message: string }).message;
     assert.ok(!message.includes(KEY) && !message.includes("pr0xy-pa55"), message);

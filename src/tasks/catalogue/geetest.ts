@@ -33,7 +33,8 @@ export const GEETEST = {
   ],
   upstream: { method: "geetest" },
   dialects: {
-    anticaptcha: [{ proxyless: "GeeTestTaskProxyless", proxied: "GeeTestTask" }],
+    // anti-captcha's GeeTestTask requires the userAgent (its GeeTestTask page).
+    anticaptcha: [{ proxyless: "GeeTestTaskProxyless", proxied: "GeeTestTask", proxiedNeeds: ["useragent"] }],
     capsolver: [{ proxyless: "GeeTestTaskProxyLess", fields: { useragent: null } }],
     capmonster: [{ proxyless: "GeeTestTask", proxied: "GeeTestTask" }],
     "2captcha": [{ proxyless: "GeeTestTaskProxyless", proxied: "GeeTestTask" }],
@@ -70,7 +71,7 @@ export const GEETEST_V4 = {
   // v4 is v3's type with version 4: the captcha id in initParameters (2captcha), in gt as well
   // (anti-captcha's client), in gt (CapMonster), or CapSolver's captchaId.
   dialects: {
-    anticaptcha: [{ proxyless: "GeeTestTaskProxyless", proxied: "GeeTestTask", fixed: { version: 4 }, fields: { captcha_id: ["gt", "initParameters.captcha_id"] } }],
+    anticaptcha: [{ proxyless: "GeeTestTaskProxyless", proxied: "GeeTestTask", proxiedNeeds: ["useragent"], fixed: { version: 4 }, fields: { captcha_id: ["gt", "initParameters.captcha_id"] } }],
     capsolver: [{ proxyless: "GeeTestTaskProxyLess", fields: { captcha_id: "captchaId", useragent: null } }],
     capmonster: [{ proxyless: "GeeTestTask", proxied: "GeeTestTask", fixed: { version: 4 }, fields: { captcha_id: "gt" } }],
     "2captcha": [{ proxyless: "GeeTestTaskProxyless", proxied: "GeeTestTask", fixed: { version: 4 } }],

@@ -13,18 +13,22 @@ const solution = textSolution(["gRecaptchaResponse", "token"]);
  * reCAPTCHA v2 in each dialect: Enterprise is a type of its own, its data-s in `enterprisePayload.s`
  * (anti-captcha's RecaptchaV2EnterpriseTask, CapSolver's and CapMonster's reCAPTCHA v2 Enterprise
  * pages); CapMonster takes the same name with or without a proxy (docs.capmonster.cloud: it uses its
- * own proxies unless given one); CapSolver's data-s goes in `enterprisePayload` too.
+ * own proxies unless given one); anti-captcha's RecaptchaV2Task requires the browser's userAgent.
  */
-const v2Variants = (enterprise: readonly [string | undefined, string | undefined], plain: readonly [string | undefined, string | undefined], dataS: string): readonly DialectName[] => [
-  { when: { enterprise: true }, proxyless: enterprise[0], proxied: enterprise[1], fields: { enterprise: null, data_s: "enterprisePayload.s" } },
-  { proxyless: plain[0], proxied: plain[1], fields: { enterprise: null, data_s: dataS } },
+const v2Variants = (
+  enterprise: readonly [string | undefined, string | undefined],
+  plain: readonly [string | undefined, string | undefined],
+  proxiedNeeds: readonly string[] = [],
+): readonly DialectName[] => [
+  { when: { enterprise: true }, proxyless: enterprise[0], proxied: enterprise[1], proxiedNeeds, fields: { enterprise: null, data_s: "enterprisePayload.s" } },
+  { proxyless: plain[0], proxied: plain[1], proxiedNeeds, fields: { enterprise: null } },
 ];
 
 const v2Dialects: DialectNames = {
-  anticaptcha: v2Variants(["RecaptchaV2EnterpriseTaskProxyless", "RecaptchaV2EnterpriseTask"], ["RecaptchaV2TaskProxyless", "RecaptchaV2Task"], "recaptchaDataSValue"),
-  capsolver: v2Variants(["ReCaptchaV2EnterpriseTaskProxyLess", "ReCaptchaV2EnterpriseTask"], ["ReCaptchaV2TaskProxyLess", "ReCaptchaV2Task"], "enterprisePayload.s"),
-  capmonster: v2Variants(["RecaptchaV2EnterpriseTask", "RecaptchaV2EnterpriseTask"], ["RecaptchaV2Task", "RecaptchaV2Task"], "recaptchaDataSValue"),
-  "2captcha": v2Variants(["RecaptchaV2EnterpriseTaskProxyless", "RecaptchaV2EnterpriseTask"], ["RecaptchaV2TaskProxyless", "RecaptchaV2Task"], "recaptchaDataSValue"),
+  anticaptcha: v2Variants(["RecaptchaV2EnterpriseTaskProxyless", "RecaptchaV2EnterpriseTask"], ["RecaptchaV2TaskProxyless", "RecaptchaV2Task"], ["useragent"]),
+  capsolver: v2Variants(["ReCaptchaV2EnterpriseTaskProxyLess", "ReCaptchaV2EnterpriseTask"], ["ReCaptchaV2TaskProxyLess", "ReCaptchaV2Task"]),
+  capmonster: v2Variants(["RecaptchaV2EnterpriseTask", "RecaptchaV2EnterpriseTask"], ["RecaptchaV2Task", "RecaptchaV2Task"]),
+  "2captcha": v2Variants(["RecaptchaV2EnterpriseTaskProxyless", "RecaptchaV2EnterpriseTask"], ["RecaptchaV2TaskProxyless", "RecaptchaV2Task"]),
 };
 
 /**

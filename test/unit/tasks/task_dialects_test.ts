@@ -22,7 +22,7 @@ const TASKS: Record<string, TaskParams> = {
   recaptcha_v3_enterprise: { type: "recaptcha_v3", sitekey: "6Le-sitekey-abc", pageurl: URL_, action: "login", min_score: 0.7, enterprise: true },
   turnstile: { type: "turnstile", sitekey: "0x4AAAAAAA", pageurl: URL_, action: "login", data: "cd", pagedata: "pd", useragent: "UA/1" },
   cloudflare_challenge: { type: "cloudflare_challenge", pageurl: URL_, useragent: "UA/1" },
-  geetest: { type: "geetest", gt: "gt-key-1", challenge: "challenge-1", pageurl: URL_, api_server: "api-na.geetest.com" },
+  geetest: { type: "geetest", gt: "gt-key-1", challenge: "challenge-1", pageurl: URL_, api_server: "api-na.geetest.com", useragent: "UA/1" },
   geetest_v4: { type: "geetest_v4", captcha_id: "cid-1", pageurl: URL_ },
   captchafox: { type: "captchafox", sitekey: "sk-12345678", pageurl: URL_, useragent: "UA/1" },
   friendly_captcha: { type: "friendly_captcha", sitekey: "FCMDESUD3M34857N", pageurl: URL_, useragent: "UA/1" },
@@ -38,7 +38,8 @@ const NAMES: Record<keyof typeof TASKS, readonly [Pair, Pair, Pair, Pair]> = {
   bls: [__, __, __, __],
   recaptcha_v2: [["RecaptchaV2TaskProxyless", "RecaptchaV2Task"], ["ReCaptchaV2TaskProxyLess", "ReCaptchaV2Task"], ["RecaptchaV2Task", "RecaptchaV2Task"], ["RecaptchaV2TaskProxyless", "RecaptchaV2Task"]],
   recaptcha_v2_enterprise: [
-    ["RecaptchaV2EnterpriseTaskProxyless", "RecaptchaV2EnterpriseTask"], ["ReCaptchaV2EnterpriseTaskProxyLess", "ReCaptchaV2EnterpriseTask"],
+    // anti-captcha's proxied reCAPTCHA tasks need the user agent, which this task lacks.
+    ["RecaptchaV2EnterpriseTaskProxyless", undefined], ["ReCaptchaV2EnterpriseTaskProxyLess", "ReCaptchaV2EnterpriseTask"],
     ["RecaptchaV2EnterpriseTask", "RecaptchaV2EnterpriseTask"], ["RecaptchaV2EnterpriseTaskProxyless", "RecaptchaV2EnterpriseTask"],
   ],
   recaptcha_v3: [["RecaptchaV3TaskProxyless", undefined], ["ReCaptchaV3TaskProxyLess", "ReCaptchaV3Task"], ["RecaptchaV3TaskProxyless", undefined], ["RecaptchaV3TaskProxyless", undefined]],
@@ -46,7 +47,7 @@ const NAMES: Record<keyof typeof TASKS, readonly [Pair, Pair, Pair, Pair]> = {
   turnstile: [["TurnstileTaskProxyless", "TurnstileTask"], ["AntiTurnstileTaskProxyLess", undefined], ["TurnstileTask", "TurnstileTask"], ["TurnstileTaskProxyless", "TurnstileTask"]],
   cloudflare_challenge: [__, [undefined, "AntiCloudflareTask"], __, __],
   geetest: [["GeeTestTaskProxyless", "GeeTestTask"], ["GeeTestTaskProxyLess", undefined], ["GeeTestTask", "GeeTestTask"], ["GeeTestTaskProxyless", "GeeTestTask"]],
-  geetest_v4: [["GeeTestTaskProxyless", "GeeTestTask"], ["GeeTestTaskProxyLess", undefined], ["GeeTestTask", "GeeTestTask"], ["GeeTestTaskProxyless", "GeeTestTask"]],
+  geetest_v4: [["GeeTestTaskProxyless", undefined], ["GeeTestTaskProxyLess", undefined], ["GeeTestTask", "GeeTestTask"], ["GeeTestTaskProxyless", "GeeTestTask"]],
   captchafox: [__, __, __, [undefined, "CaptchaFoxTask"]],
   friendly_captcha: [["FriendlyCaptchaTaskProxyless", "FriendlyCaptchaTask"], __, __, ["FriendlyCaptchaTaskProxyless", "FriendlyCaptchaTask"]],
   lemin: [__, __, __, ["LeminTaskProxyless", "LeminTask"]],
@@ -64,7 +65,7 @@ const BODIES: Partial<Record<keyof typeof TASKS, Partial<Record<Dialect, Record<
   grid: { "2captcha": { body: IMG, comment: "cars", imgInstructions: IMG, rows: 3, columns: 4 } },
   recaptcha_v2: {
     anticaptcha: { ...site, isInvisible: true, recaptchaDataSValue: "ds", userAgent: "UA/1" },
-    capsolver: { ...site, isInvisible: true, enterprisePayload: { s: "ds" }, userAgent: "UA/1" },
+    capsolver: { ...site, isInvisible: true, recaptchaDataSValue: "ds", userAgent: "UA/1" },
     capmonster: { ...site, isInvisible: true, recaptchaDataSValue: "ds", userAgent: "UA/1" },
     "2captcha": { ...site, isInvisible: true, recaptchaDataSValue: "ds", userAgent: "UA/1" },
   },
@@ -88,10 +89,10 @@ const BODIES: Partial<Record<keyof typeof TASKS, Partial<Record<Dialect, Record<
     "2captcha": { websiteURL: URL_, websiteKey: "0x4AAAAAAA", action: "login", data: "cd", pagedata: "pd", userAgent: "UA/1" },
   },
   geetest: {
-    anticaptcha: { websiteURL: URL_, gt: "gt-key-1", challenge: "challenge-1", geetestApiServerSubdomain: "api-na.geetest.com" },
+    anticaptcha: { websiteURL: URL_, gt: "gt-key-1", challenge: "challenge-1", geetestApiServerSubdomain: "api-na.geetest.com", userAgent: "UA/1" },
     capsolver: { websiteURL: URL_, gt: "gt-key-1", challenge: "challenge-1", geetestApiServerSubdomain: "api-na.geetest.com" },
-    capmonster: { websiteURL: URL_, gt: "gt-key-1", challenge: "challenge-1", geetestApiServerSubdomain: "api-na.geetest.com" },
-    "2captcha": { websiteURL: URL_, gt: "gt-key-1", challenge: "challenge-1", geetestApiServerSubdomain: "api-na.geetest.com" },
+    capmonster: { websiteURL: URL_, gt: "gt-key-1", challenge: "challenge-1", geetestApiServerSubdomain: "api-na.geetest.com", userAgent: "UA/1" },
+    "2captcha": { websiteURL: URL_, gt: "gt-key-1", challenge: "challenge-1", geetestApiServerSubdomain: "api-na.geetest.com", userAgent: "UA/1" },
   },
   geetest_v4: {
     anticaptcha: { websiteURL: URL_, version: 4, gt: "cid-1", initParameters: { captcha_id: "cid-1" } },
@@ -153,6 +154,14 @@ describe("task dialects", () => {
     assert.deepEqual(v2TaskFor({ ...TASKS.captchafox!, proxy: TaskProxy.parse("10.1.2.3:3128", "SOCKS4") as TaskProxy }, "2captcha"), {
       type: "CaptchaFoxTask", websiteURL: URL_, websiteKey: "sk-12345678", userAgent: "UA/1", proxyType: "socks4", proxyAddress: "10.1.2.3", proxyPort: 3128,
     });
+  });
+
+  test("anti-captcha takes a proxied reCAPTCHA or GeeTest task only with its user agent (its task pages require one)", () => {
+    const withProxy: TaskParams = { type: "geetest_v4", captcha_id: "cid-1", pageurl: URL_, proxy: proxyOf("HTTP") };
+    assert.equal(v2TaskFor(withProxy, "anticaptcha"), undefined);
+    assert.equal(v2TaskFor({ ...withProxy, useragent: "UA/1" } as TaskParams, "anticaptcha")?.type, "GeeTestTask");
+    assert.equal(v2TaskFor({ type: "recaptcha_v2", sitekey: "6Le-sitekey-abc", pageurl: URL_, proxy: proxyOf("HTTP") }, "anticaptcha"), undefined);
+    assert.equal(v2TaskFor(withProxy, "capmonster")?.type, "GeeTestTask", "the others take it without");
   });
 
   test("a proxy without a login sends no login; an IPv6 address loses its brackets in proxyAddress", () => {
