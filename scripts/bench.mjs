@@ -19,8 +19,9 @@ import { buildFloor } from "./bench_floor.mjs";
 const ROOT = new URL("../", import.meta.url).pathname;
 /** BENCH_BIN: another build to measure (an earlier one, for a before/after), not rebuilt. */
 const BIN = process.env.BENCH_BIN ?? ROOT + "dist/captcha-worker";
-const KEY = "bench-key-0123456789abcdef";
-const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+const KEY = "bench-key-0123456789abcdef012345";
+/** A real 16x16 grey PNG of 117 bytes: the simulator, as CaptchaAI, refuses images under 100 bytes and files that are no jpg, png or gif. */
+const PNG = "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAAAAAA6mKC9AAAAIXRFWHRDb21tZW50AGNhcHRjaGEtd29ya2VyIHRlc3QgaW1hZ2VuB5snAAAAD0lEQVR4nGNoQAMMI1sAAAUMgAFaSOXNAAAAAElFTkSuQmCC";
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
 
 // --- plumbing -----------------------------------------------------------------------------------

@@ -5,11 +5,12 @@
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { connect } from "node:net";
+import { crc32 } from "node:zlib";
 import { freePort, pollUntil } from "../test/_support/net.ts";
 import { spawnTracked, stop } from "./bench_children.mjs";
 
 const BIN = new URL("../dist/captcha-worker", import.meta.url).pathname;
-const KEY = "bench-memory-key-0123456789abcdef";
+const KEY = "bench-memory-key-0123456789abcde";
 function start(args, env = {}) {
   return spawnTracked(BIN, args, { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "ignore", "inherit"] });
 }
@@ -63,10 +64,24 @@ async function measure(simArgs, workerArgs, load) {
   }
 }
 
+/** A 1x1 PNG without its IEND chunk, and IEND: a tEXt chunk goes between them. */
+const PNG_1X1 = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==", "base64");
+
+/**
+ * A real PNG of about `bytes` base64 characters, distinct per `seed`: the 1x1 image with a tEXt
+ * comment (the seed, then padding), as the simulator, like CaptchaAI, refuses files that are no jpg,
+ * png or gif.
+ */
 const image = (bytes, seed) => {
-  const buf = Buffer.alloc(Math.floor((bytes * 3) / 4), seed % 251);
-  buf.writeUInt32BE(seed, 0);
-  return { type: "image", image: buf.toString("base64") };
+  const text = Buffer.alloc(Math.max(16, Math.floor((bytes * 3) / 4) - PNG_1X1.length - 12), seed % 251);
+  text.write(`Comment\0${seed}:`, 0, "latin1");
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(text.length, 0);
+  head.write("tEXt", 4, "latin1");
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), text])), 0);
+  const png = Buffer.concat([PNG_1X1.subarray(0, -12), head, text, crc, PNG_1X1.subarray(-12)]);
+  return { type: "image", image: png.toString("base64") };
 };
 
 async function inParallel(n, concurrency, fn) {

@@ -10,8 +10,9 @@ import { killAll, spawnTracked, stop } from "./bench_children.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = ROOT + "dist/captcha-worker";
-const KEY = "signals-key-0123456789abcdef";
-const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+const KEY = "signals-key-0123456789abcdef0123";
+/** A real 16x16 grey PNG of 117 bytes: the simulator, as CaptchaAI, refuses images under 100 bytes and files that are no jpg, png or gif. */
+const PNG = "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAAAAAA6mKC9AAAAIXRFWHRDb21tZW50AGNhcHRjaGEtd29ya2VyIHRlc3QgaW1hZ2VuB5snAAAAD0lEQVR4nGNoQAMMI1sAAAUMgAFaSOXNAAAAAElFTkSuQmCC";
 const FAULT_S = Number(process.env.SIGNALS_FAULT_S ?? 30);
 const AFTER_S = Number(process.env.SIGNALS_AFTER_S ?? 30);
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });

@@ -11,8 +11,9 @@ import { once } from "node:events";
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = ROOT + "dist/captcha-worker";
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
-const KEY = "soak-key-0123456789abcdef";
-const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+const KEY = "soak-key-0123456789abcdef0123456";
+/** A real 16x16 grey PNG of 117 bytes: the simulator, as CaptchaAI, refuses images under 100 bytes and files that are no jpg, png or gif. */
+const PNG = "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAAAAAA6mKC9AAAAIXRFWHRDb21tZW50AGNhcHRjaGEtd29ya2VyIHRlc3QgaW1hZ2VuB5snAAAAD0lEQVR4nGNoQAMMI1sAAAUMgAFaSOXNAAAAAElFTkSuQmCC";
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 

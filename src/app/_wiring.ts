@@ -20,6 +20,7 @@ import { HealthChecks } from "../health/checks.ts";
 import { HealthView, UPSTREAM_CHECK } from "../health/health_view.ts";
 import { ReadinessNotifier } from "../health/readiness_notifier.ts";
 import { startRecoveryTrials } from "../health/recovery_trials.ts";
+import { UnsupportedTypes } from "../health/unsupported_types.ts";
 import { WorkerHealth } from "../health/worker_health.ts";
 import { DEFAULT_BODY_BUDGET } from "../http/body.ts";
 import { registerHealthRoutes } from "../http/health_routes.ts";
@@ -71,6 +72,8 @@ export interface HealthParts {
   notifier: ReadinessNotifier;
   /** The status page's last hour. */
   history: StatusHistory;
+  /** Task types the upstream refused lately as unsupported (refused at submit for a while; never readiness). */
+  unsupported: UnsupportedTypes;
 }
 
 /** Health: the worker's state, its dependency checks, readiness (re-evaluated as each task ends), the recovery trials and the status history. */
@@ -95,8 +98,13 @@ export function createHealth(w: Wiring, o: { secrets: SecretSet; journal: FileJo
   history.start(() => view.evaluate(), (l) => notifier.subscribe(l));
   w.taskEnds.subscribe((task) => history.taskEnded(task));
   w.taskEnds.subscribe(() => notifier.check());
+  const unsupported = new UnsupportedTypes(clock, {
+    onLearned: (type, code, refuseForMs) =>
+      log.warn("the upstream does not take this task type; new tasks of it are refused at submit for a while, then one is tried again", { type, code, refuse_for_s: refuseForMs / 1000 }),
+  });
+  w.taskEnds.subscribe((task) => unsupported.taskEnded(task));
   w.started.push(trials, checks, history);
-  return { health, checks, view, notifier, history };
+  return { health, checks, view, notifier, history, unsupported };
 }
 
 export interface MetricsParts {
@@ -110,7 +118,14 @@ export function createMetrics(w: Wiring, o: { health: HealthParts; process: Proc
   const registry = new Registry();
   const refusals = config.stateDir === undefined ? undefined : watchRefusals(config.stateDir, { clock: w.clock, log: w.log.child({ component: "journal" }) });
   const { view, notifier, health } = o.health;
-  const metrics = registerWorkerMetrics(registry, { view, readinessChanges: () => notifier.changes, config, nodeVersion: o.process.nodeVersion, stateDirRefusals: () => refusals?.count ?? 0 });
+  const metrics = registerWorkerMetrics(registry, {
+    view,
+    readinessChanges: () => notifier.changes,
+    config,
+    nodeVersion: o.process.nodeVersion,
+    stateDirRefusals: () => refusals?.count ?? 0,
+    unsupported: () => o.health.unsupported.counts(),
+  });
   w.taskEnds.subscribe((task) => metrics.taskEnded(task));
   const processMetrics = registerProcessMetrics(registry, { stats: o.process, startTimeMs: health.startedAt });
   w.started.push(processMetrics, ...(refusals ? [refusals] : []));
@@ -180,12 +195,12 @@ export interface RouteOptions {
 export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; gateway: Gateway | undefined; callbacks: Callbacks | undefined } {
   const { config, clock, log } = w;
   const { pool, clientKeys } = o;
-  const { view, notifier, history, checks } = o.health;
+  const { view, notifier, history, checks, unsupported } = o.health;
   const { registry } = o.metrics;
   const router = new Router();
   registerMetricsRoute(router, registry);
   registerHealthRoutes(router, view, notifier, log);
-  registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl });
+  registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl, unsupported });
   registerTypesRoute(router);
   const admission = createAdmission(view, { probationAdmits: config.threads });
   // README, Scaling out: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).
@@ -197,7 +212,7 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   const clientMetrics = clientKeys && new ClientMetrics(registry, { names: () => clientKeys.names, openOf: (name) => pool.openOf(name) });
   if (clientMetrics) w.taskEnds.subscribe((task) => clientMetrics.ended(task));
   // Keys from a file also authenticate /v1/tasks; the demo's own key does not lock the demo's task API.
-  const submit = createIntake({ pool, admission, clientMetrics });
+  const submit = createIntake({ pool, admission, clientMetrics, unsupported });
   registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: o.keysFromFile ? clientKeys : undefined, submit, routing });
   if (!clientKeys) return { router, gateway: undefined, callbacks: undefined };
   // The 2captcha-compatible gateway (README, Use your existing client); getbalance reads the check's cache.

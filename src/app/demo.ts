@@ -15,10 +15,10 @@ import type { TaskParams } from "../tasks/task_catalogue.ts";
 import { startSimulator, type Simulator } from "../sim/simulator.ts";
 
 /** The only key the demo's simulator takes: the demo never sends a real key anywhere. */
-export const DEMO_KEY = "demo-key-for-the-built-in-simulator";
+export const DEMO_KEY = "demo-key-of-the-built-in-sim-001";
 
-/** A 1x1 PNG, enough for the simulator (which does not read images). */
-const SAMPLE_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+/** A real 16x16 grey PNG of 117 bytes (the upstream refuses images under 100 bytes, and files that are no jpg, png or gif). */
+const SAMPLE_PNG = "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAAAAAA6mKC9AAAAIXRFWHRDb21tZW50AGNhcHRjaGEtd29ya2VyIGRlbW8gaW1hZ2VFQfHiAAAAD0lEQVR4nGNoQAMMI1sAAAUMgAFaSOXNAAAAAElFTkSuQmCC";
 
 const SAMPLES: readonly TaskParams[] = [
   { type: "image", image: SAMPLE_PNG, numeric: 1, min_len: 4, max_len: 6 },

@@ -28,6 +28,8 @@ export async function runSimulateCommand(flags: FlagValues, rt: Runtime): Promis
     balanceUsd: get<number>("balance"),
     pricePerSolveUsd: get<number>("price"),
     threads: get<number>("threads"),
+    capacityCode: get<"ERROR_ZERO_BALANCE" | "ERROR_NO_SLOT_AVAILABLE">("capacity-code"),
+    unsupported: get<string[]>("unsupported"),
     solveTimeMs: { image: solveTime.imageMs, token: solveTime.tokenMs },
     seed: get<number | undefined>("seed"),
     answerLength: get<number | undefined>("answer-length"),

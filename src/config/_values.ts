@@ -123,10 +123,17 @@ export const bulkhead: Value<Config["bulkhead"]> = kind("fair, or image=N,token=
   return { image: out.image, token: out.token };
 });
 
-/** A simulator key: 1 to 256 printable characters. */
-export const simKey: Value<string> = kind("1 to 256 printable characters", (raw) => {
-  if (!/^[\x21-\x7e]{1,256}$/.test(raw)) throw new BadValue();
+/** A simulator key: 32 printable characters, as long as a CaptchaAI key (any other length is ERROR_WRONG_USER_KEY there). */
+export const simKey: Value<string> = kind("32 printable characters (a CaptchaAI key's length)", (raw) => {
+  if (!/^[\x21-\x7e]{32}$/.test(raw)) throw new BadValue();
   return raw;
+});
+
+/** simulate's --unsupported: comma-separated in.php method names (lower case, digits, _); empty: none. */
+export const methodList: Value<string[]> = kind("comma-separated method names such as geetest,lemin", (raw) => {
+  const names = raw.split(",").map((m) => m.trim()).filter((m) => m !== "");
+  for (const m of names) if (!/^[a-z0-9_]{1,64}$/.test(m)) throw new BadValue();
+  return names;
 });
 
 /** --callback-allow: comma-separated host names or IP literals (lower-cased); empty: none. */

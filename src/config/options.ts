@@ -168,10 +168,12 @@ export const TYPES_FLAGS: readonly FlagSpec[] = [
 /** `simulate`'s flags (no variables: the simulator is a test tool). */
 export const SIMULATE_FLAGS: readonly FlagSpec[] = [
   flag({ flag: "listen", placeholder: "HOST:PORT", default: "127.0.0.1:8090", help: "address to listen on", value: v.hostPort }),
-  flag({ flag: "key", placeholder: "KEY", default: undefined, defaultHelp: "any key", multiple: true, secret: true, help: "an accepted key (repeat for more); others get ERROR_WRONG_USER_KEY", value: v.simKey }),
+  flag({ flag: "key", placeholder: "KEY", default: undefined, defaultHelp: "any 32-character key", multiple: true, secret: true, help: "an accepted key (repeat for more); others get ERROR_KEY_DOES_NOT_EXIST, keys not 32 characters long ERROR_WRONG_USER_KEY", value: v.simKey }),
   flag({ flag: "balance", placeholder: "USD", default: "10", help: "starting balance", value: v.decimal(0, 1e9) }),
   flag({ flag: "price", placeholder: "USD", default: "0.001", help: "charged per delivered solution", value: v.decimal(0, 1000) }),
-  flag({ flag: "threads", placeholder: "N", default: "50", help: "unsolved tasks per key; beyond: ERROR_NO_SLOT_AVAILABLE", value: v.integer(1, 100_000) }),
+  flag({ flag: "threads", placeholder: "N", default: "50", help: "unsolved tasks per key; beyond: --capacity-code", value: v.integer(1, 100_000) }),
+  flag({ flag: "capacity-code", placeholder: "CODE", default: "ERROR_ZERO_BALANCE", help: "what in.php answers past --threads (CaptchaAI: ERROR_ZERO_BALANCE; 2captcha: ERROR_NO_SLOT_AVAILABLE)", value: v.oneOf(["ERROR_ZERO_BALANCE", "ERROR_NO_SLOT_AVAILABLE"] as const) }),
+  flag({ flag: "unsupported", placeholder: "METHODS", default: "", defaultHelp: "none", help: "in.php methods answered ERROR_METHOD_CALL (also grid, geetest_v4)", value: v.methodList }),
   flag({ flag: "solve-time", placeholder: "DUR", default: "image=3s,token=10s", help: "how long a task stays CAPCHA_NOT_READY", value: v.kindDurations(SOLVE_TIME_MAX_MS, { imageMs: 3000, tokenMs: 10_000 }) }),
   flag({ flag: "seed", placeholder: "N", default: undefined, defaultHelp: "random", help: "makes ids, answers and random faults repeat", value: v.integer(0, 2 ** 32 - 1) }),
   flag({ flag: "answer-length", placeholder: "N", default: undefined, defaultHelp: "short", help: "every answer this many characters long (memory benchmarks)", value: v.integer(1, 1_000_000) }),

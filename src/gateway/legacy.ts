@@ -147,7 +147,6 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
   const readMany = async (client: ReturnType<Gateway["authenticate"]>, key: string, ids: string, ctx: RequestCtx, asList: boolean): Promise<Reply | typeof ANSWERED> => {
     const list = ids.split(",").map((s) => s.trim());
     if (list.length > MAX_IDS || list.some((id) => !isTaskId(id))) throw new GatewayError("ERROR_WRONG_ID_FORMAT");
-    if (asList) return { ok: true, request: list.map((id) => localAnswer(client, id)) };
     const byNode = new Map<number | undefined, string[]>();
     for (const id of list) {
       const node = nodeOfTaskId(id);
@@ -164,7 +163,8 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
       const parts = r.kind === "answer" ? listOf(r.body, group.length) : undefined;
       group.forEach((id, i) => answers.set(id, parts ? parts[i]! : answerOf(client, id, r.kind === "answer" ? PENDING : r, i)));
     });
-    return { ok: true, request: list.map((id) => answers.get(id)!).join("|"), bare: true };
+    const request = list.map((id) => answers.get(id)!);
+    return asList ? { ok: true, request } : { ok: true, request: request.join("|"), bare: true };
   };
 
   /** How `get` reads one of this node's own ids. */

@@ -6,6 +6,7 @@ import type { Logger } from "../base/log.ts";
 import type { Config } from "../config/config.ts";
 import { statusDocuments } from "../health/health_documents.ts";
 import type { HealthView } from "../health/health_view.ts";
+import type { UnsupportedTypes } from "../health/unsupported_types.ts";
 import type { ReadinessNotifier } from "../health/readiness_notifier.ts";
 import type { StatusHistory } from "../status_report/status_history.ts";
 import { statusModel } from "../status_report/status_model.ts";
@@ -20,6 +21,8 @@ export interface StatusPageSources {
   config?: Pick<Config, "upstream" | "threads" | "demo" | "nodeId" | "peers">;
   /** The upstream actually called, when not config.upstream (tests point the worker elsewhere). */
   upstream?: URL | undefined;
+  /** Task types the upstream refused lately as unsupported: a line of their own. */
+  unsupported?: Pick<UnsupportedTypes, "recent">;
 }
 
 /** The facts a person wants first: never the key, and of the upstream URL only its host. */
@@ -37,7 +40,13 @@ export function registerStatusRoute(router: Router, view: HealthView, log: Logge
     let page: string;
     try {
       const history = sources.history?.view();
-      page = renderHtml(statusModel(statusDocuments(view.state()), { tasks: history?.totals }), 5, { history, changes: sources.notifier?.history(), changesTotal: changesSinceStart(sources.notifier), facts });
+      page = renderHtml(statusModel(statusDocuments(view.state()), { tasks: history?.totals }), 5, {
+        history,
+        changes: sources.notifier?.history(),
+        changesTotal: changesSinceStart(sources.notifier),
+        facts,
+        unsupported: sources.unsupported?.recent(),
+      });
     } catch (err) {
       log.error("status page failed", { err });
       page = `<!doctype html><title>captcha-worker</title><p>Health state unavailable; see <a href="/health">/health</a>.</p>`;

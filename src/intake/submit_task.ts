@@ -4,8 +4,12 @@
  * the journal that must hold the task before its id is answered) and the per-client counts, in
  * that order for all. A refusal is a WorkerError whose code is one of INTAKE_REFUSALS; each API
  * renders it in its own terms (503 or 429 with Retry-After; 2captcha's ERROR_NO_SLOT_AVAILABLE).
+ * Before all of them, a type the upstream refused lately as unsupported is refused
+ * ERR_TYPE_UNSUPPORTED (422 naming `type`; 2captcha's ERROR_METHOD_CALL, API v2's
+ * ERROR_TASK_NOT_SUPPORTED): not a want of capacity, so not counted as the client's refusal.
  */
 import { isWorkerError, WorkerError, type WorkerErrorCode } from "../base/errors.ts";
+import type { UnsupportedTypes } from "../health/unsupported_types.ts";
 import type { ClientMetrics } from "../metrics/client_metrics.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import type { Task } from "../tasks/task.ts";
@@ -27,9 +31,11 @@ export interface IntakeOptions {
   admission: () => Refusal | undefined;
   /** Per-client counters (with --client-keys-file). */
   clientMetrics?: Pick<ClientMetrics, "accepted" | "refused"> | undefined;
+  /** Types the upstream refused lately as unsupported: refused here for a while, then one probe at a time. */
+  unsupported?: Pick<UnsupportedTypes, "refusal" | "probeNotTaken"> | undefined;
 }
 
-/** Submits a task for a caller: resolves with the task once it is taken (journaled with --state-dir), or throws one of INTAKE_REFUSALS. */
+/** Submits a task for a caller: resolves with the task once it is taken (journaled with --state-dir), or throws ERR_TYPE_UNSUPPORTED or one of INTAKE_REFUSALS. */
 export type SubmitTask = (caller: Caller, params: TaskParams) => Promise<Task>;
 
 export function isIntakeRefusal(err: unknown): err is WorkerError & { code: IntakeRefusal } {
@@ -40,6 +46,8 @@ export function createIntake(o: IntakeOptions): SubmitTask {
   return async (caller, params) => {
     // A client's task is its own: reads and the client's limit know it by this name.
     const owned = caller.kind === "client" ? { ...params, client: caller.name } : params;
+    const unsupported = o.unsupported?.refusal(params.type);
+    if (typeof unsupported === "object") throw new WorkerError("ERR_TYPE_UNSUPPORTED", undefined, { field: "type", data: { type: params.type, ...unsupported } });
     try {
       const refusal = o.admission();
       if (refusal) throw new WorkerError(refusal.code, refusal.detail);
@@ -51,6 +59,7 @@ export function createIntake(o: IntakeOptions): SubmitTask {
       if (caller.kind === "client") o.clientMetrics?.accepted(caller.name);
       return task;
     } catch (err) {
+      if (unsupported === "probe") o.unsupported?.probeNotTaken(params.type);
       if (caller.kind === "client" && isIntakeRefusal(err)) o.clientMetrics?.refused(caller.name);
       throw err;
     }

@@ -33,6 +33,8 @@ export interface WorkerMetricsOptions {
   nodeVersion: string;
   /** Processes refused the --state-dir since start (the lines they appended to its `.refused`). @default always 0 */
   stateDirRefusals?: () => number;
+  /** Tasks the upstream refused as unsupported since start, by type and code. @default none */
+  unsupported?: () => readonly { type: string; code: string; count: number }[];
 }
 
 export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOptions): WorkerMetrics {
@@ -55,6 +57,16 @@ export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOption
   // Always present (0 without --state-dir), so the alert on it reads the same everywhere.
   registry.counterFn("captcha_worker_state_dir_refusals_total", "Processes refused this worker's --state-dir (another instance started on it) since it started.", (set) =>
     set(undefined, o.stateDirRefusals?.() ?? 0),
+  );
+
+  // Always present: a type the upstream stops taking shows here (and on the status page), never in readiness.
+  registry.counterFn(
+    "captcha_worker_unsupported_total",
+    "Tasks failed because the upstream does not take their type (ERROR_METHOD_CALL, ERROR_TASK_NOT_SUPPORTED, ...), by type and code; charged to nobody.",
+    (set) => {
+      for (const c of o.unsupported?.() ?? []) set({ type: c.type, code: c.code }, c.count);
+    },
+    ["type", "code"],
   );
 
   // One pure evaluation per scrape, taken before any family renders, feeds every gauge below.

@@ -1,11 +1,12 @@
 /**
  * The simulator's control API under /__sim/ (JSON in and out, no key needed): faults per endpoint,
- * balance, unsolvable ratio, the idle timeout of keep-alive connections, reset, the counts of
- * everything received and the last in.php forms.
+ * balance, unsolvable ratio, the idle timeout of keep-alive connections, the code past the thread
+ * limit, methods answered as unsupported, reset, the counts of everything received and the last
+ * in.php forms.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isSelector, parseFault, SELECTORS } from "./faults.ts";
-import type { SimControl, SimCounts } from "./sim_control.ts";
+import { CAPACITY_CODES, type CapacityCode, type SimControl, type SimCounts } from "./sim_control.ts";
 
 export function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, control: SimControl, counts: () => SimCounts, submits: () => Record<string, string>[]): void {
   const send = (status: number, value: unknown) => {
@@ -63,11 +64,26 @@ export function handleControl(req: IncomingMessage, res: ServerResponse, url: UR
     case "DELETE /__sim/idle-timeout":
       control.setIdleTimeout(undefined);
       return send(200, control.state());
+    case "POST /__sim/capacity-code":
+      if (!(CAPACITY_CODES as readonly unknown[]).includes(input.code)) return send(400, { error: `code: ${CAPACITY_CODES.join(" or ")}` });
+      control.setCapacityCode(input.code as CapacityCode);
+      return send(200, control.state());
+    case "POST /__sim/unsupported": {
+      const methods = input.methods;
+      const code = input.code ?? "ERROR_METHOD_CALL";
+      if (!Array.isArray(methods) || methods.length > 100 || !methods.every((m) => typeof m === "string" && /^[a-z0-9_]{1,64}$/.test(m))) return send(400, { error: "methods: a list of method names such as geetest" });
+      if (typeof code !== "string" || !/^[A-Za-z0-9_: ]{3,64}$/.test(code)) return send(400, { error: "code: an upstream code such as ERROR_METHOD_CALL, or words such as Unsupported captcha type" });
+      control.setUnsupported(methods as string[], code);
+      return send(200, control.state());
+    }
+    case "DELETE /__sim/unsupported":
+      control.setUnsupported([]);
+      return send(200, control.state());
     case "POST /__sim/unsolvable":
       if (typeof input.ratio !== "number" || !(input.ratio >= 0 && input.ratio <= 1)) return send(400, { error: "ratio: 0 to 1" });
       control.setUnsolvableRatio(input.ratio);
       return send(200, control.state());
     default:
-      return send(404, { error: "unknown control endpoint", endpoints: ["GET counts", "GET submits", "GET state", "POST reset", "POST faults", "DELETE faults", "POST balance", "POST unsolvable", "POST idle-timeout", "DELETE idle-timeout"] });
+      return send(404, { error: "unknown control endpoint", endpoints: ["GET counts", "GET submits", "GET state", "POST reset", "POST faults", "DELETE faults", "POST balance", "POST unsolvable", "POST idle-timeout", "DELETE idle-timeout", "POST capacity-code", "POST unsupported", "DELETE unsupported"] });
   }
 }

@@ -1,6 +1,16 @@
-/** What the simulator's control API reads and changes: its faults, balance, unsolvable ratio and counts. */
+/** What the simulator's control API reads and changes: its faults, balance, unsolvable ratio, capacity and unsupported methods, and counts. */
 import type { Fault, Selector } from "./faults.ts";
 import type { IdleTimeout } from "./idle_connections.ts";
+
+/** What in.php answers past the per-key thread limit: CaptchaAI documents ERROR_ZERO_BALANCE ("no available threads"); 2captcha ERROR_NO_SLOT_AVAILABLE. */
+export const CAPACITY_CODES = ["ERROR_ZERO_BALANCE", "ERROR_NO_SLOT_AVAILABLE"] as const;
+export type CapacityCode = (typeof CAPACITY_CODES)[number];
+
+/** Methods answered as not served (2captcha answers ERROR_METHOD_CALL for a method it dropped). */
+export interface Unsupported {
+  methods: string[];
+  code: string;
+}
 
 export interface SimCounts {
   /** Requests by endpoint selector (`in.php`, `res.php:get`, ...; `other` for anything else). */
@@ -13,6 +23,14 @@ export interface SimCounts {
   idleClosed: number;
   /** Requests that arrived on a connection idle past that timeout: closed or reset unanswered, never counted above. */
   staleDropped: number;
+  /** Threads busy now, every key's: tasks accepted and not yet solved or failed. */
+  busyThreads: number;
+  /** Submits refused past the thread limit (with the capacity code). */
+  capacityRefusals: number;
+  /** Requests answered IP_BANNED. */
+  bannedRequests: number;
+  /** Submits refused as an unsupported method. */
+  unsupportedRefusals: number;
 }
 
 export interface SimState {
@@ -22,6 +40,10 @@ export interface SimState {
   tasks: number;
   /** The unannounced idle timeout in force; null: Node's own (5 s, announced). */
   idleTimeout: IdleTimeout | null;
+  capacityCode: CapacityCode;
+  unsupported: Unsupported;
+  /** Addresses banned now (IP_BANNED), each with the ms its ban has left. */
+  banned: Record<string, number>;
 }
 
 export interface SimControl {
@@ -31,7 +53,11 @@ export interface SimControl {
   setUnsolvableRatio(ratio: number): void;
   /** An idle timeout without a `Keep-Alive` hint, on the simulator's clock; undefined: Node's own again. */
   setIdleTimeout(mode: IdleTimeout | undefined): void;
-  /** Clears faults and counts (tasks and balance stay). */
+  /** What in.php answers past the thread limit. */
+  setCapacityCode(code: CapacityCode): void;
+  /** Methods (in.php `method`, or `grid`, `geetest_v4`) answered `code` (default ERROR_METHOD_CALL); none: every method served. */
+  setUnsupported(methods: readonly string[], code?: string): void;
+  /** Clears faults, counts and bans (tasks, balance and the switches above stay). */
   reset(): void;
   state(): SimState;
 }

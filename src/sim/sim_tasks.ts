@@ -1,6 +1,7 @@
 /** The simulator's accounts and tasks: balance, per-key thread limit, solve times, answers; bounded memory. */
 import type { Clock } from "../base/clock.ts";
-import { randomString, type Random } from "./prng.ts";
+import { drawAnswer, type AnswerShape, type SimAnswer } from "./sim_answers.ts";
+import type { Random } from "./prng.ts";
 
 export interface SimTask {
   id: string;
@@ -8,7 +9,9 @@ export interface SimTask {
   kind: "image" | "token";
   readyAt: number;
   unsolvable: boolean;
-  answer: string;
+  answer: SimAnswer;
+  /** Answered beside the solution as a top-level `user_agent` (json=1). */
+  userAgent: string | undefined;
   delivered: boolean;
   reported: boolean;
 }
@@ -22,7 +25,7 @@ export class SimTasks {
   #nextId: number;
   balanceUsd: number;
   unsolvableRatio = 0;
-  /** Answer length in characters (memory benchmarks); undefined: 6 for images, 408 for tokens. */
+  /** Answer length in characters of text answers (memory benchmarks); undefined: 6 for images, 408 for tokens. */
   answerLength: number | undefined;
 
   constructor(
@@ -41,7 +44,14 @@ export class SimTasks {
     return this.#tasks.size;
   }
 
-  /** Tasks of `key` not yet solved: what the thread limit counts. */
+  /** Tasks of every key not yet solved: threads busy now. */
+  busyTotal(): number {
+    let n = 0;
+    for (const key of this.#pending.keys()) n += this.busy(key);
+    return n;
+  }
+
+  /** Tasks of `key` not yet solved: what the thread limit counts (a thread is busy from the accepted submit until the task is solved or fails). */
   busy(key: string): number {
     const p = this.#pending.get(key);
     if (!p) return 0;
@@ -54,14 +64,18 @@ export class SimTasks {
     return p.image.length + p.token.length;
   }
 
-  create(key: string, kind: "image" | "token"): SimTask {
+  /** A task of `kind` whose answer has `shape` (default: text for an image, a reCAPTCHA token for a token). */
+  create(key: string, kind: "image" | "token", shape?: AnswerShape, userAgent?: string): SimTask {
+    const now = this.clock.now();
+    const unsolvable = this.random() < this.unsolvableRatio;
     const task: SimTask = {
       id: String(this.#nextId++),
       key,
       kind,
-      readyAt: this.clock.now() + this.solveTimeMs[kind],
-      unsolvable: this.random() < this.unsolvableRatio,
-      answer: this.answerLength !== undefined ? longAnswer(this.random, this.answerLength) : kind === "image" ? randomString(this.random, 6, "abcdefghjkmnpqrstuvwxyz23456789") : `03AFcWeA${randomString(this.random, 400, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")}`,
+      readyAt: now + this.solveTimeMs[kind],
+      unsolvable,
+      answer: drawAnswer(this.random, shape ?? (kind === "image" ? { kind: "text" } : { kind: "token", prefix: "03AFcWeA" }), now, this.answerLength),
+      userAgent,
       delivered: false,
       reported: false,
     };
@@ -84,10 +98,4 @@ export class SimTasks {
     task.delivered = true;
     this.balanceUsd = Math.max(0, Math.round((this.balanceUsd - this.pricePerSolveUsd) * 1e6) / 1e6);
   }
-}
-
-/** A distinct answer of `length` characters: a random head, then filler. */
-function longAnswer(random: Random, length: number): string {
-  const head = randomString(random, Math.min(length, 12), "abcdefghjkmnpqrstuvwxyz23456789");
-  return head + "x".repeat(length - head.length);
 }

@@ -14,17 +14,26 @@ import { IdleConnections, type IdleTimeout } from "./idle_connections.ts";
 import { HTML_PAGE, type Fault, type Selector } from "./faults.ts";
 import { readParams, type Params } from "../upstream/protocol_params.ts";
 import { mulberry32, type Random } from "./prng.ts";
-import type { SimControl, SimCounts } from "./sim_control.ts";
+import { SimAccess } from "./sim_access.ts";
+import { DEFAULT_USER_AGENT, type SimAnswer } from "./sim_answers.ts";
+import type { CapacityCode, SimControl, SimCounts, Unsupported } from "./sim_control.ts";
+import { methodNames, readSubmit } from "./sim_methods.ts";
 import { SimTasks } from "./sim_tasks.ts";
 import { BALANCE, POLL, REPORT, SUBMIT } from "../upstream/endpoints.ts";
 
 export interface SimulatorOptions {
-  /** Accepted keys; empty: any non-empty key. */
+  /** Accepted keys (32 characters, as CaptchaAI's); empty: any key of 32 characters. */
   keys: string[];
   /** @default 10 */
   balanceUsd?: number;
-  /** Unsolved tasks allowed per key; beyond: ERROR_NO_SLOT_AVAILABLE. @default 50 */
+  /** Unsolved tasks allowed per key; beyond: `capacityCode`. @default 50 */
   threads?: number;
+  /** What in.php answers past `threads`. @default ERROR_ZERO_BALANCE (CaptchaAI's "no available threads") */
+  capacityCode?: CapacityCode;
+  /** Methods answered as not served (in.php `method`, or `grid`, `geetest_v4`). @default none */
+  unsupported?: readonly string[];
+  /** What an unsupported method is answered. @default ERROR_METHOD_CALL (2captcha's answer for a method it dropped) */
+  unsupportedCode?: string;
   /** @default { image: 3000, token: 10000 } */
   solveTimeMs?: { image: number; token: number };
   /** Charged on each delivered solution. @default 0.001 */
@@ -49,7 +58,6 @@ export interface Simulator {
 }
 
 const BODY_LIMIT = 4 * 1024 * 1024;
-const MAX_IMAGE_BYTES = 600 * 1024;
 /** in.php forms kept for submits(). */
 const MAX_SUBMITS = 200;
 
@@ -67,10 +75,13 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     options.threads ?? 50,
   );
   tasks.answerLength = options.answerLength;
-  const keys = new Set(options.keys);
+  const access = new SimAccess(clock, options.keys);
+  let capacityCode: CapacityCode = options.capacityCode ?? "ERROR_ZERO_BALANCE";
+  let unsupported: Unsupported = { methods: [...(options.unsupported ?? [])], code: options.unsupportedCode ?? "ERROR_METHOD_CALL" };
   const faults = new Map<Selector, Fault>();
-  const noCounts = (): SimCounts => ({ requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0 });
+  const noCounts = (): Omit<SimCounts, "busyThreads"> => ({ requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0, capacityRefusals: 0, bannedRequests: 0, unsupportedRefusals: 0 });
   let counts = noCounts();
+  const readCounts = (): SimCounts => ({ ...structuredClone(counts), busyThreads: tasks.busyTotal() });
   const hung = new Set<ServerResponse>();
   let submits: Record<string, string>[] = [];
   const sockets = new Set<Socket>();
@@ -85,10 +96,13 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     setBalance: (usd) => void (tasks.balanceUsd = usd),
     setUnsolvableRatio: (ratio) => void (tasks.unsolvableRatio = Math.min(1, Math.max(0, ratio))),
     setIdleTimeout: (mode) => idle.set(mode),
+    setCapacityCode: (code) => void (capacityCode = code),
+    setUnsupported: (methods, code = "ERROR_METHOD_CALL") => void (unsupported = { methods: [...methods], code }),
     reset: () => {
       control.clearFaults();
       counts = noCounts();
       submits = [];
+      access.clear();
     },
     state: () => ({
       faults: Object.fromEntries(faults),
@@ -96,6 +110,9 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
       unsolvableRatio: tasks.unsolvableRatio,
       tasks: tasks.size,
       idleTimeout: idle.mode ?? null,
+      capacityCode,
+      unsupported: structuredClone(unsupported),
+      banned: access.banned(),
     }),
   };
 
@@ -124,7 +141,7 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
 
   function route(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     const url = new URL(req.url ?? "/", "http://sim.invalid");
-    if (url.pathname.startsWith("/__sim/")) return handleControl(req, res, url, body, control, () => counts, () => submits);
+    if (url.pathname.startsWith("/__sim/")) return handleControl(req, res, url, body, control, readCounts, () => submits);
     if (url.pathname !== "/in.php" && url.pathname !== "/res.php") {
       counts.requests.other = (counts.requests.other ?? 0) + 1;
       res.writeHead(404, { "content-type": "text/plain" }).end("Not Found");
@@ -140,12 +157,13 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     const selector = selectorOf(url.pathname, params.get("action"));
     counts.requests[selector] = (counts.requests[selector] ?? 0) + 1;
     const fault = faults.get(selector as Selector) ?? faults.get("all");
-    const answer = () => (fault ? applyFault(res, fault, url.pathname, params) : protocol(res, url.pathname, params));
+    const from = req.socket.remoteAddress ?? "unknown";
+    const answer = () => (fault ? applyFault(res, fault, url.pathname, params, from) : protocol(res, url.pathname, params, from));
     if (fault?.latencyMs) clock.setTimeout(answer, fault.latencyMs);
     else answer();
   }
 
-  function applyFault(res: ServerResponse, fault: Fault, path: string, params: Params): void {
+  function applyFault(res: ServerResponse, fault: Fault, path: string, params: Params, from: string): void {
     if (res.destroyed) return;
     if (fault.hang) {
       hung.add(res);
@@ -161,13 +179,14 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     }
     if (fault.status) return void res.writeHead(fault.status, { "content-type": "text/plain" }).end(`HTTP ${fault.status}`);
     if (fault.error) return reply(res, params, false, fault.error);
-    protocol(res, path, params); // a latency-only fault
+    protocol(res, path, params, from); // a latency-only fault
   }
 
-  function protocol(res: ServerResponse, path: string, params: Params): void {
+  function protocol(res: ServerResponse, path: string, params: Params, from: string): void {
     const key = params.get("key") ?? "";
-    if (key === "") return reply(res, params, false, "ERROR_KEY_DOES_NOT_EXIST");
-    if (keys.size > 0 && !keys.has(key)) return reply(res, params, false, "ERROR_WRONG_USER_KEY");
+    const refused = access.check(from, key);
+    if (refused === "IP_BANNED") counts.bannedRequests++;
+    if (refused) return reply(res, params, false, refused);
     if (path === "/in.php") return submit(res, key, params);
     const action = params.get("action") ?? "";
     switch (action) {
@@ -179,7 +198,7 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
         if (clock.now() < task.readyAt) return reply(res, params, false, "CAPCHA_NOT_READY");
         if (task.unsolvable) return reply(res, params, false, "ERROR_CAPTCHA_UNSOLVABLE");
         tasks.deliver(task);
-        return reply(res, params, true, task.answer);
+        return reply(res, params, true, task.answer, false, task.userAgent);
       }
       case "reportgood":
       case "reportbad": {
@@ -197,28 +216,18 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
   }
 
   function submit(res: ServerResponse, key: string, params: Params): void {
-    const method = params.get("method") ?? "";
-    let kind: "image" | "token";
-    if (method === "base64" || method === "post") {
-      const b64 = method === "base64" ? (params.get("body") ?? "") : (params.get("file") ?? "");
-      const size = Buffer.byteLength(b64, "base64");
-      if (size === 0) return reply(res, params, false, "ERROR_ZERO_CAPTCHA_FILESIZE");
-      if (size > MAX_IMAGE_BYTES) return reply(res, params, false, "ERROR_TOO_BIG_CAPTCHA_FILESIZE");
-      kind = "image";
-    } else if (method === "userrecaptcha") {
-      if (!params.get("googlekey")) return reply(res, params, false, "ERROR_GOOGLEKEY");
-      if (!validUrl(params.get("pageurl"))) return reply(res, params, false, "ERROR_PAGEURL");
-      kind = "token";
-    } else if (method === "turnstile") {
-      if (!params.get("sitekey")) return reply(res, params, false, "ERROR_BAD_PARAMETERS");
-      if (!validUrl(params.get("pageurl"))) return reply(res, params, false, "ERROR_PAGEURL");
-      kind = "token";
-    } else {
-      return reply(res, params, false, method === "" ? "ERROR_ZERO_CAPTCHA_FILESIZE" : "ERROR_BAD_PARAMETERS");
+    if (methodNames(params).some((m) => unsupported.methods.includes(m))) {
+      counts.unsupportedRefusals++;
+      return reply(res, params, false, unsupported.code);
     }
+    const read = readSubmit(params, DEFAULT_USER_AGENT);
+    if ("code" in read) return reply(res, params, false, read.code);
     if (tasks.balanceUsd <= 0) return reply(res, params, false, "ERROR_ZERO_BALANCE");
-    if (tasks.busy(key) >= tasks.threads) return reply(res, params, false, "ERROR_NO_SLOT_AVAILABLE");
-    const task = tasks.create(key, kind);
+    if (tasks.busy(key) >= tasks.threads) {
+      counts.capacityRefusals++;
+      return reply(res, params, false, capacityCode);
+    }
+    const task = tasks.create(key, read.kind, read.shape, read.userAgent);
     counts.submitted++;
     reply(res, params, true, task.id);
   }
@@ -228,7 +237,7 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     url: new URL(`http://${formatHostPort(address)}/`),
     address,
     control,
-    counts: () => structuredClone(counts),
+    counts: readCounts,
     submits: () => structuredClone(submits),
     close: () =>
       new Promise<void>((resolve) => {
@@ -239,11 +248,16 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
   };
 }
 
-/** The protocol's two answer forms: `json=1` or plain `OK|...` / bare code (getbalance and reports bare). */
-function reply(res: ServerResponse, params: Params, ok: boolean, request: string, bare = false): void {
+/**
+ * The protocol's two answer forms: `json=1` (an object solution as it is, a `user_agent` beside it
+ * when the task has one) or plain `OK|...` (an object as JSON text) / bare code (getbalance and
+ * reports bare).
+ */
+function reply(res: ServerResponse, params: Params, ok: boolean, request: SimAnswer, bare = false, userAgent?: string): void {
   if (res.destroyed) return;
   const json = params.get("json") === "1";
-  const body = json ? JSON.stringify({ status: ok ? 1 : 0, request }) : ok && !bare ? `OK|${request}` : request;
+  const text = typeof request === "string" ? request : JSON.stringify(request);
+  const body = json ? JSON.stringify({ status: ok ? 1 : 0, request, ...(userAgent === undefined ? {} : { user_agent: userAgent }) }) : ok && !bare ? `OK|${text}` : text;
   res.writeHead(200, { "content-type": json ? "application/json" : "text/plain", "content-length": Buffer.byteLength(body) });
   res.end(body);
 }
@@ -254,13 +268,4 @@ function selectorOf(path: string, action: string | undefined): string {
   if (action === "getbalance") return BALANCE;
   if (action === "reportgood" || action === "reportbad") return REPORT;
   return "res.php:other";
-}
-
-function validUrl(raw: string | undefined): boolean {
-  if (!raw) return false;
-  try {
-    return /^https?:$/.test(new URL(raw).protocol);
-  } catch {
-    return false;
-  }
 }

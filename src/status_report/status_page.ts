@@ -37,6 +37,18 @@ export interface PageExtras {
   /** State changes since the start (captcha_worker_readiness_changes_total); `changes` keeps only the last ones. */
   changesTotal?: number | undefined;
   facts?: StatusFacts | undefined;
+  /** Task types the upstream refused lately as unsupported (most recent first); a line when any. */
+  unsupported?: readonly RefusedType[] | undefined;
+}
+
+/** A task type the upstream refused lately (health/unsupported_types.ts). */
+export interface RefusedType {
+  type: string;
+  code: string;
+  tasks: number;
+  lastAt: number;
+  /** Until when new tasks of it are refused at submit; undefined: taken again since. */
+  refusedUntil: number | undefined;
 }
 
 /** How many readiness changes the page lists. */
@@ -168,6 +180,16 @@ ${items.length ? `<ol id="changes">${items.join("")}</ol>` : `<p id="changes">No
 <p>${all > changes.length ? `The last ${changes.length}` : "All of them"}: <a href="/health/history">/health/history</a>.</p></section>`;
 }
 
+/** The line naming the task types the upstream refused lately, which is nobody's fault and never readiness. */
+function unsupportedLine(types: readonly RefusedType[] | undefined): string {
+  if (!types?.length) return "";
+  const items = types.map((t) => {
+    const when = t.refusedUntil === undefined ? "taken again since" : `new ones refused at submit until ${hhmmss(t.refusedUntil)} UTC`;
+    return `<code>${esc(t.type)}</code> (<code>${esc(t.code)}</code>, ${t.tasks} task${t.tasks === 1 ? "" : "s"}, last at ${hhmmss(t.lastAt)} UTC; ${when})`;
+  });
+  return `<p id="unsupported">Task types the upstream refused lately as unsupported: ${items.join("; ")}.</p>`;
+}
+
 /** The facts line under the title: where it solves, how wide, which node, which version, how long up. */
 function factsLine(m: StatusModel, f: StatusFacts | undefined): string {
   const rows: [string, string][] = [];
@@ -203,6 +225,7 @@ export function renderHtml(m: StatusModel, refreshS = 5, extras: PageExtras = {}
 ${factsLine(m, extras.facts)}
 ${why}
 ${warnings}
+${unsupportedLine(extras.unsupported)}
 <div class="scroll"><table id="rows" class="stack"><tr><th></th><th>what</th><th>value</th><th>threshold</th></tr>
 ${m.rows.map((r) => row(r.mark, [r.name, r.value, r.threshold])).join("\n")}
 </table></div>

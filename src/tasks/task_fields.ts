@@ -13,7 +13,7 @@ import type { ProtocolCode } from "../base/error_registry.ts";
 export type FieldForm = "json" | "text" | "loose";
 
 /** Why a value was refused; each field says which protocol code a 2captcha client reads for each. */
-export type RefusalReason = "missing" | "invalid" | "empty" | "too_large" | "not_base64";
+export type RefusalReason = "missing" | "invalid" | "empty" | "too_large" | "not_base64" | "too_small";
 
 /** A refused value: the reason and the words after "Invalid <field>: ". */
 export interface Misfit {
@@ -88,7 +88,7 @@ function specWith<T, R extends boolean>(
   payload = false,
   many = false,
 ): FieldSpec<T, R> {
-  const codes = typeof n.code === "string" ? { missing: n.code, invalid: n.code, empty: n.code, too_large: n.code, not_base64: n.code } : (n.code ?? {});
+  const codes = typeof n.code === "string" ? { missing: n.code, invalid: n.code, empty: n.code, too_large: n.code, not_base64: n.code, too_small: n.code } : (n.code ?? {});
   return {
     required: (n.required ?? false) as R,
     legacy: list(n.legacy),
@@ -179,22 +179,32 @@ export function url<R extends boolean = false>(n: FieldNames<R> = {}): FieldSpec
 
 /** The largest image taken, in base64 characters (about 1.5 MiB of image). */
 export const MAX_IMAGE_BASE64 = 2 * 1024 * 1024;
+/** The smallest image taken, in bytes decoded: CaptchaAI and 2captcha refuse smaller ones ERROR_ZERO_CAPTCHA_FILESIZE, the client's mistake. */
+export const MIN_IMAGE_BYTES = 100;
 
 /**
  * A base64 image (standard or URL-safe, padding optional, a `data:image/...;base64,` prefix
  * stripped), kept as standard base64. Line breaks are dropped; as text, a space is a `+` a form
- * left unencoded, as JSON any whitespace is dropped.
+ * left unencoded, as JSON any whitespace is dropped. Under 100 bytes decoded it is refused
+ * `too_small` (a 2captcha client reads ERROR_ZERO_CAPTCHA_FILESIZE unless the field says otherwise).
  */
 export function image<R extends boolean = false>(n: FieldNames<R> = {}): FieldSpec<string, R> {
-  return spec(n, (v, form) => {
+  return spec(tooSmallIsZeroSize(n), (v, form) => {
     if (typeof v !== "string") return misfit("expected a base64 string");
     let b64 = v.startsWith("data:") ? v.slice(v.indexOf(",") + 1) : v;
     b64 = form === "text" ? b64.replace(/[\r\n\t]+/g, "").replaceAll(" ", "+") : b64.replace(/\s+/g, "");
     if (/^=*$/.test(b64)) return misfit("is empty", "empty");
     if (b64.length > MAX_IMAGE_BASE64) return misfit(`is over ${MAX_IMAGE_BASE64} base64 characters`, "too_large");
     if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(b64) || b64.length % 4 === 1) return misfit("is not valid base64", "not_base64");
+    const bytes = Math.floor((b64.replace(/=+$/, "").length * 3) / 4);
+    if (bytes < MIN_IMAGE_BYTES) return misfit(`is ${bytes} bytes, under the ${MIN_IMAGE_BYTES}-byte minimum`, "too_small");
     return b64.replaceAll("-", "+").replaceAll("_", "/");
   }, (v) => v, { kind: "base64", max: MAX_IMAGE_BASE64 }, true);
+}
+
+/** An image's field names with ERROR_ZERO_CAPTCHA_FILESIZE for `too_small` unless they say otherwise (2captcha's and CaptchaAI's code). */
+function tooSmallIsZeroSize<N extends FieldNames<boolean>>(n: N): N {
+  return typeof n.code === "string" || n.code?.too_small !== undefined ? n : { ...n, code: { ...n.code, too_small: "ERROR_ZERO_CAPTCHA_FILESIZE" } };
 }
 
 /** A browser's User-Agent header: 1 to 512 characters (the upstream solves with it). */
@@ -208,7 +218,7 @@ export function userAgent(): FieldSpec<string, false> {
  */
 export function imageList<R extends boolean = false>(count: number, n: FieldNames<R> & { legacy: readonly string[] }): FieldSpec<string[], R> {
   const one = image();
-  return specWith(n, (v, form) => {
+  return specWith(tooSmallIsZeroSize(n), (v, form) => {
     if (!Array.isArray(v) || v.length !== count) return misfit(`expected a list of ${count} base64 images`);
     const out: string[] = [];
     for (const item of v) {

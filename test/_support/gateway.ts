@@ -3,10 +3,11 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { HarnessOptions } from "./harness.ts";
 import { tempDir } from "./temp_dirs.ts";
+import { pngOfSize } from "./images.ts";
 
 export const CLIENT_KEY = "client-key-alpha-0123456789abcdef";
 export const OTHER_KEY = "client-key-bravo-0123456789abcdef";
-export const PNG = Buffer.alloc(300, 1).toString("base64");
+export const PNG = pngOfSize(300, 1).toString("base64");
 
 /** A keys file for alpha and bravo (bravo limited to one open task), plus extra lines. */
 export function keysFile(extra = ""): string {

@@ -8,7 +8,7 @@ import { startSimulator, type Simulator, type SimulatorOptions } from "../../src
 import { startWorker, type Worker } from "../../src/app/start.ts";
 import { FakeClock } from "./fake_clock.ts";
 
-export const SIM_KEY = "harness-key-7c0ffee7c0ffee7c0ffee";
+export const SIM_KEY = "harness-key-7c0ffee7c0ffee7c0ffe";
 
 export interface Harness {
   clock: FakeClock;

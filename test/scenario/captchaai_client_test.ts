@@ -7,9 +7,10 @@ import { createCaptchaAiClient, type Endpoint } from "../../src/upstream/captcha
 import { taskToForm } from "../../src/upstream/task_form.ts";
 import { FakeClock, settle } from "../_support/fake_clock.ts";
 import { startScriptedUpstream, type ScriptedUpstream } from "../_support/scripted_upstream.ts";
+import { PNG_B64, pngOfSize } from "../_support/images.ts";
 
 const KEY = "0123456789abcdef0123456789abcdef";
-const PNG = Buffer.alloc(200, 7).toString("base64");
+const PNG = pngOfSize(200, 7).toString("base64");
 
 describe("CaptchaAI client against the simulator", () => {
   let sim: Simulator;
@@ -174,8 +175,8 @@ describe("CaptchaAI client request shape and transport failures", () => {
   });
 
   test("maps each task kind to the protocol's fields", () => {
-    assert.deepEqual(taskToForm({ type: "image", image: "aGk=", phrase: true, regsense: false, numeric: 2, calc: true, min_len: 3, max_len: 8, lang: "en", textinstructions: "red" }), {
-      method: "base64", body: "aGk=", phrase: "1", regsense: "0", numeric: "2", calc: "1", min_len: "3", max_len: "8", lang: "en", textinstructions: "red",
+    assert.deepEqual(taskToForm({ type: "image", image: PNG_B64, phrase: true, regsense: false, numeric: 2, calc: true, min_len: 3, max_len: 8, lang: "en", textinstructions: "red" }), {
+      method: "base64", body: PNG_B64, phrase: "1", regsense: "0", numeric: "2", calc: "1", min_len: "3", max_len: "8", lang: "en", textinstructions: "red",
     });
     assert.deepEqual(taskToForm({ type: "recaptcha_v2", sitekey: "s", pageurl: "https://a/", invisible: true }), { method: "userrecaptcha", googlekey: "s", pageurl: "https://a/", invisible: "1" });
     assert.deepEqual(taskToForm({ type: "turnstile", sitekey: "s", pageurl: "https://a/" }), { method: "turnstile", sitekey: "s", pageurl: "https://a/" });

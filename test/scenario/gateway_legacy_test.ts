@@ -5,6 +5,7 @@ import { connect } from "node:net";
 import { describe, test } from "node:test";
 import { CLIENT_KEY, gatewayHarness, OTHER_KEY, PNG } from "../_support/gateway.ts";
 import { advance, eventually, withHarness, type Harness } from "../_support/harness.ts";
+import { pngOfSize } from "../_support/images.ts";
 
 const q = (h: Harness, path: string, params: Record<string, string>) => fetch(`${h.base}${path}?${new URLSearchParams(params)}`);
 const text = async (res: Response) => ({ status: res.status, body: await res.text(), type: res.headers.get("content-type") });
@@ -59,7 +60,7 @@ describe("gateway: legacy in.php / res.php", () => {
       const fd = new FormData();
       fd.set("key", CLIENT_KEY);
       fd.set("method", "post");
-      fd.set("file", new Blob([Buffer.alloc(200, 7)], { type: "image/png" }), "captcha.png");
+      fd.set("file", new Blob([pngOfSize(200, 7)], { type: "image/png" }), "captcha.png");
       const multi = await text(await fetch(`${h.base}/in.php`, { method: "POST", body: fd }));
       assert.match(multi.body, /^OK\|\d+$/);
       const task = h.worker.pool.find(multi.body.slice(3))!;

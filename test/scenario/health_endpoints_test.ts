@@ -7,8 +7,9 @@ import { WorkerHealth } from "../../src/health/worker_health.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
 import { advance, eventually, withHarness, type Harness } from "../_support/harness.ts";
 import { json } from "../_support/http.ts";
+import { pngOfSize } from "../_support/images.ts";
 
-const IMAGE = { type: "image" as const, image: Buffer.alloc(150, 2).toString("base64") };
+const IMAGE = { type: "image" as const, image: pngOfSize(150, 2).toString("base64") };
 const get = (h: Harness, path: string) => fetch(h.base + path);
 
 

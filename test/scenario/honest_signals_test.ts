@@ -12,8 +12,9 @@ import { formatIssue } from "../../src/health/readiness_issue.ts";
 import type { Simulator } from "../../src/sim/simulator.ts";
 import { advance, eventually, startHarness, type Harness } from "../_support/harness.ts";
 import { freePort } from "../_support/net.ts";
+import { PNG_B64, pngOfSize } from "../_support/images.ts";
 
-const IMAGE = JSON.stringify({ type: "image", image: Buffer.alloc(150, 2).toString("base64") });
+const IMAGE = JSON.stringify({ type: "image", image: pngOfSize(150, 2).toString("base64") });
 const FLAGS = {
   "max-consecutive-failures": "10", "max-seconds-without-solve": "10s", "min-balance": "1.0", "balance-ttl": "2s",
   "error-window": "30s", "first-poll": "500ms", "poll-interval": "500ms", "max-queue-wait": "10s",
@@ -212,7 +213,7 @@ describe("evidence beyond the table", () => {
   test("saturation: ERROR_NO_SLOT_AVAILABLE above --max-saturation is a metric and a /health warn, readiness stays 200", () =>
     withRow({ ...HANG, flags: { "max-queue-wait": "120s", "error-window": "5m" } }, async (h) => {
       h.sim.control.setFault("in.php", { error: "ERROR_NO_SLOT_AVAILABLE" });
-      for (let i = 0; i < 3; i++) h.worker.pool.enqueue("image", { type: "image", image: "aGVsbG8=" });
+      for (let i = 0; i < 3; i++) h.worker.pool.enqueue("image", { type: "image", image: PNG_B64 });
       await advance(h.clock, 60_000, 500);
       const r = h.worker.view.evaluate();
       assert.equal(r.ready, true, `saturation is no reason to refuse work outright: ${r.issues.map(formatIssue)}`);
@@ -228,7 +229,7 @@ describe("evidence beyond the table", () => {
     withRow(HANG, async (h) => {
       const before = h.sim.counts().requests["res.php:getbalance"] ?? 0;
       h.sim.control.setFault("in.php", { error: "ERROR_ZERO_BALANCE" });
-      h.worker.pool.enqueue("image", { type: "image", image: "aGVsbG8=" });
+      h.worker.pool.enqueue("image", { type: "image", image: PNG_B64 });
       await advance(h.clock, 200, 100);
       assert.ok((h.sim.counts().requests["res.php:getbalance"] ?? 0) > before, "the refusal made the worker read the balance now");
       assert.equal(h.worker.view.evaluate().ready, true, "there is money: threads ran out, not money");

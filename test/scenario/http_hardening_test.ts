@@ -15,8 +15,9 @@ import type { HttpServerOptions } from "../../src/http/server.ts";
 import { silentLogger } from "../../src/base/log.ts";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { startWorker, type Worker } from "../../src/app/start.ts";
+import { PNG_B64 } from "../_support/images.ts";
 
-const KEY = "hardening-key-0123456789abcdef";
+const KEY = "hardening-key-0123456789abcdef01";
 
 interface Rig {
   worker: Worker;
@@ -244,7 +245,7 @@ describe("HTTP hardening", () => {
       const res = await fetch(`http://127.0.0.1:${rig.port}/v1/tasks`, {
         method: "POST",
         headers: { "content-type": "application/json", prefer: "wait=2" },
-        body: JSON.stringify({ type: "image", image: "aGVsbG8=" }),
+        body: JSON.stringify({ type: "image", image: PNG_B64 }),
       });
       assert.equal(res.status, 200);
       assert.equal(res.headers.get("preference-applied"), "wait=2");

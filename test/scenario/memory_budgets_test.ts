@@ -14,9 +14,11 @@ import { sendProblem } from "../../src/http/problem.ts";
 import { advance, eventually, withHarness } from "../_support/harness.ts";
 import { readBody } from "../../src/http/body.ts";
 import { json } from "../_support/http.ts";
+import { pngOfSize } from "../_support/images.ts";
 
 const KB = 1024;
-const image = (bytes: number, fill = 1) => ({ type: "image", image: Buffer.alloc((bytes / 4) * 3, fill).toString("base64") });
+/** A real PNG of `bytes` base64 characters (the simulator, as CaptchaAI, refuses files that are no jpg, png or gif). */
+const image = (bytes: number, fill = 1) => ({ type: "image", image: pngOfSize((bytes / 4) * 3, fill).toString("base64") });
 
 describe("--queue-max-bytes", () => {
   test("a task whose payload would pass the byte budget gets 429 ERR_QUEUE_FULL with Retry-After; ended tasks free their bytes", () =>

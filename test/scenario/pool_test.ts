@@ -5,8 +5,9 @@ import { SUBMIT_UNCERTAIN } from "../../src/solver/pool.ts";
 import type { Task } from "../../src/tasks/task.ts";
 import type { TaskParams } from "../../src/tasks/task_catalogue.ts";
 import { advance, eventually, startHarness } from "../_support/harness.ts";
+import { pngOfSize } from "../_support/images.ts";
 
-const IMAGE: TaskParams = { type: "image", image: Buffer.alloc(150, 2).toString("base64") };
+const IMAGE: TaskParams = { type: "image", image: pngOfSize(150, 2).toString("base64") };
 const V2: TaskParams = { type: "recaptcha_v2", sitekey: "6Le-pool-sitekey", pageurl: "https://example.com/" };
 const V3: TaskParams = { type: "recaptcha_v3", sitekey: "6Le-pool-sitekey", pageurl: "https://example.com/", action: "login", min_score: 0.5 };
 const TURNSTILE: TaskParams = { type: "turnstile", sitekey: "0x4AAAAAAApool", pageurl: "https://example.com/" };

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
+import { pngOfSize } from "../_support/images.ts";
 
 const require = createRequire(import.meta.url);
 const { Solver } = require("2captcha-ts") as typeof import("2captcha-ts");
@@ -11,8 +12,8 @@ const constants = require("2captcha-ts/dist/structs/constants/constants.js") as 
   supportedProviders: { twoCaptcha: { in: string; res: string } };
 };
 
-const KEY = "published-client-key-0123456789";
-const PNG = Buffer.alloc(300, 1).toString("base64");
+const KEY = "published-client-key-01234567890";
+const PNG = pngOfSize(300, 1).toString("base64");
 
 describe("2captcha-ts against the simulator", () => {
   let sim: Simulator;

@@ -11,8 +11,9 @@ import { describe, test } from "node:test";
 import type { IdleTimeout } from "../../src/sim/idle_connections.ts";
 import { mulberry32 } from "../../src/sim/prng.ts";
 import { advance, withHarness } from "../_support/harness.ts";
+import { pngOfSize } from "../_support/images.ts";
 
-const IMAGE = JSON.stringify({ type: "image", image: Buffer.alloc(150, 2).toString("base64") });
+const IMAGE = JSON.stringify({ type: "image", image: pngOfSize(150, 2).toString("base64") });
 const TASKS = 100;
 
 async function post(base: string): Promise<string> {

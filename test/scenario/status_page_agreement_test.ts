@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { advance, withHarness } from "../_support/harness.ts";
+import { PNG_B64 } from "../_support/images.ts";
 
 const MINUTE = 60_000;
 
@@ -28,7 +29,7 @@ test("after 75 minutes of faults the page agrees with the tasks, /metrics and /h
       if (phase === 7) h.sim.control.clearFaults();
       h.sim.control.setUnsolvableRatio(phase === 8 ? 1 : 0);
       for (let i = 0; i < 2; i++) {
-        const r = await fetch(h.base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: "aGVsbG8gd29ybGQ=" }) });
+        const r = await fetch(h.base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: PNG_B64 }) });
         if (r.status === 202) ids.push(((await r.json()) as { id: string }).id);
         else await r.arrayBuffer();
       }

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { CLIENT_KEY, gatewayHarness, PNG } from "../_support/gateway.ts";
 import { advance, eventually, withHarness, type Harness } from "../_support/harness.ts";
+import { PNG_PLUS_SLASH_B64 } from "../_support/images.ts";
 
 type Value = string | number | boolean;
 /** Per field: its name in the legacy API, in a JSON-API task (null: that API cannot send it) and in the upstream's in.php form. */
@@ -48,13 +49,13 @@ const VARIANTS: Variant[] = [
   { name: "an image", task: img() },
   { name: "an image with every option", task: img({ phrase: true, regsense: false, numeric: 3, calc: true, min_len: 2, max_len: 6, lang: "EN", textinstructions: "red letters only" }), upstream: { lang: "en" } },
   { name: "an image as a data: URL", task: img({ image: `data:image/png;base64,${PNG}` }), upstream: { body: PNG } },
-  { name: "an image in URL-safe base64", task: img({ image: Buffer.alloc(300, 0xfb).toString("base64url") }), upstream: { body: Buffer.alloc(300, 0xfb).toString("base64") } },
+  { name: "an image in URL-safe base64", task: img({ image: PNG_PLUS_SLASH_B64.replaceAll("+", "-").replaceAll("/", "_") }), upstream: { body: PNG_PLUS_SLASH_B64 } },
   { name: "an image with max_len 0 (no maximum) under min_len", task: img({ min_len: 5, max_len: 0 }) },
   { name: "an image with numeric 0 and min_len 20", task: img({ numeric: 0, min_len: 20 }) },
   { name: "an image without its image", task: drop(img(), "image"), refused: "image" },
   { name: "an image that is empty", task: img({ image: "====" }), refused: "image" },
   { name: "an image that is not base64", task: img({ image: "not*base64!" }), refused: "image" },
-  { name: "an image whose padding is wrong", task: img({ image: "aGVsbG8===" }), refused: "image" },
+  { name: "an image whose padding is wrong", task: img({ image: `${PNG}===` }), refused: "image" },
   { name: "numeric out of range", task: img({ numeric: 5 }), refused: "numeric" },
   { name: "min_len above max_len", task: img({ min_len: 6, max_len: 4 }), refused: "min_len" },
   { name: "min_len over 20", task: img({ min_len: 21 }), refused: "min_len" },

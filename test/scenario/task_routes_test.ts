@@ -4,8 +4,9 @@ import { connect } from "node:net";
 import { describe, test } from "node:test";
 import { advance, eventually, withHarness, type Harness } from "../_support/harness.ts";
 import { json } from "../_support/http.ts";
+import { PNG_B64, pngOfSize } from "../_support/images.ts";
 
-const IMAGE = { type: "image", image: Buffer.alloc(150, 2).toString("base64") };
+const IMAGE = { type: "image", image: pngOfSize(150, 2).toString("base64") };
 const post = (h: Harness, body: unknown, headers: Record<string, string> = {}, path = "/v1/tasks") =>
   fetch(h.base + path, { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json", ...headers } });
 
@@ -92,10 +93,10 @@ describe("task API", () => {
         [{ type: "audio" }, "type"],
         [{ type: "image" }, "image"],
         [{ type: "image", image: "not base64!" }, "image"],
-        [{ type: "image", image: "aGk=", numeric: 9 }, "numeric"],
-        [{ type: "image", image: "aGk=", min_len: 5, max_len: 3 }, "min_len"],
-        [{ type: "image", image: "aGk=", colour: "red" }, "colour"],
-        [{ type: "image", image: "aGk=", __proto__x: 1 }, "__proto__x"],
+        [{ type: "image", image: PNG_B64, numeric: 9 }, "numeric"],
+        [{ type: "image", image: PNG_B64, min_len: 5, max_len: 3 }, "min_len"],
+        [{ type: "image", image: PNG_B64, colour: "red" }, "colour"],
+        [{ type: "image", image: PNG_B64, __proto__x: 1 }, "__proto__x"],
         [{ type: "recaptcha_v2", pageurl: "https://e.com/" }, "sitekey"],
         [{ type: "recaptcha_v2", sitekey: "6Le-valid-key", pageurl: "javascript:alert(1)" }, "pageurl"],
         [{ type: "recaptcha_v3", sitekey: "6Le-valid-key", pageurl: "https://e.com/", min_score: 2 }, "min_score"],
@@ -108,7 +109,7 @@ describe("task API", () => {
         const p = await json(res);
         assert.deepEqual([p.code, p.field, p.status], ["ERR_BAD_REQUEST", field, 400], JSON.stringify(body));
       }
-      const proto = await post(h, '{"type":"image","image":"aGk=","__proto__":{"admin":true}}');
+      const proto = await post(h, `{"type":"image","image":"${PNG_B64}","__proto__":{"admin":true}}`);
       assert.equal((await json(proto)).field, "__proto__");
       assert.equal((await json(await post(h, "{not json"))).field, "body");
       const badUtf8 = await fetch(`${h.base}/v1/tasks`, { method: "POST", body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), headers: { "content-type": "application/json" } });

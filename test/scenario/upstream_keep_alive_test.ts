@@ -13,9 +13,10 @@ import type { OutcomeKind } from "../../src/upstream/endpoints.ts";
 import { nodeHttpTransport } from "../../src/upstream/transport.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
 import { startScriptedUpstream, type Recorded, type ScriptedUpstream } from "../_support/scripted_upstream.ts";
+import { pngOfSize } from "../_support/images.ts";
 
 const KEY = "0123456789abcdef0123456789abcdef";
-const PNG = Buffer.alloc(200, 7).toString("base64");
+const PNG = pngOfSize(200, 7).toString("base64");
 
 /** What the upstream does with a request: answer it, or close its connection unanswered. */
 type Script = (req: Recorded, nth: number) => "answer" | "close";

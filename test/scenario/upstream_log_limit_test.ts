@@ -2,12 +2,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { advance, startHarness } from "../_support/harness.ts";
+import { pngOfSize } from "../_support/images.ts";
 
 test("a failing upstream writes one line per endpoint and code, not one per call", async () => {
   const h = await startHarness({ flags: { "task-timeout": "10s" } });
   try {
     h.sim.control.setFault("in.php", { error: "ERROR_NO_SLOT_AVAILABLE" });
-    const image = { type: "image", image: Buffer.alloc(150, 3).toString("base64") };
+    const image = { type: "image", image: pngOfSize(150, 3).toString("base64") };
     for (let i = 0; i < 5; i++) await fetch(h.base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(image) });
     await advance(h.clock, 9_000, 500);
     const calls = h.sim.counts().requests["in.php"]!;

@@ -3,8 +3,9 @@ import { describe, test } from "node:test";
 import { CONTENT_TYPE } from "../../src/metrics/registry.ts";
 import { advance, eventually, startHarness, SIM_KEY } from "../_support/harness.ts";
 import { promtoolFindings } from "../_support/promtool.ts";
+import { pngOfSize } from "../_support/images.ts";
 
-const IMAGE = { type: "image" as const, image: Buffer.alloc(150, 2).toString("base64") };
+const IMAGE = { type: "image" as const, image: pngOfSize(150, 2).toString("base64") };
 const SPEC_NAMES = [
   "captcha_worker_tasks_total", "captcha_worker_solve_duration_seconds", "captcha_worker_upstream_requests_total",
   "captcha_worker_upstream_request_duration_seconds", "captcha_worker_queue_depth", "captcha_worker_in_flight",

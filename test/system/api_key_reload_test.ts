@@ -10,8 +10,8 @@ import { pollUntil } from "../_support/net.ts";
 import { tempDir } from "../_support/temp_dirs.ts";
 import { spawnWorker } from "../_support/worker_child.ts";
 
-const OLD = "old-captchaai-key-revoked-0123456";
-const NEW = "new-captchaai-key-current-6543210";
+const OLD = "old-captchaai-key-revoked-012345";
+const NEW = "new-captchaai-key-current-654321";
 
 let sim: Simulator;
 before(async () => {
@@ -30,8 +30,12 @@ describe("CaptchaAI key reload", () => {
       return line === undefined ? undefined : `http://${JSON.parse(line).listen}`;
     }, { timeoutMs: 15_000, intervalMs: 25 });
     const issues = async () => ((await (await fetch(`${base}/health/ready`)).json()) as { issues: string[] }).issues;
-    await pollUntil("the refused key", async () => (await issues()).includes("upstream_auth=ERROR_WRONG_USER_KEY"), { timeoutMs: 15_000, intervalMs: 50 });
+    // A key the simulator does not know: ERROR_KEY_DOES_NOT_EXIST, and as CaptchaAI it bans the address
+    // after 5 bad keys in a minute (IP_BANNED for 5 minutes), which the once-a-second re-check reaches.
+    await pollUntil("the refused key", async () => (await issues()).some((i) => /^upstream_auth=(?:ERROR_KEY_DOES_NOT_EXIST|IP_BANNED)$/.test(i)), { timeoutMs: 15_000, intervalMs: 50 });
     writeFileSync(file, `${NEW}\n`);
+    sim.control.reset(); // the ban lifted, so what is tested is the reload
+
     w.child.kill("SIGHUP");
     await pollUntil("ready with the new key", async () => (await fetch(`${base}/health/ready`)).status === 200, { timeoutMs: 15_000, intervalMs: 50 });
     assert.ok(w.lines.some((l) => l.includes("the CaptchaAI key was re-read")));

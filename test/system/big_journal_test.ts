@@ -11,8 +11,9 @@ import { JOURNAL_FILE } from "../../src/journal/file_journal.ts";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { tempDir } from "../_support/temp_dirs.ts";
 import { kill9, spawnWorker, whenReady } from "../_support/worker_child.ts";
+import { pngOfSize } from "../_support/images.ts";
 
-const KEY = "big-journal-key-0123456789";
+const KEY = "big-journal-key-0123456789012345";
 const TARGET_BYTES = 300 * 1024 * 1024;
 const RSS_BOUND_KB = 300 * 1024;
 let sim: Simulator;
@@ -21,7 +22,7 @@ after(() => sim.close());
 
 /** Writes accept+end pairs (version 1 records, 2 KB images) up to TARGET_BYTES, then `open` accepts; returns the open ids. */
 function writeBigJournal(path: string, now: number): string[] {
-  const image = Buffer.alloc(1500, 3).toString("base64");
+  const image = pngOfSize(1500, 3).toString("base64");
   const fd = openSync(path, "w");
   let written = 0;
   try {

@@ -14,10 +14,11 @@ import { startSimulator } from "../../src/sim/simulator.ts";
 import { pollUntil } from "../_support/net.ts";
 import { journalLines } from "../_support/temp_dirs.ts";
 import { kill9, spawnWorker, whenReady, type WorkerChild } from "../_support/worker_child.ts";
+import { pngOfSize } from "../_support/images.ts";
 
-const KEY = "callbacks-crash-key-0123456789";
+const KEY = "callbacks-crash-key-0123456789ab";
 const CLIENT = "callbacks-client-key-0123456789abcdef";
-const PNG = Buffer.alloc(150, 5).toString("base64");
+const PNG = pngOfSize(150, 5).toString("base64");
 
 describe("callbacks and kill -9", () => {
   test("callbacks owed at a kill -9 (a receiver answering 503, one holding the attempt) are all delivered after the restart, none past its attempts", async (t) => {

@@ -13,10 +13,11 @@ import { MAX_FORWARDED_WAITS } from "../../src/cluster/peer_router.ts";
 import { startSimulator } from "../../src/sim/simulator.ts";
 import { freePort, pollUntil } from "../_support/net.ts";
 import { kill9, spawnWorker, whenReady } from "../_support/worker_child.ts";
+import { pngOfSize } from "../_support/images.ts";
 
-const KEY = "fairness-test-key-5b2d00c0ffee";
+const KEY = "fairness-test-key-5b2d00c0ffee01";
 const PEER_TOKEN = "fairness-peer-token-0123456789abcdef";
-const PNG = Buffer.alloc(200, 3).toString("base64");
+const PNG = pngOfSize(200, 3).toString("base64");
 const NODES = [1, 2, 3];
 const CLIENTS = ["alpha", "bravo", ...Array.from({ length: 8 }, (_, i) => `c${i + 1}`)];
 const keyOf = (name: string) => `${name}-key-0123456789abcdef`;

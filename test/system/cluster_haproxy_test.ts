@@ -17,11 +17,12 @@ import { requireProgram } from "../_support/programs.ts";
 import { journalLines } from "../_support/temp_dirs.ts";
 import { haproxyCommand } from "../_support/haproxy.ts";
 import { kill9, spawnWorker, whenReady, type WorkerChild } from "../_support/worker_child.ts";
+import { pngOfSize } from "../_support/images.ts";
 
-const KEY = "cluster-test-key-5b2d00c0ffee";
+const KEY = "cluster-test-key-5b2d00c0ffee012";
 const CLIENT = "cluster-client-key-0123456789abcdef";
 const PEER_TOKEN = "cluster-peer-token-0123456789abcdef";
-const PNG = Buffer.alloc(200, 3).toString("base64");
+const PNG = pngOfSize(200, 3).toString("base64");
 const NODES = [1, 2, 3];
 
 /** `backend/server` -> status (UP, DOWN, ...) from `show stat`. */

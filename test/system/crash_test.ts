@@ -14,9 +14,10 @@ import { JOURNAL_FILE } from "../../src/journal/file_journal.ts";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { spawnCli, waitForStart } from "../_support/cli.ts";
 import { pollUntil } from "../_support/net.ts";
+import { pngOfSize } from "../_support/images.ts";
 
-const KEY = "crash-test-key-0123456789";
-const IMAGE = JSON.stringify({ type: "image", image: Buffer.alloc(150, 5).toString("base64") });
+const KEY = "crash-test-key-01234567890123456";
+const IMAGE = JSON.stringify({ type: "image", image: pngOfSize(150, 5).toString("base64") });
 
 let sim: Simulator;
 const dirs: string[] = [];

@@ -12,9 +12,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { spawnCli, waitForStart } from "../_support/cli.ts";
+import { pngOfSize } from "../_support/images.ts";
 
-const KEY = "drain-test-key-0123456789";
-const IMAGE = JSON.stringify({ type: "image", image: Buffer.alloc(150, 4).toString("base64") });
+const KEY = "drain-test-key-01234567890123456";
+const IMAGE = JSON.stringify({ type: "image", image: pngOfSize(150, 4).toString("base64") });
 let sim: Simulator;
 before(async () => (sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [KEY], solveTimeMs: { image: 300, token: 300 }, seed: 5 })));
 const children = new Set<ChildProcess>();

@@ -9,7 +9,7 @@ import { pollUntil } from "../_support/net.ts";
 import { tempDir } from "../_support/temp_dirs.ts";
 import { spawnWorker, whenReady } from "../_support/worker_child.ts";
 
-const KEY = "reload-test-captchaai-key-0123";
+const KEY = "reload-test-captchaai-key-012301";
 const ALPHA = "alpha-client-key-0123456789";
 const BRAVO = "bravo-client-key-0123456789";
 

@@ -17,9 +17,10 @@ import { json } from "../_support/http.ts";
 import { freePort, pollUntil } from "../_support/net.ts";
 import { haproxyCommand } from "../_support/haproxy.ts";
 import { requireProgram } from "../_support/programs.ts";
+import { pngOfSize } from "../_support/images.ts";
 
-const KEY = "haproxy-test-key-3e1f00d5a1";
-const IMAGE = { type: "image" as const, image: Buffer.alloc(150, 7).toString("base64") };
+const KEY = "haproxy-test-key-3e1f00d5a101234";
+const IMAGE = { type: "image" as const, image: pngOfSize(150, 7).toString("base64") };
 
 /** Connects, reads everything the agent sends until it closes, as HAProxy does. */
 async function readAgent(port: number): Promise<string> {

@@ -13,6 +13,7 @@ import { runMain } from "../_support/cli.ts";
 import { eventually, startHarness } from "../_support/harness.ts";
 import { journalLines, tempDir } from "../_support/temp_dirs.ts";
 import { requireOrSkip } from "../_support/programs.ts";
+import { PNG_B64, pngOfSize } from "../_support/images.ts";
 
 const lines = journalLines;
 
@@ -47,7 +48,7 @@ describe("the worker with --state-dir", () => {
     const now = Date.UTC(2026, 0, 1);
     writeFileSync(join(dir, JOURNAL_FILE), [
       JSON.stringify({ op: "accept", id: "no-params", type: "image", created_at: now, deadline_at: now + 60_000 }),
-      JSON.stringify({ op: "accept", id: "ok", type: "image", params: { type: "image", image: "aGk=" }, created_at: now, deadline_at: now + 60_000 }),
+      JSON.stringify({ op: "accept", id: "ok", type: "image", params: { type: "image", image: PNG_B64 }, created_at: now, deadline_at: now + 60_000 }),
       JSON.stringify({ op: "explode", id: "ok" }),
       "",
     ].join("\n"));
@@ -81,7 +82,7 @@ describe("the worker with --state-dir", () => {
   test("an accepted task is on disk before its 202; a restart on the same dir takes up the open ones", async () => {
     const dir = tempDir();
     const h = await startHarness({ flags: { "state-dir": dir, threads: "1" } });
-    const post = () => fetch(h.base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: Buffer.alloc(150, 7).toString("base64") }) });
+    const post = () => fetch(h.base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: pngOfSize(150, 7).toString("base64") }) });
     const a = (await (await post()).json()) as { id: string };
     assert.ok(lines(dir).some((r) => r.op === "accept" && r.id === a.id), "on disk when the 202 arrived");
     const b = (await (await post()).json()) as { id: string };
@@ -116,7 +117,7 @@ describe("the worker with --state-dir", () => {
       fetch(`${base}/v1/tasks/${id}/report`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ correct: false }) });
     let id: string;
     try {
-      const created = await fetch(h.base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: Buffer.alloc(150, 7).toString("base64") }) });
+      const created = await fetch(h.base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: pngOfSize(150, 7).toString("base64") }) });
       id = ((await created.json()) as { id: string }).id;
       await h.clock.advance(5000);
       await eventually(() => h.worker.pool.find(id)?.status === "solved", "solved");
@@ -148,7 +149,7 @@ describe("the worker with --state-dir", () => {
       try {
         const filler = join(mnt, "filler");
         spawnSync("sh", ["-c", `cat /dev/zero > ${filler}`]); // fills the tmpfs
-        const big = { type: "image", image: Buffer.alloc(120_000, 9).toString("base64") };
+        const big = { type: "image", image: pngOfSize(120_000, 9).toString("base64") };
         const res = await fetch(h.base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(big) });
         assert.equal(res.status, 503);
         const problem = (await res.json()) as { code: string; detail: string };

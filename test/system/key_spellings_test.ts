@@ -13,6 +13,7 @@ import { collectOutput, spawnCli, waitForStart } from "../_support/cli.ts";
 import { keySpellings } from "../_support/key_spellings.ts";
 import { pollUntil } from "../_support/net.ts";
 import { startScriptedUpstream } from "../_support/scripted_upstream.ts";
+import { PNG_B64 } from "../_support/images.ts";
 
 const KEYS = ["DISTINCT0123456789abcdef0123456789", "DISTINCT!key'with(all)~five*-._"];
 
@@ -85,7 +86,7 @@ test("a key echoed by the upstream in any spelling never leaves the worker: solu
       };
       const results: string[] = [];
       for (let i = 0; i < echoes.length + 5; i++) {
-        const posted = await get("/v1/tasks?wait=20", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: "aGVsbG8gd29ybGQ=" }) });
+        const posted = await get("/v1/tasks?wait=20", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: PNG_B64 }) });
         const task = JSON.parse(posted.text) as { id: string; status: string; solution?: { text?: string }; error?: { code: string } };
         results.push(`${task.status} ${task.error?.code ?? ""}`);
         await get(`/v1/tasks/${task.id}`);

@@ -8,6 +8,7 @@ import { test } from "node:test";
 import { advance, eventually, startHarness } from "../_support/harness.ts";
 import { freePort, pollUntil } from "../_support/net.ts";
 import { requireProgram } from "../_support/programs.ts";
+import { pngOfSize } from "../_support/images.ts";
 
 /** Prometheus runs on the wall clock, not the harness's fake one, and scrapes once a second. */
 const PROMETHEUS_PACE = { timeoutMs: 30_000, intervalMs: 200 };
@@ -34,7 +35,7 @@ test("Prometheus scrapes the worker and answers captcha_worker_ready and captcha
   };
   try {
     // A solved task first, so the counter has something to say.
-    const res = await fetch(h.base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: Buffer.alloc(150, 1).toString("base64") }) });
+    const res = await fetch(h.base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: pngOfSize(150, 1).toString("base64") }) });
     const { id } = (await res.json()) as { id: string };
     await advance(h.clock, 5000);
     await eventually(() => h.worker.pool.find(id)?.status === "solved", "solved");

@@ -15,7 +15,7 @@ import { requireOrSkip, requireProgram } from "../_support/programs.ts";
 import { tempDir } from "../_support/temp_dirs.ts";
 import { spawnWorker } from "../_support/worker_child.ts";
 
-const KEY = "messages-test-key-4d8a1c0e7b";
+const KEY = "messages-test-key-4d8a1c0e7b0123";
 
 describe("run: the start line and the messages around it", () => {
   test("the first line of a run is the start line, even with a journal to replay and systemd's watchdog set", async () => {

@@ -13,8 +13,9 @@ import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { requireProgram } from "../_support/programs.ts";
 import { tempDir } from "../_support/temp_dirs.ts";
 import { kill9, postTask, spawnWorker, whenReady } from "../_support/worker_child.ts";
+import { pngOfSize } from "../_support/images.ts";
 
-const KEY = "short-write-key-0123456789";
+const KEY = "short-write-key-0123456789012345";
 const LIMIT = 200_000;
 let sim: Simulator;
 before(async () => (sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [KEY], solveTimeMs: { image: 200, token: 200 }, seed: 9 })));
@@ -33,7 +34,7 @@ describe("short writes under prlimit --fsize", () => {
       const base = await whenReady(first);
       // Odd sizes, so the limit falls inside a record rather than between two.
       for (let i = 0; i < 40 && !refusal; i++) {
-        const { status, json } = await postTask(base, { type: "image", image: Buffer.alloc(14_000 + 977 * i, i).toString("base64") });
+        const { status, json } = await postTask(base, { type: "image", image: pngOfSize(14_000 + 977 * i, i).toString("base64") });
         if (status === 202) accepted.push(json.id as string);
         else refusal = { status, ...json };
       }

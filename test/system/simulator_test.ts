@@ -13,9 +13,10 @@ import type { IdleTimeout } from "../../src/sim/idle_connections.ts";
 import { FakeClock, settle } from "../_support/fake_clock.ts";
 import { json, type Json } from "../_support/http.ts";
 import { requireProgram } from "../_support/programs.ts";
+import { pngOfSize } from "../_support/images.ts";
 
-const KEY = "sim-test-key";
-const B64 = Buffer.alloc(150, 3).toString("base64");
+const KEY = "sim-test-key0123456789abcdefghij";
+const B64 = pngOfSize(150, 3).toString("base64");
 
 describe("simulator protocol", () => {
   let sim: Simulator;
@@ -37,7 +38,7 @@ describe("simulator protocol", () => {
     fd.set("key", KEY);
     fd.set("method", "post");
     fd.set("json", "1");
-    fd.set("file", new Blob([Buffer.alloc(120, 9)]), "c.png");
+    fd.set("file", new Blob([pngOfSize(120, 9)]), "c.png");
     assert.equal((await json(await fetch(inUrl(), { method: "POST", body: fd }))).status, 1, "multipart");
     const body = JSON.stringify({ key: KEY, method: "base64", body: B64, json: 1 });
     assert.equal((await json(await fetch(inUrl(), { method: "POST", body, headers: { "content-type": "application/json" } }))).status, 1, "json");
@@ -68,22 +69,30 @@ describe("simulator protocol", () => {
     assert.equal(Math.round((before - afterSolve) * 1000) / 1000, 0.5, "charged once");
   });
 
-  test("thread limit: beyond --threads unsolved tasks, ERROR_NO_SLOT_AVAILABLE", async (t) => {
+  test("thread limit: beyond --threads unsolved tasks, CaptchaAI's ERROR_ZERO_BALANCE (no free threads), or ERROR_NO_SLOT_AVAILABLE when switched; counted", async (t) => {
     const small = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [KEY], clock, threads: 2, solveTimeMs: { image: 1000, token: 5000 } });
     t.after(() => small.close());
     const submit = async () => (await fetch(new URL("in.php", small.url), form({ key: KEY, method: "base64", body: B64 }))).text();
     assert.match(await submit(), /^OK\|/);
     assert.match(await submit(), /^OK\|/);
+    assert.equal(await submit(), "ERROR_ZERO_BALANCE");
+    assert.deepEqual([small.counts().busyThreads, small.counts().capacityRefusals], [2, 1]);
+    const ctl = await fetch(new URL("__sim/capacity-code", small.url), { method: "POST", body: JSON.stringify({ code: "ERROR_NO_SLOT_AVAILABLE" }) });
+    assert.equal(((await ctl.json()) as Json).capacityCode, "ERROR_NO_SLOT_AVAILABLE");
     assert.equal(await submit(), "ERROR_NO_SLOT_AVAILABLE");
+    assert.equal((await fetch(new URL("__sim/capacity-code", small.url), { method: "POST", body: JSON.stringify({ code: "ERROR_BUSY" }) })).status, 400);
     await clock.advance(1000);
+    assert.equal(small.counts().busyThreads, 0, "a thread is free once its task is solved");
     assert.match(await submit(), /^OK\|/);
+    assert.deepEqual(await json(await fetch(new URL("__sim/counts", small.url))), { ...small.counts(), busyThreads: 1, capacityRefusals: 2 });
     await clock.advance(1000);
   });
 
   test("key and parameter errors use the real codes", async () => {
     const text = async (fields: Record<string, string>, url = inUrl()) => (await fetch(url, form(fields))).text();
-    assert.equal(await text({ method: "base64", body: B64 }), "ERROR_KEY_DOES_NOT_EXIST");
+    assert.equal(await text({ method: "base64", body: B64 }), "ERROR_WRONG_USER_KEY", "no key: not 32 characters");
     assert.equal(await text({ key: "nope", method: "base64", body: B64 }), "ERROR_WRONG_USER_KEY");
+    assert.equal(await text({ key: "x".repeat(32), method: "base64", body: B64 }), "ERROR_KEY_DOES_NOT_EXIST", "well-formed, unknown");
     assert.equal(await text({ key: KEY, method: "base64" }), "ERROR_ZERO_CAPTCHA_FILESIZE");
     assert.equal(await text({ key: KEY, method: "userrecaptcha", pageurl: "https://e.com/" }), "ERROR_GOOGLEKEY");
     assert.equal(await text({ key: KEY, method: "userrecaptcha", googlekey: "k" }), "ERROR_PAGEURL");
@@ -127,7 +136,9 @@ describe("simulator protocol", () => {
     assert.ok(counts.requests["in.php"] > 0 && counts.requests["res.php:getbalance"] > 0 && counts.submitted > 0);
     assert.equal(counts.keyInQuery, 1, "only the query-string test above");
     await ctl("reset");
-    assert.deepEqual(await json(await ctl("counts", undefined, "GET")), { requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0 });
+    assert.deepEqual(await json(await ctl("counts", undefined, "GET")), {
+      requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0, busyThreads: 0, capacityRefusals: 0, bannedRequests: 0, unsupportedRefusals: 0,
+    });
     assert.equal((await ctl("nothing-here", undefined, "GET")).status, 404);
   });
 
@@ -151,7 +162,7 @@ describe("simulator idle timeout", () => {
         res.on("end", () => resolve({ status: res.statusCode!, keepAlive: res.headers["keep-alive"] as string | undefined, reused: req.reusedSocket }));
       });
       req.on("error", (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? "UNKNOWN", reused: req.reusedSocket }));
-      req.end("key=k&action=getbalance");
+      req.end(`key=${KEY}&action=getbalance`);
     });
   const withSim = async (idleTimeout: IdleTimeout | undefined, fn: (s: Simulator, clock: FakeClock, agent: Agent) => Promise<void>) => {
     const clock = new FakeClock();
@@ -237,8 +248,8 @@ describe("simulator determinism and limits", () => {
     const run = async () => {
       const clock = new FakeClock();
       const s = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [], clock, seed: 99, solveTimeMs: { image: 0, token: 0 } });
-      const id = (await (await fetch(new URL("in.php", s.url), { method: "POST", body: new URLSearchParams({ key: "any", method: "base64", body: B64 }) })).text()).slice(3);
-      const answer = await (await fetch(new URL("res.php", s.url), { method: "POST", body: new URLSearchParams({ key: "any", action: "get", id }) })).text();
+      const id = (await (await fetch(new URL("in.php", s.url), { method: "POST", body: new URLSearchParams({ key: KEY, method: "base64", body: B64 }) })).text()).slice(3);
+      const answer = await (await fetch(new URL("res.php", s.url), { method: "POST", body: new URLSearchParams({ key: KEY, action: "get", id }) })).text();
       await s.close();
       return [id, answer];
     };
@@ -260,9 +271,9 @@ describe("simulator determinism and limits", () => {
   test("a body over 4 MiB ends the connection unanswered and is not counted; the simulator keeps serving", async () => {
     const s = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [] });
     try {
-      await assert.rejects(fetch(new URL("in.php", s.url), { method: "POST", body: new URLSearchParams({ key: "any", method: "base64", body: "A".repeat(5 * 1024 * 1024) }) }));
+      await assert.rejects(fetch(new URL("in.php", s.url), { method: "POST", body: new URLSearchParams({ key: KEY, method: "base64", body: "A".repeat(5 * 1024 * 1024) }) }));
       assert.deepEqual(s.counts().requests, {});
-      const ok = await fetch(new URL("in.php", s.url), { method: "POST", body: new URLSearchParams({ key: "any", method: "base64", body: B64 }) });
+      const ok = await fetch(new URL("in.php", s.url), { method: "POST", body: new URLSearchParams({ key: KEY, method: "base64", body: B64 }) });
       assert.match(await ok.text(), /^OK\|\d+$/);
     } finally {
       await s.close();
@@ -274,7 +285,7 @@ describe("captcha-worker simulate", () => {
   test("answers a curl multipart upload with OK|ID and stops on SIGTERM", async (t) => {
     const curl = requireProgram(t, "curl", "curl");
     if (!curl) return;
-    const child = spawnCli(["simulate", "--listen", "127.0.0.1:0", "--key", "K", "--seed", "1"]);
+    const child = spawnCli(["simulate", "--listen", "127.0.0.1:0", "--key", KEY, "--seed", "1"]);
     const listen = await new Promise<string>((resolve, reject) => {
       let buf = "";
       child.stderr!.on("data", (c: Buffer) => {
@@ -285,16 +296,16 @@ describe("captcha-worker simulate", () => {
       child.once("exit", () => reject(new Error(buf)));
     });
     const dir = mkdtempSync(join(tmpdir(), "sim-"));
-    writeFileSync(join(dir, "x.png"), Buffer.alloc(200, 5));
-    const out = execFileSync(curl, ["-s", "-F", "key=K", "-F", "method=post", "-F", `file=@${join(dir, "x.png")}`, `http://${listen}/in.php`], { encoding: "utf8" });
+    writeFileSync(join(dir, "x.png"), pngOfSize(200, 5));
+    const out = execFileSync(curl, ["-s", "-F", `key=${KEY}`, "-F", "method=post", "-F", `file=@${join(dir, "x.png")}`, `http://${listen}/in.php`], { encoding: "utf8" });
     assert.match(out, /^OK\|\d+$/);
     child.kill("SIGTERM");
     const [code] = await once(child, "exit");
     assert.equal(code, 0);
   });
 
-  test("--idle-timeout and --idle-mode set an unannounced idle timeout", async () => {
-    const child = spawnCli(["simulate", "--listen", "127.0.0.1:0", "--idle-timeout", "1500ms", "--idle-mode", "reset"]);
+  test("--idle-timeout and --idle-mode set an unannounced idle timeout; --capacity-code and --unsupported their switches", async () => {
+    const child = spawnCli(["simulate", "--listen", "127.0.0.1:0", "--idle-timeout", "1500ms", "--idle-mode", "reset", "--capacity-code", "ERROR_NO_SLOT_AVAILABLE", "--unsupported", "geetest,lemin"]);
     const listen = await new Promise<string>((resolve, reject) => {
       let buf = "";
       child.stderr!.on("data", (c: Buffer) => {
@@ -306,6 +317,7 @@ describe("captcha-worker simulate", () => {
     });
     const state = await json(await fetch(`http://${listen}/__sim/state`));
     assert.deepEqual(state.idleTimeout, { idleMs: 1500, onIdle: "reset" });
+    assert.deepEqual([state.capacityCode, state.unsupported], ["ERROR_NO_SLOT_AVAILABLE", { methods: ["geetest", "lemin"], code: "ERROR_METHOD_CALL" }]);
     child.kill("SIGTERM");
     await once(child, "exit");
   });
@@ -317,6 +329,9 @@ describe("captcha-worker simulate", () => {
       [["simulate", "--threads", "0"], 78, /--threads/],
       [["simulate", "--solve-time", "soon"], 78, /--solve-time/],
       [["simulate", "--listen", "nope"], 78, /--listen/],
+      [["simulate", "--capacity-code", "ERROR_BUSY"], 78, /--capacity-code/],
+      [["simulate", "--unsupported", "Geetest!"], 78, /--unsupported/],
+      [["simulate", "--key", "short"], 78, /--key: expected 32 printable characters/],
       [["simulate", "--frob"], 2, /--frob/],
     ] as const) {
       const child = spawnCli([...args]);

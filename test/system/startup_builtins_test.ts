@@ -20,7 +20,7 @@ import { ROOT, spawnCli, waitForStart } from "../_support/cli.ts";
 import { pollUntil } from "../_support/net.ts";
 import { tempDir } from "../_support/temp_dirs.ts";
 
-const KEY = "startup-builtins-key-5b0e2c";
+const KEY = "startup-builtins-key-5b0e2c01234";
 /** Loaded by node:net's listen (cluster, its round-robin handles) whatever the program asks. */
 const LOADED_BY_NODE_ON_LISTEN = new Set(["dns", "child_process"]);
 

@@ -15,9 +15,10 @@ import { pollUntil } from "../_support/net.ts";
 import { requireOrSkip, requireProgram } from "../_support/programs.ts";
 import { tempDir } from "../_support/temp_dirs.ts";
 import { kill9, postTask, spawnWorker, whenReady, type WorkerChild } from "../_support/worker_child.ts";
+import { pngOfSize } from "../_support/images.ts";
 
-const KEY = "lock-test-key-0123456789";
-const IMAGE = { type: "image", image: Buffer.alloc(150, 5).toString("base64") };
+const KEY = "lock-test-key-012345678901234567";
+const IMAGE = { type: "image", image: pngOfSize(150, 5).toString("base64") };
 let sim: Simulator;
 before(async () => (sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [KEY], solveTimeMs: { image: 200, token: 200 }, seed: 5 })));
 after(() => sim.close());

@@ -10,8 +10,9 @@ import { advance, eventually, withHarness, type Harness } from "../_support/harn
 import { pollUntil } from "../_support/net.ts";
 import { requireProgram } from "../_support/programs.ts";
 import { kill9, spawnWorker } from "../_support/worker_child.ts";
+import { pngOfSize } from "../_support/images.ts";
 
-const IMAGE = { type: "image" as const, image: Buffer.alloc(150, 2).toString("base64") };
+const IMAGE = { type: "image" as const, image: pngOfSize(150, 2).toString("base64") };
 
 /** The sum of a counter's series whose labels match `labels`. */
 function counterSum(metrics: string, name: string, labels: RegExp): number {

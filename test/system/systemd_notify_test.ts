@@ -179,7 +179,7 @@ describe("systemd notifications through the real systemd-notify", () => {
     const python = notifyPath && requireProgram(t, "python3", "python3");
     if (!python) return;
     const listener = await startListener(t, python);
-    const key = "notify-e2e-key-3f9a1c7d2b";
+    const key = "notify-e2e-key-3f9a1c7d2b0123456";
     const sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [key] });
     t.after(() => sim.close());
     const child = spawnCli(["run", "--listen", "127.0.0.1:0", "--upstream", sim.url.href], {

@@ -10,6 +10,7 @@ import { describe, test } from "node:test";
 import { mulberry32, type Random } from "../../../src/sim/prng.ts";
 import { advance, eventually, startHarness, type Harness } from "../../_support/harness.ts";
 import { json } from "../../_support/http.ts";
+import { PNG_B64, pngOfSize } from "../../_support/images.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0xc0ffee) >>> 0;
 const CASES = Math.max(1, Number(process.env.FUZZ_CASES ?? 3000));
@@ -59,7 +60,7 @@ const STRINGS = [
   "en",
   "image",
   "turnstile",
-  "aGk=",
+  PNG_B64,
   "https://example.com/",
   "javascript:alert(1)",
   "\\ud800",
@@ -92,7 +93,7 @@ function valueText(r: Random, depth: number, maxDepth: number): string {
   return `{${Array.from({ length: width }, () => `${JSON.stringify(pick(r, KEYS))}:${valueText(r, depth + 1, maxDepth)}`).join(",")}}`;
 }
 
-const IMAGE_B64 = Buffer.alloc(150, 2).toString("base64");
+const IMAGE_B64 = pngOfSize(150, 2).toString("base64");
 const VALID: Array<Array<[string, string]>> = [
   [["type", '"image"'], ["image", JSON.stringify(IMAGE_B64)]],
   [["type", '"image"'], ["image", JSON.stringify(`data:image/png;base64,${IMAGE_B64}`)], ["numeric", "1"], ["min_len", "2"], ["max_len", "6"], ["lang", '"en"'], ["phrase", "false"], ["textinstructions", '"type the letters"']],
@@ -145,15 +146,15 @@ function mutatedTask(r: Random): { text: string; what: string } {
 function oddText(r: Random): string {
   return pick(r, [
     () => "NaN",
-    () => '{"type":"image","image":"aGk=","numeric":NaN}',
-    () => '{"type":"image","image":"aGk=","min_len":Infinity}',
+    () => `{"type":"image","image":"${PNG_B64}","numeric":NaN}`,
+    () => `{"type":"image","image":"${PNG_B64}","min_len":Infinity}`,
     () => "{'type':'image'}",
     () => '{"type":"image",}',
     () => '{"type":"image" /* comment */}',
     () => "{type:image}",
-    () => '{"type":"image","image":"aGk="}{"type":"image"}',
-    () => '{"__proto__":{"polluted":"yes"},"type":"image","image":"aGk="}',
-    () => '{"constructor":{"prototype":{"polluted":"yes"}},"type":"image","image":"aGk="}',
+    () => `{"type":"image","image":"${PNG_B64}"}{"type":"image"}`,
+    () => `{"__proto__":{"polluted":"yes"},"type":"image","image":"${PNG_B64}"}`,
+    () => `{"constructor":{"prototype":{"polluted":"yes"}},"type":"image","image":"${PNG_B64}"}`,
     () => '{"type":"image","type":"turnstile","sitekey":"0x4AAAAAAAfuzz","pageurl":"https://e.com/"}',
     () => "   ",
     () => "",

@@ -202,10 +202,12 @@ describe("resolveFlag", () => {
   test("never echoes a secret flag's value", () => {
     const bad = "bad key with spaces";
     assert.throws(
-      () => resolveRepeated(key, { key: ["good-key", bad] }),
+      () => resolveRepeated(key, { key: ["good-key-of-32-characters-000000", bad] }),
       (err: unknown) => isWorkerError(err, "ERR_CONFIG_INVALID") && err.field === "--key" && !err.message.includes(bad),
     );
-    assert.deepEqual(resolveRepeated(key, { key: ["a", "b"] }), ["a", "b"]);
+    const [a, b] = ["a".repeat(32), "b".repeat(32)];
+    assert.deepEqual(resolveRepeated(key, { key: [a, b] }), [a, b]);
+    assert.throws(() => resolveRepeated(key, { key: ["a".repeat(31)] }), (err: unknown) => isWorkerError(err, "ERR_CONFIG_INVALID") && /32 printable characters/.test(err.message), "a CaptchaAI key is 32 characters");
     assert.deepEqual(resolveRepeated(key, {}), []);
   });
 });

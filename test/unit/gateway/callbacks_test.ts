@@ -5,6 +5,7 @@ import { Callbacks, isInternalAddress } from "../../../src/gateway/callbacks.ts"
 import { Registry } from "../../../src/metrics/registry.ts";
 import { makeTask } from "../../_support/tasks.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
+import { PNG_B64 } from "../../_support/images.ts";
 
 /** Callbacks allowed to hooks.example.com, whose name resolves to `addresses`; `resolved()` counts the lookups. */
 function resolvingTo(addresses: { address: string; family: number }[]) {
@@ -43,7 +44,7 @@ describe("Callbacks", () => {
 
   test("Callbacks refuses an allowed name that resolves only to internal addresses (DNS rebinding), without connecting", async () => {
     const { cb, registry, resolved } = resolvingTo([{ address: "169.254.169.254", family: 4 }, { address: "10.0.0.7", family: 4 }]);
-    cb.deliver(makeTask("77", { status: "solved", solution: "abc", params: { type: "image", image: "aGk=", callback: { url: "http://hooks.example.com/x", format: "pingback" } } }));
+    cb.deliver(makeTask("77", { status: "solved", solution: "abc", params: { type: "image", image: PNG_B64, callback: { url: "http://hooks.example.com/x", format: "pingback" } } }));
     await settle();
     assert.equal(resolved(), 1);
     assert.match(registry.render(), /captcha_worker_callbacks_total\{outcome="refused"\} 1/);
@@ -51,7 +52,7 @@ describe("Callbacks", () => {
 
   test("a task the journal could not record is not called back: its client was answered ERROR_NO_SLOT_AVAILABLE and never had its id", async () => {
     const { cb, registry, resolved } = resolvingTo([{ address: "93.184.216.34", family: 4 }]);
-    const params = { type: "image" as const, image: "aGk=", client: "alpha", callback: { url: "http://hooks.example.com/x", format: "pingback" as const } };
+    const params = { type: "image" as const, image: PNG_B64, client: "alpha", callback: { url: "http://hooks.example.com/x", format: "pingback" as const } };
     cb.deliver(makeTask("78", { status: "failed", params, error: { code: "journal", message: "The task could not be recorded; it was withdrawn." } }));
     await settle();
     assert.equal(resolved(), 0, "no delivery attempted");

@@ -9,7 +9,7 @@ import { startWorker, type Worker } from "../../../src/app/start.ts";
 import { startSimulator, type Simulator } from "../../../src/sim/simulator.ts";
 import { testProcess } from "../../_support/process_stats.ts";
 
-const KEY = "continue-key-0123456789abcdef";
+const KEY = "continue-key-0123456789abcdef012";
 
 interface Raw {
   socket: Socket;

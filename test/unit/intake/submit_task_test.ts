@@ -5,6 +5,10 @@ import { createIntake, INTAKE_REFUSALS, type Caller } from "../../../src/intake/
 import type { Refusal } from "../../../src/intake/admission.ts";
 import type { Task } from "../../../src/tasks/task.ts";
 import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
+import { UnsupportedTypes } from "../../../src/health/unsupported_types.ts";
+import { FakeClock } from "../../_support/fake_clock.ts";
+import { PNG_B64 } from "../../_support/images.ts";
+import { makeTask } from "../../_support/tasks.ts";
 
 /** A pool port that records what it was asked and answers as told. */
 function fakePool(o: { atLimit?: boolean; accept?: (p: TaskParams) => Task | Error } = {}) {
@@ -33,7 +37,7 @@ function counts() {
 }
 
 const ALPHA: Caller = { kind: "client", name: "alpha", maxInFlight: 2 };
-const IMAGE: TaskParams = { type: "image", image: "aGVsbG8=" };
+const IMAGE: TaskParams = { type: "image", image: PNG_B64 };
 const rejects = (p: Promise<unknown>, code: string) => assert.rejects(p, (err: unknown) => isWorkerError(err) && err.code === code);
 
 describe("createIntake", () => {
@@ -43,7 +47,7 @@ describe("createIntake", () => {
     const submit = createIntake({ pool, admission: () => undefined, clientMetrics: c });
     await submit(ALPHA, IMAGE);
     assert.deepEqual(pool.calls, ["limit:alpha:2", "accept"]);
-    assert.deepEqual(pool.accepted, [{ type: "image", image: "aGVsbG8=", client: "alpha" }]);
+    assert.deepEqual(pool.accepted, [{ type: "image", image: PNG_B64, client: "alpha" }]);
     assert.deepEqual(c.seen, ["accepted:alpha"]);
   });
 
@@ -85,5 +89,36 @@ describe("createIntake", () => {
     assert.deepEqual(pool.calls, ["accept"]);
     assert.deepEqual(pool.accepted, [IMAGE]);
     assert.deepEqual(c.seen, []);
+  });
+
+  test("a type the upstream refused lately is refused ERR_TYPE_UNSUPPORTED (422 naming type) before admission, not counted as the client's refusal; other types go on", async () => {
+    const clock = new FakeClock();
+    const unsupported = new UnsupportedTypes(clock);
+    unsupported.taskEnded(makeTask("1", { type: "turnstile", status: "failed", error: { code: "ERROR_METHOD_CALL", message: "" } }));
+    const pool = fakePool();
+    const c = counts();
+    let admissions = 0;
+    const submit = createIntake({ pool, admission: () => void admissions++, clientMetrics: c, unsupported });
+    const turnstile = { type: "turnstile", sitekey: "0x4AAAAAAAexample", pageurl: "https://a.example/" } as TaskParams;
+    await assert.rejects(submit(ALPHA, turnstile), (err: unknown) =>
+      isWorkerError(err, "ERR_TYPE_UNSUPPORTED") && err.field === "type" && err.data.retryAfterS === 600 && /does not take turnstile tasks \(ERROR_METHOD_CALL\); they are refused for 600 s more/.test(err.message));
+    assert.deepEqual([pool.calls, admissions, c.seen], [[], 0, []]);
+    await submit(ALPHA, IMAGE);
+    assert.deepEqual(c.seen, ["accepted:alpha"]);
+  });
+
+  test("the probe past the window is given back when the task is refused for another reason, so the next one may probe", async () => {
+    const clock = new FakeClock();
+    const unsupported = new UnsupportedTypes(clock);
+    unsupported.taskEnded(makeTask("1", { type: "turnstile", status: "failed", error: { code: "ERROR_METHOD_CALL", message: "" } }));
+    await clock.advance(600_000);
+    let ready = false;
+    const refusal: Refusal = { code: "ERR_NOT_READY", detail: "Not ready." };
+    const submit = createIntake({ pool: fakePool(), admission: () => (ready ? undefined : refusal), unsupported });
+    const turnstile = { type: "turnstile", sitekey: "0x4AAAAAAAexample", pageurl: "https://a.example/" } as TaskParams;
+    await rejects(submit(ALPHA, turnstile), "ERR_NOT_READY");
+    ready = true;
+    await submit(ALPHA, turnstile);
+    await rejects(submit(ALPHA, turnstile), "ERR_TYPE_UNSUPPORTED");
   });
 });

@@ -4,6 +4,7 @@ import { describe, test } from "node:test";
 import { callbackAttemptRecord, callbackSettledRecord } from "../../../src/journal/callback_records.ts";
 import { acceptRecord, endRecord, OpenTasks } from "../../../src/journal/journal_records.ts";
 import { makeTask } from "../../_support/tasks.ts";
+import { PNG_B64 } from "../../_support/images.ts";
 
 const RETENTION = { maxFinished: 10_000, finishedTtlMs: 3_600_000 };
 const callback = { url: "https://hooks.example.com/cb", format: "pingback" as const };
@@ -16,7 +17,7 @@ function replay(lines: string[], now = 100): OpenTasks {
 }
 
 function endedWithCallback(id: string, cb: typeof callback | { url: string; format: "v2" } = callback) {
-  const t = makeTask(id, { params: { type: "image", image: "aGk=", client: "alpha", callback: cb }, createdAt: 1, deadlineAt: 1000 });
+  const t = makeTask(id, { params: { type: "image", image: PNG_B64, client: "alpha", callback: cb }, createdAt: 1, deadlineAt: 1000 });
   return [acceptRecord(t), endRecord({ ...t, status: "solved", solution: "abc", endedAt: 50 })];
 }
 
@@ -45,7 +46,7 @@ describe("callback records", () => {
   });
 
   test("records for a task not ended (or unknown) change nothing; an attempt that is not a positive whole number is skipped", () => {
-    const t = makeTask("9", { params: { type: "image", image: "aGk=", callback } });
+    const t = makeTask("9", { params: { type: "image", image: PNG_B64, callback } });
     const tasks = replay([acceptRecord(t), callbackAttemptRecord("9", 1), callbackSettledRecord("77", "delivered")]);
     assert.deepEqual(tasks.pendingCallbacks(), []);
     assert.equal(applyRecord(tasks, JSON.stringify({ op: "callback_attempt", id: "9", attempt: 0 }), 0).kind, "skipped");
@@ -55,7 +56,7 @@ describe("callback records", () => {
   test("an end record carries the task's callback (not its client's other parameters); a task without one carries none", () => {
     const [, line] = endedWithCallback("1");
     assert.deepEqual(JSON.parse(line!).callback, callback);
-    const plain = makeTask("2", { params: { type: "image", image: "aGk=" } });
+    const plain = makeTask("2", { params: { type: "image", image: PNG_B64 } });
     assert.equal(JSON.parse(endRecord({ ...plain, status: "solved", solution: "x", endedAt: 5 })).callback, undefined);
   });
 });

@@ -10,6 +10,7 @@ import { FileJournal, JOURNAL_FILE } from "../../../src/journal/file_journal.ts"
 import { FakeClock } from "../../_support/fake_clock.ts";
 import { journalLines, tempDir } from "../../_support/temp_dirs.ts";
 import { makeTask } from "../../_support/tasks.ts";
+import { PNG_B64, pngOfSize } from "../../_support/images.ts";
 
 const lines = journalLines;
 
@@ -59,7 +60,7 @@ describe("FileJournal", () => {
       "compaction keeps every task's state",
     );
     await compacted.journal.close();
-    assert.deepEqual(byId.q!.params, { type: "image", image: "aGk=" });
+    assert.deepEqual(byId.q!.params, { type: "image", image: PNG_B64 });
     // Opening compacted the file to the open tasks and the ended one kept for its retention.
     assert.deepEqual(lines(dir).filter((r) => r.op === "end").map((r) => r.id), ["e"]);
   });
@@ -124,7 +125,7 @@ describe("FileJournal", () => {
   test("an ended task keeps its client across a restart (the client alone may read it then); the operator's has none", async () => {
     const dir = tempDir();
     const { journal } = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() });
-    const mine = makeTask("c1", { params: { type: "image", image: "aGk=", client: "alpha" } });
+    const mine = makeTask("c1", { params: { type: "image", image: PNG_B64, client: "alpha" } });
     const operators = makeTask("o1");
     for (const t of [mine, operators]) {
       await journal.accepted(t);
@@ -201,7 +202,7 @@ describe("FileJournal", () => {
     assert.equal(journal.openTasks, 0);
     await journal.close();
     assert.deepEqual(lines(dir).slice(1), [
-      { op: "accept", id: "a", type: "image", params: { type: "image", image: "aGk=" }, created_at: 1000, deadline_at: 9e15 },
+      { op: "accept", id: "a", type: "image", params: { type: "image", image: PNG_B64 }, created_at: 1000, deadline_at: 9e15 },
       { op: "end", id: "a", status: "failed", type: "image", created_at: 1000, ended_at: Date.UTC(2026, 0, 1), error: { code: "ERROR_CAPTCHA_UNSOLVABLE", message: "unsolvable" } },
     ]);
     await assert.rejects(journal.accepted(makeTask("late")), (err: unknown) => isWorkerError(err, "ERR_STATE_DIR"));
@@ -293,7 +294,7 @@ describe("FileJournal and its state dir", () => {
 describe("FileJournal compaction of large records", () => {
   test("compaction writes kept records of several MiB in pieces, every byte intact", async () => {
     const dir = tempDir();
-    const big = (id: string, n: number) => makeTask(id, { params: { type: "image", image: Buffer.alloc(700_000, n).toString("base64") } });
+    const big = (id: string, n: number) => makeTask(id, { params: { type: "image", image: pngOfSize(700_000, n).toString("base64") } });
     const first = await FileJournal.open(dir, { log: silentLogger, clock: new FakeClock() });
     for (const [i, id] of ["a", "b", "c", "d"].entries()) await first.journal.accepted(big(id, i));
     await first.journal.close();

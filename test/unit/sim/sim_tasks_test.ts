@@ -16,8 +16,8 @@ describe("SimTasks", () => {
     const token = t.create("k", "token");
     assert.equal(image.readyAt, clock.now() + 1_000);
     assert.equal(token.readyAt, clock.now() + 5_000);
-    assert.match(image.answer, /^[a-z2-9]{6}$/);
-    assert.match(token.answer, /^03AFcWeA[\w-]{400}$/);
+    assert.match(image.answer as string, /^[a-z2-9]{6}$/);
+    assert.match(token.answer as string, /^03AFcWeA[\w-]{400}$/);
     assert.notEqual(image.id, token.id);
     assert.match(image.id, /^\d{11}$/);
   });

@@ -15,8 +15,9 @@ import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
 import { mulberry32 } from "../../../src/sim/prng.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 import { FakeUpstream, RecordingHealth } from "./_fake_upstream.ts";
+import { PNG_B64 } from "../../_support/images.ts";
 
-const IMAGE: TaskParams = { type: "image", image: "aGVsbG8=" };
+const IMAGE: TaskParams = { type: "image", image: PNG_B64 };
 const TOKEN: TaskParams = { type: "turnstile", sitekey: "0x4AAAAAAAunit", pageurl: "https://example.com/" };
 
 const SUBMIT_ANSWERS: Outcome<string>[] = [

@@ -8,8 +8,9 @@ import { TaskEndHub } from "../../../src/tasks/task_end_hub.ts";
 import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 import { FakeUpstream, RecordingHealth } from "./_fake_upstream.ts";
+import { PNG_B64 } from "../../_support/images.ts";
 
-const IMAGE: TaskParams = { type: "image", image: "aGVsbG8=" };
+const IMAGE: TaskParams = { type: "image", image: PNG_B64 };
 const TOKEN: TaskParams = { type: "turnstile", sitekey: "0x4AAAAAAAunit", pageurl: "https://example.com/" };
 const OK = (value: string) => ({ kind: "ok" as const, value });
 const NOT_READY = { kind: "not_ready" as const };

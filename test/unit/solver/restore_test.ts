@@ -7,8 +7,9 @@ import type { Task } from "../../../src/tasks/task.ts";
 import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 import { FakeUpstream, RecordingHealth } from "./_fake_upstream.ts";
+import { PNG_B64 } from "../../_support/images.ts";
 
-const IMAGE: TaskParams = { type: "image", image: "aGVsbG8=" };
+const IMAGE: TaskParams = { type: "image", image: PNG_B64 };
 
 /** A journal port that records what it is told; `failSubmitting` makes the durable submit record fail. */
 class RecordingJournal implements TaskJournal {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { MAX_IMAGE_BASE64 } from "../../../src/tasks/task_fields.ts";
 import { readLegacyTask, readV2Task, type TaskVerdict } from "../../../src/tasks/task_input.ts";
+import { PNG_99_B64, PNG_B64, PNG_PLUS_SLASH_B64, pngOfSize } from "../../_support/images.ts";
 
 const verdict = (o: Record<string, string>) => readLegacyTask(new Map(Object.entries(o)));
 const p = (o: Record<string, string>) => {
@@ -26,8 +27,8 @@ describe("readLegacyTask", () => {
     assert.equal(code({ method: "userrecaptcha", googlekey: "6Le-sitekey-abc", pageurl: "ftp://a.example/" }), "ERROR_PAGEURL");
     assert.equal(code({ method: "userrecaptcha", googlekey: "6Le-sitekey-abc", pageurl: page, version: "v9" }), "ERROR_BAD_PARAMETERS");
     assert.equal(code({ method: "userrecaptcha", version: "v3", googlekey: "6Le-sitekey-abc", pageurl: page, min_score: "high" }), "ERROR_BAD_PARAMETERS");
-    assert.equal(code({ method: "base64", body: "aGVsbG8=", min_len: "6", max_len: "4" }), "ERROR_BAD_PARAMETERS");
-    assert.equal(code({ method: "base64", body: "aGVsbG8=", textinstructions: "x".repeat(141) }), "ERROR_BAD_PARAMETERS");
+    assert.equal(code({ method: "base64", body: PNG_B64, min_len: "6", max_len: "4" }), "ERROR_BAD_PARAMETERS");
+    assert.equal(code({ method: "base64", body: PNG_B64, textinstructions: "x".repeat(141) }), "ERROR_BAD_PARAMETERS");
     assert.equal(code({ method: "no_such_family" }), "ERROR_NO_SUCH_METHOD");
     assert.equal(code({}), "ERROR_ZERO_CAPTCHA_FILESIZE");
     const v = verdict({ method: "userrecaptcha", googlekey: "6Le-sitekey-abc", pageurl: page, version: "v9" });
@@ -37,17 +38,26 @@ describe("readLegacyTask", () => {
   });
 
   test("a base64 image takes data: prefixes, URL-safe letters and spaces from an unencoded +; refuses empty, too big and not base64", () => {
-    const v = image("data:image/png;base64,aGVs bG8-_w");
-    assert.ok(v.ok && v.params.type === "image" && v.params.image === "aGVs+bG8+/w");
+    // As a form leaves it: `+` unencoded reads as a space; URL-safe letters for `+` and `/`.
+    const sent = PNG_PLUS_SLASH_B64.replace("+", " ").replaceAll("/", "_");
+    const v = image(`data:image/png;base64,${sent}`);
+    assert.ok(v.ok && v.params.type === "image" && v.params.image === PNG_PLUS_SLASH_B64);
     assert.equal(codeOf(image("")), "ERROR_ZERO_CAPTCHA_FILESIZE");
     assert.equal(codeOf(image("====")), "ERROR_ZERO_CAPTCHA_FILESIZE");
     assert.equal(codeOf(image("A".repeat(MAX_IMAGE_BASE64 + 4))), "ERROR_TOO_BIG_CAPTCHA_FILESIZE");
     assert.equal(codeOf(image("not*base64")), "ERROR_IMAGE_TYPE_NOT_SUPPORTED");
   });
 
+  test("an image under 100 bytes is the client's mistake: ERROR_ZERO_CAPTCHA_FILESIZE naming the field; 100 bytes are taken", () => {
+    const v = image(PNG_99_B64);
+    assert.ok(!v.ok && v.refusal.code === "ERROR_ZERO_CAPTCHA_FILESIZE" && v.refusal.field === "image" && v.refusal.name === "body", JSON.stringify(v));
+    assert.match(v.refusal.why, /99 bytes, under the 100-byte minimum/);
+    assert.ok(image(pngOfSize(100).toString("base64")).ok);
+  });
+
   test("method=post reads the image from a file part; a missing image is named as the API documents it (body)", () => {
-    const v = verdict({ method: "post", file: "aGVsbG8=" });
-    assert.ok(v.ok && v.params.type === "image" && v.params.image === "aGVsbG8=");
+    const v = verdict({ method: "post", file: PNG_B64 });
+    assert.ok(v.ok && v.params.type === "image" && v.params.image === PNG_B64);
     const missing = verdict({ method: "post" });
     assert.ok(!missing.ok && missing.refusal.field === "image" && missing.refusal.name === "body" && missing.refusal.code === "ERROR_ZERO_CAPTCHA_FILESIZE");
   });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { readNativeTask, type TaskVerdict } from "../../../src/tasks/task_input.ts";
 import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
+import { PNG_B64, PNG_PLUS_SLASH_B64 } from "../../_support/images.ts";
 
 const SITEKEY = "6Le-wvkSAAAAAPBMRTvw0Q4Muexq9bi0DJwx_mJ-";
 
@@ -27,17 +28,17 @@ function refusalText(body: unknown): string {
 
 describe("readNativeTask", () => {
   test("an image task with its options becomes typed parameters", () => {
-    const params = parseTaskInput({ type: "image", image: "aGVsbG8=", phrase: true, numeric: 1, min_len: 2, max_len: 6, lang: "en", textinstructions: "type it" });
-    assert.deepEqual(params, { type: "image", image: "aGVsbG8=", phrase: true, numeric: 1, min_len: 2, max_len: 6, lang: "en", textinstructions: "type it" });
+    const params = parseTaskInput({ type: "image", image: PNG_B64, phrase: true, numeric: 1, min_len: 2, max_len: 6, lang: "en", textinstructions: "type it" });
+    assert.deepEqual(params, { type: "image", image: PNG_B64, phrase: true, numeric: 1, min_len: 2, max_len: 6, lang: "en", textinstructions: "type it" });
   });
 
   test("an image given as a data: URL or URL-safe base64 is normalised to standard base64", () => {
-    assert.equal((parseTaskInput({ type: "image", image: "data:image/png;base64,aGVs bG8=" }) as { image: string }).image, "aGVsbG8=");
-    assert.equal((parseTaskInput({ type: "image", image: "a-_b" }) as { image: string }).image, "a+/b");
+    assert.equal((parseTaskInput({ type: "image", image: `data:image/png;base64,${PNG_B64.slice(0, 10)} ${PNG_B64.slice(10)}` }) as { image: string }).image, PNG_B64);
+    assert.equal((parseTaskInput({ type: "image", image: PNG_PLUS_SLASH_B64.replaceAll("+", "-").replaceAll("/", "_") }) as { image: string }).image, PNG_PLUS_SLASH_B64);
   });
 
   test("0 and 1 are read as booleans; null fields are left out", () => {
-    assert.deepEqual(parseTaskInput({ type: "image", image: "aGVsbG8=", regsense: 1, calc: 0, lang: null }), { type: "image", image: "aGVsbG8=", regsense: true, calc: false });
+    assert.deepEqual(parseTaskInput({ type: "image", image: PNG_B64, regsense: 1, calc: 0, lang: null }), { type: "image", image: PNG_B64, regsense: true, calc: false });
   });
 
   test("token tasks: reCAPTCHA v2, v3 and Turnstile", () => {
@@ -62,14 +63,14 @@ describe("readNativeTask", () => {
   });
 
   test("refuses unknown fields by name, so a typo is not silently ignored", () => {
-    refuses({ type: "image", image: "aGVsbG8=", min_lenght: 2 }, "min_lenght");
+    refuses({ type: "image", image: PNG_B64, min_lenght: 2 }, "min_lenght");
     refuses({ type: "turnstile", sitekey: SITEKEY, pageurl: "https://a.example", invisible: true }, "invisible");
-    refuses({ type: "image", image: "aGVsbG8=", __proto__x: 1, constructor: 1 }, "__proto__x");
+    refuses({ type: "image", image: PNG_B64, __proto__x: 1, constructor: 1 }, "__proto__x");
   });
 
   test("an unknown field suggests the known one it is closest to, with the right article", () => {
-    refuses({ type: "image", image: "aGVsbG8=", numberic: 1 }, "numberic");
-    assert.match(refusalText({ type: "image", image: "aGVsbG8=", numberic: 1 }), /for an image task \(did you mean `numeric`\?\)/);
+    refuses({ type: "image", image: PNG_B64, numberic: 1 }, "numberic");
+    assert.match(refusalText({ type: "image", image: PNG_B64, numberic: 1 }), /for an image task \(did you mean `numeric`\?\)/);
     assert.match(refusalText({ type: "turnstile", sitekey: SITEKEY, pageurl: "https://a.example", zzzzz: 1 }), /for a turnstile task\.$/);
   });
 
@@ -83,12 +84,12 @@ describe("readNativeTask", () => {
     refuses({ type: "image", image: "" }, "image");
     refuses({ type: "image", image: "not base64!" }, "image");
     refuses({ type: "image", image: "a".repeat(2 * 1024 * 1024 + 4) }, "image");
-    refuses({ type: "image", image: "aGVsbG8=", numeric: 5 }, "numeric");
-    refuses({ type: "image", image: "aGVsbG8=", min_len: 1.5 }, "min_len");
-    refuses({ type: "image", image: "aGVsbG8=", phrase: "yes" }, "phrase");
-    refuses({ type: "image", image: "aGVsbG8=", lang: "english" }, "lang");
-    refuses({ type: "image", image: "aGVsbG8=", textinstructions: "x".repeat(141) }, "textinstructions");
-    refuses({ type: "image", image: "aGVsbG8=", min_len: 5, max_len: 3 }, "min_len");
+    refuses({ type: "image", image: PNG_B64, numeric: 5 }, "numeric");
+    refuses({ type: "image", image: PNG_B64, min_len: 1.5 }, "min_len");
+    refuses({ type: "image", image: PNG_B64, phrase: "yes" }, "phrase");
+    refuses({ type: "image", image: PNG_B64, lang: "english" }, "lang");
+    refuses({ type: "image", image: PNG_B64, textinstructions: "x".repeat(141) }, "textinstructions");
+    refuses({ type: "image", image: PNG_B64, min_len: 5, max_len: 3 }, "min_len");
     refuses({ type: "recaptcha_v3", sitekey: SITEKEY, pageurl: "https://a.example", min_score: 0.95 }, "min_score");
     refuses({ type: "recaptcha_v3", sitekey: SITEKEY, pageurl: "https://a.example", action: "a b" }, "action");
     refuses({ type: "recaptcha_v2", sitekey: "short", pageurl: "https://a.example" }, "sitekey");
@@ -97,6 +98,6 @@ describe("readNativeTask", () => {
   });
 
   test("max_len 0 means no maximum, so any min_len goes", () => {
-    assert.equal((parseTaskInput({ type: "image", image: "aGVsbG8=", min_len: 5, max_len: 0 }) as { min_len: number }).min_len, 5);
+    assert.equal((parseTaskInput({ type: "image", image: PNG_B64, min_len: 5, max_len: 0 }) as { min_len: number }).min_len, 5);
   });
 });

@@ -4,6 +4,7 @@ import { withoutPayload, type Task } from "../../../src/tasks/task.ts";
 import { payloadBytes, TaskStore } from "../../../src/tasks/task_store.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 import { makeTask } from "../../_support/tasks.ts";
+import { PNG_B64 } from "../../_support/images.ts";
 
 function end(store: { ended(task: Task): void }, task: Task, status: "solved" | "failed" = "solved"): void {
   task.status = status;
@@ -21,7 +22,7 @@ async function settled(p: Promise<unknown>): Promise<boolean> {
 describe("TaskStore", () => {
   test("openOf counts each client's open tasks: up on add, down once on the end, an ended (restored) task never counted", () => {
     const store = new TaskStore(new FakeClock());
-    const of = (client: string | undefined, id: string, over: Partial<Task> = {}) => makeTask(id, { params: { type: "image", image: "aGk=", ...(client ? { client } : {}) }, ...over });
+    const of = (client: string | undefined, id: string, over: Partial<Task> = {}) => makeTask(id, { params: { type: "image", image: PNG_B64, ...(client ? { client } : {}) }, ...over });
     const [a1, a2, b1, anon] = [of("alpha", "1"), of("alpha", "2"), of("bravo", "3"), of(undefined, "4")];
     for (const t of [a1!, a2!, b1!, anon!]) store.add(t);
     store.add(of("alpha", "5", { status: "solved", endedAt: 500 }));
