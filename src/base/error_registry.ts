@@ -1,7 +1,8 @@
 /**
  * Every code the worker speaks, registered once, as Node's lib/internal/errors.js registers its own:
  * the worker's errors (ERR_*), the codes a task fails with, the upstream call outcomes the transport
- * names, and the codes of the 2captcha protocol that the upstream answers and the gateway speaks.
+ * names, and the codes of the 2captcha protocol that the upstream answers and the gateway speaks,
+ * with the JSON APIs' own (anti-captcha, CapSolver, CapMonster Cloud, 2captcha's API v2) beside them.
  * Each row says what the code means, whom it is charged to, and how each API renders it: the task
  * API's HTTP form (status, title, headers as data), and what a 2captcha client reads (the legacy
  * string; API v2's errorId and, where it differs, its spelling). Data only: the edges render it.
@@ -80,6 +81,8 @@ const PROTOCOL = {
   IP_BANNED: p(1, "The IP address is banned after repeated bad keys.", "nobody", FATAL),
   ERROR_IP_BANNED: p(1, "The IP address is banned.", "nobody", FATAL),
   ERROR_ACCOUNT_SUSPENDED: p(1, "The account is suspended.", "nobody", FATAL),
+  ERROR_IP_BLOCKED: p(21, "The IP address is blocked for improper use of the API (anti-captcha, 2captcha API v2).", "nobody", FATAL),
+  ERROR_KEY_DENIED_ACCESS: p(1, "The client key is wrong (CapSolver, with HTTP 401).", "nobody", FATAL),
   // Capacity or money: submissions pause, tasks stay queued.
   ERROR_NO_SLOT_AVAILABLE: p(2, "No slot available: the worker is not ready or its queue is full; retry later.", "nobody", BACK_OFF),
   ERROR_ZERO_BALANCE: p(10, "The balance is zero (CaptchaAI: or no free threads).", "nobody", BACK_OFF),
@@ -91,6 +94,8 @@ const PROTOCOL = {
   "ERROR: 1004": p(2, "The IP address is blocked for a while after bad keys.", "nobody", BACK_OFF),
   "ERROR: 1005": p(2, "Too many result requests; blocked for a while.", "nobody", BACK_OFF),
   TOO_MANY_BAD_IMAGES: p(2, "Too many images the service could not read; blocked for a while.", "nobody", BACK_OFF),
+  ERROR_RATE_LIMIT: p(2, "Over the service package's request rate (CapSolver).", "nobody", BACK_OFF),
+  ERROR_SETTLEMENT_FAILED: p(10, "The task could not be charged; check the balance (CapSolver).", "nobody", BACK_OFF),
   // The client's input: the task fails, the worker's health is not blamed.
   ERROR_ZERO_CAPTCHA_FILESIZE: p(3, "The image is empty or under the size limit (100 bytes).", "client", FAILS),
   ERROR_EMPTY_CAPTCHA: p(3, "The captcha sent was empty.", "client", FAILS),
@@ -110,6 +115,24 @@ const PROTOCOL = {
   ERROR_PROXY_CONNECTION_FAILED: p(110, "The proxy could not be reached.", "client", FAILS),
   ERROR_TOKEN_EXPIRED: p(110, "The challenge expired before it was solved.", "client", FAILS),
   ERROR_DOMAIN_NOT_ALLOWED: p(110, "The page's domain is not allowed.", "client", FAILS),
+  // The JSON APIs' own (anti-captcha's error list, 2captcha's API v2 error codes, CapSolver's error page).
+  ERROR_INVALID_TASK_DATA: p(110, "The task's data is invalid; the description says which (CapSolver).", "client", FAILS),
+  ERROR_EMPTY_COMMENT: p(20, "The task needs a comment (its instructions) (anti-captcha).", "client", FAILS),
+  ERROR_BAD_IMGINSTRUCTIONS: p(115, "The instructions image is unsupported, corrupt or over the limit (2captcha API v2).", "client", FAILS),
+  ERROR_INCORRECT_SESSION_DATA: p(24, "Values the task needs to emulate the visitor are missing (anti-captcha).", "client", FAILS),
+  ERROR_RECAPTCHA_INVALID_SITEKEY: p(31, "The sitekey is missing or malformed.", "client", FAILS),
+  ERROR_RECAPTCHA_INVALID_DOMAIN: p(32, "reCAPTCHA says the domain is not the sitekey's (anti-captcha).", "client", FAILS),
+  ERROR_RECAPTCHA_OLD_BROWSER: p(33, "reCAPTCHA refused the task's user agent as too old (anti-captcha).", "client", FAILS),
+  ERROR_UNKNOWN_QUESTION: p(110, "The classification question is not one the service knows (CapSolver).", "client", FAILS),
+  // The task's proxy, the client's own (anti-captcha's proxy codes; CapSolver's ERROR_PROXY_BANNED).
+  ERROR_PROXY_CONNECT_REFUSED: p(25, "The task's proxy refused the connection.", "client", FAILS),
+  ERROR_PROXY_CONNECT_TIMEOUT: p(26, "The task's proxy did not accept a connection in time.", "client", FAILS),
+  ERROR_PROXY_READ_TIMEOUT: p(27, "The task's proxy stopped answering.", "client", FAILS),
+  ERROR_PROXY_BANNED: p(28, "The task's proxy address is banned by the target site.", "client", FAILS),
+  ERROR_PROXY_TRANSPARENT: p(29, "The task's proxy is transparent: it shows the service's own address.", "client", FAILS),
+  ERROR_PROXY_HAS_NO_IMAGE_SUPPORT: p(35, "The task's proxy does not pass Google's images.", "client", FAILS),
+  ERROR_PROXY_INCOMPATIBLE_HTTP_VERSION: p(36, "The task's proxy does not take long requests or SSL.", "client", FAILS),
+  ERROR_PROXY_NOT_AUTHORISED: p(49, "The task's proxy refused its login and password.", "client", FAILS),
   // A task the upstream could not do, or a protocol slip of the worker's own.
   ERROR_CAPTCHA_UNSOLVABLE: p(12, "The captcha could not be solved.", "worker", { ...FAILS, task: "as_is" }),
   ERROR_BAD_DUPLICATES: p(13, "Not enough matching answers.", "worker", { ...FAILS, task: "as_is" }),
@@ -121,9 +144,17 @@ const PROTOCOL = {
   ERROR_NO_SUCH_CAPCHA_ID: p(16, "No such task id.", "worker", FAILS),
   ERROR_DUPLICATE_REPORT: p(110, "The task was already reported.", "worker", FAILS),
   ERROR_REPORT_NOT_RECORDED: p(110, "The report could not be recorded.", "worker", FAILS),
+  WRONG_CAPTCHA_ID: p(16, "No such task id (CapMonster Cloud).", "worker", FAILS),
+  ERROR_TASKID_INVALID: p(16, "No such task id, or it expired (CapSolver).", "worker", FAILS),
+  ERROR_TASK_TIMEOUT: p(12, "The service did not solve the task within its 120 s (CapSolver).", "worker", FAILS),
+  ERROR_RECAPTCHA_TIMEOUT: p(30, "reCAPTCHA timed out at the service: a slow proxy or Google (anti-captcha).", "worker", FAILS),
+  ERROR_INVISIBLE_RECAPTCHA: p(51, "The service tried an invisible reCAPTCHA as a visible one; it learns (anti-captcha).", "worker", FAILS),
+  ERROR_FAILED_LOADING_WIDGET: p(52, "The service's worker could not load the widget (anti-captcha).", "worker", FAILS),
+  ERROR_BAD_REQUEST: p(110, "The service could not take the request (CapSolver).", "worker", FAILS),
   // The upstream's own trouble.
   ERROR_INTERNAL_SERVER_ERROR: p(2, "The service had an internal error.", "worker", TRANSIENT),
   ERROR_SERVER_ERROR: p(2, "The service had an internal error.", "worker", TRANSIENT),
+  ERROR_SERVICE_UNAVALIABLE: p(2, "The service is unavailable for a while (CapSolver's spelling).", "worker", TRANSIENT),
   // The upstream does not take the task's type: nobody's fault; the type is refused at intake for a while.
   ERROR_METHOD_CALL: p(23, "The service does not serve this method (any more).", "nobody", { ...UNSUPPORTED, v2: "ERROR_TASK_NOT_SUPPORTED" }),
   ERROR_NO_SUCH_METHOD: p(14, "No such method.", "nobody", UNSUPPORTED),
@@ -131,7 +162,6 @@ const PROTOCOL = {
   ERROR_TASK_TYPE_DEPRECATED: p(23, "This task type is no longer supported.", "nobody", UNSUPPORTED),
   // What only the gateway answers.
   ERROR_TASK_ABSENT: p(22, "The task is missing.", "client"),
-  ERROR_RECAPTCHA_INVALID_SITEKEY: p(31, "The sitekey is missing or malformed.", "client"),
   ERROR_CALLBACK_NOT_ALLOWED: p(110, "Callbacks are allowed only to hosts the operator named (--callback-allow).", "client"),
 } as const satisfies Record<string, ProtocolRow>;
 

@@ -76,6 +76,25 @@ export class TaskProxy {
     return { proxy: `${auth}${this.host}:${this.port}`, proxytype: this.type };
   }
 
+  /**
+   * The JSON APIs' proxy fields (anti-captcha's, CapMonster's and 2captcha's API v2 task objects):
+   * `proxyType` lower-cased, `proxyAddress` (an IPv6 address without its brackets), `proxyPort` a
+   * number, and the login and password when there are. `httpsAsHttp`: the dialect lists only
+   * http, socks4 and socks5 (anti-captcha: "http - usual http/https proxy"). The password is in them:
+   * only ever sent in a request body.
+   */
+  v2Fields(o: { httpsAsHttp?: boolean } = {}): Record<string, string | number> {
+    const type = this.type === "HTTPS" && o.httpsAsHttp ? "http" : this.type.toLowerCase();
+    const host = this.host.startsWith("[") ? this.host.slice(1, -1) : this.host;
+    return { proxyType: type, proxyAddress: host, proxyPort: this.port, ...(this.login !== undefined ? { proxyLogin: this.login, proxyPassword: this.#password! } : {}) };
+  }
+
+  /** CapSolver's one `proxy` string: `type:host:port:login:password` or `type:host:port` (docs.capsolver.com, Using proxies). */
+  colonForm(): string {
+    const auth = this.login === undefined ? "" : `:${this.login}:${this.#password}`;
+    return `${this.type.toLowerCase()}:${this.host}:${this.port}${auth}`;
+  }
+
   /** What the journal keeps (the password in it: the state dir is the worker's own, mode 0700). */
   toRecord(): ProxyRecord {
     return { type: this.type, host: this.host, port: this.port, ...(this.login !== undefined ? { login: this.login, password: this.#password } : {}) };

@@ -6,7 +6,9 @@
  * upstream solved it with. Reading is tolerant, since sources disagree on the envelope (CaptchaAI's
  * examples, its MCP server and 2captcha's reference): a `request` object, the same object as JSON
  * text, `key:value` pairs, keys with or without a `geetest_` prefix, the user agent beside the
- * `request` as `user_agent`, `useragent` or `userAgent`.
+ * `request` as `user_agent`, `useragent` or `userAgent`. A JSON-API provider's answer reads the same
+ * way: its `solution` object is the request (`{"gRecaptchaResponse":...,"userAgent":...}`), read by
+ * the names the family's JSON-API solution has (task_dialects.ts solutionFromV2).
  */
 
 /** One text, or named values (JSON values: a grid's cells may be a list). */
@@ -45,10 +47,32 @@ export function userAgentOf(fields: Readonly<Record<string, unknown>>, inner?: R
   return undefined;
 }
 
-/** One text: the request (a number as text); the user agent from beside it. `v2`: the solution object's field names for the text. */
+/** The request as a plain object, or undefined (text, a list, nothing). */
+const plainObject = (v: unknown): Record<string, unknown> | undefined =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+
+/** The first of `names` in `obj` holding a non-empty text. */
+function firstText(obj: Readonly<Record<string, unknown>>, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const v = Object.hasOwn(obj, name) ? obj[name] : undefined;
+    if (typeof v === "string" && v !== "") return v;
+  }
+  return undefined;
+}
+
+/**
+ * One text: the request (a number as text), or in a solution object the first of `v2Names` (the
+ * JSON API's names for it: `gRecaptchaResponse`, `token`, `text`); the user agent from beside it or
+ * inside it. `v2`: the solution object's field names for the text.
+ */
 export function textSolution(v2Names: readonly string[], o: { userAgentInV2?: boolean } = {}): SolutionSpec {
   return {
     parse: (request, fields) => {
+      const obj = plainObject(request);
+      if (obj) {
+        const text = firstText(obj, v2Names);
+        return text === undefined ? undefined : { value: text, useragent: userAgentOf(fields, obj) };
+      }
       const text = typeof request === "number" ? String(request) : request;
       if (typeof text !== "string" || text === "") return undefined;
       return { value: text, useragent: userAgentOf(fields) };
@@ -85,11 +109,18 @@ function objectOf(request: unknown): Record<string, unknown> | undefined {
 /**
  * Several named values: `keys` as the worker names them, each found under its name, a `prefix`ed
  * name (GeeTest's `geetest_`) or an alias; all must be present. `legacyPrefix`: 2captcha's legacy
- * answer names them with it. `v2Names`: the JSON API's names where they differ.
+ * answer names them with it. `v2Names`: the JSON API's names where they differ. `derive`: a value
+ * some answers leave out, made from the others (GeeTest's seccode).
  */
 export function fieldsSolution(
   keys: readonly string[],
-  o: { prefix?: string; aliases?: Readonly<Record<string, readonly string[]>>; legacyPrefix?: string; v2Names?: Readonly<Record<string, string>> } = {},
+  o: {
+    prefix?: string;
+    aliases?: Readonly<Record<string, readonly string[]>>;
+    legacyPrefix?: string;
+    v2Names?: Readonly<Record<string, string>>;
+    derive?: Readonly<Record<string, (found: Readonly<Record<string, string>>) => string | undefined>>;
+  } = {},
 ): SolutionSpec {
   const find = (obj: Record<string, unknown>, key: string): string | undefined => {
     for (const name of [key, `${o.prefix ?? ""}${key}`, ...(o.aliases?.[key] ?? [])]) {
@@ -110,7 +141,7 @@ export function fieldsSolution(
       if (!obj) return undefined;
       const value: Record<string, string> = {};
       for (const key of keys) {
-        const v = find(obj, key);
+        const v = find(obj, key) ?? o.derive?.[key]?.(value);
         if (v === undefined) return undefined;
         value[key] = v;
       }
@@ -126,12 +157,14 @@ export function fieldsSolution(
  * One text that is only good with the user agent it was solved with (CaptchaFox's token, Cloudflare's
  * cf_clearance): kept as `{ [name]: text }` beside the user agent; the task API shows both in one
  * object, 2captcha's legacy answer the text (the user agent beside it), the JSON API `{ [v2Name], userAgent }`.
- * `read` finds the text in a request that is not plain text (a cookie list, an object).
+ * `read` finds the text in a request that is not plain text (a cookie list, an object); by default
+ * the text itself, or in a solution object its `v2Name` (CaptchaFox's `token`).
  */
-export function agentBoundSolution(name: string, v2Name: string, read: (request: unknown) => string | undefined = (r) => (typeof r === "string" && r !== "" ? r : undefined)): SolutionSpec {
+export function agentBoundSolution(name: string, v2Name: string, read?: (request: unknown) => string | undefined): SolutionSpec {
+  const readText = read ?? ((r: unknown) => (typeof r === "string" && r !== "" ? r : firstText(plainObject(r) ?? {}, [v2Name])));
   return {
     parse: (request, fields) => {
-      const text = read(request);
+      const text = readText(request);
       if (text === undefined) return undefined;
       const inner = objectOf(request);
       return { value: { [name]: text }, useragent: userAgentOf(fields, inner) };

@@ -6,7 +6,7 @@
 import { CATALOGUE, type TaskTypeSpec } from "./task_catalogue.ts";
 import { PROXY_TYPES } from "./task_proxy.ts";
 import type { FieldDescription } from "./task_fields.ts";
-import type { ApiName } from "./task_type_spec.ts";
+import { DIALECTS, type ApiName, type DialectName, type DialectNames } from "./task_type_spec.ts";
 
 export interface FieldDoc extends FieldDescription {
   /** Its names in the legacy API (2captcha's in.php) and in a JSON-API task; the in.php name the upstream receives. */
@@ -20,7 +20,13 @@ export interface TypeDoc {
   /** Whether a task may carry a proxy (`proxy` + `proxytype`), must, or cannot. */
   proxy: "none" | "optional" | "required";
   fields: Record<string, FieldDoc>;
-  names: { legacy: readonly ApiName[]; v2: readonly ApiName[]; upstream: { method: string; fixed?: Readonly<Record<string, string>> } };
+  names: {
+    legacy: readonly ApiName[];
+    v2: readonly ApiName[];
+    upstream: { method: string; fixed?: Readonly<Record<string, string>> };
+    /** The task type each JSON-API dialect receives, without a proxy and with one (a dialect left out does not take the type). */
+    dialects: DialectNames;
+  };
 }
 
 const PROXY_FIELDS: Record<string, FieldDoc> = {
@@ -35,7 +41,7 @@ function describeType(e: TaskTypeSpec): TypeDoc {
     fields[name] = { ...spec.describe(), names: { legacy, v2: spec.v2, upstream: spec.upstream === undefined ? legacy[0]! : spec.upstream } };
   }
   if (e.proxy !== "none") for (const [name, doc] of Object.entries(PROXY_FIELDS)) fields[name] = { ...doc, required: e.proxy === "required" };
-  return { type: e.type, kind: e.kind, title: e.title, proxy: e.proxy, fields, names: { legacy: e.legacy, v2: e.v2, upstream: e.upstream } };
+  return { type: e.type, kind: e.kind, title: e.title, proxy: e.proxy, fields, names: { legacy: e.legacy, v2: e.v2, upstream: e.upstream, dialects: e.dialects } };
 }
 
 /** Every type, in the catalogue's order. */
@@ -63,4 +69,22 @@ export function typesTable(): string {
     return `| ${code(t.type)} | ${t.title} | ${required} | ${optional || "-"} | ${legacy} | ${v2} |`;
   });
   return ["| type | solves | required | optional | legacy (in.php) | JSON API task types |", "|---|---|---|---|---|---|", ...rows].join("\n");
+}
+
+/** One dialect's names for a type: `X`, `Y` (proxy); the parameters that pick a variant before it. */
+function dialectCell(names: readonly DialectName[] | undefined): string {
+  if (!names?.length) return "-";
+  return names.map((n) => {
+    const when = Object.entries(n.when ?? {}).map(([k, v]) => `${k}=${String(v)}: `).join("");
+    const parts = n.proxied !== undefined && n.proxied === n.proxyless
+      ? [`${code(n.proxied)} (with or without a proxy)`]
+      : [n.proxyless && code(n.proxyless), n.proxied && `${code(n.proxied)} (proxy${n.proxiedNeeds?.length ? ` and ${n.proxiedNeeds.map(code).join(", ")}` : ""})`].filter((x): x is string => !!x);
+    return when + parts.join(", ");
+  }).join("; ");
+}
+
+/** The README's table of the task type each JSON-API dialect receives (markdown). */
+export function dialectsTable(): string {
+  const rows = describeTypes().map((t) => `| ${code(t.type)} | ${DIALECTS.map((d) => dialectCell(t.names.dialects[d])).join(" | ")} |`);
+  return [`| type | ${DIALECTS.map(code).join(" | ")} |`, `|---|${DIALECTS.map(() => "---").join("|")}|`, ...rows].join("\n");
 }

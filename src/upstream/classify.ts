@@ -27,7 +27,7 @@ export const CODE_RULES: Readonly<Record<string, Rule>> = Object.fromEntries(
  * An answer in words saying the task's type is not taken ("Unsupported captcha type", as CapSolver
  * answers a misnamed task type; "captcha type not supported"): read as ERROR_TASK_NOT_SUPPORTED.
  */
-const UNSUPPORTED_TEXT = /unsupported[\s_-]+(?:captcha|task|method)(?:[\s_-]+type)?|(?:captcha|task)[\s_-]+type[\s_-]+(?:is[\s_-]+)?not[\s_-]+supported/i;
+export const UNSUPPORTED_TEXT = /unsupported[\s_-]+(?:captcha|task|method)(?:[\s_-]+type)?|(?:captcha|task)[\s_-]+type[\s_-]+(?:is[\s_-]+)?not[\s_-]+supported/i;
 const UNSUPPORTED_CODE = "ERROR_TASK_NOT_SUPPORTED";
 
 export const NOT_READY = "CAPCHA_NOT_READY";
@@ -111,7 +111,7 @@ export function classifyAnswer<T>(answer: HttpAnswer, value: (a: RawAnswer) => T
 }
 
 /** Every string in a JSON value redacted (a depth-bounded copy; deeper values are dropped). */
-function redactDeep(v: unknown, redact: (t: string) => string, depth = 0): unknown {
+export function redactDeep(v: unknown, redact: (t: string) => string, depth = 0): unknown {
   if (typeof v === "string") return redact(v);
   if (typeof v !== "object" || v === null || depth > 4) return typeof v === "object" ? undefined : v;
   if (Array.isArray(v)) return v.map((x) => redactDeep(x, redact, depth + 1));
@@ -159,7 +159,7 @@ function normalizeCode(code: string): string {
 }
 
 /** A code fit for a label or a JSON field: printable, bounded. */
-function safeCode(code: string): string {
+export function safeCode(code: string): string {
   const clean = code.replace(/[^\x20-\x7e]/g, "?").slice(0, 64);
   return clean || "UNKNOWN";
 }

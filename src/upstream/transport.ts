@@ -1,5 +1,6 @@
 /**
- * How the protocol client puts one form POST on the wire. The default rides node:http(s) with a
+ * How the protocol clients put one POST on the wire: a form (in.php/res.php) or a JSON body (the
+ * JSON APIs' createTask, getTaskResult ...), under the same rules. The default rides node:http(s) with a
  * keep-alive agent: against the simulator it costs about half of what `fetch` costs per call in
  * CPU and allocation (see README, Performance), and it tells when the request could be written
  * (connected, TLS handshake done, or a kept-alive socket reused), which is what the connect timeout
@@ -39,10 +40,17 @@ export interface TransportCall {
   onWritable: () => void;
   /** On a new connection of its own, never one kept alive (a retry after a StaleConnectionError). */
   newConnection?: boolean;
+  /** The body's media type. @default FORM */
+  contentType?: string;
 }
 
-/** POSTs `form` (urlencoded) to `url`; rejects on network errors and aborts, never on a status. */
-export type Transport = (url: URL, form: string, call: TransportCall) => Promise<TransportResponse>;
+/** in.php's and res.php's bodies. */
+export const FORM = "application/x-www-form-urlencoded";
+/** The JSON APIs' bodies (anti-captcha's client sends `application/json; charset=utf-8`). */
+export const JSON_BODY = "application/json";
+
+/** POSTs `body` (urlencoded, or as `contentType` says) to `url`; rejects on network errors and aborts, never on a status. */
+export type Transport = (url: URL, body: string, call: TransportCall) => Promise<TransportResponse>;
 
 /**
  * The call failed on a reused keep-alive connection before any byte of its answer arrived: the
@@ -71,7 +79,7 @@ export interface NodeHttpTransportOptions {
   reuseWithinMs?: number;
 }
 
-const HEADERS = { "content-type": "application/x-www-form-urlencoded", accept: "application/json, text/plain" };
+const headersFor = (contentType: string | undefined) => ({ "content-type": contentType ?? FORM, accept: "application/json, text/plain" });
 /** What a write on a connection the server closed meets: its RST, or its FIN before any answer ("socket hang up"). */
 const STALE_CODES = new Set(["ECONNRESET", "EPIPE"]);
 
@@ -79,7 +87,7 @@ const STALE_CODES = new Set(["ECONNRESET", "EPIPE"]);
 export function nodeHttpTransport(o: NodeHttpTransportOptions = {}): Transport & { close(): void } {
   const idle = new IdleSockets(o.clock ?? systemClock, o.reuseWithinMs ?? 500);
   const agents = { http: idle.watch(new HttpAgent({ keepAlive: true, scheduling: "lifo" })), https: undefined as import("node:https").Agent | undefined };
-  const transport = (url: URL, form: string, { signal, maxBodyBytes, onWritable, newConnection }: TransportCall) =>
+  const transport = (url: URL, form: string, { signal, maxBodyBytes, onWritable, newConnection, contentType }: TransportCall) =>
     new Promise<TransportResponse>((resolve, reject) => {
       const secure = url.protocol === "https:";
       const send = secure ? https().request : httpRequest;
@@ -87,7 +95,7 @@ export function nodeHttpTransport(o: NodeHttpTransportOptions = {}): Transport &
       const attempt = (own: boolean) => {
         if (!own) idle.prune(agent);
         // `agent: false`: a one-off connection, closed after its answer, never taken from the pool.
-        const req = send(url, { method: "POST", agent: own ? false : agent, headers: { ...HEADERS, "content-length": Buffer.byteLength(form) }, signal });
+        const req = send(url, { method: "POST", agent: own ? false : agent, headers: { ...headersFor(contentType), "content-length": Buffer.byteLength(form) }, signal });
         let socket: Socket | undefined;
         let readBefore = 0;
         let replaced = false;
@@ -183,9 +191,9 @@ class IdleSockets {
  * (undici's own connect timeout, UND_ERR_CONNECT_TIMEOUT, still reads as not delivered).
  */
 export function fetchTransport(doFetch: typeof fetch): Transport {
-  return async (url, form, { signal, maxBodyBytes, onWritable }) => {
+  return async (url, form, { signal, maxBodyBytes, onWritable, contentType }) => {
     onWritable();
-    const res = await doFetch(url, { method: "POST", headers: HEADERS, body: form, signal, redirect: "error" });
+    const res = await doFetch(url, { method: "POST", headers: headersFor(contentType), body: form, signal, redirect: "error" });
     const head = { status: res.status, contentType: res.headers.get("content-type") ?? "" };
     if (!res.body) return { ...head, body: "" };
     const stream = Readable.fromWeb(res.body as WebReadableStream);

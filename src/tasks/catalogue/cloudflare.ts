@@ -32,6 +32,15 @@ export const TURNSTILE = {
     { name: "AntiTurnstileTaskProxyLess", proxy: "none" },
   ],
   upstream: { method: "turnstile" },
+  dialects: {
+    // anti-captcha: cData and chlPageData, and "custom User-Agent ... won't work" (its TurnstileTask page).
+    anticaptcha: [{ proxyless: "TurnstileTaskProxyless", proxied: "TurnstileTask", fields: { data: "cData", pagedata: "chlPageData", useragent: null } }],
+    // CapSolver: AntiTurnstileTaskProxyLess with metadata {action, cdata}; TurnstileTaskProxyLess is refused (capsolver-python#15).
+    capsolver: [{ proxyless: "AntiTurnstileTaskProxyLess", fields: { action: "metadata.action", data: "metadata.cdata", pagedata: null, useragent: null } }],
+    // CapMonster: one name with or without a proxy, pageAction; pageData (unconfirmed: its Challenge-page variant's name).
+    capmonster: [{ proxyless: "TurnstileTask", proxied: "TurnstileTask", fields: { action: "pageAction", pagedata: "pageData" } }],
+    "2captcha": [{ proxyless: "TurnstileTaskProxyless", proxied: "TurnstileTask" }],
+  },
   solution: textSolution(["token"]),
 } as const satisfies TaskTypeSpec<"turnstile", typeof fields>;
 
@@ -59,5 +68,7 @@ export const CLOUDFLARE_CHALLENGE = {
   // CapSolver's name; 2captcha and anti-captcha have none (2captcha solves it as Turnstile with pagedata).
   v2: [{ name: "AntiCloudflareTask", proxy: "required" }, { name: "CloudflareChallengeTask", proxy: "required" }],
   upstream: { method: "cloudflare_challenge" },
+  // CapSolver's AntiCloudflareTask (proxy required) answers cookies.cf_clearance; the others have no such task.
+  dialects: { capsolver: [{ proxied: "AntiCloudflareTask" }] },
   solution: agentBoundSolution("cf_clearance", "cf_clearance", clearanceOf),
 } as const satisfies TaskTypeSpec<"cloudflare_challenge", typeof challengeFields>;

@@ -32,7 +32,20 @@ export const GEETEST = {
     { name: "GeeTestTaskProxyLess", when: { version: ["", "3"] }, proxy: "none" },
   ],
   upstream: { method: "geetest" },
-  solution: fieldsSolution(["challenge", "validate", "seccode"], { prefix: "geetest_", legacyPrefix: "geetest_" }),
+  dialects: {
+    // anti-captcha's GeeTestTask requires the userAgent (its GeeTestTask page).
+    anticaptcha: [{ proxyless: "GeeTestTaskProxyless", proxied: "GeeTestTask", proxiedNeeds: ["useragent"] }],
+    capsolver: [{ proxyless: "GeeTestTaskProxyLess", fields: { useragent: null } }],
+    capmonster: [{ proxyless: "GeeTestTask", proxied: "GeeTestTask" }],
+    "2captcha": [{ proxyless: "GeeTestTaskProxyless", proxied: "GeeTestTask" }],
+  },
+  // A seccode left out is the validate value and "|jordan", as GeeTest's own page script makes it
+  // (the real 2captcha answer in dzmitry-duboyski/GeeTest-demo shows the pair).
+  solution: fieldsSolution(["challenge", "validate", "seccode"], {
+    prefix: "geetest_",
+    legacyPrefix: "geetest_",
+    derive: { seccode: (found) => (found.validate === undefined ? undefined : `${found.validate}|jordan`) },
+  }),
 } as const satisfies TaskTypeSpec<"geetest", typeof v3Fields>;
 
 const v4Fields = {
@@ -55,5 +68,13 @@ export const GEETEST_V4 = {
     { name: "GeeTestTaskProxyLess", when: { version: ["4"] }, proxy: "none" },
   ],
   upstream: { method: "geetest", fixed: { version: "4" } },
+  // v4 is v3's type with version 4: the captcha id in initParameters (2captcha), in gt as well
+  // (anti-captcha's client), in gt (CapMonster), or CapSolver's captchaId.
+  dialects: {
+    anticaptcha: [{ proxyless: "GeeTestTaskProxyless", proxied: "GeeTestTask", proxiedNeeds: ["useragent"], fixed: { version: 4 }, fields: { captcha_id: ["gt", "initParameters.captcha_id"] } }],
+    capsolver: [{ proxyless: "GeeTestTaskProxyLess", fields: { captcha_id: "captchaId", useragent: null } }],
+    capmonster: [{ proxyless: "GeeTestTask", proxied: "GeeTestTask", fixed: { version: 4 }, fields: { captcha_id: "gt" } }],
+    "2captcha": [{ proxyless: "GeeTestTaskProxyless", proxied: "GeeTestTask", fixed: { version: 4 } }],
+  },
   solution: fieldsSolution(["captcha_id", "lot_number", "pass_token", "gen_time", "captcha_output"]),
 } as const satisfies TaskTypeSpec<"geetest_v4", typeof v4Fields>;

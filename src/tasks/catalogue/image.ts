@@ -4,8 +4,8 @@
  * CaptchaAI's own: which cells show the code).
  */
 import { bool, image, imageList, int, pattern, text } from "../task_fields.ts";
-import { textSolution } from "../task_solution.ts";
-import type { TaskTypeSpec } from "../task_type_spec.ts";
+import { textSolution, type SolutionSpec } from "../task_solution.ts";
+import type { DialectName, TaskTypeSpec } from "../task_type_spec.ts";
 
 const picture = () =>
   image({ required: true, legacy: ["body", "file"], v2: "body", upstream: "body", code: { missing: "ERROR_ZERO_CAPTCHA_FILESIZE", empty: "ERROR_ZERO_CAPTCHA_FILESIZE", too_large: "ERROR_TOO_BIG_CAPTCHA_FILESIZE", not_base64: "ERROR_IMAGE_TYPE_NOT_SUPPORTED", invalid: "ERROR_IMAGE_TYPE_NOT_SUPPORTED" } });
@@ -25,6 +25,9 @@ const fields = {
   textinstructions: text(1, 140, { v2: "comment" }),
 };
 
+/** ImageToTextTask everywhere; CapSolver's takes the image alone (docs.capsolver.com, ImageToTextTask), 2captcha's language is a createTask field. */
+const imageTask = (fields: DialectName["fields"]): readonly DialectName[] => [{ proxyless: "ImageToTextTask", fields: { lang: null, ...fields } }];
+
 export const IMAGE = {
   type: "image",
   kind: "image",
@@ -35,6 +38,12 @@ export const IMAGE = {
   legacy: [{ name: "base64", when: { recaptcha: ["", "0"] } }, { name: "post", when: { recaptcha: ["", "0"] } }],
   v2: [{ name: "ImageToTextTask" }],
   upstream: { method: "base64" },
+  dialects: {
+    anticaptcha: imageTask({}),
+    "2captcha": imageTask({}),
+    capmonster: imageTask({ phrase: null, min_len: null, max_len: null, textinstructions: null }),
+    capsolver: imageTask({ phrase: null, regsense: null, numeric: null, calc: null, min_len: null, max_len: null, textinstructions: null }),
+  },
   solution: textSolution(["text"]),
 } as const satisfies TaskTypeSpec<"image", typeof fields>;
 
@@ -50,6 +59,21 @@ const gridFields = {
 /** 2captcha numbers a grid's cells from 1, left to right, top to bottom (`click:3/8/9`); the JSON API lists them. */
 const cells = (s: string) => (/^click:/i.test(s) ? s.slice(6) : s).replace(/[[\]\s]/g, "").split(/[/,]/).filter((c) => c !== "").map(Number);
 
+/**
+ * The cells as 2captcha's legacy answer gives them (`click:3/8/9`), and as the JSON API lists them
+ * (`{"click":[3,8,9]}`; 2captcha.com/api-docs/grid: "1 is top left tile").
+ */
+const gridSolution: SolutionSpec = {
+  ...textSolution(["text"]),
+  parse: (request, fields) => {
+    const list = typeof request === "object" && request !== null && !Array.isArray(request) ? (request as Record<string, unknown>).click : undefined;
+    if (list === undefined) return textSolution(["text"]).parse(request, fields);
+    const cellList = Array.isArray(list) ? list : typeof list === "string" ? cells(list) : [];
+    return cellList.length > 0 && cellList.every((c) => Number.isInteger(c) && (c as number) >= 0) ? { value: `click:${cellList.join("/")}` } : undefined;
+  },
+  v2: (s) => ({ click: cells(String(s.value)) }),
+};
+
 export const GRID = {
   type: "grid",
   kind: "image",
@@ -60,7 +84,9 @@ export const GRID = {
   legacy: [{ name: "base64", when: { recaptcha: ["1"] } }, { name: "post", when: { recaptcha: ["1"] } }],
   v2: [{ name: "GridTask" }],
   upstream: { method: "base64", fixed: { recaptcha: "1" } },
-  solution: { ...textSolution(["text"]), v2: (s) => ({ click: cells(String(s.value)) }) },
+  // 2captcha's GridTask only (2captcha.com/api-docs/grid); anti-captcha has no grid type, CapSolver's classification differs.
+  dialects: { "2captcha": [{ proxyless: "GridTask" }] },
+  solution: gridSolution,
 } as const satisfies TaskTypeSpec<"grid", typeof gridFields>;
 
 const CELLS = Array.from({ length: 9 }, (_, i) => `image_base64_${i + 1}`);
@@ -80,5 +106,6 @@ export const BLS = {
   // No JSON-API service names BLS: the worker's own name for it.
   v2: [{ name: "BlsTask" }],
   upstream: { method: "bls" },
-  solution: { ...textSolution(["text"]), v2: (s) => ({ click: cells(String(s.value)) }) },
+  dialects: {},
+  solution: gridSolution,
 } as const satisfies TaskTypeSpec<"bls", typeof blsFields>;

@@ -22,6 +22,7 @@ export const CAPTCHAFOX = {
   legacy: [{ name: "captchafox" }],
   v2: [{ name: "CaptchaFoxTask", proxy: "required" }],
   upstream: { method: "captchafox" },
+  dialects: { "2captcha": [{ proxied: "CaptchaFoxTask" }] },
   solution: agentBoundSolution("token", "token"),
 } as const satisfies TaskTypeSpec<"captchafox", typeof foxFields>;
 
@@ -36,6 +37,10 @@ export const FRIENDLY_CAPTCHA = {
   legacy: [{ name: "friendly_captcha" }],
   v2: [{ name: "FriendlyCaptchaTaskProxyless", proxy: "none" }, { name: "FriendlyCaptchaTask", proxy: "required" }],
   upstream: { method: "friendly_captcha" },
+  dialects: {
+    anticaptcha: [{ proxyless: "FriendlyCaptchaTaskProxyless", proxied: "FriendlyCaptchaTask", fields: { useragent: null } }],
+    "2captcha": [{ proxyless: "FriendlyCaptchaTaskProxyless", proxied: "FriendlyCaptchaTask" }],
+  },
   solution: textSolution(["token"]),
 } as const satisfies TaskTypeSpec<"friendly_captcha", typeof friendlyFields>;
 
@@ -56,6 +61,8 @@ export const LEMIN = {
   legacy: [{ name: "lemin" }],
   v2: [{ name: "LeminTaskProxyless", proxy: "none" }, { name: "LeminTask", proxy: "required" }],
   upstream: { method: "lemin" },
+  // 2captcha.com/api-docs/lemin: captchaId, divId, leminApiServerSubdomain.
+  dialects: { "2captcha": [{ proxyless: "LeminTaskProxyless", proxied: "LeminTask", fields: { div_id: "divId" } }] },
   // CaptchaAI's MCP server says challenge_uuid; 2captcha and Lemin's own verify API say challenge_id.
   solution: fieldsSolution(["answer", "challenge_id"], { aliases: { challenge_id: ["challenge_uuid"] } }),
 } as const satisfies TaskTypeSpec<"lemin", typeof leminFields>;

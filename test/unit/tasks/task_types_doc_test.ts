@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { CATALOGUE } from "../../../src/tasks/task_catalogue.ts";
-import { describeTypes, typesTable } from "../../../src/tasks/task_types_doc.ts";
+import { describeTypes, dialectsTable, typesTable } from "../../../src/tasks/task_types_doc.ts";
 
 const README = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
 
@@ -25,5 +25,17 @@ describe("task types described", () => {
     const m = /<!-- task types: [^>]*-->\n([\s\S]*?)\n<!-- end of task types -->/.exec(README);
     assert.ok(m, "the README has the generated table between its markers");
     assert.equal(m[1], typesTable());
+  });
+
+  test("the README's table of JSON-API task types is the catalogue's, as generated", () => {
+    const m = /<!-- JSON-API task types: [^>]*-->\n([\s\S]*?)\n<!-- end of JSON-API task types -->/.exec(README);
+    assert.ok(m, "the README has the generated table between its markers");
+    assert.equal(m[1], dialectsTable());
+    assert.match(dialectsTable(), /\| `turnstile` \| `TurnstileTaskProxyless`, `TurnstileTask` \(proxy\) \| `AntiTurnstileTaskProxyLess` \|/);
+  });
+
+  test("GET /v1/types names each type's task in every JSON-API dialect", () => {
+    const geetest4 = describeTypes().find((d) => d.type === "geetest_v4")!;
+    assert.deepEqual(geetest4.names.dialects.capsolver, [{ proxyless: "GeeTestTaskProxyLess", fields: { captcha_id: "captchaId", useragent: null } }]);
   });
 });
