@@ -21,10 +21,14 @@ import { HealthView, UPSTREAM_CHECK, type ProviderHealth } from "../health/healt
 import { DEFAULT_PROVIDER_NAME, solvePriceUsd, takesType, type ProviderSpec } from "../config/providers.ts";
 import type { TaskType } from "../tasks/task_catalogue.ts";
 
-/** Whether a provider's protocol and dialect have the type at all: 2captcha's in.php has no Cloudflare Challenge nor BLS (CaptchaAI's own). */
-function protocolTakes(spec: ProviderSpec, type: TaskType): boolean {
+/**
+ * Whether a provider's protocol and dialect have the type at all (README, Providers): 2captcha's
+ * in.php has no Cloudflare Challenge nor BLS (CaptchaAI's own); a JSON-API dialect has the types its
+ * table names, with a proxy or without (the intake already checked a proxy fits the type).
+ */
+function protocolTakes(spec: ProviderSpec, type: TaskType, proxied: boolean): boolean {
   if (spec.protocol === "legacy") return spec.dialect === "captchaai" || (type !== "cloudflare_challenge" && type !== "bls");
-  return false; // the JSON-API providers arrive with their client
+  return dialectTakes(type, spec.dialect, proxied);
 }
 import { ReadinessNotifier } from "../health/readiness_notifier.ts";
 import { startRecoveryTrials } from "../health/recovery_trials.ts";
@@ -46,7 +50,8 @@ import { registerWorkerMetrics, type WorkerMetrics } from "../metrics/worker_met
 import { SolverPool } from "../solver/pool.ts";
 import { StatusHistory } from "../status_report/status_history.ts";
 import type { TaskEndHub } from "../tasks/task_end_hub.ts";
-import type { CaptchaAiClient } from "../upstream/captchaai_client.ts";
+import type { ProviderClient } from "../upstream/provider_client.ts";
+import { dialectTakes } from "../tasks/task_dialects.ts";
 import { createAdmission } from "../intake/admission.ts";
 import { createIntake } from "../intake/submit_task.ts";
 import type { StopPart } from "./lifecycle.ts";
@@ -163,7 +168,7 @@ export function createMetrics(w: Wiring, o: { health: HealthParts; process: Proc
 /** One provider with its client, ready for the solver. */
 export interface ProviderPart {
   spec: ProviderSpec;
-  client: CaptchaAiClient;
+  client: ProviderClient;
 }
 
 /** A per-solve account's slots: no plan caps it, the worker does (README, Providers). */
@@ -197,7 +202,7 @@ export function createSolver(w: Wiring, o: SolverOptions): SolverPool {
       bulkhead: i === 0 ? config.bulkhead : undefined,
       plan: spec.threads !== undefined,
       afterMs: i === 0 ? 0 : spec.afterMs,
-      takes: (type) => takesType(spec, type) && protocolTakes(spec, type),
+      takes: (type, proxied) => takesType(spec, type) && protocolTakes(spec, type, proxied),
       priceUsd: (type) => solvePriceUsd(spec, type),
       dailyBudgetUsd: spec.dailyBudgetUsd,
       minBalanceUsd: config.minBalanceUsd,

@@ -27,7 +27,7 @@ import type { Registry } from "../metrics/registry.ts";
 import type { WorkerMetrics } from "../metrics/worker_metrics.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import { TaskEndHub } from "../tasks/task_end_hub.ts";
-import { createCaptchaAiClient } from "../upstream/captchaai_client.ts";
+import { createProviderClient } from "../upstream/provider_client.ts";
 import { createHealth, createMetrics, createSolver, openJournal, registerRoutes, type HealthParts, type ProviderPart, type Wiring } from "./_wiring.ts";
 import { DEFAULT_PROVIDER_NAME, type ProviderSpec } from "../config/providers.ts";
 import { recordAddress } from "./address_file.ts";
@@ -200,9 +200,8 @@ function createUpstreams(
   const { config, clock, log } = w;
   const keys = new Map(x.specs.map((s) => [s.name, s.key]));
   const providers = x.specs.map((spec) => {
-    if (spec.protocol !== "legacy") throw new WorkerError("ERR_CONFIG_INVALID", `Invalid --providers-file line ${spec.line ?? "?"}: the ${spec.protocol} protocol is not available in this build`, { field: "--providers-file" });
-    const client = createCaptchaAiClient({
-      baseUrl: spec.url,
+    // in.php/res.php for a legacy provider, the JSON API in its dialect for a v2 one (README, Providers).
+    const client = createProviderClient(spec, {
       apiKey: () => keys.get(spec.name)!,
       redact: x.secrets.redact,
       fetch: o.fetch,

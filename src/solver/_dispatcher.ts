@@ -78,7 +78,7 @@ export class Dispatcher {
     for (const lane of core.lanes) {
       const v = this.#verdict(lane, task, now);
       // An open circuit's cool-down ends on its own clock: pump then (a good check pumps earlier).
-      if (lane.circuit.state === "open" && lane.takes(task.type)) later(now + Math.max(1, lane.circuit.retryInMs));
+      if (lane.circuit.state === "open" && lane.takes(task.type, proxied(task))) later(now + Math.max(1, lane.circuit.retryInMs));
       if (v === "out") continue;
       const waited = now - task.createdAt >= lane.afterMs;
       if (v === "take" && (!waiting || waited)) {
@@ -94,7 +94,7 @@ export class Dispatcher {
 
   /** Whether `lane` takes `task` now, is busy (a slot, a plan's "no free thread"), or is out of the running for it. */
   #verdict(lane: Lane, task: Task, now: number): Verdict {
-    if (!lane.takes(task.type) || lane.unsupported(task.type, now)) return "out";
+    if (!lane.takes(task.type, proxied(task)) || lane.unsupported(task.type, now)) return "out";
     if (lane.refusedCode !== undefined || lane.circuit.state === "open") return "out";
     if (!lane.affords(task.type, now)) return "out";
     const paused = lane.pausedAt(now);
@@ -116,15 +116,15 @@ export class Dispatcher {
     if (core.lanes.length < 2) return false;
     lane.markUnsupported(task.type, code);
     const now = core.clock.now();
-    const elsewhere = (type: TaskType) => core.lanes.some((l) => l.takes(type) && !l.unsupported(type, now));
-    if (elsewhere(task.type)) {
+    const elsewhere = (t: Task) => core.lanes.some((l) => l.takes(t.type, proxied(t)) && !l.unsupported(t.type, now));
+    if (elsewhere(task)) {
       core.requeue(task);
       this.pump();
       return true;
     }
     for (let i = 0, next = core.queuedAt(task.kind, 0); next; next = core.queuedAt(task.kind, i)) {
       i = next.index + 1;
-      if (next.task.type !== task.type) continue;
+      if (next.task.type !== task.type || elsewhere(next.task)) continue;
       core.takeFromQueue(next.task, next.index);
       core.leaveQueue(next.task, now);
       i = next.index;
@@ -216,4 +216,9 @@ export class Dispatcher {
         return;
     }
   }
+}
+
+/** Whether the task carries a proxy: it goes only to a provider that takes its type with one (README, Providers). */
+function proxied(task: Task): boolean {
+  return task.params.proxy !== undefined;
 }

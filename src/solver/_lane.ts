@@ -88,9 +88,9 @@ export class Lane {
     return this.#o;
   }
 
-  /** Whether this provider takes `type` at all (its types= and its dialect), not counting what it refused lately. */
-  takes(type: TaskType): boolean {
-    return !this.removed && (this.#o.takes?.(type) ?? true);
+  /** Whether this provider takes `type` at all (its types= and its dialect; `proxied`: with the task's proxy), not counting what it refused lately. */
+  takes(type: TaskType, proxied = false): boolean {
+    return !this.removed && (this.#o.takes?.(type, proxied) ?? true);
   }
 
   /** Whether it answered `type` "not supported" lately. */

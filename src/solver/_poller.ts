@@ -51,7 +51,8 @@ export class Poller {
           return;
         }
         // Charged before its slot frees: the budget is right before the next task is given out.
-        core.charge(task, lane);
+        const cost = outcome.value.fields.cost;
+        core.charge(task, lane, typeof cost === "number" && Number.isFinite(cost) && cost >= 0 ? cost : undefined);
         core.release(task);
         task.status = "solved";
         task.solution = solution.value;

@@ -279,9 +279,13 @@ export class PoolCore {
     if (this.holding.size === 0) for (const w of [...this.idleWaiters]) w();
   }
 
-  /** A solve charged to its provider at that provider's price (a thread plan's cost nothing); the total goes to the journal. */
-  charge(task: Task, lane: Lane): void {
-    const usd = lane.priceUsd(task.type);
+  /**
+   * A solve charged to its provider: the cost its answer reports (JSON APIs that do), else its price
+   * for the type; a thread plan's solves cost nothing. The day's total goes to the journal.
+   */
+  charge(task: Task, lane: Lane, reportedUsd?: number): void {
+    if (lane.plan) return;
+    const usd = reportedUsd ?? lane.priceUsd(task.type);
     if (usd <= 0) return;
     const now = this.clock.now();
     const total = lane.spend(usd, now);

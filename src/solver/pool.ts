@@ -262,7 +262,7 @@ export class SolverPool {
     try {
       // Reports go to the provider that solved the task, in its protocol.
       const lane = core.lane(task.provider);
-      const outcome = await lane.upstream.report(task.upstreamId, correct, core.own.signal);
+      const outcome = await lane.upstream.report(task.upstreamId, correct, core.own.signal, task.type);
       core.called(lane, REPORT, outcome);
       if (outcome.kind === "ok") {
         task.reported = correct ? "good" : "bad";

@@ -64,8 +64,8 @@ export interface LaneOptions {
   plan?: boolean;
   /** How long a task waits for the providers before this one before it takes the task. @default 0 */
   afterMs?: number;
-  /** The types it takes (its types= and its protocol's). @default every type */
-  takes?: ((type: TaskType) => boolean) | undefined;
+  /** The types it takes (its types= and its protocol's), `proxied`: a task with a proxy of that type. @default every type */
+  takes?: ((type: TaskType, proxied: boolean) => boolean) | undefined;
   /** USD per solve of a type. @default 0 (a thread plan) */
   priceUsd?: ((type: TaskType) => number) | undefined;
   /** Spend per UTC day past which it takes no new task. @default none */

@@ -2,7 +2,7 @@
  * What the solver needs of the upstream: four calls returning classified outcomes, never throwing.
  * Each takes the signal that cancels it: the pool aborts the calls it abandons (suspend, failAll).
  */
-import type { TaskParams } from "../tasks/task_catalogue.ts";
+import type { TaskParams, TaskType } from "../tasks/task_catalogue.ts";
 import type { Outcome } from "../upstream/outcome.ts";
 import type { RawAnswer } from "../upstream/classify.ts";
 
@@ -14,5 +14,6 @@ export interface SolverUpstream {
   submit(params: TaskParams, signal?: AbortSignal): Promise<Outcome<string>>;
   poll(upstreamId: string, signal?: AbortSignal): Promise<Outcome<RawAnswer>>;
   balance(signal?: AbortSignal): Promise<Outcome<number>>;
-  report(upstreamId: string, correct: boolean, signal?: AbortSignal): Promise<Outcome<string>>;
+  /** `type`: the task's (a JSON API's report method may depend on it). */
+  report(upstreamId: string, correct: boolean, signal?: AbortSignal, type?: TaskType): Promise<Outcome<string>>;
 }

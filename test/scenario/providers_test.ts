@@ -12,6 +12,8 @@ import { PNG } from "../_support/gateway.ts";
 import { advance, eventually } from "../_support/harness.ts";
 import { testProcess } from "../_support/process_stats.ts";
 import { promtoolFindings } from "../_support/promtool.ts";
+import { startScriptedUpstream } from "../_support/scripted_upstream.ts";
+import { scriptedV2 } from "../_support/scripted_v2.ts";
 
 const PLAN_KEY = "plan-key-0123456789abcdef0123456";
 const PAID_KEY = "paid-key-0123456789abcdef0123456";
@@ -178,4 +180,60 @@ describe("providers", () => {
       const text = await metrics(r);
       assert.equal(sample(text, 'captcha_worker_provider_tasks_total{provider="paid",type="geetest",outcome="solved"}'), 2);
     }));
+
+  test("a JSON-API (v2, anti-captcha) provider behind the plan: GeeTest goes there in its dialect when the plan refuses its key, is charged the cost its answer reports, and its report is anti-captcha's", async () => {
+    const clock = new FakeClock();
+    const log = createLogger({ level: "warn", write: () => {}, secrets: [PLAN_KEY, PAID_KEY] });
+    const plan = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [PLAN_KEY], clock, seed: 1, threads: 2 });
+    const up = await startScriptedUpstream();
+    const anti = scriptedV2("anticaptcha", clock, { key: PAID_KEY, solveMs: 3000, balance: 7 });
+    up.answer(anti.handler);
+    const { config } = parseConfig({ listen: "127.0.0.1:0", "first-poll": "1s", "poll-interval": "1s" }, {});
+    const providers = [
+      spec("plan", plan.url, PLAN_KEY, { threads: 2 }),
+      spec("anti", up.url, PAID_KEY, { protocol: "v2", dialect: "anticaptcha", price: 2 } as Partial<ProviderSpec>),
+    ];
+    const worker = await startWorker({ process: testProcess, config, apiKey: PLAN_KEY, providers, clock, log, random: () => 0.5 });
+    try {
+      await eventually(() => worker.view.phase !== "starting", "startup");
+      const base = `http://127.0.0.1:${worker.address.port}`;
+      plan.control.setFault("in.php", { error: "ERROR_KEY_DOES_NOT_EXIST" });
+      const geetest = { type: "geetest", gt: "f".repeat(32), challenge: "c".repeat(32), pageurl: "https://example.com/login" };
+      const res = await fetch(`${base}/v1/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(geetest) });
+      assert.equal(res.status, 202);
+      const { id } = (await res.json()) as { id: string };
+      await eventually(() => anti.tasks.size === 1, "createTask at anti-captcha");
+      const sent = [...anti.tasks.values()][0]!.task;
+      assert.equal(sent.type, "GeeTestTaskProxyless");
+      assert.equal(sent.gt, "f".repeat(32));
+      await advance(clock, 5000);
+      await eventually(() => worker.pool.find(id)?.status === "solved", "solved at anti-captcha");
+      const task = worker.pool.find(id)!;
+      assert.equal(task.provider, "anti");
+      assert.equal(task.costUsd, 0.00299, "the cost the answer reports, not the file's price");
+      const read = (await (await fetch(`${base}/v1/tasks/${id}`)).json()) as { provider?: string; solution?: Record<string, string> };
+      assert.equal(read.provider, "anti");
+      assert.equal(read.solution?.geetest_seccode ?? read.solution?.seccode, "va-1|jordan");
+      // anti-captcha has no report for GeeTest: answered, nothing sent; an image's goes as reportIncorrectImageCaptcha.
+      const reportOf = (taskId: string) => fetch(`${base}/v1/tasks/${taskId}/report`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ correct: false }) });
+      assert.equal((await reportOf(id)).status, 200);
+      assert.equal(anti.reports.length, 0);
+      const image = await fetch(`${base}/v1/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: PNG }) });
+      const imageId = ((await image.json()) as { id: string }).id;
+      await eventually(() => anti.tasks.size === 2, "the image at anti-captcha");
+      await advance(clock, 5000);
+      await eventually(() => worker.pool.find(imageId)?.status === "solved", "the image solved");
+      assert.equal((await reportOf(imageId)).status, 200);
+      assert.deepEqual(anti.reports.map(([method]) => method), ["reportIncorrectImageCaptcha"]);
+      assert.equal(plan.counts().submitted, 0);
+      const deps = (await (await fetch(`${base}/health/dependencies`)).json()) as { checks: Record<string, { status: string }> };
+      assert.equal(deps.checks.anti_api?.status, "ok");
+      assert.equal(worker.checks.result("anti_api")?.value?.observedValue, 7, "getBalance in the JSON API");
+      assert.ok(up.requests.every((r) => !r.url.includes(PAID_KEY)), "the key only in bodies");
+    } finally {
+      await worker.close();
+      await plan.close();
+      await up.close();
+    }
+  });
 });
