@@ -8,7 +8,7 @@ import type { ProviderSpec } from "../../src/config/providers.ts";
 import { startWorker, type Worker } from "../../src/app/start.ts";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
-import { PNG } from "../_support/gateway.ts";
+import { CLIENT_KEY, keysFile, PNG } from "../_support/gateway.ts";
 import { advance, eventually } from "../_support/harness.ts";
 import { testProcess } from "../_support/process_stats.ts";
 import { promtoolFindings } from "../_support/promtool.ts";
@@ -34,14 +34,14 @@ function spec(name: string, url: URL, key: string, more: Partial<ProviderSpec>):
   } as ProviderSpec;
 }
 
-async function withProviders(fn: (r: Rig) => Promise<void>, o: { paidBudget?: number } = {}): Promise<void> {
+async function withProviders(fn: (r: Rig) => Promise<void>, o: { paidBudget?: number; flags?: Record<string, string> } = {}): Promise<void> {
   const clock = new FakeClock();
   const logs: string[] = [];
   const log = createLogger({ level: "debug", write: (l) => logs.push(l), secrets: [PLAN_KEY, PAID_KEY] });
   // The plan's solves take 20 s, so a burst holds its two threads past the paid provider's 5 s `after`.
   const plan = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [PLAN_KEY], clock, seed: 1, threads: 2, solveTimeMs: { image: 20_000, token: 20_000 } });
   const paid = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [PAID_KEY], clock, seed: 2, solveTimeMs: { image: 2000, token: 2000 } });
-  const { config } = parseConfig({ listen: "127.0.0.1:0", "first-poll": "1s", "poll-interval": "1s" }, {});
+  const { config } = parseConfig({ listen: "127.0.0.1:0", "first-poll": "1s", "poll-interval": "1s", ...o.flags }, {});
   const providers = [
     spec("plan", plan.url, PLAN_KEY, { threads: 2 }),
     spec("paid", paid.url, PAID_KEY, { dialect: "2captcha", price: 2, dailyBudgetUsd: o.paidBudget }),
@@ -180,6 +180,32 @@ describe("providers", () => {
       const text = await metrics(r);
       assert.equal(sample(text, 'captcha_worker_provider_tasks_total{provider="paid",type="geetest",outcome="solved"}'), 2);
     }));
+
+  test("through the gateway: getTaskResult's cost and get2's price are the paid provider's, 0 for the plan's; getbalance answers the first provider's balance", () =>
+    withProviders(async (r) => {
+      r.plan.control.setBalance(42);
+      r.paid.control.setBalance(3);
+      await r.worker.checks.refresh("plan_api");
+      const create = async () => {
+        const res = await fetch(`${r.base}/createTask`, { method: "POST", body: JSON.stringify({ clientKey: CLIENT_KEY, task: { type: "ImageToTextTask", body: PNG } }) });
+        return ((await res.json()) as { taskId: number }).taskId;
+      };
+      const onPlan = await create();
+      await eventually(() => r.plan.counts().submitted === 1, "the plan takes the first");
+      r.plan.control.setFault("in.php", { error: "ERROR_KEY_DOES_NOT_EXIST" });
+      const onPaid = await create();
+      await eventually(() => r.paid.counts().submitted === 1, "the paid provider the next");
+      await advance(r.clock, 25_000);
+      const result = async (taskId: number) =>
+        (await (await fetch(`${r.base}/getTaskResult`, { method: "POST", body: JSON.stringify({ clientKey: CLIENT_KEY, taskId }) })).json()) as { status: string; cost: string };
+      await eventually(() => [onPaid, onPlan].every((id) => r.worker.pool.find(String(id))?.status === "solved"), "both solved");
+      assert.equal((await result(onPaid)).cost, "0.002", "2captcha-priced $2 per 1000");
+      assert.equal((await result(onPlan)).cost, "0", "a thread plan's solve costs nothing more");
+      const get2 = (await (await fetch(`${r.base}/res.php?key=${CLIENT_KEY}&action=get2&id=${onPaid}&json=1`)).json()) as { price: string };
+      assert.equal(get2.price, "0.002");
+      const balance = await (await fetch(`${r.base}/res.php?key=${CLIENT_KEY}&action=getbalance`)).text();
+      assert.equal(balance, "42", "the first provider's balance");
+    }, { flags: { "client-keys-file": keysFile() } }));
 
   test("a JSON-API (v2, anti-captcha) provider behind the plan: GeeTest goes there in its dialect when the plan refuses its key, is charged the cost its answer reports, and its report is anti-captcha's", async () => {
     const clock = new FakeClock();

@@ -27,6 +27,7 @@ const ALERT_NAMES = [
   "CaptchaWorkerErrorRateHigh", "CaptchaWorkerCircuitOpen", "CaptchaWorkerDown",
   "CaptchaWorkerReadinessFlapping", "CaptchaWorkerProbationFailing", "CaptchaWorkerQueueWait", "CaptchaWorkerBacklog",
   "CaptchaWorkerSaturated", "CaptchaWorkerPeerForwardingFailing", "CaptchaWorkerCallbacksFailing", "CaptchaWorkerSecondInstanceRefused",
+  "CaptchaWorkerProviderDown", "CaptchaWorkerProviderBudgetLow", "CaptchaWorkerAllOnFallback",
 ];
 
 function read(rel: string): string {
