@@ -17,7 +17,7 @@ import type { ClientKeys } from "../gateway/client_keys.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { createGatewayParts } from "../gateway/gateway_parts.ts";
 import { HealthChecks } from "../health/checks.ts";
-import { HealthView, UPSTREAM_CHECK, type ProviderHealth } from "../health/health_view.ts";
+import { HealthView, UPSTREAM_CHECK, type ProviderHealth, type ProviderLoad } from "../health/health_view.ts";
 import { DEFAULT_PROVIDER_NAME, solvePriceUsd, takesType, type ProviderSpec } from "../config/providers.ts";
 import type { TaskType } from "../tasks/task_catalogue.ts";
 
@@ -92,13 +92,25 @@ export const checkNameOf = (provider: string): string => (provider === DEFAULT_P
  * Health: each provider's state (one without a providers file), the dependency checks, readiness
  * over them (re-evaluated as each task ends), each provider's recovery trials and the status history.
  */
-export function createHealth(w: Wiring, o: { secrets: SecretSet; journal: FileJournal | undefined; random?: (() => number) | undefined; providers: readonly string[]; extra?: (provider: string) => readonly string[] }): HealthParts {
+export function createHealth(
+  w: Wiring,
+  o: {
+    secrets: SecretSet;
+    journal: FileJournal | undefined;
+    random?: (() => number) | undefined;
+    providers: readonly string[];
+    extra?: (provider: string) => readonly string[];
+    /** Each provider's load and money (the pool, made after health). */
+    load?: (provider: string) => ProviderLoad | undefined;
+  },
+): HealthParts {
   const { config, clock, log } = w;
   const providers: ProviderHealth[] = o.providers.map((name) => ({
     name,
     health: new WorkerHealth(clock, config.errorWindowMs, { maxConsecutiveFailures: config.maxConsecutiveFailures }),
     check: checkNameOf(name),
     extra: () => o.extra?.(name) ?? [],
+    load: () => o.load?.(name),
   }));
   const health = providers[0]!.health;
   const checks = new HealthChecks({ clock, sanitize: o.secrets.redact, random: o.random });
@@ -119,7 +131,7 @@ export function createHealth(w: Wiring, o: { secrets: SecretSet; journal: FileJo
   );
   checks.onResult(() => notifier.check());
   for (const p of providers) p.health.onStateChange(() => notifier.check());
-  const history = new StatusHistory({ clock });
+  const history = new StatusHistory({ clock, providers: o.providers, providerStates: () => view.providerStates() });
   history.start(() => view.evaluate(), (l) => notifier.subscribe(l));
   w.taskEnds.subscribe((task) => history.taskEnded(task));
   w.taskEnds.subscribe(() => notifier.check());

@@ -37,7 +37,7 @@ export function registerStatusRoute(router: Router, view: HealthView, log: Logge
     let page: string;
     try {
       const history = sources.history?.view();
-      page = renderHtml(statusModel(statusDocuments(view.state()), { tasks: history?.totals }), 5, { history, changes: sources.notifier?.history(), changesTotal: changesSinceStart(sources.notifier), facts });
+      page = renderHtml(statusModel(statusDocuments(view.state()), { tasks: history?.totals, providers: history?.providers }), 5, { history, changes: sources.notifier?.history(), changesTotal: changesSinceStart(sources.notifier), facts });
     } catch (err) {
       log.error("status page failed", { err });
       page = `<!doctype html><title>captcha-worker</title><p>Health state unavailable; see <a href="/health">/health</a>.</p>`;
