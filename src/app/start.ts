@@ -285,7 +285,7 @@ async function startListeners(
   let agent: HaproxyAgent | undefined;
   if (config.agentListen) {
     const listen = config.agentListen;
-    agent = await startHaproxyAgent({ listen, view, threads: config.threads, queueMax: config.queueMax, log }).catch((err: unknown) =>
+    agent = await startHaproxyAgent({ listen, view, providers: () => view.providerStates(), threads: config.threads, queueMax: config.queueMax, log }).catch((err: unknown) =>
       fail("cannot listen for HAProxy agent checks", err, { listen: formatHostPort(listen) }),
     );
     w.started.push(agent);

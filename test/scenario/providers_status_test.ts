@@ -1,62 +1,14 @@
 // The status page's provider rows and `status --json` against what really happened (README, Status
-// page): a CaptchaAI-like thread plan first and a pay-per-solve provider behind it, each a real
-// simulator over real sockets on one fake clock (the rig of providers_test.ts).
+// page): a CaptchaAI-like thread plan first and a pay-per-solve provider behind it (budget $20), each
+// a real simulator over real sockets on one fake clock (the rig of providers_test.ts).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { createLogger } from "../../src/base/log.ts";
-import { parseConfig } from "../../src/config/parse_config.ts";
-import type { ProviderSpec } from "../../src/config/providers.ts";
-import { startWorker, type Worker } from "../../src/app/start.ts";
-import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { SOLVE_EDGES_S } from "../../src/status_report/provider_history.ts";
 import { runMain } from "../_support/cli.ts";
-import { FakeClock } from "../_support/fake_clock.ts";
-import { PNG } from "../_support/gateway.ts";
 import { advance, eventually } from "../_support/harness.ts";
-import { testProcess } from "../_support/process_stats.ts";
+import { postImage, withProviders, type ProvidersRig as Rig } from "../_support/providers_rig.ts";
 
-const PLAN_KEY = "plan-key-0123456789abcdef0123456";
-const PAID_KEY = "paid-key-0123456789abcdef0123456";
-
-interface Rig {
-  clock: FakeClock;
-  plan: Simulator;
-  paid: Simulator;
-  worker: Worker;
-  base: string;
-}
-
-function spec(name: string, url: URL, key: string, more: Partial<ProviderSpec>): ProviderSpec {
-  return {
-    name, protocol: "legacy", dialect: "captchaai", url, threads: undefined, price: undefined, typePrices: {}, afterMs: 5000, dailyBudgetUsd: undefined,
-    types: undefined, key, keyOrigin: `key-file /etc/${name}.key`, keySource: "key-file", keyFile: `/etc/${name}.key`, line: 1, ...more,
-  } as ProviderSpec;
-}
-
-async function withProviders(fn: (r: Rig) => Promise<void>): Promise<void> {
-  const clock = new FakeClock(Date.UTC(2026, 0, 1, 6, 0, 10));
-  const log = createLogger({ level: "warn", write: () => {}, secrets: [PLAN_KEY, PAID_KEY] });
-  // The plan's solves take 20 s, so a burst holds its two threads past the paid provider's 5 s `after`.
-  const plan = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [PLAN_KEY], clock, seed: 1, threads: 2, solveTimeMs: { image: 20_000, token: 20_000 } });
-  const paid = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [PAID_KEY], clock, seed: 2, solveTimeMs: { image: 2000, token: 2000 } });
-  const { config } = parseConfig({ listen: "127.0.0.1:0", "first-poll": "1s", "poll-interval": "1s" }, {});
-  const providers = [spec("plan", plan.url, PLAN_KEY, { threads: 2 }), spec("paid", paid.url, PAID_KEY, { dialect: "2captcha", price: 2, dailyBudgetUsd: 20 })];
-  const worker = await startWorker({ process: testProcess, config, apiKey: PLAN_KEY, providers, clock, log, random: () => 0.5 });
-  try {
-    await eventually(() => worker.view.phase !== "starting", "startup");
-    await fn({ clock, plan, paid, worker, base: `http://127.0.0.1:${worker.address.port}` });
-  } finally {
-    await worker.close();
-    await plan.close();
-    await paid.close();
-  }
-}
-
-const post = async (r: Rig) => {
-  const res = await fetch(`${r.base}/v1/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: PNG }) });
-  assert.equal(res.status, 202);
-  return ((await res.json()) as { id: string }).id;
-};
+const post = postImage;
 
 /** The page's provider rows: each row's cells after the mark, and the mark's class. */
 async function providerRows(r: Rig): Promise<Map<string, { mark: string; cells: string[] }>> {
@@ -110,7 +62,7 @@ describe("providers on the status page", () => {
       const paidSolves = counted(metrics, "captcha_worker_provider_tasks_total", 'provider="paid",type="image",outcome="solved"');
       assert.equal(rows.get("paid")!.cells[2], `$${(0.002 * paidSolves).toFixed(2)} of $20.00 today, 0 in flight`);
       assert.equal(rows.get("plan")!.cells[6], "never", "up all the time sampled");
-    }));
+    }, { paidBudget: 20 }));
 
   test("a provider refusing its key is a WARN row saying why as provider_down does, counted as time down, and status --json lists it too", () =>
     withProviders(async (r) => {
@@ -137,5 +89,5 @@ describe("providers on the status page", () => {
       assert.match(text.stdout, /^  WARN  provider paid: down \(upstream_auth=ERROR_KEY_DOES_NOT_EXIST\), \$0\.00 of \$20\.00 today, 0 in flight$/m);
       const deps = (await (await fetch(`${r.base}/health/dependencies`)).json()) as { providers: { name: string; check: string }[] };
       assert.deepEqual(deps.providers.map((p) => [p.name, p.check]), [["plan", "plan_api"], ["paid", "paid_api"]]);
-    }));
+    }, { paidBudget: 20 }));
 });
