@@ -42,7 +42,7 @@ import { registerProcessMetrics } from "../metrics/process_metrics.ts";
 import { registerProviderMetrics } from "../metrics/provider_metrics.ts";
 import { Registry } from "../metrics/registry.ts";
 import { registerWorkerMetrics, type WorkerMetrics } from "../metrics/worker_metrics.ts";
-import { SolverPool } from "../solver/pool.ts";
+import { SolverPool, type LaneUpdate } from "../solver/pool.ts";
 import { StatusHistory } from "../status_report/status_history.ts";
 import type { TaskEndHub } from "../tasks/task_end_hub.ts";
 import type { CaptchaAiClient } from "../upstream/captchaai_client.ts";
@@ -178,6 +178,23 @@ export interface SolverOptions {
   onSpend?: (provider: string, day: string, totalUsd: number) => void;
 }
 
+/**
+ * What a provider's line gives its lane, at `index` in the order of preference: its slots (a plan's
+ * threads, a per-solve account's cap), billing, `after` (none on the first), types, prices and
+ * budget. A reload gives a lane the same from the re-read line (README, Providers).
+ */
+export function laneSettings(spec: ProviderSpec, index: number, namesKeyOrigin: boolean): Required<Pick<LaneUpdate, "threads" | "plan" | "afterMs" | "takes" | "priceUsd">> & LaneUpdate {
+  return {
+    threads: spec.threads ?? PER_SOLVE_IN_FLIGHT,
+    plan: spec.threads !== undefined,
+    afterMs: index === 0 ? 0 : spec.afterMs,
+    takes: (type) => takesType(spec, type) && protocolTakes(spec, type),
+    priceUsd: (type) => solvePriceUsd(spec, type),
+    dailyBudgetUsd: spec.dailyBudgetUsd,
+    keyOrigin: namesKeyOrigin ? spec.keyOrigin : undefined,
+  };
+}
+
 /** The solver pool, publishing each task's end; its load feeds health, and the balance check feeds it. */
 export function createSolver(w: Wiring, o: SolverOptions): SolverPool {
   const { config, clock, log } = w;
@@ -189,16 +206,10 @@ export function createSolver(w: Wiring, o: SolverOptions): SolverPool {
       name: spec.name,
       upstream: client,
       health: o.health.providers[i]!.health,
-      threads: spec.threads ?? PER_SOLVE_IN_FLIGHT,
+      ...laneSettings(spec, i, o.namesKeyOrigin),
       // --bulkhead's hard caps are the first provider's (the lone one without a providers file).
       bulkhead: i === 0 ? config.bulkhead : undefined,
-      plan: spec.threads !== undefined,
-      afterMs: i === 0 ? 0 : spec.afterMs,
-      takes: (type) => takesType(spec, type) && protocolTakes(spec, type),
-      priceUsd: (type) => solvePriceUsd(spec, type),
-      dailyBudgetUsd: spec.dailyBudgetUsd,
       minBalanceUsd: config.minBalanceUsd,
-      keyOrigin: o.namesKeyOrigin ? spec.keyOrigin : undefined,
       // Evidence (a transport failure, a refusal for money) re-reads that provider's balance now, single flight.
       onEvidence: () => void checks.refresh(checkNameOf(spec.name)),
       named: several,

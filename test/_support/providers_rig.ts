@@ -6,7 +6,8 @@ import { connect } from "node:net";
 import assert from "node:assert/strict";
 import { createLogger } from "../../src/base/log.ts";
 import { parseConfig } from "../../src/config/parse_config.ts";
-import type { ProviderSpec } from "../../src/config/providers.ts";
+import { reloadProviders, type ProviderSpec } from "../../src/config/providers.ts";
+import { TASK_TYPES } from "../../src/tasks/task_catalogue.ts";
 import { startWorker, type Worker } from "../../src/app/start.ts";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { FakeClock } from "./fake_clock.ts";
@@ -25,6 +26,8 @@ export interface ProvidersRig {
   base: string;
   /** Every log line so far. */
   logs: string[];
+  /** With `file`: the providers file's text SIGHUP re-reads, and the key files' texts by path. */
+  file: { text: string; keys: Record<string, string> };
 }
 
 export interface ProvidersRigOptions {
@@ -34,6 +37,12 @@ export interface ProvidersRigOptions {
   flags?: Record<string, string>;
   /** More secrets for the log to redact. */
   secrets?: string[];
+  /**
+   * The providers from a providers file's text (its URLs from the simulators), parsed as `run` parses
+   * it, with key files read from `keys`; worker.reload() re-reads r.file then (SIGHUP, in process).
+   */
+  file?: (sims: { plan: Simulator; paid: Simulator }) => string;
+  keys?: Record<string, string>;
 }
 
 export function providerSpec(name: string, url: URL, key: string, more: Partial<ProviderSpec>): ProviderSpec {
@@ -53,15 +62,29 @@ export async function withProviders(fn: (r: ProvidersRig) => Promise<void>, o: P
   const clock = new FakeClock(Date.UTC(2026, 0, 1, 6, 0, 10));
   const logs: string[] = [];
   const log = createLogger({ level: "info", write: (l) => logs.push(l), secrets: [PLAN_KEY, PAID_KEY, ...(o.secrets ?? [])] });
-  // The plan's solves take 20 s, so a burst holds its two threads past the paid provider's 5 s `after`.
-  const plan = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [PLAN_KEY], clock, seed: 1, threads: 2, solveTimeMs: { image: 20_000, token: 20_000 } });
+  // The plan's solves take 20 s, so a burst holds its two threads past the paid provider's 5 s `after`
+  // (its account has 4, so a reload may give the worker more).
+  const plan = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [PLAN_KEY], clock, seed: 1, threads: 4, solveTimeMs: { image: 20_000, token: 20_000 } });
   const paid = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [PAID_KEY], clock, seed: 2, solveTimeMs: { image: 2000, token: 2000 } });
   const { config } = parseConfig({ listen: "127.0.0.1:0", "first-poll": "1s", "poll-interval": "1s", ...o.flags }, {});
-  const providers = rigProviders(plan, paid, o.paidBudget);
-  const worker = await startWorker({ process: testProcess, config, apiKey: PLAN_KEY, providers, clock, log, random: () => 0.5 });
+  const file = { text: o.file?.({ plan, paid }) ?? "", keys: { ...o.keys } };
+  const reread = () =>
+    reloadProviders(file.text, {
+      path: "/etc/captcha-worker/providers", types: TASK_TYPES, env: {},
+      readFile: (path) => file.keys[path] ?? (() => { throw Object.assign(new Error(`ENOENT: ${path}`), { code: "ENOENT" }); })(),
+    });
+  let providers = rigProviders(plan, paid, o.paidBudget);
+  if (o.file) {
+    const first = reread();
+    if (!first.ok) throw new Error(first.error);
+    providers = first.providers;
+  }
+  const worker = await startWorker({
+    process: testProcess, config, apiKey: PLAN_KEY, providers, clock, log, random: () => 0.5, ...(o.file ? { rereadProviders: reread } : {}),
+  });
   try {
     await eventually(() => worker.view.phase !== "starting", "startup");
-    await fn({ clock, plan, paid, worker, base: `http://127.0.0.1:${worker.address.port}`, logs });
+    await fn({ clock, plan, paid, worker, base: `http://127.0.0.1:${worker.address.port}`, logs, file });
   } finally {
     await worker.close();
     await plan.close();
