@@ -24,6 +24,8 @@ export interface ProviderFigures {
 
 export interface ProviderRow {
   name: string;
+  /** Its dependency check's name, as /health/dependencies gives it. */
+  check: string | undefined;
   state: ProviderRowState;
   /** Why it is down, as `provider_down` says it. */
   reason: string | undefined;
@@ -76,7 +78,7 @@ export function providerRows(docs: StatusDocs, hours: readonly ProviderHour[] = 
     // Down and the reason readiness fails (every provider is down, or it is the only one): fail.
     const failing = issues.some((i) => i.startsWith(`provider_down=${name}:`)) || (listed.length === 1 && issues.length > 0);
     const mark: Mark = state === "down" ? (failing ? "fail" : "warn") : state === "unknown" ? "warn" : "ok";
-    return { name, state, reason: typeof p.reason === "string" ? p.reason : undefined, mark, load: loadText(figures), figures, hour: hours.find((h) => h.name === name) };
+    return { name, check: typeof p.check === "string" ? p.check : undefined, state, reason: typeof p.reason === "string" ? p.reason : undefined, mark, load: loadText(figures), figures, hour: hours.find((h) => h.name === name) };
   });
 }
 
@@ -88,7 +90,7 @@ export function providerJson(r: ProviderRow): Record<string, unknown> {
     p50_solve_s: r.hour.p50S === undefined ? null : round(r.hour.p50S),
     down_s: Math.round(r.hour.msDown / 1000),
   };
-  return { name: r.name, state: r.state, reason: r.reason ?? null, ...r.figures, ...(hour ?? {}) };
+  return { name: r.name, check: r.check ?? null, state: r.state, reason: r.reason ?? null, ...r.figures, ...(hour ?? {}) };
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;

@@ -68,7 +68,7 @@ describe("provider rows", () => {
   test("providerJson: the figures as /health/dependencies spells them, and the hour's only when known", () => {
     const m = statusModel(docs(READY, [PLAN, PAID]), { providers: HOURS });
     assert.deepEqual(providerJson(m.providers[1]!), {
-      name: "paid", state: "down", reason: "upstream_auth=ERROR_KEY_DOES_NOT_EXIST", billing: "per_solve", busy: 1, limit: 100, plan: null, spent_today_usd: 1.2, daily_budget_usd: 20, budget_left_usd: 18.8,
+      name: "paid", check: "paid_api", state: "down", reason: "upstream_auth=ERROR_KEY_DOES_NOT_EXIST", billing: "per_solve", busy: 1, limit: 100, plan: null, spent_today_usd: 1.2, daily_budget_usd: 20, budget_left_usd: 18.8,
       solved_per_min: 0.2, failed_per_min: 0, p50_solve_s: 4.25, down_s: 600,
     });
     assert.equal(providerJson(statusModel(docs(READY, [PLAN])).providers[0]!).solved_per_min, undefined);
