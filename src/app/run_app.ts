@@ -1,5 +1,5 @@
 /** `run` from start to exit: the worker started, the start line, the demo's banner and traffic, then the stop ladder on a signal (README, Operator guide). */
-import type { ProviderSpec } from "../config/providers.ts";
+import type { ProviderSpec, ProvidersReload } from "../config/providers.ts";
 import { systemClock, type Clock } from "../base/clock.ts";
 import { isWorkerError } from "../base/errors.ts";
 import { createLogger } from "../base/log.ts";
@@ -32,6 +32,8 @@ export interface RunAppOptions {
   peerToken?: string | undefined;
   /** A providers file's providers with their keys (README, Providers). */
   providers?: readonly ProviderSpec[] | undefined;
+  /** Re-reads the providers file and its keys on SIGHUP (README, Providers). */
+  rereadProviders?: (() => ProvidersReload) | undefined;
   runtime: Runtime;
   /** @default the system clock */
   clock?: Clock;
@@ -76,6 +78,7 @@ export async function runApp(o: RunAppOptions): Promise<number> {
       apiToken: o.apiToken,
       peerToken: o.peerToken,
       providers: o.providers,
+      rereadProviders: o.rereadProviders,
       clock,
       log,
       env: rt.env,
@@ -96,7 +99,7 @@ export async function runApp(o: RunAppOptions): Promise<number> {
   // The demo's tasks are samples nobody waits for: Ctrl-C ends it within a second, not a drain timeout.
   const drainTimeoutMs = config.demo ? Math.min(config.drainTimeoutMs, DEMO_DRAIN_MS) : config.drainTimeoutMs;
   const stopped = stopOnSignal({ onSignal: rt.onSignal, exit: rt.exit, drainTimeoutMs, log }, worker);
-  // SIGHUP is always handled (Node's default would exit): it re-reads the client keys file and the key file.
+  // SIGHUP is always handled (Node's default would exit): it re-reads the client keys file, the key file and the providers file.
   const offReload = rt.onReload?.(() => worker.reload());
   void stopped.finally(() => offReload?.());
   const listen = formatHostPort(worker.address);

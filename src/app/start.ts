@@ -28,8 +28,9 @@ import type { WorkerMetrics } from "../metrics/worker_metrics.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import { TaskEndHub } from "../tasks/task_end_hub.ts";
 import { createProviderClient } from "../upstream/provider_client.ts";
-import { createHealth, createMetrics, createSolver, openJournal, registerRoutes, type HealthParts, type ProviderPart, type Wiring } from "./_wiring.ts";
-import { DEFAULT_PROVIDER_NAME, type ProviderSpec } from "../config/providers.ts";
+import { checkNameOf, createHealth, createMetrics, createSolver, laneSettings, openJournal, registerRoutes, type HealthParts, type ProviderPart, type Wiring } from "./_wiring.ts";
+import { DEFAULT_PROVIDER_NAME, type ProviderSpec, type ProvidersReload } from "../config/providers.ts";
+import { createProvidersReloader } from "./providers_reload.ts";
 import { recordAddress } from "./address_file.ts";
 import { startDemo, type Demo } from "./demo.ts";
 import { createStopLadder, type StopLadder, type StopParts } from "./lifecycle.ts";
@@ -61,6 +62,8 @@ export interface WorkerOptions {
   upstreamUrl?: URL;
   /** A providers file's providers, each with its key (README, Providers); undefined: the one of --upstream and the CaptchaAI key. */
   providers?: readonly ProviderSpec[] | undefined;
+  /** SIGHUP's re-read of the providers file and its keys (README, Providers); set with `providers`. */
+  rereadProviders?: (() => ProvidersReload) | undefined;
   /** Replaces the default keep-alive node:http(s) transport (tests inject one). @default undefined */
   fetch?: typeof fetch;
   http?: HttpServerOptions;
@@ -89,7 +92,7 @@ export interface Worker extends StopLadder {
   gateway: Gateway | undefined;
   /** Where each task's end is published: subscribe to hear every task that ends from now on. */
   taskEnds: TaskEndHub;
-  /** SIGHUP: re-reads the client keys file (a failed read keeps the keys in use); without one, logs that there is nothing to reload. */
+  /** SIGHUP: re-reads the client keys file, the CaptchaAI key file or the providers file (a failed read keeps what is in use); without any, logs that there is nothing to reload. */
   reload(): void;
 }
 
@@ -126,10 +129,18 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   let pool: SolverPool | undefined;
   // A provider past its daily budget takes no new task: a reason of its own beside the health rules.
   const spent = (name: string) => (pool?.provider(name)?.budgetLeftUsd === 0 ? ["budget"] : []);
-  const health = createHealth(w, { secrets, journal, random: o.random, providers: specs.map((s) => s.name), extra: spent });
+  const health = createHealth(w, { secrets, journal, random: o.random, providers: specs.map((s) => s.name), extra: spent, load: (name) => pool?.provider(name) });
   const metrics = createMetrics(w, { health, process: o.process });
   const upstream = createUpstreams(w, o, { specs, rereadKey: demo ? undefined : o.reloadApiKey, secrets, metrics: metrics.metrics });
   pool = createSolver(w, { providers: upstream.providers, health, journal, namesKeyOrigin: demo === undefined, random: o.random, onSpend: (p, day, usd) => journal?.spent(p, day, usd) });
+  const solver = pool;
+  const providersReload = o.rereadProviders && specs[0]!.line !== undefined
+    ? createProvidersReloader({
+      specs, pool: solver, laneSettings: (spec, i) => laneSettings(spec, i, true), setKey: upstream.setKey, secrets, checks: health.checks, checkOf: checkNameOf,
+      changed: () => health.notifier.check(), log,
+    })
+    : undefined;
+  if (providersReload) taskEnds.subscribe(() => providersReload.taskEnded());
   const { router, gateway, callbacks } = registerRoutes(w, {
     pool,
     health,
@@ -163,7 +174,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     reload: () => {
       if (clientKeys) void clientKeys.reload();
       if (upstream.reloadKey?.()) void health.checks.refresh(health.providers[0]!.check);
-      if (!clientKeys && !o.reloadApiKey) log.info("reload: nothing to re-read (no --client-keys-file, no key file)");
+      if (providersReload) providersReload.apply(o.rereadProviders!());
+      if (!clientKeys && !o.reloadApiKey && !providersReload) log.info("reload: nothing to re-read (no --client-keys-file, no key file)");
     },
     get state() {
       return ladder.state;
@@ -196,7 +208,7 @@ function createUpstreams(
   w: Wiring,
   o: WorkerOptions,
   x: { specs: readonly ProviderSpec[]; rereadKey: (() => string | undefined) | undefined; secrets: SecretSet; metrics: WorkerMetrics },
-): { providers: ProviderPart[]; reloadKey: (() => boolean) | undefined } {
+): { providers: ProviderPart[]; reloadKey: (() => boolean) | undefined; setKey: (provider: string, key: string) => void } {
   const { config, clock, log } = w;
   const keys = new Map(x.specs.map((s) => [s.name, s.key]));
   const providers = x.specs.map((spec) => {
@@ -228,7 +240,7 @@ function createUpstreams(
       return false;
     }
   });
-  return { providers, reloadKey };
+  return { providers, reloadKey, setKey: (name, key) => void keys.set(name, key) };
 }
 
 /** The providers: a providers file's, or the one of --upstream, the CaptchaAI key and --threads (the demo's simulator with --demo). */
@@ -284,7 +296,7 @@ async function startListeners(
   let agent: HaproxyAgent | undefined;
   if (config.agentListen) {
     const listen = config.agentListen;
-    agent = await startHaproxyAgent({ listen, view, threads: config.threads, queueMax: config.queueMax, log }).catch((err: unknown) =>
+    agent = await startHaproxyAgent({ listen, view, providers: () => view.providerStates(), threads: config.threads, queueMax: config.queueMax, log }).catch((err: unknown) =>
       fail("cannot listen for HAProxy agent checks", err, { listen: formatHostPort(listen) }),
     );
     w.started.push(agent);

@@ -7,7 +7,7 @@ import type { FlagValues } from "../config/config.ts";
 import { WorkerError } from "../base/errors.ts";
 import { loadApiKey, loadApiToken, loadPeerToken } from "../config/load_key.ts";
 import { parseConfig } from "../config/parse_config.ts";
-import { loadProviders } from "../config/providers.ts";
+import { loadProviders, rereadProviders } from "../config/providers.ts";
 import { TASK_TYPES } from "../tasks/task_catalogue.ts";
 import { checkExposure } from "../config/exposure.ts";
 import { prepareStateDir } from "../config/state_dir.ts";
@@ -29,5 +29,7 @@ export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<num
   // A key from a file (flag, variable or systemd credential) is re-read on SIGHUP; one from a variable cannot change.
   const fromFile = !providers && key !== undefined && key.source !== "env:CAPTCHAAI_API_KEY" && key.source !== "demo";
   const reloadApiKey = fromFile ? () => loadApiKey(config, flags, rt)?.value : undefined;
-  return runApp({ config, apiKey: key?.value, keyOrigin: key?.origin, reloadApiKey, apiToken, peerToken, providers, runtime: rt });
+  // With a providers file, SIGHUP re-reads it and every key file (README, Providers); a bad file keeps the providers in use.
+  const reread = providers ? () => rereadProviders(config, flags, rt, TASK_TYPES) : undefined;
+  return runApp({ config, apiKey: key?.value, keyOrigin: key?.origin, reloadApiKey, apiToken, peerToken, providers, rereadProviders: reread, runtime: rt });
 }

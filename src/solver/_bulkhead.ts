@@ -10,8 +10,8 @@ import type { TaskKind } from "../tasks/task_catalogue.ts";
 export type BulkheadLimits = Record<TaskKind, number>;
 
 export class Bulkhead {
-  readonly #threads: number;
-  readonly #limits: BulkheadLimits;
+  #threads: number;
+  #limits: BulkheadLimits;
   readonly #hard: boolean;
   readonly #inFlight: Record<TaskKind, number> = { image: 0, token: 0 };
 
@@ -19,6 +19,20 @@ export class Bulkhead {
     this.#threads = threads;
     this.#hard = limits !== undefined;
     this.#limits = limits ?? { image: Math.ceil(threads / 2), token: Math.floor(threads / 2) };
+  }
+
+  /** Its slots now. */
+  get threads(): number {
+    return this.#threads;
+  }
+
+  /**
+   * A reload changed the slots (README, Providers): the fair split follows them; hard limits stay as
+   * given. Tasks in flight keep their slots; past a lower limit, no new one starts until enough end.
+   */
+  resize(threads: number): void {
+    this.#threads = threads;
+    if (!this.#hard) this.#limits = { image: Math.ceil(threads / 2), token: Math.floor(threads / 2) };
   }
 
   get total(): number {

@@ -29,7 +29,7 @@ export class Lane {
   readonly circuit: CircuitBreaker;
   readonly bulkhead: Bulkhead;
   readonly submitBackoff: Backoff;
-  readonly #o: LaneOptions;
+  #o: LaneOptions;
   readonly #clock: Clock;
   readonly #scheduler: Scheduler;
   readonly #log: Logger;
@@ -82,6 +82,16 @@ export class Lane {
 
   get threads(): number {
     return this.#o.threads;
+  }
+
+  /**
+   * A reload changed what the providers file says of it (README, Providers): its slots, billing,
+   * `after`, prices, budget or types. The tasks it holds keep their slots and the price they were
+   * taken at; what it learnt (a refused key, unsupported types, its spend today) stays.
+   */
+  reconfigure(update: LaneUpdate): void {
+    this.#o = { ...this.#o, ...update };
+    if (update.threads !== undefined) this.bulkhead.resize(update.threads);
   }
 
   get options(): LaneOptions {
@@ -247,14 +257,16 @@ export class Lane {
     return left === undefined || left - this.#committedUsd >= this.priceUsd(type) - 1e-9;
   }
 
-  /** A task of `type` took a slot: its price is committed until it ends or comes back. */
-  commit(type: TaskType): void {
-    this.#committedUsd += this.priceUsd(type);
+  /** A task of `type` took a slot: its price is committed until it ends or comes back; returns that price. */
+  commit(type: TaskType): number {
+    const usd = this.priceUsd(type);
+    this.#committedUsd += usd;
+    return usd;
   }
 
-  /** A task of `type` gave its slot back: its price is no longer committed (a solve is charged apart). */
-  uncommit(type: TaskType): void {
-    this.#committedUsd = Math.max(0, this.#committedUsd - this.priceUsd(type));
+  /** A task gave its slot back: the price committed for it (by commit) no longer is (a solve is charged apart). */
+  uncommit(usd: number): void {
+    this.#committedUsd = Math.max(0, this.#committedUsd - usd);
   }
 
   /** May it be asked for `kind` now: healthy (key, circuit), not paused for trouble, room for the kind. */
@@ -269,3 +281,6 @@ export function utcDay(ms: number): string {
 }
 
 export type { BulkheadLimits };
+
+/** What a reload may change of a lane: everything its providers file line says but its protocol, URL and key. */
+export type LaneUpdate = Partial<Pick<LaneOptions, "threads" | "plan" | "afterMs" | "takes" | "priceUsd" | "dailyBudgetUsd" | "keyOrigin">>;

@@ -6,7 +6,7 @@
  * _poller, _account, _restore, _drain, _bulkhead) do the rest over the state in _pool_core.ts.
  */
 import type { CircuitBreaker, CircuitState } from "../base/circuit_breaker.ts";
-import type { PauseReason } from "./_lane.ts";
+import type { LaneUpdate, PauseReason } from "./_lane.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { LoadSnapshot } from "../health/worker_health.ts";
 import { TASK_KINDS, WITHDRAWN_CODE, type Task } from "../tasks/task.ts";
@@ -24,7 +24,7 @@ import { DEFAULT_QUEUE_MAX_BYTES, type PoolOptions, type PoolState } from "./poo
 import type { Outcome } from "./upstream_port.ts";
 
 export { SUBMIT_UNCERTAIN } from "./_pool_core.ts";
-export type { RestoreResult };
+export type { LaneUpdate, RestoreResult };
 
 /** What the pool's task store holds (memory budgets, leak checks). */
 export interface StoredTasks {
@@ -147,6 +147,21 @@ export class SolverPool {
       dailyBudgetUsd: lane.dailyBudgetUsd,
       removed: lane.removed,
     };
+  }
+
+  /**
+   * A reload (README, Providers): `update` changes what the providers file says of provider `name`;
+   * `removed` takes it out of the running for new tasks (it still polls and reports the ones it
+   * holds) or back in. What may start now starts. False for a name it does not know.
+   */
+  reconfigure(name: string, update: LaneUpdate & { removed?: boolean }): boolean {
+    const lane = this.#core.lanes.find((l) => l.name === name);
+    if (!lane) return false;
+    const { removed, ...rest } = update;
+    lane.reconfigure(rest);
+    if (removed !== undefined) lane.removed = removed;
+    this.#dispatcher.pump();
+    return true;
   }
 
   /** Where the pool is in its life: running, draining, suspended or stopped. */
