@@ -222,6 +222,7 @@ const TASK = {
   owner_unavailable: { ...t("The task's owner node did not answer before the task's deadline.", "nobody"), relayed: true },
   journal: t("The task could not be recorded in --state-dir; it was withdrawn before anyone had its id.", "nobody"),
   BAD_SOLUTION: t("The upstream answered success with what does not read as the type's solution.", "worker"),
+  provider_gone: t("The provider that took the task is no longer in the providers file: its answer cannot be read.", "nobody"),
 } as const satisfies Record<string, TaskRow>;
 
 export type TaskFailureCode = keyof typeof TASK;

@@ -66,7 +66,7 @@ describe("SolverPool restore", () => {
       replayed("expired", now, { deadlineAt: now }),
       replayed("queued-early", now, { createdAt: now - 5000 }),
     ]);
-    assert.deepEqual(counts, { polled: 1, queued: 2, uncertain: 1, expired: 1, ended: 0 });
+    assert.deepEqual(counts, { polled: 1, queued: 2, uncertain: 1, expired: 1, gone: 0, ended: 0 });
     assert.equal(pool.find("uncertain")?.error?.code, SUBMIT_UNCERTAIN);
     assert.equal(pool.find("expired")?.error?.code, "timeout");
     assert.equal(pool.find("held")?.status, "submitted");
