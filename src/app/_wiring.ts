@@ -233,6 +233,8 @@ export function createSolver(w: Wiring, o: SolverOptions): SolverPool {
       // Evidence (a transport failure, a refusal for money) re-reads that provider's balance now, single flight.
       onEvidence: () => void checks.refresh(checkNameOf(spec.name)),
       named: several,
+      // With several providers, one its balance check cannot reach takes no new task until a check answers.
+      unreachable: several ? () => o.health.view.providerIssues(spec.name).some((i) => i.kind === "upstream_unreachable") : undefined,
     })),
     log: log.child({ component: "solver" }),
     onSpend: o.onSpend,

@@ -78,6 +78,8 @@ export interface LaneOptions {
   onEvidence?: (() => void) | undefined;
   /** Its log lines name it (there are several providers). */
   named?: boolean;
+  /** Whether its balance check finds it unreachable now: with other providers, it takes no new task meanwhile. */
+  unreachable?: (() => boolean) | undefined;
 }
 
 export interface PoolOptions {
