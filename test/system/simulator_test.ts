@@ -138,6 +138,7 @@ describe("simulator protocol", () => {
     await ctl("reset");
     assert.deepEqual(await json(await ctl("counts", undefined, "GET")), {
       requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0, busyThreads: 0, capacityRefusals: 0, bannedRequests: 0, unsupportedRefusals: 0,
+      spentUsd: 0, charged: { image: 0, token: 0 },
     });
     assert.equal((await ctl("nothing-here", undefined, "GET")).status, 404);
   });
