@@ -43,11 +43,7 @@ export function createV2Protocol(ctx: SimContext): SimProtocol {
     if (!read.ok) return refuseTask(res, read);
     const entry = catalogueEntry(read.type)!;
     const off = ctx.unsupported();
-    if ([read.type, entry.upstream.method].some((m) => off.methods.includes(m))) {
-      ctx.count("unsupportedRefusals");
-      const coded = /^[A-Z0-9_]+$/.test(off.code);
-      return refuse(res, coded ? off.code : spec.unsupportedCode, coded ? undefined : off.code);
-    }
+    if ([read.type, entry.upstream.method].some((m) => off.methods.includes(m))) return refuseUnsupported(res, String((body.task as Record<string, unknown>).type), off.code);
     if (tasks.balanceUsd < tasks.prices[read.kind]) return refuse(res, "ERROR_ZERO_BALANCE");
     if (tasks.busy(key) >= tasks.threads) {
       ctx.count("capacityRefusals");
@@ -64,12 +60,20 @@ export function createV2Protocol(ctx: SimContext): SimProtocol {
     sendJson(res, 200, { errorId: 0, status: "ready", solution: solutionObject(read.type, task.answer, task.userAgent, dialect), taskId: task.id });
   }
 
-  /** A type the dialect does not name (anti-captcha ERROR_TASK_NOT_SUPPORTED; CapSolver's words, capsolver-python#15), or values it refuses. */
+  /**
+   * A type not taken: anti-captcha's ERROR_TASK_NOT_SUPPORTED; CapSolver's ERROR_INVALID_TASK_DATA
+   * with its words (capsolver-python#15). `code`: the control API's, a code or words in its place.
+   */
+  function refuseUnsupported(res: ServerResponse, typeName: string, code = spec.unsupportedCode): void {
+    ctx.count("unsupportedRefusals");
+    if (!/^[A-Z0-9_]+$/.test(code)) return refuse(res, spec.unsupportedCode, code);
+    const words = code === spec.unsupportedCode && dialect === "capsolver" ? `unsupported captcha type, please check if the type is correct: ${typeName.slice(0, 64)}` : undefined;
+    refuse(res, code, words);
+  }
+
+  /** A type the dialect does not name, or values it refuses. */
   function refuseTask(res: ServerResponse, r: V2Refused): void {
-    if (r.unsupported) {
-      ctx.count("unsupportedRefusals");
-      return refuse(res, spec.unsupportedCode, dialect === "capsolver" ? `unsupported captcha type, please check if the type is correct: ${r.typeName}` : undefined);
-    }
+    if (r.unsupported) return refuseUnsupported(res, r.typeName);
     // anti-captcha spells some codes its own way (the registry's v2 column); CapSolver has one code for bad task data.
     if (dialect === "capsolver") return refuse(res, r.code === "ERROR_ZERO_CAPTCHA_FILESIZE" || r.code === "ERROR_TOO_BIG_CAPTCHA_FILESIZE" ? r.code : "ERROR_INVALID_TASK_DATA", r.description);
     refuse(res, isProtocolCode(r.code) ? (PROTOCOL_CODES[r.code].v2 ?? r.code) : r.code, r.description);
