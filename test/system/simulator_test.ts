@@ -331,6 +331,7 @@ describe("captcha-worker simulate", () => {
       [["simulate", "--solve-time", "soon"], 78, /--solve-time/],
       [["simulate", "--listen", "nope"], 78, /--listen/],
       [["simulate", "--capacity-code", "ERROR_BUSY"], 78, /--capacity-code/],
+      [["simulate", "--dialect", "nextcaptcha"], 78, /--dialect/],
       [["simulate", "--unsupported", "Geetest!"], 78, /--unsupported/],
       [["simulate", "--key", "short"], 78, /--key: expected 32 printable characters/],
       [["simulate", "--frob"], 2, /--frob/],
