@@ -170,7 +170,7 @@ export const TYPES_FLAGS: readonly FlagSpec[] = [
 /** `simulate`'s flags (no variables: the simulator is a test tool). */
 export const SIMULATE_FLAGS: readonly FlagSpec[] = [
   flag({ flag: "listen", placeholder: "HOST:PORT", default: "127.0.0.1:8090", help: "address to listen on", value: v.hostPort }),
-  flag({ flag: "key", placeholder: "KEY", default: undefined, defaultHelp: "any 32-character key", multiple: true, secret: true, help: "an accepted key (repeat for more); others get ERROR_KEY_DOES_NOT_EXIST, keys not 32 characters long ERROR_WRONG_USER_KEY", value: v.simKey }),
+  flag({ flag: "key", placeholder: "KEY", default: undefined, defaultHelp: "any 32-character key", multiple: true, secret: true, help: "an accepted key (repeat for more); others get ERROR_KEY_DOES_NOT_EXIST, keys not 32 characters long ERROR_WRONG_USER_KEY (on CapSolver's API both ERROR_KEY_DENIED_ACCESS)", value: v.simKey }),
   flag({ flag: "dialect", placeholder: "DIALECT", default: "captchaai", help: "the kind of provider: CaptchaAI's or 2captcha's in.php/res.php, anti-captcha's or CapSolver's createTask API (protocol, type names, codes, billing)", value: v.oneOf(["captchaai", "2captcha", "anticaptcha", "capsolver"] as const) }),
   flag({ flag: "balance", placeholder: "USD", default: "10", help: "starting balance", value: v.decimal(0, 1e9) }),
   flag({ flag: "price", placeholder: "USD", default: undefined, defaultHelp: "the dialect's: 0.001 (captchaai), per kind for the others (see the README)", help: "charged per solve, whatever its kind", value: v.decimal(0, 1000) }),
