@@ -9,7 +9,7 @@ import { readParams, type Params } from "../upstream/protocol_params.ts";
 import { BALANCE, POLL, REPORT, SUBMIT } from "../upstream/endpoints.ts";
 import { DEFAULT_USER_AGENT, type SimAnswer } from "./sim_answers.ts";
 import { methodNames, readSubmit } from "./sim_methods.ts";
-import { recordedValue, type SimContext, type SimProtocol } from "./sim_protocol.ts";
+import { cannotPay, recordedValue, type SimContext, type SimProtocol } from "./sim_protocol.ts";
 
 export function createLegacyProtocol(ctx: SimContext): SimProtocol {
   const { clock, tasks, access, spec } = ctx;
@@ -67,7 +67,7 @@ export function createLegacyProtocol(ctx: SimContext): SimProtocol {
     }
     const read = readSubmit(params, DEFAULT_USER_AGENT);
     if ("code" in read) return reply(res, params, false, read.code);
-    if (spec.zeroBalance === "empty" ? tasks.balanceUsd <= 0 : tasks.balanceUsd < tasks.prices[read.kind]) return reply(res, params, false, "ERROR_ZERO_BALANCE");
+    if (cannotPay(ctx, read.kind)) return reply(res, params, false, "ERROR_ZERO_BALANCE");
     if (tasks.busy(key) >= tasks.threads) {
       ctx.count("capacityRefusals");
       return reply(res, params, false, ctx.capacityCode());

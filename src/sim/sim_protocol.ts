@@ -45,6 +45,11 @@ export interface SimProtocol {
   read(url: URL, contentType: string, body: Buffer): SimRequest | undefined;
 }
 
+/** Whether the balance is too low for a task of `kind`: at zero on CaptchaAI's plan, under the task's price per solve (the dialect's row). */
+export function cannotPay(ctx: SimContext, kind: "image" | "token"): boolean {
+  return ctx.spec.zeroBalance === "empty" ? ctx.tasks.balanceUsd <= 0 : ctx.tasks.balanceUsd < ctx.tasks.prices[kind];
+}
+
 /** A value kept for /__sim/submits: long ones (images) as their head and length, so 200 records never hold 200 images. */
 export function recordedValue(v: string): string {
   return v.length > 4096 ? `${v.slice(0, 64)}...(${v.length} chars)` : v;

@@ -13,7 +13,7 @@ import { catalogueEntry, type TaskType } from "../tasks/task_catalogue.ts";
 import type { Dialect } from "../tasks/task_dialects.ts";
 import { BALANCE, POLL, REPORT, SUBMIT, type Endpoint } from "../upstream/endpoints.ts";
 import { DEFAULT_USER_AGENT } from "./sim_answers.ts";
-import { recordedValue, type SimContext, type SimProtocol } from "./sim_protocol.ts";
+import { cannotPay, recordedValue, type SimContext, type SimProtocol } from "./sim_protocol.ts";
 import { sendJson, sendRefusal, solutionObject } from "./sim_v2_answers.ts";
 import { readDialectTask, type V2Refused } from "./sim_v2_tasks.ts";
 import type { SimTask } from "./sim_tasks.ts";
@@ -44,7 +44,7 @@ export function createV2Protocol(ctx: SimContext): SimProtocol {
     const entry = catalogueEntry(read.type)!;
     const off = ctx.unsupported();
     if ([read.type, entry.upstream.method].some((m) => off.methods.includes(m))) return refuseUnsupported(res, String((body.task as Record<string, unknown>).type), off.code);
-    if (tasks.balanceUsd < tasks.prices[read.kind]) return refuse(res, "ERROR_ZERO_BALANCE");
+    if (cannotPay(ctx, read.kind)) return refuse(res, "ERROR_ZERO_BALANCE");
     if (tasks.busy(key) >= tasks.threads) {
       ctx.count("capacityRefusals");
       return refuse(res, ctx.capacityCode());
