@@ -11,7 +11,7 @@ export interface CommandHelp {
 
 export const COMMANDS: readonly CommandHelp[] = [
   { name: "run", synopsis: "[run] [flags]", summary: "start the worker (the default command)" },
-  { name: "simulate", synopsis: "simulate [flags]", summary: "run the CaptchaAI-protocol simulator alone (fault injection under /__sim/)" },
+  { name: "simulate", synopsis: "simulate [flags]", summary: "run a provider's simulator alone: CaptchaAI's, or --dialect's (fault injection under /__sim/)" },
   { name: "config", synopsis: "config [flags]", summary: "print the effective config as JSON (secrets redacted) and exit" },
   {
     name: "status",
