@@ -19,10 +19,10 @@ import { readLines } from "../base/line_reader.ts";
 import type { Logger } from "../base/log.ts";
 import type { EndedTask, TaskJournal } from "../solver/journal_port.ts";
 import type { Task } from "../tasks/task.ts";
-import { DEFAULT_FINISHED_TTL_MS, DEFAULT_MAX_FINISHED } from "../tasks/task_store.ts";
+import { DEFAULT_FINISHED_TTL_MS, DEFAULT_MAX_FINISHED, DEFAULT_MAX_FINISHED_BYTES } from "../tasks/task_store.ts";
 import { probeJournalFile, probeWritable, replaceDurably, stateDirError, writeWhole } from "./_state_dir_io.ts";
 import {
-  acceptRecord, applyRecord, endRecord, FORMAT_VERSION, OpenTasks, reportedRecord, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord,
+  acceptRecord, applyRecord, endFields, FORMAT_VERSION, OpenTasks, reportedRecord, shouldCompact, submittedRecord, submittingRecord, unsubmittedRecord,
   type JournaledTask, type ReplayReport, type Retention,
 } from "./journal_records.ts";
 
@@ -38,7 +38,7 @@ export interface JournalOptions {
   pid?: number;
   /** Compact once the file holds this many records more than the kept tasks need. @default 10000 */
   compactAfter?: number;
-  /** How long ended tasks are kept to be answered again. @default the task store's (10,000, 1 h) */
+  /** How long ended tasks are kept to be answered again. @default the task store's (10,000, 1 h, 32 MiB) */
   retention?: Retention;
 }
 
@@ -84,7 +84,7 @@ export class FileJournal implements TaskJournal {
     this.#clock = options.clock;
     this.#pid = options.pid ?? process.pid;
     this.#lock = lock;
-    this.#open = new OpenTasks(options.retention ?? { maxFinished: DEFAULT_MAX_FINISHED, finishedTtlMs: DEFAULT_FINISHED_TTL_MS });
+    this.#open = new OpenTasks(options.retention ?? { maxFinished: DEFAULT_MAX_FINISHED, finishedTtlMs: DEFAULT_FINISHED_TTL_MS, maxFinishedBytes: DEFAULT_MAX_FINISHED_BYTES });
   }
 
   /**
@@ -195,8 +195,9 @@ export class FileJournal implements TaskJournal {
   ended(task: Task): void {
     const now = this.#clock.now();
     const endedAt = task.endedAt ?? now;
-    const line = endRecord({ ...task, endedAt });
-    if (!this.#open.end(task.id, { line, endedAt }, now)) return;
+    const record = endFields({ ...task, endedAt });
+    const line = JSON.stringify(record);
+    if (!this.#open.end(task.id, { record, bytes: line.length }, now)) return;
     this.#appendQuietly(line);
   }
 

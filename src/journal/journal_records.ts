@@ -46,6 +46,8 @@ export interface ReplayReport {
 export interface Retention {
   maxFinished: number;
   finishedTtlMs: number;
+  /** The end records' characters kept in memory together (each carries its solution). @default unbounded */
+  maxFinishedBytes?: number;
 }
 
 /** The fields of a task its records carry. */
@@ -79,14 +81,28 @@ export function reportedRecord(id: string, reported: "good" | "bad"): string {
 }
 
 export function endRecord(task: RecordedTask): string {
-  return JSON.stringify({
-    op: "end", id: task.id, status: task.status, type: task.type, created_at: task.createdAt, ended_at: task.endedAt,
+  return JSON.stringify(endFields(task));
+}
+
+/**
+ * An end record as an object, as the journal keeps it for an ended task: its solution is the task's
+ * own string, where a kept line would hold a second copy of it (README "Sizing").
+ */
+export function endFields(task: RecordedTask): EndRecord {
+  return {
+    op: "end", id: task.id, status: task.status as EndRecord["status"], type: task.type, created_at: task.createdAt, ended_at: task.endedAt!,
     ...(task.upstreamId !== undefined ? { upstream_id: task.upstreamId } : {}),
     ...(task.solution !== undefined ? { solution: task.solution } : {}),
     ...(task.error ? { error: { code: task.error.code, message: task.error.message } } : {}),
     // Whose it is: after a restart a client still reads its own ended task (and no other client can).
     ...(task.params.client !== undefined ? { client: task.params.client } : {}),
-  });
+  };
+}
+
+/** An ended task the journal keeps: its end record, and the length of its line (the retention's byte bound). */
+export interface KeptEnd {
+  record: EndRecord;
+  bytes: number;
 }
 
 interface OpenEntry {
@@ -106,7 +122,9 @@ interface OpenEntry {
  */
 export class OpenTasks {
   readonly #entries = new Map<string, OpenEntry>();
-  readonly #ended = new Map<string, { line: string; endedAt: number }>();
+  readonly #ended = new Map<string, KeptEnd>();
+  /** The kept end records' length, for the retention's byte bound. */
+  #endedBytes = 0;
   readonly #retention: Retention;
 
   constructor(retention: Retention) {
@@ -148,11 +166,12 @@ export class OpenTasks {
    * Closes the task; false when it was not open (so no end record is due). With its end record
    * (`ended`), it is kept to be answered again until its retention ends (`now`: for eviction).
    */
-  end(id: string, ended?: { line: string; endedAt: number }, now?: number): boolean {
+  end(id: string, ended?: KeptEnd, now?: number): boolean {
     const wasOpen = this.#entries.delete(id);
-    if (ended && now !== undefined && ended.endedAt > now - this.#retention.finishedTtlMs) {
-      this.#ended.delete(id);
+    if (ended && now !== undefined && ended.record.ended_at > now - this.#retention.finishedTtlMs) {
+      this.#forget(id);
       this.#ended.set(id, ended);
+      this.#endedBytes += ended.bytes;
       this.evict(now);
     }
     return wasOpen;
@@ -161,16 +180,33 @@ export class OpenTasks {
   /** A retained ended task was reported upstream: its kept end record says so (compaction keeps it). */
   reported(id: string, reported: "good" | "bad"): void {
     const e = this.#ended.get(id);
-    if (e) e.line = JSON.stringify({ ...(JSON.parse(e.line) as EndRecord), reported });
+    if (!e) return;
+    e.record = { ...e.record, reported };
+    const bytes = JSON.stringify(e.record).length;
+    this.#endedBytes += bytes - e.bytes;
+    e.bytes = bytes;
   }
 
-  /** Drops ended tasks past their retention (time or count, oldest first). */
+  /** Drops ended tasks past their retention (time, count or bytes, oldest first). */
   evict(now: number): void {
     const oldest = now - this.#retention.finishedTtlMs;
+    const maxBytes = this.#retention.maxFinishedBytes ?? Infinity;
     for (const [id, e] of this.#ended) {
-      if (this.#ended.size <= this.#retention.maxFinished && e.endedAt > oldest) break;
-      this.#ended.delete(id);
+      if (this.#ended.size <= this.#retention.maxFinished && this.#endedBytes <= maxBytes && e.record.ended_at > oldest) break;
+      this.#forget(id);
     }
+  }
+
+  /** The characters the kept end records hold together. */
+  get endedBytes(): number {
+    return this.#endedBytes;
+  }
+
+  #forget(id: string): void {
+    const e = this.#ended.get(id);
+    if (!e) return;
+    this.#ended.delete(id);
+    this.#endedBytes -= e.bytes;
   }
 
   /** The open tasks as the solver takes them up at start. */
@@ -183,8 +219,7 @@ export class OpenTasks {
 
   /** The retained ended tasks, oldest first, to be answered again. */
   endedTasks(): EndedTask[] {
-    return [...this.#ended.values()].map(({ line }) => {
-      const r = JSON.parse(line) as EndRecord;
+    return [...this.#ended.values()].map(({ record: r }) => {
       return {
         id: r.id, type: r.type, status: r.status, createdAt: r.created_at, endedAt: r.ended_at, upstreamId: r.upstream_id,
         solution: r.solution, error: r.error, ...(r.reported === "good" || r.reported === "bad" ? { reported: r.reported } : {}),
@@ -199,7 +234,7 @@ export class OpenTasks {
    */
   *compacted(): Generator<string> {
     yield formatRecord();
-    for (const { line } of this.#ended.values()) yield line;
+    for (const { record } of this.#ended.values()) yield JSON.stringify(record);
     for (const [id, e] of this.#entries) {
       yield acceptRecord(e.task);
       // Earlier submits that landed (then came back unsolvable) still count toward the one retry.
@@ -211,7 +246,8 @@ export class OpenTasks {
   }
 }
 
-interface EndRecord {
+export interface EndRecord {
+  op: "end";
   id: string;
   status: "solved" | "failed";
   type: TaskType;
@@ -254,7 +290,8 @@ export function applyRecord(tasks: OpenTasks, line: string, now: number): LineEf
       return { kind: "applied" };
     case "end":
       if (r.status !== "solved" && r.status !== "failed") return { kind: "skipped" };
-      tasks.end(id, isRestorableEnd(r) ? { line, endedAt: r.ended_at as number } : undefined, now);
+      // The parsed record is kept, not the line: one copy of its solution, which the restored task shares.
+      tasks.end(id, isRestorableEnd(r) ? { record: r as unknown as EndRecord, bytes: line.length } : undefined, now);
       return { kind: "applied" };
     case "reported":
       if (r.reported !== "good" && r.reported !== "bad") return { kind: "skipped" };
