@@ -250,7 +250,11 @@ export async function benchMemory() {
     if (only && !only.includes(name)) continue;
     const peaks = [];
     let note = "";
-    for (let r = 0; r < runs; r++) ({ peak: peaks[r], note } = await fn());
+    for (let r = 0; r < runs; r++) {
+      const run = await fn();
+      peaks[r] = run.peak;
+      if (!note.includes("CRASHED")) note = run.note; // a crash in any run is what the row says
+    }
     const sorted = [...peaks].sort((a, b) => a - b);
     const peak = sorted.at(-1);
     rows.push([name, peak, note]);
@@ -258,7 +262,9 @@ export async function benchMemory() {
     console.log(`  ${name.padEnd(21)} peak RSS ${peak.toFixed(0).padStart(5)} MiB${spread}  (${note})`);
   }
   const over = rows.filter(([, peak]) => peak >= CEILING_MIB).map(([name]) => name);
+  const crashed = rows.filter(([, , note]) => note.includes("CRASHED")).map(([name]) => name);
   console.log(over.length ? `  over ${CEILING_MIB} MiB: ${over.join(", ")}` : `  every load under ${CEILING_MIB} MiB`);
+  if (crashed.length) console.log(`  the worker crashed under: ${crashed.join(", ")}`);
   agent.destroy();
   return rows;
 }
