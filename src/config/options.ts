@@ -67,7 +67,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     "max concurrent upstream solves (the plan's thread count)", v.integer(1, 1000)),
   option("queueMax", "queue-max", "1000",
     "max queued tasks; beyond it new tasks get 429", v.integer(1, 1_000_000)),
-  option("queueMaxBytes", "queue-max-bytes", "256MiB",
+  option("queueMaxBytes", "queue-max-bytes", "64MiB",
     "max bytes of queued task payloads; beyond it new tasks get 429", v.size(1024 * 1024, 64 * 1024 ** 3)),
   option("taskTimeoutMs", "task-timeout", "180s",
     "a task not solved by then fails with `timeout`", v.duration(1000, 3_600_000)),

@@ -11,6 +11,7 @@ import { ROOT } from "../../_support/cli.ts";
 import { requireOrSkip, requireProgram } from "../../_support/programs.ts";
 import { checkExposure } from "../../../src/config/exposure.ts";
 import { parseConfig } from "../../../src/config/parse_config.ts";
+import { DEFAULT_MAX_FINISHED_BYTES } from "../../../src/tasks/task_store.ts";
 
 const DIR = ROOT + "deploy/kubernetes/";
 type Doc = Record<string, any>; // parsed YAML: checked field by field below
@@ -142,9 +143,13 @@ describe("deploy/kubernetes (parsed)", () => {
     assert.deepEqual(claim.spec.accessModes, ["ReadWriteOnce"]);
     assert.ok(!pod.volumes.some((v: Doc) => v.name === mount.name), "not a pod volume (an emptyDir dies with the pod)");
     const gib = (q: string) => Number(/^(\d+)(Mi|Gi)$/.exec(q)![1]) * (q.endsWith("Gi") ? 1024 : 1);
-    const queueMiB = gib(env("CAPTCHA_WORKER_QUEUE_MAX_BYTES").value.replace("MiB", "Mi"));
-    assert.ok(gib(claim.spec.resources.requests.storage) >= 2 * (queueMiB + 64), "room for the journal and a compaction copy");
-    assert.ok(gib(container.resources.limits.memory) >= 75 + queueMiB + 64 + 3 * 64, "the memory limit holds the byte budgets");
+    const values = Object.fromEntries(container.env.filter((e: Doc) => e.value !== undefined).map((e: Doc) => [e.name, String(e.value)]));
+    const queueMiB = parseConfig({}, values).config.queueMaxBytes / 1024 ** 2;
+    const retainedMiB = DEFAULT_MAX_FINISHED_BYTES / 1024 ** 2;
+    assert.ok(gib(claim.spec.resources.requests.storage) >= 2 * (queueMiB + retainedMiB), "room for the journal and a compaction copy");
+    // README "Sizing": the defaults refuse work before 512 MiB; a heap flag would make a flood an out-of-memory crash instead.
+    assert.ok(gib(container.resources.limits.memory) >= 512, "the memory limit the default budgets are sized for");
+    assert.ok(!JSON.stringify(container).includes("old-space-size") && !("NODE_OPTIONS" in values), "no V8 heap limit");
   });
 
   test("Services: the headless one for peers and the reads one publish unready pods; new work goes by readiness; the PDB allows one down", (t) => {
