@@ -40,7 +40,7 @@ async function withProviders(fn: (r: Rig) => Promise<void>, o: { paidBudget?: nu
   const log = createLogger({ level: "debug", write: (l) => logs.push(l), secrets: [PLAN_KEY, PAID_KEY] });
   // The plan's solves take 20 s, so a burst holds its two threads past the paid provider's 5 s `after`.
   const plan = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [PLAN_KEY], clock, seed: 1, threads: 2, solveTimeMs: { image: 20_000, token: 20_000 } });
-  const paid = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [PAID_KEY], clock, seed: 2, solveTimeMs: { image: 2000, token: 2000 } });
+  const paid = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [PAID_KEY], clock, seed: 2, solveTimeMs: { image: 2000, token: 2000 }, dialect: "2captcha" });
   const { config } = parseConfig({ listen: "127.0.0.1:0", "first-poll": "1s", "poll-interval": "1s", ...o.flags }, {});
   const providers = [
     spec("plan", plan.url, PLAN_KEY, { threads: 2 }),
