@@ -11,8 +11,8 @@ import { pollUntil } from "../_support/net.ts";
 import { tempDir } from "../_support/temp_dirs.ts";
 import { postTask, spawnWorker, whenReady } from "../_support/worker_child.ts";
 
-const PLAN_KEY = "plan-key-for-the-reload-test-01234";
-const PAID_KEY = "paid-key-for-the-reload-test-56789";
+const PLAN_KEY = "plan-key-for-the-reload-test-012";
+const PAID_KEY = "paid-key-for-the-reload-test-567";
 const PASTED = "pasted-key-reload-test-abcdef01234";
 const IMAGE = { type: "image" as const, image: Buffer.alloc(150, 3).toString("base64") };
 
