@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { json } from "../_support/http.ts";
 import { describe, test } from "node:test";
 import { collectOutput, runCli, spawnCli, waitForStart } from "../_support/cli.ts";
+import { OPTION_GROUPS, OPTIONS } from "../../src/config/options.ts";
 
 const KEY = "run-test-key-5b1c0d2e9f";
 
@@ -67,6 +68,19 @@ describe("run", () => {
     assert.match(second.stderr, /^captcha-worker: Cannot listen on [^\n]*: EADDRINUSE; choose another address with --listen HOST:PORT \(or CAPTCHA_WORKER_LISTEN\)$/m);
     first.kill("SIGTERM");
     await once(first, "exit");
+  });
+
+  test("run --help: run's own page on stdout, exit 0, every option once under its section with its variable", async () => {
+    const r = await runCli(["run", "--help"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.match(r.stdout, /^Usage: captcha-worker \[run\] \[flags\]$/m);
+    for (const o of OPTIONS) {
+      assert.equal(r.stdout.split("\n").filter((l) => new RegExp(`^ {2}--${o.flag}(?: |$)`).test(l)).length, 1, o.flag);
+      assert.ok(r.stdout.includes(o.env), o.env);
+    }
+    for (const heading of new Set(OPTIONS.map((o) => OPTION_GROUPS[o.group]))) assert.match(r.stdout, new RegExp(`^${heading.replace(/[()]/g, "\\$&")}:$`, "m"));
+    assert.doesNotMatch(r.stdout, /^ {2}--url /m, "probe's flags are on probe's page");
   });
 
   test("safe by default: on a non-loopback --listen without a credential run exits 78 naming the flags, before listening", async () => {
