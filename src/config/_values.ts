@@ -7,8 +7,15 @@ import { parseDurationMs, parseKindDurations, formatDuration, type KindDurations
 import { parseHostPort } from "./host_port.ts";
 import type { Config, HostPort } from "./config.ts";
 
-/** A value outside what its option allows; carries no text: the kind's `allowed` says it. */
-export class BadValue extends Error {}
+/**
+ * A value outside what its option allows: the kind's `allowed` says what would do. `hint`, when the
+ * mistake is a common one, says what the value was probably meant to be (`:8080` for `8080`).
+ */
+export class BadValue extends Error {
+  constructor(readonly hint?: string) {
+    super(hint);
+  }
+}
 
 /** A kind of value: its parser, what it allows in words, and its placeholder in --help (`HOST:PORT`). */
 export interface Value<T> {
@@ -57,9 +64,17 @@ export function decimal(min: number, max: number, what = "a number"): Value<numb
 
 export const hostPort: Value<HostPort> = kind("host:port, [ipv6]:port or :port (port 0-65535)", (raw) => {
   const hp = parseHostPort(raw);
-  if (!hp) throw new BadValue();
+  if (!hp) throw new BadValue(barePortHint(raw));
   return hp;
 }, "HOST:PORT");
+
+/** For a bare port (`8080`): the addresses it was likely meant as, every interface or this host only. */
+function barePortHint(raw: string): string | undefined {
+  const port = raw.trim();
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) return undefined;
+  const n = Number(port);
+  return `a bare port: did you mean ":${n}" (every interface, as 0.0.0.0:${n}) or "127.0.0.1:${n}" (this host only)?`;
+}
 
 /** An http(s) base URL without credentials, query or fragment, ending in `/`. */
 export const baseUrl: Value<URL> = kind("an http:// or https:// base URL without credentials, query or fragment", (raw) => {
