@@ -6,7 +6,7 @@
  */
 import type { Callbacks } from "../gateway/callbacks.ts";
 import type { Clock } from "../base/clock.ts";
-import { WorkerError } from "../base/errors.ts";
+import { isWorkerError, WorkerError, type WorkerErrorCode } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
 import type { ProcessStats } from "../base/process_stats.ts";
 import { SecretSet } from "../base/redact.ts";
@@ -97,7 +97,15 @@ export interface Worker extends StopLadder {
 }
 
 /**
- * Starts the worker. Rejects, after logging what failed and closing what had started, with
+ * Start failures a person fixes by changing the command line or the host (a taken address, an unusable
+ * or owned --state-dir): the caller shows each as one plain line, as configuration errors are, so
+ * the listeners' start does not log them too.
+ */
+export const PLAIN_START_ERRORS = ["ERR_LISTEN", "ERR_STATE_DIR", "ERR_STATE_DIR_BUSY", "ERR_CONFIG_INVALID"] as const satisfies readonly WorkerErrorCode[];
+
+/**
+ * Starts the worker. Rejects, after logging what failed (a PLAIN_START_ERRORS listener failure is
+ * left to the caller) and closing what had started, with
  * ERR_STATE_DIR when --state-dir is unusable, ERR_STATE_DIR_BUSY when another process owns it, or
  * the listen error when an address is taken. The journal is only read (under its lock) before the
  * listen; it is compacted and written once the listener is bound too.
@@ -265,9 +273,10 @@ async function startListeners(
   const { config, clock, log } = w;
   const { ladder, opened } = x;
   const { view, notifier, checks } = x.health;
-  // What failed is logged, everything started so far closes, and the start rejects with the error.
+  // What failed is logged (unless the caller shows it as its one plain line), everything started so
+  // far closes, and the start rejects with the error.
   const fail = async (message: string, err: unknown, fields: Record<string, unknown> = {}): Promise<never> => {
-    log.error(message, { ...fields, err });
+    if (!PLAIN_START_ERRORS.some((code) => isWorkerError(err, code))) log.error(message, { ...fields, err });
     await ladder.close();
     throw err;
   };

@@ -31,5 +31,16 @@ export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<num
   const reloadApiKey = fromFile ? () => loadApiKey(config, flags, rt)?.value : undefined;
   // With a providers file, SIGHUP re-reads it and every key file (README, Providers); a bad file keeps the providers in use.
   const reread = providers ? () => rereadProviders(config, flags, rt, TASK_TYPES) : undefined;
-  return runApp({ config, apiKey: key?.value, keyOrigin: key?.origin, reloadApiKey, apiToken, peerToken, providers, rereadProviders: reread, runtime: rt });
+  return runApp({ config, apiKey: key?.value, keyOrigin: key?.origin, reloadApiKey, apiToken, peerToken, providers, rereadProviders: reread, runtime: rt, invocation: invocationOf(rt.env) });
+}
+
+/**
+ * How a person starts this run again with another flag, for hints: through an npm script (`npm start`
+ * passes the flags after `--` on to the worker), else the command itself. npm names the script in
+ * `npm_lifecycle_event`; `npx` sets it too (to `npx`), but flags follow the command there as usual.
+ */
+export function invocationOf(env: Record<string, string | undefined>): string {
+  const script = env.npm_lifecycle_event;
+  if (script === undefined || script === "" || script === "npx" || env.npm_command === "exec") return "captcha-worker run";
+  return script === "start" ? "npm start --" : `npm run ${script} --`;
 }

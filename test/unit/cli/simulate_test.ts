@@ -26,10 +26,11 @@ describe("runSimulateCommand", () => {
     assert.match(r.stderr, /Invalid --dialect: expected captchaai, 2captcha, anticaptcha or capsolver/);
   });
 
-  test("--help prints the usage", async () => {
+  test("--help prints simulate's own page", async () => {
     const r = await runMain(["simulate", "--help"]);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /Flags of simulate:/);
+    assert.match(r.stdout, /^Usage: captcha-worker simulate \[flags\]$/m);
+    assert.match(r.stdout, /^ {2}--solve-time DUR$/m);
     assert.match(r.stdout, /--dialect/);
   });
 });
