@@ -3,12 +3,13 @@
  * (haproxy -c, systemd-analyze verify), and by their text otherwise (no YAML parser: no dependencies).
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { freePort, pollUntil } from "../../_support/net.ts";
 import { requireOrSkip, requireProgram } from "../../_support/programs.ts";
 import { BUILD_HINT } from "./live_scrape.ts";
 import { checkExposure } from "../../../src/config/exposure.ts";
@@ -89,6 +90,62 @@ describe("deploy/haproxy/haproxy.cfg", () => {
       assert.ok(v !== undefined, `timeout ${side}`);
       assert.ok(systemdSeconds(v) > 120, `timeout ${side} ${v} must exceed the 120s task wait`);
     }
+  });
+});
+
+describe("deploy/haproxy/haproxy.cfg: keys and tokens (README, HAProxy)", () => {
+  const text = read("haproxy/haproxy.cfg");
+
+  test("the TLS bind shown commented out is valid: uncommented with a certificate, haproxy -c accepts it", (t) => {
+    const haproxy = requireProgram(t, "haproxy", "haproxy");
+    const openssl = requireProgram(t, "openssl", "openssl");
+    if (!haproxy || !openssl) return;
+    const line = /^(\s*)#\s*(bind :443 ssl crt (\S+)(?: .*)?)$/m.exec(text);
+    assert.ok(line, "a commented `bind :443 ssl crt PEM` line");
+    assert.match(uncommented(text), /^frontend captcha\n\s+bind :80$/m, "in the frontend, beside the plain bind it replaces");
+    const dir = mkdtempSync(join(tmpdir(), "haproxy-tls-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const key = join(dir, "key.pem");
+    const cert = join(dir, "cert.pem");
+    const r = spawnSync(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=captcha-worker.test", "-keyout", key, "-out", cert], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const pem = join(dir, "captcha-worker.pem"); // HAProxy's crt: the certificate and its key in one file
+    writeFileSync(pem, readFileSync(cert, "utf8") + readFileSync(key, "utf8"));
+    const cfg = join(dir, "haproxy.cfg");
+    writeFileSync(cfg, text.replace(line[0], `${line[1]}${line[2]!.replace(line[3]!, pem)}`));
+    const check = spawnSync(haproxy, ["-c", "-f", cfg], { encoding: "utf8" });
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+    assert.doesNotMatch(check.stdout + check.stderr, /\[WARNING\]|\[ALERT\]/, check.stdout + check.stderr);
+  });
+
+  test("the log line shows a request's path, never its query: a legacy client's key= stays out of HAProxy's log", async (t) => {
+    const haproxy = requireProgram(t, "haproxy", "haproxy");
+    if (!haproxy) return;
+    assert.doesNotMatch(uncommented(text), /^\s*option httplog$/m, "httplog logs the whole request line");
+    const format = /^\s*log-format (.*)$/m.exec(uncommented(text))?.[1];
+    assert.ok(format, "a log-format");
+    assert.doesNotMatch(format, /%\{[^}]*\}r|%r\b|%HU|%HQ/, "no request line, URI or query in the format");
+    // The shipped config as it runs, on loopback: its frontend, its log line on stdout.
+    const dir = mkdtempSync(join(tmpdir(), "haproxy-log-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const port = await freePort();
+    const cfg = text
+      .replace(/^listen stats[\s\S]*$/m, "")
+      .replace("stats socket /run/haproxy/admin.sock mode 660 level admin", `stats socket ${join(dir, "admin.sock")} level admin`)
+      .replace(/^(\s*)bind :80$/m, `$1bind 127.0.0.1:${port}`)
+      .replace(/^(\s*server worker\d) 10\.0\.0\.\d+:8080 check$/gm, "$1 127.0.0.1:9 check no-agent-check");
+    writeFileSync(join(dir, "haproxy.cfg"), cfg);
+    const proxy = spawn(haproxy, ["-db", "-f", join(dir, "haproxy.cfg")], { stdio: ["ignore", "pipe", "pipe"] });
+    t.after(() => proxy.kill("SIGKILL"));
+    let log = "";
+    proxy.stdout!.on("data", (c: Buffer) => (log += c));
+    proxy.stderr!.on("data", (c: Buffer) => (log += c));
+    const key = "client-key-in-the-query-0123456789";
+    await pollUntil("the request logged", async () => {
+      await fetch(`http://127.0.0.1:${port}/res.php?key=${key}&action=get&id=1`).then((r) => r.arrayBuffer(), () => undefined);
+      return log.includes('"GET /res.php HTTP/1.1"');
+    }, { timeoutMs: 10_000, intervalMs: 100 });
+    assert.ok(!log.includes(key), `the key reached the log:\n${log}`);
   });
 });
 
