@@ -28,6 +28,8 @@ export interface RunAppOptions {
   keyOrigin?: string | undefined;
   /** Re-reads the key on SIGHUP when it comes from a file. */
   reloadApiKey?: () => string | undefined;
+  /** The files the key reload reads, watched for changes (app/key_files_watch.ts). */
+  keyFiles?: () => readonly string[];
   apiToken: string | undefined;
   /** The peers' shared token (--peer-token-file), if any. */
   peerToken?: string | undefined;
@@ -97,6 +99,7 @@ export async function runApp(o: RunAppOptions): Promise<number> {
       apiKey: o.apiKey,
       keyOrigin: o.keyOrigin,
       reloadApiKey: o.reloadApiKey,
+      keyFiles: o.keyFiles,
       secrets,
       apiToken: o.apiToken,
       peerToken: o.peerToken,

@@ -31,6 +31,7 @@ import { createProviderClient } from "../upstream/provider_client.ts";
 import { checkNameOf, createHealth, createMetrics, createSolver, laneSettings, openJournal, registerRoutes, type HealthParts, type ProviderPart, type Wiring } from "./_wiring.ts";
 import { DEFAULT_PROVIDER_NAME, type ProviderSpec, type ProvidersReload } from "../config/providers.ts";
 import { createProvidersReloader } from "./providers_reload.ts";
+import { watchKeyFiles } from "./key_files_watch.ts";
 import { recordAddress } from "./address_file.ts";
 import { startDemo, type Demo } from "./demo.ts";
 import { createStopLadder, type StopLadder, type StopParts } from "./lifecycle.ts";
@@ -46,6 +47,11 @@ export interface WorkerOptions {
    * file cannot be read or holds no key (the old key stays in use).
    */
   reloadApiKey?: () => string | undefined;
+  /**
+   * The files the key reload reads (the CaptchaAI key's file, a providers file and its key files):
+   * one that changes on disk is re-read as on SIGHUP (app/key_files_watch.ts). Not with --demo.
+   */
+  keyFiles?: () => readonly string[];
   /** The secrets the logger redacts; a re-read key is added to them. @default a set of the key alone */
   secrets?: SecretSet;
   /** Bearer token required on the task API, if any. */
@@ -125,9 +131,16 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   secrets.add(apiKey);
   const w: Wiring = { config, clock, log, taskEnds, started: demo ? [demo] : [] };
   if (clientKeys) w.started.push(clientKeys); // stop(): its modification-time checks
+  // Watched from here, as the files were just read: a Secret the kubelet updates sends no signal.
+  let reloadKeys: (() => void) | undefined;
+  const keyWatch = o.keyFiles && !demo
+    ? watchKeyFiles({ paths: o.keyFiles, clock, onChange: (files) => (log.info("reload: a key file changed; the keys are re-read as on SIGHUP", { files }), reloadKeys?.()) })
+    : undefined;
+  if (keyWatch) w.started.push(keyWatch);
 
   const opened = await openJournal(w, o.process.pid).catch(async (err: unknown) => {
     clientKeys?.stop();
+    keyWatch?.stop();
     await demo?.close();
     throw err;
   });
@@ -149,6 +162,10 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     })
     : undefined;
   if (providersReload) taskEnds.subscribe(() => providersReload.taskEnded());
+  reloadKeys = () => {
+    if (upstream.reloadKey?.()) void health.checks.refresh(health.providers[0]!.check);
+    if (providersReload) providersReload.apply(o.rereadProviders!());
+  };
   const { router, gateway, callbacks } = registerRoutes(w, {
     pool,
     health,
@@ -181,8 +198,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     taskEnds,
     reload: () => {
       if (clientKeys) void clientKeys.reload();
-      if (upstream.reloadKey?.()) void health.checks.refresh(health.providers[0]!.check);
-      if (providersReload) providersReload.apply(o.rereadProviders!());
+      reloadKeys?.();
       if (!clientKeys && !o.reloadApiKey && !providersReload) log.info("reload: nothing to re-read (no --client-keys-file, no key file)");
     },
     get state() {
