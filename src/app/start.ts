@@ -6,7 +6,7 @@
  */
 import type { Callbacks } from "../gateway/callbacks.ts";
 import type { Clock } from "../base/clock.ts";
-import { isWorkerError, WorkerError, type WorkerErrorCode } from "../base/errors.ts";
+import { isWorkerError, WorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
 import type { ProcessStats } from "../base/process_stats.ts";
 import { SecretSet } from "../base/redact.ts";
@@ -28,7 +28,7 @@ import type { WorkerMetrics } from "../metrics/worker_metrics.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import { TaskEndHub } from "../tasks/task_end_hub.ts";
 import { createProviderClient } from "../upstream/provider_client.ts";
-import { checkNameOf, createHealth, createMetrics, createSolver, laneSettings, openJournal, registerRoutes, type HealthParts, type ProviderPart, type Wiring } from "./_wiring.ts";
+import { checkNameOf, PLAIN_START_ERRORS, createHealth, createMetrics, createSolver, laneSettings, openJournal, registerRoutes, type HealthParts, type ProviderPart, type Wiring } from "./_wiring.ts";
 import { DEFAULT_PROVIDER_NAME, type ProviderSpec, type ProvidersReload } from "../config/providers.ts";
 import { createProvidersReloader } from "./providers_reload.ts";
 import { watchKeyFiles } from "./key_files_watch.ts";
@@ -107,7 +107,7 @@ export interface Worker extends StopLadder {
  * or owned --state-dir): the caller shows each as one plain line, as configuration errors are, so
  * the listeners' start does not log them too.
  */
-export const PLAIN_START_ERRORS = ["ERR_LISTEN", "ERR_STATE_DIR", "ERR_STATE_DIR_BUSY", "ERR_CONFIG_INVALID"] as const satisfies readonly WorkerErrorCode[];
+export { PLAIN_START_ERRORS };
 
 /**
  * Starts the worker. Rejects, after logging what failed (a PLAIN_START_ERRORS listener failure is
