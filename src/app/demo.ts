@@ -18,7 +18,7 @@ import { DEFAULT_PROVIDER_NAME, type ProviderSpec } from "../config/providers.ts
 /** The only key the demo's simulator takes: the demo never sends a real key anywhere. */
 export const DEMO_KEY = "demo-key-of-the-built-in-sim-001";
 
-/** --demo-overflow (README, Providers): the simulated plan's threads, the overflow's price per 1000 solves, wait and daily budget. */
+/** --demo-overflow (docs/providers.md): the simulated plan's threads, the overflow's price per 1000 solves, wait and daily budget. */
 export const OVERFLOW_DEMO = { planThreads: 2, name: "2captcha", priceUsd: 2.99, imagePriceUsd: 1, afterMs: 5000, dailyBudgetUsd: 1, everyMs: 1000 } as const;
 
 /** A real 16x16 grey PNG of 117 bytes (the upstream refuses images under 100 bytes, and files that are no jpg, png or gif). */

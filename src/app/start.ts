@@ -66,9 +66,9 @@ export interface WorkerOptions {
   process: ProcessStats;
   /** The CaptchaAI base URL. @default config.upstream (the simulator's with --demo) */
   upstreamUrl?: URL;
-  /** A providers file's providers, each with its key (README, Providers); undefined: the one of --upstream and the CaptchaAI key. */
+  /** A providers file's providers, each with its key (docs/providers.md); undefined: the one of --upstream and the CaptchaAI key. */
   providers?: readonly ProviderSpec[] | undefined;
-  /** SIGHUP's re-read of the providers file and its keys (README, Providers); set with `providers`. */
+  /** SIGHUP's re-read of the providers file and its keys (docs/providers.md); set with `providers`. */
   rereadProviders?: (() => ProvidersReload) | undefined;
   /** Replaces the default keep-alive node:http(s) transport (tests inject one). @default undefined */
   fetch?: typeof fetch;
@@ -236,7 +236,7 @@ function createUpstreams(
   const { config, clock, log } = w;
   const keys = new Map(x.specs.map((s) => [s.name, s.key]));
   const providers = x.specs.map((spec) => {
-    // in.php/res.php for a legacy provider, the JSON API in its dialect for a v2 one (README, Providers).
+    // in.php/res.php for a legacy provider, the JSON API in its dialect for a v2 one (docs/providers.md).
     const client = createProviderClient(spec, {
       apiKey: () => keys.get(spec.name)!,
       redact: x.secrets.redact,

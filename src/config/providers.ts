@@ -1,5 +1,5 @@
 /**
- * The effective providers (README, Providers): the providers file's, each key read from its
+ * The effective providers (docs/providers.md): the providers file's, each key read from its
  * key-file as the CaptchaAI key is read (the file's text trimmed, one token of printable ASCII); or,
  * without the file, one provider `captchaai` from --upstream, the CaptchaAI key's sources and
  * --threads, exactly as before the file existed. `run` and `config` load them at start (a bad file

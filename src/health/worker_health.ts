@@ -61,7 +61,7 @@ export interface HealthSnapshot extends LoadSnapshot {
   /** The --error-window the rate is judged over. */
   windowMs: number;
   lastSolveAt: number | undefined;
-  /** Since the last solve, or undefined before the first one (README, Troubleshooting: "no solve for N seconds"). */
+  /** Since the last solve, or undefined before the first one (docs/troubleshooting.md: "no solve for N seconds"). */
   msSinceLastSolve: number | undefined;
   upstreamAuth: string | undefined;
   circuit: CircuitState;

@@ -18,7 +18,7 @@ export function serverTiming(task: Task): string | undefined {
   return `queue;dur=${f(t.queueMs)}, upstream;dur=${f(t.upstreamMs)}, poll-wait;dur=${f(t.waitMs)}, worker;dur=${f(worker)}, total;dur=${f(total)}`;
 }
 
-/** The task as GET /v1/tasks/{id} shows it (README, Task API). */
+/** The task as GET /v1/tasks/{id} shows it (docs/task-api.md). */
 export function taskView(task: Task): Record<string, unknown> {
   const view: Record<string, unknown> = {
     id: task.id,
@@ -33,7 +33,7 @@ export function taskView(task: Task): Record<string, unknown> {
     if (typeof solution === "string" && task.useragent !== undefined) view.useragent = task.useragent;
   }
   if (task.error !== undefined) view.error = { code: task.error.code, message: task.error.message };
-  // Who solved it (README, Providers); the lone default provider is not named.
+  // Who solved it (docs/providers.md); the lone default provider is not named.
   if (task.provider !== undefined && task.provider !== DEFAULT_PROVIDER) view.provider = task.provider;
   if (task.status === "solved" && task.endedAt !== undefined) view.solved_at = new Date(task.endedAt).toISOString();
   if (task.status === "failed" && task.endedAt !== undefined) view.failed_at = new Date(task.endedAt).toISOString();

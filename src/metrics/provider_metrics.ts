@@ -1,5 +1,5 @@
 /**
- * Each provider's metrics (README, Providers; Metrics): whether it can take work, its tasks by
+ * Each provider's metrics (docs/providers.md; Metrics): whether it can take work, its tasks by
  * type and outcome, what it cost, its budget left today and its threads. Provider names come from
  * the providers file (a closed set); one provider without a file is `captchaai`.
  */
@@ -20,7 +20,7 @@ export function registerProviderMetrics(registry: Registry, o: ProviderMetricsOp
   const info = registry.gauge("captcha_worker_provider_info", "1 per provider: its rank in the order of preference (1 is first) and its billing (plan: a thread plan; per_solve: a price per solve).", ["provider", "rank", "billing"]);
   names.forEach((provider, i) => info.set({ provider, rank: String(i + 1), billing: o.pool.provider(provider)?.plan === undefined ? "per_solve" : "plan" }, 1));
   registry.gauge("captcha_worker_provider_up", "1 while the provider can take new work (its key works, its circuit lets calls through, its budget is not spent); none for a provider a reload removed.", ["provider"], (set) => {
-    // Removed by a reload: the operator's choice, no outage to alert on (README, Providers).
+    // Removed by a reload: the operator's choice, no outage to alert on (docs/providers.md).
     for (const provider of names) if (o.pool.provider(provider)?.removed !== true) set({ provider }, o.up(provider) ? 1 : 0);
   });
   const tasks = registry.counter("captcha_worker_provider_tasks_total", "Tasks that ended at a provider (the one that took them), by type and outcome (solved or failed).", ["provider", "type", "outcome"]);

@@ -27,7 +27,7 @@ export class Bulkhead {
   }
 
   /**
-   * A reload changed the slots (README, Providers): the fair split follows them; hard limits stay as
+   * A reload changed the slots (docs/providers.md): the fair split follows them; hard limits stay as
    * given. Tasks in flight keep their slots; past a lower limit, no new one starts until enough end.
    */
   resize(threads: number): void {

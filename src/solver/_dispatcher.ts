@@ -2,7 +2,7 @@
  * Dispatch: the pump that gives queued tasks a provider's slot, and the submit of each. A task goes
  * to the first provider, in order, that takes its type, is well (its key works, its circuit lets
  * calls through, no trouble pause), has room (a free slot, budget left) and whose `after` the task
- * has waited, unless every provider before it is out of the running (README, Providers). Trade-off:
+ * has waited, unless every provider before it is out of the running (docs/providers.md). Trade-off:
  * a submit whose request may have reached the upstream is never repeated, here or elsewhere; the
  * task fails SUBMIT_UNCERTAIN instead of risking a double charge. One that surely did not goes back
  * to the head of its queue, for the next provider at once or, after a thread plan's "no free
@@ -105,7 +105,7 @@ export class Dispatcher {
   }
 
   /**
-   * `lane` answered that it does not take `task`'s type (README, Providers): with several providers
+   * `lane` answered that it does not take `task`'s type (docs/providers.md): with several providers
    * that provider is skipped for the type a while and the task moves on at once, blaming no one;
    * true when it did. When no other provider may take the type, the task fails with the upstream's
    * code (false), and so do the tasks of the type still queued, which no provider would take now.
@@ -220,7 +220,7 @@ export class Dispatcher {
   }
 }
 
-/** Whether the task carries a proxy: it goes only to a provider that takes its type with one (README, Providers). */
+/** Whether the task carries a proxy: it goes only to a provider that takes its type with one (docs/providers.md). */
 function proxied(task: Task): boolean {
   return task.params.proxy !== undefined;
 }

@@ -1,6 +1,6 @@
 /**
  * One provider's lane in the pool: its upstream client and everything the pool knows of that account
- * on its own (README, Providers): its circuit, its slots (a thread plan's threads, split by bulkhead),
+ * on its own (docs/providers.md): its circuit, its slots (a thread plan's threads, split by bulkhead),
  * its submit back-off, a refused key, whether its money is there, the types it answered it does not
  * take, and what it spent today. The dispatcher asks each lane in order whether it can take a task.
  */
@@ -85,7 +85,7 @@ export class Lane {
   }
 
   /**
-   * A reload changed what the providers file says of it (README, Providers): its slots, billing,
+   * A reload changed what the providers file says of it (docs/providers.md): its slots, billing,
    * `after`, prices, budget or types. The tasks it holds keep their slots and the price they were
    * taken at; what it learnt (a refused key, unsupported types, its spend today) stays.
    */
@@ -103,7 +103,7 @@ export class Lane {
     return !this.removed && (this.#o.takes?.(type, proxied) ?? true);
   }
 
-  /** Whether its balance check finds it unreachable now (README, Providers: work goes to the others meanwhile). */
+  /** Whether its balance check finds it unreachable now (docs/providers.md: work goes to the others meanwhile). */
   get unreachable(): boolean {
     return this.#o.unreachable?.() ?? false;
   }

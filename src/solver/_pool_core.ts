@@ -27,7 +27,7 @@ export class PoolCore {
   readonly clock: Clock;
   readonly scheduler: Scheduler;
   readonly tasks: TaskStore;
-  /** New task ids (README, Scaling out): integers, unique across restarts, the node in the low bits. */
+  /** New task ids (docs/cluster.md): integers, unique across restarts, the node in the low bits. */
   readonly ids: TaskIdGenerator;
   /** The providers, in order of preference (one without a providers file). */
   readonly lanes: readonly Lane[];

@@ -1,6 +1,6 @@
 /**
  * The solver pool: bounded FIFO queues per kind, at most `threads` tasks holding an upstream slot,
- * polls and deadlines on one scheduler, and the upstream's trouble handled as README "How the worker treats the upstream" says (back-off
+ * polls and deadlines on one scheduler, and the upstream's trouble handled as docs/upstream.md says (back-off
  * pauses submissions, fatal account codes stop them, transport failures feed a circuit breaker).
  * This facade admits tasks, forwards reports and runs the lifecycle; its private parts (_dispatcher,
  * _poller, _account, _restore, _drain, _bulkhead) do the rest over the state in _pool_core.ts.
@@ -150,7 +150,7 @@ export class SolverPool {
   }
 
   /**
-   * A reload (README, Providers): `update` changes what the providers file says of provider `name`;
+   * A reload (docs/providers.md): `update` changes what the providers file says of provider `name`;
    * `removed` takes it out of the running for new tasks (it still polls and reports the ones it
    * holds) or back in. What may start now starts. False for a name it does not know.
    */

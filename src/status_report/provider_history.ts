@@ -1,5 +1,5 @@
 /**
- * Each provider's last hour for the status page's provider rows (README, Status page): tasks solved
+ * Each provider's last hour for the status page's provider rows (docs/health.md, Status page): tasks solved
  * and failed (every end that is not a solve, as captcha_worker_provider_tasks_total counts), the
  * time from its submit to the solution in fixed buckets (so the median is estimated the way
  * Prometheus's histogram_quantile does, at a fixed cost), and the time it spent down, from the
@@ -92,7 +92,7 @@ export class ProviderHistory {
   readonly #states: (ProviderCondition | undefined)[];
   #sampledAt: number | undefined;
 
-  /** `names`: the providers, in order of preference (a reload adds none: README, Providers). */
+  /** `names`: the providers, in order of preference (a reload adds none: docs/providers.md). */
   constructor(names: readonly string[]) {
     this.#names = [...names];
     this.#index = new Map(names.map((n, i) => [n, i]));

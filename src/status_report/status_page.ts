@@ -197,7 +197,7 @@ function unsupportedLine(types: readonly RefusedType[] | undefined): string {
 /** Per minute as the rows write it: two figures below 10 ("0.05", "1.5"), whole above. */
 const perMinute = (n: number) => (n >= 10 ? n.toFixed(0) : n.toFixed(n >= 1 ? 1 : 2).replace(/\.?0+$/, ""));
 
-/** The providers table (README, Status page): state, load, the last hour's rates, median solve and time down. */
+/** The providers table (docs/health.md, Status page): state, load, the last hour's rates, median solve and time down. */
 function providersSection(m: StatusModel, row: (mark: Mark, cells: string[]) => string): string {
   if (m.providers.length === 0) return "";
   const rows = m.providers.map((p) => {

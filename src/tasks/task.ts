@@ -43,7 +43,7 @@ export interface Task {
   /** The user agent the upstream solved with, when it said (the client must browse with it). */
   useragent: string | undefined;
   error: TaskError | undefined;
-  /** The provider that took it (README, Providers): polls and reports go there; undefined until submitted. */
+  /** The provider that took it (docs/providers.md): polls and reports go there; undefined until submitted. */
   provider?: string | undefined;
   /** What its solve cost at that provider's price (per-solve providers); undefined on a thread plan. */
   costUsd?: number | undefined;

@@ -1,4 +1,4 @@
-// The HAProxy agent's weight over several providers (README, HAProxy), read over TCP as HAProxy reads
+// The HAProxy agent's weight over several providers (docs/deploy-vm.md, HAProxy), read over TCP as HAProxy reads
 // it: a CaptchaAI-like plan of 2 threads first and a pay-per-solve provider behind it, real
 // simulators on one fake clock.
 import assert from "node:assert/strict";
