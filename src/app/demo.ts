@@ -63,7 +63,7 @@ export interface DemoPool {
 export interface DemoReminders {
   write(text: string): void;
   everyMs: number | undefined;
-  onEnter: ((handler: () => void) => () => void) | undefined;
+  onEnter: ((handler: () => void) => (() => void) | undefined) | undefined;
 }
 
 export interface Demo {
@@ -175,8 +175,10 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
     reminder: (address) => demoReminder(facts(address)),
     remind(address, to) {
       if (stopped) return;
-      reminders = { enter: to.onEnter !== undefined, everyMs: to.everyMs };
       const write = () => to.write(demo.reminder(address));
+      const off = to.onEnter?.(write);
+      reminders = { enter: off !== undefined, everyMs: to.everyMs };
+      if (off) stopReminders.push(off);
       if (to.everyMs !== undefined) {
         let next: Timer | undefined;
         const again = () => {
@@ -186,8 +188,6 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
         next = clock.setTimeout(again, to.everyMs);
         stopReminders.push(() => next?.cancel());
       }
-      const off = to.onEnter?.(write);
-      if (off) stopReminders.push(off);
     },
     close: async () => {
       await Promise.all([simulator.close(), overflow?.close()]);

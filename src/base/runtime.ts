@@ -23,10 +23,10 @@ export interface Runtime {
   /** stderr (where the log goes) is a terminal. @default false */
   stderrIsTTY?: boolean;
   /**
-   * Calls `handler` for each line typed on stdin (Enter) when stdin is a terminal; returns the
-   * unsubscribe, which stops reading. Absent: no terminal to read (tests, pipes).
+   * Calls `handler` for each line typed on stdin (Enter) when stdin is a terminal, and returns the
+   * unsubscribe, which stops reading; undefined (nothing read) when stdin is no terminal. Absent: tests.
    */
-  onEnter?: (handler: () => void) => () => void;
+  onEnter?: (handler: () => void) => (() => void) | undefined;
   /** What metrics, systemd and the start line read of the process (version, pid, CPU, memory). */
   process: ProcessStats;
 }

@@ -65,6 +65,15 @@ describe("the demo's banner and reminders", () => {
     assert.ok(short.split("\n").length < 12, short);
   });
 
+  test("with stdin and stdout no terminal, nothing comes back and the banner promises nothing", async () => {
+    const written: string[] = [];
+    demo.remind(ADDRESS, { write: (t) => void written.push(t), everyMs: undefined, onEnter: () => undefined });
+    assert.doesNotMatch(demo.banner(ADDRESS), /come back/);
+    assert.match(demo.banner(ADDRESS), /Stop with Ctrl-C\.\n\n$/);
+    await clock.advance(3 * DEMO_REMINDER_MS);
+    assert.deepEqual(written, []);
+  });
+
   test("comes back every DEMO_REMINDER_MS and at each Enter, until the drain begins; the banner says so", async () => {
     const written: string[] = [];
     let enter: (() => void) | undefined;
