@@ -70,6 +70,9 @@ function readFields(entry: TaskTypeSpec, source: Source, rule: ProxyRule, fixed?
     const proxy = source.proxy();
     if (proxy !== undefined && !(proxy instanceof TaskProxy)) return proxy;
     if (proxy === undefined && rule === "required") return refuse("proxy", "ERROR_BAD_PROXY", `is required for a ${entry.type} task`, source.api === "v2" ? "proxyAddress" : "proxy");
+    if (proxy !== undefined && entry.proxyTypes && !entry.proxyTypes.includes(proxy.type)) {
+      return refuse("proxytype", "ERROR_BAD_PROXY", `expected ${entry.proxyTypes.join(" or ")} for a ${entry.type} task`, source.api === "v2" ? "proxyType" : "proxytype");
+    }
     if (proxy !== undefined) out.proxy = proxy;
   }
   const broken = entry.check?.(out);
