@@ -224,6 +224,33 @@ describe("@2captcha/captcha-solver 1.3.9 through in.php/res.php", () => {
   });
 });
 
+describe("a failing proxy, as each client reads it", () => {
+  interface ApiError { err?: string }
+  const failing = async (selector: "in.php" | "res.php:get", code: string, work: () => Promise<unknown>) => {
+    h.sim.control.setFault(selector, { error: code });
+    try {
+      return await through(h, work()).then(() => "solved", (e: unknown) => (typeof e === "string" ? e : (e as ApiError).err ?? String(e)));
+    } finally {
+      h.sim.control.clearFaults();
+    }
+  };
+  test("@2captcha/captcha-solver and 2captcha-ts read the upstream's proxy code on res.php (ERROR_PROXY_CONNECTION_FAILED at a poll, ERROR_BAD_PROXY at its submit), not ERROR_CAPTCHA_UNSOLVABLE", async () => {
+    for (const Solver of [NpmSolver, TsSolver]) {
+      const s = new Solver(CLIENT_KEY, 5);
+      assert.equal(await failing("res.php:get", "ERROR_PROXY_CONNECTION_FAILED", () => s.cloudflareTurnstile!({ sitekey: TS_KEY, pageurl: PAGE, ...LEGACY_PROXY })), "ERROR_PROXY_CONNECTION_FAILED");
+      assert.equal(await failing("in.php", "ERROR_BAD_PROXY", () => s.recaptcha!({ googlekey: RC_KEY, pageurl: PAGE, ...LEGACY_PROXY })), "ERROR_BAD_PROXY");
+    }
+  });
+  test("@antiadmin/anticaptchaofficial throws the proxy code getTaskResult answers", async () => {
+    assert.equal(await failing("res.php:get", "ERROR_PROXY_CONNECTION_FAILED", () => ac.solveTurnstileProxyOn!(PAGE, TS_KEY, ...AC_PROXY)), "ERROR_PROXY_CONNECTION_FAILED");
+  });
+  test("the client's README example with proxy and proxytype swapped is refused at the gateway ERROR_BAD_PROXY, before anything is sent upstream", async () => {
+    const before = h.sim.submits().length;
+    await assert.rejects(new NpmSolver(CLIENT_KEY, 5).recaptcha!({ googlekey: RC_KEY, pageurl: PAGE, proxy: "HTTPS", proxytype: PROXY_TEXT }), (e: ApiError) => e.err === "ERROR_BAD_PROXY");
+    assert.equal(h.sim.submits().length, before);
+  });
+});
+
 describe("2captcha-ts 2.4.1 through in.php/res.php", () => {
   for (const c of tsCases(new TsSolver(CLIENT_KEY, 5))) test(title(c), () => runCase(c));
 });
