@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 import { advance, eventually, startHarness, type Harness } from "../_support/harness.ts";
-import { CLIENT_KEY, gatewayHarness, PNG } from "../_support/gateway.ts";
+import { CLIENT_KEY, gatewayHarness, OTHER_KEY, PNG } from "../_support/gateway.ts";
 
 const require = createRequire(import.meta.url);
 type Call = (params: Record<string, unknown>) => Promise<{ data: unknown; id: string; useragent?: string }>;
@@ -248,6 +248,27 @@ describe("a failing proxy, as each client reads it", () => {
     const before = h.sim.submits().length;
     await assert.rejects(new NpmSolver(CLIENT_KEY, 5).recaptcha!({ googlekey: RC_KEY, pageurl: PAGE, proxy: "HTTPS", proxytype: PROXY_TEXT }), (e: ApiError) => e.err === "ERROR_BAD_PROXY");
     assert.equal(h.sim.submits().length, before);
+  });
+});
+
+describe("no capacity: ERROR_NO_SLOT_AVAILABLE, as each client raises it", () => {
+  test("@2captcha/captcha-solver throws APIError ERROR_NO_SLOT_AVAILABLE (code 11) to its caller, with no retry of its own", async () => {
+    const s = new NpmSolver(OTHER_KEY, 5); // max_in_flight=1
+    const first = through(h, s.imageCaptcha!({ body: PNG }));
+    await eventually(() => h.worker.pool.stored.open > 0, "bravo's first task");
+    await assert.rejects(s.imageCaptcha!({ body: PNG }), (e: { err?: string; code?: number }) => e.err === "ERROR_NO_SLOT_AVAILABLE" && e.code === 11);
+    await first;
+  });
+  test("@antiadmin/anticaptchaofficial throws the errorCode ERROR_NO_SLOT_AVAILABLE, with no retry of its own", async () => {
+    ac.setAPIKey!(OTHER_KEY);
+    try {
+      const first = through(h, ac.solveImage!(PNG));
+      await eventually(() => h.worker.pool.stored.open > 0, "bravo's first task");
+      await assert.rejects(ac.solveImage!(PNG), (e: unknown) => e === "ERROR_NO_SLOT_AVAILABLE");
+      await first;
+    } finally {
+      ac.setAPIKey!(CLIENT_KEY);
+    }
   });
 });
 
