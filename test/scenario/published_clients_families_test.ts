@@ -244,6 +244,13 @@ describe("a failing proxy, as each client reads it", () => {
   test("@antiadmin/anticaptchaofficial throws the proxy code getTaskResult answers", async () => {
     assert.equal(await failing("res.php:get", "ERROR_PROXY_CONNECTION_FAILED", () => ac.solveTurnstileProxyOn!(PAGE, TS_KEY, ...AC_PROXY)), "ERROR_PROXY_CONNECTION_FAILED");
   });
+  test("coordinates and canvas, 2captcha families the worker does not solve, are refused ERROR_NO_SUCH_METHOD, not solved as a text image or a grid", async () => {
+    const s = new NpmSolver(CLIENT_KEY, 5);
+    const before = h.sim.submits().length;
+    await assert.rejects(through(h, s.coordinates!({ body: PNG, textinstructions: "click the cat" })), (e: ApiError) => e.err === "ERROR_NO_SUCH_METHOD");
+    await assert.rejects(through(h, s.canvas!({ body: PNG, textinstructions: "outline the cat" })), (e: ApiError) => e.err === "ERROR_NO_SUCH_METHOD");
+    assert.equal(h.sim.submits().length, before, "nothing went upstream");
+  });
   test("the client's README example with proxy and proxytype swapped is refused at the gateway ERROR_BAD_PROXY, before anything is sent upstream", async () => {
     const before = h.sim.submits().length;
     await assert.rejects(new NpmSolver(CLIENT_KEY, 5).recaptcha!({ googlekey: RC_KEY, pageurl: PAGE, proxy: "HTTPS", proxytype: PROXY_TEXT }), (e: ApiError) => e.err === "ERROR_BAD_PROXY");
