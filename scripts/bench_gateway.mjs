@@ -2,13 +2,15 @@
 // server in the same run, on one worker (the built executable, --client-keys-file) and the built-in
 // simulator: submits per second (POST /v1/tasks, in.php form, createTask JSON) for an image task
 // and for a Turnstile task with a proxy (the catalogue's proxy and user-agent path), reads per
-// second (GET /v1/tasks/:id, res.php get, getTaskResult), and the worker's own time per task
-// (Server-Timing `worker`, read through /v1/tasks for gateway tasks: one id scheme) for tasks
-// arriving steadily through each API. The bare server is started by the same Node runtime, reads
-// each request's body and answers a small JSON with its length: the floor any HTTP API on this
-// machine stands on. Targets take turns within each round; ratios are the median of the per-round
-// ratios (each round's pair ran side by side, so the machine's drift cancels).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+// second (GET /v1/tasks/:id, res.php get, getTaskResult), the worker's CPU time per task from its
+// submit to its end through each API (from /proc: steadier than throughput on a shared machine),
+// and the worker's own time per task (Server-Timing `worker`, read through /v1/tasks for gateway
+// tasks: one id scheme) for tasks arriving steadily through each API. The bare server is started
+// by the same Node runtime, reads each request's body and answers a small JSON with its length:
+// the floor any HTTP API on this machine stands on. Targets take turns within each round; ratios
+// are the median of the per-round ratios (each round's pair ran side by side, so the machine's
+// drift cancels).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { spawnTracked } from "./bench_children.mjs";
 import { freePort, pollUntil } from "../test/_support/net.ts";
@@ -27,7 +29,9 @@ async function bareServer() {
   const code = `
     const submit = '{"id":"1","status":"queued"}';
     const read = JSON.stringify({ id: "1", type: "image", status: "solved", solution: "abc123", created_at: new Date(0).toISOString(), solved_at: new Date(0).toISOString() });
-    require("node:http").createServer((req, res) => {
+    // Idle keep-alive connections kept a minute (Node closes them after 5 s): the bench's agent
+    // reuses them after waiting on the worker's rounds, and a close in that moment is a reset.
+    const server = require("node:http").createServer((req, res) => {
       let n = 0;
       req.on("data", (c) => (n += c.length));
       req.on("end", () => {
@@ -35,7 +39,9 @@ async function bareServer() {
         res.writeHead(req.method === "POST" ? 202 : 200, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
         res.end(body);
       });
-    }).listen(${port}, "127.0.0.1");`;
+    });
+    server.keepAliveTimeout = 60_000;
+    server.listen(${port}, "127.0.0.1");`;
   const child = spawnTracked(process.execPath, ["-e", code], { stdio: "ignore" });
   const url = `http://127.0.0.1:${port}`;
   await pollUntil("bare server", async () => {
@@ -47,6 +53,14 @@ async function bareServer() {
   }, { timeoutMs: 20_000, intervalMs: 50 });
   return { child, url };
 }
+
+/** A process's CPU time so far (user + system), in ms, from /proc (Linux). */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+/** The kernel's clock ticks per second (USER_HZ: 100 on Linux x86-64). */
+const CLOCK_TICKS = Number(process.env.CLK_TCK ?? 100);
 
 /** `h`: bench.mjs's plumbing (simulator, worker, http, stop, quantile, ms, workerMs, PNG). */
 export async function benchGateway(h) {
@@ -121,6 +135,34 @@ export async function benchGateway(h) {
     }
     out.push(line(`reads of a solved image task, 3,000 at 64 concurrent, median of ${ROUNDS} rounds`, reads));
     for (const l of out) console.log(l);
+
+    // CPU time, which a busy machine disturbs far less than throughput: the worker's per task of
+    // each set, from its submit to its end (admission, the upstream submit and poll, the end), each round
+    // waited out until the worker holds no task; the bare server's per request beside it.
+    const idle = async () => {
+      for (let i = 0; i < 600; i++) {
+        const stats = JSON.parse((await h.http("GET", w.url + "/health/ready")).text).stats;
+        if (stats.queue_depth === 0 && stats.in_flight === 0) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error("the worker did not empty its queue in 30 s");
+    };
+    await idle();
+    for (const [kind, t] of Object.entries(tasks).filter(([k]) => kinds.includes(k))) {
+      const cpu = { bare: [], v1: [], legacy: [], v2: [] };
+      const submit = submitters(t);
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const name of Object.keys(cpu)) {
+          const pid = name === "bare" ? bare.child.pid : w.child.pid;
+          const before = cpuMs(pid);
+          await rate(1000, 64, submit[name]);
+          if (name !== "bare") await idle();
+          cpu[name].push((cpuMs(pid) - before) / 1000);
+        }
+      }
+      const per = (k) => `${median(cpu[k]).toFixed(3)} ms`;
+      console.log(`  CPU per ${kind === "image" ? "image" : "proxied Turnstile"} task, submit to end, median of ${ROUNDS} rounds of 1,000: /v1/tasks ${per("v1")}; in.php ${per("legacy")} (${ratio(cpu.legacy, cpu.v1).toFixed(2)} of /v1/tasks); createTask ${per("v2")} (${ratio(cpu.v2, cpu.v1).toFixed(2)} of /v1/tasks); the bare server ${per("bare")} per request`);
+    }
 
     // The worker's own time: 300 image tasks at 100/s through each API, each followed to its end.
     const submit = submitters(tasks.image);
