@@ -7,6 +7,7 @@ import { registerTypesRoute } from "../http/types_route.ts";
 import type { Callbacks } from "../gateway/callbacks.ts";
 import { ByteBudget } from "../base/byte_budget.ts";
 import type { Clock } from "../base/clock.ts";
+import { isWorkerError, type WorkerErrorCode } from "../base/errors.ts";
 import { watchRefusals } from "../base/dir_refusals.ts";
 import type { Logger } from "../base/log.ts";
 import type { ProcessStats } from "../base/process_stats.ts";
@@ -68,12 +69,16 @@ export interface Wiring {
 }
 
 /** --state-dir: locks it and replays the journal (read-only) before anything is accepted; throws (exit 78 unusable, 75 owned) after logging. */
+/** Start failures shown as run's one plain line (README, Exit codes), not also logged. */
+export const PLAIN_START_ERRORS = ["ERR_LISTEN", "ERR_STATE_DIR", "ERR_STATE_DIR_BUSY", "ERR_CONFIG_INVALID"] as const satisfies readonly WorkerErrorCode[];
+
 export async function openJournal(w: Omit<Wiring, "taskEnds" | "started">, pid: number): Promise<ReplayedJournal | undefined> {
   if (w.config.stateDir === undefined) return undefined;
   try {
     return await FileJournal.replay(w.config.stateDir, { log: w.log.child({ component: "journal" }), clock: w.clock, pid });
   } catch (err) {
-    w.log.error("cannot use the state directory", { err });
+    // A state directory refused or owned by another worker is run's one plain line (README, Exit codes); anything else is logged.
+    if (!PLAIN_START_ERRORS.some((code) => isWorkerError(err, code))) w.log.error("cannot use the state directory", { err });
     throw err;
   }
 }
@@ -233,6 +238,8 @@ export function createSolver(w: Wiring, o: SolverOptions): SolverPool {
       // Evidence (a transport failure, a refusal for money) re-reads that provider's balance now, single flight.
       onEvidence: () => void checks.refresh(checkNameOf(spec.name)),
       named: several,
+      // With several providers, one its balance check cannot reach takes no new task until a check answers.
+      unreachable: several ? () => o.health.view.providerIssues(spec.name).some((i) => i.kind === "upstream_unreachable") : undefined,
     })),
     log: log.child({ component: "solver" }),
     onSpend: o.onSpend,

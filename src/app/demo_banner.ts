@@ -16,7 +16,10 @@ export interface Overflow {
   everyMs: number;
   afterMs: number;
   name: string;
+  /** Per 1000 tokens. */
   priceUsd: number;
+  /** Per 1000 images (grid and BLS are images too). */
+  imagePriceUsd: number;
   dailyBudgetUsd: number;
   url: URL;
 }
@@ -77,7 +80,7 @@ export function demoBanner(f: BannerFacts): string {
 function overflowText(o: Overflow, base: string): string {
   return (
     `\nOverflow: the simulated CaptchaAI plan has ${o.planThreads} threads and a sample task arrives every ${formatDuration(o.everyMs)}; a task that waits ` +
-    `${formatDuration(o.afterMs)} for them goes to the per-solve ${o.name} simulator ($${o.priceUsd} per 1000, daily budget $${o.dailyBudgetUsd.toFixed(2)}).\n` +
+    `${formatDuration(o.afterMs)} for them goes to the per-solve ${o.name} simulator ($${o.imagePriceUsd} per 1000 images, $${o.priceUsd} per 1000 tokens, daily budget $${o.dailyBudgetUsd.toFixed(2)}).\n` +
     `  Each task line names its provider; watch both on the status page and in ${base}/metrics (captcha_worker_provider_*).\n` +
     `  ${o.name} simulator ${o.url.href}__sim/counts\n`
   );

@@ -6,7 +6,7 @@
  */
 import type { Callbacks } from "../gateway/callbacks.ts";
 import type { Clock } from "../base/clock.ts";
-import { WorkerError } from "../base/errors.ts";
+import { isWorkerError, WorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
 import type { ProcessStats } from "../base/process_stats.ts";
 import { SecretSet } from "../base/redact.ts";
@@ -28,9 +28,10 @@ import type { WorkerMetrics } from "../metrics/worker_metrics.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import { TaskEndHub } from "../tasks/task_end_hub.ts";
 import { createProviderClient } from "../upstream/provider_client.ts";
-import { checkNameOf, createHealth, createMetrics, createSolver, laneSettings, openJournal, registerRoutes, type HealthParts, type ProviderPart, type Wiring } from "./_wiring.ts";
+import { checkNameOf, PLAIN_START_ERRORS, createHealth, createMetrics, createSolver, laneSettings, openJournal, registerRoutes, type HealthParts, type ProviderPart, type Wiring } from "./_wiring.ts";
 import { DEFAULT_PROVIDER_NAME, type ProviderSpec, type ProvidersReload } from "../config/providers.ts";
 import { createProvidersReloader } from "./providers_reload.ts";
+import { watchKeyFiles } from "./key_files_watch.ts";
 import { recordAddress } from "./address_file.ts";
 import { startDemo, type Demo } from "./demo.ts";
 import { createStopLadder, type StopLadder, type StopParts } from "./lifecycle.ts";
@@ -46,6 +47,11 @@ export interface WorkerOptions {
    * file cannot be read or holds no key (the old key stays in use).
    */
   reloadApiKey?: () => string | undefined;
+  /**
+   * The files the key reload reads (the CaptchaAI key's file, a providers file and its key files):
+   * one that changes on disk is re-read as on SIGHUP (app/key_files_watch.ts). Not with --demo.
+   */
+  keyFiles?: () => readonly string[];
   /** The secrets the logger redacts; a re-read key is added to them. @default a set of the key alone */
   secrets?: SecretSet;
   /** Bearer token required on the task API, if any. */
@@ -97,7 +103,15 @@ export interface Worker extends StopLadder {
 }
 
 /**
- * Starts the worker. Rejects, after logging what failed and closing what had started, with
+ * Start failures a person fixes by changing the command line or the host (a taken address, an unusable
+ * or owned --state-dir): the caller shows each as one plain line, as configuration errors are, so
+ * the listeners' start does not log them too.
+ */
+export { PLAIN_START_ERRORS };
+
+/**
+ * Starts the worker. Rejects, after logging what failed (a PLAIN_START_ERRORS listener failure is
+ * left to the caller) and closing what had started, with
  * ERR_STATE_DIR when --state-dir is unusable, ERR_STATE_DIR_BUSY when another process owns it, or
  * the listen error when an address is taken. The journal is only read (under its lock) before the
  * listen; it is compacted and written once the listener is bound too.
@@ -117,9 +131,16 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   secrets.add(apiKey);
   const w: Wiring = { config, clock, log, taskEnds, started: demo ? [demo] : [] };
   if (clientKeys) w.started.push(clientKeys); // stop(): its modification-time checks
+  // Watched from here, as the files were just read: a Secret the kubelet updates sends no signal.
+  let reloadKeys: (() => void) | undefined;
+  const keyWatch = o.keyFiles && !demo
+    ? watchKeyFiles({ paths: o.keyFiles, clock, onChange: (files) => (log.info("reload: a key file changed; the keys are re-read as on SIGHUP", { files }), reloadKeys?.()) })
+    : undefined;
+  if (keyWatch) w.started.push(keyWatch);
 
   const opened = await openJournal(w, o.process.pid).catch(async (err: unknown) => {
     clientKeys?.stop();
+    keyWatch?.stop();
     await demo?.close();
     throw err;
   });
@@ -141,6 +162,10 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     })
     : undefined;
   if (providersReload) taskEnds.subscribe(() => providersReload.taskEnded());
+  reloadKeys = () => {
+    if (upstream.reloadKey?.()) void health.checks.refresh(health.providers[0]!.check);
+    if (providersReload) providersReload.apply(o.rereadProviders!());
+  };
   const { router, gateway, callbacks } = registerRoutes(w, {
     pool,
     health,
@@ -173,8 +198,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     taskEnds,
     reload: () => {
       if (clientKeys) void clientKeys.reload();
-      if (upstream.reloadKey?.()) void health.checks.refresh(health.providers[0]!.check);
-      if (providersReload) providersReload.apply(o.rereadProviders!());
+      reloadKeys?.();
       if (!clientKeys && !o.reloadApiKey && !providersReload) log.info("reload: nothing to re-read (no --client-keys-file, no key file)");
     },
     get state() {
@@ -265,9 +289,10 @@ async function startListeners(
   const { config, clock, log } = w;
   const { ladder, opened } = x;
   const { view, notifier, checks } = x.health;
-  // What failed is logged, everything started so far closes, and the start rejects with the error.
+  // What failed is logged (unless the caller shows it as its one plain line), everything started so
+  // far closes, and the start rejects with the error.
   const fail = async (message: string, err: unknown, fields: Record<string, unknown> = {}): Promise<never> => {
-    log.error(message, { ...fields, err });
+    if (!PLAIN_START_ERRORS.some((code) => isWorkerError(err, code))) log.error(message, { ...fields, err });
     await ladder.close();
     throw err;
   };

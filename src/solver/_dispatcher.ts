@@ -95,7 +95,7 @@ export class Dispatcher {
   /** Whether `lane` takes `task` now, is busy (a slot, a plan's "no free thread"), or is out of the running for it. */
   #verdict(lane: Lane, task: Task, now: number): Verdict {
     if (!lane.takes(task.type, proxied(task)) || lane.unsupported(task.type, now)) return "out";
-    if (lane.refusedCode !== undefined || lane.circuit.state === "open") return "out";
+    if (lane.refusedCode !== undefined || lane.circuit.state === "open" || lane.unreachable) return "out";
     if (!lane.affords(task.type, now)) return "out";
     const paused = lane.pausedAt(now);
     if (paused === "trouble") return "out";
@@ -189,6 +189,8 @@ export class Dispatcher {
         return;
       case "transient":
         if (outcome.maybeDelivered) {
+          // With other providers, this one steps aside a while too: the next tasks go elsewhere, not into the same hang.
+          if (core.lanes.length > 1) lane.backOff("trouble");
           core.release(task);
           core.fail(task, SUBMIT_UNCERTAIN, `The submit may have reached the upstream (${outcome.code}); not repeated, to avoid a double charge.`, "worker");
           return;

@@ -103,6 +103,11 @@ export class Lane {
     return !this.removed && (this.#o.takes?.(type, proxied) ?? true);
   }
 
+  /** Whether its balance check finds it unreachable now (README, Providers: work goes to the others meanwhile). */
+  get unreachable(): boolean {
+    return this.#o.unreachable?.() ?? false;
+  }
+
   /** Whether it answered `type` "not supported" lately. */
   unsupported(type: TaskType, now: number): boolean {
     const until = this.#unsupported.get(type);

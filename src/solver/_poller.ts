@@ -39,7 +39,7 @@ export class Poller {
       return;
     }
     task.polls++;
-    const outcome = await core.callFor(task, lane, POLL, (signal) => lane.upstream.poll(task.upstreamId!, signal));
+    const outcome = await core.callFor(task, lane, POLL, (signal) => lane.upstream.poll(task.upstreamId!, signal, task.params.proxy));
     if (outcome === undefined || task.status !== "submitted") return;
     switch (outcome.kind) {
       case "ok": {

@@ -2,6 +2,7 @@
 // the providers in use and the process running, naming the line and the field; a provider removed
 // while it holds a task finishes it there and takes no new one; changed threads apply at once; a new
 // provider needs a restart; no key ever reaches the log.
+import { pngOfSize } from "../_support/images.ts";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,10 +12,10 @@ import { pollUntil } from "../_support/net.ts";
 import { tempDir } from "../_support/temp_dirs.ts";
 import { postTask, spawnWorker, whenReady } from "../_support/worker_child.ts";
 
-const PLAN_KEY = "plan-key-for-the-reload-test-01234";
-const PAID_KEY = "paid-key-for-the-reload-test-56789";
+const PLAN_KEY = "plan-key-for-the-reload-test-012";
+const PAID_KEY = "paid-key-for-the-reload-test-567";
 const PASTED = "pasted-key-reload-test-abcdef01234";
-const IMAGE = { type: "image" as const, image: Buffer.alloc(150, 3).toString("base64") };
+const IMAGE = { type: "image" as const, image: pngOfSize(150, 3).toString("base64") };
 
 let plan: Simulator;
 let paid: Simulator;
