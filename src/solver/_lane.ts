@@ -1,8 +1,9 @@
 /**
  * One provider's lane in the pool: its upstream client and everything the pool knows of that account
- * on its own (README, Providers): its circuit, its slots (a thread plan's threads, split by bulkhead),
- * its submit back-off, a refused key, whether its money is there, the types it answered it does not
- * take, and what it spent today. The dispatcher asks each lane in order whether it can take a task.
+ * on its own (README, Providers): its circuit, its slots (a thread plan's adaptive limit, README
+ * Thread plan, or a per-solve account's cap, split by bulkhead), its submit back-off, a refused key,
+ * whether its money is there, the types it answered it does not take, and what it spent today. The
+ * dispatcher asks each lane in order whether it can take a task.
  */
 import { Backoff } from "../base/backoff.ts";
 import { CircuitBreaker, type CircuitState } from "../base/circuit_breaker.ts";
@@ -11,8 +12,10 @@ import type { Logger } from "../base/log.ts";
 import type { ScheduledJob, Scheduler } from "../base/scheduler.ts";
 import { balanceFunded } from "../health/readiness.ts";
 import type { HealthFeed } from "../health/worker_health.ts";
+import type { Task } from "../tasks/task.ts";
 import type { TaskKind, TaskType } from "../tasks/task_catalogue.ts";
 import { Bulkhead, type BulkheadLimits } from "./_bulkhead.ts";
+import { ThreadLimit } from "./_thread_limit.ts";
 import type { LaneOptions } from "./pool_options.ts";
 import type { SolverUpstream } from "./upstream_port.ts";
 
@@ -21,6 +24,9 @@ export const UNSUPPORTED_FOR_MS = 10 * 60_000;
 
 /** Why a lane's submissions are paused: a plan's "no free thread" keeps the lane in line (tasks wait for it), anything else steps it aside. */
 export type PauseReason = "capacity" | "trouble";
+
+/** Whether a lane has room for a task now: a slot, a slot past what it holds safely (a probe: README, Thread plan), or none. */
+export type Room = "take" | "probe" | "busy";
 
 export class Lane {
   readonly name: string;
@@ -38,8 +44,12 @@ export class Lane {
   #pauseReason: PauseReason = "trouble";
   #resumeJob: ScheduledJob | undefined;
   #refusedCode: string | undefined;
-  /** ERROR_ZERO_BALANCE answers whose meaning (money or threads) waits on the next balance read. */
-  #zeroBalanceRefusals = 0;
+  /** A thread plan's adaptive limit; undefined for a per-solve account (its cap is fixed). */
+  readonly #limit: ThreadLimit | undefined;
+  /** Tasks whose submit under way is a probe. */
+  readonly #probes = new Set<Task>();
+  /** The plan was full with work waiting for it, as last told to health. */
+  #full = false;
   /** The last balance read was at or above the minimum. */
   #funded = true;
   /** Types this provider answered "not supported", until when. */
@@ -61,6 +71,7 @@ export class Lane {
     this.#log = ctx.log;
     this.#pump = ctx.pump;
     this.bulkhead = new Bulkhead(o.threads, o.bulkhead);
+    this.#limit = (o.plan ?? true) ? new ThreadLimit(ctx.clock, { plan: o.threads, random: ctx.random }) : undefined;
     this.submitBackoff = new Backoff({ baseMs: 1000, maxMs: 60_000, random: ctx.random });
     this.circuit = new CircuitBreaker(ctx.clock, {
       onChange: (state: CircuitState) => {
@@ -170,35 +181,33 @@ export class Lane {
     this.#resumeJob = undefined;
   }
 
-  /**
-   * A refusal for threads counts as saturation; one for money is decided by the balance, re-read now
-   * (evidence, not the TTL): below the minimum readiness says low_balance, above it saturation.
-   */
+  /** A refusal to back off: ERROR_ZERO_BALANCE re-reads the balance now (evidence, not the TTL): money or threads? */
   refusedFor(code: string): void {
-    if (code === "ERROR_ZERO_BALANCE") {
-      this.#zeroBalanceRefusals++;
-      this.#o.onEvidence?.();
-    } else if (code === "ERROR_NO_SLOT_AVAILABLE") {
-      this.health.submitAnswered(true);
-      this.#o.onEvidence?.();
-    }
+    if (code === "ERROR_ZERO_BALANCE") this.#o.onEvidence?.();
   }
 
   /**
-   * A balance was read. Refusals for money waiting on it count as saturation when there is money
-   * (CaptchaAI says "zero balance" for "no free threads" too). When the money comes back, the
-   * submit back-off ends now; a refusal for threads keeps its back-off.
+   * Whether a refusal with `code` means "no free thread" on this plan (README, Thread plan): ERROR_NO_SLOT_AVAILABLE,
+   * or CaptchaAI's ERROR_ZERO_BALANCE while the last balance read found money. A per-solve account has no plan.
+   */
+  refusesThreads(code: string): boolean {
+    return this.#limit !== undefined && (code === "ERROR_NO_SLOT_AVAILABLE" || (code === "ERROR_ZERO_BALANCE" && this.#funded));
+  }
+
+  /**
+   * A balance was read. When the money comes back, the submit back-off ends now; a refusal for
+   * threads never paused the lane (its probes are paced instead).
    */
   balanceRead(balanceUsd: number): void {
     const funded = balanceFunded(this.#funded, balanceUsd, this.#o.minBalanceUsd ?? 0);
-    const toppedUp = funded && !this.#funded;
+    const changed = funded !== this.#funded;
     this.#funded = funded;
     this.health.balanceFunded(funded);
-    if (funded) for (; this.#zeroBalanceRefusals > 0; this.#zeroBalanceRefusals--) this.health.submitAnswered(true);
-    this.#zeroBalanceRefusals = 0;
-    if (!toppedUp) return;
+    if (!changed) return;
+    if (!funded) return this.#pump(); // the plan is not what is full now
     this.health.resumed();
     this.submitBackoff.reset();
+    this.#limit?.fundsBack();
     if (this.circuit.state === "closed") this.clearPause();
     this.#pump();
   }
@@ -257,9 +266,71 @@ export class Lane {
     this.#committedUsd = Math.max(0, this.#committedUsd - this.priceUsd(type));
   }
 
-  /** May it be asked for `kind` now: healthy (key, circuit), not paused for trouble, room for the kind. */
-  hasRoom(kind: TaskKind, otherKindWaiting: boolean): boolean {
-    return this.bulkhead.may(kind, otherKindWaiting);
+  /** Its room for a task of `kind` now: within its limit, as a probe past what it holds safely, or none. */
+  room(kind: TaskKind, otherKindWaiting: boolean): Room {
+    const limit = this.#limit;
+    if (!limit) return this.bulkhead.may(kind, otherKindWaiting) ? "take" : "busy";
+    const busy = this.bulkhead.total;
+    const verdict = limit.verdict(busy);
+    if (verdict === "wait") return "busy";
+    // The kinds' shares apply within the limit; a probe may hold one more.
+    this.bulkhead.limitTo(verdict === "probe" ? Math.max(busy + 1, limit.limit) : limit.limit);
+    return this.bulkhead.may(kind, otherKindWaiting) ? verdict : "busy";
+  }
+
+  /** When a paced probe may go (the pump runs then); undefined when nothing waits on the clock. */
+  get probeAt(): number | undefined {
+    return this.#limit?.wakeAt;
+  }
+
+  /** Its adaptive limit now (a per-solve account: its fixed cap). */
+  get limit(): number {
+    return this.#limit?.limit ?? this.#o.threads;
+  }
+
+  /** Submits it answered "no free thread" since start. */
+  get capacityRefusals(): number {
+    return this.#limit?.refusals ?? 0;
+  }
+
+  /** `task` took a slot; its submit goes as a probe when `room` said so. */
+  submitting(task: Task, room: Room): void {
+    if (room !== "probe" || !this.#limit) return;
+    this.#probes.add(task);
+    this.#limit.probeSent();
+  }
+
+  /** It holds threads the upstream took already (a restart's submitted tasks). */
+  holding(): void {
+    this.#limit?.holding(this.bulkhead.total);
+  }
+
+  /** The upstream took `task`'s submit: a probe taken raises the limit. */
+  taken(task: Task): void {
+    const probe = this.#probes.delete(task);
+    if (!this.#limit) return;
+    this.#limit.taken(probe, this.bulkhead.total);
+    if (probe) this.#pump(); // room for one more, maybe
+  }
+
+  /** The upstream refused `task`'s submit for want of threads; `task` still holds its slot (requeued next, never failed). */
+  refusedThreads(task: Task): void {
+    const probe = this.#probes.delete(task);
+    this.#limit?.refused(probe, this.bulkhead.total - 1);
+  }
+
+  /** `task` gave its slot back: a probe that ended otherwise (a transport failure, an expiry) frees the next. */
+  released(task: Task): void {
+    if (this.#probes.delete(task)) this.#limit?.probeEnded();
+  }
+
+  /** After a pump: whether work waited on this lane. The plan is full while work waits and the lane holds all it may (README, Thread plan: saturation). */
+  noteWaiting(waiting: boolean): void {
+    // A probe out still waits for a thread, as the task it carries does.
+    const full = (waiting || this.#probes.size > 0) && this.#funded && this.#limit !== undefined && this.#limit.fullAt(this.bulkhead.total);
+    if (full === this.#full) return;
+    this.#full = full;
+    this.health.planFull(full);
   }
 }
 

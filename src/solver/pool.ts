@@ -45,11 +45,13 @@ export interface ProviderState {
   name: string;
   /** Tasks holding its slots. */
   busy: number;
-  /** Its slots: a plan's threads or a per-solve account's cap. */
+  /** Its slots now: a plan's adaptive limit (README, Thread plan) or a per-solve account's cap. */
   limit: number;
   /** A thread plan's threads; undefined for a per-solve account. */
   plan: number | undefined;
   circuit: CircuitState;
+  /** Submits it refused for want of threads (a plan's "no free thread") since start. */
+  capacityRefusals: number;
   /** The key refusal it answered, while it lasts. */
   refusedCode: string | undefined;
   /** Why its submissions are paused now, if they are. */
@@ -137,8 +139,9 @@ export class SolverPool {
     return {
       name: lane.name,
       busy: lane.bulkhead.total,
-      limit: lane.threads,
+      limit: lane.limit,
       plan: lane.plan ? lane.threads : undefined,
+      capacityRefusals: lane.capacityRefusals,
       circuit: lane.circuit.state,
       refusedCode: lane.refusedCode,
       paused: lane.pausedAt(now),

@@ -69,7 +69,7 @@ const MEANING: Record<FindingKind, string> = {
   queue_full: "the queue is full (--queue-max)",
   state_dir: "the journal in --state-dir cannot be written",
   queue_wait: "the oldest queued task has waited more than --max-queue-wait",
-  saturation: "many submits are refused for want of upstream threads (--max-saturation)",
+  saturation: "the thread plan was full while work waited much of the time (--max-saturation)",
   provider_down: "this provider cannot take work now (its reason follows its name)",
 };
 
