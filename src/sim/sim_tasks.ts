@@ -27,6 +27,9 @@ export class SimTasks {
   unsolvableRatio = 0;
   /** Answer length in characters of text answers (memory benchmarks); undefined: 6 for images, 408 for tokens. */
   answerLength: number | undefined;
+  /** Thread time since the last resetUsage: the solve time of every task created, less what is still ahead (see usage). */
+  #usageMs = 0;
+  #peakBusy = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -64,6 +67,25 @@ export class SimTasks {
     return p.image.length + p.token.length;
   }
 
+  /** Busy threads over time since the last resetUsage, every key's: thread-seconds (the plan used) and the most busy at once. */
+  usage(): { busyThreadSeconds: number; peakBusyThreads: number } {
+    return { busyThreadSeconds: Math.round(this.#usageMs - this.#ahead()) / 1000, peakBusyThreads: this.#peakBusy };
+  }
+
+  /** Counts usage from now on. */
+  resetUsage(): void {
+    this.#usageMs = this.#ahead();
+    this.#peakBusy = this.busyTotal();
+  }
+
+  /** Thread-milliseconds still ahead of the tasks not yet solved. */
+  #ahead(): number {
+    const now = this.clock.now();
+    let ms = 0;
+    for (const p of this.#pending.values()) for (const list of [p.image, p.token]) for (const at of list) ms += Math.max(0, at - now);
+    return ms;
+  }
+
   /** A task of `kind` whose answer has `shape` (default: text for an image, a reCAPTCHA token for a token). */
   create(key: string, kind: "image" | "token", shape?: AnswerShape, userAgent?: string): SimTask {
     const now = this.clock.now();
@@ -83,6 +105,8 @@ export class SimTasks {
     let p = this.#pending.get(key);
     if (!p) this.#pending.set(key, (p = { image: [], token: [] }));
     p[kind].push(task.readyAt);
+    this.#usageMs += this.solveTimeMs[kind];
+    this.#peakBusy = Math.max(this.#peakBusy, this.busyTotal());
     if (this.#tasks.size > MAX_TASKS) this.#tasks.delete(this.#tasks.keys().next().value!);
     return task;
   }

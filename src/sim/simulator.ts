@@ -79,9 +79,9 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
   let capacityCode: CapacityCode = options.capacityCode ?? "ERROR_ZERO_BALANCE";
   let unsupported: Unsupported = { methods: [...(options.unsupported ?? [])], code: options.unsupportedCode ?? "ERROR_METHOD_CALL" };
   const faults = new Map<Selector, Fault>();
-  const noCounts = (): Omit<SimCounts, "busyThreads"> => ({ requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0, capacityRefusals: 0, bannedRequests: 0, unsupportedRefusals: 0 });
+  const noCounts = (): Omit<SimCounts, "busyThreads" | "busyThreadSeconds" | "peakBusyThreads"> => ({ requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0, capacityRefusals: 0, bannedRequests: 0, unsupportedRefusals: 0 });
   let counts = noCounts();
-  const readCounts = (): SimCounts => ({ ...structuredClone(counts), busyThreads: tasks.busyTotal() });
+  const readCounts = (): SimCounts => ({ ...structuredClone(counts), busyThreads: tasks.busyTotal(), ...tasks.usage() });
   const hung = new Set<ServerResponse>();
   let submits: Record<string, string>[] = [];
   const sockets = new Set<Socket>();
@@ -101,6 +101,7 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     reset: () => {
       control.clearFaults();
       counts = noCounts();
+      tasks.resetUsage();
       submits = [];
       access.clear();
     },

@@ -2,8 +2,8 @@
  * The adaptive concurrency limit of a thread plan that replicas share without talking to each other
  * (README, Thread plan): each learns its limit, 1..plan, from the upstream's answers alone, as TCP
  * learns a path's window from acknowledgements and losses (RFC 5681). A submit past the threads the
- * lane has proven it holds is a probe. A lane starts with a quarter of the plan and probes for
- * the rest; probes go one at a time (in slow start, until the first refusal, half as many as the
+ * lane has proven it holds is a probe. A lane starts with a quarter of the plan (four threads at
+ * least) and probes for the rest; probes go one at a time (in slow start, until the first refusal, half as many as the
  * threads proven, so a lane alone grows half again each round trip to its plan); a probe taken raises the limit by one (additive
  * increase). A refusal for want of threads brings the limit down to the threads the lane still holds,
  * never below: the plan is full at that share. A lane holding more than half the plan gives one more
@@ -73,8 +73,9 @@ export class ThreadLimit {
     this.#paceMs = o.paceMs ?? 2000;
     this.#maxPaceMs = Math.max(this.#paceMs, o.maxPaceMs ?? 4000);
     this.#limit = this.plan;
-    // The initial window (RFC 5681, 3.1): a quarter of the plan (two threads at least) goes at once, as if four replicas shared it.
-    this.#proven = Math.min(this.plan, Math.max(2, Math.ceil(this.plan / 4)));
+    // The initial window (RFC 5681, 3.1; RFC 6928 lets TCP start with ten segments): a quarter of the
+    // plan, as if four replicas shared it, and four threads at least (a small plan runs whole at once).
+    this.#proven = Math.min(this.plan, Math.max(4, Math.ceil(this.plan / 4)));
   }
 
   /** The limit now: what this replica has learnt it may hold of the plan. */
@@ -127,7 +128,7 @@ export class ThreadLimit {
   taken(probe: boolean, busy: number): void {
     if (!probe) return;
     this.probeEnded();
-    const afterRefusal = this.#refusedProbes > 0;
+    const afterRefusal = this.#refusedLast;
     this.#refusedProbes = 0;
     this.#refusedLast = false;
     this.#proven = Math.min(this.plan, Math.max(this.#proven, busy));
