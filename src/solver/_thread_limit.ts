@@ -2,18 +2,18 @@
  * The adaptive concurrency limit of a thread plan that replicas share without talking to each other
  * (README, Thread plan): each learns its limit, 1..plan, from the upstream's answers alone, as TCP
  * learns a path's window from acknowledgements and losses (RFC 5681). A submit past the threads the
- * lane has proven it holds is a probe. A lane starts with a quarter of the plan (four threads at
- * least) and probes for the rest; probes go one at a time (in slow start, until the first refusal, half as many as the
- * threads proven, so a lane alone grows half again each round trip to its plan); a probe taken raises the limit by one (additive
- * increase). A refusal for want of threads brings the limit down to the threads the lane still holds,
- * never below: the plan is full at that share. A lane holding more than half the plan gives one more
- * back on a refused probe (an eighth of its limit at least one: a gentle multiplicative decrease,
- * so a replica with the most threads makes room for its neighbours without sawing far below what it
- * can hold), and one holding the whole plan lets a thread go now and then once it has heard a refusal,
- * since it never probes there and so never hears that a neighbour waits. After a refusal the next probe waits a pace (2 s, doubling
- * to 4 s while probes keep being refused, with jitter of half either way): at most one refusal
- * per replica per second on average, whatever the load. Trade-off: threads a neighbour frees are
- * found only at the next probe, up to a pace later.
+ * lane has proven it holds is a probe. A lane starts with a quarter of the plan (five threads at
+ * least); until its first refusal it sends a quarter as many probes at once as the threads it holds
+ * (slow start), then one at a time. A probe taken adds a thread (additive increase). A refusal for
+ * want of threads brings the limit down to the threads the lane still holds, never below; a lane
+ * holding more than half the plan gives one more back for a refused probe (an eighth of its limit,
+ * one at least: a gentle multiplicative decrease that makes room for neighbours without sawing far
+ * below what it can hold). A lane holding the whole plan never probes, so it never hears that a
+ * neighbour waits: once it has heard a refusal (it has neighbours), now and then it lets a thread go
+ * for longer than any neighbour's pace, and takes it back if no one did (less often each time). After a refusal the next probe waits a pace (2 s,
+ * doubling to 4 s while probes keep being refused, jittered by half either way): under one refusal
+ * every two seconds per lane at the plan's edge. Trade-off: threads a neighbour frees are found at
+ * the next probe, up to a pace later.
  */
 import type { Clock } from "../base/clock.ts";
 
@@ -31,13 +31,17 @@ export interface ThreadLimitOptions {
 /** What a lane may do with a waiting task now: submit it, submit it as a probe, or keep it waiting. */
 export type LimitVerdict = "take" | "probe" | "wait";
 
+/** The fewest threads a lane starts with (the default --threads: 5). */
+const INITIAL_MIN = 5;
 /** After a probe taken that followed a refusal, the next waits this share of the pace (a neighbour may have freed just one thread). */
 const AFTER_TAKEN_SHARE = 1 / 3;
 /** How often a lane holding the whole plan lets a thread go, at first; doubling each time no one takes it, to YIELD_MAX_MS. */
-const YIELD_FIRST_MS = 3000;
+const YIELD_FIRST_MS = 5000;
 const YIELD_MAX_MS = 60_000;
-/** How long a thread let go stays free before the lane probes for it again. */
-const YIELD_HOLD_MS = 2000;
+/** A plan smaller than this is not shared by yielding (a thread is too large a share of it). */
+const YIELD_MIN_PLAN = 4;
+/** How long a thread let go stays free before the lane probes for it again: past the slowest pace with its jitter, so a neighbour waiting for threads probes meanwhile. */
+const YIELD_HOLD_SHARE = 1.5;
 
 export class ThreadLimit {
   readonly plan: number;
@@ -74,8 +78,8 @@ export class ThreadLimit {
     this.#maxPaceMs = Math.max(this.#paceMs, o.maxPaceMs ?? 4000);
     this.#limit = this.plan;
     // The initial window (RFC 5681, 3.1; RFC 6928 lets TCP start with ten segments): a quarter of the
-    // plan, as if four replicas shared it, and four threads at least (a small plan runs whole at once).
-    this.#proven = Math.min(this.plan, Math.max(4, Math.ceil(this.plan / 4)));
+    // plan, as if four replicas shared it, and five threads at least (the default plan runs whole at once).
+    this.#proven = Math.min(this.plan, Math.max(INITIAL_MIN, Math.ceil(this.plan / 4)));
   }
 
   /** The limit now: what this replica has learnt it may hold of the plan. */
@@ -104,8 +108,8 @@ export class ThreadLimit {
     this.#maybeYield(busy, now);
     if (busy < this.#proven) return "take";
     if (busy >= this.plan || now < this.#probeAt) return "wait";
-    // Slow start (RFC 5681, 3.1), gentler: half as many probes as threads proven, half as much again each round trip.
-    const inFlight = this.#slowStart ? Math.max(1, Math.floor(this.#proven / 2)) : 1;
+    // Slow start (RFC 5681, 3.1), gentler: a quarter as many probes as threads proven, a quarter more each round trip.
+    const inFlight = this.#slowStart ? Math.max(1, Math.floor(this.#proven / 4)) : 1;
     return this.#probes < inFlight ? "probe" : "wait";
   }
 
@@ -177,8 +181,9 @@ export class ThreadLimit {
 
   /** Holding the whole plan with work waiting, it lets a thread go every so often (a neighbour it cannot see may wait for one). */
   #maybeYield(busy: number, now: number): void {
-    // Only a lane that ever heard "no free thread" knows it has neighbours: one alone on the account keeps its plan.
-    if (this.#refusals === 0 || this.plan < 2 || this.#proven < this.plan || busy < this.plan - 1 || this.#probes > 0) {
+    // Only a lane that has heard "no free thread" knows it has neighbours: one alone on the account
+    // keeps its whole plan. Letting go costs a thread a while; a small plan keeps it too.
+    if (this.#refusals === 0 || this.plan < YIELD_MIN_PLAN || this.#proven < this.plan || busy < this.plan - 1 || this.#probes > 0) {
       this.#yieldAt = 0;
       return;
     }
@@ -191,7 +196,7 @@ export class ThreadLimit {
     this.#yielded = true;
     this.#limit = this.plan - 1;
     this.#proven = Math.min(this.#proven, this.#limit);
-    this.#probeAt = now + YIELD_HOLD_MS;
+    this.#probeAt = now + this.#maxPaceMs * YIELD_HOLD_SHARE;
   }
 
   /** Half `ms` to one and a half: lanes refused together do not probe together. */

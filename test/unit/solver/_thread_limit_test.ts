@@ -57,13 +57,13 @@ function growAlone(l: ReturnType<typeof lane>): LimitVerdict[][] {
 }
 
 describe("ThreadLimit", () => {
-  test("a lane alone starts with a quarter of its plan (four threads at least) and grows half again each round trip to the whole plan, never past it, with no refusal", () => {
+  test("a lane alone starts with a quarter of its plan (five threads at least) and grows a quarter again each round trip to the whole plan, never past it, with no refusal", () => {
     const l = lane(12);
     const rounds = growAlone(l);
-    assert.deepEqual(rounds[0], ["take", "take", "take", "take", "probe", "probe"], "four at once, and half as many probes");
-    assert.deepEqual(rounds.map((r) => r.length), [6, 3, 3]);
+    assert.deepEqual(rounds[0], ["take", "take", "take", "take", "take", "probe"], "five at once, and a quarter as many probes");
+    assert.deepEqual(rounds.map((r) => r.length), [6, 1, 1, 2, 2], "12 in five round trips");
     const big = lane(100);
-    assert.deepEqual(growAlone(big).map((r) => r.length), [37, 18, 27, 18], "25 at once, then half again each round trip");
+    assert.deepEqual(growAlone(big).map((r) => r.length), [31, 7, 9, 11, 14, 18, 10], "25 at once, then a quarter again each round trip");
     assert.equal(l.busy, 12);
     assert.equal(l.limit.limit, 12);
     assert.equal(l.limit.verdict(12), "wait", "never past the plan");
@@ -71,9 +71,9 @@ describe("ThreadLimit", () => {
     assert.equal(l.limit.verdict(11), "take", "a thread freed is taken again at once");
   });
 
-  test("a plan of four or less goes whole at once", () => {
+  test("a plan of five or less (the default --threads) goes whole at once", () => {
     assert.deepEqual(lane(1).fill(), ["take"]);
-    assert.deepEqual(lane(4).fill(), ["take", "take", "take", "take"]);
+    assert.deepEqual(lane(5).fill(), ["take", "take", "take", "take", "take"]);
   });
 
   test("a refusal brings the limit to the threads the lane holds, never below, and the next probe waits a pace", async () => {
@@ -175,36 +175,60 @@ describe("ThreadLimit", () => {
     assert.equal(l.limit.verdict(3), "probe");
   });
 
-  test("a lane holding the whole plan, once it heard a refusal, lets a thread go now and then; no one takes it: less often", async () => {
+  test("a lane holding the whole plan with work waiting, once it heard a refusal, lets a thread go for 6 s now and then; taken back: twice as long until the next", async () => {
     const l = lane(4);
     growAlone(l);
     assert.equal(l.busy, 4);
     l.limit.refused(false, 4); // a neighbour appeared once
     await l.clock.advance(4000);
     l.busy = 3;
-    assert.equal(l.limit.verdict(3), "take", "the yield is counted from the first time it holds the plan with work waiting");
-    await l.clock.advance(3000);
-    assert.equal(l.limit.verdict(3), "wait", "3 s later (jitter at its middle): a thread let go");
+    assert.equal(l.limit.verdict(3), "take", "the gap is counted from the first time it holds the plan with work waiting");
+    await l.clock.advance(5000);
+    assert.equal(l.limit.verdict(3), "wait", "5 s later (jitter at its middle): a thread let go");
     assert.equal(l.limit.limit, 3);
-    await l.clock.advance(2000);
-    assert.equal(l.limit.verdict(3), "probe", "probed for again 2 s later");
+    await l.clock.advance(5999);
+    assert.equal(l.limit.verdict(3), "wait", "held free past a neighbour's slowest pace");
+    await l.clock.advance(1);
+    assert.equal(l.limit.verdict(3), "probe");
     l.limit.probeSent();
     l.limit.taken(true, 4);
     assert.equal(l.limit.limit, 4);
     l.busy = 3;
     assert.equal(l.limit.verdict(3), "take");
-    await l.clock.advance(5999);
+    await l.clock.advance(9999);
     assert.equal(l.limit.verdict(3), "take", "the next after twice as long");
     await l.clock.advance(1);
     assert.equal(l.limit.verdict(3), "wait");
   });
 
-  test("a lane alone on the account never lets a thread go", async () => {
-    const l = lane(4);
+  test("a thread let go that a neighbour took: the re-probe is refused, the lane gives one more back and lets go again soon", async () => {
+    const l = lane(8);
     growAlone(l);
+    l.limit.refused(false, 8);
+    await l.clock.advance(4000);
+    l.busy = 7;
+    l.limit.verdict(7);
+    await l.clock.advance(5000);
+    assert.equal(l.limit.verdict(7), "wait");
+    await l.clock.advance(6000);
+    const [v] = l.fill();
+    assert.equal(v, "probe");
+    l.refuseLast("probe");
+    assert.equal(l.limit.limit, 6, "7 held, one more back");
+  });
+
+  test("a lane alone on the account (no refusal heard), or a plan under four threads, never lets a thread go", async () => {
+    const alone = lane(12);
+    growAlone(alone);
+    const small = lane(3);
+    growAlone(small);
+    small.limit.refused(false, 3);
+    await small.clock.advance(4000);
     for (let i = 0; i < 60; i++) {
-      await l.clock.advance(1000);
-      assert.equal(l.limit.verdict(3), "take");
+      await alone.clock.advance(1000);
+      await small.clock.advance(1000);
+      assert.equal(alone.limit.verdict(11), "take");
+      assert.equal(small.limit.verdict(2), "take");
     }
   });
 
