@@ -50,7 +50,7 @@ export class Dispatcher {
       core.takeFromQueue(task, index);
       core.leaveQueue(task, now);
       core.hold(task, lane);
-      lane.submitting(task, room);
+      lane.slots.submitting(task, room);
       void this.#submit(task, lane);
     }
     for (const lane of core.lanes) lane.noteWaiting(waitedOn.has(lane));
@@ -85,7 +85,7 @@ export class Dispatcher {
       const v = this.#verdict(lane, task, now);
       if (v === "busy") {
         waitedOn.add(lane);
-        const probeAt = lane.probeAt;
+        const probeAt = lane.slots.probeAt;
         if (probeAt !== undefined) later(probeAt);
       }
       // An open circuit's cool-down ends on its own clock: pump then (a good check pumps earlier).
@@ -113,7 +113,7 @@ export class Dispatcher {
     if (paused === "trouble") return "out";
     if (paused === "capacity") return "busy";
     const otherKind: TaskKind = task.kind === "image" ? "token" : "image";
-    return lane.room(task.kind, this.#core.queuedOf(otherKind) > 0);
+    return lane.slots.room(task.kind, this.#core.queuedOf(otherKind) > 0);
   }
 
   /**
@@ -218,7 +218,7 @@ export class Dispatcher {
       case "back_off":
         if (lane.refusesThreads(outcome.code)) {
           // A plan's "no free thread" while money is there: the limit learns it, the task waits at the head, never failed.
-          lane.refusedThreads(task);
+          lane.slots.refused(task);
           lane.refusedFor(outcome.code);
           core.requeue(task);
           this.pump();

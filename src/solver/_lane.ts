@@ -13,27 +13,29 @@ import type { ScheduledJob, Scheduler } from "../base/scheduler.ts";
 import { balanceFunded } from "../health/readiness.ts";
 import type { HealthFeed } from "../health/worker_health.ts";
 import type { Task } from "../tasks/task.ts";
-import type { TaskKind, TaskType } from "../tasks/task_catalogue.ts";
-import { Bulkhead, type BulkheadLimits } from "./_bulkhead.ts";
-import { ThreadLimit } from "./_thread_limit.ts";
+import type { TaskType } from "../tasks/task_catalogue.ts";
+import type { Bulkhead, BulkheadLimits } from "./_bulkhead.ts";
+import { LaneSlots } from "./_lane_slots.ts";
 import type { LaneOptions } from "./pool_options.ts";
 import type { SolverUpstream } from "./upstream_port.ts";
 
 /** How long a type the upstream answered "not supported" is not sent to that provider again. */
 export const UNSUPPORTED_FOR_MS = 10 * 60_000;
+/** The balance is re-read at most this often for ERROR_ZERO_BALANCE answers read as "no free thread". */
+const THREAD_EVIDENCE_MS = 10_000;
 
 /** Why a lane's submissions are paused: a plan's "no free thread" keeps the lane in line (tasks wait for it), anything else steps it aside. */
 export type PauseReason = "capacity" | "trouble";
 
-/** Whether a lane has room for a task now: a slot, a slot past what it holds safely (a probe: README, Thread plan), or none. */
-export type Room = "take" | "probe" | "busy";
+export type { Room } from "./_lane_slots.ts";
 
 export class Lane {
   readonly name: string;
   readonly upstream: SolverUpstream;
   readonly health: HealthFeed;
   readonly circuit: CircuitBreaker;
-  readonly bulkhead: Bulkhead;
+  /** Its slots: the bulkhead within a plan's adaptive limit or a fixed cap. */
+  readonly slots: LaneSlots;
   readonly submitBackoff: Backoff;
   readonly #o: LaneOptions;
   readonly #clock: Clock;
@@ -44,12 +46,8 @@ export class Lane {
   #pauseReason: PauseReason = "trouble";
   #resumeJob: ScheduledJob | undefined;
   #refusedCode: string | undefined;
-  /** A thread plan's adaptive limit; undefined for a per-solve account (its cap is fixed). */
-  readonly #limit: ThreadLimit | undefined;
-  /** Tasks whose submit under way is a probe. */
-  readonly #probes = new Set<Task>();
-  /** The plan was full with work waiting for it, as last told to health. */
-  #full = false;
+  /** When an ERROR_ZERO_BALANCE last asked for the balance. */
+  #evidenceAt = Number.NEGATIVE_INFINITY;
   /** The last balance read was at or above the minimum. */
   #funded = true;
   /** Types this provider answered "not supported", until when. */
@@ -70,8 +68,7 @@ export class Lane {
     this.#scheduler = ctx.scheduler;
     this.#log = ctx.log;
     this.#pump = ctx.pump;
-    this.bulkhead = new Bulkhead(o.threads, o.bulkhead);
-    this.#limit = (o.plan ?? true) ? new ThreadLimit(ctx.clock, { plan: o.threads, random: ctx.random }) : undefined;
+    this.slots = new LaneSlots(o.threads, o.bulkhead, o.plan ?? true, ctx);
     this.submitBackoff = new Backoff({ baseMs: 1000, maxMs: 60_000, random: ctx.random });
     this.circuit = new CircuitBreaker(ctx.clock, {
       onChange: (state: CircuitState) => {
@@ -181,9 +178,17 @@ export class Lane {
     this.#resumeJob = undefined;
   }
 
-  /** A refusal to back off: ERROR_ZERO_BALANCE re-reads the balance now (evidence, not the TTL): money or threads? */
+  /**
+   * A refusal to back off: ERROR_ZERO_BALANCE re-reads the balance now (evidence, not the TTL): money
+   * or threads? Read as threads (money was there), at most every THREAD_EVIDENCE_MS: paced probes
+   * at a full plan would otherwise ask for the balance every few seconds.
+   */
   refusedFor(code: string): void {
-    if (code === "ERROR_ZERO_BALANCE") this.#o.onEvidence?.();
+    if (code !== "ERROR_ZERO_BALANCE") return;
+    const now = this.#clock.now();
+    if (this.refusesThreads(code) && now - this.#evidenceAt < THREAD_EVIDENCE_MS) return;
+    this.#evidenceAt = now;
+    this.#o.onEvidence?.();
   }
 
   /**
@@ -191,7 +196,7 @@ export class Lane {
    * or CaptchaAI's ERROR_ZERO_BALANCE while the last balance read found money. A per-solve account has no plan.
    */
   refusesThreads(code: string): boolean {
-    return this.#limit !== undefined && (code === "ERROR_NO_SLOT_AVAILABLE" || (code === "ERROR_ZERO_BALANCE" && this.#funded));
+    return this.slots.adaptive && (code === "ERROR_NO_SLOT_AVAILABLE" || (code === "ERROR_ZERO_BALANCE" && this.#funded));
   }
 
   /**
@@ -207,7 +212,7 @@ export class Lane {
     if (!funded) return this.#pump(); // the plan is not what is full now
     this.health.resumed();
     this.submitBackoff.reset();
-    this.#limit?.fundsBack();
+    this.slots.fundsBack();
     if (this.circuit.state === "closed") this.clearPause();
     this.#pump();
   }
@@ -266,71 +271,20 @@ export class Lane {
     this.#committedUsd = Math.max(0, this.#committedUsd - this.priceUsd(type));
   }
 
-  /** Its room for a task of `kind` now: within its limit, as a probe past what it holds safely, or none. */
-  room(kind: TaskKind, otherKindWaiting: boolean): Room {
-    const limit = this.#limit;
-    if (!limit) return this.bulkhead.may(kind, otherKindWaiting) ? "take" : "busy";
-    const busy = this.bulkhead.total;
-    const verdict = limit.verdict(busy);
-    if (verdict === "wait") return "busy";
-    // The kinds' shares apply within the limit; a probe may hold one more.
-    this.bulkhead.limitTo(verdict === "probe" ? Math.max(busy + 1, limit.limit) : limit.limit);
-    return this.bulkhead.may(kind, otherKindWaiting) ? verdict : "busy";
+  /** Its bulkhead (the kinds' shares within its cap). */
+  get bulkhead(): Bulkhead {
+    return this.slots.bulkhead;
   }
 
-  /** When a paced probe may go (the pump runs then); undefined when nothing waits on the clock. */
-  get probeAt(): number | undefined {
-    return this.#limit?.wakeAt;
-  }
-
-  /** Its adaptive limit now (a per-solve account: its fixed cap). */
-  get limit(): number {
-    return this.#limit?.limit ?? this.#o.threads;
-  }
-
-  /** Submits it answered "no free thread" since start. */
-  get capacityRefusals(): number {
-    return this.#limit?.refusals ?? 0;
-  }
-
-  /** `task` took a slot; its submit goes as a probe when `room` said so. */
-  submitting(task: Task, room: Room): void {
-    if (room !== "probe" || !this.#limit) return;
-    this.#probes.add(task);
-    this.#limit.probeSent();
-  }
-
-  /** It holds threads the upstream took already (a restart's submitted tasks). */
-  holding(): void {
-    this.#limit?.holding(this.bulkhead.total);
-  }
-
-  /** The upstream took `task`'s submit: a probe taken raises the limit. */
+  /** The upstream took `task`'s submit: a probe taken may leave room for one more. */
   taken(task: Task): void {
-    const probe = this.#probes.delete(task);
-    if (!this.#limit) return;
-    this.#limit.taken(probe, this.bulkhead.total);
-    if (probe) this.#pump(); // room for one more, maybe
+    if (this.slots.taken(task)) this.#pump();
   }
 
-  /** The upstream refused `task`'s submit for want of threads; `task` still holds its slot (requeued next, never failed). */
-  refusedThreads(task: Task): void {
-    const probe = this.#probes.delete(task);
-    this.#limit?.refused(probe, this.bulkhead.total - 1);
-  }
-
-  /** `task` gave its slot back: a probe that ended otherwise (a transport failure, an expiry) frees the next. */
-  released(task: Task): void {
-    if (this.#probes.delete(task)) this.#limit?.probeEnded();
-  }
-
-  /** After a pump: whether work waited on this lane. The plan is full while work waits and the lane holds all it may (README, Thread plan: saturation). */
+  /** After a pump: whether work waited on it. The plan is full while work waits and the lane holds all it may (README, Thread plan: saturation). */
   noteWaiting(waiting: boolean): void {
-    // A probe out still waits for a thread, as the task it carries does.
-    const full = (waiting || this.#probes.size > 0) && this.#funded && this.#limit !== undefined && this.#limit.fullAt(this.bulkhead.total);
-    if (full === this.#full) return;
-    this.#full = full;
-    this.health.planFull(full);
+    const full = this.slots.full(waiting, this.#funded);
+    if (full !== undefined) this.health.planFull(full);
   }
 }
 

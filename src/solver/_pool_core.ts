@@ -229,7 +229,7 @@ export class PoolCore {
     if (outcome.kind === "ok" || outcome.kind === "not_ready") return;
     if (outcome.kind === "back_off" && lane.refusesThreads(outcome.code)) {
       // The plan's threads are all busy: the limit absorbs it (README, Thread plan), no warning.
-      if (this.o.log.enabled("debug")) this.o.log.debug("upstream has no free thread; the limit adapts", { endpoint, code: outcome.code, limit: lane.limit, ...lane.tag });
+      if (this.o.log.enabled("debug")) this.o.log.debug("upstream has no free thread; the limit adapts", { endpoint, code: outcome.code, limit: lane.slots.limit, ...lane.tag });
       return;
     }
     if (outcome.kind === "task_failed" && outcome.blame === "client") return; // the task's own debug line says it
@@ -281,7 +281,7 @@ export class PoolCore {
     this.holding.delete(task);
     held.lane.bulkhead.release(task.kind);
     held.lane.uncommit(task.type);
-    held.lane.released(task);
+    held.lane.slots.released(task);
     if (this.holding.size === 0) for (const w of [...this.idleWaiters]) w();
   }
 

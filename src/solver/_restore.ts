@@ -50,7 +50,7 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
       // Polled where it was submitted (an older journal names no provider: the first).
       const lane = core.lane(r.provider);
       core.hold(task, lane);
-      lane.holding(); // the upstream holds it: threads the plan's limit need not probe for
+      lane.slots.holding(); // the upstream holds it: threads the plan's limit need not probe for
       poller.schedule(task, core.o.timing.pollIntervalMs);
       counts.polled++;
     } else if (r.uncertain) {

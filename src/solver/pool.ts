@@ -139,9 +139,9 @@ export class SolverPool {
     return {
       name: lane.name,
       busy: lane.bulkhead.total,
-      limit: lane.limit,
+      limit: lane.slots.limit,
       plan: lane.plan ? lane.threads : undefined,
-      capacityRefusals: lane.capacityRefusals,
+      capacityRefusals: lane.slots.refusals,
       circuit: lane.circuit.state,
       refusedCode: lane.refusedCode,
       paused: lane.pausedAt(now),

@@ -310,6 +310,30 @@ describe("SolverPool balance evidence", () => {
     assert.equal(health.resumes, 1);
     assert.equal(pool.provider("captchaai")!.capacityRefusals, 1, "only the refusal read as threads");
   });
+
+  test("ERROR_ZERO_BALANCE read as threads re-reads the balance at most every 10 s (paced probes at a full plan do not ask each time); without money, each one does", async () => {
+    let evidence = 0;
+    const { pool, upstream, clock } = rig({ limits: { threads: 1 }, account: { minBalanceUsd: 1, onEvidence: () => evidence++ } });
+    pool.enqueue("image", IMAGE);
+    // Refusals at 0, 1, 2, 4, 6, 8, 10 s: the pace (jitter at random 0: half of 2 s, then of 4 s).
+    const refuseAll = async (ms: number) => {
+      for (let t = 0; t < ms; t += 100) {
+        while (upstream.pending("submit").length > 0) upstream.answer("submit", { kind: "back_off", code: "ERROR_ZERO_BALANCE", message: "" });
+        await settle();
+        await clock.advance(100);
+      }
+    };
+    await refuseAll(9900);
+    assert.equal(upstream.count("submit"), 6, "paced probes");
+    assert.equal(evidence, 1, "one balance read for six refusals within 10 s");
+    await refuseAll(200);
+    assert.equal(upstream.count("submit"), 7);
+    assert.equal(evidence, 2, "10 s later, the balance again");
+    pool.balanceObserved({ kind: "ok", value: 0.1 }, clock.now());
+    await refuseAll(3000);
+    assert.ok(upstream.count("submit") >= 9);
+    assert.equal(evidence, 2 + upstream.count("submit") - 7, "no money: each refusal re-reads the balance");
+  });
 });
 
 describe("SolverPool lifecycle", () => {
