@@ -44,6 +44,8 @@ export class Lane {
   #funded = true;
   /** Types this provider answered "not supported", until when. */
   readonly #unsupported = new Map<string, number>();
+  /** The highest cost reported per type since the start (JSON APIs that report one). */
+  readonly #reported = new Map<TaskType, number>();
   /** Spend this UTC day: the day (YYYY-MM-DD) and the dollars. */
   #spend = { day: "", usd: 0 };
   /** What the tasks it holds will cost if solved: a budget counts them before they are charged. */
@@ -228,9 +230,28 @@ export class Lane {
     return this.#o.plan ?? true;
   }
 
-  /** What one solve of `type` costs here (0 on a thread plan). */
+  /** What one solve of `type` costs here by the providers file (0 on a thread plan). */
   priceUsd(type: TaskType): number {
     return this.#o.priceUsd?.(type) ?? 0;
+  }
+
+  /**
+   * What a task of `type` is held against the budget for (README, Providers, Budgets): its price, or
+   * the highest cost the provider reported for the type since the start when that is more (a JSON
+   * API bills what it bills, whatever the file says).
+   */
+  reservationUsd(type: TaskType): number {
+    return Math.max(this.priceUsd(type), this.#reported.get(type) ?? 0);
+  }
+
+  /** A cost the provider reported for a solve of `type`: reservations follow the highest. */
+  noteCost(type: TaskType, usd: number): void {
+    if (usd > (this.#reported.get(type) ?? 0)) this.#reported.set(type, usd);
+  }
+
+  /** Whether ERROR_CAPTCHA_UNSOLVABLE is billed here too (anti-captcha charges it). */
+  get chargesUnsolvable(): boolean {
+    return this.#o.chargesUnsolvable ?? false;
   }
 
   /** Spent today (UTC), in USD. */
@@ -256,15 +277,35 @@ export class Lane {
     return this.#spend.usd;
   }
 
-  /** Whether a task of `type` fits today's budget, counting what the tasks it holds will cost. */
+  /**
+   * Whether a task of `type` fits today's budget, counting what the tasks it holds will cost. At a
+   * provider that reports what it bills, a type whose cost is not known yet goes out alone: its cost
+   * is learned before a second one can overshoot the budget.
+   */
   affords(type: TaskType, now: number): boolean {
     const left = this.budgetLeftUsd(now);
-    return left === undefined || left - this.#committedUsd >= this.priceUsd(type) - 1e-9;
+    if (left === undefined) return true;
+    if (left <= 1e-9) return false;
+    const room = left - this.#committedUsd >= this.reservationUsd(type) - 1e-9;
+    if (this.#o.reportsCost && !this.#reported.has(type)) return room && this.bulkhead.total === 0;
+    return room;
+  }
+
+  /**
+   * Whether today's budget is spent for every type it takes: what is left pays for none of them, so
+   * it takes no new task (`provider_down=NAME:budget`) until the UTC day turns.
+   */
+  budgetSpent(now: number, types: readonly TaskType[]): boolean {
+    const left = this.budgetLeftUsd(now);
+    if (left === undefined) return false;
+    if (left <= 1e-9) return true;
+    const costs = types.filter((t) => this.takes(t)).map((t) => this.reservationUsd(t)).filter((usd) => usd > 0);
+    return costs.length > 0 && costs.length === types.filter((t) => this.takes(t)).length && left < Math.min(...costs) - 1e-9;
   }
 
   /** A task of `type` took a slot: its price is committed until it ends or comes back; returns that price. */
   commit(type: TaskType): number {
-    const usd = this.priceUsd(type);
+    const usd = this.reservationUsd(type);
     this.#committedUsd += usd;
     return usd;
   }
@@ -288,4 +329,4 @@ export function utcDay(ms: number): string {
 export type { BulkheadLimits };
 
 /** What a reload may change of a lane: everything its providers file line says but its protocol, URL and key. */
-export type LaneUpdate = Partial<Pick<LaneOptions, "threads" | "plan" | "afterMs" | "takes" | "priceUsd" | "dailyBudgetUsd" | "keyOrigin">>;
+export type LaneUpdate = Partial<Pick<LaneOptions, "threads" | "plan" | "afterMs" | "takes" | "priceUsd" | "dailyBudgetUsd" | "keyOrigin" | "chargesUnsolvable" | "reportsCost">>;

@@ -36,7 +36,8 @@ export class PoolCore {
   /** Per open task: its deadline and its next poll. */
   readonly timers = new Map<string, { deadline: ScheduledJob; next?: ScheduledJob }>();
   /** Tasks holding a lane's slot (submitting or submitted), each with its lane, what cancels its calls and the price it was taken at. */
-  readonly holding = new Map<Task, { lane: Lane; controller: AbortController; priceUsd: number }>();
+  /** Each held task: its lane, its calls' controller, its price when taken and what its budget holds for it. */
+  readonly holding = new Map<Task, { lane: Lane; controller: AbortController; priceUsd: number; reservedUsd: number }>();
   /** Cancels the pool's own calls (the key re-check, reports). */
   readonly own = new AbortController();
   readonly idleWaiters = new Set<() => void>();
@@ -183,7 +184,7 @@ export class PoolCore {
   /** Gives `task` a slot of `lane` and the AbortController of its calls; the task is that provider's now. */
   hold(task: Task, lane: Lane): void {
     lane.bulkhead.acquire(task.kind);
-    this.holding.set(task, { lane, controller: new AbortController(), priceUsd: lane.commit(task.type) });
+    this.holding.set(task, { lane, controller: new AbortController(), priceUsd: lane.priceUsd(task.type), reservedUsd: lane.commit(task.type) });
     task.provider = lane.name;
   }
 
@@ -274,7 +275,7 @@ export class PoolCore {
     if (!held) return;
     this.holding.delete(task);
     held.lane.bulkhead.release(task.kind);
-    held.lane.uncommit(held.priceUsd);
+    held.lane.uncommit(held.reservedUsd);
     if (this.holding.size === 0) for (const w of [...this.idleWaiters]) w();
   }
 
@@ -284,11 +285,13 @@ export class PoolCore {
    */
   charge(task: Task, lane: Lane, reportedUsd?: number): void {
     if (lane.plan) return;
+    if (reportedUsd !== undefined) lane.noteCost(task.type, reportedUsd);
     const usd = reportedUsd ?? this.holding.get(task)?.priceUsd ?? lane.priceUsd(task.type);
     if (usd <= 0) return;
     const now = this.clock.now();
     const total = lane.spend(usd, now);
-    task.costUsd = usd;
+    // A task resubmitted after an unsolvable answer billed by its provider costs both.
+    task.costUsd = Math.round(((task.costUsd ?? 0) + usd) * 1e6) / 1e6;
     this.o.onSpend?.(lane.name, utcDay(now), total);
   }
 

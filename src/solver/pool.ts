@@ -10,8 +10,7 @@ import type { LaneUpdate, PauseReason } from "./_lane.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { LoadSnapshot } from "../health/worker_health.ts";
 import { TASK_KINDS, WITHDRAWN_CODE, type Task } from "../tasks/task.ts";
-import { type TaskKind, type TaskType } from "../tasks/task_catalogue.ts";
-import type { TaskParams } from "../tasks/task_catalogue.ts";
+import { TASK_TYPES, type TaskKind, type TaskParams, type TaskType } from "../tasks/task_catalogue.ts";
 import { payloadBytes } from "../tasks/task_store.ts";
 import { REPORT } from "../upstream/endpoints.ts";
 import { Dispatcher } from "./_dispatcher.ts";
@@ -59,6 +58,8 @@ export interface ProviderState {
   budgetLeftUsd: number | undefined;
   /** Its daily budget; undefined without one. */
   dailyBudgetUsd: number | undefined;
+  /** What is left today pays for none of the types it takes: it takes no new task until the UTC day turns. */
+  budgetSpent: boolean;
   /** Gone from the providers file: takes no new task. */
   removed: boolean;
 }
@@ -145,6 +146,7 @@ export class SolverPool {
       spentTodayUsd: lane.spentTodayUsd(now),
       budgetLeftUsd: lane.budgetLeftUsd(now),
       dailyBudgetUsd: lane.dailyBudgetUsd,
+      budgetSpent: lane.budgetSpent(now, TASK_TYPES),
       removed: lane.removed,
     };
   }
