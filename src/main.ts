@@ -8,9 +8,9 @@ import { runSimulateCommand } from "./cli/simulate.ts";
 import { runStatusCommand } from "./cli/status.ts";
 import { runTypesCommand } from "./cli/types.ts";
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Runtime } from "./base/runtime.ts";
-import { COMMANDS, usage, usageHint } from "./cli/usage.ts";
+import { commandHelp, commandUsage, COMMANDS, usage, usageHint, type CommandName } from "./cli/usage.ts";
 import type { FlagValues } from "./config/config.ts";
-import { OPTIONS, PROBE_FLAGS, SIMULATE_FLAGS, STATUS_FLAGS, TYPES_FLAGS, type FlagSpec } from "./config/options.ts";
+import type { FlagSpec } from "./config/options.ts";
 import { describeError, isWorkerError, WorkerError } from "./base/errors.ts";
 import { PRODUCT, VERSION } from "./base/version.ts";
 
@@ -24,19 +24,18 @@ function argOptions(specs: readonly FlagSpec[]): Options {
   ]);
 }
 
-const WORKER_OPTIONS = argOptions(OPTIONS);
-const PROBE_OPTIONS = argOptions(PROBE_FLAGS);
-const STATUS_OPTIONS = argOptions(STATUS_FLAGS);
-const SIMULATE_OPTIONS = argOptions(SIMULATE_FLAGS);
-const TYPES_OPTIONS = argOptions(TYPES_FLAGS);
+/** Each command's parseArgs options, from the same table its help page lists. */
+const ARG_OPTIONS = new Map(COMMANDS.map((c) => [c.name, argOptions(c.flags)]));
 
 /** Runs one command line to completion and returns the exit code. */
 export async function main(argv: readonly string[], rt: Runtime): Promise<number> {
+  // The command, once known: a usage error points at its own help page.
+  const at: { command?: CommandName } = {};
   try {
-    return await dispatch(argv, rt);
+    return await dispatch(argv, rt, at);
   } catch (err) {
     if (isWorkerError(err, "ERR_USAGE")) {
-      rt.stderr(`${PRODUCT}: ${err.message}. ${usageHint()}\n`);
+      rt.stderr(`${PRODUCT}: ${err.message}. ${usageHint(at.command)}\n`);
       return EXIT_USAGE;
     }
     if (isWorkerError(err, "ERR_CONFIG_INVALID") || isWorkerError(err, "ERR_NO_API_KEY")) {
@@ -48,59 +47,50 @@ export async function main(argv: readonly string[], rt: Runtime): Promise<number
   }
 }
 
-async function dispatch(argv: readonly string[], rt: Runtime): Promise<number> {
+async function dispatch(argv: readonly string[], rt: Runtime, at: { command?: CommandName }): Promise<number> {
   const first = argv[0];
   if (first === "--version" || first === "-v") {
     rt.stdout(`${PRODUCT} ${VERSION} (node ${rt.process.nodeVersion})\n`);
     return EXIT_OK;
   }
-  if (first === "--help" || first === "-h" || first === "help") {
-    rt.stdout(usage());
-    return EXIT_OK;
-  }
-  let command = "run";
+  if (first === "--help" || first === "-h") return help(rt);
+  if (first === "help") return help(rt, argv[1] === undefined ? undefined : knownCommand(argv[1]));
+  let command: CommandName = "run";
   let rest = argv;
   if (first !== undefined && !first.startsWith("-")) {
-    if (!COMMANDS.some((c) => c.name === first)) throw new WorkerError("ERR_USAGE", `Unknown command "${clip(first)}"`);
-    command = first;
+    command = knownCommand(first);
     rest = argv.slice(1);
   }
+  at.command = command;
+  const { values, positionals } = parse(rest, ARG_OPTIONS.get(command)!, commandHelp(command)!.positionals);
+  if (values.help) return help(rt, command);
   switch (command) {
-    case "probe": {
-      const { values, positionals } = parse(rest, PROBE_OPTIONS, true);
-      if (values.help) return help(rt);
+    case "probe":
       return runProbeCommand(positionals, values, rt);
-    }
-    case "status": {
-      const { values } = parse(rest, STATUS_OPTIONS, false);
-      if (values.help) return help(rt);
+    case "status":
       return runStatusCommand(values, rt);
-    }
-    case "simulate": {
-      const { values } = parse(rest, SIMULATE_OPTIONS, false);
-      if (values.help) return help(rt);
+    case "simulate":
       return runSimulateCommand(values, rt);
-    }
-    case "types": {
-      const { values } = parse(rest, TYPES_OPTIONS, false);
-      if (values.help) return help(rt);
+    case "types":
       return runTypesCommand({ json: values.json === true }, rt);
-    }
-    case "config": {
-      const { values } = parse(rest, WORKER_OPTIONS, false);
-      if (values.help) return help(rt);
+    case "config":
       return runConfigCommand(values, rt);
-    }
-    default: {
-      const { values } = parse(rest, WORKER_OPTIONS, false);
-      if (values.help) return help(rt);
+    case "run":
       return runRunCommand(values, rt);
-    }
   }
 }
 
-function help(rt: Runtime): number {
-  rt.stdout(usage());
+/** `name` as a command; a usage error naming the closest command otherwise (`statsu`: status). */
+function knownCommand(name: string): CommandName {
+  const c = commandHelp(name);
+  if (c) return c.name;
+  const names = COMMANDS.map((k) => k.name);
+  throw new WorkerError("ERR_USAGE", `Unknown command "${clip(name)}"${didYouMean(name, names) || `; commands: ${names.join(", ")}`}`);
+}
+
+/** The overview, or one command's page; on stdout, exit 0. */
+function help(rt: Runtime, command?: CommandName): number {
+  rt.stdout(command === undefined ? usage() : commandUsage(command));
   return EXIT_OK;
 }
 

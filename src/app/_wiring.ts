@@ -7,6 +7,7 @@ import { registerTypesRoute } from "../http/types_route.ts";
 import type { Callbacks } from "../gateway/callbacks.ts";
 import { ByteBudget } from "../base/byte_budget.ts";
 import type { Clock } from "../base/clock.ts";
+import { isWorkerError, type WorkerErrorCode } from "../base/errors.ts";
 import { watchRefusals } from "../base/dir_refusals.ts";
 import type { Logger } from "../base/log.ts";
 import type { ProcessStats } from "../base/process_stats.ts";
@@ -17,7 +18,7 @@ import type { ClientKeys } from "../gateway/client_keys.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { createGatewayParts } from "../gateway/gateway_parts.ts";
 import { HealthChecks } from "../health/checks.ts";
-import { HealthView, UPSTREAM_CHECK, type ProviderHealth } from "../health/health_view.ts";
+import { HealthView, UPSTREAM_CHECK, type ProviderHealth, type ProviderLoad } from "../health/health_view.ts";
 import { DEFAULT_PROVIDER_NAME, solvePriceUsd, takesType, type ProviderSpec } from "../config/providers.ts";
 import type { TaskType } from "../tasks/task_catalogue.ts";
 
@@ -47,7 +48,7 @@ import { registerProcessMetrics } from "../metrics/process_metrics.ts";
 import { registerProviderMetrics } from "../metrics/provider_metrics.ts";
 import { Registry } from "../metrics/registry.ts";
 import { registerWorkerMetrics, type WorkerMetrics } from "../metrics/worker_metrics.ts";
-import { SolverPool } from "../solver/pool.ts";
+import { SolverPool, type LaneUpdate } from "../solver/pool.ts";
 import { StatusHistory } from "../status_report/status_history.ts";
 import type { TaskEndHub } from "../tasks/task_end_hub.ts";
 import type { ProviderClient } from "../upstream/provider_client.ts";
@@ -68,12 +69,16 @@ export interface Wiring {
 }
 
 /** --state-dir: locks it and replays the journal (read-only) before anything is accepted; throws (exit 78 unusable, 75 owned) after logging. */
+/** Start failures shown as run's one plain line (README, Exit codes), not also logged. */
+export const PLAIN_START_ERRORS = ["ERR_LISTEN", "ERR_STATE_DIR", "ERR_STATE_DIR_BUSY", "ERR_CONFIG_INVALID"] as const satisfies readonly WorkerErrorCode[];
+
 export async function openJournal(w: Omit<Wiring, "taskEnds" | "started">, pid: number): Promise<ReplayedJournal | undefined> {
   if (w.config.stateDir === undefined) return undefined;
   try {
     return await FileJournal.replay(w.config.stateDir, { log: w.log.child({ component: "journal" }), clock: w.clock, pid });
   } catch (err) {
-    w.log.error("cannot use the state directory", { err });
+    // A state directory refused or owned by another worker is run's one plain line (README, Exit codes); anything else is logged.
+    if (!PLAIN_START_ERRORS.some((code) => isWorkerError(err, code))) w.log.error("cannot use the state directory", { err });
     throw err;
   }
 }
@@ -100,13 +105,25 @@ export const checkNameOf = (provider: string): string => (provider === DEFAULT_P
  * Health: each provider's state (one without a providers file), the dependency checks, readiness
  * over them (re-evaluated as each task ends), each provider's recovery trials and the status history.
  */
-export function createHealth(w: Wiring, o: { secrets: SecretSet; journal: FileJournal | undefined; random?: (() => number) | undefined; providers: readonly string[]; extra?: (provider: string) => readonly string[] }): HealthParts {
+export function createHealth(
+  w: Wiring,
+  o: {
+    secrets: SecretSet;
+    journal: FileJournal | undefined;
+    random?: (() => number) | undefined;
+    providers: readonly string[];
+    extra?: (provider: string) => readonly string[];
+    /** Each provider's load and money (the pool, made after health). */
+    load?: (provider: string) => ProviderLoad | undefined;
+  },
+): HealthParts {
   const { config, clock, log } = w;
   const providers: ProviderHealth[] = o.providers.map((name) => ({
     name,
     health: new WorkerHealth(clock, config.errorWindowMs, { maxConsecutiveFailures: config.maxConsecutiveFailures }),
     check: checkNameOf(name),
     extra: () => o.extra?.(name) ?? [],
+    load: () => o.load?.(name),
   }));
   const health = providers[0]!.health;
   const checks = new HealthChecks({ clock, sanitize: o.secrets.redact, random: o.random });
@@ -127,7 +144,7 @@ export function createHealth(w: Wiring, o: { secrets: SecretSet; journal: FileJo
   );
   checks.onResult(() => notifier.check());
   for (const p of providers) p.health.onStateChange(() => notifier.check());
-  const history = new StatusHistory({ clock });
+  const history = new StatusHistory({ clock, providers: o.providers, providerStates: () => view.providerStates() });
   history.start(() => view.evaluate(), (l) => notifier.subscribe(l));
   w.taskEnds.subscribe((task) => history.taskEnded(task));
   w.taskEnds.subscribe(() => notifier.check());
@@ -186,6 +203,27 @@ export interface SolverOptions {
   onSpend?: (provider: string, day: string, totalUsd: number) => void;
 }
 
+/**
+ * What a provider's line gives its lane, at `index` in the order of preference: its slots (a plan's
+ * threads, a per-solve account's cap), billing, `after` (none on the first), types, prices and
+ * budget. A reload gives a lane the same from the re-read line (README, Providers).
+ */
+export function laneSettings(spec: ProviderSpec, index: number, namesKeyOrigin: boolean): Required<Pick<LaneUpdate, "threads" | "plan" | "afterMs" | "takes" | "priceUsd">> & LaneUpdate {
+  return {
+    threads: spec.threads ?? PER_SOLVE_IN_FLIGHT,
+    plan: spec.threads !== undefined,
+    afterMs: index === 0 ? 0 : spec.afterMs,
+    takes: (type, proxied) => takesType(spec, type) && protocolTakes(spec, type, proxied),
+    priceUsd: (type) => solvePriceUsd(spec, type),
+    dailyBudgetUsd: spec.dailyBudgetUsd,
+    keyOrigin: namesKeyOrigin ? spec.keyOrigin : undefined,
+    // anti-captcha bills ERROR_CAPTCHA_UNSOLVABLE too ("Clients are charged for such tasks", its API's error list).
+    chargesUnsolvable: spec.protocol === "v2" && spec.dialect === "anticaptcha",
+    // Their getTaskResult answers carry `cost`: the budget holds the highest seen per type.
+    reportsCost: spec.protocol === "v2" && (spec.dialect === "anticaptcha" || spec.dialect === "2captcha"),
+  };
+}
+
 /** The solver pool, publishing each task's end; its load feeds health, and the balance check feeds it. */
 export function createSolver(w: Wiring, o: SolverOptions): SolverPool {
   const { config, clock, log } = w;
@@ -197,19 +235,15 @@ export function createSolver(w: Wiring, o: SolverOptions): SolverPool {
       name: spec.name,
       upstream: client,
       health: o.health.providers[i]!.health,
-      threads: spec.threads ?? PER_SOLVE_IN_FLIGHT,
+      ...laneSettings(spec, i, o.namesKeyOrigin),
       // --bulkhead's hard caps are the first provider's (the lone one without a providers file).
       bulkhead: i === 0 ? config.bulkhead : undefined,
-      plan: spec.threads !== undefined,
-      afterMs: i === 0 ? 0 : spec.afterMs,
-      takes: (type, proxied) => takesType(spec, type) && protocolTakes(spec, type, proxied),
-      priceUsd: (type) => solvePriceUsd(spec, type),
-      dailyBudgetUsd: spec.dailyBudgetUsd,
       minBalanceUsd: config.minBalanceUsd,
-      keyOrigin: o.namesKeyOrigin ? spec.keyOrigin : undefined,
       // Evidence (a transport failure, a refusal for money) re-reads that provider's balance now, single flight.
       onEvidence: () => void checks.refresh(checkNameOf(spec.name)),
       named: several,
+      // With several providers, one its balance check cannot reach takes no new task until a check answers.
+      unreachable: several ? () => o.health.view.providerIssues(spec.name).some((i) => i.kind === "upstream_unreachable") : undefined,
     })),
     log: log.child({ component: "solver" }),
     onSpend: o.onSpend,

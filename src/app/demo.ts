@@ -19,7 +19,7 @@ import { DEFAULT_PROVIDER_NAME, type ProviderSpec } from "../config/providers.ts
 export const DEMO_KEY = "demo-key-of-the-built-in-sim-001";
 
 /** --demo-overflow (README, Providers): the simulated plan's threads, the overflow's price per 1000 solves, wait and daily budget. */
-export const OVERFLOW_DEMO = { planThreads: 2, name: "2captcha", priceUsd: 2.99, afterMs: 5000, dailyBudgetUsd: 1, everyMs: 1000 } as const;
+export const OVERFLOW_DEMO = { planThreads: 2, name: "2captcha", priceUsd: 2.99, imagePriceUsd: 1, afterMs: 5000, dailyBudgetUsd: 1, everyMs: 1000 } as const;
 
 /** A real 16x16 grey PNG of 117 bytes (the upstream refuses images under 100 bytes, and files that are no jpg, png or gif). */
 const SAMPLE_PNG = "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAAAAAA6mKC9AAAAIXRFWHRDb21tZW50AGNhcHRjaGEtd29ya2VyIGRlbW8gaW1hZ2VFQfHiAAAAD0lEQVR4nGNoQAMMI1sAAAUMgAFaSOXNAAAAAElFTkSuQmCC";
@@ -68,7 +68,7 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
   const solveTimeMs = { image: 2000, token: 6000 };
   const simulator = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [DEMO_KEY], solveTimeMs, balanceUsd: 5, log, threads: overflowing ? OVERFLOW_DEMO.planThreads : undefined });
   const overflow = overflowing
-    ? await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [DEMO_KEY], solveTimeMs, balanceUsd: 5, log }).catch(async (err: unknown) => {
+    ? await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [DEMO_KEY], solveTimeMs, balanceUsd: 5, log, dialect: "2captcha" }).catch(async (err: unknown) => {
         await simulator.close();
         throw err;
       })
@@ -84,7 +84,8 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
     overflow,
     providers: overflow && [
       demoProvider({ name: DEFAULT_PROVIDER_NAME, url: simulator.url, threads: OVERFLOW_DEMO.planThreads }),
-      demoProvider({ name: OVERFLOW_DEMO.name, url: overflow.url, dialect: "2captcha", price: OVERFLOW_DEMO.priceUsd, afterMs: OVERFLOW_DEMO.afterMs, dailyBudgetUsd: OVERFLOW_DEMO.dailyBudgetUsd }),
+      // Priced as the simulated 2captcha charges: $1 per 1000 images, $2.99 per 1000 tokens.
+      demoProvider({ name: OVERFLOW_DEMO.name, url: overflow.url, dialect: "2captcha", price: OVERFLOW_DEMO.priceUsd, typePrices: { image: OVERFLOW_DEMO.imagePriceUsd, grid: OVERFLOW_DEMO.imagePriceUsd, bls: OVERFLOW_DEMO.imagePriceUsd }, afterMs: OVERFLOW_DEMO.afterMs, dailyBudgetUsd: OVERFLOW_DEMO.dailyBudgetUsd }),
     ],
     apiKey: DEMO_KEY,
     clientKey: `demo-${loadBuiltin("node:crypto").randomBytes(12).toString("hex")}`,
@@ -124,7 +125,7 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
         `  status page   ${base}/\n  readiness     ${base}/health/ready\n  health report ${base}/health\n  metrics       ${base}/metrics\n  simulator     ${sim}__sim/counts\n` +
         (overflow
           ? `\nOverflow: the simulated CaptchaAI plan has ${OVERFLOW_DEMO.planThreads} threads and a sample task arrives every ${formatDuration(OVERFLOW_DEMO.everyMs)}; a task that waits ` +
-            `${formatDuration(OVERFLOW_DEMO.afterMs)} for them goes to the per-solve ${OVERFLOW_DEMO.name} simulator ($${OVERFLOW_DEMO.priceUsd} per 1000, daily budget $${OVERFLOW_DEMO.dailyBudgetUsd.toFixed(2)}).\n` +
+            `${formatDuration(OVERFLOW_DEMO.afterMs)} for them goes to the per-solve ${OVERFLOW_DEMO.name} simulator ($${OVERFLOW_DEMO.imagePriceUsd} per 1000 images, $${OVERFLOW_DEMO.priceUsd} per 1000 tokens, daily budget $${OVERFLOW_DEMO.dailyBudgetUsd.toFixed(2)}).\n` +
             `  Each task line names its provider; watch both on the status page and in ${base}/metrics (captcha_worker_provider_*).\n` +
             `  ${OVERFLOW_DEMO.name} simulator ${overflow.url.href}__sim/counts\n`
           : "") +

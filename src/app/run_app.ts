@@ -1,15 +1,16 @@
 /** `run` from start to exit: the worker started, the start line, the demo's banner and traffic, then the stop ladder on a signal (README, Operator guide). */
-import type { ProviderSpec } from "../config/providers.ts";
+import type { ProviderSpec, ProvidersReload } from "../config/providers.ts";
 import { systemClock, type Clock } from "../base/clock.ts";
-import { isWorkerError } from "../base/errors.ts";
+import { formatErrorMessage, isWorkerError, type WorkerError } from "../base/errors.ts";
 import { createLogger } from "../base/log.ts";
 import { SecretSet } from "../base/redact.ts";
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_TEMPFAIL, type Runtime } from "../base/runtime.ts";
 import { VERSION } from "../base/version.ts";
 import type { Config } from "../config/config.ts";
-import { formatHostPort } from "../config/host_port.ts";
+import { formatHostPort, parseHostPort } from "../config/host_port.ts";
+import { ENV_PREFIX } from "../config/options.ts";
 import { stopOnSignal } from "./lifecycle.ts";
-import { startWorker, type Worker, type WorkerOptions } from "./start.ts";
+import { PLAIN_START_ERRORS, startWorker, type Worker, type WorkerOptions } from "./start.ts";
 import { formatDuration } from "../config/duration.ts";
 
 /** Lines held back until the start line; a start that logs more than this writes them as they come. */
@@ -27,16 +28,42 @@ export interface RunAppOptions {
   keyOrigin?: string | undefined;
   /** Re-reads the key on SIGHUP when it comes from a file. */
   reloadApiKey?: () => string | undefined;
+  /** The files the key reload reads, watched for changes (app/key_files_watch.ts). */
+  keyFiles?: () => readonly string[];
   apiToken: string | undefined;
   /** The peers' shared token (--peer-token-file), if any. */
   peerToken?: string | undefined;
   /** A providers file's providers with their keys (README, Providers). */
   providers?: readonly ProviderSpec[] | undefined;
+  /** Re-reads the providers file and its keys on SIGHUP (README, Providers). */
+  rereadProviders?: (() => ProvidersReload) | undefined;
   runtime: Runtime;
+  /**
+   * The command line a person types to start this run again with another flag (`npm start --`,
+   * `captcha-worker run`): a taken address's message names it. @default "captcha-worker run"
+   */
+  invocation?: string;
   /** @default the system clock */
   clock?: Clock;
   /** Starts the worker. @default startWorker (tests slow it down) */
   start?: (o: WorkerOptions) => Promise<Worker>;
+}
+
+/**
+ * A taken (or refused) address: the listen error's message with the command line that picks another,
+ * e.g. `npm start -- --listen 127.0.0.1:8081` (the next port when this one is in use), and the variable.
+ */
+export function plainMessage(err: WorkerError, invocation: string): string {
+  if (err.code !== "ERR_LISTEN" || err.field === undefined || !err.field.startsWith("--")) return err.message;
+  const at = parseHostPort(String(err.data.address ?? ""));
+  const taken = err.data.reason === "EADDRINUSE";
+  const next = at && taken && at.port > 0 ? formatHostPort({ host: at.host, port: at.port < 65535 ? at.port + 1 : at.port - 1 }) : "HOST:PORT";
+  const variable = ENV_PREFIX + err.field.slice(2).toUpperCase().replaceAll("-", "_");
+  return formatErrorMessage("ERR_LISTEN", {
+    ...err.data,
+    reason: taken ? "EADDRINUSE (another process listens there)" : String(err.data.reason),
+    hint: `; choose another address: ${invocation} ${err.field} ${next} (or set ${variable})`,
+  });
 }
 
 /** Runs the worker until a signal stopped it; resolves with the exit code (0 after a drain; 1, 75 (state dir owned by another process) or 78 when it could not start). */
@@ -72,10 +99,12 @@ export async function runApp(o: RunAppOptions): Promise<number> {
       apiKey: o.apiKey,
       keyOrigin: o.keyOrigin,
       reloadApiKey: o.reloadApiKey,
+      keyFiles: o.keyFiles,
       secrets,
       apiToken: o.apiToken,
       peerToken: o.peerToken,
       providers: o.providers,
+      rereadProviders: o.rereadProviders,
       clock,
       log,
       env: rt.env,
@@ -84,10 +113,10 @@ export async function runApp(o: RunAppOptions): Promise<number> {
   } catch (err) {
     slow.cancel();
     release();
-    // The one plain line a person reads, as for every other configuration error: a taken address
-    // names the flag to change, an unusable or owned --state-dir says why (the JSON line is logged too).
-    const plain = ["ERR_LISTEN", "ERR_STATE_DIR", "ERR_STATE_DIR_BUSY", "ERR_CONFIG_INVALID"] as const;
-    if (plain.some((code) => isWorkerError(err, code))) rt.stderr(`captcha-worker: ${(err as Error).message}\n`);
+    // The one line a person reads, plain whatever --log-format, as every configuration error is
+    // (README, Exit codes): a taken address names the command line to run with another, an unusable
+    // or owned --state-dir says why. A listener that cannot start is not logged besides.
+    if (PLAIN_START_ERRORS.some((code) => isWorkerError(err, code))) rt.stderr(`captcha-worker: ${plainMessage(err as WorkerError, o.invocation ?? "captcha-worker run")}\n`);
     if (isWorkerError(err, "ERR_STATE_DIR_BUSY")) return EXIT_TEMPFAIL;
     return isWorkerError(err, "ERR_STATE_DIR") || isWorkerError(err, "ERR_CONFIG_INVALID") ? EXIT_CONFIG : EXIT_FAILURE;
   }
@@ -96,7 +125,7 @@ export async function runApp(o: RunAppOptions): Promise<number> {
   // The demo's tasks are samples nobody waits for: Ctrl-C ends it within a second, not a drain timeout.
   const drainTimeoutMs = config.demo ? Math.min(config.drainTimeoutMs, DEMO_DRAIN_MS) : config.drainTimeoutMs;
   const stopped = stopOnSignal({ onSignal: rt.onSignal, exit: rt.exit, drainTimeoutMs, log }, worker);
-  // SIGHUP is always handled (Node's default would exit): it re-reads the client keys file and the key file.
+  // SIGHUP is always handled (Node's default would exit): it re-reads the client keys file, the key file and the providers file.
   const offReload = rt.onReload?.(() => worker.reload());
   void stopped.finally(() => offReload?.());
   const listen = formatHostPort(worker.address);

@@ -6,7 +6,7 @@
  */
 import type { Callbacks } from "../gateway/callbacks.ts";
 import type { Clock } from "../base/clock.ts";
-import { WorkerError } from "../base/errors.ts";
+import { isWorkerError, WorkerError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
 import type { ProcessStats } from "../base/process_stats.ts";
 import { SecretSet } from "../base/redact.ts";
@@ -28,8 +28,10 @@ import type { WorkerMetrics } from "../metrics/worker_metrics.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import { TaskEndHub } from "../tasks/task_end_hub.ts";
 import { createProviderClient } from "../upstream/provider_client.ts";
-import { createHealth, createMetrics, createSolver, openJournal, registerRoutes, type HealthParts, type ProviderPart, type Wiring } from "./_wiring.ts";
-import { DEFAULT_PROVIDER_NAME, type ProviderSpec } from "../config/providers.ts";
+import { checkNameOf, PLAIN_START_ERRORS, createHealth, createMetrics, createSolver, laneSettings, openJournal, registerRoutes, type HealthParts, type ProviderPart, type Wiring } from "./_wiring.ts";
+import { DEFAULT_PROVIDER_NAME, type ProviderSpec, type ProvidersReload } from "../config/providers.ts";
+import { createProvidersReloader } from "./providers_reload.ts";
+import { watchKeyFiles } from "./key_files_watch.ts";
 import { recordAddress } from "./address_file.ts";
 import { startDemo, type Demo } from "./demo.ts";
 import { createStopLadder, type StopLadder, type StopParts } from "./lifecycle.ts";
@@ -45,6 +47,11 @@ export interface WorkerOptions {
    * file cannot be read or holds no key (the old key stays in use).
    */
   reloadApiKey?: () => string | undefined;
+  /**
+   * The files the key reload reads (the CaptchaAI key's file, a providers file and its key files):
+   * one that changes on disk is re-read as on SIGHUP (app/key_files_watch.ts). Not with --demo.
+   */
+  keyFiles?: () => readonly string[];
   /** The secrets the logger redacts; a re-read key is added to them. @default a set of the key alone */
   secrets?: SecretSet;
   /** Bearer token required on the task API, if any. */
@@ -61,6 +68,8 @@ export interface WorkerOptions {
   upstreamUrl?: URL;
   /** A providers file's providers, each with its key (README, Providers); undefined: the one of --upstream and the CaptchaAI key. */
   providers?: readonly ProviderSpec[] | undefined;
+  /** SIGHUP's re-read of the providers file and its keys (README, Providers); set with `providers`. */
+  rereadProviders?: (() => ProvidersReload) | undefined;
   /** Replaces the default keep-alive node:http(s) transport (tests inject one). @default undefined */
   fetch?: typeof fetch;
   http?: HttpServerOptions;
@@ -89,12 +98,20 @@ export interface Worker extends StopLadder {
   gateway: Gateway | undefined;
   /** Where each task's end is published: subscribe to hear every task that ends from now on. */
   taskEnds: TaskEndHub;
-  /** SIGHUP: re-reads the client keys file (a failed read keeps the keys in use); without one, logs that there is nothing to reload. */
+  /** SIGHUP: re-reads the client keys file, the CaptchaAI key file or the providers file (a failed read keeps what is in use); without any, logs that there is nothing to reload. */
   reload(): void;
 }
 
 /**
- * Starts the worker. Rejects, after logging what failed and closing what had started, with
+ * Start failures a person fixes by changing the command line or the host (a taken address, an unusable
+ * or owned --state-dir): the caller shows each as one plain line, as configuration errors are, so
+ * the listeners' start does not log them too.
+ */
+export { PLAIN_START_ERRORS };
+
+/**
+ * Starts the worker. Rejects, after logging what failed (a PLAIN_START_ERRORS listener failure is
+ * left to the caller) and closing what had started, with
  * ERR_STATE_DIR when --state-dir is unusable, ERR_STATE_DIR_BUSY when another process owns it, or
  * the listen error when an address is taken. The journal is only read (under its lock) before the
  * listen; it is compacted and written once the listener is bound too.
@@ -114,9 +131,16 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   secrets.add(apiKey);
   const w: Wiring = { config, clock, log, taskEnds, started: demo ? [demo] : [] };
   if (clientKeys) w.started.push(clientKeys); // stop(): its modification-time checks
+  // Watched from here, as the files were just read: a Secret the kubelet updates sends no signal.
+  let reloadKeys: (() => void) | undefined;
+  const keyWatch = o.keyFiles && !demo
+    ? watchKeyFiles({ paths: o.keyFiles, clock, onChange: (files) => (log.info("reload: a key file changed; the keys are re-read as on SIGHUP", { files }), reloadKeys?.()) })
+    : undefined;
+  if (keyWatch) w.started.push(keyWatch);
 
   const opened = await openJournal(w, o.process.pid).catch(async (err: unknown) => {
     clientKeys?.stop();
+    keyWatch?.stop();
     await demo?.close();
     throw err;
   });
@@ -125,11 +149,23 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   for (const spec of specs) if (spec.key !== "") secrets.add(spec.key);
   let pool: SolverPool | undefined;
   // A provider past its daily budget takes no new task: a reason of its own beside the health rules.
-  const spent = (name: string) => (pool?.provider(name)?.budgetLeftUsd === 0 ? ["budget"] : []);
-  const health = createHealth(w, { secrets, journal, random: o.random, providers: specs.map((s) => s.name), extra: spent });
+  const spent = (name: string) => (pool?.provider(name)?.budgetSpent ? ["budget"] : []);
+  const health = createHealth(w, { secrets, journal, random: o.random, providers: specs.map((s) => s.name), extra: spent, load: (name) => pool?.provider(name) });
   const metrics = createMetrics(w, { health, process: o.process });
   const upstream = createUpstreams(w, o, { specs, rereadKey: demo ? undefined : o.reloadApiKey, secrets, metrics: metrics.metrics });
   pool = createSolver(w, { providers: upstream.providers, health, journal, namesKeyOrigin: demo === undefined, random: o.random, onSpend: (p, day, usd) => journal?.spent(p, day, usd) });
+  const solver = pool;
+  const providersReload = o.rereadProviders && specs[0]!.line !== undefined
+    ? createProvidersReloader({
+      specs, pool: solver, laneSettings: (spec, i) => laneSettings(spec, i, true), setKey: upstream.setKey, secrets, checks: health.checks, checkOf: checkNameOf,
+      changed: () => health.notifier.check(), log,
+    })
+    : undefined;
+  if (providersReload) taskEnds.subscribe(() => providersReload.taskEnded());
+  reloadKeys = () => {
+    if (upstream.reloadKey?.()) void health.checks.refresh(health.providers[0]!.check);
+    if (providersReload) providersReload.apply(o.rereadProviders!());
+  };
   const { router, gateway, callbacks } = registerRoutes(w, {
     pool,
     health,
@@ -162,8 +198,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     taskEnds,
     reload: () => {
       if (clientKeys) void clientKeys.reload();
-      if (upstream.reloadKey?.()) void health.checks.refresh(health.providers[0]!.check);
-      if (!clientKeys && !o.reloadApiKey) log.info("reload: nothing to re-read (no --client-keys-file, no key file)");
+      reloadKeys?.();
+      if (!clientKeys && !o.reloadApiKey && !providersReload) log.info("reload: nothing to re-read (no --client-keys-file, no key file)");
     },
     get state() {
       return ladder.state;
@@ -196,7 +232,7 @@ function createUpstreams(
   w: Wiring,
   o: WorkerOptions,
   x: { specs: readonly ProviderSpec[]; rereadKey: (() => string | undefined) | undefined; secrets: SecretSet; metrics: WorkerMetrics },
-): { providers: ProviderPart[]; reloadKey: (() => boolean) | undefined } {
+): { providers: ProviderPart[]; reloadKey: (() => boolean) | undefined; setKey: (provider: string, key: string) => void } {
   const { config, clock, log } = w;
   const keys = new Map(x.specs.map((s) => [s.name, s.key]));
   const providers = x.specs.map((spec) => {
@@ -228,7 +264,7 @@ function createUpstreams(
       return false;
     }
   });
-  return { providers, reloadKey };
+  return { providers, reloadKey, setKey: (name, key) => void keys.set(name, key) };
 }
 
 /** The providers: a providers file's, or the one of --upstream, the CaptchaAI key and --threads (the demo's simulator with --demo). */
@@ -253,9 +289,10 @@ async function startListeners(
   const { config, clock, log } = w;
   const { ladder, opened } = x;
   const { view, notifier, checks } = x.health;
-  // What failed is logged, everything started so far closes, and the start rejects with the error.
+  // What failed is logged (unless the caller shows it as its one plain line), everything started so
+  // far closes, and the start rejects with the error.
   const fail = async (message: string, err: unknown, fields: Record<string, unknown> = {}): Promise<never> => {
-    log.error(message, { ...fields, err });
+    if (!PLAIN_START_ERRORS.some((code) => isWorkerError(err, code))) log.error(message, { ...fields, err });
     await ladder.close();
     throw err;
   };
@@ -284,7 +321,7 @@ async function startListeners(
   let agent: HaproxyAgent | undefined;
   if (config.agentListen) {
     const listen = config.agentListen;
-    agent = await startHaproxyAgent({ listen, view, threads: config.threads, queueMax: config.queueMax, log }).catch((err: unknown) =>
+    agent = await startHaproxyAgent({ listen, view, providers: () => view.providerStates(), threads: config.threads, queueMax: config.queueMax, log }).catch((err: unknown) =>
       fail("cannot listen for HAProxy agent checks", err, { listen: formatHostPort(listen) }),
     );
     w.started.push(agent);

@@ -4,6 +4,7 @@
  * --address-file (a HEALTHCHECK sees the image's environment, not the container's --listen), else --listen.
  */
 import { systemClock, type Clock } from "../base/clock.ts";
+import { didYouMean } from "../base/did_you_mean.ts";
 import type { FlagValues, HostPort } from "../config/config.ts";
 import { formatHostPort, parseHostPort } from "../config/host_port.ts";
 import { PROBE_FLAGS, type FlagSpec } from "../config/options.ts";
@@ -24,12 +25,18 @@ export interface ProbeResult {
   line: string;
 }
 
+/** The probe targets in words: `live, ready, startup or deps`. */
+const TARGET_WORDS = ((t: string[]) => `${t.slice(0, -1).join(", ")} or ${t.at(-1)}`)(Object.keys(PROBE_PATHS));
+
 export async function runProbeCommand(positionals: string[], flags: FlagValues, rt: Runtime): Promise<number> {
   const target = positionals[0];
-  if (target === undefined) throw new WorkerError("ERR_USAGE", "probe needs a target: live, ready, startup or deps");
+  if (target === undefined) throw new WorkerError("ERR_USAGE", `probe needs a target: ${TARGET_WORDS}`);
   if (positionals.length > 1) throw new WorkerError("ERR_USAGE", `probe takes one target, got ${positionals.length}`);
-  const path = PROBE_PATHS[target];
-  if (!path) throw new WorkerError("ERR_USAGE", `Unknown probe target "${target.slice(0, 40)}": expected live, ready, startup or deps`);
+  const path = Object.hasOwn(PROBE_PATHS, target) ? PROBE_PATHS[target] : undefined;
+  if (!path) {
+    const close = didYouMean(target, Object.keys(PROBE_PATHS));
+    throw new WorkerError("ERR_USAGE", `Unknown probe target "${target.slice(0, 40)}"${close}: expected ${TARGET_WORDS}`);
+  }
 
   const where = resolveProbeTarget(flags, rt.env, rt.readFile);
   if ("error" in where) {

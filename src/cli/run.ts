@@ -7,7 +7,7 @@ import type { FlagValues } from "../config/config.ts";
 import { WorkerError } from "../base/errors.ts";
 import { loadApiKey, loadApiToken, loadPeerToken } from "../config/load_key.ts";
 import { parseConfig } from "../config/parse_config.ts";
-import { loadProviders } from "../config/providers.ts";
+import { loadProviders, rereadProviders } from "../config/providers.ts";
 import { TASK_TYPES } from "../tasks/task_catalogue.ts";
 import { checkExposure } from "../config/exposure.ts";
 import { prepareStateDir } from "../config/state_dir.ts";
@@ -29,5 +29,28 @@ export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<num
   // A key from a file (flag, variable or systemd credential) is re-read on SIGHUP; one from a variable cannot change.
   const fromFile = !providers && key !== undefined && key.source !== "env:CAPTCHAAI_API_KEY" && key.source !== "demo";
   const reloadApiKey = fromFile ? () => loadApiKey(config, flags, rt)?.value : undefined;
-  return runApp({ config, apiKey: key?.value, keyOrigin: key?.origin, reloadApiKey, apiToken, peerToken, providers, runtime: rt });
+  // The files those reloads read are also re-read when they change on disk (README, The CaptchaAI
+  // key): the providers file and the key files its last good read named, or the CaptchaAI key's file.
+  const filesOf = (ps: readonly { keyFile: string | undefined }[]) => [config.providersFile!, ...ps.flatMap((p) => (p.keyFile === undefined ? [] : [p.keyFile]))];
+  let keyFiles: string[] = providers ? filesOf(providers) : fromFile && "path" in key && key.path !== undefined ? [key.path] : [];
+  // With a providers file, SIGHUP re-reads it and every key file (README, Providers); a bad file keeps the providers in use.
+  const reread = providers
+    ? () => {
+        const r = rereadProviders(config, flags, rt, TASK_TYPES);
+        if (r.ok) keyFiles = filesOf(r.providers);
+        return r;
+      }
+    : undefined;
+  return runApp({ config, apiKey: key?.value, keyOrigin: key?.origin, reloadApiKey, keyFiles: () => keyFiles, apiToken, peerToken, providers, rereadProviders: reread, runtime: rt, invocation: invocationOf(rt.env) });
+}
+
+/**
+ * How a person starts this run again with another flag, for hints: through an npm script (`npm start`
+ * passes the flags after `--` on to the worker), else the command itself. npm names the script in
+ * `npm_lifecycle_event`; `npx` sets it too (to `npx`), but flags follow the command there as usual.
+ */
+export function invocationOf(env: Record<string, string | undefined>): string {
+  const script = env.npm_lifecycle_event;
+  if (script === undefined || script === "" || script === "npx" || env.npm_command === "exec") return "captcha-worker run";
+  return script === "start" ? "npm start --" : `npm run ${script} --`;
 }

@@ -1,4 +1,4 @@
-/** `captcha-worker simulate`: the CaptchaAI-protocol simulator alone, for integration tests and load tests; flags from config/options.ts. */
+/** `captcha-worker simulate`: the simulator alone (CaptchaAI's protocol, or another provider's with --dialect), for integration tests and load tests; flags from config/options.ts. */
 import type { FlagValues, HostPort } from "../config/config.ts";
 import type { KindDurations } from "../config/duration.ts";
 import { formatHostPort } from "../config/host_port.ts";
@@ -7,6 +7,7 @@ import { resolveFlag, resolveRepeated } from "../config/parse_config.ts";
 import { WorkerError } from "../base/errors.ts";
 import { createLogger, type LogFormat, type LogLevel } from "../base/log.ts";
 import { startSimulator } from "../sim/simulator.ts";
+import type { CapacityCode, SimDialect } from "../sim/sim_dialects.ts";
 import { EXIT_FAILURE, EXIT_OK, type Runtime } from "../base/runtime.ts";
 
 function spec(name: string): FlagSpec {
@@ -23,12 +24,14 @@ export async function runSimulateCommand(flags: FlagValues, rt: Runtime): Promis
   const keys = resolveRepeated(spec("key"), flags) as string[];
   const idleMs = get<number | undefined>("idle-timeout");
   const onIdle = get<"close" | "reset">("idle-mode");
+  const dialect = get<SimDialect>("dialect");
   const options = {
+    dialect,
     keys,
     balanceUsd: get<number>("balance"),
-    pricePerSolveUsd: get<number>("price"),
-    threads: get<number>("threads"),
-    capacityCode: get<"ERROR_ZERO_BALANCE" | "ERROR_NO_SLOT_AVAILABLE">("capacity-code"),
+    pricePerSolveUsd: get<number | undefined>("price"),
+    threads: get<number | undefined>("threads"),
+    capacityCode: get<CapacityCode | undefined>("capacity-code"),
     unsupported: get<string[]>("unsupported"),
     solveTimeMs: { image: solveTime.imageMs, token: solveTime.tokenMs },
     seed: get<number | undefined>("seed"),
@@ -45,7 +48,7 @@ export async function runSimulateCommand(flags: FlagValues, rt: Runtime): Promis
     log.error("cannot listen", { listen: formatHostPort(listen), err });
     return EXIT_FAILURE;
   }
-  log.info("simulator started", { listen: formatHostPort(sim.address), url: sim.url.href, keys: keys.length || "any" });
+  log.info("simulator started", { listen: formatHostPort(sim.address), url: sim.url.href, dialect, keys: keys.length || "any" });
   await new Promise<void>((resolve) => {
     const off = rt.onSignal(() => {
       off();

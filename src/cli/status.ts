@@ -6,6 +6,7 @@
 import type { FlagValues } from "../config/config.ts";
 import { STATUS_FLAGS } from "../config/options.ts";
 import { statusModel } from "../status_report/status_model.ts";
+import { providerJson } from "../status_report/provider_rows.ts";
 import { readStatusDocs } from "../status_report/status_docs.ts";
 import { renderText } from "../status_report/status_render.ts";
 import { httpGet } from "./http_get.ts";
@@ -43,10 +44,10 @@ export async function runStatusCommand(flags: FlagValues, rt: Runtime): Promise<
   const model = statusModel(read);
   if (flags.json === true) {
     // Numbers as numbers for scripts; the formatted rows are the text view's.
-    const { rows: _rows, uptimeS, checks, ...rest } = model;
+    const { rows: _rows, uptimeS, checks, providers, ...rest } = model;
     // The checks spelled as /health/dependencies spells them (snake case), like the rest of this document.
     const snakeChecks = checks.map((c) => ({ name: c.name, status: c.status, response_ms: c.responseMs, checked_at: c.checkedAt, stale: c.stale, error: c.error }));
-    rt.stdout(JSON.stringify({ url: base.href, ...rest, checks: snakeChecks, uptime_s: uptimeS ?? null }, null, 2) + "\n");
+    rt.stdout(JSON.stringify({ url: base.href, ...rest, checks: snakeChecks, providers: providers.map(providerJson), uptime_s: uptimeS ?? null }, null, 2) + "\n");
   } else {
     rt.stdout(renderText(model, base.href, rt.isTTY && rt.env.NO_COLOR === undefined));
   }

@@ -57,7 +57,8 @@ function parseWith<T>(spec: FlagSpec<T>, raw: string, from: "flag" | "env"): T {
     const where =
       spec.env === undefined ? `--${spec.flag}` : from === "flag" ? `--${spec.flag} (env ${spec.env})` : `${spec.env} (flag --${spec.flag})`;
     const got = spec.secret ? "" : `, got ${JSON.stringify(truncate(raw))}`;
-    throw new WorkerError("ERR_CONFIG_INVALID", `Invalid ${where}: expected ${spec.allowed}${got}`, { field: `--${spec.flag}` });
+    const hint = err.hint === undefined || spec.secret ? "" : `; ${err.hint}`;
+    throw new WorkerError("ERR_CONFIG_INVALID", `Invalid ${where}: expected ${spec.allowed}${got}${hint}`, { field: `--${spec.flag}` });
   }
 }
 

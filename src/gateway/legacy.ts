@@ -14,6 +14,7 @@ import type { RouteSpec } from "../http/router.ts";
 import { ANSWERED, routeElsewhere, type AskOutcome, type RequestCtx, type TaskRouting, type UnroutedAnswers } from "../http/task_routing.ts";
 import { gatewayAnswerOf, GatewayError, refusalError, taskFailureCode } from "./errors.ts";
 import type { Gateway } from "./gateway.ts";
+import { costText } from "./v2_result.ts";
 import { readLegacyTask } from "../tasks/task_input.ts";
 import { solutionIn, solutionText } from "../tasks/task_catalogue.ts";
 import { textFlag } from "../tasks/task_fields.ts";
@@ -114,8 +115,8 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
         const task = o.gateway.find(client, id);
         if (!task) throw new GatewayError("ERROR_WRONG_CAPTCHA_ID");
         const r = result(task);
-        // CaptchaAI is paid by the thread, not by the solve: a solve costs nothing extra.
-        return action === "get2" && r.ok ? { ...r, price: "0" } : r;
+        // What the solve cost at its provider (README, Providers); "0" on a thread plan, paid by the thread.
+        return action === "get2" && r.ok ? { ...r, price: costText(task) } : r;
       }
       case "getbalance":
         return { ok: true, request: String(o.gateway.balance()), bare: true };

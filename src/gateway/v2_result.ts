@@ -7,7 +7,8 @@ import { taskFailureCode, v2Error } from "./errors.ts";
  * processing; ready with the solution in the JSON API's shape (the catalogue's: `text` for
  * images, `gRecaptchaResponse` and `token` for reCAPTCHA, `token` for Turnstile, GeeTest's values
  * ..., `userAgent` where the upstream gave one), cost, times in Unix seconds and solveCount; or a
- * failed task's error. Cost is "0": CaptchaAI is paid by the thread, not by the solve.
+ * failed task's error. Cost is what the solve cost at the provider that took it (README, Providers):
+ * its reported cost or its price; "0" on a thread plan (paid by the thread, not by the solve).
  */
 export function taskResultBody(task: Task): Record<string, unknown> {
   if (task.status === "failed") {
@@ -19,9 +20,14 @@ export function taskResultBody(task: Task): Record<string, unknown> {
     errorId: 0,
     status: "ready",
     solution,
-    cost: "0",
+    cost: costText(task),
     createTime: Math.floor(task.createdAt / 1000),
     endTime: Math.floor((task.endedAt ?? task.createdAt) / 1000),
     solveCount: Math.max(1, task.submissions),
   };
+}
+
+/** A task's cost in USD as the APIs write it (a decimal string; "0" for a plan's solve). */
+export function costText(task: Pick<Task, "costUsd">): string {
+  return String(Math.round((task.costUsd ?? 0) * 1e6) / 1e6);
 }

@@ -75,6 +75,24 @@ export class HealthChecks {
     this.#checks.set(def.name, { def, cache });
   }
 
+  /** Registers a check while the others run (a provider a reload lists again) and starts keeping it fresh. */
+  add(def: CheckDefinition): Promise<void> {
+    this.register(def);
+    return this.#checks.get(def.name)!.cache.start();
+  }
+
+  /**
+   * Stops a check and forgets it: it leaves results() (a provider a reload removed, once it holds no
+   * task). Returns its definition, to add it again; undefined for a name it does not know.
+   */
+  remove(name: string): CheckDefinition | undefined {
+    const c = this.#checks.get(name);
+    if (!c) return undefined;
+    c.cache.stop();
+    this.#checks.delete(name);
+    return c.def;
+  }
+
   /**
    * Subscribes to the end of every run of every check (a new result to read, changed or not);
    * returns the unsubscribe. This is where readiness learns that a check result changed.

@@ -6,7 +6,7 @@
 import { PRODUCT, VERSION } from "../base/version.ts";
 import { checkStatusForms, type CheckStatus, type Verdict } from "./check_status.ts";
 import type { CheckResult } from "./checks.ts";
-import type { HealthState, Liveness, Readiness } from "./health_view.ts";
+import type { HealthState, Liveness, ProviderStatus, Readiness } from "./health_view.ts";
 import { UPSTREAM_CHECK } from "./health_view.ts";
 import type { Phase, ReadinessState, Thresholds } from "./readiness.ts";
 import { formatIssue, unhandledKind, type ReadinessFinding } from "./readiness_issue.ts";
@@ -62,11 +62,52 @@ export interface DependencyDocument {
   error?: string;
 }
 
+/** One provider in /health/dependencies (README, Providers): its state, its load and its money now. */
+export interface ProviderDocument {
+  name: string;
+  /** Its check in `checks` (a provider removed by a reload loses it once it holds no task). */
+  check: string;
+  state: ProviderStatus["state"];
+  /** Why it cannot take work, as `provider_down` says it; null when up or removed. */
+  reason: string | null;
+  /** `plan`: a thread plan; `per_solve`: a price per solve. */
+  billing: "plan" | "per_solve" | null;
+  /** Tasks it holds now. */
+  busy: number | null;
+  /** Its slots: a plan's threads, or a per-solve account's cap. */
+  limit: number | null;
+  /** A thread plan's threads. */
+  plan: number | null;
+  spent_today_usd: number | null;
+  daily_budget_usd: number | null;
+  budget_left_usd: number | null;
+}
+
 /** GET /health/dependencies. */
 export interface DependenciesDocument {
   /** The worst check's status. */
   status: CheckStatus;
   checks: Record<string, DependencyDocument>;
+  /** Each provider in order of preference (one, `captchaai`, without a providers file). */
+  providers?: ProviderDocument[];
+}
+
+/** A provider as /health/dependencies lists it. */
+export function providerDocument(p: ProviderStatus): ProviderDocument {
+  const l = p.load;
+  return {
+    name: p.name,
+    check: p.check,
+    state: p.state,
+    reason: p.reason ?? null,
+    billing: l === undefined ? null : l.plan === undefined ? "per_solve" : "plan",
+    busy: l?.busy ?? null,
+    limit: l?.limit ?? null,
+    plan: l?.plan ?? null,
+    spent_today_usd: l === undefined ? null : round(l.spentTodayUsd, 6),
+    daily_budget_usd: l?.dailyBudgetUsd ?? null,
+    budget_left_usd: l?.budgetLeftUsd === undefined ? null : round(l.budgetLeftUsd, 6),
+  };
 }
 
 /** One entry of a health+json `checks` array (draft-inadarei-api-health-check). */
@@ -147,8 +188,8 @@ export function historyDocument(state: ReadinessState, changes: readonly Readine
 
 const SEVERITY: Record<CheckStatus, number> = { ok: 0, degraded: 1, down: 2 };
 
-/** The worst check's status: `ok`, `degraded` or `down`. */
-export function dependenciesDocument(results: readonly CheckResult[]): DependenciesDocument {
+/** The worst check's status: `ok`, `degraded` or `down`; with `providers`, each provider's state and load. */
+export function dependenciesDocument(results: readonly CheckResult[], providers?: readonly ProviderStatus[]): DependenciesDocument {
   const checks: Record<string, DependencyDocument> = {};
   for (const c of results) {
     const entry: DependencyDocument = {
@@ -161,7 +202,7 @@ export function dependenciesDocument(results: readonly CheckResult[]): Dependenc
     checks[c.name] = entry;
   }
   const worst = results.reduce<CheckStatus>((w, c) => (SEVERITY[c.status] > SEVERITY[w] ? c.status : w), "ok");
-  return { status: worst, checks };
+  return providers === undefined ? { status: worst, checks } : { status: worst, checks, providers: providers.map(providerDocument) };
 }
 
 /** fail when not live or not ready, warn on probation, a readiness warning or a dependency not ok, else pass. */
@@ -264,7 +305,7 @@ export interface StatusDocuments {
 }
 
 export function statusDocuments(state: HealthState): StatusDocuments {
-  return { ready: readyDocument(state.readiness, state.thresholds), dependencies: dependenciesDocument(state.checks), health: healthReport(state) };
+  return { ready: readyDocument(state.readiness, state.thresholds), dependencies: dependenciesDocument(state.checks, state.providers), health: healthReport(state) };
 }
 
 function round(n: number, digits: number): number {

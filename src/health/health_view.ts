@@ -8,7 +8,9 @@ import type { CheckResult, HealthChecks } from "./checks.ts";
 import { probationSince, readinessIssues, readinessState, readinessWarnings, type Phase, type ReadinessState, type Thresholds } from "./readiness.ts";
 import type { ReadinessIssue, ReadinessWarning } from "./readiness_issue.ts";
 import type { HealthSnapshot, WorkerHealth } from "./worker_health.ts";
-import { providerIssues, providersReadiness, type ProviderReading } from "./provider_readiness.ts";
+import { providerCondition, providerIssues, providersReadiness, type ProviderLoad, type ProviderReading, type ProviderStatus } from "./provider_readiness.ts";
+
+export type { ProviderLoad, ProviderStatus };
 
 export const UPSTREAM_CHECK = "captchaai_api";
 
@@ -43,6 +45,8 @@ export interface HealthState {
   live: Liveness;
   checks: CheckResult[];
   thresholds: Thresholds;
+  /** Each provider's state and load, in order of preference. */
+  providers: ProviderStatus[];
 }
 
 /** One provider's health as the view reads it: its state, its dependency check, and reasons of its own (a spent budget). */
@@ -52,6 +56,8 @@ export interface ProviderHealth {
   /** Its dependency check's name (`captchaai_api`, `NAME_api`). */
   check: string;
   extra?: () => readonly string[];
+  /** Its load and money now, and whether a reload removed it (the solver's view). */
+  load?: () => ProviderLoad | undefined;
 }
 
 export interface HealthViewOptions {
@@ -100,19 +106,32 @@ export class HealthView {
     return this.#readiness(this.#o.health.snapshot(), this.#o.checks.result(this.#firstCheck));
   }
 
-  /** One provider's own issues now (its recovery trials read them); [] for a name it does not know. */
+  /** One provider's own issues now (its recovery trials read them); [] for a name it does not know, or one a reload removed. */
   providerIssues(name: string): ReadinessIssue[] {
     const p = this.#o.providers?.find((x) => x.name === name);
     if (!p) return name === this.#firstName ? this.evaluate().issues : [];
-    return providerIssues(this.#reading(p, this.#o.checks.results()), this.#o.thresholds);
+    const reading = this.#reading(p, this.#o.checks.results());
+    return reading.removed ? [] : providerIssues(reading, this.#o.thresholds);
   }
 
-  /** Whether a provider can take new work: none of its own issues and no reason of its own (its budget spent). */
+  /** Whether a provider can take new work: not removed, none of its own issues and no reason of its own (its budget spent). */
   providerUp(name: string): boolean {
     const p = this.#o.providers?.find((x) => x.name === name);
     if (!p) return name === this.#firstName && this.evaluate().issues.length === 0;
     const reading = this.#reading(p, this.#o.checks.results());
-    return reading.extra.length === 0 && providerIssues(reading, this.#o.thresholds).length === 0;
+    return !reading.removed && reading.extra.length === 0 && providerIssues(reading, this.#o.thresholds).length === 0;
+  }
+
+  /**
+   * Every provider's state (up, down for the reason `provider_down` gives, or removed) with its load,
+   * in order of preference; without providers, the lone upstream judged by the same rules.
+   */
+  providerStates(checks: readonly CheckResult[] = this.#o.checks.results()): ProviderStatus[] {
+    const providers = this.#o.providers ?? [{ name: this.#firstName, health: this.#o.health, check: UPSTREAM_CHECK }];
+    return providers.map((p) => {
+      const reading = this.#reading(p, checks);
+      return { name: p.name, check: p.check, ...providerCondition(reading, this.#o.thresholds), load: p.load?.() };
+    });
   }
 
   get #several(): boolean {
@@ -129,7 +148,8 @@ export class HealthView {
 
   #reading(p: ProviderHealth, checks: readonly CheckResult[]): ProviderReading {
     const value = checks.find((c) => c.name === p.check)?.value?.observedValue;
-    return { name: p.name, snapshot: p.health.snapshot(), balanceUsd: typeof value === "number" ? value : undefined, extra: p.extra?.() ?? [] };
+    const removed = p.load?.()?.removed === true;
+    return { name: p.name, snapshot: p.health.snapshot(), balanceUsd: typeof value === "number" ? value : undefined, extra: p.extra?.() ?? [], removed };
   }
 
   #severalReadiness(checks: readonly CheckResult[]): Readiness {
@@ -170,6 +190,7 @@ export class HealthView {
       live: liveness(snapshot, at, this.#o.stallMs),
       checks,
       thresholds: this.#o.thresholds,
+      providers: this.providerStates(checks),
     };
   }
 

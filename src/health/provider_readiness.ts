@@ -20,6 +20,41 @@ export interface ProviderReading {
   balanceUsd: number | undefined;
   /** Issues of its own beyond the rules' (its budget spent today: `budget`). */
   extra: readonly string[];
+  /**
+   * Removed by a reload (README, Providers): it takes no new task, which is the operator's choice and
+   * no failure, so it is neither an issue nor a warning; it only finishes the tasks it holds.
+   */
+  removed?: boolean;
+}
+
+/** What the solver knows of a provider's load and money now (the pool's ProviderState has these fields). */
+export interface ProviderLoad {
+  /** Tasks holding its slots. */
+  busy: number;
+  /** Its slots: a plan's threads or a per-solve account's cap. */
+  limit: number;
+  /** A thread plan's threads; undefined for a per-solve account. */
+  plan: number | undefined;
+  spentTodayUsd: number;
+  dailyBudgetUsd: number | undefined;
+  budgetLeftUsd: number | undefined;
+  /** Gone from the providers file since a reload. */
+  removed: boolean;
+}
+
+/** Whether a provider can take new work: `up`, `down` (for `reason`), or `removed` by a reload. */
+export type ProviderCondition = "up" | "down" | "removed";
+
+/** One provider's state now, for the status page, `/health/dependencies` and the HAProxy weight. */
+export interface ProviderStatus {
+  name: string;
+  /** Its dependency check's name (`captchaai_api`, `NAME_api`). */
+  check: string;
+  state: ProviderCondition;
+  /** Why it is down, as `provider_down` says it (`upstream_auth=ERROR_KEY_DOES_NOT_EXIST`, `budget`). */
+  reason: string | undefined;
+  /** Its load and money; undefined when the view was built without the solver. */
+  load: ProviderLoad | undefined;
 }
 
 /** One provider's verdict: the issues that keep it from taking work (empty: it can). */
@@ -29,8 +64,19 @@ export function providerIssues(p: ProviderReading, thresholds: Thresholds): Read
 }
 
 /** Why a provider is down, as `provider_down` says it: its first issue's text, or its own extra reason. */
+export function downReason(p: Pick<ProviderReading, "extra">, issues: readonly ReadinessIssue[]): string | undefined {
+  return issues[0] ? formatIssue(issues[0]) : p.extra[0];
+}
+
 function down(p: ProviderReading, issues: readonly ReadinessIssue[]): ProviderDown {
-  return { kind: "provider_down", provider: p.name, reason: issues[0] ? formatIssue(issues[0]) : p.extra[0]! };
+  return { kind: "provider_down", provider: p.name, reason: downReason(p, issues)! };
+}
+
+/** One provider's state from its reading: removed, down for its first reason, or up. */
+export function providerCondition(p: ProviderReading, thresholds: Thresholds): { state: ProviderCondition; reason: string | undefined } {
+  if (p.removed) return { state: "removed", reason: undefined };
+  const reason = downReason(p, providerIssues(p, thresholds));
+  return reason === undefined ? { state: "up", reason: undefined } : { state: "down", reason };
 }
 
 /** The snapshot of the worker as a whole: the providers' totals, its load, none of one upstream's states. */
@@ -82,7 +128,8 @@ export interface ProvidersVerdict {
 /** The worker's readiness over its providers. */
 export function providersReadiness(phase: Phase, providers: readonly ProviderReading[], thresholds: Thresholds, extra: readonly ReadinessIssue[] = []): ProvidersVerdict {
   const total = totalSnapshot(providers.map((p) => p.snapshot));
-  const judged = providers.map((p) => ({ p, issues: providerIssues(p, thresholds) }));
+  // A removed provider only finishes what it holds: not usable, and not down either.
+  const judged = providers.filter((p) => p.removed !== true).map((p) => ({ p, issues: providerIssues(p, thresholds) }));
   const usable = judged.filter((j) => j.issues.length === 0 && j.p.extra.length === 0).map((j) => j.p);
   const downs = judged.filter((j) => j.issues.length > 0 || j.p.extra.length > 0).map((j) => down(j.p, j.issues));
   const issues = readinessIssues({ phase, health: total, balanceUsd: undefined, thresholds, extra }).filter((i) => !PROVIDER_KINDS.has(i.kind));

@@ -13,8 +13,12 @@ export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-/** @default 64 MiB: bodies being read at once, all connections together (32 of the largest). */
-export const DEFAULT_BODY_BUDGET = 64 * 1024 * 1024;
+/**
+ * @default 16 MiB: bodies being read at once, all connections and APIs together (8 of the largest
+ * task bodies, 5 of the gateway's; thousands of ordinary ones). A body is held up to three times
+ * while it is parsed (bytes, text, value), so README "Sizing" counts 3 x this.
+ */
+export const DEFAULT_BODY_BUDGET = 16 * 1024 * 1024;
 
 /**
  * Reads a body whole, or throws: 413 ERR_BODY_TOO_LARGE past `limitBytes` (declared or streamed;
@@ -46,18 +50,22 @@ export async function readJsonBody(req: IncomingMessage, limitBytes = DEFAULT_BO
       field: "content-type",
     });
   }
-  const body = await readBody(req, limitBytes, budget);
-  let text: string;
-  try {
-    text = decoder.decode(body);
-  } catch {
-    throw new WorkerError("ERR_BAD_REQUEST", "The body is not valid UTF-8.", { field: "body" });
-  }
+  // Decoded as it is returned: nothing references the bytes while the text is parsed, so the next
+  // collection can free them whatever the parse and the submit that follows still hold.
+  const text = decode(await readBody(req, limitBytes, budget));
   if (text.trim() === "") throw new WorkerError("ERR_BAD_REQUEST", "The body is empty; expected a JSON object.", { field: "body" });
   try {
     return JSON.parse(text) as unknown;
   } catch {
     throw new WorkerError("ERR_BAD_REQUEST", "The body is not valid JSON.", { field: "body" });
+  }
+}
+
+function decode(body: Buffer): string {
+  try {
+    return decoder.decode(body);
+  } catch {
+    throw new WorkerError("ERR_BAD_REQUEST", "The body is not valid UTF-8.", { field: "body" });
   }
 }
 

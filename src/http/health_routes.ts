@@ -55,7 +55,8 @@ export function registerHealthRoutes(router: Router, view: HealthView, notifier:
   }));
 
   router.on("GET", "/health/dependencies", guarded(log, () => {
-    const body = dependenciesDocument(view.dependencies());
+    const checks = view.dependencies();
+    const body = dependenciesDocument(checks, view.providerStates(checks));
     return { status: body.status === "ok" ? 200 : 503, body };
   }));
 

@@ -6,6 +6,15 @@ import type { Logger } from "../base/log.ts";
 import { rawProblemResponse, sendProblem } from "./problem.ts";
 import type { Router } from "./router.ts";
 
+/**
+ * What one connection may make the server hold, and how many at once (README "Sizing"): a
+ * connection costs about 12-16 KiB (socket, parser, request objects), plus the headers it has sent
+ * so far, kept until they end (Node's parser copies them out of each chunk). 4,096 x (16 + 8) KiB is
+ * under 100 MiB; the bearer tokens and client keys (at most 4,096 characters) fit in 8 KiB.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 4_096;
+export const DEFAULT_MAX_HEADER_BYTES = 8 * 1024;
+
 export interface HttpServerOptions {
   /** @default 10_000 — slowloris: headers must arrive within this. */
   headersTimeoutMs?: number;
@@ -13,9 +22,9 @@ export interface HttpServerOptions {
   requestTimeoutMs?: number;
   /** @default 5_000 */
   keepAliveTimeoutMs?: number;
-  /** @default 16_384 */
+  /** @default DEFAULT_MAX_HEADER_BYTES (8 KiB): past it 431. */
   maxHeaderSize?: number;
-  /** @default 10_000 */
+  /** @default DEFAULT_MAX_CONNECTIONS (4,096): past it a connection is closed unanswered. */
   maxConnections?: number;
 }
 
@@ -46,13 +55,13 @@ export async function startHttpServer(
       // hold a connection up to 30 s past headersTimeout.
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, headersTimeout / 4)),
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
-      maxHeaderSize: options.maxHeaderSize ?? 16_384,
+      maxHeaderSize: options.maxHeaderSize ?? DEFAULT_MAX_HEADER_BYTES,
     },
     (req, res) => {
       if (!closedAfterAnswer(req)) router.handle(req, res, log);
     },
   );
-  server.maxConnections = options.maxConnections ?? 10_000;
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   server.on("checkContinue", (req, res) => {
     if (closedAfterAnswer(req)) return;
     deferContinue(req, res);

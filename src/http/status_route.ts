@@ -40,7 +40,7 @@ export function registerStatusRoute(router: Router, view: HealthView, log: Logge
     let page: string;
     try {
       const history = sources.history?.view();
-      page = renderHtml(statusModel(statusDocuments(view.state()), { tasks: history?.totals }), 5, {
+      page = renderHtml(statusModel(statusDocuments(view.state()), { tasks: history?.totals, providers: history?.providers }), 5, {
         history,
         changes: sources.notifier?.history(),
         changesTotal: changesSinceStart(sources.notifier),

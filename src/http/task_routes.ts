@@ -30,7 +30,7 @@ export interface TaskRoutesOptions {
   clientKeys?: { find(key: string | undefined): { name: string; maxInFlight?: number | undefined } | undefined } | undefined;
   /** @default 2 MiB */
   bodyLimitBytes?: number;
-  /** Bytes of task bodies read at once, all connections together. @default 64 MiB */
+  /** Bytes of task bodies read at once, all connections together. @default DEFAULT_BODY_BUDGET (16 MiB) */
   bodyBudgetBytes?: number;
   /** The budget itself, when other routes (the gateway) read against the same one. */
   bodies?: ByteBudget;

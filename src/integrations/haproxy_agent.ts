@@ -4,7 +4,7 @@
  */
 import { createServer, type Socket } from "node:net";
 import { formatHostPort, listen, type HostPort } from "../base/listen.ts";
-import type { HealthView } from "../health/health_view.ts";
+import type { HealthView, ProviderStatus } from "../health/health_view.ts";
 import type { Phase, ReadinessState } from "../health/readiness.ts";
 import { formatIssue, type ReadinessIssue, type ReadinessWarning } from "../health/readiness_issue.ts";
 import type { Logger } from "../base/log.ts";
@@ -37,7 +37,7 @@ export interface AgentState {
 /**
  * The share of free capacity HAProxy scales the server's configured `weight` by, in percent:
  *
- *   N = max(1, round(100 × T / (T + inFlight + queued) × (1 − queued / queueMax)))   T = --threads
+ *   N = max(1, round(100 × T / (T + inFlight + queued) × (1 − queued / queueMax)))   T: capacityLeft's slots
  *
  * The first factor is the share of the worker's threads a new task would get: 100% idle, 50% with
  * every thread busy, 33% with a queue as long as the thread count. It falls with the backlog per
@@ -57,6 +57,32 @@ export function freeCapacityPercent(s: Pick<AgentState, "inFlight" | "queueDepth
   return Math.max(1, Math.round(100 * threadShare * queueFree));
 }
 
+/** What the weight is computed over: the slots that can take work now and the tasks holding them. */
+export interface Capacity {
+  /** T of freeCapacityPercent; 0: no provider can take work now. */
+  threads: number;
+  inFlight: number;
+}
+
+/**
+ * The capacity left across providers (README, HAProxy): only providers that can take work now count
+ * (one down, over its budget or removed by a reload adds neither slots nor load). The slots are the
+ * thread plans' threads; a per-solve provider's tasks count as load but its slots do not while a plan
+ * can take work, so a replica paying per solve weighs less than one with plan threads free and new
+ * work goes where it costs nothing (a per-solve provider's cap is the worker's, not the account's).
+ * With no plan able to take work, the per-solve providers' slots are the capacity. Undefined when a
+ * provider's load is unknown (then --threads and the in-flight count, as with one upstream).
+ */
+export function capacityLeft(providers: readonly ProviderStatus[]): Capacity | undefined {
+  if (providers.length === 0 || providers.some((p) => p.load === undefined)) return undefined;
+  const up = providers.filter((p) => p.state === "up").map((p) => p.load!);
+  const plans = up.filter((l) => l.plan !== undefined);
+  return {
+    threads: (plans.length > 0 ? plans : up).reduce((n, l) => n + l.limit, 0),
+    inFlight: up.reduce((n, l) => n + l.busy, 0),
+  };
+}
+
 /**
  * The agent's answer, newline included: `drain` while draining, `down #<issues>` when not ready,
  * else `up ready N%` (`ready` cancels a DRAIN this agent set before a restart; only the agent can),
@@ -73,7 +99,8 @@ export function agentLine(s: AgentState): string {
     const reason = (s.issues.length > 0 ? s.issues.map(formatIssue).join(",") : "not_ready").replace(/[^\x21-\x7e]/g, "_").slice(0, MAX_REASON_CHARS);
     return `down #${reason}\n`;
   }
-  let weight = freeCapacityPercent(s);
+  // Ready, yet no provider can take work now (a lone provider's budget spent): the floor.
+  let weight = s.threads > 0 ? freeCapacityPercent(s) : 1;
   if (s.state === "probation") weight = Math.min(weight, PROBATION_WEIGHT_PERCENT);
   else if ((s.warnings?.length ?? 0) > 0) weight = Math.min(weight, WARNING_WEIGHT_PERCENT);
   return `up ready ${weight}%\n`;
@@ -83,6 +110,8 @@ export interface HaproxyAgentOptions {
   listen: HostPort;
   /** Read once per connection (pure: an agent check changes nothing). */
   view: Pick<HealthView, "evaluate">;
+  /** Each provider's state and load (the view's providerStates); without, `threads` and the in-flight count. */
+  providers?: () => readonly ProviderStatus[];
   threads: number;
   queueMax: number;
   log: Logger;
@@ -101,15 +130,16 @@ export async function startHaproxyAgent(o: HaproxyAgentOptions): Promise<Haproxy
   const answer = (): string => {
     try {
       const r = o.view.evaluate();
+      const capacity = o.providers && capacityLeft(o.providers());
       return agentLine({
         phase: r.phase,
         ready: r.ready,
         state: r.state,
         issues: r.issues,
         warnings: r.warnings,
-        inFlight: r.snapshot.inFlight,
+        inFlight: capacity?.inFlight ?? r.snapshot.inFlight,
         queueDepth: r.snapshot.queueDepth,
-        threads: o.threads,
+        threads: capacity?.threads ?? o.threads,
         queueMax: o.queueMax,
       });
     } catch (err) {

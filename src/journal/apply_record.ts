@@ -5,7 +5,7 @@
  */
 import { TaskProxy } from "../tasks/task_proxy.ts";
 import { TASK_TYPES, type TaskParams, type TaskType } from "../tasks/task_catalogue.ts";
-import type { OpenTasks } from "./journal_records.ts";
+import type { EndRecord, OpenTasks } from "./journal_records.ts";
 
 /** What one line did to the replay: applied, skipped (cannot be applied), or a format header. */
 export type LineEffect = { kind: "applied" } | { kind: "skipped" } | { kind: "format"; version: number };
@@ -42,7 +42,8 @@ export function applyRecord(tasks: OpenTasks, line: string, now: number): LineEf
       return { kind: "applied" };
     case "end":
       if (r.status !== "solved" && r.status !== "failed") return { kind: "skipped" };
-      tasks.end(id, isRestorableEnd(r) ? { line, endedAt: r.ended_at as number } : undefined, now);
+      // The parsed record is kept, not the line: one copy of its solution, which the restored task shares.
+      tasks.end(id, isRestorableEnd(r) ? { record: r as unknown as EndRecord, bytes: line.length } : undefined, now);
       return { kind: "applied" };
     case "callback_attempt":
       if (!Number.isSafeInteger(r.attempt) || (r.attempt as number) < 1) return { kind: "skipped" };

@@ -16,9 +16,9 @@ import { readLines } from "../base/line_reader.ts";
 import type { Logger } from "../base/log.ts";
 import type { EndedTask, TaskJournal } from "../solver/journal_port.ts";
 import type { Task } from "../tasks/task.ts";
-import { DEFAULT_FINISHED_TTL_MS, DEFAULT_MAX_FINISHED } from "../tasks/task_store.ts";
+import { DEFAULT_FINISHED_TTL_MS, DEFAULT_MAX_FINISHED, DEFAULT_MAX_FINISHED_BYTES } from "../tasks/task_store.ts";
 import { probeJournalFile, probeWritable, replaceDurably, STATE_DIR_FLAG as FLAG, stateDirError, writeWhole } from "./_state_dir_io.ts";
-import { acceptRecord, endRecord, FORMAT_VERSION, OpenTasks, reportedRecord, shouldCompact, spendRecord, submittedRecord, submittingRecord, unsubmittedRecord, type JournaledTask, type ReplayReport, type Retention } from "./journal_records.ts";
+import { acceptRecord, endFields, FORMAT_VERSION, OpenTasks, reportedRecord, shouldCompact, spendRecord, submittedRecord, submittingRecord, unsubmittedRecord, type JournaledTask, type ReplayReport, type Retention } from "./journal_records.ts";
 import { callbackAttemptRecord, callbackSettledRecord, type PendingCallback } from "./callback_records.ts";
 
 export const JOURNAL_FILE = "tasks.journal";
@@ -78,7 +78,7 @@ export class FileJournal implements TaskJournal {
     this.#clock = options.clock;
     this.#pid = options.pid ?? process.pid;
     this.#lock = lock;
-    this.#open = new OpenTasks(options.retention ?? { maxFinished: DEFAULT_MAX_FINISHED, finishedTtlMs: DEFAULT_FINISHED_TTL_MS });
+    this.#open = new OpenTasks(options.retention ?? { maxFinished: DEFAULT_MAX_FINISHED, finishedTtlMs: DEFAULT_FINISHED_TTL_MS, maxFinishedBytes: DEFAULT_MAX_FINISHED_BYTES });
   }
 
   /**
@@ -191,8 +191,9 @@ export class FileJournal implements TaskJournal {
   ended(task: Task): void {
     const now = this.#clock.now();
     const endedAt = task.endedAt ?? now;
-    const line = endRecord({ ...task, endedAt });
-    if (!this.#open.end(task.id, { line, endedAt }, now)) return;
+    const record = endFields({ ...task, endedAt });
+    const line = JSON.stringify(record);
+    if (!this.#open.end(task.id, { record, bytes: line.length }, now)) return;
     this.#appendQuietly(line);
   }
 

@@ -55,6 +55,8 @@ export interface ReplayReport {
 export interface Retention {
   maxFinished: number;
   finishedTtlMs: number;
+  /** The end records' characters kept in memory together (each carries its solution). @default unbounded */
+  maxFinishedBytes?: number;
 }
 
 /** The fields of a task its records carry. */
@@ -96,8 +98,16 @@ export function reportedRecord(id: string, reported: "good" | "bad"): string {
 }
 
 export function endRecord(task: RecordedTask): string {
-  return JSON.stringify({
-    op: "end", id: task.id, status: task.status, type: task.type, created_at: task.createdAt, ended_at: task.endedAt,
+  return JSON.stringify(endFields(task));
+}
+
+/**
+ * An end record as an object, as the journal keeps it for an ended task: its solution is the task's
+ * own string, where a kept line would hold a second copy of it (README, Sizing).
+ */
+export function endFields(task: RecordedTask): EndRecord {
+  return {
+    op: "end", id: task.id, status: task.status as EndRecord["status"], type: task.type, created_at: task.createdAt, ended_at: task.endedAt!,
     ...(task.upstreamId !== undefined ? { upstream_id: task.upstreamId } : {}),
     ...(task.provider !== undefined ? { provider: task.provider } : {}),
     ...(task.costUsd !== undefined ? { cost_usd: task.costUsd } : {}),
@@ -108,7 +118,13 @@ export function endRecord(task: RecordedTask): string {
     ...(task.params.client !== undefined ? { client: task.params.client } : {}),
     // Its callback is still to be delivered: kept until callback_settled, so a restart resumes it.
     ...(task.params.callback !== undefined ? { callback: { url: task.params.callback.url, format: task.params.callback.format } } : {}),
-  });
+  };
+}
+
+/** An ended task the journal keeps: its end record, and the length of its line (the retention's byte bound). */
+export interface KeptEnd {
+  record: EndRecord;
+  bytes: number;
 }
 
 interface OpenEntry {
@@ -132,7 +148,9 @@ export class OpenTasks {
   /** Each provider's spend on its latest day. */
   readonly #spend = new Map<string, { day: string; usd: number }>();
   readonly #entries = new Map<string, OpenEntry>();
-  readonly #ended = new Map<string, { line: string; endedAt: number }>();
+  readonly #ended = new Map<string, KeptEnd>();
+  /** The kept end records' length, for the retention's byte bound. */
+  #endedBytes = 0;
   readonly #retention: Retention;
 
   constructor(retention: Retention) {
@@ -176,11 +194,12 @@ export class OpenTasks {
    * Closes the task; false when it was not open (so no end record is due). With its end record
    * (`ended`), it is kept to be answered again until its retention ends (`now`: for eviction).
    */
-  end(id: string, ended?: { line: string; endedAt: number }, now?: number): boolean {
+  end(id: string, ended?: KeptEnd, now?: number): boolean {
     const wasOpen = this.#entries.delete(id);
-    if (ended && now !== undefined && ended.endedAt > now - this.#retention.finishedTtlMs) {
-      this.#ended.delete(id);
+    if (ended && now !== undefined && ended.record.ended_at > now - this.#retention.finishedTtlMs) {
+      this.#forget(id);
       this.#ended.set(id, ended);
+      this.#endedBytes += ended.bytes;
       this.evict(now);
     }
     return wasOpen;
@@ -188,8 +207,7 @@ export class OpenTasks {
 
   /** A retained ended task was reported upstream: its kept end record says so (compaction keeps it). */
   reported(id: string, reported: "good" | "bad"): void {
-    const e = this.#ended.get(id);
-    if (e) e.line = JSON.stringify({ ...(JSON.parse(e.line) as EndRecord), reported });
+    this.#editEnded(id, (r) => void (r.reported = reported));
   }
 
   /** Attempt `attempt` of a retained ended task's callback was begun: its kept end record counts it. */
@@ -207,9 +225,8 @@ export class OpenTasks {
   /** The retained ended tasks whose callbacks have not settled, oldest first. */
   pendingCallbacks(): PendingCallback[] {
     const out: PendingCallback[] = [];
-    for (const [id, { line }] of this.#ended) {
-      if (!line.includes('"callback":')) continue; // most ended tasks have none: no parse
-      const cb = (JSON.parse(line) as EndRecord).callback;
+    for (const [id, { record }] of this.#ended) {
+      const cb = record.callback;
       if (isCallback(cb)) out.push({ id, url: cb.url, format: cb.format, attempts: cb.attempts ?? 0 });
     }
     return out;
@@ -218,18 +235,34 @@ export class OpenTasks {
   #editEnded(id: string, edit: (r: EndRecord) => void): void {
     const e = this.#ended.get(id);
     if (!e) return;
-    const r = JSON.parse(e.line) as EndRecord;
+    const r = { ...e.record };
     edit(r);
-    e.line = JSON.stringify(r);
+    e.record = r;
+    const bytes = JSON.stringify(r).length;
+    this.#endedBytes += bytes - e.bytes;
+    e.bytes = bytes;
   }
 
-  /** Drops ended tasks past their retention (time or count, oldest first). */
+  /** Drops ended tasks past their retention (time, count or bytes, oldest first). */
   evict(now: number): void {
     const oldest = now - this.#retention.finishedTtlMs;
+    const maxBytes = this.#retention.maxFinishedBytes ?? Infinity;
     for (const [id, e] of this.#ended) {
-      if (this.#ended.size <= this.#retention.maxFinished && e.endedAt > oldest) break;
-      this.#ended.delete(id);
+      if (this.#ended.size <= this.#retention.maxFinished && this.#endedBytes <= maxBytes && e.record.ended_at > oldest) break;
+      this.#forget(id);
     }
+  }
+
+  /** The characters the kept end records hold together. */
+  get endedBytes(): number {
+    return this.#endedBytes;
+  }
+
+  #forget(id: string): void {
+    const e = this.#ended.get(id);
+    if (!e) return;
+    this.#ended.delete(id);
+    this.#endedBytes -= e.bytes;
   }
 
   /** The open tasks as the solver takes them up at start. */
@@ -243,11 +276,11 @@ export class OpenTasks {
 
   /** The retained ended tasks, oldest first, to be answered again. */
   endedTasks(): EndedTask[] {
-    return [...this.#ended.values()].map(({ line }) => {
-      const r = JSON.parse(line) as EndRecord;
+    return [...this.#ended.values()].map(({ record: r }) => {
       return {
         id: r.id, type: r.type, status: r.status, createdAt: r.created_at, endedAt: r.ended_at, upstreamId: r.upstream_id,
         ...(typeof r.provider === "string" ? { provider: r.provider } : {}),
+        ...(typeof r.cost_usd === "number" && Number.isFinite(r.cost_usd) && r.cost_usd >= 0 ? { costUsd: r.cost_usd } : {}),
         solution: r.solution, ...(typeof r.useragent === "string" ? { useragent: r.useragent } : {}), error: r.error,
         ...(r.reported === "good" || r.reported === "bad" ? { reported: r.reported } : {}),
         ...(typeof r.client === "string" ? { client: r.client } : {}),
@@ -255,10 +288,6 @@ export class OpenTasks {
     });
   }
 
-  /**
-   * Compaction's choice: the format line, the retained end records, the fewest records that replay
-   * to the same open tasks. One line at a time, so the file is written without being held whole.
-   */
   /** A provider's spend today so far (the latest record wins). */
   spent(provider: string, day: string, usd: number): void {
     this.#spend.set(provider, { day, usd });
@@ -269,10 +298,15 @@ export class OpenTasks {
     return [...this.#spend].map(([provider, s]) => ({ provider, ...s }));
   }
 
+  /**
+   * Compaction's choice: the format line, each provider's spend, the retained end records, the
+   * fewest records that replay to the same open tasks. One line at a time, so the file is written
+   * without being held whole.
+   */
   *compacted(): Generator<string> {
     yield formatRecord();
     for (const s of this.spends()) yield spendRecord(s.provider, s.day, s.usd);
-    for (const { line } of this.#ended.values()) yield line;
+    for (const { record } of this.#ended.values()) yield JSON.stringify(record);
     for (const [id, e] of this.#entries) {
       yield acceptRecord(e.task);
       // Earlier submits that landed (then came back unsolvable) still count toward the one retry.
@@ -284,7 +318,8 @@ export class OpenTasks {
   }
 }
 
-interface EndRecord {
+export interface EndRecord {
+  op: "end";
   id: string;
   status: "solved" | "failed";
   type: TaskType;
@@ -298,6 +333,7 @@ interface EndRecord {
   client?: unknown;
   callback?: unknown;
   provider?: unknown;
+  cost_usd?: unknown;
 }
 
 /** Compact once the file holds `compactAfter` records since the last compaction and they outnumber the kept tasks 4 to 1. */

@@ -20,8 +20,9 @@ export function registerProviderMetrics(registry: Registry, o: ProviderMetricsOp
   // The order of preference and the billing, for alerts that ask whether the fallback does the work.
   const info = registry.gauge("captcha_worker_provider_info", "1 per provider: its rank in the order of preference (1 is first) and its billing (plan: a thread plan; per_solve: a price per solve).", ["provider", "rank", "billing"]);
   names.forEach((provider, i) => info.set({ provider, rank: String(i + 1), billing: o.pool.provider(provider)?.plan === undefined ? "per_solve" : "plan" }, 1));
-  registry.gauge("captcha_worker_provider_up", "1 while the provider can take new work (its key works, its circuit lets calls through, its budget is not spent).", ["provider"], (set) => {
-    for (const provider of names) set({ provider }, o.up(provider) ? 1 : 0);
+  registry.gauge("captcha_worker_provider_up", "1 while the provider can take new work (its key works, its circuit lets calls through, its budget is not spent); none for a provider a reload removed.", ["provider"], (set) => {
+    // Removed by a reload: the operator's choice, no outage to alert on (README, Providers).
+    for (const provider of names) if (o.pool.provider(provider)?.removed !== true) set({ provider }, o.up(provider) ? 1 : 0);
   });
   const tasks = registry.counter("captcha_worker_provider_tasks_total", "Tasks that ended at a provider (the one that took them), by type and outcome (solved or failed).", ["provider", "type", "outcome"]);
   const spend = registry.counter("captcha_worker_provider_spend_usd_total", "Dollars the solves at a per-solve provider cost (its price per type), since start.", ["provider"]);

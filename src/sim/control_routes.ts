@@ -70,10 +70,10 @@ export function handleControl(req: IncomingMessage, res: ServerResponse, url: UR
       return send(200, control.state());
     case "POST /__sim/unsupported": {
       const methods = input.methods;
-      const code = input.code ?? "ERROR_METHOD_CALL";
+      const code = input.code;
       if (!Array.isArray(methods) || methods.length > 100 || !methods.every((m) => typeof m === "string" && /^[a-z0-9_]{1,64}$/.test(m))) return send(400, { error: "methods: a list of method names such as geetest" });
-      if (typeof code !== "string" || !/^[A-Za-z0-9_: ]{3,64}$/.test(code)) return send(400, { error: "code: an upstream code such as ERROR_METHOD_CALL, or words such as Unsupported captcha type" });
-      control.setUnsupported(methods as string[], code);
+      if (code !== undefined && (typeof code !== "string" || !/^[A-Za-z0-9_: ]{3,64}$/.test(code))) return send(400, { error: "code: an upstream code such as ERROR_METHOD_CALL, or words such as Unsupported captcha type" });
+      control.setUnsupported(methods as string[], code as string | undefined);
       return send(200, control.state());
     }
     case "DELETE /__sim/unsupported":

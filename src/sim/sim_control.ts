@@ -1,12 +1,11 @@
 /** What the simulator's control API reads and changes: its faults, balance, unsolvable ratio, capacity and unsupported methods, and counts. */
 import type { Fault, Selector } from "./faults.ts";
 import type { IdleTimeout } from "./idle_connections.ts";
+import type { CapacityCode, SimDialect } from "./sim_dialects.ts";
 
-/** What in.php answers past the per-key thread limit: CaptchaAI documents ERROR_ZERO_BALANCE ("no available threads"); 2captcha ERROR_NO_SLOT_AVAILABLE. */
-export const CAPACITY_CODES = ["ERROR_ZERO_BALANCE", "ERROR_NO_SLOT_AVAILABLE"] as const;
-export type CapacityCode = (typeof CAPACITY_CODES)[number];
+export { CAPACITY_CODES, type CapacityCode } from "./sim_dialects.ts";
 
-/** Methods answered as not served (2captcha answers ERROR_METHOD_CALL for a method it dropped). */
+/** Methods (or, on the JSON APIs, task types) answered as not served (2captcha answers ERROR_METHOD_CALL for a method it dropped). */
 export interface Unsupported {
   methods: string[];
   code: string;
@@ -33,11 +32,21 @@ export interface SimCounts {
   peakBusyThreads: number;
   /** Requests answered IP_BANNED. */
   bannedRequests: number;
-  /** Submits refused as an unsupported method. */
+  /** Submits refused as an unsupported method (or type). */
   unsupportedRefusals: number;
+  /** USD taken from the balance for tasks (each charged once, at its price), since the start or the last reset. */
+  spentUsd: number;
+  /** Tasks charged, by kind: solves delivered (and, where the service charges them, tasks answered unsolvable). */
+  charged: { image: number; token: number };
 }
 
 export interface SimState {
+  /** The kind of provider it is (README, Simulator). */
+  dialect: SimDialect;
+  /** Unsolved tasks per key before the capacity code; null: no cap. */
+  threads: number | null;
+  /** USD one solve of each kind costs. */
+  pricesUsd: { image: number; token: number };
   faults: Partial<Record<Selector, Fault>>;
   balanceUsd: number;
   unsolvableRatio: number;
@@ -59,9 +68,13 @@ export interface SimControl {
   setIdleTimeout(mode: IdleTimeout | undefined): void;
   /** What in.php answers past the thread limit. */
   setCapacityCode(code: CapacityCode): void;
-  /** Methods (in.php `method`, or `grid`, `geetest_v4`) answered `code` (default ERROR_METHOD_CALL); none: every method served. */
+  /**
+   * Methods (in.php `method`, or `grid`, `geetest_v4`; on the JSON APIs, task types or their in.php
+   * method) answered `code` (default the dialect's: ERROR_METHOD_CALL in.php, ERROR_TASK_NOT_SUPPORTED
+   * anti-captcha, ERROR_INVALID_TASK_DATA CapSolver); none: every method the dialect has served.
+   */
   setUnsupported(methods: readonly string[], code?: string): void;
-  /** Clears faults, counts and bans (tasks, balance and the switches above stay). */
+  /** Clears faults, counts (the spend among them) and bans (tasks, balance and the switches above stay). */
   reset(): void;
   state(): SimState;
 }

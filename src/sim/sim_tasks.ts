@@ -1,22 +1,41 @@
-/** The simulator's accounts and tasks: balance, per-key thread limit, solve times, answers; bounded memory. */
+/**
+ * The simulator's accounts and tasks: balance, per-key thread limit, solve times, answers, and what
+ * was charged for them (a price per kind, once per task); bounded memory.
+ */
 import type { Clock } from "../base/clock.ts";
 import { drawAnswer, type AnswerShape, type SimAnswer } from "./sim_answers.ts";
-import type { Random } from "./prng.ts";
+import { randomString, type Random } from "./prng.ts";
 
 export interface SimTask {
   id: string;
   key: string;
   kind: "image" | "token";
+  /** The catalogue's task type, where the protocol names it (the JSON APIs). */
+  type?: string;
+  createdAt: number;
   readyAt: number;
   unsolvable: boolean;
   answer: SimAnswer;
   /** Answered beside the solution as a top-level `user_agent` (json=1). */
   userAgent: string | undefined;
   delivered: boolean;
+  /** Its price was taken from the balance. */
+  charged: boolean;
   reported: boolean;
 }
 
+/** USD one solve of each kind costs. */
+export type KindPrices = Readonly<Record<"image" | "token", number>>;
+
+export interface SimTasksOptions {
+  /** A charge may take the balance below zero; otherwise it stops at zero. @default false */
+  overdraws?: boolean;
+  /** Task ids: numbers as text (in.php, anti-captcha) or UUIDs (CapSolver). @default "number" */
+  ids?: "number" | "uuid";
+}
+
 const MAX_TASKS = 100_000;
+const HEX = "0123456789abcdef";
 
 export class SimTasks {
   readonly #tasks = new Map<string, SimTask>();
@@ -27,6 +46,12 @@ export class SimTasks {
   unsolvableRatio = 0;
   /** Answer length in characters of text answers (memory benchmarks); undefined: 6 for images, 408 for tokens. */
   answerLength: number | undefined;
+  /** USD charged so far (what the balance lost to solves), and how many tasks of each kind were charged. */
+  spentUsd = 0;
+  charged = { image: 0, token: 0 };
+  /** USD one solve of each kind costs. */
+  readonly prices: KindPrices;
+  readonly #o: SimTasksOptions;
   /** Thread time since the last resetUsage: the solve time of every task created, less what is still ahead (see usage). */
   #usageMs = 0;
   #peakBusy = 0;
@@ -36,10 +61,14 @@ export class SimTasks {
     private readonly random: Random,
     balanceUsd: number,
     private readonly solveTimeMs: { image: number; token: number },
-    readonly pricePerSolveUsd: number,
+    pricePerSolveUsd: number | KindPrices,
+    /** Unsolved tasks per key; Infinity: no cap. */
     readonly threads: number,
+    o: SimTasksOptions = {},
   ) {
     this.balanceUsd = balanceUsd;
+    this.prices = typeof pricePerSolveUsd === "number" ? { image: pricePerSolveUsd, token: pricePerSolveUsd } : { ...pricePerSolveUsd };
+    this.#o = o;
     this.#nextId = 70_000_000_000 + Math.floor(random() * 1_000_000_000);
   }
 
@@ -86,27 +115,34 @@ export class SimTasks {
     return ms;
   }
 
-  /** A task of `kind` whose answer has `shape` (default: text for an image, a reCAPTCHA token for a token). */
-  create(key: string, kind: "image" | "token", shape?: AnswerShape, userAgent?: string): SimTask {
+  /**
+   * A task of `kind` whose answer has `shape` (default: text for an image, a reCAPTCHA token for a
+   * token); `atOnce`: solved as it is created (CapSolver's recognition tasks), taking no thread.
+   */
+  create(key: string, kind: "image" | "token", shape?: AnswerShape, userAgent?: string, atOnce = false): SimTask {
     const now = this.clock.now();
     const unsolvable = this.random() < this.unsolvableRatio;
     const task: SimTask = {
-      id: String(this.#nextId++),
+      id: this.#newId(),
       key,
       kind,
-      readyAt: now + this.solveTimeMs[kind],
+      createdAt: now,
+      readyAt: atOnce ? now : now + this.solveTimeMs[kind],
       unsolvable,
       answer: drawAnswer(this.random, shape ?? (kind === "image" ? { kind: "text" } : { kind: "token", prefix: "03AFcWeA" }), now, this.answerLength),
       userAgent,
       delivered: false,
+      charged: false,
       reported: false,
     };
     this.#tasks.set(task.id, task);
     let p = this.#pending.get(key);
     if (!p) this.#pending.set(key, (p = { image: [], token: [] }));
-    p[kind].push(task.readyAt);
-    this.#usageMs += this.solveTimeMs[kind];
-    this.#peakBusy = Math.max(this.#peakBusy, this.busyTotal());
+    if (!atOnce) {
+      p[kind].push(task.readyAt);
+      this.#usageMs += this.solveTimeMs[kind];
+      this.#peakBusy = Math.max(this.#peakBusy, this.busyTotal());
+    }
     if (this.#tasks.size > MAX_TASKS) this.#tasks.delete(this.#tasks.keys().next().value!);
     return task;
   }
@@ -120,6 +156,30 @@ export class SimTasks {
   deliver(task: SimTask): void {
     if (task.delivered) return;
     task.delivered = true;
-    this.balanceUsd = Math.max(0, Math.round((this.balanceUsd - this.pricePerSolveUsd) * 1e6) / 1e6);
+    this.charge(task);
+  }
+
+  /** Takes the task's price from the balance, once (a solve; on some services an unsolvable task too). */
+  charge(task: SimTask): void {
+    if (task.charged) return;
+    task.charged = true;
+    const price = this.prices[task.kind];
+    const after = Math.round((this.balanceUsd - price) * 1e6) / 1e6;
+    const balance = this.#o.overdraws ? after : Math.max(0, after);
+    this.spentUsd = Math.round((this.spentUsd + this.balanceUsd - balance) * 1e6) / 1e6;
+    this.charged[task.kind]++;
+    this.balanceUsd = balance;
+  }
+
+  /** Forgets what was spent (the balance stays). */
+  resetSpend(): void {
+    this.spentUsd = 0;
+    this.charged = { image: 0, token: 0 };
+  }
+
+  #newId(): string {
+    if (this.#o.ids !== "uuid") return String(this.#nextId++);
+    const h = randomString(this.random, 32, HEX);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${"89ab"[Math.floor(this.random() * 4)]}${h.slice(17, 20)}-${h.slice(20)}`;
   }
 }

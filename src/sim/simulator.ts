@@ -1,7 +1,9 @@
 /**
- * A CaptchaAI-protocol simulator (README, Simulator): in.php and res.php as the real service answers them,
- * with faults injected per endpoint and counts of everything received, so tests, benchmarks and the
- * demo need no paid key. Nothing a client sends can crash it.
+ * A solving-service simulator (README, Simulator): CaptchaAI's in.php and res.php as the real service
+ * answers them by default, or another kind of provider (`dialect`: 2captcha's in.php, anti-captcha's
+ * and CapSolver's createTask APIs), with faults injected per endpoint and counts of everything
+ * received and spent, so tests, benchmarks and the demo need no paid key. Nothing a client sends can
+ * crash it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
@@ -12,32 +14,34 @@ import { silentLogger, type Logger } from "../base/log.ts";
 import { handleControl } from "./control_routes.ts";
 import { IdleConnections, type IdleTimeout } from "./idle_connections.ts";
 import { HTML_PAGE, type Fault, type Selector } from "./faults.ts";
-import { readParams, type Params } from "../upstream/protocol_params.ts";
 import { mulberry32, type Random } from "./prng.ts";
 import { SimAccess } from "./sim_access.ts";
-import { DEFAULT_USER_AGENT, type SimAnswer } from "./sim_answers.ts";
-import type { CapacityCode, SimControl, SimCounts, Unsupported } from "./sim_control.ts";
-import { methodNames, readSubmit } from "./sim_methods.ts";
-import { SimTasks } from "./sim_tasks.ts";
-import { BALANCE, POLL, REPORT, SUBMIT } from "../upstream/endpoints.ts";
+import type { SimControl, SimCounts, Unsupported } from "./sim_control.ts";
+import { SIM_DIALECT_SPECS, type CapacityCode, type SimDialect } from "./sim_dialects.ts";
+import { createLegacyProtocol } from "./sim_legacy.ts";
+import type { CountKey, SimContext, SimProtocol, SimRequest } from "./sim_protocol.ts";
+import { SimTasks, type KindPrices } from "./sim_tasks.ts";
+import { createV2Protocol } from "./sim_v2.ts";
 
 export interface SimulatorOptions {
-  /** Accepted keys (32 characters, as CaptchaAI's); empty: any key of 32 characters. */
+  /** The kind of provider (README, Simulator: protocol, task type names, codes, billing). @default captchaai */
+  dialect?: SimDialect;
+  /** Accepted keys (32 characters, as CaptchaAI's, in every dialect); empty: any key of 32 characters. */
   keys: string[];
   /** @default 10 */
   balanceUsd?: number;
-  /** Unsolved tasks allowed per key; beyond: `capacityCode`. @default 50 */
+  /** Unsolved tasks allowed per key; beyond: `capacityCode`. @default the dialect's: 50 (captchaai), no cap (the per-solve dialects) */
   threads?: number;
-  /** What in.php answers past `threads`. @default ERROR_ZERO_BALANCE (CaptchaAI's "no available threads") */
+  /** What a submit past `threads` is answered. @default the dialect's: ERROR_ZERO_BALANCE (CaptchaAI's "no available threads"), else ERROR_NO_SLOT_AVAILABLE */
   capacityCode?: CapacityCode;
-  /** Methods answered as not served (in.php `method`, or `grid`, `geetest_v4`). @default none */
+  /** Methods answered as not served (in.php `method`, or `grid`, `geetest_v4`; on the JSON APIs a task type or its in.php method). @default none */
   unsupported?: readonly string[];
-  /** What an unsupported method is answered. @default ERROR_METHOD_CALL (2captcha's answer for a method it dropped) */
+  /** What an unsupported method is answered. @default the dialect's: ERROR_METHOD_CALL (2captcha's answer for a method it dropped) in.php */
   unsupportedCode?: string;
   /** @default { image: 3000, token: 10000 } */
   solveTimeMs?: { image: number; token: number };
-  /** Charged on each delivered solution. @default 0.001 */
-  pricePerSolveUsd?: number;
+  /** USD charged for each solve (one figure, or one per kind). @default the dialect's (README, Simulator); captchaai 0.001 */
+  pricePerSolveUsd?: number | KindPrices;
   seed?: number;
   /** Every answer this many characters long (memory benchmarks); default: short, like the real ones. */
   answerLength?: number;
@@ -65,23 +69,35 @@ const MAX_SUBMITS = 200;
 export async function startSimulator(at: HostPort, options: SimulatorOptions): Promise<Simulator> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLogger;
+  const spec = SIM_DIALECT_SPECS[options.dialect ?? "captchaai"];
   const random: Random = mulberry32(options.seed ?? Date.now());
   const tasks = new SimTasks(
     clock,
     random,
     options.balanceUsd ?? 10,
     options.solveTimeMs ?? { image: 3000, token: 10_000 },
-    options.pricePerSolveUsd ?? 0.001,
-    options.threads ?? 50,
+    options.pricePerSolveUsd ?? { image: spec.pricePer1000Usd.image / 1000, token: spec.pricePer1000Usd.token / 1000 },
+    options.threads ?? spec.threads ?? Infinity,
+    { overdraws: spec.overdraws, ids: spec.ids },
   );
   tasks.answerLength = options.answerLength;
-  const access = new SimAccess(clock, options.keys);
-  let capacityCode: CapacityCode = options.capacityCode ?? "ERROR_ZERO_BALANCE";
-  let unsupported: Unsupported = { methods: [...(options.unsupported ?? [])], code: options.unsupportedCode ?? "ERROR_METHOD_CALL" };
+  const access = new SimAccess(clock, options.keys, { bans: spec.keys.banned !== undefined });
+  let capacityCode: CapacityCode = options.capacityCode ?? spec.capacityCode;
+  let unsupported: Unsupported = { methods: [...(options.unsupported ?? [])], code: options.unsupportedCode ?? spec.unsupportedCode };
   const faults = new Map<Selector, Fault>();
-  const noCounts = (): Omit<SimCounts, "busyThreads" | "busyThreadSeconds" | "peakBusyThreads"> => ({ requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0, capacityRefusals: 0, bannedRequests: 0, unsupportedRefusals: 0 });
+  const noCounts = (): Omit<SimCounts, "busyThreads" | "busyThreadSeconds" | "peakBusyThreads" | "spentUsd" | "charged"> => ({ requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0, capacityRefusals: 0, bannedRequests: 0, unsupportedRefusals: 0 });
   let counts = noCounts();
-  const readCounts = (): SimCounts => ({ ...structuredClone(counts), busyThreads: tasks.busyTotal(), ...tasks.usage() });
+  const readCounts = (): SimCounts => ({ ...structuredClone(counts), busyThreads: tasks.busyTotal(), ...tasks.usage(), spentUsd: tasks.spentUsd, charged: { ...tasks.charged } });
+  const context: SimContext = {
+    clock,
+    tasks,
+    access,
+    spec,
+    count: (what: CountKey) => void counts[what]++,
+    capacityCode: () => capacityCode,
+    unsupported: () => unsupported,
+  };
+  const protocol: SimProtocol = spec.protocol === "legacy" ? createLegacyProtocol(context) : createV2Protocol(context);
   const hung = new Set<ServerResponse>();
   let submits: Record<string, string>[] = [];
   const sockets = new Set<Socket>();
@@ -97,15 +113,19 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     setUnsolvableRatio: (ratio) => void (tasks.unsolvableRatio = Math.min(1, Math.max(0, ratio))),
     setIdleTimeout: (mode) => idle.set(mode),
     setCapacityCode: (code) => void (capacityCode = code),
-    setUnsupported: (methods, code = "ERROR_METHOD_CALL") => void (unsupported = { methods: [...methods], code }),
+    setUnsupported: (methods, code = spec.unsupportedCode) => void (unsupported = { methods: [...methods], code }),
     reset: () => {
       control.clearFaults();
       counts = noCounts();
       tasks.resetUsage();
+      tasks.resetSpend();
       submits = [];
       access.clear();
     },
     state: () => ({
+      dialect: spec.name,
+      threads: Number.isFinite(tasks.threads) ? tasks.threads : null,
+      pricesUsd: { ...tasks.prices },
       faults: Object.fromEntries(faults),
       balanceUsd: tasks.balanceUsd,
       unsolvableRatio: tasks.unsolvableRatio,
@@ -143,28 +163,24 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
   function route(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     const url = new URL(req.url ?? "/", "http://sim.invalid");
     if (url.pathname.startsWith("/__sim/")) return handleControl(req, res, url, body, control, readCounts, () => submits);
-    if (url.pathname !== "/in.php" && url.pathname !== "/res.php") {
+    const request = protocol.read(url, String(req.headers["content-type"] ?? ""), body);
+    if (!request) {
       counts.requests.other = (counts.requests.other ?? 0) + 1;
       res.writeHead(404, { "content-type": "text/plain" }).end("Not Found");
       return;
     }
-    const params = readParams(url, String(req.headers["content-type"] ?? ""), body);
-    if (url.searchParams.has("key")) counts.keyInQuery++;
-    if (url.pathname === "/in.php") {
-      // Long values (images) kept as their head and length: 200 forms must not hold 200 images.
-      const form = Object.fromEntries([...params].filter(([k]) => k !== "key").map(([k, v]) => [k, v.length > 4096 ? `${v.slice(0, 64)}...(${v.length} chars)` : v]));
-      submits = submits.length >= MAX_SUBMITS ? [...submits.slice(1), form] : [...submits, form];
-    }
-    const selector = selectorOf(url.pathname, params.get("action"));
+    if (request.keyInQuery) counts.keyInQuery++;
+    if (request.submitted) submits = submits.length >= MAX_SUBMITS ? [...submits.slice(1), request.submitted] : [...submits, request.submitted];
+    const selector = request.selector;
     counts.requests[selector] = (counts.requests[selector] ?? 0) + 1;
     const fault = faults.get(selector as Selector) ?? faults.get("all");
     const from = req.socket.remoteAddress ?? "unknown";
-    const answer = () => (fault ? applyFault(res, fault, url.pathname, params, from) : protocol(res, url.pathname, params, from));
+    const answer = () => (fault ? applyFault(res, fault, request, from) : request.answer(res, from));
     if (fault?.latencyMs) clock.setTimeout(answer, fault.latencyMs);
     else answer();
   }
 
-  function applyFault(res: ServerResponse, fault: Fault, path: string, params: Params, from: string): void {
+  function applyFault(res: ServerResponse, fault: Fault, request: SimRequest, from: string): void {
     if (res.destroyed) return;
     if (fault.hang) {
       hung.add(res);
@@ -179,58 +195,8 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
       return void res.writeHead(200, { "content-type": "application/octet-stream" }).end(bytes);
     }
     if (fault.status) return void res.writeHead(fault.status, { "content-type": "text/plain" }).end(`HTTP ${fault.status}`);
-    if (fault.error) return reply(res, params, false, fault.error);
-    protocol(res, path, params, from); // a latency-only fault
-  }
-
-  function protocol(res: ServerResponse, path: string, params: Params, from: string): void {
-    const key = params.get("key") ?? "";
-    const refused = access.check(from, key);
-    if (refused === "IP_BANNED") counts.bannedRequests++;
-    if (refused) return reply(res, params, false, refused);
-    if (path === "/in.php") return submit(res, key, params);
-    const action = params.get("action") ?? "";
-    switch (action) {
-      case "getbalance":
-        return reply(res, params, true, tasks.balanceUsd.toFixed(5).replace(/0+$/, "").replace(/\.$/, ".0"), true);
-      case "get": {
-        const task = tasks.get(params.get("id") ?? "", key);
-        if (!task) return reply(res, params, false, "ERROR_WRONG_CAPTCHA_ID");
-        if (clock.now() < task.readyAt) return reply(res, params, false, "CAPCHA_NOT_READY");
-        if (task.unsolvable) return reply(res, params, false, "ERROR_CAPTCHA_UNSOLVABLE");
-        tasks.deliver(task);
-        return reply(res, params, true, task.answer, false, task.userAgent);
-      }
-      case "reportgood":
-      case "reportbad": {
-        const task = tasks.get(params.get("id") ?? "", key);
-        if (!task || !task.delivered) return reply(res, params, false, "ERROR_WRONG_CAPTCHA_ID");
-        if (task.reported) return reply(res, params, false, "ERROR_DUPLICATE_REPORT");
-        task.reported = true;
-        return reply(res, params, true, "OK_REPORT_RECORDED", true);
-      }
-      case "":
-        return reply(res, params, false, "ERROR_EMPTY_ACTION");
-      default:
-        return reply(res, params, false, "ERROR_BAD_PARAMETERS");
-    }
-  }
-
-  function submit(res: ServerResponse, key: string, params: Params): void {
-    if (methodNames(params).some((m) => unsupported.methods.includes(m))) {
-      counts.unsupportedRefusals++;
-      return reply(res, params, false, unsupported.code);
-    }
-    const read = readSubmit(params, DEFAULT_USER_AGENT);
-    if ("code" in read) return reply(res, params, false, read.code);
-    if (tasks.balanceUsd <= 0) return reply(res, params, false, "ERROR_ZERO_BALANCE");
-    if (tasks.busy(key) >= tasks.threads) {
-      counts.capacityRefusals++;
-      return reply(res, params, false, capacityCode);
-    }
-    const task = tasks.create(key, read.kind, read.shape, read.userAgent);
-    counts.submitted++;
-    reply(res, params, true, task.id);
+    if (fault.error) return request.refuse(res, fault.error);
+    request.answer(res, from); // a latency-only fault
   }
 
   const address = await listen(server, at, { purpose: "for the simulator" });
@@ -247,26 +213,4 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
         for (const s of sockets) s.destroy();
       }),
   };
-}
-
-/**
- * The protocol's two answer forms: `json=1` (an object solution as it is, a `user_agent` beside it
- * when the task has one) or plain `OK|...` (an object as JSON text) / bare code (getbalance and
- * reports bare).
- */
-function reply(res: ServerResponse, params: Params, ok: boolean, request: SimAnswer, bare = false, userAgent?: string): void {
-  if (res.destroyed) return;
-  const json = params.get("json") === "1";
-  const text = typeof request === "string" ? request : JSON.stringify(request);
-  const body = json ? JSON.stringify({ status: ok ? 1 : 0, request, ...(userAgent === undefined ? {} : { user_agent: userAgent }) }) : ok && !bare ? `OK|${text}` : text;
-  res.writeHead(200, { "content-type": json ? "application/json" : "text/plain", "content-length": Buffer.byteLength(body) });
-  res.end(body);
-}
-
-function selectorOf(path: string, action: string | undefined): string {
-  if (path === "/in.php") return SUBMIT;
-  if (action === "get") return POLL;
-  if (action === "getbalance") return BALANCE;
-  if (action === "reportgood" || action === "reportbad") return REPORT;
-  return "res.php:other";
 }

@@ -11,8 +11,8 @@ import type { TaskKind } from "../tasks/task_catalogue.ts";
 export type BulkheadLimits = Record<TaskKind, number>;
 
 export class Bulkhead {
-  /** The threads configured (a plan's, or a per-solve account's cap). */
-  readonly #threads: number;
+  /** The threads configured (a plan's, or a per-solve account's cap; a reload may change them). */
+  #threads: number;
   /** The explicit caps as configured, for the whole of `#threads`. */
   readonly #configured: BulkheadLimits | undefined;
   readonly #hard: boolean;
@@ -48,6 +48,22 @@ export class Bulkhead {
     if (cap >= this.#threads) return c;
     const scaled = (n: number) => Math.min(n, Math.max(1, Math.round((n * cap) / this.#threads)));
     return { image: scaled(c.image), token: scaled(c.token) };
+  }
+
+  /** Its slots now. */
+  get threads(): number {
+    return this.#threads;
+  }
+
+  /**
+   * A reload changed the slots (README, Providers): the cap and the fair split follow them; hard
+   * limits stay as given (a plan's adaptive limit moves the cap again at the next look). Tasks in
+   * flight keep their slots; past a lower limit, no new one starts until enough end.
+   */
+  resize(threads: number): void {
+    this.#threads = threads;
+    this.#cap = threads;
+    this.#limits = this.#sharesOf(threads);
   }
 
   get total(): number {

@@ -13,7 +13,8 @@
 import type { Task } from "../tasks/task.ts";
 import type { TaskKind, TaskType } from "../tasks/task_catalogue.ts";
 import { SUBMIT } from "../upstream/endpoints.ts";
-import type { Lane, Room } from "./_lane.ts";
+import type { Lane } from "./_lane.ts";
+import type { Room } from "./_lane_slots.ts";
 import { SUBMIT_UNCERTAIN, type PoolCore } from "./_pool_core.ts";
 import type { Poller } from "./_poller.ts";
 
@@ -107,7 +108,7 @@ export class Dispatcher {
   /** Whether `lane` takes `task` now, is busy (a slot, a plan's "no free thread"), or is out of the running for it. */
   #verdict(lane: Lane, task: Task, now: number): Verdict {
     if (!lane.takes(task.type, proxied(task)) || lane.unsupported(task.type, now)) return "out";
-    if (lane.refusedCode !== undefined || lane.circuit.state === "open") return "out";
+    if (lane.refusedCode !== undefined || lane.circuit.state === "open" || lane.unreachable) return "out";
     if (!lane.affords(task.type, now)) return "out";
     const paused = lane.pausedAt(now);
     if (paused === "trouble") return "out";
@@ -201,6 +202,8 @@ export class Dispatcher {
         return;
       case "transient":
         if (outcome.maybeDelivered) {
+          // With other providers, this one steps aside a while too: the next tasks go elsewhere, not into the same hang.
+          if (core.lanes.length > 1) lane.backOff("trouble");
           core.release(task);
           core.fail(task, SUBMIT_UNCERTAIN, `The submit may have reached the upstream (${outcome.code}); not repeated, to avoid a double charge.`, "worker");
           return;

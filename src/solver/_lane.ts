@@ -14,20 +14,16 @@ import { balanceFunded } from "../health/readiness.ts";
 import type { HealthFeed } from "../health/worker_health.ts";
 import type { Task } from "../tasks/task.ts";
 import type { TaskType } from "../tasks/task_catalogue.ts";
-import type { Bulkhead, BulkheadLimits } from "./_bulkhead.ts";
+import type { Bulkhead } from "./_bulkhead.ts";
 import { LaneSlots } from "./_lane_slots.ts";
-import type { LaneOptions } from "./pool_options.ts";
+import type { LaneOptions, LaneUpdate } from "./pool_options.ts";
 import type { SolverUpstream } from "./upstream_port.ts";
 
 /** How long a type the upstream answered "not supported" is not sent to that provider again. */
 export const UNSUPPORTED_FOR_MS = 10 * 60_000;
-/** The balance is re-read at most this often for ERROR_ZERO_BALANCE answers read as "no free thread". */
-const THREAD_EVIDENCE_MS = 10_000;
 
 /** Why a lane's submissions are paused: a plan's "no free thread" keeps the lane in line (tasks wait for it), anything else steps it aside. */
 export type PauseReason = "capacity" | "trouble";
-
-export type { Room } from "./_lane_slots.ts";
 
 export class Lane {
   readonly name: string;
@@ -37,7 +33,7 @@ export class Lane {
   /** Its slots: the bulkhead within a plan's adaptive limit or a fixed cap. */
   readonly slots: LaneSlots;
   readonly submitBackoff: Backoff;
-  readonly #o: LaneOptions;
+  #o: LaneOptions;
   readonly #clock: Clock;
   readonly #scheduler: Scheduler;
   readonly #log: Logger;
@@ -46,12 +42,12 @@ export class Lane {
   #pauseReason: PauseReason = "trouble";
   #resumeJob: ScheduledJob | undefined;
   #refusedCode: string | undefined;
-  /** When an ERROR_ZERO_BALANCE last asked for the balance. */
-  #evidenceAt = Number.NEGATIVE_INFINITY;
   /** The last balance read was at or above the minimum. */
   #funded = true;
   /** Types this provider answered "not supported", until when. */
   readonly #unsupported = new Map<string, number>();
+  /** The highest cost reported per type since the start (JSON APIs that report one). */
+  readonly #reported = new Map<TaskType, number>();
   /** Spend this UTC day: the day (YYYY-MM-DD) and the dollars. */
   #spend = { day: "", usd: 0 };
   /** What the tasks it holds will cost if solved: a budget counts them before they are charged. */
@@ -92,6 +88,16 @@ export class Lane {
     return this.#o.threads;
   }
 
+  /**
+   * A reload changed what the providers file says of it (README, Providers): its slots, billing,
+   * `after`, prices, budget or types. The tasks it holds keep their slots and the price they were
+   * taken at; what it learnt (a refused key, unsupported types, its spend today) stays.
+   */
+  reconfigure(update: LaneUpdate): void {
+    this.#o = { ...this.#o, ...update };
+    if (update.threads !== undefined || update.plan !== undefined) this.slots.reconfigure(this.#o.threads, this.#o.plan ?? true);
+  }
+
   get options(): LaneOptions {
     return this.#o;
   }
@@ -99,6 +105,11 @@ export class Lane {
   /** Whether this provider takes `type` at all (its types= and its dialect; `proxied`: with the task's proxy), not counting what it refused lately. */
   takes(type: TaskType, proxied = false): boolean {
     return !this.removed && (this.#o.takes?.(type, proxied) ?? true);
+  }
+
+  /** Whether its balance check finds it unreachable now (README, Providers: work goes to the others meanwhile). */
+  get unreachable(): boolean {
+    return this.#o.unreachable?.() ?? false;
   }
 
   /** Whether it answered `type` "not supported" lately. */
@@ -180,14 +191,10 @@ export class Lane {
 
   /**
    * A refusal to back off: ERROR_ZERO_BALANCE re-reads the balance now (evidence, not the TTL): money
-   * or threads? Read as threads (money was there), at most every THREAD_EVIDENCE_MS: paced probes
-   * at a full plan would otherwise ask for the balance every few seconds.
+   * or threads? One read as threads (money was there) asks at the slots' pace.
    */
   refusedFor(code: string): void {
-    if (code !== "ERROR_ZERO_BALANCE") return;
-    const now = this.#clock.now();
-    if (this.refusesThreads(code) && now - this.#evidenceAt < THREAD_EVIDENCE_MS) return;
-    this.#evidenceAt = now;
+    if (code !== "ERROR_ZERO_BALANCE" || (this.refusesThreads(code) && !this.slots.asksBalance())) return;
     this.#o.onEvidence?.();
   }
 
@@ -227,9 +234,28 @@ export class Lane {
     return this.#o.plan ?? true;
   }
 
-  /** What one solve of `type` costs here (0 on a thread plan). */
+  /** What one solve of `type` costs here by the providers file (0 on a thread plan). */
   priceUsd(type: TaskType): number {
     return this.#o.priceUsd?.(type) ?? 0;
+  }
+
+  /**
+   * What a task of `type` is held against the budget for (README, Providers, Budgets): its price, or
+   * the highest cost the provider reported for the type since the start when that is more (a JSON
+   * API bills what it bills, whatever the file says).
+   */
+  reservationUsd(type: TaskType): number {
+    return Math.max(this.priceUsd(type), this.#reported.get(type) ?? 0);
+  }
+
+  /** A cost the provider reported for a solve of `type`: reservations follow the highest. */
+  noteCost(type: TaskType, usd: number): void {
+    if (usd > (this.#reported.get(type) ?? 0)) this.#reported.set(type, usd);
+  }
+
+  /** Whether ERROR_CAPTCHA_UNSOLVABLE is billed here too (anti-captcha charges it). */
+  get chargesUnsolvable(): boolean {
+    return this.#o.chargesUnsolvable ?? false;
   }
 
   /** Spent today (UTC), in USD. */
@@ -237,12 +263,12 @@ export class Lane {
     return this.#spend.day === utcDay(now) ? this.#spend.usd : 0;
   }
 
-  /** Budget left today; undefined without a budget. */
   /** Its daily budget; undefined without one. */
   get dailyBudgetUsd(): number | undefined {
     return this.#o.dailyBudgetUsd;
   }
 
+  /** Budget left today; undefined without a budget. */
   budgetLeftUsd(now: number): number | undefined {
     const budget = this.#o.dailyBudgetUsd;
     return budget === undefined ? undefined : Math.max(0, budget - this.spentTodayUsd(now));
@@ -255,20 +281,42 @@ export class Lane {
     return this.#spend.usd;
   }
 
-  /** Whether a task of `type` fits today's budget, counting what the tasks it holds will cost. */
+  /**
+   * Whether a task of `type` fits today's budget, counting what the tasks it holds will cost. At a
+   * provider that reports what it bills, a type whose cost is not known yet goes out alone: its cost
+   * is learned before a second one can overshoot the budget.
+   */
   affords(type: TaskType, now: number): boolean {
     const left = this.budgetLeftUsd(now);
-    return left === undefined || left - this.#committedUsd >= this.priceUsd(type) - 1e-9;
+    if (left === undefined) return true;
+    if (left <= 1e-9) return false;
+    const room = left - this.#committedUsd >= this.reservationUsd(type) - 1e-9;
+    if (this.#o.reportsCost && !this.#reported.has(type)) return room && this.bulkhead.total === 0;
+    return room;
   }
 
-  /** A task of `type` took a slot: its price is committed until it ends or comes back. */
-  commit(type: TaskType): void {
-    this.#committedUsd += this.priceUsd(type);
+  /**
+   * Whether today's budget is spent for every type it takes: what is left pays for none of them, so
+   * it takes no new task (`provider_down=NAME:budget`) until the UTC day turns.
+   */
+  budgetSpent(now: number, types: readonly TaskType[]): boolean {
+    const left = this.budgetLeftUsd(now);
+    if (left === undefined) return false;
+    if (left <= 1e-9) return true;
+    const costs = types.filter((t) => this.takes(t)).map((t) => this.reservationUsd(t)).filter((usd) => usd > 0);
+    return costs.length > 0 && costs.length === types.filter((t) => this.takes(t)).length && left < Math.min(...costs) - 1e-9;
   }
 
-  /** A task of `type` gave its slot back: its price is no longer committed (a solve is charged apart). */
-  uncommit(type: TaskType): void {
-    this.#committedUsd = Math.max(0, this.#committedUsd - this.priceUsd(type));
+  /** A task of `type` took a slot: its price is committed until it ends or comes back; returns that price. */
+  commit(type: TaskType): number {
+    const usd = this.reservationUsd(type);
+    this.#committedUsd += usd;
+    return usd;
+  }
+
+  /** A task gave its slot back: the price committed for it (by commit) no longer is (a solve is charged apart). */
+  uncommit(usd: number): void {
+    this.#committedUsd = Math.max(0, this.#committedUsd - usd);
   }
 
   /** Its bulkhead (the kinds' shares within its cap). */
@@ -292,5 +340,3 @@ export class Lane {
 export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
-
-export type { BulkheadLimits };

@@ -1,7 +1,8 @@
 /**
  * A lane's slots: its bulkhead (image and token shares) within its cap, which is a thread plan's
  * adaptive limit (README, Thread plan; _thread_limit.ts) or a per-solve account's fixed cap; the
- * submits under way that are probes; whether the plan is full while work waits for it.
+ * submits under way that are probes; whether the plan is full while work waits for it; how often
+ * a refusal for want of threads may re-read the balance.
  */
 import type { Clock } from "../base/clock.ts";
 import type { Task } from "../tasks/task.ts";
@@ -9,14 +10,22 @@ import type { TaskKind } from "../tasks/task_catalogue.ts";
 import { Bulkhead, type BulkheadLimits } from "./_bulkhead.ts";
 import { ThreadLimit } from "./_thread_limit.ts";
 
+/** A refusal read as "no free thread" re-reads the balance at most this often (money or threads?). */
+const THREAD_EVIDENCE_MS = 10_000;
+
 /** Whether a lane has room for a task now: a slot, a slot past what it holds safely (a probe), or none. */
 export type Room = "take" | "probe" | "busy";
 
 export class LaneSlots {
   readonly bulkhead: Bulkhead;
+  readonly #ctx: { clock: Clock; random: () => number };
   /** A thread plan's adaptive limit; undefined for a per-solve account (its cap is fixed). */
-  readonly #limit: ThreadLimit | undefined;
-  readonly #threads: number;
+  #limit: ThreadLimit | undefined;
+  #threads: number;
+  /** Refusals counted under a plan a reload made per-solve (the count never goes back). */
+  #refusalsBefore = 0;
+  /** When a refusal read as "no free thread" last asked for the balance. */
+  #evidenceAt = Number.NEGATIVE_INFINITY;
   /** Tasks whose submit under way is a probe. */
   readonly #probes = new Set<Task>();
   /** The plan was full with work waiting for it, as last noted. */
@@ -24,9 +33,27 @@ export class LaneSlots {
 
   /** `plan`: `threads` is a thread plan's (its limit adapts); else a per-solve account's fixed cap. */
   constructor(threads: number, bulkhead: BulkheadLimits | undefined, plan: boolean, ctx: { clock: Clock; random: () => number }) {
+    this.#ctx = ctx;
     this.#threads = threads;
     this.bulkhead = new Bulkhead(threads, bulkhead);
     this.#limit = plan ? new ThreadLimit(ctx.clock, { plan: threads, random: ctx.random }) : undefined;
+  }
+
+  /**
+   * A reload changed its threads or its billing (README, Providers): a plan's limit keeps what it
+   * learnt within the new plan; a plan that became per-solve drops its limit, and the other way a
+   * limit starts afresh. Tasks in flight keep their slots.
+   */
+  reconfigure(threads: number, plan: boolean): void {
+    this.#threads = threads;
+    this.bulkhead.resize(threads);
+    if (plan && this.#limit) this.#limit.resize(threads);
+    else if (plan) this.#limit = new ThreadLimit(this.#ctx.clock, { plan: threads, random: this.#ctx.random });
+    else if (this.#limit) {
+      this.#refusalsBefore += this.#limit.refusals;
+      this.#limit = undefined;
+      this.#probes.clear();
+    }
   }
 
   /** Whether it has an adaptive limit (a thread plan). */
@@ -58,7 +85,7 @@ export class LaneSlots {
 
   /** Submits the upstream refused for want of threads since start. */
   get refusals(): number {
-    return this.#limit?.refusals ?? 0;
+    return this.#refusalsBefore + (this.#limit?.refusals ?? 0);
   }
 
   /** `task` took a slot; its submit goes as a probe when `room` said so. */
@@ -89,6 +116,17 @@ export class LaneSlots {
   /** `task` gave its slot back: a probe that ended otherwise (a transport failure, an expiry) frees the next. */
   released(task: Task): void {
     if (this.#probes.delete(task)) this.#limit?.probeEnded();
+  }
+
+  /**
+   * Whether a refusal read as "no free thread" should re-read the balance now: at most every
+   * THREAD_EVIDENCE_MS, as paced probes at a full plan would ask every few seconds.
+   */
+  asksBalance(): boolean {
+    const now = this.#ctx.clock.now();
+    if (now - this.#evidenceAt < THREAD_EVIDENCE_MS) return false;
+    this.#evidenceAt = now;
+    return true;
   }
 
   /** The money came back: refusals read as "no money" said nothing of threads. */

@@ -35,8 +35,9 @@ export class PoolCore {
   readonly queues: Record<TaskKind, Deque<Task>> = { image: new Deque(), token: new Deque() };
   /** Per open task: its deadline and its next poll. */
   readonly timers = new Map<string, { deadline: ScheduledJob; next?: ScheduledJob }>();
-  /** Tasks holding a lane's slot (submitting or submitted), each with its lane and what cancels its calls. */
-  readonly holding = new Map<Task, { lane: Lane; controller: AbortController }>();
+  /** Tasks holding a lane's slot (submitting or submitted), each with its lane, what cancels its calls and the price it was taken at. */
+  /** Each held task: its lane, its calls' controller, its price when taken and what its budget holds for it. */
+  readonly holding = new Map<Task, { lane: Lane; controller: AbortController; priceUsd: number; reservedUsd: number }>();
   /** Cancels the pool's own calls (the key re-check, reports). */
   readonly own = new AbortController();
   readonly idleWaiters = new Set<() => void>();
@@ -182,9 +183,8 @@ export class PoolCore {
 
   /** Gives `task` a slot of `lane` and the AbortController of its calls; the task is that provider's now. */
   hold(task: Task, lane: Lane): void {
-    this.holding.set(task, { lane, controller: new AbortController() });
     lane.bulkhead.acquire(task.kind);
-    lane.commit(task.type);
+    this.holding.set(task, { lane, controller: new AbortController(), priceUsd: lane.priceUsd(task.type), reservedUsd: lane.commit(task.type) });
     task.provider = lane.name;
   }
 
@@ -280,22 +280,24 @@ export class PoolCore {
     if (!held) return;
     this.holding.delete(task);
     held.lane.bulkhead.release(task.kind);
-    held.lane.uncommit(task.type);
+    held.lane.uncommit(held.reservedUsd);
     held.lane.slots.released(task);
     if (this.holding.size === 0) for (const w of [...this.idleWaiters]) w();
   }
 
   /**
    * A solve charged to its provider: the cost its answer reports (JSON APIs that do), else its price
-   * for the type; a thread plan's solves cost nothing. The day's total goes to the journal.
+   * for the type when the provider took it; a thread plan's solves cost nothing. The day's total goes to the journal.
    */
   charge(task: Task, lane: Lane, reportedUsd?: number): void {
     if (lane.plan) return;
-    const usd = reportedUsd ?? lane.priceUsd(task.type);
+    if (reportedUsd !== undefined) lane.noteCost(task.type, reportedUsd);
+    const usd = reportedUsd ?? this.holding.get(task)?.priceUsd ?? lane.priceUsd(task.type);
     if (usd <= 0) return;
     const now = this.clock.now();
     const total = lane.spend(usd, now);
-    task.costUsd = usd;
+    // A task resubmitted after an unsolvable answer billed by its provider costs both.
+    task.costUsd = Math.round(((task.costUsd ?? 0) + usd) * 1e6) / 1e6;
     this.o.onSpend?.(lane.name, utcDay(now), total);
   }
 

@@ -15,13 +15,15 @@ export interface RestoreResult {
   queued: number;
   uncertain: number;
   expired: number;
+  /** Held by a provider the providers file no longer names: failed `provider_gone`. */
+  gone: number;
   /** Ended tasks answered again. */
   ended: number;
 }
 
 /** Takes back `replayed` in order of acceptance, then starts what may start. */
 export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly ReplayedTask[], ended: readonly EndedTask[] = []): RestoreResult {
-  const counts = { polled: 0, queued: 0, uncertain: 0, expired: 0, ended: 0 };
+  const counts = { polled: 0, queued: 0, uncertain: 0, expired: 0, gone: 0, ended: 0 };
   const now = core.clock.now();
   // No new id may repeat one the journal holds, whatever the clock says after the restart.
   for (const t of [...ended, ...replayed]) core.ids.observe(t.id);
@@ -30,7 +32,7 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
     // Its parameters are not kept once it ended (GET shows the outcome), only whose it is.
     const params = { type: e.type, ...(e.client !== undefined ? { client: e.client } : {}) } as ReplayedTask["params"];
     const task = core.newTask(e.id, e.type, params, e.createdAt, e.endedAt);
-    Object.assign(task, { status: e.status, upstreamId: e.upstreamId, solution: e.solution, useragent: e.useragent, error: e.error, endedAt: e.endedAt, reported: e.reported, provider: e.provider });
+    Object.assign(task, { status: e.status, upstreamId: e.upstreamId, solution: e.solution, useragent: e.useragent, error: e.error, endedAt: e.endedAt, reported: e.reported, provider: e.provider, costUsd: e.costUsd });
     task.timing.queuedSince = undefined;
     core.tasks.add(task);
     core.tasks.ended(task, e.endedAt);
@@ -43,6 +45,11 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
     if (r.deadlineAt <= now) {
       core.fail(task, "timeout" satisfies TaskFailureCode, "The deadline passed while the worker was down.", undefined);
       counts.expired++;
+    } else if (r.upstreamId !== undefined && r.provider !== undefined && !core.lanes.some((l) => l.name === r.provider)) {
+      // Taken by a provider the providers file no longer names: no key to ask it with (README, Providers).
+      task.provider = r.provider;
+      core.fail(task, "provider_gone" satisfies TaskFailureCode, `The provider ${r.provider} that took the task is no longer in the providers file.`, undefined);
+      counts.gone++;
     } else if (r.upstreamId !== undefined) {
       task.status = "submitted";
       task.upstreamId = r.upstreamId;

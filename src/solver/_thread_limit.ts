@@ -44,7 +44,7 @@ const YIELD_MIN_PLAN = 4;
 const YIELD_HOLD_SHARE = 1.5;
 
 export class ThreadLimit {
-  readonly plan: number;
+  #plan: number;
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #paceMs: number;
@@ -71,7 +71,7 @@ export class ThreadLimit {
   #yielded = false;
 
   constructor(clock: Clock, o: ThreadLimitOptions) {
-    this.plan = Math.max(1, Math.floor(o.plan));
+    this.#plan = Math.max(1, Math.floor(o.plan));
     this.#clock = clock;
     this.#random = o.random ?? Math.random;
     this.#paceMs = o.paceMs ?? 2000;
@@ -80,6 +80,22 @@ export class ThreadLimit {
     // The initial window (RFC 5681, 3.1; RFC 6928 lets TCP start with ten segments): a quarter of the
     // plan, as if four replicas shared it, and five threads at least (the default plan runs whole at once).
     this.#proven = Math.min(this.plan, Math.max(INITIAL_MIN, Math.ceil(this.plan / 4)));
+  }
+
+  /** The account's threads: the limit's ceiling. */
+  get plan(): number {
+    return this.#plan;
+  }
+
+  /**
+   * A reload changed the plan (README, Providers): a limit at the whole plan follows it (probes then
+   * prove the new threads, as at the start); a limit learnt below stays, within the new plan.
+   */
+  resize(plan: number): void {
+    const was = this.#plan;
+    this.#plan = Math.max(1, Math.floor(plan));
+    this.#limit = this.#limit >= was ? this.#plan : Math.min(this.#limit, this.#plan);
+    this.#proven = Math.min(this.#proven, this.#plan);
   }
 
   /** The limit now: what this replica has learnt it may hold of the plan. */

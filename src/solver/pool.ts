@@ -10,8 +10,7 @@ import type { PauseReason } from "./_lane.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { LoadSnapshot } from "../health/worker_health.ts";
 import { TASK_KINDS, WITHDRAWN_CODE, type Task } from "../tasks/task.ts";
-import { type TaskKind, type TaskType } from "../tasks/task_catalogue.ts";
-import type { TaskParams } from "../tasks/task_catalogue.ts";
+import { TASK_TYPES, type TaskKind, type TaskParams, type TaskType } from "../tasks/task_catalogue.ts";
 import { payloadBytes } from "../tasks/task_store.ts";
 import { REPORT } from "../upstream/endpoints.ts";
 import { Dispatcher } from "./_dispatcher.ts";
@@ -20,11 +19,11 @@ import type { EndedTask, ReplayedTask } from "./journal_port.ts";
 import { Poller } from "./_poller.ts";
 import { PoolCore } from "./_pool_core.ts";
 import { restoreTasks, type RestoreResult } from "./_restore.ts";
-import { DEFAULT_QUEUE_MAX_BYTES, type PoolOptions, type PoolState } from "./pool_options.ts";
+import { DEFAULT_QUEUE_MAX_BYTES, type LaneUpdate, type PoolOptions, type PoolState } from "./pool_options.ts";
 import type { Outcome } from "./upstream_port.ts";
 
 export { SUBMIT_UNCERTAIN } from "./_pool_core.ts";
-export type { RestoreResult };
+export type { LaneUpdate, RestoreResult };
 
 /** What the pool's task store holds (memory budgets, leak checks). */
 export interface StoredTasks {
@@ -61,6 +60,8 @@ export interface ProviderState {
   budgetLeftUsd: number | undefined;
   /** Its daily budget; undefined without one. */
   dailyBudgetUsd: number | undefined;
+  /** What is left today pays for none of the types it takes: it takes no new task until the UTC day turns. */
+  budgetSpent: boolean;
   /** Gone from the providers file: takes no new task. */
   removed: boolean;
 }
@@ -148,8 +149,24 @@ export class SolverPool {
       spentTodayUsd: lane.spentTodayUsd(now),
       budgetLeftUsd: lane.budgetLeftUsd(now),
       dailyBudgetUsd: lane.dailyBudgetUsd,
+      budgetSpent: lane.budgetSpent(now, TASK_TYPES),
       removed: lane.removed,
     };
+  }
+
+  /**
+   * A reload (README, Providers): `update` changes what the providers file says of provider `name`;
+   * `removed` takes it out of the running for new tasks (it still polls and reports the ones it
+   * holds) or back in. What may start now starts. False for a name it does not know.
+   */
+  reconfigure(name: string, update: LaneUpdate & { removed?: boolean }): boolean {
+    const lane = this.#core.lanes.find((l) => l.name === name);
+    if (!lane) return false;
+    const { removed, ...rest } = update;
+    lane.reconfigure(rest);
+    if (removed !== undefined) lane.removed = removed;
+    this.#dispatcher.pump();
+    return true;
   }
 
   /** Where the pool is in its life: running, draining, suspended or stopped. */

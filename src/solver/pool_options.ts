@@ -13,8 +13,8 @@ import type { BulkheadLimits } from "./_bulkhead.ts";
 import type { TaskJournal } from "./journal_port.ts";
 import type { SolverUpstream } from "./upstream_port.ts";
 
-/** @default for --queue-max-bytes: 256 MiB of task payloads held by open tasks. */
-export const DEFAULT_QUEUE_MAX_BYTES = 256 * 1024 * 1024;
+/** @default for --queue-max-bytes: 64 MiB of task payloads held by open tasks (README "Sizing"). */
+export const DEFAULT_QUEUE_MAX_BYTES = 64 * 1024 * 1024;
 
 /** How much the pool takes on at once. */
 export interface PoolLimits {
@@ -22,7 +22,7 @@ export interface PoolLimits {
   threads?: number;
   /** Queued tasks beyond which new ones get 429 (--queue-max). */
   queueMax: number;
-  /** Payload bytes open tasks may hold together; beyond it new tasks get 429. @default 256 MiB */
+  /** Payload bytes open tasks may hold together; beyond it new tasks get 429. @default DEFAULT_QUEUE_MAX_BYTES (64 MiB) */
   queueMaxBytes?: number | undefined;
   /** Hard per-kind limits (--bulkhead); undefined: a fair split that lends idle capacity. */
   bulkhead?: BulkheadLimits | undefined;
@@ -78,7 +78,16 @@ export interface LaneOptions {
   onEvidence?: (() => void) | undefined;
   /** Its log lines name it (there are several providers). */
   named?: boolean;
+  /** Whether its answers report what a solve cost (anti-captcha's and 2captcha's JSON APIs). @default false */
+  reportsCost?: boolean | undefined;
+  /** Whether ERROR_CAPTCHA_UNSOLVABLE is billed too (anti-captcha's API charges it). @default false */
+  chargesUnsolvable?: boolean | undefined;
+  /** Whether its balance check finds it unreachable now: with other providers, it takes no new task meanwhile. */
+  unreachable?: (() => boolean) | undefined;
 }
+
+/** What a reload may change of a lane: everything its providers file line says but its protocol, URL and key. */
+export type LaneUpdate = Partial<Pick<LaneOptions, "threads" | "plan" | "afterMs" | "takes" | "priceUsd" | "dailyBudgetUsd" | "keyOrigin" | "chargesUnsolvable" | "reportsCost">>;
 
 export interface PoolOptions {
   clock: Clock;

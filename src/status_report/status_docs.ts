@@ -4,7 +4,7 @@
  * `readStatusDocs` keeps each field only when it has its type, and its text without control characters
  * (it goes to a terminal). Every field may be missing: a missing value shows as "?", never as a throw.
  */
-import type { DependenciesDocument, HealthReport, ReadyDocument } from "../health/health_documents.ts";
+import type { DependenciesDocument, HealthReport, ProviderDocument, ReadyDocument } from "../health/health_documents.ts";
 
 /** `T` with every field optional, recursively (arrays keep their element type, made lenient). */
 export type Lenient<T> = T extends readonly (infer U)[] ? Lenient<U>[] : T extends object ? { [K in keyof T]?: Lenient<T[K]> | undefined } : T;
@@ -53,6 +53,7 @@ export function readStatusDocs(raw: { ready: unknown; dependencies: unknown; hea
       error: str(c.error),
     };
   }
+  const providers = Array.isArray(obj(raw.dependencies).providers) ? (obj(raw.dependencies).providers as unknown[]).slice(0, MAX_LISTED).map(readProvider) : undefined;
   const health = obj(raw.health);
   const items: Record<string, Lenient<HealthReport["checks"][string]>> = {};
   for (const [key, v] of Object.entries(obj(health.checks)).slice(0, MAX_LISTED)) {
@@ -70,7 +71,20 @@ export function readStatusDocs(raw: { ready: unknown; dependencies: unknown; hea
       ]),
       thresholds: numbers(ready.thresholds, ["max_consecutive_failures", "max_seconds_without_solve", "min_balance", "max_error_rate", "queue_max", "max_queue_wait", "max_saturation"]),
     },
-    dependencies: { checks },
+    dependencies: providers === undefined ? { checks } : { checks, providers },
     health: { status: oneOf(health.status, ["pass", "warn", "fail"] as const), releaseId: str(health.releaseId), checks: items },
+  };
+}
+
+/** One provider of /health/dependencies, field by field. */
+function readProvider(v: unknown): Lenient<ProviderDocument> {
+  const p = obj(v);
+  return {
+    name: str(p.name),
+    check: str(p.check),
+    state: oneOf(p.state, ["up", "down", "removed"] as const),
+    reason: str(p.reason),
+    billing: oneOf(p.billing, ["plan", "per_solve"] as const),
+    ...numbers(p, ["busy", "limit", "plan", "spent_today_usd", "daily_budget_usd", "budget_left_usd"]),
   };
 }

@@ -9,7 +9,11 @@ import type { Clock, Timer } from "../base/clock.ts";
 import type { Readiness } from "../health/health_view.ts";
 import { READINESS_STATES, type ReadinessState } from "../health/readiness.ts";
 import { formatIssue, unhandledKind, type ReadinessIssue } from "../health/readiness_issue.ts";
+import type { ProviderCondition } from "../health/provider_readiness.ts";
 import { MINUTE_MS, MinuteRing, RING_MINUTES, minuteOf } from "./history_rings.ts";
+import { ProviderHistory, type EndedAtProvider, type ProviderHour } from "./provider_history.ts";
+
+export type { ProviderHour };
 
 /** Issues a minute keeps (the latest value of each kind); more kinds in one minute are dropped. */
 export const MAX_ISSUES = 6;
@@ -48,6 +52,8 @@ export interface HistoryView {
   state?: ReadinessState;
   minutes: { start: number; stats: Readonly<MinuteStats> | undefined }[];
   totals: TaskTotals;
+  /** Each provider's hour (README, Status page), in order of preference; empty when none were named. */
+  providers?: ProviderHour[];
 }
 
 /** The readiness the sampler follows: a state and its issues. */
@@ -70,6 +76,10 @@ export interface StatusHistoryOptions {
   clock: Clock;
   /** How often the gauges (and the readiness) are sampled. @default 5000 */
   everyMs?: number;
+  /** The providers, in order of preference, each kept apart for its row. @default none */
+  providers?: readonly string[];
+  /** Their states, sampled with the gauges. */
+  providerStates?: () => readonly { name: string; state: ProviderCondition }[];
 }
 
 const emptyStats = (): MinuteStats => ({
@@ -148,10 +158,14 @@ export class StatusHistory {
   #timer: Timer | undefined;
   #running = false;
   #unsubscribe: (() => void) | undefined;
+  readonly #providers: ProviderHistory;
+  readonly #providerStates: StatusHistoryOptions["providerStates"];
 
   constructor(o: StatusHistoryOptions) {
     this.#clock = o.clock;
     this.#everyMs = o.everyMs ?? 5000;
+    this.#providers = new ProviderHistory(o.providers ?? []);
+    this.#providerStates = o.providerStates;
     this.startedAt = o.clock.now();
     this.#accountedTo = this.startedAt;
     this.#ring.at(minuteOf(this.startedAt));
@@ -163,7 +177,8 @@ export class StatusHistory {
   }
 
   /** A task ended: a solve, or a failure under the outcome /metrics gives it (failed, timeout, shutdown). */
-  taskEnded(task: { status: string; error?: { code: string } | undefined }): void {
+  taskEnded(task: EndedAtProvider & { error?: { code: string } | undefined }): void {
+    this.#providers.taskEnded(task, this.#clock.now());
     const slot = this.#ring.at(minuteOf(this.#clock.now()));
     if (task.status === "solved") {
       this.#totals.solved++;
@@ -222,6 +237,7 @@ export class StatusHistory {
   #take(r: Evaluated): void {
     this.readiness(r);
     this.sample({ queueDepth: r.snapshot.queueDepth, inFlight: r.snapshot.inFlight, balanceUsd: r.balanceUsd });
+    if (this.#providerStates) this.#providers.sample(this.#providerStates(), this.#clock.now());
   }
 
   stop(): void {
@@ -242,6 +258,7 @@ export class StatusHistory {
       state: this.#state,
       minutes: this.#ring.window(minuteOf(now)).map(({ minute, slot }) => ({ start: minute * MINUTE_MS, stats: slot })),
       totals: { ...this.#totals, byOutcome: { ...this.#totals.byOutcome } },
+      providers: this.#providers.view(now, this.startedAt),
     };
   }
 

@@ -6,10 +6,11 @@
  */
 import type { Mark } from "../health/check_status.ts";
 import { isIssue, isWarning, parseIssue, unhandledKind, type ReadinessFinding } from "../health/readiness_issue.ts";
+import { providerRows, type ProviderRow } from "./provider_rows.ts";
 import type { StatusDocs } from "./status_docs.ts";
-import type { TaskTotals } from "./status_history.ts";
+import type { ProviderHour, TaskTotals } from "./status_history.ts";
 
-export type { Mark, StatusDocs, TaskTotals };
+export type { Mark, ProviderRow, StatusDocs, TaskTotals };
 
 /** How a row's mark is written, in the terminal and on the page alike. */
 export const MARK_SYMBOL: Readonly<Record<Mark, string>> = { ok: "ok", warn: "WARN", fail: "FAIL" };
@@ -38,6 +39,8 @@ export interface StatusModel {
   /** The rows as a person reads them (formatted text). */
   rows: StatusRow[];
   checks: { name: string; status: string; responseMs: number | undefined; checkedAt: string | undefined; stale: boolean; error: string | undefined }[];
+  /** A row per provider (README, Status page), in order of preference; none from a worker too old to list them. */
+  providers: ProviderRow[];
 }
 
 /** A number, or undefined for null (a value the worker does not have) and missing. */
@@ -59,9 +62,10 @@ function ratio(r: number | undefined): { text: string; impossible: boolean } {
 /**
  * The model of the documents. `tasks`, when given (in process: the status page's history, fed where
  * /metrics is fed), gives the task totals as /metrics counts them; without it (the CLI over HTTP)
- * the tasks row says that it counts only the failures charged to the worker.
+ * the tasks row says that it counts only the failures charged to the worker. `providers` (in
+ * process too) gives each provider's last hour to its row.
  */
-export function statusModel(docs: StatusDocs, extra: { tasks?: TaskTotals | undefined } = {}): StatusModel {
+export function statusModel(docs: StatusDocs, extra: { tasks?: TaskTotals | undefined; providers?: readonly ProviderHour[] | undefined } = {}): StatusModel {
   const ready = docs.ready;
   const stats = ready.stats ?? {};
   const t = ready.thresholds ?? {};
@@ -167,6 +171,7 @@ export function statusModel(docs: StatusDocs, extra: { tasks?: TaskTotals | unde
     thresholds: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, num(v) ?? null])),
     rows,
     checks,
+    providers: providerRows(docs, extra.providers),
   };
 }
 

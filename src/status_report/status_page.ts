@@ -114,7 +114,7 @@ polyline.queue{stroke:#bc4c00;fill:none} circle.queue{fill:#bc4c00} .sw.queue{ba
 polyline.in_flight{stroke:#8250df;fill:none} circle.in_flight{fill:#8250df} .sw.in_flight{background:#8250df}
 .sw{display:inline-block;width:.8em;height:.8em;border-radius:.15em;margin-right:.25em;vertical-align:-.05em}
 .legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.1rem 1rem;font-size:.9rem}
-footer{color:#666;font-size:.85rem;margin-top:1.5rem}
+footer{color:#666;font-size:.85rem;margin-top:1.5rem} .note{color:#555;font-size:.9rem;margin:.2rem 0}
 @media (max-width:600px){
 body{font-size:14px;padding:.75rem}
 table.stack,table.stack tbody{display:block}
@@ -125,6 +125,9 @@ table.stack td:nth-child(n+3){grid-column:2}
 table.stack td:nth-child(2){font-weight:600}
 table.stack td:empty{display:none}
 #rows td:nth-child(4)::before{content:"threshold: ";color:#555}
+#providers td:nth-child(n+4)::before{color:#555} #providers td:nth-child(5)::before{content:"solved/min: "}
+#providers td:nth-child(6)::before{content:"failed/min: "} #providers td:nth-child(7)::before{content:"p50 solve: "}
+#providers td:nth-child(8)::before{content:"down: "}
 }
 `;
 
@@ -191,6 +194,27 @@ function unsupportedLine(types: readonly RefusedType[] | undefined): string {
   return `<p id="unsupported">Task types the upstream refused lately as unsupported: ${items.join("; ")}.</p>`;
 }
 
+/** Per minute as the rows write it: two figures below 10 ("0.05", "1.5"), whole above. */
+const perMinute = (n: number) => (n >= 10 ? n.toFixed(0) : n.toFixed(n >= 1 ? 1 : 2).replace(/\.?0+$/, ""));
+
+/** The providers table (README, Status page): state, load, the last hour's rates, median solve and time down. */
+function providersSection(m: StatusModel, row: (mark: Mark, cells: string[]) => string): string {
+  if (m.providers.length === 0) return "";
+  const rows = m.providers.map((p) => {
+    const h = p.hour;
+    const state = p.state === "down" && p.reason !== undefined ? `down: ${p.reason}` : p.state;
+    const rate = (perMin: number, n: number) => (h ? `${perMinute(perMin)} (${n} in ${duration(h.minutes * 60)})` : "-");
+    const p50 = h?.p50S === undefined ? "-" : h.p50S < 10 ? `${h.p50S.toFixed(1)}s` : duration(h.p50S);
+    const down = !h || h.msKnown === 0 ? "-" : h.msDown === 0 ? "never" : `${duration(h.msDown / 1000)} of ${duration(h.msKnown / 1000)}`;
+    return row(p.mark, [p.name, state, p.load, rate(h?.solvedPerMin ?? 0, h?.solved ?? 0), rate(h?.failedPerMin ?? 0, h?.failed ?? 0), p50, down]);
+  });
+  return `<section id="providers-section"><h2>Providers</h2>
+<div class="scroll"><table id="providers" class="stack"><tr><th></th><th>provider</th><th>state</th><th>load</th><th>solved /min</th><th>failed /min</th><th>p50 solve</th><th>down</th></tr>
+${rows.join("\n")}
+</table></div>
+<p class="note">In order of preference. Per minute over the last hour (since the start when shorter); p50: the median time from the provider's submit to the solution; down: time it could take no work in the hour, of the time sampled.</p></section>`;
+}
+
 /** The facts line under the title: where it solves, how wide, which node, which version, how long up. */
 function factsLine(m: StatusModel, f: StatusFacts | undefined): string {
   const rows: [string, string][] = [];
@@ -230,6 +254,7 @@ ${unsupportedLine(extras.unsupported)}
 <div class="scroll"><table id="rows" class="stack"><tr><th></th><th>what</th><th>value</th><th>threshold</th></tr>
 ${m.rows.map((r) => row(r.mark, [r.name, r.value, r.threshold])).join("\n")}
 </table></div>
+${providersSection(m, row)}
 ${extras.history ? historySection(extras.history, m.thresholds.min_balance, extras.facts?.threads) : ""}
 ${extras.changes ? changesSection(extras.changes, extras.changesTotal) : ""}
 <h2>Dependencies</h2>

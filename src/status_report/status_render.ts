@@ -19,6 +19,11 @@ export function renderText(m: StatusModel, target: string, colour: boolean): str
   for (const [name, value, threshold, mark] of rows) {
     lines.push(`  ${paint(mark, MARK_SYMBOL[mark].padEnd(4))}  ${name.padEnd(w0)}  ${value.padEnd(w1)}  ${threshold.padEnd(w2)}`.trimEnd());
   }
+  if (m.providers.length > 0) lines.push("");
+  for (const p of m.providers) {
+    const state = p.state === "down" && p.reason !== undefined ? `down (${p.reason})` : p.state;
+    lines.push(`  ${paint(p.mark, MARK_SYMBOL[p.mark].padEnd(4))}  provider ${p.name}: ${state}, ${p.load}`);
+  }
   lines.push("");
   for (const c of m.checks) {
     const mark = checkStatusForms(c.status).mark;

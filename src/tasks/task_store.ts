@@ -12,14 +12,14 @@ export interface TaskStoreOptions {
   maxFinished?: number;
   /** @default 3_600_000 (1h) */
   finishedTtlMs?: number;
-  /** Bytes finished tasks may hold together (parameters, solution, error). @default 64 MiB */
+  /** Bytes finished tasks may hold together (parameters, solution, error). @default 32 MiB */
   maxFinishedBytes?: number;
 }
 
 /** How many ended tasks are kept, for how long and in how many bytes (the journal keeps the same ones across a restart). */
 export const DEFAULT_MAX_FINISHED = 10_000;
 export const DEFAULT_FINISHED_TTL_MS = 3_600_000;
-export const DEFAULT_MAX_FINISHED_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_FINISHED_BYTES = 32 * 1024 * 1024;
 
 /**
  * What a task's parameters cost in memory, near enough and without copying them: the length of

@@ -11,7 +11,7 @@ import { describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { systemClock } from "../../src/base/clock.ts";
 import { parseConfig } from "../../src/config/parse_config.ts";
-import type { HttpServerOptions } from "../../src/http/server.ts";
+import { DEFAULT_MAX_HEADER_BYTES, type HttpServerOptions } from "../../src/http/server.ts";
 import { silentLogger } from "../../src/base/log.ts";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { startWorker, type Worker } from "../../src/app/start.ts";
@@ -315,6 +315,30 @@ describe("HTTP hardening", () => {
       await assertPrompt(rig.port, "/health/live");
       await assertPrompt(rig.port, "/health/ready");
     }));
+
+  test("the default header limit (8 KiB, README \"Sizing\"): the longest bearer token the worker takes passes, 9 KiB of headers get 431", async () => {
+    assert.equal(DEFAULT_MAX_HEADER_BYTES, 8 * 1024);
+    const sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [KEY], seed: 5 });
+    // --api-token-file takes up to 4,096 characters; with the other headers a client sends it fits.
+    const token = "t".repeat(4096);
+    const { config } = parseConfig({ listen: "127.0.0.1:0" }, {});
+    const worker = await startWorker({ process: testProcess, config, upstreamUrl: sim.url, apiKey: KEY, clock: systemClock, log: silentLogger, apiToken: token });
+    const rig: Rig = { worker, sim, port: worker.address.port, sockets: new Set() };
+    try {
+      await worker.startup;
+      const headers = `Host: w\r\nUser-Agent: ${"u".repeat(200)}\r\nAccept: application/json\r\nAuthorization: Bearer ${token}\r\n`;
+      const read = await rawClient(rig, `GET /v1/tasks/1 HTTP/1.1\r\n${headers}Connection: close\r\n\r\n`);
+      await read.ended(3000);
+      assertProblem(read.received(), 404);
+      const over = await rawClient(rig, `GET /v1/tasks/1 HTTP/1.1\r\n${headers}X-Pad: ${"p".repeat(9 * 1024 - headers.length)}\r\n\r\n`);
+      await assertReleased(over);
+      assertProblem(over.received(), 431);
+    } finally {
+      for (const s of rig.sockets) s.destroy();
+      await worker.close();
+      await sim.close();
+    }
+  });
 
   test("a request line of garbage gets 400 problem details and the process keeps serving", () =>
     withWorker({}, async (rig) => {

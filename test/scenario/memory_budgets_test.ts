@@ -1,7 +1,8 @@
 /**
- * Memory is bounded in bytes (issue 14 finding 8): queued task payloads by --queue-max-bytes (429
- * ERR_QUEUE_FULL with Retry-After), request bodies being read at once by a shared budget (503
- * ERR_BUSY, the body not read, the connection closed), over real sockets.
+ * Memory is bounded in bytes (README "Sizing"): queued task payloads by --queue-max-bytes (429
+ * ERR_QUEUE_FULL with Retry-After), request bodies being read at once by one budget shared by every
+ * API (503 ERR_BUSY or the gateway's ERROR_NO_SLOT_AVAILABLE, the body not read, the connection
+ * closed), over real sockets.
  */
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -9,12 +10,13 @@ import { connect, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { describe, test } from "node:test";
 import { ByteBudget } from "../../src/base/byte_budget.ts";
-import { readJsonBody } from "../../src/http/body.ts";
+import { DEFAULT_BODY_BUDGET, DEFAULT_BODY_LIMIT, readJsonBody } from "../../src/http/body.ts";
 import { sendProblem } from "../../src/http/problem.ts";
 import { advance, eventually, withHarness } from "../_support/harness.ts";
 import { readBody } from "../../src/http/body.ts";
 import { json } from "../_support/http.ts";
 import { pngOfSize } from "../_support/images.ts";
+import { CLIENT_KEY, gatewayHarness, PNG } from "../_support/gateway.ts";
 
 const KB = 1024;
 /** A real PNG of `bytes` base64 characters (the simulator, as CaptchaAI, refuses files that are no jpg, png or gif). */
@@ -140,4 +142,47 @@ describe("request body budget", () => {
       await new Promise((r) => server.close(r));
     }
   });
+});
+
+describe("the default body budget, through the worker", () => {
+  test("one budget for every API: slow bodies that fill it get /v1/tasks 503 ERR_BUSY with Retry-After, in.php and createTask ERROR_NO_SLOT_AVAILABLE, each closing the connection; room comes back", () =>
+    withHarness(async (h) => {
+      const { port } = new URL(h.base);
+      // The largest task bodies, declared and never sent: together they hold the whole budget.
+      const holders = Array.from({ length: DEFAULT_BODY_BUDGET / DEFAULT_BODY_LIMIT }, () => {
+        const s = connect(Number(port), "127.0.0.1");
+        s.on("error", () => {});
+        s.write(`POST /v1/tasks HTTP/1.1\r\nhost: w\r\nauthorization: Bearer ${CLIENT_KEY}\r\ncontent-type: application/json\r\ncontent-length: ${DEFAULT_BODY_LIMIT}\r\n\r\n{"type":"image","image":"`);
+        return s;
+      });
+      const legacy = () => fetch(`${h.base}/in.php`, { method: "POST", body: new URLSearchParams({ key: CLIENT_KEY, method: "base64", body: PNG }) });
+      try {
+        // Until the server has read every holder's headers a small body may still fit.
+        let refused: Response | undefined;
+        for (let i = 0; i < 200 && !refused; i++) {
+          const res = await legacy();
+          const body = await res.text();
+          if (body === "ERROR_NO_SLOT_AVAILABLE") refused = res;
+          else assert.match(body, /^OK\|\d+$/);
+        }
+        assert.ok(refused, "in.php refused once the budget was full");
+        assert.equal(refused.headers.get("connection"), "close", "the body was not read");
+        const v2 = await fetch(`${h.base}/createTask`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ clientKey: CLIENT_KEY, task: { type: "ImageToTextTask", body: PNG } }) });
+        assert.equal(v2.headers.get("connection"), "close");
+        const answer = await json(v2);
+        assert.deepEqual([answer.errorId, answer.errorCode], [2, "ERROR_NO_SLOT_AVAILABLE"]);
+        const native = await fetch(`${h.base}/v1/tasks`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${CLIENT_KEY}` }, body: JSON.stringify({ type: "image", image: PNG }) });
+        assert.equal(native.status, 503);
+        assert.equal(native.headers.get("retry-after"), "1");
+        assert.equal(native.headers.get("connection"), "close");
+        assert.equal((await json(native)).code, "ERR_BUSY");
+        // One holder goes: its share comes back and a submit is taken again.
+        holders[0]!.destroy();
+        let taken = false;
+        for (let i = 0; i < 200 && !taken; i++) taken = /^OK\|\d+$/.test(await (await legacy()).text());
+        assert.ok(taken, "in.php taken again once a holder left");
+      } finally {
+        for (const s of holders) s.destroy();
+      }
+    }, gatewayHarness()));
 });

@@ -8,7 +8,7 @@ import type { ProviderSpec } from "../../src/config/providers.ts";
 import { startWorker, type Worker } from "../../src/app/start.ts";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
-import { PNG } from "../_support/gateway.ts";
+import { CLIENT_KEY, keysFile, PNG } from "../_support/gateway.ts";
 import { advance, eventually } from "../_support/harness.ts";
 import { testProcess } from "../_support/process_stats.ts";
 import { promtoolFindings } from "../_support/promtool.ts";
@@ -34,14 +34,14 @@ function spec(name: string, url: URL, key: string, more: Partial<ProviderSpec>):
   } as ProviderSpec;
 }
 
-async function withProviders(fn: (r: Rig) => Promise<void>, o: { paidBudget?: number } = {}): Promise<void> {
+async function withProviders(fn: (r: Rig) => Promise<void>, o: { paidBudget?: number; flags?: Record<string, string> } = {}): Promise<void> {
   const clock = new FakeClock();
   const logs: string[] = [];
   const log = createLogger({ level: "debug", write: (l) => logs.push(l), secrets: [PLAN_KEY, PAID_KEY] });
   // The plan's solves take 20 s, so a burst holds its two threads past the paid provider's 5 s `after`.
   const plan = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [PLAN_KEY], clock, seed: 1, threads: 2, solveTimeMs: { image: 20_000, token: 20_000 } });
-  const paid = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [PAID_KEY], clock, seed: 2, solveTimeMs: { image: 2000, token: 2000 } });
-  const { config } = parseConfig({ listen: "127.0.0.1:0", "first-poll": "1s", "poll-interval": "1s" }, {});
+  const paid = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [PAID_KEY], clock, seed: 2, solveTimeMs: { image: 2000, token: 2000 }, dialect: "2captcha" });
+  const { config } = parseConfig({ listen: "127.0.0.1:0", "first-poll": "1s", "poll-interval": "1s", ...o.flags }, {});
   const providers = [
     spec("plan", plan.url, PLAN_KEY, { threads: 2 }),
     spec("paid", paid.url, PAID_KEY, { dialect: "2captcha", price: 2, dailyBudgetUsd: o.paidBudget }),
@@ -180,6 +180,93 @@ describe("providers", () => {
       const text = await metrics(r);
       assert.equal(sample(text, 'captcha_worker_provider_tasks_total{provider="paid",type="geetest",outcome="solved"}'), 2);
     }));
+
+  test("the plan refusing connections: new work goes to the next provider at once; readiness stays 200 with a provider_down warning", () =>
+    withProviders(async (r) => {
+      await r.plan.close(); // its port now refuses connections
+      const ids = [await post(r), await post(r)];
+      await eventually(() => r.paid.counts().submitted === 2, "both at the paid provider, without waiting its after");
+      await r.worker.checks.refresh("plan_api");
+      await eventually(() => r.worker.view.evaluate().warnings.some((w) => w.kind === "provider_down" && w.provider === "plan"), "the plan down");
+      assert.equal((await ready(r)).status, 200);
+      await advance(r.clock, 5000);
+      await eventually(() => ids.every((id) => r.worker.pool.find(id)?.status === "solved"), "solved at the paid provider");
+      assert.ok(ids.every((id) => r.worker.pool.find(id)!.provider === "paid"));
+    }));
+
+  test("the plan hanging: tasks sent to it within its detection time fail SUBMIT_UNCERTAIN and are never sent again; new work goes to the next provider within that time; readiness stays 200", () =>
+    withProviders(async (r) => {
+      r.plan.control.setFault("all", { hang: true });
+      const ids = [await post(r), await post(r)];
+      await eventually(() => (r.plan.counts().requests["in.php"] ?? 0) === 2, "both submits out to the plan");
+      const statuses: number[] = [];
+      let movedAt: number | undefined;
+      let planSubmitsAtDetection: number | undefined;
+      const t0 = r.clock.now();
+      for (let s = 0; s < 14; s++) {
+        ids.push(await post(r));
+        await advance(r.clock, 1000);
+        statuses.push((await ready(r)).status);
+        if (movedAt === undefined && r.paid.counts().submitted > 0) movedAt = r.clock.now() - t0;
+        // The first submit times out at 5 s (--check-timeout), the balance check it starts at 10 s: unreachable.
+        if (r.clock.now() - t0 === 11_000) planSubmitsAtDetection = r.plan.counts().requests["in.php"];
+      }
+      await advance(r.clock, 10_000);
+      await eventually(() => ids.every((id) => ["solved", "failed"].includes(r.worker.pool.find(id)!.status)), "every task ended");
+      const tasks = ids.map((id) => r.worker.pool.find(id)!);
+      const uncertain = tasks.filter((t) => t.status === "failed");
+      assert.ok(uncertain.every((t) => t.error?.code === "SUBMIT_UNCERTAIN" && t.provider === "plan"), "what failed is what the plan may have taken");
+      assert.equal(r.plan.counts().requests["in.php"], uncertain.length, "each sent to the plan once, never again");
+      assert.equal(r.paid.counts().submitted, tasks.length - uncertain.length, "every other task solved at the paid provider, once");
+      assert.ok(tasks.filter((t) => t.status === "solved").every((t) => t.provider === "paid"));
+      assert.ok(movedAt !== undefined && movedAt <= 7000, `new work at the paid provider after ${movedAt} ms`);
+      assert.equal(r.plan.counts().requests["in.php"], planSubmitsAtDetection, "nothing sent to the plan once its check finds it unreachable");
+      assert.ok(statuses.every((st) => st === 200), `readiness: ${statuses.join(",")}`);
+    }));
+
+  test("a budget reached and the plan full: overflow stops and backpressure is honest, a 429 with Retry-After once the queue is full", () =>
+    withProviders(async (r) => {
+      const posted: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 8; i++) {
+        const res = await fetch(`${r.base}/v1/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: PNG }) });
+        posted.push(res.status);
+        if (res.status === 429) retryAfter = res.headers.get("retry-after");
+        await res.body?.cancel();
+      }
+      await advance(r.clock, 5000);
+      await eventually(() => r.paid.counts().submitted === 1, "one paid solve fits the budget");
+      assert.deepEqual(posted, [202, 202, 202, 202, 202, 429, 429, 429], "two at the plan, three queued (--queue-max 3), then refused");
+      assert.ok(retryAfter !== null && Number(retryAfter) >= 1, `Retry-After ${retryAfter}`);
+      await advance(r.clock, 3000);
+      assert.equal(r.paid.counts().submitted, 1, "no overflow past the budget");
+    }, { paidBudget: 0.002, flags: { "queue-max": "3" } }));
+
+  test("through the gateway: getTaskResult's cost and get2's price are the paid provider's, 0 for the plan's; getbalance answers the first provider's balance", () =>
+    withProviders(async (r) => {
+      r.plan.control.setBalance(42);
+      r.paid.control.setBalance(3);
+      await r.worker.checks.refresh("plan_api");
+      const create = async () => {
+        const res = await fetch(`${r.base}/createTask`, { method: "POST", body: JSON.stringify({ clientKey: CLIENT_KEY, task: { type: "ImageToTextTask", body: PNG } }) });
+        return ((await res.json()) as { taskId: number }).taskId;
+      };
+      const onPlan = await create();
+      await eventually(() => r.plan.counts().submitted === 1, "the plan takes the first");
+      r.plan.control.setFault("in.php", { error: "ERROR_KEY_DOES_NOT_EXIST" });
+      const onPaid = await create();
+      await eventually(() => r.paid.counts().submitted === 1, "the paid provider the next");
+      await advance(r.clock, 25_000);
+      const result = async (taskId: number) =>
+        (await (await fetch(`${r.base}/getTaskResult`, { method: "POST", body: JSON.stringify({ clientKey: CLIENT_KEY, taskId }) })).json()) as { status: string; cost: string };
+      await eventually(() => [onPaid, onPlan].every((id) => r.worker.pool.find(String(id))?.status === "solved"), "both solved");
+      assert.equal((await result(onPaid)).cost, "0.002", "2captcha-priced $2 per 1000");
+      assert.equal((await result(onPlan)).cost, "0", "a thread plan's solve costs nothing more");
+      const get2 = (await (await fetch(`${r.base}/res.php?key=${CLIENT_KEY}&action=get2&id=${onPaid}&json=1`)).json()) as { price: string };
+      assert.equal(get2.price, "0.002");
+      const balance = await (await fetch(`${r.base}/res.php?key=${CLIENT_KEY}&action=getbalance`)).text();
+      assert.equal(balance, "42", "the first provider's balance");
+    }, { flags: { "client-keys-file": keysFile() } }));
 
   test("a JSON-API (v2, anti-captcha) provider behind the plan: GeeTest goes there in its dialect when the plan refuses its key, is charged the cost its answer reports, and its report is anti-captcha's", async () => {
     const clock = new FakeClock();

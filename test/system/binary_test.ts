@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
 import { BUILT_BIN, builtBinaryAvailable, collectOutput, packageVersion, spawnCli, waitForStart } from "../_support/cli.ts";
 import { requireOrSkip, requireProgram } from "../_support/programs.ts";
+import { commandUsage } from "../../src/cli/usage.ts";
 
 const KEY = "binary-smoke-key-0d9e8f";
 const BUILD_HINT = "dist/captcha-worker is not built: npm run build (npm test builds it first)";
@@ -28,13 +29,15 @@ describe("the built executable", () => {
     assert.ok(!out.text().includes(KEY));
   });
 
-  test("exits 78 for bad configuration and 2 for an unknown command, like the source", async (t) => {
+  test("exits 78 for bad configuration and 2 for an unknown command, and prints run's help page, like the source", async (t) => {
     if (!requireOrSkip(t, builtBinaryAvailable(), BUILD_HINT)) return;
     const bad = spawnCli(["config", "--threads=abc"], { CAPTCHAAI_API_KEY: KEY }, BUILT_BIN);
     assert.equal((await once(bad, "exit"))[0], 78);
     const r = spawnCli(["frobnicate"], {}, BUILT_BIN);
     const [code] = await once(r, "exit");
     assert.equal(code, 2);
+    // Help pages are generated from the tables at run time: the bundle prints what the source does.
+    assert.equal(execFileSync(BUILT_BIN, ["run", "--help"], { encoding: "utf8", env: {} }), commandUsage("run"));
   });
 
   test("locks its state dir with node:sqlite: a second executable on the dir exits 75 naming the owner's pid", async (t) => {

@@ -141,7 +141,7 @@ describe("the demo's banner", () => {
   test("--demo-overflow: a 2-thread plan and a per-solve simulator behind it; the banner says how, and tasks overflow to it after 5 s, each line naming its provider", async () => {
     const d = await startDemo(["--listen", "127.0.0.1:0", "--demo-overflow"]);
     try {
-      assert.match(d.banner, /Overflow: the simulated CaptchaAI plan has 2 threads and a sample task arrives every 1s; a task that waits 5s for them goes to the per-solve 2captcha simulator \(\$2\.99 per 1000, daily budget \$1\.00\)/);
+      assert.match(d.banner, /Overflow: the simulated CaptchaAI plan has 2 threads and a sample task arrives every 1s; a task that waits 5s for them goes to the per-solve 2captcha simulator \(\$1 per 1000 images, \$2\.99 per 1000 tokens, daily budget \$1\.00\)/);
       assert.match(d.banner, /2captcha simulator http:\/\/127\.0\.0\.1:\d+\/__sim\/counts/);
       const deps = (await (await fetch(`http://${d.listen}/health/dependencies`)).json()) as { checks: Record<string, unknown> };
       assert.deepEqual(Object.keys(deps.checks).sort(), ["2captcha_api", "captchaai_api"]);

@@ -1,11 +1,15 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { json } from "../_support/http.ts";
 import { describe, test } from "node:test";
-import { collectOutput, runCli, spawnCli, waitForStart } from "../_support/cli.ts";
+import { collectOutput, ROOT, runCli, spawnCli, waitForStart } from "../_support/cli.ts";
+import { requireProgram } from "../_support/programs.ts";
+import { tempDir } from "../_support/temp_dirs.ts";
+import { OPTION_GROUPS, OPTIONS } from "../../src/config/options.ts";
 
 const KEY = "run-test-key-5b1c0d2e9f";
 
@@ -58,15 +62,43 @@ describe("run", () => {
     assert.equal(JSON.parse(stopping).drain_timeout_ms, 300);
   });
 
-  test("a port already in use is a runtime failure, exit 1, with a line naming --listen and its variable", async () => {
+  test("a port already in use is a runtime failure, exit 1, with one plain line (JSON or text logs alike) naming the command line and the variable", async () => {
     const first = spawnCli(["--listen", "127.0.0.1:0"], { CAPTCHAAI_API_KEY: KEY });
     const { listen } = await waitForStart(first);
-    const second = await runCli(["--listen", listen], { CAPTCHAAI_API_KEY: KEY });
-    assert.equal(second.code, 1);
-    assert.match(second.stderr, /EADDRINUSE/);
-    assert.match(second.stderr, /^captcha-worker: Cannot listen on [^\n]*: EADDRINUSE; choose another address with --listen HOST:PORT \(or CAPTCHA_WORKER_LISTEN\)$/m);
+    const next = `127.0.0.1:${Number(listen.split(":")[1]) + 1}`;
+    for (const format of ["json", "text"]) {
+      const second = await runCli(["--listen", listen, "--log-format", format], { CAPTCHAAI_API_KEY: KEY });
+      assert.equal(second.code, 1);
+      assert.equal(second.stderr, `captcha-worker: Cannot listen on ${listen}: EADDRINUSE (another process listens there); choose another address: captcha-worker run --listen ${next} (or set CAPTCHA_WORKER_LISTEN)\n`);
+      assert.equal(second.stdout, "");
+    }
     first.kill("SIGTERM");
     await once(first, "exit");
+  });
+
+  test("a second `npm start` on a taken port: one line on stderr, naming `npm start -- --listen` (through npm itself)", async (t) => {
+    const npm = requireProgram(t, "npm", "npm");
+    if (!npm) return;
+    const first = spawnCli(["--demo", "--listen", "127.0.0.1:0"]);
+    const { listen } = await waitForStart(first);
+    const r = spawnSync(npm, ["start", "--", "--listen", listen], { cwd: ROOT, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tempDir("cw-npm-home-"), npm_config_update_notifier: "false" }, encoding: "utf8", timeout: 30_000 });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr, `captcha-worker: Cannot listen on ${listen}: EADDRINUSE (another process listens there); choose another address: npm start -- --listen 127.0.0.1:${Number(listen.split(":")[1]) + 1} (or set CAPTCHA_WORKER_LISTEN)\n`);
+    first.kill("SIGTERM");
+    await once(first, "exit");
+  });
+
+  test("run --help: run's own page on stdout, exit 0, every option once under its section with its variable", async () => {
+    const r = await runCli(["run", "--help"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.match(r.stdout, /^Usage: captcha-worker \[run\] \[flags\]$/m);
+    for (const o of OPTIONS) {
+      assert.equal(r.stdout.split("\n").filter((l) => new RegExp(`^ {2}--${o.flag}(?: |$)`).test(l)).length, 1, o.flag);
+      assert.ok(r.stdout.includes(o.env), o.env);
+    }
+    for (const heading of new Set(OPTIONS.map((o) => OPTION_GROUPS[o.group]))) assert.match(r.stdout, new RegExp(`^${heading.replace(/[()]/g, "\\$&")}:$`, "m"));
+    assert.doesNotMatch(r.stdout, /^ {2}--url /m, "probe's flags are on probe's page");
   });
 
   test("safe by default: on a non-loopback --listen without a credential run exits 78 naming the flags, before listening", async () => {

@@ -140,6 +140,7 @@ describe("simulator protocol", () => {
     await ctl("reset");
     assert.deepEqual(await json(await ctl("counts", undefined, "GET")), {
       requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0, busyThreads: 0, capacityRefusals: 0, busyThreadSeconds: 0, peakBusyThreads: 0, bannedRequests: 0, unsupportedRefusals: 0,
+      spentUsd: 0, charged: { image: 0, token: 0 },
     });
     assert.equal((await ctl("nothing-here", undefined, "GET")).status, 404);
   });
@@ -332,6 +333,7 @@ describe("captcha-worker simulate", () => {
       [["simulate", "--solve-time", "soon"], 78, /--solve-time/],
       [["simulate", "--listen", "nope"], 78, /--listen/],
       [["simulate", "--capacity-code", "ERROR_BUSY"], 78, /--capacity-code/],
+      [["simulate", "--dialect", "nextcaptcha"], 78, /--dialect/],
       [["simulate", "--unsupported", "Geetest!"], 78, /--unsupported/],
       [["simulate", "--key", "short"], 78, /--key: expected 32 printable characters/],
       [["simulate", "--frob"], 2, /--frob/],

@@ -28,8 +28,18 @@ test("the status page with its longest texts has nothing wider than the viewport
   history.readiness({ state: "not_ready", issues: [longIssue, codeIssue] });
   await clock.advance(90_000);
   const ready = { ...READY_DOC, status: "not_ready" as const, state: "not_ready" as const, issues: [long, `upstream_auth=${code}`] };
-  const dependencies = { status: "down" as const, checks: { captchaai_api: { status: "down" as const, response_ms: null, checked_at: "2026-01-01T06:01:30.000Z", stale: true, error: `getbalance failed: ${code}` } } };
-  const html = renderHtml(statusModel({ ready, dependencies, health: {} }, { tasks: history.view().totals }), 5, {
+  // The longest provider row: a 32-character name, down for the longest code, a per-solve provider's biggest figures.
+  const provider = {
+    name: "p".repeat(32), check: `${"p".repeat(32)}_api`, state: "down" as const, reason: `upstream_auth=${code}`, billing: "per_solve" as const,
+    busy: 1000, limit: 1000, plan: null, spent_today_usd: 999_999.99, daily_budget_usd: 1_000_000, budget_left_usd: 0.01,
+  };
+  const dependencies = {
+    status: "down" as const,
+    checks: { captchaai_api: { status: "down" as const, response_ms: null, checked_at: "2026-01-01T06:01:30.000Z", stale: true, error: `getbalance failed: ${code}` } },
+    providers: [provider, { ...provider, name: "q".repeat(32), state: "removed" as const, reason: null }],
+  };
+  const hours = [{ name: provider.name, minutes: 60, solved: 123_456, failed: 123_456, solvedPerMin: 2057.6, failedPerMin: 2057.6, p50S: 599.9, msDown: 3_599_000, msKnown: 3_600_000 }];
+  const html = renderHtml(statusModel({ ready, dependencies, health: {} }, { tasks: history.view().totals, providers: hours }), 5, {
     history: history.view(),
     changes: [{ at: clock.now(), from: "ready", to: "not_ready", issues: [longIssue, codeIssue] }],
     facts: { upstreamHost: `${"a".repeat(63)}.example.com:443`, threads: 5, simulator: false, nodeId: 1023, peers: 12 },

@@ -260,7 +260,10 @@ describe("upstream answer classification, fuzzed", () => {
         }
         assertOutcome(c, where);
         if (informational) {
-          assert.deepEqual([c.kind, (c as { code?: string }).code], ["transient", "TIMEOUT"], where);
+          // Its timeout ends it, or, on a loaded machine, the bytes sent after the 1xx head arriving
+          // past the 100 ms look: the parser refuses them (NETWORK). Either is a transient, never a hang.
+          assert.equal(c.kind, "transient", where);
+          assert.ok(["TIMEOUT", "NETWORK"].includes((c as { code: string }).code), `${where}: ${(c as { code: string }).code}`);
           timedOut++;
         }
         if (c.kind === "ok" && call === "submit") assert.match(c.value as string, /^[A-Za-z0-9_-]{1,64}$/, where);

@@ -2,18 +2,23 @@
  * deploy/compose parsed as YAML (python3-yaml, as the Kubernetes manifests are: no container engine
  * runs here) and checked structurally: every bind-mounted file exists (or is a secret the user
  * creates, as documented), the worker's --listen, published port, healthcheck and Prometheus target
- * agree, the state dir is a named volume, Prometheus's config passes promtool laid out as the
- * container sees it, and Grafana's provisioned datasource is the one the dashboard selects.
+ * agree, the state dir is a named volume, the gateway is on, the demo profile needs no key (and its
+ * command and environment start the built executable), Prometheus's config passes promtool laid
+ * out as the container sees it, and Grafana's provisioned datasource is the one the dashboard selects.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { describe, test, type TestContext } from "node:test";
-import { ROOT } from "../../_support/cli.ts";
+import { BUILT_BIN, builtBinaryAvailable, ROOT, waitForStart } from "../../_support/cli.ts";
+import { pollUntil } from "../../_support/net.ts";
 import { requireOrSkip, requireProgram } from "../../_support/programs.ts";
 import { tempDir } from "../../_support/temp_dirs.ts";
 import { checkExposure } from "../../../src/config/exposure.ts";
+import { BUILD_HINT } from "./live_scrape.ts";
+import { OPTIONS } from "../../../src/config/options.ts";
 import { parseConfig } from "../../../src/config/parse_config.ts";
 
 const DIR = join(ROOT, "deploy/compose");
@@ -51,6 +56,7 @@ function flagsOf(command: string[]): Record<string, string> {
     assert.ok(arg.startsWith("--"), `unexpected argument ${arg}`);
     const eq = arg.indexOf("=");
     if (eq > 0) flags[arg.slice(2, eq)] = arg.slice(eq + 1);
+    else if (OPTIONS.find((o) => o.flag === arg.slice(2))?.boolean) flags[arg.slice(2)] = "true"; // a switch (--demo)
     else flags[arg.slice(2)] = command[++i]!;
   }
   return flags;
@@ -76,10 +82,12 @@ describe("deploy/compose (parsed)", () => {
     const env = { ...imageEnv(), ...worker.environment };
     assert.equal(worker.command[0], "run");
     const { config } = parseConfig(flagsOf(worker.command), env);
+    assert.deepEqual(worker.profiles, ["production"]);
     // Each secret: declared, given to the worker, and the file the worker reads.
     const secretFiles = worker.secrets.map((s: string) => `/run/secrets/${s}`);
     assert.ok(secretFiles.includes(env.CAPTCHAAI_API_KEY_FILE), "the key is a secret file");
     assert.ok(secretFiles.includes(config.apiTokenFile), "the API token is a secret file");
+    assert.ok(secretFiles.includes(config.clientKeysFile), "the gateway is on: the client keys are a secret file");
     for (const s of worker.secrets) assert.ok(compose.secrets[s]?.file, `secret ${s} is declared with a file`);
     assert.doesNotThrow(() => checkExposure(config, config.apiTokenFile !== undefined), "a non-loopback --listen with a token");
 
@@ -98,20 +106,78 @@ describe("deploy/compose (parsed)", () => {
     assert.ok(seconds(worker.stop_grace_period) > config.drainTimeoutMs / 1000, "stop_grace_period above --drain-timeout");
   });
 
-  test("ports agree: the worker's --listen, its published port and Prometheus's target (the service by name)", (t) => {
+  test("ports agree: each worker's --listen, its published port and Prometheus's target (the service, or the demo by its alias)", (t) => {
     const docs = load(t, "compose.yaml", "prometheus.yml");
     if (!docs) return;
     const [compose, prometheus] = docs as [Doc, Doc];
-    const worker = compose.services.worker;
-    const { config } = parseConfig(flagsOf(worker.command), { ...imageEnv(), ...worker.environment });
-    const published = worker.ports.map((p: string) => Number(p.split(":").at(-1)));
-    assert.deepEqual(published, [config.listen.port], "the published container port is --listen's");
-    assert.ok(worker.ports.every((p: string) => p.startsWith("127.0.0.1:")), "published on loopback only");
     const job = prometheus.scrape_configs.find((j: Doc) => j.job_name === "captcha-worker");
     assert.ok(job, 'job "captcha-worker" (the alerts select it)');
     assert.equal(job.metrics_path ?? "/metrics", "/metrics");
-    assert.deepEqual(job.static_configs.flatMap((s: Doc) => s.targets), [`worker:${config.listen.port}`]);
-    assert.ok("worker" in compose.services);
+    for (const name of ["worker", "demo"]) {
+      const service = compose.services[name];
+      const { config } = parseConfig(flagsOf(service.command), { ...imageEnv(), ...service.environment });
+      const published = service.ports.map((p: string) => Number(p.split(":").at(-1)));
+      assert.deepEqual(published, [config.listen.port], `${name}: the published container port is --listen's`);
+      assert.ok(service.ports.every((p: string) => p.startsWith("127.0.0.1:")), `${name}: published on loopback only`);
+      const names = [name, ...(service.networks?.default?.aliases ?? [])];
+      assert.deepEqual(job.static_configs.flatMap((s: Doc) => s.targets), [`worker:${config.listen.port}`]);
+      assert.ok(names.includes("worker"), `${name} answers to the target's name`);
+    }
+  });
+
+  test("the demo profile: the image with --demo, no key, no secret, no journal; the production worker in a profile of its own; nothing always on depends on either", (t) => {
+    const docs = load(t, "compose.yaml");
+    if (!docs) return;
+    const [compose] = docs as [Doc];
+    const services = compose.services as Record<string, Doc>;
+    const demo = services.demo!;
+    assert.deepEqual(demo.profiles, ["demo"]);
+    assert.deepEqual(demo.build, services.worker!.build, "the same image");
+    assert.equal(demo.image, services.worker!.image);
+    assert.equal(demo.secrets, undefined, "nothing for the user to create");
+    assert.equal(demo.command[0], "run");
+    const env = { ...imageEnv(), ...demo.environment };
+    const { config } = parseConfig(flagsOf(demo.command), env);
+    assert.equal(config.demo, true, "--demo");
+    assert.equal(config.apiTokenFile, undefined, "the image's token file unset (it is not there)");
+    assert.equal(config.stateDir, undefined, "no journal for a simulator that starts afresh");
+    assert.doesNotThrow(() => checkExposure(config, false));
+    // The image's VOLUME would otherwise leave an anonymous volume behind each run.
+    assert.ok(demo.tmpfs.includes("/var/lib/captcha-worker"));
+    assert.ok(demo.tmpfs.some((p: string) => config.addressFile!.startsWith(p.replace(/\/?$/, "/"))), "the address file on a tmpfs");
+    assert.deepEqual(demo.healthcheck.test, services.worker!.healthcheck.test);
+    // One profile at a time, and the services every profile starts do not wait on a profiled one.
+    const profiled = Object.entries(services).filter(([, s]) => s.profiles).map(([n]) => n);
+    assert.deepEqual(profiled.sort(), ["demo", "worker"]);
+    for (const [name, service] of Object.entries(services).filter(([, s]) => !s.profiles)) {
+      const deps = Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {});
+      assert.deepEqual(deps.filter((d: string) => profiled.includes(d)), [], `${name} depends on no profiled service`);
+    }
+  });
+
+  test("the demo's command and environment start the built executable with no key: ready, scraped metrics, the healthcheck passes, the banner gives a gateway key", async (t) => {
+    const docs = load(t, "compose.yaml");
+    if (!docs || !requireOrSkip(t, builtBinaryAvailable(), BUILD_HINT)) return;
+    const [compose] = docs as [Doc];
+    const demo = compose.services.demo;
+    const dir = tempDir("cw-compose-demo-");
+    // The container's environment, its paths moved here; its --listen on a free loopback port.
+    const env: Record<string, string> = { ...imageEnv(), ...demo.environment, CAPTCHA_WORKER_ADDRESS_FILE: join(dir, "address"), PATH: process.env.PATH ?? "/usr/bin:/bin" };
+    const args = (demo.command as string[]).map((a, i, all) => (all[i - 1] === "--listen" ? "127.0.0.1:0" : a));
+    const child = spawn(BUILT_BIN, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    t.after(() => child.kill("SIGKILL"));
+    let banner = "";
+    child.stdout!.on("data", (c: Buffer) => (banner += c));
+    const { listen } = await waitForStart(child);
+    const base = `http://${listen}`;
+    await pollUntil("ready", async () => (await fetch(`${base}/health/ready`)).status === 200, { timeoutMs: 20_000, intervalMs: 50 });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /^captcha_worker_ready 1$/m);
+    const probe = spawnSync(BUILT_BIN, demo.healthcheck.test.slice(2), { env, encoding: "utf8", timeout: 10_000 });
+    assert.equal(probe.status, 0, probe.stdout + probe.stderr);
+    await pollUntil("the banner", () => /gateway/i.test(banner), { timeoutMs: 5_000, intervalMs: 25 });
+    child.kill("SIGTERM");
+    assert.equal((await once(child, "exit"))[0], 0);
   });
 
   test("every bind-mounted file exists in the repository; the secret files are the user's, documented and git-ignored", (t) => {

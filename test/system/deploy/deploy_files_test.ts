@@ -3,14 +3,17 @@
  * (haproxy -c, systemd-analyze verify), and by their text otherwise (no YAML parser: no dependencies).
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { requireProgram } from "../../_support/programs.ts";
+import { freePort, pollUntil } from "../../_support/net.ts";
+import { requireOrSkip, requireProgram } from "../../_support/programs.ts";
+import { BUILD_HINT } from "./live_scrape.ts";
 import { checkExposure } from "../../../src/config/exposure.ts";
+import { OPTIONS } from "../../../src/config/options.ts";
 import { parseConfig } from "../../../src/config/parse_config.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -18,6 +21,16 @@ const DEPLOY = join(ROOT, "deploy");
 const BUILT_BIN = join(ROOT, "dist/captcha-worker");
 /** The worker's default --drain-timeout, in seconds: stop timeouts must exceed it. */
 const DEFAULT_DRAIN_S = 25;
+
+/** Puts `source` at `target` (its directories made): a hard link where it can, else a copy (the executable is 100 MiB). */
+function install(source: string, target: string): void {
+  mkdirSync(dirname(target), { recursive: true });
+  try {
+    linkSync(source, target);
+  } catch {
+    copyFileSync(source, target);
+  }
+}
 
 function read(rel: string): string {
   return readFileSync(join(DEPLOY, rel), "utf8");
@@ -80,6 +93,62 @@ describe("deploy/haproxy/haproxy.cfg", () => {
   });
 });
 
+describe("deploy/haproxy/haproxy.cfg: keys and tokens (README, HAProxy)", () => {
+  const text = read("haproxy/haproxy.cfg");
+
+  test("the TLS bind shown commented out is valid: uncommented with a certificate, haproxy -c accepts it", (t) => {
+    const haproxy = requireProgram(t, "haproxy", "haproxy");
+    const openssl = requireProgram(t, "openssl", "openssl");
+    if (!haproxy || !openssl) return;
+    const line = /^(\s*)#\s*(bind :443 ssl crt (\S+)(?: .*)?)$/m.exec(text);
+    assert.ok(line, "a commented `bind :443 ssl crt PEM` line");
+    assert.match(uncommented(text), /^frontend captcha\n\s+bind :80$/m, "in the frontend, beside the plain bind it replaces");
+    const dir = mkdtempSync(join(tmpdir(), "haproxy-tls-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const key = join(dir, "key.pem");
+    const cert = join(dir, "cert.pem");
+    const r = spawnSync(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=captcha-worker.test", "-keyout", key, "-out", cert], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const pem = join(dir, "captcha-worker.pem"); // HAProxy's crt: the certificate and its key in one file
+    writeFileSync(pem, readFileSync(cert, "utf8") + readFileSync(key, "utf8"));
+    const cfg = join(dir, "haproxy.cfg");
+    writeFileSync(cfg, text.replace(line[0], `${line[1]}${line[2]!.replace(line[3]!, pem)}`));
+    const check = spawnSync(haproxy, ["-c", "-f", cfg], { encoding: "utf8" });
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+    assert.doesNotMatch(check.stdout + check.stderr, /\[WARNING\]|\[ALERT\]/, check.stdout + check.stderr);
+  });
+
+  test("the log line shows a request's path, never its query: a legacy client's key= stays out of HAProxy's log", async (t) => {
+    const haproxy = requireProgram(t, "haproxy", "haproxy");
+    if (!haproxy) return;
+    assert.doesNotMatch(uncommented(text), /^\s*option httplog$/m, "httplog logs the whole request line");
+    const format = /^\s*log-format (.*)$/m.exec(uncommented(text))?.[1];
+    assert.ok(format, "a log-format");
+    assert.doesNotMatch(format, /%\{[^}]*\}r|%r\b|%HU|%HQ/, "no request line, URI or query in the format");
+    // The shipped config as it runs, on loopback: its frontend, its log line on stdout.
+    const dir = mkdtempSync(join(tmpdir(), "haproxy-log-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const port = await freePort();
+    const cfg = text
+      .replace(/^listen stats[\s\S]*$/m, "")
+      .replace("stats socket /run/haproxy/admin.sock mode 660 level admin", `stats socket ${join(dir, "admin.sock")} level admin`)
+      .replace(/^(\s*)bind :80$/m, `$1bind 127.0.0.1:${port}`)
+      .replace(/^(\s*server worker\d) 10\.0\.0\.\d+:8080 check$/gm, "$1 127.0.0.1:9 check no-agent-check");
+    writeFileSync(join(dir, "haproxy.cfg"), cfg);
+    const proxy = spawn(haproxy, ["-db", "-f", join(dir, "haproxy.cfg")], { stdio: ["ignore", "pipe", "pipe"] });
+    t.after(() => proxy.kill("SIGKILL"));
+    let log = "";
+    proxy.stdout!.on("data", (c: Buffer) => (log += c));
+    proxy.stderr!.on("data", (c: Buffer) => (log += c));
+    const key = "client-key-in-the-query-0123456789";
+    await pollUntil("the request logged", async () => {
+      await fetch(`http://127.0.0.1:${port}/res.php?key=${key}&action=get&id=1`).then((r) => r.arrayBuffer(), () => undefined);
+      return log.includes('"GET /res.php HTTP/1.1"');
+    }, { timeoutMs: 10_000, intervalMs: 100 });
+    assert.ok(!log.includes(key), `the key reached the log:\n${log}`);
+  });
+});
+
 describe("deploy/haproxy/haproxy.cfg: reads by liveness, new work by readiness (README, Scaling out)", () => {
   const cfg = uncommented(read("haproxy/haproxy.cfg"));
   const section = (name: string) => new RegExp(`^${name}\\n((?:[ \\t].*\\n?)*)`, "m").exec(cfg)?.[1] ?? "";
@@ -110,25 +179,32 @@ describe("deploy/systemd/captcha-worker.service", () => {
   const unit = uncommented(unitText);
   const setting = (key: string): string | undefined => new RegExp(`^${key}=(.*)$`, "m").exec(unit)?.[1]?.trim();
 
-  test("systemd-analyze verify finds nothing wrong with the unit", (t) => {
+  test("systemd-analyze verify finds nothing wrong with the unit as installed: the file unchanged, the built executable at ExecStart's path, in a temporary root", (t) => {
     const analyze = requireProgram(t, "systemd-analyze", "systemd");
-    if (!analyze) return;
-    // verify also checks that ExecStart's program exists: point it at the real executable (or at
-    // /bin/true when dist/ is not built) in a copy, so only the unit's own problems are reported.
-    const program = existsSync(BUILT_BIN) ? BUILT_BIN : "/bin/true";
-    assert.match(unitText, /^ExecStart=\/usr\/local\/bin\/captcha-worker /m);
-    const dir = mkdtempSync(join(tmpdir(), "unit-"));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const copy = join(dir, "captcha-worker.service");
-    writeFileSync(copy, unitText.replace(/^ExecStart=\/usr\/local\/bin\/captcha-worker /m, `ExecStart=${program} `));
+    if (!analyze || !requireOrSkip(t, existsSync(BUILT_BIN), BUILD_HINT)) return;
+    // verify checks that every Exec program exists, so on a checkout it stops at "/usr/local/bin/
+    // captcha-worker is not executable" (the unit's header says so). Here the unit's install steps
+    // are done in a root of our own: the executable and the unit where the steps put them, the
+    // system's units (for the dependencies verify loads) and ExecReload's kill.
+    const root = mkdtempSync(join(tmpdir(), "unit-root-"));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const program = /^ExecStart=(\S+) /m.exec(unit)![1]!;
+    assert.equal(program, "/usr/local/bin/captcha-worker", "the install steps' path");
+    install(BUILT_BIN, join(root, program));
+    install(join(DEPLOY, "systemd/captcha-worker.service"), join(root, "etc/systemd/system/captcha-worker.service"));
+    const kill = /^ExecReload=(\S+) /m.exec(unit)![1]!;
+    install(kill, join(root, kill));
+    const systemUnits = ["/usr/lib/systemd/system", "/lib/systemd/system"].find((d) => existsSync(join(d, "multi-user.target")));
+    assert.ok(systemUnits, "the system's units");
+    cpSync(systemUnits, join(root, "usr/lib/systemd/system"), { recursive: true, verbatimSymlinks: true });
 
-    const r = spawnSync(analyze, ["verify", "--man=no", copy], { encoding: "utf8", env: { ...process.env, SYSTEMD_LOG_COLOR: "0", SYSTEMD_PAGER: "" } });
+    const r = spawnSync(analyze, ["verify", "--man=no", `--root=${root}`, "captcha-worker.service"], { encoding: "utf8", env: { ...process.env, SYSTEMD_LOG_COLOR: "0", SYSTEMD_PAGER: "" } });
     if (r.error) throw r.error;
     const output = (r.stdout + r.stderr).trim();
     assert.equal(r.status, 0, `systemd-analyze verify failed:\n${output}`);
     // Unknown keys and unparsable values are only "ignoring" lines with exit 0: any line about this
     // unit is a problem. Lines about other units of the host are not ours to judge.
-    const ours = output.split("\n").filter((l) => l.includes("captcha-worker.service") || l.includes(dir));
+    const ours = output.split("\n").filter((l) => l.includes("captcha-worker.service") || l.includes(root));
     assert.deepEqual(ours, [], `systemd-analyze verify complained:\n${ours.join("\n")}`);
   });
 
@@ -141,9 +217,8 @@ describe("deploy/systemd/captcha-worker.service", () => {
     assert.equal(setting("Restart"), "on-failure");
     assert.equal(setting("DynamicUser"), "yes");
     assert.equal(setting("StateDirectory"), "captcha-worker");
-    assert.match(setting("LoadCredential") ?? "", /^captchaai-api-key:\//);
-    assert.match(unit, /^LoadCredential=api-token:\/etc\/captcha-worker\/api-token$/m, "the task API's token, as a credential");
-    assert.match(setting("ExecStart") ?? "", /\brun --api-token-file %d\/api-token --state-dir (?:\$\{STATE_DIRECTORY\}|%S\/captcha-worker)$/);
+    assert.deepEqual(unit.match(/^LoadCredential=.*$/gm), ["LoadCredential=api-token:/etc/captcha-worker/api-token"], "the task API's token, as a credential; nothing a reload re-reads");
+    assert.match(setting("ExecStart") ?? "", /\brun .*--api-token-file %d\/api-token --state-dir (?:\$\{STATE_DIRECTORY\}|%S\/captcha-worker)$/);
     const stop = setting("TimeoutStopSec");
     assert.ok(stop !== undefined, "TimeoutStopSec=");
     assert.ok(systemdSeconds(stop) > DEFAULT_DRAIN_S, `TimeoutStopSec=${stop} must exceed the ${DEFAULT_DRAIN_S}s drain`);
@@ -165,6 +240,50 @@ describe("deploy/systemd/captcha-worker.service", () => {
     assert.match(setting("RestrictAddressFamilies") ?? "", /\bAF_UNIX\b/, "systemd-notify needs AF_UNIX");
     const mdwe = setting("MemoryDenyWriteExecute");
     assert.ok(mdwe === undefined || /^(no|false|0|off)$/.test(mdwe), `MemoryDenyWriteExecute=${mdwe} breaks the JIT`);
+  });
+});
+
+describe("deploy/systemd/captcha-worker.service: the gateway, and what a reload re-reads (README, systemd)", () => {
+  const unitText = read("systemd/captcha-worker.service");
+  const unit = uncommented(unitText);
+  const execStart = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(/\s+/);
+  const flag = (name: string) => execStart[execStart.indexOf(`--${name}`) + 1];
+  /** The header's install steps: `install ... -m MODE [-g GROUP] SOURCE TARGET` lines, by target. */
+  const installs = new Map(
+    [...unitText.matchAll(/^#\s+(?:.*\|\s*)?install\s+((?:-d\s+|-[mg]\s+\S+\s+)*)(?:(\S+)\s+)?(\/etc\/captcha-worker\S*)/gm)].map((m) => {
+      const opts = m[1]!;
+      return [m[3]!, { mode: /-m\s+(\d+)/.exec(opts)?.[1], group: /-g\s+(\S+)/.exec(opts)?.[1], dir: /(?:^|\s)-d\s/.test(opts) }] as const;
+    }),
+  );
+
+  test("the gateway is on: --client-keys-file and --api-key-file name files in /etc/captcha-worker, and the worker starts with them", () => {
+    assert.equal(flag("client-keys-file"), "/etc/captcha-worker/clients");
+    assert.equal(flag("api-key-file"), "/etc/captcha-worker/captchaai-api-key");
+    const flags: Record<string, string> = {};
+    for (let i = 2; i < execStart.length; i += 2) flags[execStart[i]!.replace(/^--/, "")] = execStart[i + 1]!.replace("%d", "/run/credentials/captcha-worker.service").replace("${STATE_DIRECTORY}", "/var/lib/captcha-worker");
+    const { config } = parseConfig(flags, {});
+    assert.equal(config.clientKeysFile, "/etc/captcha-worker/clients");
+    assert.doesNotThrow(() => checkExposure(config, true));
+  });
+
+  test("the files a reload re-reads are the group's (mode 0640 in a 0710 directory) and the unit joins that group; credentials only for what is read once at start", () => {
+    const group = /^SupplementaryGroups=(\S+)$/m.exec(unit)?.[1];
+    assert.ok(group, "SupplementaryGroups=");
+    assert.notEqual(group, "captcha-worker", "a static group of the unit's name would replace DynamicUser's own");
+    assert.match(unitText, new RegExp(`^#\\s+groupadd --system ${group}$`, "m"), "the install steps create the group");
+    assert.deepEqual(installs.get("/etc/captcha-worker"), { mode: "0710", group, dir: true }, "the group may enter the directory, not list it");
+    for (const path of [flag("api-key-file")!, flag("client-keys-file")!]) {
+      assert.deepEqual(installs.get(path), { mode: "0640", group, dir: false }, `${path}: read by the worker as a member of ${group}`);
+    }
+    // A credential is a copy made at start: only what the worker reads once may be one.
+    for (const [, name, source] of unit.matchAll(/^LoadCredential=([^:]+):(\S+)$/gm)) {
+      assert.ok(execStart.includes(`%d/${name}`), `credential ${name} is passed to the worker`);
+      assert.ok(!["api-key-file", "client-keys-file", "providers-file"].some((f) => flag(f) === `%d/${name}`), `${name}: a reload would read the same copy`);
+      assert.deepEqual(installs.get(source!), { mode: "0600", group: undefined, dir: false }, `${source}: root only`);
+    }
+    // What changes with a reload and what needs a restart is said where an operator looks.
+    assert.match(unitText, /systemctl reload captcha-worker/);
+    assert.match(unitText, /needs `systemctl restart`/);
   });
 });
 
@@ -218,6 +337,42 @@ describe("deploy/docker/Dockerfile", () => {
 });
 
 describe("deploy/systemd/env.example", () => {
+  const text = read("systemd/env.example");
+  /** Each `#CAPTCHA_WORKER_X=value` line, in order. */
+  const lines = [...text.matchAll(/^#(CAPTCHA_WORKER_[A-Z0-9_]+)=(.*)$/gm)].map((m) => ({ name: m[1]!, value: m[2]!, at: m.index! }));
+
+  test("lists every CAPTCHA_WORKER_* variable the worker reads (the option table), each once, and no other", () => {
+    const names = lines.map((l) => l.name);
+    assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], "each once");
+    assert.deepEqual(OPTIONS.map((o) => o.env).filter((e) => !names.includes(e)), [], "missing from env.example");
+    assert.deepEqual(names.filter((n) => !OPTIONS.some((o) => o.env === n)), [], "not a variable of the worker");
+    // A variable named in a comment must be one too (no stale name in the prose).
+    const mentioned = [...new Set([...text.matchAll(/\bCAPTCHA_WORKER_[A-Z0-9_]+/g)].map((m) => m[0]))];
+    assert.deepEqual(mentioned.filter((n) => n !== "CAPTCHA_WORKER_SOME_NAME" && !OPTIONS.some((o) => o.env === n)), []);
+  });
+
+  test("every example value parses, all at once, and the worker would start with them", () => {
+    const env = Object.fromEntries(lines.map((l) => [l.name, l.value]));
+    const { config } = parseConfig({}, env);
+    assert.doesNotThrow(() => checkExposure(config, config.apiTokenFile !== undefined));
+  });
+
+  test("the variables the unit's ExecStart= passes as flags are shown apart, with the unit's values (a flag wins over its variable)", () => {
+    const unit = uncommented(read("systemd/captcha-worker.service"));
+    const execStart = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(/\s+/);
+    const passed = new Map<string, string>();
+    for (let i = 2; i < execStart.length; i += 2) passed.set(execStart[i]!.replace(/^--/, ""), execStart[i + 1]!);
+    const block = text.indexOf("# Set by the unit's ExecStart=");
+    const after = text.indexOf("\n\n", block);
+    assert.ok(block >= 0 && after > block, "a block for them");
+    const inBlock = lines.filter((l) => l.at > block && l.at < after);
+    const systemd = { "%d": "/run/credentials/captcha-worker.service", "${STATE_DIRECTORY}": "/var/lib/captcha-worker" };
+    assert.deepEqual(
+      inBlock.map((l) => [l.name, l.value]),
+      [...passed].map(([flag, value]) => [OPTIONS.find((o) => o.flag === flag)!.env, Object.entries(systemd).reduce((v, [k, r]) => v.replace(k, r), value)]),
+    );
+  });
+
   test("every example setting parses; the scale-out ones name this node among the peers and match the HAProxy servers", () => {
     const env = Object.fromEntries(
       [...read("systemd/env.example").matchAll(/^#(CAPTCHA_WORKER_[A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]),

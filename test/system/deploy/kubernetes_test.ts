@@ -1,7 +1,8 @@
 /**
  * deploy/kubernetes parsed as YAML (python3-yaml, Debian package python3-yaml: no YAML parser among
  * our dependencies, and none is wanted at run time) and checked structurally: probes on the right
- * paths and the container's own port, the classic probe values, the drain, the security context.
+ * paths and the container's own port, the classic probe values, the drain, the security context,
+ * the gateway's and the providers' Secrets mounted where the worker's *_FILE variables point.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -11,16 +12,23 @@ import { ROOT } from "../../_support/cli.ts";
 import { requireOrSkip, requireProgram } from "../../_support/programs.ts";
 import { checkExposure } from "../../../src/config/exposure.ts";
 import { parseConfig } from "../../../src/config/parse_config.ts";
+import { DEFAULT_MAX_FINISHED_BYTES } from "../../../src/tasks/task_store.ts";
+import { parseProvidersFile } from "../../../src/config/providers_file.ts";
+import { parseClientKeys } from "../../../src/gateway/client_keys.ts";
+import { TASK_TYPES } from "../../../src/tasks/task_catalogue.ts";
 
 const DIR = ROOT + "deploy/kubernetes/";
 type Doc = Record<string, any>; // parsed YAML: checked field by field below
 
-/** Every document of every YAML file, or undefined when python3-yaml is missing (test skipped). */
-function load(t: TestContext): Doc[] | undefined {
+/**
+ * Every document of every YAML file (the resources and examples; a kustomize patch only when asked
+ * for by name), or undefined when python3-yaml is missing (test skipped).
+ */
+function load(t: TestContext, only?: string): Doc[] | undefined {
   const python = requireProgram(t, "python3", "python3");
   if (!python) return undefined;
   const script = "import sys, json, yaml\nout = []\nfor f in sys.argv[1:]:\n  with open(f) as fh:\n    out += [d for d in yaml.safe_load_all(fh) if d]\nprint(json.dumps(out))";
-  const files = readdirSync(DIR).filter((f) => f.endsWith(".yaml")).map((f) => DIR + f);
+  const files = (only ? [only] : readdirSync(DIR).filter((f) => f.endsWith(".yaml") && !f.endsWith(".patch.yaml"))).map((f) => DIR + f);
   const r = spawnSync(python, ["-c", script, ...files], { encoding: "utf8" });
   if (!requireOrSkip(t, !/No module named .?yaml/.test(r.stderr), "python3 has no yaml module: apt-get install -y python3-yaml")) return undefined;
   assert.equal(r.status, 0, r.stderr);
@@ -32,6 +40,35 @@ function one(docs: Doc[], kind: string): Doc {
   const found = docs.find((d) => d.kind === kind);
   assert.ok(found, `a ${kind}`);
   return found;
+}
+
+/** Where a file path of the container lands: the Secret volume mounted above it and the Secret's key; fails the test otherwise. */
+function secretFileOf(pod: Doc, container: Doc, path: string): { volume: Doc; mount: Doc; key: string } {
+  const mount = container.volumeMounts.find((m: Doc) => path.startsWith(m.mountPath.replace(/\/?$/, "/")));
+  assert.ok(mount, `${path} is on a mounted volume`);
+  assert.equal(mount.subPath, undefined, `${mount.mountPath}: no subPath (the kubelet never updates a subPath mount's files)`);
+  assert.equal(mount.readOnly, true, `${mount.mountPath} read-only`);
+  const volume = pod.volumes.find((v: Doc) => v.name === mount.name);
+  assert.ok(volume?.secret?.secretName, `${path} comes from a Secret`);
+  const rel = path.slice(mount.mountPath.replace(/\/?$/, "/").length);
+  const item = (volume.secret.items as Doc[] | undefined)?.find((i) => i.path === rel);
+  assert.ok(item || !volume.secret.items, `${path}: a key the volume projects`);
+  return { volume, mount, key: item?.key ?? rel };
+}
+
+/** A strategic merge patch of the StatefulSet's pod as kustomize applies this one: containers, env, volumeMounts and volumes merged by name (mountPath). */
+function mergePod(sts: Doc, patch: Doc): Doc {
+  const byKey = (base: Doc[] = [], more: Doc[] = [], key = "name") => [...more, ...base.filter((b) => !more.some((m) => m[key] === b[key]))];
+  const pod = structuredClone(sts.spec.template.spec);
+  const patchPod = patch.spec.template.spec;
+  for (const pc of patchPod.containers ?? []) {
+    const c = pod.containers.find((x: Doc) => x.name === pc.name);
+    assert.ok(c, `the patch's container ${pc.name} is the StatefulSet's`);
+    c.env = byKey(c.env, pc.env);
+    c.volumeMounts = byKey(c.volumeMounts, pc.volumeMounts, "mountPath");
+  }
+  pod.volumes = byKey(pod.volumes, patchPod.volumes);
+  return pod;
 }
 
 describe("deploy/kubernetes (parsed)", () => {
@@ -88,8 +125,8 @@ describe("deploy/kubernetes (parsed)", () => {
     const tokenFile = container.env.find((e: Doc) => e.name === "CAPTCHA_WORKER_API_TOKEN_FILE")?.value as string;
     assert.ok(tokenFile, "CAPTCHA_WORKER_API_TOKEN_FILE");
     assert.ok(tokenFile.startsWith(mount.mountPath + "/") && volume.secret.items.some((i: Doc) => i.path === tokenFile.slice(mount.mountPath.length + 1)), "the token is a file of the Secret");
-    const secret = one(docs, "Secret");
-    assert.ok(volume.secret.items.every((i: Doc) => i.key in secret.stringData), "the example Secret has every key the pod mounts");
+    const secret = docs.find((d) => d.kind === "Secret" && d.metadata.name === volume.secret.secretName);
+    assert.ok(secret && volume.secret.items.every((i: Doc) => i.key in secret.stringData), "the example Secret has every key the pod mounts");
     const env = Object.fromEntries(container.env.filter((e: Doc) => e.value !== undefined).map((e: Doc) => [e.name, String(e.value)]));
     const flags = Object.fromEntries((container.args as string[]).slice(1).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
     const { config } = parseConfig(flags, env);
@@ -142,9 +179,13 @@ describe("deploy/kubernetes (parsed)", () => {
     assert.deepEqual(claim.spec.accessModes, ["ReadWriteOnce"]);
     assert.ok(!pod.volumes.some((v: Doc) => v.name === mount.name), "not a pod volume (an emptyDir dies with the pod)");
     const gib = (q: string) => Number(/^(\d+)(Mi|Gi)$/.exec(q)![1]) * (q.endsWith("Gi") ? 1024 : 1);
-    const queueMiB = gib(env("CAPTCHA_WORKER_QUEUE_MAX_BYTES").value.replace("MiB", "Mi"));
-    assert.ok(gib(claim.spec.resources.requests.storage) >= 2 * (queueMiB + 64), "room for the journal and a compaction copy");
-    assert.ok(gib(container.resources.limits.memory) >= 75 + queueMiB + 64 + 3 * 64, "the memory limit holds the byte budgets");
+    const values = Object.fromEntries(container.env.filter((e: Doc) => e.value !== undefined).map((e: Doc) => [e.name, String(e.value)]));
+    const queueMiB = parseConfig({}, values).config.queueMaxBytes / 1024 ** 2;
+    const retainedMiB = DEFAULT_MAX_FINISHED_BYTES / 1024 ** 2;
+    assert.ok(gib(claim.spec.resources.requests.storage) >= 2 * (queueMiB + retainedMiB), "room for the journal and a compaction copy");
+    // README "Sizing": the defaults refuse work before 512 MiB; a heap flag would make a flood an out-of-memory crash instead.
+    assert.ok(gib(container.resources.limits.memory) >= 512, "the memory limit the default budgets are sized for");
+    assert.ok(!JSON.stringify(container).includes("old-space-size") && !("NODE_OPTIONS" in values), "no V8 heap limit");
   });
 
   test("Services: the headless one for peers and the reads one publish unready pods; new work goes by readiness; the PDB allows one down", (t) => {
@@ -159,5 +200,49 @@ describe("deploy/kubernetes (parsed)", () => {
     assert.equal(services.get("captcha-worker-reads")?.spec.publishNotReadyAddresses, true);
     assert.notEqual(services.get("captcha-worker")?.spec.publishNotReadyAddresses, true, "new work by readiness");
     assert.equal(one(docs, "PodDisruptionBudget").spec.maxUnavailable, 1);
+  });
+
+  test("the gateway: CAPTCHA_WORKER_CLIENT_KEYS_FILE is a file of the captcha-worker-clients Secret, mounted as a directory so an update reaches the worker; every *_FILE variable names a Secret's file the example has", (t) => {
+    const docs = load(t);
+    if (!docs) return;
+    const pod = one(docs, "StatefulSet").spec.template.spec;
+    const [container] = pod.containers;
+    const env = Object.fromEntries(container.env.filter((e: Doc) => e.value !== undefined).map((e: Doc) => [e.name, String(e.value)]));
+    const { config } = parseConfig({}, env);
+    assert.ok(config.clientKeysFile, "the gateway is on");
+    const clients = secretFileOf(pod, container, config.clientKeysFile);
+    assert.equal(clients.volume.secret.secretName, "captcha-worker-clients", "a Secret of its own: a new client does not touch the CaptchaAI key");
+    for (const [name, path] of Object.entries(env).filter(([n]) => n.endsWith("_FILE") && n !== "CAPTCHA_WORKER_ADDRESS_FILE")) {
+      const { volume, key } = secretFileOf(pod, container, path);
+      const example = docs.find((d) => d.kind === "Secret" && d.metadata.name === volume.secret.secretName);
+      assert.ok(example && key in example.stringData, `${name}: secret.example.yaml has ${volume.secret.secretName}/${key}`);
+    }
+    const example = docs.find((d) => d.kind === "Secret" && d.metadata.name === "captcha-worker-clients")!;
+    const parsed = parseClientKeys(example.stringData[clients.key]);
+    assert.ok(parsed.length >= 1, "the example clients file parses");
+  });
+
+  test("providers.patch.yaml, merged as kustomize merges it, points CAPTCHA_WORKER_PROVIDERS_FILE at the captcha-worker-providers Secret, whose example parses with every key-file= a key of the same Secret; kustomization.yaml names the patch", (t) => {
+    const docs = load(t);
+    const patches = load(t, "providers.patch.yaml");
+    if (!docs || !patches) return;
+    const [patch] = patches as [Doc];
+    const sts = one(docs, "StatefulSet");
+    assert.deepEqual([patch.kind, patch.metadata.name], [sts.kind, sts.metadata.name], "it patches the StatefulSet");
+    const pod = mergePod(sts, patch);
+    const [container] = pod.containers;
+    const env = Object.fromEntries(container.env.filter((e: Doc) => e.value !== undefined).map((e: Doc) => [e.name, String(e.value)]));
+    const { config } = parseConfig({}, env);
+    assert.ok(config.providersFile, "CAPTCHA_WORKER_PROVIDERS_FILE");
+    const { volume, mount, key } = secretFileOf(pod, container, config.providersFile);
+    const secret = docs.find((d) => d.kind === "Secret" && d.metadata.name === volume.secret.secretName);
+    assert.ok(secret, `secret.example.yaml has ${volume.secret.secretName}`);
+    const lines = parseProvidersFile(secret.stringData[key], { path: config.providersFile, types: TASK_TYPES, credentialsDirectory: undefined });
+    assert.ok(lines.length >= 2, "a plan and an overflow");
+    for (const line of lines) {
+      assert.ok(line.keyFile.startsWith(mount.mountPath + "/"), `${line.name}: its key-file is in the same Secret`);
+      assert.ok(line.keyFile.slice(mount.mountPath.length + 1) in secret.stringData, `${line.name}: the example Secret has its key`);
+    }
+    assert.match(readFileSync(DIR + "kustomization.yaml", "utf8"), /^#\s+- path: providers\.patch\.yaml$/m, "how to add it");
   });
 });

@@ -1,6 +1,7 @@
 /**
  * One scrape of the real built executable, set up so every family the monitoring files use has
- * samples to check names and labels against: --demo (simulator, gateway with its callbacks),
+ * samples to check names and labels against: --demo --demo-overflow (two simulated providers, a
+ * plan and a per-solve one with a budget, each with solves; the gateway with its callbacks),
  * --state-dir, a first solve of the demo's sample traffic, and --peers with a live peer (a scripted node:http server), a dead one and a
  * forwarded request with a wrong token (peer_requests_total's three outcomes). Shared by the
  * Prometheus, Grafana and Compose checks; PromQL is read by regular expressions (what the
@@ -52,7 +53,7 @@ async function scrapeOnce(): Promise<Scrape> {
   let child: ChildProcess | undefined;
   try {
     child = spawnCli(
-      ["run", "--demo", "--listen", "127.0.0.1:0", "--state-dir", join(dir, "state"), "--node-id", "0", "--peers", peers, "--peer-token-file", join(dir, "peer-token")],
+      ["run", "--demo", "--demo-overflow", "--listen", "127.0.0.1:0", "--state-dir", join(dir, "state"), "--node-id", "0", "--peers", peers, "--peer-token-file", join(dir, "peer-token")],
       {},
       BUILT_BIN,
     );
@@ -68,8 +69,10 @@ async function scrapeOnce(): Promise<Scrape> {
       const res = await fetch(base + "/metrics");
       assert.equal(res.status, 200);
       const body = await res.text();
-      return /^captcha_worker_solve_duration_seconds_bucket\{/m.test(body) ? body : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 100 });
+      // A solve on each provider: the overflow's comes once a task has waited 5 s for the plan.
+      const both = /^captcha_worker_provider_tasks_total\{provider="captchaai",/m.test(body) && /^captcha_worker_provider_tasks_total\{provider="2captcha",/m.test(body);
+      return /^captcha_worker_solve_duration_seconds_bucket\{/m.test(body) && both ? body : undefined;
+    }, { timeoutMs: 40_000, intervalMs: 100 });
     return parse(text);
   } finally {
     if (child && child.exitCode === null) {

@@ -27,6 +27,7 @@ const ALERT_NAMES = [
   "CaptchaWorkerErrorRateHigh", "CaptchaWorkerCircuitOpen", "CaptchaWorkerDown",
   "CaptchaWorkerReadinessFlapping", "CaptchaWorkerProbationFailing", "CaptchaWorkerQueueWait", "CaptchaWorkerBacklog",
   "CaptchaWorkerSaturated", "CaptchaWorkerPeerForwardingFailing", "CaptchaWorkerCallbacksFailing", "CaptchaWorkerSecondInstanceRefused",
+  "CaptchaWorkerProviderDown", "CaptchaWorkerProviderBudgetLow", "CaptchaWorkerAllOnFallback",
 ];
 
 function read(rel: string): string {
@@ -122,7 +123,12 @@ describe("deploy/prometheus", () => {
     assert.match(config, /^\s+scrape_interval: 15s$/m);
     assert.match(config, /^\s+- job_name: captcha-worker$/m);
     assert.match(config, /^\s+metrics_path: \/metrics$/m);
-    for (const target of ["worker-1:8080", "worker-2:8080"]) assert.match(config, new RegExp(`^\\s+- ${target}$`, "m"));
+    // The same workers as HAProxy's pool (both backends list the same servers): none unwatched.
+    const targets = [...config.matchAll(/^\s+- (\S+:\d+)$/gm)].map((m) => m[1]);
+    const servers = [...uncommented(read("deploy/haproxy/haproxy.cfg")).matchAll(/^backend captcha_workers\n((?:[ \t].*\n?)*)/gm)]
+      .flatMap((b) => [...b[1]!.matchAll(/^\s*server \S+ (\S+)/gm)].map((m) => m[1]));
+    assert.equal(servers.length, 3);
+    assert.deepEqual(targets, servers, "prometheus.yml scrapes every server haproxy.cfg sends work to");
     // The Kubernetes example is there, commented out.
     assert.match(read(CONFIG), /^\s*#\s+kubernetes_sd_configs:/m);
     assert.match(read(CONFIG), /__meta_kubernetes_pod_label_app_kubernetes_io_name\]\n\s*#\s+regex: captcha-worker/);

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { WorkerError } from "../../../src/base/errors.ts";
+import { isWorkerError, WorkerError } from "../../../src/base/errors.ts";
 import type { Runtime } from "../../../src/base/runtime.ts";
 import { parseConfig } from "../../../src/config/parse_config.ts";
-import { runApp, SLOW_START_MS } from "../../../src/app/run_app.ts";
+import { plainMessage, runApp, SLOW_START_MS } from "../../../src/app/run_app.ts";
+import { listen } from "../../../src/base/listen.ts";
+import { createServer, type Server } from "node:net";
 import type { Worker, WorkerOptions } from "../../../src/app/start.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 import { testProcess } from "../../_support/process_stats.ts";
@@ -72,5 +74,61 @@ describe("runApp", () => {
     await clock.advance(2 * SLOW_START_MS);
     assert.ok(!err.some((l) => l.includes("still starting")), err.join(""));
     assert.equal(err.length, 2, "the held line, then the plain exit-78 line");
+  });
+});
+
+/** The ERR_LISTEN a second listener gets on an address `first` holds, as base/listen.ts makes it. */
+async function takenAddressError(first: Server, o: { purpose?: string; field?: string; host?: string } = {}): Promise<WorkerError> {
+  const taken = await listen(first, { host: o.host ?? "127.0.0.1", port: 0 });
+  try {
+    await listen(createServer(), taken, o);
+  } catch (err) {
+    if (isWorkerError(err, "ERR_LISTEN")) return err;
+    throw err;
+  }
+  throw new Error("listened twice on one address");
+}
+
+describe("runApp: a start that cannot listen", () => {
+  test("plainMessage names the command line to run again with the next port, and the variable", async (t) => {
+    const first = createServer();
+    t.after(() => first.close());
+    const err = await takenAddressError(first, { field: "--listen" });
+    const address = String(err.data.address);
+    const port = Number(address.split(":")[1]);
+    assert.equal(
+      plainMessage(err, "npm start --"),
+      `Cannot listen on ${address}: EADDRINUSE (another process listens there); choose another address: npm start -- --listen 127.0.0.1:${port + 1} (or set CAPTCHA_WORKER_LISTEN)`,
+    );
+    assert.ok(plainMessage(err, "captcha-worker run").endsWith(`choose another address: captcha-worker run --listen 127.0.0.1:${port + 1} (or set CAPTCHA_WORKER_LISTEN)`));
+  });
+
+  test("plainMessage: the agent's address with its purpose and flag; an error without a flag, or another code, as it is", async (t) => {
+    const first = createServer();
+    const second = createServer();
+    t.after(() => (first.close(), second.close()));
+    const agent = await takenAddressError(first, { purpose: "for HAProxy agent checks", field: "--agent-listen" });
+    assert.match(plainMessage(agent, "captcha-worker run"), /^Cannot listen for HAProxy agent checks on 127\.0\.0\.1:\d+: EADDRINUSE \(another process listens there\); choose another address: captcha-worker run --agent-listen 127\.0\.0\.1:\d+ \(or set CAPTCHA_WORKER_AGENT_LISTEN\)$/);
+    const bare = await takenAddressError(second);
+    assert.equal(plainMessage(bare, "npm start --"), bare.message);
+    const state = new WorkerError("ERR_STATE_DIR", "The state directory /x (--state-dir): EIO", { field: "--state-dir" });
+    assert.equal(plainMessage(state, "npm start --"), state.message);
+  });
+
+  test("a taken address is one line on stderr, plain, naming the invocation it was given, exit 1", async (t) => {
+    const first = createServer();
+    t.after(() => first.close());
+    const taken = await takenAddressError(first, { field: "--listen" });
+    for (const format of ["json", "text"]) {
+      const { rt, err } = fakeRuntime();
+      const { config } = parseConfig({ listen: "127.0.0.1:0", "log-format": format }, {});
+      const start = async (): Promise<Worker> => {
+        throw taken;
+      };
+      const code = await runApp({ config, apiKey: "k".repeat(32), apiToken: undefined, runtime: rt, clock: new FakeClock(), start, invocation: "npm start --" });
+      assert.equal(code, 1);
+      assert.equal(err.join("").split("\n").filter((l) => l !== "").length, 1, err.join(""));
+      assert.match(err[0]!, /^captcha-worker: Cannot listen on .*: npm start -- --listen 127\.0\.0\.1:\d+ \(or set CAPTCHA_WORKER_LISTEN\)\n$/);
+    }
   });
 });

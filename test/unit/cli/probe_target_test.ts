@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { isWorkerAnswer, resolveProbeTarget } from "../../../src/cli/probe.ts";
+import { runMain } from "../../_support/cli.ts";
 
 const FILE = "/tmp/captcha-worker.address";
 
@@ -67,5 +68,26 @@ describe("isWorkerAnswer", () => {
       ["/elsewhere", `{"status":"ok","uptime_s":1}`],
     ];
     for (const [path, body] of others) assert.equal(isWorkerAnswer(path, body), false, `${path} ${body}`);
+  });
+});
+
+describe("runProbeCommand: the target", () => {
+  test("a mistyped target exits 2 naming the target it resembles and every target, in one line pointing at probe's page", async () => {
+    for (const [typo, meant] of [["alive", "live"], ["raedy", "ready"], ["dep", "deps"], ["startpu", "startup"]] as const) {
+      const r = await runMain(["probe", typo]);
+      assert.equal(r.code, 2, typo);
+      assert.equal(r.stderr.trim().split("\n").length, 1);
+      assert.ok(r.stderr.includes(`Unknown probe target "${typo}" (did you mean "${meant}"?): expected live, ready, startup or deps`), r.stderr);
+      assert.match(r.stderr, /Run `captcha-worker probe --help` for usage\.$/m);
+    }
+  });
+
+  test("a name like none, or one an object has by inheritance (constructor), is unknown too; no target is a usage error", async () => {
+    for (const argv of [["probe", "health"], ["probe", "constructor"], ["probe", "__proto__"], ["probe"]]) {
+      const r = await runMain(argv);
+      assert.equal(r.code, 2, argv.join(" "));
+      assert.doesNotMatch(r.stderr, /did you mean/);
+      assert.match(r.stderr, /live, ready, startup or deps/);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { invocationOf } from "../../../src/cli/run.ts";
 import { runMain } from "../../_support/cli.ts";
 
 const KEY = "cli-run-unit-key-0123456789";
@@ -32,5 +33,15 @@ describe("runRunCommand", () => {
     assert.equal(r.code, 78);
     assert.match(r.stderr, /--demo-overflow \(env CAPTCHA_WORKER_DEMO_OVERFLOW\): only with --demo/);
     assert.ok(!r.stderr.includes("captcha-worker started"));
+  });
+});
+
+describe("invocationOf", () => {
+  test("npm start passes flags after --; another npm script by its name; npx and a direct run: the command itself", () => {
+    assert.equal(invocationOf({ npm_lifecycle_event: "start", npm_command: "start" }), "npm start --");
+    assert.equal(invocationOf({ npm_lifecycle_event: "start", npm_command: "run-script" }), "npm start --");
+    assert.equal(invocationOf({ npm_lifecycle_event: "worker", npm_command: "run-script" }), "npm run worker --");
+    assert.equal(invocationOf({ npm_lifecycle_event: "npx", npm_command: "exec" }), "captcha-worker run");
+    assert.equal(invocationOf({}), "captcha-worker run");
   });
 });

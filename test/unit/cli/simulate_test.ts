@@ -20,9 +20,17 @@ describe("runSimulateCommand", () => {
     assert.equal((await runMain(["simulate", "--frob"])).code, 2);
   });
 
-  test("--help prints the usage", async () => {
+  test("--dialect takes captchaai, 2captcha, anticaptcha or capsolver; anything else is exit 78 naming it", async () => {
+    const r = await runMain(["simulate", "--dialect", "2Captcha"]);
+    assert.equal(r.code, 78);
+    assert.match(r.stderr, /Invalid --dialect: expected captchaai, 2captcha, anticaptcha or capsolver/);
+  });
+
+  test("--help prints simulate's own page", async () => {
     const r = await runMain(["simulate", "--help"]);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /Flags of simulate:/);
+    assert.match(r.stdout, /^Usage: captcha-worker simulate \[flags\]$/m);
+    assert.match(r.stdout, /^ {2}--solve-time DUR$/m);
+    assert.match(r.stdout, /--dialect/);
   });
 });

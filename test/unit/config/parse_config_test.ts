@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ConfigKey } from "../../../src/config/config.ts";
-import { OPTIONS, PROBE_FLAGS, SIMULATE_FLAGS } from "../../../src/config/options.ts";
+import { OPTIONS, PROBE_FLAGS, SIMULATE_FLAGS, STATUS_FLAGS } from "../../../src/config/options.ts";
 import { describeConfig, parseConfig, resolveFlag, resolveRepeated } from "../../../src/config/parse_config.ts";
 import { isWorkerError } from "../../../src/base/errors.ts";
 
@@ -210,5 +210,42 @@ describe("resolveFlag", () => {
     assert.deepEqual(resolveRepeated(key, { key: [a, b] }), [a, b]);
     assert.throws(() => resolveRepeated(key, { key: ["a".repeat(31)] }), (err: unknown) => isWorkerError(err, "ERR_CONFIG_INVALID") && /32 printable characters/.test(err.message), "a CaptchaAI key is 32 characters");
     assert.deepEqual(resolveRepeated(key, {}), []);
+  });
+});
+
+describe("a bare port where host:port is expected", () => {
+  /** The messages resolveFlag gives `raw` for `spec`: from the flag and, where it has one, from its variable. */
+  function messages(spec: (typeof OPTIONS)[number] | (typeof PROBE_FLAGS)[number], raw: string): string[] {
+    const out: string[] = [];
+    const sources: [Record<string, string>, Record<string, string>][] = [[{ [spec.flag]: raw }, {}]];
+    if (spec.env !== undefined) sources.push([{}, { [spec.env]: raw }]);
+    for (const [flags, env] of sources) {
+      assert.throws(() => resolveFlag(spec, flags, env), (err: unknown) => {
+        assert.ok(isWorkerError(err, "ERR_CONFIG_INVALID"));
+        assert.equal(err.field, `--${spec.flag}`);
+        out.push(err.message);
+        return true;
+      });
+    }
+    return out;
+  }
+
+  test("suggests :PORT (every interface, as 0.0.0.0:PORT) and 127.0.0.1:PORT: run's --listen and --agent-listen, probe's, status's and simulate's --listen, flag or variable", () => {
+    const specs = [
+      ...OPTIONS.filter((o) => o.flag === "listen" || o.flag === "agent-listen"),
+      ...[PROBE_FLAGS, STATUS_FLAGS, SIMULATE_FLAGS].map((t) => t.find((f) => f.flag === "listen")!),
+    ];
+    assert.equal(specs.length, 5);
+    for (const spec of specs) {
+      for (const message of messages(spec, "8080")) {
+        assert.ok(message.includes(`got "8080"; a bare port: did you mean ":8080" (every interface, as 0.0.0.0:8080) or "127.0.0.1:8080" (this host only)?`), message);
+        assert.ok(message.includes(spec.allowed), message);
+      }
+    }
+  });
+
+  test("gives no suggestion for what is not a port (out of range, a host alone, garbage)", () => {
+    const listen = OPTIONS.find((o) => o.flag === "listen")!;
+    for (const raw of ["99999", "localhost", "80a", "host:"]) for (const message of messages(listen, raw)) assert.doesNotMatch(message, /bare port|did you mean/, raw);
   });
 });

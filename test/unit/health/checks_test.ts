@@ -112,4 +112,24 @@ describe("HealthChecks", () => {
     assert.deepEqual(seen, ["api", "api"]);
     assert.deepEqual(statuses, ["ok", "degraded"]);
   });
+
+  test("remove stops a check and drops it from the results (it runs no more); add puts it back, running and kept fresh", async () => {
+    const clock = new FakeClock();
+    const checks = new HealthChecks({ clock });
+    let runs = 0;
+    checks.register({ name: "a", ttlMs: 10_000, timeoutMs: 1000, run: async () => ({ observedValue: ++runs }) });
+    checks.register({ name: "b", ttlMs: 10_000, timeoutMs: 1000, run: async () => ({}) });
+    await checks.start();
+    const def = checks.remove("a");
+    assert.equal(def?.name, "a");
+    assert.equal(checks.remove("nobody"), undefined);
+    assert.deepEqual(checks.results().map((r) => r.name), ["b"]);
+    await clock.advance(60_000);
+    assert.equal(runs, 1, "stopped");
+    await checks.add(def!);
+    assert.equal(checks.result("a")!.value?.observedValue, 2);
+    await clock.advance(10_000);
+    assert.ok(runs >= 3, "kept fresh again");
+    checks.stop();
+  });
 });

@@ -99,7 +99,26 @@ describe("health documents", () => {
     f.view.setPhase("running");
     await f.setBalance(5);
     const s = f.view.state();
-    assert.deepEqual(statusDocuments(s), { ready: readyDocument(s.readiness, s.thresholds), dependencies: dependenciesDocument(s.checks), health: healthReport(s) });
+    assert.deepEqual(statusDocuments(s), { ready: readyDocument(s.readiness, s.thresholds), dependencies: dependenciesDocument(s.checks, s.providers), health: healthReport(s) });
+    // The lone upstream is listed as its provider, judged by the provider rules; no solver, no load.
+    assert.deepEqual(statusDocuments(s).dependencies.providers, [{
+      name: "captchaai", check: "captchaai_api", state: "up", reason: null, billing: null, busy: null, limit: null, plan: null, spent_today_usd: null, daily_budget_usd: null, budget_left_usd: null,
+    }]);
+  });
+
+  test("dependenciesDocument lists each provider with its state, reason, billing, load and money; without providers, no list", () => {
+    const load = { busy: 2, limit: 10, plan: 10, spentTodayUsd: 0, dailyBudgetUsd: undefined, budgetLeftUsd: undefined, removed: false };
+    const doc = dependenciesDocument([check({ name: "plan_api" })], [
+      { name: "plan", check: "plan_api", state: "up", reason: undefined, load },
+      { name: "paid", check: "paid_api", state: "down", reason: "budget", load: { busy: 1, limit: 100, plan: undefined, spentTodayUsd: 20.0000001, dailyBudgetUsd: 20, budgetLeftUsd: 0, removed: false } },
+      { name: "old", check: "old_api", state: "removed", reason: undefined, load: { ...load, busy: 0, removed: true } },
+    ]);
+    assert.deepEqual(doc.providers!.map((p) => [p.name, p.state, p.reason, p.billing, p.busy, p.plan, p.spent_today_usd, p.daily_budget_usd, p.budget_left_usd]), [
+      ["plan", "up", null, "plan", 2, 10, 0, null, null],
+      ["paid", "down", "budget", "per_solve", 1, null, 20, 20, 0],
+      ["old", "removed", null, "plan", 0, 10, 0, null, null],
+    ]);
+    assert.equal(dependenciesDocument([check({})]).providers, undefined);
   });
 
   test("healthReport: each issue fails its solver item and each warning warns it; the documents carry their texts", async () => {

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { fixture } from "./_fixture.ts";
+import { HealthChecks } from "../../../src/health/checks.ts";
+import { HealthView, type ProviderLoad } from "../../../src/health/health_view.ts";
+import { WorkerHealth } from "../../../src/health/worker_health.ts";
+import { FakeClock } from "../../_support/fake_clock.ts";
+import { fixture, THRESHOLDS } from "./_fixture.ts";
 
 describe("HealthView", () => {
   test("HealthView.evaluate is pure: the same state gives the same answer, and reading changes nothing", async () => {
@@ -54,5 +58,50 @@ describe("HealthView", () => {
     assert.deepEqual(s.live, f.view.live());
     assert.deepEqual(s.checks.map((c) => [c.name, c.status]), [["captchaai_api", "ok"]]);
     assert.equal(s.thresholds, f.view.thresholds);
+  });
+});
+
+describe("HealthView over several providers", () => {
+  const several = () => {
+    const clock = new FakeClock();
+    const load = (removed = false, busy = 0): ProviderLoad => ({ busy, limit: 2, plan: 2, spentTodayUsd: 0, dailyBudgetUsd: undefined, budgetLeftUsd: undefined, removed });
+    const loads: Record<string, ProviderLoad> = { plan: load(), paid: load(), old: load() };
+    const providers = ["plan", "paid", "old"].map((name) => {
+      const health = new WorkerHealth(clock, 300_000, { maxConsecutiveFailures: 3 });
+      health.setLoadSource(() => ({ queueDepth: 0, inFlight: 0, oldestQueuedAgeMs: 0, lastProgressAt: clock.now() }));
+      return { name, health, check: `${name}_api`, extra: () => (name === "paid" ? ["budget"] : []), load: () => loads[name] };
+    });
+    const view = new HealthView({ clock, health: providers[0]!.health, providers, checks: new HealthChecks({ clock }), thresholds: THRESHOLDS, stallMs: 60_000 });
+    view.setPhase("running");
+    return { view, providers, loads, load };
+  };
+
+  test("providerStates: each provider up, down for the reason provider_down gives, or removed, with its load", () => {
+    const { view, providers, loads, load } = several();
+    providers[2]!.health.upstreamAuth("ERROR_KEY_DOES_NOT_EXIST");
+    assert.deepEqual(view.providerStates().map((p) => [p.name, p.check, p.state, p.reason]), [
+      ["plan", "plan_api", "up", undefined],
+      ["paid", "paid_api", "down", "budget"],
+      ["old", "old_api", "down", "upstream_auth=ERROR_KEY_DOES_NOT_EXIST"],
+    ]);
+    loads.old = load(true, 1);
+    assert.deepEqual(view.providerStates().map((p) => p.state), ["up", "down", "removed"]);
+    assert.equal(view.providerStates()[2]!.load, loads.old);
+    assert.deepEqual(view.state().providers, view.providerStates());
+  });
+
+  test("a provider removed by a reload is neither an issue nor a warning, is not up, and has no issues of its own for its trials", () => {
+    const { view, providers, loads, load } = several();
+    providers[2]!.health.upstreamAuth("ERROR_KEY_DOES_NOT_EXIST");
+    assert.ok(view.evaluate().warnings.some((w) => w.kind === "provider_down" && w.provider === "old"));
+    loads.old = load(true, 1);
+    const r = view.evaluate();
+    assert.equal(r.ready, true);
+    assert.deepEqual(r.warnings.map((w) => (w.kind === "provider_down" ? w.provider : w.kind)), ["paid"], "only the spent budget warns");
+    assert.equal(view.providerUp("old"), false);
+    assert.deepEqual(view.providerIssues("old"), []);
+    // The others down too: readiness fails for their reasons, never for the removed one.
+    providers[0]!.health.upstreamAuth("ERROR_WRONG_USER_KEY");
+    assert.deepEqual(view.evaluate().issues.map((i) => (i.kind === "provider_down" ? i.provider : i.kind)), ["plan", "paid"]);
   });
 });

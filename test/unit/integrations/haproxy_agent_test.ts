@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { agentLine, freeCapacityPercent, type AgentState } from "../../../src/integrations/haproxy_agent.ts";
+import type { ProviderStatus } from "../../../src/health/health_view.ts";
+import { agentLine, capacityLeft, freeCapacityPercent, type AgentState } from "../../../src/integrations/haproxy_agent.ts";
 import { issues } from "../../_support/readiness_issues.ts";
 
 const IDLE: AgentState = { phase: "running", ready: true, issues: [], inFlight: 0, queueDepth: 0, threads: 5, queueMax: 1000 };
@@ -42,5 +43,49 @@ describe("agentLine", () => {
       assert.ok(n <= last && n >= 1, `monotonic at ${load}`);
       last = n;
     }
+  });
+
+  test("agentLine answers the floor when ready with no slot that can take work (a lone provider's budget spent)", () => {
+    assert.equal(agentLine({ ...IDLE, threads: 0, inFlight: 0 }), "up ready 1%\n");
+  });
+});
+
+describe("capacityLeft", () => {
+  const plan = (name: string, busy: number, threads: number, state: ProviderStatus["state"] = "up"): ProviderStatus => ({
+    name, check: `${name}_api`, state, reason: state === "down" ? "circuit_open" : undefined,
+    load: { busy, limit: threads, plan: threads, spentTodayUsd: 0, dailyBudgetUsd: undefined, budgetLeftUsd: undefined, removed: state === "removed" },
+  });
+  const paid = (name: string, busy: number, state: ProviderStatus["state"] = "up"): ProviderStatus => ({
+    name, check: `${name}_api`, state, reason: state === "down" ? "budget" : undefined,
+    load: { busy, limit: 100, plan: undefined, spentTodayUsd: 1, dailyBudgetUsd: 20, budgetLeftUsd: 19, removed: state === "removed" },
+  });
+  const weight = (providers: ProviderStatus[], queueDepth = 0) => agentLine({ ...IDLE, ...capacityLeft(providers)!, queueDepth });
+
+  test("capacityLeft of one plan is its threads and its busy ones: the weight of one upstream, unchanged", () => {
+    assert.deepEqual(capacityLeft([plan("captchaai", 3, 5)]), { threads: 5, inFlight: 3 });
+    assert.equal(weight([plan("captchaai", 5, 5)], 5), agentLine({ ...IDLE, inFlight: 5, queueDepth: 5 }));
+  });
+
+  test("capacityLeft sums the plans that can take work; one down or removed adds neither slots nor load", () => {
+    assert.deepEqual(capacityLeft([plan("a", 2, 10), plan("b", 1, 5)]), { threads: 15, inFlight: 3 });
+    assert.deepEqual(capacityLeft([plan("a", 2, 10), plan("b", 5, 5, "down")]), { threads: 10, inFlight: 2 });
+    assert.deepEqual(capacityLeft([plan("a", 2, 10), plan("b", 1, 5, "removed")]), { threads: 10, inFlight: 2 });
+  });
+
+  test("a per-solve provider's tasks weigh the replica down while a plan can take work, its slots do not lift it", () => {
+    assert.deepEqual(capacityLeft([plan("plan", 10, 10), paid("paid", 20)]), { threads: 10, inFlight: 30 });
+    assert.equal(weight([plan("plan", 10, 10), paid("paid", 20)]), "up ready 25%\n", "paying per solve: a quarter of an idle plan's weight");
+    assert.equal(weight([plan("plan", 0, 10), paid("paid", 0)]), "up ready 100%\n");
+    assert.deepEqual(capacityLeft([plan("plan", 10, 10), paid("paid", 20, "down")]), { threads: 10, inFlight: 10 }, "over its budget: nothing");
+  });
+
+  test("with no plan able to take work, the per-solve providers' slots are the capacity", () => {
+    assert.deepEqual(capacityLeft([plan("plan", 2, 10, "down"), paid("paid", 20), paid("other", 5)]), { threads: 200, inFlight: 25 });
+    assert.deepEqual(capacityLeft([plan("plan", 2, 10, "down"), paid("paid", 20, "down")]), { threads: 0, inFlight: 0 });
+  });
+
+  test("capacityLeft is undefined when a provider's load is unknown, and for no providers", () => {
+    assert.equal(capacityLeft([]), undefined);
+    assert.equal(capacityLeft([{ ...plan("a", 0, 1), load: undefined }]), undefined);
   });
 });

@@ -159,7 +159,7 @@ describe("journal records", () => {
     const r = replayRecords(text(
       acceptRecord(makeTask("a")), end("a", 1_000),
       acceptRecord(makeTask("b")), end("b", 5_000),
-      acceptRecord(makeTask("c")), end("c", 6_000, { status: "failed", solution: undefined, error: { code: "ERROR_X", message: "m" } }),
+      acceptRecord(makeTask("c")), end("c", 6_000, { status: "failed", solution: undefined, error: { code: "ERROR_X", message: "m" }, costUsd: 0.002, provider: "paid" }),
       acceptRecord(makeTask("d")), JSON.stringify({ op: "end", id: "d", status: "solved" }), // version 1: closes, nothing to answer with
       end("z", 6_500), // an end with no accept before it (compacted away) is kept all the same
     ), 3_600_000 + 2_000, { maxFinished: 3, finishedTtlMs: 3_600_000 });
@@ -168,10 +168,28 @@ describe("journal records", () => {
     assert.deepEqual(Object.keys(ended), ["b", "c", "z"], "a past its hour");
     assert.deepEqual(ended.b, { id: "b", type: "image", status: "solved", createdAt: 1000, endedAt: 5_000, upstreamId: "ub", solution: "s-b", error: undefined });
     assert.deepEqual(ended.c!.error, { code: "ERROR_X", message: "m" });
+    assert.equal(ended.c!.costUsd, 0.002, "what it cost comes back (a budget counts it after a restart)");
+    assert.equal(ended.b!.costUsd, undefined);
     const counted = replayRecords(text(end("a", 10), end("b", 20), end("c", 30)), 40, { maxFinished: 2, finishedTtlMs: 3_600_000 });
     assert.deepEqual(counted.tasks.endedTasks().map((t) => t.id), ["b", "c"], "over the count: oldest dropped");
     const lines = [...r.tasks.compacted()];
     assert.deepEqual(replayRecords(text(...lines), 3_600_000 + 2_000).tasks.endedTasks(), r.tasks.endedTasks(), "compaction keeps them");
+  });
+
+  test("the kept end records are bounded in bytes as the task store's results are: long solutions go oldest first, a report's longer line counted", () => {
+    const end = (id: string, endedAt: number) => endRecord(makeTask(id, { status: "solved", solution: id.repeat(10_000), endedAt }));
+    const line = end("a", 10).length;
+    const retention = { maxFinished: 10_000, finishedTtlMs: 3_600_000, maxFinishedBytes: 3 * line };
+    const r = replayRecords(text(end("a", 10), end("b", 20), end("c", 30), end("d", 40)), 50, retention);
+    assert.deepEqual(r.tasks.endedTasks().map((t) => t.id), ["b", "c", "d"], "over the bytes: oldest dropped");
+    assert.equal(r.tasks.endedBytes, 3 * line);
+    r.tasks.reported("d", "good");
+    assert.equal(r.tasks.endedBytes, 2 * line + end("d", 40).length + ',"reported":"good"'.length);
+    r.tasks.end("e", { record: JSON.parse(end("e", 60)), bytes: end("e", 60).length }, 60);
+    assert.deepEqual(r.tasks.endedTasks().map((t) => t.id), ["d", "e"], "the report's few bytes more pushed c out with b");
+    assert.equal(r.tasks.endedBytes, [...r.tasks.compacted()].slice(1).reduce((n, l) => n + l.length, 0), "the count is the kept lines' length");
+    // Without a byte bound (the records' own default) only the count and the hour apply.
+    assert.equal(replayRecords(text(end("a", 10), end("b", 20), end("c", 30), end("d", 40)), 50).tasks.endedCount, 4);
   });
 
   test("shouldCompact: past compactAfter records and more than four per open task", () => {

@@ -57,6 +57,39 @@ describe("SimTasks", () => {
     assert.equal(t.balanceUsd, 0);
   });
 
+  test("each kind is charged its own price; spentUsd and charged count what the balance lost, a clamped charge only its part", () => {
+    const t = new SimTasks(new FakeClock(), mulberry32(7), 0.01, { image: 1_000, token: 5_000 }, { image: 0.001, token: 0.00299 }, 10);
+    t.deliver(t.create("k", "image"));
+    t.deliver(t.create("k", "token"));
+    assert.deepEqual([t.balanceUsd, t.spentUsd, t.charged], [0.00601, 0.00399, { image: 1, token: 1 }]);
+    t.deliver(t.create("k", "token"));
+    t.deliver(t.create("k", "token"));
+    assert.deepEqual([t.balanceUsd, t.spentUsd, t.charged], [0.00003, 0.00997, { image: 1, token: 3 }]);
+    t.deliver(t.create("k", "token"));
+    assert.deepEqual([t.balanceUsd, t.spentUsd], [0, 0.01], "clamped at zero: only what was there");
+    t.resetSpend();
+    assert.deepEqual([t.spentUsd, t.charged], [0, { image: 0, token: 0 }]);
+  });
+
+  test("overdraws: the balance may go below zero by a full price; charge() takes an unsolved task's price once", () => {
+    const t = new SimTasks(new FakeClock(), mulberry32(7), 0.001, { image: 1_000, token: 5_000 }, { image: 0.0005, token: 0.002 }, 10, { overdraws: true });
+    const task = t.create("k", "token");
+    t.charge(task);
+    t.deliver(task);
+    assert.deepEqual([t.balanceUsd, t.spentUsd, t.charged.token], [-0.001, 0.002, 1]);
+  });
+
+  test("uuid ids are version-4 UUIDs drawn from the seed; an at-once task is ready and takes no thread", () => {
+    const clock = new FakeClock();
+    const make = () => new SimTasks(clock, mulberry32(9), 1, { image: 1_000, token: 5_000 }, 0.001, 1, { ids: "uuid" });
+    const [a, b] = [make(), make()];
+    const task = a.create("k", "image", undefined, undefined, true);
+    assert.match(task.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(b.create("k", "image", undefined, undefined, true).id, task.id, "the same seed, the same id");
+    assert.equal(task.readyAt, clock.now());
+    assert.equal(a.busy("k"), 0);
+  });
+
   test("the unsolvable ratio marks tasks unsolvable", () => {
     const t = tasks(new FakeClock());
     t.unsolvableRatio = 1;

@@ -63,4 +63,29 @@ describe("LaneSlots", () => {
     assert.equal(sent.length, 4, "image's cap of 4 within the limit");
     assert.equal(slots.room("token", false), "take");
   });
+
+  test("reconfigure (a reload): a limit at the whole plan follows a larger plan, a learnt one stays within a smaller; per-solve drops the limit, its refusals still counted", async () => {
+    const clock = new FakeClock();
+    const slots = new LaneSlots(4, undefined, true, { clock, random: () => 0.5 });
+    const held = fill(slots);
+    assert.equal(held.length, 4);
+    slots.reconfigure(8, true);
+    assert.equal(slots.limit, 8, "the whole new plan");
+    assert.equal(slots.bulkhead.threads, 8);
+    const more = fill(slots);
+    assert.deepEqual(more.map(([, r]) => r), ["probe"], "threads past the old plan are probed for");
+    slots.refused(more[0]![0]);
+    slots.bulkhead.release("image");
+    assert.equal(slots.limit, 4, "learnt: the four it holds");
+    slots.reconfigure(3, true);
+    assert.equal(slots.limit, 3, "within the smaller plan");
+    assert.equal(slots.room("image", false), "busy", "four held past a plan of three: none starts until one ends");
+    slots.reconfigure(3, false);
+    assert.equal(slots.adaptive, false);
+    assert.equal(slots.limit, 3, "a per-solve cap");
+    assert.equal(slots.refusals, 1, "a counter never goes back");
+    slots.reconfigure(6, true);
+    assert.equal(slots.adaptive, true);
+    assert.equal(slots.refusals, 1);
+  });
 });

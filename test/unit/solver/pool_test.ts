@@ -6,6 +6,7 @@ import { SolverPool, SUBMIT_UNCERTAIN } from "../../../src/solver/pool.ts";
 import type { PoolAccount, PoolLimits, PoolTiming } from "../../../src/solver/pool_options.ts";
 import { TaskEndHub } from "../../../src/tasks/task_end_hub.ts";
 import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
+import { TaskProxy } from "../../../src/tasks/task_proxy.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 import { FakeUpstream, RecordingHealth } from "./_fake_upstream.ts";
 import { PNG_B64 } from "../../_support/images.ts";
@@ -217,6 +218,19 @@ describe("SolverPool polling", () => {
     assert.equal(task.error?.code, "ERROR_CAPTCHA_UNSOLVABLE");
     assert.equal(task.submissions, 2);
     assert.equal(upstream.count("submit"), 2);
+  });
+
+  test("a poll carries the task's proxy, so the client redacts its password from what the answer echoes", async () => {
+    const { pool, upstream, clock } = rig();
+    const proxy = TaskProxy.parse("alice:s3cret-pw@10.0.0.1:3128", "HTTP") as TaskProxy;
+    pool.enqueue("turnstile", { ...TOKEN, proxy });
+    pool.enqueue("turnstile", TOKEN);
+    upstream.answer("submit", OK("u1"));
+    upstream.answer("submit", OK("u2"));
+    await clock.advance(15_000);
+    const [withProxy, without] = upstream.pending("poll");
+    assert.deepEqual([withProxy!.arg, withProxy!.proxy], ["u1", proxy]);
+    assert.deepEqual([without!.arg, without!.proxy], ["u2", undefined]);
   });
 
   test("polls every interval and fails the task at its deadline, giving the slot back", async () => {

@@ -195,4 +195,21 @@ describe("SolverPool providers", () => {
     const image = pool.enqueue("image", IMAGE);
     assert.equal(image.provider, "plan", "other types go on as before");
   });
+
+  test("a restart polls each held task at the provider that took it; one the providers file no longer names fails provider_gone, charged to nobody", async () => {
+    const { pool, clock, plan, paid } = rig();
+    const now = clock.now();
+    const held = (id: string, provider: string | undefined) =>
+      ({ id, type: "image" as const, params: IMAGE, createdAt: now - 1000, deadlineAt: now + 60_000, upstreamId: `u-${id}`, uncertain: false, submissions: 1, provider });
+    const counts = pool.restore([held("at-paid", "paid"), held("at-plan", "plan"), held("older", undefined), held("at-removed", "retired")]);
+    assert.equal(counts.gone, 1);
+    assert.equal(counts.polled, 3);
+    const gone = pool.find("at-removed")!;
+    assert.equal(gone.status, "failed");
+    assert.equal(gone.error?.code, "provider_gone");
+    assert.equal(gone.error?.blame, undefined);
+    await clock.advance(5000);
+    assert.deepEqual(paid.upstream.pending("poll").map((c) => c.arg), ["u-at-paid"]);
+    assert.deepEqual(plan.upstream.pending("poll").map((c) => c.arg).sort(), ["u-at-plan", "u-older"], "an older journal names no provider: the first");
+  });
 });

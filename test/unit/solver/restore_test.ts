@@ -66,7 +66,7 @@ describe("SolverPool restore", () => {
       replayed("expired", now, { deadlineAt: now }),
       replayed("queued-early", now, { createdAt: now - 5000 }),
     ]);
-    assert.deepEqual(counts, { polled: 1, queued: 2, uncertain: 1, expired: 1, ended: 0 });
+    assert.deepEqual(counts, { polled: 1, queued: 2, uncertain: 1, expired: 1, gone: 0, ended: 0 });
     assert.equal(pool.find("uncertain")?.error?.code, SUBMIT_UNCERTAIN);
     assert.equal(pool.find("expired")?.error?.code, "timeout");
     assert.equal(pool.find("held")?.status, "submitted");
@@ -83,9 +83,10 @@ describe("SolverPool restore", () => {
     const now = clock.now();
     const counts = pool.restore([], [
       { id: "s", type: "image", status: "solved", createdAt: now - 9000, endedAt: now - 5000, upstreamId: "u1", solution: "ABC", error: undefined },
-      { id: "f", type: "turnstile", status: "failed", createdAt: now - 9000, endedAt: now - 4000, upstreamId: undefined, solution: undefined, error: { code: "ERROR_X", message: "m" } },
+      { id: "f", type: "turnstile", status: "failed", createdAt: now - 9000, endedAt: now - 4000, upstreamId: undefined, solution: undefined, error: { code: "ERROR_X", message: "m" }, costUsd: 0.002 },
     ]);
     assert.equal(counts.ended, 2);
+    assert.equal(pool.find("f")!.costUsd, 0.002, "its cost answers again");
     const s = pool.find("s")!;
     assert.deepEqual([s.status, s.solution, s.upstreamId, s.endedAt], ["solved", "ABC", "u1", now - 5000]);
     assert.deepEqual(pool.find("f")!.error, { code: "ERROR_X", message: "m" });
