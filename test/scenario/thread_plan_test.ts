@@ -15,6 +15,7 @@ import type { Task } from "../../src/tasks/task.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
 import { eventually, SIM_KEY } from "../_support/harness.ts";
 import { PNG_B64 } from "../_support/images.ts";
+import { readAgent } from "../_support/providers_rig.ts";
 import { testProcess } from "../_support/process_stats.ts";
 
 const STEP_MS = 100;
@@ -155,6 +156,28 @@ describe("one thread plan, several replicas", () => {
       assert.ok(limits.every((l) => l >= 1 && l <= plan), `limits ${limits}`);
     } finally {
       await c.close();
+    }
+  });
+
+  test("the HAProxy agent's weight follows the replica's limit, not --threads: refused past the plan, the limit is the threads it holds", async () => {
+    const clock = new FakeClock();
+    const sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [SIM_KEY], clock, seed: 5, threads: 2, solveTimeMs: { image: 2000, token: 2000 }, balanceUsd: 100 });
+    const { config } = parseConfig({ listen: "127.0.0.1:0", "agent-listen": "127.0.0.1:0", threads: "4", "first-poll": "1s", "poll-interval": "250ms" }, {});
+    const w = await startWorker({ process: testProcess, config, upstreamUrl: sim.url, apiKey: SIM_KEY, clock, log: silentLogger, random: mulberry32(7) });
+    try {
+      await eventually(() => w.view.phase !== "starting", "startup");
+      for (let i = 0; i < 4; i++) w.pool.enqueue("image", IMAGE);
+      await eventually(() => sim.counts().capacityRefusals === 2 && w.pool.provider("captchaai")!.limit === 2, "two taken, two refused");
+      assert.deepEqual([w.pool.inFlight, w.pool.queueDepth], [2, 2]);
+      // T is the limit: 100 x 2 / (2 + 2 + 2) x (1 - 2/1000); with --threads as T it would read 50%.
+      assert.equal(await readAgent(w.agent!.address.port), "up ready 33%\n");
+      // The status page's row: the limit beside the plan now, and over the hour (sampled at the start: the whole plan).
+      await clock.advance(500);
+      const page = await (await fetch(`http://127.0.0.1:${w.address.port}/`)).text();
+      assert.match(page, /<td>captchaai<\/td><td>up<\/td><td>2\/4 threads busy, limit 2<\/td><td>4 of 4<\/td>/);
+    } finally {
+      await w.close();
+      await sim.close();
     }
   });
 });
