@@ -1,6 +1,7 @@
 /**
  * Each provider's metrics (README, Providers; Metrics): whether it can take work, its tasks by
- * type and outcome, what it cost, its budget left today and its threads. Provider names come from
+ * type and outcome, what it cost, its budget left today, its threads (a plan's adaptive limit: README,
+ * Thread plan) and the submits it refused for want of threads. Provider names come from
  * the providers file (a closed set); one provider without a file is `captchaai`.
  */
 import type { SolverPool } from "../solver/pool.ts";
@@ -38,7 +39,7 @@ export function registerProviderMetrics(registry: Registry, o: ProviderMetricsOp
       if (left !== undefined) set({ provider }, left);
     }
   });
-  registry.gauge("captcha_worker_provider_threads", "A provider's threads: busy (tasks it holds), limit (what this replica uses now), plan (a thread plan's threads).", ["provider", "state"], (set) => {
+  registry.gauge("captcha_worker_provider_threads", "A provider's threads: busy (tasks it holds), limit (what this replica may hold now: a plan's adaptive limit), plan (a thread plan's threads).", ["provider", "state"], (set) => {
     for (const provider of names) {
       const p = o.pool.provider(provider);
       if (!p) continue;
@@ -47,6 +48,12 @@ export function registerProviderMetrics(registry: Registry, o: ProviderMetricsOp
       if (p.plan !== undefined) set({ provider, state: "plan" }, p.plan);
     }
   });
+  registry.counterFn("captcha_worker_capacity_refusals_total", "Submits a thread plan refused for want of a free thread (ERROR_NO_SLOT_AVAILABLE, or CaptchaAI's ERROR_ZERO_BALANCE with money left); each was queued again, never failed.", (set) => {
+    for (const provider of names) {
+      const p = o.pool.provider(provider);
+      if (p?.plan !== undefined) set({ provider }, p.capacityRefusals);
+    }
+  }, ["provider"]);
   return {
     taskEnded(task) {
       if (task.provider === undefined) return; // never left the queue: no provider's
