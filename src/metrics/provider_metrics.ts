@@ -18,8 +18,13 @@ export interface ProviderMetricsOptions {
 export function registerProviderMetrics(registry: Registry, o: ProviderMetricsOptions): { taskEnded(task: Task): void } {
   const names = o.pool.providers;
   // The order of preference and the billing, for alerts that ask whether the fallback does the work.
-  const info = registry.gauge("captcha_worker_provider_info", "1 per provider: its rank in the order of preference (1 is first) and its billing (plan: a thread plan; per_solve: a price per solve).", ["provider", "rank", "billing"]);
-  names.forEach((provider, i) => info.set({ provider, rank: String(i + 1), billing: o.pool.provider(provider)?.plan === undefined ? "per_solve" : "plan" }, 1));
+  // Read at each scrape: a reload may reorder the providers or turn a plan into a per-solve account.
+  registry.gauge("captcha_worker_provider_info", "1 per provider: its rank in the order of preference (1 is first) and its billing (plan: a thread plan; per_solve: a price per solve).", ["provider", "rank", "billing"], (set) => {
+    o.pool.providers.forEach((provider, i) => {
+      const p = o.pool.provider(provider);
+      if (p && p.removed !== true) set({ provider, rank: String(i + 1), billing: p.plan === undefined ? "per_solve" : "plan" }, 1);
+    });
+  });
   registry.gauge("captcha_worker_provider_up", "1 while the provider can take new work (its key works, its circuit lets calls through, its budget is not spent); none for a provider a reload removed.", ["provider"], (set) => {
     // Removed by a reload: the operator's choice, no outage to alert on (README, Providers).
     for (const provider of names) if (o.pool.provider(provider)?.removed !== true) set({ provider }, o.up(provider) ? 1 : 0);
