@@ -217,6 +217,10 @@ export function laneSettings(spec: ProviderSpec, index: number, namesKeyOrigin: 
     priceUsd: (type) => solvePriceUsd(spec, type),
     dailyBudgetUsd: spec.dailyBudgetUsd,
     keyOrigin: namesKeyOrigin ? spec.keyOrigin : undefined,
+    // anti-captcha bills ERROR_CAPTCHA_UNSOLVABLE too ("Clients are charged for such tasks", its API's error list).
+    chargesUnsolvable: spec.protocol === "v2" && spec.dialect === "anticaptcha",
+    // Their getTaskResult answers carry `cost`: the budget holds the highest seen per type.
+    reportsCost: spec.protocol === "v2" && (spec.dialect === "anticaptcha" || spec.dialect === "2captcha"),
   };
 }
 

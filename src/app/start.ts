@@ -149,7 +149,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   for (const spec of specs) if (spec.key !== "") secrets.add(spec.key);
   let pool: SolverPool | undefined;
   // A provider past its daily budget takes no new task: a reason of its own beside the health rules.
-  const spent = (name: string) => (pool?.provider(name)?.budgetLeftUsd === 0 ? ["budget"] : []);
+  const spent = (name: string) => (pool?.provider(name)?.budgetSpent ? ["budget"] : []);
   const health = createHealth(w, { secrets, journal, random: o.random, providers: specs.map((s) => s.name), extra: spent, load: (name) => pool?.provider(name) });
   const metrics = createMetrics(w, { health, process: o.process });
   const upstream = createUpstreams(w, o, { specs, rereadKey: demo ? undefined : o.reloadApiKey, secrets, metrics: metrics.metrics });

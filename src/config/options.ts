@@ -109,7 +109,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   option("maxQueueWaitMs", "max-queue-wait", "60s",
     "the oldest queued task waiting longer: /health warns; twice as long: not ready (`backlog`)", v.duration(1000, 86_400_000), { group: "health" }),
   option("maxSaturation", "max-saturation", "0.1",
-    "/health warns above this share of submits refused for want of threads (over --error-window)", v.decimal(0, 1, "a ratio"), { group: "health" }),
+    "/health warns above this share of --error-window the thread plan was full while work waited", v.decimal(0, 1, "a ratio"), { group: "health" }),
   option("balanceTtlMs", "balance-ttl", "60s",
     "balance cache time-to-live (stale served while one refresh runs); --demo: 5s unless given", v.duration(1000, 86_400_000), { group: "health" }),
   option("checkTimeoutMs", "check-timeout", "5s",

@@ -62,6 +62,8 @@ export class Poller {
         return;
       }
       case "task_failed":
+        // Billed though unsolved where the provider says it bills it (anti-captcha), before the slot frees.
+        if (outcome.code === UNSOLVABLE && lane.chargesUnsolvable) core.charge(task, lane);
         core.release(task);
         if (outcome.code === UNSOLVABLE && task.submissions < 2 && task.deadlineAt > core.clock.now()) {
           // One more worker may solve what this one could not; a deliberate second submission.

@@ -36,7 +36,8 @@ export class PoolCore {
   /** Per open task: its deadline and its next poll. */
   readonly timers = new Map<string, { deadline: ScheduledJob; next?: ScheduledJob }>();
   /** Tasks holding a lane's slot (submitting or submitted), each with its lane, what cancels its calls and the price it was taken at. */
-  readonly holding = new Map<Task, { lane: Lane; controller: AbortController; priceUsd: number }>();
+  /** Each held task: its lane, its calls' controller, its price when taken and what its budget holds for it. */
+  readonly holding = new Map<Task, { lane: Lane; controller: AbortController; priceUsd: number; reservedUsd: number }>();
   /** Cancels the pool's own calls (the key re-check, reports). */
   readonly own = new AbortController();
   readonly idleWaiters = new Set<() => void>();
@@ -183,7 +184,7 @@ export class PoolCore {
   /** Gives `task` a slot of `lane` and the AbortController of its calls; the task is that provider's now. */
   hold(task: Task, lane: Lane): void {
     lane.bulkhead.acquire(task.kind);
-    this.holding.set(task, { lane, controller: new AbortController(), priceUsd: lane.commit(task.type) });
+    this.holding.set(task, { lane, controller: new AbortController(), priceUsd: lane.priceUsd(task.type), reservedUsd: lane.commit(task.type) });
     task.provider = lane.name;
   }
 
@@ -226,6 +227,11 @@ export class PoolCore {
   /** Every upstream answer's trouble to the log, rate-limited per provider, endpoint and code. */
   called(lane: Lane, endpoint: Endpoint, outcome: Outcome<unknown>): void {
     if (outcome.kind === "ok" || outcome.kind === "not_ready") return;
+    if (outcome.kind === "back_off" && lane.refusesThreads(outcome.code)) {
+      // The plan's threads are all busy: the limit absorbs it (README, Thread plan), no warning.
+      if (this.o.log.enabled("debug")) this.o.log.debug("upstream has no free thread; the limit adapts", { endpoint, code: outcome.code, limit: lane.slots.limit, ...lane.tag });
+      return;
+    }
     if (outcome.kind === "task_failed" && outcome.blame === "client") return; // the task's own debug line says it
     const what = outcome.kind === "back_off" ? "upstream asks to back off; submissions paused" : `upstream ${outcome.kind.replace("_", " ")}`;
     this.repeats.warn(`${lane.name} ${endpoint} ${outcome.code}`, what, { endpoint, code: outcome.code, message: outcome.message, ...lane.tag });
@@ -274,7 +280,8 @@ export class PoolCore {
     if (!held) return;
     this.holding.delete(task);
     held.lane.bulkhead.release(task.kind);
-    held.lane.uncommit(held.priceUsd);
+    held.lane.uncommit(held.reservedUsd);
+    held.lane.slots.released(task);
     if (this.holding.size === 0) for (const w of [...this.idleWaiters]) w();
   }
 
@@ -284,11 +291,13 @@ export class PoolCore {
    */
   charge(task: Task, lane: Lane, reportedUsd?: number): void {
     if (lane.plan) return;
+    if (reportedUsd !== undefined) lane.noteCost(task.type, reportedUsd);
     const usd = reportedUsd ?? this.holding.get(task)?.priceUsd ?? lane.priceUsd(task.type);
     if (usd <= 0) return;
     const now = this.clock.now();
     const total = lane.spend(usd, now);
-    task.costUsd = usd;
+    // A task resubmitted after an unsolvable answer billed by its provider costs both.
+    task.costUsd = Math.round(((task.costUsd ?? 0) + usd) * 1e6) / 1e6;
     this.o.onSpend?.(lane.name, utcDay(now), total);
   }
 
