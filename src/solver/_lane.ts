@@ -69,7 +69,9 @@ export class Lane {
     this.circuit = new CircuitBreaker(ctx.clock, {
       onChange: (state: CircuitState) => {
         o.health.circuit(state);
-        ctx.log.warn("upstream circuit " + state.replace("_", "-"), { circuit: state, cause: this.circuit.cause, ...this.tag });
+        // Opening is trouble; closing (or half-opening to try) is the way back.
+        const line = state === "open" ? ctx.log.warn : ctx.log.info;
+        line.call(ctx.log, "upstream circuit " + state.replace("_", "-"), { circuit: state, cause: this.circuit.cause, ...this.tag });
         if (state !== "open") ctx.pump();
       },
     });
