@@ -263,7 +263,7 @@ export function createSolver(w: Wiring, o: SolverOptions): SolverPool {
   });
   for (const p of o.health.providers) p.health.setLoadSource(() => pool.load());
   for (const { spec, client } of o.providers) {
-    registerUpstreamCheck(checks, { client, pool, clock, ttlMs: config.balanceTtlMs, timeoutMs: config.checkTimeoutMs, name: checkNameOf(spec.name), provider: spec.name });
+    registerUpstreamCheck(checks, { client, pool, clock, ttlMs: config.balanceTtlMs, timeoutMs: config.checkTimeoutMs, name: checkNameOf(spec.name), provider: spec.name, log });
   }
   return pool;
 }

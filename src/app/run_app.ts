@@ -11,6 +11,7 @@ import { formatHostPort, parseHostPort } from "../config/host_port.ts";
 import { ENV_PREFIX } from "../config/options.ts";
 import { stopOnSignal } from "./lifecycle.ts";
 import { PLAIN_START_ERRORS, startWorker, type Worker, type WorkerOptions } from "./start.ts";
+import { DEMO_REMINDER_MS } from "./demo.ts";
 import { formatDuration } from "../config/duration.ts";
 
 /** Lines held back until the start line; a start that logs more than this writes them as they come. */
@@ -141,6 +142,8 @@ export async function runApp(o: RunAppOptions): Promise<number> {
   });
   for (const line of pending) rt.stderr(line);
   if (worker.demo) {
+    // On a terminal the log scrolls the banner away: its short form comes back at Enter and every few minutes (README, Set-up).
+    worker.demo.remind(worker.address, { write: rt.stdout, everyMs: rt.isTTY ? DEMO_REMINDER_MS : undefined, onEnter: rt.onEnter });
     rt.stdout(worker.demo.banner(worker.address));
     worker.demo.startTraffic(worker.pool);
   }

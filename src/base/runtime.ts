@@ -18,7 +18,15 @@ export interface Runtime {
   onReload?: (handler: () => void) => () => void;
   /** Ends the process at once (the second signal during a drain). */
   exit(code: number): never;
+  /** stdout is a terminal. */
   isTTY: boolean;
+  /** stderr (where the log goes) is a terminal. @default false */
+  stderrIsTTY?: boolean;
+  /**
+   * Calls `handler` for each line typed on stdin (Enter) when stdin is a terminal, and returns the
+   * unsubscribe, which stops reading; undefined (nothing read) when stdin is no terminal. Absent: tests.
+   */
+  onEnter?: (handler: () => void) => (() => void) | undefined;
   /** What metrics, systemd and the start line read of the process (version, pid, CPU, memory). */
   process: ProcessStats;
 }

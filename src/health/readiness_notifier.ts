@@ -92,12 +92,17 @@ export class ReadinessNotifier {
     }
     const key = keyOf(r);
     if (key === this.#lastKey) return;
+    // Still starting: a first check result changes only the issues under `starting`, and the start's
+    // end (a phase change, checked at once) publishes what it found: one line, not two.
+    if (r.state === "starting" && this.#last.state === "starting") return;
     const from = this.#last.state;
     this.#last = r;
     this.#lastKey = key;
     if (from !== r.state) this.#record(from, r);
     if (r.state === "probation") this.#o.log.info("probation: a few tasks will tell whether the fault cleared", { issues: [] });
     else if (r.ready) this.#o.log.info("ready", { issues: [] });
+    // A stop someone asked for is no trouble: the drain is info, whatever else holds.
+    else if (r.state === "draining") this.#o.log.info("not ready", { issues: r.issues.map(formatIssue) });
     else this.#o.log.warn("not ready", { issues: r.issues.map(formatIssue) });
     for (const l of this.#listeners) {
       try {

@@ -26,6 +26,9 @@ export interface MinuteStats {
   failed: number;
   /** Milliseconds spent in each readiness state during the minute. */
   msIn: Record<ReadinessState, number>;
+  /** The state its first and its last recorded instant were in (undefined: no time recorded yet); the timeline orders the minute by them. */
+  firstState?: ReadinessState | undefined;
+  lastState?: ReadinessState | undefined;
   /** The issues that held while not_ready, latest value per kind. */
   issues: ReadinessIssue[];
   /** The last balance sampled in the minute, and the lowest (undefined: none known). */
@@ -86,6 +89,8 @@ const emptyStats = (): MinuteStats => ({
   solved: 0,
   failed: 0,
   msIn: Object.fromEntries(READINESS_STATES.map((s) => [s, 0])) as Record<ReadinessState, number>,
+  firstState: undefined,
+  lastState: undefined,
   issues: [],
   balanceUsd: undefined,
   balanceMinUsd: undefined,
@@ -97,6 +102,8 @@ function resetStats(s: MinuteStats): void {
   s.solved = 0;
   s.failed = 0;
   for (const k of READINESS_STATES) s.msIn[k] = 0;
+  s.firstState = undefined;
+  s.lastState = undefined;
   s.issues.length = 0;
   s.balanceUsd = undefined;
   s.balanceMinUsd = undefined;
@@ -272,6 +279,8 @@ export class StatusHistory {
       const slot = this.#ring.at(minute);
       if (slot) {
         slot.msIn[this.#state] += end - t;
+        slot.firstState ??= this.#state;
+        slot.lastState = this.#state;
         this.#noteIssues(slot);
       }
       t = end;

@@ -8,6 +8,7 @@ import { formatIssue, parseIssue, type FindingKind, type ReadinessIssue } from "
 import { attr, escapeHtml as esc, hhmmss } from "./_html.ts";
 import { describeStretch, linesSvg, outsideFor, stateLabel, tasksSvg, timelineSvg } from "./history_svg.ts";
 import { readinessStretches } from "./readiness_stretches.ts";
+import { timelineRuns } from "./timeline_runs.ts";
 import type { HistoryView } from "./status_history.ts";
 import { duration, MARK_SYMBOL, type Mark, type StatusModel } from "./status_model.ts";
 
@@ -133,8 +134,19 @@ table.stack td:empty{display:none}
 
 const swatch = (cls: string, text: string) => `<li><span class="sw ${cls}"></span>${esc(text)}</li>`;
 
-function historySection(h: HistoryView, minBalance: number | null | undefined, threads: number | undefined): string {
-  const stretches = readinessStretches(h);
+/** The fewest minutes the charts span: the first minutes of a start fill a sixth of a chart, not a sliver. */
+export const MIN_SHOWN_MINUTES = 10;
+
+/** The minutes the charts draw: since the start (at least MIN_SHOWN_MINUTES), up to the hour. */
+export function shownMinutes(h: HistoryView): HistoryView["minutes"] {
+  const sinceStart = Math.floor(h.now / 60_000) - Math.floor(h.startedAt / 60_000) + 1;
+  const n = Math.min(h.minutes.length, Math.max(MIN_SHOWN_MINUTES, Number.isFinite(sinceStart) ? sinceStart : h.minutes.length));
+  return h.minutes.slice(-n);
+}
+
+function historySection(full: HistoryView, minBalance: number | null | undefined, threads: number | undefined): string {
+  const stretches = readinessStretches(full);
+  const h: HistoryView = { ...full, minutes: shownMinutes(full) };
   const outside = stretches.filter((s) => s.state !== "ready" && s.state !== "gap").reverse();
   const recordedMs = Math.max(0, h.now - Math.max(h.startedAt, h.minutes[0]?.start ?? h.startedAt));
   const notReadyMs = stretches.reduce((sum, s) => sum + s.msNotReady, 0);
@@ -146,10 +158,11 @@ function historySection(h: HistoryView, minBalance: number | null | undefined, t
   const failedHour = h.minutes.reduce((n, m) => n + (m.stats?.failed ?? 0), 0);
   const usd = (v: number) => `$${v.toFixed(2)}`;
   const count = (v: number) => String(Math.round(v));
-  return `<section id="history"><h2>The last hour</h2>
+  const span = h.minutes.length >= 60 ? "hour" : `${h.minutes.length} minutes`;
+  return `<section id="history"><h2>The last ${span}</h2>
 <div class="charts">
-<figure><figcaption><b>Readiness</b> (each minute in the worst state it held): outside ready ${esc(outsideFor(notReadyMs))} of the ${esc(duration(recordedMs / 1000))} recorded</figcaption>
-${timelineSvg(stretches)}
+<figure><figcaption><b>Readiness</b> (each state as long as it held): outside ready ${esc(outsideFor(notReadyMs))} of the ${esc(duration(recordedMs / 1000))} recorded</figcaption>
+${timelineSvg(timelineRuns(h), h.minutes[0]?.start ?? h.now, h.minutes.length)}
 <ul class="legend">${["ready", "probation", "not_ready", "starting", "draining", "gap"].map((s) => swatch(s, stateLabel(s as never))).join("")}</ul></figure>
 <figure><figcaption><b>Tasks per minute</b>: ${solvedHour} solved, ${failedHour} failed in the hour${minute ? `; this minute ${minute.solved} solved, ${minute.failed} failed` : ""}</figcaption>
 ${tasksSvg(h)}
@@ -164,11 +177,11 @@ ${linesSvg("balance-chart", "balance over the last hour", [
 ${linesSvg("load-chart", "queue depth and in-flight over the last hour", [
     { cls: "queue", name: "queued", values: values((s) => peak(s.queueMax)) },
     { cls: "in_flight", name: "in flight", values: values((s) => peak(s.inFlightMax)) },
-  ], count, starts)}
+  ], count, starts, undefined, threads)}
 <ul class="legend">${swatch("queue", "queued")}${swatch("in_flight", "in flight")}</ul></figure>
 </div>
-<h3>Outside ready in the last hour</h3>
-${outside.length ? `<ol id="stretches" reversed>${outside.map((s) => `<li class="${s.state}">${esc(describeStretch(s))}</li>`).join("")}</ol>` : `<p id="stretches">Ready all the time recorded.</p>`}
+<h3>Outside ready in the last hour (newest first)</h3>
+${outside.length ? `<ol id="stretches">${outside.map((s) => `<li class="${s.state}">${esc(describeStretch(s))}</li>`).join("")}</ol>` : `<p id="stretches">Ready all the time recorded.</p>`}
 </section>`;
 }
 

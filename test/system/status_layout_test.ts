@@ -48,7 +48,7 @@ test("the status page with its longest texts has nothing wider than the viewport
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const browser = await launchChromium(chromiumPath);
   try {
-    for (const [width, height] of [[1200, 900], [390, 900]] as const) {
+    for (const [width, height] of [[1200, 900], [390, 844]] as const) {
       const page = await browser.open(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, width, height);
       const got = await page.evaluate<{ scrollWidth: number; clientWidth: number; wide: string[] }>(`({
         scrollWidth: document.documentElement.scrollWidth,

@@ -27,6 +27,28 @@ describe("ReadinessNotifier", () => {
     assert.deepEqual(s.published, [[]]);
   });
 
+  test("ReadinessNotifier: a failed first check while starting is published once, when the start ends, not also under `starting`", async () => {
+    const s = setup();
+    await s.setBalance(0.1);
+    s.notifier.check();
+    assert.equal(s.lines.length, 0, "still starting: the start's end says it");
+    assert.deepEqual(s.notifier.history(), []);
+    s.view.setPhase("running");
+    s.notifier.check();
+    assert.deepEqual(s.lines.map((l) => [l.level, l.msg, l.issues]), [["warn", "not ready", ["low_balance=$0.10"]]]);
+    assert.deepEqual(s.notifier.history().map((c) => `${c.from} -> ${c.to}`), ["starting -> not_ready"]);
+  });
+
+  test("ReadinessNotifier logs the drain at info, even over other issues: a stop asked for is no warning", async () => {
+    const s = setup();
+    s.view.setPhase("running");
+    await s.setBalance(0.1);
+    s.notifier.check();
+    s.view.setPhase("draining");
+    s.notifier.check();
+    assert.deepEqual(s.lines.map((l) => [l.level, l.msg, l.issues]), [["warn", "not ready", ["low_balance=$0.10"]], ["info", "not ready", ["draining", "low_balance=$0.10"]]]);
+  });
+
   test("ReadinessNotifier publishes each change once, however often it is checked, and a new kind of issue too", async () => {
     const s = setup();
     s.view.setPhase("running");
