@@ -6,56 +6,21 @@
  * headless Chromium at 1200x900 and 390x844, and a Ctrl-C to npm's process group that ends it quietly.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { parseDurationMs } from "../../src/config/duration.ts";
 import { launchChromium, type Chromium } from "../_support/chromium_page.ts";
 import { ROOT, waitForStart } from "../_support/cli.ts";
-import { bannerCommands, runLine, type BannerCommand, type LineResult } from "../_support/demo_banner.ts";
+import { bannerCommands, capturedName, runLine, type LineResult } from "../_support/demo_banner.ts";
 import { pollUntil } from "../_support/net.ts";
+import { copyTrackedFiles, newcomerEnv, runNpm, startNpm, whichIn, type NpmRun } from "../_support/newcomer.ts";
 import { requireOrSkip, requireProgram } from "../_support/programs.ts";
 import { tempDir } from "../_support/temp_dirs.ts";
 
 /** Where the README's quick start must begin (README, Set-up): a newcomer should not scroll for it. */
 const QUICK_START_WITHIN_LINES = 40;
-
-/**
- * A newcomer's terminal: this run's environment without npm's script variables, the test runner's,
- * the worker's own settings (CAPTCHA_WORKER_*), and without this checkout's directories on PATH (the
- * pinned Node among them): the machine's npm and node, as before the first `npm ci`.
- */
-function newcomerEnv(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|NODE_|TSX_|CAPTCHA_WORKER_)|^INIT_CWD$/i.test(k)));
-  env.PATH = (process.env.PATH ?? "/usr/bin:/bin").split(":").filter((d) => d !== "" && !(resolve(d) + "/").startsWith(ROOT)).join(":");
-  return env;
-}
-
-/** `command -v program` under `env`'s PATH. */
-function whichIn(program: string, env: NodeJS.ProcessEnv): string | undefined {
-  const r = spawnSync("sh", ["-c", `command -v ${program}`], { encoding: "utf8", env });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-/** Copies the files `git ls-files` lists, as the working tree holds them, into `dest`; their count. */
-function copyTrackedFiles(dest: string): number {
-  const r = spawnSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8" });
-  assert.equal(r.status, 0, `git ls-files: ${r.stderr}`);
-  let n = 0;
-  for (const file of r.stdout.split("\0").filter(Boolean)) {
-    const from = join(ROOT, file);
-    const stat = lstatSync(from, { throwIfNoEntry: false });
-    if (!stat) continue; // deleted in the working tree
-    const to = join(dest, file);
-    mkdirSync(dirname(to), { recursive: true });
-    if (stat.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
-    else copyFileSync(from, to); // keeps the mode: scripts stay executable
-    n++;
-  }
-  return n;
-}
 
 /** The quick start's commands: the first line of the README's first ```sh block, split at `&&`, and where it is. */
 function quickStart(readme: string): { commands: string[]; line: number } {
@@ -76,40 +41,12 @@ function levelOf(line: string): string | undefined {
   }
 }
 
-interface NpmRun {
-  child: ChildProcess;
-  stdout(): string;
-  /** Every stderr line so far (the worker's log, and anything npm or Node print). */
-  lines: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** `npm ARGS` in `cwd`, in a process group of its own as a terminal's foreground job, stdout and stderr no TTY. */
-function startNpm(npm: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): NpmRun {
-  const child = spawn(npm, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let partial = "";
-  const lines: string[] = [];
-  child.stdout!.on("data", (c: Buffer) => void (out += c));
-  child.stderr!.on("data", (c: Buffer) => {
-    const parts = (partial + c.toString()).split("\n");
-    partial = parts.pop()!;
-    lines.push(...parts.filter(Boolean));
-  });
-  const exited = once(child, "exit").then(([code, signal]) => {
-    if (partial) lines.push(partial);
-    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
-  });
-  return { child, stdout: () => out, lines, exited };
-}
-
 /** What a banner line is checked against, besides exiting 0. */
 interface LineCheck {
   line: string;
-  heading: string;
   result: LineResult;
   /** Polls /health/ready until it answers `status` (with an issue `issue` accepts), within what the heading promises. */
-  readiness(status: 200 | 503, issue?: RegExp | ((issue: string) => boolean)): Promise<void>;
+  readiness(status: 200 | 503, issue?: { says: string; accepts(issue: string): boolean }): Promise<void>;
   minBalanceUsd: number;
 }
 
@@ -150,9 +87,12 @@ const EXPECTATIONS: readonly Expectation[] = [
     check: async (c) => {
       const balance = Number((JSON.parse(/-d '([^']*)'/.exec(c.line)![1]!) as { balance: number }).balance);
       // The sample tasks go on spending: the balance read may be a few cents under the one set.
-      const low = (issue: string) => {
-        const usd = /^low_balance=\$(\d+\.\d\d)$/.exec(issue)?.[1];
-        return usd !== undefined && Number(usd) <= balance;
+      const low = {
+        says: `low_balance=$X, X <= ${balance}`,
+        accepts: (issue: string) => {
+          const usd = /^low_balance=\$(\d+\.\d\d)$/.exec(issue)?.[1];
+          return usd !== undefined && Number(usd) <= balance;
+        },
       };
       if (balance < c.minBalanceUsd) await c.readiness(503, low);
       else await c.readiness(200);
@@ -211,6 +151,8 @@ const PAGE_FACTS = `({
 test("a newcomer on a fresh copy: npm ci --offline, the README's quick start, every banner line run by sh, the status page in Chromium at 1200x900 and 390x844, a quiet Ctrl-C", { timeout: 300_000 }, async (t: TestContext) => {
   const env = newcomerEnv();
   if (!requireProgram(t, "git", "git") || !requireProgram(t, "curl", "curl")) return;
+  const checkout = spawnSync("git", ["rev-parse", "--is-inside-work-tree"], { cwd: ROOT, encoding: "utf8" });
+  if (!requireOrSkip(t, checkout.status === 0, `${ROOT} is not a git checkout (git ls-files names what a clone holds): ${checkout.stderr.trim()}`)) return;
   const npm = whichIn("npm", env);
   if (!requireOrSkip(t, npm !== undefined, "npm not found on PATH (outside this checkout): apt-get install -y npm")) return;
   const chromiumPath = requireProgram(t, "chromium", "chromium");
@@ -238,15 +180,7 @@ test("a newcomer on a fresh copy: npm ci --offline, the README's quick start, ev
     assert.match(readme, /`npm start -- --listen 127\.0\.0\.1:\d+`/, "the README says how to give npm start another address");
 
     // npm ci, offline: the cache is filled by CI's own `npm ci` before `npm test` (.ci/run).
-    const ci = await timed("npm ci --offline", () =>
-      new Promise<{ code: number | null; out: string }>((done) => {
-        const child = spawn(npm!, [...start.commands[0]!.split(" ").slice(1), "--offline"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
-        let out = "";
-        child.stdout.on("data", (c: Buffer) => void (out += c));
-        child.stderr.on("data", (c: Buffer) => void (out += c));
-        child.once("exit", (code) => done({ code, out }));
-      }),
-    );
+    const ci = await timed("npm ci --offline", () => runNpm(npm!, [...start.commands[0]!.split(" ").slice(1), "--offline"], dir, env));
     if (ci.code !== 0 && /ENOTCACHED/.test(ci.out)) {
       requireOrSkip(t, false, `npm ci --offline: a package is not in the npm cache (ENOTCACHED); run npm ci once online to fill it:\n${ci.out.slice(-1500)}`);
       return;
@@ -283,18 +217,16 @@ test("a newcomer on a fresh copy: npm ci --offline, the README's quick start, ev
         assert.equal(r.code, 0, `exit ${r.code}: ${cmd.line}\n${r.stderr}${r.stdout}`);
         await expectation.check({
           line: cmd.line,
-          heading: cmd.heading,
           result: r,
           minBalanceUsd,
           readiness: async (status, issue) => {
             if (status === 503) faultFrom ??= logAt;
-            const accepts = issue instanceof RegExp ? (i: string) => issue.test(i) : issue;
-            await pollUntil(`${cmd.line}\n/health/ready answering ${status}${issue ? ` with an issue ${issue instanceof RegExp ? issue : issue.toString()}` : ""} (${cmd.heading})`, async () => {
+            await pollUntil(`${cmd.line}\n/health/ready answering ${status}${issue ? ` with an issue ${issue.says}` : ""} (${cmd.heading})`, async () => {
               const res = await fetch(`${base}/health/ready`);
               const body = (await res.json()) as { issues: string[] };
               if (res.status === 503) issuesSeen.push(...body.issues.filter((i) => !issuesSeen.includes(i)));
               return { status: res.status, issues: body.issues };
-            }, { until: (r) => r.status === status && (accepts === undefined || r.issues.some(accepts)), timeoutMs: promisedMs(cmd.heading), intervalMs: 100 });
+            }, { until: (r) => r.status === status && (issue === undefined || r.issues.some((i) => issue.accepts(i))), timeoutMs: promisedMs(cmd.heading), intervalMs: 100 });
             if (status === 200 && faultFrom !== undefined) {
               faultWindows.push([faultFrom, w.lines.length]);
               faultFrom = undefined;
@@ -303,13 +235,13 @@ test("a newcomer on a fresh copy: npm ci --offline, the README's quick start, ev
         });
         return r;
       });
-      const name = /^(\w+)=\$\(/.exec(cmd.line)?.[1];
+      const name = capturedName(cmd.line);
       if (name) vars[name] = result.captured!;
     }
     const missing = EXPECTATIONS.filter((e) => !seen.has(e)).map((e) => e.says);
     assert.deepEqual(missing, [], `the banner prints no line that ${missing.join("; ")}:\n${banner}`);
     assert.equal(faultFrom, undefined, "the banner's lines leave the worker ready");
-    t.diagnostic(`${commands.length} banner lines run: ${commands.map((c: BannerCommand) => c.line.slice(0, 40)).join(" | ")}`);
+    t.diagnostic(`${commands.length} banner command lines run`);
 
     // The status page, as a laptop and a phone show it.
     const chromium = await browser;
@@ -344,7 +276,8 @@ test("a newcomer on a fresh copy: npm ci --offline, the README's quick start, ev
       })
       .map(({ l, i }) => `${i >= stopAt ? "after Ctrl-C: " : ""}${l}`);
     assert.deepEqual(loud, [], "no warn or error line outside the faults the banner's lines set (a demo with no fault, and its Ctrl-C, say nothing alarming)");
-    t.diagnostic(`${files} files copied`);
+    const duringFaults = faultWindows.reduce((n, [from, to]) => n + w.lines.slice(from, to).filter((l) => /^(warn|error)$/.test(levelOf(l) ?? "")).length, 0);
+    t.diagnostic(`${files} files copied; ${w.lines.length} log lines, ${duringFaults} warn or error while the banner's faults held`);
   } finally {
     if (worker) {
       try {
