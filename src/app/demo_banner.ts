@@ -51,6 +51,7 @@ export function demoBanner(f: BannerFacts): string {
   const sample = JSON.stringify({ type: "image", image: f.sampleImage, numeric: 1 });
   const ttl = formatDuration(f.config.balanceTtlMs);
   const key = f.clientKey;
+  const also = f.overflow ? " --demo-overflow" : "";
   return (
     `\nDemo: the worker solves sample tasks on the built-in simulator (no key, no network); it listens on ${formatHostPort(f.address)}${wildcard(f.address) ? " (every interface)" : ""}.\n` +
     `  status page   ${base}/\n  readiness     ${base}/health/ready\n  health report ${base}/health\n  metrics       ${base}/metrics\n  simulator     ${sim}__sim/counts\n` +
@@ -58,21 +59,28 @@ export function demoBanner(f: BannerFacts): string {
     `\nPost a task, then read it back by its id (the read waits up to 30 s for the solution):\n` +
     `  id=$(curl -s "${base}/v1/tasks"${auth} ${json} -d '${sample}' | sed -n 's/.*"id":"\\([^"]*\\)".*/\\1/p')\n` +
     `  curl -s${auth} "${base}/v1/tasks/$id?wait=30"\n` +
-    `Run the simulated account low, then restore it (readiness and the status page follow at the next balance read, within ${ttl}):\n` +
+    (f.overflow
+      ? // With a second provider the worker stays ready: the plan going down is the failover to watch.
+        `Run the plan's simulated account low, then restore it: within ${ttl} the plan is down (a warning on /health/ready and the status page, a "provider down" log line), ` +
+        `every task goes to ${f.overflow.name}, and readiness stays 200 while ${f.overflow.name} can take work:\n`
+      : `Run the simulated account low, then restore it (readiness and the status page follow at the next balance read, within ${ttl}):\n`) +
     `  curl -s -X POST ${sim}__sim/balance ${json} -d '{"balance":0.5}'\n` +
     `  curl -s -X POST ${sim}__sim/balance ${json} -d '{"balance":${f.balanceUsd}}'\n` +
-    `Make the simulator answer HTTP 500 to every call, then clear the fault (readiness follows within ${ttl}, busy or idle):\n` +
+    (f.overflow
+      ? `Make the plan's simulator answer HTTP 500 to every call, then clear the fault (the plan down and back within ${ttl}, as above):\n`
+      : `Make the simulator answer HTTP 500 to every call, then clear the fault (readiness follows within ${ttl}, busy or idle):\n`) +
     `  curl -s -X POST ${sim}__sim/faults ${json} -d '{"endpoint":"all","status":500}'\n` +
     `  curl -s -X DELETE ${sim}__sim/faults\n` +
     (key === undefined
       ? ""
-      : `\n2captcha gateway, demo client key ${key}: post an image, then read it back by its id (an image takes about 3 s here):\n` +
+      : `\n2captcha gateway, demo client key ${key}: post an image, then read it back by its id, asked every 2 s while CAPCHA_NOT_READY as a 2captcha client does:\n` +
         `  id=$(curl -s "${base}/in.php?key=${key}&method=base64&body=${encodeURIComponent(f.sampleImage)}&json=1" | sed -n 's/.*"request":"\\([^"]*\\)".*/\\1/p')\n` +
-        `  sleep 5; curl -s "${base}/res.php?key=${key}&action=get&id=$id&json=1"\n` +
+        // The wait depends on the load (an overflowing plan holds a task 5 s), so the shell asks until the answer is in.
+        `  until r=$(curl -s "${base}/res.php?key=${key}&action=get&id=$id&json=1"); [ "\${r#*CAPCHA_NOT_READY}" = "$r" ]; do sleep 2; done; echo "$r"\n` +
         `The same through the published 2captcha-ts client: as is in this repository's directory (a dev dependency), elsewhere after npm i ${CLIENT_PACKAGE}:\n` +
         `  node -e 'const {Solver}=require("2captcha-ts");const p=require("2captcha-ts/dist/structs/constants/constants.js").supportedProviders.twoCaptcha;` +
         `p.in="${base}/in.php";p.res="${base}/res.php";new Solver("${key}",1000).imageCaptcha({body:"${f.sampleImage}"}).then(console.log)'\n`) +
-    `\nAnother address: npm start -- --listen 127.0.0.1:9090 (the executable: captcha-worker run --demo --listen 127.0.0.1:9090).\n` +
+    `\nAnother address: npm start --${also} --listen 127.0.0.1:9090 (the executable: captcha-worker run --demo${also} --listen 127.0.0.1:9090).\n` +
     `Stop with Ctrl-C.${remindersLine(f.reminders)}\n\n`
   );
 }

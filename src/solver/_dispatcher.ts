@@ -6,20 +6,23 @@
  * a submit whose request may have reached the upstream is never repeated, here or elsewhere; the
  * task fails SUBMIT_UNCERTAIN instead of risking a double charge. One that surely did not goes back
  * to the head of its queue, for the next provider at once or, after a thread plan's "no free
- * thread", for the same plan until the task has waited long enough to overflow.
+ * thread", for the same plan until the task has waited long enough to overflow. A plan's lane learns
+ * its limit from those answers (README, Thread plan): a submit past what it holds safely is a probe,
+ * and the pump wakes when a paced probe may go.
  */
 import type { Task } from "../tasks/task.ts";
 import type { TaskKind, TaskType } from "../tasks/task_catalogue.ts";
 import { SUBMIT } from "../upstream/endpoints.ts";
 import type { Lane } from "./_lane.ts";
+import type { Room } from "./_lane_slots.ts";
 import { SUBMIT_UNCERTAIN, type PoolCore } from "./_pool_core.ts";
 import type { Poller } from "./_poller.ts";
 
 /** How far into each queue the pump looks past a head no provider can take yet (its type waits on a busy plan, say). */
 const LOOKAHEAD = 64;
 
-/** What a lane says of a task now: take it, it is busy (the task may wait for it), or it is out of the running. */
-type Verdict = "take" | "busy" | "out";
+/** What a lane says of a task now: take it (as a probe, maybe), it is busy (the task may wait for it), or it is out of the running. */
+type Verdict = Room | "out";
 
 export class Dispatcher {
   readonly #core: PoolCore;
@@ -39,15 +42,19 @@ export class Dispatcher {
     const now = core.clock.now();
     let wakeAt = Number.POSITIVE_INFINITY;
     const blocked: Record<TaskKind, number> = { image: 0, token: 0 };
+    const waitedOn = new Set<Lane>();
     for (;;) {
-      const pick = this.#next(now, blocked, (at) => (wakeAt = Math.min(wakeAt, at)));
+      waitedOn.clear(); // what the last look, which found nothing to start, saw waiting
+      const pick = this.#next(now, blocked, (at) => (wakeAt = Math.min(wakeAt, at)), waitedOn);
       if (!pick) break;
-      const { task, lane, index } = pick;
+      const { task, lane, index, room } = pick;
       core.takeFromQueue(task, index);
       core.leaveQueue(task, now);
       core.hold(task, lane);
+      lane.slots.submitting(task, room);
       void this.#submit(task, lane);
     }
+    for (const lane of core.lanes) lane.noteWaiting(waitedOn.has(lane));
     this.#wakeAt(wakeAt, now);
   }
 
@@ -55,7 +62,7 @@ export class Dispatcher {
    * The oldest task some lane takes now, looking past heads no lane takes yet (at most LOOKAHEAD a
    * queue); `later(at)` learns when a task waiting on `after` may overflow.
    */
-  #next(now: number, blocked: Record<TaskKind, number>, later: (at: number) => void): { task: Task; lane: Lane; index: number } | undefined {
+  #next(now: number, blocked: Record<TaskKind, number>, later: (at: number) => void, waitedOn: Set<Lane>): { task: Task; lane: Lane; index: number; room: Room } | undefined {
     const core = this.#core;
     const cursors: Record<TaskKind, number> = { image: blocked.image, token: blocked.token };
     for (;;) {
@@ -64,29 +71,35 @@ export class Dispatcher {
       if (!image && !token) return undefined;
       const kind: TaskKind = !token || (image && image.task.createdAt <= token.task.createdAt) ? "image" : "token";
       const candidate = (kind === "image" ? image : token)!;
-      const lane = this.#laneFor(candidate.task, now, later);
-      if (lane) return { task: candidate.task, lane, index: candidate.index };
+      const taken = this.#laneFor(candidate.task, now, later, waitedOn);
+      if (taken) return { task: candidate.task, ...taken, index: candidate.index };
       cursors[kind] = candidate.index + 1;
       if (cursors[kind] >= LOOKAHEAD) cursors[kind] = Number.POSITIVE_INFINITY;
     }
   }
 
   /** The lane that takes `task` now, if any; a task waiting on a busy lane before it learns when it may overflow. */
-  #laneFor(task: Task, now: number, later: (at: number) => void): Lane | undefined {
+  #laneFor(task: Task, now: number, later: (at: number) => void, waitedOn: Set<Lane>): { lane: Lane; room: Room } | undefined {
     const core = this.#core;
     let waiting = false;
     for (const lane of core.lanes) {
       const v = this.#verdict(lane, task, now);
+      if (v === "busy") {
+        waitedOn.add(lane);
+        const probeAt = lane.slots.probeAt;
+        if (probeAt !== undefined) later(probeAt);
+      }
       // An open circuit's cool-down ends on its own clock: pump then (a good check pumps earlier).
       if (lane.circuit.state === "open" && lane.takes(task.type, proxied(task))) later(now + Math.max(1, lane.circuit.retryInMs));
       if (v === "out") continue;
       const waited = now - task.createdAt >= lane.afterMs;
-      if (v === "take" && (!waiting || waited)) {
+      const room = v === "busy" ? undefined : v;
+      if (room && (!waiting || waited)) {
         // The circuit's half-open trial counts the call it lets through.
-        if (lane.circuit.tryAcquire()) return lane;
+        if (lane.circuit.tryAcquire()) return { lane, room };
         continue;
       }
-      if (v === "take" && !waited) later(task.createdAt + lane.afterMs);
+      if (room && !waited) later(task.createdAt + lane.afterMs);
       waiting = true;
     }
     return undefined;
@@ -101,7 +114,7 @@ export class Dispatcher {
     if (paused === "trouble") return "out";
     if (paused === "capacity") return "busy";
     const otherKind: TaskKind = task.kind === "image" ? "token" : "image";
-    return lane.hasRoom(task.kind, this.#core.queuedOf(otherKind) > 0) ? "take" : "busy";
+    return lane.slots.room(task.kind, this.#core.queuedOf(otherKind) > 0);
   }
 
   /**
@@ -173,8 +186,8 @@ export class Dispatcher {
     if (outcome === undefined || task.status !== "queued") return;
     switch (outcome.kind) {
       case "ok":
-        lane.health.submitAnswered(false);
         lane.submitBackoff.reset();
+        lane.taken(task);
         task.status = "submitted";
         task.submissions++;
         task.upstreamId = outcome.value;
@@ -206,6 +219,14 @@ export class Dispatcher {
         core.fail(task, outcome.code, outcome.message, outcome.blame);
         return;
       case "back_off":
+        if (lane.refusesThreads(outcome.code)) {
+          // A plan's "no free thread" while money is there: the limit learns it, the task waits at the head, never failed.
+          lane.slots.refused(task);
+          lane.refusedFor(outcome.code);
+          core.requeue(task);
+          this.pump();
+          return;
+        }
         lane.refusedFor(outcome.code);
         core.requeue(task);
         // A thread plan's refusal: wait for its threads (the task overflows after `after`); a per-solve account's: step aside.

@@ -227,6 +227,11 @@ export class PoolCore {
   /** Every upstream answer's trouble to the log, rate-limited per provider, endpoint and code. */
   called(lane: Lane, endpoint: Endpoint, outcome: Outcome<unknown>): void {
     if (outcome.kind === "ok" || outcome.kind === "not_ready") return;
+    if (outcome.kind === "back_off" && lane.refusesThreads(outcome.code)) {
+      // The plan's threads are all busy: the limit absorbs it (README, Thread plan), no warning.
+      if (this.o.log.enabled("debug")) this.o.log.debug("upstream has no free thread; the limit adapts", { endpoint, code: outcome.code, limit: lane.slots.limit, ...lane.tag });
+      return;
+    }
     if (outcome.kind === "task_failed" && outcome.blame === "client") return; // the task's own debug line says it
     const what = outcome.kind === "back_off" ? "upstream asks to back off; submissions paused" : `upstream ${outcome.kind.replace("_", " ")}`;
     this.repeats.warn(`${lane.name} ${endpoint} ${outcome.code}`, what, { endpoint, code: outcome.code, message: outcome.message, ...lane.tag });
@@ -276,6 +281,7 @@ export class PoolCore {
     this.holding.delete(task);
     held.lane.bulkhead.release(task.kind);
     held.lane.uncommit(held.reservedUsd);
+    held.lane.slots.released(task);
     if (this.holding.size === 0) for (const w of [...this.idleWaiters]) w();
   }
 

@@ -9,9 +9,8 @@ import type { Clock, Timer } from "../base/clock.ts";
 import type { Readiness } from "../health/health_view.ts";
 import { READINESS_STATES, type ReadinessState } from "../health/readiness.ts";
 import { formatIssue, unhandledKind, type ReadinessIssue } from "../health/readiness_issue.ts";
-import type { ProviderCondition } from "../health/provider_readiness.ts";
 import { MINUTE_MS, MinuteRing, RING_MINUTES, minuteOf } from "./history_rings.ts";
-import { ProviderHistory, type EndedAtProvider, type ProviderHour } from "./provider_history.ts";
+import { ProviderHistory, type EndedAtProvider, type ProviderHour, type ProviderSample } from "./provider_history.ts";
 
 export type { ProviderHour };
 
@@ -81,8 +80,8 @@ export interface StatusHistoryOptions {
   everyMs?: number;
   /** The providers, in order of preference, each kept apart for its row. @default none */
   providers?: readonly string[];
-  /** Their states, sampled with the gauges. */
-  providerStates?: () => readonly { name: string; state: ProviderCondition }[];
+  /** Their states (and a thread plan's limit), sampled with the gauges. */
+  providerStates?: () => readonly ProviderSample[];
 }
 
 const emptyStats = (): MinuteStats => ({

@@ -237,4 +237,32 @@ describe("the demo's banner", () => {
     }
     assert.ok(!d.w.lines.join("\n").includes(DEMO_KEY), "the simulators' key is never logged");
   });
+
+  test("--demo-overflow: its printed commands run as printed; the plan run low is a failover to watch (a provider down line, readiness 200), not an outage", async (t) => {
+    if (!requireProgram(t, "curl", "curl")) return;
+    const d = await startDemo(["--listen", "127.0.0.1:0", "--demo-overflow"]);
+    try {
+      assert.doesNotMatch(d.banner, /<[^>\n]*>/, "no placeholder to fill in");
+      assert.match(d.banner, /Another address: npm start -- --demo-overflow --listen 127\.0\.0\.1:9090 \(the executable: captcha-worker run --demo --demo-overflow --listen/);
+      // The plan's threads are busy: a gateway task waits 5 s for them, then goes to 2captcha. The read asks until it is in.
+      const answer = JSON.parse(sh(commandsUnder(d.banner, "2captcha gateway, demo client key "))) as { status: number; request: string };
+      assert.equal(answer.status, 1, JSON.stringify(answer));
+
+      const warnings = async () => {
+        const r = await fetch(`http://${d.listen}/health/ready`);
+        return { status: r.status, warnings: ((await r.json()) as { warnings: string[] }).warnings };
+      };
+      const logged = (msg: string) => d.w.lines.some((l) => l.includes(`"msg":"${msg}"`) && l.includes('"provider":"captchaai"'));
+      const [low, restore] = commandsUnder(d.banner, "Run the plan's simulated account low, then restore it");
+      sh([low!]);
+      await pollUntil("the plan down", async () => (await warnings()).warnings.includes("provider_down=captchaai:low_balance=$0.50"), { timeoutMs: 30_000, intervalMs: 100 });
+      assert.equal((await warnings()).status, 200, "2captcha takes the work: still ready");
+      await pollUntil("a provider down line", () => logged("provider down"), { timeoutMs: 5000 });
+      sh([restore!]);
+      await pollUntil("the plan back", async () => (await warnings()).warnings.length === 0, { timeoutMs: 30_000, intervalMs: 100 });
+      await pollUntil("a provider up line", () => logged("provider up"), { timeoutMs: 5000 });
+    } finally {
+      await stop(d);
+    }
+  });
 });

@@ -8,13 +8,27 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { BIN_TS, ROOT } from "../_support/cli.ts";
 import { pollUntil } from "../_support/net.ts";
 import { requireProgram } from "../_support/programs.ts";
+import { tempDir } from "../_support/temp_dirs.ts";
 
 const running = new Set<ChildProcess>();
-after(() => running.forEach((c) => c.kill("SIGKILL")));
+/** Workers known by pid only (a terminal's shell exec'd them): killed too, should a test fail with one left. */
+const pids = new Set<number>();
+after(() => {
+  running.forEach((c) => c.kill("SIGKILL"));
+  pids.forEach((pid) => {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone already
+    }
+  });
+});
 
 interface Terminal {
   /** Everything the terminal showed, `\r\n` read as `\n`. */
@@ -23,11 +37,12 @@ interface Terminal {
   exited: Promise<number>;
 }
 
-/** The demo in a pseudo-terminal of its own (`script -qec CMD /dev/null`). */
-function onTerminal(script: string, args: string[]): Terminal {
-  const quote = (a: string) => `'${a.replaceAll("'", `'\\''`)}'`;
+const quote = (a: string) => `'${a.replaceAll("'", `'\\''`)}'`;
+
+/** The demo in a pseudo-terminal of its own (`script -qec CMD /dev/null`); `shell` goes before its exec (a redirection after it). */
+function onTerminal(script: string, args: string[], shell: { before?: string; after?: string } = {}): Terminal & { child: ChildProcess } {
   // exec: the shell script runs it under would otherwise share the Ctrl-C, and die of it.
-  const command = "exec " + [process.execPath, "--import", "tsx", BIN_TS, "run", "--demo", "--listen", "127.0.0.1:0", ...args].map(quote).join(" ");
+  const command = (shell.before ?? "") + "exec " + [process.execPath, "--import", "tsx", BIN_TS, "run", "--demo", "--listen", "127.0.0.1:0", ...args].map(quote).join(" ") + (shell.after ?? "");
   const child = spawn(script, ["-qec", command, "/dev/null"], { cwd: ROOT, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TERM: "dumb" }, stdio: ["pipe", "pipe", "pipe"] });
   running.add(child);
   let text = "";
@@ -37,7 +52,7 @@ function onTerminal(script: string, args: string[]): Terminal {
     running.delete(child);
     return code as number;
   });
-  return { screen: () => text.replaceAll("\r\n", "\n"), type: (t) => void child.stdin!.write(t), exited };
+  return { screen: () => text.replaceAll("\r\n", "\n"), type: (t) => void child.stdin!.write(t), exited, child };
 }
 
 /** The log lines on the screen (text format: `TS LEVEL msg key=value ...`), the terminal's `^C` echo dropped. */
@@ -91,5 +106,32 @@ describe("the demo on a terminal", () => {
     term.type("\x03");
     assert.equal(await term.exited, 0);
     assert.deepEqual(logLines(term.screen()), [], "no text line");
+  });
+
+  test("closing the terminal stops the demo, its log sent to a file: SIGHUP is the hang-up there, not a reload that left it running on its port", async (t) => {
+    const script = requireProgram(t, "script", "util-linux");
+    if (!script) return;
+    const dir = tempDir("cw-demo-hangup-");
+    const logFile = join(dir, "demo.log");
+    const pidFile = join(dir, "pid");
+    // `npm start 2>demo.log`, to keep the banner on the screen: the log is no terminal, stdin and stdout are.
+    const term = onTerminal(script, [], { before: `echo $$ > ${quote(pidFile)}; `, after: ` 2> ${quote(logFile)}` });
+    await pollUntil("the banner", () => term.screen().includes("Stop with Ctrl-C."), { timeoutMs: 30_000, intervalMs: 50 });
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    pids.add(pid);
+    term.child.kill("SIGKILL"); // the terminal goes away: the kernel hangs up its session (SIGHUP)
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await pollUntil("the demo gone", () => !alive(), { timeoutMs: 15_000, intervalMs: 50 });
+    const msgs = readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { msg: string; signal?: string });
+    assert.deepEqual(msgs.filter((m) => m.msg === "stopping").map((m) => m.signal), ["SIGHUP"]);
+    assert.equal(msgs.at(-1)?.msg, "stopped");
+    assert.ok(!msgs.some((m) => m.msg === "client keys loaded"), "no reload");
   });
 });

@@ -144,9 +144,11 @@ describe("SolverPool with a journal", () => {
     await settle();
     assert.equal(pool.stopAccepting(), 0);
     assert.equal(tasks[4]!.status, "queued");
+    const out = upstream.pending("submit").length;
+    assert.ok(out >= 2, `submits under way: ${out}`);
     assert.equal(pool.suspend(), 5);
     await settle();
-    assert.ok(upstream.pending("submit").length === 0 && upstream.count("submit") === 4, "the 4 submits were aborted");
+    assert.ok(upstream.pending("submit").length === 0 && upstream.count("submit") === out, "the submits under way were aborted");
     assert.ok(journal.records.every((r) => !r.startsWith("end") && !r.startsWith("unsubmitted")), journal.records.join("; "));
   });
 });
