@@ -11,8 +11,11 @@ export interface BannerCommand {
   line: string;
 }
 
-/** What a pasted line starts with: a command a banner may print, or a shell variable set from a command. */
-const COMMAND = /^(?:[A-Za-z_]\w*=\$\(|(?:curl|wget|node|npx|npm|sleep|sh|captcha-worker)\s)/;
+/**
+ * What a pasted line starts with: a shell variable set from a command, a shell loop or test, or a
+ * program a banner may print (the labelled URL rows, "status page   http://...", start with none).
+ */
+const COMMAND = /^(?:[A-Za-z_]\w*=\$\(|(?:until|while|for|if|curl|wget|node|npx|npm|sleep|sh|bash|echo|printf|export|cd|captcha-worker)\s)/;
 
 /** Every command line of `banner`, in order, with the heading above it (the last unindented line). */
 export function bannerCommands(banner: string): BannerCommand[] {
