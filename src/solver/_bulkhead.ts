@@ -41,10 +41,14 @@ export class Bulkhead {
     this.#limits = this.#sharesOf(cap);
   }
 
-  /** Each kind's share of `cap`: half each (image the odd one), or the explicit caps scaled to it (one each at least). */
+  /**
+   * Each kind's share of `cap`: half each (image the odd one), or the explicit caps scaled to it (one
+   * each at least). One thread cannot be halved: each kind may hold it, the oldest head first (a
+   * share of none would hold token tasks back for as long as images keep coming).
+   */
   #sharesOf(cap: number): BulkheadLimits {
     const c = this.#configured;
-    if (!c) return { image: Math.ceil(cap / 2), token: Math.floor(cap / 2) };
+    if (!c) return { image: Math.ceil(cap / 2), token: Math.max(Math.min(cap, 1), Math.floor(cap / 2)) };
     if (cap >= this.#threads) return c;
     const scaled = (n: number) => Math.min(n, Math.max(1, Math.round((n * cap) / this.#threads)));
     return { image: scaled(c.image), token: scaled(c.token) };

@@ -67,4 +67,14 @@ describe("Bulkhead", () => {
     hard.limitTo(12);
     assert.deepEqual([hard.share("image"), hard.share("token")], [4, 8], "as configured at the whole plan");
   });
+
+  test("fair split of one thread (--threads 1, or a plan's limit squeezed to 1): the oldest head of either kind gets it, no kind starves", () => {
+    for (const b of [new Bulkhead(1), (() => { const x = new Bulkhead(12); x.limitTo(1); return x; })()]) {
+      assert.equal(b.may("token", true), true, "a token task is not held back for ever by queued images");
+      assert.equal(b.pick(heads(5, 1)), "token", "the token task came first");
+      assert.equal(b.pick(heads(1, 5)), "image");
+      b.acquire("token");
+      assert.equal(b.pick(heads(1, 5)), undefined, "never past the cap of one");
+    }
+  });
 });
