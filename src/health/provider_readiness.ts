@@ -40,6 +40,8 @@ export interface ProviderLoad {
   budgetLeftUsd: number | undefined;
   /** Gone from the providers file since a reload. */
   removed: boolean;
+  /** On trial after a fault: one task at a time until a submit of it is answered (undefined: not known). */
+  trial?: boolean;
 }
 
 /** Whether a provider can take new work: `up`, `down` (for `reason`), or `removed` by a reload. */

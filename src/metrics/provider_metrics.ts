@@ -19,7 +19,7 @@ export function registerProviderMetrics(registry: Registry, o: ProviderMetricsOp
   // The order of preference and the billing, for alerts that ask whether the fallback does the work.
   const info = registry.gauge("captcha_worker_provider_info", "1 per provider: its rank in the order of preference (1 is first) and its billing (plan: a thread plan; per_solve: a price per solve).", ["provider", "rank", "billing"]);
   names.forEach((provider, i) => info.set({ provider, rank: String(i + 1), billing: o.pool.provider(provider)?.plan === undefined ? "per_solve" : "plan" }, 1));
-  registry.gauge("captcha_worker_provider_up", "1 while the provider can take new work (its key works, its circuit lets calls through, its budget is not spent); none for a provider a reload removed.", ["provider"], (set) => {
+  registry.gauge("captcha_worker_provider_up", "1 while the provider can take new work (its key works, its circuit lets calls through, its budget is not spent); 0 while it is on trial after a fault (one task at a time); none for a provider a reload removed.", ["provider"], (set) => {
     // Removed by a reload: the operator's choice, no outage to alert on (README, Providers).
     for (const provider of names) if (o.pool.provider(provider)?.removed !== true) set({ provider }, o.up(provider) ? 1 : 0);
   });

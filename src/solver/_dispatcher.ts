@@ -6,7 +6,10 @@
  * a submit whose request may have reached the upstream is never repeated, here or elsewhere; the
  * task fails SUBMIT_UNCERTAIN instead of risking a double charge. One that surely did not goes back
  * to the head of its queue, for the next provider at once or, after a thread plan's "no free
- * thread", for the same plan until the task has waited long enough to overflow.
+ * thread", for the same plan until the task has waited long enough to overflow. With several
+ * providers, one whose submit may have arrived unanswered is on trial: one task at a time goes there
+ * until a submit of it is answered, so a provider whose task path hangs while its balance checks
+ * answer costs one task per trial, not one per free thread (README, Providers).
  */
 import type { Task } from "../tasks/task.ts";
 import type { TaskKind, TaskType } from "../tasks/task_catalogue.ts";
@@ -14,6 +17,7 @@ import { SUBMIT } from "../upstream/endpoints.ts";
 import type { Lane } from "./_lane.ts";
 import { SUBMIT_UNCERTAIN, type PoolCore } from "./_pool_core.ts";
 import type { Poller } from "./_poller.ts";
+import type { Outcome } from "./upstream_port.ts";
 
 /** How far into each queue the pump looks past a head no provider can take yet (its type waits on a busy plan, say). */
 const LOOKAHEAD = 64;
@@ -26,6 +30,10 @@ export class Dispatcher {
   readonly #poller: Poller;
   /** The pump scheduled for when a waiting task's `after` runs out. */
   #wake: { at: number; cancel(): void } | undefined;
+  /** Providers on trial: their last submit may have arrived without an answer (several providers only). */
+  readonly #unproven = new Set<Lane>();
+  /** The one task each provider on trial has out submitting. */
+  readonly #trials = new Map<Lane, Task>();
 
   constructor(core: PoolCore, poller: Poller) {
     this.#core = core;
@@ -42,11 +50,12 @@ export class Dispatcher {
     for (;;) {
       const pick = this.#next(now, blocked, (at) => (wakeAt = Math.min(wakeAt, at)));
       if (!pick) break;
-      const { task, lane, index } = pick;
+      const { task, lane, index, trial } = pick;
       core.takeFromQueue(task, index);
       core.leaveQueue(task, now);
       core.hold(task, lane);
-      void this.#submit(task, lane);
+      if (this.#unproven.has(lane)) this.#trials.set(lane, task);
+      void this.#submit(task, lane, trial);
     }
     this.#wakeAt(wakeAt, now);
   }
@@ -55,7 +64,7 @@ export class Dispatcher {
    * The oldest task some lane takes now, looking past heads no lane takes yet (at most LOOKAHEAD a
    * queue); `later(at)` learns when a task waiting on `after` may overflow.
    */
-  #next(now: number, blocked: Record<TaskKind, number>, later: (at: number) => void): { task: Task; lane: Lane; index: number } | undefined {
+  #next(now: number, blocked: Record<TaskKind, number>, later: (at: number) => void): { task: Task; lane: Lane; index: number; trial: boolean } | undefined {
     const core = this.#core;
     const cursors: Record<TaskKind, number> = { image: blocked.image, token: blocked.token };
     for (;;) {
@@ -64,15 +73,18 @@ export class Dispatcher {
       if (!image && !token) return undefined;
       const kind: TaskKind = !token || (image && image.task.createdAt <= token.task.createdAt) ? "image" : "token";
       const candidate = (kind === "image" ? image : token)!;
-      const lane = this.#laneFor(candidate.task, now, later);
-      if (lane) return { task: candidate.task, lane, index: candidate.index };
+      const found = this.#laneFor(candidate.task, now, later);
+      if (found) return { task: candidate.task, ...found, index: candidate.index };
       cursors[kind] = candidate.index + 1;
       if (cursors[kind] >= LOOKAHEAD) cursors[kind] = Number.POSITIVE_INFINITY;
     }
   }
 
-  /** The lane that takes `task` now, if any; a task waiting on a busy lane before it learns when it may overflow. */
-  #laneFor(task: Task, now: number, later: (at: number) => void): Lane | undefined {
+  /**
+   * The lane that takes `task` now, if any (`trial`: as its half-open circuit's one trial call); a
+   * task waiting on a busy lane before it learns when it may overflow.
+   */
+  #laneFor(task: Task, now: number, later: (at: number) => void): { lane: Lane; trial: boolean } | undefined {
     const core = this.#core;
     let waiting = false;
     for (const lane of core.lanes) {
@@ -82,8 +94,9 @@ export class Dispatcher {
       if (v === "out") continue;
       const waited = now - task.createdAt >= lane.afterMs;
       if (v === "take" && (!waiting || waited)) {
-        // The circuit's half-open trial counts the call it lets through.
-        if (lane.circuit.tryAcquire()) return lane;
+        // A half-open circuit lets one call through, its trial; the task goes elsewhere while it is out.
+        const trial = lane.circuit.state === "half_open";
+        if (lane.circuit.tryAcquire()) return { lane, trial };
         continue;
       }
       if (v === "take" && !waited) later(task.createdAt + lane.afterMs);
@@ -100,6 +113,7 @@ export class Dispatcher {
     const paused = lane.pausedAt(now);
     if (paused === "trouble") return "out";
     if (paused === "capacity") return "busy";
+    if (this.#trials.has(lane)) return "out"; // on trial, its one task is out
     const otherKind: TaskKind = task.kind === "image" ? "token" : "image";
     return lane.hasRoom(task.kind, this.#core.queuedOf(otherKind) > 0) ? "take" : "busy";
   }
@@ -153,22 +167,54 @@ export class Dispatcher {
     lane.balanceRead(balanceUsd);
   }
 
-  async #submit(task: Task, lane: Lane): Promise<void> {
+  /** Whether `lane` is on trial: its last submit may have arrived unanswered, so it takes one task at a time. */
+  onTrial(lane: Lane): boolean {
+    return this.#unproven.has(lane);
+  }
+
+  /** `circuitTrial`: the task is the one call its lane's half-open circuit let through. */
+  async #submit(task: Task, lane: Lane, circuitTrial: boolean): Promise<void> {
     const core = this.#core;
     const journal = core.o.journal;
     if (journal) {
+      let recorded = true;
       try {
         await journal.submitting(task);
       } catch {
+        recorded = false;
+      }
+      if (!recorded || task.status !== "queued" || core.abandoned) {
+        // Never sent, so whatever trial it was is not spent: the next task may be it.
+        if (circuitTrial) lane.circuit.releaseTrial();
+        const trialEnded = this.#endTrial(lane, task) || circuitTrial;
         // Not recorded, so not sent: a crash now could not tell whether it landed. Wait and retry.
-        if (task.status !== "queued" || core.abandoned) return;
-        core.requeue(task);
-        lane.backOff();
+        if (!recorded && task.status === "queued" && !core.abandoned) {
+          core.requeue(task);
+          lane.backOff();
+        }
+        if (trialEnded) this.pump();
         return;
       }
-      if (task.status !== "queued" || core.abandoned) return; // expired or shut down meanwhile; the slot is back
     }
     const outcome = await core.callFor(task, lane, SUBMIT, (signal) => lane.upstream.submit(task.params, signal));
+    const trialEnded = this.#endTrial(lane, task);
+    // Any answer of the protocol proves the task path; one that may have arrived unanswered puts the provider on trial.
+    if (outcome !== undefined && outcome.kind !== "transient") this.#unproven.delete(lane);
+    else if (outcome?.kind === "transient" && outcome.maybeDelivered && core.lanes.length > 1) this.#unproven.add(lane);
+    this.#settle(task, lane, outcome);
+    if (trialEnded) this.pump();
+  }
+
+  /** `task` was its lane's one trial task: no longer out. True when it was. */
+  #endTrial(lane: Lane, task: Task): boolean {
+    if (this.#trials.get(lane) !== task) return false;
+    this.#trials.delete(lane);
+    return true;
+  }
+
+  /** What a submit's answer does to its task and its lane. */
+  #settle(task: Task, lane: Lane, outcome: Outcome<string> | undefined): void {
+    const core = this.#core;
     // Expired or shut down while the request was out: the slot was given back already.
     if (outcome === undefined || task.status !== "queued") return;
     switch (outcome.kind) {
@@ -179,7 +225,7 @@ export class Dispatcher {
         task.submissions++;
         task.upstreamId = outcome.value;
         task.submittedAt = core.clock.now();
-        journal?.submitted(task);
+        core.o.journal?.submitted(task);
         this.#poller.schedule(task, core.o.timing.firstPollMs[task.kind]);
         return;
       case "fatal_account":

@@ -62,6 +62,8 @@ export interface ProviderState {
   budgetSpent: boolean;
   /** Gone from the providers file: takes no new task. */
   removed: boolean;
+  /** On trial after a fault (a submit that may have arrived unanswered, or its circuit half-open): one task at a time. */
+  trial: boolean;
 }
 
 export class SolverPool {
@@ -148,6 +150,7 @@ export class SolverPool {
       dailyBudgetUsd: lane.dailyBudgetUsd,
       budgetSpent: lane.budgetSpent(now, TASK_TYPES),
       removed: lane.removed,
+      trial: this.#dispatcher.onTrial(lane) || lane.circuit.state === "half_open",
     };
   }
 

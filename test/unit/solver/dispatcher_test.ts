@@ -1,0 +1,96 @@
+// The dispatcher's choices that only show over time: a provider on trial after a fault gets one task
+// at a time, and a task some provider can take now is never kept waiting behind ones none can take.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { silentLogger } from "../../../src/base/log.ts";
+import { SolverPool, SUBMIT_UNCERTAIN } from "../../../src/solver/pool.ts";
+import type { LaneOptions } from "../../../src/solver/pool_options.ts";
+import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
+import { FakeClock, settle } from "../../_support/fake_clock.ts";
+import { FakeUpstream, RecordingHealth } from "./_fake_upstream.ts";
+
+const IMAGE: TaskParams = { type: "image", image: "aGVsbG8=" };
+const OK = (value: string) => ({ kind: "ok" as const, value });
+const HANG = { kind: "transient" as const, code: "TIMEOUT", message: "timed out", maybeDelivered: true };
+const TIMING = { taskTimeoutMs: 3_600_000, firstPollMs: { image: 5000, token: 15_000 }, pollIntervalMs: 5000 };
+
+/** A pool over the lanes `o` names, in order; each a FakeUpstream. */
+function rig(o: Record<string, Partial<LaneOptions>>) {
+  const clock = new FakeClock();
+  const up: Record<string, FakeUpstream> = {};
+  const providers: LaneOptions[] = Object.entries(o).map(([name, more]) => {
+    up[name] = new FakeUpstream();
+    return { name, upstream: up[name], health: new RecordingHealth(), threads: 50, named: true, ...more };
+  });
+  const pool = new SolverPool({ clock, providers, log: silentLogger, limits: { queueMax: 200 }, timing: TIMING, random: () => 0 });
+  return { clock, pool, up };
+}
+
+const PAID: Partial<LaneOptions> = { plan: false, afterMs: 5000, priceUsd: () => 0.002 };
+
+describe("Dispatcher trials", () => {
+  test("a provider whose submit may have arrived unanswered is on trial: one task at a time goes there, the others elsewhere at once, until a submit of it is answered", async () => {
+    const { pool, clock, up } = rig({ plan: { threads: 3 }, paid: PAID });
+    const first = [1, 2, 3].map(() => pool.enqueue("image", IMAGE));
+    assert.equal(up.plan!.pending("submit").length, 3, "before anything went wrong: the plan's three threads");
+    for (let i = 0; i < 3; i++) up.plan!.answer("submit", HANG);
+    await settle();
+    assert.ok(first.every((t) => t.error?.code === SUBMIT_UNCERTAIN), "what the plan may have taken stays with it");
+    assert.equal(pool.provider("plan")!.trial, true);
+    await clock.advance(60_000); // its pause after the fault is over
+    const next = [1, 2, 3, 4].map(() => pool.enqueue("image", IMAGE));
+    assert.equal(up.plan!.pending("submit").length, 1, "one task: the trial");
+    assert.equal(up.paid!.pending("submit").length, 3, "the others at the next provider at once, not after its after");
+    up.plan!.answer("submit", HANG);
+    await settle();
+    assert.equal(next[0]!.error?.code, SUBMIT_UNCERTAIN);
+    await clock.advance(60_000);
+    const more = [1, 2, 3].map(() => pool.enqueue("image", IMAGE));
+    assert.equal(up.plan!.pending("submit").length, 1, "still one at a time while the fault lasts");
+    up.plan!.answer("submit", OK("p9"));
+    await settle();
+    assert.equal(pool.provider("plan")!.trial, false, "an answered submit ends the trial");
+    pool.enqueue("image", IMAGE);
+    pool.enqueue("image", IMAGE);
+    assert.equal(up.plan!.pending("submit").length, 2, "its threads are all in use again");
+    assert.deepEqual(more.map((t) => t.provider), ["plan", "paid", "paid"]);
+  });
+
+  test("a lone provider is never put on trial: its tasks have nowhere else to go", async () => {
+    const { pool, up } = rig({ captchaai: { threads: 2, named: false } });
+    pool.enqueue("image", IMAGE);
+    up.captchaai!.answer("submit", HANG);
+    await settle();
+    assert.equal(pool.provider("captchaai")!.trial, false);
+    [1, 2].map(() => pool.enqueue("image", IMAGE));
+    assert.equal(up.captchaai!.pending("submit").length, 2);
+  });
+
+  test("a half-open circuit lets one task through, its trial; the next waits for its verdict", async () => {
+    const { pool, clock, up } = rig({ captchaai: { threads: 5, named: false } });
+    const refused = { kind: "transient" as const, code: "HTTP_503", message: "503", maybeDelivered: false };
+    const fail = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        up.captchaai!.answer("submit", refused);
+        await settle();
+        await clock.advance(60_000); // past the submit back-off
+      }
+    };
+    pool.enqueue("image", IMAGE);
+    await fail(1);
+    await fail(4);
+    assert.equal(pool.circuit.state, "open");
+    pool.balanceObserved({ kind: "ok", value: 5 }, clock.now()); // getbalance answers: a check closes it
+    assert.equal(pool.circuit.state, "closed");
+    await fail(5); // the task path alone fails: open for a cool-down, then half-open on its own
+    assert.equal(pool.circuit.cause, "task_path");
+    [1, 2, 3].map(() => pool.enqueue("image", IMAGE));
+    await clock.advance(pool.circuit.retryInMs + 60_000);
+    assert.equal(pool.circuit.state, "half_open");
+    assert.equal(up.captchaai!.pending("submit").length, 1, "one trial, not one per free thread");
+    up.captchaai!.answer("submit", OK("u1"));
+    await settle();
+    assert.equal(pool.circuit.state, "closed");
+    assert.equal(up.captchaai!.pending("submit").length, 3, "the trial answered: the rest go");
+  });
+});
