@@ -11,7 +11,7 @@
  * until a submit of it is answered, so a provider whose task path hangs while its balance checks
  * answer costs one task per trial, not one per free thread (README, Providers).
  */
-import type { Task } from "../tasks/task.ts";
+import { routingClass, type Task } from "../tasks/task.ts";
 import type { TaskKind, TaskType } from "../tasks/task_catalogue.ts";
 import { SUBMIT } from "../upstream/endpoints.ts";
 import type { Lane } from "./_lane.ts";
@@ -19,11 +19,27 @@ import { SUBMIT_UNCERTAIN, type PoolCore } from "./_pool_core.ts";
 import type { Poller } from "./_poller.ts";
 import type { Outcome } from "./upstream_port.ts";
 
-/** How far into each queue the pump looks past a head no provider can take yet (its type waits on a busy plan, say). */
-const LOOKAHEAD = 64;
+/**
+ * How deep into each queue a pump looks for a task some provider takes (README, Providers): ten times
+ * the default --queue-max, a bound on a pump's time with a queue far longer than that.
+ */
+const SCAN_LIMIT = 10_000;
 
 /** What a lane says of a task now: take it, it is busy (the task may wait for it), or it is out of the running. */
 type Verdict = "take" | "busy" | "out";
+
+/**
+ * A pump's walk through the queues: where it is in each, and the routing classes (tasks.ts
+ * routingClass) no provider takes now, found on the oldest task of each, with their tasks' count. A
+ * task of such a class waited no longer than that one (bar one put back at the head), and providers
+ * only fill up during a pump, so none of them can go either: they are passed over unweighed, and a
+ * queue whose every task is of such a class is done with.
+ */
+interface Scan {
+  cursors: Record<TaskKind, number>;
+  blocked: Record<TaskKind, Set<string>>;
+  blockedTasks: Record<TaskKind, number>;
+}
 
 export class Dispatcher {
   readonly #core: PoolCore;
@@ -46,12 +62,19 @@ export class Dispatcher {
     if (core.state !== "running") return;
     const now = core.clock.now();
     let wakeAt = Number.POSITIVE_INFINITY;
-    const blocked: Record<TaskKind, number> = { image: 0, token: 0 };
+    const scan: Scan = { cursors: { image: 0, token: 0 }, blocked: { image: new Set(), token: new Set() }, blockedTasks: { image: 0, token: 0 } };
     for (;;) {
-      const pick = this.#next(now, blocked, (at) => (wakeAt = Math.min(wakeAt, at)));
+      const pick = this.#next(now, scan, (at) => (wakeAt = Math.min(wakeAt, at)));
       if (!pick) break;
       const { task, lane, index, trial } = pick;
       core.takeFromQueue(task, index);
+      // The walk goes on from where the task was; a kind's queue emptied lets the other kind's tasks use its slots.
+      scan.cursors[task.kind] = index;
+      if (core.queuedOf(task.kind) === 0) {
+        const other: TaskKind = task.kind === "image" ? "token" : "image";
+        [scan.cursors[other], scan.blockedTasks[other]] = [0, 0];
+        scan.blocked[other].clear();
+      }
       core.leaveQueue(task, now);
       core.hold(task, lane);
       if (this.#unproven.has(lane)) this.#trials.set(lane, task);
@@ -61,23 +84,36 @@ export class Dispatcher {
   }
 
   /**
-   * The oldest task some lane takes now, looking past heads no lane takes yet (at most LOOKAHEAD a
-   * queue); `later(at)` learns when a task waiting on `after` may overflow.
+   * The oldest task some lane takes now, whatever waits before it that none takes now; `later(at)`
+   * learns when a task waiting on `after` may overflow.
    */
-  #next(now: number, blocked: Record<TaskKind, number>, later: (at: number) => void): { task: Task; lane: Lane; index: number; trial: boolean } | undefined {
-    const core = this.#core;
-    const cursors: Record<TaskKind, number> = { image: blocked.image, token: blocked.token };
+  #next(now: number, scan: Scan, later: (at: number) => void): { task: Task; lane: Lane; index: number; trial: boolean } | undefined {
     for (;;) {
-      const image = core.queuedAt("image", cursors.image);
-      const token = core.queuedAt("token", cursors.token);
+      const image = this.#candidate("image", scan);
+      const token = this.#candidate("token", scan);
       if (!image && !token) return undefined;
       const kind: TaskKind = !token || (image && image.task.createdAt <= token.task.createdAt) ? "image" : "token";
       const candidate = (kind === "image" ? image : token)!;
       const found = this.#laneFor(candidate.task, now, later);
       if (found) return { task: candidate.task, ...found, index: candidate.index };
-      cursors[kind] = candidate.index + 1;
-      if (cursors[kind] >= LOOKAHEAD) cursors[kind] = Number.POSITIVE_INFINITY;
+      const key = routingClass(candidate.task);
+      scan.blocked[kind].add(key);
+      scan.blockedTasks[kind] += this.#core.queuedOfClass(key);
+      scan.cursors[kind] = candidate.index + 1;
     }
+  }
+
+  /** The next queued task of `kind` from the scan's cursor whose class is not known to be blocked now. */
+  #candidate(kind: TaskKind, scan: Scan): { task: Task; index: number } | undefined {
+    const core = this.#core;
+    if (scan.blockedTasks[kind] < core.queuedOf(kind)) {
+      for (let c = core.queuedAt(kind, scan.cursors[kind]); c && c.index < SCAN_LIMIT; c = core.queuedAt(kind, c.index + 1)) {
+        scan.cursors[kind] = c.index;
+        if (!scan.blocked[kind].has(routingClass(c.task))) return c;
+      }
+    }
+    scan.cursors[kind] = Number.POSITIVE_INFINITY;
+    return undefined;
   }
 
   /**

@@ -9,7 +9,7 @@ import type { Clock } from "../base/clock.ts";
 import { Deque } from "../base/deque.ts";
 import { RepeatLimiter } from "../base/repeat_limiter.ts";
 import { Scheduler, type ScheduledJob } from "../base/scheduler.ts";
-import { withoutPayload, type FailureBlame, type Task } from "../tasks/task.ts";
+import { routingClass, withoutPayload, type FailureBlame, type Task } from "../tasks/task.ts";
 import { kindOf, type TaskKind, type TaskType } from "../tasks/task_catalogue.ts";
 import type { TaskParams } from "../tasks/task_catalogue.ts";
 import { TaskIdGenerator } from "../tasks/task_id.ts";
@@ -35,7 +35,6 @@ export class PoolCore {
   readonly queues: Record<TaskKind, Deque<Task>> = { image: new Deque(), token: new Deque() };
   /** Per open task: its deadline and its next poll. */
   readonly timers = new Map<string, { deadline: ScheduledJob; next?: ScheduledJob }>();
-  /** Tasks holding a lane's slot (submitting or submitted), each with its lane, what cancels its calls and the price it was taken at. */
   /** Each held task: its lane, its calls' controller, its price when taken and what its budget holds for it. */
   readonly holding = new Map<Task, { lane: Lane; controller: AbortController; priceUsd: number; reservedUsd: number }>();
   /** Cancels the pool's own calls (the key re-check, reports). */
@@ -45,6 +44,8 @@ export class PoolCore {
   readonly #queued = new Set<Task>();
   /** Live queued tasks per kind. */
   readonly #queuedKinds: Record<TaskKind, number> = { image: 0, token: 0 };
+  /** Live queued tasks per routing class (routingClass). */
+  readonly #queuedClasses = new Map<string, number>();
   /** Starts what may start now (the dispatcher's pump). */
   readonly #pump: () => void;
   #busySince: number | undefined;
@@ -115,10 +116,15 @@ export class PoolCore {
     return this.#queuedKinds[kind];
   }
 
+  /** Live queued tasks of a routing class (routingClass). */
+  queuedOfClass(key: string): number {
+    return this.#queuedClasses.get(key) ?? 0;
+  }
+
   /** Puts `task` in its queue (at the front after a refusal); notes when an idle pool got work. */
   enqueue(task: Task, front = false): void {
     if (this.#queued.size === 0 && this.holding.size === 0) this.#busySince = this.clock.now();
-    if (!this.#queued.has(task)) this.#queuedKinds[task.kind]++;
+    if (!this.#queued.has(task)) this.#count(task, 1);
     this.#queued.add(task);
     if (front) this.queues[task.kind].unshift(task);
     else this.queues[task.kind].push(task);
@@ -144,7 +150,15 @@ export class PoolCore {
   }
 
   #unqueue(task: Task): void {
-    if (this.#queued.delete(task)) this.#queuedKinds[task.kind]--;
+    if (this.#queued.delete(task)) this.#count(task, -1);
+  }
+
+  #count(task: Task, by: 1 | -1): void {
+    this.#queuedKinds[task.kind] += by;
+    const key = routingClass(task);
+    const n = (this.#queuedClasses.get(key) ?? 0) + by;
+    if (n > 0) this.#queuedClasses.set(key, n);
+    else this.#queuedClasses.delete(key);
   }
 
   /** Calls made now are abandoned (their answers dropped): the pool was suspended or stopped. */

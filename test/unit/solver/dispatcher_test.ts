@@ -5,7 +5,8 @@ import { describe, test } from "node:test";
 import { silentLogger } from "../../../src/base/log.ts";
 import { SolverPool, SUBMIT_UNCERTAIN } from "../../../src/solver/pool.ts";
 import type { LaneOptions } from "../../../src/solver/pool_options.ts";
-import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
+import type { TaskParams, TaskType } from "../../../src/tasks/task_catalogue.ts";
+import { TaskProxy } from "../../../src/tasks/task_proxy.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 import { FakeUpstream, RecordingHealth } from "./_fake_upstream.ts";
 
@@ -15,18 +16,24 @@ const HANG = { kind: "transient" as const, code: "TIMEOUT", message: "timed out"
 const TIMING = { taskTimeoutMs: 3_600_000, firstPollMs: { image: 5000, token: 15_000 }, pollIntervalMs: 5000 };
 
 /** A pool over the lanes `o` names, in order; each a FakeUpstream. */
-function rig(o: Record<string, Partial<LaneOptions>>) {
+function rig(o: Record<string, Partial<LaneOptions>>, queueMax = 200) {
   const clock = new FakeClock();
   const up: Record<string, FakeUpstream> = {};
   const providers: LaneOptions[] = Object.entries(o).map(([name, more]) => {
     up[name] = new FakeUpstream();
     return { name, upstream: up[name], health: new RecordingHealth(), threads: 50, named: true, ...more };
   });
-  const pool = new SolverPool({ clock, providers, log: silentLogger, limits: { queueMax: 200 }, timing: TIMING, random: () => 0 });
+  const pool = new SolverPool({ clock, providers, log: silentLogger, limits: { queueMax }, timing: TIMING, random: () => 0 });
   return { clock, pool, up };
 }
 
 const PAID: Partial<LaneOptions> = { plan: false, afterMs: 5000, priceUsd: () => 0.002 };
+const TURNSTILE: TaskParams = { type: "turnstile", sitekey: "0x4AAAAAAAunit", pageurl: "https://example.com/" };
+const PROXIED: TaskParams = { ...TURNSTILE, proxy: TaskProxy.parse("u:p@10.0.0.1:3128", "HTTP") as TaskProxy };
+const V3: TaskParams = { type: "recaptcha_v3", sitekey: "k".repeat(40), pageurl: "https://example.com/", action: "login", min_score: 0.3 };
+const V2: TaskParams = { type: "recaptcha_v2", sitekey: "k".repeat(40), pageurl: "https://example.com/" };
+/** Takes the types listed, never with a proxy. */
+const only = (...types: TaskType[]) => (type: TaskType, proxied: boolean) => types.includes(type) && !proxied;
 
 describe("Dispatcher trials", () => {
   test("a provider whose submit may have arrived unanswered is on trial: one task at a time goes there, the others elsewhere at once, until a submit of it is answered", async () => {
@@ -92,5 +99,39 @@ describe("Dispatcher trials", () => {
     await settle();
     assert.equal(pool.circuit.state, "closed");
     assert.equal(up.captchaai!.pending("submit").length, 3, "the trial answered: the rest go");
+  });
+});
+
+describe("Dispatcher queue walk", () => {
+  test("tasks no provider can take now do not hide the ones behind them: 70 proxied Turnstiles nobody takes, then work for two idle providers", () => {
+    const { pool, up } = rig({ plan: { threads: 2, takes: only("recaptcha_v3") }, cs: { ...PAID, afterMs: 0, takes: only("turnstile") } });
+    const stuck = Array.from({ length: 70 }, () => pool.enqueue("turnstile", PROXIED));
+    const v3 = [1, 2, 3, 4, 5].map(() => pool.enqueue("recaptcha_v3", V3));
+    const plain = [1, 2, 3].map(() => pool.enqueue("turnstile", TURNSTILE));
+    assert.equal(up.plan!.pending("submit").length, 2, "the plan's two threads at once");
+    assert.equal(up.cs!.pending("submit").length, 3, "the Turnstiles without a proxy at once");
+    assert.deepEqual(v3.map((t) => t.provider), ["plan", "plan", undefined, undefined, undefined]);
+    assert.ok(plain.every((t) => t.provider === "cs"));
+    assert.ok(stuck.every((t) => t.status === "queued" && t.provider === undefined));
+  });
+
+  test("a backed-up plan does not stop overflow of a type only a later provider takes: 65 tasks waiting on a busy plan, Turnstiles behind them go after their `after`", async () => {
+    const { pool, clock, up } = rig({ plan: { threads: 1 }, cs: { ...PAID, afterMs: 1000, takes: only("turnstile") } });
+    const waiting = Array.from({ length: 65 }, () => pool.enqueue("recaptcha_v2", V2));
+    const turnstiles = [1, 2, 3].map(() => pool.enqueue("turnstile", TURNSTILE));
+    assert.equal(up.plan!.pending("submit").length, 1);
+    assert.equal(up.cs!.pending("submit").length, 0, "they wait their `after` for the plan first");
+    await clock.advance(1000);
+    assert.equal(up.cs!.pending("submit").length, 3, "after 1 s, not once the plan drained");
+    assert.ok(turnstiles.every((t) => t.provider === "cs"));
+    assert.equal(waiting.filter((t) => t.provider === undefined).length, 64, "cs does not take recaptcha_v2");
+  });
+
+  test("far past the default --queue-max: 5 000 tasks nobody takes now do not hide the one behind them", () => {
+    const { pool, up } = rig({ plan: { threads: 1, takes: only("recaptcha_v3") } }, 20_000);
+    for (let i = 0; i < 5000; i++) pool.enqueue("turnstile", PROXIED);
+    const v3 = pool.enqueue("recaptcha_v3", V3);
+    assert.equal(up.plan!.pending("submit").length, 1);
+    assert.equal(v3.provider, "plan");
   });
 });
