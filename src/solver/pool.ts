@@ -132,6 +132,11 @@ export class SolverPool {
     return this.#core.lanes.map((l) => l.name);
   }
 
+  /** Whether any provider in use takes `type` at all (`proxied`: with the task's proxy), by its types= and dialect. */
+  takes(type: TaskType, proxied: boolean): boolean {
+    return this.#core.lanes.some((l) => l.takes(type, proxied));
+  }
+
   /** What the pool knows of one provider now (metrics, the status page, the HAProxy weight). */
   provider(name: string): ProviderState | undefined {
     const lane = this.#core.lanes.find((l) => l.name === name);

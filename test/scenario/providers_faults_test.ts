@@ -2,8 +2,9 @@
 // found it: real simulators over real sockets on one fake clock (the rig of providers_test.ts).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { CLIENT_KEY, keysFile, PNG } from "../_support/gateway.ts";
 import { advance, eventually } from "../_support/harness.ts";
-import { postImage, withProviders } from "../_support/providers_rig.ts";
+import { PAID_KEY, PLAN_KEY, postImage, withProviders } from "../_support/providers_rig.ts";
 
 const ended = (status: string | undefined) => status === "solved" || status === "failed";
 
@@ -40,5 +41,35 @@ describe("providers: faults", () => {
       const metrics = await (await fetch(`${r.base}/metrics`)).text();
       assert.match(metrics, /^captcha_worker_provider_up\{provider="plan"\} 0$/m);
       assert.equal((await fetch(`${r.base}/health/ready`)).status, 200);
+    }));
+
+  test("a type no provider in the file takes, or not with the task's proxy, is refused at submit on every API: 422 without Retry-After, ERROR_METHOD_CALL, ERROR_TASK_NOT_SUPPORTED", () =>
+    withProviders(async (r) => {
+      const v1 = (task: Record<string, unknown>) =>
+        fetch(`${r.base}/v1/tasks`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${CLIENT_KEY}` }, body: JSON.stringify(task) });
+      const image = await v1({ type: "image", image: PNG });
+      assert.equal(image.status, 422);
+      assert.equal(image.headers.get("retry-after"), null, "no provider will ever take it: nothing to retry after");
+      const problem = (await image.json()) as { code: string; field: string };
+      assert.deepEqual([problem.code, problem.field], ["ERR_TYPE_UNSUPPORTED", "type"]);
+      const turnstile = { type: "turnstile", sitekey: "0x4AAAAAAAexample", pageurl: "https://example.com/" };
+      const proxied = await v1({ ...turnstile, proxy: "u:p@10.0.0.1:3128", proxytype: "HTTP" });
+      assert.equal(proxied.status, 422, "CapSolver takes Turnstile, but only without a proxy");
+      await proxied.body?.cancel();
+      const legacy = await (await fetch(`${r.base}/in.php?key=${CLIENT_KEY}&method=base64&json=1`, { method: "POST", body: new URLSearchParams({ body: PNG }) })).json();
+      assert.deepEqual(legacy, { status: 0, request: "ERROR_METHOD_CALL" });
+      const created = (await (await fetch(`${r.base}/createTask`, { method: "POST", body: JSON.stringify({ clientKey: CLIENT_KEY, task: { type: "ImageToTextTask", body: PNG } }) })).json()) as { errorCode: string };
+      assert.equal(created.errorCode, "ERROR_TASK_NOT_SUPPORTED");
+      const taken = await v1({ type: "recaptcha_v3", sitekey: "k".repeat(40), pageurl: "https://example.com/", action: "login" });
+      assert.equal(taken.status, 202, "a type a provider takes goes on");
+      await taken.body?.cancel();
+      await eventually(() => r.plan.counts().submitted === 1, "at the plan");
+    }, {
+      flags: { "client-keys-file": keysFile() },
+      keys: { "/keys/plan": PLAN_KEY, "/keys/paid": PAID_KEY },
+      file: (s) => [
+        `plan legacy ${s.plan.url.href} key-file=/keys/plan threads=2 types=recaptcha_v3`,
+        `paid v2 ${s.paid.url.href} key-file=/keys/paid dialect=capsolver price=2 types=turnstile`,
+      ].join("\n"),
     }));
 });
