@@ -35,8 +35,8 @@ export class PoolCore {
   readonly queues: Record<TaskKind, Deque<Task>> = { image: new Deque(), token: new Deque() };
   /** Per open task: its deadline and its next poll. */
   readonly timers = new Map<string, { deadline: ScheduledJob; next?: ScheduledJob }>();
-  /** Each held task: its lane, its calls' controller, its price when taken and what its budget holds for it. */
-  readonly holding = new Map<Task, { lane: Lane; controller: AbortController; priceUsd: number; reservedUsd: number }>();
+  /** Each held task: its lane, its calls' controller, its price when taken, what its budget holds for it, and its provider before. */
+  readonly holding = new Map<Task, { lane: Lane; controller: AbortController; priceUsd: number; reservedUsd: number; before: string | undefined }>();
   /** Cancels the pool's own calls (the key re-check, reports). */
   readonly own = new AbortController();
   readonly idleWaiters = new Set<() => void>();
@@ -76,9 +76,7 @@ export class PoolCore {
 
   /** Tasks holding a slot, all lanes together. */
   get inFlight(): number {
-    let n = 0;
-    for (const l of this.lanes) n += l.bulkhead.total;
-    return n;
+    return this.lanes.reduce((n, l) => n + l.bulkhead.total, 0);
   }
 
   /** Starts what may start now: a slot freed, a pause ended, the key works again, tasks came back. */
@@ -126,8 +124,7 @@ export class PoolCore {
     if (this.#queued.size === 0 && this.holding.size === 0) this.#busySince = this.clock.now();
     if (!this.#queued.has(task)) this.#count(task, 1);
     this.#queued.add(task);
-    if (front) this.queues[task.kind].unshift(task);
-    else this.queues[task.kind].push(task);
+    this.queues[task.kind][front ? "unshift" : "push"](task);
   }
 
   /** The first live queued task of `kind` at position `from` or later, and its position. */
@@ -155,10 +152,8 @@ export class PoolCore {
 
   #count(task: Task, by: 1 | -1): void {
     this.#queuedKinds[task.kind] += by;
-    const key = routingClass(task);
-    const n = (this.#queuedClasses.get(key) ?? 0) + by;
-    if (n > 0) this.#queuedClasses.set(key, n);
-    else this.#queuedClasses.delete(key);
+    const key = routingClass(task); // a bounded set: two per task type
+    this.#queuedClasses.set(key, (this.#queuedClasses.get(key) ?? 0) + by);
   }
 
   /** Calls made now are abandoned (their answers dropped): the pool was suspended or stopped. */
@@ -195,10 +190,11 @@ export class PoolCore {
     this.timers.set(task.id, { deadline: this.scheduler.schedule(delayMs, () => this.#expire(task)) });
   }
 
-  /** Gives `task` a slot of `lane` and the AbortController of its calls; the task is that provider's now. */
+  /** Gives `task` a slot of `lane` and the AbortController of its calls; the task is that provider's now (a refusal gives it back). */
   hold(task: Task, lane: Lane): void {
     lane.bulkhead.acquire(task.kind);
-    this.holding.set(task, { lane, controller: new AbortController(), priceUsd: lane.priceUsd(task.type), reservedUsd: lane.commit(task.type) });
+    const held = { lane, controller: new AbortController(), priceUsd: lane.priceUsd(task.type), reservedUsd: lane.commit(task.type), before: task.provider };
+    this.holding.set(task, held);
     task.provider = lane.name;
   }
 
@@ -263,9 +259,11 @@ export class PoolCore {
     return q.peek();
   }
 
-  /** Back to the head of its queue after a submit that surely did not land. */
+  /** Back to the head of its queue after a submit that surely did not land: the provider that refused it does not have it. */
   requeue(task: Task): void {
     this.o.journal?.unsubmitted(task);
+    const held = this.holding.get(task);
+    if (held) task.provider = held.before;
     this.giveBack(task);
     task.timing.queuedSince = this.clock.now();
     this.enqueue(task, true);
@@ -312,13 +310,14 @@ export class PoolCore {
   /** Fails `task`; `blame` undefined or "nobody": charged to nobody (a shutdown, a type the upstream does not take). */
   fail(task: Task, code: string, message: string, charged: FailureBlame | "nobody" | undefined): void {
     const blame = charged === "nobody" ? undefined : charged;
+    // Charged to the provider that has it; a task waiting in the queue is no provider's fault, but the lone one's.
+    const at = this.holding.get(task)?.lane ?? (task.status !== "queued" || this.lanes.length === 1 ? this.lane(task.provider) : undefined);
     this.#unqueue(task); // its deque entry goes lazily
     this.giveBack(task);
     task.status = "failed";
     task.error = blame ? { code, message, blame } : { code, message };
     this.end(task);
-    // Charged to the provider that had it; a task that never left the queue, to the first.
-    if (blame) this.lane(task.provider).health.failed(task.type, code, blame);
+    if (blame) at?.health.failed(task.type, code, blame);
   }
 
   end(task: Task): void {

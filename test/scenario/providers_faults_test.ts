@@ -72,4 +72,31 @@ describe("providers: faults", () => {
         `paid v2 ${s.paid.url.href} key-file=/keys/paid dialect=capsolver price=2 types=turnstile`,
       ].join("\n"),
     }));
+
+  test("tasks that run out of time in the queue are no provider's failure: a busy plan and a paid provider with no budget stay as they are, and the tasks name no provider", () =>
+    withProviders(async (r) => {
+      // The worker thinks the plan has 6 threads; its account has 4: two submits are refused "no free thread".
+      const ids = await Promise.all(Array.from({ length: 12 }, () => postImage(r)));
+      await advance(r.clock, 10_000);
+      await eventually(() => ids.every((id) => ended(r.worker.pool.find(id)?.status)), "every task timed out");
+      const tasks = ids.map((id) => r.worker.pool.find(id)!);
+      assert.ok(tasks.every((t) => t.error?.code === "timeout"));
+      const atPlan = tasks.filter((t) => t.provider === "plan").length;
+      assert.equal(atPlan, r.plan.counts().submitted, "only the tasks the plan took name it");
+      assert.equal(tasks.filter((t) => t.provider === undefined).length, 12 - atPlan);
+      const snapshot = r.worker.health.snapshot();
+      assert.equal(snapshot.consecutiveFailures, atPlan, "the plan is charged for its own tasks only");
+      const state = r.worker.view.evaluate();
+      const planDown = [...state.issues, ...state.warnings].filter((w) => w.kind === "provider_down" && w.provider === "plan");
+      assert.deepEqual(planDown, [], "the plan was merely busy");
+      const read = (await (await fetch(`${r.base}/v1/tasks/${tasks.find((t) => t.provider === undefined)!.id}`)).json()) as { provider?: string };
+      assert.equal(read.provider, undefined);
+    }, {
+      flags: { "task-timeout": "8s" },
+      keys: { "/keys/plan": PLAN_KEY, "/keys/paid": PAID_KEY },
+      file: (s) => [
+        `plan legacy ${s.plan.url.href} key-file=/keys/plan threads=6`,
+        `paid legacy ${s.paid.url.href} key-file=/keys/paid price=2 daily-budget=0`,
+      ].join("\n"),
+    }));
 });
