@@ -310,10 +310,14 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   const submit = createIntake({ pool, admission, clientMetrics, unsupported });
   registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: o.keysFromFile ? clientKeys : undefined, submit, routing });
   if (!clientKeys) return { router, gateway: undefined, callbacks: undefined };
-  // The 2captcha-compatible gateway (README, Use your existing client); getbalance reads the check's cache.
+  // The 2captcha-compatible gateway (README, Use your existing client); getbalance reads the checks' cache:
+  // the first provider in use that has a balance reading (one removed by a reload, or never read, is passed over).
   const balanceUsd = () => {
-    const v = checks.result(o.health.providers[0]!.check)?.value?.observedValue;
-    return typeof v === "number" ? v : undefined;
+    for (const p of o.health.providers) {
+      const v = pool.provider(p.name)?.removed === true ? undefined : checks.result(p.check)?.value?.observedValue;
+      if (typeof v === "number") return v;
+    }
+    return undefined;
   };
   const gw = createGatewayParts({ pool, submit, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies, journal: o.journal });
   w.taskEnds.subscribe((task) => gw.gateway.taskEnded(task));

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { CLIENT_KEY, keysFile, PNG } from "../_support/gateway.ts";
 import { advance, eventually } from "../_support/harness.ts";
-import { PAID_KEY, PLAN_KEY, postImage, withProviders } from "../_support/providers_rig.ts";
+import { PAID_KEY, PLAN_KEY, postImage, withProviders, type ProvidersRig } from "../_support/providers_rig.ts";
 
 const ended = (status: string | undefined) => status === "solved" || status === "failed";
 
@@ -99,4 +99,29 @@ describe("providers: faults", () => {
         `paid legacy ${s.paid.url.href} key-file=/keys/paid price=2 daily-budget=0`,
       ].join("\n"),
     }));
+
+  test("getbalance answers the first provider in use that has a balance: not 0 for a first provider never reached, nor for one a reload removed", async () => {
+    const balance = async (r: ProvidersRig) => ({
+      legacy: await (await fetch(`${r.base}/res.php?key=${CLIENT_KEY}&action=getbalance`)).text(),
+      v2: ((await (await fetch(`${r.base}/getBalance`, { method: "POST", body: JSON.stringify({ clientKey: CLIENT_KEY }) })).json()) as { balance: number }).balance,
+    });
+    const keys = { "/keys/plan": PLAN_KEY, "/keys/paid": PAID_KEY };
+    const lines = (plan: string, paid: string) => [`plan legacy ${plan} key-file=/keys/plan threads=2`, `paid legacy ${paid} key-file=/keys/paid price=2`].join("\n");
+    await withProviders(async (r) => {
+      r.paid.control.setBalance(7.5);
+      await r.worker.checks.refresh("paid_api");
+      assert.deepEqual(await balance(r), { legacy: "7.5", v2: 7.5 }, "the plan never answered: the next provider's balance");
+    }, { flags: { "client-keys-file": keysFile() }, keys, file: (s) => lines("http://127.0.0.1:9/", s.paid.url.href) });
+    await withProviders(async (r) => {
+      r.plan.control.setBalance(42);
+      r.paid.control.setBalance(7.5);
+      await r.worker.checks.refresh("plan_api");
+      await r.worker.checks.refresh("paid_api");
+      assert.deepEqual(await balance(r), { legacy: "42", v2: 42 }, "the first provider's");
+      r.file.text = r.file.text.split("\n").slice(1).join("\n");
+      r.worker.reload();
+      await eventually(() => r.worker.pool.provider("plan")?.removed === true, "the plan removed");
+      assert.deepEqual(await balance(r), { legacy: "7.5", v2: 7.5 }, "the plan removed: the next provider's");
+    }, { flags: { "client-keys-file": keysFile() }, keys, file: (s) => lines(s.plan.url.href, s.paid.url.href) });
+  });
 });
