@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ProviderDocument, ReadyDocument } from "../../../src/health/health_documents.ts";
-import { providerJson } from "../../../src/status_report/provider_rows.ts";
+import { providerJson, usd } from "../../../src/status_report/provider_rows.ts";
 import type { ProviderHour } from "../../../src/status_report/provider_history.ts";
 import { readStatusDocs } from "../../../src/status_report/status_docs.ts";
 import { statusModel } from "../../../src/status_report/status_model.ts";
@@ -29,6 +29,12 @@ describe("provider rows", () => {
       ["paid", "down", "upstream_auth=ERROR_KEY_DOES_NOT_EXIST", "warn", "$1.20 of $20.00 today, 1 in flight"],
       ["old", "removed", undefined, "ok", "$0.50 today, no budget, 0 in flight"],
     ]);
+  });
+
+  test("spend and budget below a cent are shown to the digit that holds them, not rounded to $0.00", () => {
+    assert.deepEqual([usd(0), usd(1.2), usd(20), usd(0.0012), usd(0.0485), usd(0.00299), usd(12.3456)], ["$0.00", "$1.20", "$20.00", "$0.0012", "$0.0485", "$0.00299", "$12.3456"]);
+    const small = { ...PAID, state: "up" as const, reason: null, spent_today_usd: 0.0012, daily_budget_usd: 0.002, budget_left_usd: 0.0008 };
+    assert.equal(statusModel(docs(READY, [small])).providers[0]!.load, "$0.0012 of $0.002 today, 1 in flight");
   });
 
   test("a provider down that is why readiness fails is marked FAIL, and so is a lone provider down", () => {
