@@ -11,6 +11,7 @@
  * until a submit of it is answered, so a provider whose task path hangs while its balance checks
  * answer costs one task per trial, not one per free thread (README, Providers).
  */
+import { wallTime } from "../base/clock.ts";
 import { routingClass, type Task } from "../tasks/task.ts";
 import type { TaskKind, TaskType } from "../tasks/task_catalogue.ts";
 import { SUBMIT } from "../upstream/endpoints.ts";
@@ -24,6 +25,8 @@ import type { Outcome } from "./upstream_port.ts";
  * the default --queue-max, a bound on a pump's time with a queue far longer than that.
  */
 const SCAN_LIMIT = 10_000;
+
+const DAY_MS = 86_400_000;
 
 /** What a lane says of a task now: take it, it is busy (the task may wait for it), or it is out of the running. */
 type Verdict = "take" | "busy" | "out";
@@ -127,7 +130,11 @@ export class Dispatcher {
       const v = this.#verdict(lane, task, now);
       // An open circuit's cool-down ends on its own clock: pump then (a good check pumps earlier).
       if (lane.circuit.state === "open" && lane.takes(task.type, proxied(task))) later(now + Math.max(1, lane.circuit.retryInMs));
-      if (v === "out") continue;
+      if (v === "out") {
+        // A spent budget comes back when the UTC day turns (by the wall clock): pump then, whatever else happens.
+        if (lane.dailyBudgetUsd !== undefined && lane.takes(task.type, proxied(task)) && !lane.affords(task.type, now)) later(now + DAY_MS - (wallTime(core.clock, now) % DAY_MS));
+        continue;
+      }
       const waited = now - task.createdAt >= lane.afterMs;
       if (v === "take" && (!waiting || waited)) {
         // A half-open circuit lets one call through, its trial; the task goes elsewhere while it is out.

@@ -5,7 +5,7 @@
  * (timing, log, the lane's circuit). Private to src/solver: the SolverPool facade is the API.
  */
 import type { TaskFailureCode } from "../base/error_registry.ts";
-import type { Clock } from "../base/clock.ts";
+import { wallTime, type Clock } from "../base/clock.ts";
 import { Deque } from "../base/deque.ts";
 import { RepeatLimiter } from "../base/repeat_limiter.ts";
 import { Scheduler, type ScheduledJob } from "../base/scheduler.ts";
@@ -304,7 +304,7 @@ export class PoolCore {
     const total = lane.spend(usd, now);
     // A task resubmitted after an unsolvable answer billed by its provider costs both.
     task.costUsd = Math.round(((task.costUsd ?? 0) + usd) * 1e6) / 1e6;
-    this.o.onSpend?.(lane.name, utcDay(now), total);
+    this.o.onSpend?.(lane.name, utcDay(wallTime(this.clock, now)), total);
   }
 
   /** Fails `task`; `blame` undefined or "nobody": charged to nobody (a shutdown, a type the upstream does not take). */

@@ -16,15 +16,15 @@ const HANG = { kind: "transient" as const, code: "TIMEOUT", message: "timed out"
 const TIMING = { taskTimeoutMs: 3_600_000, firstPollMs: { image: 5000, token: 15_000 }, pollIntervalMs: 5000 };
 
 /** A pool over the lanes `o` names, in order; each a FakeUpstream. */
-function rig(o: Record<string, Partial<LaneOptions>>, queueMax = 200) {
-  const clock = new FakeClock();
+function rig(o: Record<string, Partial<LaneOptions>>, queueMax = 200, clock = new FakeClock()) {
+  const spends: [string, string, number][] = [];
   const up: Record<string, FakeUpstream> = {};
   const providers: LaneOptions[] = Object.entries(o).map(([name, more]) => {
     up[name] = new FakeUpstream();
     return { name, upstream: up[name], health: new RecordingHealth(), threads: 50, named: true, ...more };
   });
-  const pool = new SolverPool({ clock, providers, log: silentLogger, limits: { queueMax }, timing: TIMING, random: () => 0 });
-  return { clock, pool, up };
+  const pool = new SolverPool({ clock, providers, log: silentLogger, limits: { queueMax }, timing: TIMING, random: () => 0, onSpend: (p, day, usd) => void spends.push([p, day, usd]) });
+  return { clock, pool, up, spends };
 }
 
 const PAID: Partial<LaneOptions> = { plan: false, afterMs: 5000, priceUsd: () => 0.002 };
@@ -133,5 +133,48 @@ describe("Dispatcher queue walk", () => {
     const v3 = pool.enqueue("recaptcha_v3", V3);
     assert.equal(up.plan!.pending("submit").length, 1);
     assert.equal(v3.provider, "plan");
+  });
+});
+
+/** A FakeClock whose wall clock reads `offsetMs` ahead of its monotonic time (stepped after the start). */
+class SteppedClock extends FakeClock {
+  offsetMs = 0;
+  wallNow(): number {
+    return this.now() + this.offsetMs;
+  }
+}
+
+describe("Dispatcher and the UTC day", () => {
+  const solveOne = async (r: ReturnType<typeof rig>) => {
+    const t = r.pool.enqueue("image", IMAGE);
+    r.up.paid!.answer("submit", OK("1"));
+    await settle();
+    await r.clock.advance(5000);
+    r.up.paid!.answer("poll", OK("A"));
+    await settle();
+    return t;
+  };
+
+  test("a task waiting on a spent budget goes when the UTC day turns, with nothing else to pump", async () => {
+    const r = rig({ paid: { ...PAID, afterMs: 0, dailyBudgetUsd: 0.002 } }, 200, new FakeClock(Date.UTC(2026, 0, 1, 23, 30)));
+    assert.equal((await solveOne(r)).status, "solved");
+    const waiting = r.pool.enqueue("image", IMAGE);
+    assert.equal(r.up.paid!.pending("submit").length, 0, "the budget is spent");
+    const midnight = Date.UTC(2026, 0, 2);
+    await r.clock.advance(midnight - r.clock.now() - 1);
+    assert.equal(r.up.paid!.pending("submit").length, 0);
+    await r.clock.advance(1);
+    assert.equal(r.up.paid!.pending("submit").length, 1, "the day turned: a new budget");
+    assert.equal(waiting.provider, "paid");
+  });
+
+  test("the day is the wall clock's: one stepped since the start moves the budget's day, not the timers", async () => {
+    const clock = new SteppedClock(Date.UTC(2026, 0, 1, 12, 0));
+    const r = rig({ paid: { ...PAID, afterMs: 0, dailyBudgetUsd: 0.004 } }, 200, clock);
+    await solveOne(r);
+    clock.offsetMs = 12 * 3_600_000; // the host's clock set right: it is past midnight already
+    await solveOne(r);
+    assert.deepEqual(r.spends.map(([, day, usd]) => [day, usd]), [["2026-01-01", 0.002], ["2026-01-02", 0.002]]);
+    assert.equal(r.pool.provider("paid")!.spentTodayUsd, 0.002, "today (2 January) has one solve");
   });
 });
