@@ -41,6 +41,7 @@ import { registerMetricsRoute } from "../http/metrics_route.ts";
 import { sendProblem } from "../http/problem.ts";
 import { Router } from "../http/router.ts";
 import { registerStatusRoute } from "../http/status_route.ts";
+import { namesProviders } from "../http/task_json.ts";
 import { registerTaskRoutes } from "../http/task_routes.ts";
 import { FileJournal, type ReplayedJournal } from "../journal/file_journal.ts";
 import { ClientMetrics } from "../metrics/client_metrics.ts";
@@ -293,7 +294,7 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   const router = new Router();
   registerMetricsRoute(router, registry);
   registerHealthRoutes(router, view, notifier, log);
-  registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl, unsupported });
+  registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl, unsupported, providers: namesProviders(pool.providers) ? pool.providers : undefined });
   registerTypesRoute(router);
   const providerMetrics = registerProviderMetrics(registry, { pool, up: (name) => view.providerUp(name) });
   w.taskEnds.subscribe((task) => providerMetrics.taskEnded(task));
@@ -310,15 +311,9 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   const submit = createIntake({ pool, admission, clientMetrics, unsupported });
   registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: o.keysFromFile ? clientKeys : undefined, submit, routing });
   if (!clientKeys) return { router, gateway: undefined, callbacks: undefined };
-  // The 2captcha-compatible gateway (README, Use your existing client); getbalance reads the checks' cache:
-  // the first provider in use that has a balance reading (one removed by a reload, or never read, is passed over).
-  const balanceUsd = () => {
-    for (const p of o.health.providers) {
-      const v = pool.provider(p.name)?.removed === true ? undefined : checks.result(p.check)?.value?.observedValue;
-      if (typeof v === "number") return v;
-    }
-    return undefined;
-  };
+  // The 2captcha-compatible gateway (README, Use your existing client); getbalance reads the checks' cache as
+  // readiness does: the first provider in use that has a balance reading (one removed by a reload, or never read, is passed over).
+  const balanceUsd = () => view.evaluate().balanceUsd;
   const gw = createGatewayParts({ pool, submit, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies, journal: o.journal });
   w.taskEnds.subscribe((task) => gw.gateway.taskEnded(task));
   w.started.push(gw.callbacks);

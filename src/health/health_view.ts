@@ -163,8 +163,10 @@ export class HealthView {
     const v = providersReadiness(this.#phase, readings, this.#o.thresholds, this.#o.extraIssues?.());
     const state: ReadinessState =
       this.#phase === "starting" ? "starting" : this.#phase === "draining" ? "draining" : v.issues.length > 0 ? "not_ready" : v.usable.every((u) => onTrial(u.snapshot)) ? "probation" : "ready";
-    const first = checks.find((c) => c.name === this.#firstCheck);
-    const balanceUsd = readings[0]!.balanceUsd;
+    // The balance is the first provider's in use that has a reading (the gateway's getbalance says the same).
+    const read = readings.findIndex((r) => !r.removed && r.balanceUsd !== undefined);
+    const first = read < 0 ? undefined : checks.find((c) => c.name === this.#o.providers![read]!.check);
+    const balanceUsd = read < 0 ? undefined : readings[read]!.balanceUsd;
     const since = v.usable.map((u) => probationSince(u.snapshot)).filter((t): t is number => t !== undefined);
     return {
       phase: this.#phase,

@@ -111,6 +111,12 @@ describe("providers: faults", () => {
       r.paid.control.setBalance(7.5);
       await r.worker.checks.refresh("paid_api");
       assert.deepEqual(await balance(r), { legacy: "7.5", v2: 7.5 }, "the plan never answered: the next provider's balance");
+      // The worker-wide signals say the same, and --threads (5 by default) is not the plans' threads.
+      const metrics = await (await fetch(`${r.base}/metrics`)).text();
+      assert.match(metrics, /^captcha_worker_balance_usd 7\.5$/m);
+      assert.match(metrics, /^captcha_worker_threshold\{name="threads"\} 2$/m);
+      const ready = (await (await fetch(`${r.base}/health/ready`)).json()) as { stats: { balance: number } };
+      assert.equal(ready.stats.balance, 7.5);
     }, { flags: { "client-keys-file": keysFile() }, keys, file: (s) => lines("http://127.0.0.1:9/", s.paid.url.href) });
     await withProviders(async (r) => {
       r.plan.control.setBalance(42);

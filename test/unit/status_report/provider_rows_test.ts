@@ -45,6 +45,17 @@ describe("provider rows", () => {
     assert.deepEqual(lone.providers.map((p) => p.mark), ["fail"]);
   });
 
+  test("with a provider down while another serves, the upstream row warns naming it instead of saying all calls are taken; the facts name the providers and their plans' threads", () => {
+    const m = statusModel(docs(READY, [PLAN, PAID, OLD]));
+    const row = m.rows.find((r) => r.name === "upstream")!;
+    assert.deepEqual([row.value, row.mark], ["paid down, the others accepting calls", "warn"]);
+    const facts = { upstreamHost: "ocr.captchaai.com", providers: ["plan", "paid"], threads: 10, simulator: false, nodeId: 0, peers: 0 };
+    const html = renderHtml(m, 5, { facts });
+    assert.match(html, /<dt>providers<\/dt> <dd>plan, paid<\/dd>/);
+    assert.match(html, /<dt>plan threads<\/dt> <dd>10<\/dd>/);
+    assert.doesNotMatch(html, /<dt>upstream<\/dt>/);
+  });
+
   test("the page's table: each provider's state, load, rates per minute with the hour's counts, median solve and time down", () => {
     const html = renderHtml(statusModel(docs(READY, [PLAN, PAID, OLD]), { providers: HOURS }));
     const rows = [...html.matchAll(/<tr class="(\w+)"><td class="mark">\w+<\/td>((?:<td>[^<]*<\/td>)+)<\/tr>/g)]
