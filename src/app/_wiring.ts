@@ -296,7 +296,11 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   registerHealthRoutes(router, view, notifier, log);
   registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl, unsupported, providers: namesProviders(pool.providers) ? pool.providers : undefined });
   registerTypesRoute(router);
-  const providerMetrics = registerProviderMetrics(registry, { pool, up: (name) => view.providerUp(name) });
+  const balanceOf = (name: string) => {
+    const v = checks.result(checkNameOf(name))?.value?.observedValue;
+    return typeof v === "number" ? v : undefined;
+  };
+  const providerMetrics = registerProviderMetrics(registry, { pool, up: (name) => view.providerUp(name), balanceUsd: balanceOf });
   w.taskEnds.subscribe((task) => providerMetrics.taskEnded(task));
   const admission = createAdmission(view, { probationAdmits: config.threads });
   // README, Scaling out: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).

@@ -115,6 +115,8 @@ describe("providers: faults", () => {
       const metrics = await (await fetch(`${r.base}/metrics`)).text();
       assert.match(metrics, /^captcha_worker_balance_usd 7\.5$/m);
       assert.match(metrics, /^captcha_worker_threshold\{name="threads"\} 2$/m);
+      assert.match(metrics, /^captcha_worker_provider_balance_usd\{provider="paid"\} 7\.5$/m);
+      assert.doesNotMatch(metrics, /^captcha_worker_provider_balance_usd\{provider="plan"\}/m, "never read: no series");
       const ready = (await (await fetch(`${r.base}/health/ready`)).json()) as { stats: { balance: number } };
       assert.equal(ready.stats.balance, 7.5);
     }, { flags: { "client-keys-file": keysFile() }, keys, file: (s) => lines("http://127.0.0.1:9/", s.paid.url.href) });
