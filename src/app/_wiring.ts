@@ -116,6 +116,8 @@ export function createHealth(
     extra?: (provider: string) => readonly string[];
     /** Each provider's load and money (the pool, made after health). */
     load?: (provider: string) => ProviderLoad | undefined;
+    /** Providers that ban an address asking on with a refused key: their account trouble is tried sparingly. */
+    guarded?: (provider: string) => boolean;
   },
 ): HealthParts {
   const { config, clock, log } = w;
@@ -141,7 +143,9 @@ export function createHealth(
   const notifier = new ReadinessNotifier({ view, clock, log, onPassing: () => providers.forEach((p) => p.health.markReady()) });
   // Each provider's trouble is tried again by re-reading its own balance (one provider: the worker's issues, as ever).
   const trials = providers.map((p) =>
-    startRecoveryTrials({ clock, evaluate: () => (providers.length > 1 ? { issues: view.providerIssues(p.name) } : view.evaluate()), trial: () => checks.refresh(p.check) }),
+    startRecoveryTrials({
+      clock, evaluate: () => (providers.length > 1 ? { issues: view.providerIssues(p.name) } : view.evaluate()), trial: () => checks.refresh(p.check), guarded: o.guarded?.(p.name),
+    }),
   );
   checks.onResult(() => notifier.check());
   for (const p of providers) p.health.onStateChange(() => notifier.check());

@@ -153,7 +153,9 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   let pool: SolverPool | undefined;
   // A provider past its daily budget takes no new task: a reason of its own beside the health rules.
   const spent = (name: string) => (pool?.provider(name)?.budgetSpent ? ["budget"] : []);
-  const health = createHealth(w, { secrets, journal, random: o.random, providers: specs.map((s) => s.name), extra: spent, load: (name) => pool?.provider(name) });
+  // Only CaptchaAI is known not to ban an address for asking with a refused key (2captcha's rule: 5 a minute).
+  const guarded = (name: string) => specs.find((s) => s.name === name)?.dialect !== "captchaai";
+  const health = createHealth(w, { secrets, journal, random: o.random, providers: specs.map((s) => s.name), extra: spent, load: (name) => pool?.provider(name), guarded });
   const metrics = createMetrics(w, { health, process: o.process });
   const upstream = createUpstreams(w, o, { specs, rereadKey: demo ? undefined : o.reloadApiKey, secrets, metrics: metrics.metrics });
   pool = createSolver(w, { providers: upstream.providers, health, journal, namesKeyOrigin: demo === undefined, random: o.random, onSpend: (p, day, usd) => journal?.spent(p, day, usd) });
