@@ -267,8 +267,10 @@ export function createSolver(w: Wiring, o: SolverOptions): SolverPool {
     if (log.enabled("debug")) log.debug("task ended", { id: task.id, type: task.type, status: task.status, code: task.error?.code });
   });
   for (const p of o.health.providers) p.health.setLoadSource(() => pool.load());
+  // A check's answer moves health and the circuit at once: readiness judged after both (one line).
+  const observed = { balanceObserved: (...a: Parameters<SolverPool["balanceObserved"]>) => o.health.notifier.together(() => pool.balanceObserved(...a)) };
   for (const { spec, client } of o.providers) {
-    registerUpstreamCheck(checks, { client, pool, clock, ttlMs: config.balanceTtlMs, timeoutMs: config.checkTimeoutMs, name: checkNameOf(spec.name), provider: spec.name });
+    registerUpstreamCheck(checks, { client, pool: observed, clock, ttlMs: config.balanceTtlMs, timeoutMs: config.checkTimeoutMs, name: checkNameOf(spec.name), provider: spec.name, log });
   }
   return pool;
 }

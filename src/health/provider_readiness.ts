@@ -31,7 +31,7 @@ export interface ProviderReading {
 export interface ProviderLoad {
   /** Tasks holding its slots. */
   busy: number;
-  /** Its slots: a plan's threads or a per-solve account's cap. */
+  /** Its slots now: a plan's adaptive limit (README, Thread plan) or a per-solve account's cap. */
   limit: number;
   /** A thread plan's threads; undefined for a per-solve account. */
   plan: number | undefined;
@@ -93,7 +93,6 @@ export function totalSnapshot(snapshots: readonly HealthSnapshot[]): HealthSnaps
   const failed = sum((s) => s.failed);
   const windowOutcomes = sum((s) => s.windowOutcomes);
   const windowFailed = sum((s) => s.windowFailed);
-  const saturationSubmits = sum((s) => s.saturationSubmits);
   const lastSolves = snapshots.map((s) => s.lastSolveAt).filter((t): t is number => t !== undefined);
   const lastSolveAt = lastSolves.length === 0 ? undefined : Math.max(...lastSolves);
   const now = first.startedAt + first.uptimeMs;
@@ -118,8 +117,9 @@ export function totalSnapshot(snapshots: readonly HealthSnapshot[]): HealthSnaps
     streak: "ok",
     streakProbationSince: undefined,
     resumedAt: resumes.length === 0 ? undefined : Math.max(...resumes),
-    saturation: saturationSubmits === 0 ? 0 : sum((s) => s.saturation * s.saturationSubmits) / saturationSubmits,
-    saturationSubmits,
+    // The fullest plan: a per-solve provider is never full, and two plans are two accounts.
+    saturation: Math.max(...snapshots.map((s) => s.saturation)),
+    saturationObservedMs: Math.max(...snapshots.map((s) => s.saturationObservedMs)),
   };
 }
 

@@ -99,7 +99,7 @@ export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOption
   gauge("captcha_worker_oldest_queued_seconds", "How long the oldest waiting task has waited, one out submitting included (0 when none waits).", (s) =>
     Math.max(0, s.readiness.snapshot.oldestQueuedAgeMs / 1000),
   );
-  gauge("captcha_worker_saturation_ratio", "Share of in.php answers over --error-window refusing for want of threads.", (s) => s.readiness.snapshot.saturation);
+  gauge("captcha_worker_saturation_ratio", "Share of --error-window the thread plan was full while work waited (the fullest plan's).", (s) => s.readiness.snapshot.saturation);
   if (o.readinessChanges) {
     const changes = o.readinessChanges;
     registry.counterFn("captcha_worker_readiness_changes_total", "Readiness state changes, by the state entered.", (set) => {

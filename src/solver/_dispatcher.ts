@@ -6,8 +6,9 @@
  * a submit whose request may have reached the upstream is never repeated, here or elsewhere; the
  * task fails SUBMIT_UNCERTAIN instead of risking a double charge. One that surely did not goes back
  * to the head of its queue, for the next provider at once or, after a thread plan's "no free
- * thread", for the same plan until the task has waited long enough to overflow. With several
- * providers, one whose submit may have arrived unanswered is on trial: one task at a time goes there
+ * thread", for the same plan until the task has waited long enough to overflow. A plan's lane learns
+ * its limit from those answers (README, Thread plan): a submit past what it holds safely is a probe,
+ * and the pump wakes when a paced probe may go. With several providers, one whose submit may have arrived unanswered is on trial: one task at a time goes there
  * until a submit of it is answered, so a provider whose task path hangs while its balance checks
  * answer costs one task per trial, not one per free thread (README, Providers).
  */
@@ -16,6 +17,7 @@ import { routingClass, type Task } from "../tasks/task.ts";
 import type { TaskKind, TaskType } from "../tasks/task_catalogue.ts";
 import { SUBMIT } from "../upstream/endpoints.ts";
 import type { Lane } from "./_lane.ts";
+import type { Room } from "./_lane_slots.ts";
 import { SUBMIT_UNCERTAIN, type PoolCore } from "./_pool_core.ts";
 import type { Poller } from "./_poller.ts";
 import type { Outcome } from "./upstream_port.ts";
@@ -28,19 +30,19 @@ const SCAN_LIMIT = 10_000;
 
 const DAY_MS = 86_400_000;
 
-/** What a lane says of a task now: take it, it is busy (the task may wait for it), or it is out of the running. */
-type Verdict = "take" | "busy" | "out";
+/** What a lane says of a task now: take it (as a probe, maybe), it is busy (the task may wait for it), or it is out of the running. */
+type Verdict = Room | "out";
 
 /**
  * A pump's walk through the queues: where it is in each, and the routing classes (tasks.ts
- * routingClass) no provider takes now, found on the oldest task of each, with their tasks' count. A
- * task of such a class waited no longer than that one (bar one put back at the head), and providers
- * only fill up during a pump, so none of them can go either: they are passed over unweighed, and a
- * queue whose every task is of such a class is done with.
+ * routingClass) no provider takes now, found on the oldest task of each, with the busy lanes it
+ * waits on, and their tasks' count. A task of such a class waited no longer than that one (bar one
+ * put back at the head), and providers only fill up during a pump, so none of them can go either:
+ * they are passed over unweighed, and a queue whose every task is of such a class is done with.
  */
 interface Scan {
   cursors: Record<TaskKind, number>;
-  blocked: Record<TaskKind, Set<string>>;
+  blocked: Record<TaskKind, Map<string, ReadonlySet<Lane>>>;
   blockedTasks: Record<TaskKind, number>;
 }
 
@@ -65,11 +67,11 @@ export class Dispatcher {
     if (core.state !== "running") return;
     const now = core.clock.now();
     let wakeAt = Number.POSITIVE_INFINITY;
-    const scan: Scan = { cursors: { image: 0, token: 0 }, blocked: { image: new Set(), token: new Set() }, blockedTasks: { image: 0, token: 0 } };
+    const scan: Scan = { cursors: { image: 0, token: 0 }, blocked: { image: new Map(), token: new Map() }, blockedTasks: { image: 0, token: 0 } };
     for (;;) {
       const pick = this.#next(now, scan, (at) => (wakeAt = Math.min(wakeAt, at)));
       if (!pick) break;
-      const { task, lane, index, trial } = pick;
+      const { task, lane, index, room, trial } = pick;
       core.takeFromQueue(task, index);
       // The walk goes on from where the task was; a kind's queue emptied lets the other kind's tasks use its slots.
       scan.cursors[task.kind] = index;
@@ -80,9 +82,13 @@ export class Dispatcher {
       }
       core.leaveQueue(task, now);
       core.hold(task, lane);
+      lane.slots.submitting(task, room);
       if (this.#unproven.has(lane)) this.#trials.set(lane, task);
       void this.#submit(task, lane, trial);
     }
+    // The lanes the tasks left waiting wait on (a plan's limit grows only while work waits for it).
+    const waitedOn = new Set([...scan.blocked.image.values(), ...scan.blocked.token.values()].flatMap((lanes) => [...lanes]));
+    for (const lane of core.lanes) lane.noteWaiting(waitedOn.has(lane));
     this.#wakeAt(wakeAt, now);
   }
 
@@ -90,17 +96,18 @@ export class Dispatcher {
    * The oldest task some lane takes now, whatever waits before it that none takes now; `later(at)`
    * learns when a task waiting on `after` may overflow.
    */
-  #next(now: number, scan: Scan, later: (at: number) => void): { task: Task; lane: Lane; index: number; trial: boolean } | undefined {
+  #next(now: number, scan: Scan, later: (at: number) => void): { task: Task; lane: Lane; index: number; room: Room; trial: boolean } | undefined {
     for (;;) {
       const image = this.#candidate("image", scan);
       const token = this.#candidate("token", scan);
       if (!image && !token) return undefined;
       const kind: TaskKind = !token || (image && image.task.createdAt <= token.task.createdAt) ? "image" : "token";
       const candidate = (kind === "image" ? image : token)!;
-      const found = this.#laneFor(candidate.task, now, later);
+      const waitedOn = new Set<Lane>();
+      const found = this.#laneFor(candidate.task, now, later, waitedOn);
       if (found) return { task: candidate.task, ...found, index: candidate.index };
       const key = routingClass(candidate.task);
-      scan.blocked[kind].add(key);
+      scan.blocked[kind].set(key, waitedOn);
       scan.blockedTasks[kind] += this.#core.queuedOfClass(key);
       scan.cursors[kind] = candidate.index + 1;
     }
@@ -121,13 +128,18 @@ export class Dispatcher {
 
   /**
    * The lane that takes `task` now, if any (`trial`: as its half-open circuit's one trial call); a
-   * task waiting on a busy lane before it learns when it may overflow.
+   * task waiting on a busy lane before it learns when it may overflow; `waitedOn` the busy lanes.
    */
-  #laneFor(task: Task, now: number, later: (at: number) => void): { lane: Lane; trial: boolean } | undefined {
+  #laneFor(task: Task, now: number, later: (at: number) => void, waitedOn: Set<Lane>): { lane: Lane; room: Room; trial: boolean } | undefined {
     const core = this.#core;
     let waiting = false;
     for (const lane of core.lanes) {
       const v = this.#verdict(lane, task, now);
+      if (v === "busy") {
+        waitedOn.add(lane);
+        const probeAt = lane.slots.probeAt;
+        if (probeAt !== undefined) later(probeAt);
+      }
       // An open circuit's cool-down ends on its own clock: pump then (a good check pumps earlier).
       if (lane.circuit.state === "open" && lane.takes(task.type, proxied(task))) later(now + Math.max(1, lane.circuit.retryInMs));
       if (v === "out") {
@@ -136,13 +148,14 @@ export class Dispatcher {
         continue;
       }
       const waited = now - task.createdAt >= lane.afterMs;
-      if (v === "take" && (!waiting || waited)) {
+      const room = v === "busy" ? undefined : v;
+      if (room && (!waiting || waited)) {
         // A half-open circuit lets one call through, its trial; the task goes elsewhere while it is out.
         const trial = lane.circuit.state === "half_open";
-        if (lane.circuit.tryAcquire()) return { lane, trial };
+        if (lane.circuit.tryAcquire()) return { lane, room, trial };
         continue;
       }
-      if (v === "take" && !waited) later(task.createdAt + lane.afterMs);
+      if (room && !waited) later(task.createdAt + lane.afterMs);
       waiting = true;
     }
     return undefined;
@@ -158,7 +171,7 @@ export class Dispatcher {
     if (paused === "capacity") return "busy";
     if (this.#trials.has(lane)) return "out"; // on trial, its one task is out
     const otherKind: TaskKind = task.kind === "image" ? "token" : "image";
-    return lane.hasRoom(task.kind, this.#core.queuedOf(otherKind) > 0) ? "take" : "busy";
+    return lane.slots.room(task.kind, this.#core.queuedOf(otherKind) > 0);
   }
 
   /**
@@ -262,8 +275,8 @@ export class Dispatcher {
     if (outcome === undefined || task.status !== "queued") return;
     switch (outcome.kind) {
       case "ok":
-        lane.health.submitAnswered(false);
         lane.submitBackoff.reset();
+        lane.taken(task);
         task.status = "submitted";
         task.submissions++;
         task.upstreamId = outcome.value;
@@ -295,6 +308,14 @@ export class Dispatcher {
         core.fail(task, outcome.code, outcome.message, outcome.blame);
         return;
       case "back_off":
+        if (lane.refusesThreads(outcome.code)) {
+          // A plan's "no free thread" while money is there: the limit learns it, the task waits at the head, never failed.
+          lane.slots.refused(task);
+          lane.refusedFor(outcome.code);
+          core.requeue(task);
+          this.pump();
+          return;
+        }
         lane.refusedFor(outcome.code);
         core.requeue(task);
         // A thread plan's refusal: wait for its threads (the task overflows after `after`); a per-solve account's: step aside.

@@ -1,8 +1,9 @@
 /**
  * One provider's lane in the pool: its upstream client and everything the pool knows of that account
- * on its own (README, Providers): its circuit, its slots (a thread plan's threads, split by bulkhead),
- * its submit back-off, a refused key, whether its money is there, the types it answered it does not
- * take, and what it spent today. The dispatcher asks each lane in order whether it can take a task.
+ * on its own (README, Providers): its circuit, its slots (a thread plan's adaptive limit, README
+ * Thread plan, or a per-solve account's cap, split by bulkhead), its submit back-off, a refused key,
+ * whether its money is there, the types it answered it does not take, and what it spent today. The
+ * dispatcher asks each lane in order whether it can take a task.
  */
 import { Backoff } from "../base/backoff.ts";
 import { CircuitBreaker, type CircuitState } from "../base/circuit_breaker.ts";
@@ -11,9 +12,11 @@ import type { Logger } from "../base/log.ts";
 import type { ScheduledJob, Scheduler } from "../base/scheduler.ts";
 import { balanceFunded } from "../health/readiness.ts";
 import type { HealthFeed } from "../health/worker_health.ts";
-import type { TaskKind, TaskType } from "../tasks/task_catalogue.ts";
-import { Bulkhead, type BulkheadLimits } from "./_bulkhead.ts";
-import type { LaneOptions } from "./pool_options.ts";
+import type { Task } from "../tasks/task.ts";
+import type { TaskType } from "../tasks/task_catalogue.ts";
+import type { Bulkhead } from "./_bulkhead.ts";
+import { LaneSlots } from "./_lane_slots.ts";
+import type { LaneOptions, LaneUpdate } from "./pool_options.ts";
 import type { SolverUpstream } from "./upstream_port.ts";
 
 /** How long a type the upstream answered "not supported" is not sent to that provider again. */
@@ -27,7 +30,8 @@ export class Lane {
   readonly upstream: SolverUpstream;
   readonly health: HealthFeed;
   readonly circuit: CircuitBreaker;
-  readonly bulkhead: Bulkhead;
+  /** Its slots: the bulkhead within a plan's adaptive limit or a fixed cap. */
+  readonly slots: LaneSlots;
   readonly submitBackoff: Backoff;
   #o: LaneOptions;
   readonly #clock: Clock;
@@ -38,8 +42,6 @@ export class Lane {
   #pauseReason: PauseReason = "trouble";
   #resumeJob: ScheduledJob | undefined;
   #refusedCode: string | undefined;
-  /** ERROR_ZERO_BALANCE answers whose meaning (money or threads) waits on the next balance read. */
-  #zeroBalanceRefusals = 0;
   /** The last balance read was at or above the minimum. */
   #funded = true;
   /** Types this provider answered "not supported", until when. */
@@ -62,12 +64,14 @@ export class Lane {
     this.#scheduler = ctx.scheduler;
     this.#log = ctx.log;
     this.#pump = ctx.pump;
-    this.bulkhead = new Bulkhead(o.threads, o.bulkhead);
+    this.slots = new LaneSlots(o.threads, o.bulkhead, o.plan ?? true, ctx);
     this.submitBackoff = new Backoff({ baseMs: 1000, maxMs: 60_000, random: ctx.random });
     this.circuit = new CircuitBreaker(ctx.clock, {
       onChange: (state: CircuitState) => {
         o.health.circuit(state);
-        ctx.log.warn("upstream circuit " + state.replace("_", "-"), { circuit: state, cause: this.circuit.cause, ...this.tag });
+        // Opening is trouble; closing (or half-opening to try) is the way back.
+        const line = state === "open" ? ctx.log.warn : ctx.log.info;
+        line.call(ctx.log, "upstream circuit " + state.replace("_", "-"), { circuit: state, cause: this.circuit.cause, ...this.tag });
         if (state !== "open") ctx.pump();
       },
     });
@@ -93,7 +97,7 @@ export class Lane {
    */
   reconfigure(update: LaneUpdate): void {
     this.#o = { ...this.#o, ...update };
-    if (update.threads !== undefined) this.bulkhead.resize(update.threads);
+    if (update.threads !== undefined || update.plan !== undefined) this.slots.reconfigure(this.#o.threads, this.#o.plan ?? true);
   }
 
   get options(): LaneOptions {
@@ -188,34 +192,36 @@ export class Lane {
   }
 
   /**
-   * A refusal for threads counts as saturation; one for money is decided by the balance, re-read now
-   * (evidence, not the TTL): below the minimum readiness says low_balance, above it saturation.
+   * A refusal to back off: ERROR_ZERO_BALANCE re-reads the balance now (evidence, not the TTL): money
+   * or threads? One read as threads (money was there) asks at the slots' pace.
    */
   refusedFor(code: string): void {
-    if (code === "ERROR_ZERO_BALANCE") {
-      this.#zeroBalanceRefusals++;
-      this.#o.onEvidence?.();
-    } else if (code === "ERROR_NO_SLOT_AVAILABLE") {
-      this.health.submitAnswered(true);
-      this.#o.onEvidence?.();
-    }
+    if (code !== "ERROR_ZERO_BALANCE" || (this.refusesThreads(code) && !this.slots.asksBalance())) return;
+    this.#o.onEvidence?.();
   }
 
   /**
-   * A balance was read. Refusals for money waiting on it count as saturation when there is money
-   * (CaptchaAI says "zero balance" for "no free threads" too). When the money comes back, the
-   * submit back-off ends now; a refusal for threads keeps its back-off.
+   * Whether a refusal with `code` means "no free thread" on this plan (README, Thread plan): ERROR_NO_SLOT_AVAILABLE,
+   * or CaptchaAI's ERROR_ZERO_BALANCE while the last balance read found money. A per-solve account has no plan.
+   */
+  refusesThreads(code: string): boolean {
+    return this.slots.adaptive && (code === "ERROR_NO_SLOT_AVAILABLE" || (code === "ERROR_ZERO_BALANCE" && this.#funded));
+  }
+
+  /**
+   * A balance was read. When the money comes back, the submit back-off ends now; a refusal for
+   * threads never paused the lane (its probes are paced instead).
    */
   balanceRead(balanceUsd: number): void {
     const funded = balanceFunded(this.#funded, balanceUsd, this.#o.minBalanceUsd ?? 0);
-    const toppedUp = funded && !this.#funded;
+    const changed = funded !== this.#funded;
     this.#funded = funded;
     this.health.balanceFunded(funded);
-    if (funded) for (; this.#zeroBalanceRefusals > 0; this.#zeroBalanceRefusals--) this.health.submitAnswered(true);
-    this.#zeroBalanceRefusals = 0;
-    if (!toppedUp) return;
+    if (!changed) return;
+    if (!funded) return this.#pump(); // the plan is not what is full now
     this.health.resumed();
     this.submitBackoff.reset();
+    this.slots.fundsBack();
     if (this.circuit.state === "closed") this.clearPause();
     this.#pump();
   }
@@ -259,12 +265,12 @@ export class Lane {
     return this.#spend.day === utcDay(wallTime(this.#clock, now)) ? this.#spend.usd : 0;
   }
 
-  /** Budget left today; undefined without a budget. */
   /** Its daily budget; undefined without one. */
   get dailyBudgetUsd(): number | undefined {
     return this.#o.dailyBudgetUsd;
   }
 
+  /** Budget left today; undefined without a budget. */
   budgetLeftUsd(now: number): number | undefined {
     const budget = this.#o.dailyBudgetUsd;
     return budget === undefined ? undefined : Math.max(0, budget - this.spentTodayUsd(now));
@@ -315,9 +321,20 @@ export class Lane {
     this.#committedUsd = Math.max(0, this.#committedUsd - usd);
   }
 
-  /** May it be asked for `kind` now: healthy (key, circuit), not paused for trouble, room for the kind. */
-  hasRoom(kind: TaskKind, otherKindWaiting: boolean): boolean {
-    return this.bulkhead.may(kind, otherKindWaiting);
+  /** Its bulkhead (the kinds' shares within its cap). */
+  get bulkhead(): Bulkhead {
+    return this.slots.bulkhead;
+  }
+
+  /** The upstream took `task`'s submit: a probe taken may leave room for one more. */
+  taken(task: Task): void {
+    if (this.slots.taken(task)) this.#pump();
+  }
+
+  /** After a pump: whether work waited on it. The plan is full while work waits and the lane holds all it may (README, Thread plan: saturation). */
+  noteWaiting(waiting: boolean): void {
+    const full = this.slots.full(waiting, this.#funded);
+    if (full !== undefined) this.health.planFull(full);
   }
 }
 
@@ -325,8 +342,3 @@ export class Lane {
 export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
-
-export type { BulkheadLimits };
-
-/** What a reload may change of a lane: everything its providers file line says but its protocol, URL and key. */
-export type LaneUpdate = Partial<Pick<LaneOptions, "threads" | "plan" | "afterMs" | "takes" | "priceUsd" | "dailyBudgetUsd" | "keyOrigin" | "chargesUnsolvable" | "reportsCost">>;

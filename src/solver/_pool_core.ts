@@ -42,9 +42,8 @@ export class PoolCore {
   readonly idleWaiters = new Set<() => void>();
   /** Live queued tasks (the deques may also hold ended ones, dropped lazily at their heads). */
   readonly #queued = new Set<Task>();
-  /** Live queued tasks per kind. */
+  /** Live queued tasks per kind, and per routing class (routingClass). */
   readonly #queuedKinds: Record<TaskKind, number> = { image: 0, token: 0 };
-  /** Live queued tasks per routing class (routingClass). */
   readonly #queuedClasses = new Map<string, number>();
   /** Starts what may start now (the dispatcher's pump). */
   readonly #pump: () => void;
@@ -152,8 +151,7 @@ export class PoolCore {
 
   #count(task: Task, by: 1 | -1): void {
     this.#queuedKinds[task.kind] += by;
-    const key = routingClass(task); // a bounded set: two per task type
-    this.#queuedClasses.set(key, (this.#queuedClasses.get(key) ?? 0) + by);
+    this.#queuedClasses.set(routingClass(task), this.queuedOfClass(routingClass(task)) + by); // bounded: two per task type
   }
 
   /** Calls made now are abandoned (their answers dropped): the pool was suspended or stopped. */
@@ -193,8 +191,7 @@ export class PoolCore {
   /** Gives `task` a slot of `lane` and the AbortController of its calls; the task is that provider's now (a refusal gives it back). */
   hold(task: Task, lane: Lane): void {
     lane.bulkhead.acquire(task.kind);
-    const held = { lane, controller: new AbortController(), priceUsd: lane.priceUsd(task.type), reservedUsd: lane.commit(task.type), before: task.provider };
-    this.holding.set(task, held);
+    this.holding.set(task, { lane, controller: new AbortController(), priceUsd: lane.priceUsd(task.type), reservedUsd: lane.commit(task.type), before: task.provider });
     task.provider = lane.name;
   }
 
@@ -237,6 +234,11 @@ export class PoolCore {
   /** Every upstream answer's trouble to the log, rate-limited per provider, endpoint and code. */
   called(lane: Lane, endpoint: Endpoint, outcome: Outcome<unknown>): void {
     if (outcome.kind === "ok" || outcome.kind === "not_ready") return;
+    if (outcome.kind === "back_off" && lane.refusesThreads(outcome.code)) {
+      // The plan's threads are all busy: the limit absorbs it (README, Thread plan), no warning.
+      if (this.o.log.enabled("debug")) this.o.log.debug("upstream has no free thread; the limit adapts", { endpoint, code: outcome.code, limit: lane.slots.limit, ...lane.tag });
+      return;
+    }
     if (outcome.kind === "task_failed" && outcome.blame === "client") return; // the task's own debug line says it
     const what = outcome.kind === "back_off" ? "upstream asks to back off; submissions paused" : `upstream ${outcome.kind.replace("_", " ")}`;
     this.repeats.warn(`${lane.name} ${endpoint} ${outcome.code}`, what, { endpoint, code: outcome.code, message: outcome.message, ...lane.tag });
@@ -262,8 +264,7 @@ export class PoolCore {
   /** Back to the head of its queue after a submit that surely did not land: the provider that refused it does not have it. */
   requeue(task: Task): void {
     this.o.journal?.unsubmitted(task);
-    const held = this.holding.get(task);
-    if (held) task.provider = held.before;
+    if (this.holding.has(task)) task.provider = this.holding.get(task)!.before;
     this.giveBack(task);
     task.timing.queuedSince = this.clock.now();
     this.enqueue(task, true);
@@ -288,6 +289,7 @@ export class PoolCore {
     this.holding.delete(task);
     held.lane.bulkhead.release(task.kind);
     held.lane.uncommit(held.reservedUsd);
+    held.lane.slots.released(task);
     if (this.holding.size === 0) for (const w of [...this.idleWaiters]) w();
   }
 

@@ -55,7 +55,9 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
       task.upstreamId = r.upstreamId;
       task.timing.queuedSince = undefined;
       // Polled where it was submitted (an older journal names no provider: the first).
-      core.hold(task, core.lane(r.provider));
+      const lane = core.lane(r.provider);
+      core.hold(task, lane);
+      lane.slots.holding(); // the upstream holds it: threads the plan's limit need not probe for
       poller.schedule(task, core.o.timing.pollIntervalMs);
       counts.polled++;
     } else if (r.uncertain) {

@@ -6,7 +6,7 @@
  * _poller, _account, _restore, _drain, _bulkhead) do the rest over the state in _pool_core.ts.
  */
 import type { CircuitBreaker, CircuitState } from "../base/circuit_breaker.ts";
-import type { LaneUpdate, PauseReason } from "./_lane.ts";
+import type { PauseReason } from "./_lane.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { LoadSnapshot } from "../health/worker_health.ts";
 import { TASK_KINDS, WITHDRAWN_CODE, type Task } from "../tasks/task.ts";
@@ -19,7 +19,7 @@ import type { EndedTask, ReplayedTask } from "./journal_port.ts";
 import { Poller } from "./_poller.ts";
 import { PoolCore } from "./_pool_core.ts";
 import { restoreTasks, type RestoreResult } from "./_restore.ts";
-import { DEFAULT_QUEUE_MAX_BYTES, type PoolOptions, type PoolState } from "./pool_options.ts";
+import { DEFAULT_QUEUE_MAX_BYTES, type LaneUpdate, type PoolOptions, type PoolState } from "./pool_options.ts";
 import type { Outcome } from "./upstream_port.ts";
 
 export { SUBMIT_UNCERTAIN } from "./_pool_core.ts";
@@ -44,11 +44,13 @@ export interface ProviderState {
   name: string;
   /** Tasks holding its slots. */
   busy: number;
-  /** Its slots: a plan's threads or a per-solve account's cap. */
+  /** Its slots now: a plan's adaptive limit (README, Thread plan) or a per-solve account's cap. */
   limit: number;
   /** A thread plan's threads; undefined for a per-solve account. */
   plan: number | undefined;
   circuit: CircuitState;
+  /** Submits it refused for want of threads (a plan's "no free thread") since start. */
+  capacityRefusals: number;
   /** The key refusal it answered, while it lasts. */
   refusedCode: string | undefined;
   /** Why its submissions are paused now, if they are. */
@@ -145,8 +147,9 @@ export class SolverPool {
     return {
       name: lane.name,
       busy: lane.bulkhead.total,
-      limit: lane.threads,
+      limit: lane.slots.limit,
       plan: lane.plan ? lane.threads : undefined,
+      capacityRefusals: lane.slots.refusals,
       circuit: lane.circuit.state,
       refusedCode: lane.refusedCode,
       paused: lane.pausedAt(now),

@@ -86,6 +86,9 @@ export interface LaneOptions {
   unreachable?: (() => boolean) | undefined;
 }
 
+/** What a reload may change of a lane: everything its providers file line says but its protocol, URL and key. */
+export type LaneUpdate = Partial<Pick<LaneOptions, "threads" | "plan" | "afterMs" | "takes" | "priceUsd" | "dailyBudgetUsd" | "keyOrigin" | "chargesUnsolvable" | "reportsCost">>;
+
 export interface PoolOptions {
   clock: Clock;
   /** The providers in order of preference; without: one lane of `upstream`, `health`, `limits` and `account`. */

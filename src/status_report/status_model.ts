@@ -125,7 +125,7 @@ export function statusModel(docs: StatusDocs, extra: { tasks?: TaskTotals | unde
   const saturation = ratio(num(stats.saturation));
   rows.push({
     name: "saturation",
-    value: `${saturation.text} of submits refused for threads`,
+    value: `${saturation.text} of the time the plan was full while work waited`,
     threshold: `<= ${pct(num(t.max_saturation))}`,
     mark: saturation.impossible ? "fail" : warned.has("saturation") ? "warn" : "ok",
   });

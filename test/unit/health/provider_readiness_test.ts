@@ -8,7 +8,7 @@ function snap(over: Partial<HealthSnapshot> = {}): HealthSnapshot {
     queueDepth: 0, inFlight: 0, oldestQueuedAgeMs: 0, lastProgressAt: 0, startedAt: 0, uptimeMs: 1000,
     solved: 0, failed: 0, clientFailed: 0, consecutiveFailures: 0, successRate: 1, errorRate: 0, windowOutcomes: 0, windowFailed: 0, windowMs: 300_000,
     lastSolveAt: undefined, msSinceLastSolve: undefined, upstreamAuth: undefined, circuit: "closed",
-    circuitHalfOpenSince: undefined, upstreamUnreachable: false, lowBalance: false, resumedAt: undefined, streak: "ok", streakProbationSince: undefined, saturation: 0, saturationSubmits: 0, ...over,
+    circuitHalfOpenSince: undefined, upstreamUnreachable: false, lowBalance: false, resumedAt: undefined, streak: "ok", streakProbationSince: undefined, saturation: 0, saturationObservedMs: 300_000, ...over,
   };
 }
 

@@ -82,7 +82,8 @@ export class RecordingHealth implements HealthFeed {
   auth: string | undefined;
   circuitState: CircuitState = "closed";
   readonly balanceChecks: boolean[] = [];
-  readonly submits: boolean[] = [];
+  /** Each change of "the plan is full while work waits", in order. */
+  readonly full: boolean[] = [];
   resumes = 0;
   funded = true;
 
@@ -107,7 +108,7 @@ export class RecordingHealth implements HealthFeed {
   resumed(): void {
     this.resumes++;
   }
-  submitAnswered(saturated: boolean): void {
-    this.submits.push(saturated);
+  planFull(full: boolean): void {
+    this.full.push(full);
   }
 }
