@@ -41,6 +41,7 @@ type Verdict = Room | "out";
  * they are passed over unweighed, and a queue whose every task is of such a class is done with.
  */
 interface Scan {
+  now: number;
   cursors: Record<TaskKind, number>;
   blocked: Record<TaskKind, Map<string, ReadonlySet<Lane>>>;
   blockedTasks: Record<TaskKind, number>;
@@ -67,7 +68,7 @@ export class Dispatcher {
     if (core.state !== "running") return;
     const now = core.clock.now();
     let wakeAt = Number.POSITIVE_INFINITY;
-    const scan: Scan = { cursors: { image: 0, token: 0 }, blocked: { image: new Map(), token: new Map() }, blockedTasks: { image: 0, token: 0 } };
+    const scan: Scan = { now, cursors: { image: 0, token: 0 }, blocked: { image: new Map(), token: new Map() }, blockedTasks: { image: 0, token: 0 } };
     for (;;) {
       const pick = this.#next(now, scan, (at) => (wakeAt = Math.min(wakeAt, at)));
       if (!pick) break;
@@ -113,13 +114,13 @@ export class Dispatcher {
     }
   }
 
-  /** The next queued task of `kind` from the scan's cursor whose class is not known to be blocked now. */
+  /** The next queued task of `kind` from the scan's cursor whose class is not known to be blocked now and whose deadline is not here (it is failing). */
   #candidate(kind: TaskKind, scan: Scan): { task: Task; index: number } | undefined {
     const core = this.#core;
     if (scan.blockedTasks[kind] < core.queuedOf(kind)) {
       for (let c = core.queuedAt(kind, scan.cursors[kind]); c && c.index < SCAN_LIMIT; c = core.queuedAt(kind, c.index + 1)) {
         scan.cursors[kind] = c.index;
-        if (!scan.blocked[kind].has(routingClass(c.task))) return c;
+        if (!scan.blocked[kind].has(routingClass(c.task)) && c.task.deadlineAt > scan.now) return c;
       }
     }
     scan.cursors[kind] = Number.POSITIVE_INFINITY;

@@ -103,6 +103,17 @@ describe("Dispatcher trials", () => {
 });
 
 describe("Dispatcher queue walk", () => {
+  test("a task whose deadline has come is not submitted when a slot frees at that instant: it is failing, and a submit would be paid for nothing", async () => {
+    const { pool, clock, up } = rig({ captchaai: { threads: 1, named: false } });
+    const first = pool.enqueue("image", IMAGE);
+    const second = pool.enqueue("image", IMAGE); // the same deadline
+    up.captchaai!.answer("submit", OK("u1"));
+    await settle();
+    await clock.advance(TIMING.taskTimeoutMs);
+    assert.deepEqual([first.error?.code, second.error?.code], ["timeout", "timeout"]);
+    assert.equal(up.captchaai!.count("submit"), 1, "the second never went: the first's end freed the slot at its own deadline");
+  });
+
   test("tasks no provider can take now do not hide the ones behind them: 70 proxied Turnstiles nobody takes, then work for two idle providers", () => {
     const { pool, up } = rig({ plan: { threads: 2, takes: only("recaptcha_v3") }, cs: { ...PAID, afterMs: 0, takes: only("turnstile") } });
     const stuck = Array.from({ length: 70 }, () => pool.enqueue("turnstile", PROXIED));
