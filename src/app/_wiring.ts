@@ -41,6 +41,7 @@ import { registerMetricsRoute } from "../http/metrics_route.ts";
 import { sendProblem } from "../http/problem.ts";
 import { Router } from "../http/router.ts";
 import { registerStatusRoute } from "../http/status_route.ts";
+import { namesProviders } from "../http/task_json.ts";
 import { registerTaskRoutes } from "../http/task_routes.ts";
 import { FileJournal, type ReplayedJournal } from "../journal/file_journal.ts";
 import { ClientMetrics } from "../metrics/client_metrics.ts";
@@ -115,6 +116,8 @@ export function createHealth(
     extra?: (provider: string) => readonly string[];
     /** Each provider's load and money (the pool, made after health). */
     load?: (provider: string) => ProviderLoad | undefined;
+    /** Providers that ban an address asking on with a refused key: their account trouble is tried sparingly. */
+    guarded?: (provider: string) => boolean;
   },
 ): HealthParts {
   const { config, clock, log } = w;
@@ -140,7 +143,9 @@ export function createHealth(
   const notifier = new ReadinessNotifier({ view, clock, log, onPassing: () => providers.forEach((p) => p.health.markReady()) });
   // Each provider's trouble is tried again by re-reading its own balance (one provider: the worker's issues, as ever).
   const trials = providers.map((p) =>
-    startRecoveryTrials({ clock, evaluate: () => (providers.length > 1 ? { issues: view.providerIssues(p.name) } : view.evaluate()), trial: () => checks.refresh(p.check) }),
+    startRecoveryTrials({
+      clock, evaluate: () => (providers.length > 1 ? { issues: view.providerIssues(p.name) } : view.evaluate()), trial: () => checks.refresh(p.check), guarded: o.guarded?.(p.name),
+    }),
   );
   checks.onResult(() => notifier.check());
   for (const p of providers) p.health.onStateChange(() => notifier.check());
@@ -295,9 +300,13 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   const router = new Router();
   registerMetricsRoute(router, registry);
   registerHealthRoutes(router, view, notifier, log);
-  registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl, unsupported });
+  registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl, unsupported, providers: namesProviders(pool.providers) ? pool.providers : undefined });
   registerTypesRoute(router);
-  const providerMetrics = registerProviderMetrics(registry, { pool, up: (name) => view.providerUp(name) });
+  const balanceOf = (name: string) => {
+    const v = checks.result(checkNameOf(name))?.value?.observedValue;
+    return typeof v === "number" ? v : undefined;
+  };
+  const providerMetrics = registerProviderMetrics(registry, { pool, up: (name) => view.providerUp(name), balanceUsd: balanceOf });
   w.taskEnds.subscribe((task) => providerMetrics.taskEnded(task));
   const admission = createAdmission(view, { probationAdmits: config.threads });
   // README, Scaling out: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).
@@ -312,11 +321,9 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   const submit = createIntake({ pool, admission, clientMetrics, unsupported });
   registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: o.keysFromFile ? clientKeys : undefined, submit, routing });
   if (!clientKeys) return { router, gateway: undefined, callbacks: undefined };
-  // The 2captcha-compatible gateway (README, Use your existing client); getbalance reads the check's cache.
-  const balanceUsd = () => {
-    const v = checks.result(o.health.providers[0]!.check)?.value?.observedValue;
-    return typeof v === "number" ? v : undefined;
-  };
+  // The 2captcha-compatible gateway (README, Use your existing client); getbalance reads the checks' cache as
+  // readiness does: the first provider in use that has a balance reading (one removed by a reload, or never read, is passed over).
+  const balanceUsd = () => view.evaluate().balanceUsd;
   const gw = createGatewayParts({ pool, submit, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies, journal: o.journal });
   w.taskEnds.subscribe((task) => gw.gateway.taskEnded(task));
   w.started.push(gw.callbacks);

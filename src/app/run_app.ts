@@ -160,8 +160,11 @@ export async function runApp(o: RunAppOptions): Promise<number> {
     version: VERSION,
     node: rt.process.nodeVersion,
     listen,
-    upstream: worker.demo ? `simulator ${worker.demo.simulator.url.host}` : config.upstream.host,
-    threads: config.threads,
+    // With a providers file, its providers in order and their plans' threads; else the lone upstream and --threads.
+    ...(config.providersFile !== undefined && !worker.demo
+      ? { providers: worker.pool.providers }
+      : { upstream: worker.demo ? `simulator ${worker.demo.simulator.url.host}` : config.upstream.host }),
+    threads: worker.config.threads,
     demo: config.demo,
   });
   for (const line of pending) rt.stderr(line);

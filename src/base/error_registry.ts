@@ -241,7 +241,8 @@ const TRANSPORT = {
   ABORTED: x("The call was cancelled by the worker.", "maybe"),
   BAD_BODY: x("The upstream's answer could not be read (unparseable or over the size cap).", "maybe"),
   HTML_BODY: x("The upstream sent an HTML page, not a protocol answer.", "maybe"),
-  HTTP_429: x("The upstream answered HTTP 429: too many requests.", "maybe"),
+  // RFC 6585 §4: a rate limit's refusal, the request not processed; a submit so answered goes to the next provider.
+  HTTP_429: x("The upstream answered HTTP 429: too many requests, not taken.", "no"),
   HTTP_503: x("The upstream answered HTTP 503: not taken.", "no"),
 } as const satisfies Record<string, TransportRow>;
 

@@ -40,6 +40,8 @@ export interface ProviderLoad {
   budgetLeftUsd: number | undefined;
   /** Gone from the providers file since a reload. */
   removed: boolean;
+  /** On trial after a fault: one task at a time until a submit of it is answered (undefined: not known). */
+  trial?: boolean;
 }
 
 /** Whether a provider can take new work: `up`, `down` (for `reason`), or `removed` by a reload. */
@@ -79,7 +81,11 @@ export function providerCondition(p: ProviderReading, thresholds: Thresholds): {
   return reason === undefined ? { state: "up", reason: undefined } : { state: "down", reason };
 }
 
-/** The snapshot of the worker as a whole: the providers' totals, its load, none of one upstream's states. */
+/**
+ * The snapshot of the worker as a whole: the providers' totals and its load; of the upstreams'
+ * states, the worst circuit and the longest failure streak (what captcha_worker_circuit_open and
+ * captcha_worker_consecutive_failures say with several providers), none of the rest.
+ */
 export function totalSnapshot(snapshots: readonly HealthSnapshot[]): HealthSnapshot {
   const first = snapshots[0]!;
   const sum = (f: (s: HealthSnapshot) => number) => snapshots.reduce((n, s) => n + f(s), 0);
@@ -96,7 +102,7 @@ export function totalSnapshot(snapshots: readonly HealthSnapshot[]): HealthSnaps
     solved,
     failed,
     clientFailed: sum((s) => s.clientFailed),
-    consecutiveFailures: Math.min(...snapshots.map((s) => s.consecutiveFailures)),
+    consecutiveFailures: Math.max(...snapshots.map((s) => s.consecutiveFailures)),
     successRate: solved + failed === 0 ? 1 : solved / (solved + failed),
     errorRate: windowOutcomes === 0 ? 0 : windowFailed / windowOutcomes,
     windowOutcomes,
@@ -104,7 +110,7 @@ export function totalSnapshot(snapshots: readonly HealthSnapshot[]): HealthSnaps
     lastSolveAt,
     msSinceLastSolve: lastSolveAt === undefined ? undefined : now - lastSolveAt,
     upstreamAuth: undefined,
-    circuit: "closed",
+    circuit: snapshots.some((s) => s.circuit === "open") ? "open" : snapshots.some((s) => s.circuit === "half_open") ? "half_open" : "closed",
     circuitHalfOpenSince: undefined,
     upstreamUnreachable: false,
     lowBalance: false,

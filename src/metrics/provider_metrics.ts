@@ -12,6 +12,8 @@ export interface ProviderMetricsOptions {
   pool: Pick<SolverPool, "providers" | "provider">;
   /** Whether a provider can take work now (its own issues and reasons, none). */
   up: (provider: string) => boolean;
+  /** A provider's last balance read (its NAME_api check's cache); undefined before the first. */
+  balanceUsd?: (provider: string) => number | undefined;
 }
 
 /** Registers the families; the returned hook counts each ended task for its provider. */
@@ -25,9 +27,15 @@ export function registerProviderMetrics(registry: Registry, o: ProviderMetricsOp
       if (p && p.removed !== true) set({ provider, rank: String(i + 1), billing: p.plan === undefined ? "per_solve" : "plan" }, 1);
     });
   });
-  registry.gauge("captcha_worker_provider_up", "1 while the provider can take new work (its key works, its circuit lets calls through, its budget is not spent); none for a provider a reload removed.", ["provider"], (set) => {
+  registry.gauge("captcha_worker_provider_up", "1 while the provider can take new work (its key works, its circuit lets calls through, its budget is not spent); 0 while it is on trial after a fault (one task at a time); none for a provider a reload removed.", ["provider"], (set) => {
     // Removed by a reload: the operator's choice, no outage to alert on (README, Providers).
     for (const provider of names) if (o.pool.provider(provider)?.removed !== true) set({ provider }, o.up(provider) ? 1 : 0);
+  });
+  registry.gauge("captcha_worker_provider_balance_usd", "A provider's last known balance (its getbalance), once read; a pay-per-solve account's low balance shows here as well as in provider_down.", ["provider"], (set) => {
+    for (const provider of names) {
+      const usd = o.pool.provider(provider)?.removed === true ? undefined : o.balanceUsd?.(provider);
+      if (usd !== undefined) set({ provider }, usd);
+    }
   });
   const tasks = registry.counter("captcha_worker_provider_tasks_total", "Tasks that ended at a provider (the one that took them), by type and outcome (solved or failed).", ["provider", "type", "outcome"]);
   const spend = registry.counter("captcha_worker_provider_spend_usd_total", "Dollars the solves at a per-solve provider cost (its price per type), since start.", ["provider"]);

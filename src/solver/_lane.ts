@@ -7,7 +7,7 @@
  */
 import { Backoff } from "../base/backoff.ts";
 import { CircuitBreaker, type CircuitState } from "../base/circuit_breaker.ts";
-import type { Clock } from "../base/clock.ts";
+import { wallTime, type Clock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { ScheduledJob, Scheduler } from "../base/scheduler.ts";
 import { balanceFunded } from "../health/readiness.ts";
@@ -262,7 +262,7 @@ export class Lane {
 
   /** Spent today (UTC), in USD. */
   spentTodayUsd(now: number): number {
-    return this.#spend.day === utcDay(now) ? this.#spend.usd : 0;
+    return this.#spend.day === utcDay(wallTime(this.#clock, now)) ? this.#spend.usd : 0;
   }
 
   /** Its daily budget; undefined without one. */
@@ -277,7 +277,7 @@ export class Lane {
   }
 
   /** A solve charged at `usd` (or restored from the journal: `day` given). Returns today's total. */
-  spend(usd: number, at: number, day = utcDay(at)): number {
+  spend(usd: number, at: number, day = utcDay(wallTime(this.#clock, at))): number {
     if (this.#spend.day !== day) this.#spend = { day, usd: 0 };
     this.#spend.usd = Math.round((this.#spend.usd + usd) * 1e6) / 1e6;
     return this.#spend.usd;

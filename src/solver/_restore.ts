@@ -61,6 +61,7 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
       poller.schedule(task, core.o.timing.pollIntervalMs);
       counts.polled++;
     } else if (r.uncertain) {
+      task.provider = r.provider; // the one the submit may have reached
       core.fail(task, SUBMIT_UNCERTAIN, "The worker stopped while submitting; not repeated, to avoid a double charge.", undefined);
       counts.uncertain++;
     } else {

@@ -64,6 +64,8 @@ export interface ProviderState {
   budgetSpent: boolean;
   /** Gone from the providers file: takes no new task. */
   removed: boolean;
+  /** On trial after a fault (a submit that may have arrived unanswered, or its circuit half-open): one task at a time. */
+  trial: boolean;
 }
 
 export class SolverPool {
@@ -132,6 +134,11 @@ export class SolverPool {
     return this.#core.lanes.map((l) => l.name);
   }
 
+  /** Whether any provider in use takes `type` at all (`proxied`: with the task's proxy), by its types= and dialect. */
+  takes(type: TaskType, proxied: boolean): boolean {
+    return this.#core.lanes.some((l) => l.takes(type, proxied));
+  }
+
   /** What the pool knows of one provider now (metrics, the status page, the HAProxy weight). */
   provider(name: string): ProviderState | undefined {
     const lane = this.#core.lanes.find((l) => l.name === name);
@@ -151,6 +158,7 @@ export class SolverPool {
       dailyBudgetUsd: lane.dailyBudgetUsd,
       budgetSpent: lane.budgetSpent(now, TASK_TYPES),
       removed: lane.removed,
+      trial: this.#dispatcher.onTrial(lane) || lane.circuit.state === "half_open",
     };
   }
 

@@ -42,7 +42,8 @@ export interface ProviderRow {
 type Lenient = NonNullable<NonNullable<StatusDocs["dependencies"]["providers"]>[number]>;
 
 const num = (v: number | null | undefined): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
-const usd = (v: number) => `$${v.toFixed(2)}`;
+/** Dollars to the cent, and to the millionth where a figure has more (a $0.0012 budget is not "$0.00"). */
+export const usd = (v: number): string => `$${v.toFixed(6).replace(/(\.\d{2}\d*?)0+$/, "$1")}`;
 const STATES: readonly ProviderRowState[] = ["up", "down", "removed"];
 
 /** Its load as a person reads it: threads busy of the plan (its limit when below), or spend today of the budget and tasks out. */

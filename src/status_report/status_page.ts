@@ -16,6 +16,8 @@ import { duration, MARK_SYMBOL, type Mark, type StatusModel } from "./status_mod
 /** What the worker is, for the facts section: never the key, only the upstream's host. */
 export interface StatusFacts {
   upstreamHost: string;
+  /** With a providers file, its providers in order (then `threads` is their plans' threads). */
+  providers?: readonly string[] | undefined;
   threads: number;
   /** The upstream is the built-in simulator (--demo). */
   simulator: boolean;
@@ -240,9 +242,9 @@ ${rows.join("\n")}
 function factsLine(m: StatusModel, f: StatusFacts | undefined): string {
   const rows: [string, string][] = [];
   if (f) {
-    rows.push(["upstream", f.upstreamHost]);
-    rows.push(["simulator", f.simulator ? "yes (built-in, --demo)" : "no"]);
-    rows.push(["threads", String(f.threads)]);
+    if (f.providers) rows.push(["providers", f.providers.join(", ")]);
+    else rows.push(["upstream", f.upstreamHost], ["simulator", f.simulator ? "yes (built-in, --demo)" : "no"]);
+    rows.push([f.providers ? "plan threads" : "threads", String(f.threads)]);
     rows.push(["node", f.peers > 0 ? `${f.nodeId} of ${f.peers} peers` : String(f.nodeId)]);
   }
   rows.push(["version", m.version], ["up", duration(m.uptimeS)], ["health", m.overall]);

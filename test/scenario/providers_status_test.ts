@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SOLVE_EDGES_S } from "../../src/status_report/provider_history.ts";
+import { usd } from "../../src/status_report/provider_rows.ts";
 import { runMain } from "../_support/cli.ts";
 import { advance, eventually } from "../_support/harness.ts";
 import { postImage, withProviders, type ProvidersRig as Rig } from "../_support/providers_rig.ts";
@@ -61,7 +62,7 @@ describe("providers on the status page", () => {
         assert.ok(shown >= lo! && shown <= hi!, `${name}: p50 ${p50} within (${lo}, ${hi}] of ${times.join(",")}`);
       }
       const paidSolves = counted(metrics, "captcha_worker_provider_tasks_total", 'provider="paid",type="image",outcome="solved"');
-      assert.equal(rows.get("paid")!.cells[2], `$${(0.002 * paidSolves).toFixed(2)} of $20.00 today, 0 in flight`);
+      assert.equal(rows.get("paid")!.cells[2], `${usd(0.002 * paidSolves)} of $20.00 today, 0 in flight`);
       assert.equal(rows.get("plan")!.cells[7], "never", "up all the time sampled");
     }, { paidBudget: 20 }));
 

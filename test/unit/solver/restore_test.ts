@@ -62,12 +62,13 @@ describe("SolverPool restore", () => {
     const counts = pool.restore([
       replayed("queued-late", now, { createdAt: now - 10 }),
       replayed("held", now, { upstreamId: "u9", submissions: 1 }),
-      replayed("uncertain", now, { uncertain: true }),
+      replayed("uncertain", now, { uncertain: true, provider: "captchaai" }),
       replayed("expired", now, { deadlineAt: now }),
       replayed("queued-early", now, { createdAt: now - 5000 }),
     ]);
     assert.deepEqual(counts, { polled: 1, queued: 2, uncertain: 1, expired: 1, gone: 0, ended: 0 });
     assert.equal(pool.find("uncertain")?.error?.code, SUBMIT_UNCERTAIN);
+    assert.equal(pool.find("uncertain")?.provider, "captchaai", "named: the submit may have reached it");
     assert.equal(pool.find("expired")?.error?.code, "timeout");
     assert.equal(pool.find("held")?.status, "submitted");
     await settle();

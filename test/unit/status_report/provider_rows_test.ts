@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ProviderDocument, ReadyDocument } from "../../../src/health/health_documents.ts";
-import { providerJson } from "../../../src/status_report/provider_rows.ts";
+import { providerJson, usd } from "../../../src/status_report/provider_rows.ts";
 import type { ProviderHour } from "../../../src/status_report/provider_history.ts";
 import { readStatusDocs } from "../../../src/status_report/status_docs.ts";
 import { statusModel } from "../../../src/status_report/status_model.ts";
@@ -31,6 +31,12 @@ describe("provider rows", () => {
     ]);
   });
 
+  test("spend and budget below a cent are shown to the digit that holds them, not rounded to $0.00", () => {
+    assert.deepEqual([usd(0), usd(1.2), usd(20), usd(0.0012), usd(0.0485), usd(0.00299), usd(12.3456)], ["$0.00", "$1.20", "$20.00", "$0.0012", "$0.0485", "$0.00299", "$12.3456"]);
+    const small = { ...PAID, state: "up" as const, reason: null, spent_today_usd: 0.0012, daily_budget_usd: 0.002, budget_left_usd: 0.0008 };
+    assert.equal(statusModel(docs(READY, [small])).providers[0]!.load, "$0.0012 of $0.002 today, 1 in flight");
+  });
+
   test("a plan's row names its limit when a refusal holds it below the plan (README, Thread plan)", () => {
     const m = statusModel(docs(READY, [{ ...PLAN, busy: 6, limit: 6 }]));
     assert.equal(m.providers[0]!.load, "6/10 threads busy, limit 6");
@@ -46,6 +52,17 @@ describe("provider rows", () => {
     assert.deepEqual(m.providers.map((p) => p.mark), ["fail", "fail"]);
     const lone = statusModel(docs({ ...READY, status: "not_ready", state: "not_ready", issues: ["circuit_open"], warnings: [] }, [{ ...PLAN, name: "captchaai", state: "down", reason: "circuit_open" }]));
     assert.deepEqual(lone.providers.map((p) => p.mark), ["fail"]);
+  });
+
+  test("with a provider down while another serves, the upstream row warns naming it instead of saying all calls are taken; the facts name the providers and their plans' threads", () => {
+    const m = statusModel(docs(READY, [PLAN, PAID, OLD]));
+    const row = m.rows.find((r) => r.name === "upstream")!;
+    assert.deepEqual([row.value, row.mark], ["paid down, the others accepting calls", "warn"]);
+    const facts = { upstreamHost: "ocr.captchaai.com", providers: ["plan", "paid"], threads: 10, simulator: false, nodeId: 0, peers: 0 };
+    const html = renderHtml(m, 5, { facts });
+    assert.match(html, /<dt>providers<\/dt> <dd>plan, paid<\/dd>/);
+    assert.match(html, /<dt>plan threads<\/dt> <dd>10<\/dd>/);
+    assert.doesNotMatch(html, /<dt>upstream<\/dt>/);
   });
 
   test("the page's table: each provider's state, load, rates per minute with the hour's counts, median solve and time down", () => {
