@@ -26,7 +26,11 @@ const runtime: Runtime = {
   exit: (code) => process.exit(code),
   isTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
-  stdinIsTTY: process.stdin.isTTY === true,
+  // A getter: process.stdin made for a file or /dev/null loads node:os (a worker's start must not:
+  // README, Performance); only the demo asks.
+  get stdinIsTTY() {
+    return process.stdin.isTTY === true;
+  },
   // Read only when asked (the demo) and only from a terminal: Enter is a key press, not a stream to drain.
   onEnter(handler) {
     if (process.stdin.isTTY !== true) return undefined;

@@ -97,12 +97,15 @@ export async function runApp(o: RunAppOptions): Promise<number> {
   // The start line is the first line of every run: what is logged while the worker starts (the
   // journal's replay, the systemd watchdog, the demo's simulator) is held and written just after it.
   let held: string[] | undefined = [];
+  // A failed start says one thing: a call it had under way (a balance check) logs nothing after it.
+  let muted = false;
   const release = () => {
     const lines = held ?? [];
     held = undefined;
     for (const line of lines) rt.stderr(line);
   };
   const write = (line: string) => {
+    if (muted) return;
     if (held === undefined) return rt.stderr(line);
     held.push(line);
     if (held.length >= MAX_HELD_LINES) release();
@@ -137,6 +140,7 @@ export async function runApp(o: RunAppOptions): Promise<number> {
   } catch (err) {
     slow.cancel();
     release();
+    muted = true;
     // The one line a person reads, plain whatever --log-format, as every configuration error is
     // (README, Exit codes): a taken address names the command line to run with another, an unusable
     // or owned --state-dir says why. A listener that cannot start is not logged besides.

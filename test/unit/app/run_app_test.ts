@@ -75,6 +75,20 @@ describe("runApp", () => {
     assert.ok(!err.some((l) => l.includes("still starting")), err.join(""));
     assert.equal(err.length, 2, "the held line, then the plain exit-78 line");
   });
+
+  test("a failed start's plain line is the last: a call it had under way logs nothing after it", async () => {
+    const { rt, err } = fakeRuntime();
+    let logLate!: () => void;
+    const start = async (o: WorkerOptions): Promise<Worker> => {
+      logLate = () => o.log.warn("upstream check failed", { check: "captchaai_api" });
+      throw new WorkerError("ERR_STATE_DIR", "The state directory /x (--state-dir) cannot be read (EIO).", { field: "--state-dir" });
+    };
+    const { config } = parseConfig({ listen: "127.0.0.1:0" }, {});
+    assert.equal(await runApp({ config, apiKey: "k".repeat(32), apiToken: undefined, runtime: rt, clock: new FakeClock(), start }), 78);
+    logLate();
+    assert.equal(err.length, 1, err.join(""));
+    assert.match(err[0]!, /^captcha-worker: The state directory/);
+  });
 });
 
 /** The ERR_LISTEN a second listener gets on an address `first` holds, as base/listen.ts makes it. */
