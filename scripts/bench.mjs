@@ -1,7 +1,7 @@
 // npm run bench [-- section...]: the performance figures of docs/sizing-and-performance.md, measured on the built
 // executable against the built-in simulator, each speed figure as a ratio to a bare node:http
 // server started by the same Node runtime in the same run. Sections: figures (issue 18), startup, solve, health,
-// metrics, balance, journal, gateway, keys, memory, figures (issue 18's table, first; default: all); signals and overflow only when named. wrk (Debian package wrk) drives the HTTP load where a fair
+// metrics, balance, journal, gateway, keys, memory, figures (issue 18's table, first; default: all); signals, overflow and plan only when named. wrk (Debian package wrk) drives the HTTP load where a fair
 // generator matters; paced probes come from this process.
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
@@ -16,6 +16,7 @@ import { benchGateway } from "./bench_gateway.mjs";
 import { benchMemory } from "./bench_memory.mjs";
 import { benchKeys } from "./bench_keys.mjs";
 import { buildFloor } from "./bench_floor.mjs";
+import { benchPlan } from "./bench_plan.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 /** BENCH_BIN: another build to measure (an earlier one, for a before/after), not rebuilt. */
@@ -47,8 +48,8 @@ function raw(method, url, { body: text, headers = {} } = {}) {
 
 const until = (what, fn) => pollUntil(what, fn, { timeoutMs: 20_000, intervalMs: 50 });
 
-function start(args, env = {}) {
-  return spawnTracked(BIN, args, { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+function start(args, env = {}, bin = BIN) {
+  return spawnTracked(bin, args, { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "ignore", "inherit"] });
 }
 
 async function simulator(extra = []) {
@@ -411,9 +412,10 @@ function start_(bin, port) {
 
 const gateway = () => benchGateway({ simulator, worker, http, raw, stop, quantile, ms, workerMs, PNG });
 const keys = () => benchKeys({ simulator, http, start, stop, quantile, ms, freePort, KEY, BIN });
-const SECTIONS = { figures: benchFigures, startup: benchStartup, solve: benchSolve, health: benchHealth, metrics: benchMetrics, balance: benchBalance, journal: benchJournal, gateway, keys, memory: benchMemory, signals: benchSignals, overflow: benchOverflow };
+const plan = () => benchPlan({ start, http, stop, freePort, pollUntil, KEY, BIN, PNG });
+const SECTIONS = { figures: benchFigures, startup: benchStartup, solve: benchSolve, health: benchHealth, metrics: benchMetrics, balance: benchBalance, journal: benchJournal, gateway, keys, memory: benchMemory, signals: benchSignals, overflow: benchOverflow, plan };
 /** Run only when named: they take minutes of real time. */
-const EXPLICIT = new Set(["signals", "overflow"]);
+const EXPLICIT = new Set(["signals", "overflow", "plan"]);
 const chosen = process.argv.slice(2);
 for (const name of chosen) if (!(name in SECTIONS)) throw new Error(`unknown section ${name}; one of ${Object.keys(SECTIONS).join(", ")}`);
 const newestSource = () => Math.max(...readdirSync(ROOT + "src", { recursive: true }).map((f) => statSync(ROOT + "src/" + f).mtimeMs));

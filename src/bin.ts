@@ -25,6 +25,25 @@ const runtime: Runtime = {
   },
   exit: (code) => process.exit(code),
   isTTY: process.stdout.isTTY === true,
+  stderrIsTTY: process.stderr.isTTY === true,
+  // A getter: process.stdin made for a file or /dev/null loads node:os (a worker's start must not:
+  // docs/sizing-and-performance.md, Performance); only the demo asks.
+  get stdinIsTTY() {
+    return process.stdin.isTTY === true;
+  },
+  // Read only when asked (the demo) and only from a terminal: Enter is a key press, not a stream to drain.
+  onEnter(handler) {
+    if (process.stdin.isTTY !== true) return undefined;
+    const onData = (chunk: Buffer) => {
+      // A terminal in its usual (canonical) mode sends a line at each Enter, ending in \n.
+      for (const byte of chunk) if (byte === 0x0a) handler();
+    };
+    process.stdin.on("data", onData);
+    return () => {
+      process.stdin.off("data", onData);
+      process.stdin.pause(); // lets the process exit: a paused stdin holds no handle open
+    };
+  },
   process: {
     cpuUsage: () => process.cpuUsage(),
     memoryUsage: () => process.memoryUsage(),

@@ -41,6 +41,7 @@ import { registerMetricsRoute } from "../http/metrics_route.ts";
 import { sendProblem } from "../http/problem.ts";
 import { Router } from "../http/router.ts";
 import { registerStatusRoute } from "../http/status_route.ts";
+import { namesProviders } from "../http/task_json.ts";
 import { registerTaskRoutes } from "../http/task_routes.ts";
 import { FileJournal, type ReplayedJournal } from "../journal/file_journal.ts";
 import { ClientMetrics } from "../metrics/client_metrics.ts";
@@ -115,6 +116,8 @@ export function createHealth(
     extra?: (provider: string) => readonly string[];
     /** Each provider's load and money (the pool, made after health). */
     load?: (provider: string) => ProviderLoad | undefined;
+    /** Providers that ban an address asking on with a refused key: their account trouble is tried sparingly. */
+    guarded?: (provider: string) => boolean;
   },
 ): HealthParts {
   const { config, clock, log } = w;
@@ -140,7 +143,9 @@ export function createHealth(
   const notifier = new ReadinessNotifier({ view, clock, log, onPassing: () => providers.forEach((p) => p.health.markReady()) });
   // Each provider's trouble is tried again by re-reading its own balance (one provider: the worker's issues, as ever).
   const trials = providers.map((p) =>
-    startRecoveryTrials({ clock, evaluate: () => (providers.length > 1 ? { issues: view.providerIssues(p.name) } : view.evaluate()), trial: () => checks.refresh(p.check) }),
+    startRecoveryTrials({
+      clock, evaluate: () => (providers.length > 1 ? { issues: view.providerIssues(p.name) } : view.evaluate()), trial: () => checks.refresh(p.check), guarded: o.guarded?.(p.name),
+    }),
   );
   checks.onResult(() => notifier.check());
   for (const p of providers) p.health.onStateChange(() => notifier.check());
@@ -217,6 +222,10 @@ export function laneSettings(spec: ProviderSpec, index: number, namesKeyOrigin: 
     priceUsd: (type) => solvePriceUsd(spec, type),
     dailyBudgetUsd: spec.dailyBudgetUsd,
     keyOrigin: namesKeyOrigin ? spec.keyOrigin : undefined,
+    // anti-captcha bills ERROR_CAPTCHA_UNSOLVABLE too ("Clients are charged for such tasks", its API's error list).
+    chargesUnsolvable: spec.protocol === "v2" && spec.dialect === "anticaptcha",
+    // Their getTaskResult answers carry `cost`: the budget holds the highest seen per type.
+    reportsCost: spec.protocol === "v2" && (spec.dialect === "anticaptcha" || spec.dialect === "2captcha"),
   };
 }
 
@@ -258,8 +267,10 @@ export function createSolver(w: Wiring, o: SolverOptions): SolverPool {
     if (log.enabled("debug")) log.debug("task ended", { id: task.id, type: task.type, status: task.status, code: task.error?.code });
   });
   for (const p of o.health.providers) p.health.setLoadSource(() => pool.load());
+  // A check's answer moves health and the circuit at once: readiness judged after both (one line).
+  const observed = { balanceObserved: (...a: Parameters<SolverPool["balanceObserved"]>) => o.health.notifier.together(() => pool.balanceObserved(...a)) };
   for (const { spec, client } of o.providers) {
-    registerUpstreamCheck(checks, { client, pool, clock, ttlMs: config.balanceTtlMs, timeoutMs: config.checkTimeoutMs, name: checkNameOf(spec.name), provider: spec.name });
+    registerUpstreamCheck(checks, { client, pool: observed, clock, ttlMs: config.balanceTtlMs, timeoutMs: config.checkTimeoutMs, name: checkNameOf(spec.name), provider: spec.name, log });
   }
   return pool;
 }
@@ -289,9 +300,13 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   const router = new Router();
   registerMetricsRoute(router, registry);
   registerHealthRoutes(router, view, notifier, log);
-  registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl, unsupported });
+  registerStatusRoute(router, view, log, { history, notifier, config, upstream: o.upstreamUrl, unsupported, providers: namesProviders(pool.providers) ? pool.providers : undefined });
   registerTypesRoute(router);
-  const providerMetrics = registerProviderMetrics(registry, { pool, up: (name) => view.providerUp(name) });
+  const balanceOf = (name: string) => {
+    const v = checks.result(checkNameOf(name))?.value?.observedValue;
+    return typeof v === "number" ? v : undefined;
+  };
+  const providerMetrics = registerProviderMetrics(registry, { pool, up: (name) => view.providerUp(name), balanceUsd: balanceOf });
   w.taskEnds.subscribe((task) => providerMetrics.taskEnded(task));
   const admission = createAdmission(view, { probationAdmits: config.threads });
   // docs/cluster.md: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).
@@ -306,11 +321,9 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   const submit = createIntake({ pool, admission, clientMetrics, unsupported });
   registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: o.keysFromFile ? clientKeys : undefined, submit, routing });
   if (!clientKeys) return { router, gateway: undefined, callbacks: undefined };
-  // The 2captcha-compatible gateway (docs/gateway.md); getbalance reads the check's cache.
-  const balanceUsd = () => {
-    const v = checks.result(o.health.providers[0]!.check)?.value?.observedValue;
-    return typeof v === "number" ? v : undefined;
-  };
+  // The 2captcha-compatible gateway (docs/gateway.md); getbalance reads the checks' cache as
+  // readiness does: the first provider in use that has a balance reading (one removed by a reload, or never read, is passed over).
+  const balanceUsd = () => view.evaluate().balanceUsd;
   const gw = createGatewayParts({ pool, submit, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies, journal: o.journal });
   w.taskEnds.subscribe((task) => gw.gateway.taskEnded(task));
   w.started.push(gw.callbacks);

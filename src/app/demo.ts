@@ -3,20 +3,42 @@
  * stream of sample tasks of every type through the same pool as real tasks, and the banner.
  */
 import { solutionIn, solutionText } from "../tasks/task_catalogue.ts";
-import { resolve } from "node:path";
 import { loadBuiltin } from "../base/builtin.ts";
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
-import type { Config, HostPort } from "../config/config.ts";
-import { formatHostPort } from "../config/host_port.ts";
+import type { Config, ConfigKey, HostPort, Source } from "../config/config.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { Task } from "../tasks/task.ts";
 import type { TaskParams } from "../tasks/task_catalogue.ts";
 import { startSimulator, type Simulator } from "../sim/simulator.ts";
+import { demoBanner, demoReminder, type BannerFacts } from "./demo_banner.ts";
 import { DEFAULT_PROVIDER_NAME, type ProviderSpec } from "../config/providers.ts";
 
 /** The only key the demo's simulator takes: the demo never sends a real key anywhere. */
 export const DEMO_KEY = "demo-key-of-the-built-in-sim-001";
+
+/** The simulated account's balance at the start, and what the banner's restore line sets back. */
+export const DEMO_BALANCE_USD = 5;
+/**
+ * The demo's balance TTL unless --balance-ttl is given: a fault injected on an idle demo shows
+ * within seconds, not at the next minute's read (README, The demo). A real worker keeps 60 s.
+ */
+export const DEMO_BALANCE_TTL_MS = 5000;
+/** How often the short banner is repeated on a terminal, as the log scrolls the full one away. */
+export const DEMO_REMINDER_MS = 120_000;
+
+/**
+ * The demo's own defaults over the parsed config, for what the command line left at its default:
+ * a text log when stderr is a terminal (JSON everywhere else), and the short balance TTL.
+ */
+export function demoConfig(config: Config, sources: Readonly<Record<ConfigKey, Source>>, terminal: { stderrIsTTY: boolean }): Config {
+  if (!config.demo) return config;
+  return {
+    ...config,
+    logFormat: sources.logFormat === "default" && terminal.stderrIsTTY ? "text" : config.logFormat,
+    balanceTtlMs: sources.balanceTtlMs === "default" ? DEMO_BALANCE_TTL_MS : config.balanceTtlMs,
+  };
+}
 
 /** --demo-overflow (docs/providers.md): the simulated plan's threads, the overflow's price per 1000 solves, wait and daily budget. */
 export const OVERFLOW_DEMO = { planThreads: 2, name: "2captcha", priceUsd: 2.99, imagePriceUsd: 1, afterMs: 5000, dailyBudgetUsd: 1, everyMs: 1000 } as const;
@@ -34,7 +56,14 @@ const SAMPLES: readonly TaskParams[] = [
 
 /** What the demo needs of the pool. */
 export interface DemoPool {
-  enqueue(type: TaskParams["type"], params: TaskParams): unknown;
+  enqueue(type: TaskParams["type"], params: TaskParams): Pick<Task, "status">;
+}
+
+/** Where the short banner goes: written every `everyMs` (undefined: never) and at each Enter (`onEnter`, a terminal's stdin). */
+export interface DemoReminders {
+  write(text: string): void;
+  everyMs: number | undefined;
+  onEnter: ((handler: () => void) => (() => void) | undefined) | undefined;
 }
 
 export interface Demo {
@@ -50,8 +79,10 @@ export interface Demo {
   clientKey: string;
   /** Starts one sample task every `everyMs` (the first at once). */
   startTraffic(pool: DemoPool, everyMs?: number): void;
-  /** The drain begins (its first rung): no more sample tasks. */
+  /** The drain begins (its first rung): no more sample tasks, no more reminders. */
   stopping(): void;
+  /** Its sample tasks still open: nobody waits for them, so their `shutdown` at the drain deadline is no warning. */
+  expendable(): number;
   /**
    * One info line per task that ends (sample or posted), so the terminal shows the demo at work;
    * tasks failed by the stop itself (`shutdown`) are left to the drain's own line.
@@ -59,6 +90,10 @@ export interface Demo {
   taskEnded(task: Task): void;
   /** The lines printed on stdout once the worker listens on `address` (the bound one: its URLs reach it). */
   banner(address: HostPort): string;
+  /** The banner in short (status page, gateway key, simulator), for a terminal whose log scrolled the banner away. */
+  reminder(address: HostPort): string;
+  /** Repeats the reminder as `to` says until stopping(); called before banner(), which then says how. */
+  remind(address: HostPort, to: DemoReminders): void;
   close(): Promise<void>;
 }
 
@@ -66,9 +101,9 @@ export interface Demo {
 export async function startDemo(config: Config, clock: Clock, log: Logger): Promise<Demo> {
   const overflowing = config.demoOverflow;
   const solveTimeMs = { image: 2000, token: 6000 };
-  const simulator = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [DEMO_KEY], solveTimeMs, balanceUsd: 5, log, threads: overflowing ? OVERFLOW_DEMO.planThreads : undefined });
+  const simulator = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [DEMO_KEY], solveTimeMs, balanceUsd: DEMO_BALANCE_USD, log, threads: overflowing ? OVERFLOW_DEMO.planThreads : undefined });
   const overflow = overflowing
-    ? await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [DEMO_KEY], solveTimeMs, balanceUsd: 5, log, dialect: "2captcha" }).catch(async (err: unknown) => {
+    ? await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [DEMO_KEY], solveTimeMs, balanceUsd: DEMO_BALANCE_USD, log, dialect: "2captcha" }).catch(async (err: unknown) => {
         await simulator.close();
         throw err;
       })
@@ -79,6 +114,20 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
   } as ProviderSpec);
   let timer: Timer | undefined;
   let stopped = false;
+  /** The sample tasks not ended yet (each leaves at its end, so the set stays as small as the work in hand). */
+  const samples = new Set<Pick<Task, "status">>();
+  const stopReminders: (() => void)[] = [];
+  let reminders: BannerFacts["reminders"] = { enter: false, everyMs: undefined };
+  const facts = (address: HostPort): BannerFacts => ({
+    address,
+    simulator: simulator.url,
+    config,
+    clientKey: config.clientKeysFile === undefined ? demo.clientKey : undefined,
+    balanceUsd: DEMO_BALANCE_USD,
+    sampleImage: SAMPLE_PNG,
+    overflow: overflow && { ...OVERFLOW_DEMO, url: overflow.url },
+    reminders,
+  });
   const demo: Demo = {
     simulator,
     overflow,
@@ -96,7 +145,8 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
         if (stopped) return;
         const params = SAMPLES[i++ % SAMPLES.length]!;
         try {
-          pool.enqueue(params.type, params);
+          const task = pool.enqueue(params.type, params);
+          if (task.status === "queued" || task.status === "submitted") samples.add(task);
         } catch (err) {
           log.debug("demo task not accepted", { err });
         }
@@ -105,6 +155,7 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
       timer = clock.setTimeout(tick, 0);
     },
     taskEnded(task) {
+      samples.delete(task);
       const tookS = Math.round(((task.endedAt ?? clock.now()) - task.createdAt) / 100) / 10;
       // With two providers each line names the one that took the task.
       const by = overflowing && task.provider !== undefined ? { provider: task.provider } : {};
@@ -114,37 +165,30 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
     stopping() {
       stopped = true;
       timer?.cancel();
+      for (const stop of stopReminders.splice(0)) stop();
     },
-    banner(address) {
-      const base = `http://${formatHostPort(reachable(address))}`;
-      const sim = simulator.url.href;
-      const auth = authHeader(config);
-      const sample = JSON.stringify({ type: "image", image: SAMPLE_PNG, numeric: 1 });
-      return (
-        `\nDemo: the worker solves sample tasks on the built-in simulator (no key, no network); it listens on ${formatHostPort(address)}${wildcard(address) ? " (every interface)" : ""}.\n` +
-        `  status page   ${base}/\n  readiness     ${base}/health/ready\n  health report ${base}/health\n  metrics       ${base}/metrics\n  simulator     ${sim}__sim/counts\n` +
-        (overflow
-          ? `\nOverflow: the simulated CaptchaAI plan has ${OVERFLOW_DEMO.planThreads} threads and a sample task arrives every ${formatDuration(OVERFLOW_DEMO.everyMs)}; a task that waits ` +
-            `${formatDuration(OVERFLOW_DEMO.afterMs)} for them goes to the per-solve ${OVERFLOW_DEMO.name} simulator ($${OVERFLOW_DEMO.imagePriceUsd} per 1000 images, $${OVERFLOW_DEMO.priceUsd} per 1000 tokens, daily budget $${OVERFLOW_DEMO.dailyBudgetUsd.toFixed(2)}).\n` +
-            `  Each task line names its provider; watch both on the status page and in ${base}/metrics (captcha_worker_provider_*).\n` +
-            `  ${OVERFLOW_DEMO.name} simulator ${overflow.url.href}__sim/counts\n`
-          : "") +
-        `\nPost a task, then read it back by its id (the read waits up to 30 s for the solution):\n` +
-        `  id=$(curl -s "${base}/v1/tasks"${auth} -H 'content-type: application/json' -d '${sample}' | sed -n 's/.*"id":"\\([^"]*\\)".*/\\1/p')\n` +
-        `  curl -s${auth} "${base}/v1/tasks/$id?wait=30"\n` +
-        `Run the simulated account low (readiness and the status page follow at the next balance read, within ${formatDuration(config.balanceTtlMs)}):\n` +
-        `  curl -s -X POST ${sim}__sim/balance -H 'content-type: application/json' -d '{"balance":0.5}'\n` +
-        (config.clientKeysFile === undefined
-          ? `\n2captcha gateway, demo client key ${demo.clientKey}:\n` +
-            `  curl "${base}/in.php?key=${demo.clientKey}&method=base64&body=${encodeURIComponent(SAMPLE_PNG)}&json=1"\n` +
-            `  curl "${base}/res.php?key=${demo.clientKey}&action=get&id=<the id>&json=1"\n` +
-            `  node -e 'const {Solver}=require("2captcha-ts");require("2captcha-ts/dist/structs/constants/constants.js").supportedProviders.twoCaptcha` +
-            `.in="${base}/in.php";require("2captcha-ts/dist/structs/constants/constants.js").supportedProviders.twoCaptcha.res="${base}/res.php";` +
-            `new Solver("${demo.clientKey}",1000).imageCaptcha({body:"${SAMPLE_PNG}"}).then(console.log)'\n`
-          : "") +
-        `\nAnother address: npm start -- --listen 127.0.0.1:9090 (the executable: captcha-worker run --demo --listen 127.0.0.1:9090).\n` +
-        `Stop with Ctrl-C.\n\n`
-      );
+    expendable() {
+      let open = 0;
+      for (const task of samples) if (task.status === "queued" || task.status === "submitted") open++;
+      return open;
+    },
+    banner: (address) => demoBanner(facts(address)),
+    reminder: (address) => demoReminder(facts(address)),
+    remind(address, to) {
+      if (stopped) return;
+      const write = () => to.write(demo.reminder(address));
+      const off = to.onEnter?.(write);
+      reminders = { enter: off !== undefined, everyMs: to.everyMs };
+      if (off) stopReminders.push(off);
+      if (to.everyMs !== undefined) {
+        let next: Timer | undefined;
+        const again = () => {
+          write();
+          next = clock.setTimeout(again, to.everyMs!);
+        };
+        next = clock.setTimeout(again, to.everyMs);
+        stopReminders.push(() => next?.cancel());
+      }
     },
     close: async () => {
       await Promise.all([simulator.close(), overflow?.close()]);
@@ -156,29 +200,4 @@ export async function startDemo(config: Config, clock: Clock, log: Logger): Prom
 /** A solution short enough for one log line (tokens run to hundreds of characters). */
 function clip(text: string): string {
   return text.length > 32 ? `${text.slice(0, 29)}...` : text;
-}
-
-function wildcard(address: HostPort): boolean {
-  return address.host === "0.0.0.0" || address.host === "::";
-}
-
-/** The bound address as a client reaches it: on every interface, through loopback (same port). */
-function reachable(address: HostPort): HostPort {
-  if (!wildcard(address)) return address;
-  return { host: address.host === "::" ? "::1" : "127.0.0.1", port: address.port };
-}
-
-/**
- * The task API's credential as a curl option: the token read from its file by the shell (so the
- * banner never prints it), or a placeholder for a client key; none when the demo's API is open.
- */
-function authHeader(config: Pick<Config, "apiTokenFile" | "clientKeysFile">): string {
-  // Absolute: the command is pasted into another terminal, often in another directory.
-  if (config.apiTokenFile !== undefined) return ` -H "authorization: Bearer $(cat ${shellQuote(resolve(config.apiTokenFile))})"`;
-  if (config.clientKeysFile !== undefined) return ` -H 'authorization: Bearer <a key from ${config.clientKeysFile.replaceAll("'", "")}>'`;
-  return "";
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
 }

@@ -4,13 +4,14 @@ import { systemClock, type Clock } from "../base/clock.ts";
 import { formatErrorMessage, isWorkerError, type WorkerError } from "../base/errors.ts";
 import { createLogger } from "../base/log.ts";
 import { SecretSet } from "../base/redact.ts";
-import { EXIT_CONFIG, EXIT_FAILURE, EXIT_TEMPFAIL, type Runtime } from "../base/runtime.ts";
+import { EXIT_CONFIG, EXIT_FAILURE, EXIT_TEMPFAIL, type Runtime, type SignalSource } from "../base/runtime.ts";
 import { VERSION } from "../base/version.ts";
 import type { Config } from "../config/config.ts";
 import { formatHostPort, parseHostPort } from "../config/host_port.ts";
 import { ENV_PREFIX } from "../config/options.ts";
 import { stopOnSignal } from "./lifecycle.ts";
 import { PLAIN_START_ERRORS, startWorker, type Worker, type WorkerOptions } from "./start.ts";
+import { DEMO_REMINDER_MS } from "./demo.ts";
 import { formatDuration } from "../config/duration.ts";
 
 /** Lines held back until the start line; a start that logs more than this writes them as they come. */
@@ -66,6 +67,29 @@ export function plainMessage(err: WorkerError, invocation: string): string {
   });
 }
 
+/**
+ * What stops the run, and whether SIGHUP re-reads the key files. The demo on a terminal (stdin,
+ * stdout or stderr one) takes SIGHUP as the terminal hanging up (its window closed, the ssh session
+ * gone) and stops as at Ctrl-C: re-reading its files, it lived on with nobody to see it, holding
+ * its port, and the next `npm start` found the address taken. Anywhere else SIGHUP reloads.
+ */
+export function stopSignals(rt: Pick<Runtime, "onSignal" | "onReload" | "isTTY" | "stderrIsTTY" | "stdinIsTTY">, demo: boolean): { onSignal: SignalSource; reloads: boolean } {
+  const onReload = rt.onReload;
+  const hangup = demo && (rt.isTTY || rt.stderrIsTTY === true || rt.stdinIsTTY === true);
+  if (!hangup || onReload === undefined) return { onSignal: rt.onSignal, reloads: true };
+  return {
+    onSignal(handler) {
+      const offStop = rt.onSignal(handler);
+      const offHangup = onReload(() => handler("SIGHUP"));
+      return () => {
+        offStop();
+        offHangup();
+      };
+    },
+    reloads: false,
+  };
+}
+
 /** Runs the worker until a signal stopped it; resolves with the exit code (0 after a drain; 1, 75 (state dir owned by another process) or 78 when it could not start). */
 export async function runApp(o: RunAppOptions): Promise<number> {
   const { config, runtime: rt } = o;
@@ -73,12 +97,15 @@ export async function runApp(o: RunAppOptions): Promise<number> {
   // The start line is the first line of every run: what is logged while the worker starts (the
   // journal's replay, the systemd watchdog, the demo's simulator) is held and written just after it.
   let held: string[] | undefined = [];
+  // A failed start says one thing: a call it had under way (a balance check) logs nothing after it.
+  let muted = false;
   const release = () => {
     const lines = held ?? [];
     held = undefined;
     for (const line of lines) rt.stderr(line);
   };
   const write = (line: string) => {
+    if (muted) return;
     if (held === undefined) return rt.stderr(line);
     held.push(line);
     if (held.length >= MAX_HELD_LINES) release();
@@ -113,6 +140,7 @@ export async function runApp(o: RunAppOptions): Promise<number> {
   } catch (err) {
     slow.cancel();
     release();
+    muted = true;
     // The one line a person reads, plain whatever --log-format, as every configuration error is
     // (docs/commands.md, Exit codes): a taken address names the command line to run with another, an unusable
     // or owned --state-dir says why. A listener that cannot start is not logged besides.
@@ -124,9 +152,10 @@ export async function runApp(o: RunAppOptions): Promise<number> {
   // Signals are handled from before the start line on: whoever reads it may stop the worker at once.
   // The demo's tasks are samples nobody waits for: Ctrl-C ends it within a second, not a drain timeout.
   const drainTimeoutMs = config.demo ? Math.min(config.drainTimeoutMs, DEMO_DRAIN_MS) : config.drainTimeoutMs;
-  const stopped = stopOnSignal({ onSignal: rt.onSignal, exit: rt.exit, drainTimeoutMs, log }, worker);
+  const signals = stopSignals(rt, config.demo);
+  const stopped = stopOnSignal({ onSignal: signals.onSignal, exit: rt.exit, drainTimeoutMs, log }, worker);
   // SIGHUP is always handled (Node's default would exit): it re-reads the client keys file, the key file and the providers file.
-  const offReload = rt.onReload?.(() => worker.reload());
+  const offReload = signals.reloads ? rt.onReload?.(() => worker.reload()) : undefined;
   void stopped.finally(() => offReload?.());
   const listen = formatHostPort(worker.address);
   const pending = held ?? [];
@@ -135,12 +164,17 @@ export async function runApp(o: RunAppOptions): Promise<number> {
     version: VERSION,
     node: rt.process.nodeVersion,
     listen,
-    upstream: worker.demo ? `simulator ${worker.demo.simulator.url.host}` : config.upstream.host,
-    threads: config.threads,
+    // With a providers file, its providers in order and their plans' threads; else the lone upstream and --threads.
+    ...(config.providersFile !== undefined && !worker.demo
+      ? { providers: worker.pool.providers }
+      : { upstream: worker.demo ? `simulator ${worker.demo.simulator.url.host}` : config.upstream.host }),
+    threads: worker.config.threads,
     demo: config.demo,
   });
   for (const line of pending) rt.stderr(line);
   if (worker.demo) {
+    // On a terminal the log scrolls the banner away: its short form comes back at Enter and every few minutes (README, The demo).
+    worker.demo.remind(worker.address, { write: rt.stdout, everyMs: rt.isTTY ? DEMO_REMINDER_MS : undefined, onEnter: rt.onEnter });
     rt.stdout(worker.demo.banner(worker.address));
     worker.demo.startTraffic(worker.pool);
   }

@@ -122,11 +122,15 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const taskEnds = new TaskEndHub(log.child({ component: "solver" }));
   const demo = o.config.demo ? await startDemo(o.config, clock, log) : undefined;
   if (demo) taskEnds.subscribe((task) => demo.taskEnded(task));
-  const config = demo?.config ?? o.config;
+  const given = demo?.config ?? o.config;
   // --demo without a keys file: the gateway is on with one fresh demo key (printed in the banner).
   const clientKeys = fileKeys ?? (demo && new ClientKeys({ path: "(demo)", text: `demo ${demo.clientKey}`, clock, log }));
   const apiKey = demo?.apiKey ?? o.apiKey;
   if (apiKey === undefined) throw new WorkerError("ERR_NO_API_KEY", "No CaptchaAI key and no --demo");
+  const specs = demo?.providers ?? providerSpecs(o, given, apiKey, demo !== undefined);
+  // With a providers file --threads is not used: the worker's threads (the threshold, the status page,
+  // a probation's admissions) are its plans' (docs/providers.md).
+  const config = specs[0]!.line === undefined ? given : { ...given, threads: Math.max(1, specs.reduce((n, s) => n + (s.threads ?? 0), 0)) };
   const secrets = o.secrets ?? new SecretSet();
   secrets.add(apiKey);
   const w: Wiring = { config, clock, log, taskEnds, started: demo ? [demo] : [] };
@@ -145,12 +149,13 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     throw err;
   });
   const journal = opened?.journal;
-  const specs = demo?.providers ?? providerSpecs(o, config, apiKey, demo !== undefined);
   for (const spec of specs) if (spec.key !== "") secrets.add(spec.key);
   let pool: SolverPool | undefined;
   // A provider past its daily budget takes no new task: a reason of its own beside the health rules.
-  const spent = (name: string) => (pool?.provider(name)?.budgetLeftUsd === 0 ? ["budget"] : []);
-  const health = createHealth(w, { secrets, journal, random: o.random, providers: specs.map((s) => s.name), extra: spent, load: (name) => pool?.provider(name) });
+  const spent = (name: string) => (pool?.provider(name)?.budgetSpent ? ["budget"] : []);
+  // Only CaptchaAI is known not to ban an address for asking with a refused key (2captcha's rule: 5 a minute).
+  const guarded = (name: string) => specs.find((s) => s.name === name)?.dialect !== "captchaai";
+  const health = createHealth(w, { secrets, journal, random: o.random, providers: specs.map((s) => s.name), extra: spent, load: (name) => pool?.provider(name), guarded });
   const metrics = createMetrics(w, { health, process: o.process });
   const upstream = createUpstreams(w, o, { specs, rereadKey: demo ? undefined : o.reloadApiKey, secrets, metrics: metrics.metrics });
   pool = createSolver(w, { providers: upstream.providers, health, journal, namesKeyOrigin: demo === undefined, random: o.random, onSpend: (p, day, usd) => journal?.spent(p, day, usd) });

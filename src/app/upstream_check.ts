@@ -5,10 +5,13 @@
  */
 import type { Clock } from "../base/clock.ts";
 import { WorkerError } from "../base/errors.ts";
+import type { Logger } from "../base/log.ts";
 import type { HealthChecks } from "../health/checks.ts";
 import { UPSTREAM_CHECK } from "../health/health_view.ts";
 import type { SolverPool } from "../solver/pool.ts";
 import type { CaptchaAiClient } from "../upstream/captchaai_client.ts";
+import type { Outcome } from "../upstream/outcome.ts";
+import { describeTransportCause } from "../upstream/transport_cause.ts";
 
 /** The upstream id of no task: res.php answers it with an error code, for free. */
 const PROBE_TASK_ID = "0";
@@ -25,12 +28,32 @@ export interface UpstreamCheckOptions {
   clock: Clock;
   ttlMs: number;
   timeoutMs: number;
+  /** Where a failure's cause is logged, once per cause, and the recovery after it. @default none */
+  log?: Logger;
+}
+
+/**
+ * What a failed getbalance says in the check's error (status, /health/dependencies, the log): the
+ * transport's cause when no answer came ("DNS: cannot resolve HOST (ENOTFOUND)"), else the upstream's code.
+ */
+export function balanceFailure(outcome: Exclude<Outcome<number>, { kind: "ok" }>): string {
+  if (outcome.kind === "transient" && outcome.cause) return `getbalance failed: ${describeTransportCause(outcome.cause)}`;
+  return `getbalance failed: ${"code" in outcome ? outcome.code : outcome.kind}`;
 }
 
 export function registerUpstreamCheck(checks: HealthChecks, o: UpstreamCheckOptions): void {
   const { client, pool, clock } = o;
+  const name = o.name ?? UPSTREAM_CHECK;
+  // The cause is logged when it changes, not at every run: an outage of an hour is one line, and its end another.
+  let failing: string | undefined;
+  const noteFailure = (error: string | undefined) => {
+    if (error === failing) return;
+    if (error !== undefined) o.log?.warn("upstream check failed", { check: name, error });
+    else o.log?.info("upstream check answers again", { check: name, was: failing });
+    failing = error;
+  };
   checks.register({
-    name: o.name ?? UPSTREAM_CHECK,
+    name,
     ttlMs: o.ttlMs,
     timeoutMs: o.timeoutMs,
     run: async (signal) => {
@@ -47,9 +70,13 @@ export function registerUpstreamCheck(checks: HealthChecks, o: UpstreamCheckOpti
       hedge.cancel();
       const taskPathAnswered = outcome.kind === "transient" ? await startProbe() : undefined;
       pool.balanceObserved(outcome, startedAt, taskPathAnswered, o.provider);
-      if (outcome.kind === "ok") return { observedValue: outcome.value, observedUnit: "USD" };
-      const code = "code" in outcome ? outcome.code : outcome.kind;
-      throw new WorkerError("ERR_CHECK_FAILED", `getbalance failed: ${code}`);
+      if (outcome.kind === "ok") {
+        noteFailure(undefined);
+        return { observedValue: outcome.value, observedUnit: "USD" };
+      }
+      const error = balanceFailure(outcome);
+      noteFailure(error);
+      throw new WorkerError("ERR_CHECK_FAILED", error);
     },
   });
 }

@@ -4,8 +4,10 @@
  * getbalance calls are the trials (`checkSucceeded()` closes it), so no task is risked and nothing
  * flaps. Only when getbalance works but the task path keeps failing (it re-opened before any task
  * call succeeded since a check closed it) can a real task alone tell: it then waits a cool-down
- * (10 s, doubling to 1 min, reset by a task-path success) and half-opens on its own timer, letting tasks through as
- * the trial. Failures of calls started before the circuit last closed are old news and ignored.
+ * (10 s, doubling to 1 min, reset by a task-path success) and half-opens on its own timer, letting ONE
+ * call through as the trial: its answer closes the circuit, its transport failure opens it again for
+ * twice as long, and nothing else goes until one of them (docs/upstream.md), so a fault that lasts costs one task per cool-down, not one per free slot. Failures of
+ * calls started before the circuit last closed are old news and ignored.
  */
 import type { Clock, Timer } from "./clock.ts";
 
@@ -43,6 +45,8 @@ export class CircuitBreaker {
   #coolDownMs: number;
   /** A check closed it and no task-path call has succeeded since. */
   #closedByCheck = false;
+  /** Half-open and its one trial call is out: nothing else goes until its verdict (or releaseTrial). */
+  #trialOut = false;
   /** Half-opens a task-path circuit when its cool-down ends, so onChange tells it without anyone asking. */
   #coolDownTimer: Timer | undefined;
 
@@ -86,9 +90,27 @@ export class CircuitBreaker {
     return Math.max(0, this.#openedAt + this.#coolDownMs - this.#clock.now());
   }
 
-  /** May a task-path call go now? Closed and half-open (the trial is a real task): yes. */
+  /**
+   * May a task-path call go now? Closed: yes. Open: no. Half-open: the first caller's call is the
+   * trial (a real task), every other caller is told no until the trial's verdict (success, failure)
+   * or its release.
+   */
   tryAcquire(): boolean {
-    return this.state !== "open";
+    const state = this.state;
+    if (state === "closed") return true;
+    if (state === "open" || this.#trialOut) return false;
+    this.#trialOut = true;
+    return true;
+  }
+
+  /** Whether the half-open trial call is out now. */
+  get trialOut(): boolean {
+    return this.state === "half_open" && this.#trialOut;
+  }
+
+  /** The trial tryAcquire let through was never sent (its task ended first): the next call may be the trial. */
+  releaseTrial(): void {
+    this.#trialOut = false;
   }
 
   /** A task-path call got a protocol answer: the path works. */
@@ -142,6 +164,7 @@ export class CircuitBreaker {
   #set(state: CircuitState): void {
     if (this.#state === state) return;
     this.#state = state;
+    this.#trialOut = false;
     this.#onChange(state);
   }
 }

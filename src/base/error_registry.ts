@@ -68,6 +68,12 @@ const FATAL = { upstream: "fatal_account" } as const;
 const BACK_OFF = { upstream: "back_off" } as const;
 const FAILS = { upstream: "task_failed" } as const;
 const TRANSIENT = { upstream: "transient" } as const;
+/**
+ * The task's own proxy failed: a failed task reads so to a 2captcha client too (2captcha's res.php
+ * answers ERROR_PROXY_CONNECTION_FAILED, its in.php ERROR_BAD_PROXY, anti-captcha's getTaskResult
+ * its ERROR_PROXY_* codes), so the client can change the proxy rather than retry through it.
+ */
+const PROXY_FAILS = { upstream: "task_failed", task: "as_is" } as const;
 /** The task's type is not taken: a failed task reads so to a 2captcha client too. */
 const UNSUPPORTED = { upstream: "unsupported", task: "as_is" } as const;
 
@@ -110,9 +116,9 @@ const PROTOCOL = {
   ERROR_SITEKEY: p(110, "The sitekey is missing or malformed.", "client", FAILS),
   ERROR_BAD_TOKEN_OR_PAGEURL: p(110, "The sitekey and pageurl do not match.", "client", FAILS),
   ERROR_BAD_PARAMETERS: p(110, "A parameter is missing or malformed.", "client", FAILS),
-  ERROR_BAD_PROXY: p(110, "The proxy is malformed or refused.", "client", FAILS),
-  ERROR_PROXY_FORMAT: p(110, "The proxy is malformed.", "client", FAILS),
-  ERROR_PROXY_CONNECTION_FAILED: p(110, "The proxy could not be reached.", "client", FAILS),
+  ERROR_BAD_PROXY: p(110, "The proxy is malformed or refused.", "client", PROXY_FAILS),
+  ERROR_PROXY_FORMAT: p(110, "The proxy is malformed.", "client", PROXY_FAILS),
+  ERROR_PROXY_CONNECTION_FAILED: p(110, "The proxy could not be reached.", "client", PROXY_FAILS),
   ERROR_TOKEN_EXPIRED: p(110, "The challenge expired before it was solved.", "client", FAILS),
   ERROR_DOMAIN_NOT_ALLOWED: p(110, "The page's domain is not allowed.", "client", FAILS),
   // The JSON APIs' own (anti-captcha's error list, 2captcha's API v2 error codes, CapSolver's error page).
@@ -125,14 +131,14 @@ const PROTOCOL = {
   ERROR_RECAPTCHA_OLD_BROWSER: p(33, "reCAPTCHA refused the task's user agent as too old (anti-captcha).", "client", FAILS),
   ERROR_UNKNOWN_QUESTION: p(110, "The classification question is not one the service knows (CapSolver).", "client", FAILS),
   // The task's proxy, the client's own (anti-captcha's proxy codes; CapSolver's ERROR_PROXY_BANNED).
-  ERROR_PROXY_CONNECT_REFUSED: p(25, "The task's proxy refused the connection.", "client", FAILS),
-  ERROR_PROXY_CONNECT_TIMEOUT: p(26, "The task's proxy did not accept a connection in time.", "client", FAILS),
-  ERROR_PROXY_READ_TIMEOUT: p(27, "The task's proxy stopped answering.", "client", FAILS),
-  ERROR_PROXY_BANNED: p(28, "The task's proxy address is banned by the target site.", "client", FAILS),
-  ERROR_PROXY_TRANSPARENT: p(29, "The task's proxy is transparent: it shows the service's own address.", "client", FAILS),
-  ERROR_PROXY_HAS_NO_IMAGE_SUPPORT: p(35, "The task's proxy does not pass Google's images.", "client", FAILS),
-  ERROR_PROXY_INCOMPATIBLE_HTTP_VERSION: p(36, "The task's proxy does not take long requests or SSL.", "client", FAILS),
-  ERROR_PROXY_NOT_AUTHORISED: p(49, "The task's proxy refused its login and password.", "client", FAILS),
+  ERROR_PROXY_CONNECT_REFUSED: p(25, "The task's proxy refused the connection.", "client", PROXY_FAILS),
+  ERROR_PROXY_CONNECT_TIMEOUT: p(26, "The task's proxy did not accept a connection in time.", "client", PROXY_FAILS),
+  ERROR_PROXY_READ_TIMEOUT: p(27, "The task's proxy stopped answering.", "client", PROXY_FAILS),
+  ERROR_PROXY_BANNED: p(28, "The task's proxy address is banned by the target site.", "client", PROXY_FAILS),
+  ERROR_PROXY_TRANSPARENT: p(29, "The task's proxy is transparent: it shows the service's own address.", "client", PROXY_FAILS),
+  ERROR_PROXY_HAS_NO_IMAGE_SUPPORT: p(35, "The task's proxy does not pass Google's images.", "client", PROXY_FAILS),
+  ERROR_PROXY_INCOMPATIBLE_HTTP_VERSION: p(36, "The task's proxy does not take long requests or SSL.", "client", PROXY_FAILS),
+  ERROR_PROXY_NOT_AUTHORISED: p(49, "The task's proxy refused its login and password.", "client", PROXY_FAILS),
   // A task the upstream could not do, or a protocol slip of the worker's own.
   ERROR_CAPTCHA_UNSOLVABLE: p(12, "The captcha could not be solved.", "worker", { ...FAILS, task: "as_is" }),
   ERROR_BAD_DUPLICATES: p(13, "Not enough matching answers.", "worker", { ...FAILS, task: "as_is" }),
@@ -235,7 +241,8 @@ const TRANSPORT = {
   ABORTED: x("The call was cancelled by the worker.", "maybe"),
   BAD_BODY: x("The upstream's answer could not be read (unparseable or over the size cap).", "maybe"),
   HTML_BODY: x("The upstream sent an HTML page, not a protocol answer.", "maybe"),
-  HTTP_429: x("The upstream answered HTTP 429: too many requests.", "maybe"),
+  // RFC 6585 §4: a rate limit's refusal, the request not processed; a submit so answered goes to the next provider.
+  HTTP_429: x("The upstream answered HTTP 429: too many requests, not taken.", "no"),
   HTTP_503: x("The upstream answered HTTP 503: not taken.", "no"),
 } as const satisfies Record<string, TransportRow>;
 

@@ -1,9 +1,10 @@
 /** What a command may use of the process, filled in by bin.ts so everything below stays testable in-process. */
 import type { ProcessStats } from "./process_stats.ts";
 
-export type StopSignal = "SIGTERM" | "SIGINT";
+/** What stops a run: SIGTERM, SIGINT, or SIGHUP where it means the terminal hung up (the demo on a terminal). */
+export type StopSignal = "SIGTERM" | "SIGINT" | "SIGHUP";
 
-/** Subscribes to SIGTERM/SIGINT; returns the unsubscribe function. */
+/** Subscribes to the stop signals; returns the unsubscribe function. */
 export type SignalSource = (handler: (signal: StopSignal) => void) => () => void;
 
 export interface Runtime {
@@ -18,7 +19,17 @@ export interface Runtime {
   onReload?: (handler: () => void) => () => void;
   /** Ends the process at once (the second signal during a drain). */
   exit(code: number): never;
+  /** stdout is a terminal. */
   isTTY: boolean;
+  /** stderr (where the log goes) is a terminal. @default false */
+  stderrIsTTY?: boolean;
+  /** stdin is a terminal. @default false */
+  stdinIsTTY?: boolean;
+  /**
+   * Calls `handler` for each line typed on stdin (Enter) when stdin is a terminal, and returns the
+   * unsubscribe, which stops reading; undefined (nothing read) when stdin is no terminal. Absent: tests.
+   */
+  onEnter?: (handler: () => void) => (() => void) | undefined;
   /** What metrics, systemd and the start line read of the process (version, pid, CPU, memory). */
   process: ProcessStats;
 }

@@ -13,10 +13,13 @@ import { checkExposure } from "../config/exposure.ts";
 import { prepareStateDir } from "../config/state_dir.ts";
 import type { Runtime } from "../base/runtime.ts";
 import { runApp } from "../app/run_app.ts";
+import { demoConfig } from "../app/demo.ts";
 
 /** Resolves the configuration and secrets (exit 78 on a bad one), then runs the worker; resolves with its exit code. */
 export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<number> {
-  const { config } = parseConfig(flags, rt.env);
+  const parsed = parseConfig(flags, rt.env);
+  // The demo's own defaults where the command line left them: a text log on a terminal, a short balance TTL.
+  const config = demoConfig(parsed.config, parsed.sources, { stderrIsTTY: rt.stderrIsTTY === true });
   if (config.demoOverflow && !config.demo) throw new WorkerError("ERR_CONFIG_INVALID", "Invalid --demo-overflow (env CAPTCHA_WORKER_DEMO_OVERFLOW): only with --demo", { field: "--demo-overflow" });
   if (config.stateDir !== undefined) prepareStateDir(config.stateDir);
   // Every provider and its key (docs/providers.md), checked before anything starts: a bad providers file exits 78.

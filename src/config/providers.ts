@@ -149,11 +149,12 @@ function withKey<T extends string>(p: ProviderLine<T>, o: { path: string; readFi
   try {
     text = o.readFile(p.keyFile);
   } catch (err) {
-    throw providersFileError(o.path, p.line, "key-file", `cannot read ${JSON.stringify(p.keyFile)} (${(err as NodeJS.ErrnoException).code ?? "unreadable"})`);
+    // The path is not quoted: a key pasted as key-file= would be printed (docs/providers.md, Keys: no value from the file is quoted).
+    throw providersFileError(o.path, p.line, "key-file", `cannot read the file it names (${(err as NodeJS.ErrnoException).code ?? "unreadable"})`);
   }
   const key = text.trim();
   const problem = keyProblem(key, "the key");
-  if (problem !== undefined) throw providersFileError(o.path, p.line, "key-file", `${JSON.stringify(p.keyFile)}: ${problem}`);
+  if (problem !== undefined) throw providersFileError(o.path, p.line, "key-file", `the file it names: ${problem}`);
   return { ...p, key, keyOrigin: `key-file ${p.keyFile}`, keySource: "key-file", keyFile: p.keyFile, line: p.line };
 }
 

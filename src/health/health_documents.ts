@@ -74,7 +74,7 @@ export interface ProviderDocument {
   billing: "plan" | "per_solve" | null;
   /** Tasks it holds now. */
   busy: number | null;
-  /** Its slots: a plan's threads, or a per-solve account's cap. */
+  /** Its slots now: a plan's adaptive limit on this replica (docs/providers.md, Thread plan), or a per-solve account's cap. */
   limit: number | null;
   /** A thread plan's threads. */
   plan: number | null;

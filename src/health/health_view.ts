@@ -114,12 +114,18 @@ export class HealthView {
     return reading.removed ? [] : providerIssues(reading, this.#o.thresholds);
   }
 
-  /** Whether a provider can take new work: not removed, none of its own issues and no reason of its own (its budget spent). */
+  /**
+   * Whether a provider can take new work and is not on trial: not removed, none of its own issues, no
+   * reason of its own (its budget spent), and no fault being tried by one task at a time (its circuit
+   * half-open, its failure streak on probation, a submit that may have arrived unanswered), so a
+   * lasting fault reads as down though each trial lets a task through.
+   */
   providerUp(name: string): boolean {
     const p = this.#o.providers?.find((x) => x.name === name);
-    if (!p) return name === this.#firstName && this.evaluate().issues.length === 0;
+    if (!p) return name === this.#firstName && this.evaluate().state === "ready";
     const reading = this.#reading(p, this.#o.checks.results());
-    return !reading.removed && reading.extra.length === 0 && providerIssues(reading, this.#o.thresholds).length === 0;
+    if (reading.removed || reading.extra.length > 0 || onTrial(reading.snapshot) || p.load?.()?.trial === true) return false;
+    return providerIssues(reading, this.#o.thresholds).length === 0;
   }
 
   /**
@@ -155,11 +161,12 @@ export class HealthView {
   #severalReadiness(checks: readonly CheckResult[]): Readiness {
     const readings = this.#o.providers!.map((p) => this.#reading(p, checks));
     const v = providersReadiness(this.#phase, readings, this.#o.thresholds, this.#o.extraIssues?.());
-    const onTrial = (s: HealthSnapshot) => s.streak === "probation" || s.circuit === "half_open";
     const state: ReadinessState =
       this.#phase === "starting" ? "starting" : this.#phase === "draining" ? "draining" : v.issues.length > 0 ? "not_ready" : v.usable.every((u) => onTrial(u.snapshot)) ? "probation" : "ready";
-    const first = checks.find((c) => c.name === this.#firstCheck);
-    const balanceUsd = readings[0]!.balanceUsd;
+    // The balance is the first provider's in use that has a reading (the gateway's getbalance says the same).
+    const read = readings.findIndex((r) => !r.removed && r.balanceUsd !== undefined);
+    const first = read < 0 ? undefined : checks.find((c) => c.name === this.#o.providers![read]!.check);
+    const balanceUsd = read < 0 ? undefined : readings[read]!.balanceUsd;
     const since = v.usable.map((u) => probationSince(u.snapshot)).filter((t): t is number => t !== undefined);
     return {
       phase: this.#phase,
@@ -223,4 +230,9 @@ function liveness(s: HealthSnapshot, now: number, stallMs: number): Liveness {
   const stalledMs = Math.max(0, now - s.lastProgressAt);
   const pending = s.queueDepth > 0 || s.inFlight > 0;
   return { ok: !(pending && stalledMs > stallMs), uptimeS: Math.floor(s.uptimeMs / 1000), stalledMs };
+}
+
+/** Whether a fault of the provider is being tried by real tasks: its failure streak on probation or its circuit half-open. */
+function onTrial(s: HealthSnapshot): boolean {
+  return s.streak === "probation" || s.circuit === "half_open";
 }

@@ -31,7 +31,7 @@ export interface ProviderReading {
 export interface ProviderLoad {
   /** Tasks holding its slots. */
   busy: number;
-  /** Its slots: a plan's threads or a per-solve account's cap. */
+  /** Its slots now: a plan's adaptive limit (docs/providers.md, Thread plan) or a per-solve account's cap. */
   limit: number;
   /** A thread plan's threads; undefined for a per-solve account. */
   plan: number | undefined;
@@ -40,6 +40,8 @@ export interface ProviderLoad {
   budgetLeftUsd: number | undefined;
   /** Gone from the providers file since a reload. */
   removed: boolean;
+  /** On trial after a fault: one task at a time until a submit of it is answered (undefined: not known). */
+  trial?: boolean;
 }
 
 /** Whether a provider can take new work: `up`, `down` (for `reason`), or `removed` by a reload. */
@@ -79,7 +81,11 @@ export function providerCondition(p: ProviderReading, thresholds: Thresholds): {
   return reason === undefined ? { state: "up", reason: undefined } : { state: "down", reason };
 }
 
-/** The snapshot of the worker as a whole: the providers' totals, its load, none of one upstream's states. */
+/**
+ * The snapshot of the worker as a whole: the providers' totals and its load; of the upstreams'
+ * states, the worst circuit and the longest failure streak (what captcha_worker_circuit_open and
+ * captcha_worker_consecutive_failures say with several providers), none of the rest.
+ */
 export function totalSnapshot(snapshots: readonly HealthSnapshot[]): HealthSnapshot {
   const first = snapshots[0]!;
   const sum = (f: (s: HealthSnapshot) => number) => snapshots.reduce((n, s) => n + f(s), 0);
@@ -87,7 +93,6 @@ export function totalSnapshot(snapshots: readonly HealthSnapshot[]): HealthSnaps
   const failed = sum((s) => s.failed);
   const windowOutcomes = sum((s) => s.windowOutcomes);
   const windowFailed = sum((s) => s.windowFailed);
-  const saturationSubmits = sum((s) => s.saturationSubmits);
   const lastSolves = snapshots.map((s) => s.lastSolveAt).filter((t): t is number => t !== undefined);
   const lastSolveAt = lastSolves.length === 0 ? undefined : Math.max(...lastSolves);
   const now = first.startedAt + first.uptimeMs;
@@ -97,7 +102,7 @@ export function totalSnapshot(snapshots: readonly HealthSnapshot[]): HealthSnaps
     solved,
     failed,
     clientFailed: sum((s) => s.clientFailed),
-    consecutiveFailures: Math.min(...snapshots.map((s) => s.consecutiveFailures)),
+    consecutiveFailures: Math.max(...snapshots.map((s) => s.consecutiveFailures)),
     successRate: solved + failed === 0 ? 1 : solved / (solved + failed),
     errorRate: windowOutcomes === 0 ? 0 : windowFailed / windowOutcomes,
     windowOutcomes,
@@ -105,15 +110,16 @@ export function totalSnapshot(snapshots: readonly HealthSnapshot[]): HealthSnaps
     lastSolveAt,
     msSinceLastSolve: lastSolveAt === undefined ? undefined : now - lastSolveAt,
     upstreamAuth: undefined,
-    circuit: "closed",
+    circuit: snapshots.some((s) => s.circuit === "open") ? "open" : snapshots.some((s) => s.circuit === "half_open") ? "half_open" : "closed",
     circuitHalfOpenSince: undefined,
     upstreamUnreachable: false,
     lowBalance: false,
     streak: "ok",
     streakProbationSince: undefined,
     resumedAt: resumes.length === 0 ? undefined : Math.max(...resumes),
-    saturation: saturationSubmits === 0 ? 0 : sum((s) => s.saturation * s.saturationSubmits) / saturationSubmits,
-    saturationSubmits,
+    // The fullest plan: a per-solve provider is never full, and two plans are two accounts.
+    saturation: Math.max(...snapshots.map((s) => s.saturation)),
+    saturationObservedMs: Math.max(...snapshots.map((s) => s.saturationObservedMs)),
   };
 }
 

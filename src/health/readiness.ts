@@ -26,7 +26,7 @@ export interface Thresholds {
   queueMax: number;
   /** The oldest queued task waiting longer warns; twice as long is `backlog=Ns`. */
   maxQueueWaitMs: number;
-  /** Share of submits refused for want of threads above which /health warns. */
+  /** Share of time the thread plan was full while work waited above which /health warns. */
   maxSaturation: number;
 }
 
@@ -42,8 +42,8 @@ export function balanceFunded(wasFunded: boolean, balanceUsd: number, minBalance
 
 /** The error rate is judged only on at least this many outcomes in the window (docs/configuration.md: --max-error-rate). */
 export const MIN_ERROR_RATE_OUTCOMES = 20;
-/** Saturation is judged only on at least this many in.php answers in the window. */
-export const MIN_SATURATION_SUBMITS = 10;
+/** Saturation is judged only over at least this much time (a worker just started has seen too little). */
+export const MIN_SATURATION_OBSERVED_MS = 30_000;
 
 export interface ReadinessInput {
   phase: Phase;
@@ -122,6 +122,6 @@ export function readinessWarnings(h: HealthSnapshot, t: Thresholds): ReadinessWa
   const warnings: ReadinessWarning[] = [];
   const waitMs = queueWait(h, h.startedAt + h.uptimeMs);
   if (waitMs > t.maxQueueWaitMs) warnings.push({ kind: "queue_wait", waitedMs: waitMs });
-  if (h.saturationSubmits >= MIN_SATURATION_SUBMITS && h.saturation > t.maxSaturation) warnings.push({ kind: "saturation", ratio: h.saturation });
+  if (h.saturationObservedMs >= MIN_SATURATION_OBSERVED_MS && h.saturation > t.maxSaturation) warnings.push({ kind: "saturation", ratio: h.saturation });
   return warnings;
 }

@@ -41,7 +41,7 @@ export interface ProviderDown {
 export type ReadinessWarning =
   /** The oldest queued task has waited this long (more than --max-queue-wait). */
   | { kind: "queue_wait"; waitedMs: number }
-  /** The share of submits refused for want of threads, 0 to 1. */
+  /** The share of the error window the thread plan was full while work waited, 0 to 1. */
   | { kind: "saturation"; ratio: number }
   /** One provider cannot take work while another can (docs/providers.md). */
   | ProviderDown;

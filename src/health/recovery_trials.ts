@@ -6,7 +6,9 @@
  * is joined, not repeated. Transport trouble is tried every second for as long as it lasts; account
  * trouble every second for its first minute, then less and less often (doubling to a minute), and
  * `IP_BANNED` once a minute from the start: 2captcha-style APIs ban an address that keeps asking
- * with a refused key or no money, and lift the ban only when it stops.
+ * with a refused key or no money, and lift the ban only when it stops. At such a provider
+ * (`guarded`) account trouble is never tried eagerly: every 20 s at first, doubling to a minute,
+ * under 2captcha's "5 bad keys a minute" rule (a new key is tried at once by the reload that brings it).
  */
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Readiness } from "./health_view.ts";
@@ -15,6 +17,8 @@ import { unhandledKind, type ReadinessIssue } from "./readiness_issue.ts";
 /** Account trouble is tried every second for this long, then the pause doubles. */
 export const ACCOUNT_EAGER_MS = 60_000;
 export const ACCOUNT_MAX_PAUSE_MS = 60_000;
+/** A guarded provider's first pause after an account trial. */
+export const GUARDED_PAUSE_MS = 20_000;
 
 export interface RecoveryTrialsOptions {
   clock: Clock;
@@ -23,6 +27,8 @@ export interface RecoveryTrialsOptions {
   trial: () => Promise<void>;
   /** @default 1000 */
   everyMs?: number;
+  /** The upstream bans an address that keeps asking with a refused key (2captcha-style): no eager minute. */
+  guarded?: boolean;
 }
 
 export type TrialNeed = "transport" | "account" | "banned";
@@ -80,10 +86,10 @@ export function startRecoveryTrials(o: RecoveryTrialsOptions): { stop(): void } 
     const need = trialNeed(o.evaluate().issues);
     if (need === "transport") void o.trial();
     if (need === "account" || need === "banned") {
-      account ??= { since: now, pauseMs: need === "banned" ? ACCOUNT_MAX_PAUSE_MS : everyMs, nextAt: now };
+      account ??= { since: now, pauseMs: need === "banned" ? ACCOUNT_MAX_PAUSE_MS : o.guarded ? GUARDED_PAUSE_MS / 2 : everyMs, nextAt: now };
       if (now >= account.nextAt) {
         void o.trial();
-        const eager = need === "account" && now - account.since < ACCOUNT_EAGER_MS;
+        const eager = need === "account" && !o.guarded && now - account.since < ACCOUNT_EAGER_MS;
         account.pauseMs = need === "banned" ? ACCOUNT_MAX_PAUSE_MS : eager ? everyMs : Math.min(ACCOUNT_MAX_PAUSE_MS, account.pauseMs * 2);
         account.nextAt = now + account.pauseMs;
       }

@@ -1,12 +1,14 @@
 /**
  * The worker's health state: the classic three (totals, consecutive failures, last solve) plus a
  * sliding-window error rate, the upstream's account, reachability and circuit state, the share of
- * submits refused for want of threads, and the solver's load read at call time. Client-caused
+ * time its thread plan was full while work waited (docs/providers.md, Thread plan), and the solver's load read
+ * at call time. Client-caused
  * failures (bad image, bad sitekey) never count against the worker.
  */
 import type { Clock } from "../base/clock.ts";
 import type { CircuitState } from "../base/circuit_breaker.ts";
 import { SlidingWindow } from "../base/sliding_window.ts";
+import { TimeShare } from "../base/time_share.ts";
 import { FailureStreak, type StreakState } from "./failure_streak.ts";
 
 import type { Blame } from "../upstream/outcome.ts";
@@ -25,8 +27,11 @@ export interface HealthFeed {
    * in its protocol (whatever the answer), false on a transport failure (refused, timeout, 5xx, HTML).
    */
   balanceChecked(reachable: boolean, startedAt: number): void;
-  /** in.php answered: `saturated` when it refused for want of threads (ERROR_NO_SLOT_AVAILABLE, ...). */
-  submitAnswered(saturated: boolean): void;
+  /**
+   * The thread plan is full while work waits for it (`full`), or no longer, from now on: the lane
+   * holds all the upstream lets it hold (its whole plan, or its limit where a refusal stopped it).
+   */
+  planFull(full: boolean): void;
   /** Submissions resumed after a stop for the upstream's sake (money came back). */
   resumed(): void;
   /** A balance read, judged against --min-balance with hysteresis (see `balanceFunded`). */
@@ -79,9 +84,10 @@ export interface HealthSnapshot extends LoadSnapshot {
    * time without a solve is not counted across an outage the other issues already explained.
    */
   resumedAt: number | undefined;
-  /** Share of in.php answers in the window that refused for want of threads; `saturationSubmits` answers. */
+  /** Share of the window (--error-window, or the uptime while shorter) the thread plan was full while work waited. */
   saturation: number;
-  saturationSubmits: number;
+  /** The time that share is over (the window, or the uptime while shorter). */
+  saturationObservedMs: number;
 }
 
 export interface WorkerHealthOptions {
@@ -99,7 +105,8 @@ export class WorkerHealth implements HealthFeed {
   #failed = 0;
   #clientFailed = 0;
   readonly #streak: FailureStreak;
-  readonly #submits: SlidingWindow;
+  /** When the plan was full while work waited. */
+  readonly #full: TimeShare;
   #lastSolveAt: number | undefined;
   #auth: string | undefined;
   #circuit: CircuitState = "closed";
@@ -118,7 +125,7 @@ export class WorkerHealth implements HealthFeed {
     this.#clock = clock;
     this.windowMs = errorWindowMs;
     this.#window = new SlidingWindow(errorWindowMs);
-    this.#submits = new SlidingWindow(errorWindowMs);
+    this.#full = new TimeShare(errorWindowMs);
     this.#streak = new FailureStreak(clock, { max: options.maxConsecutiveFailures ?? 10 });
     this.startedAt = clock.now();
     this.#load = () => IDLE_LOAD(clock.now());
@@ -174,8 +181,8 @@ export class WorkerHealth implements HealthFeed {
     this.#lowBalance = !funded;
   }
 
-  submitAnswered(saturated: boolean): void {
-    this.#submits.record(this.#clock.now(), !saturated);
+  planFull(full: boolean): void {
+    this.#full.set(this.#clock.now(), full);
   }
 
   /**
@@ -210,8 +217,8 @@ export class WorkerHealth implements HealthFeed {
     const total = this.#solved + this.#failed;
     const w = this.#window.counts(now);
     const windowOutcomes = w.ok + w.failed;
-    const s = this.#submits.counts(now);
-    const submits = s.ok + s.failed;
+    const full = this.#full.read(now);
+    const observedMs = Math.min(full.spanMs, now - this.startedAt);
     return {
       ...this.#load(),
       startedAt: this.startedAt,
@@ -235,8 +242,8 @@ export class WorkerHealth implements HealthFeed {
       resumedAt: this.#resumedAt,
       streak: this.#streak.state,
       streakProbationSince: this.#streak.probationSince,
-      saturation: submits === 0 ? 0 : s.failed / submits,
-      saturationSubmits: submits,
+      saturation: observedMs <= 0 ? 0 : Math.min(1, full.heldMs / observedMs),
+      saturationObservedMs: Math.max(0, observedMs),
     };
   }
 }

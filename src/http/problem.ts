@@ -23,7 +23,9 @@ function httpForm(row: RegistryHttpForm): HttpForm {
     title,
     headers: (err) => {
       const h: Record<string, string> = {};
-      if (retryAfterS !== undefined) h["retry-after"] = String(retryAfterS === "data" ? (err.data.retryAfterS ?? 10) : retryAfterS);
+      // "data": the error says when (a refusal that never ends has none).
+      const after = retryAfterS === "data" ? err.data.retryAfterS : retryAfterS;
+      if (after !== undefined) h["retry-after"] = String(after);
       if (allow) h.allow = String(err.data.allow ?? "");
       if (bearerChallenge) h["www-authenticate"] = 'Bearer realm="captcha-worker"';
       if (close) h.connection = "close";

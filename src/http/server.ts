@@ -1,5 +1,6 @@
 /** The node:http server with its limits set; one router, errors never escape a request. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { WorkerError } from "../base/errors.ts";
 import { listen, type HostPort } from "../base/listen.ts";
 import type { Logger } from "../base/log.ts";
@@ -33,7 +34,7 @@ export interface HttpServer {
   /** The bound address (the real port when asked for port 0). */
   address: HostPort;
   /**
-   * Stops accepting, ends idle keep-alive connections, waits for in-flight requests up to `graceMs`
+   * Stops accepting, ends idle keep-alive connections and those that have sent nothing yet, waits for in-flight requests up to `graceMs`
    * (slow bodies, answers being written), then closes every connection left. @default graceMs 1000
    */
   close(graceMs?: number): Promise<void>;
@@ -79,6 +80,14 @@ export async function startHttpServer(
       socket.end(answer, () => socket.destroy());
     } else socket.destroy();
   });
+  // For close(): a connection that has sent nothing yet (a browser opens one or two ahead of its next
+  // request, as with the status page open in a tab) would hold the stop for the whole grace.
+  // bytesRead, not a "data" listener: one would take the socket off the parser's native read path.
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   const address = await listen(server, at, { field: "--listen" });
   return {
     server,
@@ -94,6 +103,7 @@ export async function startHttpServer(
           resolve();
         });
         server.closeIdleConnections();
+        for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
       }),
   };
 }

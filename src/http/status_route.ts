@@ -23,11 +23,13 @@ export interface StatusPageSources {
   upstream?: URL | undefined;
   /** Task types the upstream refused lately as unsupported: a line of their own. */
   unsupported?: Pick<UnsupportedTypes, "recent">;
+  /** With a providers file, its providers in order: named instead of the lone upstream. */
+  providers?: readonly string[] | undefined;
 }
 
 /** The facts a person wants first: never the key, and of the upstream URL only its host. */
-export function statusFacts(config: NonNullable<StatusPageSources["config"]>, upstream = config.upstream): StatusFacts {
-  return { upstreamHost: upstream.host, threads: config.threads, simulator: config.demo, nodeId: config.nodeId, peers: config.peers.length };
+export function statusFacts(config: NonNullable<StatusPageSources["config"]>, upstream = config.upstream, providers?: readonly string[]): StatusFacts {
+  return { upstreamHost: upstream.host, providers, threads: config.threads, simulator: config.demo, nodeId: config.nodeId, peers: config.peers.length };
 }
 
 /** Every state change since the start (the notifier's history keeps only the last ones). */
@@ -35,7 +37,7 @@ const changesSinceStart = (n: StatusPageSources["notifier"]): number | undefined
   n?.changes && Object.values(n.changes).reduce((sum, k) => sum + k, 0);
 
 export function registerStatusRoute(router: Router, view: HealthView, log: Logger, sources: StatusPageSources = {}): void {
-  const facts = sources.config && statusFacts(sources.config, sources.upstream);
+  const facts = sources.config && statusFacts(sources.config, sources.upstream, sources.providers);
   router.on("GET", "/", (_req, res) => {
     let page: string;
     try {

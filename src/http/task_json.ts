@@ -2,8 +2,16 @@
 import type { Task } from "../tasks/task.ts";
 import { solutionIn } from "../tasks/task_catalogue.ts";
 
-/** The provider without a providers file (config/providers.ts DEFAULT_PROVIDER_NAME): not named in task views. */
+/** The provider without a providers file (config/providers.ts DEFAULT_PROVIDER_NAME). */
 const DEFAULT_PROVIDER = "captchaai";
+
+/**
+ * Whether task views name their provider: with a providers file (docs/providers.md), even for a
+ * provider it calls `captchaai`; not for the lone default provider of a worker without one.
+ */
+export function namesProviders(providers: readonly string[]): boolean {
+  return providers.length > 1 || providers[0] !== DEFAULT_PROVIDER;
+}
 
 /**
  * An ended task's `Server-Timing` header (RFC-less but browser-shown W3C Server Timing): queue,
@@ -18,8 +26,8 @@ export function serverTiming(task: Task): string | undefined {
   return `queue;dur=${f(t.queueMs)}, upstream;dur=${f(t.upstreamMs)}, poll-wait;dur=${f(t.waitMs)}, worker;dur=${f(worker)}, total;dur=${f(total)}`;
 }
 
-/** The task as GET /v1/tasks/{id} shows it (docs/task-api.md). */
-export function taskView(task: Task): Record<string, unknown> {
+/** The task as GET /v1/tasks/{id} shows it (docs/task-api.md); `named`: with its provider (namesProviders). */
+export function taskView(task: Task, named = false): Record<string, unknown> {
   const view: Record<string, unknown> = {
     id: task.id,
     type: task.type,
@@ -33,8 +41,8 @@ export function taskView(task: Task): Record<string, unknown> {
     if (typeof solution === "string" && task.useragent !== undefined) view.useragent = task.useragent;
   }
   if (task.error !== undefined) view.error = { code: task.error.code, message: task.error.message };
-  // Who solved it (docs/providers.md); the lone default provider is not named.
-  if (task.provider !== undefined && task.provider !== DEFAULT_PROVIDER) view.provider = task.provider;
+  // Who has it or solved it (docs/providers.md).
+  if (named && task.provider !== undefined) view.provider = task.provider;
   if (task.status === "solved" && task.endedAt !== undefined) view.solved_at = new Date(task.endedAt).toISOString();
   if (task.status === "failed" && task.endedAt !== undefined) view.failed_at = new Date(task.endedAt).toISOString();
   return view;

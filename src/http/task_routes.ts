@@ -12,7 +12,7 @@ import { describeRefusal, readNativeTask } from "../tasks/task_input.ts";
 import { DEFAULT_BODY_BUDGET, readJsonBody } from "./body.ts";
 import { ByteBudget } from "../base/byte_budget.ts";
 import { sendJson } from "./respond.ts";
-import { serverTiming, taskView } from "./task_json.ts";
+import { namesProviders, serverTiming, taskView } from "./task_json.ts";
 import type { Router } from "./router.ts";
 import { isTaskId, nodeOfTaskId } from "../tasks/task_id.ts";
 import { sha256, digestsMatch } from "../base/secret_match.ts";
@@ -66,7 +66,7 @@ export function registerTaskRoutes(router: Router, opts: TaskRoutesOptions): voi
     const wait = waitSeconds(req, url);
     if (await routedElsewhere(opts.routing, caller, params.id!, req, res, wait ?? 0)) return;
     const task = ownTask(caller, find(opts.pool, params.id!));
-    if (wait === undefined) return sendTask(res, task);
+    if (wait === undefined) return sendTask(res, task, opts.pool);
     await answerAfterWait(req, res, opts.pool, task, wait);
   });
 
@@ -175,14 +175,14 @@ async function answerAfterWait(
     res.setHeader("retry-after", String(RETRY_AFTER_SHUTDOWN_S));
     res.setHeader("connection", "close");
   }
-  sendTask(res, task);
+  sendTask(res, task, pool);
 }
 
 /** A task as GET answers it, with `Server-Timing` once it has ended. */
-function sendTask(res: ServerResponse, task: Task): void {
+function sendTask(res: ServerResponse, task: Task, pool: Pick<SolverPool, "providers">): void {
   const timing = serverTiming(task);
   if (timing) res.setHeader("server-timing", timing);
-  sendJson(res, 200, taskView(task));
+  sendJson(res, 200, taskView(task, namesProviders(pool.providers)));
 }
 
 /**

@@ -4,9 +4,11 @@
  * the journal that must hold the task before its id is answered) and the per-client counts, in
  * that order for all. A refusal is a WorkerError whose code is one of INTAKE_REFUSALS; each API
  * renders it in its own terms (503 or 429 with Retry-After; 2captcha's ERROR_NO_SLOT_AVAILABLE).
- * Before all of them, a type the upstream refused lately as unsupported is refused
- * ERR_TYPE_UNSUPPORTED (422 naming `type`; 2captcha's ERROR_METHOD_CALL, API v2's
- * ERROR_TASK_NOT_SUPPORTED): not a want of capacity, so not counted as the client's refusal.
+ * Before all of them, a type no provider in use takes (by its types= and dialect; with a proxy,
+ * when the task has one), or one the upstream refused lately as unsupported, is refused
+ * ERR_TYPE_UNSUPPORTED (422 naming `type`, with Retry-After only for the refusal that ends;
+ * 2captcha's ERROR_METHOD_CALL, API v2's ERROR_TASK_NOT_SUPPORTED): not a want of capacity, so not
+ * counted as the client's refusal.
  */
 import { isWorkerError, WorkerError, type WorkerErrorCode } from "../base/errors.ts";
 import type { UnsupportedTypes } from "../health/unsupported_types.ts";
@@ -26,7 +28,7 @@ export const INTAKE_REFUSALS = ["ERR_NOT_READY", "ERR_DRAINING", "ERR_QUEUE_FULL
 export type IntakeRefusal = (typeof INTAKE_REFUSALS)[number];
 
 export interface IntakeOptions {
-  pool: Pick<SolverPool, "accept" | "atClientLimit">;
+  pool: Pick<SolverPool, "accept" | "atClientLimit" | "takes">;
   /** Checked on every submit (readiness, probation, draining). */
   admission: () => Refusal | undefined;
   /** Per-client counters (with --client-keys-file). */
@@ -46,6 +48,12 @@ export function createIntake(o: IntakeOptions): SubmitTask {
   return async (caller, params) => {
     // A client's task is its own: reads and the client's limit know it by this name.
     const owned = caller.kind === "client" ? { ...params, client: caller.name } : params;
+    // No provider would ever take it (docs/providers.md): it would only wait out --task-timeout.
+    const proxied = params.proxy !== undefined;
+    if (!o.pool.takes(params.type, proxied)) {
+      const message = `No provider in use takes ${params.type} tasks${proxied ? " with a proxy" : ""}.`;
+      throw new WorkerError("ERR_TYPE_UNSUPPORTED", message, { field: "type", data: { type: params.type } });
+    }
     const unsupported = o.unsupported?.refusal(params.type);
     if (typeof unsupported === "object") throw new WorkerError("ERR_TYPE_UNSUPPORTED", undefined, { field: "type", data: { type: params.type, ...unsupported } });
     try {

@@ -280,6 +280,7 @@ export class OpenTasks {
       return {
         id: r.id, type: r.type, status: r.status, createdAt: r.created_at, endedAt: r.ended_at, upstreamId: r.upstream_id,
         ...(typeof r.provider === "string" ? { provider: r.provider } : {}),
+        ...(typeof r.cost_usd === "number" && Number.isFinite(r.cost_usd) && r.cost_usd >= 0 ? { costUsd: r.cost_usd } : {}),
         solution: r.solution, ...(typeof r.useragent === "string" ? { useragent: r.useragent } : {}), error: r.error,
         ...(r.reported === "good" || r.reported === "bad" ? { reported: r.reported } : {}),
         ...(typeof r.client === "string" ? { client: r.client } : {}),
@@ -332,6 +333,7 @@ export interface EndRecord {
   client?: unknown;
   callback?: unknown;
   provider?: unknown;
+  cost_usd?: unknown;
 }
 
 /** Compact once the file holds `compactAfter` records since the last compaction and they outnumber the kept tasks 4 to 1. */

@@ -83,23 +83,23 @@ export function registerWorkerMetrics(registry: Registry, o: WorkerMetricsOption
   gauge("captcha_worker_live", "1 when /health/live passes.", (s) => (s.live.ok ? 1 : 0));
   gauge("captcha_worker_queue_depth", "Tasks waiting to be submitted.", (s) => s.readiness.snapshot.queueDepth);
   gauge("captcha_worker_in_flight", "Tasks holding an upstream thread.", (s) => s.readiness.snapshot.inFlight);
-  gauge("captcha_worker_balance_usd", "Last known CaptchaAI balance.", (s) => s.readiness.balanceUsd);
+  gauge("captcha_worker_balance_usd", "Last known upstream balance (with a providers file: the first provider's in use that has one).", (s) => s.readiness.balanceUsd);
   gauge("captcha_worker_balance_age_seconds", "Age of the last known balance.", (s) =>
     s.readiness.balanceAgeMs === undefined ? undefined : s.readiness.balanceAgeMs / 1000,
   );
-  gauge("captcha_worker_consecutive_failures", "Task failures in a row charged to the worker.", (s) => s.readiness.snapshot.consecutiveFailures);
+  gauge("captcha_worker_consecutive_failures", "Task failures in a row charged to the worker (with several providers: the longest of one provider's).", (s) => s.readiness.snapshot.consecutiveFailures);
   gauge("captcha_worker_seconds_since_last_solve", "Seconds since the last solve (since start before the first).", (s) =>
     (s.readiness.snapshot.msSinceLastSolve ?? s.readiness.snapshot.uptimeMs) / 1000,
   );
   gauge("captcha_worker_error_rate", "Failure ratio over --error-window.", (s) => s.readiness.snapshot.errorRate);
-  gauge("captcha_worker_circuit_open", "1 while the upstream circuit breaker is open (half-open: on probation, 0).", (s) => (s.readiness.snapshot.circuit === "open" ? 1 : 0));
+  gauge("captcha_worker_circuit_open", "1 while the upstream circuit breaker is open (with several providers: any provider's; half-open: on probation, 0).", (s) => (s.readiness.snapshot.circuit === "open" ? 1 : 0));
   registry.gauge("captcha_worker_readiness_state", "1 for the readiness state the worker is in (starting, ready, probation, not_ready, draining).", ["state"], (set) => {
     if (state !== undefined) for (const s of READINESS_STATES) set({ state: s }, state.readiness.state === s ? 1 : 0);
   });
   gauge("captcha_worker_oldest_queued_seconds", "How long the oldest waiting task has waited, one out submitting included (0 when none waits).", (s) =>
     Math.max(0, s.readiness.snapshot.oldestQueuedAgeMs / 1000),
   );
-  gauge("captcha_worker_saturation_ratio", "Share of in.php answers over --error-window refusing for want of threads.", (s) => s.readiness.snapshot.saturation);
+  gauge("captcha_worker_saturation_ratio", "Share of --error-window the thread plan was full while work waited (the fullest plan's).", (s) => s.readiness.snapshot.saturation);
   if (o.readinessChanges) {
     const changes = o.readinessChanges;
     registry.counterFn("captcha_worker_readiness_changes_total", "Readiness state changes, by the state entered.", (set) => {

@@ -26,6 +26,10 @@ export interface SimCounts {
   busyThreads: number;
   /** Submits refused past the thread limit (with the capacity code). */
   capacityRefusals: number;
+  /** Busy threads over time, every key's, since the start or the last reset: thread-seconds (divide by the seconds for the mean busy). */
+  busyThreadSeconds: number;
+  /** The most threads busy at once, every key's, since the start or the last reset. */
+  peakBusyThreads: number;
   /** Requests answered IP_BANNED. */
   bannedRequests: number;
   /** Submits refused as an unsupported method (or type). */

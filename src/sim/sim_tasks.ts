@@ -52,6 +52,9 @@ export class SimTasks {
   /** USD one solve of each kind costs. */
   readonly prices: KindPrices;
   readonly #o: SimTasksOptions;
+  /** Thread time since the last resetUsage: the solve time of every task created, less what is still ahead (see usage). */
+  #usageMs = 0;
+  #peakBusy = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -93,6 +96,25 @@ export class SimTasks {
     return p.image.length + p.token.length;
   }
 
+  /** Busy threads over time since the last resetUsage, every key's: thread-seconds (the plan used) and the most busy at once. */
+  usage(): { busyThreadSeconds: number; peakBusyThreads: number } {
+    return { busyThreadSeconds: Math.round(this.#usageMs - this.#ahead()) / 1000, peakBusyThreads: this.#peakBusy };
+  }
+
+  /** Counts usage from now on. */
+  resetUsage(): void {
+    this.#usageMs = this.#ahead();
+    this.#peakBusy = this.busyTotal();
+  }
+
+  /** Thread-milliseconds still ahead of the tasks not yet solved. */
+  #ahead(): number {
+    const now = this.clock.now();
+    let ms = 0;
+    for (const p of this.#pending.values()) for (const list of [p.image, p.token]) for (const at of list) ms += Math.max(0, at - now);
+    return ms;
+  }
+
   /**
    * A task of `kind` whose answer has `shape` (default: text for an image, a reCAPTCHA token for a
    * token); `atOnce`: solved as it is created (CapSolver's recognition tasks), taking no thread.
@@ -116,7 +138,11 @@ export class SimTasks {
     this.#tasks.set(task.id, task);
     let p = this.#pending.get(key);
     if (!p) this.#pending.set(key, (p = { image: [], token: [] }));
-    if (!atOnce) p[kind].push(task.readyAt);
+    if (!atOnce) {
+      p[kind].push(task.readyAt);
+      this.#usageMs += this.solveTimeMs[kind];
+      this.#peakBusy = Math.max(this.#peakBusy, this.busyTotal());
+    }
     if (this.#tasks.size > MAX_TASKS) this.#tasks.delete(this.#tasks.keys().next().value!);
     return task;
   }

@@ -85,9 +85,9 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
   let capacityCode: CapacityCode = options.capacityCode ?? spec.capacityCode;
   let unsupported: Unsupported = { methods: [...(options.unsupported ?? [])], code: options.unsupportedCode ?? spec.unsupportedCode };
   const faults = new Map<Selector, Fault>();
-  const noCounts = (): Omit<SimCounts, "busyThreads" | "spentUsd" | "charged"> => ({ requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0, capacityRefusals: 0, bannedRequests: 0, unsupportedRefusals: 0 });
+  const noCounts = (): Omit<SimCounts, "busyThreads" | "busyThreadSeconds" | "peakBusyThreads" | "spentUsd" | "charged"> => ({ requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0, capacityRefusals: 0, bannedRequests: 0, unsupportedRefusals: 0 });
   let counts = noCounts();
-  const readCounts = (): SimCounts => ({ ...structuredClone(counts), busyThreads: tasks.busyTotal(), spentUsd: tasks.spentUsd, charged: { ...tasks.charged } });
+  const readCounts = (): SimCounts => ({ ...structuredClone(counts), busyThreads: tasks.busyTotal(), ...tasks.usage(), spentUsd: tasks.spentUsd, charged: { ...tasks.charged } });
   const context: SimContext = {
     clock,
     tasks,
@@ -117,6 +117,7 @@ export async function startSimulator(at: HostPort, options: SimulatorOptions): P
     reset: () => {
       control.clearFaults();
       counts = noCounts();
+      tasks.resetUsage();
       tasks.resetSpend();
       submits = [];
       access.clear();

@@ -6,26 +6,56 @@
  * a submit whose request may have reached the upstream is never repeated, here or elsewhere; the
  * task fails SUBMIT_UNCERTAIN instead of risking a double charge. One that surely did not goes back
  * to the head of its queue, for the next provider at once or, after a thread plan's "no free
- * thread", for the same plan until the task has waited long enough to overflow.
+ * thread", for the same plan until the task has waited long enough to overflow. A plan's lane learns
+ * its limit from those answers (docs/providers.md, Thread plan): a submit past what it holds safely is a probe,
+ * and the pump wakes when a paced probe may go. With several providers, one whose submit may have arrived unanswered is on trial: one task at a time goes there
+ * until a submit of it is answered, so a provider whose task path hangs while its balance checks
+ * answer costs one task per trial, not one per free thread (docs/providers.md).
  */
-import type { Task } from "../tasks/task.ts";
+import { wallTime } from "../base/clock.ts";
+import { routingClass, type Task } from "../tasks/task.ts";
 import type { TaskKind, TaskType } from "../tasks/task_catalogue.ts";
 import { SUBMIT } from "../upstream/endpoints.ts";
 import type { Lane } from "./_lane.ts";
+import type { Room } from "./_lane_slots.ts";
 import { SUBMIT_UNCERTAIN, type PoolCore } from "./_pool_core.ts";
 import type { Poller } from "./_poller.ts";
+import type { Outcome } from "./upstream_port.ts";
 
-/** How far into each queue the pump looks past a head no provider can take yet (its type waits on a busy plan, say). */
-const LOOKAHEAD = 64;
+/**
+ * How deep into each queue a pump looks for a task some provider takes (docs/providers.md): ten times
+ * the default --queue-max, a bound on a pump's time with a queue far longer than that.
+ */
+const SCAN_LIMIT = 10_000;
 
-/** What a lane says of a task now: take it, it is busy (the task may wait for it), or it is out of the running. */
-type Verdict = "take" | "busy" | "out";
+const DAY_MS = 86_400_000;
+
+/** What a lane says of a task now: take it (as a probe, maybe), it is busy (the task may wait for it), or it is out of the running. */
+type Verdict = Room | "out";
+
+/**
+ * A pump's walk through the queues: where it is in each, and the routing classes (tasks.ts
+ * routingClass) no provider takes now, found on the oldest task of each, with the busy lanes it
+ * waits on, and their tasks' count. A task of such a class waited no longer than that one (bar one
+ * put back at the head), and providers only fill up during a pump, so none of them can go either:
+ * they are passed over unweighed, and a queue whose every task is of such a class is done with.
+ */
+interface Scan {
+  now: number;
+  cursors: Record<TaskKind, number>;
+  blocked: Record<TaskKind, Map<string, ReadonlySet<Lane>>>;
+  blockedTasks: Record<TaskKind, number>;
+}
 
 export class Dispatcher {
   readonly #core: PoolCore;
   readonly #poller: Poller;
   /** The pump scheduled for when a waiting task's `after` runs out. */
   #wake: { at: number; cancel(): void } | undefined;
+  /** Providers on trial: their last submit may have arrived without an answer (several providers only). */
+  readonly #unproven = new Set<Lane>();
+  /** The one task each provider on trial has out submitting. */
+  readonly #trials = new Map<Lane, Task>();
 
   constructor(core: PoolCore, poller: Poller) {
     this.#core = core;
@@ -38,55 +68,95 @@ export class Dispatcher {
     if (core.state !== "running") return;
     const now = core.clock.now();
     let wakeAt = Number.POSITIVE_INFINITY;
-    const blocked: Record<TaskKind, number> = { image: 0, token: 0 };
+    const scan: Scan = { now, cursors: { image: 0, token: 0 }, blocked: { image: new Map(), token: new Map() }, blockedTasks: { image: 0, token: 0 } };
     for (;;) {
-      const pick = this.#next(now, blocked, (at) => (wakeAt = Math.min(wakeAt, at)));
+      const pick = this.#next(now, scan, (at) => (wakeAt = Math.min(wakeAt, at)));
       if (!pick) break;
-      const { task, lane, index } = pick;
+      const { task, lane, index, room, trial } = pick;
       core.takeFromQueue(task, index);
+      // The walk goes on from where the task was; a kind's queue emptied lets the other kind's tasks use its slots.
+      scan.cursors[task.kind] = index;
+      if (core.queuedOf(task.kind) === 0) {
+        const other: TaskKind = task.kind === "image" ? "token" : "image";
+        [scan.cursors[other], scan.blockedTasks[other]] = [0, 0];
+        scan.blocked[other].clear();
+      }
       core.leaveQueue(task, now);
       core.hold(task, lane);
-      void this.#submit(task, lane);
+      lane.slots.submitting(task, room);
+      if (this.#unproven.has(lane)) this.#trials.set(lane, task);
+      void this.#submit(task, lane, trial);
     }
+    // The lanes the tasks left waiting wait on (a plan's limit grows only while work waits for it).
+    const waitedOn = new Set([...scan.blocked.image.values(), ...scan.blocked.token.values()].flatMap((lanes) => [...lanes]));
+    for (const lane of core.lanes) lane.noteWaiting(waitedOn.has(lane));
     this.#wakeAt(wakeAt, now);
   }
 
   /**
-   * The oldest task some lane takes now, looking past heads no lane takes yet (at most LOOKAHEAD a
-   * queue); `later(at)` learns when a task waiting on `after` may overflow.
+   * The oldest task some lane takes now, whatever waits before it that none takes now; `later(at)`
+   * learns when a task waiting on `after` may overflow.
    */
-  #next(now: number, blocked: Record<TaskKind, number>, later: (at: number) => void): { task: Task; lane: Lane; index: number } | undefined {
-    const core = this.#core;
-    const cursors: Record<TaskKind, number> = { image: blocked.image, token: blocked.token };
+  #next(now: number, scan: Scan, later: (at: number) => void): { task: Task; lane: Lane; index: number; room: Room; trial: boolean } | undefined {
     for (;;) {
-      const image = core.queuedAt("image", cursors.image);
-      const token = core.queuedAt("token", cursors.token);
+      const image = this.#candidate("image", scan);
+      const token = this.#candidate("token", scan);
       if (!image && !token) return undefined;
       const kind: TaskKind = !token || (image && image.task.createdAt <= token.task.createdAt) ? "image" : "token";
       const candidate = (kind === "image" ? image : token)!;
-      const lane = this.#laneFor(candidate.task, now, later);
-      if (lane) return { task: candidate.task, lane, index: candidate.index };
-      cursors[kind] = candidate.index + 1;
-      if (cursors[kind] >= LOOKAHEAD) cursors[kind] = Number.POSITIVE_INFINITY;
+      const waitedOn = new Set<Lane>();
+      const found = this.#laneFor(candidate.task, now, later, waitedOn);
+      if (found) return { task: candidate.task, ...found, index: candidate.index };
+      const key = routingClass(candidate.task);
+      scan.blocked[kind].set(key, waitedOn);
+      scan.blockedTasks[kind] += this.#core.queuedOfClass(key);
+      scan.cursors[kind] = candidate.index + 1;
     }
   }
 
-  /** The lane that takes `task` now, if any; a task waiting on a busy lane before it learns when it may overflow. */
-  #laneFor(task: Task, now: number, later: (at: number) => void): Lane | undefined {
+  /** The next queued task of `kind` from the scan's cursor whose class is not known to be blocked now and whose deadline is not here (it is failing). */
+  #candidate(kind: TaskKind, scan: Scan): { task: Task; index: number } | undefined {
+    const core = this.#core;
+    if (scan.blockedTasks[kind] < core.queuedOf(kind)) {
+      for (let c = core.queuedAt(kind, scan.cursors[kind]); c && c.index < SCAN_LIMIT; c = core.queuedAt(kind, c.index + 1)) {
+        scan.cursors[kind] = c.index;
+        if (!scan.blocked[kind].has(routingClass(c.task)) && c.task.deadlineAt > scan.now) return c;
+      }
+    }
+    scan.cursors[kind] = Number.POSITIVE_INFINITY;
+    return undefined;
+  }
+
+  /**
+   * The lane that takes `task` now, if any (`trial`: as its half-open circuit's one trial call); a
+   * task waiting on a busy lane before it learns when it may overflow; `waitedOn` the busy lanes.
+   */
+  #laneFor(task: Task, now: number, later: (at: number) => void, waitedOn: Set<Lane>): { lane: Lane; room: Room; trial: boolean } | undefined {
     const core = this.#core;
     let waiting = false;
     for (const lane of core.lanes) {
       const v = this.#verdict(lane, task, now);
+      if (v === "busy") {
+        waitedOn.add(lane);
+        const probeAt = lane.slots.probeAt;
+        if (probeAt !== undefined) later(probeAt);
+      }
       // An open circuit's cool-down ends on its own clock: pump then (a good check pumps earlier).
       if (lane.circuit.state === "open" && lane.takes(task.type, proxied(task))) later(now + Math.max(1, lane.circuit.retryInMs));
-      if (v === "out") continue;
-      const waited = now - task.createdAt >= lane.afterMs;
-      if (v === "take" && (!waiting || waited)) {
-        // The circuit's half-open trial counts the call it lets through.
-        if (lane.circuit.tryAcquire()) return lane;
+      if (v === "out") {
+        // A spent budget comes back when the UTC day turns (by the wall clock): pump then, whatever else happens.
+        if (lane.dailyBudgetUsd !== undefined && lane.takes(task.type, proxied(task)) && !lane.affords(task.type, now)) later(now + DAY_MS - (wallTime(core.clock, now) % DAY_MS));
         continue;
       }
-      if (v === "take" && !waited) later(task.createdAt + lane.afterMs);
+      const waited = now - task.createdAt >= lane.afterMs;
+      const room = v === "busy" ? undefined : v;
+      if (room && (!waiting || waited)) {
+        // A half-open circuit lets one call through, its trial; the task goes elsewhere while it is out.
+        const trial = lane.circuit.state === "half_open";
+        if (lane.circuit.tryAcquire()) return { lane, room, trial };
+        continue;
+      }
+      if (room && !waited) later(task.createdAt + lane.afterMs);
       waiting = true;
     }
     return undefined;
@@ -100,8 +170,9 @@ export class Dispatcher {
     const paused = lane.pausedAt(now);
     if (paused === "trouble") return "out";
     if (paused === "capacity") return "busy";
+    if (this.#trials.has(lane)) return "out"; // on trial, its one task is out
     const otherKind: TaskKind = task.kind === "image" ? "token" : "image";
-    return lane.hasRoom(task.kind, this.#core.queuedOf(otherKind) > 0) ? "take" : "busy";
+    return lane.slots.room(task.kind, this.#core.queuedOf(otherKind) > 0);
   }
 
   /**
@@ -153,33 +224,65 @@ export class Dispatcher {
     lane.balanceRead(balanceUsd);
   }
 
-  async #submit(task: Task, lane: Lane): Promise<void> {
+  /** Whether `lane` is on trial: its last submit may have arrived unanswered, so it takes one task at a time. */
+  onTrial(lane: Lane): boolean {
+    return this.#unproven.has(lane);
+  }
+
+  /** `circuitTrial`: the task is the one call its lane's half-open circuit let through. */
+  async #submit(task: Task, lane: Lane, circuitTrial: boolean): Promise<void> {
     const core = this.#core;
     const journal = core.o.journal;
     if (journal) {
+      let recorded = true;
       try {
         await journal.submitting(task);
       } catch {
+        recorded = false;
+      }
+      if (!recorded || task.status !== "queued" || core.abandoned) {
+        // Never sent, so whatever trial it was is not spent: the next task may be it.
+        if (circuitTrial) lane.circuit.releaseTrial();
+        const trialEnded = this.#endTrial(lane, task) || circuitTrial;
         // Not recorded, so not sent: a crash now could not tell whether it landed. Wait and retry.
-        if (task.status !== "queued" || core.abandoned) return;
-        core.requeue(task);
-        lane.backOff();
+        if (!recorded && task.status === "queued" && !core.abandoned) {
+          core.requeue(task);
+          lane.backOff();
+        }
+        if (trialEnded) this.pump();
         return;
       }
-      if (task.status !== "queued" || core.abandoned) return; // expired or shut down meanwhile; the slot is back
     }
     const outcome = await core.callFor(task, lane, SUBMIT, (signal) => lane.upstream.submit(task.params, signal));
+    const trialEnded = this.#endTrial(lane, task);
+    // Any answer of the protocol proves the task path; one that may have arrived unanswered puts the provider on trial.
+    if (outcome !== undefined && outcome.kind !== "transient") this.#unproven.delete(lane);
+    else if (outcome?.kind === "transient" && outcome.maybeDelivered && core.lanes.length > 1) this.#unproven.add(lane);
+    this.#settle(task, lane, outcome);
+    if (trialEnded) this.pump();
+  }
+
+  /** `task` was its lane's one trial task: no longer out. True when it was. */
+  #endTrial(lane: Lane, task: Task): boolean {
+    if (this.#trials.get(lane) !== task) return false;
+    this.#trials.delete(lane);
+    return true;
+  }
+
+  /** What a submit's answer does to its task and its lane. */
+  #settle(task: Task, lane: Lane, outcome: Outcome<string> | undefined): void {
+    const core = this.#core;
     // Expired or shut down while the request was out: the slot was given back already.
     if (outcome === undefined || task.status !== "queued") return;
     switch (outcome.kind) {
       case "ok":
-        lane.health.submitAnswered(false);
         lane.submitBackoff.reset();
+        lane.taken(task);
         task.status = "submitted";
         task.submissions++;
         task.upstreamId = outcome.value;
         task.submittedAt = core.clock.now();
-        journal?.submitted(task);
+        core.o.journal?.submitted(task);
         this.#poller.schedule(task, core.o.timing.firstPollMs[task.kind]);
         return;
       case "fatal_account":
@@ -206,6 +309,14 @@ export class Dispatcher {
         core.fail(task, outcome.code, outcome.message, outcome.blame);
         return;
       case "back_off":
+        if (lane.refusesThreads(outcome.code)) {
+          // A plan's "no free thread" while money is there: the limit learns it, the task waits at the head, never failed.
+          lane.slots.refused(task);
+          lane.refusedFor(outcome.code);
+          core.requeue(task);
+          this.pump();
+          return;
+        }
         lane.refusedFor(outcome.code);
         core.requeue(task);
         // A thread plan's refusal: wait for its threads (the task overflows after `after`); a per-solve account's: step aside.

@@ -1,19 +1,22 @@
 /**
  * One provider's lane in the pool: its upstream client and everything the pool knows of that account
- * on its own (docs/providers.md): its circuit, its slots (a thread plan's threads, split by bulkhead),
- * its submit back-off, a refused key, whether its money is there, the types it answered it does not
- * take, and what it spent today. The dispatcher asks each lane in order whether it can take a task.
+ * on its own (docs/providers.md): its circuit, its slots (a thread plan's adaptive limit,
+ * docs/providers.md, Thread plan, or a per-solve account's cap, split by bulkhead), its submit back-off, a refused key,
+ * whether its money is there, the types it answered it does not take, and what it spent today. The
+ * dispatcher asks each lane in order whether it can take a task.
  */
 import { Backoff } from "../base/backoff.ts";
 import { CircuitBreaker, type CircuitState } from "../base/circuit_breaker.ts";
-import type { Clock } from "../base/clock.ts";
+import { wallTime, type Clock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { ScheduledJob, Scheduler } from "../base/scheduler.ts";
 import { balanceFunded } from "../health/readiness.ts";
 import type { HealthFeed } from "../health/worker_health.ts";
-import type { TaskKind, TaskType } from "../tasks/task_catalogue.ts";
-import { Bulkhead, type BulkheadLimits } from "./_bulkhead.ts";
-import type { LaneOptions } from "./pool_options.ts";
+import type { Task } from "../tasks/task.ts";
+import type { TaskType } from "../tasks/task_catalogue.ts";
+import type { Bulkhead } from "./_bulkhead.ts";
+import { LaneSlots } from "./_lane_slots.ts";
+import type { LaneOptions, LaneUpdate } from "./pool_options.ts";
 import type { SolverUpstream } from "./upstream_port.ts";
 
 /** How long a type the upstream answered "not supported" is not sent to that provider again. */
@@ -27,7 +30,8 @@ export class Lane {
   readonly upstream: SolverUpstream;
   readonly health: HealthFeed;
   readonly circuit: CircuitBreaker;
-  readonly bulkhead: Bulkhead;
+  /** Its slots: the bulkhead within a plan's adaptive limit or a fixed cap. */
+  readonly slots: LaneSlots;
   readonly submitBackoff: Backoff;
   #o: LaneOptions;
   readonly #clock: Clock;
@@ -38,12 +42,12 @@ export class Lane {
   #pauseReason: PauseReason = "trouble";
   #resumeJob: ScheduledJob | undefined;
   #refusedCode: string | undefined;
-  /** ERROR_ZERO_BALANCE answers whose meaning (money or threads) waits on the next balance read. */
-  #zeroBalanceRefusals = 0;
   /** The last balance read was at or above the minimum. */
   #funded = true;
   /** Types this provider answered "not supported", until when. */
   readonly #unsupported = new Map<string, number>();
+  /** The highest cost reported per type since the start (JSON APIs that report one). */
+  readonly #reported = new Map<TaskType, number>();
   /** Spend this UTC day: the day (YYYY-MM-DD) and the dollars. */
   #spend = { day: "", usd: 0 };
   /** What the tasks it holds will cost if solved: a budget counts them before they are charged. */
@@ -60,12 +64,14 @@ export class Lane {
     this.#scheduler = ctx.scheduler;
     this.#log = ctx.log;
     this.#pump = ctx.pump;
-    this.bulkhead = new Bulkhead(o.threads, o.bulkhead);
+    this.slots = new LaneSlots(o.threads, o.bulkhead, o.plan ?? true, ctx);
     this.submitBackoff = new Backoff({ baseMs: 1000, maxMs: 60_000, random: ctx.random });
     this.circuit = new CircuitBreaker(ctx.clock, {
       onChange: (state: CircuitState) => {
         o.health.circuit(state);
-        ctx.log.warn("upstream circuit " + state.replace("_", "-"), { circuit: state, cause: this.circuit.cause, ...this.tag });
+        // Opening is trouble; closing (or half-opening to try) is the way back.
+        const line = state === "open" ? ctx.log.warn : ctx.log.info;
+        line.call(ctx.log, "upstream circuit " + state.replace("_", "-"), { circuit: state, cause: this.circuit.cause, ...this.tag });
         if (state !== "open") ctx.pump();
       },
     });
@@ -91,7 +97,7 @@ export class Lane {
    */
   reconfigure(update: LaneUpdate): void {
     this.#o = { ...this.#o, ...update };
-    if (update.threads !== undefined) this.bulkhead.resize(update.threads);
+    if (update.threads !== undefined || update.plan !== undefined) this.slots.reconfigure(this.#o.threads, this.#o.plan ?? true);
   }
 
   get options(): LaneOptions {
@@ -186,34 +192,36 @@ export class Lane {
   }
 
   /**
-   * A refusal for threads counts as saturation; one for money is decided by the balance, re-read now
-   * (evidence, not the TTL): below the minimum readiness says low_balance, above it saturation.
+   * A refusal to back off: ERROR_ZERO_BALANCE re-reads the balance now (evidence, not the TTL): money
+   * or threads? One read as threads (money was there) asks at the slots' pace.
    */
   refusedFor(code: string): void {
-    if (code === "ERROR_ZERO_BALANCE") {
-      this.#zeroBalanceRefusals++;
-      this.#o.onEvidence?.();
-    } else if (code === "ERROR_NO_SLOT_AVAILABLE") {
-      this.health.submitAnswered(true);
-      this.#o.onEvidence?.();
-    }
+    if (code !== "ERROR_ZERO_BALANCE" || (this.refusesThreads(code) && !this.slots.asksBalance())) return;
+    this.#o.onEvidence?.();
   }
 
   /**
-   * A balance was read. Refusals for money waiting on it count as saturation when there is money
-   * (CaptchaAI says "zero balance" for "no free threads" too). When the money comes back, the
-   * submit back-off ends now; a refusal for threads keeps its back-off.
+   * Whether a refusal with `code` means "no free thread" on this plan (docs/providers.md, Thread plan): ERROR_NO_SLOT_AVAILABLE,
+   * or CaptchaAI's ERROR_ZERO_BALANCE while the last balance read found money. A per-solve account has no plan.
+   */
+  refusesThreads(code: string): boolean {
+    return this.slots.adaptive && (code === "ERROR_NO_SLOT_AVAILABLE" || (code === "ERROR_ZERO_BALANCE" && this.#funded));
+  }
+
+  /**
+   * A balance was read. When the money comes back, the submit back-off ends now; a refusal for
+   * threads never paused the lane (its probes are paced instead).
    */
   balanceRead(balanceUsd: number): void {
     const funded = balanceFunded(this.#funded, balanceUsd, this.#o.minBalanceUsd ?? 0);
-    const toppedUp = funded && !this.#funded;
+    const changed = funded !== this.#funded;
     this.#funded = funded;
     this.health.balanceFunded(funded);
-    if (funded) for (; this.#zeroBalanceRefusals > 0; this.#zeroBalanceRefusals--) this.health.submitAnswered(true);
-    this.#zeroBalanceRefusals = 0;
-    if (!toppedUp) return;
+    if (!changed) return;
+    if (!funded) return this.#pump(); // the plan is not what is full now
     this.health.resumed();
     this.submitBackoff.reset();
+    this.slots.fundsBack();
     if (this.circuit.state === "closed") this.clearPause();
     this.#pump();
   }
@@ -228,43 +236,82 @@ export class Lane {
     return this.#o.plan ?? true;
   }
 
-  /** What one solve of `type` costs here (0 on a thread plan). */
+  /** What one solve of `type` costs here by the providers file (0 on a thread plan). */
   priceUsd(type: TaskType): number {
     return this.#o.priceUsd?.(type) ?? 0;
   }
 
-  /** Spent today (UTC), in USD. */
-  spentTodayUsd(now: number): number {
-    return this.#spend.day === utcDay(now) ? this.#spend.usd : 0;
+  /**
+   * What a task of `type` is held against the budget for (docs/providers.md, Budgets): its price, or
+   * the highest cost the provider reported for the type since the start when that is more (a JSON
+   * API bills what it bills, whatever the file says).
+   */
+  reservationUsd(type: TaskType): number {
+    return Math.max(this.priceUsd(type), this.#reported.get(type) ?? 0);
   }
 
-  /** Budget left today; undefined without a budget. */
+  /** A cost the provider reported for a solve of `type`: reservations follow the highest. */
+  noteCost(type: TaskType, usd: number): void {
+    if (usd > (this.#reported.get(type) ?? 0)) this.#reported.set(type, usd);
+  }
+
+  /** Whether ERROR_CAPTCHA_UNSOLVABLE is billed here too (anti-captcha charges it). */
+  get chargesUnsolvable(): boolean {
+    return this.#o.chargesUnsolvable ?? false;
+  }
+
+  /** Spent today (UTC), in USD. */
+  spentTodayUsd(now: number): number {
+    return this.#spend.day === utcDay(wallTime(this.#clock, now)) ? this.#spend.usd : 0;
+  }
+
   /** Its daily budget; undefined without one. */
   get dailyBudgetUsd(): number | undefined {
     return this.#o.dailyBudgetUsd;
   }
 
+  /** Budget left today; undefined without a budget. */
   budgetLeftUsd(now: number): number | undefined {
     const budget = this.#o.dailyBudgetUsd;
     return budget === undefined ? undefined : Math.max(0, budget - this.spentTodayUsd(now));
   }
 
   /** A solve charged at `usd` (or restored from the journal: `day` given). Returns today's total. */
-  spend(usd: number, at: number, day = utcDay(at)): number {
+  spend(usd: number, at: number, day = utcDay(wallTime(this.#clock, at))): number {
     if (this.#spend.day !== day) this.#spend = { day, usd: 0 };
     this.#spend.usd = Math.round((this.#spend.usd + usd) * 1e6) / 1e6;
     return this.#spend.usd;
   }
 
-  /** Whether a task of `type` fits today's budget, counting what the tasks it holds will cost. */
+  /**
+   * Whether a task of `type` fits today's budget, counting what the tasks it holds will cost. At a
+   * provider that reports what it bills, a type whose cost is not known yet goes out alone: its cost
+   * is learned before a second one can overshoot the budget.
+   */
   affords(type: TaskType, now: number): boolean {
     const left = this.budgetLeftUsd(now);
-    return left === undefined || left - this.#committedUsd >= this.priceUsd(type) - 1e-9;
+    if (left === undefined) return true;
+    if (left <= 1e-9) return false;
+    const room = left - this.#committedUsd >= this.reservationUsd(type) - 1e-9;
+    if (this.#o.reportsCost && !this.#reported.has(type)) return room && this.bulkhead.total === 0;
+    return room;
+  }
+
+  /**
+   * Whether today's budget is spent for every type it takes: what is left pays for none of them, so
+   * it takes no new task (`provider_down=NAME:budget`) until the UTC day turns.
+   */
+  budgetSpent(now: number, types: readonly TaskType[]): boolean {
+    const left = this.budgetLeftUsd(now);
+    if (left === undefined) return false;
+    if (left <= 1e-9) return true;
+    const costs = types.filter((t) => this.takes(t)).map((t) => this.reservationUsd(t)).filter((usd) => usd > 0);
+    return costs.length > 0 && costs.length === types.filter((t) => this.takes(t)).length && left < Math.min(...costs) - 1e-9;
   }
 
   /** A task of `type` took a slot: its price is committed until it ends or comes back; returns that price. */
   commit(type: TaskType): number {
-    const usd = this.priceUsd(type);
+    const usd = this.reservationUsd(type);
     this.#committedUsd += usd;
     return usd;
   }
@@ -274,9 +321,20 @@ export class Lane {
     this.#committedUsd = Math.max(0, this.#committedUsd - usd);
   }
 
-  /** May it be asked for `kind` now: healthy (key, circuit), not paused for trouble, room for the kind. */
-  hasRoom(kind: TaskKind, otherKindWaiting: boolean): boolean {
-    return this.bulkhead.may(kind, otherKindWaiting);
+  /** Its bulkhead (the kinds' shares within its cap). */
+  get bulkhead(): Bulkhead {
+    return this.slots.bulkhead;
+  }
+
+  /** The upstream took `task`'s submit: a probe taken may leave room for one more. */
+  taken(task: Task): void {
+    if (this.slots.taken(task)) this.#pump();
+  }
+
+  /** After a pump: whether work waited on it. The plan is full while work waits and the lane holds all it may (docs/providers.md, Thread plan: saturation). */
+  noteWaiting(waiting: boolean): void {
+    const full = this.slots.full(waiting, this.#funded);
+    if (full !== undefined) this.health.planFull(full);
   }
 }
 
@@ -284,8 +342,3 @@ export class Lane {
 export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
-
-export type { BulkheadLimits };
-
-/** What a reload may change of a lane: everything its providers file line says but its protocol, URL and key. */
-export type LaneUpdate = Partial<Pick<LaneOptions, "threads" | "plan" | "afterMs" | "takes" | "priceUsd" | "dailyBudgetUsd" | "keyOrigin">>;

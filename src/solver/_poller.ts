@@ -39,7 +39,7 @@ export class Poller {
       return;
     }
     task.polls++;
-    const outcome = await core.callFor(task, lane, POLL, (signal) => lane.upstream.poll(task.upstreamId!, signal));
+    const outcome = await core.callFor(task, lane, POLL, (signal) => lane.upstream.poll(task.upstreamId!, signal, task.params.proxy));
     if (outcome === undefined || task.status !== "submitted") return;
     switch (outcome.kind) {
       case "ok": {
@@ -62,6 +62,8 @@ export class Poller {
         return;
       }
       case "task_failed":
+        // Billed though unsolved where the provider says it bills it (anti-captcha), before the slot frees.
+        if (outcome.code === UNSOLVABLE && lane.chargesUnsolvable) core.charge(task, lane);
         core.release(task);
         if (outcome.code === UNSOLVABLE && task.submissions < 2 && task.deadlineAt > core.clock.now()) {
           // One more worker may solve what this one could not; a deliberate second submission.

@@ -5,11 +5,11 @@
  * (timing, log, the lane's circuit). Private to src/solver: the SolverPool facade is the API.
  */
 import type { TaskFailureCode } from "../base/error_registry.ts";
-import type { Clock } from "../base/clock.ts";
+import { wallTime, type Clock } from "../base/clock.ts";
 import { Deque } from "../base/deque.ts";
 import { RepeatLimiter } from "../base/repeat_limiter.ts";
 import { Scheduler, type ScheduledJob } from "../base/scheduler.ts";
-import { withoutPayload, type FailureBlame, type Task } from "../tasks/task.ts";
+import { routingClass, withoutPayload, type FailureBlame, type Task } from "../tasks/task.ts";
 import { kindOf, type TaskKind, type TaskType } from "../tasks/task_catalogue.ts";
 import type { TaskParams } from "../tasks/task_catalogue.ts";
 import { TaskIdGenerator } from "../tasks/task_id.ts";
@@ -35,15 +35,16 @@ export class PoolCore {
   readonly queues: Record<TaskKind, Deque<Task>> = { image: new Deque(), token: new Deque() };
   /** Per open task: its deadline and its next poll. */
   readonly timers = new Map<string, { deadline: ScheduledJob; next?: ScheduledJob }>();
-  /** Tasks holding a lane's slot (submitting or submitted), each with its lane, what cancels its calls and the price it was taken at. */
-  readonly holding = new Map<Task, { lane: Lane; controller: AbortController; priceUsd: number }>();
+  /** Each held task: its lane, its calls' controller, its price when taken, what its budget holds for it, and its provider before. */
+  readonly holding = new Map<Task, { lane: Lane; controller: AbortController; priceUsd: number; reservedUsd: number; before: string | undefined }>();
   /** Cancels the pool's own calls (the key re-check, reports). */
   readonly own = new AbortController();
   readonly idleWaiters = new Set<() => void>();
   /** Live queued tasks (the deques may also hold ended ones, dropped lazily at their heads). */
   readonly #queued = new Set<Task>();
-  /** Live queued tasks per kind. */
+  /** Live queued tasks per kind, and per routing class (routingClass). */
   readonly #queuedKinds: Record<TaskKind, number> = { image: 0, token: 0 };
+  readonly #queuedClasses = new Map<string, number>();
   /** Starts what may start now (the dispatcher's pump). */
   readonly #pump: () => void;
   #busySince: number | undefined;
@@ -74,9 +75,7 @@ export class PoolCore {
 
   /** Tasks holding a slot, all lanes together. */
   get inFlight(): number {
-    let n = 0;
-    for (const l of this.lanes) n += l.bulkhead.total;
-    return n;
+    return this.lanes.reduce((n, l) => n + l.bulkhead.total, 0);
   }
 
   /** Starts what may start now: a slot freed, a pause ended, the key works again, tasks came back. */
@@ -114,13 +113,17 @@ export class PoolCore {
     return this.#queuedKinds[kind];
   }
 
+  /** Live queued tasks of a routing class (routingClass). */
+  queuedOfClass(key: string): number {
+    return this.#queuedClasses.get(key) ?? 0;
+  }
+
   /** Puts `task` in its queue (at the front after a refusal); notes when an idle pool got work. */
   enqueue(task: Task, front = false): void {
     if (this.#queued.size === 0 && this.holding.size === 0) this.#busySince = this.clock.now();
-    if (!this.#queued.has(task)) this.#queuedKinds[task.kind]++;
+    if (!this.#queued.has(task)) this.#count(task, 1);
     this.#queued.add(task);
-    if (front) this.queues[task.kind].unshift(task);
-    else this.queues[task.kind].push(task);
+    this.queues[task.kind][front ? "unshift" : "push"](task);
   }
 
   /** The first live queued task of `kind` at position `from` or later, and its position. */
@@ -143,7 +146,12 @@ export class PoolCore {
   }
 
   #unqueue(task: Task): void {
-    if (this.#queued.delete(task)) this.#queuedKinds[task.kind]--;
+    if (this.#queued.delete(task)) this.#count(task, -1);
+  }
+
+  #count(task: Task, by: 1 | -1): void {
+    this.#queuedKinds[task.kind] += by;
+    this.#queuedClasses.set(routingClass(task), this.queuedOfClass(routingClass(task)) + by); // bounded: two per task type
   }
 
   /** Calls made now are abandoned (their answers dropped): the pool was suspended or stopped. */
@@ -180,10 +188,10 @@ export class PoolCore {
     this.timers.set(task.id, { deadline: this.scheduler.schedule(delayMs, () => this.#expire(task)) });
   }
 
-  /** Gives `task` a slot of `lane` and the AbortController of its calls; the task is that provider's now. */
+  /** Gives `task` a slot of `lane` and the AbortController of its calls; the task is that provider's now (a refusal gives it back). */
   hold(task: Task, lane: Lane): void {
     lane.bulkhead.acquire(task.kind);
-    this.holding.set(task, { lane, controller: new AbortController(), priceUsd: lane.commit(task.type) });
+    this.holding.set(task, { lane, controller: new AbortController(), priceUsd: lane.priceUsd(task.type), reservedUsd: lane.commit(task.type), before: task.provider });
     task.provider = lane.name;
   }
 
@@ -226,6 +234,11 @@ export class PoolCore {
   /** Every upstream answer's trouble to the log, rate-limited per provider, endpoint and code. */
   called(lane: Lane, endpoint: Endpoint, outcome: Outcome<unknown>): void {
     if (outcome.kind === "ok" || outcome.kind === "not_ready") return;
+    if (outcome.kind === "back_off" && lane.refusesThreads(outcome.code)) {
+      // The plan's threads are all busy: the limit absorbs it (docs/providers.md, Thread plan), no warning.
+      if (this.o.log.enabled("debug")) this.o.log.debug("upstream has no free thread; the limit adapts", { endpoint, code: outcome.code, limit: lane.slots.limit, ...lane.tag });
+      return;
+    }
     if (outcome.kind === "task_failed" && outcome.blame === "client") return; // the task's own debug line says it
     const what = outcome.kind === "back_off" ? "upstream asks to back off; submissions paused" : `upstream ${outcome.kind.replace("_", " ")}`;
     this.repeats.warn(`${lane.name} ${endpoint} ${outcome.code}`, what, { endpoint, code: outcome.code, message: outcome.message, ...lane.tag });
@@ -248,9 +261,10 @@ export class PoolCore {
     return q.peek();
   }
 
-  /** Back to the head of its queue after a submit that surely did not land. */
+  /** Back to the head of its queue after a submit that surely did not land: the provider that refused it does not have it. */
   requeue(task: Task): void {
     this.o.journal?.unsubmitted(task);
+    if (this.holding.has(task)) task.provider = this.holding.get(task)!.before;
     this.giveBack(task);
     task.timing.queuedSince = this.clock.now();
     this.enqueue(task, true);
@@ -274,7 +288,8 @@ export class PoolCore {
     if (!held) return;
     this.holding.delete(task);
     held.lane.bulkhead.release(task.kind);
-    held.lane.uncommit(held.priceUsd);
+    held.lane.uncommit(held.reservedUsd);
+    held.lane.slots.released(task);
     if (this.holding.size === 0) for (const w of [...this.idleWaiters]) w();
   }
 
@@ -284,24 +299,27 @@ export class PoolCore {
    */
   charge(task: Task, lane: Lane, reportedUsd?: number): void {
     if (lane.plan) return;
+    if (reportedUsd !== undefined) lane.noteCost(task.type, reportedUsd);
     const usd = reportedUsd ?? this.holding.get(task)?.priceUsd ?? lane.priceUsd(task.type);
     if (usd <= 0) return;
     const now = this.clock.now();
     const total = lane.spend(usd, now);
-    task.costUsd = usd;
-    this.o.onSpend?.(lane.name, utcDay(now), total);
+    // A task resubmitted after an unsolvable answer billed by its provider costs both.
+    task.costUsd = Math.round(((task.costUsd ?? 0) + usd) * 1e6) / 1e6;
+    this.o.onSpend?.(lane.name, utcDay(wallTime(this.clock, now)), total);
   }
 
   /** Fails `task`; `blame` undefined or "nobody": charged to nobody (a shutdown, a type the upstream does not take). */
   fail(task: Task, code: string, message: string, charged: FailureBlame | "nobody" | undefined): void {
     const blame = charged === "nobody" ? undefined : charged;
+    // Charged to the provider that has it; a task waiting in the queue is no provider's fault, but the lone one's.
+    const at = this.holding.get(task)?.lane ?? (task.status !== "queued" || this.lanes.length === 1 ? this.lane(task.provider) : undefined);
     this.#unqueue(task); // its deque entry goes lazily
     this.giveBack(task);
     task.status = "failed";
     task.error = blame ? { code, message, blame } : { code, message };
     this.end(task);
-    // Charged to the provider that had it; a task that never left the queue, to the first.
-    if (blame) this.lane(task.provider).health.failed(task.type, code, blame);
+    if (blame) at?.health.failed(task.type, code, blame);
   }
 
   end(task: Task): void {

@@ -32,7 +32,7 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
     // Its parameters are not kept once it ended (GET shows the outcome), only whose it is.
     const params = { type: e.type, ...(e.client !== undefined ? { client: e.client } : {}) } as ReplayedTask["params"];
     const task = core.newTask(e.id, e.type, params, e.createdAt, e.endedAt);
-    Object.assign(task, { status: e.status, upstreamId: e.upstreamId, solution: e.solution, useragent: e.useragent, error: e.error, endedAt: e.endedAt, reported: e.reported, provider: e.provider });
+    Object.assign(task, { status: e.status, upstreamId: e.upstreamId, solution: e.solution, useragent: e.useragent, error: e.error, endedAt: e.endedAt, reported: e.reported, provider: e.provider, costUsd: e.costUsd });
     task.timing.queuedSince = undefined;
     core.tasks.add(task);
     core.tasks.ended(task, e.endedAt);
@@ -55,10 +55,13 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
       task.upstreamId = r.upstreamId;
       task.timing.queuedSince = undefined;
       // Polled where it was submitted (an older journal names no provider: the first).
-      core.hold(task, core.lane(r.provider));
+      const lane = core.lane(r.provider);
+      core.hold(task, lane);
+      lane.slots.holding(); // the upstream holds it: threads the plan's limit need not probe for
       poller.schedule(task, core.o.timing.pollIntervalMs);
       counts.polled++;
     } else if (r.uncertain) {
+      task.provider = r.provider; // the one the submit may have reached
       core.fail(task, SUBMIT_UNCERTAIN, "The worker stopped while submitting; not repeated, to avoid a double charge.", undefined);
       counts.uncertain++;
     } else {

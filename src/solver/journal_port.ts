@@ -31,6 +31,8 @@ export interface EndedTask {
   solution: SolutionValue | undefined;
   /** The provider that took it (polls and reports go there); undefined in an older journal. */
   provider?: string | undefined;
+  /** What its solve cost at that provider (docs/providers.md, Budgets); undefined: nothing, or an older journal. */
+  costUsd?: number | undefined;
   useragent?: string | undefined;
   error: { code: string; message: string } | undefined;
   /** Its report went upstream before the restart: a second one is a duplicate. */

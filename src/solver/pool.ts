@@ -6,12 +6,11 @@
  * _poller, _account, _restore, _drain, _bulkhead) do the rest over the state in _pool_core.ts.
  */
 import type { CircuitBreaker, CircuitState } from "../base/circuit_breaker.ts";
-import type { LaneUpdate, PauseReason } from "./_lane.ts";
+import type { PauseReason } from "./_lane.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { LoadSnapshot } from "../health/worker_health.ts";
 import { TASK_KINDS, WITHDRAWN_CODE, type Task } from "../tasks/task.ts";
-import { type TaskKind, type TaskType } from "../tasks/task_catalogue.ts";
-import type { TaskParams } from "../tasks/task_catalogue.ts";
+import { TASK_TYPES, type TaskKind, type TaskParams, type TaskType } from "../tasks/task_catalogue.ts";
 import { payloadBytes } from "../tasks/task_store.ts";
 import { REPORT } from "../upstream/endpoints.ts";
 import { Dispatcher } from "./_dispatcher.ts";
@@ -20,7 +19,7 @@ import type { EndedTask, ReplayedTask } from "./journal_port.ts";
 import { Poller } from "./_poller.ts";
 import { PoolCore } from "./_pool_core.ts";
 import { restoreTasks, type RestoreResult } from "./_restore.ts";
-import { DEFAULT_QUEUE_MAX_BYTES, type PoolOptions, type PoolState } from "./pool_options.ts";
+import { DEFAULT_QUEUE_MAX_BYTES, type LaneUpdate, type PoolOptions, type PoolState } from "./pool_options.ts";
 import type { Outcome } from "./upstream_port.ts";
 
 export { SUBMIT_UNCERTAIN } from "./_pool_core.ts";
@@ -45,11 +44,13 @@ export interface ProviderState {
   name: string;
   /** Tasks holding its slots. */
   busy: number;
-  /** Its slots: a plan's threads or a per-solve account's cap. */
+  /** Its slots now: a plan's adaptive limit (docs/providers.md, Thread plan) or a per-solve account's cap. */
   limit: number;
   /** A thread plan's threads; undefined for a per-solve account. */
   plan: number | undefined;
   circuit: CircuitState;
+  /** Submits it refused for want of threads (a plan's "no free thread") since start. */
+  capacityRefusals: number;
   /** The key refusal it answered, while it lasts. */
   refusedCode: string | undefined;
   /** Why its submissions are paused now, if they are. */
@@ -59,8 +60,12 @@ export interface ProviderState {
   budgetLeftUsd: number | undefined;
   /** Its daily budget; undefined without one. */
   dailyBudgetUsd: number | undefined;
+  /** What is left today pays for none of the types it takes: it takes no new task until the UTC day turns. */
+  budgetSpent: boolean;
   /** Gone from the providers file: takes no new task. */
   removed: boolean;
+  /** On trial after a fault (a submit that may have arrived unanswered, or its circuit half-open): one task at a time. */
+  trial: boolean;
 }
 
 export class SolverPool {
@@ -129,6 +134,11 @@ export class SolverPool {
     return this.#core.lanes.map((l) => l.name);
   }
 
+  /** Whether any provider in use takes `type` at all (`proxied`: with the task's proxy), by its types= and dialect. */
+  takes(type: TaskType, proxied: boolean): boolean {
+    return this.#core.lanes.some((l) => l.takes(type, proxied));
+  }
+
   /** What the pool knows of one provider now (metrics, the status page, the HAProxy weight). */
   provider(name: string): ProviderState | undefined {
     const lane = this.#core.lanes.find((l) => l.name === name);
@@ -137,15 +147,18 @@ export class SolverPool {
     return {
       name: lane.name,
       busy: lane.bulkhead.total,
-      limit: lane.threads,
+      limit: lane.slots.limit,
       plan: lane.plan ? lane.threads : undefined,
+      capacityRefusals: lane.slots.refusals,
       circuit: lane.circuit.state,
       refusedCode: lane.refusedCode,
       paused: lane.pausedAt(now),
       spentTodayUsd: lane.spentTodayUsd(now),
       budgetLeftUsd: lane.budgetLeftUsd(now),
       dailyBudgetUsd: lane.dailyBudgetUsd,
+      budgetSpent: lane.budgetSpent(now, TASK_TYPES),
       removed: lane.removed,
+      trial: this.#dispatcher.onTrial(lane) || lane.circuit.state === "half_open",
     };
   }
 

@@ -78,9 +78,16 @@ export interface LaneOptions {
   onEvidence?: (() => void) | undefined;
   /** Its log lines name it (there are several providers). */
   named?: boolean;
+  /** Whether its answers report what a solve cost (anti-captcha's and 2captcha's JSON APIs). @default false */
+  reportsCost?: boolean | undefined;
+  /** Whether ERROR_CAPTCHA_UNSOLVABLE is billed too (anti-captcha's API charges it). @default false */
+  chargesUnsolvable?: boolean | undefined;
   /** Whether its balance check finds it unreachable now: with other providers, it takes no new task meanwhile. */
   unreachable?: (() => boolean) | undefined;
 }
+
+/** What a reload may change of a lane: everything its providers file line says but its protocol, URL and key. */
+export type LaneUpdate = Partial<Pick<LaneOptions, "threads" | "plan" | "afterMs" | "takes" | "priceUsd" | "dailyBudgetUsd" | "keyOrigin" | "chargesUnsolvable" | "reportsCost">>;
 
 export interface PoolOptions {
   clock: Clock;

@@ -5,6 +5,7 @@
 import type { TaskParams, TaskType } from "../tasks/task_catalogue.ts";
 import type { Outcome } from "../upstream/outcome.ts";
 import type { RawAnswer } from "../upstream/classify.ts";
+import type { TaskProxy } from "../tasks/task_proxy.ts";
 
 export type { RawAnswer };
 
@@ -12,7 +13,8 @@ export type { Outcome };
 
 export interface SolverUpstream {
   submit(params: TaskParams, signal?: AbortSignal): Promise<Outcome<string>>;
-  poll(upstreamId: string, signal?: AbortSignal): Promise<Outcome<RawAnswer>>;
+  /** `proxy`: the task's; its password is redacted from whatever the answer echoes (a solution, a code, the user agent). */
+  poll(upstreamId: string, signal?: AbortSignal, proxy?: TaskProxy): Promise<Outcome<RawAnswer>>;
   balance(signal?: AbortSignal): Promise<Outcome<number>>;
   /** `type`: the task's (a JSON API's report method may depend on it). */
   report(upstreamId: string, correct: boolean, signal?: AbortSignal, type?: TaskType): Promise<Outcome<string>>;

@@ -6,8 +6,11 @@ export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&
 /** A number for an SVG attribute: one decimal at most, and never NaN or Infinity (0 instead). */
 export const attr = (v: number): string => (Number.isFinite(v) ? String(Math.round(v * 10) / 10) : "0");
 
+/** A Date's range is ±8.64e15 ms (ECMA-262, Time Values and Time Range): past it there is no time to write. */
+const writable = (ms: number): boolean => Number.isFinite(ms) && Math.abs(ms) <= 8.64e15;
+
 /** "06:42" (UTC) for a clock time in ms. */
-export const hhmm = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(11, 16) : "--:--");
+export const hhmm = (ms: number): string => (writable(ms) ? new Date(ms).toISOString().slice(11, 16) : "--:--");
 
 /** "06:42:10" (UTC) for a clock time in ms. */
-export const hhmmss = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(11, 19) : "--:--:--");
+export const hhmmss = (ms: number): string => (writable(ms) ? new Date(ms).toISOString().slice(11, 19) : "--:--:--");

@@ -2,8 +2,8 @@
  * Each provider's last hour for the status page's provider rows (docs/health.md, Status page): tasks solved
  * and failed (every end that is not a solve, as captcha_worker_provider_tasks_total counts), the
  * time from its submit to the solution in fixed buckets (so the median is estimated the way
- * Prometheus's histogram_quantile does, at a fixed cost), and the time it spent down, from the
- * samples the status history takes. One fixed ring of minutes, one slot per provider in each:
+ * Prometheus's histogram_quantile does, at a fixed cost), the time it spent down and a thread
+ * plan's limit against its plan (docs/providers.md, Thread plan), from the samples the status history takes. One fixed ring of minutes, one slot per provider in each:
  * memory depends on the number of providers, never on the traffic.
  */
 import type { ProviderCondition } from "../health/provider_readiness.ts";
@@ -20,6 +20,27 @@ interface ProviderMinute {
   /** Time it was down, and time its state was known at all (removed time is neither). */
   msDown: number;
   msKnown: number;
+  /** A thread plan's limit over time (limit x ms), the time it was known, its lowest and highest, and the plan. */
+  limitMs: number;
+  limitKnownMs: number;
+  limitMin: number;
+  limitMax: number;
+  plan: number;
+}
+
+/** A thread plan's limit over the hour (docs/providers.md, Thread plan): its time-weighted mean, its range, and the plan. */
+export interface LimitHour {
+  mean: number;
+  min: number;
+  max: number;
+  plan: number;
+}
+
+/** What a sample says of a provider: its state, and a thread plan's limit and plan (none for a per-solve provider). */
+export interface ProviderSample {
+  name: string;
+  state: ProviderCondition;
+  load?: { limit: number; plan: number | undefined } | undefined;
 }
 
 /** A provider's last hour as its row shows it. */
@@ -36,6 +57,8 @@ export interface ProviderHour {
   /** How long it was down in the hour, and how long its state was sampled. */
   msDown: number;
   msKnown: number;
+  /** A thread plan's limit over the hour; undefined for a per-solve provider or before a sample. */
+  limit?: LimitHour | undefined;
 }
 
 /** What a task's end tells this history. */
@@ -46,7 +69,7 @@ export interface EndedAtProvider {
   endedAt?: number | undefined;
 }
 
-const newMinute = (): ProviderMinute => ({ solved: 0, failed: 0, buckets: new Uint32Array(SOLVE_EDGES_S.length + 1), msDown: 0, msKnown: 0 });
+const newMinute = (): ProviderMinute => ({ solved: 0, failed: 0, buckets: new Uint32Array(SOLVE_EDGES_S.length + 1), msDown: 0, msKnown: 0, limitMs: 0, limitKnownMs: 0, limitMin: Infinity, limitMax: 0, plan: 0 });
 
 function resetMinute(m: ProviderMinute): void {
   m.solved = 0;
@@ -54,6 +77,11 @@ function resetMinute(m: ProviderMinute): void {
   m.buckets.fill(0);
   m.msDown = 0;
   m.msKnown = 0;
+  m.limitMs = 0;
+  m.limitKnownMs = 0;
+  m.limitMin = Infinity;
+  m.limitMax = 0;
+  m.plan = 0;
 }
 
 /** The bucket a solve of `seconds` falls in. */
@@ -90,6 +118,8 @@ export class ProviderHistory {
   readonly #ring: MinuteRing<ProviderMinute[]>;
   /** Each provider's state at the last sample (undefined: not sampled yet), and when that was. */
   readonly #states: (ProviderCondition | undefined)[];
+  /** A thread plan's limit and plan at the last sample (undefined: per-solve, or not known). */
+  readonly #limits: ({ limit: number; plan: number } | undefined)[];
   #sampledAt: number | undefined;
 
   /** `names`: the providers, in order of preference (a reload adds none: docs/providers.md). */
@@ -98,6 +128,7 @@ export class ProviderHistory {
     this.#index = new Map(names.map((n, i) => [n, i]));
     this.#ring = new MinuteRing(() => names.map(newMinute), (slot) => slot.forEach(resetMinute));
     this.#states = names.map(() => undefined);
+    this.#limits = names.map(() => undefined);
   }
 
   /** A task ended at `now`: counted for the provider that took it (one that never left the queue is no provider's). */
@@ -117,12 +148,15 @@ export class ProviderHistory {
   }
 
   /** The providers' states now: the time since the last sample is charged to the states it found. */
-  sample(states: readonly { name: string; state: ProviderCondition }[], now: number): void {
+  sample(states: readonly ProviderSample[], now: number): void {
     if (this.#sampledAt !== undefined) this.#account(this.#sampledAt, now);
     this.#sampledAt = this.#sampledAt === undefined ? now : Math.max(this.#sampledAt, now);
     for (const s of states) {
       const i = this.#index.get(s.name);
-      if (i !== undefined) this.#states[i] = s.state;
+      if (i === undefined) continue;
+      this.#states[i] = s.state;
+      const plan = s.load?.plan;
+      this.#limits[i] = plan === undefined ? undefined : { limit: s.load!.limit, plan };
     }
   }
 
@@ -136,8 +170,16 @@ export class ProviderHistory {
       if (slot) {
         this.#states.forEach((state, i) => {
           if (state === undefined || state === "removed") return;
-          slot[i]!.msKnown += end - t;
-          if (state === "down") slot[i]!.msDown += end - t;
+          const m = slot[i]!;
+          m.msKnown += end - t;
+          if (state === "down") m.msDown += end - t;
+          const l = this.#limits[i];
+          if (!l) return;
+          m.limitMs += l.limit * (end - t);
+          m.limitKnownMs += end - t;
+          m.limitMin = Math.min(m.limitMin, l.limit);
+          m.limitMax = Math.max(m.limitMax, l.limit);
+          m.plan = l.plan;
         });
       }
       t = end;
@@ -159,6 +201,7 @@ export class ProviderHistory {
       let failed = 0;
       let msDown = 0;
       let msKnown = 0;
+      const limit = { ms: 0, knownMs: 0, min: Infinity, max: 0, plan: 0 };
       for (const { slot } of window) {
         const m = slot?.[i];
         if (!m) continue;
@@ -167,8 +210,15 @@ export class ProviderHistory {
         msDown += m.msDown;
         msKnown += m.msKnown;
         for (let b = 0; b < buckets.length; b++) buckets[b]! += m.buckets[b]!;
+        if (m.limitKnownMs === 0) continue;
+        limit.ms += m.limitMs;
+        limit.knownMs += m.limitKnownMs;
+        limit.min = Math.min(limit.min, m.limitMin);
+        limit.max = Math.max(limit.max, m.limitMax);
+        limit.plan = m.plan; // the window runs oldest first: the latest plan
       }
-      return { name, minutes, solved, failed, solvedPerMin: solved / minutes, failedPerMin: failed / minutes, p50S: medianOfBuckets(buckets), msDown, msKnown };
+      const limitHour = limit.knownMs === 0 ? undefined : { mean: limit.ms / limit.knownMs, min: limit.min, max: limit.max, plan: limit.plan };
+      return { name, minutes, solved, failed, solvedPerMin: solved / minutes, failedPerMin: failed / minutes, p50S: medianOfBuckets(buckets), msDown, msKnown, limit: limitHour };
     });
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The status model's provider rows (docs/health.md, Status page): one per provider of /health/dependencies,
  * its state as the worker judges it (up, down for the reason `provider_down` gives, removed by a
- * reload), its threads busy of its plan or its spend today of its budget, and, in process, its last
- * hour from the status history (solved and failed per minute, the median solve, time down).
+ * reload), its threads busy of its plan (and its adaptive limit, docs/providers.md, Thread plan) or its spend
+ * today of its budget, and, in process, its last hour from the status history (solved and failed
+ * per minute, the median solve, time down, a plan's limit against the plan).
  */
 import type { ProviderDocument } from "../health/health_documents.ts";
 import type { Mark } from "../health/check_status.ts";
@@ -41,13 +42,14 @@ export interface ProviderRow {
 type Lenient = NonNullable<NonNullable<StatusDocs["dependencies"]["providers"]>[number]>;
 
 const num = (v: number | null | undefined): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
-const usd = (v: number) => `$${v.toFixed(2)}`;
+/** Dollars to the cent, and to the millionth where a figure has more (a $0.0012 budget is not "$0.00"). */
+export const usd = (v: number): string => `$${v.toFixed(6).replace(/(\.\d{2}\d*?)0+$/, "$1")}`;
 const STATES: readonly ProviderRowState[] = ["up", "down", "removed"];
 
-/** Its load as a person reads it: threads busy of the plan, or spend today of the budget and tasks out. */
+/** Its load as a person reads it: threads busy of the plan (its limit when below), or spend today of the budget and tasks out. */
 function loadText(f: ProviderFigures): string {
   const busy = f.busy === null ? "?" : String(f.busy);
-  if (f.billing === "plan") return `${busy}/${f.plan ?? "?"} threads busy`;
+  if (f.billing === "plan") return `${busy}/${f.plan ?? "?"} threads busy${f.limit !== null && f.plan !== null && f.limit < f.plan ? `, limit ${f.limit}` : ""}`;
   if (f.billing === "per_solve") {
     const spent = f.spent_today_usd === null ? "?" : usd(f.spent_today_usd);
     const budget = f.daily_budget_usd === null ? `${spent} today, no budget` : `${spent} of ${usd(f.daily_budget_usd)} today`;
@@ -89,6 +91,7 @@ export function providerJson(r: ProviderRow): Record<string, unknown> {
     failed_per_min: round(r.hour.failedPerMin),
     p50_solve_s: r.hour.p50S === undefined ? null : round(r.hour.p50S),
     down_s: Math.round(r.hour.msDown / 1000),
+    ...(r.hour.limit && { limit_mean: round(r.hour.limit.mean), limit_min: r.hour.limit.min, limit_max: r.hour.limit.max }),
   };
   return { name: r.name, check: r.check ?? null, state: r.state, reason: r.reason ?? null, ...r.figures, ...(hour ?? {}) };
 }

@@ -1,7 +1,8 @@
 /**
- * The readiness timeline's stretches: runs of minutes with the same worst state and the same kinds
- * of issue. A minute shows the worst state it held at all (a 5 s fault marks its minute), and each
- * stretch says how long the worker actually spent outside `ready` in it, so nothing is overstated.
+ * The status page's list of stretches outside ready: runs of minutes with the same worst state and
+ * the same kinds of issue. A minute counts in the worst state it held at all (a 5 s fault marks its
+ * minute, so none is missed), and each stretch says how long the worker actually spent outside
+ * `ready` in it, so nothing is overstated. The timeline draws time in proportion (timeline_runs.ts).
  */
 import type { ReadinessState } from "../health/readiness.ts";
 import type { ReadinessIssue } from "../health/readiness_issue.ts";

@@ -9,9 +9,8 @@ import type { Clock, Timer } from "../base/clock.ts";
 import type { Readiness } from "../health/health_view.ts";
 import { READINESS_STATES, type ReadinessState } from "../health/readiness.ts";
 import { formatIssue, unhandledKind, type ReadinessIssue } from "../health/readiness_issue.ts";
-import type { ProviderCondition } from "../health/provider_readiness.ts";
 import { MINUTE_MS, MinuteRing, RING_MINUTES, minuteOf } from "./history_rings.ts";
-import { ProviderHistory, type EndedAtProvider, type ProviderHour } from "./provider_history.ts";
+import { ProviderHistory, type EndedAtProvider, type ProviderHour, type ProviderSample } from "./provider_history.ts";
 
 export type { ProviderHour };
 
@@ -26,6 +25,9 @@ export interface MinuteStats {
   failed: number;
   /** Milliseconds spent in each readiness state during the minute. */
   msIn: Record<ReadinessState, number>;
+  /** The state its first and its last recorded instant were in (undefined: no time recorded yet); the timeline orders the minute by them. */
+  firstState?: ReadinessState | undefined;
+  lastState?: ReadinessState | undefined;
   /** The issues that held while not_ready, latest value per kind. */
   issues: ReadinessIssue[];
   /** The last balance sampled in the minute, and the lowest (undefined: none known). */
@@ -78,14 +80,16 @@ export interface StatusHistoryOptions {
   everyMs?: number;
   /** The providers, in order of preference, each kept apart for its row. @default none */
   providers?: readonly string[];
-  /** Their states, sampled with the gauges. */
-  providerStates?: () => readonly { name: string; state: ProviderCondition }[];
+  /** Their states (and a thread plan's limit), sampled with the gauges. */
+  providerStates?: () => readonly ProviderSample[];
 }
 
 const emptyStats = (): MinuteStats => ({
   solved: 0,
   failed: 0,
   msIn: Object.fromEntries(READINESS_STATES.map((s) => [s, 0])) as Record<ReadinessState, number>,
+  firstState: undefined,
+  lastState: undefined,
   issues: [],
   balanceUsd: undefined,
   balanceMinUsd: undefined,
@@ -97,6 +101,8 @@ function resetStats(s: MinuteStats): void {
   s.solved = 0;
   s.failed = 0;
   for (const k of READINESS_STATES) s.msIn[k] = 0;
+  s.firstState = undefined;
+  s.lastState = undefined;
   s.issues.length = 0;
   s.balanceUsd = undefined;
   s.balanceMinUsd = undefined;
@@ -272,6 +278,8 @@ export class StatusHistory {
       const slot = this.#ring.at(minute);
       if (slot) {
         slot.msIn[this.#state] += end - t;
+        slot.firstState ??= this.#state;
+        slot.lastState = this.#state;
         this.#noteIssues(slot);
       }
       t = end;

@@ -125,7 +125,7 @@ export function statusModel(docs: StatusDocs, extra: { tasks?: TaskTotals | unde
   const saturation = ratio(num(stats.saturation));
   rows.push({
     name: "saturation",
-    value: `${saturation.text} of submits refused for threads`,
+    value: `${saturation.text} of the time the plan was full while work waited`,
     threshold: `<= ${pct(num(t.max_saturation))}`,
     mark: saturation.impossible ? "fail" : warned.has("saturation") ? "warn" : "ok",
   });
@@ -134,7 +134,10 @@ export function statusModel(docs: StatusDocs, extra: { tasks?: TaskTotals | unde
     const f = parseIssue(i);
     return f !== undefined && isIssue(f) && rowOf(f) === "upstream";
   });
-  rows.push({ name: "upstream", value: upstreamIssue ?? "accepting calls", threshold: "", mark: upstreamIssue ? "fail" : "ok" });
+  // With several providers one down is no issue while another serves, but this row must not say all is well.
+  const down = (docs.dependencies.providers ?? []).filter((p) => p?.state === "down").map((p) => String(p!.name));
+  const upstream = upstreamIssue ?? (down.length > 0 ? `${down.join(", ")} down, the others accepting calls` : "accepting calls");
+  rows.push({ name: "upstream", value: upstream, threshold: "", mark: upstreamIssue ? "fail" : down.length > 0 ? "warn" : "ok" });
 
   const checks = Object.entries(docs.dependencies.checks ?? {}).map(([name, c]) => ({
     name,

@@ -8,12 +8,16 @@ import { formatIssue, parseIssue, type FindingKind, type ReadinessIssue } from "
 import { attr, escapeHtml as esc, hhmmss } from "./_html.ts";
 import { describeStretch, linesSvg, outsideFor, stateLabel, tasksSvg, timelineSvg } from "./history_svg.ts";
 import { readinessStretches } from "./readiness_stretches.ts";
+import { timelineRuns } from "./timeline_runs.ts";
 import type { HistoryView } from "./status_history.ts";
+import type { LimitHour } from "./provider_history.ts";
 import { duration, MARK_SYMBOL, type Mark, type StatusModel } from "./status_model.ts";
 
 /** What the worker is, for the facts section: never the key, only the upstream's host. */
 export interface StatusFacts {
   upstreamHost: string;
+  /** With a providers file, its providers in order (then `threads` is their plans' threads). */
+  providers?: readonly string[] | undefined;
   threads: number;
   /** The upstream is the built-in simulator (--demo). */
   simulator: boolean;
@@ -69,7 +73,7 @@ const MEANING: Record<FindingKind, string> = {
   queue_full: "the queue is full (--queue-max)",
   state_dir: "the journal in --state-dir cannot be written",
   queue_wait: "the oldest queued task has waited more than --max-queue-wait",
-  saturation: "many submits are refused for want of upstream threads (--max-saturation)",
+  saturation: "the thread plan was full while work waited much of the time (--max-saturation)",
   provider_down: "this provider cannot take work now (its reason follows its name)",
 };
 
@@ -125,16 +129,27 @@ table.stack td:nth-child(n+3){grid-column:2}
 table.stack td:nth-child(2){font-weight:600}
 table.stack td:empty{display:none}
 #rows td:nth-child(4)::before{content:"threshold: ";color:#555}
-#providers td:nth-child(n+4)::before{color:#555} #providers td:nth-child(5)::before{content:"solved/min: "}
-#providers td:nth-child(6)::before{content:"failed/min: "} #providers td:nth-child(7)::before{content:"p50 solve: "}
-#providers td:nth-child(8)::before{content:"down: "}
+#providers td:nth-child(n+4)::before{color:#555} #providers td:nth-child(5)::before{content:"limit: "}
+#providers td:nth-child(6)::before{content:"solved/min: "} #providers td:nth-child(7)::before{content:"failed/min: "}
+#providers td:nth-child(8)::before{content:"p50 solve: "} #providers td:nth-child(9)::before{content:"down: "}
 }
 `;
 
 const swatch = (cls: string, text: string) => `<li><span class="sw ${cls}"></span>${esc(text)}</li>`;
 
-function historySection(h: HistoryView, minBalance: number | null | undefined, threads: number | undefined): string {
-  const stretches = readinessStretches(h);
+/** The fewest minutes the charts span: the first minutes of a start fill a sixth of a chart, not a sliver. */
+export const MIN_SHOWN_MINUTES = 10;
+
+/** The minutes the charts draw: since the start (at least MIN_SHOWN_MINUTES), up to the hour. */
+export function shownMinutes(h: HistoryView): HistoryView["minutes"] {
+  const sinceStart = Math.floor(h.now / 60_000) - Math.floor(h.startedAt / 60_000) + 1;
+  const n = Math.min(h.minutes.length, Math.max(MIN_SHOWN_MINUTES, Number.isFinite(sinceStart) ? sinceStart : h.minutes.length));
+  return h.minutes.slice(-n);
+}
+
+function historySection(full: HistoryView, minBalance: number | null | undefined, threads: number | undefined): string {
+  const stretches = readinessStretches(full);
+  const h: HistoryView = { ...full, minutes: shownMinutes(full) };
   const outside = stretches.filter((s) => s.state !== "ready" && s.state !== "gap").reverse();
   const recordedMs = Math.max(0, h.now - Math.max(h.startedAt, h.minutes[0]?.start ?? h.startedAt));
   const notReadyMs = stretches.reduce((sum, s) => sum + s.msNotReady, 0);
@@ -146,10 +161,11 @@ function historySection(h: HistoryView, minBalance: number | null | undefined, t
   const failedHour = h.minutes.reduce((n, m) => n + (m.stats?.failed ?? 0), 0);
   const usd = (v: number) => `$${v.toFixed(2)}`;
   const count = (v: number) => String(Math.round(v));
-  return `<section id="history"><h2>The last hour</h2>
+  const span = h.minutes.length >= 60 ? "hour" : `${h.minutes.length} minutes`;
+  return `<section id="history"><h2>The last ${span}</h2>
 <div class="charts">
-<figure><figcaption><b>Readiness</b> (each minute in the worst state it held): outside ready ${esc(outsideFor(notReadyMs))} of the ${esc(duration(recordedMs / 1000))} recorded</figcaption>
-${timelineSvg(stretches)}
+<figure><figcaption><b>Readiness</b> (each state as long as it held): outside ready ${esc(outsideFor(notReadyMs))} of the ${esc(duration(recordedMs / 1000))} recorded</figcaption>
+${timelineSvg(timelineRuns(h), h.minutes[0]?.start ?? h.now, h.minutes.length)}
 <ul class="legend">${["ready", "probation", "not_ready", "starting", "draining", "gap"].map((s) => swatch(s, stateLabel(s as never))).join("")}</ul></figure>
 <figure><figcaption><b>Tasks per minute</b>: ${solvedHour} solved, ${failedHour} failed in the hour${minute ? `; this minute ${minute.solved} solved, ${minute.failed} failed` : ""}</figcaption>
 ${tasksSvg(h)}
@@ -164,11 +180,11 @@ ${linesSvg("balance-chart", "balance over the last hour", [
 ${linesSvg("load-chart", "queue depth and in-flight over the last hour", [
     { cls: "queue", name: "queued", values: values((s) => peak(s.queueMax)) },
     { cls: "in_flight", name: "in flight", values: values((s) => peak(s.inFlightMax)) },
-  ], count, starts)}
+  ], count, starts, undefined, threads)}
 <ul class="legend">${swatch("queue", "queued")}${swatch("in_flight", "in flight")}</ul></figure>
 </div>
-<h3>Outside ready in the last hour</h3>
-${outside.length ? `<ol id="stretches" reversed>${outside.map((s) => `<li class="${s.state}">${esc(describeStretch(s))}</li>`).join("")}</ol>` : `<p id="stretches">Ready all the time recorded.</p>`}
+<h3>Outside ready in the last hour (newest first)</h3>
+${outside.length ? `<ol id="stretches">${outside.map((s) => `<li class="${s.state}">${esc(describeStretch(s))}</li>`).join("")}</ol>` : `<p id="stretches">Ready all the time recorded.</p>`}
 </section>`;
 }
 
@@ -197,7 +213,14 @@ function unsupportedLine(types: readonly RefusedType[] | undefined): string {
 /** Per minute as the rows write it: two figures below 10 ("0.05", "1.5"), whole above. */
 const perMinute = (n: number) => (n >= 10 ? n.toFixed(0) : n.toFixed(n >= 1 ? 1 : 2).replace(/\.?0+$/, ""));
 
-/** The providers table (docs/health.md, Status page): state, load, the last hour's rates, median solve and time down. */
+/** A plan's limit over the hour (docs/providers.md, Thread plan): its mean of the plan and its range ("7.5 of 12 (5-12)"); "-" for none. */
+function limitText(l: LimitHour | undefined): string {
+  if (!l) return "-";
+  const mean = Math.abs(l.mean - Math.round(l.mean)) < 0.05 ? l.mean.toFixed(0) : l.mean.toFixed(1);
+  return `${mean} of ${l.plan}${l.min === l.max ? "" : ` (${l.min}-${l.max})`}`;
+}
+
+/** The providers table (docs/health.md, Status page): state, load, a plan's limit, the last hour's rates, median solve and time down. */
 function providersSection(m: StatusModel, row: (mark: Mark, cells: string[]) => string): string {
   if (m.providers.length === 0) return "";
   const rows = m.providers.map((p) => {
@@ -206,22 +229,22 @@ function providersSection(m: StatusModel, row: (mark: Mark, cells: string[]) => 
     const rate = (perMin: number, n: number) => (h ? `${perMinute(perMin)} (${n} in ${duration(h.minutes * 60)})` : "-");
     const p50 = h?.p50S === undefined ? "-" : h.p50S < 10 ? `${h.p50S.toFixed(1)}s` : duration(h.p50S);
     const down = !h || h.msKnown === 0 ? "-" : h.msDown === 0 ? "never" : `${duration(h.msDown / 1000)} of ${duration(h.msKnown / 1000)}`;
-    return row(p.mark, [p.name, state, p.load, rate(h?.solvedPerMin ?? 0, h?.solved ?? 0), rate(h?.failedPerMin ?? 0, h?.failed ?? 0), p50, down]);
+    return row(p.mark, [p.name, state, p.load, limitText(h?.limit), rate(h?.solvedPerMin ?? 0, h?.solved ?? 0), rate(h?.failedPerMin ?? 0, h?.failed ?? 0), p50, down]);
   });
   return `<section id="providers-section"><h2>Providers</h2>
-<div class="scroll"><table id="providers" class="stack"><tr><th></th><th>provider</th><th>state</th><th>load</th><th>solved /min</th><th>failed /min</th><th>p50 solve</th><th>down</th></tr>
+<div class="scroll"><table id="providers" class="stack"><tr><th></th><th>provider</th><th>state</th><th>load</th><th>limit (hour)</th><th>solved /min</th><th>failed /min</th><th>p50 solve</th><th>down</th></tr>
 ${rows.join("\n")}
 </table></div>
-<p class="note">In order of preference. Per minute over the last hour (since the start when shorter); p50: the median time from the provider's submit to the solution; down: time it could take no work in the hour, of the time sampled.</p></section>`;
+<p class="note">In order of preference. Per minute over the last hour (since the start when shorter); p50: the median time from the provider's submit to the solution; limit: a thread plan's limit on this replica over the hour, on average of the plan (its lowest and highest); down: time it could take no work in the hour, of the time sampled.</p></section>`;
 }
 
 /** The facts line under the title: where it solves, how wide, which node, which version, how long up. */
 function factsLine(m: StatusModel, f: StatusFacts | undefined): string {
   const rows: [string, string][] = [];
   if (f) {
-    rows.push(["upstream", f.upstreamHost]);
-    rows.push(["simulator", f.simulator ? "yes (built-in, --demo)" : "no"]);
-    rows.push(["threads", String(f.threads)]);
+    if (f.providers) rows.push(["providers", f.providers.join(", ")]);
+    else rows.push(["upstream", f.upstreamHost], ["simulator", f.simulator ? "yes (built-in, --demo)" : "no"]);
+    rows.push([f.providers ? "plan threads" : "threads", String(f.threads)]);
     rows.push(["node", f.peers > 0 ? `${f.nodeId} of ${f.peers} peers` : String(f.nodeId)]);
   }
   rows.push(["version", m.version], ["up", duration(m.uptimeS)], ["health", m.overall]);

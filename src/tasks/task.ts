@@ -78,3 +78,12 @@ export function withoutPayload(params: TaskParams): TaskParams {
 export function isEnded(task: Task): boolean {
   return task.status === "solved" || task.status === "failed";
 }
+
+/**
+ * A task's routing class: its type, and whether it carries a proxy (it then goes only to a provider
+ * that takes the type with one). Whether a provider takes a task now depends on nothing else but
+ * how long the task has waited (docs/providers.md).
+ */
+export function routingClass(task: Pick<Task, "type" | "params">): string {
+  return task.params.proxy === undefined ? task.type : `${task.type}+proxy`;
+}

@@ -10,7 +10,7 @@
 import type { ProtocolCode } from "../base/error_registry.ts";
 import { didYouMean } from "../base/did_you_mean.ts";
 import { CATALOGUE, catalogueEntry, TASK_TYPES, type TaskParams } from "./task_catalogue.ts";
-import { isMisfit, type FieldForm, type FieldSpec, type RefusalReason } from "./task_fields.ts";
+import { isMisfit, textFlag, type FieldForm, type FieldSpec, type RefusalReason } from "./task_fields.ts";
 import { TaskProxy } from "./task_proxy.ts";
 import type { ApiName, ProxyRule, TaskTypeSpec } from "./task_type_spec.ts";
 
@@ -70,6 +70,9 @@ function readFields(entry: TaskTypeSpec, source: Source, rule: ProxyRule, fixed?
     const proxy = source.proxy();
     if (proxy !== undefined && !(proxy instanceof TaskProxy)) return proxy;
     if (proxy === undefined && rule === "required") return refuse("proxy", "ERROR_BAD_PROXY", `is required for a ${entry.type} task`, source.api === "v2" ? "proxyAddress" : "proxy");
+    if (proxy !== undefined && entry.proxyTypes && !entry.proxyTypes.includes(proxy.type)) {
+      return refuse("proxytype", "ERROR_BAD_PROXY", `expected ${entry.proxyTypes.join(" or ")} for a ${entry.type} task`, source.api === "v2" ? "proxyType" : "proxytype");
+    }
     if (proxy !== undefined) out.proxy = proxy;
   }
   const broken = entry.check?.(out);
@@ -145,11 +148,24 @@ function pick(names: (e: TaskTypeSpec) => readonly ApiName[], wanted: string, va
   return { param, allowed: [...new Set(candidates.flatMap((c) => c.name.when?.[param] ?? []))].filter((v) => v !== "") };
 }
 
+/**
+ * 2captcha's flags that make an image upload (`method=base64|post`) a family the worker does not
+ * solve (2captcha API reference: `coordinatescaptcha=1` answers click coordinates, `canvas=1` an
+ * outline): refused as a method not served, rather than solved as a text image or a grid whose
+ * answer the client cannot read.
+ */
+const OTHER_IMAGE_FAMILIES: Readonly<Record<string, string>> = { coordinatescaptcha: "coordinates", canvas: "canvas" };
+
 /** 2captcha's legacy in.php parameters: the `method` (and, where one method serves several types, the parameters that tell them apart) picks the type. */
 export function readLegacyTask(p: LegacyParams): TaskVerdict {
   const method = textOf(p, "method");
   // 2captcha reads a request without a method as an upload without a file.
   if (method === undefined) return refuse("method", "ERROR_ZERO_CAPTCHA_FILESIZE", "is required");
+  if (method === "base64" || method === "post") {
+    for (const [flag, family] of Object.entries(OTHER_IMAGE_FAMILIES)) {
+      if (textFlag(textOf(p, flag) ?? "") === true) return refuse(flag, "ERROR_NO_SUCH_METHOD", `asks for a ${family} captcha, which the worker does not solve`);
+    }
+  }
   const picked = pick((e) => e.legacy, method, (param) => (textOf(p, param) ?? "").toLowerCase());
   if (picked === undefined) return refuse("method", "ERROR_NO_SUCH_METHOD", `expected one of ${[...new Set(ENTRIES.flatMap((e) => e.legacy.map((n) => n.name)))].join(", ")}`);
   if ("param" in picked) return refuse(picked.param, "ERROR_BAD_PARAMETERS", `expected one of ${picked.allowed.join(", ")} with method=${method}`);

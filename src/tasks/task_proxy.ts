@@ -54,9 +54,13 @@ export class TaskProxy {
     return new TaskProxy({ type: type as ProxyType, host: r.host, port, login, password });
   }
 
-  /** `login:password@host:port` or `host:port` (2captcha's and CaptchaAI's `proxy`) with its `proxytype`. */
+  /**
+   * `login:password@host:port` or `host:port` (2captcha's and CaptchaAI's `proxy`) with its
+   * `proxytype`. The login ends at the first colon (it holds none), so a password may hold colons,
+   * as it may in the JSON APIs' `proxyPassword`: the same proxy reads the same in every API.
+   */
   static parse(proxy: string, proxytype: string): TaskProxy | string {
-    const m = /^(?:([^@]*):([^@]*)@)?(\[[^\]]*\]|[^:@]*):([^:@]*)$/.exec(proxy.trim());
+    const m = /^(?:([^:@]*):([^@]*)@)?(\[[^\]]*\]|[^:@]*):([^:@]*)$/.exec(proxy.trim());
     if (!m) return "expected login:password@host:port or host:port";
     return TaskProxy.of({ type: proxytype, host: m[3]!, port: m[4]!, login: m[1], password: m[2] });
   }

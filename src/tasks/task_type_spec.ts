@@ -1,6 +1,7 @@
 /** The shape of one task catalogue entry (task_catalogue.ts): a type's fields, its names in each API, its upstream forms (in.php, and each JSON-API dialect's task) and its solution's forms. */
 import type { FieldSpec } from "./task_fields.ts";
 import type { SolutionSpec } from "./task_solution.ts";
+import type { ProxyType } from "./task_proxy.ts";
 
 export type TaskKind = "image" | "token";
 export type Fields = Readonly<Record<string, FieldSpec>>;
@@ -65,6 +66,8 @@ export interface TaskTypeSpec<T extends string = string, F extends Fields = Fiel
   readonly check?: (params: Readonly<Record<string, unknown>>) => { field: string; why: string } | undefined;
   /** Whether its tasks may carry a proxy (`proxy`, `proxytype`) and a user agent. */
   readonly proxy: ProxyRule;
+  /** The proxy types the upstream takes for it, where not all of them. @default every one of PROXY_TYPES */
+  readonly proxyTypes?: readonly ProxyType[];
   /** 2captcha's legacy `method` names for it (in.php). */
   readonly legacy: readonly ApiName[];
   /** The JSON API's task type names (2captcha API v2, anti-captcha, CapSolver's spellings) and their aliases. */

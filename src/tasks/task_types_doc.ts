@@ -41,6 +41,7 @@ function describeType(e: TaskTypeSpec): TypeDoc {
     fields[name] = { ...spec.describe(), names: { legacy, v2: spec.v2, upstream: spec.upstream === undefined ? legacy[0]! : spec.upstream } };
   }
   if (e.proxy !== "none") for (const [name, doc] of Object.entries(PROXY_FIELDS)) fields[name] = { ...doc, required: e.proxy === "required" };
+  if (e.proxyTypes && fields.proxytype) fields.proxytype = { ...fields.proxytype, pattern: e.proxyTypes.join("|") };
   return { type: e.type, kind: e.kind, title: e.title, proxy: e.proxy, fields, names: { legacy: e.legacy, v2: e.v2, upstream: e.upstream, dialects: e.dialects } };
 }
 

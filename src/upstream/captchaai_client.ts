@@ -48,7 +48,8 @@ export interface CaptchaAiClientOptions {
 
 export interface CaptchaAiClient {
   submit(task: TaskParams, signal?: AbortSignal): Promise<Outcome<string>>;
-  poll(id: string, signal?: AbortSignal): Promise<Outcome<RawAnswer>>;
+  /** `proxy`: the task's, whose password is redacted from the answer as the key is (an upstream may echo it). */
+  poll(id: string, signal?: AbortSignal, proxy?: TaskProxy): Promise<Outcome<RawAnswer>>;
   balance(signal?: AbortSignal): Promise<Outcome<number>>;
   report(id: string, correct: boolean, signal?: AbortSignal): Promise<Outcome<string>>;
   /** Closes idle upstream connections. */
@@ -102,7 +103,7 @@ export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClien
 
   return {
     submit: (task, signal) => call(SUBMIT, inUrl, taskToForm(task), text(idValue), signal, task.proxy),
-    poll: (id, signal) => call(POLL, resUrl, { action: "get", id }, (a) => (a.request === "" ? undefined : a), signal),
+    poll: (id, signal, proxy) => call(POLL, resUrl, { action: "get", id }, (a) => (a.request === "" ? undefined : a), signal, proxy),
     balance: (signal) => call(BALANCE, resUrl, { action: "getbalance" }, text(balanceValue), signal),
     report: (id, correct, signal) =>
       call(REPORT, resUrl, { action: correct ? "reportgood" : "reportbad", id }, text((r) => r), signal),

@@ -1,6 +1,7 @@
 /** A classified upstream answer: what the solver acts on, with the upstream's code kept. */
 import type { FailureBlame } from "../tasks/task.ts";
 import type { OutcomeKind } from "./endpoints.ts";
+import type { TransportCause } from "./transport_cause.ts";
 
 export type { OutcomeKind };
 
@@ -12,8 +13,11 @@ export type Outcome<T> =
   | { kind: "not_ready" }
   | { kind: "fatal_account"; code: string; message: string }
   | { kind: "back_off"; code: string; message: string }
-  /** `maybeDelivered`: the request may have reached the upstream (a submit must then not be repeated). */
-  | { kind: "transient"; code: string; message: string; maybeDelivered: boolean }
+  /**
+   * `maybeDelivered`: the request may have reached the upstream (a submit must then not be repeated).
+   * `cause`: why no answer came, for a call that got none (DNS, refused, reset, TLS, a timeout).
+   */
+  | { kind: "transient"; code: string; message: string; maybeDelivered: boolean; cause?: TransportCause }
   /** `blame` "nobody": the upstream does not take the task's type (an `unsupported` code); neither health nor the client is charged. */
   | { kind: "task_failed"; code: string; message: string; blame: Blame | "nobody" };
 

@@ -10,6 +10,7 @@
 import type { Clock } from "../base/clock.ts";
 import type { Outcome } from "./outcome.ts";
 import { StaleConnectionError, type Transport, type TransportResponse } from "./transport.ts";
+import { causeOfCode, causeOfTimer, describeTransportCause } from "./transport_cause.ts";
 
 /** What every call of one client shares. */
 export interface CallSetup {
@@ -80,7 +81,7 @@ export async function callUpstream<T>(s: CallSetup, r: CallRequest<T>): Promise<
     if (res.body === undefined) return { kind: "transient", code: "BAD_BODY", message: `The upstream body is over ${s.maxBodyBytes} bytes.`, maybeDelivered: true };
     return r.classify({ status: res.status, contentType: res.contentType, body: res.body });
   } catch (err) {
-    return transportFailure(err, { timedOut, writable, timeoutMs: s.timeoutMs, connectTimeoutMs: s.connectTimeoutMs, name: r.name, callerAborted: signal?.aborted === true });
+    return transportFailure(err, { timedOut, writable, timeoutMs: s.timeoutMs, connectTimeoutMs: s.connectTimeoutMs, name: r.name, url: r.url, callerAborted: signal?.aborted === true });
   } finally {
     timer.cancel();
     connectTimer.cancel();
@@ -96,27 +97,33 @@ interface FailedCall {
   timeoutMs: number;
   connectTimeoutMs: number;
   name: string;
+  url: URL;
   callerAborted: boolean;
 }
 
-/** A call that ended without an answer; nothing was delivered unless the request could be written. */
+/** A call that ended without an answer, with its cause named; nothing was delivered unless the request could be written. */
 function transportFailure<T>(err: unknown, c: FailedCall): Outcome<T> {
   if (c.timedOut !== undefined && !c.writable) {
-    const ms = c.timedOut === "connect" ? c.connectTimeoutMs : c.timeoutMs;
-    return { kind: "transient", code: "CONNECT_TIMEOUT", message: `Upstream connect timed out after ${ms}ms: ${c.name}.`, maybeDelivered: false };
+    const cause = causeOfTimer("connect_timeout", c.url, c.timedOut === "connect" ? c.connectTimeoutMs : c.timeoutMs);
+    return { kind: "transient", code: "CONNECT_TIMEOUT", message: `${capitalize(describeTransportCause(cause))}: ${c.name}.`, maybeDelivered: false, cause };
   }
   if (c.timedOut !== undefined) {
-    return { kind: "transient", code: "TIMEOUT", message: `Upstream timed out after ${c.timeoutMs}ms: ${c.name}.`, maybeDelivered: true };
+    const cause = causeOfTimer("timeout", c.url, c.timeoutMs);
+    return { kind: "transient", code: "TIMEOUT", message: `${capitalize(describeTransportCause(cause))}: ${c.name}.`, maybeDelivered: true, cause };
   }
   if (c.callerAborted) return { kind: "transient", code: "ABORTED", message: `The call to ${c.name} was cancelled.`, maybeDelivered: c.writable };
   const code = errorCode(err);
+  const cause = causeOfCode(code === "UNKNOWN" ? undefined : code, c.url);
   return {
     kind: "transient",
     code: "NETWORK",
-    message: `Upstream unreachable (${code}): ${c.name}.`,
+    message: `${capitalize(describeTransportCause(cause))}: ${c.name}.`,
     maybeDelivered: c.writable && !NOT_DELIVERED.has(code),
+    cause,
   };
 }
+
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** The system error code under fetch's "fetch failed" TypeError. */
 function errorCode(err: unknown): string {

@@ -57,7 +57,8 @@ export interface V2Client {
   /** createTask; ERROR_TASK_NOT_SUPPORTED (charged to nobody, nothing sent) for a task the dialect does not take. */
   submit(task: TaskParams, signal?: AbortSignal): Promise<Outcome<string>>;
   /** getTaskResult: not_ready while processing; ok with `{request: solution, fields: {cost?, ...}}`. */
-  poll(id: string, signal?: AbortSignal): Promise<Outcome<RawAnswer>>;
+  /** `proxy`: the task's, whose password is redacted from the answer as the key is (a service may echo it). */
+  poll(id: string, signal?: AbortSignal, proxy?: TaskProxy): Promise<Outcome<RawAnswer>>;
   /** getBalance, in USD. */
   balance(signal?: AbortSignal): Promise<Outcome<number>>;
   /**
@@ -147,7 +148,7 @@ export function createV2Client(o: V2ClientOptions): V2Client {
         return { kind: "ok", value: id };
       }, signal, params.proxy);
     },
-    poll: async (id, signal) => {
+    poll: async (id, signal, proxy) => {
       const ready = early.get(id);
       if (ready !== undefined) {
         early.delete(id);
@@ -158,7 +159,7 @@ export function createV2Client(o: V2ClientOptions): V2Client {
         // anti-captcha and 2captcha say processing; CapSolver also idle (queued: its getTaskResult page).
         if (r.status === "processing" || r.status === "idle") return { kind: "not_ready" };
         return undefined;
-      }, signal);
+      }, signal, proxy);
     },
     balance: (signal) => call<number>(BALANCE, "getBalance", {}, (r) => {
       const usd = typeof r.balance === "number" || typeof r.balance === "string" ? balanceValue(String(r.balance)) : undefined;

@@ -1,4 +1,4 @@
-/** Every spelling of a key the worker must redact: raw, upper case, percent (both cases), form (both cases), JSON (escapes and \u00XX), HTML entities, hex, base64/base64url at each alignment. */
+/** Every spelling of a key (or another secret) the worker must redact: raw, upper case, percent (both cases), form (both cases), JSON (escapes and \u00XX), HTML entities, hex, base64/base64url at each alignment; and a search that finds a secret in any of them. */
 const lower = (s: string) => s.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase());
 
 /** The spellings of `key`, by name, each as it would appear inside a larger text. */
@@ -28,4 +28,41 @@ export function keySpellings(key: string): Record<string, string> {
     }
   }
   return out;
+}
+
+const BITS = (s: string, alphabet: string) => [...s].map((c) => alphabet.indexOf(c).toString(2).padStart(6, "0")).join("");
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/**
+ * Where a secret (a key, a proxy password) shows in `text` in any spelling the search can decode
+ * (raw in any letter case, or its first 12 characters; percent or form escapes; JSON \\u escapes and
+ * HTML entities; hex; base64 and base64url at any bit offset); [] when nowhere. It decodes what it
+ * finds rather than spelling the secret out, so it does not share the redactor's idea of a spelling.
+ */
+export function findSecret(text: string, key: string): string[] {
+  const found: string[] = [];
+  if (text.includes(key) || text.includes(key.slice(0, 12))) found.push("raw");
+  const folded = text.toLowerCase();
+  if (folded.includes(key.toLowerCase()) || folded.includes(key.slice(0, 12).toLowerCase())) found.push("raw in another letter case");
+  const unescaped = text.replace(/\+/g, " ").replace(/(?:%[0-9a-fA-F]{2})+/g, (m) => {
+    try {
+      return decodeURIComponent(m);
+    } catch {
+      return m;
+    }
+  });
+  if (unescaped.includes(key)) found.push("percent-decoded");
+  const entities = text
+    .replace(/\\u([0-9a-fA-F]{4})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
+    .replace(/&#[xX]([0-9a-fA-F]+);/g, (_m, h: string) => String.fromCodePoint(parseInt(h, 16)))
+    .replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Number(d)));
+  if (entities.includes(key)) found.push("unicode-escapes or entities decoded");
+  for (const run of text.match(/[0-9a-fA-F]{24,}/g) ?? []) {
+    for (const start of [0, 1]) if (Buffer.from(run.slice(start), "hex").toString("latin1").includes(key)) found.push(`hex ${run.slice(0, 20)}...`);
+  }
+  const keyBits = [...Buffer.from(key)].map((b) => b.toString(2).padStart(8, "0")).join("");
+  for (const run of text.match(/[A-Za-z0-9+/_-]{16,}/g) ?? []) {
+    if (BITS(run.replaceAll("-", "+").replaceAll("_", "/"), B64).includes(keyBits)) found.push(`base64 ${run.slice(0, 20)}...`);
+  }
+  return found;
 }

@@ -5,6 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import { createCaptchaAiClient, type Endpoint } from "../../src/upstream/captchaai_client.ts";
 import { taskToForm } from "../../src/upstream/task_form.ts";
+import { TaskProxy } from "../../src/tasks/task_proxy.ts";
 import { FakeClock, settle } from "../_support/fake_clock.ts";
 import { startScriptedUpstream, type ScriptedUpstream } from "../_support/scripted_upstream.ts";
 import { PNG_B64, pngOfSize } from "../_support/images.ts";
@@ -156,6 +157,21 @@ describe("CaptchaAI client request shape and transport failures", () => {
     assert.equal(up.requests.at(-1)!.url, "/res.php");
     assert.deepEqual(Object.fromEntries(new URLSearchParams(up.requests.at(-1)!.body)), { key: KEY, json: "1", action: "get", id: "12345", soft_id: "42" });
     assert.ok(up.requests.every((q) => !q.url.includes(KEY)));
+  });
+
+  test("a poll given the task's proxy redacts its password from what the answer echoes: the solution, the user agent, a code", async () => {
+    const proxy = TaskProxy.parse("alice:pr0xy-Pa55word@10.1.2.3:8080", "HTTP") as TaskProxy;
+    const c = createCaptchaAiClient({ baseUrl: up.url, apiKey: KEY });
+    const echo = "alice:pr0xy-Pa55word@10.1.2.3:8080 PR0XY-PA55WORD cHIweHktUGE1NXdvcmQ=";
+    up.answer((_r, res) => res.end(JSON.stringify({ status: 1, request: `0.token ${echo}`, user_agent: `UA/1 ${echo}` })));
+    const solved = await c.poll("77", undefined, proxy);
+    assert.equal(solved.kind, "ok");
+    assert.ok(!JSON.stringify(solved).toLowerCase().includes("pa55word") && JSON.stringify(solved).includes("[REDACTED]"), JSON.stringify(solved));
+    up.answer((_r, res) => res.end(JSON.stringify({ status: 0, request: `ERROR_PROXY_CONNECTION_FAILED ${echo}` })));
+    const failed = await c.poll("77", undefined, proxy);
+    assert.ok(!JSON.stringify(failed).toLowerCase().includes("pa55word"), JSON.stringify(failed));
+    // Without the proxy the client cannot know the password: the solver passes the task's.
+    assert.ok(JSON.stringify(await c.poll("77")).includes("pr0xy-Pa55word"));
   });
 
   test("a balance is a decimal number: hex, binary, octal or Infinity spellings are a bad body, not a balance", async () => {

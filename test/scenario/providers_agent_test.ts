@@ -23,6 +23,11 @@ describe("HAProxy agent over providers", () => {
       assert.equal(await agent(), "up ready 25%\n", "2 plan threads, 6 tasks out: paid work counts as load, its slots not as capacity");
       await advance(r.clock, 25_000);
       await eventually(() => ids.every((id) => r.worker.pool.find(id)?.status === "solved"), "all solved");
+      // The four waited 5 s on the full plan: a sixth of the 30 s so far is saturation (docs/providers.md, Thread plan), which halves the weight.
+      assert.deepEqual(r.worker.view.evaluate().warnings.map((w) => w.kind), ["saturation"]);
+      assert.equal(await agent(), "up ready 50%\n");
+      await advance(r.clock, 60_000);
+      await eventually(() => r.worker.view.evaluate().warnings.length === 0, "5 s of 90: under --max-saturation");
       assert.equal(await agent(), "up ready 100%\n");
     }, AGENT));
 

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SOLVE_EDGES_S } from "../../src/status_report/provider_history.ts";
+import { usd } from "../../src/status_report/provider_rows.ts";
 import { runMain } from "../_support/cli.ts";
 import { advance, eventually } from "../_support/harness.ts";
 import { postImage, withProviders, type ProvidersRig as Rig } from "../_support/providers_rig.ts";
@@ -48,8 +49,9 @@ describe("providers on the status page", () => {
       const rows = await providerRows(r);
       const metrics = await (await fetch(`${r.base}/metrics`)).text();
       for (const name of ["plan", "paid"]) {
-        const [, state, , solved, failed, p50] = rows.get(name)!.cells;
+        const [, state, , limit, solved, failed, p50] = rows.get(name)!.cells;
         assert.equal(state, "up");
+        assert.equal(limit, name === "plan" ? "2 of 2" : "-", "a plan's limit over the hour (never refused: the whole plan); none for a per-solve provider");
         const solves = counted(metrics, "captcha_worker_provider_tasks_total", `provider="${name}",type="image",outcome="solved"`);
         assert.match(solved!, new RegExp(` \\(${solves} in 1m\\)$`), `${name}: the hour's solves are /metrics' count`);
         assert.match(failed!, / \(0 in 1m\)$/);
@@ -60,8 +62,8 @@ describe("providers on the status page", () => {
         assert.ok(shown >= lo! && shown <= hi!, `${name}: p50 ${p50} within (${lo}, ${hi}] of ${times.join(",")}`);
       }
       const paidSolves = counted(metrics, "captcha_worker_provider_tasks_total", 'provider="paid",type="image",outcome="solved"');
-      assert.equal(rows.get("paid")!.cells[2], `$${(0.002 * paidSolves).toFixed(2)} of $20.00 today, 0 in flight`);
-      assert.equal(rows.get("plan")!.cells[6], "never", "up all the time sampled");
+      assert.equal(rows.get("paid")!.cells[2], `${usd(0.002 * paidSolves)} of $20.00 today, 0 in flight`);
+      assert.equal(rows.get("plan")!.cells[7], "never", "up all the time sampled");
     }, { paidBudget: 20 }));
 
   test("a provider refusing its key is a WARN row saying why as provider_down does, counted as time down, and status --json lists it too", () =>
@@ -74,7 +76,7 @@ describe("providers on the status page", () => {
       assert.equal(rows.get("paid")!.mark, "warn");
       assert.equal(rows.get("paid")!.cells[1], "down: upstream_auth=ERROR_KEY_DOES_NOT_EXIST");
       assert.equal(rows.get("plan")!.mark, "ok");
-      assert.match(rows.get("paid")!.cells[6]!, /^(5\ds|1m) of 1m/, "down from the first sample that saw it (every 5 s)");
+      assert.match(rows.get("paid")!.cells[7]!, /^(5\ds|1m) of 1m/, "down from the first sample that saw it (every 5 s)");
       const warning = ((await (await fetch(`${r.base}/health/ready`)).json()) as { warnings: string[] }).warnings;
       assert.ok(warning.includes(`provider_down=paid:${rows.get("paid")!.cells[1]!.slice("down: ".length)}`), "the reason as provider_down says it");
 

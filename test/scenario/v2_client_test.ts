@@ -241,9 +241,12 @@ describe("JSON-API client: every answer becomes its class", () => {
     assert.ok(!message.includes(KEY) && !message.includes("pr0xy-pa55"), message);
     assert.ok(message.includes("[REDACTED]"));
     assert.ok(up.requests.at(-1)!.body.includes("pr0xy-pa55"), "the password itself went in the request body");
-    provider.next("getTaskResult", 200, { errorId: 0, status: "ready", solution: { gRecaptchaResponse: `tok-${KEY}` } });
-    const answer = valueOf(await c.poll("77"));
-    assert.ok(!JSON.stringify(answer).includes(KEY));
+    provider.next("getTaskResult", 200, { errorId: 0, status: "ready", solution: { gRecaptchaResponse: `tok-${KEY}-pr0xy-pa55`, userAgent: "UA pr0xy-pa55" } });
+    const answer = valueOf(await c.poll("77", undefined, p));
+    assert.ok(!JSON.stringify(answer).includes(KEY) && !JSON.stringify(answer).includes("pr0xy-pa55"), JSON.stringify(answer));
+    provider.next("getTaskResult", 200, refusal("ERROR_PROXY_CONNECT_REFUSED", "proxy alice:pr0xy-pa55@10.1.2.3 refused"));
+    const refused = await c.poll("77", undefined, p);
+    assert.ok(!JSON.stringify(refused).includes("pr0xy-pa55"), JSON.stringify(refused));
     c.close();
   });
 

@@ -82,7 +82,7 @@ describe("gateway in the demo", () => {
     await pollUntil("the banner", () => out.includes("Stop with Ctrl-C"), { timeoutMs: 10_000, intervalMs: 25 });
     const key = /demo client key (demo-[0-9a-f]{24})/.exec(out)?.[1];
     assert.ok(key, out);
-    const submit = /curl "([^"]*\/in\.php[^"]*)"/.exec(out)![1]!;
+    const submit = /curl (?:-s )?"([^"]*\/in\.php[^"]*)"/.exec(out)![1]!;
     const answer = (await (await fetch(submit)).json()) as { status: number; request: string };
     assert.equal(answer.status, 1);
     const text = await pollUntil("the answer", async () => {

@@ -10,44 +10,12 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { test } from "node:test";
 import { collectOutput, spawnCli, waitForStart } from "../_support/cli.ts";
-import { keySpellings } from "../_support/key_spellings.ts";
+import { findSecret as findKey, keySpellings } from "../_support/key_spellings.ts";
 import { pollUntil } from "../_support/net.ts";
 import { startScriptedUpstream } from "../_support/scripted_upstream.ts";
 import { PNG_B64 } from "../_support/images.ts";
 
 const KEYS = ["DISTINCT0123456789abcdef0123456789", "DISTINCT!key'with(all)~five*-._"];
-
-const BITS = (s: string, alphabet: string) => [...s].map((c) => alphabet.indexOf(c).toString(2).padStart(6, "0")).join("");
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/** Where the key shows in `text` in any spelling the search can decode; [] when nowhere. */
-function findKey(text: string, key: string): string[] {
-  const found: string[] = [];
-  if (text.includes(key) || text.includes(key.slice(0, 12))) found.push("raw");
-  const folded = text.toLowerCase();
-  if (folded.includes(key.toLowerCase()) || folded.includes(key.slice(0, 12).toLowerCase())) found.push("raw in another letter case");
-  const unescaped = text.replace(/\+/g, " ").replace(/(?:%[0-9a-fA-F]{2})+/g, (m) => {
-    try {
-      return decodeURIComponent(m);
-    } catch {
-      return m;
-    }
-  });
-  if (unescaped.includes(key)) found.push("percent-decoded");
-  const entities = text
-    .replace(/\\u([0-9a-fA-F]{4})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
-    .replace(/&#[xX]([0-9a-fA-F]+);/g, (_m, h: string) => String.fromCodePoint(parseInt(h, 16)))
-    .replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Number(d)));
-  if (entities.includes(key)) found.push("unicode-escapes or entities decoded");
-  for (const run of text.match(/[0-9a-fA-F]{24,}/g) ?? []) {
-    for (const start of [0, 1]) if (Buffer.from(run.slice(start), "hex").toString("latin1").includes(key)) found.push(`hex ${run.slice(0, 20)}...`);
-  }
-  const keyBits = [...Buffer.from(key)].map((b) => b.toString(2).padStart(8, "0")).join("");
-  for (const run of text.match(/[A-Za-z0-9+/_-]{16,}/g) ?? []) {
-    if (BITS(run.replaceAll("-", "+").replaceAll("_", "/"), B64).includes(keyBits)) found.push(`base64 ${run.slice(0, 20)}...`);
-  }
-  return found;
-}
 
 test("a key echoed by the upstream in any spelling never leaves the worker: solutions, error codes, HTML, health, logs", async () => {
   for (const key of KEYS) {

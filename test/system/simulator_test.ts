@@ -86,6 +86,8 @@ describe("simulator protocol", () => {
     assert.match(await submit(), /^OK\|/);
     assert.deepEqual(await json(await fetch(new URL("__sim/counts", small.url))), { ...small.counts(), busyThreads: 1, capacityRefusals: 2 });
     await clock.advance(1000);
+    const usage = small.counts();
+    assert.deepEqual([usage.busyThreadSeconds, usage.peakBusyThreads], [3, 2], "busy threads over time: two for a second, then one for a second; two at most");
   });
 
   test("key and parameter errors use the real codes", async () => {
@@ -137,7 +139,7 @@ describe("simulator protocol", () => {
     assert.equal(counts.keyInQuery, 1, "only the query-string test above");
     await ctl("reset");
     assert.deepEqual(await json(await ctl("counts", undefined, "GET")), {
-      requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0, busyThreads: 0, capacityRefusals: 0, bannedRequests: 0, unsupportedRefusals: 0,
+      requests: {}, submitted: 0, keyInQuery: 0, idleClosed: 0, staleDropped: 0, busyThreads: 0, capacityRefusals: 0, busyThreadSeconds: 0, peakBusyThreads: 0, bannedRequests: 0, unsupportedRefusals: 0,
       spentUsd: 0, charged: { image: 0, token: 0 },
     });
     assert.equal((await ctl("nothing-here", undefined, "GET")).status, 404);

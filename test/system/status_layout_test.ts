@@ -38,7 +38,7 @@ test("the status page with its longest texts has nothing wider than the viewport
     checks: { captchaai_api: { status: "down" as const, response_ms: null, checked_at: "2026-01-01T06:01:30.000Z", stale: true, error: `getbalance failed: ${code}` } },
     providers: [provider, { ...provider, name: "q".repeat(32), state: "removed" as const, reason: null }],
   };
-  const hours = [{ name: provider.name, minutes: 60, solved: 123_456, failed: 123_456, solvedPerMin: 2057.6, failedPerMin: 2057.6, p50S: 599.9, msDown: 3_599_000, msKnown: 3_600_000 }];
+  const hours = [{ name: provider.name, minutes: 60, solved: 123_456, failed: 123_456, solvedPerMin: 2057.6, failedPerMin: 2057.6, p50S: 599.9, msDown: 3_599_000, msKnown: 3_600_000, limit: { mean: 999.9, min: 1, max: 1000, plan: 1000 } }];
   const html = renderHtml(statusModel({ ready, dependencies, health: {} }, { tasks: history.view().totals, providers: hours }), 5, {
     history: history.view(),
     changes: [{ at: clock.now(), from: "ready", to: "not_ready", issues: [longIssue, codeIssue] }],
@@ -48,7 +48,7 @@ test("the status page with its longest texts has nothing wider than the viewport
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const browser = await launchChromium(chromiumPath);
   try {
-    for (const [width, height] of [[1200, 900], [390, 900]] as const) {
+    for (const [width, height] of [[1200, 900], [390, 844]] as const) {
       const page = await browser.open(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, width, height);
       const got = await page.evaluate<{ scrollWidth: number; clientWidth: number; wide: string[] }>(`({
         scrollWidth: document.documentElement.scrollWidth,

@@ -184,8 +184,8 @@ describe("status page", () => {
       await eventually(() => h.worker.notifier.last.state === "ready", "ready again");
       await advance(h.clock, 60_000, 5000);
       const page = await (await fetch(h.base + "/")).text();
-      assert.match(page, /<g class="stretch not_ready"><title>[^<]*not ready \(2m\d*s? outside ready\): low_balance=\$0\.00<\/title>/);
-      assert.match(page, /<ol id="stretches" reversed><li class="not_ready">[^<]*low_balance=\$0\.00<\/li>/);
+      assert.match(page, /<g class="stretch not_ready"><title>[^<]*not ready for 2m\d*s?: low_balance=\$0\.00<\/title>/);
+      assert.match(page, /<ol id="stretches"><li class="not_ready">[^<]*not ready \(2m\d*s? outside ready\): low_balance=\$0\.00<\/li>/);
       assert.match(page, /<ol id="changes"><li><time [^>]*>[^<]*<\/time> not_ready → <b>ready<\/b><\/li><li><time [^>]*>[^<]*<\/time> ready → <b>not_ready<\/b>: <code>low_balance=\$0\.00<\/code><\/li>/);
       assert.match(page, new RegExp(`<dt>upstream</dt> <dd>${h.sim.url.host.replaceAll(".", "\\.")}</dd>`));
       assert.match(page, /<dt>simulator<\/dt> <dd>no<\/dd>[\s\S]*<dt>threads<\/dt> <dd>5<\/dd>/);
@@ -223,7 +223,7 @@ describe("status page", () => {
       await pollUntil("ready again", async () => (await fetch(base + "/health/ready")).status === 200, { timeoutMs: 30_000, intervalMs: 100 });
 
       const simHost = new URL(sim).host;
-      for (const [width, height] of [[1200, 900], [390, 900]] as const) {
+      for (const [width, height] of [[1200, 900], [390, 844]] as const) {
         const page = await browser.open(base + "/", width, height);
         const got = await page.evaluate<{ html: string; scrollWidth: number; clientWidth: number; svgs: { id: string; width: number }[] }>(`({
           html: document.documentElement.outerHTML,
@@ -242,8 +242,12 @@ describe("status page", () => {
         assert.deepEqual(got.svgs.map((s) => s.id), ["timeline", "tasks-chart", "balance-chart", "load-chart"]);
         for (const s of got.svgs) assert.ok(s.width > 250 && s.width <= got.clientWidth, `${s.id} scales to the page: ${s.width} px at ${width}`);
         const html = got.html;
-        assert.match(html, /<g class="stretch not_ready"><title>[^<]*not ready \([^)]*outside ready\): [^<]*low_balance=\$0\.49[^<]*<\/title>/);
-        assert.match(html, /<ol id="stretches" reversed(?:="")?>[\s\S]*?<li class="not_ready">[^<]*low_balance=\$0\.49<\/li>/);
+        assert.match(html, /<g class="stretch not_ready"><title>[^<]*not ready for [^:]*: [^<]*low_balance=\$0\.49[^<]*<\/title>/);
+        assert.match(html, /<ol id="stretches">[\s\S]*?<li class="not_ready">[^<]*low_balance=\$0\.49<\/li>/);
+        assert.doesNotMatch(html, /<ol[^>]* reversed/, "both lists count from 1, newest first");
+        // In proportion: a spell of seconds is a sliver beside the green of the minutes it fell in, never the whole of them.
+        const band = (state: string) => [...html.matchAll(new RegExp(`<g class="stretch ${state}"><title>[^<]*</title><rect x="[\\d.]+" y="8" width="([\\d.]+)"`, "g"))].reduce((n, m) => n + Number(m[1]), 0);
+        assert.ok(band("ready") > 2 * band("not_ready"), `green ${band("ready")} against red ${band("not_ready")}`);
         assert.match(html, /<svg id="tasks-chart"[\s\S]*<rect class="solved"[\s\S]*<\/svg>/);
         assert.match(html, /<svg id="tasks-chart"[\s\S]*<rect class="failed"[\s\S]*<\/svg>/);
         assert.match(html, /ready → <b>not_ready<\/b>: <code>low_balance=\$0\.49<\/code>/);

@@ -64,6 +64,9 @@ export const CLOUDFLARE_CHALLENGE = {
   title: "Cloudflare Challenge page: a cf_clearance cookie (proxy required)",
   fields: challengeFields,
   proxy: "required",
+  // CaptchaAI's official SDK (2.0.x) and MCP server take HTTP or HTTPS proxies for it; a SOCKS one
+  // would be refused ERROR_BAD_PROXY after the task was accepted.
+  proxyTypes: ["HTTP", "HTTPS"],
   legacy: [{ name: "cloudflare_challenge" }],
   // CapSolver's name; 2captcha and anti-captcha have none (2captcha solves it as Turnstile with pagedata).
   v2: [{ name: "AntiCloudflareTask", proxy: "required" }, { name: "CloudflareChallengeTask", proxy: "required" }],

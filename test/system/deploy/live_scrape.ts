@@ -2,7 +2,8 @@
  * One scrape of the real built executable, set up so every family the monitoring files use has
  * samples to check names and labels against: --demo --demo-overflow (two simulated providers, a
  * plan and a per-solve one with a budget, each with solves; the gateway with its callbacks),
- * --state-dir, a first solve of the demo's sample traffic, and --peers with a live peer (a scripted node:http server), a dead one and a
+ * --state-dir, a first solve of the demo's sample traffic, a task a provider fails (bytes that are
+ * no image: a failed outcome at a provider), and --peers with a live peer (a scripted node:http server), a dead one and a
  * forwarded request with a wrong token (peer_requests_total's three outcomes). Shared by the
  * Prometheus, Grafana and Compose checks; PromQL is read by regular expressions (what the
  * queries here use: selectors, `by`/`on`/`ignoring`/`without` lists, legend `{{label}}`s).
@@ -64,6 +65,10 @@ async function scrapeOnce(): Promise<Scrape> {
     await (await fetch(base + "/v1/tasks/1026")).text(); // past the id's deadline: answered as failed, owner_unavailable
     const refused = await fetch(base + "/v1/tasks/1024", { headers: { "x-captcha-worker-forwarded": "1", "x-captcha-worker-peer-token": "wrong" } });
     assert.ok(refused.status >= 400 && refused.status < 500, `refused: ${refused.status}`);
+    // Bytes that are no image: the simulator refuses them (ERROR_WRONG_FILE_EXTENSION), a failure at a provider.
+    const notImage = await fetch(base + "/v1/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "image", image: Buffer.alloc(150, 0x41).toString("base64") }) });
+    assert.equal(notImage.status, 202, await notImage.clone().text());
+    await notImage.body?.cancel();
     // The demo's sample traffic: a solve gives the solve-time histogram its series.
     const text = await pollUntil("a solve in /metrics", async () => {
       const res = await fetch(base + "/metrics");
@@ -71,7 +76,8 @@ async function scrapeOnce(): Promise<Scrape> {
       const body = await res.text();
       // A solve on each provider: the overflow's comes once a task has waited 5 s for the plan.
       const both = /^captcha_worker_provider_tasks_total\{provider="captchaai",/m.test(body) && /^captcha_worker_provider_tasks_total\{provider="2captcha",/m.test(body);
-      return /^captcha_worker_solve_duration_seconds_bucket\{/m.test(body) && both ? body : undefined;
+      const failed = /^captcha_worker_provider_tasks_total\{[^}]*outcome="failed"/m.test(body);
+      return /^captcha_worker_solve_duration_seconds_bucket\{/m.test(body) && both && failed ? body : undefined;
     }, { timeoutMs: 40_000, intervalMs: 100 });
     return parse(text);
   } finally {

@@ -7,7 +7,7 @@ import { createStopLadder, stopOnSignal, type StopPart, type StopParts } from ".
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 
 /** Parts that record what the ladder does to them, in order; the pool's idle() runs on the fake clock. */
-function rig(o: { journal?: boolean; inFlight?: number; failClose?: boolean } = {}) {
+function rig(o: { journal?: boolean; inFlight?: number; failClose?: boolean; samples?: number } = {}) {
   const clock = new FakeClock();
   const events: string[] = [];
   const logs: Array<{ level: string; msg: string } & Record<string, unknown>> = [];
@@ -58,7 +58,7 @@ function rig(o: { journal?: boolean; inFlight?: number; failClose?: boolean } = 
     http: closer("http"),
     // In the order the worker starts them; the ladder visits them last first.
     started: [
-      { stopping: () => void events.push("demo.stopping"), ...closer("demo") },
+      { stopping: () => void events.push("demo.stopping"), expendable: () => o.samples ?? 0, ...closer("demo") },
       closer("client"),
       { stop: () => void events.push("timers.stop") },
       closer("agent"),
@@ -137,6 +137,18 @@ describe("createStopLadder", () => {
     await drained;
     assert.deepEqual(r.events.slice(-2), ["pool.suspend", "waits.release"]);
     assert.ok(r.logs.some((l) => l.msg === "drain: open tasks kept in the journal for the next start" && l.waits_answered === 2));
+  });
+
+  test("at the drain deadline, a part's expendable tasks (the demo's samples) failing with shutdown are info; only the others warn", async () => {
+    for (const [samples, warned, info] of [[3, undefined, 3], [2, 1, 2], [0, 3, undefined]] as const) {
+      const r = rig({ inFlight: 2, samples });
+      const drained = createStopLadder(r.parts).drain(300);
+      await r.clock.advance(300);
+      assert.equal(await drained, 3, "every task left failed with shutdown all the same");
+      assert.equal(r.logs.find((l) => l.msg === "drain timeout: tasks failed with shutdown")?.count, warned, `${samples} samples`);
+      assert.equal(r.logs.find((l) => l.msg === "drain: sample tasks stopped unfinished")?.count, info, `${samples} samples`);
+      assert.ok(!r.logs.some((l) => l.level === "warn") || warned !== undefined);
+    }
   });
 
   test("drain ends as soon as in-flight tasks finish, before the timeout", async () => {

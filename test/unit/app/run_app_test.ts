@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { isWorkerError, WorkerError } from "../../../src/base/errors.ts";
 import type { Runtime } from "../../../src/base/runtime.ts";
 import { parseConfig } from "../../../src/config/parse_config.ts";
-import { plainMessage, runApp, SLOW_START_MS } from "../../../src/app/run_app.ts";
+import { plainMessage, runApp, SLOW_START_MS, stopSignals } from "../../../src/app/run_app.ts";
 import { listen } from "../../../src/base/listen.ts";
 import { createServer, type Server } from "node:net";
 import type { Worker, WorkerOptions } from "../../../src/app/start.ts";
@@ -75,6 +75,20 @@ describe("runApp", () => {
     assert.ok(!err.some((l) => l.includes("still starting")), err.join(""));
     assert.equal(err.length, 2, "the held line, then the plain exit-78 line");
   });
+
+  test("a failed start's plain line is the last: a call it had under way logs nothing after it", async () => {
+    const { rt, err } = fakeRuntime();
+    let logLate!: () => void;
+    const start = async (o: WorkerOptions): Promise<Worker> => {
+      logLate = () => o.log.warn("upstream check failed", { check: "captchaai_api" });
+      throw new WorkerError("ERR_STATE_DIR", "The state directory /x (--state-dir) cannot be read (EIO).", { field: "--state-dir" });
+    };
+    const { config } = parseConfig({ listen: "127.0.0.1:0" }, {});
+    assert.equal(await runApp({ config, apiKey: "k".repeat(32), apiToken: undefined, runtime: rt, clock: new FakeClock(), start }), 78);
+    logLate();
+    assert.equal(err.length, 1, err.join(""));
+    assert.match(err[0]!, /^captcha-worker: The state directory/);
+  });
 });
 
 /** The ERR_LISTEN a second listener gets on an address `first` holds, as base/listen.ts makes it. */
@@ -129,6 +143,51 @@ describe("runApp: a start that cannot listen", () => {
       assert.equal(code, 1);
       assert.equal(err.join("").split("\n").filter((l) => l !== "").length, 1, err.join(""));
       assert.match(err[0]!, /^captcha-worker: Cannot listen on .*: npm start -- --listen 127\.0\.0\.1:\d+ \(or set CAPTCHA_WORKER_LISTEN\)\n$/);
+    }
+  });
+});
+
+describe("stopSignals", () => {
+  /** A runtime whose signals the test sends: `send("SIGHUP")`. */
+  function signalled(tty: { isTTY?: boolean; stderrIsTTY?: boolean; stdinIsTTY?: boolean }) {
+    const stops = new Set<(s: "SIGTERM" | "SIGINT" | "SIGHUP") => void>();
+    const hups = new Set<() => void>();
+    const rt = {
+      isTTY: tty.isTTY ?? false,
+      stderrIsTTY: tty.stderrIsTTY,
+      stdinIsTTY: tty.stdinIsTTY,
+      onSignal: (h: (s: "SIGTERM" | "SIGINT" | "SIGHUP") => void) => (stops.add(h), () => void stops.delete(h)),
+      onReload: (h: () => void) => (hups.add(h), () => void hups.delete(h)),
+    };
+    const send = (s: "SIGTERM" | "SIGINT" | "SIGHUP") => (s === "SIGHUP" ? [...hups].forEach((h) => h()) : [...stops].forEach((h) => h(s)));
+    return { rt, send, hups };
+  }
+
+  test("the demo on a terminal stops at SIGHUP (the terminal hung up), whichever of stdin, stdout or stderr is one; SIGHUP no longer reloads it", () => {
+    for (const tty of [{ isTTY: true }, { stderrIsTTY: true }, { stdinIsTTY: true }]) {
+      const { rt, send, hups } = signalled(tty);
+      const { onSignal, reloads } = stopSignals(rt, true);
+      assert.equal(reloads, false, JSON.stringify(tty));
+      const got: string[] = [];
+      const off = onSignal((s) => got.push(s));
+      send("SIGHUP");
+      send("SIGINT");
+      assert.deepEqual(got, ["SIGHUP", "SIGINT"]);
+      off();
+      assert.equal(hups.size, 0, "the unsubscribe lets SIGHUP go too");
+    }
+  });
+
+  test("off a terminal, or not the demo, SIGHUP reloads and stops nothing", () => {
+    for (const [tty, demo] of [[{}, true], [{ isTTY: true, stderrIsTTY: true, stdinIsTTY: true }, false]] as const) {
+      const { rt, send } = signalled(tty);
+      const { onSignal, reloads } = stopSignals(rt, demo);
+      assert.equal(reloads, true);
+      const got: string[] = [];
+      onSignal((s) => got.push(s));
+      send("SIGHUP");
+      send("SIGTERM");
+      assert.deepEqual(got, ["SIGTERM"]);
     }
   });
 });

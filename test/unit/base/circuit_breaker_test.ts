@@ -86,4 +86,31 @@ describe("CircuitBreaker", () => {
     await clock.advance(10_000);
     assert.deepEqual(changes, ["open", "closed", "open", "half_open"], "no read needed");
   });
+
+  test("half-open lets exactly one call through, its trial, until its verdict; a trial never sent is given back", async () => {
+    const clock = new FakeClock();
+    const cb = new CircuitBreaker(clock, { failureThreshold: 1, coolDownMs: 10_000 });
+    cb.failure();
+    cb.checkSucceeded();
+    await clock.advance(1);
+    cb.failure(); // task-path fault: a cool-down, then one trial
+    await clock.advance(10_000);
+    assert.equal(cb.state, "half_open");
+    assert.equal(cb.trialOut, false);
+    assert.equal(cb.tryAcquire(), true, "the trial");
+    assert.equal(cb.trialOut, true);
+    assert.equal(cb.tryAcquire(), false, "nothing else while the trial is out");
+    assert.equal(cb.tryAcquire(), false);
+    cb.releaseTrial(); // its task ended before it was sent
+    assert.equal(cb.tryAcquire(), true, "the next call is the trial");
+    cb.failure(clock.now());
+    assert.equal(cb.state, "open", "the trial failed: open again, twice as long");
+    await clock.advance(20_000);
+    assert.equal(cb.state, "half_open");
+    assert.equal(cb.tryAcquire(), true, "a new half-open has a new trial");
+    assert.equal(cb.tryAcquire(), false);
+    cb.success();
+    assert.equal(cb.state, "closed");
+    assert.ok([1, 2, 3].every(() => cb.tryAcquire()), "closed: every call goes");
+  });
 });

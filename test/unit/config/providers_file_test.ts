@@ -236,13 +236,13 @@ describe("providers file: refusals name the file, the line and the field, never 
     ["per-type prices that leave a type unpriced", `${KEY_LINE} price.image=1 types=image,grid`, 1, "price", /no price for grid: give price=/],
     ["a duplicate name, on its second line", `# one\n${KEY_LINE} threads=1\n\n${KEY_LINE} price=1`, 4, "NAME", /given on line 2 too/],
     ["a bad line after good ones", `${KEY_LINE} threads=1\nq legacy https://x.example key-file=/k threads=x`, 2, "threads", /whole number/],
-    ["a missing key file", "p legacy https://x.example key-file=/nope threads=1", 1, "key-file", /cannot read "\/nope" \(ENOENT\)/],
+    ["a missing key file", "p legacy https://x.example key-file=/nope threads=1", 1, "key-file", /cannot read the file it names \(ENOENT\)/],
   ];
   for (const [what, text, line, field, why] of cases) test(what, () => refuses(text, line, field, why));
 
-  test("an empty key file, and one that is not one token, name the path", () => {
-    refuses(`${KEY_LINE} threads=1`, 1, "key-file", /"\/k": the key is empty/, { "/k": " \n" });
-    refuses(`${KEY_LINE} threads=1`, 1, "key-file", /"\/k": expected one line of 1 to 256 printable characters/, { "/k": `${TWO_KEY} ${CAI_KEY}` });
+  test("an empty key file, and one that is not one token, name the line and field (not the path: a key pasted there would be quoted)", () => {
+    refuses(`${KEY_LINE} threads=1`, 1, "key-file", /the file it names: the key is empty/, { "/k": " \n" });
+    refuses(`${KEY_LINE} threads=1`, 1, "key-file", /the file it names: expected one line of 1 to 256 printable characters/, { "/k": `${TWO_KEY} ${CAI_KEY}` });
   });
 
   test("more than 32 providers", () => {
@@ -256,7 +256,7 @@ describe("providers file: refusals name the file, the line and the field, never 
     assert.throws(() => loadProviders(config, {}, runtime({}), TASK_TYPES), (err: unknown) => isWorkerError(err, "ERR_CONFIG_INVALID") && /cannot read "\/etc\/captcha-worker\/providers" \(ENOENT\)/.test(err.message));
   });
 
-  test("a key pasted in the wrong place is never quoted: as NAME, PROTOCOL, URL, a field, a field's name, a type, a price's type", () => {
+  test("a key pasted in the wrong place is never quoted: as NAME, PROTOCOL, URL, a field, a field's name, a type, a price's type, the key-file", () => {
     const k = "sekrit0123456789sekrit0123456789";
     const texts = [
       `${k} legacy https://x.example key-file=/k threads=1\n${k} legacy https://x.example key-file=/k threads=1`,
@@ -270,6 +270,8 @@ describe("providers file: refusals name the file, the line and the field, never 
       `p legacy https://x.example key-file=/k price=1 price.${k}=1`,
       `p legacy https://x.example key-file=/k threads=${k}`,
       `p legacy https://x.example key-file=/k price=1 dialect=${k}`,
+      `p legacy https://x.example key-file=${k} threads=1`,
+      `p legacy https://x.example key-file=/etc/${k} threads=1`,
     ];
     for (const text of texts) failure(text); // failure() asserts no key in the message
     assert.match(failure(`p legacy https://x.example key-file=/k threads=1 ${k}=1`).message, /word 6 is an unknown field/);
@@ -293,7 +295,7 @@ describe("providers file: reload", () => {
     assert.match(bad.error, /line 2, field threads:/);
     const gone = reloadProviders(EXAMPLE, { ...o, readFile: runtime({ ...FILES, "/etc/captcha-worker/capsolver.key": "" }).readFile });
     assert.ok(!gone.ok);
-    assert.match(gone.error, /line 5, field key-file: "\/etc\/captcha-worker\/capsolver.key": the key is empty/);
+    assert.match(gone.error, /line 5, field key-file: the file it names: the key is empty/);
     for (const key of KEYS) assert.ok(!bad.error.includes(key) && !gone.error.includes(key));
   });
 

@@ -104,4 +104,17 @@ describe("HealthView over several providers", () => {
     providers[0]!.health.upstreamAuth("ERROR_WRONG_USER_KEY");
     assert.deepEqual(view.evaluate().issues.map((i) => (i.kind === "provider_down" ? i.provider : i.kind)), ["plan", "paid"]);
   });
+
+  test("providerUp is false while a provider is on trial (one task at a time after a fault), though it still takes work", () => {
+    const { view, providers, loads, load } = several();
+    assert.equal(view.providerUp("plan"), true);
+    loads.plan = { ...load(), trial: true };
+    assert.equal(view.providerUp("plan"), false, "a submit that may have arrived unanswered");
+    assert.equal(view.providerStates()[0]!.state, "up", "it still takes work: no warning, no issue");
+    loads.plan = load();
+    providers[0]!.health.circuit("half_open");
+    assert.equal(view.providerUp("plan"), false, "its circuit half-open");
+    providers[0]!.health.circuit("closed");
+    assert.equal(view.providerUp("plan"), true);
+  });
 });

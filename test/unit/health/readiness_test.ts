@@ -12,7 +12,7 @@ function snap(over: Partial<HealthSnapshot> = {}): HealthSnapshot {
     queueDepth: 0, inFlight: 0, oldestQueuedAgeMs: 0, lastProgressAt: 0, startedAt: 0, uptimeMs: 1000,
     solved: 0, failed: 0, clientFailed: 0, consecutiveFailures: 0, successRate: 1, errorRate: 0, windowOutcomes: 0, windowFailed: 0, windowMs: 300_000,
     lastSolveAt: undefined, msSinceLastSolve: undefined, upstreamAuth: undefined, circuit: "closed",
-    circuitHalfOpenSince: undefined, upstreamUnreachable: false, lowBalance: false, resumedAt: undefined, streak: "ok", streakProbationSince: undefined, saturation: 0, saturationSubmits: 0, ...over,
+    circuitHalfOpenSince: undefined, upstreamUnreachable: false, lowBalance: false, resumedAt: undefined, streak: "ok", streakProbationSince: undefined, saturation: 0, saturationObservedMs: 300_000, ...over,
   };
 }
 
@@ -71,9 +71,9 @@ describe("readinessIssues", () => {
 
   test("readinessWarnings: a queue wait past --max-queue-wait, saturation past --max-saturation on enough submits", () => {
     assert.deepEqual(warnings(snap({ queueDepth: 1, oldestQueuedAgeMs: 60_001 }), T), ["queue_wait=60s"]);
-    assert.deepEqual(warnings(snap({ saturation: 0.5, saturationSubmits: 9 }), T), [], "too few submits to judge");
-    assert.deepEqual(warnings(snap({ saturation: 0.2, saturationSubmits: 10 }), T), ["saturation=0.200"]);
-    assert.deepEqual(warnings(snap({ saturation: 0.1, saturationSubmits: 100 }), T), []);
+    assert.deepEqual(warnings(snap({ saturation: 0.5, saturationObservedMs: 29_999 }), T), [], "too little time to judge");
+    assert.deepEqual(warnings(snap({ saturation: 0.2, saturationObservedMs: 30_000 }), T), ["saturation=0.200"]);
+    assert.deepEqual(warnings(snap({ saturation: 0.1 }), T), []);
   });
 
   test("a lone task out submitting still waits: its queue wait warns and becomes a backlog though the queue reads empty", () => {

@@ -5,10 +5,10 @@ import type { ReadinessIssue } from "../../../src/health/readiness_issue.ts";
 import { FakeClock } from "../../_support/fake_clock.ts";
 import { issues as typed } from "../../_support/readiness_issues.ts";
 
-function rig(issues: () => ReadinessIssue[]) {
+function rig(issues: () => ReadinessIssue[], guarded = false) {
   const clock = new FakeClock();
   const at: number[] = [];
-  const trials = startRecoveryTrials({ clock, evaluate: () => ({ issues: issues() }), trial: async () => void at.push(clock.now()) });
+  const trials = startRecoveryTrials({ clock, evaluate: () => ({ issues: issues() }), trial: async () => void at.push(clock.now()), guarded });
   return { clock, at, trials };
 }
 
@@ -48,6 +48,16 @@ describe("recovery trials", () => {
     issues = typed("low_balance=$0.20");
     await r.clock.advance(5000);
     assert.equal(r.at.length - before, 5, "a new spell of trouble is eager again");
+    r.trials.stop();
+  });
+
+  test("at a provider that bans an address asking on with a refused key, account trouble is never tried eagerly: 20 s, then doubling to a minute (2captcha bans at 5 a minute)", async () => {
+    const r = rig(() => typed("upstream_auth=ERROR_KEY_DOES_NOT_EXIST"), true);
+    const t0 = r.clock.now();
+    await r.clock.advance(300_000);
+    assert.deepEqual(r.at.map((t) => t - t0), [1000, 21_000, 61_000, 121_000, 181_000, 241_000]);
+    const perMinute = Math.max(...r.at.map((t) => r.at.filter((u) => u >= t && u < t + 60_000).length));
+    assert.ok(perMinute < 5, `${perMinute} trials in a minute`);
     r.trials.stop();
   });
 

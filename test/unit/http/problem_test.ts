@@ -24,12 +24,13 @@ const EXPECTED: Record<WorkerErrorCode, { status: number; headers: Record<string
   ERR_QUEUE_FULL: { status: 429, headers: { "retry-after": "5" } },
   ERR_CLIENT_LIMIT: { status: 429, headers: { "retry-after": "5" } },
   ERR_HEADERS_TOO_LARGE: { status: 431, headers: {} },
-  ERR_TYPE_UNSUPPORTED: { status: 422, headers: { "retry-after": "10" } },
+  // Retry-After from the error's data, none without (a type no provider takes is refused for good).
+  ERR_TYPE_UNSUPPORTED: { status: 422, headers: {} },
   ERR_UPSTREAM_CODE: { status: 502, headers: {} },
   ERR_NOT_READY: { status: 503, headers: { "retry-after": "10" } },
   ERR_BUSY: { status: 503, headers: { "retry-after": "1", connection: "close" } },
   ERR_DRAINING: { status: 503, headers: { "retry-after": "10" } },
-  ERR_OWNER_UNAVAILABLE: { status: 503, headers: { "retry-after": "10" } },
+  ERR_OWNER_UNAVAILABLE: { status: 503, headers: {} },
   ERR_PEER_UNAUTHORIZED: { status: 403, headers: { connection: "close" } },
   ERR_PEER_MISADDRESSED: { status: 421, headers: {} },
   ERR_OWNER_MISADDRESSED: { status: 502, headers: {} },
@@ -48,6 +49,12 @@ describe("problemFromError", () => {
       assert.equal(p.code, code);
       assert.equal(p.detail, "why");
       assert.ok(p.title.length > 0, code);
+    }
+  });
+
+  test("a Retry-After the registry leaves to the error comes from its data", () => {
+    for (const code of ["ERR_TYPE_UNSUPPORTED", "ERR_OWNER_UNAVAILABLE"] as const) {
+      assert.deepEqual(problemFromError(new WorkerError(code, "why", { data: { retryAfterS: 600 } })).headers, { "retry-after": "600" }, code);
     }
   });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { serverTiming, taskView } from "../../../src/http/task_json.ts";
+import { namesProviders, serverTiming, taskView } from "../../../src/http/task_json.ts";
 import { makeTask } from "../../_support/tasks.ts";
 import type { Task } from "../../../src/tasks/task.ts";
 
@@ -36,6 +36,15 @@ describe("taskView", () => {
     assert.deepEqual(view.error, { code: "ERROR_CAPTCHA_UNSOLVABLE", message: "unsolvable" });
     assert.equal(view.failed_at, "2026-01-01T12:00:01.000Z");
     assert.equal(view.solved_at, undefined);
+  });
+
+  test("names the task's provider with a providers file, even one it calls captchaai; never the lone default provider", () => {
+    assert.equal(namesProviders(["captchaai"]), false);
+    assert.equal(namesProviders(["captchaai", "twocap"]), true);
+    assert.equal(namesProviders(["plan"]), true);
+    const solved = task({ status: "solved", solution: "w9h5k", endedAt: T0 + 7_250, provider: "captchaai" });
+    assert.equal(taskView(solved, namesProviders(["captchaai", "twocap"])).provider, "captchaai");
+    assert.equal(taskView(solved, namesProviders(["captchaai"])).provider, undefined);
   });
 });
 

@@ -9,14 +9,19 @@ import { UnsupportedTypes } from "../../../src/health/unsupported_types.ts";
 import { FakeClock } from "../../_support/fake_clock.ts";
 import { PNG_B64 } from "../../_support/images.ts";
 import { makeTask } from "../../_support/tasks.ts";
+import { problemFromError } from "../../../src/http/problem.ts";
+import { TaskProxy } from "../../../src/tasks/task_proxy.ts";
 
 /** A pool port that records what it was asked and answers as told. */
-function fakePool(o: { atLimit?: boolean; accept?: (p: TaskParams) => Task | Error } = {}) {
+function fakePool(o: { atLimit?: boolean; accept?: (p: TaskParams) => Task | Error; takes?: (type: string, proxied: boolean) => boolean } = {}) {
   const calls: string[] = [];
   const accepted: TaskParams[] = [];
   return {
     calls,
     accepted,
+    takes(type: string, proxied: boolean) {
+      return o.takes?.(type, proxied) ?? true;
+    },
     atClientLimit(name: string, max: number | undefined) {
       calls.push(`limit:${name}:${max}`);
       return o.atLimit ?? false;
@@ -105,6 +110,24 @@ describe("createIntake", () => {
     assert.deepEqual([pool.calls, admissions, c.seen], [[], 0, []]);
     await submit(ALPHA, IMAGE);
     assert.deepEqual(c.seen, ["accepted:alpha"]);
+  });
+
+  test("a type no provider in use takes (or not with the task's proxy) is refused ERR_TYPE_UNSUPPORTED before admission, for good: no Retry-After", async () => {
+    const clock = new FakeClock();
+    const unsupported = new UnsupportedTypes(clock);
+    const pool = fakePool({ takes: (type, proxied) => type === "turnstile" && !proxied });
+    const c = counts();
+    let admissions = 0;
+    const submit = createIntake({ pool, admission: () => void admissions++, clientMetrics: c, unsupported });
+    const refused = (err: unknown) => isWorkerError(err, "ERR_TYPE_UNSUPPORTED") && err.field === "type" && err.data.retryAfterS === undefined;
+    await assert.rejects(submit(ALPHA, IMAGE), (err: unknown) => refused(err) && /No provider in use takes image tasks\.$/.test((err as Error).message));
+    const turnstile = { type: "turnstile", sitekey: "0x4AAAAAAAexample", pageurl: "https://a.example/" } as TaskParams;
+    const proxy = TaskProxy.parse("u:p@10.0.0.1:3128", "HTTP") as TaskProxy;
+    await assert.rejects(submit(ALPHA, { ...turnstile, proxy }), (err: unknown) => refused(err) && /turnstile tasks with a proxy/.test((err as Error).message));
+    assert.deepEqual([pool.calls, admissions, c.seen], [[], 0, []], "refused before admission, not the client's refusal");
+    await submit(ALPHA, turnstile);
+    assert.deepEqual(c.seen, ["accepted:alpha"]);
+    assert.equal(problemFromError(new WorkerError("ERR_TYPE_UNSUPPORTED", "x", { data: { type: "image" } })).headers["retry-after"], undefined);
   });
 
   test("the probe past the window is given back when the task is refused for another reason, so the next one may probe", async () => {

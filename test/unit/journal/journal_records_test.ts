@@ -159,7 +159,7 @@ describe("journal records", () => {
     const r = replayRecords(text(
       acceptRecord(makeTask("a")), end("a", 1_000),
       acceptRecord(makeTask("b")), end("b", 5_000),
-      acceptRecord(makeTask("c")), end("c", 6_000, { status: "failed", solution: undefined, error: { code: "ERROR_X", message: "m" } }),
+      acceptRecord(makeTask("c")), end("c", 6_000, { status: "failed", solution: undefined, error: { code: "ERROR_X", message: "m" }, costUsd: 0.002, provider: "paid" }),
       acceptRecord(makeTask("d")), JSON.stringify({ op: "end", id: "d", status: "solved" }), // version 1: closes, nothing to answer with
       end("z", 6_500), // an end with no accept before it (compacted away) is kept all the same
     ), 3_600_000 + 2_000, { maxFinished: 3, finishedTtlMs: 3_600_000 });
@@ -168,6 +168,8 @@ describe("journal records", () => {
     assert.deepEqual(Object.keys(ended), ["b", "c", "z"], "a past its hour");
     assert.deepEqual(ended.b, { id: "b", type: "image", status: "solved", createdAt: 1000, endedAt: 5_000, upstreamId: "ub", solution: "s-b", error: undefined });
     assert.deepEqual(ended.c!.error, { code: "ERROR_X", message: "m" });
+    assert.equal(ended.c!.costUsd, 0.002, "what it cost comes back (a budget counts it after a restart)");
+    assert.equal(ended.b!.costUsd, undefined);
     const counted = replayRecords(text(end("a", 10), end("b", 20), end("c", 30)), 40, { maxFinished: 2, finishedTtlMs: 3_600_000 });
     assert.deepEqual(counted.tasks.endedTasks().map((t) => t.id), ["b", "c"], "over the count: oldest dropped");
     const lines = [...r.tasks.compacted()];

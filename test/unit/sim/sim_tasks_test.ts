@@ -97,4 +97,19 @@ describe("SimTasks", () => {
     t.unsolvableRatio = 0;
     assert.ok(!t.create("k", "image").unsolvable);
   });
+
+  test("usage: busy threads over time, every key's (thread-seconds and the peak), counted afresh from a reset", async () => {
+    const clock = new FakeClock();
+    const t = tasks(clock);
+    t.create("k", "image"); // 1 s
+    t.create("other", "token"); // 5 s
+    await clock.advance(500);
+    assert.deepEqual(t.usage(), { busyThreadSeconds: 1, peakBusyThreads: 2 }, "two threads for half a second");
+    await clock.advance(2000);
+    assert.deepEqual(t.usage(), { busyThreadSeconds: 3.5, peakBusyThreads: 2 }, "the image's second and the token's 2.5 s");
+    t.resetUsage();
+    assert.deepEqual(t.usage(), { busyThreadSeconds: 0, peakBusyThreads: 1 });
+    await clock.advance(10_000);
+    assert.deepEqual(t.usage(), { busyThreadSeconds: 2.5, peakBusyThreads: 1 }, "the token's last 2.5 s");
+  });
 });

@@ -8,7 +8,7 @@ import { PNG_B64 } from "../../_support/images.ts";
 
 const PAGE = "https://example.com/login";
 const UA = "Mozilla/5.0 test";
-const proxy = () => TaskProxy.parse("alice:pr0xy-pa55@10.1.2.3:8080", "SOCKS5") as TaskProxy;
+const proxy = (type = "SOCKS5") => TaskProxy.parse("alice:pr0xy-pa55@10.1.2.3:8080", type) as TaskProxy;
 
 /** Tasks of the types the simulated JSON dialects name, with the options their dialect tables rename. */
 const TASKS: TaskParams[] = [
@@ -20,7 +20,8 @@ const TASKS: TaskParams[] = [
   { type: "recaptcha_v3", sitekey: "6Le-sitekey-abc", pageurl: PAGE, action: "login", enterprise: true },
   { type: "turnstile", sitekey: "0x4AAAAAAAexample", pageurl: PAGE, action: "a", data: "c-data", pagedata: "p" },
   { type: "turnstile", sitekey: "0x4AAAAAAAexample", pageurl: PAGE, proxy: proxy() },
-  { type: "cloudflare_challenge", pageurl: PAGE, proxy: proxy(), useragent: UA },
+  // A Cloudflare Challenge is solved through an HTTP(S) proxy only (its catalogue entry).
+  { type: "cloudflare_challenge", pageurl: PAGE, proxy: proxy("HTTP"), useragent: UA },
   { type: "geetest", gt: "81388ea1fc187e0c335c0a8907ff2625", challenge: "12345678abc90123d45678ef90123a456b", pageurl: PAGE, api_server: "api.geetest.com" },
   { type: "geetest", gt: "81388ea1fc187e0c335c0a8907ff2625", challenge: "12345678abc90123d45678ef90123a456b", pageurl: PAGE, proxy: proxy(), useragent: UA },
   { type: "geetest_v4", captcha_id: "e392e1d7fd421dc63325744d5a2b9c73", pageurl: PAGE },

@@ -50,4 +50,31 @@ describe("Bulkhead", () => {
     b.release("image");
     assert.equal(b.total, 0);
   });
+
+  test("limitTo: the shares apply within a moving cap (a plan's adaptive limit): the fair split halves it, hard caps scale to it", () => {
+    const fair = new Bulkhead(12);
+    fair.limitTo(5);
+    assert.deepEqual([fair.cap, fair.share("image"), fair.share("token")], [5, 3, 2]);
+    for (let i = 0; i < 5; i++) fair.acquire("token");
+    assert.equal(fair.may("token", false), false, "never past the cap");
+    fair.limitTo(12);
+    assert.equal(fair.may("token", false), true);
+    const hard = new Bulkhead(12, { image: 4, token: 8 });
+    hard.limitTo(6);
+    assert.deepEqual([hard.share("image"), hard.share("token")], [2, 4]);
+    hard.limitTo(1);
+    assert.deepEqual([hard.share("image"), hard.share("token")], [1, 1], "one each at least, within the cap of one");
+    hard.limitTo(12);
+    assert.deepEqual([hard.share("image"), hard.share("token")], [4, 8], "as configured at the whole plan");
+  });
+
+  test("fair split of one thread (--threads 1, or a plan's limit squeezed to 1): the oldest head of either kind gets it, no kind starves", () => {
+    for (const b of [new Bulkhead(1), (() => { const x = new Bulkhead(12); x.limitTo(1); return x; })()]) {
+      assert.equal(b.may("token", true), true, "a token task is not held back for ever by queued images");
+      assert.equal(b.pick(heads(5, 1)), "token", "the token task came first");
+      assert.equal(b.pick(heads(1, 5)), "image");
+      b.acquire("token");
+      assert.equal(b.pick(heads(1, 5)), undefined, "never past the cap of one");
+    }
+  });
 });

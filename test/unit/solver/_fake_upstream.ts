@@ -3,6 +3,7 @@ import type { CircuitState } from "../../../src/base/circuit_breaker.ts";
 import type { HealthFeed } from "../../../src/health/worker_health.ts";
 import type { Outcome, RawAnswer, SolverUpstream } from "../../../src/solver/upstream_port.ts";
 import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
+import type { TaskProxy } from "../../../src/tasks/task_proxy.ts";
 
 export type Method = "submit" | "poll" | "balance" | "report";
 
@@ -11,6 +12,8 @@ export interface Call {
   /** The params of a submit, the upstream id of a poll or report. */
   arg: TaskParams | string | undefined;
   signal: AbortSignal | undefined;
+  /** The task's proxy a poll was given (for the client to redact its password from the answer). */
+  proxy?: TaskProxy | undefined;
   answered: boolean;
   answer(outcome: Outcome<unknown>): void;
 }
@@ -23,8 +26,8 @@ export class FakeUpstream implements SolverUpstream {
     return this.#call("submit", params, signal);
   }
   /** A test answers a poll with the solution's text, as the upstream's `request`. */
-  async poll(upstreamId: string, signal?: AbortSignal): Promise<Outcome<RawAnswer>> {
-    const o = await this.#call<unknown>("poll", upstreamId, signal);
+  async poll(upstreamId: string, signal?: AbortSignal, proxy?: TaskProxy): Promise<Outcome<RawAnswer>> {
+    const o = await this.#call<unknown>("poll", upstreamId, signal, proxy);
     return o.kind === "ok" && typeof o.value === "string" ? { kind: "ok", value: { request: o.value, fields: {} } } : (o as Outcome<RawAnswer>);
   }
   balance(signal?: AbortSignal): Promise<Outcome<number>> {
@@ -51,12 +54,13 @@ export class FakeUpstream implements SolverUpstream {
     return call;
   }
 
-  #call<T>(method: Method, arg: Call["arg"], signal: AbortSignal | undefined): Promise<Outcome<T>> {
+  #call<T>(method: Method, arg: Call["arg"], signal: AbortSignal | undefined, proxy?: TaskProxy): Promise<Outcome<T>> {
     return new Promise((resolve) => {
       const call: Call = {
         method,
         arg,
         signal,
+        proxy,
         answered: false,
         answer: (outcome) => {
           if (call.answered) return;
@@ -78,7 +82,8 @@ export class RecordingHealth implements HealthFeed {
   auth: string | undefined;
   circuitState: CircuitState = "closed";
   readonly balanceChecks: boolean[] = [];
-  readonly submits: boolean[] = [];
+  /** Each change of "the plan is full while work waits", in order. */
+  readonly full: boolean[] = [];
   resumes = 0;
   funded = true;
 
@@ -103,7 +108,7 @@ export class RecordingHealth implements HealthFeed {
   resumed(): void {
     this.resumes++;
   }
-  submitAnswered(saturated: boolean): void {
-    this.submits.push(saturated);
+  planFull(full: boolean): void {
+    this.full.push(full);
   }
 }

@@ -6,6 +6,7 @@ import { SolverPool, SUBMIT_UNCERTAIN } from "../../../src/solver/pool.ts";
 import type { PoolAccount, PoolLimits, PoolTiming } from "../../../src/solver/pool_options.ts";
 import { TaskEndHub } from "../../../src/tasks/task_end_hub.ts";
 import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
+import { TaskProxy } from "../../../src/tasks/task_proxy.ts";
 import { FakeClock, settle } from "../../_support/fake_clock.ts";
 import { FakeUpstream, RecordingHealth } from "./_fake_upstream.ts";
 import { PNG_B64 } from "../../_support/images.ts";
@@ -87,27 +88,35 @@ describe("SolverPool dispatch", () => {
     assert.equal(pool.inFlight, 2);
   });
 
-  test("a refusal requeues the task at the head and pauses submissions for the back-off", async () => {
-    const { pool, upstream, clock } = rig({ limits: { threads: 1 } });
+  test("a plan's 'no free thread' requeues the task at the head, never fails it, and the next submit waits a pace", async () => {
+    const { pool, upstream, clock, health } = rig({ limits: { threads: 1 } });
     const task = pool.enqueue("image", IMAGE);
     upstream.answer("submit", { kind: "back_off", code: "ERROR_NO_SLOT_AVAILABLE", message: "" });
     await settle();
     assert.equal(task.status, "queued");
     assert.equal(pool.queueDepth, 1);
     assert.equal(pool.inFlight, 0);
-    await clock.advance(499); // 1 s base with full jitter at random 0: 500 ms
-    assert.equal(upstream.count("submit"), 1, "paused");
+    assert.deepEqual(health.failures, [], "never charged to health");
+    assert.deepEqual(health.full, [true], "the plan is full while the task waits");
+    await clock.advance(999); // a 2 s pace with jitter at random 0: 1 s
+    assert.equal(upstream.count("submit"), 1, "paced");
     await clock.advance(1);
-    assert.equal(upstream.count("submit"), 2, "resumed");
+    assert.equal(upstream.count("submit"), 2, "the probe");
     upstream.answer("submit", { kind: "back_off", code: "ERROR_NO_SLOT_AVAILABLE", message: "" });
     await settle();
-    await clock.advance(999);
-    assert.equal(upstream.count("submit"), 2, "the second pause is twice as long");
+    await clock.advance(1000);
+    assert.equal(upstream.count("submit"), 3, "the first refused probe keeps the pace");
+    upstream.answer("submit", { kind: "back_off", code: "ERROR_NO_SLOT_AVAILABLE", message: "" });
+    await settle();
+    await clock.advance(1999);
+    assert.equal(upstream.count("submit"), 3, "probes refused in a row double it");
     await clock.advance(1);
     upstream.answer("submit", OK("u1"));
     await settle();
     assert.equal(task.status, "submitted");
     assert.equal(task.submissions, 1);
+    assert.deepEqual(health.full, [true, false]);
+    assert.equal(pool.provider("captchaai")!.capacityRefusals, 3);
   });
 
   test("the oldest wait counts a task out submitting: it does not dip while the head is out and jump when a refusal puts it back", async () => {
@@ -121,11 +130,11 @@ describe("SolverPool dispatch", () => {
     upstream.answer("submit", { kind: "back_off", code: "ERROR_NO_SLOT_AVAILABLE", message: "" });
     await settle();
     assert.equal(pool.load().oldestQueuedAgeMs, 15_000, "back at the head: the same wait, no jump");
-    await clock.advance(500);
+    await clock.advance(1000);
     upstream.answer("submit", OK("u1"));
     await settle();
     assert.equal(first.status, "submitted");
-    assert.equal(pool.load().oldestQueuedAgeMs, 5_500, "submitted: the second task is the oldest waiting");
+    assert.equal(pool.load().oldestQueuedAgeMs, 6_000, "submitted: the second task is the oldest waiting");
   });
 
   test("a submit that may have landed fails SUBMIT_UNCERTAIN and is never sent again", async () => {
@@ -211,6 +220,19 @@ describe("SolverPool polling", () => {
     assert.equal(upstream.count("submit"), 2);
   });
 
+  test("a poll carries the task's proxy, so the client redacts its password from what the answer echoes", async () => {
+    const { pool, upstream, clock } = rig();
+    const proxy = TaskProxy.parse("alice:s3cret-pw@10.0.0.1:3128", "HTTP") as TaskProxy;
+    pool.enqueue("turnstile", { ...TOKEN, proxy });
+    pool.enqueue("turnstile", TOKEN);
+    upstream.answer("submit", OK("u1"));
+    upstream.answer("submit", OK("u2"));
+    await clock.advance(15_000);
+    const [withProxy, without] = upstream.pending("poll");
+    assert.deepEqual([withProxy!.arg, withProxy!.proxy], ["u1", proxy]);
+    assert.deepEqual([without!.arg, without!.proxy], ["u2", undefined]);
+  });
+
   test("polls every interval and fails the task at its deadline, giving the slot back", async () => {
     const { pool, upstream, clock } = rig({ timing: { taskTimeoutMs: 20_000 } });
     const task = pool.enqueue("turnstile", TOKEN);
@@ -261,32 +283,70 @@ describe("SolverPool account", () => {
 });
 
 describe("SolverPool balance evidence", () => {
-  test("a good balance read does not cut short the back-off after a refusal for threads", async () => {
+  test("a good balance read does not cut short the pace after a refusal for threads", async () => {
     const { pool, upstream, clock, health } = rig({ limits: { threads: 1 }, account: { minBalanceUsd: 1 } });
     pool.enqueue("image", IMAGE);
     upstream.answer("submit", { kind: "back_off", code: "ERROR_NO_SLOT_AVAILABLE", message: "" });
     await settle();
-    assert.deepEqual(health.submits, [true], "counted as saturation");
+    assert.deepEqual(health.full, [true], "the plan is full");
     pool.balanceObserved({ kind: "ok", value: 10 }, clock.now());
     await settle();
-    assert.equal(upstream.count("submit"), 1, "still paused: threads, not money, ran out");
+    assert.equal(upstream.count("submit"), 1, "still paced: threads, not money, ran out");
     await clock.advance(1000);
     await settle();
-    assert.equal(upstream.count("submit"), 2, "resumed when the back-off ended");
+    assert.equal(upstream.count("submit"), 2, "the next probe at its pace");
   });
 
-  test("a top-up after a low balance ends the back-off at once", async () => {
+  test("ERROR_ZERO_BALANCE with money is a thread refusal; without money it backs off as before, and a top-up resumes at once", async () => {
     const { pool, upstream, clock, health } = rig({ limits: { threads: 1 }, account: { minBalanceUsd: 1 } });
     pool.enqueue("image", IMAGE);
     upstream.answer("submit", { kind: "back_off", code: "ERROR_ZERO_BALANCE", message: "" });
     await settle();
+    assert.deepEqual(health.full, [true], "money was there at the last read: no free thread");
     pool.balanceObserved({ kind: "ok", value: 0.1 }, clock.now());
-    assert.deepEqual(health.submits, [], "no money: not saturation");
-    assert.equal(upstream.count("submit"), 1);
+    await settle();
+    assert.deepEqual(health.full, [true, false], "no money: the plan is not what is full");
+    await clock.advance(1000);
+    assert.equal(upstream.count("submit"), 2);
+    upstream.answer("submit", { kind: "back_off", code: "ERROR_ZERO_BALANCE", message: "" });
+    await settle();
+    await clock.advance(499);
+    assert.equal(upstream.count("submit"), 2, "no money: the submit back-off (1 s, jitter at random 0: 500 ms)");
+    await clock.advance(1);
+    assert.equal(upstream.count("submit"), 3);
+    upstream.answer("submit", { kind: "back_off", code: "ERROR_ZERO_BALANCE", message: "" });
+    await settle();
+    await clock.advance(999);
+    assert.equal(upstream.count("submit"), 3, "doubling");
     pool.balanceObserved({ kind: "ok", value: 5 }, clock.now());
     await settle();
-    assert.equal(upstream.count("submit"), 2, "resumed at once");
+    assert.equal(upstream.count("submit"), 4, "resumed at once");
     assert.equal(health.resumes, 1);
+    assert.equal(pool.provider("captchaai")!.capacityRefusals, 1, "only the refusal read as threads");
+  });
+
+  test("ERROR_ZERO_BALANCE read as threads re-reads the balance at most every 10 s (paced probes at a full plan do not ask each time); without money, each one does", async () => {
+    let evidence = 0;
+    const { pool, upstream, clock } = rig({ limits: { threads: 1 }, account: { minBalanceUsd: 1, onEvidence: () => evidence++ } });
+    pool.enqueue("image", IMAGE);
+    // Refusals at 0, 1, 2, 4, 6, 8, 10 s: the pace (jitter at random 0: half of 2 s, then of 4 s).
+    const refuseAll = async (ms: number) => {
+      for (let t = 0; t < ms; t += 100) {
+        while (upstream.pending("submit").length > 0) upstream.answer("submit", { kind: "back_off", code: "ERROR_ZERO_BALANCE", message: "" });
+        await settle();
+        await clock.advance(100);
+      }
+    };
+    await refuseAll(9900);
+    assert.equal(upstream.count("submit"), 6, "paced probes");
+    assert.equal(evidence, 1, "one balance read for six refusals within 10 s");
+    await refuseAll(200);
+    assert.equal(upstream.count("submit"), 7);
+    assert.equal(evidence, 2, "10 s later, the balance again");
+    pool.balanceObserved({ kind: "ok", value: 0.1 }, clock.now());
+    await refuseAll(3000);
+    assert.ok(upstream.count("submit") >= 9);
+    assert.equal(evidence, 2 + upstream.count("submit") - 7, "no money: each refusal re-reads the balance");
   });
 });
 

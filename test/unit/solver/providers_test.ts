@@ -110,6 +110,40 @@ describe("SolverPool providers", () => {
     assert.equal(plan.upstream.pending("submit").length, 1, "the plan takes work again");
   });
 
+  test("a task a provider refused is no provider's again, and one that runs out of time in the queue is charged to no provider's health", async () => {
+    const { pool, clock, plan, paid } = rig({ paid: { takes: () => false }, spare: { takes: () => false } });
+    const solved = pool.enqueue("image", IMAGE);
+    const refused = pool.enqueue("image", IMAGE);
+    plan.upstream.answer("submit", OK("p1"));
+    plan.upstream.answer("submit", { kind: "fatal_account", code: "ERROR_KEY_DOES_NOT_EXIST", message: "no key" });
+    await settle();
+    assert.equal(refused.status, "queued");
+    assert.equal(refused.provider, undefined, "the plan refused it: it does not have it");
+    assert.equal(solved.provider, "plan");
+    await clock.advance(5000);
+    plan.upstream.answer("poll", OK("A"));
+    await settle();
+    await clock.advance(180_000);
+    assert.equal(refused.error?.code, "timeout");
+    assert.equal(refused.provider, undefined);
+    assert.deepEqual([plan.health.failures, paid.health.failures], [[], []], "waiting in the queue is no provider's failure");
+  });
+
+  test("with one provider, a task that runs out of time in the queue is still charged to it (it is the worker)", async () => {
+    const clock = new FakeClock();
+    const upstream = new FakeUpstream();
+    const health = new RecordingHealth();
+    const pool = new SolverPool({
+      clock, providers: [{ name: "captchaai", upstream, health, threads: 1 }], log: silentLogger, limits: { queueMax: 10 },
+      timing: { taskTimeoutMs: 60_000, firstPollMs: { image: 5000, token: 15_000 }, pollIntervalMs: 5000 }, random: () => 0,
+    });
+    pool.enqueue("image", IMAGE);
+    const waiting = pool.enqueue("image", IMAGE);
+    await clock.advance(60_000);
+    assert.equal(waiting.error?.code, "timeout");
+    assert.ok(health.failures.length >= 1 && health.failures.every(([code]) => code === "timeout"));
+  });
+
   test("a thread plan's 'no free thread' keeps the task for the plan until it has waited its overflow time", async () => {
     const { pool, clock, plan, paid } = rig();
     const t = pool.enqueue("image", IMAGE);

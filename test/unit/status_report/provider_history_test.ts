@@ -50,6 +50,17 @@ describe("provider history", () => {
     assert.deepEqual([paid!.msDown, paid!.msKnown], [90_000, 90_000]);
   });
 
+  test("ProviderHistory keeps a thread plan's limit over the hour: its time-weighted mean, its range and the plan; none for a per-solve provider", () => {
+    const h = new ProviderHistory(["plan", "paid"]);
+    const at = (limit: number) => [{ name: "plan", state: "up" as const, load: { limit, plan: 12 } }, { name: "paid", state: "up" as const, load: { limit: 100, plan: undefined } }];
+    h.sample(at(12), T0);
+    h.sample(at(4), T0 + 30_000); // 30 s at 12
+    h.sample(at(8), T0 + 60_000); // 30 s at 4, then 60 s at 8 to the view
+    const [plan, paid] = h.view(T0 + 120_000, T0);
+    assert.deepEqual(plan!.limit, { mean: 8, min: 4, max: 12, plan: 12 });
+    assert.equal(paid!.limit, undefined);
+  });
+
   test("ProviderHistory forgets what is older than the hour, and its memory is the ring's whatever the traffic", () => {
     const h = new ProviderHistory(["plan"]);
     h.taskEnded(solved("plan", T0, T0 + 1000), T0 + 1000);

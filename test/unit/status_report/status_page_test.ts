@@ -34,7 +34,8 @@ describe("status page", () => {
       linesSvg("x", "x", [{ cls: "a", name: "a", values }], String, starts, { value: Number.NaN, name: "t" }),
       linesSvg("y", "y", [{ cls: "a", name: "a", values: starts.map(() => 2) }], String, starts),
       linesSvg("z", "z", [], String, starts, { value: Number.POSITIVE_INFINITY, name: "t" }),
-      timelineSvg([{ from: Number.NaN, to: Number.NaN, first: Number.NaN, minutes: Number.POSITIVE_INFINITY, state: "not_ready", issues: [{ kind: "circuit_open" }], msNotReady: Number.NaN, ongoing: true }]),
+      timelineSvg([{ from: Number.NaN, to: Number.POSITIVE_INFINITY, state: "not_ready", issues: [{ kind: "circuit_open" }], ongoing: true }], Number.NaN),
+      timelineSvg([{ from: 0, to: 1e308, state: "ready", issues: [], ongoing: false }], Number.NEGATIVE_INFINITY),
       tasksSvg({ now: 0, startedAt: 0, totals: { solved: 0, failed: 0, byOutcome: { failed: 0, timeout: 0, shutdown: 0 } }, minutes: [{ start: 0, stats: { solved: 1e308, failed: 1, msIn: { starting: 0, ready: 1, probation: 0, not_ready: 0, draining: 0 }, issues: [], balanceUsd: undefined, balanceMinUsd: undefined, queueMax: -1, inFlightMax: -1 } }] }),
     ]) {
       const bad = attributes(svg).filter((v) => /NaN|Infinity/.test(v));
@@ -93,8 +94,8 @@ describe("status page", () => {
     await clock.advance(MINUTE_MS);
     const changes = Array.from({ length: 30 }, (_, i) => ({ at: clock.now() - i * 1000, from: "ready", to: "not_ready", issues: [{ kind: "queue_full" as const, depth: i }] }));
     const html = renderHtml(statusModel({ ready: READY_DOC, dependencies: {}, health: {} }, { tasks: h.view().totals }), 5, { history: h.view(), changes, facts: FACTS });
-    assert.match(html, /<g class="stretch not_ready"><title>06:30–06:42 UTC, not ready \(12m outside ready\): low_balance=\$0\.49<\/title><rect [^>]*\/><text [^>]*>low_balance<\/text><\/g>/);
-    assert.match(html, /<ol id="stretches" reversed><li class="not_ready">06:30–06:42 UTC, not ready \(12m outside ready\): low_balance=\$0\.49<\/li><\/ol>/);
+    assert.match(html, /<g class="stretch not_ready"><title>06:30–06:42 UTC, not ready for 12m: low_balance=\$0\.49<\/title><rect [^>]*\/><text [^>]*>low_balance=\$0\.49<\/text><\/g>/, "43 minutes since the start are drawn: 12 of them hold the issue in full");
+    assert.match(html, /<ol id="stretches"><li class="not_ready">06:30–06:42 UTC, not ready \(12m outside ready\): low_balance=\$0\.49<\/li><\/ol>/);
     assert.equal((html.match(/<rect class="solved"/g) ?? []).length, 1);
     assert.equal((html.match(/<rect class="failed"/g) ?? []).length, 1);
     assert.match(html, /<circle class="queue" [^>]*><title>06:42 UTC: queued 4<\/title>/);
@@ -124,5 +125,55 @@ describe("status page", () => {
     const few = renderHtml(model, 5, { changes: kept.slice(0, 3), changesTotal: 3 });
     assert.match(few, /<h2>Readiness changes \(last 3 of 3 since the start, newest first\)<\/h2>/);
     assert.match(few, /All of them: <a href="\/health\/history">/);
+  });
+
+  test("both lists are numbered the same way, newest first from 1: the stretches outside ready and the readiness changes", async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1, 6, 0, 0));
+    const h = new StatusHistory({ clock });
+    h.readiness({ state: "ready", issues: [] });
+    await clock.advance(5 * MINUTE_MS);
+    h.readiness({ state: "not_ready", issues: issues("low_balance=$0.42") });
+    await clock.advance(2 * MINUTE_MS);
+    h.readiness({ state: "ready", issues: [] });
+    await clock.advance(5 * MINUTE_MS);
+    h.readiness({ state: "not_ready", issues: issues("circuit_open") });
+    await clock.advance(2 * MINUTE_MS);
+    h.readiness({ state: "ready", issues: [] });
+    await clock.advance(2 * MINUTE_MS);
+    const changes = [
+      { at: clock.now() - 2 * MINUTE_MS, from: "not_ready", to: "ready", issues: [] },
+      { at: clock.now() - 4 * MINUTE_MS, from: "ready", to: "not_ready", issues: issues("circuit_open") },
+    ];
+    const html = renderHtml(statusModel({ ready: READY_DOC, dependencies: {}, health: {} }), 5, { history: h.view(), changes, facts: FACTS });
+    assert.doesNotMatch(html, /<ol[^>]* reversed/, "no list counts down");
+    assert.match(html, /<h3>Outside ready in the last hour \(newest first\)<\/h3>\n<ol id="stretches"><li class="not_ready">06:12–06:14 UTC[^<]*circuit_open<\/li><li class="not_ready">06:05–06:07 UTC[^<]*low_balance=\$0\.42<\/li><\/ol>/);
+    assert.match(html, /newest first\)<\/h2>\n<ol id="changes"><li><time[^>]*>06:14:00 UTC<\/time> not_ready → <b>ready<\/b><\/li><li><time[^>]*>06:12:00 UTC<\/time>/);
+  });
+
+  test("the charts are legible from the first minute: they span the minutes since the start (10 at least), one minute is a line, the load's scale reaches the threads", async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1, 6, 0, 10));
+    const h = new StatusHistory({ clock });
+    h.readiness({ state: "ready", issues: [] });
+    h.sample({ queueDepth: 0, inFlight: 1, balanceUsd: 5 });
+    h.taskEnded({ status: "solved" });
+    await clock.advance(40_000);
+    const html = renderHtml(statusModel({ ready: READY_DOC, dependencies: {}, health: {} }), 5, { history: h.view(), facts: FACTS });
+    assert.match(html, /<h2>The last 10 minutes<\/h2>/);
+    for (const id of ["timeline", "tasks-chart", "balance-chart", "load-chart"]) {
+      const svg = new RegExp(`<svg id="${id}"[\\s\\S]*?</svg>`).exec(html)![0];
+      assert.match(svg, /<text x="0" y="\d+" text-anchor="start">-10m<\/text>/, id);
+    }
+    // 40 s of 10 minutes: 32 units of 480 green, not the 5 of an hour's scale.
+    assert.match(html, /<g class="stretch ready"><title>[^<]*<\/title><rect x="440" y="8" width="32" height="30"\/>/);
+    assert.match(html, /<rect class="solved" x="[\d.]+" y="[\d.]+" width="20\.4"/, "a bar as wide as a tenth of the chart allows");
+    const load = /<svg id="load-chart"[\s\S]*?<\/svg>/.exec(html)![0];
+    assert.match(load, /<text class="scale" x="2" y="10">5<\/text>/, "the scale reaches the 5 threads, not the 1 in flight");
+    assert.match(load, /<polyline class="in_flight" points="432,[\d.]+ 480,[\d.]+"\/>/, "one minute is already a line across its minute");
+    assert.match(load, /<polyline class="queue" points="432,100 480,100"\/>/, "an empty queue is a line on the base, over it");
+
+    await clock.advance(2 * 60 * MINUTE_MS);
+    const later = renderHtml(statusModel({ ready: READY_DOC, dependencies: {}, health: {} }), 5, { history: h.view(), facts: FACTS });
+    assert.match(later, /<h2>The last hour<\/h2>/);
+    assert.match(later, /text-anchor="start">-60m<\/text>/);
   });
 });

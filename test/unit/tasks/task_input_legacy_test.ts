@@ -37,6 +37,16 @@ describe("readLegacyTask", () => {
     assert.ok(!u.ok && u.refusal.field === "pageurl" && u.refusal.name === "pageurl");
   });
 
+  test("coordinatescaptcha=1 and canvas=1 (2captcha families the worker does not solve) are refused ERROR_NO_SUCH_METHOD naming the flag; 0 is a plain image or grid", () => {
+    for (const [flag, extra] of [["coordinatescaptcha", {}], ["canvas", { recaptcha: "1", textinstructions: "outline the cat" }]] as const) {
+      for (const method of ["base64", "post"]) {
+        const v = verdict({ method, body: PNG_B64, file: PNG_B64, ...extra, [flag]: "1" });
+        assert.ok(!v.ok && v.refusal.code === "ERROR_NO_SUCH_METHOD" && v.refusal.field === flag, `${method} ${flag}: ${JSON.stringify(v)}`);
+      }
+      assert.equal(p({ method: "base64", body: PNG_B64, ...extra, [flag]: "0" }).type, flag === "canvas" ? "grid" : "image");
+    }
+  });
+
   test("a base64 image takes data: prefixes, URL-safe letters and spaces from an unencoded +; refuses empty, too big and not base64", () => {
     // As a form leaves it: `+` unencoded reads as a space; URL-safe letters for `+` and `/`.
     const sent = PNG_PLUS_SLASH_B64.replace("+", " ").replaceAll("/", "_");

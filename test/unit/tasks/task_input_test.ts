@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { readNativeTask, type TaskVerdict } from "../../../src/tasks/task_input.ts";
+import { readLegacyTask, readNativeTask, readV2Task, type TaskVerdict } from "../../../src/tasks/task_input.ts";
 import type { TaskParams } from "../../../src/tasks/task_catalogue.ts";
 import { PNG_B64, PNG_PLUS_SLASH_B64 } from "../../_support/images.ts";
 
@@ -99,5 +99,23 @@ describe("readNativeTask", () => {
 
   test("max_len 0 means no maximum, so any min_len goes", () => {
     assert.equal((parseTaskInput({ type: "image", image: PNG_B64, min_len: 5, max_len: 0 }) as { min_len: number }).min_len, 5);
+  });
+
+  test("a Cloudflare Challenge takes an HTTP or HTTPS proxy only, refused at intake on every API naming the proxy type (the upstream would refuse it ERROR_BAD_PROXY)", () => {
+    const page = "https://example.com/";
+    for (const type of ["HTTP", "https"]) assert.ok(readNativeTask({ type: "cloudflare_challenge", pageurl: page, proxy: "a:b@10.0.0.1:3128", proxytype: type }).ok, type);
+    for (const type of ["SOCKS4", "socks5"]) {
+      const verdicts: [TaskVerdict, string][] = [
+        [readNativeTask({ type: "cloudflare_challenge", pageurl: page, proxy: "a:b@10.0.0.1:1080", proxytype: type }), "proxytype"],
+        [readLegacyTask(new Map([["method", "cloudflare_challenge"], ["pageurl", page], ["proxy", "a:b@10.0.0.1:1080"], ["proxytype", type]])), "proxytype"],
+        [readV2Task({ type: "AntiCloudflareTask", websiteURL: page, proxyType: type, proxyAddress: "10.0.0.1", proxyPort: 1080, proxyLogin: "a", proxyPassword: "b" }), "proxyType"],
+      ];
+      for (const [v, name] of verdicts) {
+        assert.ok(!v.ok, `${type}: ${JSON.stringify(v)}`);
+        assert.deepEqual({ field: v.refusal.field, name: v.refusal.name, code: v.refusal.code }, { field: "proxytype", name, code: "ERROR_BAD_PROXY" });
+      }
+    }
+    // Other token types take every proxy type.
+    assert.ok(readNativeTask({ type: "captchafox", sitekey: "sk-captchafox-0123", pageurl: page, proxy: "a:b@10.0.0.1:1080", proxytype: "SOCKS5" }).ok);
   });
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { classifyCode, classifyResponse, CODE_RULES } from "../../../src/upstream/classify.ts";
 import { mulberry32, randomString } from "../../../src/sim/prng.ts";
+import { TRANSPORT_CODES } from "../../../src/base/error_registry.ts";
 
 const KINDS = new Set(["ok", "not_ready", "fatal_account", "back_off", "transient", "task_failed"]);
 const id = (r: string) => (r.length > 0 ? r : undefined);
@@ -100,6 +101,14 @@ describe("classifyResponse", () => {
     assert.deepEqual(pick(classifyResponse(answer("", 503), id)), { kind: "transient", code: "HTTP_503", maybeDelivered: false });
     assert.deepEqual(pick(classifyResponse(answer("oops", 500), id)), { kind: "transient", code: "HTTP_500", maybeDelivered: true });
     assert.deepEqual(pick(classifyResponse(answer("", 404), id)), { kind: "transient", code: "HTTP_404", maybeDelivered: true });
+  });
+
+  test("the registry says of each HTTP status code what the classification does with a submit: 429 and 503 were not processed (another provider may take the task), 5xx may have been", () => {
+    const delivered = (code: string) => (TRANSPORT_CODES as Record<string, { delivered: string }>)[code]?.delivered;
+    // A submit's 429 backs off and moves the task to the next provider at once (RFC 6585: a refusal, not processed).
+    assert.equal(classifyResponse(answer("", 429), id).kind, "back_off");
+    assert.equal(delivered("HTTP_429"), "no");
+    assert.deepEqual([pick(classifyResponse(answer("", 503), id)).maybeDelivered, delivered("HTTP_503")], [false, "no"]);
   });
 
   test("HTML pages, garbage and truncated JSON are transient", () => {
