@@ -1,4 +1,4 @@
-// npm run bench [-- section...]: the performance figures of the README, measured on the built
+// npm run bench [-- section...]: the performance figures of docs/sizing-and-performance.md, measured on the built
 // executable against the built-in simulator, each speed figure as a ratio to a bare node:http
 // server started by the same Node runtime in the same run. Sections: figures (issue 18), startup, solve, health,
 // metrics, balance, journal, gateway, keys, memory, figures (issue 18's table, first; default: all); signals, overflow and plan only when named. wrk (Debian package wrk) drives the HTTP load where a fair

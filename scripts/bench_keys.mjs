@@ -1,4 +1,4 @@
-// npm run bench -- keys: a large --client-keys-file (README, Use your existing client). In this
+// npm run bench -- keys: a large --client-keys-file (docs/gateway.md). In this
 // process, on the source: parsing 10,000 / 30,000 / 100,000 lines, a start's load (parse and hash),
 // a reload of the largest (its whole time and its longest event-loop turn: what a probe waits at
 // worst) and one lookup among that many keys. On the built executable: exec to the first 200 on

@@ -1,4 +1,4 @@
-// Peak RSS (VmHWM) of the built worker under the loads of README "Sizing", each on a fresh process
+// Peak RSS (VmHWM) of the built worker under the loads of docs/sizing-and-performance.md, Sizing, each on a fresh process
 // with the default budgets: idle; 3,000 slow-body connections; 4,000 connections sending headers
 // slowly; 3,000 concurrent posts; 4,000 clients waiting on their tasks; a flood of 2 MB bodies;
 // 10,000 solutions of 60 KB (without and with --state-dir). Each row also says what was refused and
@@ -17,7 +17,7 @@ import { freePort, pollUntil } from "../test/_support/net.ts";
 import { spawnTracked, stop } from "./bench_children.mjs";
 
 const BIN = process.env.BENCH_BIN ?? new URL("../dist/captcha-worker", import.meta.url).pathname;
-/** The container the defaults are sized for (README "Sizing"). */
+/** The container the defaults are sized for (docs/sizing-and-performance.md, Sizing). */
 const CEILING_MIB = 512;
 const KEY = "bench-memory-key-0123456789abcde";
 function start(args, env = {}) {

@@ -1,5 +1,5 @@
 // npm run bench -- overflow (not in the default run: two minutes of real time): a thread plan alone
-// against the same plan with a per-solve provider behind it (README, Providers), under a load twice
+// against the same plan with a per-solve provider behind it (docs/providers.md), under a load twice
 // what the plan can solve. Each run: a simulated CaptchaAI plan of PLAN threads (images solved in
 // 2 s, so PLAN/2 a second at most), image tasks posted at twice that for OVERFLOW_S seconds, then
 // everything left given time to end; prints tasks solved per minute from the first post to the last end, how long a task took

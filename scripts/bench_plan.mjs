@@ -1,7 +1,7 @@
-// npm run bench -- plan: one thread plan, three replicas (README, Thread plan). Three worker
+// npm run bench -- plan: one thread plan, three replicas (docs/providers.md, Thread plan). Three worker
 // processes (--first-poll 1s --poll-interval 250ms) on one simulated CaptchaAI account with a plan of
 // 12 threads (solve time 2 s), uneven load: a burst of 200 image tasks at once and a trickle of 100
-// over 30 s, 80% of both to the first replica and 10% to each other; run with the README's old
+// over 30 s, 80% of both to the first replica and 10% to each other; run with the old
 // static split (--threads 4 each) and with the plan on every replica (--threads 12 each: the
 // adaptive limit). Per run: the time until every task ended against the ideal (tasks x 2 s / 12),
 // the simulator's busy threads as a share of the plan while any replica had work queued (sampled

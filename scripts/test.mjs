@@ -2,7 +2,7 @@
 // The unit files (test/unit) run in ONE process (`--test-isolation=none`: every file imported by one
 // tsx start, its tests run one after another), then the scenario and system files with a process
 // each, two at a time (they start servers, workers and outside programs). A tsx start per unit file
-// was most of the unit loop's time, and most of what a busy machine stretched (README, Tests).
+// was most of the unit loop's time, and most of what a busy machine stretched (docs/development.md, Tests).
 // Extra arguments are test files or globs, each run in its own process as before. `npm run test:unit`
 // (`--unit`) runs test/unit alone (or the files given, in one process), without the typecheck and the
 // build: the fast loop.

@@ -27,7 +27,7 @@ const runtime: Runtime = {
   isTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
   // A getter: process.stdin made for a file or /dev/null loads node:os (a worker's start must not:
-  // README, Performance); only the demo asks.
+  // docs/sizing-and-performance.md, Performance); only the demo asks.
   get stdinIsTTY() {
     return process.stdin.isTTY === true;
   },

@@ -23,7 +23,7 @@ import { DEFAULT_PROVIDER_NAME, solvePriceUsd, takesType, type ProviderSpec } fr
 import type { TaskType } from "../tasks/task_catalogue.ts";
 
 /**
- * Whether a provider's protocol and dialect have the type at all (README, Providers): 2captcha's
+ * Whether a provider's protocol and dialect have the type at all (docs/providers.md): 2captcha's
  * in.php has no Cloudflare Challenge nor BLS (CaptchaAI's own); a JSON-API dialect has the types its
  * table names, with a proxy or without (the intake already checked a proxy fits the type).
  */
@@ -70,7 +70,7 @@ export interface Wiring {
 }
 
 /** --state-dir: locks it and replays the journal (read-only) before anything is accepted; throws (exit 78 unusable, 75 owned) after logging. */
-/** Start failures shown as run's one plain line (README, Exit codes), not also logged. */
+/** Start failures shown as run's one plain line (docs/commands.md, Exit codes), not also logged. */
 export const PLAIN_START_ERRORS = ["ERR_LISTEN", "ERR_STATE_DIR", "ERR_STATE_DIR_BUSY", "ERR_CONFIG_INVALID"] as const satisfies readonly WorkerErrorCode[];
 
 export async function openJournal(w: Omit<Wiring, "taskEnds" | "started">, pid: number): Promise<ReplayedJournal | undefined> {
@@ -78,7 +78,7 @@ export async function openJournal(w: Omit<Wiring, "taskEnds" | "started">, pid: 
   try {
     return await FileJournal.replay(w.config.stateDir, { log: w.log.child({ component: "journal" }), clock: w.clock, pid });
   } catch (err) {
-    // A state directory refused or owned by another worker is run's one plain line (README, Exit codes); anything else is logged.
+    // A state directory refused or owned by another worker is run's one plain line (docs/commands.md, Exit codes); anything else is logged.
     if (!PLAIN_START_ERRORS.some((code) => isWorkerError(err, code))) w.log.error("cannot use the state directory", { err });
     throw err;
   }
@@ -193,7 +193,7 @@ export interface ProviderPart {
   client: ProviderClient;
 }
 
-/** A per-solve account's slots: no plan caps it, the worker does (README, Providers). */
+/** A per-solve account's slots: no plan caps it, the worker does (docs/providers.md). */
 export const PER_SOLVE_IN_FLIGHT = 100;
 
 export interface SolverOptions {
@@ -211,7 +211,7 @@ export interface SolverOptions {
 /**
  * What a provider's line gives its lane, at `index` in the order of preference: its slots (a plan's
  * threads, a per-solve account's cap), billing, `after` (none on the first), types, prices and
- * budget. A reload gives a lane the same from the re-read line (README, Providers).
+ * budget. A reload gives a lane the same from the re-read line (docs/providers.md).
  */
 export function laneSettings(spec: ProviderSpec, index: number, namesKeyOrigin: boolean): Required<Pick<LaneUpdate, "threads" | "plan" | "afterMs" | "takes" | "priceUsd">> & LaneUpdate {
   return {
@@ -309,7 +309,7 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   const providerMetrics = registerProviderMetrics(registry, { pool, up: (name) => view.providerUp(name), balanceUsd: balanceOf });
   w.taskEnds.subscribe((task) => providerMetrics.taskEnded(task));
   const admission = createAdmission(view, { probationAdmits: config.threads });
-  // README, Scaling out: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).
+  // docs/cluster.md: reads of a task another node owns are forwarded to it (a forwarded one needs the peer token).
   const routing = config.peers.length > 0 || o.peerToken !== undefined
     ? new PeerRouter({ nodeId: config.nodeId, peers: config.peers, token: o.peerToken, taskTimeoutMs: config.taskTimeoutMs, clock, log: log.child({ component: "cluster" }), registry, sendError: sendProblem })
     : undefined;
@@ -321,7 +321,7 @@ export function registerRoutes(w: Wiring, o: RouteOptions): { router: Router; ga
   const submit = createIntake({ pool, admission, clientMetrics, unsupported });
   registerTaskRoutes(router, { bodies, pool, apiToken: o.apiToken, clientKeys: o.keysFromFile ? clientKeys : undefined, submit, routing });
   if (!clientKeys) return { router, gateway: undefined, callbacks: undefined };
-  // The 2captcha-compatible gateway (README, Use your existing client); getbalance reads the checks' cache as
+  // The 2captcha-compatible gateway (docs/gateway.md); getbalance reads the checks' cache as
   // readiness does: the first provider in use that has a balance reading (one removed by a reload, or never read, is passed over).
   const balanceUsd = () => view.evaluate().balanceUsd;
   const gw = createGatewayParts({ pool, submit, balanceUsd, keys: clientKeys, callbackAllow: config.callbackAllow, clock, log, registry, routing, bodies, journal: o.journal });

@@ -21,7 +21,7 @@ export const DEMO_KEY = "demo-key-of-the-built-in-sim-001";
 export const DEMO_BALANCE_USD = 5;
 /**
  * The demo's balance TTL unless --balance-ttl is given: a fault injected on an idle demo shows
- * within seconds, not at the next minute's read (README, Set-up). A real worker keeps 60 s.
+ * within seconds, not at the next minute's read (README, The demo). A real worker keeps 60 s.
  */
 export const DEMO_BALANCE_TTL_MS = 5000;
 /** How often the short banner is repeated on a terminal, as the log scrolls the full one away. */
@@ -40,7 +40,7 @@ export function demoConfig(config: Config, sources: Readonly<Record<ConfigKey, S
   };
 }
 
-/** --demo-overflow (README, Providers): the simulated plan's threads, the overflow's price per 1000 solves, wait and daily budget. */
+/** --demo-overflow (docs/providers.md): the simulated plan's threads, the overflow's price per 1000 solves, wait and daily budget. */
 export const OVERFLOW_DEMO = { planThreads: 2, name: "2captcha", priceUsd: 2.99, imagePriceUsd: 1, afterMs: 5000, dailyBudgetUsd: 1, everyMs: 1000 } as const;
 
 /** A real 16x16 grey PNG of 117 bytes (the upstream refuses images under 100 bytes, and files that are no jpg, png or gif). */

@@ -8,7 +8,7 @@ import type { Config, HostPort } from "../config/config.ts";
 import { formatDuration } from "../config/duration.ts";
 import { formatHostPort } from "../config/host_port.ts";
 
-/** The published 2captcha client the banner's snippet runs, at the version this repository tests (README, Use your existing client). */
+/** The published 2captcha client the banner's snippet runs, at the version this repository tests (docs/gateway.md). */
 export const CLIENT_PACKAGE = "2captcha-ts@2.4.1";
 
 export interface Overflow {

@@ -2,7 +2,7 @@
  * The key files a reload re-reads (the CaptchaAI key's file, a providers file and the key files it
  * names), looked at once a second: a file that changed is re-read as SIGHUP would, so a Kubernetes
  * Secret the kubelet updates in place (no signal reaches the pod) or a file edited on a VM applies
- * by itself (README, The CaptchaAI key and Providers). Only a stat per file per look, never a read;
+ * by itself (docs/configuration.md, The CaptchaAI key; docs/providers.md). Only a stat per file per look, never a read;
  * the client keys file has its own look (gateway/client_keys.ts). A change is a new modification
  * time, inode or size: the kubelet's symlink swap gives a new inode, `cp -p` an old time.
  */

@@ -1,5 +1,5 @@
 /**
- * The stop ladder (README, Operator guide), in one ordered place, and the signals that climb it. First signal:
+ * The stop ladder (docs/commands.md), in one ordered place, and the signals that climb it. First signal:
  * systemd STOPPING=1, demo traffic stops, readiness `draining` and new tasks 503 (the pool stops
  * accepting), in-flight tasks get --drain-timeout, what is left stays in the journal (--state-dir)
  * or fails with `shutdown`, clients still waiting on a task get it as it stands (with `Retry-After`),

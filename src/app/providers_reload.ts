@@ -1,5 +1,5 @@
 /**
- * SIGHUP's providers file (README, Providers, Reloads): what a re-read changes of the running set, and
+ * SIGHUP's providers file (docs/providers.md, Reloads): what a re-read changes of the running set, and
  * applying it. A provider still listed gets its new threads, prices, after, daily budget, types and
  * key at once; one gone from the file is removed (no new task; the tasks it holds are polled and
  * reported to the end, then its check goes); one listed again takes tasks again. What the sealed

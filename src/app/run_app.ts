@@ -1,4 +1,4 @@
-/** `run` from start to exit: the worker started, the start line, the demo's banner and traffic, then the stop ladder on a signal (README, Operator guide). */
+/** `run` from start to exit: the worker started, the start line, the demo's banner and traffic, then the stop ladder on a signal (docs/commands.md). */
 import type { ProviderSpec, ProvidersReload } from "../config/providers.ts";
 import { systemClock, type Clock } from "../base/clock.ts";
 import { formatErrorMessage, isWorkerError, type WorkerError } from "../base/errors.ts";
@@ -34,9 +34,9 @@ export interface RunAppOptions {
   apiToken: string | undefined;
   /** The peers' shared token (--peer-token-file), if any. */
   peerToken?: string | undefined;
-  /** A providers file's providers with their keys (README, Providers). */
+  /** A providers file's providers with their keys (docs/providers.md). */
   providers?: readonly ProviderSpec[] | undefined;
-  /** Re-reads the providers file and its keys on SIGHUP (README, Providers). */
+  /** Re-reads the providers file and its keys on SIGHUP (docs/providers.md). */
   rereadProviders?: (() => ProvidersReload) | undefined;
   runtime: Runtime;
   /**
@@ -142,7 +142,7 @@ export async function runApp(o: RunAppOptions): Promise<number> {
     release();
     muted = true;
     // The one line a person reads, plain whatever --log-format, as every configuration error is
-    // (README, Exit codes): a taken address names the command line to run with another, an unusable
+    // (docs/commands.md, Exit codes): a taken address names the command line to run with another, an unusable
     // or owned --state-dir says why. A listener that cannot start is not logged besides.
     if (PLAIN_START_ERRORS.some((code) => isWorkerError(err, code))) rt.stderr(`captcha-worker: ${plainMessage(err as WorkerError, o.invocation ?? "captcha-worker run")}\n`);
     if (isWorkerError(err, "ERR_STATE_DIR_BUSY")) return EXIT_TEMPFAIL;
@@ -173,7 +173,7 @@ export async function runApp(o: RunAppOptions): Promise<number> {
   });
   for (const line of pending) rt.stderr(line);
   if (worker.demo) {
-    // On a terminal the log scrolls the banner away: its short form comes back at Enter and every few minutes (README, Set-up).
+    // On a terminal the log scrolls the banner away: its short form comes back at Enter and every few minutes (README, The demo).
     worker.demo.remind(worker.address, { write: rt.stdout, everyMs: rt.isTTY ? DEMO_REMINDER_MS : undefined, onEnter: rt.onEnter });
     rt.stdout(worker.demo.banner(worker.address));
     worker.demo.startTraffic(worker.pool);

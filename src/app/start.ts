@@ -66,9 +66,9 @@ export interface WorkerOptions {
   process: ProcessStats;
   /** The CaptchaAI base URL. @default config.upstream (the simulator's with --demo) */
   upstreamUrl?: URL;
-  /** A providers file's providers, each with its key (README, Providers); undefined: the one of --upstream and the CaptchaAI key. */
+  /** A providers file's providers, each with its key (docs/providers.md); undefined: the one of --upstream and the CaptchaAI key. */
   providers?: readonly ProviderSpec[] | undefined;
-  /** SIGHUP's re-read of the providers file and its keys (README, Providers); set with `providers`. */
+  /** SIGHUP's re-read of the providers file and its keys (docs/providers.md); set with `providers`. */
   rereadProviders?: (() => ProvidersReload) | undefined;
   /** Replaces the default keep-alive node:http(s) transport (tests inject one). @default undefined */
   fetch?: typeof fetch;
@@ -129,7 +129,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   if (apiKey === undefined) throw new WorkerError("ERR_NO_API_KEY", "No CaptchaAI key and no --demo");
   const specs = demo?.providers ?? providerSpecs(o, given, apiKey, demo !== undefined);
   // With a providers file --threads is not used: the worker's threads (the threshold, the status page,
-  // a probation's admissions) are its plans' (README, Providers).
+  // a probation's admissions) are its plans' (docs/providers.md).
   const config = specs[0]!.line === undefined ? given : { ...given, threads: Math.max(1, specs.reduce((n, s) => n + (s.threads ?? 0), 0)) };
   const secrets = o.secrets ?? new SecretSet();
   secrets.add(apiKey);
@@ -241,7 +241,7 @@ function createUpstreams(
   const { config, clock, log } = w;
   const keys = new Map(x.specs.map((s) => [s.name, s.key]));
   const providers = x.specs.map((spec) => {
-    // in.php/res.php for a legacy provider, the JSON API in its dialect for a v2 one (README, Providers).
+    // in.php/res.php for a legacy provider, the JSON API in its dialect for a v2 one (docs/providers.md).
     const client = createProviderClient(spec, {
       apiKey: () => keys.get(spec.name)!,
       redact: x.secrets.redact,

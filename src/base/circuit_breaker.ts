@@ -6,8 +6,7 @@
  * call succeeded since a check closed it) can a real task alone tell: it then waits a cool-down
  * (10 s, doubling to 1 min, reset by a task-path success) and half-opens on its own timer, letting ONE
  * call through as the trial: its answer closes the circuit, its transport failure opens it again for
- * twice as long, and nothing else goes until one of them (README, How the worker treats the
- * upstream), so a fault that lasts costs one task per cool-down, not one per free slot. Failures of
+ * twice as long, and nothing else goes until one of them (docs/upstream.md), so a fault that lasts costs one task per cool-down, not one per free slot. Failures of
  * calls started before the circuit last closed are old news and ignored.
  */
 import type { Clock, Timer } from "./clock.ts";

@@ -208,7 +208,7 @@ const WORKER = {
   ERR_PEER_MISADDRESSED: w("This is node {node}, but the request was meant for node {expected}: the sending node's --peers maps node {expected} to this node's address.", { status: 421, title: "Misdirected Request" }, "ERROR_NO_SLOT_AVAILABLE", "nobody"),
   // The client's side of that refusal: this node's --peers is wrong, so the owner cannot be asked.
   ERR_OWNER_MISADDRESSED: w("This node's --peers sends node {node}'s tasks to {url}, but the worker there is node {actual}; the operator must correct --peers.", { status: 502, title: "Bad Gateway" }, "ERROR_NO_SLOT_AVAILABLE", "nobody"),
-  // A client's waiting reads forwarded to other nodes at once, past the cap: the rest ask again shortly (README, Scaling out).
+  // A client's waiting reads forwarded to other nodes at once, past the cap: the rest ask again shortly (docs/cluster.md).
   ERR_TOO_MANY_WAITS: w("{caller} has {limit} waiting reads forwarded to other nodes already; ask again in a moment.", { status: 429, title: "Too Many Requests", retryAfterS: 1 }, "ERROR_NO_SLOT_AVAILABLE", "client"),
   ERR_CONFLICT: w(undefined, { status: 409, title: "Conflict" }, "ERROR_DUPLICATE_REPORT"),
   ERR_TIMEOUT: w("The request did not arrive in time.", { status: 408, title: "Request Timeout" }, "ERROR_BAD_PARAMETERS"),

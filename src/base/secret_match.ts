@@ -2,7 +2,7 @@
  * Comparing a given value with a secret in constant time: both sides are SHA-256'd first, so the
  * comparison always runs over 32 bytes and neither the secret's length nor where a guess first
  * differs shows in the time taken (timingSafeEqual needs equal lengths). node:crypto is loaded at
- * the first matcher made, never at start (README, Performance).
+ * the first matcher made, never at start (docs/sizing-and-performance.md, Performance).
  */
 import { loadBuiltin } from "./builtin.ts";
 

@@ -22,7 +22,7 @@ export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<num
   const config = demoConfig(parsed.config, parsed.sources, { stderrIsTTY: rt.stderrIsTTY === true });
   if (config.demoOverflow && !config.demo) throw new WorkerError("ERR_CONFIG_INVALID", "Invalid --demo-overflow (env CAPTCHA_WORKER_DEMO_OVERFLOW): only with --demo", { field: "--demo-overflow" });
   if (config.stateDir !== undefined) prepareStateDir(config.stateDir);
-  // Every provider and its key (README, Providers), checked before anything starts: a bad providers file exits 78.
+  // Every provider and its key (docs/providers.md), checked before anything starts: a bad providers file exits 78.
   const providers = config.providersFile === undefined ? undefined : loadProviders(config, flags, rt, TASK_TYPES);
   const key = providers ? { value: providers[0]!.key, origin: providers[0]!.keyOrigin, source: "key-file" as const } : loadApiKey(config, flags, rt);
   const apiToken = loadApiToken(config, rt);
@@ -32,11 +32,12 @@ export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<num
   // A key from a file (flag, variable or systemd credential) is re-read on SIGHUP; one from a variable cannot change.
   const fromFile = !providers && key !== undefined && key.source !== "env:CAPTCHAAI_API_KEY" && key.source !== "demo";
   const reloadApiKey = fromFile ? () => loadApiKey(config, flags, rt)?.value : undefined;
-  // The files those reloads read are also re-read when they change on disk (README, The CaptchaAI
-  // key): the providers file and the key files its last good read named, or the CaptchaAI key's file.
+  // The files those reloads read are also re-read when they change on disk (docs/configuration.md,
+  // The CaptchaAI key): the providers file and the key files its last good read named, or the
+  // CaptchaAI key's file.
   const filesOf = (ps: readonly { keyFile: string | undefined }[]) => [config.providersFile!, ...ps.flatMap((p) => (p.keyFile === undefined ? [] : [p.keyFile]))];
   let keyFiles: string[] = providers ? filesOf(providers) : fromFile && "path" in key && key.path !== undefined ? [key.path] : [];
-  // With a providers file, SIGHUP re-reads it and every key file (README, Providers); a bad file keeps the providers in use.
+  // With a providers file, SIGHUP re-reads it and every key file (docs/providers.md); a bad file keeps the providers in use.
   const reread = providers
     ? () => {
         const r = rereadProviders(config, flags, rt, TASK_TYPES);

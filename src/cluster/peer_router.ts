@@ -1,5 +1,5 @@
 /**
- * Any replica answers for any task (README, Scaling out): a read of a task another node owns (its
+ * Any replica answers for any task (docs/cluster.md): a read of a task another node owns (its
  * number is in the id's low bits) is forwarded to that node once, within a bound that covers the
  * whole exchange (queueing for a socket included), and the owner's answer is passed back as it is.
  * The client's own credential travels as the client sent it (the owner checks it again); the peer
@@ -26,7 +26,7 @@ export { FORWARDED_HEADER, NODE_HEADER, PEER_TOKEN_HEADER } from "./_forwarding.
 
 /** How long an owner may take beyond the wait the client asked for. */
 export const FORWARD_TIMEOUT_MS = 5000;
-/** A client's waiting reads forwarded at once, at most; past it the task API answers 429 (README, Scaling out). */
+/** A client's waiting reads forwarded at once, at most; past it the task API answers 429 (docs/cluster.md). */
 export const MAX_FORWARDED_WAITS = 8;
 /** Sockets to one peer for reads that do not wait (the owner answers them at once). */
 const READ_SOCKETS = 64;

@@ -43,14 +43,14 @@ export interface Config {
   logLevel: LogLevel;
   logFormat: LogFormat;
   apiKeyFile: string | undefined;
-  /** The providers file (README, Providers); unset: one provider, CaptchaAI at --upstream with the key flags and --threads. */
+  /** The providers file (docs/providers.md); unset: one provider, CaptchaAI at --upstream with the key flags and --threads. */
   providersFile: string | undefined;
   demo: boolean;
   /** With --demo: two simulated providers, a small plan and a per-solve overflow. */
   demoOverflow: boolean;
-  /** This node's number in task ids (README, Scaling out), 0 to 1023. */
+  /** This node's number in task ids (docs/cluster.md), 0 to 1023. */
   nodeId: number;
-  /** Every node of the cluster, this one included (--peers, README, Scaling out); empty: this node serves only its own tasks. */
+  /** Every node of the cluster, this one included (--peers, docs/cluster.md); empty: this node serves only its own tasks. */
   peers: { node: number; url: URL }[];
   /** File holding the token peers authenticate forwarded requests with; required with --peers. */
   peerTokenFile: string | undefined;

@@ -18,7 +18,7 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
-/** A duration per task kind: image CAPTCHAs and token CAPTCHAs wait differently (README, How the worker treats the upstream). */
+/** A duration per task kind: image CAPTCHAs and token CAPTCHAs wait differently (docs/upstream.md). */
 export interface KindDurations {
   imageMs: number;
   tokenMs: number;

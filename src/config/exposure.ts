@@ -1,5 +1,5 @@
 /**
- * Safe by default (README, Configuration): the task API spends money, so `run` refuses to serve it without a
+ * Safe by default (docs/configuration.md): the task API spends money, so `run` refuses to serve it without a
  * credential on an address others can reach, unless the operator says the network is private.
  */
 import { WorkerError } from "../base/errors.ts";

@@ -33,7 +33,7 @@ export function loadApiToken(config: Pick<Config, "apiTokenFile">, rt: Pick<Runt
 }
 
 /**
- * The peers' shared token from --peer-token-file (README, Scaling out), or undefined without one. With --peers
+ * The peers' shared token from --peer-token-file (docs/cluster.md), or undefined without one. With --peers
  * it is required and the list must name this node; ERR_CONFIG_INVALID otherwise.
  */
 export function loadPeerToken(config: Pick<Config, "peerTokenFile" | "peers" | "nodeId">, rt: Pick<Runtime, "readFile">): string | undefined {

@@ -76,7 +76,7 @@ function flag<T>(spec: Omit<FlagSpec<T>, "env" | "allowed" | "parse"> & { env?: 
 const FIRST_POLL_MAX_MS = 600_000;
 const SOLVE_TIME_MAX_MS = 3_600_000;
 
-/** Every option of `run` and `config`, its default and its parser, in the order of the README's Configuration table. */
+/** Every option of `run` and `config`, its default and its parser, in the order of docs/configuration.md's table. */
 export const OPTIONS: readonly OptionSpec[] = [
   option("listen", "listen", "0.0.0.0:8080",
     "HTTP address for health, metrics, task API and status page", v.hostPort, { group: "listening" }),
@@ -135,11 +135,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   option("apiKeyFile", "api-key-file", undefined,
     "file holding the CaptchaAI key (also CAPTCHAAI_API_KEY_FILE)", v.path("file"), { group: "upstream" }),
   option("providersFile", "providers-file", undefined,
-    "the solving accounts, one a line in order of preference (README, Providers); unset: one, CaptchaAI at --upstream with --threads", v.path("file"), { group: "upstream" }),
+    "the solving accounts, one a line in order of preference (docs/providers.md); unset: one, CaptchaAI at --upstream with --threads", v.path("file"), { group: "upstream" }),
   option("demo", "demo", "false",
     "run on the built-in simulator with sample traffic; no key needed", v.boolean, { group: "demo", boolean: true }),
   option("demoOverflow", "demo-overflow", "false",
-    "with --demo: a 2-thread simulated CaptchaAI plan and a per-solve simulated 2captcha behind it, to watch overflow (README, Providers)", v.boolean, { group: "demo", boolean: true }),
+    "with --demo: a 2-thread simulated CaptchaAI plan and a per-solve simulated 2captcha behind it, to watch overflow (docs/providers.md)", v.boolean, { group: "demo", boolean: true }),
   option("nodeId", "node-id", "0",
     "this node's number, kept in the low 10 bits of every task id", v.integer(0, 1023), { group: "cluster" }),
   option("peers", "peers", "",
@@ -192,7 +192,7 @@ export const SIMULATE_FLAGS: readonly FlagSpec[] = [
   flag({ flag: "key", placeholder: "KEY", default: undefined, defaultHelp: "any 32-character key", multiple: true, secret: true, help: "an accepted key (repeat for more); others get ERROR_KEY_DOES_NOT_EXIST, keys not 32 characters long ERROR_WRONG_USER_KEY (on CapSolver's API both ERROR_KEY_DENIED_ACCESS)", value: v.simKey }),
   flag({ flag: "dialect", placeholder: "DIALECT", default: "captchaai", help: "the kind of provider: CaptchaAI's or 2captcha's in.php/res.php, anti-captcha's or CapSolver's createTask API (protocol, type names, codes, billing)", value: v.oneOf(["captchaai", "2captcha", "anticaptcha", "capsolver"] as const) }),
   flag({ flag: "balance", placeholder: "USD", default: "10", help: "starting balance", value: v.decimal(0, 1e9) }),
-  flag({ flag: "price", placeholder: "USD", default: undefined, defaultHelp: "the dialect's: 0.001 (captchaai), per kind for the others (see the README)", help: "charged per solve, whatever its kind", value: v.decimal(0, 1000) }),
+  flag({ flag: "price", placeholder: "USD", default: undefined, defaultHelp: "the dialect's: 0.001 (captchaai), per kind for the others (docs/simulator.md)", help: "charged per solve, whatever its kind", value: v.decimal(0, 1000) }),
   flag({ flag: "threads", placeholder: "N", default: undefined, defaultHelp: "50 (captchaai); no cap (the per-solve dialects)", help: "unsolved tasks per key; beyond: --capacity-code", value: v.integer(1, 100_000) }),
   flag({ flag: "capacity-code", placeholder: "CODE", default: undefined, defaultHelp: "ERROR_ZERO_BALANCE (captchaai); ERROR_NO_SLOT_AVAILABLE (the others)", help: "what a submit past --threads is answered (CaptchaAI: ERROR_ZERO_BALANCE; 2captcha, anti-captcha, CapSolver: ERROR_NO_SLOT_AVAILABLE)", value: v.oneOf(["ERROR_ZERO_BALANCE", "ERROR_NO_SLOT_AVAILABLE"] as const) }),
   flag({ flag: "unsupported", placeholder: "METHODS", default: "", defaultHelp: "none", help: "in.php methods answered ERROR_METHOD_CALL (also grid, geetest_v4); on the JSON APIs task types (or their in.php method), answered the dialect's not-supported code", value: v.methodList }),

@@ -1,5 +1,5 @@
 /**
- * The effective providers (README, Providers): the providers file's, each key read from its
+ * The effective providers (docs/providers.md): the providers file's, each key read from its
  * key-file as the CaptchaAI key is read (the file's text trimmed, one token of printable ASCII); or,
  * without the file, one provider `captchaai` from --upstream, the CaptchaAI key's sources and
  * --threads, exactly as before the file existed. `run` and `config` load them at start (a bad file
@@ -149,7 +149,7 @@ function withKey<T extends string>(p: ProviderLine<T>, o: { path: string; readFi
   try {
     text = o.readFile(p.keyFile);
   } catch (err) {
-    // The path is not quoted: a key pasted as key-file= would be printed (README, Providers: no value from the file is quoted).
+    // The path is not quoted: a key pasted as key-file= would be printed (docs/providers.md, Keys: no value from the file is quoted).
     throw providersFileError(o.path, p.line, "key-file", `cannot read the file it names (${(err as NodeJS.ErrnoException).code ?? "unreadable"})`);
   }
   const key = text.trim();

@@ -1,5 +1,5 @@
 /**
- * The providers file (README, Providers): the solving accounts, one a line in order of preference,
+ * The providers file (docs/providers.md): the solving accounts, one a line in order of preference,
  * `NAME PROTOCOL URL key-file=PATH [dialect=D] [threads=N] [price=USD] [price.TYPE=USD ...]
  * [after=DUR] [daily-budget=USD] [types=TYPE,...]`, `#` comments. Parsing is pure: the text, the
  * file's path, $CREDENTIALS_DIRECTORY and the catalogue's type names in; the providers, or an error

@@ -1,5 +1,5 @@
 /**
- * Callbacks (README, Use your existing client: Callbacks): pingback (legacy, a form with `id` and
+ * Callbacks (docs/gateway.md: Callbacks): pingback (legacy, a form with `id` and
  * `code`, as 2captcha posts it) and callbackUrl (v2, the getTaskResult answer as JSON with `taskId`)
  * POSTed when a gateway task ends. Only to hosts named in --callback-allow; the name is resolved
  * once and the connection pinned to that address, which must be public unless the operator named

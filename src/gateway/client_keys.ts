@@ -1,5 +1,5 @@
 /**
- * The gateway's clients from --client-keys-file (README, Use your existing client): `NAME KEY
+ * The gateway's clients from --client-keys-file (docs/gateway.md): `NAME KEY
  * [max_in_flight=N]` a line, `#` comments. Keys are never logged or echoed; errors name the line,
  * never its text. Parsing is linear (duplicates are found in Sets). The first read happens at start,
  * before anything listens; a reload (SIGHUP, or a changed modification time seen by a timer, never

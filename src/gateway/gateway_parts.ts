@@ -18,7 +18,7 @@ export interface GatewayPartsOptions extends Pick<GatewayOptions, "pool" | "subm
   clock: Clock;
   log: Logger;
   registry: Registry;
-  /** Reads of a peer's task go to the owner (--peers, README, Scaling out). */
+  /** Reads of a peer's task go to the owner (--peers, docs/cluster.md). */
   routing?: TaskRouting | undefined;
   /** The worker's budget for request bodies being read, shared with the task API. */
   bodies?: ByteBudget;

@@ -1,5 +1,5 @@
 /**
- * 2captcha's legacy API (README, Use your existing client): /in.php submits, /res.php reads (get, get2, ids=), the balance
+ * 2captcha's legacy API (docs/gateway.md): /in.php submits, /res.php reads (get, get2, ids=), the balance
  * and reports. Parameters come from the query, a form, multipart (a `file` part) or a JSON body;
  * `json=1` answers {"status","request"}, otherwise `OK|...` or the bare code as text, always 200.
  */
@@ -49,7 +49,7 @@ export interface LegacyOptions {
   log: Logger;
   /** Checks a pingback URL; returns the code to refuse it with, or undefined to take it. */
   checkCallback?: (url: string) => "ERROR_BAD_PARAMETERS" | undefined;
-  /** Reads of a peer's task go to the owner (--peers, README, Scaling out). */
+  /** Reads of a peer's task go to the owner (--peers, docs/cluster.md). */
   routing?: TaskRouting | undefined;
   /** The worker's budget for request bodies being read, shared with the task API. */
   bodies?: ByteBudget;
@@ -115,7 +115,7 @@ export function legacyRoutes(o: LegacyOptions): RouteSpec[] {
         const task = o.gateway.find(client, id);
         if (!task) throw new GatewayError("ERROR_WRONG_CAPTCHA_ID");
         const r = result(task);
-        // What the solve cost at its provider (README, Providers); "0" on a thread plan, paid by the thread.
+        // What the solve cost at its provider (docs/providers.md); "0" on a thread plan, paid by the thread.
         return action === "get2" && r.ok ? { ...r, price: costText(task) } : r;
       }
       case "getbalance":

@@ -22,7 +22,7 @@ export interface V2Options {
   log: Logger;
   /** Checks a callbackUrl; returns the code to refuse it with, or undefined to take it. */
   checkCallback?: (url: string) => "ERROR_BAD_PARAMETERS" | undefined;
-  /** Reads of a peer's task go to the owner (--peers, README, Scaling out). */
+  /** Reads of a peer's task go to the owner (--peers, docs/cluster.md). */
   routing?: TaskRouting | undefined;
   /** The worker's budget for request bodies being read, shared with the task API. */
   bodies?: ByteBudget;

@@ -7,7 +7,7 @@ import { taskFailureCode, v2Error } from "./errors.ts";
  * processing; ready with the solution in the JSON API's shape (the catalogue's: `text` for
  * images, `gRecaptchaResponse` and `token` for reCAPTCHA, `token` for Turnstile, GeeTest's values
  * ..., `userAgent` where the upstream gave one), cost, times in Unix seconds and solveCount; or a
- * failed task's error. Cost is what the solve cost at the provider that took it (README, Providers):
+ * failed task's error. Cost is what the solve cost at the provider that took it (docs/providers.md):
  * its reported cost or its price; "0" on a thread plan (paid by the thread, not by the solve).
  */
 export function taskResultBody(task: Task): Record<string, unknown> {

@@ -1,6 +1,6 @@
 /**
  * A dependency check's status and its three other spellings, written once: the health+json verdict
- * (draft-inadarei: pass/warn/fail), the captcha_worker_check_status metric value (README, Metrics: 1, 0.5, 0)
+ * (draft-inadarei: pass/warn/fail), the captcha_worker_check_status metric value (docs/metrics.md: 1, 0.5, 0)
  * and the status page's mark. A status this worker does not know (from another version, over HTTP)
  * reads as down: a page must never show an unknown state as fine.
  */

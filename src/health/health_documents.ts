@@ -1,5 +1,5 @@
 /**
- * The health documents the endpoints serve (README, Health endpoints), typed, and pure builders from the evaluated
+ * The health documents the endpoints serve (docs/health.md), typed, and pure builders from the evaluated
  * state: the HTTP edge only serialises them and picks the status code from their `status`, and the
  * status page and the `status` command read the same types.
  */
@@ -23,7 +23,7 @@ export interface StartupDocument {
 /** GET /health/ready. */
 export interface ReadyDocument {
   status: "ready" | "not_ready";
-  /** The readiness state (README: readiness states); `probation` answers 200 like `ready`. */
+  /** The readiness state (docs/health.md, Readiness); `probation` answers 200 like `ready`. */
   state: ReadinessState;
   issues: string[];
   /** Worth a warn, not a 503: `queue_wait=Ns`, `saturation=R`. */
@@ -62,7 +62,7 @@ export interface DependencyDocument {
   error?: string;
 }
 
-/** One provider in /health/dependencies (README, Providers): its state, its load and its money now. */
+/** One provider in /health/dependencies (docs/providers.md): its state, its load and its money now. */
 export interface ProviderDocument {
   name: string;
   /** Its check in `checks` (a provider removed by a reload loses it once it holds no task). */
@@ -74,7 +74,7 @@ export interface ProviderDocument {
   billing: "plan" | "per_solve" | null;
   /** Tasks it holds now. */
   busy: number | null;
-  /** Its slots now: a plan's adaptive limit on this replica (README, Thread plan), or a per-solve account's cap. */
+  /** Its slots now: a plan's adaptive limit on this replica (docs/providers.md, Thread plan), or a per-solve account's cap. */
   limit: number | null;
   /** A thread plan's threads. */
   plan: number | null;
@@ -176,7 +176,7 @@ export function readyDocument(r: Readiness, t: Thresholds): ReadyDocument {
   };
 }
 
-/** GET /health/history: the last readiness state changes, newest first (README, Health endpoints). */
+/** GET /health/history: the last readiness state changes, newest first (docs/health.md). */
 export interface HistoryDocument {
   state: ReadinessState;
   changes: { at: string; from: ReadinessState; to: ReadinessState; issues: string[] }[];

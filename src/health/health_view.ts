@@ -16,7 +16,7 @@ export const UPSTREAM_CHECK = "captchaai_api";
 
 export interface Readiness {
   phase: Phase;
-  /** The readiness state machine's state (README: readiness states). */
+  /** The readiness state machine's state (docs/health.md, Readiness). */
   state: ReadinessState;
   /** Readiness passes: `ready` or `probation`. */
   ready: boolean;
@@ -64,7 +64,7 @@ export interface HealthViewOptions {
   clock: Clock;
   /** The first (or only) provider's health. */
   health: WorkerHealth;
-  /** Several providers (README, Providers): readiness over all of them. @default the one of `health` and captchaai_api */
+  /** Several providers (docs/providers.md): readiness over all of them. @default the one of `health` and captchaai_api */
   providers?: readonly ProviderHealth[];
   checks: HealthChecks;
   thresholds: Thresholds;

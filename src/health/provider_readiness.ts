@@ -1,5 +1,5 @@
 /**
- * Readiness over several providers (README, Providers): the rules that judge an upstream (its key,
+ * Readiness over several providers (docs/providers.md): the rules that judge an upstream (its key,
  * reachability, circuit, failure streak, error rate, balance) apply to each provider on its own; the
  * worker can take work while one provider can, the others then only warn (`provider_down`); when
  * none can, each one's reason is an issue. What is about the worker as a whole (starting, draining,
@@ -21,7 +21,7 @@ export interface ProviderReading {
   /** Issues of its own beyond the rules' (its budget spent today: `budget`). */
   extra: readonly string[];
   /**
-   * Removed by a reload (README, Providers): it takes no new task, which is the operator's choice and
+   * Removed by a reload (docs/providers.md): it takes no new task, which is the operator's choice and
    * no failure, so it is neither an issue nor a warning; it only finishes the tasks it holds.
    */
   removed?: boolean;
@@ -31,7 +31,7 @@ export interface ProviderReading {
 export interface ProviderLoad {
   /** Tasks holding its slots. */
   busy: number;
-  /** Its slots now: a plan's adaptive limit (README, Thread plan) or a per-solve account's cap. */
+  /** Its slots now: a plan's adaptive limit (docs/providers.md, Thread plan) or a per-solve account's cap. */
   limit: number;
   /** A thread plan's threads; undefined for a per-solve account. */
   plan: number | undefined;

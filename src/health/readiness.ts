@@ -1,8 +1,8 @@
 /**
- * Readiness rules (README, Readiness) turned into typed issues and warnings (readiness_issue.ts formats
+ * Readiness rules (docs/health.md, Readiness) turned into typed issues and warnings (readiness_issue.ts formats
  * them) and the readiness state. Pure: the caller passes the health snapshot, the cached balance and
  * the lifecycle phase, so a probe never waits on I/O. Every issue has a way back that needs no restart and no client
- * traffic (the README's readiness table says which).
+ * traffic (docs/health.md's readiness table says which).
  */
 import type { ReadinessIssue, ReadinessWarning } from "./readiness_issue.ts";
 import type { HealthSnapshot } from "./worker_health.ts";
@@ -40,7 +40,7 @@ export function balanceFunded(wasFunded: boolean, balanceUsd: number, minBalance
   return balanceUsd >= (wasFunded ? minBalanceUsd : minBalanceUsd + margin);
 }
 
-/** The error rate is judged only on at least this many outcomes in the window (README, Configuration: --max-error-rate). */
+/** The error rate is judged only on at least this many outcomes in the window (docs/configuration.md: --max-error-rate). */
 export const MIN_ERROR_RATE_OUTCOMES = 20;
 /** Saturation is judged only over at least this much time (a worker just started has seen too little). */
 export const MIN_SATURATION_OBSERVED_MS = 30_000;

@@ -3,7 +3,7 @@
  * on them (admission, the recovery trials, the notifier, the status page) switch on `kind`, and only
  * the edges that print them (the health documents, the status page, systemd's STATUS=, the HAProxy
  * agent's reason, the log) turn them into text with `formatIssue`, the one place that writes the
- * texts of the README's table "Readiness: states, issues and the way back from each". `parseIssue`
+ * texts of docs/health.md's table "Readiness: states, issues and the way back from each". `parseIssue`
  * reads such a text back, for documents that arrive as JSON (`captcha-worker status`). A kind added here makes the compiler list every `switch`
  * that has to say what it means.
  */
@@ -27,7 +27,7 @@ export type ReadinessIssue =
   | { kind: "queue_full"; depth: number }
   /** The journal in --state-dir cannot be written: the error. */
   | { kind: "state_dir"; reason: string }
-  /** With several providers, none can take work: each one's reason (README, Providers). */
+  /** With several providers, none can take work: each one's reason (docs/providers.md). */
   | ProviderDown;
 
 /** One of several providers cannot take work: its name and its first reason (`paid:upstream_auth=ERROR_KEY_DOES_NOT_EXIST`, `spare:budget`). */
@@ -43,7 +43,7 @@ export type ReadinessWarning =
   | { kind: "queue_wait"; waitedMs: number }
   /** The share of the error window the thread plan was full while work waited, 0 to 1. */
   | { kind: "saturation"; ratio: number }
-  /** One provider cannot take work while another can (README, Providers). */
+  /** One provider cannot take work while another can (docs/providers.md). */
   | ProviderDown;
 
 export type IssueKind = ReadinessIssue["kind"];

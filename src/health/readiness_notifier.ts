@@ -15,7 +15,7 @@ import { formatIssue, type ReadinessIssue } from "./readiness_issue.ts";
 
 export type ReadinessListener = (r: Readiness) => void;
 
-/** One readiness state change, as GET /health/history shows it (README, Health endpoints). */
+/** One readiness state change, as GET /health/history shows it (docs/health.md). */
 export interface ReadinessChange {
   at: number;
   from: ReadinessState;

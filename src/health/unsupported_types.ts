@@ -1,5 +1,5 @@
 /**
- * Task types the upstream does not take (README, How the worker treats the upstream): a task that
+ * Task types the upstream does not take (docs/upstream.md): a task that
  * failed with an `unsupported` code (ERROR_METHOD_CALL, ERROR_TASK_NOT_SUPPORTED, ...) teaches that
  * its type is refused. For `refuseForMs` (10 minutes) new tasks of the type are then refused at
  * submit; after that one task at a time goes through as a probe, and a task of the type whose submit

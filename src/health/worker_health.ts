@@ -1,7 +1,7 @@
 /**
  * The worker's health state: the classic three (totals, consecutive failures, last solve) plus a
  * sliding-window error rate, the upstream's account, reachability and circuit state, the share of
- * time its thread plan was full while work waited (README, Thread plan), and the solver's load read
+ * time its thread plan was full while work waited (docs/providers.md, Thread plan), and the solver's load read
  * at call time. Client-caused
  * failures (bad image, bad sitekey) never count against the worker.
  */
@@ -66,7 +66,7 @@ export interface HealthSnapshot extends LoadSnapshot {
   /** The --error-window the rate is judged over. */
   windowMs: number;
   lastSolveAt: number | undefined;
-  /** Since the last solve, or undefined before the first one (README, Troubleshooting: "no solve for N seconds"). */
+  /** Since the last solve, or undefined before the first one (docs/troubleshooting.md: "no solve for N seconds"). */
   msSinceLastSolve: number | undefined;
   upstreamAuth: string | undefined;
   circuit: CircuitState;

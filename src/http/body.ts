@@ -8,7 +8,7 @@ import type { ByteBudget } from "../base/byte_budget.ts";
 import { readCapped } from "../base/capped_read.ts";
 import { WorkerError } from "../base/errors.ts";
 
-/** @default 2 MiB (README, Task API) */
+/** @default 2 MiB (docs/task-api.md) */
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -16,7 +16,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 /**
  * @default 16 MiB: bodies being read at once, all connections and APIs together (8 of the largest
  * task bodies, 5 of the gateway's; thousands of ordinary ones). A body is held up to three times
- * while it is parsed (bytes, text, value), so README "Sizing" counts 3 x this.
+ * while it is parsed (bytes, text, value), so docs/sizing-and-performance.md, Sizing counts 3 x this.
  */
 export const DEFAULT_BODY_BUDGET = 16 * 1024 * 1024;
 

@@ -1,5 +1,5 @@
 /**
- * The health endpoints (README, Health endpoints): each serialises one document built from the pure health view and
+ * The health endpoints (docs/health.md): each serialises one document built from the pure health view and
  * takes its status code from the document's status; never awaits I/O, never answers 500.
  */
 import type { Logger } from "../base/log.ts";

@@ -4,7 +4,7 @@
  * connecting, sending the body, the answer's head and its body), a cap on the answer's size, and
  * cancellation by a signal. An idle-socket timeout would let a peer that trickles a byte every few
  * seconds hold a request for ever; a total deadline cannot be stretched. node:http always;
- * node:https is loaded only for an https URL (README, Performance). The upstream's transport
+ * node:https is loaded only for an https URL (docs/sizing-and-performance.md, Performance). The upstream's transport
  * (upstream/transport.ts) is its own: it has keep-alive and retry rules this client does not need.
  */
 import { request as httpRequest, type Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";

@@ -8,7 +8,7 @@ import { rawProblemResponse, sendProblem } from "./problem.ts";
 import type { Router } from "./router.ts";
 
 /**
- * What one connection may make the server hold, and how many at once (README "Sizing"): a
+ * What one connection may make the server hold, and how many at once (docs/sizing-and-performance.md, Sizing): a
  * connection costs about 12-16 KiB (socket, parser, request objects), plus the headers it has sent
  * so far, kept until they end (Node's parser copies them out of each chunk). 4,096 x (16 + 8) KiB is
  * under 100 MiB; the bearer tokens and client keys (at most 4,096 characters) fit in 8 KiB.

@@ -1,5 +1,5 @@
 /**
- * GET / : the status page for a person (README, Health endpoints), rendered from the same documents the health
+ * GET / : the status page for a person (docs/health.md), rendered from the same documents the health
  * endpoints serve, with the last hour from the status history and the changes /health/history keeps.
  */
 import type { Logger } from "../base/log.ts";

@@ -6,7 +6,7 @@ import { solutionIn } from "../tasks/task_catalogue.ts";
 const DEFAULT_PROVIDER = "captchaai";
 
 /**
- * Whether task views name their provider: with a providers file (README, Providers), even for a
+ * Whether task views name their provider: with a providers file (docs/providers.md), even for a
  * provider it calls `captchaai`; not for the lone default provider of a worker without one.
  */
 export function namesProviders(providers: readonly string[]): boolean {
@@ -26,7 +26,7 @@ export function serverTiming(task: Task): string | undefined {
   return `queue;dur=${f(t.queueMs)}, upstream;dur=${f(t.upstreamMs)}, poll-wait;dur=${f(t.waitMs)}, worker;dur=${f(worker)}, total;dur=${f(total)}`;
 }
 
-/** The task as GET /v1/tasks/{id} shows it (README, Task API); `named`: with its provider (namesProviders). */
+/** The task as GET /v1/tasks/{id} shows it (docs/task-api.md); `named`: with its provider (namesProviders). */
 export function taskView(task: Task, named = false): Record<string, unknown> {
   const view: Record<string, unknown> = {
     id: task.id,
@@ -41,7 +41,7 @@ export function taskView(task: Task, named = false): Record<string, unknown> {
     if (typeof solution === "string" && task.useragent !== undefined) view.useragent = task.useragent;
   }
   if (task.error !== undefined) view.error = { code: task.error.code, message: task.error.message };
-  // Who has it or solved it (README, Providers).
+  // Who has it or solved it (docs/providers.md).
   if (named && task.provider !== undefined) view.provider = task.provider;
   if (task.status === "solved" && task.endedAt !== undefined) view.solved_at = new Date(task.endedAt).toISOString();
   if (task.status === "failed" && task.endedAt !== undefined) view.failed_at = new Date(task.endedAt).toISOString();

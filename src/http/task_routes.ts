@@ -1,5 +1,5 @@
 /**
- * The task API (README, Task API): submit, read with an optional wait (RFC 7240 `Prefer: wait=N` or
+ * The task API (docs/task-api.md): submit, read with an optional wait (RFC 7240 `Prefer: wait=N` or
  * `?wait=N`), report. A waiting client that goes away drops only its wait, never the task.
  */
 import type { TaskFailureCode } from "../base/error_registry.ts";
@@ -34,7 +34,7 @@ export interface TaskRoutesOptions {
   bodyBudgetBytes?: number;
   /** The budget itself, when other routes (the gateway) read against the same one. */
   bodies?: ByteBudget;
-  /** Reads of a peer's task go to the owner (--peers, README, Scaling out). @default every task is this node's */
+  /** Reads of a peer's task go to the owner (--peers, docs/cluster.md). @default every task is this node's */
   routing?: TaskRouting | undefined;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The seam between the read routes (/v1/tasks/{id}, the gateway's res.php and getTaskResult, the
- * reports) and the cluster (README, Scaling out): a read of a task another node owns is handed to the router,
+ * reports) and the cluster (docs/cluster.md): a read of a task another node owns is handed to the router,
  * which forwards it to the owner and writes the owner's answer, or says why it could not. A read of
  * several nodes' tasks at once (the gateway's `ids=`) asks each owner a question of its own and
  * gets the answers back to assemble.
@@ -17,7 +17,7 @@ export type RouteOutcome =
   /** The id names a node that is not in --peers. */
   | { kind: "unknown_node" }
   /**
-   * Not forwarded: the client already has `limit` waiting reads forwarded at once (README, Scaling
+   * Not forwarded: the client already has `limit` waiting reads forwarded at once (docs/cluster.md
    * out). The task API answers 429 with Retry-After; the gateway's reads never wait, so never get it.
    */
   | { kind: "busy"; limit: number; retryAfterS: number };

@@ -1,5 +1,5 @@
 /**
- * The wait a read asks for (README, Task API): `?wait=N`, this API's own parameter, or RFC 7240's
+ * The wait a read asks for (docs/task-api.md): `?wait=N`, this API's own parameter, or RFC 7240's
  * `Prefer: wait=N`, in whole seconds. The one parser: the task routes read the wait here and hand
  * it to the cluster's router with a read they forward, so the forward's bound is the same wait.
  */

@@ -1,5 +1,5 @@
 /**
- * Task admission: whether the worker takes a new task now (README, Task API: backpressure). Not
+ * Task admission: whether the worker takes a new task now (docs/task-api.md: backpressure). Not
  * ready or draining: 503. On probation: the first `probationAdmits` tasks (--threads) since it began
  * are taken, the rest 503 until an outcome decides. A full queue is the pool's 429, not a refusal here.
  */

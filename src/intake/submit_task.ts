@@ -48,7 +48,7 @@ export function createIntake(o: IntakeOptions): SubmitTask {
   return async (caller, params) => {
     // A client's task is its own: reads and the client's limit know it by this name.
     const owned = caller.kind === "client" ? { ...params, client: caller.name } : params;
-    // No provider would ever take it (README, Providers): it would only wait out --task-timeout.
+    // No provider would ever take it (docs/providers.md): it would only wait out --task-timeout.
     const proxied = params.proxy !== undefined;
     if (!o.pool.takes(params.type, proxied)) {
       const message = `No provider in use takes ${params.type} tasks${proxied ? " with a proxy" : ""}.`;

@@ -1,5 +1,5 @@
 /**
- * The HAProxy agent-check responder (`--agent-listen`, README "HAProxy"): one line per TCP connection, then
+ * The HAProxy agent-check responder (`--agent-listen`, docs/deploy-vm.md, HAProxy): one line per TCP connection, then
  * close; the line is computed from state in memory, so an agent check costs no I/O and never waits.
  */
 import { createServer, type Socket } from "node:net";
@@ -65,7 +65,7 @@ export interface Capacity {
 }
 
 /**
- * The capacity left across providers (README, HAProxy): only providers that can take work now count
+ * The capacity left across providers (docs/deploy-vm.md, HAProxy): only providers that can take work now count
  * (one down, over its budget or removed by a reload adds neither slots nor load). The slots are the
  * thread plans' threads; a per-solve provider's tasks count as load but its slots do not while a plan
  * can take work, so a replica paying per solve weighs less than one with plan threads free and new

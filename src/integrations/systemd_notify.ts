@@ -1,5 +1,5 @@
 /**
- * systemd's notify protocol (README, systemd): READY=1, STATUS= lines, STOPPING=1, and WATCHDOG=1 only while
+ * systemd's notify protocol (docs/deploy-vm.md, systemd): READY=1, STATUS= lines, STOPPING=1, and WATCHDOG=1 only while
  * liveness holds. Node cannot send to a Unix datagram socket, so each message is one run of
  * systemd-notify(1), one at a time; the trade-off is a process per message, and the unit needs
  * NotifyAccess=all because the sender is a child.

@@ -1,5 +1,5 @@
 /**
- * The journal's records of gateway callbacks (README, Use your existing client: Callbacks): an
+ * The journal's records of gateway callbacks (docs/gateway.md: Callbacks): an
  * attempt is recorded before it is made and a settled callback says so, so after a stop or a
  * crash a callback still owed is resumed with the attempts it has left, never more.
  * src/journal/journal_records.ts keeps them in the ended task's end record.

@@ -1,5 +1,5 @@
 /**
- * The task journal under --state-dir (README, Durability): one append-only file of the records of journal_records.ts,
+ * The task journal under --state-dir (docs/durability.md): one append-only file of the records of journal_records.ts,
  * owned by one process at a time (base/dir_lock.ts). Durable records wait for an fsync; appends arriving while one
  * runs share the next (group commit). Every write is checked whole: a short or failed one is cut back to the last
  * whole record and fails its callers. Start is two steps: replay() locks the dir and streams the file (read-only),

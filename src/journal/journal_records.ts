@@ -1,5 +1,5 @@
 /**
- * The task journal's records (README, Durability), one JSON object a line, and what they mean: the open and
+ * The task journal's records (docs/durability.md), one JSON object a line, and what they mean: the open and
  * the retained ended tasks they leave behind, replayed one record at a time, and the few lines
  * compaction keeps for them. Pure (no fs): src/journal/file_journal.ts reads and writes.
  *
@@ -88,7 +88,7 @@ export function unsubmittedRecord(id: string): string {
   return JSON.stringify({ op: "unsubmitted", id });
 }
 
-/** A provider's spend for a UTC day so far (README, Providers: budgets survive a restart). */
+/** A provider's spend for a UTC day so far (docs/providers.md: budgets survive a restart). */
 export function spendRecord(provider: string, day: string, usd: number): string {
   return JSON.stringify({ op: "spend", provider, day, usd });
 }
@@ -103,7 +103,7 @@ export function endRecord(task: RecordedTask): string {
 
 /**
  * An end record as an object, as the journal keeps it for an ended task: its solution is the task's
- * own string, where a kept line would hold a second copy of it (README, Sizing).
+ * own string, where a kept line would hold a second copy of it (docs/sizing-and-performance.md, Sizing).
  */
 export function endFields(task: RecordedTask): EndRecord {
   return {

@@ -1,7 +1,7 @@
 /**
- * Each provider's metrics (README, Providers; Metrics): whether it can take work, its tasks by
- * type and outcome, what it cost, its budget left today, its threads (a plan's adaptive limit: README,
- * Thread plan) and the submits it refused for want of threads. Provider names come from
+ * Each provider's metrics (docs/providers.md; docs/metrics.md): whether it can take work, its tasks by
+ * type and outcome, what it cost, its budget left today, its threads (a plan's adaptive limit:
+ * docs/providers.md, Thread plan) and the submits it refused for want of threads. Provider names come from
  * the providers file (a closed set); one provider without a file is `captchaai`.
  */
 import type { SolverPool } from "../solver/pool.ts";
@@ -28,7 +28,7 @@ export function registerProviderMetrics(registry: Registry, o: ProviderMetricsOp
     });
   });
   registry.gauge("captcha_worker_provider_up", "1 while the provider can take new work (its key works, its circuit lets calls through, its budget is not spent); 0 while it is on trial after a fault (one task at a time); none for a provider a reload removed.", ["provider"], (set) => {
-    // Removed by a reload: the operator's choice, no outage to alert on (README, Providers).
+    // Removed by a reload: the operator's choice, no outage to alert on (docs/providers.md).
     for (const provider of names) if (o.pool.provider(provider)?.removed !== true) set({ provider }, o.up(provider) ? 1 : 0);
   });
   registry.gauge("captcha_worker_provider_balance_usd", "A provider's last known balance (its getbalance), once read; a pay-per-solve account's low balance shows here as well as in provider_down.", ["provider"], (set) => {

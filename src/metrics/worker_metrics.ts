@@ -1,5 +1,5 @@
 /**
- * The product's metrics (README, Metrics). Counters and histograms are fed by events (task ends, upstream
+ * The product's metrics (docs/metrics.md). Counters and histograms are fed by events (task ends, upstream
  * calls); gauges derive from state at scrape time. Label values come from closed sets only (task
  * types, outcomes, endpoints, check names), never from task ids or free text.
  */

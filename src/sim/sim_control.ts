@@ -41,7 +41,7 @@ export interface SimCounts {
 }
 
 export interface SimState {
-  /** The kind of provider it is (README, Simulator). */
+  /** The kind of provider it is (docs/simulator.md). */
   dialect: SimDialect;
   /** Unsolved tasks per key before the capacity code; null: no cap. */
   threads: number | null;

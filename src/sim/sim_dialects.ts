@@ -1,5 +1,5 @@
 /**
- * The kinds of provider the simulator can be (README, Simulator): CaptchaAI's in.php/res.php and
+ * The kinds of provider the simulator can be (docs/simulator.md): CaptchaAI's in.php/res.php and
  * 2captcha's, anti-captcha's and CapSolver's createTask APIs, one row each. A row says what differs
  * between them and nothing else: the protocol, how a solve is billed, what answers "no capacity",
  * the key and ban codes, what a legacy dialect does not serve, and its default thread cap. Prices
@@ -80,7 +80,7 @@ export const SIM_DIALECT_SPECS: Readonly<Record<SimDialect, SimDialectSpec>> = {
     capacityCode: "ERROR_NO_SLOT_AVAILABLE", threads: undefined, keys: { malformed: "ERROR_KEY_DOES_NOT_EXIST", unknown: "ERROR_KEY_DOES_NOT_EXIST", banned: "ERROR_IP_BLOCKED" },
     notServed: [], unsupportedCode: "ERROR_TASK_NOT_SUPPORTED", get2: false, ids: "number",
   },
-  // CapSolver: no price in the sources read, so the README's providers example ($1.2 per 1000);
+  // CapSolver: no price in the sources read, so docs/providers.md's example ($1.2 per 1000);
   // ERROR_KEY_DENIED_ACCESS with HTTP 401; a type it does not name is ERROR_INVALID_TASK_DATA
   // "unsupported captcha type" (capsolver-python#15); no documented ban.
   capsolver: {

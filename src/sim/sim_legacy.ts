@@ -1,5 +1,5 @@
 /**
- * The in.php/res.php protocol (README, Simulator) as CaptchaAI and 2captcha answer it: submits read
+ * The in.php/res.php protocol (docs/simulator.md) as CaptchaAI and 2captcha answer it: submits read
  * by each method's documented parameters (sim_methods.ts), `json=1` and plain answers, polls,
  * balance and reports. What differs between the two is the dialect's row (sim_dialects.ts): the
  * methods 2captcha does not serve, its capacity code, its billing per solve and `action=get2`.

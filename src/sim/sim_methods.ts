@@ -3,7 +3,7 @@
  * (docs.captchaai.com; its examples repository; its MCP server) and the code it answers a form
  * without them: a missing pageurl ERROR_PAGEURL, a missing googlekey ERROR_GOOGLEKEY, a malformed
  * proxy ERROR_BAD_PROXY, an image outside the limits its own code (sim_images.ts), anything else
- * missing or malformed ERROR_BAD_PARAMETERS. README, Simulator, lists them.
+ * missing or malformed ERROR_BAD_PARAMETERS. docs/simulator.md, lists them.
  */
 import type { Params } from "../upstream/protocol_params.ts";
 import type { AnswerShape } from "./sim_answers.ts";

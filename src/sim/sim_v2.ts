@@ -1,5 +1,5 @@
 /**
- * The createTask protocol (README, Simulator) in anti-captcha's and CapSolver's dialects: JSON POSTs
+ * The createTask protocol (docs/simulator.md) in anti-captcha's and CapSolver's dialects: JSON POSTs
  * of `createTask`, `getTaskResult`, `getBalance` and the dialect's reports below the base URL, the
  * key only in the body (`clientKey`). Tasks are read in the dialect's names (sim_v2_tasks.ts) and
  * answered in its forms (sim_v2_answers.ts); accounts, solve times, answers, billing, the thread

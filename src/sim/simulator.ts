@@ -1,5 +1,5 @@
 /**
- * A solving-service simulator (README, Simulator): CaptchaAI's in.php and res.php as the real service
+ * A solving-service simulator (docs/simulator.md): CaptchaAI's in.php and res.php as the real service
  * answers them by default, or another kind of provider (`dialect`: 2captcha's in.php, anti-captcha's
  * and CapSolver's createTask APIs), with faults injected per endpoint and counts of everything
  * received and spent, so tests, benchmarks and the demo need no paid key. Nothing a client sends can
@@ -24,7 +24,7 @@ import { SimTasks, type KindPrices } from "./sim_tasks.ts";
 import { createV2Protocol } from "./sim_v2.ts";
 
 export interface SimulatorOptions {
-  /** The kind of provider (README, Simulator: protocol, task type names, codes, billing). @default captchaai */
+  /** The kind of provider (docs/simulator.md: protocol, task type names, codes, billing). @default captchaai */
   dialect?: SimDialect;
   /** Accepted keys (32 characters, as CaptchaAI's, in every dialect); empty: any key of 32 characters. */
   keys: string[];
@@ -40,7 +40,7 @@ export interface SimulatorOptions {
   unsupportedCode?: string;
   /** @default { image: 3000, token: 10000 } */
   solveTimeMs?: { image: number; token: number };
-  /** USD charged for each solve (one figure, or one per kind). @default the dialect's (README, Simulator); captchaai 0.001 */
+  /** USD charged for each solve (one figure, or one per kind). @default the dialect's (docs/simulator.md); captchaai 0.001 */
   pricePerSolveUsd?: number | KindPrices;
   seed?: number;
   /** Every answer this many characters long (memory benchmarks); default: short, like the real ones. */

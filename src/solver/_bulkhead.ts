@@ -4,7 +4,7 @@
  * gets the odd one) and may borrow the other half while the other kind has nothing queued; a
  * borrowed slot returns to its owner as soon as it frees, so a flood of slow token tasks delays
  * image tasks by at most one token solve instead of starving them. A thread plan's adaptive limit
- * (README, Thread plan) moves the cap: the shares apply within it (hard caps scaled to it).
+ * (docs/providers.md, Thread plan) moves the cap: the shares apply within it (hard caps scaled to it).
  */
 import type { TaskKind } from "../tasks/task_catalogue.ts";
 
@@ -60,7 +60,7 @@ export class Bulkhead {
   }
 
   /**
-   * A reload changed the slots (README, Providers): the cap and the fair split follow them; hard
+   * A reload changed the slots (docs/providers.md): the cap and the fair split follow them; hard
    * limits stay as given (a plan's adaptive limit moves the cap again at the next look). Tasks in
    * flight keep their slots; past a lower limit, no new one starts until enough end.
    */

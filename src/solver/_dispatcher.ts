@@ -2,15 +2,15 @@
  * Dispatch: the pump that gives queued tasks a provider's slot, and the submit of each. A task goes
  * to the first provider, in order, that takes its type, is well (its key works, its circuit lets
  * calls through, no trouble pause), has room (a free slot, budget left) and whose `after` the task
- * has waited, unless every provider before it is out of the running (README, Providers). Trade-off:
+ * has waited, unless every provider before it is out of the running (docs/providers.md). Trade-off:
  * a submit whose request may have reached the upstream is never repeated, here or elsewhere; the
  * task fails SUBMIT_UNCERTAIN instead of risking a double charge. One that surely did not goes back
  * to the head of its queue, for the next provider at once or, after a thread plan's "no free
  * thread", for the same plan until the task has waited long enough to overflow. A plan's lane learns
- * its limit from those answers (README, Thread plan): a submit past what it holds safely is a probe,
+ * its limit from those answers (docs/providers.md, Thread plan): a submit past what it holds safely is a probe,
  * and the pump wakes when a paced probe may go. With several providers, one whose submit may have arrived unanswered is on trial: one task at a time goes there
  * until a submit of it is answered, so a provider whose task path hangs while its balance checks
- * answer costs one task per trial, not one per free thread (README, Providers).
+ * answer costs one task per trial, not one per free thread (docs/providers.md).
  */
 import { wallTime } from "../base/clock.ts";
 import { routingClass, type Task } from "../tasks/task.ts";
@@ -23,7 +23,7 @@ import type { Poller } from "./_poller.ts";
 import type { Outcome } from "./upstream_port.ts";
 
 /**
- * How deep into each queue a pump looks for a task some provider takes (README, Providers): ten times
+ * How deep into each queue a pump looks for a task some provider takes (docs/providers.md): ten times
  * the default --queue-max, a bound on a pump's time with a queue far longer than that.
  */
 const SCAN_LIMIT = 10_000;
@@ -176,7 +176,7 @@ export class Dispatcher {
   }
 
   /**
-   * `lane` answered that it does not take `task`'s type (README, Providers): with several providers
+   * `lane` answered that it does not take `task`'s type (docs/providers.md): with several providers
    * that provider is skipped for the type a while and the task moves on at once, blaming no one;
    * true when it did. When no other provider may take the type, the task fails with the upstream's
    * code (false), and so do the tasks of the type still queued, which no provider would take now.
@@ -331,7 +331,7 @@ export class Dispatcher {
   }
 }
 
-/** Whether the task carries a proxy: it goes only to a provider that takes its type with one (README, Providers). */
+/** Whether the task carries a proxy: it goes only to a provider that takes its type with one (docs/providers.md). */
 function proxied(task: Task): boolean {
   return task.params.proxy !== undefined;
 }

@@ -1,7 +1,7 @@
 /**
  * One provider's lane in the pool: its upstream client and everything the pool knows of that account
- * on its own (README, Providers): its circuit, its slots (a thread plan's adaptive limit, README
- * Thread plan, or a per-solve account's cap, split by bulkhead), its submit back-off, a refused key,
+ * on its own (docs/providers.md): its circuit, its slots (a thread plan's adaptive limit,
+ * docs/providers.md, Thread plan, or a per-solve account's cap, split by bulkhead), its submit back-off, a refused key,
  * whether its money is there, the types it answered it does not take, and what it spent today. The
  * dispatcher asks each lane in order whether it can take a task.
  */
@@ -91,7 +91,7 @@ export class Lane {
   }
 
   /**
-   * A reload changed what the providers file says of it (README, Providers): its slots, billing,
+   * A reload changed what the providers file says of it (docs/providers.md): its slots, billing,
    * `after`, prices, budget or types. The tasks it holds keep their slots and the price they were
    * taken at; what it learnt (a refused key, unsupported types, its spend today) stays.
    */
@@ -109,7 +109,7 @@ export class Lane {
     return !this.removed && (this.#o.takes?.(type, proxied) ?? true);
   }
 
-  /** Whether its balance check finds it unreachable now (README, Providers: work goes to the others meanwhile). */
+  /** Whether its balance check finds it unreachable now (docs/providers.md: work goes to the others meanwhile). */
   get unreachable(): boolean {
     return this.#o.unreachable?.() ?? false;
   }
@@ -201,7 +201,7 @@ export class Lane {
   }
 
   /**
-   * Whether a refusal with `code` means "no free thread" on this plan (README, Thread plan): ERROR_NO_SLOT_AVAILABLE,
+   * Whether a refusal with `code` means "no free thread" on this plan (docs/providers.md, Thread plan): ERROR_NO_SLOT_AVAILABLE,
    * or CaptchaAI's ERROR_ZERO_BALANCE while the last balance read found money. A per-solve account has no plan.
    */
   refusesThreads(code: string): boolean {
@@ -242,7 +242,7 @@ export class Lane {
   }
 
   /**
-   * What a task of `type` is held against the budget for (README, Providers, Budgets): its price, or
+   * What a task of `type` is held against the budget for (docs/providers.md, Budgets): its price, or
    * the highest cost the provider reported for the type since the start when that is more (a JSON
    * API bills what it bills, whatever the file says).
    */
@@ -331,7 +331,7 @@ export class Lane {
     if (this.slots.taken(task)) this.#pump();
   }
 
-  /** After a pump: whether work waited on it. The plan is full while work waits and the lane holds all it may (README, Thread plan: saturation). */
+  /** After a pump: whether work waited on it. The plan is full while work waits and the lane holds all it may (docs/providers.md, Thread plan: saturation). */
   noteWaiting(waiting: boolean): void {
     const full = this.slots.full(waiting, this.#funded);
     if (full !== undefined) this.health.planFull(full);

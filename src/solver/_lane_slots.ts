@@ -1,6 +1,6 @@
 /**
  * A lane's slots: its bulkhead (image and token shares) within its cap, which is a thread plan's
- * adaptive limit (README, Thread plan; _thread_limit.ts) or a per-solve account's fixed cap; the
+ * adaptive limit (docs/providers.md, Thread plan; _thread_limit.ts) or a per-solve account's fixed cap; the
  * submits under way that are probes; whether the plan is full while work waits for it; how often
  * a refusal for want of threads may re-read the balance.
  */
@@ -40,7 +40,7 @@ export class LaneSlots {
   }
 
   /**
-   * A reload changed its threads or its billing (README, Providers): a plan's limit keeps what it
+   * A reload changed its threads or its billing (docs/providers.md): a plan's limit keeps what it
    * learnt within the new plan; a plan that became per-solve drops its limit, and the other way a
    * limit starts afresh. Tasks in flight keep their slots.
    */

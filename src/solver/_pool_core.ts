@@ -27,7 +27,7 @@ export class PoolCore {
   readonly clock: Clock;
   readonly scheduler: Scheduler;
   readonly tasks: TaskStore;
-  /** New task ids (README, Scaling out): integers, unique across restarts, the node in the low bits. */
+  /** New task ids (docs/cluster.md): integers, unique across restarts, the node in the low bits. */
   readonly ids: TaskIdGenerator;
   /** The providers, in order of preference (one without a providers file). */
   readonly lanes: readonly Lane[];
@@ -235,7 +235,7 @@ export class PoolCore {
   called(lane: Lane, endpoint: Endpoint, outcome: Outcome<unknown>): void {
     if (outcome.kind === "ok" || outcome.kind === "not_ready") return;
     if (outcome.kind === "back_off" && lane.refusesThreads(outcome.code)) {
-      // The plan's threads are all busy: the limit absorbs it (README, Thread plan), no warning.
+      // The plan's threads are all busy: the limit absorbs it (docs/providers.md, Thread plan), no warning.
       if (this.o.log.enabled("debug")) this.o.log.debug("upstream has no free thread; the limit adapts", { endpoint, code: outcome.code, limit: lane.slots.limit, ...lane.tag });
       return;
     }

@@ -1,5 +1,5 @@
 /**
- * Restore: takes back the open tasks of a journal after a restart (README, Durability). Those the upstream
+ * Restore: takes back the open tasks of a journal after a restart (docs/durability.md). Those the upstream
  * holds are polled by their id, those whose submit may have landed fail with SUBMIT_UNCERTAIN,
  * those past their deadline fail with `timeout`, the rest are queued again in their original order.
  * Ended tasks the journal kept are answered again as they ended, until their retention ends.
@@ -46,7 +46,7 @@ export function restoreTasks(core: PoolCore, poller: Poller, replayed: readonly 
       core.fail(task, "timeout" satisfies TaskFailureCode, "The deadline passed while the worker was down.", undefined);
       counts.expired++;
     } else if (r.upstreamId !== undefined && r.provider !== undefined && !core.lanes.some((l) => l.name === r.provider)) {
-      // Taken by a provider the providers file no longer names: no key to ask it with (README, Providers).
+      // Taken by a provider the providers file no longer names: no key to ask it with (docs/providers.md).
       task.provider = r.provider;
       core.fail(task, "provider_gone" satisfies TaskFailureCode, `The provider ${r.provider} that took the task is no longer in the providers file.`, undefined);
       counts.gone++;

@@ -1,6 +1,6 @@
 /**
  * The adaptive concurrency limit of a thread plan that replicas share without talking to each other
- * (README, Thread plan): each learns its limit, 1..plan, from the upstream's answers alone, as TCP
+ * (docs/providers.md, Thread plan): each learns its limit, 1..plan, from the upstream's answers alone, as TCP
  * learns a path's window from acknowledgements and losses (RFC 5681). A submit past the threads the
  * lane has proven it holds is a probe. A lane starts with a quarter of the plan (five threads at
  * least); until its first refusal it sends a quarter as many probes at once as the threads it holds
@@ -88,7 +88,7 @@ export class ThreadLimit {
   }
 
   /**
-   * A reload changed the plan (README, Providers): a limit at the whole plan follows it (probes then
+   * A reload changed the plan (docs/providers.md): a limit at the whole plan follows it (probes then
    * prove the new threads, as at the start); a limit learnt below stays, within the new plan.
    */
   resize(plan: number): void {

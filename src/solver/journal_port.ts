@@ -31,7 +31,7 @@ export interface EndedTask {
   solution: SolutionValue | undefined;
   /** The provider that took it (polls and reports go there); undefined in an older journal. */
   provider?: string | undefined;
-  /** What its solve cost at that provider (README, Providers, Budgets); undefined: nothing, or an older journal. */
+  /** What its solve cost at that provider (docs/providers.md, Budgets); undefined: nothing, or an older journal. */
   costUsd?: number | undefined;
   useragent?: string | undefined;
   error: { code: string; message: string } | undefined;

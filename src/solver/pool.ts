@@ -1,6 +1,6 @@
 /**
  * The solver pool: bounded FIFO queues per kind, at most `threads` tasks holding an upstream slot,
- * polls and deadlines on one scheduler, and the upstream's trouble handled as README "How the worker treats the upstream" says (back-off
+ * polls and deadlines on one scheduler, and the upstream's trouble handled as docs/upstream.md says (back-off
  * pauses submissions, fatal account codes stop them, transport failures feed a circuit breaker).
  * This facade admits tasks, forwards reports and runs the lifecycle; its private parts (_dispatcher,
  * _poller, _account, _restore, _drain, _bulkhead) do the rest over the state in _pool_core.ts.
@@ -44,7 +44,7 @@ export interface ProviderState {
   name: string;
   /** Tasks holding its slots. */
   busy: number;
-  /** Its slots now: a plan's adaptive limit (README, Thread plan) or a per-solve account's cap. */
+  /** Its slots now: a plan's adaptive limit (docs/providers.md, Thread plan) or a per-solve account's cap. */
   limit: number;
   /** A thread plan's threads; undefined for a per-solve account. */
   plan: number | undefined;
@@ -163,7 +163,7 @@ export class SolverPool {
   }
 
   /**
-   * A reload (README, Providers): `update` changes what the providers file says of provider `name`;
+   * A reload (docs/providers.md): `update` changes what the providers file says of provider `name`;
    * `removed` takes it out of the running for new tasks (it still polls and reports the ones it
    * holds) or back in. What may start now starts. False for a name it does not know.
    */

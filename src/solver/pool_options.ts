@@ -13,7 +13,7 @@ import type { BulkheadLimits } from "./_bulkhead.ts";
 import type { TaskJournal } from "./journal_port.ts";
 import type { SolverUpstream } from "./upstream_port.ts";
 
-/** @default for --queue-max-bytes: 64 MiB of task payloads held by open tasks (README "Sizing"). */
+/** @default for --queue-max-bytes: 64 MiB of task payloads held by open tasks (docs/sizing-and-performance.md, Sizing). */
 export const DEFAULT_QUEUE_MAX_BYTES = 64 * 1024 * 1024;
 
 /** How much the pool takes on at once. */
@@ -51,7 +51,7 @@ export interface PoolAccount {
   onEvidence?: (() => void) | undefined;
 }
 
-/** One provider's lane (README, Providers): its client, its health, its slots and what it costs. */
+/** One provider's lane (docs/providers.md): its client, its health, its slots and what it costs. */
 export interface LaneOptions {
   name: string;
   upstream: SolverUpstream;

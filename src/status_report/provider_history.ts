@@ -1,9 +1,9 @@
 /**
- * Each provider's last hour for the status page's provider rows (README, Status page): tasks solved
+ * Each provider's last hour for the status page's provider rows (docs/health.md, Status page): tasks solved
  * and failed (every end that is not a solve, as captcha_worker_provider_tasks_total counts), the
  * time from its submit to the solution in fixed buckets (so the median is estimated the way
  * Prometheus's histogram_quantile does, at a fixed cost), the time it spent down and a thread
- * plan's limit against its plan (README, Thread plan), from the samples the status history takes. One fixed ring of minutes, one slot per provider in each:
+ * plan's limit against its plan (docs/providers.md, Thread plan), from the samples the status history takes. One fixed ring of minutes, one slot per provider in each:
  * memory depends on the number of providers, never on the traffic.
  */
 import type { ProviderCondition } from "../health/provider_readiness.ts";
@@ -28,7 +28,7 @@ interface ProviderMinute {
   plan: number;
 }
 
-/** A thread plan's limit over the hour (README, Thread plan): its time-weighted mean, its range, and the plan. */
+/** A thread plan's limit over the hour (docs/providers.md, Thread plan): its time-weighted mean, its range, and the plan. */
 export interface LimitHour {
   mean: number;
   min: number;
@@ -122,7 +122,7 @@ export class ProviderHistory {
   readonly #limits: ({ limit: number; plan: number } | undefined)[];
   #sampledAt: number | undefined;
 
-  /** `names`: the providers, in order of preference (a reload adds none: README, Providers). */
+  /** `names`: the providers, in order of preference (a reload adds none: docs/providers.md). */
   constructor(names: readonly string[]) {
     this.#names = [...names];
     this.#index = new Map(names.map((n, i) => [n, i]));

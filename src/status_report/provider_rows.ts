@@ -1,7 +1,7 @@
 /**
- * The status model's provider rows (README, Status page): one per provider of /health/dependencies,
+ * The status model's provider rows (docs/health.md, Status page): one per provider of /health/dependencies,
  * its state as the worker judges it (up, down for the reason `provider_down` gives, removed by a
- * reload), its threads busy of its plan (and its adaptive limit, README Thread plan) or its spend
+ * reload), its threads busy of its plan (and its adaptive limit, docs/providers.md, Thread plan) or its spend
  * today of its budget, and, in process, its last hour from the status history (solved and failed
  * per minute, the median solve, time down, a plan's limit against the plan).
  */

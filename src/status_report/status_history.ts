@@ -54,7 +54,7 @@ export interface HistoryView {
   state?: ReadinessState;
   minutes: { start: number; stats: Readonly<MinuteStats> | undefined }[];
   totals: TaskTotals;
-  /** Each provider's hour (README, Status page), in order of preference; empty when none were named. */
+  /** Each provider's hour (docs/health.md, Status page), in order of preference; empty when none were named. */
   providers?: ProviderHour[];
 }
 

@@ -39,7 +39,7 @@ export interface StatusModel {
   /** The rows as a person reads them (formatted text). */
   rows: StatusRow[];
   checks: { name: string; status: string; responseMs: number | undefined; checkedAt: string | undefined; stale: boolean; error: string | undefined }[];
-  /** A row per provider (README, Status page), in order of preference; none from a worker too old to list them. */
+  /** A row per provider (docs/health.md, Status page), in order of preference; none from a worker too old to list them. */
   providers: ProviderRow[];
 }
 

@@ -213,14 +213,14 @@ function unsupportedLine(types: readonly RefusedType[] | undefined): string {
 /** Per minute as the rows write it: two figures below 10 ("0.05", "1.5"), whole above. */
 const perMinute = (n: number) => (n >= 10 ? n.toFixed(0) : n.toFixed(n >= 1 ? 1 : 2).replace(/\.?0+$/, ""));
 
-/** A plan's limit over the hour (README, Thread plan): its mean of the plan and its range ("7.5 of 12 (5-12)"); "-" for none. */
+/** A plan's limit over the hour (docs/providers.md, Thread plan): its mean of the plan and its range ("7.5 of 12 (5-12)"); "-" for none. */
 function limitText(l: LimitHour | undefined): string {
   if (!l) return "-";
   const mean = Math.abs(l.mean - Math.round(l.mean)) < 0.05 ? l.mean.toFixed(0) : l.mean.toFixed(1);
   return `${mean} of ${l.plan}${l.min === l.max ? "" : ` (${l.min}-${l.max})`}`;
 }
 
-/** The providers table (README, Status page): state, load, a plan's limit, the last hour's rates, median solve and time down. */
+/** The providers table (docs/health.md, Status page): state, load, a plan's limit, the last hour's rates, median solve and time down. */
 function providersSection(m: StatusModel, row: (mark: Mark, cells: string[]) => string): string {
   if (m.providers.length === 0) return "";
   const rows = m.providers.map((p) => {

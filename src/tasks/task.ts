@@ -43,7 +43,7 @@ export interface Task {
   /** The user agent the upstream solved with, when it said (the client must browse with it). */
   useragent: string | undefined;
   error: TaskError | undefined;
-  /** The provider that took it (README, Providers): polls and reports go there; undefined until submitted. */
+  /** The provider that took it (docs/providers.md): polls and reports go there; undefined until submitted. */
   provider?: string | undefined;
   /** What its solve cost at that provider's price (per-solve providers); undefined on a thread plan. */
   costUsd?: number | undefined;
@@ -82,7 +82,7 @@ export function isEnded(task: Task): boolean {
 /**
  * A task's routing class: its type, and whether it carries a proxy (it then goes only to a provider
  * that takes the type with one). Whether a provider takes a task now depends on nothing else but
- * how long the task has waited (README, Providers).
+ * how long the task has waited (docs/providers.md).
  */
 export function routingClass(task: Pick<Task, "type" | "params">): string {
   return task.params.proxy === undefined ? task.type : `${task.type}+proxy`;

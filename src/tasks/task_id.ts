@@ -1,5 +1,5 @@
 /**
- * Task ids for both APIs (README, Use your existing client and Scaling out): positive integers no larger than 2^53-1, so clients that
+ * Task ids for both APIs (docs/gateway.md and Scaling out): positive integers no larger than 2^53-1, so clients that
  * parse JSON numbers or compare `taskId > 0` take them. The high part counts quarter-milliseconds
  * since 2025-01-01 (never backwards, borrowing ahead under bursts); the low 10 bits are the node.
  * The trade-off: more than 4000 ids a second run ahead of the clock, so a restart seeds from the
@@ -55,7 +55,7 @@ export class TaskIdGenerator {
 /**
  * Whether `id` has the shape of a task id, the one guard every API and the cluster apply before
  * looking a task up: decimal digits, 1 to 20 of them (the 2captcha protocol's ids are numbers; ours
- * are at most 16 digits), or a UUID, the id older journals wrote (README, Use your existing client:
+ * are at most 16 digits), or a UUID, the id older journals wrote (docs/gateway.md:
  * Ids): such tasks still replay and answer.
  */
 export function isTaskId(id: string): boolean {

@@ -59,7 +59,7 @@ export interface TaskTypeSpec<T extends string = string, F extends Fields = Fiel
   readonly type: T;
   /** Image tasks are quick; token tasks take longer (first poll, bulkheads). */
   readonly kind: TaskKind;
-  /** What it solves, for GET /v1/types and the README. */
+  /** What it solves, for GET /v1/types and docs/task-api.md. */
   readonly title: string;
   readonly fields: F;
   /** A rule across fields: the field at fault and why, or undefined. */

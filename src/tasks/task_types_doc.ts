@@ -1,5 +1,5 @@
 /**
- * The catalogue described for clients and people (GET /v1/types, `captcha-worker types`, the README's
+ * The catalogue described for clients and people (GET /v1/types, `captcha-worker types`, docs/task-api.md's
  * type table): every type, its fields with their bounds, and its names in each API, generated from
  * the entries themselves so the description cannot drift from what the intakes accept.
  */
@@ -59,7 +59,7 @@ export function apiName(n: ApiName, prefix = ""): string {
 
 export const legacyName = (n: ApiName): string => apiName(n, "method=");
 
-/** The README's type table (markdown): type, what it is, required and optional fields, legacy method, JSON-API names. */
+/** docs/task-api.md's type table (markdown): type, what it is, required and optional fields, legacy method, JSON-API names. */
 export function typesTable(): string {
   const rows = describeTypes().map((t) => {
     const required = Object.entries(t.fields).filter(([, f]) => f.required).map(([n]) => code(n)).join(", ");
@@ -84,7 +84,7 @@ function dialectCell(names: readonly DialectName[] | undefined): string {
   }).join("; ");
 }
 
-/** The README's table of the task type each JSON-API dialect receives (markdown). */
+/** docs/providers.md's table of the task type each JSON-API dialect receives (markdown). */
 export function dialectsTable(): string {
   const rows = describeTypes().map((t) => `| ${code(t.type)} | ${DIALECTS.map((d) => dialectCell(t.names.dialects[d])).join(" | ")} |`);
   return [`| type | ${DIALECTS.map(code).join(" | ")} |`, `|---|${DIALECTS.map(() => "---").join("|")}|`, ...rows].join("\n");

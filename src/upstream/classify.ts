@@ -1,5 +1,5 @@
 /**
- * Every CaptchaAI / 2captcha answer becomes one class (README, How the worker treats the upstream): ok, not_ready, fatal_account,
+ * Every CaptchaAI / 2captcha answer becomes one class (docs/upstream.md): ok, not_ready, fatal_account,
  * back_off, transient or task_failed, with the upstream's code kept. Pure and total: no input,
  * however hostile, makes it throw. Codes from the 2captcha API reference (in.php and res.php error
  * tables) and CaptchaAI's error-code page, which uses ERROR_ZERO_BALANCE also for "no free threads".

@@ -9,6 +9,6 @@ export const POLL = "res.php:get" satisfies Endpoint;
 export const BALANCE = "res.php:getbalance" satisfies Endpoint;
 export const REPORT = "res.php:report" satisfies Endpoint;
 
-/** Every class an answer falls in (README, How the worker treats the upstream); a metric label's closed set. */
+/** Every class an answer falls in (docs/upstream.md); a metric label's closed set. */
 export const OUTCOME_KINDS = ["ok", "not_ready", "fatal_account", "back_off", "transient", "task_failed"] as const;
 export type OutcomeKind = (typeof OUTCOME_KINDS)[number];

@@ -1,5 +1,5 @@
 /**
- * The protocol client of one provider (README, Providers): in.php/res.php for a legacy provider
+ * The protocol client of one provider (docs/providers.md): in.php/res.php for a legacy provider
  * (CaptchaAI, 2captcha, ... alike), the JSON API in the provider's dialect for a v2 one. Both give
  * the solver's port (submit, poll, balance, report) with the same outcome classes.
  */

@@ -2,7 +2,7 @@
  * How the protocol clients put one POST on the wire: a form (in.php/res.php) or a JSON body (the
  * JSON APIs' createTask, getTaskResult ...), under the same rules. The default rides node:http(s) with a
  * keep-alive agent: against the simulator it costs about half of what `fetch` costs per call in
- * CPU and allocation (see README, Performance), and it tells when the request could be written
+ * CPU and allocation (see docs/sizing-and-performance.md, Performance), and it tells when the request could be written
  * (connected, TLS handshake done, or a kept-alive socket reused), which is what the connect timeout
  * and "surely not delivered" rest on. A `fetch` (the global one, or another) can be injected instead
  * and gets the same cap on the body and the same errors, but hides its connect phase.
@@ -73,7 +73,7 @@ export interface NodeHttpTransportOptions {
   /**
    * A kept-alive connection is written on again only within this time of its last answer; an older
    * one is closed and a new one opened. Half the shortest idle timeout it is meant to survive (1 s,
-   * see README, How the worker treats the upstream), the other half left for the answer's and the
+   * see docs/upstream.md), the other half left for the answer's and the
    * next request's time in flight. A shorter `Keep-Alive: timeout=N` hint lowers it. @default 500
    */
   reuseWithinMs?: number;

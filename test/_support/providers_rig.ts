@@ -1,4 +1,4 @@
-// Two providers behind one in-process worker (README, Providers), the rig of providers_test.ts: a
+// Two providers behind one in-process worker (docs/providers.md), the rig of providers_test.ts: a
 // CaptchaAI-like thread plan first and a pay-per-solve legacy provider behind it, each a real
 // simulator over real sockets on one fake clock.
 import { once } from "node:events";

@@ -1,4 +1,4 @@
-// The gateway's res.php?action=get&ids=... over a cluster (README, Scaling out): ids of several nodes in one
+// The gateway's res.php?action=get&ids=... over a cluster (docs/cluster.md): ids of several nodes in one
 // read, answered through any node in the client's order (this node's ids here, each other owner
 // asked once for its own), owners down or silent, and another client's ids never leaking.
 // Nodes 1, 2 and 3 are real workers on one fake clock and one simulator; 5 and 6 take requests and

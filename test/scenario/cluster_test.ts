@@ -1,4 +1,4 @@
-// Two workers as one cluster (README, Scaling out), in-process on one fake clock and one simulator: reads of a
+// Two workers as one cluster (docs/cluster.md), in-process on one fake clock and one simulator: reads of a
 // peer's task answered through either node, the owner down (503 + Retry-After, then the final
 // answer past the deadline), an unknown node, and the peer token checked before any task is read.
 import assert from "node:assert/strict";

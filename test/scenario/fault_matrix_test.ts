@@ -1,7 +1,7 @@
 /**
  * Every simulator fault against a real worker, one table row each: what readiness, the dependency
  * check and the tasks show while the fault holds, that nothing is lost or submitted twice, and that
- * the worker recovers once the fault clears. The README's "Fault matrix" is this table.
+ * the worker recovers once the fault clears. The "Fault matrix" of docs/upstream.md is this table.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -27,7 +27,7 @@ const HEALTH_PATHS = ["/health/live", "/health/ready", "/health/startup", "/heal
 type DepStatus = "ok" | "degraded" | "down";
 
 interface Row {
-  /** The fault, as the README's first column shows it. */
+  /** The fault, as the page's first column shows it. */
   name: string;
   /** Faults set on the simulator, per endpoint. */
   faults?: [Selector, Fault][];
@@ -109,7 +109,7 @@ const ROWS: Row[] = [
   { name: "unsolvable ratio 1", unsolvable: 1, issues: [], deps: "ok", mid: "failed ERROR_CAPTCHA_UNSOLVABLE", submitsPerTask: 2 },
 ];
 
-/** The row as a README table line: fault | readiness | dependencies | tasks. */
+/** The row as a markdown table line: fault | readiness | dependencies | tasks. */
 function markdownLine(row: Row): string {
   let readiness = row.issues.length === 0 ? "ready" : row.issues.map(code).join(", ");
   if (row.maybe) readiness += ` (${row.maybe.map(code).join(", ")} too when five submits failed first)`;
@@ -237,9 +237,9 @@ async function runRow(t: TestContext, row: Row): Promise<void> {
 describe("fault matrix: every simulator fault, what the worker shows and does", () => {
   for (const row of ROWS) test(row.name.replaceAll("`", ""), (t) => runRow(t, row));
 
-  test("the README's Fault matrix is this table, row for row", (t) => {
-    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-    const section = /^## Fault matrix\n([\s\S]*?)(?=^## )/m.exec(readme)?.[1] ?? "";
+  test("the Fault matrix of docs/upstream.md is this table, row for row", (t) => {
+    const page = readFileSync(new URL("../../docs/upstream.md", import.meta.url), "utf8");
+    const section = /^## Fault matrix\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(page)?.[1] ?? "";
     const lines = ["| fault | readiness | dependencies | tasks |", "|---|---|---|---|", ...ROWS.map(markdownLine)];
     for (const line of lines) t.diagnostic(line);
     const table = section.split("\n").filter((l) => l.startsWith("|"));

@@ -1,5 +1,5 @@
-// A SIGHUP reload of a large --client-keys-file runs beside the worker's requests (README, Use
-// your existing client): probes are answered while it runs, requests meanwhile use the keys in
+// A SIGHUP reload of a large --client-keys-file runs beside the worker's requests 
+// (docs/gateway.md): probes are answered while it runs, requests meanwhile use the keys in
 // use, and the new keys take over when the file is whole. The issue's case: 30,000 lines, during
 // whose reload /health/live took 15.3 s. Counted, not timed (the timing is `npm run bench -- keys`).
 import assert from "node:assert/strict";

@@ -166,7 +166,7 @@ function parseAnswer(text: string): { status: number; headers: Record<string, st
   return { status, headers, body: body ? JSON.parse(body) : undefined };
 }
 
-/** A raw error answer is RFC 9457 problem details like every other error answer (README, Health endpoints). */
+/** A raw error answer is RFC 9457 problem details like every other error answer (docs/health.md). */
 function assertProblem(text: string, status: number): void {
   const a = parseAnswer(text);
   assert.equal(a.status, status, JSON.stringify(text.slice(0, 200)));
@@ -316,7 +316,7 @@ describe("HTTP hardening", () => {
       await assertPrompt(rig.port, "/health/ready");
     }));
 
-  test("the default header limit (8 KiB, README \"Sizing\"): the longest bearer token the worker takes passes, 9 KiB of headers get 431", async () => {
+  test("the default header limit (8 KiB, docs/sizing-and-performance.md, Sizing): the longest bearer token the worker takes passes, 9 KiB of headers get 431", async () => {
     assert.equal(DEFAULT_MAX_HEADER_BYTES, 8 * 1024);
     const sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [KEY], seed: 5 });
     // --api-token-file takes up to 4,096 characters; with the other headers a client sends it fits.

@@ -1,5 +1,5 @@
 /**
- * Memory is bounded in bytes (README "Sizing"): queued task payloads by --queue-max-bytes (429
+ * Memory is bounded in bytes (docs/sizing-and-performance.md, Sizing): queued task payloads by --queue-max-bytes (429
  * ERR_QUEUE_FULL with Retry-After), request bodies being read at once by one budget shared by every
  * API (503 ERR_BUSY or the gateway's ERROR_NO_SLOT_AVAILABLE, the body not read, the connection
  * closed), over real sockets.

@@ -1,5 +1,5 @@
-// The worker behind three kinds of per-solve provider at once (README, Providers), each the
-// simulator in its dialect (README, Simulator) over real sockets on one fake clock: 2captcha's
+// The worker behind three kinds of per-solve provider at once (docs/providers.md), each the
+// simulator in its dialect (docs/simulator.md) over real sockets on one fake clock: 2captcha's
 // in.php, anti-captcha's and CapSolver's createTask APIs. Every task is solved by the provider its
 // type goes to, and the spend the worker counts per provider equals each simulator's own spentUsd:
 // its solves times its prices.

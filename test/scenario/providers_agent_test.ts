@@ -1,4 +1,4 @@
-// The HAProxy agent's weight over several providers (README, HAProxy), read over TCP as HAProxy reads
+// The HAProxy agent's weight over several providers (docs/deploy-vm.md, HAProxy), read over TCP as HAProxy reads
 // it: a CaptchaAI-like plan of 2 threads first and a pay-per-solve provider behind it, real
 // simulators on one fake clock.
 import assert from "node:assert/strict";
@@ -23,7 +23,7 @@ describe("HAProxy agent over providers", () => {
       assert.equal(await agent(), "up ready 25%\n", "2 plan threads, 6 tasks out: paid work counts as load, its slots not as capacity");
       await advance(r.clock, 25_000);
       await eventually(() => ids.every((id) => r.worker.pool.find(id)?.status === "solved"), "all solved");
-      // The four waited 5 s on the full plan: a sixth of the 30 s so far is saturation (README, Thread plan), which halves the weight.
+      // The four waited 5 s on the full plan: a sixth of the 30 s so far is saturation (docs/providers.md, Thread plan), which halves the weight.
       assert.deepEqual(r.worker.view.evaluate().warnings.map((w) => w.kind), ["saturation"]);
       assert.equal(await agent(), "up ready 50%\n");
       await advance(r.clock, 60_000);

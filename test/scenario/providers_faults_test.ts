@@ -1,4 +1,4 @@
-// Faults of one provider among several (README, Providers), each reproduced as an adversarial review
+// Faults of one provider among several (docs/providers.md), each reproduced as an adversarial review
 // found it: real simulators over real sockets on one fake clock (the rig of providers_test.ts).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";

@@ -1,4 +1,4 @@
-// SIGHUP's re-read of the providers file, in process (README, Providers, Reloads): the file parsed as
+// SIGHUP's re-read of the providers file, in process (docs/providers.md, Reloads): the file parsed as
 // `run` parses it, two real simulators on one fake clock; worker.reload() is what SIGHUP calls.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";

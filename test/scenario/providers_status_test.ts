@@ -1,4 +1,4 @@
-// The status page's provider rows and `status --json` against what really happened (README, Status
+// The status page's provider rows and `status --json` against what really happened (docs/health.md, Status page
 // page): a CaptchaAI-like thread plan first and a pay-per-solve provider behind it (budget $20), each
 // a real simulator over real sockets on one fake clock (the rig of providers_test.ts).
 import assert from "node:assert/strict";

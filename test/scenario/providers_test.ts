@@ -1,4 +1,4 @@
-// Several providers behind one worker (README, Providers): a CaptchaAI-like thread plan first and a
+// Several providers behind one worker (docs/providers.md): a CaptchaAI-like thread plan first and a
 // pay-per-solve legacy provider behind it, each a real simulator over real sockets on one fake clock.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";

@@ -4,7 +4,7 @@
  * 1.3.9, `2captcha-ts` 2.4.1 and `2captcha` 3.0.7 on in.php/res.php, `@antiadmin/anticaptchaofficial`
  * 1.0.56 on createTask/getTaskResult. The clients run unchanged but for their host (the 2captcha ones
  * read it from a constants module or a getter, anti-captcha's is rewritten in axios's request hook,
- * README, Use your existing client). Each case checks the answer the client hands its caller and the
+ * docs/gateway.md). Each case checks the answer the client hands its caller and the
  * in.php form the simulator received (sim.submits(): the method, the family's telling fields, and
  * the proxy and user agent as CaptchaAI takes them).
  */

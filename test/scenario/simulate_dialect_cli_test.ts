@@ -1,5 +1,5 @@
 /**
- * `captcha-worker simulate --dialect` run in-process through main() (README, Simulator): each
+ * `captcha-worker simulate --dialect` run in-process through main() (docs/simulator.md): each
  * dialect listens and answers its own protocol, logs the dialect it speaks, shows it and its
  * defaults in /__sim/state, and stops with exit 0 on a stop signal; a dialect it does not know is
  * exit 78 naming --dialect.

@@ -1,5 +1,5 @@
 /**
- * The simulator in each dialect (README, Simulator), spoken to by the worker's own provider clients
+ * The simulator in each dialect (docs/simulator.md), spoken to by the worker's own provider clients
  * (createProviderClient) over real HTTP: every type the dialect takes is submitted, polled and
  * solved into the family's solution; the others are refused as not supported, charged to nobody;
  * the balance falls by the dialect's price per solve, and /__sim/counts' spentUsd equals the solves
@@ -118,7 +118,7 @@ for (const c of CASES) {
       assert.equal(counts.charged.image + counts.charged.token, taken, "each solve charged once");
       assert.equal(counts.spentUsd, round6(counts.charged.image * prices.image + counts.charged.token * prices.token), "spend = the provider's own counts times its prices");
       assert.equal(valueOf(await client.balance()), round6(startBalance - counts.spentUsd), "the balance fell by the spend");
-      // CaptchaAI every one; 2captcha all but BLS and the Challenge; the JSON APIs what their dialect tables name (README, Providers).
+      // CaptchaAI every one; 2captcha all but BLS and the Challenge; the JSON APIs what their dialect tables name (docs/providers.md).
       assert.equal(taken, { captchaai: 15, "2captcha": 13, anticaptcha: 10, capsolver: 9 }[c.sim], `${c.sim} takes ${taken} of the ${TASKS.length} tasks`);
     });
 

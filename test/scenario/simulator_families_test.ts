@@ -1,7 +1,7 @@
 /**
  * Every task type of the catalogue, posted on /v1/tasks, reaches the simulator in the form CaptchaAI
- * documents (the simulator checks each method's required parameters as CaptchaAI does, README,
- * Simulator) and is solved with the answer's shape: the worker's upstream forms and the
+ * documents (the simulator checks each method's required parameters as CaptchaAI does,
+ * docs/simulator.md) and is solved with the answer's shape: the worker's upstream forms and the
  * simulator's fidelity agree.
  */
 import assert from "node:assert/strict";

@@ -1,6 +1,6 @@
 /**
  * The simulator speaks CaptchaAI's methods as its documentation, examples and MCP server give them
- * (README, Simulator): each method's required parameters and the code a form without them gets,
+ * (docs/simulator.md): each method's required parameters and the code a form without them gets,
  * each answer's shape in json=1 and plain form, the key codes and the IP ban on the simulator's
  * clock, the image limits, and methods switched to unsupported.
  */

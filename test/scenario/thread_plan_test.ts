@@ -1,5 +1,5 @@
 /**
- * One thread plan, several replicas (README, Thread plan): in-process workers on one fake clock share
+ * One thread plan, several replicas (docs/providers.md, Thread plan): in-process workers on one fake clock share
  * one simulated CaptchaAI account, each with the whole plan as --threads, and adapt their limits from
  * the simulator's answers alone. Sampled every 100 ms of fake time.
  */

@@ -1,5 +1,5 @@
 /**
- * A task type the upstream does not take (README, How the worker treats the upstream): the task
+ * A task type the upstream does not take (docs/upstream.md): the task
  * fails with the upstream's code charged to nobody (readiness, the error rate, the failure streak
  * and the client's mistakes all untouched), is counted per type, shows on the status page, and new
  * tasks of the type are refused at submit in every API for 10 minutes, then one probe goes through;

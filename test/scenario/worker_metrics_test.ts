@@ -24,7 +24,7 @@ function value(text: string, series: string): number | undefined {
 }
 
 describe("/metrics", () => {
-  test("exposes every README, Metrics name, passes promtool, and follows the worker's state", async (t) => {
+  test("exposes every docs/metrics.md name, passes promtool, and follows the worker's state", async (t) => {
     const h = await startHarness();
     try {
       const first = await fetch(`${h.base}/metrics`);

@@ -1,4 +1,4 @@
-// Gateway callbacks across kill -9 (README, Use your existing client: Callbacks): the worker runs as
+// Gateway callbacks across kill -9 (docs/gateway.md: Callbacks): the worker runs as
 // a child process on a state dir; its tasks' callbacks are owed at the crash (a receiver answering
 // 503, waiting for the retry, and one holding the attempt open), and after the restart every one is
 // delivered, each with the attempts it had left, and the journal says each settled.

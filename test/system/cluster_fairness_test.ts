@@ -1,4 +1,4 @@
-// Fair shares across the cluster (README, Scaling out), with three workers as real processes sharing
+// Fair shares across the cluster (docs/cluster.md), with three workers as real processes sharing
 // one simulated account: one client holds 64 long-polls through node 2 for tasks node 1 owns and
 // eight more clients hold 8 each (72 waits forwarded at once, more than the 64 sockets one pool to a
 // peer used to have); another client's read of its own node-1 task through node 2 is still answered

@@ -1,4 +1,4 @@
-// Scale-out (README, Scaling out) as an operator runs it: three workers (real processes, each with its own
+// Scale-out (docs/cluster.md) as an operator runs it: three workers (real processes, each with its own
 // state dir, one shared simulated CaptchaAI account) behind a real HAProxy using the shipped
 // deploy/haproxy/haproxy.cfg (addresses, ports and check intervals changed; round robin, no
 // stickiness). Tasks of both APIs posted and polled through it; one worker killed with -9 and

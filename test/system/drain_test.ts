@@ -1,5 +1,5 @@
 /**
- * SIGTERM under load (README, Durability): with tasks streaming in, readiness turns 503 before the listener
+ * SIGTERM under load (docs/durability.md): with tasks streaming in, readiness turns 503 before the listener
  * goes, the process exits 0 within --drain-timeout, and no accepted task is lost: each ends solved
  * or failed with `shutdown` (no state dir), or is finished by the next start (with one).
  */

@@ -1,5 +1,5 @@
-// Key files changed on disk without a signal, as the kubelet updates a mounted Secret (README, The
-// CaptchaAI key; deploy/kubernetes): the files are symlinks through `..data` into a timestamped
+// Key files changed on disk without a signal, as the kubelet updates a mounted Secret 
+// (docs/configuration.md, The CaptchaAI key; deploy/kubernetes): the files are symlinks through `..data` into a timestamped
 // directory, and an update writes a new directory and swaps `..data` in one rename. A real process
 // takes the new CaptchaAI key, client keys and providers file keys with no SIGHUP, and no key
 // reaches its log.

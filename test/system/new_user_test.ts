@@ -19,7 +19,7 @@ import { copyTrackedFiles, newcomerEnv, runNpm, startNpm, whichIn, type NpmRun }
 import { requireOrSkip, requireProgram } from "../_support/programs.ts";
 import { tempDir } from "../_support/temp_dirs.ts";
 
-/** Where the README's quick start must begin (README, Set-up): a newcomer should not scroll for it. */
+/** Where the README's quick start must begin (README, Quick start): a newcomer should not scroll for it. */
 const QUICK_START_WITHIN_LINES = 40;
 
 /** The quick start's commands: the first line of the README's first ```sh block, split at `&&`, and where it is. */

@@ -1,5 +1,5 @@
 /**
- * kill -9 with several providers (README, Providers; Durability): a CaptchaAI-like thread plan and a
+ * kill -9 with several providers (docs/providers.md; Durability): a CaptchaAI-like thread plan and a
  * 2captcha-like per-solve provider behind it, each a simulator that outlives the worker. A burst
  * overflows, the worker is killed mid-run and restarted on the same --state-dir: every acknowledged
  * task ends solved exactly once, no task reaches two providers, each held task is polled where it

@@ -1,4 +1,4 @@
-// The providers file re-read on SIGHUP by a real process (README, Providers, Reloads): a bad file keeps
+// The providers file re-read on SIGHUP by a real process (docs/providers.md, Reloads): a bad file keeps
 // the providers in use and the process running, naming the line and the field; a provider removed
 // while it holds a task finishes it there and takes no new one; changed threads apply at once; a new
 // provider needs a restart; no key ever reaches the log.

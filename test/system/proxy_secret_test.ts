@@ -1,5 +1,5 @@
 /**
- * A task's proxy password is a secret as the CaptchaAI key is (README, Task API, Proxies): real `run`
+ * A task's proxy password is a secret as the CaptchaAI key is (docs/task-api.md: Proxies): real `run`
  * processes take proxied tasks of several types through /v1/tasks, in.php and createTask, meet an
  * upstream that echoes the password back in every spelling the key spellings test uses (error
  * codes, an HTML page, solutions, the user agent beside them) and one that refuses the proxy

@@ -1,5 +1,5 @@
 /**
- * The CaptchaAI key never leaves the process (README, Configuration): every command, every endpoint, task
+ * The CaptchaAI key never leaves the process (docs/configuration.md): every command, every endpoint, task
  * successes and failures, upstream faults, and an upstream that echoes the key back in its
  * answers; then everything printed, logged and answered is searched for the key, raw, URL-encoded
  * and base64-encoded, and for a distinctive part of it.

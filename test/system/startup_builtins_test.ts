@@ -1,5 +1,5 @@
 /**
- * Start-up cost (README, Performance): the bundle esbuild makes of src/bin.ts, as build.mjs makes it,
+ * Start-up cost (docs/sizing-and-performance.md, Performance): the bundle esbuild makes of src/bin.ts, as build.mjs makes it,
  * started as a worker with an http upstream and no --state-dir, loads none of the built-ins only some
  * runs need (ON_DEMAND_BUILTINS, src/base/builtin.ts). esbuild hoists every `require` to the top of
  * the bundle, so a value import of one anywhere in src/ would load it at every start. A preloaded

@@ -1,16 +1,17 @@
 /**
- * The house rules of src/ (README, "Where things live"), checked on the code itself: imports flow
+ * The house rules of src/ (docs/development.md, Where things live), checked on the code itself: imports flow
  * down the layers (a folder imports only from folders below it, or from the same-floor neighbour the
  * table names), no file imports itself round a circle, a `_` file is private to its folder, no
- * file passes 350 lines, and no built-in that only some runs need is imported at the top (README,
- * Performance).
+ * file passes 350 lines, and no built-in that only some runs need is imported at the top
+ * (docs/sizing-and-performance.md, Performance).
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ON_DEMAND_BUILTINS } from "../../src/base/builtin.ts";
+import { anchorsOf, boldLabelsOf, headingsOf, readDoc, repoPath, ROOT } from "../_support/markdown.ts";
 
 const SRC = fileURLToPath(new URL("../../src/", import.meta.url));
 
@@ -19,7 +20,7 @@ const FLOORS: Record<string, number> = {
   "bin.ts": 12, "main.ts": 11, cli: 10, app: 9, gateway: 8, cluster: 8, http: 7, integrations: 7, intake: 6,
   metrics: 5, journal: 5, status_report: 5, solver: 4, health: 4, upstream: 3, sim: 3, tasks: 2, config: 2, base: 1,
 };
-/** Same-floor imports the README's table allows: the solver reports to health; the simulator names the protocol's endpoints. */
+/** Same-floor imports docs/development.md's table allows: the solver reports to health; the simulator names the protocol's endpoints. */
 const SIDEWAYS = new Set(["solver->health", "sim->upstream"]);
 
 function sourceFiles(dir: string): string[] {
@@ -100,11 +101,75 @@ describe("src/ layout", () => {
     assert.deepEqual(cites.map((f) => relative(fileURLToPath(new URL("../../", import.meta.url)), f)), []);
   });
 
+  test("comments cite what exists: a docs/ page (its #anchor, its section), or a section the README still has", () => {
+    const problems = citingFiles().flatMap((f) => citationProblems(readFileSync(f, "utf8")).map((p) => `${repoPath(f)}: ${p}`));
+    assert.deepEqual(problems, []);
+  });
+
+  test("the citation check reads a page, an anchor and a section, and the README's sections", () => {
+    const page = "docs/" + "health.md";
+    assert.deepEqual(citationProblems(`(${page}, Readiness) (${page}#status-page) (${page}, Status page: the rows)`), []);
+    assert.deepEqual(citationProblems(`(${page}, Nothing like it) (${page}#nowhere) (docs/` + "nope.md) (README, " + "Nothing like it)"), [
+      `${page}, Nothing like it: no such section`,
+      `${page}#nowhere: no such anchor`,
+      "docs/" + "nope.md: no such page",
+      "README, " + "Nothing like it: not a section of README.md (moved to docs/?)",
+    ]);
+  });
+
   test("no file over 350 lines", () => {
     const big = files.filter((f) => readFileSync(f, "utf8").split("\n").length > 351).map((f) => relative(SRC, f));
     assert.deepEqual(big, []);
   });
 });
+
+/** Every file whose comments may cite the documentation: src/, test/, scripts/, deploy/, the build and CI scripts (not this checker). */
+function citingFiles(): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  const self = fileURLToPath(import.meta.url);
+  return [...["src", "test", "scripts", "deploy"].flatMap((d) => walk(join(ROOT, d))), join(ROOT, "build.mjs"), join(ROOT, ".ci/run")].filter((f) => f !== self);
+}
+
+const pages = new Map<string, string | undefined>();
+/** A documentation page's text (read once), or undefined when there is no such page. */
+function docPage(file: string): string | undefined {
+  if (!pages.has(file)) pages.set(file, existsSync(join(ROOT, file)) ? readDoc(file) : undefined);
+  return pages.get(file);
+}
+
+/** A section name as cited matches a heading (or a bold run-in label) when one begins the other: `Readiness` cites "Readiness: states, ...". */
+function namesSection(cited: string, names: readonly string[]): boolean {
+  const c = cited.toLowerCase();
+  return names.some((n) => {
+    const h = n.replace(/`/g, "").toLowerCase();
+    return c.startsWith(h) || h.startsWith(c);
+  });
+}
+
+/**
+ * What is wrong with the citations in `text`: `docs/x.md` must exist, `docs/x.md#a` have the anchor,
+ * `docs/x.md, Section` a heading or bold label that begins so; `README, Section` (or `README "Section"`)
+ * must name a heading of README.md, since a section that moved to docs/ is cited there.
+ */
+function citationProblems(text: string): string[] {
+  const problems: string[] = [];
+  for (const m of text.matchAll(/\bdocs\/([\w-]+\.md)(?:#([\w-]+)(?![\w<.-]))?(?:, ([A-Z][\w '-]*\w))?/g)) {
+    const [cite, file, anchor, section] = m as unknown as [string, string, string | undefined, string | undefined];
+    const page = docPage(`docs/${file}`);
+    if (page === undefined) {
+      problems.push(`docs/${file}: no such page`);
+      continue;
+    }
+    if (anchor !== undefined && !anchorsOf(page).has(anchor)) problems.push(`${cite}: no such anchor`);
+    if (section !== undefined && !namesSection(section, [...headingsOf(page), ...boldLabelsOf(page)])) problems.push(`${cite}: no such section`);
+  }
+  const readme = headingsOf(docPage("README.md")!);
+  for (const m of text.matchAll(/\bREADME(?:, | ")([A-Z][\w '-]*\w)/g)) {
+    if (!namesSection(m[1]!, readme)) problems.push(`README, ${m[1]}: not a section of README.md (moved to docs/?)`);
+  }
+  return problems;
+}
 
 /**
  * A value import of a built-in from ON_DEMAND_BUILTINS (src/base/builtin.ts): esbuild hoists it to

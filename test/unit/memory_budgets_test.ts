@@ -1,7 +1,7 @@
 /**
- * The default budgets and what they allow together, as README "Sizing" writes the arithmetic: each
+ * The default budgets and what they allow together, as docs/sizing-and-performance.md, Sizing writes the arithmetic: each
  * part computed from the constant the worker runs with, the whole under the 512 MiB container the
- * defaults are sized for, and the README naming each figure. The peaks themselves are measured by
+ * defaults are sized for, and docs/sizing-and-performance.md naming each figure. The peaks themselves are measured by
  * `npm run bench -- memory` (scripts/bench_memory.mjs), never asserted in a test.
  */
 import assert from "node:assert/strict";
@@ -19,14 +19,14 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 /** The container the defaults are sized for. */
 const CEILING = 512 * MiB;
-/** Idle RSS with an https upstream (README "Performance": 51.5 MiB with http, TLS about 8 MiB more). */
+/** Idle RSS with an https upstream (docs/sizing-and-performance.md, Performance: 51.5 MiB with http, TLS about 8 MiB more). */
 const BASE = 60 * MiB;
-/** One open connection before its headers, measured (README "Sizing"): 12 KiB silent, 16 KiB idle keep-alive. */
+/** One open connection before its headers, measured (docs/sizing-and-performance.md, Sizing): 12 KiB silent, 16 KiB idle keep-alive. */
 const PER_CONNECTION = 16 * KiB;
 /** V8's young generation where V8 sizes itself from a big host: two 64 MiB semi-spaces (about 8 MiB in a 512 MiB container). */
 const YOUNG_GENERATION = 128 * MiB;
 
-/** What each budget lets the worker hold at once with the defaults (README "Sizing", the table's last column). */
+/** What each budget lets the worker hold at once with the defaults (docs/sizing-and-performance.md, Sizing, the table's last column). */
 function budgets(stateDir: boolean): Record<string, number> {
   const { config } = parseConfig({}, {});
   return {
@@ -44,7 +44,7 @@ function budgets(stateDir: boolean): Record<string, number> {
 }
 const sum = (parts: Record<string, number>) => Object.values(parts).reduce((a, b) => a + b, 0);
 
-describe("memory budgets (README \"Sizing\")", () => {
+describe("memory budgets (docs/sizing-and-performance.md, Sizing)", () => {
   test("--queue-max-bytes' default is the pool's, and the body budget takes several of each API's largest bodies at once", () => {
     assert.equal(parseConfig({}, {}).config.queueMaxBytes, DEFAULT_QUEUE_MAX_BYTES);
     assert.ok(DEFAULT_BODY_BUDGET >= 8 * DEFAULT_BODY_LIMIT, "8 task bodies of the limit");
@@ -58,17 +58,19 @@ describe("memory budgets (README \"Sizing\")", () => {
       const shown = Object.entries(parts).map(([k, v]) => `${k} ${(v / MiB).toFixed(0)}`).join(" + ");
       assert.ok(total <= CEILING - 32 * MiB, `${shown} + young generation 128 = ${(total / MiB).toFixed(0)} MiB, over 480 MiB`);
     }
-    // Today's figures, as the README writes them: a change to a default changes the README too.
+    // Today's figures, as docs/sizing-and-performance.md writes them: a change to a default changes the page too.
     assert.equal(sum(budgets(false)) / MiB, 320);
     assert.equal(sum(budgets(true)) / MiB, 352);
   });
 
-  test("the README's Sizing section names each default and the sums", () => {
-    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-    const sizing = readme.slice(readme.indexOf("### Sizing"), readme.indexOf("\n## ", readme.indexOf("### Sizing")));
+  test("docs/sizing-and-performance.md's Sizing section names each default and the sums", () => {
+    const page = readFileSync(new URL("../../docs/sizing-and-performance.md", import.meta.url), "utf8");
+    const at = page.indexOf("\n## Sizing\n");
+    assert.ok(at >= 0, "a Sizing section");
+    const sizing = page.slice(at, page.indexOf("\n## ", at + 1));
     const mib = (n: number) => `${n / MiB} MiB`;
     for (const figure of [mib(DEFAULT_QUEUE_MAX_BYTES), mib(DEFAULT_MAX_FINISHED_BYTES), mib(DEFAULT_BODY_BUDGET), mib(3 * DEFAULT_BODY_BUDGET), "4,096", `${DEFAULT_MAX_HEADER_BYTES / KiB} KiB`, mib(sum(budgets(false))), mib(sum(budgets(true)))]) {
-      assert.ok(sizing.includes(figure), `README "Sizing" names ${figure}`);
+      assert.ok(sizing.includes(figure), `docs/sizing-and-performance.md, Sizing names ${figure}`);
     }
     assert.equal(DEFAULT_MAX_CONNECTIONS, 4_096);
   });

@@ -1,5 +1,5 @@
 /**
- * Seeded fuzzing of the gateway (README, Use your existing client: bad input gets 2captcha's error, never a 500): hostile
+ * Seeded fuzzing of the gateway (docs/gateway.md: bad input gets 2captcha's error, never a 500): hostile
  * parameters in every encoding the legacy API reads and hostile JSON for API v2, against a worker on
  * the simulator and a fake clock. FUZZ_SEED and FUZZ_CASES repeat or widen a run.
  */

@@ -1,5 +1,5 @@
 /**
- * Seeded fuzzing of the task API (README, Task API: "nothing a client sends can crash the process or make a
+ * Seeded fuzzing of the task API (docs/task-api.md: "nothing a client sends can crash the process or make a
  * health endpoint fail"): raw node:http requests with hostile bodies, content types, framings,
  * paths and methods against a worker on the simulator and a fake clock. FUZZ_SEED and FUZZ_CASES
  * repeat or widen a run; a failure names its seed and case.
@@ -333,7 +333,7 @@ function send(port: number, c: Case): Promise<Reply> {
 
 const ALLOWED = (s: number) => (s >= 200 && s < 300) || (s >= 400 && s < 500) || s === 503;
 
-/** The invariants of one answer (README): never 500, never a dropped connection, problem details. */
+/** The invariants of one answer (docs/task-api.md): never 500, never a dropped connection, problem details. */
 function assertReply(c: Case, reply: Reply, where: string): void {
   if (reply.status === undefined) {
     // Only a body over the limit may lose the answer: the server refuses and closes while we still write.

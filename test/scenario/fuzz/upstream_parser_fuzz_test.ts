@@ -1,5 +1,5 @@
 /**
- * Seeded fuzzing of the upstream answer classification (README, How the worker treats the upstream): hostile bodies, statuses and
+ * Seeded fuzzing of the upstream answer classification (docs/upstream.md): hostile bodies, statuses and
  * content types straight into `classifyResponse`/`classifyCode`, then a smaller end-to-end part
  * where a scripted upstream on port 0 answers the real client with the same kind of garbage.
  * FUZZ_SEED and FUZZ_CASES repeat or widen a run; a failure names its seed and case.

@@ -195,10 +195,10 @@ describe("deploy/compose (parsed)", () => {
       }
     }
     const text = readFileSync(join(DIR, "compose.yaml"), "utf8");
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const page = readFileSync(join(ROOT, "docs/deploy-container.md"), "utf8");
     for (const [name, secret] of Object.entries(compose.secrets as Record<string, Doc>)) {
       const rel = "deploy/compose/" + String(secret.file).replace(/^\.\//, "");
-      assert.ok(text.includes(rel) && readme.includes(rel), `${rel}: how to create it is in compose.yaml and the README`);
+      assert.ok(text.includes(rel) && page.includes(rel), `${rel}: how to create it is in compose.yaml and docs/deploy-container.md`);
       const ignore = readFileSync(join(dirname(join(ROOT, rel)), ".gitignore"), "utf8");
       assert.match(ignore, /^\*$/m, `${name}: its directory is git-ignored`);
     }

@@ -93,7 +93,7 @@ describe("deploy/haproxy/haproxy.cfg", () => {
   });
 });
 
-describe("deploy/haproxy/haproxy.cfg: keys and tokens (README, HAProxy)", () => {
+describe("deploy/haproxy/haproxy.cfg: keys and tokens (docs/deploy-vm.md, HAProxy)", () => {
   const text = read("haproxy/haproxy.cfg");
 
   test("the TLS bind shown commented out is valid: uncommented with a certificate, haproxy -c accepts it", (t) => {
@@ -149,7 +149,7 @@ describe("deploy/haproxy/haproxy.cfg: keys and tokens (README, HAProxy)", () => 
   });
 });
 
-describe("deploy/haproxy/haproxy.cfg: reads by liveness, new work by readiness (README, Scaling out)", () => {
+describe("deploy/haproxy/haproxy.cfg: reads by liveness, new work by readiness (docs/cluster.md)", () => {
   const cfg = uncommented(read("haproxy/haproxy.cfg"));
   const section = (name: string) => new RegExp(`^${name}\\n((?:[ \\t].*\\n?)*)`, "m").exec(cfg)?.[1] ?? "";
 
@@ -243,7 +243,7 @@ describe("deploy/systemd/captcha-worker.service", () => {
   });
 });
 
-describe("deploy/systemd/captcha-worker.service: the gateway, and what a reload re-reads (README, systemd)", () => {
+describe("deploy/systemd/captcha-worker.service: the gateway, and what a reload re-reads (docs/deploy-vm.md, systemd)", () => {
   const unitText = read("systemd/captcha-worker.service");
   const unit = uncommented(unitText);
   const execStart = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(/\s+/);

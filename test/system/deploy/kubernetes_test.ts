@@ -153,7 +153,7 @@ describe("deploy/kubernetes (parsed)", () => {
     for (const f of kustomization.resources) assert.ok(existsSync(DIR + f), f);
   });
 
-  test("scale-out (README, Scaling out): peers name every replica by its stable DNS name, the node id is the pod ordinal, one journal volume per replica, no emptyDir journal", (t) => {
+  test("scale-out (docs/cluster.md): peers name every replica by its stable DNS name, the node id is the pod ordinal, one journal volume per replica, no emptyDir journal", (t) => {
     const docs = load(t);
     if (!docs) return;
     const sts = one(docs, "StatefulSet");
@@ -183,7 +183,7 @@ describe("deploy/kubernetes (parsed)", () => {
     const queueMiB = parseConfig({}, values).config.queueMaxBytes / 1024 ** 2;
     const retainedMiB = DEFAULT_MAX_FINISHED_BYTES / 1024 ** 2;
     assert.ok(gib(claim.spec.resources.requests.storage) >= 2 * (queueMiB + retainedMiB), "room for the journal and a compaction copy");
-    // README "Sizing": the defaults refuse work before 512 MiB; a heap flag would make a flood an out-of-memory crash instead.
+    // docs/sizing-and-performance.md, Sizing: the defaults refuse work before 512 MiB; a heap flag would make a flood an out-of-memory crash instead.
     assert.ok(gib(container.resources.limits.memory) >= 512, "the memory limit the default budgets are sized for");
     assert.ok(!JSON.stringify(container).includes("old-space-size") && !("NODE_OPTIONS" in values), "no V8 heap limit");
   });

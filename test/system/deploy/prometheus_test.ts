@@ -3,7 +3,7 @@
  * scrape config) and deploy/grafana (the dashboard). promtool checks what it can; the rest is read
  * as text (no YAML parser: no dependencies). Metric names, label names and label values are checked
  * against what the built executable actually exposes on /metrics (live_scrape.ts), not against a
- * list kept here. Each alert's runbook_url must be a Troubleshooting row of the README.
+ * list kept here. Each alert's runbook_url must be a row of docs/troubleshooting.md.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -18,6 +18,8 @@ import { BUILD_HINT, liveScrape, metricNames, unsupported } from "./live_scrape.
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const ALERTS = "deploy/prometheus/alerts.yml";
+/** The page every alert's runbook_url points into, relative to the repository. */
+const TROUBLESHOOTING = "docs/troubleshooting.md";
 const ALERTS_TEST = "deploy/prometheus/alerts_test.yml";
 const CONFIG = "deploy/prometheus/prometheus.yml";
 const DASHBOARD = "deploy/grafana/captcha-worker.json";
@@ -172,24 +174,24 @@ describe("deploy/prometheus", () => {
     assert.equal(unsupported("captcha_worker_no_such_total", scrape).length, 1);
   });
 
-  test("every alert links its README Troubleshooting row (runbook_url README.md#ts-..., an id the README has) and its summary names it", () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  test("every alert links its row of docs/troubleshooting.md (runbook_url docs/troubleshooting.md#ts-..., an id the page has) and its summary names it", () => {
+    const page = readFileSync(join(ROOT, TROUBLESHOOTING), "utf8");
     const missing: string[] = [];
     for (const a of listItems(read(ALERTS), "alert")) {
       const name = scalar(a, "alert");
-      const anchor = /^README\.md#([\w-]+)$/.exec(scalar(a, "runbook_url") ?? "")?.[1];
-      assert.ok(anchor, `${name}: runbook_url "README.md#<anchor>"`);
-      assert.ok((scalar(a, "summary") ?? "").includes(`README.md#${anchor}`), `${name}: the summary names README.md#${anchor}`);
+      const url = scalar(a, "runbook_url") ?? "";
+      assert.ok((scalar(a, "summary") ?? "").includes(url), `${name}: the summary names ${url}`);
       // Not ready has no row of its own: it links the table, whose rows are the issues /health/ready lists.
       if (name === "CaptchaWorkerNotReady") {
-        assert.equal(anchor, "troubleshooting");
-        if (!/^## Troubleshooting$/m.test(readme)) missing.push(`${name}: ## Troubleshooting`);
+        assert.equal(url, TROUBLESHOOTING);
         continue;
       }
+      const anchor = url.startsWith(`${TROUBLESHOOTING}#`) ? url.slice(TROUBLESHOOTING.length + 1) : undefined;
+      assert.ok(anchor, `${name}: runbook_url "${TROUBLESHOOTING}#<anchor>", got "${url}"`);
       assert.match(anchor, /^ts-[a-z_]+$/, `${name}: a Troubleshooting row's anchor`);
-      if (!readme.includes(`id="${anchor}"`)) missing.push(`${name}: id="${anchor}"`);
+      if (!page.includes(`id="${anchor}"`)) missing.push(`${name}: id="${anchor}"`);
     }
-    assert.deepEqual(missing, [], "runbook anchors the README does not have");
+    assert.deepEqual(missing, [], "runbook anchors docs/troubleshooting.md does not have");
   });
 
   test("alerts (exprs and summary queries) and their unit tests' series use only names, labels and label values the built worker exposes", async (t) => {

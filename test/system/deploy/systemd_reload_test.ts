@@ -4,7 +4,7 @@
  * with only the unit's SupplementaryGroups= group, the files laid out by the unit's install steps (the
  * directory 0710 and the re-read files 0640 of that group, the token 0600 root's and copied into a
  * credentials directory as LoadCredential= does). A new CaptchaAI key and new client keys put in their
- * files, keeping group and mode as the header says, are used after a reload (README, systemd); the
+ * files, keeping group and mode as the header says, are used after a reload (docs/deploy-vm.md, systemd); the
  * same worker without the group cannot read them (exit 78), so the group is what lets it in.
  */
 import assert from "node:assert/strict";

@@ -46,7 +46,7 @@ describe("size values (--queue-max-bytes)", () => {
     assert.equal(bytes("1.5 gib"), 1.5 * 1024 ** 3);
     assert.equal(bytes("500MB"), 500e6);
     assert.equal(parseConfig({}, { CAPTCHA_WORKER_QUEUE_MAX_BYTES: "64MiB" }).config.queueMaxBytes, 64 * 1024 ** 2);
-    assert.equal(parseConfig({}, {}).config.queueMaxBytes, 64 * 1024 ** 2, "the default (README \"Sizing\")");
+    assert.equal(parseConfig({}, {}).config.queueMaxBytes, 64 * 1024 ** 2, "the default (docs/sizing-and-performance.md, Sizing)");
     for (const bad of ["1KiB", "100TiB", "lots", "-5MiB", "12 parsecs"]) {
       assert.throws(() => bytes(bad), (err: unknown) => isWorkerError(err, "ERR_CONFIG_INVALID") && /--queue-max-bytes/.test(err.message), bad);
     }

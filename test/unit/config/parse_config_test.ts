@@ -81,7 +81,7 @@ function normalize(v: unknown): unknown {
 }
 
 describe("parseConfig", () => {
-  test("gives the README's Configuration defaults with source default", () => {
+  test("gives docs/configuration.md's defaults with source default", () => {
     const { config, sources } = parseConfig({}, {});
     assert.deepEqual(config.listen, { host: "0.0.0.0", port: 8080 });
     assert.equal(config.upstream.href, "https://ocr.captchaai.com/");

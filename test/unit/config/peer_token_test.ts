@@ -1,4 +1,4 @@
-// --peers and --peer-token-file together (README, Scaling out): the list names this node, and peers need the token.
+// --peers and --peer-token-file together (docs/cluster.md): the list names this node, and peers need the token.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { isWorkerError } from "../../../src/base/errors.ts";

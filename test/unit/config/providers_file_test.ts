@@ -101,10 +101,10 @@ describe("providers file: what a line says", () => {
     assert.equal(cap!.key, CAP_KEY);
   });
 
-  test("the README's Providers example parses as it says", () => {
-    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
-    const block = /```\n(# \/etc\/captcha-worker\/providers\n[^`]*)```/.exec(readme)?.[1];
-    assert.ok(block, "the example in README, Providers");
+  test("docs/providers.md's example parses as it says", () => {
+    const page = readFileSync(new URL("../../../docs/providers.md", import.meta.url), "utf8");
+    const block = /```\n(# \/etc\/captcha-worker\/providers\n[^`]*)```/.exec(page)?.[1];
+    assert.ok(block, "the example in docs/providers.md");
     const creds = "/run/credentials/captcha-worker.service";
     const files = { [`${creds}/captchaai`]: CAI_KEY, "/etc/captcha-worker/2captcha.key": TWO_KEY, "/etc/captcha-worker/capsolver.key": CAP_KEY };
     const ps = load(block, { CREDENTIALS_DIRECTORY: creds }, files);

@@ -16,7 +16,7 @@ type Of<K extends FindingKind> = Extract<ReadinessFinding, { kind: K }>;
 
 /**
  * Every kind with its values and the exact text the health documents, systemd's STATUS=, the
- * HAProxy agent and the logs carry (the README's readiness table). A mapped type: a kind added to
+ * HAProxy agent and the logs carry (docs/health.md's readiness table). A mapped type: a kind added to
  * readiness_issue.ts does not compile here until it has its rows.
  */
 const CONTRACT: { [K in FindingKind]: [Of<K>, string][] } = {

@@ -30,7 +30,7 @@ function replayRecords(input: string, now = 0, retention = RETENTION) {
 const byId = <T extends { id: string }>(rows: T[]) => Object.fromEntries(rows.map((r) => [r.id, r]));
 
 describe("journal records", () => {
-  test("each record is one JSON object with the fields the README's Durability section names", () => {
+  test("each record is one JSON object with the fields docs/durability.md names", () => {
     const t = makeTask("t1", { type: "turnstile", params: { type: "turnstile", sitekey: "sk", pageurl: "https://a.example/" }, createdAt: 5, deadlineAt: 185_005 });
     assert.deepEqual(JSON.parse(acceptRecord(t)), { op: "accept", id: "t1", type: "turnstile", params: { type: "turnstile", sitekey: "sk", pageurl: "https://a.example/" }, created_at: 5, deadline_at: 185_005 });
     assert.deepEqual(JSON.parse(submittingRecord("t1")), { op: "submitting", id: "t1" });

@@ -1,5 +1,5 @@
 /**
- * The README's Simulator section says what the simulator does: its flags table lists every flag of
+ * docs/simulator.md says what the simulator does: its flags table lists every flag of
  * `simulate` in the order --help prints them, and its dialects table each dialect with the prices,
  * capacity code, thread cap, key code and missing methods of its row in src/sim/sim_dialects.ts.
  */
@@ -10,18 +10,18 @@ import { fileURLToPath } from "node:url";
 import { SIMULATE_FLAGS } from "../../../src/config/options.ts";
 import { SIM_DIALECT_SPECS, SIM_DIALECTS } from "../../../src/sim/sim_dialects.ts";
 
-const README = readFileSync(fileURLToPath(new URL("../../../README.md", import.meta.url)), "utf8");
+const PAGE = readFileSync(fileURLToPath(new URL("../../../docs/simulator.md", import.meta.url)), "utf8");
 
 /** The table rows between `<!-- NAME` and `<!-- end of NAME -->`, each as its cells (the header and rule left out). */
 function rows(name: string): string[][] {
-  const start = README.indexOf(`<!-- ${name}`);
-  const end = README.indexOf(`<!-- end of ${name} -->`);
-  assert.ok(start >= 0 && end > start, `the README marks the ${name} table`);
-  const lines = README.slice(start, end).split("\n").filter((l) => l.startsWith("|"));
+  const start = PAGE.indexOf(`<!-- ${name}`);
+  const end = PAGE.indexOf(`<!-- end of ${name} -->`);
+  assert.ok(start >= 0 && end > start, `docs/simulator.md marks the ${name} table`);
+  const lines = PAGE.slice(start, end).split("\n").filter((l) => l.startsWith("|"));
   return lines.slice(2).map((l) => l.replace(/\\\|/g, "\u0000").split("|").slice(1, -1).map((c) => c.trim().replace(/\u0000/g, "|")));
 }
 
-describe("README, Simulator", () => {
+describe("docs/simulator.md", () => {
   test("the flags table lists every flag of simulate, in --help's order", () => {
     assert.deepEqual(rows("simulator flags").map((r) => r[0]), SIMULATE_FLAGS.map((f) => `\`--${f.flag}\``));
   });

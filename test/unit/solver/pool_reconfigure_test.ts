@@ -39,7 +39,7 @@ async function solveAll(clock: FakeClock, up: FakeUpstream): Promise<void> {
   await settle();
 }
 
-describe("SolverPool.reconfigure (a reload, README Providers)", () => {
+describe("SolverPool.reconfigure (a reload, docs/providers.md)", () => {
   test("Bulkhead.resize moves the fair split with the slots; held slots stay, and a lower limit starts nothing until enough end", () => {
     const b = new Bulkhead(2);
     b.acquire("image");

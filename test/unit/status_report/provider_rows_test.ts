@@ -37,7 +37,7 @@ describe("provider rows", () => {
     assert.equal(statusModel(docs(READY, [small])).providers[0]!.load, "$0.0012 of $0.002 today, 1 in flight");
   });
 
-  test("a plan's row names its limit when a refusal holds it below the plan (README, Thread plan)", () => {
+  test("a plan's row names its limit when a refusal holds it below the plan (docs/providers.md, Thread plan)", () => {
     const m = statusModel(docs(READY, [{ ...PLAN, busy: 6, limit: 6 }]));
     assert.equal(m.providers[0]!.load, "6/10 threads busy, limit 6");
     assert.deepEqual(providerJson({ ...m.providers[0]!, hour: HOURS[0] }), {

@@ -1,4 +1,4 @@
-// A task id's time part: the deadline of a peer's task is derived from it (README, Scaling out).
+// A task id's time part: the deadline of a peer's task is derived from it (docs/cluster.md).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createdAtOfTaskId, TaskIdGenerator } from "../../../src/tasks/task_id.ts";

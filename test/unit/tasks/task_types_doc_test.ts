@@ -4,7 +4,8 @@ import { describe, test } from "node:test";
 import { CATALOGUE } from "../../../src/tasks/task_catalogue.ts";
 import { describeTypes, dialectsTable, typesTable } from "../../../src/tasks/task_types_doc.ts";
 
-const README = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+const TASK_API = readFileSync(new URL("../../../docs/task-api.md", import.meta.url), "utf8");
+const PROVIDERS = readFileSync(new URL("../../../docs/providers.md", import.meta.url), "utf8");
 
 describe("task types described", () => {
   test("every catalogue type is described with its fields, its proxy rule and its names in each API", () => {
@@ -21,15 +22,15 @@ describe("task types described", () => {
     assert.ok(rc2.names.v2.some((n) => n.name === "RecaptchaV2Task" && n.proxy === "required"));
   });
 
-  test("the README's type table is the catalogue's, as generated", () => {
-    const m = /<!-- task types: [^>]*-->\n([\s\S]*?)\n<!-- end of task types -->/.exec(README);
-    assert.ok(m, "the README has the generated table between its markers");
+  test("docs/task-api.md's type table is the catalogue's, as generated", () => {
+    const m = /<!-- task types: [^>]*-->\n([\s\S]*?)\n<!-- end of task types -->/.exec(TASK_API);
+    assert.ok(m, "docs/task-api.md has the generated table between its markers");
     assert.equal(m[1], typesTable());
   });
 
-  test("the README's table of JSON-API task types is the catalogue's, as generated", () => {
-    const m = /<!-- JSON-API task types: [^>]*-->\n([\s\S]*?)\n<!-- end of JSON-API task types -->/.exec(README);
-    assert.ok(m, "the README has the generated table between its markers");
+  test("docs/providers.md's table of JSON-API task types is the catalogue's, as generated", () => {
+    const m = /<!-- JSON-API task types: [^>]*-->\n([\s\S]*?)\n<!-- end of JSON-API task types -->/.exec(PROVIDERS);
+    assert.ok(m, "docs/providers.md has the generated table between its markers");
     assert.equal(m[1], dialectsTable());
     assert.match(dialectsTable(), /\| `turnstile` \| `TurnstileTaskProxyless`, `TurnstileTask` \(proxy\) \| `AntiTurnstileTaskProxyLess` \|/);
   });

@@ -33,7 +33,7 @@ describe("classifyCode", () => {
     ["ERROR_BAD_PARAMETERS", "task_failed", "client"],
     ["ERROR_BAD_TOKEN_OR_PAGEURL", "task_failed", "client"],
     ["ERROR_SOMETHING_NEW", "task_failed", "worker"],
-    // CaptchaAI's error page, its examples and the blog's decision tree (README, How the worker treats the upstream)
+    // CaptchaAI's error page, its examples and the blog's decision tree (docs/upstream.md)
     ["ERROR_EMPTY_CAPTCHA", "task_failed", "client"],
     ["ERROR_TOO_MUCH_REQUESTS", "back_off"],
     ["ERROR_IP_BANNED", "fatal_account"],
