@@ -2,7 +2,8 @@
  * A lane's slots: its bulkhead (image and token shares) within its cap, which is a thread plan's
  * adaptive limit (docs/providers.md, Thread plan; _thread_limit.ts) or a per-solve account's fixed cap; the
  * submits under way that are probes; whether the plan is full while work waits for it; how often
- * a refusal for want of threads may re-read the balance.
+ * a refusal for want of threads may re-read the balance; how long its tasks hold a thread (a plan's
+ * probes are paced by it).
  */
 import type { Clock } from "../base/clock.ts";
 import type { Task } from "../tasks/task.ts";
@@ -28,6 +29,8 @@ export class LaneSlots {
   #evidenceAt = Number.NEGATIVE_INFINITY;
   /** Tasks whose submit under way is a probe. */
   readonly #probes = new Set<Task>();
+  /** When the upstream took each task it holds (a thread plan's): their hold times pace its probes. */
+  readonly #takenAt = new Map<Task, number>();
   /** The plan was full with work waiting for it, as last noted. */
   #full = false;
 
@@ -53,6 +56,7 @@ export class LaneSlots {
       this.#refusalsBefore += this.#limit.refusals;
       this.#limit = undefined;
       this.#probes.clear();
+      this.#takenAt.clear();
     }
   }
 
@@ -103,6 +107,7 @@ export class LaneSlots {
   /** The upstream took `task`'s submit; true when it was a probe (the limit grew: room for one more, maybe). */
   taken(task: Task): boolean {
     const probe = this.#probes.delete(task);
+    if (this.#limit) this.#takenAt.set(task, this.#ctx.clock.now());
     this.#limit?.taken(probe, this.bulkhead.total);
     return probe;
   }
@@ -110,12 +115,20 @@ export class LaneSlots {
   /** The upstream refused `task`'s submit for want of threads; `task` still holds its slot (requeued next, never failed). */
   refused(task: Task): void {
     const probe = this.#probes.delete(task);
-    this.#limit?.refused(probe, this.bulkhead.total - 1);
+    if (!this.#limit) return;
+    const now = this.#ctx.clock.now();
+    let oldest = now;
+    for (const at of this.#takenAt.values()) oldest = Math.min(oldest, at);
+    this.#limit.refused(probe, this.bulkhead.total - 1, now - oldest);
   }
 
-  /** `task` gave its slot back: a probe that ended otherwise (a transport failure, an expiry) frees the next. */
+  /** `task` gave its slot back: a probe that ended otherwise (a transport failure, an expiry) frees the next; a task taken tells how long it held its thread. */
   released(task: Task): void {
     if (this.#probes.delete(task)) this.#limit?.probeEnded();
+    const at = this.#takenAt.get(task);
+    if (at === undefined) return;
+    this.#takenAt.delete(task);
+    this.#limit?.released(this.#ctx.clock.now() - at);
   }
 
   /**

@@ -10,10 +10,15 @@
  * one at least: a gentle multiplicative decrease that makes room for neighbours without sawing far
  * below what it can hold). A lane holding the whole plan never probes, so it never hears that a
  * neighbour waits: once it has heard a refusal (it has neighbours), now and then it lets a thread go
- * for longer than any neighbour's pace, and takes it back if no one did (less often each time). After a refusal the next probe waits a pace (2 s,
- * doubling to 4 s while probes keep being refused, jittered by half either way): under one refusal
- * every two seconds per lane at the plan's edge. Trade-off: threads a neighbour frees are found at
- * the next probe, up to a pace later.
+ * for longer than any neighbour's pace, and takes it back if no one did (less often each time). After a refusal the next probe waits a pace
+ * (doubling while probes keep being refused, jittered by half either way): 2 s doubling to 4 s while
+ * the lane's tasks hold a thread 4 s or less; past that, half the time they hold one (an average of
+ * submit-to-release times, as RFC 6298 averages round trips) doubling to the whole of it, 30 s
+ * doubling to 60 s at most. A neighbour frees a thread only when one of its tasks ends, and refills
+ * it at once while its queue lasts: probing faster than tasks end finds nothing more, it only adds
+ * refusals (at 30 s solves a fixed 2-4 s pace made most submits refusals). So about one refusal per
+ * lane per hold time at the plan's edge, under one every two seconds. Trade-off: threads a
+ * neighbour frees are found at the next probe, up to a pace (about one hold time) later.
  */
 import type { Clock } from "../base/clock.ts";
 
@@ -24,6 +29,8 @@ export interface ThreadLimitOptions {
   paceMs?: number;
   /** How far that pause grows while probes keep being refused. @default 4000 */
   maxPaceMs?: number;
+  /** The longest mean pause, however long tasks hold a thread (the doubling cap grows in proportion). @default 30000 */
+  paceCapMs?: number;
   /** Returns a number in [0, 1) (the jitter). @default Math.random */
   random?: () => number;
 }
@@ -38,9 +45,13 @@ const AFTER_TAKEN_SHARE = 1 / 3;
 /** How often a lane holding the whole plan lets a thread go, at first; doubling each time no one takes it, to YIELD_MAX_MS. */
 const YIELD_FIRST_MS = 5000;
 const YIELD_MAX_MS = 60_000;
+/** The pace after a refusal is this share of the time the lane's tasks hold a thread, when that is longer than the base pace. */
+const HOLD_PACE_SHARE = 1 / 2;
+/** The weight of each new hold time in the lane's average (RFC 6298, 2: alpha for SRTT). */
+const HOLD_WEIGHT = 1 / 8;
 /** A plan smaller than this is not shared by yielding (a thread is too large a share of it). */
 const YIELD_MIN_PLAN = 4;
-/** How long a thread let go stays free before the lane probes for it again: past the slowest pace with its jitter, so a neighbour waiting for threads probes meanwhile. */
+/** How long a thread let go stays free before the lane probes for it again, in doubled paces: past the slowest pace with its jitter, so a neighbour waiting for threads (its tasks holding threads as long) probes meanwhile. */
 const YIELD_HOLD_SHARE = 1.5;
 
 export class ThreadLimit {
@@ -49,6 +60,9 @@ export class ThreadLimit {
   readonly #random: () => number;
   readonly #paceMs: number;
   readonly #maxPaceMs: number;
+  readonly #paceCapMs: number;
+  /** How long the lane's tasks hold a thread, submit taken to release (an average); undefined before the first ends. */
+  #holdMs: number | undefined;
   /** The limit, 1..plan: what the lane has learnt it may hold. */
   #limit: number;
   /** Threads the lane has proven it holds now (0..limit): below, a submit is no probe. */
@@ -74,8 +88,9 @@ export class ThreadLimit {
     this.#plan = Math.max(1, Math.floor(o.plan));
     this.#clock = clock;
     this.#random = o.random ?? Math.random;
-    this.#paceMs = o.paceMs ?? 2000;
+    this.#paceMs = Math.max(1, o.paceMs ?? 2000);
     this.#maxPaceMs = Math.max(this.#paceMs, o.maxPaceMs ?? 4000);
+    this.#paceCapMs = Math.max(this.#paceMs, o.paceCapMs ?? 30_000);
     this.#limit = this.plan;
     // The initial window (RFC 5681, 3.1; RFC 6928 lets TCP start with ten segments): a quarter of the
     // plan, as if four replicas shared it, and five threads at least (the default plan runs whole at once).
@@ -106,6 +121,22 @@ export class ThreadLimit {
   /** Refusals for want of threads since start. */
   get refusals(): number {
     return this.#refusals;
+  }
+
+  /** How long the lane's tasks hold a thread, on average (ms); undefined before the first ended. */
+  get holdMs(): number | undefined {
+    return this.#holdMs;
+  }
+
+  /** The mean pause before a probe after a refusal now (before doubling and jitter). */
+  get paceMs(): number {
+    return this.#paceMs * this.#paceScale();
+  }
+
+  /** A task the upstream took gave its thread back `ms` after (solved, failed, expired): the hold time the pace follows. */
+  released(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) return;
+    this.#holdMs = this.#holdMs === undefined ? ms : this.#holdMs + (ms - this.#holdMs) * HOLD_WEIGHT;
   }
 
   /** The plan is full when the lane holds `busy`: it holds the whole plan, or as much as the upstream let it before refusing. */
@@ -153,7 +184,7 @@ export class ThreadLimit {
     this.#refusedLast = false;
     this.#proven = Math.min(this.plan, Math.max(this.#proven, busy));
     this.#limit = Math.max(this.#limit, this.#proven);
-    this.#probeAt = afterRefusal ? this.#clock.now() + this.#jitter(this.#paceMs * AFTER_TAKEN_SHARE) : 0;
+    this.#probeAt = afterRefusal ? this.#clock.now() + this.#jitter(this.paceMs * AFTER_TAKEN_SHARE) : 0;
     if (this.#yielded) {
       // Taken back: no neighbour wanted it; let go less often.
       this.#yielded = false;
@@ -163,9 +194,10 @@ export class ThreadLimit {
 
   /**
    * The upstream refused a submit for want of threads; `busy`: the tasks the lane holds now, the
-   * refused one given back (submits still under way included: they may be taken).
+   * refused one given back (submits still under way included: they may be taken); `heldMs`: how long
+   * the oldest task it holds has held its thread (before any ended, the pace follows that).
    */
-  refused(probe: boolean, busy: number): void {
+  refused(probe: boolean, busy: number, heldMs = 0): void {
     this.#refusals++;
     this.#refusedLast = true;
     this.#slowStart = false;
@@ -183,7 +215,8 @@ export class ThreadLimit {
     this.#proven = Math.max(0, held);
     this.#limit = Math.max(1, held);
     this.#yieldAt = 0;
-    const paceMs = Math.min(this.#maxPaceMs, this.#paceMs * 2 ** Math.max(0, this.#refusedProbes - 1));
+    const scale = this.#paceScale(heldMs);
+    const paceMs = Math.min(this.#maxPaceMs * scale, this.#paceMs * scale * 2 ** Math.max(0, this.#refusedProbes - 1));
     this.#probeAt = this.#clock.now() + this.#jitter(paceMs);
   }
 
@@ -212,7 +245,13 @@ export class ThreadLimit {
     this.#yielded = true;
     this.#limit = this.plan - 1;
     this.#proven = Math.min(this.#proven, this.#limit);
-    this.#probeAt = now + this.#maxPaceMs * YIELD_HOLD_SHARE;
+    this.#probeAt = now + this.#maxPaceMs * this.#paceScale() * YIELD_HOLD_SHARE;
+  }
+
+  /** How many times the base pace the pauses are: half the hold time over the base pace, 1 at least, up to the cap. */
+  #paceScale(heldMs = 0): number {
+    const hold = this.#holdMs ?? heldMs;
+    return Math.min(this.#paceCapMs / this.#paceMs, Math.max(1, (hold * HOLD_PACE_SHARE) / this.#paceMs));
   }
 
   /** Half `ms` to one and a half: lanes refused together do not probe together. */

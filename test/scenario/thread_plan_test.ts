@@ -27,13 +27,13 @@ interface Cluster {
   close(): Promise<void>;
 }
 
-/** `replicas` workers with `--threads plan` on one simulator whose key has `plan` threads (2 s solves). */
-async function startCluster(replicas: number, plan: number, capacityCode?: "ERROR_NO_SLOT_AVAILABLE"): Promise<Cluster> {
+/** `replicas` workers with `--threads plan` on one simulator whose key has `plan` threads (2 s solves unless `solveMs`; polled after 1 s, then every 250 ms unless `polls`). */
+async function startCluster(replicas: number, plan: number, capacityCode?: "ERROR_NO_SLOT_AVAILABLE", solveMs = 2000, polls = ["1s", "250ms"]): Promise<Cluster> {
   const clock = new FakeClock();
-  const sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [SIM_KEY], clock, seed: 5, threads: plan, solveTimeMs: { image: 2000, token: 2000 }, balanceUsd: 100, capacityCode });
+  const sim = await startSimulator({ host: "127.0.0.1", port: 0 }, { keys: [SIM_KEY], clock, seed: 5, threads: plan, solveTimeMs: { image: solveMs, token: solveMs }, balanceUsd: 100, capacityCode });
   const workers: Worker[] = [];
   for (let i = 0; i < replicas; i++) {
-    const flags = { listen: "127.0.0.1:0", threads: String(plan), "first-poll": "1s", "poll-interval": "250ms", "queue-max": "1000", "task-timeout": "600s" };
+    const flags = { listen: "127.0.0.1:0", threads: String(plan), "first-poll": polls[0]!, "poll-interval": polls[1]!, "queue-max": "1000", "task-timeout": "600s" };
     const { config } = parseConfig(flags, {});
     workers.push(await startWorker({ process: testProcess, config, upstreamUrl: sim.url, apiKey: SIM_KEY, clock, log: silentLogger, random: mulberry32(100 + i) }));
   }
@@ -154,6 +154,48 @@ describe("one thread plan, several replicas", () => {
       assert.ok(r.refusalsPerS.every((x) => x <= 1), `refusals per replica per second: ${r.refusalsPerS.map((x) => x.toFixed(2))}`);
       const limits = c.workers.map((w) => w.pool.provider("captchaai")!.limit);
       assert.ok(limits.every((l) => l >= 1 && l <= plan), `limits ${limits}`);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test("30 s solves (token tasks), three replicas with work always queued: few refusals, as probes are paced by how long tasks hold a thread; a neighbour leaves and the threads it frees are found within about a solve", async (t) => {
+    const plan = 12;
+    const c = await startCluster(3, plan, undefined, 30_000, ["5s", "1s"]);
+    try {
+      let busySum = 0;
+      let samples = 0;
+      /** The simulator's counts when the first solves ended (the start's overshoot and its pace before any hold time was known behind). */
+      let steady: { refusals: number; submitted: number } | undefined;
+      let last = { refusals: 0, submitted: 0 };
+      let freedAt: number | undefined;
+      let regrownAt: number | undefined;
+      const LEAVES_MS = 240_000;
+      for (let at = 0; at < 360_000; at += 500) {
+        c.workers.forEach((w, i) => {
+          if (i === 0 && at >= LEAVES_MS) return; // its clients went away
+          while (w.pool.queueDepth < 3) w.pool.enqueue("image", IMAGE);
+        });
+        await c.clock.advance(500);
+        for (let i = 0; i < 20; i++) await tick();
+        const counts = c.sim.counts();
+        if (at === 60_000) steady = { refusals: counts.capacityRefusals, submitted: counts.submitted };
+        if (at === LEAVES_MS) last = { refusals: counts.capacityRefusals, submitted: counts.submitted };
+        if (at < LEAVES_MS) {
+          busySum += counts.busyThreads;
+          samples++;
+        }
+        if (at >= LEAVES_MS && freedAt === undefined && c.workers[0]!.pool.inFlight === 0) freedAt = at;
+        if (freedAt !== undefined && regrownAt === undefined && c.workers[1]!.pool.inFlight + c.workers[2]!.pool.inFlight >= plan) regrownAt = at;
+      }
+      const refusals = last.refusals - steady!.refusals;
+      const submits = last.submitted - steady!.submitted + refusals;
+      const busy = busySum / samples / plan;
+      const regrowS = freedAt === undefined || regrownAt === undefined ? undefined : (regrownAt - freedAt) / 1000;
+      t.diagnostic(JSON.stringify({ busy, refusals, submits, share: refusals / submits, freedAfterS: freedAt === undefined ? null : (freedAt - LEAVES_MS) / 1000, regrowS, limits: c.workers.map((w) => w.pool.provider("captchaai")!.limit) }));
+      assert.ok(busy >= 0.9, `busy ${busy.toFixed(3)} of the plan`);
+      assert.ok(refusals <= 0.25 * submits, `${refusals} refusals of ${submits} submits from 60 s to 240 s (a 2-4 s pace whatever the solve made most of them refusals)`);
+      assert.ok(regrowS !== undefined && regrowS <= 45, `the two left held the whole plan ${regrowS ?? "never"} s after the third's last task ended`);
     } finally {
       await c.close();
     }

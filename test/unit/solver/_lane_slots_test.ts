@@ -57,6 +57,34 @@ describe("LaneSlots", () => {
     assert.equal(slots.room("image", false), "probe", "the paced probe");
   });
 
+  test("a plan's probes are paced by how long its tasks held their threads, taken to released (a refused submit held none)", async () => {
+    const clock = new FakeClock();
+    const slots = new LaneSlots(12, undefined, true, { clock, random: () => 0.5 });
+    const first = fill(slots);
+    for (const [task] of first) slots.taken(task);
+    await clock.advance(30_000);
+    for (const [task] of first) {
+      slots.bulkhead.release("image");
+      slots.released(task);
+    }
+    const [probe] = fill(slots).at(-1)!;
+    slots.refused(probe);
+    slots.bulkhead.release("image");
+    slots.released(probe);
+    assert.equal(slots.probeAt, clock.now() + 15_000, "half of 30 s");
+  });
+
+  test("before any task ended, a refusal is paced by the oldest task held", async () => {
+    const clock = new FakeClock();
+    const slots = new LaneSlots(12, undefined, true, { clock, random: () => 0.5 });
+    const first = fill(slots);
+    slots.taken(first[0]![0]);
+    await clock.advance(12_000);
+    const [probe] = first.at(-1)!;
+    slots.refused(probe);
+    assert.equal(slots.probeAt, clock.now() + 6000);
+  });
+
   test("explicit bulkhead caps apply within the adaptive limit", () => {
     const slots = new LaneSlots(12, { image: 4, token: 8 }, true, { clock: new FakeClock(), random: () => 0.5 });
     const sent = fill(slots);

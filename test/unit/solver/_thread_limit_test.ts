@@ -232,6 +232,69 @@ describe("ThreadLimit", () => {
     }
   });
 
+  test("the pace follows how long the lane's tasks hold a thread: 2 s while they hold 4 s or less, half the hold past that, doubling to the whole hold", async () => {
+    /** The pauses before three probes refused in a row, after a first refusal, with tasks held `holdMs` each. */
+    async function paces(holdMs: number): Promise<number[]> {
+      const l = lane(12);
+      growAlone(l);
+      for (let i = 0; i < 20; i++) l.limit.released(holdMs);
+      l.busy = 4;
+      l.limit.refused(false, 4);
+      const out: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const at = l.clock.now();
+        const wake = l.limit.wakeAt;
+        assert.ok(wake !== undefined);
+        await l.clock.advance(wake - at - 1);
+        assert.equal(l.limit.verdict(4), "wait");
+        await l.clock.advance(1);
+        const [v] = l.fill();
+        assert.equal(v, "probe");
+        l.refuseLast("probe");
+        out.push(l.clock.now() - at);
+      }
+      return out;
+    }
+    assert.deepEqual(await paces(2200), [2000, 2000, 4000], "2 s solves (and their polls): as before");
+    assert.deepEqual(await paces(4000), [2000, 2000, 4000], "4 s: still the base pace");
+    assert.deepEqual(await paces(10_000), [5000, 5000, 10_000], "10 s: 5 s doubling to 10 s");
+    assert.deepEqual(await paces(30_000), [15_000, 15_000, 30_000], "30 s: 15 s doubling to 30 s");
+    assert.deepEqual(await paces(120_000), [30_000, 30_000, 60_000], "capped: 30 s doubling to 60 s");
+  });
+
+  test("the hold time is an average that follows what the lane's tasks do now (an eighth each); before any ended, the oldest held sets the pace", () => {
+    const l = lane(12);
+    assert.equal(l.limit.holdMs, undefined);
+    assert.equal(l.limit.paceMs, 2000);
+    l.limit.refused(false, 4, 20_000); // its oldest task has held its thread 20 s, none ended yet
+    assert.equal(l.limit.wakeAt, l.clock.now() + 10_000);
+    l.limit.released(30_000);
+    assert.equal(l.limit.holdMs, 30_000);
+    assert.equal(l.limit.paceMs, 15_000);
+    l.limit.released(2000);
+    assert.equal(l.limit.holdMs, 26_500, "one short task moves it an eighth of the way");
+    for (let i = 0; i < 40; i++) l.limit.released(2000);
+    assert.equal(l.limit.paceMs, 2000, "short solves again: the base pace");
+    l.limit.refused(false, 4, 600_000);
+    assert.equal(l.limit.wakeAt, l.clock.now() + 2000, "once tasks ended, their average rules, not one old task");
+  });
+
+  test("a thread let go stays free past the slowest pace of neighbours whose tasks hold threads as long: 45 s at 30 s holds", async () => {
+    const l = lane(4);
+    growAlone(l);
+    for (let i = 0; i < 20; i++) l.limit.released(30_000);
+    l.limit.refused(false, 4);
+    await l.clock.advance(60_000);
+    l.busy = 3;
+    assert.equal(l.limit.verdict(3), "take");
+    await l.clock.advance(5000);
+    assert.equal(l.limit.verdict(3), "wait", "a thread let go");
+    await l.clock.advance(44_999);
+    assert.equal(l.limit.verdict(3), "wait", "a neighbour's slowest pace is 30 s, jittered to 45 s");
+    await l.clock.advance(1);
+    assert.equal(l.limit.verdict(3), "probe");
+  });
+
   test("money back after refusals read as 'no money': slow start again, at once", () => {
     const l = lane(12);
     l.limit.refused(false, 0);
