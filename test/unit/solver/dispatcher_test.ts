@@ -145,6 +145,15 @@ describe("Dispatcher queue walk", () => {
     assert.equal(up.plan!.pending("submit").length, 1);
     assert.equal(v3.provider, "plan");
   });
+
+  test("however long the queue: 12 000 tasks nobody takes now (a --queue-max of 20 000) do not hide the ones behind them, nor those that come after", () => {
+    const { pool, up } = rig({ plan: { threads: 2, takes: only("recaptcha_v3") } }, 20_000);
+    for (let i = 0; i < 12_000; i++) pool.enqueue("turnstile", PROXIED);
+    const v3 = [1, 2, 3].map(() => pool.enqueue("recaptcha_v3", V3));
+    assert.equal(up.plan!.pending("submit").length, 2, "the plan's two threads at once");
+    assert.deepEqual(v3.map((t) => t.provider), ["plan", "plan", undefined]);
+    assert.equal(pool.queueDepth, 12_001);
+  });
 });
 
 /** A FakeClock whose wall clock reads `offsetMs` ahead of its monotonic time (stepped after the start). */
