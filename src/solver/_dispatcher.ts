@@ -44,8 +44,8 @@ export class Dispatcher {
   readonly #poller: Poller;
   /** The pump scheduled for when a waiting task's `after` runs out. */
   #wake: { at: number; cancel(): void } | undefined;
-  /** Providers on trial: their last submit may have arrived without an answer (several providers only). */
-  readonly #unproven = new Set<Lane>();
+  /** Providers on trial, and when their last submit that may have arrived went unanswered (several providers only). */
+  readonly #unproven = new Map<Lane, number>();
   /** The one task each provider on trial has out submitting. */
   readonly #trials = new Map<Lane, Task>();
 
@@ -199,9 +199,9 @@ export class Dispatcher {
     lane.balanceRead(balanceUsd);
   }
 
-  /** Whether `lane` is on trial: its last submit may have arrived unanswered, so it takes one task at a time. */
-  onTrial(lane: Lane): boolean {
-    return this.#unproven.has(lane);
+  /** When `lane`'s current round on trial began (its last submit that may have arrived went unanswered: it takes one task at a time); undefined when it is not on trial. */
+  trialSince(lane: Lane): number | undefined {
+    return this.#unproven.get(lane);
   }
 
   /** `circuitTrial`: the task is the one call its lane's half-open circuit let through. */
@@ -232,7 +232,8 @@ export class Dispatcher {
     const trialEnded = this.#endTrial(lane, task);
     // Any answer of the protocol proves the task path; one that may have arrived unanswered puts the provider on trial.
     if (outcome !== undefined && outcome.kind !== "transient") this.#unproven.delete(lane);
-    else if (outcome?.kind === "transient" && outcome.maybeDelivered && core.lanes.length > 1) this.#unproven.add(lane);
+    // Each trial that fails so starts a new round (readiness's probation admits its tasks afresh, as after a failure streak's cool-down).
+    else if (outcome?.kind === "transient" && outcome.maybeDelivered && core.lanes.length > 1) this.#unproven.set(lane, core.clock.now());
     this.#settle(task, lane, outcome);
     if (trialEnded) this.pump();
   }

@@ -44,6 +44,8 @@ describe("Dispatcher trials", () => {
     await settle();
     assert.ok(first.every((t) => t.error?.code === SUBMIT_UNCERTAIN), "what the plan may have taken stays with it");
     assert.equal(pool.provider("plan")!.trial, true);
+    const since = pool.provider("plan")!.trialSince;
+    assert.equal(since, clock.now(), "on trial from the unanswered submit (readiness's probation starts there)");
     await clock.advance(60_000); // its pause after the fault is over
     const next = [1, 2, 3, 4].map(() => pool.enqueue("image", IMAGE));
     assert.equal(up.plan!.pending("submit").length, 1, "one task: the trial");
@@ -51,6 +53,8 @@ describe("Dispatcher trials", () => {
     up.plan!.answer("submit", HANG);
     await settle();
     assert.equal(next[0]!.error?.code, SUBMIT_UNCERTAIN);
+    assert.equal(pool.provider("plan")!.trialSince, clock.now(), "a trial failed again: a new round from then");
+    assert.ok(since! < clock.now());
     await clock.advance(60_000);
     const more = [1, 2, 3].map(() => pool.enqueue("image", IMAGE));
     assert.equal(up.plan!.pending("submit").length, 1, "still one at a time while the fault lasts");
