@@ -161,13 +161,16 @@ export class HealthView {
   #severalReadiness(checks: readonly CheckResult[]): Readiness {
     const readings = this.#o.providers!.map((p) => this.#reading(p, checks));
     const v = providersReadiness(this.#phase, readings, this.#o.thresholds, this.#o.extraIssues?.());
+    // A provider whose submits may arrive unanswered takes one task at a time (docs/providers.md): on trial as a half-open circuit is.
+    const trialSince = (name: string) => this.#o.providers!.find((p) => p.name === name)?.load?.()?.trialSince;
     const state: ReadinessState =
-      this.#phase === "starting" ? "starting" : this.#phase === "draining" ? "draining" : v.issues.length > 0 ? "not_ready" : v.usable.every((u) => onTrial(u.snapshot)) ? "probation" : "ready";
+      this.#phase === "starting" ? "starting" : this.#phase === "draining" ? "draining" : v.issues.length > 0 ? "not_ready"
+      : v.usable.every((u) => onTrial(u.snapshot) || trialSince(u.name) !== undefined) ? "probation" : "ready";
     // The balance is the first provider's in use that has a reading (the gateway's getbalance says the same).
     const read = readings.findIndex((r) => !r.removed && r.balanceUsd !== undefined);
     const first = read < 0 ? undefined : checks.find((c) => c.name === this.#o.providers![read]!.check);
     const balanceUsd = read < 0 ? undefined : readings[read]!.balanceUsd;
-    const since = v.usable.map((u) => probationSince(u.snapshot)).filter((t): t is number => t !== undefined);
+    const since = v.usable.map((u) => probationSince(u.snapshot) ?? trialSince(u.name)).filter((t): t is number => t !== undefined);
     return {
       phase: this.#phase,
       state,

@@ -42,6 +42,8 @@ export interface ProviderLoad {
   removed: boolean;
   /** On trial after a fault: one task at a time until a submit of it is answered (undefined: not known). */
   trial?: boolean;
+  /** When its current round on trial began (its last submit that may have arrived went unanswered); undefined when it is not on trial. */
+  trialSince?: number;
 }
 
 /** Whether a provider can take new work: `up`, `down` (for `reason`), or `removed` by a reload. */

@@ -22,29 +22,21 @@ import { SUBMIT_UNCERTAIN, type PoolCore } from "./_pool_core.ts";
 import type { Poller } from "./_poller.ts";
 import type { Outcome } from "./upstream_port.ts";
 
-/**
- * How deep into each queue a pump looks for a task some provider takes (docs/providers.md): ten times
- * the default --queue-max, a bound on a pump's time with a queue far longer than that.
- */
-const SCAN_LIMIT = 10_000;
-
 const DAY_MS = 86_400_000;
 
 /** What a lane says of a task now: take it (as a probe, maybe), it is busy (the task may wait for it), or it is out of the running. */
 type Verdict = Room | "out";
 
 /**
- * A pump's walk through the queues: where it is in each, and the routing classes (tasks.ts
- * routingClass) no provider takes now, found on the oldest task of each, with the busy lanes it
- * waits on, and their tasks' count. A task of such a class waited no longer than that one (bar one
- * put back at the head), and providers only fill up during a pump, so none of them can go either:
- * they are passed over unweighed, and a queue whose every task is of such a class is done with.
+ * A pump's look at the queues: the routing classes (tasks.ts routingClass) no provider takes now,
+ * found on the oldest task of each, with the busy lanes it waits on. A task of such a class waited
+ * no longer than that one (bar one put back at the head), and providers only fill up during a pump,
+ * so none of them can go either: they are passed over unweighed (_task_queues.ts: a look at each
+ * class's head, whatever the queue's length).
  */
 interface Scan {
   now: number;
-  cursors: Record<TaskKind, number>;
   blocked: Record<TaskKind, Map<string, ReadonlySet<Lane>>>;
-  blockedTasks: Record<TaskKind, number>;
 }
 
 export class Dispatcher {
@@ -52,8 +44,8 @@ export class Dispatcher {
   readonly #poller: Poller;
   /** The pump scheduled for when a waiting task's `after` runs out. */
   #wake: { at: number; cancel(): void } | undefined;
-  /** Providers on trial: their last submit may have arrived without an answer (several providers only). */
-  readonly #unproven = new Set<Lane>();
+  /** Providers on trial, and when their last submit that may have arrived went unanswered (several providers only). */
+  readonly #unproven = new Map<Lane, number>();
   /** The one task each provider on trial has out submitting. */
   readonly #trials = new Map<Lane, Task>();
 
@@ -68,19 +60,14 @@ export class Dispatcher {
     if (core.state !== "running") return;
     const now = core.clock.now();
     let wakeAt = Number.POSITIVE_INFINITY;
-    const scan: Scan = { now, cursors: { image: 0, token: 0 }, blocked: { image: new Map(), token: new Map() }, blockedTasks: { image: 0, token: 0 } };
+    const scan: Scan = { now, blocked: { image: new Map(), token: new Map() } };
     for (;;) {
       const pick = this.#next(now, scan, (at) => (wakeAt = Math.min(wakeAt, at)));
       if (!pick) break;
-      const { task, lane, index, room, trial } = pick;
-      core.takeFromQueue(task, index);
-      // The walk goes on from where the task was; a kind's queue emptied lets the other kind's tasks use its slots.
-      scan.cursors[task.kind] = index;
-      if (core.queuedOf(task.kind) === 0) {
-        const other: TaskKind = task.kind === "image" ? "token" : "image";
-        [scan.cursors[other], scan.blockedTasks[other]] = [0, 0];
-        scan.blocked[other].clear();
-      }
+      const { task, lane, room, trial } = pick;
+      core.takeFromQueue(task);
+      // A kind's queue emptied lets the other kind's tasks use its slots: weigh them again.
+      if (core.queuedOf(task.kind) === 0) scan.blocked[task.kind === "image" ? "token" : "image"].clear();
       core.leaveQueue(task, now);
       core.hold(task, lane);
       lane.slots.submitting(task, room);
@@ -97,34 +84,24 @@ export class Dispatcher {
    * The oldest task some lane takes now, whatever waits before it that none takes now; `later(at)`
    * learns when a task waiting on `after` may overflow.
    */
-  #next(now: number, scan: Scan, later: (at: number) => void): { task: Task; lane: Lane; index: number; room: Room; trial: boolean } | undefined {
+  #next(now: number, scan: Scan, later: (at: number) => void): { task: Task; lane: Lane; room: Room; trial: boolean } | undefined {
     for (;;) {
       const image = this.#candidate("image", scan);
       const token = this.#candidate("token", scan);
       if (!image && !token) return undefined;
-      const kind: TaskKind = !token || (image && image.task.createdAt <= token.task.createdAt) ? "image" : "token";
+      const kind: TaskKind = !token || (image && image.createdAt <= token.createdAt) ? "image" : "token";
       const candidate = (kind === "image" ? image : token)!;
       const waitedOn = new Set<Lane>();
-      const found = this.#laneFor(candidate.task, now, later, waitedOn);
-      if (found) return { task: candidate.task, ...found, index: candidate.index };
-      const key = routingClass(candidate.task);
-      scan.blocked[kind].set(key, waitedOn);
-      scan.blockedTasks[kind] += this.#core.queuedOfClass(key);
-      scan.cursors[kind] = candidate.index + 1;
+      const found = this.#laneFor(candidate, now, later, waitedOn);
+      if (found) return { task: candidate, ...found };
+      scan.blocked[kind].set(routingClass(candidate), waitedOn);
     }
   }
 
-  /** The next queued task of `kind` from the scan's cursor whose class is not known to be blocked now and whose deadline is not here (it is failing). */
-  #candidate(kind: TaskKind, scan: Scan): { task: Task; index: number } | undefined {
-    const core = this.#core;
-    if (scan.blockedTasks[kind] < core.queuedOf(kind)) {
-      for (let c = core.queuedAt(kind, scan.cursors[kind]); c && c.index < SCAN_LIMIT; c = core.queuedAt(kind, c.index + 1)) {
-        scan.cursors[kind] = c.index;
-        if (!scan.blocked[kind].has(routingClass(c.task)) && c.task.deadlineAt > scan.now) return c;
-      }
-    }
-    scan.cursors[kind] = Number.POSITIVE_INFINITY;
-    return undefined;
+  /** The first queued task of `kind` whose class is not known to be blocked now and whose deadline is not here (it is failing). */
+  #candidate(kind: TaskKind, scan: Scan): Task | undefined {
+    const blocked = scan.blocked[kind];
+    return this.#core.queue.oldest(kind, (key) => blocked.has(key), scan.now);
   }
 
   /**
@@ -193,13 +170,11 @@ export class Dispatcher {
       this.pump();
       return true;
     }
-    for (let i = 0, next = core.queuedAt(task.kind, 0); next; next = core.queuedAt(task.kind, i)) {
-      i = next.index + 1;
-      if (next.task.type !== task.type || elsewhere(next.task)) continue;
-      core.takeFromQueue(next.task, next.index);
-      core.leaveQueue(next.task, now);
-      i = next.index;
-      core.fail(next.task, code, message, "nobody");
+    for (const next of core.queue.ofType(task.type, task.kind)) {
+      if (elsewhere(next)) continue;
+      core.takeFromQueue(next);
+      core.leaveQueue(next, now);
+      core.fail(next, code, message, "nobody");
     }
     return false;
   }
@@ -224,9 +199,9 @@ export class Dispatcher {
     lane.balanceRead(balanceUsd);
   }
 
-  /** Whether `lane` is on trial: its last submit may have arrived unanswered, so it takes one task at a time. */
-  onTrial(lane: Lane): boolean {
-    return this.#unproven.has(lane);
+  /** When `lane`'s current round on trial began (its last submit that may have arrived went unanswered: it takes one task at a time); undefined when it is not on trial. */
+  trialSince(lane: Lane): number | undefined {
+    return this.#unproven.get(lane);
   }
 
   /** `circuitTrial`: the task is the one call its lane's half-open circuit let through. */
@@ -257,7 +232,8 @@ export class Dispatcher {
     const trialEnded = this.#endTrial(lane, task);
     // Any answer of the protocol proves the task path; one that may have arrived unanswered puts the provider on trial.
     if (outcome !== undefined && outcome.kind !== "transient") this.#unproven.delete(lane);
-    else if (outcome?.kind === "transient" && outcome.maybeDelivered && core.lanes.length > 1) this.#unproven.add(lane);
+    // Each trial that fails so starts a new round (readiness's probation admits its tasks afresh, as after a failure streak's cool-down).
+    else if (outcome?.kind === "transient" && outcome.maybeDelivered && core.lanes.length > 1) this.#unproven.set(lane, core.clock.now());
     this.#settle(task, lane, outcome);
     if (trialEnded) this.pump();
   }

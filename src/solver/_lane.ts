@@ -16,14 +16,12 @@ import type { Task } from "../tasks/task.ts";
 import type { TaskType } from "../tasks/task_catalogue.ts";
 import type { Bulkhead } from "./_bulkhead.ts";
 import { LaneSlots } from "./_lane_slots.ts";
-import type { LaneOptions, LaneUpdate } from "./pool_options.ts";
+import type { LaneOptions, LaneUpdate, PauseReason } from "./pool_options.ts";
 import type { SolverUpstream } from "./upstream_port.ts";
 
 /** How long a type the upstream answered "not supported" is not sent to that provider again. */
 export const UNSUPPORTED_FOR_MS = 10 * 60_000;
 
-/** Why a lane's submissions are paused: a plan's "no free thread" keeps the lane in line (tasks wait for it), anything else steps it aside. */
-export type PauseReason = "capacity" | "trouble";
 
 export class Lane {
   readonly name: string;

@@ -6,16 +6,16 @@
  */
 import type { TaskFailureCode } from "../base/error_registry.ts";
 import { wallTime, type Clock } from "../base/clock.ts";
-import { Deque } from "../base/deque.ts";
 import { RepeatLimiter } from "../base/repeat_limiter.ts";
 import { Scheduler, type ScheduledJob } from "../base/scheduler.ts";
-import { routingClass, withoutPayload, type FailureBlame, type Task } from "../tasks/task.ts";
+import { withoutPayload, type FailureBlame, type Task } from "../tasks/task.ts";
 import { kindOf, type TaskKind, type TaskType } from "../tasks/task_catalogue.ts";
 import type { TaskParams } from "../tasks/task_catalogue.ts";
 import { TaskIdGenerator } from "../tasks/task_id.ts";
 import { TaskStore } from "../tasks/task_store.ts";
 import { SUBMIT, type Endpoint } from "../upstream/endpoints.ts";
 import { Lane, utcDay } from "./_lane.ts";
+import { TaskQueues } from "./_task_queues.ts";
 import type { LaneOptions, PoolOptions, PoolState } from "./pool_options.ts";
 import type { Outcome } from "./upstream_port.ts";
 
@@ -32,7 +32,8 @@ export class PoolCore {
   /** The providers, in order of preference (one without a providers file). */
   readonly lanes: readonly Lane[];
   readonly repeats: RepeatLimiter;
-  readonly queues: Record<TaskKind, Deque<Task>> = { image: new Deque(), token: new Deque() };
+  /** The queued tasks, one FIFO per routing class (_task_queues.ts). */
+  readonly queue = new TaskQueues();
   /** Per open task: its deadline and its next poll. */
   readonly timers = new Map<string, { deadline: ScheduledJob; next?: ScheduledJob }>();
   /** Each held task: its lane, its calls' controller, its price when taken, what its budget holds for it, and its provider before. */
@@ -40,11 +41,6 @@ export class PoolCore {
   /** Cancels the pool's own calls (the key re-check, reports). */
   readonly own = new AbortController();
   readonly idleWaiters = new Set<() => void>();
-  /** Live queued tasks (the deques may also hold ended ones, dropped lazily at their heads). */
-  readonly #queued = new Set<Task>();
-  /** Live queued tasks per kind, and per routing class (routingClass). */
-  readonly #queuedKinds: Record<TaskKind, number> = { image: 0, token: 0 };
-  readonly #queuedClasses = new Map<string, number>();
   /** Starts what may start now (the dispatcher's pump). */
   readonly #pump: () => void;
   #busySince: number | undefined;
@@ -103,55 +99,25 @@ export class PoolCore {
     this.#busySince = at;
   }
 
-  /** Live queued tasks: derived from the set, so no path can make it drift or go negative. */
+  /** Live queued tasks: derived from the queue's set, so no path can make it drift or go negative. */
   get queued(): number {
-    return this.#queued.size;
+    return this.queue.size;
   }
 
   /** Live queued tasks of `kind`. */
   queuedOf(kind: TaskKind): number {
-    return this.#queuedKinds[kind];
-  }
-
-  /** Live queued tasks of a routing class (routingClass). */
-  queuedOfClass(key: string): number {
-    return this.#queuedClasses.get(key) ?? 0;
+    return this.queue.ofKind(kind);
   }
 
   /** Puts `task` in its queue (at the front after a refusal); notes when an idle pool got work. */
   enqueue(task: Task, front = false): void {
-    if (this.#queued.size === 0 && this.holding.size === 0) this.#busySince = this.clock.now();
-    if (!this.#queued.has(task)) this.#count(task, 1);
-    this.#queued.add(task);
-    this.queues[task.kind][front ? "unshift" : "push"](task);
+    if (this.queue.size === 0 && this.holding.size === 0) this.#busySince = this.clock.now();
+    this.queue.add(task, front);
   }
 
-  /** The first live queued task of `kind` at position `from` or later, and its position. */
-  queuedAt(kind: TaskKind, from: number): { task: Task; index: number } | undefined {
-    const q = this.queues[kind];
-    if (from === 0) this.head(kind); // drops ended entries at the front for good
-    for (let i = from; i < q.length; i++) {
-      const task = q.at(i)!;
-      if (task.status === "queued" && this.#queued.has(task)) return { task, index: i };
-    }
-    return undefined;
-  }
-
-  /** Takes `task`, found at `index` of its queue, out of it. */
-  takeFromQueue(task: Task, index: number): void {
-    const q = this.queues[task.kind];
-    if (index === 0) q.shift();
-    else q.removeAt(index);
-    this.#unqueue(task);
-  }
-
-  #unqueue(task: Task): void {
-    if (this.#queued.delete(task)) this.#count(task, -1);
-  }
-
-  #count(task: Task, by: 1 | -1): void {
-    this.#queuedKinds[task.kind] += by;
-    this.#queuedClasses.set(routingClass(task), this.queuedOfClass(routingClass(task)) + by); // bounded: two per task type
+  /** Takes `task` out of its queue. */
+  takeFromQueue(task: Task): void {
+    this.queue.remove(task);
   }
 
   /** Calls made now are abandoned (their answers dropped): the pool was suspended or stopped. */
@@ -254,11 +220,9 @@ export class PoolCore {
     lane.options.onEvidence?.();
   }
 
-  /** The oldest live queued task of `kind`, dropping ended ones from the front. */
+  /** The first live queued task of `kind`. */
   head(kind: TaskKind): Task | undefined {
-    const q = this.queues[kind];
-    while (q.length > 0 && q.peek()!.status !== "queued") q.shift();
-    return q.peek();
+    return this.queue.head(kind);
   }
 
   /** Back to the head of its queue after a submit that surely did not land: the provider that refused it does not have it. */
@@ -314,7 +278,7 @@ export class PoolCore {
     const blame = charged === "nobody" ? undefined : charged;
     // Charged to the provider that has it; a task waiting in the queue is no provider's fault, but the lone one's.
     const at = this.holding.get(task)?.lane ?? (task.status !== "queued" || this.lanes.length === 1 ? this.lane(task.provider) : undefined);
-    this.#unqueue(task); // its deque entry goes lazily
+    this.queue.remove(task); // its FIFO entry goes lazily
     this.giveBack(task);
     task.status = "failed";
     task.error = blame ? { code, message, blame } : { code, message };

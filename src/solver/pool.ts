@@ -5,8 +5,7 @@
  * This facade admits tasks, forwards reports and runs the lifecycle; its private parts (_dispatcher,
  * _poller, _account, _restore, _drain, _bulkhead) do the rest over the state in _pool_core.ts.
  */
-import type { CircuitBreaker, CircuitState } from "../base/circuit_breaker.ts";
-import type { PauseReason } from "./_lane.ts";
+import type { CircuitBreaker } from "../base/circuit_breaker.ts";
 import { WorkerError } from "../base/errors.ts";
 import type { LoadSnapshot } from "../health/worker_health.ts";
 import { TASK_KINDS, WITHDRAWN_CODE, type Task } from "../tasks/task.ts";
@@ -19,11 +18,11 @@ import type { EndedTask, ReplayedTask } from "./journal_port.ts";
 import { Poller } from "./_poller.ts";
 import { PoolCore } from "./_pool_core.ts";
 import { restoreTasks, type RestoreResult } from "./_restore.ts";
-import { DEFAULT_QUEUE_MAX_BYTES, type LaneUpdate, type PoolOptions, type PoolState } from "./pool_options.ts";
+import { DEFAULT_QUEUE_MAX_BYTES, type LaneUpdate, type PoolOptions, type PoolState, type ProviderState } from "./pool_options.ts";
 import type { Outcome } from "./upstream_port.ts";
 
 export { SUBMIT_UNCERTAIN } from "./_pool_core.ts";
-export type { LaneUpdate, RestoreResult };
+export type { LaneUpdate, ProviderState, RestoreResult };
 
 /** What the pool's task store holds (memory budgets, leak checks). */
 export interface StoredTasks {
@@ -37,35 +36,6 @@ export interface StoredTasks {
   finishedBytes: number;
   /** Clients waiting on a task's end. */
   waiters: number;
-}
-
-/** One provider as the pool sees it now. */
-export interface ProviderState {
-  name: string;
-  /** Tasks holding its slots. */
-  busy: number;
-  /** Its slots now: a plan's adaptive limit (docs/providers.md, Thread plan) or a per-solve account's cap. */
-  limit: number;
-  /** A thread plan's threads; undefined for a per-solve account. */
-  plan: number | undefined;
-  circuit: CircuitState;
-  /** Submits it refused for want of threads (a plan's "no free thread") since start. */
-  capacityRefusals: number;
-  /** The key refusal it answered, while it lasts. */
-  refusedCode: string | undefined;
-  /** Why its submissions are paused now, if they are. */
-  paused: PauseReason | undefined;
-  spentTodayUsd: number;
-  /** Budget left today; undefined without a budget. */
-  budgetLeftUsd: number | undefined;
-  /** Its daily budget; undefined without one. */
-  dailyBudgetUsd: number | undefined;
-  /** What is left today pays for none of the types it takes: it takes no new task until the UTC day turns. */
-  budgetSpent: boolean;
-  /** Gone from the providers file: takes no new task. */
-  removed: boolean;
-  /** On trial after a fault (a submit that may have arrived unanswered, or its circuit half-open): one task at a time. */
-  trial: boolean;
 }
 
 export class SolverPool {
@@ -158,7 +128,8 @@ export class SolverPool {
       dailyBudgetUsd: lane.dailyBudgetUsd,
       budgetSpent: lane.budgetSpent(now, TASK_TYPES),
       removed: lane.removed,
-      trial: this.#dispatcher.onTrial(lane) || lane.circuit.state === "half_open",
+      trial: this.#dispatcher.trialSince(lane) !== undefined || lane.circuit.state === "half_open",
+      trialSince: this.#dispatcher.trialSince(lane),
     };
   }
 

@@ -3,6 +3,7 @@
  * go), how much it takes on (limits), when it polls and gives up (timing), and what it knows of the
  * account; and the states of its life.
  */
+import type { CircuitState } from "../base/circuit_breaker.ts";
 import type { Clock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { HealthFeed } from "../health/worker_health.ts";
@@ -119,3 +120,36 @@ export interface PoolOptions {
  * keeps them). stopped: every task ended.
  */
 export type PoolState = "running" | "draining" | "suspended" | "stopped";
+
+/** Why a lane's submissions are paused: a plan's "no free thread" keeps the lane in line (tasks wait for it), anything else steps it aside. */
+export type PauseReason = "capacity" | "trouble";
+
+/** One provider as the pool sees it now. */
+export interface ProviderState {
+  name: string;
+  /** Tasks holding its slots. */
+  busy: number;
+  /** Its slots now: a plan's adaptive limit (docs/providers.md, Thread plan) or a per-solve account's cap. */
+  limit: number;
+  /** A thread plan's threads; undefined for a per-solve account. */
+  plan: number | undefined;
+  circuit: CircuitState;
+  /** Submits it refused for want of threads (a plan's "no free thread") since start. */
+  capacityRefusals: number;
+  /** The key refusal it answered, while it lasts. */
+  refusedCode: string | undefined;
+  /** Why its submissions are paused now, if they are. */
+  paused: PauseReason | undefined;
+  spentTodayUsd: number;
+  /** Budget left today; undefined without a budget. */
+  budgetLeftUsd: number | undefined;
+  /** Its daily budget; undefined without one. */
+  dailyBudgetUsd: number | undefined;
+  /** What is left today pays for none of the types it takes: it takes no new task until the UTC day turns. */
+  budgetSpent: boolean;
+  /** Gone from the providers file: takes no new task. */
+  removed: boolean;
+  /** On trial after a fault (a submit that may have arrived unanswered: since `trialSince`; or its circuit half-open): one task at a time. */
+  trial: boolean;
+  trialSince: number | undefined;
+}

@@ -117,4 +117,14 @@ describe("HealthView over several providers", () => {
     providers[0]!.health.circuit("closed");
     assert.equal(view.providerUp("plan"), true);
   });
+
+  test("every provider that can take work on trial after a fault: readiness is probation, from the trial's start, not ready (the built binary: a plan whose in.php hangs, the paid one's budget spent, said ready with no word of the plan)", () => {
+    const { view, providers, loads, load } = several();
+    providers[2]!.health.upstreamAuth("ERROR_KEY_DOES_NOT_EXIST");
+    loads.plan = { ...load(), trial: true, trialSince: 5000 };
+    const r = view.evaluate();
+    assert.deepEqual([r.state, r.ready, r.probationSince], ["probation", true, 5000], "one task at a time goes to the plan: only probation's admits are taken");
+    loads.plan = load();
+    assert.equal(view.evaluate().state, "ready");
+  });
 });

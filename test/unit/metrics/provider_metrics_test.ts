@@ -7,7 +7,7 @@ import { makeTask } from "../../_support/tasks.ts";
 
 const state = (name: string, over: Partial<ProviderState> = {}): ProviderState => ({
   name, busy: 0, limit: 4, plan: 4, circuit: "closed", capacityRefusals: 0, refusedCode: undefined, paused: undefined,
-  spentTodayUsd: 0, budgetLeftUsd: undefined, dailyBudgetUsd: undefined, budgetSpent: false, removed: false, trial: false, ...over,
+  spentTodayUsd: 0, budgetLeftUsd: undefined, dailyBudgetUsd: undefined, budgetSpent: false, removed: false, trial: false, trialSince: undefined, ...over,
 });
 
 /** A pool whose providers the test changes between scrapes, as a reload does. */

@@ -44,6 +44,8 @@ describe("Dispatcher trials", () => {
     await settle();
     assert.ok(first.every((t) => t.error?.code === SUBMIT_UNCERTAIN), "what the plan may have taken stays with it");
     assert.equal(pool.provider("plan")!.trial, true);
+    const since = pool.provider("plan")!.trialSince;
+    assert.equal(since, clock.now(), "on trial from the unanswered submit (readiness's probation starts there)");
     await clock.advance(60_000); // its pause after the fault is over
     const next = [1, 2, 3, 4].map(() => pool.enqueue("image", IMAGE));
     assert.equal(up.plan!.pending("submit").length, 1, "one task: the trial");
@@ -51,6 +53,8 @@ describe("Dispatcher trials", () => {
     up.plan!.answer("submit", HANG);
     await settle();
     assert.equal(next[0]!.error?.code, SUBMIT_UNCERTAIN);
+    assert.equal(pool.provider("plan")!.trialSince, clock.now(), "a trial failed again: a new round from then");
+    assert.ok(since! < clock.now());
     await clock.advance(60_000);
     const more = [1, 2, 3].map(() => pool.enqueue("image", IMAGE));
     assert.equal(up.plan!.pending("submit").length, 1, "still one at a time while the fault lasts");
@@ -144,6 +148,15 @@ describe("Dispatcher queue walk", () => {
     const v3 = pool.enqueue("recaptcha_v3", V3);
     assert.equal(up.plan!.pending("submit").length, 1);
     assert.equal(v3.provider, "plan");
+  });
+
+  test("however long the queue: 12 000 tasks nobody takes now (a --queue-max of 20 000) do not hide the ones behind them, nor those that come after", () => {
+    const { pool, up } = rig({ plan: { threads: 2, takes: only("recaptcha_v3") } }, 20_000);
+    for (let i = 0; i < 12_000; i++) pool.enqueue("turnstile", PROXIED);
+    const v3 = [1, 2, 3].map(() => pool.enqueue("recaptcha_v3", V3));
+    assert.equal(up.plan!.pending("submit").length, 2, "the plan's two threads at once");
+    assert.deepEqual(v3.map((t) => t.provider), ["plan", "plan", undefined]);
+    assert.equal(pool.queueDepth, 12_001);
   });
 });
 
