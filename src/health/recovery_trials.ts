@@ -3,19 +3,23 @@
  * balance check can settle (the upstream unreachable or its circuit open, the key refused, the
  * balance low), it re-reads the balance instead of waiting for the balance TTL or a client's task,
  * so recovery follows the upstream within about a second. The check is single flight: a hung one
- * is joined, not repeated. Transport trouble is tried every second for as long as it lasts; account
- * trouble every second for its first minute, then less and less often (doubling to a minute), and
- * `IP_BANNED` once a minute from the start: 2captcha-style APIs ban an address that keeps asking
- * with a refused key or no money, and lift the ban only when it stops. At such a provider
- * (`guarded`) account trouble is never tried eagerly: every 20 s at first, doubling to a minute,
- * under 2captcha's "5 bad keys a minute" rule (a new key is tried at once by the reload that brings it).
+ * is joined, not repeated. Transport trouble is tried every second for as long as it lasts; a low
+ * balance every second for its first minute, then less and less often (doubling to a minute), and
+ * `IP_BANNED` once a minute from the start. A refused key is tried twice a second apart (a blip
+ * passes within seconds), then every 20 s, doubling to a minute: CaptchaAI and 2captcha ban an
+ * address for 5 minutes after 5 bad keys in a minute, so asking every second turned a key mistake
+ * fixed within a minute into a 5-minute outage; a new key is tried at once by the reload (or the
+ * key file's change) that brings it. At a provider that bans for a low balance too (`guarded`:
+ * 2captcha-style APIs) account trouble is never tried eagerly: every 20 s at first, doubling to a minute.
  */
 import type { Clock, Timer } from "../base/clock.ts";
 import type { Readiness } from "./health_view.ts";
 import { unhandledKind, type ReadinessIssue } from "./readiness_issue.ts";
 
-/** Account trouble is tried every second for this long, then the pause doubles. */
+/** A low balance is tried every second for this long, then the pause doubles. */
 export const ACCOUNT_EAGER_MS = 60_000;
+/** A refused key is tried this many times a second apart, then as at a guarded provider. */
+export const KEY_EAGER_TRIALS = 2;
 export const ACCOUNT_MAX_PAUSE_MS = 60_000;
 /** A guarded provider's first pause after an account trial. */
 export const GUARDED_PAUSE_MS = 20_000;
@@ -31,12 +35,11 @@ export interface RecoveryTrialsOptions {
   guarded?: boolean;
 }
 
-export type TrialNeed = "transport" | "account" | "banned";
+export type TrialNeed = "transport" | "key" | "account" | "banned";
 
 /**
- * What one issue calls for: transport trouble a trial every tick, account trouble (a refused key, a
- * low balance) a restrained one, a banned address one a minute; undefined for what a balance check
- * cannot settle.
+ * What one issue calls for: transport trouble a trial every tick, a refused key or a low balance a
+ * restrained one, a banned address one a minute; undefined for what a balance check cannot settle.
  */
 function needOf(issue: ReadinessIssue): TrialNeed | undefined {
   switch (issue.kind) {
@@ -44,7 +47,7 @@ function needOf(issue: ReadinessIssue): TrialNeed | undefined {
     case "circuit_open":
       return "transport";
     case "upstream_auth":
-      return issue.code === "IP_BANNED" ? "banned" : "account";
+      return issue.code === "IP_BANNED" ? "banned" : "key";
     case "low_balance":
       return "account";
     case "starting":
@@ -64,7 +67,7 @@ function needOf(issue: ReadinessIssue): TrialNeed | undefined {
 }
 
 /** Most urgent first: transport trouble is tried every second whatever else holds. */
-const URGENCY: readonly TrialNeed[] = ["transport", "banned", "account"];
+const URGENCY: readonly TrialNeed[] = ["transport", "banned", "key", "account"];
 
 /** What `issues` call for: a trial every tick, a restrained one, or none. */
 export function trialNeed(issues: readonly ReadinessIssue[]): TrialNeed | undefined {
@@ -77,20 +80,23 @@ export function startRecoveryTrials(o: RecoveryTrialsOptions): { stop(): void } 
   const everyMs = o.everyMs ?? 1000;
   let timer: Timer | undefined;
   let stopped = false;
-  /** Since when account trouble (alone) has been tried, and when the next try is due. */
-  let account: { since: number; pauseMs: number; nextAt: number } | undefined;
+  /** Since when account trouble (alone) has been tried, how often, and when the next try is due. */
+  let account: { since: number; tries: number; pauseMs: number; nextAt: number } | undefined;
   const tick = () => {
     timer = undefined;
     if (stopped) return;
     const now = o.clock.now();
     const need = trialNeed(o.evaluate().issues);
     if (need === "transport") void o.trial();
-    if (need === "account" || need === "banned") {
-      account ??= { since: now, pauseMs: need === "banned" ? ACCOUNT_MAX_PAUSE_MS : o.guarded ? GUARDED_PAUSE_MS / 2 : everyMs, nextAt: now };
+    if (need === "account" || need === "key" || need === "banned") {
+      account ??= { since: now, tries: 0, pauseMs: need === "banned" ? ACCOUNT_MAX_PAUSE_MS : o.guarded ? GUARDED_PAUSE_MS / 2 : everyMs, nextAt: now };
       if (now >= account.nextAt) {
         void o.trial();
-        const eager = need === "account" && !o.guarded && now - account.since < ACCOUNT_EAGER_MS;
-        account.pauseMs = need === "banned" ? ACCOUNT_MAX_PAUSE_MS : eager ? everyMs : Math.min(ACCOUNT_MAX_PAUSE_MS, account.pauseMs * 2);
+        account.tries++;
+        const eager = !o.guarded && (need === "key" ? account.tries < KEY_EAGER_TRIALS : need === "account" && now - account.since < ACCOUNT_EAGER_MS);
+        // A refused key past its eager tries waits as at a guarded provider: 20 s, then doubling.
+        const slowed = need === "key" && !o.guarded && account.tries === KEY_EAGER_TRIALS;
+        account.pauseMs = need === "banned" ? ACCOUNT_MAX_PAUSE_MS : eager ? everyMs : slowed ? GUARDED_PAUSE_MS : Math.min(ACCOUNT_MAX_PAUSE_MS, account.pauseMs * 2);
         account.nextAt = now + account.pauseMs;
       }
     } else {

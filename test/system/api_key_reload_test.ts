@@ -30,11 +30,11 @@ describe("CaptchaAI key reload", () => {
       return line === undefined ? undefined : `http://${JSON.parse(line).listen}`;
     }, { timeoutMs: 15_000, intervalMs: 25 });
     const issues = async () => ((await (await fetch(`${base}/health/ready`)).json()) as { issues: string[] }).issues;
-    // A key the simulator does not know: ERROR_KEY_DOES_NOT_EXIST, and as CaptchaAI it bans the address
-    // after 5 bad keys in a minute (IP_BANNED for 5 minutes), which the once-a-second re-check reaches.
-    await pollUntil("the refused key", async () => (await issues()).some((i) => /^upstream_auth=(?:ERROR_KEY_DOES_NOT_EXIST|IP_BANNED)$/.test(i)), { timeoutMs: 15_000, intervalMs: 50 });
+    // A key the simulator does not know: ERROR_KEY_DOES_NOT_EXIST. As CaptchaAI, it bans the address
+    // after 5 bad keys in a minute (IP_BANNED for 5 minutes); the worker's re-checks stay under that.
+    await pollUntil("the refused key", async () => (await issues()).some((i) => i === "upstream_auth=ERROR_KEY_DOES_NOT_EXIST"), { timeoutMs: 15_000, intervalMs: 50 });
+    // No ban lifted by hand: the reload's new key is answered (the re-checks' schedule: recovery_trials_test).
     writeFileSync(file, `${NEW}\n`);
-    sim.control.reset(); // the ban lifted, so what is tested is the reload
 
     w.child.kill("SIGHUP");
     await pollUntil("ready with the new key", async () => (await fetch(`${base}/health/ready`)).status === 200, { timeoutMs: 15_000, intervalMs: 50 });

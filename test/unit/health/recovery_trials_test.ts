@@ -13,11 +13,12 @@ function rig(issues: () => ReadinessIssue[], guarded = false) {
 }
 
 describe("recovery trials", () => {
-  test("trialNeed: transport issues first, IP_BANNED apart, other account issues, else none", () => {
+  test("trialNeed: transport issues first, IP_BANNED apart, a refused key, a low balance, else none", () => {
     assert.equal(trialNeed(typed("low_balance=$0.10", "circuit_open")), "transport");
     assert.equal(trialNeed(typed("upstream_unreachable")), "transport");
     assert.equal(trialNeed(typed("upstream_auth=IP_BANNED")), "banned");
-    assert.equal(trialNeed(typed("upstream_auth=ERROR_WRONG_USER_KEY")), "account");
+    assert.equal(trialNeed(typed("upstream_auth=ERROR_WRONG_USER_KEY")), "key");
+    assert.equal(trialNeed(typed("upstream_auth=ERROR_WRONG_USER_KEY", "low_balance=$0.10")), "key", "the more careful of the two");
     assert.equal(trialNeed(typed("low_balance=$0.10")), "account");
     assert.equal(trialNeed(typed("consecutive_failures=10", "no_solve_for=700s")), undefined, "only a task can tell these");
   });
@@ -33,8 +34,8 @@ describe("recovery trials", () => {
     r.trials.stop();
   });
 
-  test("account trouble: every second for a minute, then doubling pauses up to a minute; afresh after it clears", async () => {
-    let issues = typed("upstream_auth=ERROR_WRONG_USER_KEY");
+  test("a low balance: every second for a minute, then doubling pauses up to a minute; afresh after it clears", async () => {
+    let issues = typed("low_balance=$0.20");
     const r = rig(() => issues);
     await r.clock.advance(60_000);
     assert.equal(r.at.length, 60, "eager for the first minute");
@@ -48,6 +49,23 @@ describe("recovery trials", () => {
     issues = typed("low_balance=$0.20");
     await r.clock.advance(5000);
     assert.equal(r.at.length - before, 5, "a new spell of trouble is eager again");
+    r.trials.stop();
+  });
+
+  test("a refused key is tried twice a second apart, then every 20 s doubling to a minute: never 5 bad keys in a minute (CaptchaAI bans the address 5 minutes)", async () => {
+    let issues = typed("upstream_auth=ERROR_KEY_DOES_NOT_EXIST");
+    const r = rig(() => issues);
+    const t0 = r.clock.now();
+    await r.clock.advance(300_000);
+    assert.deepEqual(r.at.map((t) => t - t0), [1000, 2000, 22_000, 62_000, 122_000, 182_000, 242_000]);
+    const perMinute = Math.max(...r.at.map((t) => r.at.filter((u) => u >= t && u < t + 60_000).length));
+    assert.ok(perMinute <= 3, `${perMinute} trials in a minute, besides the refusal that began it`);
+    issues = typed();
+    await r.clock.advance(5000);
+    const before = r.at.length;
+    issues = typed("upstream_auth=ERROR_WRONG_USER_KEY");
+    await r.clock.advance(2000);
+    assert.equal(r.at.length - before, 2, "a new spell: two eager tries again");
     r.trials.stop();
   });
 
