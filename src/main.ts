@@ -62,7 +62,8 @@ async function dispatch(argv: readonly string[], rt: Runtime, at: { command?: Co
     rest = argv.slice(1);
   }
   at.command = command;
-  const { values, positionals } = parse(rest, ARG_OPTIONS.get(command)!, commandHelp(command)!.positionals);
+  // Without a command word, a mistyped first flag may be --version (`--versoin`), taken only there.
+  const { values, positionals } = parse(rest, ARG_OPTIONS.get(command)!, commandHelp(command)!.positionals, rest === argv ? ["version"] : []);
   if (values.help) return help(rt, command);
   switch (command) {
     case "probe":
@@ -94,14 +95,14 @@ function help(rt: Runtime, command?: CommandName): number {
   return EXIT_OK;
 }
 
-function parse(args: readonly string[], options: Options, allowPositionals: boolean) {
+function parse(args: readonly string[], options: Options, allowPositionals: boolean, firstOnly: readonly string[] = []) {
   try {
     const parsed = parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals, strict: true });
     return { values: parsed.values as FlagValues, positionals: parsed.positionals };
   } catch (err) {
     let message = describeError(err).split("\n")[0]!.replace(/\. To specify a positional argument.*$/, "").replace(/\.$/, "");
     const unknown = /^Unknown option '--([^']+)'/.exec(message)?.[1];
-    if (unknown !== undefined) message += didYouMean(unknown, Object.keys(options), (f) => `--${f}`);
+    if (unknown !== undefined) message += didYouMean(unknown, [...Object.keys(options), ...(args[0] === `--${unknown}` ? firstOnly : [])], (f) => `--${f}`);
     throw new WorkerError("ERR_USAGE", message, { cause: err });
   }
 }

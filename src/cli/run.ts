@@ -45,16 +45,19 @@ export async function runRunCommand(flags: FlagValues, rt: Runtime): Promise<num
         return r;
       }
     : undefined;
-  return runApp({ config, apiKey: key?.value, keyOrigin: key?.origin, reloadApiKey, keyFiles: () => keyFiles, apiToken, peerToken, providers, rereadProviders: reread, runtime: rt, invocation: invocationOf(rt.env) });
+  return runApp({ config, apiKey: key?.value, keyOrigin: key?.origin, reloadApiKey, keyFiles: () => keyFiles, apiToken, peerToken, providers, rereadProviders: reread, runtime: rt, invocation: invocationOf(rt.env, config) });
 }
 
 /**
  * How a person starts this run again with another flag, for hints: through an npm script (`npm start`
  * passes the flags after `--` on to the worker), else the command itself. npm names the script in
  * `npm_lifecycle_event`; `npx` sets it too (to `npx`), but flags follow the command there as usual.
+ * A demo's hint keeps it a demo (`npm start` runs `--demo` itself; `--demo-overflow` is repeated), as
+ * the demo banner's "Another address" line does: without `--demo` the pasted line exits 78, no key.
  */
-export function invocationOf(env: Record<string, string | undefined>): string {
+export function invocationOf(env: Record<string, string | undefined>, demo: { demo: boolean; demoOverflow: boolean } = { demo: false, demoOverflow: false }): string {
   const script = env.npm_lifecycle_event;
-  if (script === undefined || script === "" || script === "npx" || env.npm_command === "exec") return "captcha-worker run";
-  return script === "start" ? "npm start --" : `npm run ${script} --`;
+  const overflow = demo.demo && demo.demoOverflow ? " --demo-overflow" : "";
+  if (script === undefined || script === "" || script === "npx" || env.npm_command === "exec") return `captcha-worker run${demo.demo ? " --demo" : ""}${overflow}`;
+  return script === "start" ? `npm start --${overflow}` : `npm run ${script} --${overflow}`;
 }

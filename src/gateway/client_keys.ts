@@ -2,12 +2,12 @@
  * The gateway's clients from --client-keys-file (docs/gateway.md): `NAME KEY
  * [max_in_flight=N]` a line, `#` comments. Keys are never logged or echoed; errors name the line,
  * never its text. Parsing is linear (duplicates are found in Sets). The first read happens at start,
- * before anything listens; a reload (SIGHUP, or a changed modification time seen by a timer, never
+ * before anything listens; a reload (SIGHUP, or a changed identity seen by a timer: time, inode, size; never
  * by a request) reads the file asynchronously and parses it a slice of lines per event-loop turn,
  * so requests and probes are answered meanwhile, with the keys in use until the new ones are whole.
  * A reload that fails keeps the keys in use and logs why.
  */
-import { readFile, readFileSync, stat, statSync } from "node:fs";
+import { readFile, readFileSync, stat, statSync, type Stats } from "node:fs";
 import { loadBuiltin } from "../base/builtin.ts";
 import type { Clock, Timer } from "../base/clock.ts";
 import { WorkerError } from "../base/errors.ts";
@@ -17,7 +17,13 @@ import type { Logger } from "../base/log.ts";
 const crypto = () => loadBuiltin("node:crypto");
 // node:fs's callbacks (the thread pool reads and stats), not node:fs/promises: no module loaded for it.
 const readLater = (path: string) => new Promise<string>((resolve, reject) => readFile(path, "utf8", (err, text) => (err ? reject(err) : resolve(text))));
-const mtimeLater = (path: string) => new Promise<number>((resolve, reject) => stat(path, (err, st) => (err ? reject(err) : resolve(st.mtimeMs))));
+/**
+ * A file's identity: its modification time, inode and size, as app/key_files_watch.ts takes the
+ * CaptchaAI key's. The time alone missed a file replaced by one of the same time (`cp -p`,
+ * `rsync -a`, `install -p`, an archive's files): its new inode and size show it.
+ */
+const identityOf = (st: Stats) => `${st.mtimeMs}:${st.ino}:${st.size}`;
+const identityLater = (path: string) => new Promise<string>((resolve, reject) => stat(path, (err, st) => (err ? reject(err) : resolve(identityOf(st)))));
 
 export interface ClientKey {
   /** The client's name: the label of its metrics, safe to log. */
@@ -30,7 +36,7 @@ const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const KEY = /^[\x21-\x7e]{8,256}$/;
 /** A presented key longer than this is no key of the file's (at most 256), and is not even hashed. */
 const MAX_GIVEN_KEY_CHARS = 4096;
-/** How often the file's modification time is looked at (Kubernetes updates Secrets without a signal). */
+/** How often the file's identity (modification time, inode, size) is looked at (Kubernetes updates Secrets without a signal). */
 export const MTIME_CHECK_MS = 1000;
 /** Lines parsed, or keys hashed, per event-loop turn during a reload: a millisecond or two of work. */
 export const LINES_PER_TURN = 1000;
@@ -110,8 +116,8 @@ export interface ClientKeysOptions {
   log: Logger;
   /** @default fs.readFileSync(path, "utf8") at start, fs.readFile(path, "utf8") for a reload */
   readFile?: (path: string) => string;
-  /** The file's modification time in ms. @default fs.statSync at start, fs.stat for a check */
-  mtimeMs?: (path: string) => number;
+  /** The file's identity (modification time, inode, size): a new one starts a reload. @default fs.statSync at start, fs.stat for a check */
+  identify?: (path: string) => string | number;
 }
 
 /**
@@ -149,11 +155,11 @@ function* loadSteps(text: string): Generator<void, Loaded> {
 export class ClientKeys {
   readonly #o: ClientKeysOptions;
   readonly #read: (path: string) => string | Promise<string>;
-  readonly #mtime: (path: string) => number | Promise<number>;
+  readonly #identify: (path: string) => string | number | Promise<string | number>;
   #clients: readonly ClientKey[] = [];
   #byDigest: ReadonlyMap<string, ClientKey> = new Map();
-  /** The modification time of the file the last load read, whether it parsed or not: changes after it start a reload. */
-  #triedMtimeMs = Number.NaN;
+  /** The identity of the file the last load read, whether it parsed or not: changes after it start a reload. */
+  #triedIdentity: string | number = Number.NaN;
   #listeners: ((keys: readonly string[]) => void)[] = [];
   /** The reload running or last run; reloads run one at a time. */
   #last: Promise<boolean> = Promise.resolve(true);
@@ -165,18 +171,18 @@ export class ClientKeys {
 
   /**
    * Reads the file at once (at start, before anything listens); throws ERR_CONFIG_INVALID when it
-   * cannot be read or parsed (exit 78). A file (not `text`) is then watched for a new modification time.
+   * cannot be read or parsed (exit 78). A file (not `text`) is then watched for a new identity.
    */
   constructor(o: ClientKeysOptions) {
     this.#o = o;
     const text = o.text;
     const readNow = text !== undefined ? () => text : (o.readFile ?? ((p: string) => readFileSync(p, "utf8")));
-    const mtimeNow = text !== undefined ? () => 0 : (o.mtimeMs ?? ((p: string) => statSync(p).mtimeMs));
+    const identifyNow = text !== undefined ? () => 0 : (o.identify ?? ((p: string) => identityOf(statSync(p))));
     this.#read = text !== undefined ? readNow : (o.readFile ?? readLater);
-    this.#mtime = text !== undefined ? mtimeNow : (o.mtimeMs ?? mtimeLater);
+    this.#identify = text !== undefined ? identifyNow : (o.identify ?? identityLater);
     let read: string;
     try {
-      this.#triedMtimeMs = mtimeNow(o.path);
+      this.#triedIdentity = identifyNow(o.path);
       read = readNow(o.path);
     } catch (err) {
       throw unreadable(o.path, err);
@@ -228,7 +234,7 @@ export class ClientKeys {
     await this.#last;
   }
 
-  /** Stops watching the modification time (the worker stops). */
+  /** Stops watching the file (the worker stops). */
   stop(): void {
     this.#stopped = true;
     this.#timer?.cancel();
@@ -238,7 +244,7 @@ export class ClientKeys {
     try {
       let text: string;
       try {
-        this.#triedMtimeMs = await this.#mtime(this.#o.path);
+        this.#triedIdentity = await this.#identify(this.#o.path);
         text = await this.#read(this.#o.path);
       } catch (err) {
         throw unreadable(this.#o.path, err);
@@ -259,23 +265,23 @@ export class ClientKeys {
     for (const l of this.#listeners) l(loaded.keys);
   }
 
-  /** Looks at the modification time every MTIME_CHECK_MS, the next look after this one (and its reload) ends. */
+  /** Looks at the file's identity every MTIME_CHECK_MS, the next look after this one (and its reload) ends. */
   #watch(): void {
     if (this.#stopped) return;
     this.#timer = this.#o.clock.setTimeout(() => {
-      this.#checking = this.#checkMtime().finally(() => this.#watch());
+      this.#checking = this.#checkIdentity().finally(() => this.#watch());
     }, MTIME_CHECK_MS);
   }
 
-  async #checkMtime(): Promise<void> {
+  async #checkIdentity(): Promise<void> {
     if (this.#waiting) return; // a reload about to read the file anyway
-    let mtime: number;
+    let identity: string | number;
     try {
-      mtime = await this.#mtime(this.#o.path);
+      identity = await this.#identify(this.#o.path);
     } catch {
       return; // gone for a moment (a Secret's symlink swap): keep what is loaded
     }
-    if (mtime !== this.#triedMtimeMs) await this.reload();
+    if (identity !== this.#triedIdentity) await this.reload();
   }
 }
 

@@ -1,7 +1,7 @@
 // The gateway's keys file reloaded in a real process: SIGHUP (never Node's default exit), and a
 // changed modification time without a signal (Kubernetes updates mounted Secrets so).
 import assert from "node:assert/strict";
-import { statSync, utimesSync, writeFileSync } from "node:fs";
+import { renameSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { startSimulator, type Simulator } from "../../src/sim/simulator.ts";
@@ -57,6 +57,25 @@ describe("gateway keys reload", () => {
     writeFileSync(file, `alpha ${ALPHA}\nbravo ${BRAVO} max_in_flight=2\n`);
     const later = new Date(statSync(file).mtimeMs + 5000);
     utimesSync(file, later, later);
+    await pollUntil("bravo's key", async () => (await balance(base, BRAVO)) === "10", { timeoutMs: 10_000, intervalMs: 50 });
+    w.child.kill("SIGTERM");
+    assert.equal(await w.exited, 0);
+  });
+
+  test("a keys file replaced by one of the same modification time (cp -p, rsync -a) is re-read too: its inode and size changed", async (t) => {
+    const dir = tempDir("cw-keys-");
+    const file = join(dir, "clients");
+    const second = Math.floor(Date.now() / 1000) - 60; // a whole second: both files get exactly this time
+    writeFileSync(file, `alpha ${ALPHA}\n`);
+    utimesSync(file, second, second);
+    const w = spawnWorker(["run", "--listen", "127.0.0.1:0", "--upstream", sim.url.href, "--client-keys-file", file], { CAPTCHAAI_API_KEY: KEY });
+    t.after(() => w.child.kill("SIGKILL"));
+    const base = await whenReady(w);
+    const next = join(dir, "clients.new");
+    writeFileSync(next, `alpha ${ALPHA}\nbravo ${BRAVO}\n`);
+    utimesSync(next, second, second);
+    renameSync(next, file);
+    assert.equal(statSync(file).mtimeMs, second * 1000);
     await pollUntil("bravo's key", async () => (await balance(base, BRAVO)) === "10", { timeoutMs: 10_000, intervalMs: 50 });
     w.child.kill("SIGTERM");
     assert.equal(await w.exited, 0);

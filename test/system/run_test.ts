@@ -72,6 +72,10 @@ describe("run", () => {
       assert.equal(second.stderr, `captcha-worker: Cannot listen on ${listen}: EADDRINUSE (another process listens there); choose another address: captcha-worker run --listen ${next} (or set CAPTCHA_WORKER_LISTEN)\n`);
       assert.equal(second.stdout, "");
     }
+    // A demo's line starts a demo again: `captcha-worker run --listen ...` alone would exit 78 (no key).
+    const demo = await runCli(["run", "--demo", "--demo-overflow", "--listen", listen], {});
+    assert.equal(demo.code, 1, demo.stderr);
+    assert.equal(demo.stderr, `captcha-worker: Cannot listen on ${listen}: EADDRINUSE (another process listens there); choose another address: captcha-worker run --demo --demo-overflow --listen ${next} (or set CAPTCHA_WORKER_LISTEN)\n`);
     first.kill("SIGTERM");
     await once(first, "exit");
   });

@@ -49,4 +49,10 @@ describe("main: did you mean", () => {
     assert.match((await runMain(["status", "--jsno"])).stderr, /did you mean --json\?.*Run `captcha-worker status --help`/);
     assert.match((await runMain(["--frob"])).stderr, /Run `captcha-worker run --help` for usage\.$/m);
   });
+
+  test("a mistyped --version first gets a suggestion; after a command or another flag, where --version is no flag, none", async () => {
+    assert.match((await runMain(["--versoin"])).stderr, /Unknown option '--versoin' \(did you mean --version\?\)/);
+    assert.doesNotMatch((await runMain(["run", "--versoin"])).stderr, /did you mean/);
+    assert.doesNotMatch((await runMain(["--demo", "--versoin"])).stderr, /did you mean/);
+  });
 });

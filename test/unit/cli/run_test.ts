@@ -44,4 +44,12 @@ describe("invocationOf", () => {
     assert.equal(invocationOf({ npm_lifecycle_event: "npx", npm_command: "exec" }), "captcha-worker run");
     assert.equal(invocationOf({}), "captcha-worker run");
   });
+
+  test("a demo's hint starts a demo again: --demo on the command (its pasted line exits 78 without it), --demo-overflow kept", () => {
+    assert.equal(invocationOf({}, { demo: true, demoOverflow: false }), "captcha-worker run --demo");
+    assert.equal(invocationOf({}, { demo: true, demoOverflow: true }), "captcha-worker run --demo --demo-overflow");
+    assert.equal(invocationOf({ npm_lifecycle_event: "start", npm_command: "start" }, { demo: true, demoOverflow: false }), "npm start --");
+    assert.equal(invocationOf({ npm_lifecycle_event: "start", npm_command: "start" }, { demo: true, demoOverflow: true }), "npm start -- --demo-overflow");
+    assert.equal(invocationOf({}, { demo: false, demoOverflow: true }), "captcha-worker run");
+  });
 });

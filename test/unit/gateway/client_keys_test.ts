@@ -12,7 +12,7 @@ function rig(text: string) {
   const clock = new FakeClock();
   const logs: string[] = [];
   const file = { text, mtime: 1 };
-  const keys = new ClientKeys({ path: "/keys", clock, log: createLogger({ level: "debug", write: (l) => logs.push(l) }), readFile: () => file.text, mtimeMs: () => file.mtime });
+  const keys = new ClientKeys({ path: "/keys", clock, log: createLogger({ level: "debug", write: (l) => logs.push(l) }), readFile: () => file.text, identify: () => file.mtime });
   return { clock, logs, file, keys };
 }
 
@@ -70,7 +70,7 @@ describe("ClientKeys", () => {
       if (inFind) lookedFromFind++;
       return v;
     };
-    const keys = new ClientKeys({ path: "/keys", clock, log: createLogger({ write: () => {} }), readFile: () => look(file.text), mtimeMs: () => look(file.mtime) });
+    const keys = new ClientKeys({ path: "/keys", clock, log: createLogger({ write: () => {} }), readFile: () => look(file.text), identify: () => look(file.mtime) });
     file.text = `bravo ${B}`;
     file.mtime = 2;
     await clock.advance(1000);
@@ -88,7 +88,7 @@ describe("ClientKeys", () => {
     const clock = new FakeClock();
     const logs: string[] = [];
     const file = { text: `alpha ${A}`, mtime: 1 };
-    const keys = new ClientKeys({ path: "/keys", clock, log: createLogger({ write: (l) => logs.push(l) }), readFile: () => file.text, mtimeMs: () => file.mtime });
+    const keys = new ClientKeys({ path: "/keys", clock, log: createLogger({ write: (l) => logs.push(l) }), readFile: () => file.text, identify: () => file.mtime });
     file.text = "broken";
     file.mtime = 2;
     for (let i = 0; i < 5; i++) await clock.advance(1000);
