@@ -75,7 +75,9 @@ export class Dispatcher {
       void this.#submit(task, lane, trial);
     }
     // The lanes the tasks left waiting wait on (a plan's limit grows only while work waits for it).
-    const waitedOn = new Set([...scan.blocked.image.values(), ...scan.blocked.token.values()].flatMap((lanes) => [...lanes]));
+    const blocked = [...scan.blocked.image, ...scan.blocked.token];
+    const waitedOn = new Set(blocked.flatMap(([, lanes]) => [...lanes]));
+    core.stranded = core.lanes.length > 1 ? new Set(blocked.filter(([, lanes]) => lanes.size === 0).map(([key]) => key)) : new Set();
     for (const lane of core.lanes) lane.noteWaiting(waitedOn.has(lane));
     this.#wakeAt(wakeAt, now);
   }

@@ -34,6 +34,12 @@ export class PoolCore {
   readonly repeats: RepeatLimiter;
   /** The queued tasks, one FIFO per routing class (_task_queues.ts). */
   readonly queue = new TaskQueues();
+  /**
+   * With several providers, the routing classes no provider was busy for at the last pump: each one
+   * that takes them is out (down, spent, removed). Their tasks wait on an outage already said as
+   * `provider_down`, so the queue's wait leaves them out (docs/providers.md, Routing).
+   */
+  stranded: ReadonlySet<string> = new Set();
   /** Per open task: its deadline and its next poll. */
   readonly timers = new Map<string, { deadline: ScheduledJob; next?: ScheduledJob }>();
   /** Each held task: its lane, its calls' controller, its price when taken, what its budget holds for it, and its provider before. */

@@ -173,7 +173,8 @@ export class SolverPool {
     const core = this.#core;
     const now = core.clock.now();
     let oldest = now;
-    for (const k of TASK_KINDS) oldest = Math.min(oldest, core.head(k)?.createdAt ?? now);
+    // Tasks only providers that are out take wait on an outage `provider_down` says: not a backlog.
+    for (const k of TASK_KINDS) oldest = Math.min(oldest, core.queue.oldest(k, (key) => core.stranded.has(key), now)?.createdAt ?? now);
     // A task out submitting has left its queue but still waits (a refusal puts it back at the head):
     // counted, so the oldest wait does not dip while it is out and jump when it returns.
     for (const task of core.holding.keys()) if (task.status === "queued") oldest = Math.min(oldest, task.createdAt);

@@ -246,4 +246,19 @@ describe("SolverPool providers", () => {
     assert.deepEqual(paid.upstream.pending("poll").map((c) => c.arg), ["u-at-paid"]);
     assert.deepEqual(plan.upstream.pending("poll").map((c) => c.arg).sort(), ["u-at-plan", "u-older"], "an older journal names no provider: the first");
   });
+
+  test("tasks only a provider that is out takes are no backlog: the queue's wait counts what waits for a provider that can take it", async () => {
+    const { pool, clock, plan, paid } = rig({ plan: { threads: 1, takes: (type: TaskType) => type === "image" }, spare: { takes: () => false } });
+    pool.enqueue("geetest", GEETEST);
+    paid.upstream.answer("submit", { kind: "fatal_account", code: "ERROR_KEY_DOES_NOT_EXIST", message: "no key" });
+    await settle();
+    await clock.advance(100_000);
+    assert.equal(pool.queueDepth, 1, "the geetest task waits for the paid provider's key");
+    assert.equal(pool.load().oldestQueuedAgeMs, 0, "waiting on an outage (provider_down says it), not on threads");
+    pool.enqueue("image", IMAGE);
+    pool.enqueue("image", IMAGE);
+    assert.equal(plan.upstream.pending("submit").length, 1, "the plan's one thread");
+    await clock.advance(30_000);
+    assert.equal(pool.load().oldestQueuedAgeMs, 30_000, "an image waiting for the busy plan is counted");
+  });
 });
