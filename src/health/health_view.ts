@@ -13,6 +13,8 @@ import { providerCondition, providerIssues, providersReadiness, type ProviderLoa
 export type { ProviderLoad, ProviderStatus };
 
 export const UPSTREAM_CHECK = "captchaai_api";
+/** `provider_down`'s reason for a provider on trial (one task at a time) while another serves. */
+export const TRIAL_REASON = "trial";
 
 export interface Readiness {
   phase: Phase;
@@ -134,10 +136,15 @@ export class HealthView {
    */
   providerStates(checks: readonly CheckResult[] = this.#o.checks.results()): ProviderStatus[] {
     const providers = this.#o.providers ?? [{ name: this.#firstName, health: this.#o.health, check: UPSTREAM_CHECK }];
-    return providers.map((p) => {
+    const states = providers.map((p) => {
       const reading = this.#reading(p, checks);
-      return { name: p.name, check: p.check, ...providerCondition(reading, this.#o.thresholds), load: p.load?.() };
+      const load = p.load?.();
+      return { status: { name: p.name, check: p.check, ...providerCondition(reading, this.#o.thresholds), load }, trial: onTrial(reading.snapshot) || load?.trial === true };
     });
+    // While another provider serves, one on trial is down for it (its one task at a time is no
+    // capacity: the HAProxy weight, the status page); when every one that can is on trial, the worker is.
+    if (!this.#several || !states.some((s) => s.status.state === "up" && !s.trial)) return states.map((s) => s.status);
+    return states.map((s) => (s.status.state === "up" && s.trial ? { ...s.status, state: "down", reason: TRIAL_REASON } : s.status));
   }
 
   get #several(): boolean {
@@ -171,6 +178,9 @@ export class HealthView {
     const first = read < 0 ? undefined : checks.find((c) => c.name === this.#o.providers![read]!.check);
     const balanceUsd = read < 0 ? undefined : readings[read]!.balanceUsd;
     const since = v.usable.map((u) => probationSince(u.snapshot) ?? trialSince(u.name)).filter((t): t is number => t !== undefined);
+    // While another serves, a provider on trial is a warning, as one down is (docs/providers.md, Routing).
+    const trialLoad = (name: string) => this.#o.providers!.find((p) => p.name === name)?.load?.()?.trial === true;
+    if (state === "ready") for (const u of v.usable) if (onTrial(u.snapshot) || trialSince(u.name) !== undefined || trialLoad(u.name)) v.warnings.push({ kind: "provider_down", provider: u.name, reason: TRIAL_REASON });
     return {
       phase: this.#phase,
       state,

@@ -105,12 +105,15 @@ describe("HealthView over several providers", () => {
     assert.deepEqual(view.evaluate().issues.map((i) => (i.kind === "provider_down" ? i.provider : i.kind)), ["plan", "paid"]);
   });
 
-  test("providerUp is false while a provider is on trial (one task at a time after a fault), though it still takes work", () => {
+  test("a provider on trial (one task at a time after a fault) while another serves: providerUp false, down for `trial` on the status page and the HAProxy weight, a warning, still ready", () => {
     const { view, providers, loads, load } = several();
     assert.equal(view.providerUp("plan"), true);
     loads.plan = { ...load(), trial: true };
     assert.equal(view.providerUp("plan"), false, "a submit that may have arrived unanswered");
-    assert.equal(view.providerStates()[0]!.state, "up", "it still takes work: no warning, no issue");
+    assert.deepEqual([view.providerStates()[0]!.state, view.providerStates()[0]!.reason], ["down", "trial"], "its one task at a time is no capacity");
+    const r = view.evaluate();
+    assert.equal(r.state, "ready", "another provider serves");
+    assert.ok(r.warnings.some((w) => w.kind === "provider_down" && w.provider === "plan" && w.reason === "trial"), JSON.stringify(r.warnings));
     loads.plan = load();
     providers[0]!.health.circuit("half_open");
     assert.equal(view.providerUp("plan"), false, "its circuit half-open");
