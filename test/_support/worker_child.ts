@@ -14,14 +14,15 @@ export interface WorkerChild {
 }
 
 const children = new Set<ChildProcess>();
-let registered = false;
+const killAll = () => children.forEach((c) => c.kill("SIGKILL"));
+// Registered as the module loads, at the top level of the test file that imports it: registered at
+// the first spawn, inside a test, the hook ran when that test ended and left later workers running, so
+// a failed assertion hung its file until the run's timeout. The process's exit is the last resort.
+after(killAll);
+process.once("exit", killAll);
 
 /** Spawns `captcha-worker <args>` from source; `wrapper` (e.g. ["prlimit", "--fsize=N", "--"]) goes in front. */
 export function spawnWorker(args: string[], env: Record<string, string>, wrapper: string[] = []): WorkerChild {
-  if (!registered) {
-    registered = true;
-    after(() => children.forEach((c) => c.kill("SIGKILL"))); // a failed assertion must not leave a worker running
-  }
   const argv = [...wrapper, process.execPath, "--import", "tsx", BIN_TS, ...args];
   const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
