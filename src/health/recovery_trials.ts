@@ -99,7 +99,9 @@ export function startRecoveryTrials(o: RecoveryTrialsOptions): { stop(): void } 
         account.pauseMs = need === "banned" ? ACCOUNT_MAX_PAUSE_MS : eager ? everyMs : slowed ? GUARDED_PAUSE_MS : Math.min(ACCOUNT_MAX_PAUSE_MS, account.pauseMs * 2);
         account.nextAt = now + account.pauseMs;
       }
-    } else {
+    } else if (need === undefined) {
+      // Only its end starts a spell afresh: a transport blip between refusals (its trial answered
+      // with the key refused again) must not bring two eager tries more (five bad keys a minute ban).
       account = undefined;
     }
     timer = o.clock.setTimeout(tick, everyMs);

@@ -146,6 +146,7 @@ export class Dispatcher {
     if (!lane.takes(task.type, proxied(task)) || lane.unsupported(task.type, now)) return "out";
     if (lane.refusedCode !== undefined || lane.circuit.state === "open" || lane.unreachable) return "out";
     if (!lane.affords(task.type, now)) return "out";
+    if (lane.learningCost(task.type)) return "busy"; // its cost is learned from the one out
     const paused = lane.pausedAt(now);
     if (paused === "trouble") return "out";
     if (paused === "capacity") return "busy";

@@ -48,8 +48,9 @@ export class Lane {
   readonly #reported = new Map<TaskType, number>();
   /** Spend this UTC day: the day (YYYY-MM-DD) and the dollars. */
   #spend = { day: "", usd: 0 };
-  /** What the tasks it holds will cost if solved: a budget counts them before they are charged. */
+  /** What the tasks it holds will cost if solved (a budget counts them before they are charged), and how many of each type it holds. */
   #committedUsd = 0;
+  readonly #heldOf = new Map<TaskType, number>();
   /** Removed by a reload: takes no new task, still polls and reports the ones it holds. */
   removed = false;
 
@@ -281,18 +282,20 @@ export class Lane {
     return this.#spend.usd;
   }
 
-  /**
-   * Whether a task of `type` fits today's budget, counting what the tasks it holds will cost. At a
-   * provider that reports what it bills, a type whose cost is not known yet goes out alone: its cost
-   * is learned before a second one can overshoot the budget.
-   */
+  /** Whether a task of `type` fits today's budget, counting what the tasks it holds will cost. */
   affords(type: TaskType, now: number): boolean {
     const left = this.budgetLeftUsd(now);
     if (left === undefined) return true;
-    if (left <= 1e-9) return false;
-    const room = left - this.#committedUsd >= this.reservationUsd(type) - 1e-9;
-    if (this.#o.reportsCost && !this.#reported.has(type)) return room && this.bulkhead.total === 0;
-    return room;
+    return left > 1e-9 && left - this.#committedUsd >= this.reservationUsd(type) - 1e-9;
+  }
+
+  /**
+   * Whether a task of `type` must wait for one out (busy, not out): at a provider that reports what it
+   * bills, under a budget, a type whose cost is not known yet goes out one at a time (beside tasks
+   * of other types), so its cost is learned before a second one can overshoot the budget.
+   */
+  learningCost(type: TaskType): boolean {
+    return this.#o.reportsCost === true && this.dailyBudgetUsd !== undefined && !this.#reported.has(type) && (this.#heldOf.get(type) ?? 0) > 0;
   }
 
   /**
@@ -311,12 +314,14 @@ export class Lane {
   commit(type: TaskType): number {
     const usd = this.reservationUsd(type);
     this.#committedUsd += usd;
+    this.#heldOf.set(type, (this.#heldOf.get(type) ?? 0) + 1);
     return usd;
   }
 
-  /** A task gave its slot back: the price committed for it (by commit) no longer is (a solve is charged apart). */
-  uncommit(usd: number): void {
+  /** A task of `type` gave its slot back: the price committed for it (by commit) no longer is (a solve is charged apart). */
+  uncommit(type: TaskType, usd: number): void {
     this.#committedUsd = Math.max(0, this.#committedUsd - usd);
+    this.#heldOf.set(type, Math.max(0, (this.#heldOf.get(type) ?? 0) - 1));
   }
 
   /** Its bulkhead (the kinds' shares within its cap). */

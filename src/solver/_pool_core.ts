@@ -258,7 +258,7 @@ export class PoolCore {
     if (!held) return;
     this.holding.delete(task);
     held.lane.bulkhead.release(task.kind);
-    held.lane.uncommit(held.reservedUsd);
+    held.lane.uncommit(task.type, held.reservedUsd);
     held.lane.slots.released(task);
     if (this.holding.size === 0) for (const w of [...this.idleWaiters]) w();
   }

@@ -287,11 +287,14 @@ export class SolverPool {
     const lane = core.lane(provider);
     // getbalance alone failing while res.php answers (`taskPathAnswered`) is a degraded dependency,
     // not an unreachable upstream.
+    const wasUnreachable = lane.unreachable;
     lane.health.balanceChecked(outcome.kind !== "transient" || taskPathAnswered === true, startedAt);
     if (outcome.kind === "transient") return;
     lane.circuit.checkSucceeded();
     if (outcome.kind === "fatal_account") return lane.refused(outcome.code);
     lane.accepted();
+    // Back in the running: the tasks only it takes go now (nothing else need move to pump them).
+    if (wasUnreachable && !lane.unreachable) core.pump();
     if (outcome.kind !== "ok") return;
     this.#dispatcher.balanceRead(lane, outcome.value);
   }

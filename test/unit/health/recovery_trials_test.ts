@@ -69,6 +69,19 @@ describe("recovery trials", () => {
     r.trials.stop();
   });
 
+  test("a refused key with a transport blip between (a balance check lost on the way): the blip's one trial, and the key's pace goes on, not two eager tries afresh", async () => {
+    let issues = typed("upstream_auth=ERROR_KEY_DOES_NOT_EXIST");
+    const r = rig(() => issues);
+    const t0 = r.clock.now();
+    await r.clock.advance(10_000);
+    issues = typed("upstream_auth=ERROR_KEY_DOES_NOT_EXIST", "upstream_unreachable");
+    await r.clock.advance(1000);
+    issues = typed("upstream_auth=ERROR_KEY_DOES_NOT_EXIST"); // that trial reached it: the key is refused still
+    await r.clock.advance(50_000);
+    assert.deepEqual(r.at.map((t) => t - t0), [1000, 2000, 11_000, 22_000], "four refused keys in the minute, not five (CaptchaAI bans at five)");
+    r.trials.stop();
+  });
+
   test("at a provider that bans an address asking on with a refused key, account trouble is never tried eagerly: 20 s, then doubling to a minute (2captcha bans at 5 a minute)", async () => {
     const r = rig(() => typed("upstream_auth=ERROR_KEY_DOES_NOT_EXIST"), true);
     const t0 = r.clock.now();

@@ -8,6 +8,7 @@ import { FakeClock, settle } from "../../_support/fake_clock.ts";
 import { FakeUpstream, RecordingHealth } from "./_fake_upstream.ts";
 
 const IMAGE: TaskParams = { type: "image", image: "aGVsbG8=" };
+const TURNSTILE: TaskParams = { type: "turnstile", sitekey: "0x4AAAAAAAunit", pageurl: "https://example.com/" };
 /** A poll's answer with the cost the provider reports for the solve (getTaskResult `cost`, get2 `price`). */
 const SOLVED = (text: string, cost?: number) => ({ kind: "ok" as const, value: { request: text, fields: cost === undefined ? {} : { cost } } });
 const UNSOLVABLE = { kind: "task_failed" as const, code: "ERROR_CAPTCHA_UNSOLVABLE", message: "unsolvable", blame: "nobody" as const };
@@ -50,6 +51,22 @@ describe("per-solve budgets", () => {
     assert.equal(upstream.pending("submit").length, 0, "$0.002 left pays for no image at $0.004");
     assert.equal(pool.provider("paid")!.budgetSpent, true, "images only, and $0.002 left pays for none: spent (another type of unknown cost could still go out alone)");
     assert.equal(tasks.filter((t) => t.status === "queued").length, 8, "the rest wait, none lost");
+  });
+
+  test("a type of unknown cost goes out alone of its type, not only when the provider holds nothing: tasks of a known type out do not starve it", async () => {
+    const { pool, upstream, clock, solveAll } = rig({ priceUsd: () => 0.001, dailyBudgetUsd: 1 });
+    pool.enqueue("image", IMAGE);
+    await solveAll(() => SOLVED("A", 0.001));
+    pool.enqueue("image", IMAGE);
+    assert.equal(upstream.pending("submit").length, 1, "images' cost is known");
+    const first = pool.enqueue("turnstile", TURNSTILE);
+    const second = pool.enqueue("turnstile", TURNSTILE);
+    const sent = () => upstream.pending("submit").map((c) => c.arg);
+    assert.equal(first.status, "queued");
+    assert.equal(upstream.pending("submit").length, 2, `one turnstile goes out beside the image (${JSON.stringify(sent())})`);
+    assert.equal(second.status, "queued", "the second waits until the first's cost is known");
+    await clock.advance(30_000);
+    assert.equal(pool.load().oldestQueuedAgeMs, 30_000, "and its wait is counted");
   });
 
   test("a reported cost above the file's price: later reservations follow the reported cost", async () => {

@@ -261,4 +261,18 @@ describe("SolverPool providers", () => {
     await clock.advance(30_000);
     assert.equal(pool.load().oldestQueuedAgeMs, 30_000, "an image waiting for the busy plan is counted");
   });
+  test("a provider back from unreachable takes its waiting tasks at once: its tasks are not left queued, out of the backlog, until some other task moves", async () => {
+    // As the wiring reads it: its last balance check failed at the transport level.
+    const checks: boolean[] = [];
+    const { pool, clock, paid } = rig({ plan: { takes: (type: TaskType) => type === "image" }, paid: { unreachable: () => checks.at(-1) === false }, spare: { takes: () => false } });
+    paid.health.balanceChecked = (reachable: boolean) => void checks.push(reachable);
+    pool.balanceObserved({ kind: "transient", code: "ECONNREFUSED", message: "refused", maybeDelivered: false }, clock.now(), undefined, "paid");
+    const t = pool.enqueue("geetest", GEETEST);
+    await clock.advance(60_000);
+    assert.equal(paid.upstream.count("submit"), 0, "its balance check finds it unreachable");
+    pool.balanceObserved({ kind: "ok", value: 5 }, clock.now(), undefined, "paid");
+    await settle();
+    assert.equal(paid.upstream.pending("submit").length, 1, "a good balance check brings it back");
+    assert.equal(t.provider, "paid");
+  });
 });
