@@ -77,7 +77,10 @@ export class Dispatcher {
     // The lanes the tasks left waiting wait on (a plan's limit grows only while work waits for it).
     const blocked = [...scan.blocked.image, ...scan.blocked.token];
     const waitedOn = new Set(blocked.flatMap(([, lanes]) => [...lanes]));
-    core.stranded = core.lanes.length > 1 ? new Set(blocked.filter(([, lanes]) => lanes.size === 0).map(([key]) => key)) : new Set();
+    // Stranded: no lane busy for it, and a provider in use takes it (down now, as provider_down says); a
+    // class only a provider a reload removed took waits on nothing that comes back: a backlog.
+    const takenInUse = (key: string) => core.lanes.some((l) => l.takes(key.replace(/\+proxy$/, "") as TaskType, key.endsWith("+proxy")));
+    core.stranded = core.lanes.length > 1 ? new Set(blocked.filter(([key, lanes]) => lanes.size === 0 && takenInUse(key)).map(([key]) => key)) : new Set();
     for (const lane of core.lanes) lane.noteWaiting(waitedOn.has(lane));
     this.#wakeAt(wakeAt, now);
   }
@@ -123,6 +126,9 @@ export class Dispatcher {
       // An open circuit's cool-down ends on its own clock: pump then (a good check pumps earlier).
       if (lane.circuit.state === "open" && lane.takes(task.type, proxied(task))) later(now + Math.max(1, lane.circuit.retryInMs));
       if (v === "out") {
+        // A type it answered "not supported" is asked again when the mark runs out: pump then.
+        const asked = lane.takes(task.type, proxied(task)) ? lane.unsupportedUntil(task.type, now) : undefined;
+        if (asked !== undefined) later(asked);
         // A spent budget comes back when the UTC day turns (by the wall clock): pump then, whatever else happens.
         if (lane.dailyBudgetUsd !== undefined && lane.takes(task.type, proxied(task)) && !lane.affords(task.type, now)) later(now + DAY_MS - (wallTime(core.clock, now) % DAY_MS));
         continue;
@@ -143,7 +149,7 @@ export class Dispatcher {
 
   /** Whether `lane` takes `task` now, is busy (a slot, a plan's "no free thread"), or is out of the running for it. */
   #verdict(lane: Lane, task: Task, now: number): Verdict {
-    if (!lane.takes(task.type, proxied(task)) || lane.unsupported(task.type, now)) return "out";
+    if (!lane.takes(task.type, proxied(task)) || lane.unsupportedUntil(task.type, now) !== undefined) return "out";
     if (lane.refusedCode !== undefined || lane.circuit.state === "open" || lane.unreachable) return "out";
     if (!lane.affords(task.type, now)) return "out";
     if (lane.learningCost(task.type)) return "busy"; // its cost is learned from the one out
@@ -167,7 +173,7 @@ export class Dispatcher {
     if (core.lanes.length < 2) return false;
     lane.markUnsupported(task.type, code);
     const now = core.clock.now();
-    const elsewhere = (t: Task) => core.lanes.some((l) => l.takes(t.type, proxied(t)) && !l.unsupported(t.type, now));
+    const elsewhere = (t: Task) => core.lanes.some((l) => l.takes(t.type, proxied(t)) && l.unsupportedUntil(t.type, now) === undefined);
     if (elsewhere(task)) {
       core.requeue(task);
       this.pump();

@@ -113,13 +113,12 @@ export class Lane {
     return this.#o.unreachable?.() ?? false;
   }
 
-  /** Whether it answered `type` "not supported" lately. */
-  unsupported(type: TaskType, now: number): boolean {
+  /** Until when it is not asked for `type` again, having answered it "not supported" lately; undefined: it is asked. */
+  unsupportedUntil(type: TaskType, now: number): number | undefined {
     const until = this.#unsupported.get(type);
-    if (until === undefined) return false;
-    if (until > now) return true;
+    if (until === undefined || until > now) return until;
     this.#unsupported.delete(type);
-    return false;
+    return undefined;
   }
 
   /** Marks `type` unsupported here for UNSUPPORTED_FOR_MS: tasks of it go elsewhere meanwhile. */

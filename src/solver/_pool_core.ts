@@ -36,7 +36,7 @@ export class PoolCore {
   readonly queue = new TaskQueues();
   /**
    * With several providers, the routing classes no provider was busy for at the last pump: each one
-   * that takes them is out (down, spent, removed). Their tasks wait on an outage already said as
+   * that takes them is out (down or spent; not removed: a class only a removed provider took is a backlog). Their tasks wait on an outage already said as
    * `provider_down`, so the queue's wait leaves them out (docs/providers.md, Routing).
    */
   stranded: ReadonlySet<string> = new Set();

@@ -275,4 +275,35 @@ describe("SolverPool providers", () => {
     assert.equal(paid.upstream.pending("submit").length, 1, "a good balance check brings it back");
     assert.equal(t.provider, "paid");
   });
+
+  test("tasks only a provider a reload removed took are a backlog: nothing that comes back waits for them", async () => {
+    const { pool, clock, paid } = rig({ plan: { takes: (type: TaskType) => type === "image" }, spare: { takes: () => false } });
+    pool.enqueue("geetest", GEETEST);
+    paid.upstream.answer("submit", { kind: "fatal_account", code: "ERROR_KEY_DOES_NOT_EXIST", message: "no key" });
+    await settle();
+    await clock.advance(10_000);
+    assert.equal(pool.load().oldestQueuedAgeMs, 0, "its key refused: waiting on an outage provider_down says");
+    pool.reconfigure("paid", { removed: true });
+    pool.enqueue("image", IMAGE); // a pump
+    await clock.advance(10_000);
+    assert.equal(pool.load().oldestQueuedAgeMs, 20_000, "removed: no provider in use takes it, and nothing says why it waits but the queue");
+  });
+
+  test("a task held back only by a type marked unsupported goes when the mark runs out, with nothing else happening", async () => {
+    const { pool, clock, plan, paid } = rig({ spare: { takes: () => false } });
+    const t = pool.enqueue("geetest", GEETEST);
+    plan.upstream.answer("submit", { kind: "task_failed", code: "ERROR_METHOD_CALL", message: "no such method", blame: "nobody" });
+    await settle();
+    paid.upstream.answer("submit", { kind: "fatal_account", code: "ERROR_KEY_DOES_NOT_EXIST", message: "no key" });
+    await settle();
+    assert.equal(t.status, "queued");
+    assert.equal(plan.upstream.count("submit"), 1);
+    await clock.advance(9 * 60_000);
+    assert.equal(t.status, "failed", "timed out (3 min) meanwhile");
+    const later = pool.enqueue("geetest", GEETEST);
+    assert.equal(plan.upstream.count("submit"), 1, "still marked");
+    await clock.advance(60_000);
+    assert.equal(plan.upstream.count("submit"), 2, "asked again when the mark ran out: a pump was due then");
+    assert.equal(later.provider, "plan");
+  });
 });
