@@ -5,43 +5,17 @@
  * (upstream_call.ts: a call never delivered is known so; polls, balance reads and reports are sent
  * again on a new connection after a stale keep-alive one, a submit never is).
  */
-import { systemClock, type Clock } from "../base/clock.ts";
-import { createRedactor } from "../base/log.ts";
 import { classifyAnswer, type RawAnswer } from "./classify.ts";
 import { BALANCE, POLL, REPORT, SUBMIT, type Endpoint, type OutcomeKind } from "./endpoints.ts";
 import type { Outcome } from "./outcome.ts";
 import type { TaskParams } from "../tasks/task_catalogue.ts";
 import type { TaskProxy } from "../tasks/task_proxy.ts";
 import { taskToForm } from "./task_form.ts";
-import { fetchTransport, nodeHttpTransport, type Transport } from "./transport.ts";
-import { callUpstream, type CallSetup } from "./upstream_call.ts";
+import { callUpstream, clientParts, IDEMPOTENT, type ClientOptions } from "./upstream_call.ts";
 
 export type { Endpoint };
 
-export interface CaptchaAiClientOptions {
-  /** Base URL; in.php and res.php are resolved below it. */
-  baseUrl: URL;
-  /** The key, or where to read the current one (it may be re-read on SIGHUP). */
-  apiKey: string | (() => string);
-  /** Redacts the key (every key so far) from errors and quoted answers. @default a redactor of apiKey */
-  redact?: (text: string) => string;
-  /** Puts one POST on the wire. @default nodeHttpTransport() (keep-alive node:http/https) */
-  transport?: Transport;
-  /** A fetch to use instead of the default transport (e.g. globalThis.fetch). */
-  fetch?: typeof fetch;
-  /** @default systemClock */
-  clock?: Clock;
-  /** The whole call, from its start to the end of the answer. @default 5000 */
-  timeoutMs?: number;
-  /**
-   * Until the request can be written: the TCP connect (http), the TLS handshake included (https); a
-   * reused keep-alive connection has none. Expiry is `CONNECT_TIMEOUT`, not delivered. @default 3000
-   */
-  connectTimeoutMs?: number;
-  /** Sent as `soft_id` when set. */
-  softId?: string;
-  /** Largest body read. @default 65536 */
-  maxBodyBytes?: number;
+export interface CaptchaAiClientOptions extends ClientOptions {
   /** Called after every call, for metrics. */
   onCall?: (endpoint: Endpoint, kind: OutcomeKind, durationMs: number) => void;
 }
@@ -56,25 +30,11 @@ export interface CaptchaAiClient {
   close(): void;
 }
 
-/**
- * The calls asked twice when a kept-alive connection went stale under the first (RFC 9112, 9.3.1:
- * only a request known to be idempotent may be retried). A poll or a balance read changes nothing.
- * A report is recorded once per task: the 2captcha API answers a second one ERROR_DUPLICATE_REPORT
- * and refunds nothing twice, so at worst the retry is told it was already recorded. A submit
- * (in.php) starts a paid task: never repeated.
- */
-const IDEMPOTENT: ReadonlySet<Endpoint> = new Set([POLL, BALANCE, REPORT]);
-
 export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClient {
-  const own = o.transport === undefined && o.fetch === undefined ? nodeHttpTransport({ clock: o.clock }) : undefined;
-  const transport = o.transport ?? (o.fetch ? fetchTransport(o.fetch) : own!);
-  const clock = o.clock ?? systemClock;
-  const key = typeof o.apiKey === "function" ? o.apiKey : () => o.apiKey as string;
-  const redact = o.redact ?? createRedactor([key()]);
+  const { setup, key, redact, close } = clientParts(o);
+  const clock = setup.clock;
   const inUrl = new URL("in.php", o.baseUrl);
   const resUrl = new URL("res.php", o.baseUrl);
-
-  const setup: CallSetup = { transport, clock, timeoutMs: o.timeoutMs ?? 5000, connectTimeoutMs: o.connectTimeoutMs ?? 3000, maxBodyBytes: o.maxBodyBytes ?? 65_536 };
 
   async function call<T>(
     endpoint: Endpoint,
@@ -107,7 +67,7 @@ export function createCaptchaAiClient(o: CaptchaAiClientOptions): CaptchaAiClien
     balance: (signal) => call(BALANCE, resUrl, { action: "getbalance" }, text(balanceValue), signal),
     report: (id, correct, signal) =>
       call(REPORT, resUrl, { action: correct ? "reportgood" : "reportbad", id }, text((r) => r), signal),
-    close: () => own?.close(),
+    close,
   };
 }
 

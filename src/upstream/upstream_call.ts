@@ -7,9 +7,11 @@
  * are idempotent is sent once more, on a new connection, when a reused keep-alive connection turns
  * out to have been closed (RFC 9112, 9.3.1); a submit never is.
  */
-import type { Clock } from "../base/clock.ts";
+import { systemClock, type Clock } from "../base/clock.ts";
+import { createRedactor } from "../base/log.ts";
+import { BALANCE, POLL, REPORT, type Endpoint } from "./endpoints.ts";
 import type { Outcome } from "./outcome.ts";
-import { StaleConnectionError, type Transport, type TransportResponse } from "./transport.ts";
+import { fetchTransport, nodeHttpTransport, StaleConnectionError, type Transport, type TransportResponse } from "./transport.ts";
 import { causeOfCode, causeOfTimer, describeTransportCause } from "./transport_cause.ts";
 
 /** What every call of one client shares. */
@@ -22,6 +24,55 @@ export interface CallSetup {
   connectTimeoutMs: number;
   /** Largest body read. */
   maxBodyBytes: number;
+}
+
+/** What either protocol client (captchaai_client.ts, v2_client.ts) is made with. */
+export interface ClientOptions {
+  /** Base URL; the protocol's methods are resolved below it. */
+  baseUrl: URL;
+  /** The key, or where to read the current one (it may be re-read on SIGHUP). */
+  apiKey: string | (() => string);
+  /** Redacts the key (every key so far) from errors and quoted answers. @default a redactor of apiKey */
+  redact?: (text: string) => string;
+  /** Puts one POST on the wire. @default nodeHttpTransport() (keep-alive node:http/https) */
+  transport?: Transport;
+  /** A fetch to use instead of the default transport (e.g. globalThis.fetch). */
+  fetch?: typeof fetch;
+  /** @default systemClock */
+  clock?: Clock;
+  /** The whole call, from its start to the end of the answer. @default 5000 */
+  timeoutMs?: number;
+  /**
+   * Until the request can be written: the TCP connect (http), the TLS handshake included (https); a
+   * reused keep-alive connection has none. Expiry is `CONNECT_TIMEOUT`, not delivered. @default 3000
+   */
+  connectTimeoutMs?: number;
+  /** The legacy `soft_id`; the JSON APIs' `softId` (CapSolver's `appId`). */
+  softId?: string;
+  /** Largest body read. @default 65536 */
+  maxBodyBytes?: number;
+}
+
+/**
+ * The calls asked twice when a kept-alive connection went stale under the first (RFC 9112, 9.3.1:
+ * only a request known to be idempotent may be retried). A poll or a balance read changes nothing.
+ * A report is recorded once per task: the 2captcha API answers a second one ERROR_DUPLICATE_REPORT
+ * and refunds nothing twice, so at worst the retry is told it was already recorded. A submit
+ * (in.php, createTask) starts a paid task: never repeated.
+ */
+export const IDEMPOTENT: ReadonlySet<Endpoint> = new Set([POLL, BALANCE, REPORT]);
+
+/** A client's parts from its options: its calls' setup, the key in use, its redactor, and the close of a transport it made itself. */
+export function clientParts(o: ClientOptions): { setup: CallSetup; key: () => string; redact: (text: string) => string; close: () => void } {
+  const own = o.transport === undefined && o.fetch === undefined ? nodeHttpTransport({ clock: o.clock }) : undefined;
+  const transport = o.transport ?? (o.fetch ? fetchTransport(o.fetch) : own!);
+  const key = typeof o.apiKey === "function" ? o.apiKey : () => o.apiKey as string;
+  return {
+    setup: { transport, clock: o.clock ?? systemClock, timeoutMs: o.timeoutMs ?? 5000, connectTimeoutMs: o.connectTimeoutMs ?? 3000, maxBodyBytes: o.maxBodyBytes ?? 65_536 },
+    key,
+    redact: o.redact ?? createRedactor([key()]),
+    close: () => own?.close(),
+  };
 }
 
 /** One call: where, what, how its answer reads. */

@@ -9,8 +9,6 @@
  * `solution` object) beside the answer's other fields (`cost` as a number), and the catalogue reads
  * it as it reads an in.php answer (task_dialects.ts solutionFromV2).
  */
-import { systemClock, type Clock } from "../base/clock.ts";
-import { createRedactor } from "../base/log.ts";
 import type { TaskParams, TaskType } from "../tasks/task_catalogue.ts";
 import { v2TaskFor, type Dialect } from "../tasks/task_dialects.ts";
 import type { TaskProxy } from "../tasks/task_proxy.ts";
@@ -18,32 +16,12 @@ import { balanceValue, idValue } from "./captchaai_client.ts";
 import type { RawAnswer } from "./classify.ts";
 import { BALANCE, POLL, REPORT, SUBMIT, type Endpoint, type OutcomeKind } from "./endpoints.ts";
 import type { Outcome } from "./outcome.ts";
-import { fetchTransport, JSON_BODY, nodeHttpTransport, type Transport } from "./transport.ts";
-import { callUpstream, type CallSetup } from "./upstream_call.ts";
+import { JSON_BODY } from "./transport.ts";
+import { callUpstream, clientParts, IDEMPOTENT, type ClientOptions } from "./upstream_call.ts";
 import { classifyV2, type V2Result } from "./v2_classify.ts";
 
-export interface V2ClientOptions {
-  /** Base URL (`https://api.anti-captcha.com/`); createTask and the rest are resolved below it. */
-  baseUrl: URL;
+export interface V2ClientOptions extends ClientOptions {
   dialect: Dialect;
-  /** The key, or where to read the current one (it may be re-read on SIGHUP). */
-  apiKey: string | (() => string);
-  /** Redacts the key (every key so far) from errors and quoted answers. @default a redactor of apiKey */
-  redact?: (text: string) => string;
-  /** @default nodeHttpTransport() (keep-alive node:http/https) */
-  transport?: Transport;
-  /** A fetch to use instead of the default transport. */
-  fetch?: typeof fetch;
-  /** @default systemClock */
-  clock?: Clock;
-  /** The whole call. @default 5000 */
-  timeoutMs?: number;
-  /** Until the request can be written; expiry is CONNECT_TIMEOUT, not delivered. @default 3000 */
-  connectTimeoutMs?: number;
-  /** Sent with createTask: `softId` (a number: anti-captcha, 2captcha, CapMonster) or CapSolver's `appId`. */
-  softId?: string;
-  /** Largest body read. @default 65536 */
-  maxBodyBytes?: number;
   /**
    * Called after every call, for metrics: the call's role under the in.php names the metrics know
    * (in.php: createTask; res.php:get: getTaskResult; res.php:getbalance; res.php:report), and the
@@ -91,17 +69,10 @@ const REPORT_METHODS: Readonly<Record<Dialect, (type: string, correct: boolean) 
   capmonster: () => undefined,
 };
 
-/** The calls asked twice after a stale keep-alive connection: as the in.php client's, every call but createTask. */
-const IDEMPOTENT: ReadonlySet<Endpoint> = new Set([POLL, BALANCE, REPORT]);
-
 export function createV2Client(o: V2ClientOptions): V2Client {
-  const own = o.transport === undefined && o.fetch === undefined ? nodeHttpTransport({ clock: o.clock }) : undefined;
-  const transport = o.transport ?? (o.fetch ? fetchTransport(o.fetch) : own!);
-  const clock = o.clock ?? systemClock;
-  const key = typeof o.apiKey === "function" ? o.apiKey : () => o.apiKey as string;
-  const redact = o.redact ?? createRedactor([key()]);
+  const { setup, key, redact, close } = clientParts(o);
+  const clock = setup.clock;
   const dialect = o.dialect;
-  const setup: CallSetup = { transport, clock, timeoutMs: o.timeoutMs ?? 5000, connectTimeoutMs: o.connectTimeoutMs ?? 3000, maxBodyBytes: o.maxBodyBytes ?? 65_536 };
   /** The type of each task this client submitted, for its report. */
   const types = new Map<string, string>();
   /** Solutions createTask answered at once (CapSolver's recognition tasks), served by the first poll. */
@@ -175,7 +146,7 @@ export function createV2Client(o: V2ClientOptions): V2Client {
       const payload = dialect === "capsolver" ? { taskId: wireId(id), result: { invalid: !correct } } : { taskId: wireId(id) };
       return call<string>(REPORT, method, payload, () => ({ kind: "ok", value: "OK_REPORT_RECORDED" }), signal);
     },
-    close: () => own?.close(),
+    close,
   };
 }
 
