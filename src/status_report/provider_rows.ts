@@ -13,15 +13,7 @@ import type { StatusDocs } from "./status_docs.ts";
 export type ProviderRowState = ProviderDocument["state"] | "unknown";
 
 /** The numbers behind a row, as /health/dependencies spells them (null: unknown). */
-export interface ProviderFigures {
-  billing: "plan" | "per_solve" | null;
-  busy: number | null;
-  limit: number | null;
-  plan: number | null;
-  spent_today_usd: number | null;
-  daily_budget_usd: number | null;
-  budget_left_usd: number | null;
-}
+export type ProviderFigures = Pick<ProviderDocument, "billing" | "busy" | "limit" | "plan" | "spent_today_usd" | "daily_budget_usd" | "budget_left_usd">;
 
 export interface ProviderRow {
   name: string;
