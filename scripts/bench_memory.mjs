@@ -10,11 +10,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { connect } from "node:net";
 import { crc32 } from "node:zlib";
 import { freePort, pollUntil } from "../test/_support/net.ts";
 import { spawnTracked, stop } from "./bench_children.mjs";
+import { http } from "./bench_http.mjs";
 
 const BIN = process.env.BENCH_BIN ?? new URL("../dist/captcha-worker", import.meta.url).pathname;
 /** The container the defaults are sized for (docs/sizing-and-performance.md, Sizing). */
@@ -44,18 +45,6 @@ function startWorker(args, env) {
   return child;
 }
 
-function http(agent, method, url, body) {
-  return new Promise((resolve) => {
-    const text = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
-    const req = request(url, { method, agent, headers: text ? { "content-type": "application/json" } : {} }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
-    });
-    req.on("error", () => resolve({ status: 0, text: "" }));
-    req.end(text);
-  });
-}
 
 const peakMb = (pid) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });

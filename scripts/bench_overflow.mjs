@@ -10,32 +10,21 @@ import { writeFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { freePort, pollUntil } from "../test/_support/net.ts";
+import { PNG_B64 as PNG } from "../test/_support/images.ts";
 import { spawnTracked, stop } from "./bench_children.mjs";
+import { http as httpJson } from "./bench_http.mjs";
 
 const BIN = process.env.BENCH_BIN ?? new URL("../dist/captcha-worker", import.meta.url).pathname;
 const PLAN_KEY = "bench-plan-key-0123456789abcdef0";
 const PAID_KEY = "bench-paid-key-0123456789abcdef0";
-/** A real 16x16 grey PNG of 117 bytes (the simulators refuse images under 100 bytes). */
-const PNG = "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAAAAAA6mKC9AAAAIXRFWHRDb21tZW50AGNhcHRjaGEtd29ya2VyIHRlc3QgaW1hZ2VuB5snAAAAD0lEQVR4nGNoQAMMI1sAAAUMgAFaSOXNAAAAAElFTkSuQmCC";
 const LOAD_S = Number(process.env.OVERFLOW_S ?? 60);
 const PLAN = Number(process.env.OVERFLOW_PLAN ?? 4);
 const SOLVE_S = 2;
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-function http(method, url, body) {
-  return new Promise((resolve) => {
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(url, { method, agent, headers: text ? { "content-type": "application/json" } : {} }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
-    });
-    req.on("error", () => resolve({ status: 0, text: "" }));
-    req.end(text);
-  });
-}
+const http = (method, url, body) => httpJson(agent, method, url, body);
 
 const until = (what, fn, timeoutMs = 20_000) => pollUntil(what, fn, { timeoutMs, intervalMs: 100 });
 const delay = (ms) => new Promise((r) => setTimeout(r, ms));
