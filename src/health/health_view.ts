@@ -126,7 +126,7 @@ export class HealthView {
     const p = this.#o.providers?.find((x) => x.name === name);
     if (!p) return name === this.#firstName && this.evaluate().state === "ready";
     const reading = this.#reading(p, this.#o.checks.results());
-    if (reading.removed || reading.extra.length > 0 || onTrial(reading.snapshot) || p.load?.()?.trial === true) return false;
+    if (reading.removed || reading.extra.length > 0 || reading.trial) return false;
     return providerIssues(reading, this.#o.thresholds).length === 0;
   }
 
@@ -138,8 +138,7 @@ export class HealthView {
     const providers = this.#o.providers ?? [{ name: this.#firstName, health: this.#o.health, check: UPSTREAM_CHECK }];
     const states = providers.map((p) => {
       const reading = this.#reading(p, checks);
-      const load = p.load?.();
-      return { status: { name: p.name, check: p.check, ...providerCondition(reading, this.#o.thresholds), load }, trial: onTrial(reading.snapshot) || load?.trial === true };
+      return { status: { name: p.name, check: p.check, ...providerCondition(reading, this.#o.thresholds), load: reading.load }, trial: reading.trial };
     });
     // While another provider serves, one on trial is down for it (its one task at a time is no
     // capacity: the HAProxy weight, the status page); when every one that can is on trial, the worker is.
@@ -159,28 +158,35 @@ export class HealthView {
     return this.#o.providers?.[0]?.name ?? "captchaai";
   }
 
-  #reading(p: ProviderHealth, checks: readonly CheckResult[]): ProviderReading {
+  /**
+   * A provider read once: its health, balance and load, and whether it is on trial (its circuit
+   * half-open, its streak on probation, or a submit of it that may have arrived unanswered), since when.
+   */
+  #reading(p: ProviderHealth, checks: readonly CheckResult[]): ProviderReading & { load: ProviderLoad | undefined; trial: boolean; trialSince: number | undefined } {
     const value = checks.find((c) => c.name === p.check)?.value?.observedValue;
-    const removed = p.load?.()?.removed === true;
-    return { name: p.name, snapshot: p.health.snapshot(), balanceUsd: typeof value === "number" ? value : undefined, extra: p.extra?.() ?? [], removed };
+    const load = p.load?.();
+    const snapshot = p.health.snapshot();
+    return {
+      name: p.name, snapshot, balanceUsd: typeof value === "number" ? value : undefined, extra: p.extra?.() ?? [], removed: load?.removed === true,
+      load, trial: onTrial(snapshot) || load?.trial === true, trialSince: probationSince(snapshot) ?? load?.trialSince,
+    };
   }
 
   #severalReadiness(checks: readonly CheckResult[]): Readiness {
     const readings = this.#o.providers!.map((p) => this.#reading(p, checks));
     const v = providersReadiness(this.#phase, readings, this.#o.thresholds, this.#o.extraIssues?.());
     // A provider whose submits may arrive unanswered takes one task at a time (docs/providers.md): on trial as a half-open circuit is.
-    const trialSince = (name: string) => this.#o.providers!.find((p) => p.name === name)?.load?.()?.trialSince;
+    const usable = v.usable.map((u) => readings.find((r) => r.name === u.name)!);
     const state: ReadinessState =
       this.#phase === "starting" ? "starting" : this.#phase === "draining" ? "draining" : v.issues.length > 0 ? "not_ready"
-      : v.usable.every((u) => onTrial(u.snapshot) || trialSince(u.name) !== undefined) ? "probation" : "ready";
+      : usable.every((u) => u.trial) ? "probation" : "ready";
     // The balance is the first provider's in use that has a reading (the gateway's getbalance says the same).
     const read = readings.findIndex((r) => !r.removed && r.balanceUsd !== undefined);
     const first = read < 0 ? undefined : checks.find((c) => c.name === this.#o.providers![read]!.check);
     const balanceUsd = read < 0 ? undefined : readings[read]!.balanceUsd;
-    const since = v.usable.map((u) => probationSince(u.snapshot) ?? trialSince(u.name)).filter((t): t is number => t !== undefined);
+    const since = usable.map((u) => u.trialSince).filter((t): t is number => t !== undefined);
     // While another serves, a provider on trial is a warning, as one down is (docs/providers.md, Routing).
-    const trialLoad = (name: string) => this.#o.providers!.find((p) => p.name === name)?.load?.()?.trial === true;
-    if (state === "ready") for (const u of v.usable) if (onTrial(u.snapshot) || trialSince(u.name) !== undefined || trialLoad(u.name)) v.warnings.push({ kind: "provider_down", provider: u.name, reason: TRIAL_REASON });
+    if (state === "ready") for (const u of usable) if (u.trial) v.warnings.push({ kind: "provider_down", provider: u.name, reason: TRIAL_REASON });
     return {
       phase: this.#phase,
       state,
