@@ -13,8 +13,8 @@
  * answer costs one task per trial, not one per free thread (docs/providers.md).
  */
 import { wallTime } from "../base/clock.ts";
-import { routingClass, type Task } from "../tasks/task.ts";
-import type { TaskKind, TaskType } from "../tasks/task_catalogue.ts";
+import { classOf, routingClass, type Task } from "../tasks/task.ts";
+import type { TaskKind } from "../tasks/task_catalogue.ts";
 import { SUBMIT } from "../upstream/endpoints.ts";
 import type { Lane } from "./_lane.ts";
 import type { Room } from "./_lane_slots.ts";
@@ -79,7 +79,10 @@ export class Dispatcher {
     const waitedOn = new Set(blocked.flatMap(([, lanes]) => [...lanes]));
     // Stranded: no lane busy for it, and a provider in use takes it (down now, as provider_down says); a
     // class only a provider a reload removed took waits on nothing that comes back: a backlog.
-    const takenInUse = (key: string) => core.lanes.some((l) => l.takes(key.replace(/\+proxy$/, "") as TaskType, key.endsWith("+proxy")));
+    const takenInUse = (key: string) => {
+      const { type, proxied } = classOf(key);
+      return core.lanes.some((l) => l.takes(type, proxied));
+    };
     core.stranded = core.lanes.length > 1 ? new Set(blocked.filter(([key, lanes]) => lanes.size === 0 && takenInUse(key)).map(([key]) => key)) : new Set();
     for (const lane of core.lanes) lane.noteWaiting(waitedOn.has(lane));
     this.#wakeAt(wakeAt, now);

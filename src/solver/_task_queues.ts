@@ -10,7 +10,7 @@
  * its FIFO's head.
  */
 import { Deque } from "../base/deque.ts";
-import { routingClass, type Task } from "../tasks/task.ts";
+import { classKey, routingClass, type Task } from "../tasks/task.ts";
 import type { TaskKind, TaskType } from "../tasks/task_catalogue.ts";
 
 interface Entry {
@@ -89,7 +89,7 @@ export class TaskQueues {
   ofType(type: TaskType, kind: TaskKind): Task[] {
     const out: Entry[] = [];
     for (const [key, fifo] of this.#fifos[kind]) {
-      if (key !== type && key !== `${type}+proxy`) continue;
+      if (key !== classKey(type, false) && key !== classKey(type, true)) continue;
       for (const e of fifo) if (this.#isLive(e)) out.push(e);
     }
     return out.sort((a, b) => a.seq - b.seq).map((e) => e.task);

@@ -79,11 +79,25 @@ export function isEnded(task: Task): boolean {
   return task.status === "solved" || task.status === "failed";
 }
 
+/** What a proxied routing class adds to the type. */
+const PROXIED = "+proxy";
+
 /**
  * A task's routing class: its type, and whether it carries a proxy (it then goes only to a provider
  * that takes the type with one). Whether a provider takes a task now depends on nothing else but
  * how long the task has waited (docs/providers.md).
  */
 export function routingClass(task: Pick<Task, "type" | "params">): string {
-  return task.params.proxy === undefined ? task.type : `${task.type}+proxy`;
+  return classKey(task.type, task.params.proxy !== undefined);
+}
+
+/** The routing class of tasks of `type`, with or without a proxy. */
+export function classKey(type: TaskType, proxied: boolean): string {
+  return proxied ? `${type}${PROXIED}` : type;
+}
+
+/** What a routing class is made of: its type, and whether its tasks carry a proxy. */
+export function classOf(key: string): { type: TaskType; proxied: boolean } {
+  const proxied = key.endsWith(PROXIED);
+  return { type: (proxied ? key.slice(0, -PROXIED.length) : key) as TaskType, proxied };
 }
