@@ -75,6 +75,16 @@ export function trialNeed(issues: readonly ReadinessIssue[]): TrialNeed | undefi
   return URGENCY.find((n) => needs.has(n));
 }
 
+/** The pause after an account trial (the spell's tries so far, since when, and its last pause). */
+function pauseAfter(need: "account" | "key" | "banned", spell: { since: number; tries: number; pauseMs: number }, now: number, everyMs: number, guarded: boolean): number {
+  if (need === "banned") return ACCOUNT_MAX_PAUSE_MS;
+  if (!guarded && need === "key" && spell.tries < KEY_EAGER_TRIALS) return everyMs;
+  // A refused key past its eager tries waits as at a guarded provider: 20 s, then doubling.
+  if (!guarded && need === "key" && spell.tries === KEY_EAGER_TRIALS) return GUARDED_PAUSE_MS;
+  if (!guarded && need === "account" && now - spell.since < ACCOUNT_EAGER_MS) return everyMs;
+  return Math.min(ACCOUNT_MAX_PAUSE_MS, spell.pauseMs * 2);
+}
+
 /** Starts the trials' timer; stop() ends it for good. */
 export function startRecoveryTrials(o: RecoveryTrialsOptions): { stop(): void } {
   const everyMs = o.everyMs ?? 1000;
@@ -93,10 +103,7 @@ export function startRecoveryTrials(o: RecoveryTrialsOptions): { stop(): void } 
       if (now >= account.nextAt) {
         void o.trial();
         account.tries++;
-        const eager = !o.guarded && (need === "key" ? account.tries < KEY_EAGER_TRIALS : need === "account" && now - account.since < ACCOUNT_EAGER_MS);
-        // A refused key past its eager tries waits as at a guarded provider: 20 s, then doubling.
-        const slowed = need === "key" && !o.guarded && account.tries === KEY_EAGER_TRIALS;
-        account.pauseMs = need === "banned" ? ACCOUNT_MAX_PAUSE_MS : eager ? everyMs : slowed ? GUARDED_PAUSE_MS : Math.min(ACCOUNT_MAX_PAUSE_MS, account.pauseMs * 2);
+        account.pauseMs = pauseAfter(need, account, now, everyMs, o.guarded === true);
         account.nextAt = now + account.pauseMs;
       }
     } else if (need === undefined) {
